@@ -1,0 +1,3 @@
+from pipvet.cli import console_main
+
+console_main()

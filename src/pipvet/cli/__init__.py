@@ -1,0 +1,65 @@
+"""The command line: argv in, exit code out. The only package that prints or exits.
+
+Each command lives in its own module exposing ``register(subparsers)``; the handler it sets
+as ``func`` receives the parsed namespace and an ``Output`` and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pipvet import __version__
+from pipvet.cli import _common
+from pipvet.cli._common import EXIT_ERROR, Output, PipvetArgumentParser, handle_errors
+
+# Command modules, in the order `pipvet --help` lists them.
+_COMMANDS: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = PipvetArgumentParser(
+        prog="pipvet",
+        description=(
+            "Keep your Python dependencies safe: audit them for known vulnerabilities and "
+            "malware, vet packages before adopting them, keep them updated."
+        ),
+        epilog="Exit codes: 0 all good, 1 findings at or above the policy's fail level, "
+        "2 usage error, bad input, data unavailable or anything left unchecked.",
+    )
+    parser.add_argument("--version", action="version", version=f"pipvet {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=PipvetArgumentParser
+    )
+    import importlib
+
+    for name in _COMMANDS:
+        module = importlib.import_module(f"pipvet.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int:
+    out = output or Output.from_sys()
+    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(args_list)
+    except _common.ArgumentError as exc:
+        out.err(f"pipvet: error: {exc.message}")
+        if exc.hint:
+            out.err(f"hint: {exc.hint}")
+        return EXIT_ERROR
+    except SystemExit as exc:  # --help and --version exit 0 through argparse
+        return int(exc.code or 0)
+    if getattr(args, "func", None) is None:
+        out.write(parser.format_help())
+        return EXIT_ERROR
+    with handle_errors(out) as status:
+        status.code = int(args.func(args, out))
+    return status.code
+
+
+def console_main() -> None:
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Shared CLI plumbing: output streams, common options, error translation."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, NoReturn
+
+from pipvet.errors import InputError, PipvetError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class ArgumentError(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class PipvetArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` decides the exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"run '{self.prog} --help' to see the options"
+        if "unrecognized arguments" in message or "invalid choice" in message:
+            hint = f"check the spelling; {hint}"
+        raise ArgumentError(f"{self.prog}: {message}", hint)
+
+
+@dataclass
+class Output:
+    """Where the CLI writes. Tests pass their own streams; nothing else touches sys.stdout."""
+
+    stdout: IO[str]
+    stderr: IO[str]
+    quiet: bool = False
+    color: bool = False
+    progress_enabled: bool = False
+    _progress_shown: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_sys(cls) -> Output:
+        return cls(
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+            progress_enabled=sys.stderr.isatty(),
+        )
+
+    def write(self, text: str) -> None:
+        self.clear_progress()
+        self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        self.stdout.flush()
+
+    def err(self, text: str) -> None:
+        self.clear_progress()
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def info(self, text: str) -> None:
+        """A side note on stderr that ``--quiet`` silences."""
+        if not self.quiet:
+            self.err(text)
+
+    def progress(self, text: str) -> None:
+        """A transient status line on stderr, only when stderr is a terminal."""
+        if not self.progress_enabled or self.quiet:
+            return
+        self.stderr.write("\r\x1b[2K" + text[:120])
+        self.stderr.flush()
+        self._progress_shown = True
+
+    def clear_progress(self) -> None:
+        if self._progress_shown:
+            self.stderr.write("\r\x1b[2K")
+            self.stderr.flush()
+            self._progress_shown = False
+
+
+@dataclass
+class _Status:
+    code: int = EXIT_ERROR
+
+
+@contextlib.contextmanager
+def handle_errors(out: Output) -> Iterator[_Status]:
+    """Turn pipvet's own errors into a message and exit code 2; never a traceback for them."""
+    status = _Status()
+    try:
+        yield status
+    except PipvetError as exc:
+        out.err(f"pipvet: error: {exc}")
+        if exc.hint:
+            out.err(f"hint: {exc.hint}")
+        status.code = EXIT_ERROR
+    except KeyboardInterrupt:
+        out.err("pipvet: interrupted")
+        status.code = 130
+
+
+def add_common_options(
+    parser: argparse.ArgumentParser, *, formats: tuple[str, ...] = ("text", "json")
+) -> None:
+    g = parser.add_argument_group("common options")
+    g.add_argument("--format", choices=formats, default=formats[0], help="output format")
+    g.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
+    g.add_argument("--quiet", "-q", action="store_true", help="print only the report")
+    g.add_argument("--no-color", action="store_true", help="never use colour")
+    g.add_argument("--offline", action="store_true", help="use only cached data; never fetch")
+    g.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: PIPVET_CACHE_DIR or the user cache directory)",
+    )
+    g.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file (default: pipvet.toml or "
+        "[tool.pipvet] in pyproject.toml, searched upwards from here)",
+    )
+
+
+def apply_output_options(args: argparse.Namespace, out: Output) -> None:
+    if getattr(args, "quiet", False):
+        out.quiet = True
+    if getattr(args, "no_color", False):
+        out.color = False
+
+
+def emit(out: Output, text: str, output_file: str | None) -> None:
+    """Write a report to stdout or, atomically, to a file."""
+    if output_file is None:
+        out.write(text)
+        return
+    write_atomic(Path(output_file), text)
+    out.info(f"report written to {output_file}")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and rename: never a half-written file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: {exc.strerror}",
+            hint="check that the folder exists and is writable",
+        ) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc

@@ -1,0 +1,204 @@
+"""Frozen value types shared across pipvet.
+
+Names are stored canonicalised (PEP 503) and typed as ``NormalizedName`` so code can tell a
+canonical name from a user-typed one. Versions stay strings here: parsing is the matcher's job,
+and an unparseable installed version is a reportable fact rather than a crash.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+__all__ = [
+    "Advisory",
+    "Affected",
+    "AffectedRange",
+    "AuditReport",
+    "Dependency",
+    "DependencyResult",
+    "Finding",
+    "IgnoreNote",
+    "Location",
+    "NormalizedName",
+    "RangeEvent",
+    "Severity",
+    "SeverityLabel",
+    "Snapshot",
+    "canonicalize_name",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something came from: a requirements file line, a metadata folder, a pyproject."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One thing to audit: a name and (if known) an exact version.
+
+    ``skipped`` is a plain-language reason when the dependency cannot be checked by version
+    (unpinned requirement, editable or local install, invalid version, missing metadata).
+    Skipped dependencies are *unchecked*, never "clean".
+    """
+
+    name: NormalizedName
+    version: str | None
+    display_name: str = ""
+    location: Location | None = None
+    skipped: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+# ---------------------------------------------------------------------------- advisories
+
+RangeEventKind = Literal["introduced", "fixed", "last_affected", "limit"]
+
+
+@dataclass(frozen=True)
+class RangeEvent:
+    kind: RangeEventKind
+    version: str
+
+
+@dataclass(frozen=True)
+class AffectedRange:
+    type: str  # "ECOSYSTEM", "SEMVER", "GIT"; only ECOSYSTEM is evaluated for PyPI
+    events: tuple[RangeEvent, ...]
+
+
+@dataclass(frozen=True)
+class Affected:
+    package: NormalizedName
+    ranges: tuple[AffectedRange, ...] = ()
+    versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One OSV record, reduced to what pipvet uses."""
+
+    id: str
+    modified: str
+    aliases: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    summary: str = ""
+    details: str = ""
+    published: str | None = None
+    withdrawn: str | None = None
+    # (type, score) pairs from the OSV "severity" array, e.g. ("CVSS_V3", "CVSS:3.1/AV:N/...")
+    cvss: tuple[tuple[str, str], ...] = ()
+    database_severity: str | None = None  # database_specific.severity, e.g. "HIGH"
+    affected: tuple[Affected, ...] = ()
+    malicious: bool = False
+    references: tuple[str, ...] = ()
+
+
+class SeverityLabel(enum.IntEnum):
+    """Ordered so that policy thresholds compare with ``>=``."""
+
+    UNKNOWN = 0
+    NONE = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @property
+    def text(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Severity:
+    label: SeverityLabel
+    score: float | None = None  # CVSS base score, only when computed from a vector
+    vector: str | None = None
+    source: Literal["cvss", "database", "none"] = "none"
+
+
+UNKNOWN_SEVERITY = Severity(SeverityLabel.UNKNOWN)
+
+FindingKind = Literal["vulnerability", "malware"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (an alias group of advisories) affecting one installed version."""
+
+    kind: FindingKind
+    id: str  # stable display id: PYSEC, then GHSA, then CVE, then others
+    aliases: tuple[str, ...]  # every other id in the group, sorted
+    summary: str
+    severity: Severity
+    fixed_in: tuple[str, ...]  # smallest fix per matching range, ascending
+    records: tuple[str, ...]  # ids of the records that matched (subset of id + aliases)
+    modified: str  # newest modified time among the matching records
+    ignored: bool = False
+    ignore_reason: str | None = None
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+
+@dataclass(frozen=True)
+class DependencyResult:
+    dependency: Dependency
+    findings: tuple[Finding, ...] = ()
+    # The requirement that closes every active finding, e.g. "requests>=2.20.0"; None when
+    # there is nothing to fix or no fixed release exists yet.
+    fix_requirement: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Identity of the advisory data a report used."""
+
+    source: str
+    newest_modified: str | None
+    records: int
+    last_sync: str | None = None  # ISO time of the last successful sync
+    age_seconds: float | None = None  # since last sync, at report time
+
+
+@dataclass(frozen=True)
+class IgnoreNote:
+    """An ignore rule from the policy that was expired or matched nothing."""
+
+    id: str
+    problem: Literal["expired", "unused"]
+    reason: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    tool_version: str
+    target: str  # which environment / files were audited, in words
+    snapshot: Snapshot
+    results: tuple[DependencyResult, ...]
+    ignore_notes: tuple[IgnoreNote, ...] = ()
+    warnings: tuple[str, ...] = ()
+    fail_on: SeverityLabel | Literal["any"] = "any"
+
+    @property
+    def unchecked(self) -> tuple[DependencyResult, ...]:
+        return tuple(r for r in self.results if r.dependency.skipped is not None)
+
+    @property
+    def active_findings(self) -> tuple[tuple[Dependency, Finding], ...]:
+        return tuple((r.dependency, f) for r in self.results for f in r.findings if not f.ignored)

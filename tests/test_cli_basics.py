@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from pipvet import __version__
+from pipvet.cli import main
+from pipvet.cli._common import Output
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(["--version"])
+    assert code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_unknown_option_is_usage_error_with_hint() -> None:
+    code, _out, err = run(["--no-such-option"])
+    assert code == 2
+    assert "unrecognized arguments: --no-such-option" in err
+    assert "hint:" in err
+    assert "Traceback" not in err
+
+
+def test_python_dash_m_works() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipvet", "--version"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"pipvet {__version__}"
