@@ -1,0 +1,1 @@
+"""Advisory data: OSV record parsing, version matching, the local store and its sync."""
