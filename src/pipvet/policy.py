@@ -1,0 +1,594 @@
+"""The project policy: where it lives, what it may say, and what it decides.
+
+Where pipvet looks (``load_policy``):
+
+* ``--policy FILE`` names the file outright. A file called ``pyproject.toml`` is read from its
+  ``[tool.pipvet]`` table (which must exist); any other file is read from its top-level keys.
+* Otherwise pipvet walks from the starting folder up to the filesystem root and stops at the
+  first folder that has a policy: ``pipvet.toml`` (always counts, even when empty), else a
+  ``pyproject.toml`` that has a ``[tool.pipvet]`` table. A ``pyproject.toml`` without that table
+  does not stop the walk, so a sub-project inherits the policy of the repository around it. When
+  one folder has both, ``pipvet.toml`` wins and the policy carries a warning saying so.
+* No policy anywhere means the defaults below.
+
+Every problem in a policy file is reported at once, each naming the key, the bad value and what
+is allowed; unknown keys get a "did you mean" suggestion.
+
+Deciding (``fails``): malware always fails; ``fail-on = "any"`` fails on every finding; otherwise
+a vulnerability fails when its severity label is at or above the threshold. A finding whose
+severity is unknown fails at every threshold: pipvet cannot show it is below the line, so it
+fails closed.
+
+Ignores (``apply_ignores``) never remove a finding: they mark it ignored with the reason, and
+ignores that have expired (their ``expires`` date is before today) are not applied. Malware
+cannot be ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pipvet.errors import PolicyError
+from pipvet.models import AuditReport, DependencyResult, Finding, IgnoreNote, SeverityLabel
+
+__all__ = [
+    "DEFAULT_INDEX_URL",
+    "DEFAULT_OSV_URL",
+    "DEFAULT_TOP_PACKAGES_URL",
+    "FailOn",
+    "IgnoreRule",
+    "Policy",
+    "Sources",
+    "apply_ignores",
+    "fails",
+    "finding_fails",
+    "load_policy",
+    "parse_policy",
+    "resolve_sources",
+]
+
+DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
+DEFAULT_INDEX_URL = "https://pypi.org"
+DEFAULT_TOP_PACKAGES_URL = (
+    "https://hugovk.github.io/top-pypi-packages/top-pypi-packages-30-days.min.json"
+)
+
+FailOn = SeverityLabel | Literal["any"]
+VetFailOn = Literal["avoid", "review"]
+OnReview = Literal["ask", "allow", "block"]
+
+_FAIL_ON: dict[str, FailOn] = {
+    "any": "any",
+    "low": SeverityLabel.LOW,
+    "medium": SeverityLabel.MEDIUM,
+    "high": SeverityLabel.HIGH,
+    "critical": SeverityLabel.CRITICAL,
+}
+# An ignore that outlives this is probably forgotten; say so (a warning, not an error).
+_LONG_IGNORE = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """One ``[[ignore]]`` entry: accept a finding until ``expires`` (inclusive), for a reason."""
+
+    id: str
+    reason: str
+    expires: date
+    package: NormalizedName | None = None
+    versions: SpecifierSet | None = None
+
+    def matches(self, finding: Finding, name: NormalizedName, version: str | None) -> bool:
+        wanted = self.id.casefold()
+        if all(i.casefold() != wanted for i in finding.all_ids):
+            return False
+        if self.package is not None and self.package != canonicalize_name(name):
+            return False
+        if self.versions is not None:
+            try:
+                installed = Version(version or "")
+            except InvalidVersion:
+                return False  # cannot show the version is inside the range: do not ignore
+            return self.versions.contains(installed, prereleases=True)
+        return True
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. ``source`` is the file it came from, None for the defaults.
+
+    Data-source values that were relative paths in the file are already resolved against the
+    file's folder; URLs are kept as written.
+    """
+
+    source: Path | None = None
+    fail_on: FailOn = "any"
+    max_age_hours: float = 24.0
+    cooldown_days: int = 3
+    ignores: tuple[IgnoreRule, ...] = ()
+    vet_fail_on: VetFailOn = "avoid"
+    on_review: OnReview = "ask"
+    min_maintainers: int = 2
+    max_maintainers: int = 5
+    max_new_dependencies: int = 20
+    min_project_age_days: int = 30
+    max_release_silence_days: int = 365
+    internal: tuple[str, ...] = ()
+    osv_url: str | None = None
+    osv_overlay: str | None = None
+    index_url: str | None = None
+    top_packages_url: str | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def is_internal(self, name: str) -> bool:
+        """True when ``name`` (any spelling) matches an ``internal`` pattern."""
+        canonical = canonicalize_name(name)
+        return any(fnmatch.fnmatchcase(canonical, p) for p in self.internal)
+
+
+# ---------------------------------------------------------------------------- finding the file
+
+
+def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Policy:
+    """Find, read and validate the policy (see the module docstring for the search order).
+
+    Raises PolicyError when ``explicit`` does not exist or a policy file is invalid.
+    """
+    if explicit is not None:
+        if not explicit.is_file():
+            problem = "is a folder, not a file" if explicit.is_dir() else "does not exist"
+            raise PolicyError(
+                f"policy file {explicit} {problem}",
+                hint="give --policy the path of a pipvet.toml or pyproject.toml file",
+            )
+        in_pyproject = explicit.name == "pyproject.toml"
+        data = _read_toml(explicit)
+        table = _pipvet_table(explicit, data) if in_pyproject else data
+        if table is None:
+            raise PolicyError(
+                f"{explicit} has no [tool.pipvet] table",
+                hint="add a [tool.pipvet] table, or pass a pipvet.toml file",
+            )
+        return parse_policy(table, explicit, in_pyproject=in_pyproject, today=today)
+
+    folder = start.resolve()
+    if not folder.is_dir():
+        folder = folder.parent
+    for current in (folder, *folder.parents):
+        pipvet_toml = current / "pipvet.toml"
+        pyproject = current / "pyproject.toml"
+        if pipvet_toml.is_file():
+            policy = parse_policy(_read_toml(pipvet_toml), pipvet_toml, today=today)
+            if pyproject.is_file() and _has_pipvet_table(pyproject):
+                note = (
+                    f"both {pipvet_toml.name} and [tool.pipvet] in {pyproject.name} exist in "
+                    f"{current}; using {pipvet_toml.name} (remove one to avoid confusion)"
+                )
+                policy = replace(policy, warnings=(note, *policy.warnings))
+            return policy
+        if pyproject.is_file():
+            table = _pipvet_table(pyproject, _read_toml(pyproject))
+            if table is not None:
+                return parse_policy(table, pyproject, in_pyproject=True, today=today)
+    return Policy()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise PolicyError(f"cannot read policy file {path}: {detail}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix the syntax at that line (or pass another file with --policy)",
+        ) from exc
+
+
+def _pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "pipvet" not in tool:
+        return None
+    table = tool["pipvet"]
+    if not isinstance(table, dict):
+        raise PolicyError(f"{path}: [tool.pipvet] must be a table, got {_show(table)}")
+    return table
+
+
+def _has_pipvet_table(path: Path) -> bool:
+    try:
+        return _pipvet_table(path, _read_toml(path)) is not None
+    except PolicyError:
+        return False  # only used for a warning; the file pipvet reads is the other one
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def parse_policy(
+    table: Mapping[str, Any], source: Path, *, in_pyproject: bool = False, today: date
+) -> Policy:
+    """Validate the keys of one policy table; raise PolicyError listing every problem."""
+    v = _Validator(source.parent, "[[tool.pipvet.ignore]]" if in_pyproject else "[[ignore]]")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = _KEYS.get(key)
+        if spec is None:
+            v.unknown(key, _KEYS)
+            continue
+        attr, check = spec
+        result = check(v, key, value)
+        if result is not _BAD:
+            values[attr] = result
+    lo = values.get("min_maintainers", Policy.min_maintainers)
+    hi = values.get("max_maintainers", Policy.max_maintainers)
+    if lo > hi:
+        v.problems.append(
+            f"min-maintainers ({lo}) is greater than max-maintainers ({hi}); "
+            "every package would need review"
+        )
+    where = f"{source} [tool.pipvet]" if in_pyproject else str(source)
+    if v.problems:
+        raise PolicyError(
+            f"invalid policy in {where}",
+            problems=tuple(v.problems),
+            hint="fix the keys listed above; unknown keys are errors so typos cannot hide",
+        )
+    warnings = tuple(
+        f"{where}: the ignore for {rule.id} expires on {rule.expires.isoformat()}, more than "
+        "a year from today; shorter expiry dates make sure accepted risks are looked at again"
+        for rule in values.get("ignores", ())
+        if rule.expires - today > _LONG_IGNORE
+    )
+    return Policy(source=source, warnings=warnings, **values)
+
+
+class _Bad:
+    """Marker: the value was rejected (the problem is already recorded)."""
+
+
+_BAD = _Bad()
+
+
+@dataclass
+class _Validator:
+    base_dir: Path
+    ignore_header: str
+    problems: list[str] = field(default_factory=list)
+
+    def unknown(self, key: str, valid: Mapping[str, object], prefix: str = "") -> None:
+        normal = key.lower().replace("_", "-").replace(" ", "-")
+        close = difflib.get_close_matches(normal, list(valid), n=1, cutoff=0.6)
+        if close:
+            self.problems.append(f'{prefix}{key}: unknown key; did you mean "{close[0]}"?')
+        else:
+            names = ", ".join(sorted(valid))
+            self.problems.append(f"{prefix}{key}: unknown key; valid keys are {names}")
+
+    def bad(self, key: str, message: str) -> _Bad:
+        self.problems.append(f"{key}: {message}")
+        return _BAD
+
+
+def _show(value: object) -> str:
+    """A value as it would look in TOML, for error messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(x) for x in value) + "]"
+    return str(value)
+
+
+def _choice(allowed: Mapping[str, object]) -> Callable[[_Validator, str, object], object]:
+    def check(v: _Validator, key: str, value: object) -> object:
+        if isinstance(value, str) and value in allowed:
+            return allowed[value]
+        options = ", ".join(f'"{a}"' for a in allowed)
+        return v.bad(key, f"{_show(value)} is not allowed; use one of {options}")
+
+    return check
+
+
+def _count(minimum: int, unit: str) -> Callable[[_Validator, str, object], object]:
+    def check(v: _Validator, key: str, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+            return value
+        return v.bad(
+            key, f"expected a whole number of {unit}, {minimum} or more; got {_show(value)}"
+        )
+
+    return check
+
+
+def _hours(v: _Validator, key: str, value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+        return float(value)
+    return v.bad(key, f"expected a number of hours, 0 or more; got {_show(value)}")
+
+
+_GLOB_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def _internal(v: _Validator, key: str, value: object) -> object:
+    if isinstance(value, list) and all(isinstance(p, str) and p.strip() for p in value):
+        # Patterns are compared with canonical names, so canonicalise them the same way.
+        return tuple(_GLOB_SEPARATORS.sub("-", p.strip().lower()) for p in value)
+    return v.bad(key, f'expected a list of name patterns such as ["acme-*"]; got {_show(value)}')
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def _location(v: _Validator, key: str, value: object) -> object:
+    if not isinstance(value, str) or not value.strip():
+        return v.bad(key, f"expected a URL or a path as a string; got {_show(value)}")
+    text = value.strip()
+    if _URL.match(text) and not _WINDOWS_DRIVE.match(text):
+        return text
+    path = Path(text).expanduser()
+    # A relative path means "next to the policy file", not "wherever pipvet was started".
+    return str(path if path.is_absolute() else v.base_dir / path)
+
+
+_IGNORE_KEYS = ("id", "reason", "expires", "package", "versions")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _ignores(v: _Validator, key: str, value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        return v.bad(
+            key,
+            f"expected {v.ignore_header} tables with id, reason and expires; got {_show(value)}",
+        )
+    rules: list[IgnoreRule] = []
+    before = len(v.problems)
+    for number, entry in enumerate(value, start=1):
+        rule = _ignore_rule(v, number, entry)
+        if rule is not None:
+            rules.append(rule)
+    return _BAD if len(v.problems) > before else tuple(rules)
+
+
+def _ignore_rule(v: _Validator, number: int, entry: Mapping[str, Any]) -> IgnoreRule | None:
+    raw_id = entry.get("id")
+    label = f"ignore #{number}"
+    if isinstance(raw_id, str) and raw_id.strip():
+        label += f" ({raw_id.strip()})"
+    before = len(v.problems)
+    for key in entry:
+        if key not in _IGNORE_KEYS:
+            v.unknown(key, dict.fromkeys(_IGNORE_KEYS), prefix=f"{label}: ")
+
+    if raw_id is None:
+        v.bad(label, 'id: required (the advisory id to ignore, e.g. "PYSEC-2018-28")')
+    elif not isinstance(raw_id, str) or not raw_id.strip():
+        v.bad(label, f'id: expected an advisory id such as "PYSEC-2018-28"; got {_show(raw_id)}')
+    elif raw_id.strip().upper().startswith("MAL-"):
+        v.bad(label, "id: malware cannot be ignored; remove the package instead")
+
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        got = "nothing" if reason is None else _show(reason)
+        v.bad(label, f"reason: required, say why this finding is acceptable; got {got}")
+
+    expires = _expiry(v, label, entry.get("expires"))
+
+    package: NormalizedName | None = None
+    raw_package = entry.get("package")
+    if raw_package is not None:
+        if isinstance(raw_package, str) and _NAME.match(raw_package.strip()):
+            package = canonicalize_name(raw_package.strip())
+        else:
+            v.bad(label, f"package: {_show(raw_package)} is not a valid package name")
+
+    versions: SpecifierSet | None = None
+    raw_versions = entry.get("versions")
+    if raw_versions is not None:
+        try:
+            if not isinstance(raw_versions, str):
+                raise InvalidSpecifier(str(raw_versions))
+            versions = SpecifierSet(raw_versions)
+        except InvalidSpecifier:
+            v.bad(
+                label,
+                f"versions: {_show(raw_versions)} is not a version specifier; "
+                'write one like "<2.20" or ">=1.0,<1.4"',
+            )
+
+    if len(v.problems) > before or not isinstance(raw_id, str) or not isinstance(reason, str):
+        return None
+    if expires is None:
+        return None
+    return IgnoreRule(raw_id.strip(), reason.strip(), expires, package, versions)
+
+
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def _expiry(v: _Validator, label: str, value: object) -> date | None:
+    if value is None:
+        v.bad(label, "expires: required, the last day this ignore applies (YYYY-MM-DD)")
+        return None
+    if isinstance(value, datetime):
+        v.bad(label, f"expires: {_show(value)} has a time; give a date only (YYYY-MM-DD)")
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    v.bad(label, f"expires: {_show(value)} is not a date; write it as YYYY-MM-DD")
+    return None
+
+
+_KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
+    "fail-on": ("fail_on", _choice(_FAIL_ON)),
+    "max-age-hours": ("max_age_hours", _hours),
+    "cooldown-days": ("cooldown_days", _count(0, "days")),
+    "ignore": ("ignores", _ignores),
+    "vet-fail-on": ("vet_fail_on", _choice({"avoid": "avoid", "review": "review"})),
+    "on-review": ("on_review", _choice({"ask": "ask", "allow": "allow", "block": "block"})),
+    "min-maintainers": ("min_maintainers", _count(0, "maintainers")),
+    "max-maintainers": ("max_maintainers", _count(1, "maintainers")),
+    "max-new-dependencies": ("max_new_dependencies", _count(0, "packages")),
+    "min-project-age-days": ("min_project_age_days", _count(0, "days")),
+    "max-release-silence-days": ("max_release_silence_days", _count(0, "days")),
+    "internal": ("internal", _internal),
+    "osv-url": ("osv_url", _location),
+    "osv-overlay": ("osv_overlay", _location),
+    "index-url": ("index_url", _location),
+    "top-packages-url": ("top_packages_url", _location),
+}
+
+
+# ---------------------------------------------------------------------------- ignores
+
+
+def apply_ignores(
+    results: Sequence[DependencyResult], policy: Policy, today: date
+) -> tuple[tuple[DependencyResult, ...], tuple[IgnoreNote, ...]]:
+    """Mark findings the policy ignores; report expired and unused ignores.
+
+    A finding stays in the results with ``ignored=True`` and the rule's reason. Expired rules
+    (``expires`` before ``today``) are not applied and are noted as "expired"; live rules that
+    matched nothing are noted as "unused". Malware findings are never ignored.
+    """
+    live = [rule for rule in policy.ignores if rule.expires >= today]
+    used: set[int] = set()
+    out: list[DependencyResult] = []
+    for result in results:
+        dep = result.dependency
+        findings: list[Finding] = []
+        for finding in result.findings:
+            marked = finding
+            if not finding.ignored and finding.kind != "malware":
+                for index, rule in enumerate(live):
+                    if rule.matches(finding, dep.name, dep.version):
+                        used.add(index)
+                        marked = replace(finding, ignored=True, ignore_reason=rule.reason)
+                        break
+            findings.append(marked)
+        out.append(replace(result, findings=tuple(findings)))
+
+    notes: list[IgnoreNote] = []
+    live_index = {id(rule): i for i, rule in enumerate(live)}
+    for rule in policy.ignores:
+        position = live_index.get(id(rule))
+        if position is None:
+            notes.append(IgnoreNote(rule.id, "expired", rule.reason, rule.expires.isoformat()))
+        elif position not in used:
+            notes.append(IgnoreNote(rule.id, "unused", rule.reason, rule.expires.isoformat()))
+    return tuple(out), tuple(notes)
+
+
+# ---------------------------------------------------------------------------- deciding
+
+
+def finding_fails(finding: Finding, fail_on: FailOn) -> bool:
+    """Does this finding alone make the audit fail (exit 1)?"""
+    if finding.ignored:
+        return False
+    if finding.kind == "malware" or fail_on == "any":
+        return True
+    label = finding.severity.label
+    # Unknown severity cannot be shown to be below the threshold: fail closed.
+    return label == SeverityLabel.UNKNOWN or label >= fail_on
+
+
+def fails(report: AuditReport, policy: Policy | None = None) -> bool:
+    """True when any non-ignored finding fails at the policy's level (else the report's)."""
+    fail_on = report.fail_on if policy is None else policy.fail_on
+    return any(finding_fails(f, fail_on) for r in report.results for f in r.findings)
+
+
+# ---------------------------------------------------------------------------- data sources
+
+_SOURCE_KEYS = (
+    # field, CLI flag, environment variable, default
+    ("osv_url", "--osv-url", "PIPVET_OSV_URL", DEFAULT_OSV_URL),
+    ("osv_overlay", "--osv-overlay", "PIPVET_OSV_OVERLAY", None),
+    ("index_url", "--index-url", "PIPVET_INDEX_URL", DEFAULT_INDEX_URL),
+    ("top_packages_url", "--top-packages-url", "PIPVET_TOP_PACKAGES_URL", DEFAULT_TOP_PACKAGES_URL),
+)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where each kind of data comes from, and why (``origins``: field -> who chose it)."""
+
+    osv_url: str
+    osv_overlay: str | None
+    index_url: str
+    top_packages_url: str
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def origin(self, name: str) -> str:
+        """Who chose a source: a flag, an environment variable, the policy file or "default"."""
+        return dict(self.origins).get(name, "default")
+
+
+def resolve_sources(
+    policy: Policy,
+    environ: Mapping[str, str],
+    *,
+    osv_url: str | None = None,
+    osv_overlay: str | None = None,
+    index_url: str | None = None,
+    top_packages_url: str | None = None,
+) -> Sources:
+    """Pick each data source: command-line flag, then environment variable, then policy, then
+    the default. Empty values count as unset. Trailing slashes are removed from base URLs.
+    """
+    cli = {
+        "osv_url": osv_url,
+        "osv_overlay": osv_overlay,
+        "index_url": index_url,
+        "top_packages_url": top_packages_url,
+    }
+    chosen: dict[str, str | None] = {}
+    origins: list[tuple[str, str]] = []
+    for name, flag, env_name, default in _SOURCE_KEYS:
+        from_policy = getattr(policy, name)
+        candidates = (
+            (cli[name], flag),
+            (environ.get(env_name), env_name),
+            (from_policy, f"policy file {policy.source}"),
+            (default, "default"),
+        )
+        value, origin = next(((v, o) for v, o in candidates if v), (None, "default"))
+        if value is not None and name in ("osv_url", "index_url") and len(value) > 1:
+            value = value.rstrip("/") or value
+        chosen[name] = value
+        origins.append((name, origin))
+    return Sources(
+        osv_url=chosen["osv_url"] or DEFAULT_OSV_URL,
+        osv_overlay=chosen["osv_overlay"],
+        index_url=chosen["index_url"] or DEFAULT_INDEX_URL,
+        top_packages_url=chosen["top_packages_url"] or DEFAULT_TOP_PACKAGES_URL,
+        origins=tuple(origins),
+    )
