@@ -28,6 +28,9 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Announce this Content-Length instead of len(body); a larger value plus closing the
+    # connection simulates an answer cut short in transit.
+    content_length: int | None = None
 
 
 Handler = Callable[[Request], Reply]
@@ -62,7 +65,11 @@ class LoopbackServer:
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply.body)))
+                length = len(reply.body) if reply.content_length is None else reply.content_length
+                self.send_header("Content-Length", str(length))
+                if length != len(reply.body):
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 if method != "HEAD":
                     self.wfile.write(reply.body)
@@ -72,7 +79,10 @@ class LoopbackServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval so shutdown() (every test teardown) returns quickly.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
