@@ -1,0 +1,643 @@
+"""One HTTP client for all of pipvet.
+
+Promises: timeouts on every request; retries with exponential backoff on 429, 5xx and
+transient transport failures, honouring ``Retry-After``; conditional requests (ETag /
+Last-Modified) against an on-disk response cache; ``file://`` URLs and plain paths read
+directly; TLS always verified; proxies taken from the environment (urllib does that);
+gzip bodies decompressed. Callers receive an :class:`HttpResponse` for 2xx, 404 and 410 and a
+:class:`~pipvet.errors.NetworkError` for everything else, so nothing above this module sees a
+urllib or socket exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import http.client
+import json
+import os
+import socket
+import ssl
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from email.message import Message
+from pathlib import Path
+from typing import IO, Protocol, TypeVar
+
+from pipvet import __version__
+from pipvet.errors import NetworkError
+
+__all__ = [
+    "Downloaded",
+    "HttpClient",
+    "HttpResponse",
+    "OfflineMiss",
+    "local_path",
+]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETURNED_STATUSES = frozenset({404, 410})  # "not there" is an answer, not a failure
+MAX_RETRY_AFTER = 60.0  # never let a server park us for longer than this per attempt
+MAX_BODY = 256 * 1024 * 1024  # in-memory bodies (index JSON, CSV); archives use download()
+MAX_DOWNLOAD = 2 * 1024 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_CACHE_MAGIC = b"pipvet-http-cache 1\n"
+
+Progress = Callable[[str], None]
+_T = TypeVar("_T")
+
+
+class OfflineMiss(NetworkError):
+    """``offline=True`` and the answer is not in the response cache."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """One answer. ``fetched_at`` is when this answer was last confirmed by its source."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str]  # header names lower-cased
+    from_cache: bool = False
+    fetched_at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.fetched_at)
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A body streamed to ``path`` (``None`` when the status is 404/410 and nothing was kept)."""
+
+    url: str
+    status: int
+    path: Path | None
+    size: int
+    headers: Mapping[str, str]
+    fetched_at: float
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class _Sleep(Protocol):
+    def __call__(self, seconds: float, /) -> None: ...
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def local_path(url: str) -> Path | None:
+    """The file a ``file://`` URL or plain path names, or ``None`` for a network URL."""
+    if "://" not in url:
+        return Path(url).expanduser()
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme.lower() != "file":
+        return None
+    if parsed.netloc not in ("", "localhost"):
+        raise NetworkError(
+            f"{url}: file:// URLs on another host are not supported",
+            url=url,
+            hint="use file:///absolute/path or a plain path",
+        )
+    return Path(urllib.request.url2pathname(parsed.path))
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way that another attempt may fix."""
+
+    def __init__(self, reason: str, *, status: int | None = None, wait: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.wait = wait  # from Retry-After, already capped
+
+
+@dataclass(frozen=True)
+class _CacheEntry:
+    response: HttpResponse
+
+    @property
+    def validators(self) -> dict[str, str]:
+        h = self.response.headers
+        out: dict[str, str] = {}
+        if "etag" in h:
+            out["If-None-Match"] = h["etag"]
+        if "last-modified" in h:
+            out["If-Modified-Since"] = h["last-modified"]
+        return out
+
+
+class HttpClient:
+    """Fetches URLs for every part of pipvet. Thread-safe; share one per run."""
+
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        *,
+        offline: bool = False,
+        timeout: float = 30,
+        retries: int = 3,
+        backoff: float = 0.5,
+        sleep: _Sleep = time.sleep,
+        clock: Callable[[], float] = time.time,
+        user_agent: str = f"pipvet/{__version__}",
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.offline = offline
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.user_agent = user_agent
+        self.max_body = max_body
+        self._sleep = sleep
+        self._clock = clock
+        # ProxyHandler (environment proxies) is part of the default opener; the HTTPS handler
+        # gets an explicitly verifying context so nothing can switch verification off.
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=ssl.create_default_context())
+        )
+
+    # ------------------------------------------------------------------ public API
+
+    def get(
+        self,
+        url: str,
+        *,
+        revalidate: bool = True,
+        max_age: float | None = None,
+        cache: bool = True,
+    ) -> HttpResponse:
+        """Fetch ``url``; 2xx, 404 and 410 are returned, anything else raises NetworkError.
+
+        With a response cache: a stored answer younger than ``max_age`` seconds is served
+        without contacting the server; ``revalidate=False`` serves a stored answer of any age;
+        otherwise the stored validators are sent and a 304 serves the stored body.
+        ``cache=False`` neither reads nor writes the cache (for one-off bodies).
+        """
+        path = local_path(url)
+        if path is not None:
+            return self._read_local(url, path)
+        self._check_scheme(url)
+        use_cache = cache and self.cache_dir is not None
+        entry = self._cache_load(url) if use_cache else None
+        now = self._clock()
+        if entry is not None and (
+            self.offline
+            or not revalidate
+            or (max_age is not None and entry.response.age(now) <= max_age)
+        ):
+            return replace(entry.response, from_cache=True)
+        if self.offline:
+            raise OfflineMiss(
+                f"{url} is not in the local cache and --offline forbids fetching it",
+                url=url,
+                hint="run the same command once without --offline to cache it",
+            )
+        extra = entry.validators if entry is not None else {}
+        status, headers, body = self._with_retries(url, lambda: self._request_once(url, extra))
+        fetched_at = self._clock()
+        if status == 304:
+            if entry is None:
+                raise NetworkError(
+                    f"{url}: the server answered 304 Not Modified to an unconditional request",
+                    url=url,
+                    status=304,
+                    hint="the server or a proxy in between is misbehaving; try again later",
+                )
+            merged = {**entry.response.headers, **_validator_headers(headers)}
+            fresh = replace(entry.response, headers=merged, fetched_at=fetched_at)
+            self._cache_store(fresh)
+            return replace(fresh, from_cache=True)
+        response = HttpResponse(url, status, body, headers, False, fetched_at)
+        if use_cache:
+            self._cache_store(response)
+        return response
+
+    def get_many(
+        self,
+        urls: Sequence[str],
+        max_workers: int = 8,
+        *,
+        revalidate: bool = True,
+        max_age: float | None = None,
+        cache: bool = True,
+    ) -> list[HttpResponse | NetworkError]:
+        """``get`` each URL on a bounded thread pool; results in input order, errors in place."""
+
+        def one(url: str) -> HttpResponse | NetworkError:
+            try:
+                return self.get(url, revalidate=revalidate, max_age=max_age, cache=cache)
+            except NetworkError as exc:
+                return exc
+
+        if len(urls) <= 1 or max_workers <= 1:
+            return [one(u) for u in urls]
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(urls))) as pool:
+            return list(pool.map(one, urls))
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        progress: Progress | None = None,
+        max_bytes: int = MAX_DOWNLOAD,
+    ) -> Downloaded:
+        """Stream ``url`` into ``dest`` (temp file + rename: never a partial ``dest``).
+
+        Bodies larger than ``max_bytes`` are refused. 404/410 return ``path=None``.
+        """
+        path = local_path(url)
+        if path is None:
+            self._check_scheme(url)
+            if self.offline:
+                raise OfflineMiss(
+                    f"{url} would have to be downloaded and --offline forbids it",
+                    url=url,
+                    hint="run the same command once without --offline",
+                )
+        return self._with_retries(
+            url, lambda: self._download_once(url, path, dest, progress, max_bytes)
+        )
+
+    # ------------------------------------------------------------------ transport
+
+    def _check_scheme(self, url: str) -> None:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise NetworkError(
+                f"{url}: unsupported URL scheme {scheme!r}",
+                url=url,
+                hint="use an https://, http:// or file:// URL, or a local path",
+            )
+
+    def _headers(self, extra: Mapping[str, str], *, gzip_ok: bool) -> dict[str, str]:
+        headers = {"User-Agent": self.user_agent, **extra}
+        headers["Accept-Encoding"] = "gzip" if gzip_ok else "identity"
+        return headers
+
+    def _with_retries(self, url: str, attempt_once: Callable[[], _T]) -> _T:
+        attempt = 0
+        while True:
+            try:
+                return attempt_once()
+            except _Retryable as exc:
+                if attempt >= self.retries:
+                    raise self._give_up(url, exc, attempt + 1) from None
+                self._sleep(self._wait_for(exc, attempt))
+                attempt += 1
+
+    def _request_once(
+        self, url: str, extra: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._open(url, self._headers(extra, gzip_ok=True)) as (status, headers, stream):
+            if status == 304:
+                return status, headers, b""
+            body = _read_capped(stream, self.max_body, url, headers.get("content-length"))
+        try:
+            body = _decode_body(body, headers, self.max_body)
+            if "content-encoding" in headers:
+                # The body is stored and returned decoded; its old framing no longer applies.
+                headers.pop("content-encoding")
+                headers.pop("content-length", None)
+        except zlib.error as exc:
+            raise NetworkError(
+                f"{url}: the response body could not be decoded ({exc})",
+                url=url,
+                status=status,
+                hint="the server or a proxy in between sent a damaged answer; try again later",
+            ) from None
+        return status, headers, body
+
+    @contextlib.contextmanager
+    def _open(
+        self, url: str, headers: dict[str, str]
+    ) -> Iterator[tuple[int, dict[str, str], _Readable]]:
+        """Yield (status, lower-cased headers, stream) for statuses the caller handles."""
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            try:
+                resp = self._opener.open(request, timeout=self.timeout)
+            except urllib.error.HTTPError as err:
+                resp = err  # an HTTPError is also the response object
+            with resp:
+                status = int(resp.status if resp.status is not None else 0)
+                hdrs = _lower_headers(resp.headers)
+                if status in RETRY_STATUSES:
+                    raise _Retryable(
+                        f"HTTP {status} {resp.reason}",
+                        status=status,
+                        wait=_retry_after(hdrs.get("retry-after"), self._clock()),
+                    )
+                if not (200 <= status < 300 or status == 304 or status in RETURNED_STATUSES):
+                    raise NetworkError(
+                        f"{url}: HTTP {status} {resp.reason}",
+                        url=url,
+                        status=status,
+                        hint=_status_hint(status),
+                    )
+                yield status, hdrs, resp
+        except (_Retryable, NetworkError):
+            raise
+        except urllib.error.URLError as exc:
+            raise _transport_error(url, exc.reason) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise _transport_error(url, exc) from None
+
+    def _download_once(
+        self,
+        url: str,
+        path: Path | None,
+        dest: Path,
+        progress: Progress | None,
+        max_bytes: int,
+    ) -> Downloaded:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if path is not None:
+                    if not path.is_file():
+                        return Downloaded(url, 404, None, 0, {}, self._clock())
+                    size = _copy_local(path, out, url, max_bytes, progress)
+                    status, headers = 200, dict[str, str]()
+                else:
+                    with self._open(url, self._headers({}, gzip_ok=False)) as (
+                        status,
+                        headers,
+                        stream,
+                    ):
+                        if status in RETURNED_STATUSES:
+                            return Downloaded(url, status, None, 0, headers, self._clock())
+                        total = headers.get("content-length")
+                        size = _stream(
+                            stream, out, url=url, cap=max_bytes, progress=progress, total=total
+                        )
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, dest)
+            return Downloaded(url, status, dest, size, headers, self._clock())
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _wait_for(self, exc: _Retryable, attempt: int) -> float:
+        if exc.wait is not None:
+            return exc.wait
+        return float(min(self.backoff * (2**attempt), MAX_RETRY_AFTER))
+
+    def _give_up(self, url: str, exc: _Retryable, attempts: int) -> NetworkError:
+        tries = f" (tried {attempts} times)" if attempts > 1 else ""
+        if exc.status is not None:
+            hint = "the server is overloaded or failing; try again later"
+            if exc.status == 429:
+                hint = "the server is rate-limiting pipvet; wait a while and try again"
+            return NetworkError(
+                f"{url}: {exc.reason}{tries}", url=url, status=exc.status, hint=hint
+            )
+        return NetworkError(
+            f"cannot reach {url}: {exc.reason}{tries}",
+            url=url,
+            hint="check the network connection, proxy settings (HTTPS_PROXY) and the URL; "
+            "with --offline pipvet uses only what it has cached",
+        )
+
+    # ------------------------------------------------------------------ local files
+
+    def _read_local(self, url: str, path: Path) -> HttpResponse:
+        now = self._clock()
+        try:
+            with path.open("rb") as fh:
+                body = _read_capped(fh, self.max_body, url)
+        except FileNotFoundError:
+            return HttpResponse(url, 404, b"", {}, False, now)
+        except IsADirectoryError:
+            raise NetworkError(
+                f"{url} is a folder, not a file", url=url, hint="point at the file itself"
+            ) from None
+        except OSError as exc:
+            raise NetworkError(
+                f"cannot read {path}: {exc.strerror or exc}",
+                url=url,
+                hint="check that the file exists and is readable",
+            ) from None
+        return HttpResponse(url, 200, body, {}, False, now)
+
+    # ------------------------------------------------------------------ response cache
+
+    def _cache_path(self, url: str) -> Path:
+        assert self.cache_dir is not None
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        return self.cache_dir / digest[:2] / f"{digest}.http"
+
+    def _cache_load(self, url: str) -> _CacheEntry | None:
+        """The stored answer for ``url``; a missing or damaged entry is simply a miss."""
+        try:
+            data = self._cache_path(url).read_bytes()
+        except OSError:
+            return None
+        try:
+            if not data.startswith(_CACHE_MAGIC):
+                return None
+            header_end = data.index(b"\n", len(_CACHE_MAGIC))
+            meta = json.loads(data[len(_CACHE_MAGIC) : header_end])
+            body = data[header_end + 1 :]
+            if (
+                meta["url"] != url
+                or len(body) != meta["length"]
+                or hashlib.sha256(body).hexdigest() != meta["sha256"]
+            ):
+                return None
+            headers = {str(k): str(v) for k, v in meta["headers"].items()}
+            response = HttpResponse(
+                url, int(meta["status"]), body, headers, True, float(meta["fetched_at"])
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return _CacheEntry(response)
+
+    def _cache_store(self, response: HttpResponse) -> None:
+        """Write atomically; a cache that cannot be written only costs a refetch later."""
+        target = self._cache_path(response.url)
+        meta = {
+            "url": response.url,
+            "status": response.status,
+            "headers": dict(response.headers),
+            "fetched_at": response.fetched_at,
+            "length": len(response.body),
+            "sha256": hashlib.sha256(response.body).hexdigest(),
+        }
+        blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
+        tmp: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, target)
+            tmp = None
+        except OSError:
+            pass
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _lower_headers(msg: Message | None) -> dict[str, str]:
+    if msg is None:
+        return {}
+    return {k.lower(): v for k, v in msg.items()}
+
+
+def _validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k in ("etag", "last-modified", "date")}
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date), capped."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
+
+
+def _status_hint(status: int) -> str:
+    if status in (401, 403, 407):
+        return "the server refused access; check the URL and any proxy or mirror credentials"
+    if 300 <= status < 400:
+        return "the server redirected somewhere pipvet could not follow; check the URL"
+    return "check the URL; pipvet expected a normal answer or 404"
+
+
+def _transport_error(url: str, reason: object) -> Exception:
+    """A transport failure: TLS and name-resolution failures are final, the rest retryable."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return NetworkError(
+            f"{url}: TLS certificate verification failed ({reason.verify_message})",
+            url=url,
+            hint="pipvet always verifies certificates; if a proxy re-signs TLS traffic, "
+            "point SSL_CERT_FILE at its CA bundle",
+        )
+    if isinstance(reason, socket.gaierror):
+        return NetworkError(
+            f"cannot reach {url}: the host name could not be resolved",
+            url=url,
+            hint="check the URL and the network connection; with --offline pipvet uses only "
+            "what it has cached",
+        )
+    if isinstance(reason, TimeoutError):
+        return _Retryable("timed out")
+    if isinstance(reason, http.client.IncompleteRead):
+        return _Retryable(
+            f"the answer was cut short ({len(reason.partial)} bytes received, "
+            f"{reason.expected} more expected)"
+        )
+    if isinstance(reason, OSError) and reason.strerror:
+        return _Retryable(reason.strerror)
+    return _Retryable(str(reason) or type(reason).__name__)
+
+
+def _read_capped(stream: _Readable, cap: int, url: str, expected: str | None = None) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise NetworkError(
+                f"{url}: the answer is larger than {cap // (1024 * 1024)} MiB; refusing it",
+                url=url,
+                hint="check that the URL points at what pipvet expects",
+            )
+        chunks.append(chunk)
+    _check_complete(size, expected)
+    return b"".join(chunks)
+
+
+def _check_complete(size: int, expected: str | None) -> None:
+    # http.client's read(n) returns b"" on a connection closed early instead of raising, so
+    # a truncated body is only visible by comparing with Content-Length.
+    if expected is not None and expected.strip().isdigit() and size < int(expected):
+        raise _Retryable(f"the answer was cut short ({size} of {int(expected)} bytes received)")
+
+
+def _decode_body(body: bytes, headers: Mapping[str, str], cap: int) -> bytes:
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise zlib.error(f"unsupported Content-Encoding {encoding!r}; pipvet asked for gzip")
+    inflater = zlib.decompressobj(wbits=31)
+    out = inflater.decompress(body, cap + 1)
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise zlib.error(f"decompressed size exceeds {cap // (1024 * 1024)} MiB")
+    if not inflater.eof:
+        raise zlib.error("the compressed stream is truncated")
+    return out
+
+
+def _stream(
+    stream: _Readable,
+    out: IO[bytes],
+    *,
+    url: str,
+    cap: int,
+    progress: Progress | None,
+    total: str | None,
+) -> int:
+    size = 0
+    of_total = f" of {int(total) / 1e6:.1f} MB" if total and total.isdigit() else ""
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise NetworkError(
+                f"{url}: the download is larger than {cap // (1024 * 1024)} MiB; refusing it",
+                url=url,
+                hint="check that the URL points at the advisory archive",
+            )
+        out.write(chunk)
+        if progress is not None:
+            progress(f"downloading {url}: {size / 1e6:.1f} MB{of_total}")
+    _check_complete(size, total)
+    return size
+
+
+def _copy_local(path: Path, out: IO[bytes], url: str, cap: int, progress: Progress | None) -> int:
+    try:
+        with path.open("rb") as src:
+            return _stream(
+                src, out, url=url, cap=cap, progress=progress, total=str(path.stat().st_size)
+            )
+    except OSError as exc:
+        raise NetworkError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            url=url,
+            hint="check that the file exists and is readable",
+        ) from None
