@@ -1,0 +1,246 @@
+"""Dependencies declared in ``pyproject.toml``: PEP 621 ``[project]`` and PEP 735 groups."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from pipvet.errors import InputError
+from pipvet.models import Location
+from pipvet.requirements import (
+    RequirementEntry,
+    RequirementsFile,
+    decode_text,
+    parse_requirement_text,
+)
+
+__all__ = ["read_pyproject"]
+
+
+_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
+class _Pyproject:
+    """Collects entries and problems from a parsed pyproject.
+
+    tomllib does not report positions, so line numbers are found by searching the text for
+    the quoted string, starting at the table it belongs to (approximate, but in the file).
+    """
+
+    def __init__(self, display: str, text: str) -> None:
+        self.display = display
+        self.lines = text.splitlines()
+        self.cursor: dict[str, int] = {}
+        self.entries: list[RequirementEntry] = []
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def table(self, *names: str) -> int:
+        """0-based index of the first ``[name]`` header found (in the order given), else 0."""
+        for name in names:
+            dotted = r"\s*\.\s*".join(re.escape(part) for part in name.split("."))
+            pattern = re.compile(r"^\s*\[\s*" + dotted + r"\s*\]")
+            for i, line in enumerate(self.lines):
+                if pattern.match(line):
+                    return i
+        return 0
+
+    def line_of(self, key: str, start: int, value: str) -> int:
+        """1-based line of the quoted ``value``; successive calls with one ``key`` move on."""
+        begin = max(self.cursor.get(key, start), start)
+        quoted = (f'"{value}"', f"'{value}'")
+        for lo, hi in ((begin, len(self.lines)), (0, begin)):
+            for i in range(lo, hi):
+                if any(q in self.lines[i] for q in quoted):
+                    self.cursor[key] = i + 1
+                    return i + 1
+        return start + 1
+
+    def problem(self, line: int, text: str, what: str, todo: str) -> None:
+        self.problems.append(f"{self.display}:{line}: {text} — {what} ({todo})")
+
+    def requirements(self, value: object, section: str, start: int) -> None:
+        if not isinstance(value, list):
+            self.problem(
+                start + 1,
+                f"[{section}]",
+                "must be a list of requirement strings",
+                'write it like: ["requests>=2.31"]',
+            )
+            return
+        for item in value:
+            self.requirement(item, section, start)
+
+    def requirement(self, item: object, section: str, start: int) -> None:
+        if not isinstance(item, str):
+            self.problem(
+                start + 1,
+                repr(item),
+                f"in [{section}]: not a requirement string",
+                "write each requirement as a quoted PEP 508 string",
+            )
+            return
+        location = Location(self.display, self.line_of(section, start, item))
+        try:
+            self.entries.append(parse_requirement_text(item, location, section=section))
+        except InputError as err:
+            self.problems.extend(err.problems)
+
+    def project(self, project: object) -> None:
+        if not isinstance(project, dict):
+            self.problem(1, "[project]", "must be a table", "write it as a [project] table")
+            return
+        start = self.table("project")
+        dynamic = project.get("dynamic", [])
+        if isinstance(dynamic, list) and "dependencies" in dynamic:
+            self.warnings.append(
+                f"{self.display}: [project].dependencies are dynamic (computed by the build "
+                "backend), so pipvet cannot read them; audit the installed environment instead"
+            )
+        self.requirements(project.get("dependencies", []), "project.dependencies", start)
+        optional = project.get("optional-dependencies", {})
+        opt_start = self.table("project.optional-dependencies", "project")
+        if not isinstance(optional, dict):
+            self.problem(
+                opt_start + 1,
+                "[project.optional-dependencies]",
+                "must be a table",
+                "write one line per extra: NAME = [requirement strings]",
+            )
+            return
+        for extra, reqs in optional.items():
+            self.requirements(reqs, f"project.optional-dependencies.{extra}", opt_start)
+
+    def groups(self, groups: object) -> None:
+        """PEP 735 groups: strings and ``{include-group = "name"}`` tables, names normalised."""
+        start = self.table("dependency-groups")
+        if not isinstance(groups, dict):
+            self.problem(
+                start + 1,
+                "[dependency-groups]",
+                "must be a table",
+                "write one line per group: NAME = [requirement strings]",
+            )
+            return
+        by_name: dict[str, str] = {}
+        includes: dict[str, list[tuple[str, int]]] = {}
+        for group, items in groups.items():
+            norm = canonicalize_name(group)
+            section = f"dependency-groups.{group}"
+            if norm in by_name:
+                self.problem(
+                    start + 1,
+                    f"[dependency-groups] {group}",
+                    f"the same group as '{by_name[norm]}' once names are normalised",
+                    "merge the two groups",
+                )
+                continue
+            by_name[norm] = group
+            includes[norm] = []
+            if not isinstance(items, list):
+                self.requirements(items, section, start)
+                continue
+            for item in items:
+                if isinstance(item, dict):
+                    target = item.get("include-group")
+                    if set(item) != {"include-group"} or not isinstance(target, str):
+                        self.problem(
+                            self.line_of(section, start, "include-group"),
+                            repr(item),
+                            f"in [{section}]: an include must be a table with one key",
+                            'write it like: {include-group = "test"}',
+                        )
+                        continue
+                    includes[norm].append((target, self.line_of(section, start, target)))
+                else:
+                    self.requirement(item, section, start)
+        self._check_includes(by_name, includes)
+
+    def _check_includes(
+        self, by_name: Mapping[str, str], includes: Mapping[str, list[tuple[str, int]]]
+    ) -> None:
+        reported: set[frozenset[str]] = set()
+
+        def visit(norm: str, chain: tuple[str, ...]) -> None:
+            for target, line in includes.get(norm, []):
+                tnorm = canonicalize_name(target)
+                if tnorm not in by_name:
+                    if not chain[1:]:  # report an unknown group once, where it is written
+                        self.problem(
+                            line,
+                            f'{{include-group = "{target}"}}',
+                            f"in [dependency-groups.{by_name[norm]}]: no group named '{target}'",
+                            "fix the name or add the group",
+                        )
+                    continue
+                if tnorm in chain:
+                    cycle = chain[chain.index(tnorm) :]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        names = " -> ".join(by_name[n] for n in (*cycle, tnorm))
+                        self.problem(
+                            line,
+                            f'{{include-group = "{target}"}}',
+                            f"dependency group include cycle: {names}",
+                            "remove one of these includes",
+                        )
+                    continue
+                visit(tnorm, (*chain, tnorm))
+
+        for norm in by_name:
+            visit(norm, (norm,))
+
+
+def read_pyproject(path: Path) -> RequirementsFile:
+    """Read ``[project].dependencies``, ``[project.optional-dependencies]`` and
+    ``[dependency-groups]`` (PEP 735) from a ``pyproject.toml``.
+
+    Each entry's ``section`` names where it was declared ("project.dependencies",
+    "project.optional-dependencies.EXTRA", "dependency-groups.GROUP"); line numbers are found
+    by searching the text and may be approximate. Group includes are checked (unknown groups,
+    cycles); an included group's requirements are listed once, under their own group. Dynamic
+    dependencies cannot be read statically and are reported as a warning. All problems are
+    raised together as ``InputError``; invalid TOML names the line and column.
+    """
+    display = str(path)
+    try:
+        text = decode_text(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"pyproject file not found: {display}", hint="check the path") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{display} is not UTF-8 text", hint="save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {display}: {exc.strerror or exc}", hint="check the path"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        pos = _TOML_POS_RE.search(message)
+        where = f"{display}:{pos.group(1)}:{pos.group(2)}" if pos else display
+        detail = _TOML_POS_RE.sub("", message).strip()
+        problem = f"{where}: invalid TOML: {detail} (fix the syntax at that position)"
+        raise InputError(
+            f"cannot read {display}: it is not valid TOML", problems=(problem,)
+        ) from None
+
+    reader = _Pyproject(display, text)
+    if "project" in data:
+        reader.project(data["project"])
+    if "dependency-groups" in data:
+        reader.groups(data["dependency-groups"])
+    if reader.problems:
+        count = len(reader.problems)
+        raise InputError(
+            f"cannot read dependencies from {display}: {count} problem{'s' if count != 1 else ''}",
+            problems=tuple(reader.problems),
+            hint="fix the entries listed above; every problem found is listed",
+        )
+    return RequirementsFile(
+        path=path, entries=tuple(reader.entries), files=(path,), warnings=tuple(reader.warnings)
+    )

@@ -1,0 +1,350 @@
+"""pip's requirements-file syntax: logical lines, comments, ``${VAR}``, options, includes.
+
+Mirrors pip's own reader (join continuations, then strip comments, then expand variables;
+split a line into requirement and options the way pip does). Differences, on purpose:
+- a file included twice through different paths (a diamond, not a cycle) is read once;
+- ``-r``/``-c`` with a URL is an error: pipvet reads local files only;
+- every problem in the whole include tree is collected and raised together.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet.errors import InputError
+from pipvet.models import Location
+from pipvet.requirements import (
+    URL_RE,
+    LineProblem,
+    OptionLine,
+    RequirementEntry,
+    RequirementsFile,
+    decode_text,
+    entry_from_text,
+    format_problem,
+)
+
+__all__ = ["read_requirements_file"]
+
+
+# pip's own patterns: a comment starts a line or follows whitespace (so "#egg=" in a URL is
+# not a comment); variables are ${NAME} with uppercase letters, digits and underscores only.
+_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+_ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(first line, last line, text) per logical line, joining backslash continuations.
+
+    Mirrors pip: a line ending in a backslash continues unless it is a comment line; the
+    pieces are joined without adding spaces.
+    """
+    start: int | None = None
+    parts: list[str] = []
+    lineno = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        is_comment = _COMMENT_RE.match(line) is not None
+        if not line.endswith("\\") or is_comment:
+            piece = " " + line if is_comment else line
+            if parts:
+                assert start is not None
+                yield start, lineno, "".join([*parts, piece])
+                parts, start = [], None
+            else:
+                yield lineno, lineno, line
+        else:
+            if not parts:
+                start = lineno
+            parts.append(line.strip("\\"))
+    if parts:
+        assert start is not None
+        yield start, lineno, "".join(parts)
+
+
+def _expand(line: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Expand ``${NAME}`` like pip: unset or empty variables stay as written."""
+    missing: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        value = environ.get(m.group(1))
+        if not value:
+            missing.append(m.group(1))
+            return m.group(0)
+        return value
+
+    return _ENV_VAR_RE.sub(sub, line), missing
+
+
+def _break_args_options(line: str) -> tuple[str, str]:
+    """Split a line into the requirement part and the options part, exactly as pip does."""
+    tokens = line.split(" ")
+    for i, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:i]), " ".join(tokens[i:])
+    return line, ""
+
+
+# Options pip accepts in requirements files: long name -> (short name, takes a value).
+_OPTIONS: dict[str, tuple[str | None, bool]] = {
+    "--index-url": ("-i", True),
+    "--pypi-url": (None, True),
+    "--extra-index-url": (None, True),
+    "--no-index": (None, False),
+    "--constraint": ("-c", True),
+    "--requirement": ("-r", True),
+    "--editable": ("-e", True),
+    "--find-links": ("-f", True),
+    "--no-binary": (None, True),
+    "--only-binary": (None, True),
+    "--prefer-binary": (None, False),
+    "--require-hashes": (None, False),
+    "--no-require-hashes": (None, False),
+    "--pre": (None, False),
+    "--all-releases": (None, True),
+    "--only-final": (None, True),
+    "--trusted-host": (None, True),
+    "--use-feature": (None, True),
+    "--hash": (None, True),
+    "--config-settings": ("-C", True),
+}
+_SHORT = {short: long for long, (short, _) in _OPTIONS.items() if short}
+_STRONG_HASHES = ("sha256", "sha384", "sha512")
+
+
+def _parse_options(text: str) -> list[tuple[str, str | None]]:
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise LineProblem(f"cannot split the options: {exc}", "close the quote") from exc
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        value: str | None = None
+        if token.startswith("--"):
+            name, eq, inline = token.partition("=")
+            if name not in _OPTIONS:
+                # optparse accepts any unambiguous prefix of a long option; so does pip.
+                matches = [o for o in _OPTIONS if o.startswith(name)]
+                if len(matches) != 1:
+                    raise LineProblem(
+                        f"unknown option '{name}'",
+                        "pip does not accept it in requirements files; remove it or fix "
+                        "the spelling",
+                    )
+                name = matches[0]
+            if eq:
+                value = inline
+        elif token.startswith("-") and len(token) >= 2 and token[:2] in _SHORT:
+            name = _SHORT[token[:2]]
+            if len(token) > 2:
+                value = token[2:]
+        else:
+            raise LineProblem(
+                f"unexpected '{token}' among the options",
+                "put each requirement on its own line, before its options",
+            )
+        takes_value = _OPTIONS[name][1]
+        if takes_value and value is None:
+            if i >= len(tokens):
+                raise LineProblem(f"option '{name}' needs a value", f"write {name} VALUE")
+            value = tokens[i]
+            i += 1
+        elif not takes_value and value is not None:
+            raise LineProblem(f"option '{name}' takes no value", f"write {name} alone")
+        out.append((name, value))
+    return out
+
+
+# ------------------------------------------------------------------------ files
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path  # as pipvet opens it
+    display: str  # as messages show it: relative to the including file, like pip
+    constraint: bool
+    chain: tuple[Path, ...]  # resolved paths from the top file down to this one
+    chain_display: tuple[str, ...]
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.entries: list[RequirementEntry] = []
+        self.options: list[OptionLine] = []
+        self.files: list[Path] = []
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.done: set[tuple[Path, bool]] = set()
+        self.unset_reported: set[str] = set()
+
+    def read_file(self, src: _Source, text: str) -> None:
+        self.files.append(src.path)
+        for first, last, line in _logical_lines(text):
+            raw = _COMMENT_RE.sub("", line).strip()
+            if not raw:
+                continue
+            location = Location(src.display, first)
+            expanded, missing = _expand(raw, self.environ)
+            for var in missing:
+                if var not in self.unset_reported:
+                    self.unset_reported.add(var)
+                    self.warnings.append(
+                        f"{location}: ${{{var}}} is not set, so it was left as written"
+                    )
+            try:
+                self.read_line(src, location, raw, expanded, last)
+            except LineProblem as err:
+                self.problems.append(format_problem(location, raw, err))
+
+    def read_line(
+        self, src: _Source, location: Location, raw: str, expanded: str, last: int
+    ) -> None:
+        args, opts_text = _break_args_options(expanded)
+        shown_args, shown_opts = _break_args_options(raw)
+        opts = _parse_options(opts_text)
+        # Values as written (before ${VAR} expansion) are what messages and reports show, so
+        # a token kept in a variable never reaches them; fall back to the expanded values if
+        # a variable changed the shape of the line.
+        try:
+            written = _parse_options(shown_opts)
+        except LineProblem:
+            written = []
+        if [o for o, _ in written] != [o for o, _ in opts]:
+            written = opts
+        hashes = tuple(_check_hash(v) for o, v in opts if o == "--hash" and v is not None)
+        end_line = last if last != location.line else None
+        editables = [(i, v) for i, (o, v) in enumerate(opts) if o == "--editable" and v]
+        if args or editables:
+            editable = not args
+            text = args or editables[0][1]
+            if args:
+                shown = shown_args if shown_args else args
+            else:
+                shown = written[editables[0][0]][1] or text
+            self.entries.append(
+                entry_from_text(
+                    text,
+                    location,
+                    raw,
+                    shown or text,
+                    editable=editable,
+                    constraint=src.constraint,
+                    hashes=() if editable else hashes,
+                    end_line=end_line,
+                    section=None,
+                )
+            )
+            return
+        if hashes:
+            self.warnings.append(f"{location}: --hash without a requirement is ignored (as pip)")
+        for (option, value), (_, value_written) in zip(opts, written, strict=True):
+            if option in ("--requirement", "--constraint"):
+                assert value is not None
+                self.include(src, value, constraint=option == "--constraint")
+            elif option != "--hash":
+                self.options.append(OptionLine(option, value_written, location, raw))
+
+    def include(self, src: _Source, target: str, *, constraint: bool) -> None:
+        if URL_RE.match(target):
+            raise LineProblem(
+                "remote requirements files are not read",
+                "download the file and point -r or -c at the local copy",
+            )
+        display = os.path.normpath(os.path.join(os.path.dirname(src.display), target))
+        path = src.path.parent / target
+        resolved = path.resolve()
+        if resolved in src.chain:
+            cycle = " -> ".join([*src.chain_display[src.chain.index(resolved) :], display])
+            raise LineProblem(f"include cycle: {cycle}", "remove one of these includes")
+        if (resolved, constraint) in self.done:
+            return  # a diamond: already read through another path
+        try:
+            text = decode_text(path.read_bytes())
+        except FileNotFoundError:
+            raise LineProblem(
+                f"included file not found: {display}",
+                f"fix the path; it is relative to {src.display}, the including file",
+            ) from None
+        except UnicodeDecodeError:
+            raise LineProblem(
+                f"included file {display} is not UTF-8 text", "save it as UTF-8"
+            ) from None
+        except OSError as exc:
+            raise LineProblem(
+                f"cannot read included file {display}: {exc.strerror or exc}",
+                "check that it is a readable file",
+            ) from None
+        self.done.add((resolved, constraint))
+        child = _Source(
+            path,
+            display,
+            constraint,
+            (*src.chain, resolved),
+            (*src.chain_display, display),
+        )
+        self.read_file(child, text)
+
+
+def _check_hash(value: str) -> str:
+    algo, sep, digest = value.partition(":")
+    if not sep or algo not in _STRONG_HASHES or not re.fullmatch(r"[0-9a-fA-F]+", digest):
+        raise LineProblem(
+            f"invalid --hash value '{value}'",
+            "write --hash=sha256:HEXDIGEST (sha256, sha384 or sha512), as pip hash prints it",
+        )
+    return f"{algo}:{digest.lower()}"
+
+
+def read_requirements_file(
+    path: Path, *, environ: Mapping[str, str] | None = None, constraint: bool = False
+) -> RequirementsFile:
+    """Read a requirements file (``-r``) or constraints file (``constraint=True``, ``-c``).
+
+    Includes are followed relative to the including file. ``${VAR}`` is expanded from
+    ``environ`` (default ``os.environ``) as pip does. Every problem in the file and the files
+    it includes is collected; if there is any, ``InputError`` carries all of them, each as
+    ``FILE:LINE: 'TEXT' — what is wrong (what to do)``.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    display = str(path)
+    try:
+        text = decode_text(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(
+            f"requirements file not found: {display}", hint="check the path given to -r"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{display} is not UTF-8 text", hint="save the requirements file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read requirements file {display}: {exc.strerror or exc}",
+            hint="check that the path is a readable file",
+        ) from None
+    reader = _Reader(env)
+    resolved = path.resolve()
+    reader.done.add((resolved, constraint))
+    reader.read_file(_Source(path, display, constraint, (resolved,), (display,)), text)
+    if reader.problems:
+        count = len(reader.problems)
+        raise InputError(
+            f"cannot read requirements from {display}: {count} problem{'s' if count != 1 else ''}",
+            problems=tuple(reader.problems),
+            hint="fix the lines listed above; every problem found is listed",
+        )
+    return RequirementsFile(
+        path=path,
+        entries=tuple(reader.entries),
+        options=tuple(reader.options),
+        files=tuple(reader.files),
+        warnings=tuple(reader.warnings),
+    )
