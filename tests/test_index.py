@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipvet.errors import DataError, NetworkError
+from pipvet.http import HttpClient, OfflineMiss
+from pipvet.index import IndexClient, InternalName, parse_project, project_url
+from tests.support.httpserver import Reply, Request
+from tests.support.index_server import IndexServer, document, index_server
+
+
+def recorded(shared_data: Path, name: str) -> bytes:
+    return gzip.decompress((shared_data / "pypi" / f"{name}.json.gz").read_bytes())
+
+
+@pytest.fixture
+def index(shared_data: Path) -> Iterator[IndexServer]:
+    with index_server(shared_data) as server:
+        yield server
+
+
+def client(
+    index: IndexServer, cache: Path | None, *, offline: bool = False, fresh: float = 0.0
+) -> IndexClient:
+    http = HttpClient(cache, offline=offline, retries=2, backoff=0.0, sleep=lambda _s: None)
+    return IndexClient(http, index.url, fresh_seconds=fresh)
+
+
+# ------------------------------------------------------------------------ parsing
+
+
+def test_parses_recorded_black(shared_data: Path) -> None:
+    info = parse_project(recorded(shared_data, "black"), "https://example/pypi/black/json")
+    assert info.name == "black"
+    assert info.version == "26.10.1"
+    assert info.users == ("JelleZijlstra", "ambv", "cooperlees", "willingc", "zsolzsol")
+    assert info.organization is None
+    assert ("Repository", "https://github.com/psf/black") in info.project_urls
+    assert any(r.startswith("click>=") for r in info.requires_dist)
+    release = info.release("26.10.1")
+    assert release is not None
+    assert release.files
+    assert release.upload_time is not None
+    assert release.upload_time.tzinfo is not None
+    assert any(f.is_wheel for f in release.files)
+    assert [r.version for r in info.releases if r.yanked] == ["21.11b0"]
+
+
+@pytest.mark.parametrize(
+    ("name", "users", "organization"),
+    [
+        ("attrs", (), "attrs"),  # organisation, no listed roles
+        ("fastapi", ("tiangolo",), None),
+        ("boto3", ("aws",), None),
+        ("python-dateutil", ("jarondl", "pganssle", "tpievila", "dateutilbot"), None),
+    ],
+)
+def test_ownership(
+    shared_data: Path, name: str, users: tuple[str, ...], organization: str | None
+) -> None:
+    info = parse_project(recorded(shared_data, name), name)
+    assert info.roles is not None
+    assert info.users == users
+    assert info.organization == organization
+
+
+def test_every_recorded_answer_parses(shared_data: Path) -> None:
+    for path in sorted((shared_data / "pypi").glob("*.json.gz")):
+        info = parse_project(gzip.decompress(path.read_bytes()), str(path))
+        assert info.name == path.name.removesuffix(".json.gz")
+        assert info.release(info.version) is not None, info.name
+
+
+def test_left_pad_single_sdist_release(shared_data: Path) -> None:
+    info = parse_project(recorded(shared_data, "left-pad"), "x")
+    assert [r.version for r in info.releases] == ["0.0.3"]
+    (release,) = info.releases
+    assert [f.packagetype for f in release.files] == ["sdist"]
+    assert release.upload_time == datetime(2016, 3, 23, 16, 40, 28, 833710, tzinfo=UTC)
+
+
+def test_missing_ownership_is_unknown_not_empty() -> None:
+    doc = document("x", {"1.0": "2026-01-01T00:00:00Z"})
+    del doc["ownership"]
+    assert parse_project(json.dumps(doc), "u").roles is None
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>captive portal</html>", "the answer is not JSON"),
+        (b"[1, 2]", "the answer is not a JSON object"),
+        (b'{"releases": {}}', "'info' is missing"),
+        (b'{"info": {"name": "x", "classifiers": "oops"}}', "'info.classifiers' is not a list"),
+        (b'{"info": {"name": "x"}, "releases": []}', "'releases' is not an object"),
+        (
+            b'{"info": {"name": "x"}, "releases": {"1": [{"upload_time_iso_8601": "soon"}]}}',
+            "'releases.1[0].upload_time_iso_8601' is not a date: 'soon'",
+        ),
+    ],
+)
+def test_malformed_answers_name_the_url(body: bytes, problem: str) -> None:
+    with pytest.raises(DataError) as err:
+        parse_project(body, "https://idx.example/pypi/x/json")
+    assert "https://idx.example/pypi/x/json" in str(err.value)
+    assert problem in str(err.value)
+
+
+def test_project_url_canonicalises() -> None:
+    assert project_url("https://pypi.org/", "Typing_Extensions") == (
+        "https://pypi.org/pypi/typing-extensions/json"
+    )
+    assert project_url("https://pypi.org", "requests", "2.19.0") == (
+        "https://pypi.org/pypi/requests/2.19.0/json"
+    )
+
+
+# ------------------------------------------------------------------------ client
+
+
+def test_lookup_recorded_and_missing(index: IndexServer, tmp_path: Path) -> None:
+    c = client(index, tmp_path)
+    found = c.lookup("Requests")
+    assert found.project is not None
+    assert found.project.name == "requests"
+    missing = c.lookup("reqeusts")
+    assert missing.project is None
+    assert index.lookups() == ["requests", "reqeusts"]
+
+
+def test_lookup_many_is_concurrent_and_keeps_errors_in_place(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    index.server.latency = 0.2
+    index.override("broken", Reply(500, b"oops"))
+    c = client(index, tmp_path)
+    import time
+
+    start = time.perf_counter()
+    answers = c.lookup_many(["requests", "numpy", "pandas", "six", "idna", "nope", "broken"])
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0  # 7 requests (plus retries of one) at 0.2 s each, in parallel
+    ok = answers["requests"]
+    assert not isinstance(ok, Exception)
+    assert ok.project is not None
+    nope = answers["nope"]
+    assert not isinstance(nope, Exception)
+    assert nope.project is None
+    assert isinstance(answers["broken"], NetworkError)
+
+
+def test_retry_after_429_is_honoured(index: IndexServer, tmp_path: Path) -> None:
+    calls: list[Request] = []
+    body = index.recorded("six")
+    assert body is not None
+
+    def flaky(req: Request) -> Reply:
+        calls.append(req)
+        if len(calls) == 1:
+            return Reply(429, b"slow down", {"Retry-After": "7"})
+        return Reply(200, body)
+
+    index.override("six", flaky)
+    waits: list[float] = []
+    http = HttpClient(tmp_path, retries=2, backoff=0.0, sleep=waits.append)
+    found = IndexClient(http, index.url).lookup("six")
+    assert found.project is not None
+    assert found.project.name == "six"
+    assert len(calls) == 2
+    assert waits == [7.0]
+
+
+def test_server_error_raises_network_error(index: IndexServer, tmp_path: Path) -> None:
+    index.override("six", Reply(500, b"boom"))
+    with pytest.raises(NetworkError) as err:
+        client(index, tmp_path).lookup("six")
+    assert "/pypi/six/json" in str(err.value)
+
+
+def test_malformed_json_from_the_server(index: IndexServer, tmp_path: Path) -> None:
+    index.override("six", Reply(200, b'{"info": '))
+    with pytest.raises(DataError) as err:
+        client(index, tmp_path).lookup("six")
+    assert f"{index.url}/pypi/six/json" in str(err.value)
+    assert "not JSON" in str(err.value)
+
+
+def test_slow_answer_times_out_as_network_error(index: IndexServer, tmp_path: Path) -> None:
+    index.override("six", Reply(200, b"{}", delay=1.5))
+    http = HttpClient(tmp_path, timeout=0.3, retries=0, sleep=lambda _s: None)
+    with pytest.raises(NetworkError):
+        IndexClient(http, index.url).lookup("six")
+
+
+def test_etag_revalidation_and_fresh_window(index: IndexServer, tmp_path: Path) -> None:
+    first = client(index, tmp_path).lookup("idna")
+    assert not first.from_cache
+    again = client(index, tmp_path).lookup("idna")  # fresh window 0: revalidates
+    assert again.from_cache
+    assert again.project == first.project
+    conditional = index.requests_for("idna")[-1]
+    assert conditional.headers.get("if-none-match")
+    before = len(index.requests_for("idna"))
+    client(index, tmp_path, fresh=3600).lookup("idna")  # inside the window: no request
+    assert len(index.requests_for("idna")) == before
+
+
+def test_offline_uses_the_cache_only(index: IndexServer, tmp_path: Path) -> None:
+    client(index, tmp_path).lookup("idna")
+    client(index, tmp_path).lookup("no-such-thing")
+    seen = len(index.server.requests)
+    offline = client(index, tmp_path, offline=True)
+    assert offline.lookup("idna").project is not None
+    assert offline.lookup("no-such-thing").project is None  # a cached 404 is an answer too
+    with pytest.raises(OfflineMiss):
+        offline.lookup("six")
+    assert len(index.server.requests) == seen
+
+
+def test_internal_names_are_never_sent(index: IndexServer, tmp_path: Path) -> None:
+    http = HttpClient(tmp_path)
+    c = IndexClient(http, index.url, is_internal=lambda n: n.startswith("acme-"))
+    with pytest.raises(InternalName) as err:
+        c.lookup("acme-billing")
+    assert "internal" in str(err.value)
+    answers = c.lookup_many(["acme-secrets", "six"])
+    assert isinstance(answers["acme-secrets"], InternalName)
+    assert index.lookups() == ["six"]
