@@ -1,0 +1,96 @@
+"""Values of the vetting pipeline: a signal, one package's verdict, the whole report.
+
+Pure data, shared by the signals, the verdict, the service and the renderers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from packaging.utils import NormalizedName
+
+__all__ = [
+    "JsonValue",
+    "Level",
+    "NewDependency",
+    "PackageVet",
+    "Signal",
+    "Verdict",
+    "VetReport",
+]
+
+# "info" is a fact worth showing that asks nothing of the user. "unchecked" means the data the
+# signal needs was unavailable: never read as "ok".
+Level = Literal["ok", "info", "review", "avoid", "unchecked"]
+# "unchecked": something that could decide the verdict was not checked, so pipvet will not say
+# "ok" (or even "review"). "internal": the policy marks the name as the user's own package; it
+# is never looked up on a public index.
+Verdict = Literal["ok", "review", "avoid", "unchecked", "internal"]
+
+JsonValue: TypeAlias = (
+    str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One piece of evidence: its raw value, the line it was held against, where it came
+    from (the index or data field) and what it means, in plain words."""
+
+    id: str
+    level: Level
+    value: JsonValue
+    threshold: str | None
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NewDependency:
+    """A package that installing the vetted one would add to the target environment."""
+
+    name: NormalizedName
+    version: str | None  # the release that would be installed, when known
+    required_by: NormalizedName
+    on_index: bool = True  # False: required, but the index has no such project
+
+
+@dataclass(frozen=True)
+class PackageVet:
+    """The verdict on one package, with every signal behind it."""
+
+    name: NormalizedName
+    requested: str | None  # as the user wrote it; None for packages found with --deep
+    version: str | None  # the release that would be installed
+    verdict: Verdict
+    signals: tuple[Signal, ...] = ()
+    did_you_mean: str | None = None
+    new_dependencies: tuple[NewDependency, ...] = ()
+    required_by: NormalizedName | None = None  # --deep: which vetted package brings it in
+    problem: str | None = None  # why the package (or part of it) could not be checked
+    data_age_seconds: float | None = None  # age of the cached index answer, when cached
+
+    def signal(self, signal_id: str) -> Signal | None:
+        return next((s for s in self.signals if s.id == signal_id), None)
+
+
+@dataclass(frozen=True)
+class VetReport:
+    tool_version: str
+    target: str  # the environment vetted against, in words
+    packages: tuple[PackageVet, ...]
+    fail_on: Literal["avoid", "review"] = "avoid"
+    resolver: Literal["metadata", "pip"] = "metadata"
+    warnings: tuple[str, ...] = ()
+    data_notes: tuple[str, ...] = ()  # which answers came from the cache, and how old
+
+    @property
+    def unchecked(self) -> tuple[PackageVet, ...]:
+        return tuple(p for p in self.packages if p.verdict == "unchecked")
+
+    @property
+    def failing(self) -> tuple[PackageVet, ...]:
+        levels = ("avoid",) if self.fail_on == "avoid" else ("avoid", "review")
+        return tuple(p for p in self.packages if p.verdict in levels)

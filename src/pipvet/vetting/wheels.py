@@ -1,0 +1,113 @@
+"""Which release pip would install, and whether installing it runs the package's own code.
+
+Pure: the release list from the index, a specifier and the target interpreter's facts in; a
+release and a yes/no out. The selection follows pip's rules closely enough to vet the right
+release: versions that do not parse are skipped, yanked releases only count for an exact pin
+(PEP 592), a release must accept the target's Python (``requires_python`` per file), and
+pre-releases are only taken when the specifier asks for them or nothing else matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from pipvet.index import DistFile, ProjectInfo, Release
+
+__all__ = ["InstallKind", "install_kind", "select_release"]
+
+
+def _accepts_python(file: DistFile, python_version: Version | None) -> bool:
+    if python_version is None or not file.requires_python:
+        return True
+    try:
+        return SpecifierSet(file.requires_python).contains(python_version, prereleases=True)
+    except InvalidSpecifier:
+        return True  # pip ignores a malformed Requires-Python too
+
+
+def _exact_pin(spec: SpecifierSet) -> bool:
+    return any(s.operator in ("==", "===") and "*" not in s.version for s in spec)
+
+
+def select_release(
+    project: ProjectInfo,
+    spec: SpecifierSet | None = None,
+    *,
+    python_version: str | None = None,
+) -> Release | None:
+    """The release pip would pick for ``spec`` on a Python of ``python_version``, or None."""
+    spec = spec or SpecifierSet()
+    py = _version(python_version) if python_version else None
+    pinned = _exact_pin(spec)
+    candidates: dict[Version, Release] = {}
+    for release in project.releases:
+        parsed = _version(release.version)
+        if parsed is None or not release.files:
+            continue
+        if release.yanked and not pinned:
+            continue
+        if not any(_accepts_python(f, py) for f in release.files if not f.yanked or pinned):
+            continue
+        candidates[parsed] = release
+    chosen = list(spec.filter(candidates))
+    if not chosen:
+        return None
+    return candidates[max(chosen)]
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@dataclass(frozen=True)
+class InstallKind:
+    """How pip would install a release on the target: from a wheel, or by building it."""
+
+    wheel: str | None  # the best compatible wheel's file name
+    has_wheels: bool  # the release has wheels, maybe none for this target
+    has_sdist: bool
+    files: int
+
+    @property
+    def runs_build_code(self) -> bool:
+        return self.wheel is None and self.has_sdist
+
+
+def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> InstallKind:
+    """Find the wheel pip would prefer for the target's ``tags`` (most specific first)."""
+    priority = {tag: i for i, tag in enumerate(tags)}
+    best: tuple[int, str] | None = None
+    has_wheels = has_sdist = False
+    for file in release.files:
+        if file.yanked and not release.yanked:
+            continue
+        if not file.is_wheel:
+            has_sdist = has_sdist or file.packagetype == "sdist" or _looks_sdist(file.filename)
+            continue
+        has_wheels = True
+        try:
+            _name, _ver, _build, file_tags = parse_wheel_filename(file.filename)
+        except InvalidWheelFilename:
+            continue
+        ranks = [priority[t] for t in file_tags if t in priority]
+        if ranks and (best is None or min(ranks) < best[0]):
+            best = (min(ranks), file.filename)
+    return InstallKind(
+        wheel=best[1] if best else None,
+        has_wheels=has_wheels,
+        has_sdist=has_sdist,
+        files=len(release.files),
+    )
+
+
+def _looks_sdist(filename: str) -> bool:
+    return filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))
