@@ -1,0 +1,203 @@
+"""What every audit renderer says the same way: the verdict, severities, ages, the advice.
+
+Pure: data in, strings out. Keeping the wording here means text, markdown, JSON and SARIF
+never disagree about whether an audit passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pipvet.models import (
+    AuditReport,
+    Dependency,
+    DependencyResult,
+    Finding,
+    Severity,
+    SeverityLabel,
+    Snapshot,
+)
+from pipvet.policy import FailOn, finding_fails
+
+VerdictStatus = Literal["fail", "incomplete", "pass"]
+
+STATUS_WORD: dict[VerdictStatus, str] = {
+    "fail": "FAILED",
+    "incomplete": "INCOMPLETE",
+    "pass": "PASSED",
+}
+
+MALWARE_MEANING = (
+    "A known malicious package was installed. It could run any code as you, when it was "
+    "installed and every time Python starts, so treat every credential this machine can "
+    "reach as exposed."
+)
+MALWARE_STEPS = (
+    "Stop using this environment: delete it and rebuild it from requirements you have "
+    "checked (do not just uninstall the package; it may have left other code behind).",
+    "From a different, clean machine, rotate the credentials this machine holds: cloud keys, "
+    "code-hosting and package-index tokens, SSH keys, database passwords "
+    "('pipvet exposure' lists what a package here could read).",
+    "Find out how it got in (a typo in a requirement? a dependency of another package?) and "
+    "check other machines and CI jobs that installed it.",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: VerdictStatus
+    text: str  # one line, e.g. "FAILED: 3 known vulnerabilities in 2 packages."
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def fail_on_text(fail_on: FailOn) -> str:
+    return "any" if fail_on == "any" else fail_on.text
+
+
+def malware_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Finding], ...]:
+    return tuple(
+        (r, f) for r in report.results for f in r.findings if f.kind == "malware" and not f.ignored
+    )
+
+
+def vulnerability_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Finding], ...]:
+    return tuple(
+        (r, f) for r in report.results for f in r.findings if f.kind != "malware" and not f.ignored
+    )
+
+
+def ignored_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Finding], ...]:
+    return tuple((r, f) for r in report.results for f in r.findings if f.ignored)
+
+
+def verdict(report: AuditReport) -> Verdict:
+    """The one-line outcome. Never claims safety when anything went unchecked."""
+    malware = malware_findings(report)
+    vulns = vulnerability_findings(report)
+    failing = [f for _, f in vulns if finding_fails(f, report.fail_on)]
+    unchecked = len(report.unchecked)
+    no_data = report.snapshot.records == 0
+    parts: list[str] = []
+    if malware:
+        packages = len({r.dependency.name for r, _ in malware})
+        parts.append(f"malware in {plural(packages, 'package')}")
+    if vulns:
+        packages = len({r.dependency.name for r, _ in vulns})
+        text = f"{plural(len(vulns), 'known vulnerability', 'known vulnerabilities')} in "
+        text += plural(packages, "package")
+        if report.fail_on != "any":
+            level = fail_on_text(report.fail_on)
+            text += (
+                f" ({len(failing):,} at or above the fail level {level})"
+                if failing
+                else f" (none at or above the fail level {level})"
+            )
+        parts.append(text)
+    if no_data:
+        parts.append("no advisory data was available, so nothing could be checked")
+    elif unchecked:
+        checked = len(report.results) - unchecked
+        text = f"{plural(unchecked, 'dependency', 'dependencies')} could not be checked"
+        if not parts and checked:
+            were = "was" if checked == 1 else "were"
+            deps = plural(checked, "dependency", "dependencies")
+            text += f"; nothing was found in the {deps} that {were} checked"
+        parts.append(text)
+    ignored = len(ignored_findings(report))
+    if ignored:
+        parts.append(f"{plural(ignored, 'finding')} ignored by policy")
+
+    status: VerdictStatus
+    if malware or failing:
+        status = "fail"
+    elif no_data or unchecked:
+        status = "incomplete"
+    else:
+        status = "pass"
+        if not vulns:
+            if report.results:
+                deps = plural(len(report.results), "dependency", "dependencies")
+                parts.insert(0, f"no known vulnerabilities or malware in {deps}")
+            else:
+                parts.insert(0, "nothing to audit (no dependencies found)")
+    return Verdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
+
+
+def severity_text(severity: Severity) -> str:
+    """'high (CVSS 7.5)', 'high (advisory database rating)', 'unknown (...)'."""
+    label = severity.label.text
+    if severity.label == SeverityLabel.UNKNOWN:
+        return "unknown (the advisory gives no rating, so pipvet counts it as failing)"
+    if severity.score is not None:
+        return f"{label} (CVSS {severity.score:.1f})"
+    if severity.source == "database":
+        return f"{label} (advisory database rating)"
+    return label
+
+
+def short_severity(severity: Severity) -> str:
+    """'high 7.5', 'high', 'unknown' — for table cells."""
+    if severity.score is not None:
+        return f"{severity.label.text} {severity.score:.1f}"
+    return severity.label.text
+
+
+def age_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return plural(minutes, "minute") + " ago"
+    hours = minutes // 60
+    if hours < 48:
+        return plural(hours, "hour") + " ago"
+    return plural(hours // 24, "day") + " ago"
+
+
+def snapshot_text(snapshot: Snapshot) -> str:
+    """'https://... (2,661 records, newest change 2024-10-10T00:00:00Z, synced 3 hours ago)'."""
+    if snapshot.records == 0:
+        return f"{snapshot.source} (no records available)"
+    text = f"{snapshot.source} ({plural(snapshot.records, 'record')}"
+    if snapshot.newest_modified:
+        text += f", newest change {snapshot.newest_modified}"
+    if snapshot.age_seconds is not None:
+        text += f", synced {age_text(snapshot.age_seconds)}"
+    elif snapshot.last_sync:
+        text += f", synced {snapshot.last_sync}"
+    else:
+        text += ", sync time unknown"
+    return text + ")"
+
+
+def shorten(text: str, width: int = 100) -> str:
+    """One line, at most ``width`` characters, cut at a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 3].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return cut + "..."
+
+
+def dependency_text(dep: Dependency) -> str:
+    return f"{dep.label} {dep.version}" if dep.version else dep.label
+
+
+def fix_text(result: DependencyResult, finding: Finding) -> str:
+    """What to do about one finding, in words."""
+    if finding.kind == "malware":
+        return "remove it and rebuild the environment (see above)"
+    # The dependency's fix requirement closes its active findings; an ignored one may need more.
+    if result.fix_requirement and not finding.ignored:
+        return f"require {result.fix_requirement} and reinstall"
+    if finding.fixed_in:
+        return f"upgrade to a fixed release ({', '.join(finding.fixed_in)})"
+    return "no fixed release yet: remove the package or limit its use, and watch the advisory"
+
+
+def osv_url(advisory_id: str) -> str:
+    return f"https://osv.dev/vulnerability/{advisory_id}"

@@ -1,0 +1,120 @@
+"""The audit report as JSON: a contract other tools and pipvet's CI templates read.
+
+Shape (keys always present, in this order; indent 2)::
+
+    {"tool": {"name": "pipvet", "version": "..."},
+     "target": "what was audited, in words",
+     "advisory_db": {"source", "newest_modified", "records", "last_sync", "age_seconds"},
+     "fail_on": "any" | "low" | "medium" | "high" | "critical",
+     "verdict": {"status": "fail" | "incomplete" | "pass", "text": "..."},
+     "dependencies": [
+       {"name": canonical name, "version": str | null, "skipped": reason | null,
+        "location": {"path", "line"} | null, "fix_requirement": str | null,
+        "findings": [
+          {"id", "aliases": [...], "kind": "vulnerability" | "malware",
+           "severity": null | {"label", "score", "vector", "source"},
+           "summary", "fixed_in": [...], "ignored": bool, "ignore_reason": str | null,
+           "fails": bool, "records": [...], "modified"}]}],
+     "ignore_notes": [{"id", "problem": "expired" | "unused", "reason", "expires"}],
+     "warnings": [...],
+     "summary": {"dependencies", "findings", "unchecked", "malware", "ignored", "failing"}}
+
+``severity`` is null when the severity is unknown (no CVSS vector and no database label);
+otherwise ``score`` and ``vector`` are null unless computed from a CVSS vector, and ``source``
+is "cvss" or "database". In ``summary``, ``findings`` counts findings that are not ignored;
+``failing`` counts those at or above the fail level (malware always); ``unchecked`` counts
+dependencies with a ``skipped`` reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
+from pipvet.policy import finding_fails
+from pipvet.report._common import fail_on_text, verdict
+
+__all__ = ["render_json", "report_to_dict"]
+
+
+def render_json(report: AuditReport) -> str:
+    """The report as indented JSON text ending in a newline."""
+    return json.dumps(report_to_dict(report), indent=2) + "\n"
+
+
+def report_to_dict(report: AuditReport) -> dict[str, Any]:
+    """The JSON document as Python values (for callers that embed it in a larger document)."""
+    outcome = verdict(report)
+    snap = report.snapshot
+    findings = [f for r in report.results for f in r.findings]
+    active = [f for f in findings if not f.ignored]
+    return {
+        "tool": {"name": "pipvet", "version": report.tool_version},
+        "target": report.target,
+        "advisory_db": {
+            "source": snap.source,
+            "newest_modified": snap.newest_modified,
+            "records": snap.records,
+            "last_sync": snap.last_sync,
+            "age_seconds": snap.age_seconds,
+        },
+        "fail_on": fail_on_text(report.fail_on),
+        "verdict": {"status": outcome.status, "text": outcome.text},
+        "dependencies": [_dependency(r, report) for r in report.results],
+        "ignore_notes": [
+            {"id": n.id, "problem": n.problem, "reason": n.reason, "expires": n.expires}
+            for n in report.ignore_notes
+        ],
+        "warnings": list(report.warnings),
+        "summary": {
+            "dependencies": len(report.results),
+            "findings": len(active),
+            "unchecked": len(report.unchecked),
+            "malware": sum(1 for f in active if f.kind == "malware"),
+            "ignored": len(findings) - len(active),
+            "failing": sum(1 for f in active if finding_fails(f, report.fail_on)),
+        },
+    }
+
+
+def _dependency(result: DependencyResult, report: AuditReport) -> dict[str, Any]:
+    dep = result.dependency
+    location = None
+    if dep.location is not None:
+        location = {"path": dep.location.path, "line": dep.location.line}
+    return {
+        "name": dep.name,
+        "version": dep.version,
+        "skipped": dep.skipped,
+        "location": location,
+        "fix_requirement": result.fix_requirement,
+        "findings": [_finding(f, report) for f in result.findings],
+    }
+
+
+def _finding(finding: Finding, report: AuditReport) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "aliases": list(finding.aliases),
+        "kind": finding.kind,
+        "severity": _severity(finding.severity),
+        "summary": finding.summary,
+        "fixed_in": list(finding.fixed_in),
+        "ignored": finding.ignored,
+        "ignore_reason": finding.ignore_reason,
+        "fails": finding_fails(finding, report.fail_on),
+        "records": list(finding.records),
+        "modified": finding.modified,
+    }
+
+
+def _severity(severity: Severity) -> dict[str, Any] | None:
+    if severity.label == SeverityLabel.UNKNOWN:
+        return None
+    return {
+        "label": severity.label.text,
+        "score": severity.score,
+        "vector": severity.vector,
+        "source": severity.source,
+    }

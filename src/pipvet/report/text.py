@@ -1,0 +1,183 @@
+"""The audit report for people: plain words, malware first and loud, the verdict last."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pipvet.models import AuditReport, DependencyResult, Finding, SeverityLabel
+from pipvet.report._common import (
+    MALWARE_MEANING,
+    MALWARE_STEPS,
+    dependency_text,
+    fail_on_text,
+    fix_text,
+    ignored_findings,
+    malware_findings,
+    plural,
+    severity_text,
+    shorten,
+    snapshot_text,
+    verdict,
+    vulnerability_findings,
+)
+
+__all__ = ["render_text"]
+
+_RESET = "\x1b[0m"
+_BOLD_RED = "\x1b[1;31m"
+_RED = "\x1b[31m"
+_YELLOW = "\x1b[33m"
+_GREEN = "\x1b[32m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+
+_SEVERITY_COLOR = {
+    SeverityLabel.CRITICAL: _BOLD_RED,
+    SeverityLabel.HIGH: _RED,
+    SeverityLabel.MEDIUM: _YELLOW,
+    SeverityLabel.UNKNOWN: _YELLOW,
+}
+_VERDICT_COLOR = {"fail": _BOLD_RED, "incomplete": _YELLOW, "pass": _GREEN}
+_SUMMARY_WIDTH = 160
+_WIDTH = 88
+
+
+class _Writer:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def paint(self, text: str, code: str | None) -> str:
+        return f"{code}{text}{_RESET}" if self.color and code else text
+
+    def line(self, text: str = "", code: str | None = None) -> None:
+        self.lines.append(self.paint(text, code))
+
+    def wrap(self, text: str, indent: str = "  ", hang: str = "    ") -> None:
+        """A paragraph of prose, wrapped for an 88-column terminal."""
+        self.lines += textwrap.wrap(
+            text,
+            _WIDTH,
+            initial_indent=indent,
+            subsequent_indent=hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    def rows(self, rows: list[tuple[str, str, str | None]], indent: str = "    ") -> None:
+        """Aligned "key  value" lines; long values wrap under the value column."""
+        width = max(len(key) for key, _, _ in rows)
+        hang = " " * (len(indent) + width + 2)
+        for key, value, code in rows:
+            lines = textwrap.wrap(value, _WIDTH - len(hang), break_on_hyphens=False) or [""]
+            self.lines.append(f"{indent}{key.ljust(width)}  {self.paint(lines[0], code)}")
+            self.lines += [hang + self.paint(more, code) for more in lines[1:]]
+
+
+def render_text(report: AuditReport, *, color: bool = False) -> str:
+    """The full report as text ending in a newline; ``color`` adds ANSI colours only."""
+    w = _Writer(color)
+    w.line(f"pipvet {report.tool_version} audit of {report.target}")
+    w.line(f"Advisory data: {snapshot_text(report.snapshot)}")
+
+    malware = malware_findings(report)
+    if malware:
+        _malware_block(w, malware)
+
+    vulns = vulnerability_findings(report)
+    if vulns:
+        packages = len({r.dependency.name for r, _ in vulns})
+        w.line()
+        w.line(
+            f"Known vulnerabilities: {len(vulns):,} in {plural(packages, 'package')} "
+            f"(fail level: {fail_on_text(report.fail_on)})",
+            _BOLD,
+        )
+        for result, finding in vulns:
+            _finding_block(w, result, finding)
+
+    if report.unchecked:
+        w.line()
+        w.line(
+            f"Not checked: {plural(len(report.unchecked), 'dependency', 'dependencies')} "
+            "(pipvet cannot say whether these are safe)",
+            _YELLOW,
+        )
+        for result in report.unchecked:
+            dep = result.dependency
+            where = f" ({dep.location})" if dep.location else ""
+            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+
+    ignored = ignored_findings(report)
+    if ignored:
+        w.line()
+        w.line(f"Ignored by your policy: {plural(len(ignored), 'finding')}")
+        for result, finding in ignored:
+            w.wrap(
+                f"{dependency_text(result.dependency)}  {finding.id}  "
+                f"{severity_text(finding.severity)}; reason: {finding.ignore_reason or '-'}"
+            )
+
+    if report.ignore_notes:
+        w.line()
+        w.line("Policy ignores to update:", _YELLOW)
+        for note in report.ignore_notes:
+            if note.problem == "expired":
+                w.wrap(
+                    f"{note.id}: expired on {note.expires}, so it no longer applies; fix the "
+                    "finding, or renew the ignore with a new date if the reason still holds"
+                )
+            else:
+                w.wrap(
+                    f"{note.id}: matched nothing in this audit; remove it from the policy "
+                    f"(reason given: {note.reason})"
+                )
+
+    if report.warnings:
+        w.line()
+        w.line("Warnings:", _YELLOW)
+        for warning in report.warnings:
+            w.wrap(f"- {warning}")
+
+    outcome = verdict(report)
+    w.line()
+    w.line(outcome.text, _VERDICT_COLOR[outcome.status])
+    return "\n".join(w.lines) + "\n"
+
+
+def _malware_block(w: _Writer, malware: tuple[tuple[DependencyResult, Finding], ...]) -> None:
+    packages = len({r.dependency.name for r, _ in malware})
+    bar = "!" * 78
+    w.line()
+    w.line(bar, _BOLD_RED)
+    w.line(f"MALWARE: {plural(packages, 'installed package')} known to be malicious", _BOLD_RED)
+    for result, finding in malware:
+        ids = ", ".join(finding.all_ids)
+        w.line(f"  {dependency_text(result.dependency)}  ({ids})", _BOLD)
+        if finding.summary:
+            w.line(f"    {shorten(finding.summary, _SUMMARY_WIDTH)}")
+    w.wrap(MALWARE_MEANING, hang="  ")
+    w.line("  What to do now:")
+    for number, step in enumerate(MALWARE_STEPS, start=1):
+        w.wrap(f"{number}. {step}", indent="    ", hang="       ")
+    w.line(bar, _BOLD_RED)
+
+
+def _finding_block(w: _Writer, result: DependencyResult, finding: Finding) -> None:
+    w.line()
+    w.line(f"  {dependency_text(result.dependency)}  {finding.id}", _BOLD)
+    rows: list[tuple[str, str, str | None]] = []
+    if finding.aliases:
+        rows.append(("also known as", ", ".join(finding.aliases), None))
+    severity = finding.severity
+    rows += [
+        ("severity", severity_text(severity), _SEVERITY_COLOR.get(severity.label)),
+        (
+            "what",
+            shorten(finding.summary, _SUMMARY_WIDTH) or "(the advisory gives no summary)",
+            None,
+        ),
+        ("fixed in", ", ".join(finding.fixed_in) or "no fixed release yet", None),
+        ("to fix", fix_text(result, finding), None),
+    ]
+    w.rows(rows)
