@@ -128,12 +128,16 @@ def _rule(result: DependencyResult, finding: Finding) -> dict[str, Any]:
     return {
         "id": finding.id,
         "shortDescription": {"text": shorten(full, 120)},
-        "fullDescription": {"text": full},
+        "fullDescription": {"text": f"{_sentence(full)} {also}" if also else full},
         "helpUri": url,
         "help": {"text": help_text, "markdown": help_markdown},
         "defaultConfiguration": {"level": _level(finding)},
         "properties": properties,
     }
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _result(
