@@ -1,0 +1,220 @@
+"""The scanning context shared by the exposure checkers: file access, paths, small parsers.
+
+Every read goes through a ``FileReader`` so a test can make one location unreadable without
+depending on the user it runs as (root reads everything). Checkers read what they need to
+decide (is there a value? is it a token or a password? which cipher?) and record only names
+and locations; values never leave the checker that looked at them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pipvet.workflow.exposure_env import classify_env_name
+from pipvet.workflow.exposure_types import Exposure, Harm, Unreadable
+
+__all__ = ["FileReader", "LocalFiles", "Scan", "harm_for_host", "ini_sections", "secret_keys"]
+
+# Credential files are small; a cap keeps a stray huge file from stalling the scan.
+_READ_LIMIT = 1 << 20
+
+
+class FileReader(Protocol):
+    """Read access to the filesystem, as this process has it. Both methods raise OSError."""
+
+    def read(self, path: Path, limit: int) -> bytes: ...
+
+    def list_dir(self, path: Path) -> list[Path]: ...
+
+
+class LocalFiles:
+    """The real filesystem with this process's permissions."""
+
+    def read(self, path: Path, limit: int) -> bytes:
+        with path.open("rb") as fh:
+            return fh.read(limit)
+
+    def list_dir(self, path: Path) -> list[Path]:
+        return sorted(path.iterdir())
+
+
+@dataclass
+class Scan:
+    """One exposure scan in progress: the inputs and what has been found so far."""
+
+    home: Path
+    environ: Mapping[str, str]
+    project: Path
+    reader: FileReader
+    exposures: list[Exposure] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ locations
+
+    def env_path(self, name: str) -> Path | None:
+        value = self.environ.get(name, "").strip()
+        return Path(value).expanduser() if value else None
+
+    @property
+    def config_home(self) -> Path:
+        xdg = self.environ.get("XDG_CONFIG_HOME", "").strip()
+        return Path(xdg) if xdg and os.path.isabs(xdg) else self.home / ".config"
+
+    @property
+    def cache_home(self) -> Path:
+        xdg = self.environ.get("XDG_CACHE_HOME", "").strip()
+        return Path(xdg) if xdg and os.path.isabs(xdg) else self.home / ".cache"
+
+    def show(self, path: Path) -> str:
+        """A path for people: ``~/...`` under the home folder."""
+        try:
+            rel = path.relative_to(self.home)
+        except ValueError:
+            return str(path)
+        return "~" if str(rel) == "." else f"~/{rel.as_posix()}"
+
+    # ------------------------------------------------------------------ reading
+
+    def read_bytes(self, path: Path, limit: int = _READ_LIMIT) -> bytes | None:
+        """The file's first ``limit`` bytes; None when it is absent or unreadable (noted)."""
+        self.checked.append(self.show(path))
+        if not path.is_file():
+            return None
+        try:
+            return self.reader.read(path, limit)
+        except OSError as exc:
+            self.unreadable.append(Unreadable(self.show(path), _reason(exc)))
+            return None
+
+    def read_text(self, path: Path) -> str | None:
+        data = self.read_bytes(path)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def read_json(self, path: Path) -> Any:
+        """Parsed JSON; None when absent, unreadable or not JSON (then noted as unparseable)."""
+        text = self.read_text(path)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            self.unreadable.append(Unreadable(self.show(path), "not valid JSON; not inspected"))
+            return None
+
+    def list_dir(self, path: Path) -> list[Path]:
+        self.checked.append(self.show(path) + "/")
+        if not path.is_dir():
+            return []
+        try:
+            return self.reader.list_dir(path)
+        except OSError as exc:
+            self.unreadable.append(Unreadable(self.show(path) + "/", _reason(exc)))
+            return []
+
+    def add(self, exposure: Exposure) -> None:
+        self.exposures.append(exposure)
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "exists, but this process may not read it (good: a package could not either)"
+    return f"exists, but could not be read: {exc.strerror or exc}"
+
+
+# ---------------------------------------------------------------------- small parsers
+
+_SECTION = re.compile(r"^\s*\[([^\]]*)\]\s*$")
+_KEY_VALUE = re.compile(r"^\s*([^=:#;\s][^=:]*?)\s*[=:]\s?(.*)$")
+
+
+def ini_sections(text: str) -> dict[str, dict[str, str]]:
+    """A tolerant INI reader (AWS, pypirc, netrc-like tools): section -> key -> value.
+
+    Keys are lower-cased; indented lines continue the previous value (as configparser does);
+    keys before any section go under ``""``. Never raises: credential files are often
+    hand-edited, and a half-broken file can still hold a working key.
+    """
+    sections: dict[str, dict[str, str]] = {"": {}}
+    current = sections[""]
+    last_key: str | None = None
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith(("#", ";")):
+            continue
+        header = _SECTION.match(raw)
+        if header:
+            current = sections.setdefault(header.group(1).strip(), {})
+            last_key = None
+            continue
+        if raw[:1].isspace() and last_key is not None:
+            current[last_key] = (current[last_key] + "\n" + raw.strip()).strip()
+            continue
+        pair = _KEY_VALUE.match(raw)
+        if pair:
+            last_key = pair.group(1).strip().lower()
+            current[last_key] = pair.group(2).strip()
+    return sections
+
+
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def secret_keys(data: Any, prefix: str = "") -> Iterator[str]:
+    """Dotted paths of keys in a JSON-like value whose names look secret and whose values are
+    non-empty strings (``mcpServers.github.env.GITHUB_TOKEN``, ``claudeAiOauth.accessToken``).
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, str):
+                name = _CAMEL.sub(r"\1_\2", str(key)).replace("-", "_").replace(".", "_")
+                if value.strip() and classify_env_name(name, value) is not None:
+                    yield path
+            else:
+                yield from secret_keys(value, path)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from secret_keys(item, f"{prefix}[{index}]")
+
+
+_PUBLISHING_HOSTS = (
+    "pypi.org",
+    "upload.pypi.org",
+    "test.pypi.org",
+    "registry.npmjs.org",
+    "npmjs.org",
+    "crates.io",
+    "rubygems.org",
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "quay.io",
+    "huggingface.co",
+    "anaconda.org",
+)
+_SOURCE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "dev.azure.com")
+_CLOUD_HOSTS = ("amazonaws.com", "googleapis.com", "azure.com", "azurecr.io", "pkg.dev")
+
+
+def harm_for_host(host: str) -> Harm:
+    """What a credential for this host unlocks, by the host's name."""
+    h = host.lower().strip()
+    h = h.split("://", 1)[-1].split("/")[0].split("@")[-1].split(":")[0].rstrip(".")
+
+    def under(suffixes: tuple[str, ...]) -> bool:
+        return any(h == s or h.endswith("." + s) for s in suffixes)
+
+    if under(_PUBLISHING_HOSTS):
+        return Harm.PUBLISHING
+    if under(_SOURCE_HOSTS) or h.startswith(("git.", "gitlab.")):
+        return Harm.SOURCE_CODE
+    if under(_CLOUD_HOSTS):
+        return Harm.CLOUD_BILL
+    return Harm.IDENTITY
