@@ -1,0 +1,85 @@
+"""Defensive reading of an OSV ``all.zip``: one JSON record per member.
+
+Promises: only flat ``<ID>.json`` members are read (names with folders, ``..``, drive letters
+or a leading dot are skipped and reported); a member larger than ``max_member`` bytes
+uncompressed is skipped and reported; more than ``max_total`` bytes in all aborts the read
+(a zip bomb, not advisory data); other members are ignored silently. A damaged archive raises
+``DataError``. Nothing is ever extracted to disk.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pipvet.errors import DataError
+
+__all__ = ["MAX_MEMBER", "MAX_TOTAL", "iter_json_members"]
+
+MAX_MEMBER = 64 * 1024 * 1024
+MAX_TOTAL = 2 * 1024 * 1024 * 1024
+
+
+def _unsafe_name(name: str) -> str | None:
+    """Why a member name is refused, or None when it is a plain file name."""
+    if "/" in name or "\\" in name:
+        return "member names with folders are not advisory records"
+    if ".." in name or name.startswith("."):
+        return "member name tries to leave the archive"
+    if ":" in name or "\x00" in name:
+        return "member name contains a drive or NUL character"
+    return None
+
+
+def iter_json_members(
+    path: Path,
+    *,
+    on_skip: Callable[[str], None],
+    max_member: int = MAX_MEMBER,
+    max_total: int = MAX_TOTAL,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(member name, bytes)`` for each acceptable ``*.json`` member of ``path``.
+
+    ``on_skip`` receives a message for each refused member.
+    """
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = info.filename
+                if info.is_dir() or not name.lower().endswith(".json"):
+                    continue
+                problem = _unsafe_name(name)
+                if problem is None and info.flag_bits & 0x1:
+                    problem = "member is encrypted"
+                if problem is None and info.file_size > max_member:
+                    problem = f"member is {info.file_size} bytes, over the {max_member} limit"
+                if problem is not None:
+                    on_skip(f"{path.name}: skipped {name!r}: {problem}")
+                    continue
+                # The declared size can lie: read at most one byte past the cap to find out.
+                with archive.open(info) as member:
+                    data = member.read(max_member + 1)
+                if len(data) > max_member:
+                    on_skip(f"{path.name}: skipped {name!r}: member expands past the limit")
+                    continue
+                total += len(data)
+                if total > max_total:
+                    raise DataError(
+                        f"the advisory archive {path} expands to more than "
+                        f"{max_total // (1024 * 1024)} MiB; refusing to read it",
+                        hint="check that --osv-url points at an OSV PyPI archive",
+                    )
+                yield name, data
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise DataError(
+            f"the advisory archive {path} is damaged or not a zip file: {exc}",
+            hint="sync again; if this persists, check the source given by --osv-url",
+        ) from None
+    except OSError as exc:
+        raise DataError(
+            f"cannot read the advisory archive {path}: {exc.strerror or exc}",
+            hint="check that the file exists and is readable",
+        ) from None
