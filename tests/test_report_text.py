@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from pipvet.report import render_text, verdict
+from tests.report_samples import FULL, INCOMPLETE, SAMPLES
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_last_line_is_the_verdict(name: str) -> None:
+    report = SAMPLES[name]
+    text = render_text(report)
+    assert text.endswith("\n")
+    assert text.splitlines()[-1] == verdict(report).text
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_colour_only_adds_escape_codes(name: str) -> None:
+    plain = render_text(SAMPLES[name])
+    coloured = render_text(SAMPLES[name], color=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[" in coloured
+    assert ANSI.sub("", coloured) == plain
+
+
+def test_header_names_target_and_snapshot() -> None:
+    first, second = render_text(FULL).splitlines()[:2]
+    assert first == "pipvet 0.1.0 audit of requirements.txt (and the files it includes)"
+    assert second == (
+        "Advisory data: https://osv-vulnerabilities.storage.googleapis.com (2,661 records, "
+        "newest change 2024-10-10T18:25:43Z, synced 3 hours ago)"
+    )
+
+
+def test_malware_comes_first_and_says_what_to_do() -> None:
+    text = render_text(FULL)
+    assert text.index("MALWARE:") < text.index("Known vulnerabilities:")
+    block = text[text.index("MALWARE:") : text.index("Known vulnerabilities:")]
+    assert "Evil_Pkg 0.0.1  (MAL-2024-1234, GHSA-mmmm-mmmm-mmmm)" in block
+    assert "treat every credential this machine can\n  reach as exposed" in block
+    assert "rotate the credentials" in block
+    assert "pipvet exposure" in block
+
+
+def test_each_finding_is_a_small_table() -> None:
+    text = render_text(FULL)
+    start = text.index("  requests 2.19.0  PYSEC-2018-28")
+    block = text[start : text.index("\n\n", start)]
+    assert block.splitlines() == [
+        "  requests 2.19.0  PYSEC-2018-28",
+        "    also known as  CVE-2018-18074, GHSA-x84v-xcm2-53pg",
+        "    severity       high (CVSS 7.5)",
+        "    what           Requests sends an HTTP Authorization header to an http URI upon",
+        "                   receiving a same-hostname https-to-http redirect, which makes it",
+        "                   easier for remote attackers...",
+        "    fixed in       2.20.0",
+        "    to fix         require requests>=2.20.0 and reinstall",
+    ]
+
+
+def test_lines_fit_a_terminal_except_the_one_line_verdict() -> None:
+    lines = render_text(FULL).splitlines()
+    too_long = [line for line in lines[2:-1] if len(line) > 88 and not line.startswith("!")]
+    assert too_long == []
+
+
+def test_unchecked_ignored_and_notes_are_listed() -> None:
+    text = render_text(FULL)
+    assert "Not checked: 2 dependencies (pipvet cannot say whether these are safe)" in text
+    assert "  flask (requirements.txt:5): not pinned: audit the installed environment" in text
+    assert "Ignored by your policy: 1 finding" in text
+    assert "reason: we never send\n    cookies from batch jobs" in text
+    assert "  PYSEC-2017-1: expired on 2024-09-30, so it no longer applies" in text
+    assert "  GHSA-zzzz-zzzz-zzzz: matched nothing in this audit" in text
+    assert "Warnings:\n  - the advisory data is 3 hours old" in text
+
+
+def test_incomplete_audit_never_says_no_known_vulnerabilities() -> None:
+    text = render_text(INCOMPLETE)
+    assert "no known vulnerabilities" not in text.lower()
+    assert text.splitlines()[-1].startswith("INCOMPLETE: 1 dependency could not be checked")
+
+
+def test_sections_are_left_out_when_empty() -> None:
+    report = replace(FULL, results=FULL.results[:2], ignore_notes=(), warnings=())
+    text = render_text(report)
+    for heading in ("MALWARE", "Not checked", "Ignored by", "Policy ignores", "Warnings"):
+        assert heading not in text
