@@ -10,6 +10,7 @@ severity is unknown. Malformed input never raises; it falls through to the next 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -93,6 +94,7 @@ def _parse_vector(vector: str) -> tuple[str, dict[str, str]] | None:
     return head.removeprefix("CVSS:"), metrics
 
 
+@functools.lru_cache(maxsize=4096)
 def cvss3_base_score(vector: str) -> float | None:
     """The CVSS v3.0/v3.1 base score of ``vector``, or None if it is not a valid v3 vector."""
     parsed = _parse_vector(vector)

@@ -100,11 +100,23 @@ def _against(installed: Version, public: Version, bound: Version) -> Version:
     return installed if bound.local is not None else public
 
 
-@functools.lru_cache(maxsize=16384)
-def _prepare(
-    events: tuple[RangeEvent, ...],
-) -> tuple[tuple[_Event, ...], tuple[_Event, ...], tuple[str, ...]]:
-    """Parse and sort a range's events once; audits ask the same ranges many times."""
+def _public(installed: Version) -> Version:
+    return Version(installed.public) if installed.local is not None else installed
+
+
+_Prepared = tuple[tuple[_Event, ...], tuple[_Event, ...], tuple[str, ...]]
+# Parsed and sorted events per range, keyed by the identity of the (immutable) events tuple:
+# an audit asks about the same ranges many times, and hashing the events on every lookup
+# would cost as much as the evaluation. The stored tuple reference guards against id reuse.
+_PREPARED: dict[int, tuple[tuple[RangeEvent, ...], _Prepared]] = {}
+_PREPARED_MAX = 65536
+
+
+def _prepare(events: tuple[RangeEvent, ...]) -> _Prepared:
+    """A range's events parsed and sorted (``ordered``), its ``limits``, and notes on them."""
+    cached = _PREPARED.get(id(events))
+    if cached is not None and cached[0] is events:
+        return cached[1]
     ordered: list[_Event] = []
     limits: list[_Event] = []
     notes: list[str] = []
@@ -124,19 +136,24 @@ def _prepare(
             ordered.append(_Event(event.kind, event.version, parsed))
     # Stable sort: ties keep the record's order (see the module docstring).
     ordered.sort(key=lambda e: (e.version is not None, e.version or Version("0")))
-    return tuple(ordered), tuple(limits), tuple(notes)
+    result = (tuple(ordered), tuple(limits), tuple(notes))
+    if len(_PREPARED) >= _PREPARED_MAX:
+        _PREPARED.clear()
+    _PREPARED[id(events)] = (events, result)
+    return result
 
 
-def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
-    """The OSV ``IncludedInRanges`` step for one ECOSYSTEM range."""
-    public = Version(installed.public) if installed.local is not None else installed
-    ordered, limits, notes = _prepare(rng.events)
+def _scan(
+    prepared: _Prepared, installed: Version, public: Version
+) -> tuple[bool, _Event | None, bool]:
+    """OSV ``IncludedInRanges`` for one range: (affected, deciding event, outside limits)."""
+    ordered, limits, _ = prepared
     if limits and not any(
         _against(installed, public, lim.version) < lim.version
         for lim in limits
         if lim.version is not None
     ):
-        return _RangeResult(False, ordered, None, outside_limits=True, notes=notes)
+        return False, None, True
     affected = False
     decided_by: _Event | None = None
     for event in ordered:
@@ -151,7 +168,13 @@ def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
                 affected, decided_by = False, event
         elif event.kind == "last_affected" and _against(installed, public, bound) > bound:
             affected, decided_by = False, event
-    return _RangeResult(affected, ordered, decided_by, notes=notes)
+    return affected, decided_by, False
+
+
+def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
+    prepared = _prepare(rng.events)
+    affected, decided_by, outside = _scan(prepared, installed, _public(installed))
+    return _RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
 
 
 @functools.lru_cache(maxsize=16384)
@@ -165,36 +188,59 @@ def _listed(versions: tuple[str, ...]) -> dict[Version, str]:
     return out
 
 
-def _in_versions(entry: Affected, installed: Version) -> str | None:
+def _in_versions(entry: Affected, installed: Version, public: Version) -> str | None:
     """The ``versions`` entry equal to ``installed`` (locals by public version), if any."""
     if not entry.versions:
         return None
     listed = _listed(entry.versions)
     hit = listed.get(installed)
-    if hit is None and installed.local is not None:
-        hit = listed.get(Version(installed.public))
+    if hit is None and public is not installed:
+        hit = listed.get(public)
     return hit
 
 
-def _entries(advisory: Advisory, name: str) -> Iterable[Affected]:
-    return (entry for entry in advisory.affected if entry.package == name)
+def _evaluated(entry: Affected) -> list[_Prepared]:
+    return [_prepare(rng.events) for rng in entry.ranges if rng.type == EVALUATED_RANGE_TYPE]
 
 
-def _evaluated(entry: Affected) -> Iterable[AffectedRange]:
-    return (rng for rng in entry.ranges if rng.type == EVALUATED_RANGE_TYPE)
+def _match(
+    advisory: Advisory, name: str, installed: Version, public: Version, *, fixes: bool
+) -> tuple[bool, list[tuple[Version, str]]]:
+    """Whether the advisory affects the version and, if asked, the fixes (unsorted)."""
+    if advisory.withdrawn:
+        return False, []
+    hit = False
+    found: list[tuple[Version, str]] = []
+    for entry in advisory.affected:
+        if entry.package != name:
+            continue
+        listed = _in_versions(entry, installed, public) is not None
+        if listed and not fixes:
+            return True, []
+        ranges = _evaluated(entry)
+        containing = [p for p in ranges if _scan(p, installed, public)[0]]
+        if containing and not fixes:
+            return True, []
+        hit = hit or listed or bool(containing)
+        if not containing and listed:
+            # Listed but in no range (an inconsistent record): offer the next fix above it.
+            containing = ranges
+        for ordered, _, _ in containing:
+            above = [
+                (e.version, e.text)
+                for e in ordered
+                if e.kind == "fixed"
+                and e.version is not None
+                and _against(installed, public, e.version) < e.version
+            ]
+            if above:
+                found.append(min(above))
+    return hit, found
 
 
 def affects(advisory: Advisory, name: NormalizedName, version: Version) -> bool:
     """True when ``advisory`` says ``name`` at ``version`` is affected (OSV ``IsVulnerable``)."""
-    if advisory.withdrawn:
-        return False
-    name = canonicalize_name(name)
-    for entry in _entries(advisory, name):
-        if _in_versions(entry, version) is not None:
-            return True
-        if any(_evaluate_range(rng, version).affected for rng in _evaluated(entry)):
-            return True
-    return False
+    return _match(advisory, canonicalize_name(name), version, _public(version), fixes=False)[0]
 
 
 def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -> tuple[str, ...]:
@@ -205,28 +251,8 @@ def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -
     record), the smallest ``fixed`` above the version in that entry's ranges is offered.
     Empty when no fix is known (open range, ``last_affected`` only, or not affected).
     """
-    if advisory.withdrawn:
-        return ()
-    name = canonicalize_name(name)
-    public = Version(version.public) if version.local is not None else version
-    fixes: list[tuple[Version, str]] = []
-    for entry in _entries(advisory, name):
-        ranges = list(_evaluated(entry))
-        containing = [rng for rng in ranges if _evaluate_range(rng, version).affected]
-        if not containing and _in_versions(entry, version) is not None:
-            containing = ranges
-        for rng in containing:
-            ordered, _, _ = _prepare(rng.events)
-            above = [
-                (e.version, e.text)
-                for e in ordered
-                if e.kind == "fixed"
-                and e.version is not None
-                and _against(version, public, e.version) < e.version
-            ]
-            if above:
-                fixes.append(min(above))
-    return _unique_sorted(fixes)
+    hit, found = _match(advisory, canonicalize_name(name), version, _public(version), fixes=True)
+    return _unique_sorted(found) if hit else ()
 
 
 def _unique_sorted(pairs: Iterable[tuple[Version, str]]) -> tuple[str, ...]:
@@ -249,16 +275,18 @@ def closing_version(
     ignored ones).
     """
     name = canonicalize_name(name)
+    public = _public(version)
     relevant = [a for a in advisories if not a.withdrawn]
-    matching = [a for a in relevant if affects(a, name, version)]
+    matching = [a for a in relevant if _match(a, name, version, public, fixes=False)[0]]
     if not matching:
         return None
-    public = Version(version.public) if version.local is not None else version
     candidates: dict[Version, str] = {}
     for advisory in relevant:
-        for entry in _entries(advisory, name):
-            for rng in _evaluated(entry):
-                for event in _prepare(rng.events)[0]:
+        for entry in advisory.affected:
+            if entry.package != name:
+                continue
+            for ordered, _, _ in _evaluated(entry):
+                for event in ordered:
                     bound = event.version
                     if (
                         event.kind == "fixed"
@@ -266,10 +294,10 @@ def closing_version(
                         and _against(version, public, bound) < bound
                     ):
                         candidates.setdefault(bound, event.text)
-    ordered = sorted(candidates)
+    ordered_candidates = sorted(candidates)
     for pool in (relevant, matching):
-        for parsed in ordered:
-            if not any(affects(a, name, parsed) for a in pool):
+        for parsed in ordered_candidates:
+            if not any(_match(a, name, parsed, parsed, fixes=False)[0] for a in pool):
                 return candidates[parsed]
     return None
 
@@ -343,40 +371,34 @@ def find(
     B lists C: one finding). Findings are ordered by display id.
     """
     name = canonicalize_name(name)
-    matched = [a for a in advisories if affects(a, name, version)]
+    public = _public(version)
+    matched: list[tuple[Advisory, list[tuple[Version, str]]]] = []
+    for advisory in advisories:
+        hit, fixes = _match(advisory, name, version, public, fixes=True)
+        if hit:
+            matched.append((advisory, fixes))
+    if not matched:
+        return ()
     groups = _Groups()
-    for advisory in matched:
+    for advisory, _ in matched:
         groups.find(advisory.id)
         for alias in advisory.aliases:
             groups.union(advisory.id, alias)
-    members: dict[str, list[Advisory]] = {}
-    for advisory in matched:
-        members.setdefault(groups.find(advisory.id), []).append(advisory)
+    members: dict[str, list[tuple[Advisory, list[tuple[Version, str]]]]] = {}
+    for item in matched:
+        members.setdefault(groups.find(item[0].id), []).append(item)
     ids_by_root: dict[str, set[str]] = {}
-    for item in list(groups.parent):
-        ids_by_root.setdefault(groups.find(item), set()).add(item)
-
-    findings = [
-        _finding(records, ids_by_root[root], name, version) for root, records in members.items()
-    ]
+    for item_id in list(groups.parent):
+        ids_by_root.setdefault(groups.find(item_id), set()).add(item_id)
+    findings = [_finding(group, ids_by_root[root]) for root, group in members.items()]
     return tuple(sorted(findings, key=lambda f: id_sort_key(f.id)))
 
 
-def _finding(
-    records: list[Advisory], ids: set[str], name: NormalizedName, version: Version
-) -> Finding:
+def _finding(group: list[tuple[Advisory, list[tuple[Version, str]]]], ids: set[str]) -> Finding:
     ordered_ids = sorted(ids, key=id_sort_key)
     display = ordered_ids[0]
-    records = sorted(records, key=lambda a: id_sort_key(a.id))
-    by_id = {a.id: a for a in records}
-    lead = by_id.get(display, records[0])
-    severity = max((severity_of(a) for a in records), key=_severity_key)
-    fixes = [
-        (parsed, text)
-        for a in records
-        for text in fixed_versions(a, name, version)
-        if (parsed := version_or_none(text)) is not None
-    ]
+    records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
+    lead = next((a for a in records if a.id == display), records[0])
     malicious = any(a.malicious for a in records) or any(
         i.upper().startswith("MAL-") for i in ordered_ids
     )
@@ -385,8 +407,8 @@ def _finding(
         id=display,
         aliases=tuple(sorted(ordered_ids[1:])),
         summary=_summary(lead) or next((s for a in records if (s := _summary(a))), ""),
-        severity=severity,
-        fixed_in=_unique_sorted(fixes),
+        severity=max((severity_of(a) for a in records), key=_severity_key),
+        fixed_in=_unique_sorted(fix for _, fixes in group for fix in fixes),
         records=tuple(dict.fromkeys(a.id for a in records)),
         modified=_newest(a.modified for a in records),
     )
@@ -435,7 +457,7 @@ def explain(advisory: Advisory, name: NormalizedName, version: Version) -> Expla
             result = _evaluate_range(rng, version)
             matched = matched or result.affected
             lines.extend(_range_lines(r_index, rng, result, version))
-        listed = _in_versions(entry, version)
+        listed = _in_versions(entry, version, _public(version))
         if listed is not None:
             matched = True
             lines.append(f"    versions list: {listed!r} equals {version} -> affected")
