@@ -12,15 +12,11 @@ from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
-from pipvet.advisories.match import find, version_or_none
+from pipvet.advisories.match import closing_version, find, version_or_none
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.models import Advisory, Dependency, DependencyResult, Finding, NormalizedName
+from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]
-
-# A fix suggestion is re-checked against every advisory for the package; each round moves
-# past one more advisory, so a handful of rounds covers any real package.
-_MAX_FIX_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ def _parse_all(
 def with_fix_requirements(
     results: Sequence[DependencyResult], advisories: Mapping[NormalizedName, Sequence[Advisory]]
 ) -> tuple[DependencyResult, ...]:
-    """Attach ``name>=X`` where X is the smallest fixed release closing every active finding."""
+    """Attach ``name>=X``: the smallest fixed release that closes every active finding."""
     return tuple(
         replace(r, fix_requirement=fix_requirement(r, advisories.get(r.dependency.name, ())))
         for r in results
@@ -104,32 +100,12 @@ def with_fix_requirements(
 
 def fix_requirement(result: DependencyResult, advisories: Sequence[Advisory]) -> str | None:
     active = [f for f in result.findings if not f.ignored]
-    if not active or result.dependency.version is None:
+    version = version_or_none(result.dependency.version or "")
+    if not active or version is None:
         return None
-    candidate = _smallest_common_fix(active)
-    if candidate is None:
-        return None
-    name = result.dependency.name
-    active_ids = {i for f in active for i in f.all_ids}
-    for _ in range(_MAX_FIX_ROUNDS):
-        # The suggested release must not itself be hit by one of the problems we are fixing
-        # (a later advisory may affect the fixed release); ignored problems stay ignored.
-        still = [f for f in find(advisories, name, candidate) if set(f.all_ids) & active_ids]
-        if not still:
-            return f"{result.dependency.label}>={candidate}"
-        nxt = _smallest_common_fix(still)
-        if nxt is None or nxt <= candidate:
-            return None
-        candidate = nxt
-    return None
-
-
-def _smallest_common_fix(findings: Sequence[Finding]) -> Version | None:
-    """The lowest version that is at or above some fix of every finding."""
-    lowest_fixes: list[Version] = []
-    for finding in findings:
-        fixes = [v for v in (version_or_none(s) for s in finding.fixed_in) if v is not None]
-        if not fixes:
-            return None
-        lowest_fixes.append(min(fixes))
-    return max(lowest_fixes)
+    # Ignored problems must not steer the advice; every other record still counts, so the
+    # suggestion does not walk into the next known vulnerability.
+    ignored = {rid for f in result.findings if f.ignored for rid in f.records}
+    counted = [a for a in advisories if a.id not in ignored]
+    target = closing_version(counted, result.dependency.name, version)
+    return None if target is None else f"{result.dependency.label}>={target}"
