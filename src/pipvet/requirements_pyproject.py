@@ -60,10 +60,19 @@ class _Pyproject:
                     return i + 1
         return start + 1
 
+    def key(self, key: str, start: int) -> int:
+        """0-based index of the line assigning ``key`` (bare or quoted) at or after ``start``."""
+        pattern = re.compile(r"^\s*([\"']?)" + re.escape(key) + r"\1\s*=")
+        for i in range(start, len(self.lines)):
+            if pattern.match(self.lines[i]):
+                return i
+        return start
+
     def problem(self, line: int, text: str, what: str, todo: str) -> None:
         self.problems.append(f"{self.display}:{line}: {text} — {what} ({todo})")
 
-    def requirements(self, value: object, section: str, start: int) -> None:
+    def requirements(self, value: object, section: str, key: str, table: int) -> None:
+        start = self.key(key, table)
         if not isinstance(value, list):
             self.problem(
                 start + 1,
@@ -101,7 +110,8 @@ class _Pyproject:
                 f"{self.display}: [project].dependencies are dynamic (computed by the build "
                 "backend), so pipvet cannot read them; audit the installed environment instead"
             )
-        self.requirements(project.get("dependencies", []), "project.dependencies", start)
+        deps = project.get("dependencies", [])
+        self.requirements(deps, "project.dependencies", "dependencies", start)
         optional = project.get("optional-dependencies", {})
         opt_start = self.table("project.optional-dependencies", "project")
         if not isinstance(optional, dict):
@@ -113,7 +123,7 @@ class _Pyproject:
             )
             return
         for extra, reqs in optional.items():
-            self.requirements(reqs, f"project.optional-dependencies.{extra}", opt_start)
+            self.requirements(reqs, f"project.optional-dependencies.{extra}", extra, opt_start)
 
     def groups(self, groups: object) -> None:
         """PEP 735 groups: strings and ``{include-group = "name"}`` tables, names normalised."""
@@ -131,9 +141,10 @@ class _Pyproject:
         for group, items in groups.items():
             norm = canonicalize_name(group)
             section = f"dependency-groups.{group}"
+            here = self.key(group, start)
             if norm in by_name:
                 self.problem(
-                    start + 1,
+                    here + 1,
                     f"[dependency-groups] {group}",
                     f"the same group as '{by_name[norm]}' once names are normalised",
                     "merge the two groups",
@@ -142,22 +153,22 @@ class _Pyproject:
             by_name[norm] = group
             includes[norm] = []
             if not isinstance(items, list):
-                self.requirements(items, section, start)
+                self.requirements(items, section, group, start)
                 continue
             for item in items:
-                if isinstance(item, dict):
-                    target = item.get("include-group")
-                    if set(item) != {"include-group"} or not isinstance(target, str):
-                        self.problem(
-                            self.line_of(section, start, "include-group"),
-                            repr(item),
-                            f"in [{section}]: an include must be a table with one key",
-                            'write it like: {include-group = "test"}',
-                        )
-                        continue
-                    includes[norm].append((target, self.line_of(section, start, target)))
-                else:
-                    self.requirement(item, section, start)
+                if not isinstance(item, dict):
+                    self.requirement(item, section, here)
+                    continue
+                target = item.get("include-group")
+                if set(item) != {"include-group"} or not isinstance(target, str):
+                    self.problem(
+                        here + 1,
+                        repr(item),
+                        f"in [{section}]: an include must be a table with one key",
+                        'write it like: {include-group = "test"}',
+                    )
+                    continue
+                includes[norm].append((target, self.line_of(section, here, target)))
         self._check_includes(by_name, includes)
 
     def _check_includes(

@@ -116,12 +116,14 @@ _SHORT = {short: long for long, (short, _) in _OPTIONS.items() if short}
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
 
 
-def _parse_options(text: str) -> list[tuple[str, str | None]]:
+def _parse_options(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The (option, value) pairs of an options string, and the stray words pip ignores."""
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
         raise LineProblem(f"cannot split the options: {exc}", "close the quote") from exc
     out: list[tuple[str, str | None]] = []
+    stray: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -132,7 +134,12 @@ def _parse_options(text: str) -> list[tuple[str, str | None]]:
             if name not in _OPTIONS:
                 # optparse accepts any unambiguous prefix of a long option; so does pip.
                 matches = [o for o in _OPTIONS if o.startswith(name)]
-                if len(matches) != 1:
+                if len(matches) > 1:
+                    raise LineProblem(
+                        f"ambiguous option '{name}' (it could be {', '.join(matches)})",
+                        "write the option in full",
+                    )
+                if not matches:
                     raise LineProblem(
                         f"unknown option '{name}'",
                         "pip does not accept it in requirements files; remove it or fix "
@@ -145,11 +152,14 @@ def _parse_options(text: str) -> list[tuple[str, str | None]]:
             name = _SHORT[token[:2]]
             if len(token) > 2:
                 value = token[2:]
-        else:
+        elif token.startswith("-"):
             raise LineProblem(
-                f"unexpected '{token}' among the options",
-                "put each requirement on its own line, before its options",
+                f"unknown option '{token}'",
+                "pip does not accept it in requirements files; remove it or fix the spelling",
             )
+        else:
+            stray.append(token)  # pip's option parser leaves these over and ignores them
+            continue
         takes_value = _OPTIONS[name][1]
         if takes_value and value is None:
             if i >= len(tokens):
@@ -159,7 +169,7 @@ def _parse_options(text: str) -> list[tuple[str, str | None]]:
         elif not takes_value and value is not None:
             raise LineProblem(f"option '{name}' takes no value", f"write {name} alone")
         out.append((name, value))
-    return out
+    return out, stray
 
 
 # ------------------------------------------------------------------------ files
@@ -209,12 +219,17 @@ class _Reader:
     ) -> None:
         args, opts_text = _break_args_options(expanded)
         shown_args, shown_opts = _break_args_options(raw)
-        opts = _parse_options(opts_text)
+        opts, stray = _parse_options(opts_text)
+        if stray:
+            self.warnings.append(
+                f"{location}: pip ignores '{' '.join(stray)}' on this line (after an option, "
+                "only options count); put a requirement or marker before the options"
+            )
         # Values as written (before ${VAR} expansion) are what messages and reports show, so
         # a token kept in a variable never reaches them; fall back to the expanded values if
         # a variable changed the shape of the line.
         try:
-            written = _parse_options(shown_opts)
+            written = _parse_options(shown_opts)[0]
         except LineProblem:
             written = []
         if [o for o, _ in written] != [o for o, _ in opts]:
