@@ -26,23 +26,19 @@ cannot be ignored.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
-import math
-import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
 from pipvet.errors import PolicyError
 from pipvet.models import AuditReport, DependencyResult, Finding, IgnoreNote, SeverityLabel
+from pipvet.policy_schema import FailOn, IgnoreRule, OnReview, VetFailOn, check_table, show_toml
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -66,44 +62,8 @@ DEFAULT_TOP_PACKAGES_URL = (
     "https://hugovk.github.io/top-pypi-packages/top-pypi-packages-30-days.min.json"
 )
 
-FailOn = SeverityLabel | Literal["any"]
-VetFailOn = Literal["avoid", "review"]
-OnReview = Literal["ask", "allow", "block"]
-
-_FAIL_ON: dict[str, FailOn] = {
-    "any": "any",
-    "low": SeverityLabel.LOW,
-    "medium": SeverityLabel.MEDIUM,
-    "high": SeverityLabel.HIGH,
-    "critical": SeverityLabel.CRITICAL,
-}
 # An ignore that outlives this is probably forgotten; say so (a warning, not an error).
 _LONG_IGNORE = timedelta(days=366)
-
-
-@dataclass(frozen=True)
-class IgnoreRule:
-    """One ``[[ignore]]`` entry: accept a finding until ``expires`` (inclusive), for a reason."""
-
-    id: str
-    reason: str
-    expires: date
-    package: NormalizedName | None = None
-    versions: SpecifierSet | None = None
-
-    def matches(self, finding: Finding, name: NormalizedName, version: str | None) -> bool:
-        wanted = self.id.casefold()
-        if all(i.casefold() != wanted for i in finding.all_ids):
-            return False
-        if self.package is not None and self.package != canonicalize_name(name):
-            return False
-        if self.versions is not None:
-            try:
-                installed = Version(version or "")
-            except InvalidVersion:
-                return False  # cannot show the version is inside the range: do not ignore
-            return self.versions.contains(installed, prereleases=True)
-        return True
 
 
 @dataclass(frozen=True)
@@ -207,7 +167,7 @@ def _pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | No
         return None
     table = tool["pipvet"]
     if not isinstance(table, dict):
-        raise PolicyError(f"{path}: [tool.pipvet] must be a table, got {_show(table)}")
+        raise PolicyError(f"{path}: [tool.pipvet] must be a table, got {show_toml(table)}")
     return table
 
 
@@ -224,30 +184,21 @@ def _has_pipvet_table(path: Path) -> bool:
 def parse_policy(
     table: Mapping[str, Any], source: Path, *, in_pyproject: bool = False, today: date
 ) -> Policy:
-    """Validate the keys of one policy table; raise PolicyError listing every problem."""
-    v = _Validator(source.parent, "[[tool.pipvet.ignore]]" if in_pyproject else "[[ignore]]")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        spec = _KEYS.get(key)
-        if spec is None:
-            v.unknown(key, _KEYS)
-            continue
-        attr, check = spec
-        result = check(v, key, value)
-        if result is not _BAD:
-            values[attr] = result
+    """Validate one policy table; raise PolicyError listing every problem."""
+    header = "[[tool.pipvet.ignore]]" if in_pyproject else "[[ignore]]"
+    values, problems = check_table(table, source.parent, ignore_header=header)
     lo = values.get("min_maintainers", Policy.min_maintainers)
     hi = values.get("max_maintainers", Policy.max_maintainers)
     if lo > hi:
-        v.problems.append(
+        problems.append(
             f"min-maintainers ({lo}) is greater than max-maintainers ({hi}); "
             "every package would need review"
         )
     where = f"{source} [tool.pipvet]" if in_pyproject else str(source)
-    if v.problems:
+    if problems:
         raise PolicyError(
             f"invalid policy in {where}",
-            problems=tuple(v.problems),
+            problems=tuple(problems),
             hint="fix the keys listed above; unknown keys are errors so typos cannot hide",
         )
     warnings = tuple(
@@ -257,213 +208,6 @@ def parse_policy(
         if rule.expires - today > _LONG_IGNORE
     )
     return Policy(source=source, warnings=warnings, **values)
-
-
-class _Bad:
-    """Marker: the value was rejected (the problem is already recorded)."""
-
-
-_BAD = _Bad()
-
-
-@dataclass
-class _Validator:
-    base_dir: Path
-    ignore_header: str
-    problems: list[str] = field(default_factory=list)
-
-    def unknown(self, key: str, valid: Mapping[str, object], prefix: str = "") -> None:
-        normal = key.lower().replace("_", "-").replace(" ", "-")
-        close = difflib.get_close_matches(normal, list(valid), n=1, cutoff=0.6)
-        if close:
-            self.problems.append(f'{prefix}{key}: unknown key; did you mean "{close[0]}"?')
-        else:
-            names = ", ".join(sorted(valid))
-            self.problems.append(f"{prefix}{key}: unknown key; valid keys are {names}")
-
-    def bad(self, key: str, message: str) -> _Bad:
-        self.problems.append(f"{key}: {message}")
-        return _BAD
-
-
-def _show(value: object) -> str:
-    """A value as it would look in TOML, for error messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(x) for x in value) + "]"
-    return str(value)
-
-
-def _choice(allowed: Mapping[str, object]) -> Callable[[_Validator, str, object], object]:
-    def check(v: _Validator, key: str, value: object) -> object:
-        if isinstance(value, str) and value in allowed:
-            return allowed[value]
-        options = ", ".join(f'"{a}"' for a in allowed)
-        return v.bad(key, f"{_show(value)} is not allowed; use one of {options}")
-
-    return check
-
-
-def _count(minimum: int, unit: str) -> Callable[[_Validator, str, object], object]:
-    def check(v: _Validator, key: str, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
-            return value
-        return v.bad(
-            key, f"expected a whole number of {unit}, {minimum} or more; got {_show(value)}"
-        )
-
-    return check
-
-
-def _hours(v: _Validator, key: str, value: object) -> object:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
-        return float(value)
-    return v.bad(key, f"expected a number of hours, 0 or more; got {_show(value)}")
-
-
-_GLOB_SEPARATORS = re.compile(r"[-_.]+")
-
-
-def _internal(v: _Validator, key: str, value: object) -> object:
-    if isinstance(value, list) and all(isinstance(p, str) and p.strip() for p in value):
-        # Patterns are compared with canonical names, so canonicalise them the same way.
-        return tuple(_GLOB_SEPARATORS.sub("-", p.strip().lower()) for p in value)
-    return v.bad(key, f'expected a list of name patterns such as ["acme-*"]; got {_show(value)}')
-
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-
-
-def _location(v: _Validator, key: str, value: object) -> object:
-    if not isinstance(value, str) or not value.strip():
-        return v.bad(key, f"expected a URL or a path as a string; got {_show(value)}")
-    text = value.strip()
-    if _URL.match(text) and not _WINDOWS_DRIVE.match(text):
-        return text
-    path = Path(text).expanduser()
-    # A relative path means "next to the policy file", not "wherever pipvet was started".
-    return str(path if path.is_absolute() else v.base_dir / path)
-
-
-_IGNORE_KEYS = ("id", "reason", "expires", "package", "versions")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _ignores(v: _Validator, key: str, value: object) -> object:
-    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-        return v.bad(
-            key,
-            f"expected {v.ignore_header} tables with id, reason and expires; got {_show(value)}",
-        )
-    rules: list[IgnoreRule] = []
-    before = len(v.problems)
-    for number, entry in enumerate(value, start=1):
-        rule = _ignore_rule(v, number, entry)
-        if rule is not None:
-            rules.append(rule)
-    return _BAD if len(v.problems) > before else tuple(rules)
-
-
-def _ignore_rule(v: _Validator, number: int, entry: Mapping[str, Any]) -> IgnoreRule | None:
-    raw_id = entry.get("id")
-    label = f"ignore #{number}"
-    if isinstance(raw_id, str) and raw_id.strip():
-        label += f" ({raw_id.strip()})"
-    before = len(v.problems)
-    for key in entry:
-        if key not in _IGNORE_KEYS:
-            v.unknown(key, dict.fromkeys(_IGNORE_KEYS), prefix=f"{label}: ")
-
-    if raw_id is None:
-        v.bad(label, 'id: required (the advisory id to ignore, e.g. "PYSEC-2018-28")')
-    elif not isinstance(raw_id, str) or not raw_id.strip():
-        v.bad(label, f'id: expected an advisory id such as "PYSEC-2018-28"; got {_show(raw_id)}')
-    elif raw_id.strip().upper().startswith("MAL-"):
-        v.bad(label, "id: malware cannot be ignored; remove the package instead")
-
-    reason = entry.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        got = "nothing" if reason is None else _show(reason)
-        v.bad(label, f"reason: required, say why this finding is acceptable; got {got}")
-
-    expires = _expiry(v, label, entry.get("expires"))
-
-    package: NormalizedName | None = None
-    raw_package = entry.get("package")
-    if raw_package is not None:
-        if isinstance(raw_package, str) and _NAME.match(raw_package.strip()):
-            package = canonicalize_name(raw_package.strip())
-        else:
-            v.bad(label, f"package: {_show(raw_package)} is not a valid package name")
-
-    versions: SpecifierSet | None = None
-    raw_versions = entry.get("versions")
-    if raw_versions is not None:
-        try:
-            if not isinstance(raw_versions, str):
-                raise InvalidSpecifier(str(raw_versions))
-            versions = SpecifierSet(raw_versions)
-        except InvalidSpecifier:
-            v.bad(
-                label,
-                f"versions: {_show(raw_versions)} is not a version specifier; "
-                'write one like "<2.20" or ">=1.0,<1.4"',
-            )
-
-    if len(v.problems) > before or not isinstance(raw_id, str) or not isinstance(reason, str):
-        return None
-    if expires is None:
-        return None
-    return IgnoreRule(raw_id.strip(), reason.strip(), expires, package, versions)
-
-
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
-def _expiry(v: _Validator, label: str, value: object) -> date | None:
-    if value is None:
-        v.bad(label, "expires: required, the last day this ignore applies (YYYY-MM-DD)")
-        return None
-    if isinstance(value, datetime):
-        v.bad(label, f"expires: {_show(value)} has a time; give a date only (YYYY-MM-DD)")
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE.match(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    v.bad(label, f"expires: {_show(value)} is not a date; write it as YYYY-MM-DD")
-    return None
-
-
-_KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
-    "fail-on": ("fail_on", _choice(_FAIL_ON)),
-    "max-age-hours": ("max_age_hours", _hours),
-    "cooldown-days": ("cooldown_days", _count(0, "days")),
-    "ignore": ("ignores", _ignores),
-    "vet-fail-on": ("vet_fail_on", _choice({"avoid": "avoid", "review": "review"})),
-    "on-review": ("on_review", _choice({"ask": "ask", "allow": "allow", "block": "block"})),
-    "min-maintainers": ("min_maintainers", _count(0, "maintainers")),
-    "max-maintainers": ("max_maintainers", _count(1, "maintainers")),
-    "max-new-dependencies": ("max_new_dependencies", _count(0, "packages")),
-    "min-project-age-days": ("min_project_age_days", _count(0, "days")),
-    "max-release-silence-days": ("max_release_silence_days", _count(0, "days")),
-    "internal": ("internal", _internal),
-    "osv-url": ("osv_url", _location),
-    "osv-overlay": ("osv_overlay", _location),
-    "index-url": ("index_url", _location),
-    "top-packages-url": ("top_packages_url", _location),
-}
 
 
 # ---------------------------------------------------------------------------- ignores
