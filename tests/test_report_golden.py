@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from pipvet.models import AuditReport
-from pipvet.report import render_json, render_markdown, render_sarif, render_text
+from pipvet.report import (
+    AUDIT_FORMATS,
+    render_audit,
+    render_json,
+    render_markdown,
+    render_sarif,
+    render_text,
+)
 from tests.report_samples import SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -41,3 +48,15 @@ def test_renderers_are_deterministic() -> None:
     for report in SAMPLES.values():
         for render in FORMATS.values():
             assert render(report) == render(report)
+
+
+@pytest.mark.parametrize("fmt", AUDIT_FORMATS)
+def test_render_audit_dispatches_by_format(fmt: str) -> None:
+    ext = {"text": "txt", "json": "json", "markdown": "md", "sarif": "sarif"}[fmt]
+    rendered = render_audit(SAMPLES["full"], fmt, base_dir="/home/ana/proj")
+    assert rendered == FORMATS[ext](SAMPLES["full"])
+
+
+def test_render_audit_rejects_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown audit report format 'html'"):
+        render_audit(SAMPLES["full"], "html")

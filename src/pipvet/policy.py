@@ -105,7 +105,9 @@ class Policy:
 def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Policy:
     """Find, read and validate the policy (see the module docstring for the search order).
 
-    Raises PolicyError when ``explicit`` does not exist or a policy file is invalid.
+    ``today`` is only used to warn about ignores that expire more than a year ahead (they are
+    applied; the warning lands in ``Policy.warnings``). Raises PolicyError when ``explicit``
+    does not exist or a policy file is invalid.
     """
     if explicit is not None:
         if not explicit.is_file():
@@ -306,7 +308,9 @@ def resolve_sources(
     top_packages_url: str | None = None,
 ) -> Sources:
     """Pick each data source: command-line flag, then environment variable, then policy, then
-    the default. Empty values count as unset. Trailing slashes are removed from base URLs.
+    the default. Empty values count as unset. Trailing slashes are removed from the OSV and
+    index base URLs. Flag and environment values are used as given (a relative path there is
+    relative to the working directory); policy values were resolved when the policy was read.
     """
     cli = {
         "osv_url": osv_url,
