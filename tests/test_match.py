@@ -417,10 +417,16 @@ def test_explain_names_the_deciding_event() -> None:
     why = explain(advisory, PKG, Version("2.19.0"))
     assert why.matched
     assert why.advisory_id == "PYSEC-2018-28"
-    assert why.lines[0] == "PYSEC-2018-28 (modified 2024-01-01T00:00:00Z)"
-    assert "range 0 (ECOSYSTEM): events sorted: introduced 0, fixed 2.20.0" in why.lines[3]
-    assert "decided by introduced 0 (every version): 2.19.0 >= 0 -> affected" in why.lines[4]
-    assert why.lines[-1] == "result: pkg 2.19.0 is affected by PYSEC-2018-28"
+    assert why.lines == (
+        "PYSEC-2018-28 (modified 2024-01-01T00:00:00Z)",
+        "  aliases: CVE-2018-18074",
+        "  not withdrawn",
+        "  affected[0] pkg:",
+        "    range 0 (ECOSYSTEM): events sorted: introduced 0, fixed 2.20.0",
+        "      decided by introduced 0 (every version): 2.19.0 >= 0 -> affected",
+        "    versions list: empty",
+        "result: pkg 2.19.0 is affected by PYSEC-2018-28",
+    )
 
     fixed = explain(advisory, PKG, Version("2.20.0"))
     assert not fixed.matched
@@ -450,3 +456,11 @@ def test_explain_last_affected() -> None:
     assert "decided by last_affected 1.11.0: 1.11.1 > 1.11.0 -> not affected" in str(
         explain(advisory, PKG, Version("1.11.1"))
     )
+
+
+def test_explain_local_builds_and_sorting() -> None:
+    advisory = adv(events("fixed 2.2", "introduced 2.1.0", "last_affected 2.1.0"))
+    text = str(explain(advisory, PKG, Version("2.1.0+cu118")))
+    assert "2.1.0+cu118 is a local build: compared as 2.1.0" in text
+    assert "events sorted: introduced 2.1.0, last_affected 2.1.0, fixed 2.2" in text
+    assert "decided by introduced 2.1.0: 2.1.0+cu118 >= 2.1.0 -> affected" in text

@@ -439,6 +439,12 @@ def explain(advisory: Advisory, name: NormalizedName, version: Version) -> Expla
         lines.append(f"  withdrawn {advisory.withdrawn}: a withdrawn record never matches")
         lines.append(f"result: {name} {version} is not affected by {advisory.id}")
         return Explanation(advisory.id, False, tuple(lines))
+    lines.append("  not withdrawn")
+    if version.local is not None:
+        lines.append(
+            f"  {version} is a local build: compared as {version.public} "
+            "against versions without a local label"
+        )
 
     matched = False
     if not advisory.affected:
