@@ -1,0 +1,66 @@
+"""What every data-using command resolves first: policy, data sources, cache, clock."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pipvet.http import HttpClient
+from pipvet.paths import default_cache_dir
+from pipvet.policy import Policy, Sources, load_policy, resolve_sources
+
+
+@dataclass(frozen=True)
+class RunContext:
+    cwd: Path
+    environ: Mapping[str, str]
+    policy: Policy
+    sources: Sources
+    cache_dir: Path
+    offline: bool
+    clock: Callable[[], float] = field(default=time.time)
+
+    @property
+    def today(self) -> date:
+        return datetime.fromtimestamp(self.clock(), UTC).date()
+
+    def http(self) -> HttpClient:
+        return HttpClient(self.cache_dir / "http", offline=self.offline, clock=self.clock)
+
+
+def build_context(
+    args: argparse.Namespace,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> RunContext:
+    env = dict(os.environ if environ is None else environ)
+    here = Path.cwd() if cwd is None else cwd
+    today = datetime.fromtimestamp(clock(), UTC).date()
+    explicit = Path(args.policy) if getattr(args, "policy", None) else None
+    policy = load_policy(here, explicit, today=today)
+    sources = resolve_sources(
+        policy,
+        env,
+        osv_url=getattr(args, "osv_url", None),
+        osv_overlay=getattr(args, "osv_overlay", None),
+        index_url=getattr(args, "index_url", None),
+        top_packages_url=getattr(args, "top_packages_url", None),
+    )
+    cache = getattr(args, "cache_dir", None)
+    cache_dir = Path(cache).expanduser() if cache else default_cache_dir(env)
+    return RunContext(
+        cwd=here,
+        environ=env,
+        policy=policy,
+        sources=sources,
+        cache_dir=cache_dir,
+        offline=bool(getattr(args, "offline", False)),
+        clock=clock,
+    )

@@ -1,0 +1,128 @@
+"""`pipvet audit`: known vulnerabilities and malware, offline-first, failing closed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pipvet.cli._common import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Output,
+    add_common_options,
+    apply_output_options,
+    emit,
+)
+from pipvet.cli._context import build_context
+from pipvet.policy import fails
+from pipvet.report import AUDIT_FORMATS, render_audit
+from pipvet.workflow import audit as run
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="check installed packages or requirements for known vulnerabilities and malware",
+        description=(
+            "Check an environment, a site-packages folder or requirements files against the "
+            "local OSV advisory database (synced automatically when older than the policy's "
+            "max age). Without inputs, audits the active virtual environment, else ./.venv or "
+            "./venv, else the Python running pipvet."
+        ),
+        epilog="Exit codes: 0 clean; 1 findings at or above the fail level (malware always); "
+        "2 usage error, bad input, no advisory data, or anything left unchecked.",
+    )
+    src = p.add_argument_group("what to audit (combinable)")
+    src.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a requirements file or pyproject.toml; repeatable",
+    )
+    src.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a site-packages folder, read from metadata only; repeatable",
+    )
+    src.add_argument("--python", metavar="PATH", help="the interpreter whose packages to audit")
+    src.add_argument("--venv", metavar="DIR", help="the virtual environment to audit")
+    p.add_argument(
+        "--osv-url",
+        metavar="URL",
+        help="advisory source (URL or path in the OSV "
+        "bucket layout; default PIPVET_OSV_URL, the policy, or the public OSV bucket)",
+    )
+    p.add_argument(
+        "--osv-overlay",
+        metavar="DIR",
+        help="a folder of OSV JSON files with private advisories, merged on top",
+    )
+    p.add_argument("--explain", metavar="ID", help="show exactly why advisory ID matched (or not)")
+    p.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help="do not exit 2 because some dependencies could not be checked",
+    )
+    add_common_options(p, formats=AUDIT_FORMATS)
+    p.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    apply_output_options(args, out)
+    if args.python and args.venv:
+        out.err("pipvet audit: error: use either --python or --venv, not both")
+        return EXIT_ERROR
+    ctx = build_context(args)
+    inputs = run.Inputs(
+        requirement_files=tuple(Path(r) for r in args.requirement),
+        paths=tuple(Path(p) for p in args.path),
+        python=Path(args.python) if args.python else None,
+        venv=Path(args.venv) if args.venv else None,
+    )
+    collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd)
+    out.info(f"auditing {collected.target}")
+    outcome = run.prepare_advisories(
+        ctx.sources,
+        ctx.http(),
+        cache_dir=ctx.cache_dir,
+        policy=ctx.policy,
+        offline=ctx.offline,
+        clock=ctx.clock,
+        progress=out.progress,
+    )
+    if args.explain:
+        return _explain(args.explain, collected, outcome, out)
+    report = run.audit(collected, outcome, policy=ctx.policy, clock=ctx.clock)
+    text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
+    emit(out, text, args.output)
+    if report.unchecked and not args.allow_unchecked:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if fails(report, ctx.policy) else EXIT_OK
+
+
+def _explain(record_id: str, collected: run.Collected, outcome: Any, out: Output) -> int:
+    advisory, traces = run.explain(record_id, collected, outcome)
+    lines = [f"{advisory.id} (modified {advisory.modified})"]
+    if advisory.aliases:
+        lines.append(f"  aliases: {', '.join(advisory.aliases)}")
+    if advisory.summary:
+        lines.append(f"  {advisory.summary}")
+    if not traces:
+        named = ", ".join(sorted({a.package for a in advisory.affected})) or "no PyPI package"
+        lines.append(
+            f"It names {named}; none of them is among the audited dependencies "
+            f"({collected.target})."
+        )
+    for dep, trace, matched in traces:
+        verdict = "AFFECTED" if matched else "not affected"
+        lines.append("")
+        lines.append(f"{dep.label} {dep.version or '(no version)'}: {verdict}")
+        lines.extend(f"  {line}" for line in trace)
+    out.write("\n".join(lines))
+    return EXIT_FINDINGS if any(m for _, _, m in traces) else EXIT_OK

@@ -1,0 +1,189 @@
+"""Running an audit end to end: collect dependencies, make sure advisory data is there,
+match, apply the policy. The CLI and ``pipvet update`` both call this.
+
+I/O lives here (reading environments and requirement files, the SQLite store, syncing);
+matching and rendering stay in the pure core.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet import __version__
+from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.advisories.store import AdvisoryStore
+from pipvet.advisories.sync import OsvSource, SyncOutcome, default_store_path, ensure_fresh
+from pipvet.audit import match_dependencies, with_fix_requirements
+from pipvet.errors import UsageError
+from pipvet.http import HttpClient
+from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName
+from pipvet.policy import Policy, Sources, apply_ignores
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the user asked to audit. All empty means "the default environment"."""
+
+    requirement_files: tuple[Path, ...] = ()
+    paths: tuple[Path, ...] = ()
+    python: Path | None = None
+    venv: Path | None = None
+
+
+@dataclass(frozen=True)
+class Collected:
+    dependencies: tuple[Dependency, ...]
+    target: str
+    warnings: tuple[str, ...] = ()
+
+
+def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collected:
+    """Read every dependency the inputs name; say in words what was read."""
+    from pipvet import environment, requirements
+
+    deps: list[Dependency] = []
+    targets: list[str] = []
+    warnings: list[str] = []
+    for req in inputs.requirement_files:
+        if req.name == "pyproject.toml":
+            parsed = requirements.parse_pyproject(req)
+        else:
+            parsed = requirements.parse_requirements_file(req, environ=environ)
+        deps.extend(requirements.to_dependencies(parsed.entries))
+        targets.append(f"requirements {req}")
+    folders: list[Path] = list(inputs.paths)
+    if inputs.paths:
+        targets.append("site-packages " + ", ".join(str(p) for p in inputs.paths))
+    python: Path | None = inputs.python
+    if inputs.venv is not None:
+        python = environment.venv_python(inputs.venv)
+        if not python.exists():
+            raise UsageError(
+                f"{inputs.venv} is not a virtual environment: {python} does not exist",
+                hint="pass --venv the folder that contains bin/python (or Scripts\\python.exe)",
+            )
+        targets.append(f"virtual environment {inputs.venv}")
+    elif python is not None:
+        targets.append(f"interpreter {python}")
+    if not inputs.requirement_files and not inputs.paths and python is None:
+        found = environment.discover_target(environ, cwd, Path(sys.executable))
+        python = found.python
+        targets.append(found.description)
+    if python is not None:
+        folders.extend(environment.site_packages_of(python))
+    if folders:
+        scan = environment.read_environment(folders, missing_ok=not inputs.paths)
+        deps.extend(scan.dependencies)
+        warnings.extend(scan.warnings)
+    return Collected(tuple(deps), "; ".join(targets), tuple(warnings))
+
+
+def prepare_advisories(
+    sources: Sources,
+    http: HttpClient,
+    *,
+    cache_dir: Path,
+    policy: Policy,
+    offline: bool,
+    clock: Callable[[], float],
+    progress: Progress | None = None,
+) -> SyncOutcome:
+    """Usable advisory data, synced if older than the policy's max age (never when offline)."""
+    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
+    return ensure_fresh(
+        default_store_path(cache_dir),
+        OsvSource.parse(sources.osv_url),
+        http,
+        max_age_seconds=policy.max_age_hours * 3600,
+        offline=offline,
+        overlay=overlay,
+        clock=clock,
+        progress=progress,
+    )
+
+
+def audit(
+    collected: Collected,
+    outcome: SyncOutcome,
+    *,
+    policy: Policy,
+    clock: Callable[[], float],
+) -> AuditReport:
+    from datetime import UTC, datetime
+
+    with AdvisoryStore.open(outcome.store_path) as store:
+        matched = match_dependencies(collected.dependencies, store.raw_records_for)
+        snapshot = store.snapshot(now=clock())
+    today = datetime.fromtimestamp(clock(), UTC).date()
+    results, notes = apply_ignores(matched.results, policy, today)
+    results = with_fix_requirements(results, matched.advisories)
+    warnings = [*outcome.warnings, *collected.warnings, *matched.warnings, *policy.warnings]
+    if outcome.action == "stale" and outcome.error is not None:
+        warnings.insert(
+            0,
+            f"the advisory data could not be refreshed ({outcome.error}); "
+            "this audit used the older data",
+        )
+    return AuditReport(
+        tool_version=__version__,
+        target=collected.target,
+        snapshot=snapshot,
+        results=results,
+        ignore_notes=notes,
+        warnings=tuple(warnings),
+        fail_on=policy.fail_on,
+    )
+
+
+def explain(
+    record_id: str, collected: Collected, outcome: SyncOutcome
+) -> tuple[Advisory, list[tuple[Dependency, tuple[str, ...], bool]]]:
+    """The record named ``record_id`` (or an alias of one) and, for every collected dependency
+    it names, the matcher's step-by-step reasoning."""
+    from pipvet.advisories.match import explain as explain_match
+    from pipvet.advisories.match import version_or_none
+
+    with AdvisoryStore.open(outcome.store_path) as store:
+        raw = store.raw_record(record_id) or store.raw_record(record_id.upper())
+        if raw is None:
+            raw = _find_by_alias(store, record_id, collected.dependencies)
+    if raw is None:
+        raise UsageError(
+            f"no advisory {record_id!r} in the local database ({outcome.snapshot.source})",
+            hint="check the id (PYSEC-..., GHSA-..., CVE-..., MAL-...) or run 'pipvet db sync'",
+        )
+    try:
+        advisory = parse_advisory_json(raw)
+    except MalformedRecord as exc:
+        raise UsageError(f"advisory {record_id} is malformed: {exc}") from exc
+    names = {a.package for a in advisory.affected}
+    out: list[tuple[Dependency, tuple[str, ...], bool]] = []
+    for dep in collected.dependencies:
+        if dep.name not in names:
+            continue
+        version = version_or_none(dep.version or "")
+        if version is None:
+            out.append((dep, (f"not checked: {dep.skipped or 'no version'}",), False))
+            continue
+        result = explain_match(advisory, dep.name, version)
+        out.append((dep, tuple(result.lines), result.matched))
+    return advisory, out
+
+
+def _find_by_alias(store: AdvisoryStore, alias: str, deps: Sequence[Dependency]) -> str | None:
+    wanted = alias.casefold()
+    names: list[NormalizedName] = sorted({d.name for d in deps})
+    for texts in store.raw_records_for(names).values():
+        for text in texts:
+            try:
+                adv = parse_advisory_json(text)
+            except MalformedRecord:
+                continue
+            if wanted == adv.id.casefold() or wanted in (a.casefold() for a in adv.aliases):
+                return text
+    return None
