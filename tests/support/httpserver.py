@@ -36,6 +36,12 @@ class Reply:
 Handler = Callable[[Request], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    # Clients fire dozens of concurrent requests; with the default backlog of 5 the kernel
+    # drops connections and each dropped one costs the client a one-second SYN retry.
+    request_queue_size = 128
+
+
 class LoopbackServer:
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
@@ -77,7 +83,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self._httpd = _Server(("127.0.0.1", 0), _H)
         self._httpd.daemon_threads = True
         # A short poll interval so shutdown() (every test teardown) returns quickly.
         self._thread = threading.Thread(
