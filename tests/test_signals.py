@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from packaging import tags
@@ -361,13 +361,22 @@ class Squat:
     target: str
     technique: str
     message: str
+    level: Literal["avoid", "review"] = "avoid"
+
+    @property
+    def did_you_mean(self) -> str | None:
+        return None if self.technique == "stdlib-shadowing" else self.target
 
 
 def test_typosquat_and_popularity() -> None:
-    sig = S.typosquat(Squat("colorama", "substitution", "did you mean colorama?"))
+    sig = S.typosquat(Squat("colorama", "substitution", "Did you mean colorama?"))
     assert sig.level == "avoid"
     assert sig.value == "colorama"
     assert "(substitution)" in sig.source
+    assert sig.message.endswith("To install it: pip install colorama")
+    shadow = S.typosquat(Squat("asyncio", "stdlib-shadowing", "Part of Python.", "review"))
+    assert shadow.level == "review"
+    assert "pip install" not in shadow.message
     assert S.typosquat(None).level == "ok"
     assert S.typosquat(None, checked=False).level == "unchecked"
     assert S.popularity(7, 15000).level == "ok"

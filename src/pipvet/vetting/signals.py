@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from pipvet.index import ProjectInfo, Release
@@ -58,6 +58,10 @@ class SquatLike(Protocol):
     def technique(self) -> str: ...
     @property
     def message(self) -> str: ...
+    @property
+    def level(self) -> Literal["avoid", "review"]: ...
+    @property
+    def did_you_mean(self) -> str | None: ...
 
 
 def _day(moment: datetime | None) -> str | None:
@@ -178,6 +182,8 @@ def _no_advisories(signal_id: str, source: str) -> Signal:
 
 
 def typosquat(result: SquatLike | None, *, checked: bool = True) -> Signal:
+    """The detector's finding: ``avoid`` for squats and import names, ``review`` for
+    standard-library look-alikes and siblings (the detector decides the level)."""
     source = "name compared with the most downloaded projects and the standard library"
     threshold = "a near miss of a much more popular name, or a known import-name confusion"
     if not checked:
@@ -193,13 +199,17 @@ def typosquat(result: SquatLike | None, *, checked: bool = True) -> Signal:
         return Signal(
             "typosquat", "ok", None, threshold, source, "Not a near miss of a popular name."
         )
+    message = result.message
+    wanted = result.did_you_mean
+    if wanted and f"install {wanted}" not in message:
+        message += f" To install it: pip install {wanted}"
     return Signal(
         "typosquat",
-        "avoid",
+        result.level,
         result.target,
         threshold,
         f"{source} ({result.technique})",
-        result.message,
+        message,
     )
 
 
