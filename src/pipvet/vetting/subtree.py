@@ -1,0 +1,254 @@
+"""What installing a package would add to the target environment.
+
+Two resolvers:
+
+* ``MetadataResolver`` walks ``requires_dist`` from the index, level by level, with markers
+  and extras evaluated for the target interpreter. Every level of every package being vetted
+  is fetched in one concurrent batch, and each project is fetched once per run. Packages the
+  target already has end the walk along that branch (their own needs are already met). It is
+  an estimate: transitive packages are read from their latest release's metadata, while pip
+  would backtrack through older releases when constraints conflict.
+* ``pip_subtree`` asks the target environment's own pip (``pip install --dry-run --report -``)
+  for the exact set: slower, but it is pip's real answer, with the user's pip configuration.
+
+The HTTP lookups and the pip runner are passed in; nothing here opens a socket or a process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from pipvet.errors import PipvetError
+from pipvet.index import InternalName, Lookup, ProjectInfo
+from pipvet.vetting.model import NewDependency
+from pipvet.vetting.runner import Runner
+from pipvet.vetting.target import TargetEnvironment
+from pipvet.vetting.wheels import select_release
+
+__all__ = [
+    "LookupMany",
+    "MetadataResolver",
+    "PipReportEntry",
+    "Root",
+    "Subtree",
+    "parse_pip_report",
+    "pip_dry_run",
+    "pip_subtree",
+]
+
+LookupMany = Callable[[Sequence[str]], Mapping[str, "Lookup | PipvetError"]]
+
+
+@dataclass(frozen=True)
+class Root:
+    """A package being vetted, with the release (and its requirements) that would be used."""
+
+    name: NormalizedName
+    requires: tuple[str, ...]
+    extras: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Subtree:
+    """The packages a root would add; ``new is None`` means the tree could not be read."""
+
+    new: tuple[NewDependency, ...] | None
+    problem: str | None = None
+
+
+@dataclass
+class _Walk:
+    root: Root
+    new: dict[NormalizedName, NewDependency] = field(default_factory=dict)
+    extras: dict[NormalizedName, set[str]] = field(default_factory=dict)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class _Step:
+    walk: _Walk
+    name: NormalizedName
+    spec: SpecifierSet
+    extras: frozenset[str]  # the extras to evaluate markers with ("" is the base set)
+    parent: NormalizedName
+    first: bool  # first time this walk meets the name: it counts as new
+
+
+class MetadataResolver:
+    """Resolves subtrees from index metadata; ``projects`` memoises every lookup."""
+
+    def __init__(self, lookup_many: LookupMany, target: TargetEnvironment) -> None:
+        self._lookup_many = lookup_many
+        self.target = target
+        self.projects: dict[str, Lookup | PipvetError] = {}
+
+    def fetch(self, names: Iterable[str]) -> None:
+        """Look up every name not seen yet, in one concurrent batch."""
+        missing = sorted({canonicalize_name(n) for n in names} - self.projects.keys())
+        if missing:
+            self.projects.update(self._lookup_many(missing))
+
+    def resolve(self, roots: Sequence[Root]) -> dict[str, Subtree]:
+        """Each root's subtree, keyed by the root's canonical name."""
+        walks = [_Walk(root) for root in roots]
+        frontier: list[_Step] = []
+        for walk in walks:
+            base = {"", *walk.root.extras}
+            frontier += self._children(walk, walk.root.name, walk.root.requires, base)
+        while frontier:
+            self.fetch(step.name for step in frontier)
+            next_frontier: list[_Step] = []
+            for step in frontier:
+                next_frontier += self._expand(step)
+            frontier = next_frontier
+        return {
+            w.root.name: Subtree(None, w.problem)
+            if w.problem
+            else Subtree(tuple(sorted(w.new.values(), key=lambda d: d.name)))
+            for w in walks
+        }
+
+    def _expand(self, step: _Step) -> list[_Step]:
+        walk = step.walk
+        answer = self.projects.get(step.name)
+        project: ProjectInfo | None = None
+        version: str | None = None
+        on_index = True
+        if isinstance(answer, InternalName):
+            pass  # the user's own package: never looked up, counted, not walked
+        elif isinstance(answer, PipvetError) or answer is None:
+            walk.problem = walk.problem or f"{step.name}: {answer}"
+            return []
+        elif answer.project is None:
+            on_index = False
+        else:
+            project = answer.project
+            release = select_release(project, step.spec, python_version=self.target.python_version)
+            version = release.version if release else None
+        if step.first:
+            walk.new[step.name] = NewDependency(step.name, version, step.parent, on_index)
+        if project is None:
+            return []
+        return self._children(walk, step.name, project.requires_dist, set(step.extras))
+
+    def _children(
+        self,
+        walk: _Walk,
+        parent: NormalizedName,
+        requires: Iterable[str],
+        extras: set[str],
+    ) -> list[_Step]:
+        steps: list[_Step] = []
+        for text in requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue  # pip cannot use it either; the index should not have published it
+            if not self._applies(req.marker, extras):
+                continue
+            name = canonicalize_name(req.name)
+            if name == walk.root.name or name in self.target.installed:
+                continue
+            wanted = set(req.extras)
+            seen = walk.extras.get(name)
+            if seen is None:
+                walk.extras[name] = set(wanted)
+                steps.append(
+                    _Step(walk, name, req.specifier, frozenset({"", *wanted}), parent, True)
+                )
+            elif wanted - seen:
+                # Met again with new extras: walk only what those extras add.
+                added = wanted - seen
+                seen |= added
+                steps.append(_Step(walk, name, req.specifier, frozenset(added), parent, False))
+        return steps
+
+    def _applies(self, marker: Marker | None, extras: set[str]) -> bool:
+        if marker is None:
+            return "" in extras
+        for extra in extras:
+            try:
+                if marker.evaluate(self.target.marker_environment(extra)):
+                    return True
+            except (UndefinedComparison, UndefinedEnvironmentName):
+                return True  # cannot tell: count it rather than hide a package
+        return False
+
+
+# --------------------------------------------------------------------------- pip
+
+
+@dataclass(frozen=True)
+class PipReportEntry:
+    name: NormalizedName
+    version: str
+    requested: bool
+
+
+def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
+    """The ``install`` list of a ``pip install --report`` document."""
+    try:
+        data = json.loads(text)
+        entries = []
+        for item in data["install"]:
+            meta = item["metadata"]
+            entries.append(
+                PipReportEntry(
+                    canonicalize_name(str(meta["name"])),
+                    str(meta["version"]),
+                    bool(item.get("requested", False)),
+                )
+            )
+        return tuple(entries)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PipvetError(
+            f"pip's installation report could not be read ({exc})",
+            hint="pip 22.2 or newer is needed for --dry-run --report",
+        ) from exc
+
+
+def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipReportEntry, ...]:
+    """What ``python -m pip install ARGS`` would install, without installing it."""
+    argv = [
+        python, "-m", "pip", "install", "--dry-run", "--report", "-", "--quiet",
+        "--disable-pip-version-check", "--no-input", *args,
+    ]  # fmt: skip
+    result = runner(argv)
+    if result.returncode != 0:
+        lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
+        detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
+        if "No module named pip" in (result.stderr or ""):
+            detail = "the environment has no pip"
+        raise PipvetError(
+            f"pip could not work out what 'pip install {' '.join(args)}' would install: {detail}",
+            hint="run the same pip install --dry-run yourself to see pip's full message",
+        )
+    return parse_pip_report(result.stdout)
+
+
+def pip_subtree(
+    requirement: str,
+    target: TargetEnvironment,
+    runner: Runner,
+    *,
+    root: NormalizedName,
+    pip_args: Sequence[str] = (),
+) -> Subtree:
+    """The exact set pip would add for ``requirement``, from the target's own pip."""
+    try:
+        report = pip_dry_run(target.python, [*pip_args, requirement], runner)
+    except PipvetError as exc:
+        return Subtree(None, str(exc))
+    new = tuple(
+        NewDependency(e.name, e.version, root)
+        for e in sorted(report, key=lambda e: e.name)
+        if e.name != root and e.name not in target.installed
+    )
+    return Subtree(new)
