@@ -1,0 +1,171 @@
+"""How two package names differ: the string side of typosquat detection.
+
+Pure functions on canonical names (PEP 503: lower case, ``-`` as the only separator). They
+name the difference a human would see: a swapped pair of letters, a doubled letter, a
+look-alike character, a ``python-`` prefix, version digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+__all__ = [
+    "BARE_PREFIXES",
+    "PREFIXES",
+    "SUFFIXES",
+    "Edit",
+    "EditKind",
+    "affix_cores",
+    "classify_edit",
+    "homoglyph_fold",
+    "osa_distance",
+    "word_at",
+]
+
+EditKind: TypeAlias = Literal[
+    "homoglyph",
+    "transposition",
+    "repeated-letter",
+    "insertion",
+    "deletion",
+    "substitution",
+    "two-edits",
+]
+
+# Characters that look alike in common fonts once names are lower-cased (so "I" is "i").
+# Multi-letter look-alikes are folded first: "rn" reads as "m", "vv" as "w", "cl" as "d".
+_FOLD_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+_FOLD_TABLE = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "3": "e"})
+_CONFUSABLE = frozenset(
+    frozenset(pair)
+    for pair in (("l", "1"), ("l", "i"), ("i", "1"), ("o", "0"), ("s", "5"), ("e", "3"))
+)
+
+# Affixes people add to or drop from a project name. The separator-free "py"/"python"
+# prefixes are only tried on the name being checked ("pyrequests"), never stripped from
+# popular names, where they are usually part of the name ("pytest", "pyjwt").
+PREFIXES = ("python3-", "python-", "py3-", "py-")
+SUFFIXES = ("-python3", "-python", "-py3", "-py", "-lib", "-dev", "-pkg", "-package")
+BARE_PREFIXES = ("python3", "python", "py")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One difference between a name and a popular name: what, where and in which words."""
+
+    kind: EditKind
+    detail: str  # in words, e.g. "'ue' swapped to 'eu'"
+    at: int  # position in the popular name where the difference starts
+    word: str  # the word (``-``-separated part) of the checked name holding the change
+    target_word: str  # the word of the popular name at the same place
+
+
+def homoglyph_fold(name: str) -> str:
+    """``name`` without separators, look-alike characters folded to one spelling."""
+    folded = name.replace("-", "")
+    for before, after in _FOLD_PAIRS:
+        folded = folded.replace(before, after)
+    return folded.translate(_FOLD_TABLE)
+
+
+def classify_edit(candidate: str, key: str, *, two_edit_length: int) -> Edit | None:
+    """The single edit that turns ``key`` into ``candidate``, or None.
+
+    Adjacent swaps count as one edit. Two edits are reported (as "two-edits") only when both
+    strings are at least ``two_edit_length`` long; anything further apart is None.
+    """
+    lc, lk = len(candidate), len(key)
+    if lc == lk:
+        diffs = [i for i in range(lc) if candidate[i] != key[i]]
+        if len(diffs) == 1:
+            i = diffs[0]
+            if frozenset((candidate[i], key[i])) in _CONFUSABLE:
+                return _edit(
+                    "homoglyph", f"{key[i]!r} written as {candidate[i]!r}", i, candidate, key
+                )
+            return _edit(
+                "substitution", f"{key[i]!r} changed to {candidate[i]!r}", i, candidate, key
+            )
+        if (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and candidate[diffs[0]] == key[diffs[1]]
+            and candidate[diffs[1]] == key[diffs[0]]
+        ):
+            i = diffs[0]
+            detail = f"{key[i : i + 2]!r} swapped to {candidate[i : i + 2]!r}"
+            return _edit("transposition", detail, i, candidate, key)
+    elif lc == lk + 1:
+        for i in range(lc):
+            if candidate[:i] + candidate[i + 1 :] == key:
+                letter = candidate[i]
+                doubled = (i > 0 and candidate[i - 1] == letter) or (
+                    i + 1 < lc and candidate[i + 1] == letter
+                )
+                if doubled:
+                    return _edit("repeated-letter", f"{letter!r} doubled", i, candidate, key)
+                return _edit("insertion", f"extra {letter!r}", i, candidate, key)
+    elif lc == lk - 1:
+        for i in range(lk):
+            if key[:i] + key[i + 1 :] == candidate:
+                return _edit("deletion", f"{key[i]!r} left out", i, candidate, key)
+    if min(lc, lk) >= two_edit_length and osa_distance(candidate, key, limit=2) <= 2:
+        i = next((i for i, (a, b) in enumerate(zip(candidate, key, strict=False)) if a != b), lk)
+        return _edit("two-edits", "two letters added, dropped or changed", i, candidate, key)
+    return None
+
+
+def _edit(kind: EditKind, detail: str, at: int, candidate: str, key: str) -> Edit:
+    return Edit(kind, detail, at, word_at(candidate, at), word_at(key, at))
+
+
+def word_at(name: str, position: int) -> str:
+    """The ``-``-separated word of ``name`` at ``position`` (clamped to the name)."""
+    position = max(0, min(position, len(name) - 1))
+    start = name.rfind("-", 0, position) + 1
+    end = name.find("-", position)
+    return name[start : end if end != -1 else len(name)]
+
+
+def osa_distance(a: str, b: str, *, limit: int) -> int:
+    """Optimal-string-alignment distance (adjacent swaps cost 1); ``limit + 1`` past limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before_previous: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before_previous[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        before_previous, previous = previous, current
+    return previous[len(b)]
+
+
+def affix_cores(name: str, *, bare: bool) -> set[str]:
+    """``name`` with one known prefix and/or one known suffix removed (never ``name``).
+
+    ``bare`` also tries the separator-free "py"/"python" prefixes ("pyrequests").
+    """
+    heads = [name]
+    for prefix in PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix) + 1:
+            heads.append(name[len(prefix) :])
+    if bare:
+        for prefix in BARE_PREFIXES:
+            rest = name[len(prefix) :]
+            if name.startswith(prefix) and len(rest) > 3 and rest[0] != "-":
+                heads.append(rest)
+    cores: set[str] = set(heads[1:])
+    for head in heads:
+        for suffix in SUFFIXES:
+            if head.endswith(suffix) and len(head) > len(suffix) + 1:
+                cores.add(head[: -len(suffix)])
+    cores.discard(name)
+    return cores
