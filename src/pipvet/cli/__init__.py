@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
     try:
         args = parser.parse_args(args_list)
     except _common.ArgumentError as exc:
-        out.err(f"pipvet: error: {exc.message}")
+        out.err(exc.message)
         if exc.hint:
             out.err(f"hint: {exc.hint}")
         return EXIT_ERROR

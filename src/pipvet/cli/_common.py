@@ -33,7 +33,7 @@ class PipvetArgumentParser(argparse.ArgumentParser):
         hint = f"run '{self.prog} --help' to see the options"
         if "unrecognized arguments" in message or "invalid choice" in message:
             hint = f"check the spelling; {hint}"
-        raise ArgumentError(f"{self.prog}: {message}", hint)
+        raise ArgumentError(f"{self.prog}: error: {message}", hint)
 
 
 @dataclass

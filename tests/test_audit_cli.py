@@ -1,0 +1,305 @@
+"""`pipvet audit` end to end: real SQLite store synced from the real snapshot, real files,
+real environments, a real loopback HTTP source."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from tests.support.httpserver import LoopbackServer
+from tests.support.osv_bucket import OsvBucket
+from tests.support.wheels import build_wheel, create_venv, pip_install
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean cache, the snapshot as the advisory source, no policy from above."""
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pipvet.toml").write_text("", encoding="utf-8")  # stop the policy search here
+    monkeypatch.chdir(project)
+    return project
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def audit_json(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    code, out, err = run(["audit", "--format", "json", *argv])
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
+def findings_by_dep(report: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for dep in report["dependencies"]:
+        ids: set[str] = set()
+        for f in dep["findings"]:
+            ids.add(f["id"])
+            ids.update(f["aliases"])
+        out[(dep["name"], dep["version"])] = ids
+    return out
+
+
+def test_exit_codes_clean_vulnerable_unchecked(env: Path) -> None:
+    clean = write(env / "clean.txt", "requests==2.32.3\n")
+    code, report = audit_json(["-r", str(clean)])
+    assert code == 0
+    assert report["summary"] == {**report["summary"], "findings": 0, "unchecked": 0}
+    assert report["advisory_db"]["records"] == 2661
+    assert report["advisory_db"]["newest_modified"].startswith("2024-10-10T17:22")
+
+    vulnerable = write(env / "vuln.txt", "requests==2.19.0\n")
+    code, report = audit_json(["-r", str(vulnerable)])
+    assert code == 1
+    (dep,) = report["dependencies"]
+    pysec = next(f for f in dep["findings"] if f["id"] == "PYSEC-2018-28")
+    assert set(pysec["aliases"]) == {"CVE-2018-18074", "GHSA-x84v-xcm2-53pg"}
+    assert pysec["fixed_in"] == ["2.20.0"]
+    assert pysec["kind"] == "vulnerability"
+
+    unpinned = write(env / "loose.txt", "requests==2.32.3\nnumpy>=1.0\n")
+    code, report = audit_json(["-r", str(unpinned)])
+    assert code == 2, "an unpinned requirement is unchecked: the audit must not pass"
+    assert report["summary"]["unchecked"] == 1
+    code, _ = audit_json(["-r", str(unpinned), "--allow-unchecked"])
+    assert code == 0
+
+
+def test_text_report_never_claims_safety_when_something_was_unchecked(env: Path) -> None:
+    req = write(env / "r.txt", "numpy\n")
+    code, out, _ = run(["audit", "-r", str(req)])
+    assert code == 2
+    assert "no known vulnerabilities" not in out.lower()
+    assert "numpy" in out
+    assert "not pinned" in out
+
+
+def _listed_pairs(shared_data: Path, per_record: int) -> list[tuple[str, str, set[str]]]:
+    """(package, version, ids of the record's alias group) for versions records list."""
+    rng = random.Random(1234)
+    pairs: list[tuple[str, str, set[str]]] = []
+    with zipfile.ZipFile(shared_data / "osv" / "PyPI" / "all.zip") as zf:
+        for member in zf.namelist():
+            rec = json.loads(zf.read(member))
+            if rec.get("withdrawn"):
+                continue
+            ids = {rec["id"], *rec.get("aliases", [])}
+            for aff in rec.get("affected", []):
+                pkg = aff.get("package", {})
+                if pkg.get("ecosystem") != "PyPI":
+                    continue
+                valid = []
+                for v in aff.get("versions", []):
+                    try:
+                        valid.append(str(Version(v)))
+                    except InvalidVersion:
+                        continue
+                for v in rng.sample(valid, min(per_record, len(valid))):
+                    pairs.append((canonicalize_name(pkg["name"]), v, ids))
+    return pairs
+
+
+@pytest.mark.parametrize("source_kind", ["path", "file-url", "http"])
+def test_every_listed_version_is_reported(
+    env: Path,
+    shared_data: Path,
+    source_kind: str,
+    http_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    osv = shared_data / "osv"
+    if source_kind == "file-url":
+        monkeypatch.setenv("PIPVET_OSV_URL", osv.resolve().as_uri())
+    elif source_kind == "http":
+        zip_bytes = (osv / "PyPI" / "all.zip").read_bytes()
+        csv = (osv / "PyPI" / "modified_id.csv").read_bytes()
+        OsvBucket(http_server, zip_bytes, csv)
+        monkeypatch.setenv("PIPVET_OSV_URL", http_server.url + "/osv")
+    pairs = _listed_pairs(shared_data, per_record=2 if source_kind == "path" else 1)
+    req = write(env / "all.txt", "".join(f"{n}=={v}\n" for n, v, _ in pairs))
+    code, report = audit_json(["-r", str(req)])  # the first audit syncs by itself
+    assert code == 1
+    assert report["advisory_db"]["records"] == 2661
+    found = findings_by_dep(report)
+    missing = [(n, v, sorted(ids)[0]) for n, v, ids in pairs if not (found[(n, v)] & ids)]
+    assert not missing, f"{len(missing)} listed versions not reported, e.g. {missing[:5]}"
+
+
+def test_versions_outside_every_range_are_not_reported(env: Path) -> None:
+    # Releases published after the snapshot, far above every fix.
+    req = write(env / "new.txt", "django==9.0\nrequests==9.0\nurllib3==9.0\njinja2==9.0\n")
+    code, report = audit_json(["-r", str(req)])
+    assert code == 0
+    assert all(not d["findings"] for d in report["dependencies"])
+
+
+def test_unreachable_source_with_empty_cache_fails_closed(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPVET_OSV_URL", "http://127.0.0.1:9/nothing-listens-here")
+    req = write(env / "r.txt", "requests==2.32.3\n")
+    code, out, err = run(["audit", "-r", str(req)])
+    assert code == 2
+    assert out == ""
+    assert "pipvet: error:" in err
+    assert "Traceback" not in err
+    code, out, err = run(["audit", "-r", str(req), "--offline"])
+    assert code == 2
+    assert "no vulnerabilities" not in (out + err).lower()
+
+
+def test_offline_uses_the_cache_and_says_how_old(env: Path) -> None:
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    assert run(["audit", "-r", str(req)])[0] == 1
+    code, out, _ = run(["audit", "-r", str(req), "--offline"])
+    assert code == 1
+    assert "2,661 records" in out
+    assert "synced" in out
+
+
+def test_malware_from_overlay_is_its_own_fatal_class(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    record = {
+        "id": "MAL-2026-0001",
+        "modified": "2026-11-01T00:00:00Z",
+        "summary": "Malicious code in reqeusts (PyPI)",
+        "affected": [
+            {"package": {"ecosystem": "PyPI", "name": "reqeusts"}, "versions": ["2.28.1"]}
+        ],
+    }
+    write(overlay / "MAL-2026-0001.json", json.dumps(record))
+    monkeypatch.setenv("PIPVET_OSV_OVERLAY", str(overlay))
+    (env / "pipvet.toml").write_text('fail-on = "critical"\n', encoding="utf-8")
+    req = write(env / "r.txt", "reqeusts==2.28.1\n")
+    code, report = audit_json(["-r", str(req)])
+    assert code == 1, "malware fails whatever the fail level"
+    (finding,) = report["dependencies"][0]["findings"]
+    assert finding["kind"] == "malware"
+    code, out, _ = run(["audit", "-r", str(req)])
+    assert "credentials" in out.lower()
+
+
+def test_fail_level_and_ignores_from_policy(env: Path) -> None:
+    (env / "pipvet.toml").write_text(
+        '[[ignore]]\nid = "CVE-2018-18074"\nreason = "not using redirects"\n'
+        "expires = 2999-01-01\n"
+        '[[ignore]]\nid = "PYSEC-2023-74"\nreason = "old"\nexpires = 2001-01-01\n',
+        encoding="utf-8",
+    )
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    code, report = audit_json(["-r", str(req)])
+    findings = {f["id"]: f for f in report["dependencies"][0]["findings"]}
+    assert findings["PYSEC-2018-28"]["ignored"] is True
+    assert findings["PYSEC-2023-74"]["ignored"] is False, "expired ignores do not apply"
+    assert code == 1
+    notes = json.dumps(report.get("ignore_notes"))
+    assert "expired" in notes
+
+
+def test_sarif_and_markdown_are_well_formed(env: Path) -> None:
+    req = write(env / "requirements.txt", "# top\nrequests==2.19.0\n")
+    code, out, _ = run(["audit", "-r", str(req), "--format", "sarif"])
+    assert code == 1
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0"
+    results = sarif["runs"][0]["results"]
+    assert results
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] == 2
+    code, out, _ = run(["audit", "-r", str(req), "--format", "markdown"])
+    assert out.lstrip().startswith("#")
+    assert "| " in out
+    assert "PYSEC-2018-28" in out
+
+
+def test_output_file_is_written_atomically(env: Path) -> None:
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    target = env / "report.json"
+    code, out, _ = run(["audit", "-r", str(req), "--format", "json", "-o", str(target)])
+    assert code == 1
+    assert out == ""
+    assert json.loads(target.read_text())["summary"]["findings"] >= 1
+    assert [p.name for p in env.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_explain_shows_the_deciding_event(env: Path) -> None:
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    code, out, _ = run(["audit", "-r", str(req), "--explain", "CVE-2018-18074"])
+    assert code == 1
+    assert "PYSEC-2018-28" in out
+    assert "AFFECTED" in out
+    assert "2.20.0" in out
+    req2 = write(env / "r2.txt", "requests==2.20.0\n")
+    code, out, _ = run(["audit", "-r", str(req2), "--explain", "PYSEC-2018-28"])
+    assert code == 0
+    assert "not affected" in out
+    code, _, err = run(["audit", "-r", str(req2), "--explain", "PYSEC-1999-1"])
+    assert code == 2
+    assert "no advisory" in err
+
+
+def test_bad_requirements_file_is_a_clear_error(env: Path) -> None:
+    req = write(env / "bad.txt", "requests==2.19.0\nreqeusts>=\n")
+    code, _out, err = run(["audit", "-r", str(req)])
+    assert code == 2
+    assert "bad.txt:2" in err
+    assert "reqeusts>=" in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def installed_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("venv")
+    wheels = root / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "requests", "2.19.0")
+    build_wheel(wheels, "tinylib", "1.0")
+    venv = create_venv(root / "venv")
+    pip_install(venv, "requests==2.19.0", "tinylib==1.0", find_links=wheels)
+    return root / "venv"
+
+
+def test_audit_a_real_venv_and_its_site_packages(env: Path, installed_venv: Path) -> None:
+    code, report = audit_json(["--venv", str(installed_venv)])
+    assert code == 1
+    names = {d["name"]: d for d in report["dependencies"]}
+    assert names["requests"]["findings"]
+    assert names["tinylib"]["findings"] == []
+    assert str(installed_venv) in report.get("target", "")
+    site = next(installed_venv.glob("lib/python*/site-packages"))
+    code, report = audit_json(["--path", str(site)])
+    assert code == 1
+    assert {"requests", "tinylib"} <= {d["name"] for d in report["dependencies"]}
+
+
+def test_default_target_is_the_project_venv_and_is_named(env: Path, installed_venv: Path) -> None:
+    (env / ".venv").symlink_to(installed_venv, target_is_directory=True)
+    code, out, err = run(["audit"])
+    assert code == 1
+    assert ".venv" in out + err
