@@ -444,6 +444,7 @@ def read_environment(paths: Iterable[Path], *, missing_ok: bool = True) -> Envir
             folders.append(p)
     dists: list[Distribution] = []
     pths: list[PthFile] = []
+    read: list[Path] = []
     for folder in folders:
         try:
             found, pth = _scan_folder(folder)
@@ -463,14 +464,15 @@ def read_environment(paths: Iterable[Path], *, missing_ok: bool = True) -> Envir
                 f"cannot read {folder}: {exc.strerror or exc}",
                 hint="check the folder's permissions",
             ) from None
+        read.append(folder)
         dists.extend(found)
         pths.extend(pth)
     dists.sort(key=lambda d: (d.name, d.version or "", str(d.metadata_path)))
     pths.sort(key=lambda p: str(p.path))
     return EnvironmentScan(
-        paths=tuple(folders),
+        paths=tuple(read),
         distributions=tuple(dists),
-        warnings=tuple(_warnings(folders, dists)),
+        warnings=tuple(_warnings(read, dists)),
         pth_files=tuple(pths),
     )
 
