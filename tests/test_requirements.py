@@ -114,6 +114,7 @@ ORIGINS = [
     ("./dist/foo_bar-1.2-py3-none-any.whl", "url", "foo-bar", "local path ./dist/foo_bar"),
     ("https://x.example/a/b/thing-2.0.tar.gz", "url", "thing", "direct URL https://x.example"),
     ("/abs/project", "url", None, "local path /abs/project: not from the index"),
+    ("-e .", "editable", None, "editable install of .: not from the index"),
 ]
 
 
@@ -640,6 +641,12 @@ def test_to_dependencies(tmp_path: Path) -> None:
             "be audited by version",
         ),
     ]
+
+
+def test_unnamed_editable_is_keyed_by_what_was_written(tmp_path: Path) -> None:
+    (dep,) = to_dependencies(entries(tmp_path, "-e .\n"))
+    assert (dep.name, dep.display_name, dep.version) == (".", ".", None)
+    assert dep.skipped == "editable install of .: not from the index, cannot be audited by version"
 
 
 def test_constraint_pin_decides_an_unpinned_requirement(tmp_path: Path) -> None:

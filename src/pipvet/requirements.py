@@ -188,7 +188,9 @@ def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
             return name, name
     except (InvalidWheelFilename, InvalidSdistFilename):
         pass
-    label = base.removesuffix(".git") or target
+    label = base.removesuffix(".git")
+    if not re.search(r"[A-Za-z0-9]", label):  # "-e ." names no project: show the target
+        label = target
     return None, label
 
 
@@ -393,7 +395,12 @@ def to_dependencies(entries: Iterable[RequirementEntry]) -> list[Dependency]:
 def _dependency(
     e: RequirementEntry, constraint_pins: Mapping[NormalizedName, RequirementEntry]
 ) -> Dependency | None:
-    name = e.name or NormalizedName(canonicalize_name(e.display_name))
+    # an unnamed editable or URL gets its label as a key; it is skipped, never looked up
+    name = e.name or (
+        canonicalize_name(e.display_name)
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", e.display_name)
+        else NormalizedName(e.display_name)
+    )
     if e.kind == "constraint":
         return None
     if e.kind == "pinned":
