@@ -47,20 +47,16 @@ def test_malware_comes_first_and_says_what_to_do() -> None:
     assert "pipvet exposure" in block
 
 
-def test_each_finding_is_a_small_table() -> None:
+def test_each_package_is_one_block_with_the_fix_first() -> None:
     text = render_text(FULL)
-    start = text.index("  requests 2.19.0  PYSEC-2018-28")
-    block = text[start : text.index("\n\n", start)]
-    assert block.splitlines() == [
-        "  requests 2.19.0  PYSEC-2018-28",
-        "    also known as  CVE-2018-18074, GHSA-x84v-xcm2-53pg",
-        "    severity       high (CVSS 7.5)",
-        "    what           Requests sends an HTTP Authorization header to an http URI upon",
-        "                   receiving a same-hostname https-to-http redirect, which makes it",
-        "                   easier for remote attackers...",
-        "    fixed in       2.20.0",
-        "    to fix         require requests>=2.20.0 and reinstall",
-    ]
+    start = text.index("  requests 2.19.0")
+    block = text[start : text.index("\n\n", start)].splitlines()
+    assert block[0].startswith("  requests 2.19.0  (requirements.txt:")
+    assert block[0].endswith(": 1 vulnerability")
+    assert block[1] == "    to fix: require requests>=2.20.0 and reinstall"
+    assert block[2].split() == ["PYSEC-2018-28", "high", "7.5", "fixed", "in", "2.20.0"]
+    assert block[3].strip().startswith("Requests sends an HTTP Authorization header")
+    assert block[4].strip() == "aka CVE-2018-18074, GHSA-x84v-xcm2-53pg"
 
 
 def test_lines_fit_a_terminal_except_the_one_line_verdict() -> None:

@@ -15,6 +15,7 @@ from pipvet.report._common import (
     malware_findings,
     plural,
     severity_text,
+    short_severity,
     shorten,
     snapshot_text,
     verdict,
@@ -93,8 +94,14 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
             f"(fail level: {fail_on_text(report.fail_on)})",
             _BOLD,
         )
-        for result, finding in vulns:
-            _finding_block(w, result, finding)
+        if any(f.severity.label == SeverityLabel.UNKNOWN for _, f in vulns):
+            w.wrap(
+                "Severity 'unknown' means the advisory gives no rating; pipvet counts those "
+                "as failing at every fail level.",
+                indent="",
+                hang="",
+            )
+        _vulnerability_table(w, vulns)
 
     if report.unchecked:
         w.line()
@@ -163,21 +170,35 @@ def _malware_block(w: _Writer, malware: tuple[tuple[DependencyResult, Finding], 
     w.line(bar, _BOLD_RED)
 
 
-def _finding_block(w: _Writer, result: DependencyResult, finding: Finding) -> None:
-    w.line()
-    w.line(f"  {dependency_text(result.dependency)}  {finding.id}", _BOLD)
-    rows: list[tuple[str, str, str | None]] = []
-    if finding.aliases:
-        rows.append(("also known as", ", ".join(finding.aliases), None))
-    severity = finding.severity
-    rows += [
-        ("severity", severity_text(severity), _SEVERITY_COLOR.get(severity.label)),
-        (
-            "what",
-            shorten(finding.summary, _SUMMARY_WIDTH) or "(the advisory gives no summary)",
-            None,
-        ),
-        ("fixed in", ", ".join(finding.fixed_in) or "no fixed release yet", None),
-        ("to fix", fix_text(result, finding), None),
-    ]
-    w.rows(rows)
+def _vulnerability_table(w: _Writer, vulns: tuple[tuple[DependencyResult, Finding], ...]) -> None:
+    """One block per package: what to require, then one line per problem.
+
+    A package with twenty advisories is one decision (upgrade it), so the fix comes first and
+    each advisory gets a single scannable line instead of a paragraph.
+    """
+    groups: dict[int, tuple[DependencyResult, list[Finding]]] = {}
+    for result, finding in vulns:
+        groups.setdefault(id(result), (result, []))[1].append(finding)
+    id_width = max(len(f.id) for _, f in vulns)
+    sev_width = max(len(short_severity(f.severity)) for _, f in vulns)
+    fix_width = max(len(", ".join(f.fixed_in) or "none") for _, f in vulns)
+    for result, findings in groups.values():
+        dep = result.dependency
+        where = f"  ({dep.location})" if dep.location and dep.location.line else ""
+        w.line()
+        count = plural(len(findings), "vulnerability", "vulnerabilities")
+        w.line(f"  {dependency_text(dep)}{where}: {count}", _BOLD)
+        w.wrap(f"to fix: {fix_text(result, findings[0])}", indent="    ", hang="      ")
+        # Worst first: the line a reader sees first is the one that matters most.
+        findings.sort(key=lambda f: (-f.severity.label, -(f.severity.score or 0.0), f.id))
+        for finding in findings:
+            sev = short_severity(finding.severity).ljust(sev_width)
+            fixed = (", ".join(finding.fixed_in) or "none").ljust(fix_width)
+            colour = _SEVERITY_COLOR.get(finding.severity.label)
+            row = f"    {finding.id.ljust(id_width)}  {w.paint(sev, colour)}  fixed in {fixed}"
+            w.lines.append(row.rstrip())
+            hang = " " * (4 + id_width + 2)
+            summary = shorten(finding.summary, _WIDTH - len(hang)) or "(no summary)"
+            w.line(hang + summary)
+            if finding.aliases:
+                w.wrap("aka " + ", ".join(finding.aliases), indent=hang, hang=hang + "    ")
