@@ -24,10 +24,10 @@ MAX_TOTAL = 2 * 1024 * 1024 * 1024
 
 def _unsafe_name(name: str) -> str | None:
     """Why a member name is refused, or None when it is a plain file name."""
+    if ".." in name or name.startswith((".", "/", "\\")):
+        return "member name tries to leave the archive"
     if "/" in name or "\\" in name:
         return "member names with folders are not advisory records"
-    if ".." in name or name.startswith("."):
-        return "member name tries to leave the archive"
     if ":" in name or "\x00" in name:
         return "member name contains a drive or NUL character"
     return None

@@ -62,7 +62,6 @@ CREATE TABLE affected (
     PRIMARY KEY (name, layer, id)
 ) WITHOUT ROWID;
 """
-# Created after a bulk load: building an index once is faster than maintaining it per row.
 _INDEXES = """
 CREATE INDEX affected_by_record ON affected (layer, id);
 CREATE INDEX records_by_modified ON records (layer, modified_key);
@@ -289,13 +288,11 @@ class AdvisoryStore:
         when ``overlay`` is given, set ``meta``, and recompute counts and the newest
         ``modified``. On any error nothing changes."""
         with self._errors(), self._conn:
-            for record in records:
-                _insert(self._conn, record, _LAYER["snapshot"], upsert=True)
+            _insert(self._conn, records, _LAYER["snapshot"])
             if overlay is not None:
                 self._conn.execute("DELETE FROM affected WHERE layer = 1")
                 self._conn.execute("DELETE FROM records WHERE layer = 1")
-                for record in overlay:
-                    _insert(self._conn, record, _LAYER["overlay"], upsert=True)
+                _insert(self._conn, overlay, _LAYER["overlay"])
             self._set_meta(dict(meta or {}))
             self._refresh_counts()
         self._load_meta()
@@ -385,12 +382,11 @@ def build_store(
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.executescript(_SCHEMA)
-        for record in records:
-            _insert(conn, record, _LAYER["snapshot"], upsert=True)
-        for record in overlay:
-            _insert(conn, record, _LAYER["overlay"], upsert=True)
-        conn.executescript(_INDEXES)
+        # The by-record index exists from the start: batches delete the names of ids they
+        # replace, and a scan per batch would make the load quadratic.
+        conn.executescript(_SCHEMA + _INDEXES)
+        _insert(conn, records, _LAYER["snapshot"])
+        _insert(conn, overlay, _LAYER["overlay"])
         store = AdvisoryStore(conn, path)
         store._set_meta({**meta, "schema_version": str(SCHEMA_VERSION)})
         store._refresh_counts()
@@ -400,33 +396,48 @@ def build_store(
         conn.close()
 
 
-def _insert(conn: sqlite3.Connection, record: StoredRecord, layer: int, *, upsert: bool) -> None:
-    if (
-        upsert
-        and conn.execute(
-            "SELECT 1 FROM records WHERE layer = ? AND id = ?", (layer, record.id)
-        ).fetchone()
-    ):
+_BATCH = 500
+
+
+def _insert(conn: sqlite3.Connection, records: Iterable[StoredRecord], layer: int) -> None:
+    """Upsert ``records`` into ``layer`` in batches; a replaced record's old names go away."""
+    batch: dict[str, StoredRecord] = {}
+
+    def flush() -> None:
+        ids = [(layer, rid) for rid in batch]
         # A replaced record may no longer affect every name the old version named.
-        conn.execute("DELETE FROM affected WHERE layer = ? AND id = ?", (layer, record.id))
-    conn.execute(
-        "INSERT INTO records (layer, id, modified, modified_key, withdrawn, body) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (layer, id) DO UPDATE SET "
-        "modified = excluded.modified, modified_key = excluded.modified_key, "
-        "withdrawn = excluded.withdrawn, body = excluded.body",
-        (
-            layer,
-            record.id,
-            record.modified,
-            modified_key(record.modified),
-            record.withdrawn,
-            zlib.compress(record.json.encode("utf-8"), 6),
-        ),
-    )
-    conn.executemany(
-        "INSERT OR IGNORE INTO affected (name, layer, id) VALUES (?, ?, ?)",
-        [(name, layer, record.id) for name in record.names],
-    )
+        conn.executemany("DELETE FROM affected WHERE layer = ? AND id = ?", ids)
+        conn.executemany(
+            "INSERT INTO records (layer, id, modified, modified_key, withdrawn, body) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (layer, id) DO UPDATE SET "
+            "modified = excluded.modified, modified_key = excluded.modified_key, "
+            "withdrawn = excluded.withdrawn, body = excluded.body",
+            [
+                (
+                    layer,
+                    r.id,
+                    r.modified,
+                    modified_key(r.modified),
+                    r.withdrawn,
+                    zlib.compress(r.json.encode("utf-8"), 6),
+                )
+                for r in batch.values()
+            ],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO affected (name, layer, id) VALUES (?, ?, ?)",
+            [(name, layer, r.id) for r in batch.values() for name in r.names],
+        )
+        batch.clear()
+
+    for record in records:
+        if record.id in batch:  # the same id twice in one batch: the later one wins
+            flush()
+        batch[record.id] = record
+        if len(batch) >= _BATCH:
+            flush()
+    if batch:
+        flush()
 
 
 def _inflate(body: bytes) -> str:

@@ -342,7 +342,7 @@ def ensure_fresh(
         if isinstance(decision, SyncOutcome):
             return syncer.refresh_overlay(decision)
         try:
-            return syncer.run(full=False, max_incremental=MAX_INCREMENTAL, reason=decision)
+            return syncer.run(full=False, max_incremental=MAX_INCREMENTAL)
         except DataError as exc:
             try:
                 with AdvisoryStore.open(store_path) as store:
@@ -424,7 +424,7 @@ class _Syncer:
         if self.progress is not None:
             self.progress(text)
 
-    def run(self, *, full: bool, max_incremental: int, reason: str = "") -> SyncOutcome:
+    def run(self, *, full: bool, max_incremental: int) -> SyncOutcome:
         store = self._open_existing()
         if store is None:
             return self._full("first sync" if not self.warnings else "rebuilt")
