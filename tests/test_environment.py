@@ -27,6 +27,7 @@ from pipvet.environment import (
     read_pyvenv_cfg,
     read_site_packages,
     run_command,
+    scan_interpreter,
     site_packages_of,
     venv_python,
 )
@@ -200,6 +201,14 @@ def test_site_packages_of_the_venv_interpreter(installed: Installed) -> None:
     assert info.prefix.resolve() == installed.venv.root.resolve()
     assert info.is_virtual_env
     assert info.version == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_scan_interpreter_reads_what_the_venv_imports(installed: Installed) -> None:
+    scan = scan_interpreter(installed.venv.python)
+    assert [p.resolve() for p in scan.paths] == [installed.venv.site_packages.resolve()]
+    assert [(d.name, d.version) for d in scan.distributions] == [
+        (d.name, d.version) for d in installed.scan.distributions
+    ]
 
 
 def test_read_environment_reads_each_folder_once(installed: Installed) -> None:

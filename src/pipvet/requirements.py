@@ -126,6 +126,7 @@ _BOMS = (
 
 
 def decode_text(data: bytes) -> str:
+    """Decode a requirements or pyproject file: a BOM decides, else UTF-8 (which may raise)."""
     for bom, encoding in _BOMS:  # UTF-32 before UTF-16: the LE BOMs share a prefix
         if data.startswith(bom):
             return data.decode(encoding).lstrip("\ufeff")
@@ -255,6 +256,8 @@ def entry_from_text(
     end_line: int | None,
     section: str | None,
 ) -> RequirementEntry:
+    """``parse_requirement_text`` for the file readers: raises ``LineProblem`` so a reader can
+    collect it with the others."""
     first = text.split(";", 1)[0].strip().split(" ", 1)[0]
     if editable or (not _NAMED_URL_RE.match(text) and _looks_like_url_or_path(first)):
         if constraint:
@@ -356,6 +359,7 @@ def _pinned_version(specifier: SpecifierSet) -> str | None:
 
 
 def format_problem(location: Location, raw: str, err: LineProblem) -> str:
+    """``FILE:LINE: 'TEXT' — what is wrong (what to do)``, the one shape of every problem."""
     shown = raw if len(raw) <= 120 else raw[:117] + "..."
     return f"{location}: '{shown}' — {err.what} ({err.todo})"
 

@@ -1,0 +1,287 @@
+"""Which Python environment to look at, and what its interpreter says about itself.
+
+An I/O edge: ``inspect_interpreter`` runs the target interpreter once (through a runner that
+is passed in), the rest reads a few files. ``pipvet.environment`` re-exports all of this.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipvet.errors import EnvironmentProblem
+
+__all__ = [
+    "InterpreterInfo",
+    "Runner",
+    "Target",
+    "TargetSource",
+    "discover_target",
+    "environment_kind",
+    "inspect_interpreter",
+    "is_conda_env",
+    "is_virtual_env",
+    "read_pyvenv_cfg",
+    "run_command",
+    "site_packages_of",
+    "venv_python",
+]
+
+
+# ---------------------------------------------------------------------- interpreters
+
+Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+
+_TIMEOUT = 60.0
+
+
+def run_command(
+    cmd: Sequence[str], *, timeout: float = _TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """The default runner: capture text output, no stdin, a timeout, never raise on exit."""
+    return subprocess.run(
+        list(cmd),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+
+
+# Runs inside the target interpreter, which may be old: keep it Python 2.7-compatible.
+# With -S, site.py does not run: the environment's .pth files (which can run code) are not
+# executed by our question, but site.py's own work is not done either. So this does what
+# site.venv() does (find pyvenv.cfg beside or above the executable; that folder is the
+# prefix) and then asks sysconfig for the venv's paths, plus the system and user site
+# folders that site.py would add.
+_PROBE = r"""
+import json, os, site, sys, sysconfig
+exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+venv_prefix = os.path.dirname(exe_dir)
+cfg = None
+for candidate in (os.path.join(exe_dir, "pyvenv.cfg"), os.path.join(venv_prefix, "pyvenv.cfg")):
+    if os.path.isfile(candidate):
+        cfg = candidate
+        break
+base = getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix))
+base_exec = getattr(sys, "base_exec_prefix", base)
+system_site = True
+if cfg:
+    prefix = venv_prefix
+    for line in open(cfg):
+        key, _, value = line.partition("=")
+        if key.strip().lower() == "include-system-site-packages":
+            system_site = value.strip().lower() == "true"
+    names = sysconfig.get_scheme_names()
+    scheme = "venv" if "venv" in names else ("nt" if os.name == "nt" else "posix_prefix")
+    paths = sysconfig.get_paths(scheme, vars={"base": prefix, "platbase": prefix})
+else:
+    prefix = sys.prefix
+    paths = sysconfig.get_paths()
+dirs = [paths["purelib"], paths["platlib"]]
+if system_site and hasattr(site, "getsitepackages"):
+    dirs += site.getsitepackages([base, base_exec])
+if system_site and hasattr(site, "check_enableusersite") and site.check_enableusersite():
+    dirs.append(site.getusersitepackages())
+print(json.dumps({
+    "executable": sys.executable,
+    "version": ".".join(str(v) for v in sys.version_info[:3]),
+    "prefix": prefix,
+    "base": base,
+    "site_packages": dirs,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class InterpreterInfo:
+    """What an interpreter said about itself."""
+
+    python: Path  # as given
+    executable: str
+    version: str
+    prefix: Path
+    base_prefix: Path
+    site_packages: tuple[Path, ...]  # existing folders, purelib and platlib first
+
+    @property
+    def is_virtual_env(self) -> bool:
+        return self.prefix != self.base_prefix or is_virtual_env(self.prefix)
+
+
+def inspect_interpreter(python: Path, *, runner: Runner = run_command) -> InterpreterInfo:
+    """Ask ``python`` (one small subprocess) for its prefix and site-packages folders."""
+    if not python.exists():
+        raise EnvironmentProblem(
+            f"the Python interpreter {python} does not exist",
+            hint="pass --python the path of an interpreter (e.g. .venv/bin/python) "
+            "or --venv the environment's folder",
+        )
+    try:
+        proc = runner([str(python), "-S", "-E", "-c", _PROBE])
+    except subprocess.TimeoutExpired as exc:
+        raise EnvironmentProblem(
+            f"{python} did not answer within {exc.timeout:g} seconds",
+            hint="check that it is a working Python interpreter",
+        ) from None
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot run {python}: {exc.strerror or exc}",
+            hint="check that it is an executable Python interpreter",
+        ) from None
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout or "").strip().splitlines()
+        last = f": {lines[-1]}" if lines else ""
+        raise EnvironmentProblem(
+            f"{python} failed (exit code {proc.returncode}) when asked for its site-packages "
+            f"folders{last}",
+            hint="check that it is a working Python interpreter",
+        )
+    try:
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        dirs = [Path(d) for d in data["site_packages"]]
+        fields = (str(data["executable"]), str(data["version"]), data["prefix"], data["base"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        shown = (proc.stdout or "").strip()[:80]
+        raise EnvironmentProblem(
+            f"{python} did not answer like a Python interpreter (it printed {shown!r})",
+            hint="pass --python the path of a Python interpreter",
+        ) from None
+    existing: list[Path] = []
+    for d in dirs:
+        if d.is_dir() and d not in existing:
+            existing.append(d)
+    return InterpreterInfo(
+        python=python,
+        executable=fields[0],
+        version=fields[1],
+        prefix=Path(fields[2]),
+        base_prefix=Path(fields[3]),
+        site_packages=tuple(existing),
+    )
+
+
+def site_packages_of(python: Path, *, runner: Runner = run_command) -> list[Path]:
+    """The existing site-packages folders ``python`` would import from (purelib, platlib,
+    then system and user site folders when that interpreter uses them)."""
+    return list(inspect_interpreter(python, runner=runner).site_packages)
+
+
+def venv_python(venv_dir: Path) -> Path:
+    """The interpreter of a virtual environment (``bin/python`` or ``Scripts/python.exe``)."""
+    if not venv_dir.is_dir():
+        raise EnvironmentProblem(
+            f"virtual environment folder not found: {venv_dir}",
+            hint="pass --venv the folder of a virtual environment (e.g. .venv)",
+        )
+    for candidate in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        if (venv_dir / candidate).exists():
+            return venv_dir / candidate
+    raise EnvironmentProblem(
+        f"{venv_dir} has no Python interpreter (looked for bin/python and Scripts/python.exe)",
+        hint=f"is it a virtual environment? recreate it with: python -m venv {venv_dir}",
+    )
+
+
+# ---------------------------------------------------------------------- environments
+
+
+def read_pyvenv_cfg(prefix: Path) -> dict[str, str]:
+    """The ``key = value`` lines of ``pyvenv.cfg`` (keys lower-cased), or ``{}``."""
+    try:
+        text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def is_virtual_env(prefix: Path) -> bool:
+    """A venv / virtualenv / uv environment: it has a ``pyvenv.cfg``."""
+    return (prefix / "pyvenv.cfg").is_file()
+
+
+def is_conda_env(prefix: Path) -> bool:
+    """A conda environment (including base): it has a ``conda-meta`` folder."""
+    return (prefix / "conda-meta").is_dir()
+
+
+def environment_kind(prefix: Path) -> Literal["venv", "conda", "system"]:
+    if is_virtual_env(prefix):
+        return "venv"
+    if is_conda_env(prefix):
+        return "conda"
+    return "system"
+
+
+TargetSource = Literal["virtual-env", "project-venv", "conda", "running"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The environment to audit when none was given, and why it was chosen (in words)."""
+
+    python: Path
+    prefix: Path | None
+    source: TargetSource
+    description: str
+
+
+def discover_target(environ: Mapping[str, str], cwd: Path, running_python: Path) -> Target:
+    """Choose the environment: the active ``VIRTUAL_ENV``, else ``./.venv`` or ``./venv``
+    (folders with a ``pyvenv.cfg``), else the active conda environment (``CONDA_PREFIX``),
+    else the interpreter running pipvet.
+
+    An active or project environment without an interpreter is an ``EnvironmentProblem``
+    rather than a silent fall-through to another environment.
+    """
+    active = environ.get("VIRTUAL_ENV")
+    if active:
+        prefix = Path(active)
+        try:
+            python = venv_python(prefix)
+        except EnvironmentProblem as exc:
+            raise EnvironmentProblem(
+                f"VIRTUAL_ENV points at {prefix}, which is not usable: {exc.message}",
+                hint="deactivate it (deactivate) or recreate it (python -m venv ...)",
+            ) from None
+        return Target(
+            python, prefix, "virtual-env", f"the active virtual environment {prefix} (VIRTUAL_ENV)"
+        )
+    for name in (".venv", "venv"):
+        prefix = cwd / name
+        if is_virtual_env(prefix):
+            return Target(
+                venv_python(prefix),
+                prefix,
+                "project-venv",
+                f"the project's virtual environment {prefix} (found in the current folder; "
+                "none is active)",
+            )
+    conda = environ.get("CONDA_PREFIX")
+    if conda and is_conda_env(Path(conda)):
+        prefix = Path(conda)
+        for candidate in (prefix / "bin" / "python", prefix / "python.exe"):
+            if candidate.exists():
+                return Target(
+                    candidate,
+                    prefix,
+                    "conda",
+                    f"the active conda environment {prefix} (CONDA_PREFIX)",
+                )
+    return Target(
+        running_python,
+        None,
+        "running",
+        f"the Python running pipvet ({running_python}): no virtual environment is active "
+        "and none was found in ./.venv or ./venv",
+    )
