@@ -63,10 +63,11 @@ class Edit:
 
 def homoglyph_fold(name: str) -> str:
     """``name`` without separators, look-alike characters folded to one spelling."""
-    folded = name.replace("-", "")
+    # Single characters first, so that "c1" becomes "cl" and then reads as "d" too.
+    folded = name.replace("-", "").translate(_FOLD_TABLE)
     for before, after in _FOLD_PAIRS:
         folded = folded.replace(before, after)
-    return folded.translate(_FOLD_TABLE)
+    return folded
 
 
 def classify_edit(candidate: str, key: str, *, two_edit_length: int) -> Edit | None:

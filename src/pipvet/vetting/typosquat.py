@@ -506,9 +506,9 @@ class TyposquatIndex:
         if sibling:
             what = f"the project {shown!r} shares an owner with it and may only point to it"
         elif rank is None:
-            what = f"a project named {shown!r} is something else, or nothing yet"
+            what = f"a project named {shown!r}, if there is one, is not it"
         else:
-            what = f"the project named {shown!r} is a different package"
+            what = f"the project named {shown!r} is not it (at best a placeholder)"
         message = (
             f"{shown!r} is the name you import, but the package that provides it is "
             f"{distribution!r}; {what}. Did you mean {distribution}?"
