@@ -1,0 +1,76 @@
+"""``pipvet relax``: rewrite exact pins (==) in requirements as minimum bounds (>=)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
+from pipvet.errors import InputError, UsageError
+from pipvet.report.relax import render_json, render_text
+from pipvet.workflow.relax import apply_relax, plan_relax
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "relax",
+        help="rewrite exact pins (==) in requirements as minimum bounds (>=)",
+        description=(
+            "Rewrite exact pins (NAME==X) as minimum bounds (NAME>=X) in requirements files "
+            "(following -r includes) and in pyproject.toml dependency arrays, keeping "
+            "comments, markers, extras, line order and line endings. --hash options are "
+            "removed (hash checking needs pins). Constraints files (-c) and lock files are "
+            "reported, never changed. Wildcards become floors (==1.4.* -> >=1.4); ===, local "
+            "versions (+cpu), URLs, paths, VCS and editable installs are reported as not "
+            "relaxed. A file that cannot be parsed stops the whole run: nothing is written."
+        ),
+        epilog="Exit codes: 0 done (or nothing to do); 2 a file could not be read or parsed.",
+    )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="requirements files or pyproject.toml (default: *requirements*.txt/.in, "
+        "requirements/*.txt/.in and pyproject.toml in the project folder)",
+    )
+    parser.add_argument(
+        "--project", metavar="DIR", default=".", help="project folder (default: here)"
+    )
+    parser.add_argument(
+        "--no-pyproject",
+        action="store_true",
+        help="leave pyproject.toml alone when discovering files",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the diff of every change; write nothing"
+    )
+    add_common_options(parser, formats=("text", "json"))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    apply_output_options(args, out)
+    project = Path(args.project)
+    if not project.is_dir():
+        raise UsageError(
+            f"project folder {project} does not exist", hint="pass an existing folder to --project"
+        )
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"{path} is not a file", hint="check the file names given")
+    plan = plan_relax(project, paths, pyproject=not args.no_pyproject)
+    if plan.problems:
+        raise InputError(
+            "nothing was relaxed: some requirements could not be read",
+            problems=plan.problems,
+            hint="fix the lines listed above, then run pipvet relax again",
+        )
+    written: tuple[str, ...] = ()
+    if not args.dry_run:
+        paths_written = apply_relax(plan)
+        names = {f.path: f.display for f in plan.files}
+        written = tuple(names[p] for p in paths_written)
+    render = render_json if args.format == "json" else render_text
+    emit(out, render(plan, dry_run=args.dry_run, written=written), args.output)
+    return EXIT_OK

@@ -1,0 +1,95 @@
+"""File helpers for commands that edit the user's files: byte-exact atomic writes and diffs.
+
+``write_text_atomic`` writes exactly the text given (no newline added, line endings and a
+UTF-8 byte-order mark kept as the caller decides), through a temporary file in the same folder
+and a rename, keeping the old file's permission bits: a crash leaves the old file or the new
+one, never half of either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from pipvet.errors import InputError
+
+__all__ = ["read_text_exact", "unified_diff", "write_text_atomic"]
+
+_BOM = "\ufeff"
+
+
+def read_text_exact(path: Path) -> str:
+    """The file as text, byte-for-byte reversible: UTF-8 (a BOM is kept as ``\\ufeff``),
+    no newline translation. Raises InputError naming the file when it cannot be read.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", hint="check that it is a readable file"
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {exc.start})",
+            hint="save it as UTF-8; pipvet edits UTF-8 files only",
+        ) from None
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with exactly ``text`` (UTF-8), atomically, keeping its mode."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="check that the folder exists and is writable",
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def unified_diff(old: str | None, new: str, name: str) -> str:
+    """A unified diff from ``old`` (None: the file does not exist yet) to ``new``.
+
+    Line endings are shown as they are (a CRLF file's diff keeps its ``\\r``); a last line
+    without a newline gets git's "\\ No newline at end of file" marker.
+    """
+    before = (old or "").removeprefix(_BOM).splitlines(keepends=True)
+    after = new.removeprefix(_BOM).splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        before,
+        after,
+        fromfile="/dev/null" if old is None else f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    out: list[str] = []
+    for line in lines:
+        if line.endswith(("\n", "\r")):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -1,0 +1,303 @@
+"""``pipvet relax``: turn exact pins into floors in the project's requirements.
+
+``plan_relax`` reads the files and computes every change without writing; ``apply_relax``
+writes the changed files atomically. The plan is also what ``pipvet doctor`` reads to tell
+whether a project pins (``RelaxPlan.pins``) and whether lock files freeze it.
+
+Which files: the ones given, else ``*requirements*.txt`` / ``*requirements*.in`` at the top of
+the project and ``requirements/*.txt`` / ``*.in``, plus ``pyproject.toml``. ``-r`` includes are
+followed and relaxed too; ``-c`` constraints files are read and reported but never changed
+(they cap versions on purpose). Every requirements file is first parsed in full by pipvet's
+requirements reader: if any file has a problem, the plan carries the problems and
+``apply_relax`` refuses to write anything at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipvet.errors import InputError
+from pipvet.requirements import parse_pyproject, parse_requirements_file
+from pipvet.workflow.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.workflow.relax_pyproject import relax_pyproject_text
+from pipvet.workflow.relax_text import NotRelaxed, Relaxed, TextRelax, relax_requirements_text
+
+__all__ = [
+    "FileRelax",
+    "LockFile",
+    "NotRelaxed",
+    "RelaxPlan",
+    "Relaxed",
+    "Role",
+    "apply_relax",
+    "discover_requirement_files",
+    "find_lock_files",
+    "plan_relax",
+]
+
+Role = Literal["requirements", "constraints", "pyproject"]
+
+
+@dataclass(frozen=True)
+class FileRelax:
+    """One file: what it is, its text now, and what relaxing it gives."""
+
+    path: Path
+    display: str
+    role: Role
+    original: str
+    result: TextRelax
+
+    @property
+    def changed(self) -> bool:
+        """True when applying the plan rewrites this file."""
+        return self.role != "constraints" and self.result.text != self.original
+
+    def diff(self) -> str:
+        return unified_diff(self.original, self.result.text, self.display) if self.changed else ""
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A lock file in the project: it freezes versions whatever the requirements say."""
+
+    path: Path
+    display: str
+    tool: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class RelaxPlan:
+    project: Path
+    files: tuple[FileRelax, ...]
+    lock_files: tuple[LockFile, ...]
+    warnings: tuple[str, ...]
+    problems: tuple[str, ...]  # parse errors: when any, nothing may be written
+
+    @property
+    def changed(self) -> tuple[FileRelax, ...]:
+        return tuple(f for f in self.files if f.changed)
+
+    @property
+    def pins(self) -> int:
+        """Exact pins found that can become floors (constraints files included)."""
+        return sum(len(f.result.relaxed) for f in self.files)
+
+    @property
+    def not_relaxed(self) -> tuple[tuple[FileRelax, NotRelaxed], ...]:
+        return tuple((f, n) for f in self.files for n in f.result.not_relaxed)
+
+
+# ---------------------------------------------------------------------- finding files
+
+_PATTERNS = ("*requirements*.txt", "*requirements*.in", "requirements/*.txt", "requirements/*.in")
+
+
+def discover_requirement_files(project: Path) -> list[Path]:
+    """Requirements files by the usual names, in a stable order."""
+    found: dict[Path, None] = {}
+    for pattern in _PATTERNS:
+        for path in sorted(project.glob(pattern)):
+            if path.is_file():
+                found.setdefault(path, None)
+    return list(found)
+
+
+_LOCKS: tuple[tuple[str, str, str, str], ...] = (
+    # file pattern, tool, how it installs, how it is refreshed
+    ("poetry.lock", "Poetry", "poetry install", "poetry update"),
+    ("uv.lock", "uv", "uv sync", "uv lock --upgrade"),
+    ("Pipfile.lock", "Pipenv", "pipenv sync / pipenv install", "pipenv update"),
+    ("pdm.lock", "PDM", "pdm install", "pdm update"),
+    ("pylock.toml", "PEP 751 lock", "an installer reading pylock.toml", "re-locking"),
+    ("pylock.*.toml", "PEP 751 lock", "an installer reading the lock", "re-locking"),
+    ("conda-lock.yml", "conda-lock", "conda-lock install", "conda-lock lock"),
+)
+
+
+def find_lock_files(project: Path) -> tuple[LockFile, ...]:
+    found: list[LockFile] = []
+    for pattern, tool, install, refresh in _LOCKS:
+        for path in sorted(project.glob(pattern)):
+            if not path.is_file():
+                continue
+            meaning = (
+                f"frozen in time: {install} installs exactly the versions recorded when the "
+                f"lock was last made, so new releases, security fixes included, arrive only "
+                f"when someone runs {refresh}. pipvet relax does not edit lock files: refresh "
+                "this one on a schedule (the CI job pipvet init writes is a good place) or, for "
+                "a project that should float, stop committing it"
+            )
+            found.append(LockFile(path, _display(project, path), tool, meaning))
+    return tuple(found)
+
+
+def _display(project: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------- planning
+
+
+def plan_relax(
+    project: Path,
+    paths: Sequence[Path] = (),
+    *,
+    pyproject: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> RelaxPlan:
+    """Compute every rewrite without writing. ``paths`` empty: discover the usual files.
+
+    ``pyproject`` (when ``paths`` is empty) adds the project's ``pyproject.toml``; a
+    ``pyproject.toml`` named in ``paths`` is always treated as one.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    targets = list(paths) or discover_requirement_files(project)
+    if not paths and pyproject and (project / "pyproject.toml").is_file():
+        targets.append(project / "pyproject.toml")
+    planner = _Planner(project, env)
+    for target in targets:
+        if target.name == "pyproject.toml":
+            planner.pyproject(target)
+        else:
+            planner.requirements_tree(target)
+    return RelaxPlan(
+        project=project,
+        files=tuple(planner.files),
+        lock_files=find_lock_files(project),
+        warnings=tuple(planner.warnings),
+        problems=tuple(planner.problems),
+    )
+
+
+class _Planner:
+    def __init__(self, project: Path, environ: Mapping[str, str]) -> None:
+        self.project = project
+        self.environ = environ
+        self.files: list[FileRelax] = []
+        self.warnings: list[str] = []
+        self.problems: list[str] = []
+        self.seen: dict[Path, int] = {}  # resolved path -> index in files
+
+    def requirements_tree(self, top: Path) -> None:
+        try:
+            parse_requirements_file(top, environ=self.environ)
+        except InputError as err:
+            self.problems.extend(err.problems or (str(err),))
+            return
+        queue: list[tuple[Path, bool]] = [(top, False)]
+        while queue:
+            path, constraint = queue.pop(0)
+            text_result = self.requirements_file(path, constraint)
+            if text_result is None:
+                continue
+            for target, is_constraint in text_result.includes:
+                if "://" not in target:
+                    queue.append((path.parent / target, constraint or is_constraint))
+
+    def requirements_file(self, path: Path, constraint: bool) -> TextRelax | None:
+        resolved = path.resolve()
+        if resolved in self.seen:
+            index = self.seen[resolved]
+            existing = self.files[index]
+            if existing.role == "constraints" and not constraint:
+                self.warnings.append(
+                    f"{existing.display} is used both as requirements (-r) and as constraints "
+                    "(-c); it is relaxed as requirements"
+                )
+                result = relax_requirements_text(existing.original)
+                self.files[index] = FileRelax(
+                    path, existing.display, "requirements", existing.original, result
+                )
+            return None
+        display = _display(self.project, path)
+        try:
+            original = read_text_exact(path)
+            result = relax_requirements_text(original, constraints=constraint)
+        except InputError as err:
+            self.problems.append(str(err))
+            return None
+        except ValueError as err:
+            self.problems.append(f"{display}: {err}")
+            return None
+        role: Role = "constraints" if constraint else "requirements"
+        self.seen[resolved] = len(self.files)
+        self.files.append(FileRelax(path, display, role, original, result))
+        self.note(display, role, result)
+        return result
+
+    def pyproject(self, path: Path) -> None:
+        display = _display(self.project, path)
+        try:
+            parse_pyproject(path)
+        except InputError as err:
+            self.problems.extend(err.problems or (str(err),))
+            return
+        try:
+            original = read_text_exact(path)
+            result = relax_pyproject_text(original)
+        except InputError as err:
+            self.problems.append(str(err))
+            return
+        except ValueError as err:
+            self.problems.append(f"{display}: {err}")
+            return
+        self.seen[path.resolve()] = len(self.files)
+        self.files.append(FileRelax(path, display, "pyproject", original, result))
+        self.note(display, "pyproject", result)
+
+    def note(self, display: str, role: Role, result: TextRelax) -> None:
+        if role == "constraints" and result.relaxed:
+            count = len(result.relaxed)
+            self.warnings.append(
+                f"{display} is a constraints file and was left as it is ({count} exact "
+                f"pin{'s' if count != 1 else ''}): constraints cap what pip may install; relax "
+                "them by hand if they should float too"
+            )
+        for why in result.unsafe:
+            self.warnings.append(f"{display} was left as it is: {why}")
+        if result.hashes_dropped:
+            self.warnings.append(
+                f"{display}: {result.hashes_dropped} --hash option"
+                f"{'s' if result.hashes_dropped != 1 else ''} removed, because hash-checking "
+                "needs every requirement pinned; if you need hashes, generate a separate lock "
+                "file from these floors (pip-compile --generate-hashes, uv pip compile)"
+            )
+        for line in result.require_hashes_dropped:
+            self.warnings.append(
+                f"{display}:{line}: --require-hashes removed (it would refuse the floors)"
+            )
+        if result.generated_by and result.relaxed:
+            self.warnings.append(
+                f"{display} looks generated ({result.generated_by}): compiling it again pins "
+                "it again; relax its source (requirements.in or pyproject.toml) instead"
+            )
+
+
+# ---------------------------------------------------------------------- applying
+
+
+def apply_relax(plan: RelaxPlan) -> tuple[Path, ...]:
+    """Write every changed file atomically; return their paths.
+
+    Raises InputError (and writes nothing) when the plan has problems.
+    """
+    if plan.problems:
+        raise InputError(
+            "nothing was relaxed: some requirements could not be read",
+            problems=plan.problems,
+            hint="fix the lines listed above, then run pipvet relax again",
+        )
+    written: list[Path] = []
+    for file in plan.changed:
+        write_text_atomic(file.path, file.result.text)
+        written.append(file.path)
+    return tuple(written)
