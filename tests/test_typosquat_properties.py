@@ -73,7 +73,8 @@ def test_an_adjacent_swap_in_a_popular_long_name_is_caught(
         # of both "-mpa" and "-amp"): still flagged, with evidence as strong as a swap.
         assert result.technique in ("transposition", "homoglyph")
     else:
-        assert result.technique in ("transposition", "separator")
+        # "zopfil" for "zopfli" is a swap that also reads alike (i/l): either name fits.
+        assert result.technique in ("transposition", "homoglyph", "separator")
 
 
 separators = st.sampled_from(["-", "_", ".", "--", "_.", "-_-"])
