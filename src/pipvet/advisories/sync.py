@@ -354,7 +354,8 @@ def ensure_fresh(
                 snap,
                 store_path,
                 f"{decision}, and the refresh failed",
-                warnings=(*syncer.warnings, f"could not refresh the advisory data: {exc}"),
+                # ``error`` carries the failure; callers word it for their own report.
+                warnings=tuple(syncer.warnings),
                 error=exc,
             )
 
