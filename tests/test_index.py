@@ -232,3 +232,52 @@ def test_internal_names_are_never_sent(index: IndexServer, tmp_path: Path) -> No
     answers = c.lookup_many(["acme-secrets", "six"])
     assert isinstance(answers["acme-secrets"], InternalName)
     assert index.lookups() == ["six"]
+
+
+def test_parsed_answers_are_kept_and_checked_against_the_body(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    def fresh_client() -> IndexClient:
+        http = HttpClient(tmp_path / "http", retries=0)
+        return IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", fresh_seconds=0)
+
+    first = fresh_client().lookup("boto3").project
+    memo_files = list((tmp_path / "parsed").rglob("*.json"))
+    assert len(memo_files) == 1
+    again = fresh_client().lookup("boto3").project
+    assert again == first  # the compact copy gives back exactly what parsing gave
+    assert again == parse_project(index.recorded("boto3") or b"", f"{index.url}/pypi/boto3/json")
+    # A damaged copy is ignored, and a changed answer is parsed afresh.
+    memo_files[0].write_text("{not json")
+    assert fresh_client().lookup("boto3").project == first
+    index.project("boto3", document("boto3", {"9.9": "2026-01-01T00:00:00Z"}))
+    changed = fresh_client().lookup("boto3").project
+    assert changed is not None
+    assert changed.version == "9.9"
+
+
+def test_a_fresh_parsed_answer_needs_no_request(index: IndexServer, tmp_path: Path) -> None:
+    now = [1_800_000_000.0]
+
+    def make(*, offline: bool = False) -> IndexClient:
+        http = HttpClient(tmp_path / "http", offline=offline, clock=lambda: now[0])
+        return IndexClient(
+            http, index.url, parsed_cache=tmp_path / "parsed", clock=lambda: now[0]
+        )
+
+    first = make().lookup("numpy")
+    assert not first.from_cache
+    import shutil
+
+    shutil.rmtree(tmp_path / "http")  # the raw answer is not even needed any more
+    now[0] += 600
+    again = make().lookup("numpy")
+    assert again.from_cache
+    assert again.project == first.project
+    assert again.fetched_at == first.fetched_at
+    assert len(index.requests_for("numpy")) == 1
+    # Past the freshness window the index is asked again; offline, any age will do.
+    now[0] += 7200
+    assert make(offline=True).lookup_many(["numpy"])["numpy"] == again
+    make().lookup("numpy")
+    assert len(index.requests_for("numpy")) == 2

@@ -168,7 +168,7 @@ def test_requests_yanked_releases_are_counted(shared_data: Path) -> None:
     sig = S.activity(recorded(shared_data, "requests"), NOW, LIMITS)
     assert isinstance(sig.value, dict)
     assert sig.value["yanked_releases"] == 2
-    assert "2 yanked (2.32.0, 2.32.1)" in sig.message
+    assert "2 yanked (2.32.1, 2.32.0)" in sig.message
 
 
 def test_young_project_is_review() -> None:

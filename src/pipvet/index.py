@@ -10,14 +10,21 @@ Parsing is pure (``parse_project``), so it is tested on recorded responses witho
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, cast, overload
 from urllib.parse import quote
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import DataError, PipvetError
 
@@ -41,36 +48,111 @@ __all__ = [
 # --------------------------------------------------------------------------- values
 
 
-@dataclass(frozen=True)
-class DistFile:
-    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind."""
+class DistFile(NamedTuple):
+    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind.
+
+    A named tuple rather than a dataclass: large projects have tens of thousands of files,
+    and building them is on the path of every vet.
+    """
 
     filename: str
     packagetype: str
-    upload_time: datetime | None
+    uploaded: float | None  # upload time, seconds since the epoch
     yanked: bool = False
     requires_python: str | None = None
+
+    @property
+    def upload_time(self) -> datetime | None:
+        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
 
     @property
     def is_wheel(self) -> bool:
         return self.packagetype == "bdist_wheel" or self.filename.endswith(".whl")
 
 
+class _PackedFiles(Sequence[DistFile]):
+    """A release's files as the parsed cache stores them (one tab-separated line per file),
+    turned into ``DistFile`` on first use: vetting reads the files of one or two releases,
+    and a project can have tens of thousands."""
+
+    def __init__(self, packed: str) -> None:
+        self._packed = packed
+        self._files: tuple[DistFile, ...] | None = None
+
+    def _unpacked(self) -> tuple[DistFile, ...]:
+        if self._files is None:
+            self._files = tuple(_unpack(line) for line in self._packed.split("\n") if line)
+        return self._files
+
+    def __len__(self) -> int:
+        return len(self._unpacked())
+
+    @overload
+    def __getitem__(self, index: int) -> DistFile: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DistFile]: ...
+    def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:
+        return self._unpacked()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._unpacked() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _pack(files: Sequence[DistFile]) -> str | None:
+    """One line per file; None when a field would break the format (then nothing is kept)."""
+    lines = []
+    for f in files:
+        fields = (
+            f.filename,
+            f.packagetype,
+            "" if f.uploaded is None else repr(f.uploaded),
+            "1" if f.yanked else "0",
+            "" if f.requires_python is None else f.requires_python,
+        )
+        if any("\t" in x or "\n" in x for x in fields):
+            return None
+        lines.append("\t".join(fields))
+    return "\n".join(lines)
+
+
+def _unpack(line: str) -> DistFile:
+    filename, packagetype, uploaded, yanked, requires_python = line.split("\t")
+    return DistFile(
+        filename,
+        packagetype,
+        float(uploaded) if uploaded else None,
+        yanked == "1",
+        requires_python or None,
+    )
+
+
 @dataclass(frozen=True)
 class Release:
+    """One version and its files. ``uploaded`` and ``yanked`` summarise the files once."""
+
     version: str
-    files: tuple[DistFile, ...]
+    files: Sequence[DistFile]
+    uploaded: float | None  # the earliest file's upload time, seconds since the epoch
+    yanked: bool  # every file is yanked (the index yanks whole releases)
+
+    @classmethod
+    def of(cls, version: str, files: Sequence[DistFile]) -> Release:
+        times = [f.uploaded for f in files if f.uploaded is not None]
+        return cls(
+            version,
+            files,
+            min(times) if times else None,
+            bool(files) and all(f.yanked for f in files),
+        )
 
     @property
     def upload_time(self) -> datetime | None:
         """When the release was published: its earliest file's upload time."""
-        times = [f.upload_time for f in self.files if f.upload_time is not None]
-        return min(times) if times else None
-
-    @property
-    def yanked(self) -> bool:
-        """A release is yanked when every one of its files is (the index yanks per release)."""
-        return bool(self.files) and all(f.yanked for f in self.files)
+        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
 
 
 @dataclass(frozen=True)
@@ -87,7 +169,7 @@ class ProjectInfo:
     display_name: str
     version: str  # the version the index calls latest (``info.version``)
     summary: str
-    releases: tuple[Release, ...]
+    releases: tuple[Release, ...]  # newest first (PEP 440 order), unparseable versions last
     # ``None`` when the response carries no ``ownership`` block (older indexes and mirrors do
     # not publish it): "unknown" must not read as "nobody".
     roles: tuple[Role, ...] | None
@@ -183,13 +265,26 @@ def _releases(doc: Mapping[str, object], url: str) -> tuple[Release, ...]:
         info = _mapping(doc, "info", url, required=True)
         version = _str(info, "version", url) or ""
         files = _files(doc.get("urls"), "urls", url)
-        return (Release(version, files),) if version else ()
+        return (Release.of(version, files),) if version else ()
     if not isinstance(raw, dict):
         raise _bad(url, "'releases' is not an object")
     out: list[Release] = []
     for key, entries in cast(dict[str, object], raw).items():
-        out.append(Release(str(key), _files(entries, f"releases.{key}", url)))
-    return tuple(out)
+        out.append(Release.of(str(key), _files(entries, f"releases.{key}", url)))
+    return _newest_first(out)
+
+
+def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
+    """Releases in PEP 440 order, newest first; versions that do not parse go last."""
+    valid: list[tuple[Version, Release]] = []
+    invalid: list[Release] = []
+    for release in releases:
+        try:
+            valid.append((Version(release.version), release))
+        except InvalidVersion:
+            invalid.append(release)
+    valid.sort(key=lambda pair: pair[0], reverse=True)
+    return tuple(r for _, r in valid) + tuple(invalid)
 
 
 def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
@@ -211,7 +306,7 @@ def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
             DistFile(
                 filename=filename,
                 packagetype=_str(entry, "packagetype", url, where) or "",
-                upload_time=_time(uploaded, url, f"{where}.upload_time_iso_8601"),
+                uploaded=_time(uploaded, url, f"{where}.upload_time_iso_8601"),
                 yanked=entry.get("yanked") is True,
                 requires_python=_str(entry, "requires_python", url, where) or None,
             )
@@ -253,7 +348,7 @@ def _project_urls(info: Mapping[str, object], url: str) -> tuple[tuple[str, str]
     )
 
 
-def _time(text: str | None, url: str, field: str) -> datetime | None:
+def _time(text: str | None, url: str, field: str) -> float | None:
     if not text:
         return None
     try:
@@ -261,7 +356,7 @@ def _time(text: str | None, url: str, field: str) -> datetime | None:
     except ValueError as exc:
         raise _bad(url, f"'{field}' is not a date: {text!r}") from exc
     # The index's older field ("upload_time") has no zone; it is UTC.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _mapping(
@@ -301,6 +396,130 @@ def _bad(url: str, problem: str) -> DataError:
     )
 
 
+# --------------------------------------------------------------------------- parsed cache
+
+# Parsing a large answer (thousands of files across releases) costs far more than reading a
+# compact copy of the parsed result, so each parsed answer is kept beside the HTTP cache,
+# keyed by URL and checked against a hash of the raw body it came from.
+_MEMO_FORMAT = 4
+
+
+def _to_compact(project: ProjectInfo, body_hash: str) -> dict[str, object] | None:
+    releases = []
+    for r in project.releases:
+        packed = _pack(r.files)
+        if packed is None:
+            return None
+        releases.append([r.version, r.uploaded, r.yanked, packed])
+    return {
+        "format": _MEMO_FORMAT,
+        "body_sha256": body_hash,
+        "info": [
+            project.display_name, project.version, project.summary, project.organization,
+            project.home_page, project.requires_python, project.license_expression,
+            project.license, project.author,
+        ],
+        "roles": None if project.roles is None else [[r.role, r.user] for r in project.roles],
+        "project_urls": [list(pair) for pair in project.project_urls],
+        "requires_dist": list(project.requires_dist),
+        "classifiers": list(project.classifiers),
+        "releases": releases,
+    }  # fmt: skip
+
+
+def _from_compact(data: Mapping[str, Any], url: str) -> ProjectInfo:
+    (display, version, summary, org, home, requires_python, license_expression, license_,
+     author) = data["info"]  # fmt: skip
+    roles = data["roles"]
+    return ProjectInfo(
+        name=canonicalize_name(display),
+        display_name=display,
+        version=version,
+        summary=summary,
+        releases=tuple(
+            Release(v, _PackedFiles(files), uploaded, yanked)
+            for v, uploaded, yanked, files in data["releases"]
+        ),
+        roles=None if roles is None else tuple(Role(role, user) for role, user in roles),
+        organization=org,
+        project_urls=tuple((label, link) for label, link in data["project_urls"]),
+        home_page=home,
+        requires_dist=tuple(data["requires_dist"]),
+        requires_python=requires_python,
+        license_expression=license_expression,
+        license=license_,
+        classifiers=tuple(data["classifiers"]),
+        author=author,
+        source_url=url,
+    )
+
+
+class _Memo:
+    """Parsed answers on disk; any problem reading or writing one just means parsing again.
+
+    Each carries the hash of the raw body it was parsed from and when the index last
+    confirmed that body, so a fresh one can answer without reading the raw answer at all.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, url: str) -> Path:
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        return self.folder / digest[:2] / f"{digest}.json"
+
+    def _read(self, url: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._path(url).read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("format") == _MEMO_FORMAT else None
+
+    def fresh(self, url: str, newer_than: float | None) -> tuple[ProjectInfo, float] | None:
+        """The parsed answer and its confirmation time, if confirmed after ``newer_than``
+        (None: any age will do)."""
+        data = self._read(url)
+        try:
+            if data is None or (newer_than is not None and data["fetched_at"] < newer_than):
+                return None
+            return _from_compact(data, url), float(data["fetched_at"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def load(self, url: str, body_hash: str, fetched_at: float) -> ProjectInfo | None:
+        data = self._read(url)
+        try:
+            if data is None or data.get("body_sha256") != body_hash:
+                return None
+            project = _from_compact(data, url)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if fetched_at - float(data.get("fetched_at", 0)) > 60:
+            self.store(url, body_hash, fetched_at, project)  # re-confirmed by the index
+        return project
+
+    def store(self, url: str, body_hash: str, fetched_at: float, project: ProjectInfo) -> None:
+        compact = _to_compact(project, body_hash)
+        if compact is None:
+            return
+        compact["fetched_at"] = fetched_at
+        target = self._path(url)
+        tmp: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(compact, fh, separators=(",", ":"))
+            os.replace(tmp, target)
+            tmp = None
+        except OSError:
+            pass
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
 # --------------------------------------------------------------------------- client
 
 # How long an index answer is served from the local cache without asking the index again.
@@ -324,12 +543,16 @@ class IndexClient:
         is_internal: Callable[[str], bool] = lambda _name: False,
         fresh_seconds: float = FRESH_SECONDS,
         max_workers: int = 16,
+        parsed_cache: Path | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.is_internal = is_internal
         self.fresh_seconds = fresh_seconds
         self.max_workers = max_workers
+        self._memo = _Memo(parsed_cache) if parsed_cache is not None else None
+        self._clock = clock
 
     def url_for(self, name: str, version: str | None = None) -> str:
         if self.is_internal(name):
@@ -343,7 +566,9 @@ class IndexClient:
     def lookup(self, name: str, version: str | None = None) -> Lookup:
         """The index's answer for ``name`` (or one release of it); NetworkError on failure."""
         url = self.url_for(name, version)
-        return _answer(name, self.http.get(url, max_age=self.fresh_seconds))
+        return self._remembered(name, url) or self._answer(
+            name, self.http.get(url, max_age=self.fresh_seconds)
+        )
 
     def lookup_many(self, names: Sequence[str]) -> dict[str, Lookup | PipvetError]:
         """Look several names up concurrently, keyed by canonical name; a failure stays in
@@ -354,9 +579,15 @@ class IndexClient:
         for name in names:
             canon = canonicalize_name(name)
             try:
-                urls[canon] = self.url_for(canon)
+                url = self.url_for(canon)
             except InternalName as exc:
                 out[canon] = exc
+                continue
+            known = self._remembered(canon, url)
+            if known is not None:
+                out[canon] = known
+            else:
+                urls[canon] = url
         answers = self.http.get_many(
             list(urls.values()), self.max_workers, max_age=self.fresh_seconds
         )
@@ -365,18 +596,36 @@ class IndexClient:
                 out[canon] = resp
                 continue
             try:
-                out[canon] = _answer(canon, resp)
+                out[canon] = self._answer(canon, resp)
             except DataError as exc:
                 out[canon] = exc
         return out
 
+    def _answer(self, name: str, resp: HttpResponse) -> Lookup:
+        canon = canonicalize_name(name)
+        if resp.status in (404, 410):
+            return Lookup(canon, None, resp.url, resp.from_cache, resp.fetched_at)
+        if not resp.ok:
+            raise DataError(f"the package index answered {resp.status} for {resp.url}")
+        return Lookup(canon, self._parse(resp), resp.url, resp.from_cache, resp.fetched_at)
 
-def _answer(name: str, resp: HttpResponse) -> Lookup:
-    canon = canonicalize_name(name)
-    if resp.status in (404, 410):
-        return Lookup(canon, None, resp.url, resp.from_cache, resp.fetched_at)
-    if not resp.ok:
-        raise DataError(f"the package index answered {resp.status} for {resp.url}")
-    return Lookup(
-        canon, parse_project(resp.body, resp.url), resp.url, resp.from_cache, resp.fetched_at
-    )
+    def _remembered(self, name: str, url: str) -> Lookup | None:
+        """A parsed answer fresh enough to skip the HTTP layer (offline: of any age)."""
+        if self._memo is None:
+            return None
+        newer_than = None if self.http.offline else self._clock() - self.fresh_seconds
+        found = self._memo.fresh(url, newer_than)
+        if found is None:
+            return None
+        project, fetched_at = found
+        return Lookup(canonicalize_name(name), project, url, True, fetched_at)
+
+    def _parse(self, resp: HttpResponse) -> ProjectInfo:
+        if self._memo is None:
+            return parse_project(resp.body, resp.url)
+        body_hash = hashlib.sha256(resp.body).hexdigest()
+        project = self._memo.load(resp.url, body_hash, resp.fetched_at)
+        if project is None:
+            project = parse_project(resp.body, resp.url)
+            self._memo.store(resp.url, body_hash, resp.fetched_at, project)
+        return project

@@ -352,7 +352,10 @@ def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
         f"{limits.max_release_silence_days} days; no return after "
         f"{2 * limits.max_release_silence_days} days of silence"
     )
-    dated = sorted((t, r) for r in project.releases if (t := r.upload_time) is not None)
+    dated = sorted(
+        ((t, r) for r in project.releases if (t := r.upload_time) is not None),
+        key=lambda pair: pair[0],
+    )
     yanked = [r.version for r in project.releases if r.yanked]
     inactive = _INACTIVE in project.classifiers
     if not dated:

@@ -45,20 +45,21 @@ def select_release(
     spec = spec or SpecifierSet()
     py = _version(python_version) if python_version else None
     pinned = _exact_pin(spec)
-    candidates: dict[Version, Release] = {}
+    # Releases come newest first: stop at the first usable one. Checking Requires-Python of
+    # every file of every release would cost more than all the rest of vetting a package.
+    fallback: Release | None = None  # the newest usable pre-release, if no final one matches
     for release in project.releases:
-        parsed = _version(release.version)
-        if parsed is None or not release.files:
+        version = _version(release.version)
+        if version is None or not release.files or (release.yanked and not pinned):
             continue
-        if release.yanked and not pinned:
+        if not spec.contains(version, prereleases=True):
             continue
         if not any(_accepts_python(f, py) for f in release.files if not f.yanked or pinned):
             continue
-        candidates[parsed] = release
-    chosen = list(spec.filter(candidates))
-    if not chosen:
-        return None
-    return candidates[max(chosen)]
+        if not version.is_prerelease or spec.prereleases:
+            return release
+        fallback = fallback or release
+    return fallback
 
 
 def _version(text: str) -> Version | None:
