@@ -18,6 +18,7 @@ into place) and ``AdvisoryStore.update`` (one transaction, for an incremental sy
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -117,11 +118,13 @@ def utc_now_text(now: float) -> str:
 
 
 def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    mode = "rwc" if create else "rw"
+    writable = create or os.access(path, os.W_OK)
+    mode = ("rwc" if create else "rw") if writable else "ro"
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30)
-    # Rollback journal (not WAL): a full sync renames a new file over this one, and a WAL file
-    # left beside it would then belong to the wrong database.
-    conn.execute("PRAGMA journal_mode=DELETE")
+    if writable:
+        # Rollback journal (not WAL): a full sync renames a new file over this one, and a WAL
+        # file left beside it would then belong to the wrong database.
+        conn.execute("PRAGMA journal_mode=DELETE")
     return conn
 
 
@@ -144,6 +147,12 @@ class AdvisoryStore:
                 f"no advisory database at {path}",
                 hint="run 'pipvet db sync' once with network access (or point --osv-url at a "
                 "local copy of the OSV data)",
+            )
+        if path.exists() and not os.access(path, os.R_OK):
+            # Not corrupt: moving it aside and rebuilding would not be the right fix.
+            raise DataError(
+                f"the advisory database {path} is not readable by this user",
+                hint="fix its permissions, or choose another cache folder with --cache-dir",
             )
         try:
             fresh = not path.exists() or path.stat().st_size == 0
@@ -378,6 +387,22 @@ def build_store(
     """
     if path.exists():
         raise FileExistsError(path)
+    try:
+        _build(path, records, meta, overlay)
+    except sqlite3.Error as exc:
+        raise DataError(
+            f"could not write the advisory database {path}: {exc}",
+            hint="check that the cache folder is writable and has free space "
+            "(--cache-dir chooses another)",
+        ) from None
+
+
+def _build(
+    path: Path,
+    records: Iterable[StoredRecord],
+    meta: Mapping[str, str],
+    overlay: Iterable[StoredRecord],
+) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=OFF")

@@ -222,6 +222,24 @@ def _overlay_fingerprint(folder: Path | None) -> str:
 
 
 @contextlib.contextmanager
+def _cache_errors(store_path: Path) -> Iterator[None]:
+    """File-system failures in the cache folder (permissions, a full disk) as DataError."""
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        raise _write_error(store_path, exc) from None
+
+
+def _write_error(store_path: Path, exc: OSError) -> DataError:
+    return DataError(
+        f"cannot write the advisory database in {store_path.parent}: {exc.strerror or exc}",
+        hint="check that the cache folder is writable and has free space "
+        "(--cache-dir chooses another)",
+    )
+
+
+@contextlib.contextmanager
 def sync_lock(store_path: Path, *, timeout: float = 900.0) -> Iterator[None]:
     """Hold the exclusive sync lock of ``store_path``, waiting up to ``timeout`` seconds.
 
@@ -296,8 +314,7 @@ def sync(
     Raises NetworkError when the source cannot be reached and DataError when its data is
     unusable; either way the previous database is untouched.
     """
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    with sync_lock(store_path):
+    with _cache_errors(store_path), sync_lock(store_path):
         return _Syncer(
             store_path, source, http, overlay=overlay, clock=clock, progress=progress
         ).run(full=full, max_incremental=max_incremental)
@@ -334,8 +351,7 @@ def ensure_fresh(
             url=source.zip_url,
             hint="run 'pipvet db sync' once with network access",
         )
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    with sync_lock(store_path):
+    with _cache_errors(store_path), sync_lock(store_path):
         syncer = _Syncer(store_path, source, http, overlay=overlay, clock=clock, progress=progress)
         # Another process may have synced while we waited for the lock: decide again.
         decision = _freshness(store_path, source, max_age_seconds, offline, clock)
@@ -343,7 +359,8 @@ def ensure_fresh(
             return syncer.refresh_overlay(decision)
         try:
             return syncer.run(full=False, max_incremental=MAX_INCREMENTAL)
-        except DataError as exc:
+        except (DataError, OSError) as failure:
+            exc = failure if isinstance(failure, DataError) else _write_error(store_path, failure)
             try:
                 with AdvisoryStore.open(store_path) as store:
                     snap = store.snapshot(clock())
