@@ -1,0 +1,119 @@
+"""Renderers for ``pipvet init``: what was (or would be) done, skipped and why. Pure."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from pipvet.workflow.init import InitPlan, InitResult
+
+__all__ = ["render_json", "render_text"]
+
+_PAST = {
+    "create": "created",
+    "update": "updated",
+    "append": "appended",
+    "unchanged": "unchanged",
+    "skip": "skipped",
+}
+_FUTURE = {
+    "create": "would create",
+    "update": "would update",
+    "append": "would append",
+    "unchanged": "unchanged",
+    "skip": "would skip",
+}
+
+
+def _wrap(text: str, indent: str = "  - ") -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=96,
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def render_text(plan: InitPlan, result: InitResult | None) -> str:
+    """``result`` None means a dry run: every file that would be written is shown as a diff."""
+    dry = result is None
+    verbs = _FUTURE if dry else _PAST
+    lines: list[str] = []
+    if dry:
+        for change in plan.files:
+            if change.writes:
+                lines.append(change.diff().rstrip("\n"))
+        if any(f.writes for f in plan.files):
+            lines.append("")
+    lines.append(f"pipvet init in {plan.project}")
+    lines += ["", "Environment:"]
+    venv = plan.venv
+    if venv.action == "create":
+        done = "would create" if dry else "created"
+        lines += _wrap(f"{done} {venv.prefix} ({venv.description}); nothing installed into it")
+    else:
+        lines += _wrap(venv.description)
+    lines += ["", "Files:"]
+    width = max(len(f.display) for f in plan.files)
+    for change in plan.files:
+        verb = verbs[change.action]
+        lines.append(f"  {verb:<13} {change.display:<{width}}  {change.reason}")
+    if plan.guard is not None:
+        lines += ["", "pip guard:"]
+        guard = plan.guard
+        if guard.action == "set":
+            state = "would set" if dry else "set"
+            lines += _wrap(f"{state}: {guard.description} (global.require-virtualenv = true)")
+            lines += _wrap(f"undo: {guard.undo}")
+        else:
+            lines += _wrap(guard.description)
+    if plan.notes:
+        lines += ["", "Notes:"]
+        for note in plan.notes:
+            lines += _wrap(note)
+    lines.append("")
+    if dry:
+        lines.append("Dry run: nothing was written.")
+    elif plan.nothing_to_do:
+        lines.append("Everything is in place; nothing was written.")
+    else:
+        count = len(result.written) if result else 0
+        lines.append(f"Wrote {count} file{'s' if count != 1 else ''}.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: InitPlan, result: InitResult | None) -> str:
+    data = {
+        "schema_version": 1,
+        "dry_run": result is None,
+        "project": str(plan.project),
+        "venv": {
+            "action": plan.venv.action,
+            "path": str(plan.venv.prefix) if plan.venv.prefix else None,
+            "description": plan.venv.description,
+            "created": bool(result and result.venv_created),
+        },
+        "files": [
+            {
+                "path": f.display,
+                "action": f.action,
+                "reason": f.reason,
+                "diff": f.diff() if result is None else "",
+            }
+            for f in plan.files
+        ],
+        "guard": None
+        if plan.guard is None
+        else {
+            "action": plan.guard.action,
+            "description": plan.guard.description,
+            "undo": plan.guard.undo,
+            "set": bool(result and result.guard_set),
+        },
+        "notes": list(plan.notes),
+        "written": list(result.written) if result else [],
+        "nothing_to_do": plan.nothing_to_do,
+    }
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,471 @@
+"""``pipvet init``: set a project up for the init-and-update routine.
+
+``plan_init`` decides everything without side effects (that is ``--dry-run``);
+``apply_init`` then creates the environment, writes the files and sets pip's guard, through
+a runner that is passed in. What it does:
+
+* ``.venv`` with the Python running pipvet, unless an environment is active (virtual or
+  conda) or the project has one (``.venv`` / ``venv``); nothing is installed into it;
+* the policy: ``[tool.pipvet]`` appended to ``pyproject.toml`` when there is one, else
+  ``pipvet.toml``; an existing policy is kept (even with ``--force``: it holds decisions);
+* ``.vscode/tasks.json``: pipvet's folder-open task merged in, other tasks untouched;
+* ``.github/workflows/pipvet.yml``; with ``devcontainer``, ``.devcontainer/devcontainer.json``;
+* ``.venv/`` in ``.gitignore``;
+* with ``guard_pip``: ``python -m pip config --user set global.require-virtualenv true``
+  (not under conda, whose environments pip's guard would block).
+
+Idempotent: a second run finds everything in place and writes nothing. A file pipvet did not
+write, or wrote and someone changed since, is never replaced without ``force``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pipvet.environment_target import Runner, discover_target, is_conda_env, run_command
+from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.policy import parse_policy
+from pipvet.workflow.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.workflow.templates import (
+    GITIGNORE_ENTRY,
+    WORKFLOW_PATH,
+    daily_cron,
+    devcontainer_json,
+    github_workflow,
+    policy_text,
+    vscode_task,
+    workflow_fingerprint,
+)
+from pipvet.workflow.vscode import merge_task
+
+__all__ = [
+    "FileChange",
+    "GuardStep",
+    "InitOptions",
+    "InitPlan",
+    "InitResult",
+    "VenvStep",
+    "apply_init",
+    "plan_init",
+    "user_guard_set",
+]
+
+FileAction = Literal["create", "update", "append", "unchanged", "skip"]
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    project: Path
+    python: Path  # the interpreter running pipvet: it creates .venv
+    environ: Mapping[str, str]
+    guard_pip: bool = False
+    devcontainer: bool = False
+    force: bool = False
+    venv: bool = True
+    vscode: bool = True
+    ci: bool = True
+
+    @property
+    def python_version(self) -> str:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: Path
+    display: str
+    action: FileAction
+    reason: str
+    old: str | None = None
+    new: str | None = None
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("create", "update", "append")
+
+    def diff(self) -> str:
+        if not self.writes or self.new is None:
+            return ""
+        return unified_diff(self.old, self.new, self.display)
+
+
+@dataclass(frozen=True)
+class VenvStep:
+    action: Literal["create", "present", "active", "skip"]
+    prefix: Path | None
+    description: str
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuardStep:
+    action: Literal["set", "already", "skip"]
+    description: str
+    command: tuple[str, ...] = ()
+    undo: str = "python -m pip config --user unset global.require-virtualenv"
+
+
+@dataclass(frozen=True)
+class InitPlan:
+    project: Path
+    venv: VenvStep
+    files: tuple[FileChange, ...]
+    guard: GuardStep | None
+    notes: tuple[str, ...]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        guard_idle = self.guard is None or self.guard.action != "set"
+        return self.venv.action != "create" and guard_idle and not any(f.writes for f in self.files)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    plan: InitPlan
+    written: tuple[str, ...]
+    venv_created: bool
+    guard_set: bool
+
+
+# ---------------------------------------------------------------------- planning
+
+
+def _display(project: Path, path: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path) -> str | None:
+    return read_text_exact(path) if path.is_file() else None
+
+
+def _venv_step(opts: InitOptions) -> VenvStep:
+    target = discover_target(opts.environ, opts.project, opts.python)
+    if target.source == "project-venv":
+        return VenvStep("present", target.prefix, f"found {target.prefix}; nothing created")
+    if target.source in ("virtual-env", "conda"):
+        kind = "virtual" if target.source == "virtual-env" else "conda"
+        return VenvStep(
+            "active",
+            target.prefix,
+            f"a {kind} environment is active ({target.prefix}); no .venv created. "
+            "Deactivate it and run pipvet init again for a project environment",
+        )
+    venv = opts.project / ".venv"
+    if not opts.venv:
+        return VenvStep("skip", None, "not creating .venv (--no-venv)")
+    if venv.exists():
+        return VenvStep(
+            "skip", None, f"{venv} exists but is not a virtual environment (no pyvenv.cfg)"
+        )
+    command = (str(opts.python), "-m", "venv", str(venv))
+    return VenvStep("create", venv, f"with {opts.python}", command)
+
+
+def _task_python(project: Path, prefix: Path | None) -> tuple[str, str | None]:
+    """The interpreter as the VS Code task should name it (workspace-relative if possible)."""
+    if prefix is None:
+        prefix = project / ".venv"
+    try:
+        rel = prefix.relative_to(project)
+    except ValueError:  # an active environment elsewhere: name its interpreter outright
+        for candidate in ("bin/python", "Scripts/python.exe", "python.exe"):
+            if (prefix / candidate).exists():
+                return str(prefix / candidate), None
+        return str(prefix / "bin" / "python"), None
+    posix = "${workspaceFolder}/" + rel.as_posix() + "/bin/python"
+    windows = "${workspaceFolder}\\" + "\\".join(rel.parts) + "\\Scripts\\python.exe"
+    return posix, windows
+
+
+def _policy_change(project: Path) -> FileChange:
+    pipvet_toml = project / "pipvet.toml"
+    pyproject = project / "pyproject.toml"
+    if pipvet_toml.is_file():
+        return FileChange(pipvet_toml, "pipvet.toml", "unchanged", "the project has a policy")
+    old = _read(pyproject)
+    if old is None:
+        new = policy_text(in_pyproject=False)
+        return FileChange(
+            pipvet_toml, "pipvet.toml", "create", "policy with pipvet's defaults", None, new
+        )
+    try:
+        data = tomllib.loads(old.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        return FileChange(
+            pyproject, "pyproject.toml", "skip", f"not valid TOML ({exc}); fix it first"
+        )
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "pipvet" in tool:
+        return FileChange(pyproject, "pyproject.toml", "unchanged", "it has [tool.pipvet]")
+    newline = "\r\n" if "\r\n" in old else "\n"
+    separator = "" if not old or old.endswith(("\n", "\r")) else newline
+    table = policy_text(in_pyproject=True).replace("\n", newline)
+    new = old + separator + (newline if old.strip() else "") + table
+    _check_policy(new, pyproject)
+    return FileChange(
+        pyproject, "pyproject.toml", "append", "[tool.pipvet] with pipvet's defaults", old, new
+    )
+
+
+def _check_policy(text: str, path: Path) -> None:
+    """The appended policy must parse back (PolicyError otherwise): a template bug must not
+    reach the user's file."""
+    data = tomllib.loads(text.removeprefix("\ufeff"))
+    parse_policy(data["tool"]["pipvet"], path, in_pyproject=True, today=date.today())
+
+
+def _replaceable(
+    path: Path, display: str, new: str, *, managed: bool, force: bool, what: str
+) -> FileChange:
+    """A whole file pipvet owns: create it, keep it, update it while unchanged, or skip."""
+    old = _read(path)
+    if old is None:
+        return FileChange(path, display, "create", what, None, new)
+    if old == new:
+        return FileChange(path, display, "unchanged", "already in place")
+    if managed:
+        recorded, actual = workflow_fingerprint(old)
+        if recorded is not None and recorded == actual:
+            return FileChange(path, display, "update", "pipvet's file, updated", old, new)
+        why = "changed since pipvet wrote it" if recorded else "not written by pipvet"
+    else:
+        why = "exists with other content"
+    if force:
+        return FileChange(path, display, "update", f"{why}; replaced (--force)", old, new)
+    return FileChange(path, display, "skip", f"{why}; --force replaces it")
+
+
+def _gitignore_change(project: Path) -> FileChange:
+    path = project / ".gitignore"
+    old = _read(path)
+    covered = {".venv", ".venv/", "/.venv", "/.venv/", ".venv*", ".venv*/", "*/.venv/"}
+    if old is not None and any(line.strip() in covered for line in old.splitlines()):
+        return FileChange(path, ".gitignore", "unchanged", "already ignores .venv/")
+    if old is None:
+        return FileChange(
+            path, ".gitignore", "create", "ignores .venv/", None, GITIGNORE_ENTRY + "\n"
+        )
+    newline = "\r\n" if "\r\n" in old else "\n"
+    separator = "" if not old or old.endswith(("\n", "\r")) else newline
+    new = old + separator + GITIGNORE_ENTRY + newline
+    return FileChange(path, ".gitignore", "append", "adds .venv/", old, new)
+
+
+def _conda_in_use(opts: InitOptions, venv: VenvStep) -> str | None:
+    for name in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV"):
+        if opts.environ.get(name):
+            return f"{name} is set"
+    prefix = Path(sys.prefix) if opts.python == Path(sys.executable) else opts.python.parent.parent
+    if is_conda_env(prefix) or (venv.prefix is not None and is_conda_env(venv.prefix)):
+        return f"{prefix} is a conda environment"
+    return None
+
+
+def _pip_config_files(environ: Mapping[str, str], home: Path) -> list[Path]:
+    xdg = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    files = [Path(xdg) / "pip" / "pip.conf", home / ".pip" / "pip.conf"]
+    if sys.platform == "darwin":
+        files.append(home / "Library" / "Application Support" / "pip" / "pip.conf")
+    if sys.platform == "win32" and environ.get("APPDATA"):
+        files.append(Path(environ["APPDATA"]) / "pip" / "pip.ini")
+    return files
+
+
+def user_guard_set(environ: Mapping[str, str]) -> Path | None:
+    """The user pip config file that already sets ``require-virtualenv``, if any."""
+    home = Path(environ.get("HOME") or Path.home())
+    for path in _pip_config_files(environ, home):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            for key in ("require-virtualenv", "require_virtualenv"):
+                value = parser.get(section, key, fallback="")
+                if value.strip().lower() in ("true", "yes", "1", "on"):
+                    return path
+    return None
+
+
+def _guard_step(opts: InitOptions, venv: VenvStep) -> GuardStep | None:
+    if not opts.guard_pip:
+        return None
+    conda = _conda_in_use(opts, venv)
+    if conda and not opts.force:
+        return GuardStep(
+            "skip",
+            f"conda is in use ({conda}): pip's require-virtualenv does not count conda "
+            "environments as environments, so pip would refuse to install into them. pipvet "
+            "did not set it (--force sets it anyway). pipvet's own guard covers conda instead: "
+            "pipvet doctor treats conda environments as isolated and fails the system Python, "
+            "and pipvet update refuses to install outside an environment",
+        )
+    already = user_guard_set(opts.environ)
+    if already is not None:
+        return GuardStep(
+            "already",
+            f"pip already refuses installs outside a virtual environment for this user ({already})",
+        )
+    python = (
+        venv.prefix / "bin" / "python"
+        if venv.prefix and venv.action in ("create", "present")
+        else opts.python
+    )
+    if venv.prefix and sys.platform == "win32" and venv.action in ("create", "present"):
+        python = venv.prefix / "Scripts" / "python.exe"
+    command = (
+        str(python),
+        "-m",
+        "pip",
+        "config",
+        "--user",
+        "set",
+        "global.require-virtualenv",
+        "true",
+    )
+    return GuardStep(
+        "set",
+        "make pip refuse to install outside a virtual environment, for this user",
+        command,
+    )
+
+
+_MERGE_ACTIONS: dict[str, FileAction] = {
+    "create": "create",
+    "add": "update",
+    "update": "update",
+    "unchanged": "unchanged",
+    "skip": "skip",
+}
+
+
+def _tasks_change(opts: InitOptions, venv: VenvStep) -> FileChange:
+    python, python_windows = _task_python(opts.project, venv.prefix)
+    path = opts.project / ".vscode" / "tasks.json"
+    old = _read(path)
+    merged = merge_task(old, vscode_task(python, python_windows), force=opts.force)
+    action = _MERGE_ACTIONS[merged.action]
+    return FileChange(path, ".vscode/tasks.json", action, merged.reason, old, merged.text)
+
+
+def plan_init(opts: InitOptions) -> InitPlan:
+    """Everything ``init`` would do, computed without side effects."""
+    project = opts.project
+    if not project.is_dir():
+        raise EnvironmentProblem(
+            f"project folder {project} does not exist", hint="create it or pass --project DIR"
+        )
+    venv = _venv_step(opts)
+    files = [_policy_change(project)]
+    notes: list[str] = []
+    if opts.vscode:
+        files.append(_tasks_change(opts, venv))
+    if opts.vscode and files[-1].writes:
+        notes.append(
+            'VS Code asks once per workspace before it runs folder-open tasks ("Allow '
+            'automatic tasks"): allow it for this folder. Folder-open tasks run code when a '
+            "folder opens, which attackers use too; pipvet doctor lists the ones pipvet did "
+            "not write"
+        )
+    if opts.vscode and not _has_pipvet(venv.prefix):
+        where = _display(project, venv.prefix) if venv.prefix else ".venv"
+        notes.append(
+            f"the task runs pipvet from {where}, where it is not installed: install it there "
+            f"({where}/bin/python -m pip install pipvet) or the task will fail"
+        )
+    if opts.ci:
+        workflow = github_workflow(opts.python_version, daily_cron(project.resolve().name))
+        files.append(
+            _replaceable(
+                project / WORKFLOW_PATH,
+                WORKFLOW_PATH,
+                workflow,
+                managed=True,
+                force=opts.force,
+                what="CI: update, audit and vet on push, pull request, daily",
+            )
+        )
+    if opts.ci and files[-1].writes:
+        notes.append(
+            "GitHub disables scheduled workflows in public repositories after 60 days without "
+            "activity; re-enable it in the Actions tab if the daily run stops. Uploading SARIF "
+            "needs code scanning enabled for the repository"
+        )
+    if opts.devcontainer:
+        files.append(
+            _replaceable(
+                project / ".devcontainer" / "devcontainer.json",
+                ".devcontainer/devcontainer.json",
+                devcontainer_json(project.resolve().name, opts.python_version),
+                managed=False,
+                force=opts.force,
+                what="runs pipvet update in updateContentCommand",
+            )
+        )
+    files.append(_gitignore_change(project))
+    return InitPlan(project, venv, tuple(files), _guard_step(opts, venv), tuple(notes))
+
+
+def _has_pipvet(prefix: Path | None) -> bool:
+    if prefix is None or not prefix.is_dir():
+        return False
+    patterns = (
+        "lib/python*/site-packages/pipvet-*.dist-info",
+        "lib/python*/site-packages/__editable__*pipvet*",
+        "Lib/site-packages/pipvet-*.dist-info",
+    )
+    return any(any(prefix.glob(p)) for p in patterns)
+
+
+# ---------------------------------------------------------------------- applying
+
+
+def _run(runner: Runner, command: Sequence[str], what: str) -> None:
+    try:
+        proc = runner(command)
+    except OSError as exc:
+        raise PipError(
+            f"{what} failed: cannot run {command[0]}: {exc.strerror or exc}",
+            hint="check that the Python interpreter exists and can be run",
+        ) from None
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout or "").strip().splitlines()
+        raise PipError(
+            f"{what} failed (exit {proc.returncode}): {detail[-1] if detail else 'no output'}",
+            hint="run the command yourself to see the full output: " + " ".join(command),
+        )
+
+
+def apply_init(plan: InitPlan, *, runner: Runner = run_command) -> InitResult:
+    """Create the environment, write the files, set the guard, in that order.
+
+    A failing step raises (EnvironmentProblem / PipError) before anything after it runs.
+    """
+    created = False
+    if plan.venv.action == "create":
+        try:
+            _run(runner, plan.venv.command, "creating .venv")
+        except PipError as exc:
+            raise EnvironmentProblem(exc.message, hint=exc.hint) from None
+        created = True
+    written: list[str] = []
+    for change in plan.files:
+        if change.writes and change.new is not None:
+            write_text_atomic(change.path, change.new)
+            written.append(change.display)
+    guard_set = False
+    if plan.guard is not None and plan.guard.action == "set":
+        _run(runner, plan.guard.command, "pip config")
+        guard_set = True
+    return InitResult(plan, tuple(written), created, guard_set)
