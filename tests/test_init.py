@@ -27,6 +27,7 @@ from pipvet.workflow.templates import (
     daily_cron,
     devcontainer_json,
     github_workflow,
+    inspect_workflow,
     policy_text,
     task_fingerprint,
     vscode_task,
@@ -112,6 +113,29 @@ def test_workflow_fingerprint_detects_edits() -> None:
     recorded, actual = workflow_fingerprint(edited)
     assert recorded != actual
     assert workflow_fingerprint("name: mine\n")[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (github_workflow("3.12", "1 2 * * *"), (True, False, True, True)),
+        (
+            github_workflow("3.12", "1 2 * * *").replace("timeout-minutes: 30", "timeout: 5"),
+            (True, True, True, True),
+        ),
+        (
+            "on:\n  push:\njobs:\n  a:\n    steps:\n      - run: pipvet audit\n",
+            (False, False, False, True),
+        ),
+        (
+            "on:\n  schedule:\n    # nightly\n    - cron: '0 0 * * *'\njobs: {}\n# pipvet update\n",
+            (False, False, True, False),
+        ),
+    ],
+)
+def test_inspect_workflow(text: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    found = inspect_workflow(text)
+    assert (found.managed, found.modified, found.has_schedule, found.runs_pipvet) == expected
 
 
 def test_daily_cron_is_stable_and_differs_by_project() -> None:

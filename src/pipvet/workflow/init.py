@@ -53,7 +53,9 @@ __all__ = [
     "InitResult",
     "VenvStep",
     "apply_init",
+    "create_venv",
     "plan_init",
+    "plan_venv",
     "user_guard_set",
 ]
 
@@ -148,8 +150,16 @@ def _read(path: Path) -> str | None:
     return read_text_exact(path) if path.is_file() else None
 
 
-def _venv_step(opts: InitOptions) -> VenvStep:
-    target = discover_target(opts.environ, opts.project, opts.python)
+def plan_venv(
+    project: Path, python: Path, environ: Mapping[str, str], *, create: bool = True
+) -> VenvStep:
+    """What to do about the project's environment (shared with ``pipvet update``).
+
+    "present": the project has ``.venv`` / ``venv``; "active": a virtual or conda
+    environment is active, so none is created; "create": ``python -m venv .venv`` (the
+    ``command``); "skip": ``create`` is False, or ``.venv`` exists but is no environment.
+    """
+    target = discover_target(environ, project, python)
     if target.source == "project-venv":
         return VenvStep("present", target.prefix, f"found {target.prefix}; nothing created")
     if target.source in ("virtual-env", "conda"):
@@ -160,15 +170,29 @@ def _venv_step(opts: InitOptions) -> VenvStep:
             f"a {kind} environment is active ({target.prefix}); no .venv created. "
             "Deactivate it and run pipvet init again for a project environment",
         )
-    venv = opts.project / ".venv"
-    if not opts.venv:
+    venv = project / ".venv"
+    if not create:
         return VenvStep("skip", None, "not creating .venv (--no-venv)")
     if venv.exists():
         return VenvStep(
             "skip", None, f"{venv} exists but is not a virtual environment (no pyvenv.cfg)"
         )
-    command = (str(opts.python), "-m", "venv", str(venv))
-    return VenvStep("create", venv, f"with {opts.python}", command)
+    command = (str(python), "-m", "venv", str(venv))
+    return VenvStep("create", venv, f"with {python}", command)
+
+
+def create_venv(step: VenvStep, *, runner: Runner = run_command) -> bool:
+    """Run the step's ``python -m venv`` when it says "create"; True when it created one.
+
+    Raises EnvironmentProblem with the tool's last line of output when that fails.
+    """
+    if step.action != "create":
+        return False
+    try:
+        _run(runner, step.command, "creating .venv")
+    except PipError as exc:
+        raise EnvironmentProblem(exc.message, hint=exc.hint) from None
+    return True
 
 
 def _task_python(project: Path, prefix: Path | None) -> tuple[str, str | None]:
@@ -366,7 +390,7 @@ def plan_init(opts: InitOptions) -> InitPlan:
         raise EnvironmentProblem(
             f"project folder {project} does not exist", hint="create it or pass --project DIR"
         )
-    venv = _venv_step(opts)
+    venv = plan_venv(opts.project, opts.python, opts.environ, create=opts.venv)
     files = [_policy_change(project)]
     notes: list[str] = []
     if opts.vscode:
@@ -452,13 +476,7 @@ def apply_init(plan: InitPlan, *, runner: Runner = run_command) -> InitResult:
 
     A failing step raises (EnvironmentProblem / PipError) before anything after it runs.
     """
-    created = False
-    if plan.venv.action == "create":
-        try:
-            _run(runner, plan.venv.command, "creating .venv")
-        except PipError as exc:
-            raise EnvironmentProblem(exc.message, hint=exc.hint) from None
-        created = True
+    created = create_venv(plan.venv, runner=runner)
     written: list[str] = []
     for change in plan.files:
         if change.writes and change.new is not None:

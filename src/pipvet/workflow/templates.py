@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pipvet.policy import (
@@ -25,10 +26,13 @@ __all__ = [
     "GITIGNORE_ENTRY",
     "TASK_LABEL",
     "WORKFLOW_PATH",
+    "WorkflowInspection",
     "daily_cron",
     "devcontainer_json",
     "github_workflow",
+    "inspect_workflow",
     "policy_text",
+    "recorded_fingerprint",
     "task_fingerprint",
     "vscode_task",
     "workflow_fingerprint",
@@ -159,6 +163,36 @@ def workflow_fingerprint(text: str) -> tuple[str | None, str]:
     recorded = recorded_fingerprint(text)
     actual = _sha256(MANAGED_RE.sub(_MANAGED, text, count=1))
     return recorded, actual
+
+
+@dataclass(frozen=True)
+class WorkflowInspection:
+    """What ``pipvet doctor`` asks of a CI workflow file (any workflow, not only pipvet's).
+
+    ``managed``: it carries pipvet's fingerprint; ``modified``: the fingerprint no longer
+    matches the content; ``has_schedule``: a ``schedule:`` trigger with a cron line;
+    ``runs_pipvet``: a step runs ``pipvet update`` or ``pipvet audit``.
+    """
+
+    managed: bool
+    modified: bool
+    has_schedule: bool
+    runs_pipvet: bool
+
+
+_SCHEDULE = re.compile(r"(?m)^\s*schedule\s*:\s*(#.*)?$(?:\s*(#.*)?$)*\s*-\s*cron\s*:")
+_RUNS_PIPVET = re.compile(r"\bpipvet\s+(update|audit)\b")
+
+
+def inspect_workflow(text: str) -> WorkflowInspection:
+    recorded, actual = workflow_fingerprint(text)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return WorkflowInspection(
+        managed=recorded is not None,
+        modified=recorded is not None and recorded != actual,
+        has_schedule=bool(_SCHEDULE.search(text)),
+        runs_pipvet=bool(_RUNS_PIPVET.search(body)),
+    )
 
 
 # ---------------------------------------------------------------------- devcontainer
