@@ -1,0 +1,228 @@
+"""Renderers for ``pipvet update``: pure functions from an ``UpdateResult`` to text.
+
+The update report is the change table, the security fixes taken (or held back, with why), the
+install-surface findings, then the audit of the updated environment in the same format. SARIF
+is the audit's SARIF plus one result per unexpected install-surface change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pipvet.report.jsonout import report_to_dict
+from pipvet.report.markdown import code, md, render_markdown
+from pipvet.report.sarif import render_sarif
+from pipvet.report.text import render_text
+from pipvet.workflow.surface import PackageChange, SurfaceFinding
+from pipvet.workflow.update import SecurityFix, UpdateResult
+
+__all__ = [
+    "UPDATE_FORMATS",
+    "render_update",
+    "render_update_json",
+    "render_update_markdown",
+    "render_update_sarif",
+    "render_update_text",
+    "update_to_dict",
+]
+
+UPDATE_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
+
+
+def render_update(
+    result: UpdateResult, fmt: str, *, color: bool = False, base_dir: str | None = None
+) -> str:
+    if fmt == "text":
+        return render_update_text(result, color=color)
+    if fmt == "json":
+        return render_update_json(result)
+    if fmt == "markdown":
+        return render_update_markdown(result)
+    if fmt == "sarif":
+        return render_update_sarif(result, base_dir=base_dir)
+    raise ValueError(f"unknown update report format {fmt!r}")
+
+
+def _change_text(c: PackageChange) -> str:
+    match c.kind:
+        case "added":
+            return f"{c.new}"
+        case "removed":
+            return f"{c.old}"
+        case _:
+            return f"{c.old} -> {c.new}"
+
+
+def _protection_line(result: UpdateResult) -> str:
+    parts = [f"pip {result.pip_before}" + (
+        f" -> {result.pip_after}" if result.pip_after != result.pip_before else "")]  # fmt: skip
+    if result.cutoff:
+        parts.append(
+            f"cooldown {result.cooldown_days} days (only releases uploaded before {result.cutoff})"
+        )
+    elif result.cooldown_days == 0:
+        parts.append("no cooldown (cooldown-days = 0)")
+    else:
+        parts.append("cooldown NOT applied")
+    return "; ".join(parts)
+
+
+def _fix_line(fix: SecurityFix) -> str:
+    head = f"{fix.display_name} {fix.installed} -> {fix.fixed}" if fix.applied else (
+        f"{fix.display_name} {fix.installed} (fix {fix.fixed} NOT installed)")  # fmt: skip
+    return f"{head}: {fix.reason}"
+
+
+def render_update_text(result: UpdateResult, *, color: bool = False) -> str:
+    out = [f"pipvet update of {result.environment.description}"]
+    if result.environment.created:
+        out.append(f"Created {result.environment.prefix}")
+    out.append(_protection_line(result))
+    if result.sources:
+        out.append("Upgraded from: " + ", ".join(result.sources))
+    for text in (*result.missing_protections, *result.warnings):
+        out.append(f"warning: {text}")
+    out.append("")
+    if result.changes:
+        out.append(f"Changes ({len(result.changes)}):")
+        width = max(len(c.display_name) for c in result.changes)
+        for c in result.changes:
+            out.append(f"  {c.kind:<10} {c.display_name:<{width}}  {_change_text(c)}")
+    else:
+        out.append("No package changed.")
+    if result.security_fixes:
+        out += ["", "Security fixes (not delayed by the cooldown):"]
+        out += [f"  {_fix_line(f)}" for f in result.security_fixes]
+    if result.surface:
+        warnings = sum(1 for f in result.surface if f.level == "warning")
+        out += ["", f"Install surface: {warnings} unexpected, {len(result.surface) - warnings} "
+                "noted"]  # fmt: skip
+        for f in sorted(result.surface, key=lambda f: f.level != "warning"):
+            mark = "!" if f.level == "warning" else "-"
+            out.append(f"  {mark} {f.detail}")
+            if f.fix:
+                out.append(f"    fix: {f.fix}")
+    out += ["", render_text(result.audit, color=color).rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def update_to_dict(result: UpdateResult) -> dict[str, Any]:
+    env = result.environment
+    return {
+        "environment": {
+            "description": env.description,
+            "python": str(env.python),
+            "prefix": str(env.prefix),
+            "kind": env.kind,
+            "created": env.created,
+        },
+        "pip": {"before": result.pip_before, "after": result.pip_after},
+        "cooldown": {"days": result.cooldown_days, "uploaded_prior_to": result.cutoff},
+        "missing_protections": list(result.missing_protections),
+        "sources": list(result.sources),
+        "commands": [list(c) for c in result.commands],
+        "changes": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "display_name": c.display_name,
+                "old": c.old,
+                "new": c.new,
+            }
+            for c in result.changes
+        ],
+        "security_fixes": [
+            {
+                "name": f.name,
+                "installed": f.installed,
+                "fixed": f.fixed,
+                "ids": list(f.ids),
+                "applied": f.applied,
+                "reason": f.reason,
+            }
+            for f in result.security_fixes
+        ],
+        "surface": [_surface_dict(f) for f in result.surface],
+        "new_packages": list(result.new_packages),
+        "warnings": list(result.warnings),
+        "audit": report_to_dict(result.audit),
+    }
+
+
+def _surface_dict(f: SurfaceFinding) -> dict[str, Any]:
+    return {"kind": f.kind, "level": f.level, "package": f.package, "subject": f.subject,
+            "detail": f.detail, "fix": f.fix}  # fmt: skip
+
+
+def render_update_json(result: UpdateResult) -> str:
+    return json.dumps(update_to_dict(result), indent=2) + "\n"
+
+
+def render_update_markdown(result: UpdateResult) -> str:
+    out = ["## pipvet update", "", f"Environment: {md(result.environment.description)}  ",
+           md(_protection_line(result))]  # fmt: skip
+    if result.sources:
+        out[-1] += "  "
+        out.append("Upgraded from: " + ", ".join(code(s) for s in result.sources))
+    for text in (*result.missing_protections, *result.warnings):
+        out += ["", f"> ⚠️ {md(text)}"]
+    out += ["", "### Changes", ""]
+    if result.changes:
+        out += ["| Change | Package | Version |", "| --- | --- | --- |"]
+        out += [f"| {c.kind} | {md(c.display_name)} | {md(_change_text(c))} |"
+                for c in result.changes]  # fmt: skip
+    else:
+        out.append("No package changed.")
+    if result.security_fixes:
+        out += ["", "### Security fixes (not delayed by the cooldown)", ""]
+        out += [f"- {md(_fix_line(f))}" for f in result.security_fixes]
+    if result.surface:
+        out += ["", "### Install surface", ""]
+        for f in sorted(result.surface, key=lambda f: f.level != "warning"):
+            mark = "⚠️ " if f.level == "warning" else ""
+            fix = f" Fix: {md(f.fix)}" if f.fix else ""
+            out.append(f"- {mark}{md(f.detail)}{fix}")
+    audit = render_markdown(result.audit).replace("## ", "### ", 1)
+    out += ["", audit.rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) -> str:
+    """The audit's SARIF with each unexpected install-surface change added as a result."""
+    doc = json.loads(render_sarif(result.audit, base_dir=base_dir))
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"].setdefault("rules", [])
+    results = run.setdefault("results", [])
+    known = {r["id"] for r in rules}
+    for f in result.surface:
+        if f.level != "warning":
+            continue
+        rule_id = f"pipvet/surface/{f.kind}"
+        if rule_id not in known:
+            known.add(rule_id)
+            rules.append({
+                "id": rule_id,
+                "name": f.kind,
+                "shortDescription": {"text": _RULE_TEXT[f.kind]},
+                "defaultConfiguration": {"level": "warning"},
+            })  # fmt: skip
+        digest = hashlib.sha256(f"{f.kind}\0{f.subject}".encode()).hexdigest()
+        results.append({
+            "ruleId": rule_id,
+            "ruleIndex": next(i for i, r in enumerate(rules) if r["id"] == rule_id),
+            "level": "warning",
+            "message": {"text": f.detail + (f" Fix: {f.fix}" if f.fix else "")},
+            "partialFingerprints": {"pipvetSurface/v1": digest},
+        })  # fmt: skip
+    return json.dumps(doc, indent=2) + "\n"
+
+
+_RULE_TEXT = {
+    "pth-new": "A new .pth file runs code at every Python start-up",
+    "pth-changed": "A .pth file that runs code at start-up changed",
+    "pth-unowned": "Start-up code that no installed package owns",
+    "script-new": "A new command shadows another command",
+    "built-from-source": "A package was built from source at install time",
+}

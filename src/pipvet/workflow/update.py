@@ -1,0 +1,458 @@
+"""``pipvet update``: upgrade a project's environment safely, then check what arrived.
+
+The steps, in order (each says what it did through ``note``):
+
+1. Ensure the environment: the one named, else the active or project virtual environment or
+   the active conda environment, else a new ``.venv`` made with the Python running pipvet.
+   A system interpreter is refused: updating it would change every program that uses it.
+2. Make sure advisory data is there (before changing anything, so a failure changes nothing).
+3. Record the environment, then upgrade pip itself (the protective flags need a current pip).
+4. ``pip install -U --upgrade-strategy eager`` of the project's requirements files (and ``.``
+   for a pyproject project), final releases only and with the policy's cooldown, as far as
+   this pip supports them; what it cannot do is said, never skipped silently.
+5. Security fixes are not delayed: a package still affected by a known vulnerability whose
+   fixing release is inside the cooldown window gets that release installed on its own,
+   without the cooldown, and the reason is recorded. A fix the project's own requirements
+   exclude (a pin) or that the resolver holds back is reported, not forced.
+6. Record the environment again: what changed, the audit, and the install-surface diff.
+
+I/O collaborators (process runner, clock, HTTP client) are passed in.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import InvalidVersion, Version
+
+from pipvet import environment
+from pipvet.advisories.sync import SyncOutcome
+from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.http import HttpClient
+from pipvet.models import AuditReport, Dependency, DependencyResult, canonicalize_name
+from pipvet.policy import Policy, Sources, fails
+from pipvet.vetting.runner import Runner
+from pipvet.workflow import audit as auditing
+from pipvet.workflow.pip_runner import Pip, ReportItem, cooldown_cutoff
+from pipvet.workflow.surface import (
+    BuildInfo,
+    PackageChange,
+    SurfaceFinding,
+    package_changes,
+    snapshot,
+    surface_findings,
+)
+
+__all__ = [
+    "Environment",
+    "SecurityFix",
+    "UpdateOptions",
+    "UpdateResult",
+    "discover_requirement_files",
+    "ensure_environment",
+    "run_update",
+]
+
+Note = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    project: Path
+    requirement_files: tuple[Path, ...] = ()  # empty: discovered in the project folder
+    python: Path | None = None
+    venv: Path | None = None
+    create: bool = True  # make ./.venv when there is no environment
+
+
+@dataclass(frozen=True)
+class Environment:
+    python: Path
+    prefix: Path
+    kind: str  # "venv" or "conda"
+    description: str
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class SecurityFix:
+    """A fix for a known vulnerability that the cooldown-respecting upgrade did not bring."""
+
+    name: NormalizedName
+    display_name: str
+    installed: str | None  # the affected version
+    fixed: str  # the release that closes every finding
+    ids: tuple[str, ...]
+    applied: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    environment: Environment
+    pip_before: str
+    pip_after: str
+    cooldown_days: int
+    cutoff: str | None  # the --uploaded-prior-to value passed, None when not applied
+    sources: tuple[str, ...]  # requirement files and "." that were installed
+    commands: tuple[tuple[str, ...], ...]
+    changes: tuple[PackageChange, ...]
+    security_fixes: tuple[SecurityFix, ...]
+    surface: tuple[SurfaceFinding, ...]
+    audit: AuditReport
+    missing_protections: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    new_packages: tuple[NormalizedName, ...] = field(default=())
+    project_name: NormalizedName | None = None  # the pyproject project installed from its folder
+
+    @property
+    def unchecked(self) -> tuple[DependencyResult, ...]:
+        """Dependencies the audit could not check, except the project itself (installed from
+        its own folder on purpose, so not auditable by version)."""
+        return tuple(r for r in self.audit.unchecked if r.dependency.name != self.project_name)
+
+    def fails(self, policy: Policy) -> bool:
+        """Exit 1: the audit fails per policy, or the install surface has an unexpected change."""
+        return fails(self.audit, policy) or any(f.level == "warning" for f in self.surface)
+
+
+# ---------------------------------------------------------------------------- environment
+
+
+def ensure_environment(
+    options: UpdateOptions,
+    *,
+    environ: Mapping[str, str],
+    runner: Runner,
+    note: Note,
+) -> Environment:
+    """The environment to update (see the module docstring); EnvironmentProblem for a system
+    interpreter or when none exists and ``options.create`` is off."""
+    if options.venv is not None:
+        python = environment.venv_python(options.venv)
+        return _checked(python, f"the virtual environment {options.venv}", runner)
+    if options.python is not None:
+        return _checked(options.python, f"the interpreter {options.python}", runner)
+    found = environment.discover_target(environ, options.project, Path(sys.executable))
+    if found.source != "running":
+        assert found.prefix is not None
+        kind = "conda" if found.source == "conda" else "venv"
+        return Environment(found.python, found.prefix, kind, found.description)
+    target = options.project / ".venv"
+    if not options.create:
+        raise EnvironmentProblem(
+            f"no virtual environment: none is active and {target} does not exist",
+            hint="create one with: python -m venv .venv (or run pipvet init)",
+        )
+    note(f"creating the virtual environment {target} with {sys.executable}")
+    result = runner([sys.executable, "-m", "venv", str(target)])
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise EnvironmentProblem(
+            f"could not create {target}: {last[0]}",
+            hint=f"create it yourself: {sys.executable} -m venv {target}",
+        )
+    return Environment(
+        environment.venv_python(target), target, "venv", f"the new virtual environment {target}",
+        created=True,
+    )  # fmt: skip
+
+
+def _checked(python: Path, description: str, runner: Runner) -> Environment:
+    del runner  # the prefix is read from disk: pyvenv.cfg or conda-meta beside the interpreter
+    for prefix in (python.parent.parent, python.parent):
+        kind = environment.environment_kind(prefix)
+        if kind != "system":
+            return Environment(python, prefix, kind, description)
+    raise EnvironmentProblem(
+        f"{description} is not a virtual or conda environment: pipvet update will not "
+        "change a system Python (every program that uses it would change too)",
+        hint="create a project environment (python -m venv .venv) and run pipvet update there",
+    )
+
+
+# ---------------------------------------------------------------------------- requirements
+
+
+def discover_requirement_files(project: Path) -> tuple[Path, ...]:
+    """``requirements*.txt`` in the project folder and ``requirements/*.txt``, sorted."""
+    found = sorted(project.glob("requirements*.txt")) + sorted(project.glob("requirements/*.txt"))
+    return tuple(p for p in found if p.is_file())
+
+
+def _pyproject_name(project: Path) -> NormalizedName | None:
+    """The ``[project] name`` of the project's pyproject.toml, None when it has none."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # not a project pip could install; the audit reads it no further
+    table = data.get("project")
+    name = table.get("name") if isinstance(table, dict) else None
+    return canonicalize_name(name) if isinstance(name, str) and name else None
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Run:
+    options: UpdateOptions
+    environ: Mapping[str, str]
+    pip: Pip
+    policy: Policy
+    now: datetime
+    note: Note
+    commands: list[tuple[str, ...]] = field(default_factory=list)
+    builds: list[ReportItem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def install(self, args: Sequence[str], *, dry_run: bool = False) -> None:
+        outcome = self.pip.install(args, dry_run=dry_run)
+        if not dry_run:
+            self.commands.append(tuple(a for a in outcome.argv if not a.endswith(".json")))
+            self.builds.extend(outcome.report or ())
+
+    def protective_flags(self, *, cooldown: bool = True) -> list[str]:
+        features = self.pip.features()
+        flags = ["--only-final", ":all:"] if features.release_control else []
+        if cooldown and self.policy.cooldown_days > 0 and features.uploaded_prior_to:
+            flags += ["--uploaded-prior-to", cooldown_cutoff(self.now, self.policy.cooldown_days)]
+        return flags
+
+
+def run_update(
+    options: UpdateOptions,
+    *,
+    environ: Mapping[str, str],
+    runner: Runner,
+    policy: Policy,
+    sources: Sources,
+    http: HttpClient,
+    cache_dir: Path,
+    offline: bool,
+    clock: Callable[[], float],
+    note: Note,
+    progress: Note | None = None,
+) -> UpdateResult:
+    """Run every step of the update (module docstring) and return what happened."""
+    env = ensure_environment(options, environ=environ, runner=runner, note=note)
+    note(f"updating {env.description}")
+    outcome = auditing.prepare_advisories(
+        sources, http, cache_dir=cache_dir, policy=policy, offline=offline, clock=clock,
+        progress=progress,
+    )  # fmt: skip
+    now = datetime.fromtimestamp(clock(), UTC)
+    run = _Run(options, environ, Pip(env.python, runner), policy, now, note)
+    before_scan = _scan(env.python)
+    before = snapshot(before_scan)
+    pip_before = str(run.pip.version())
+
+    note(f"upgrading pip {pip_before}")
+    run.install(["-U", *run.protective_flags(), "pip"])
+    run.pip.version(refresh=True)
+    features = run.pip.features()
+    missing = features.missing_protections(policy.cooldown_days)
+    for text in missing:
+        note(f"warning: {text}")
+
+    files = options.requirement_files or discover_requirement_files(options.project)
+    targets: list[str] = []
+    for f in files:
+        targets += ["-r", str(f)]
+    labels = [_shown(f, options.project) for f in files]
+    project_name = None if options.requirement_files else _pyproject_name(options.project)
+    if project_name is not None:
+        editable = _installed_editable(before_scan, options.project)
+        targets += ["-e", str(options.project)] if editable else [str(options.project)]
+        labels.append(". (pyproject.toml" + (", editable)" if editable else ")"))
+    if targets:
+        note("upgrading " + ", ".join(labels))
+        run.install(["-U", "--upgrade-strategy", "eager", *run.protective_flags(), *targets])
+    else:
+        run.warnings.append(
+            f"no requirements files (requirements*.txt, requirements/*.txt) or pyproject.toml "
+            f"project in {options.project}: only pip was upgraded"
+        )
+
+    fixes = _security_fixes(run, env, outcome, files)
+    after_scan = _scan(env.python)
+    after = snapshot(after_scan)
+    collected = auditing.collect(
+        auditing.Inputs(python=env.python), environ=environ, cwd=options.project
+    )
+    collected = auditing.Collected(collected.dependencies, env.description, collected.warnings)
+    report = auditing.audit(collected, outcome, policy=policy, clock=clock)
+    changes = package_changes(before, after)
+    builds = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
+    surface = surface_findings(before, after, _latest(builds))
+    cutoff = None
+    if policy.cooldown_days > 0 and features.uploaded_prior_to:
+        cutoff = cooldown_cutoff(now, policy.cooldown_days)
+    return UpdateResult(
+        environment=env,
+        pip_before=pip_before,
+        pip_after=str(features.version),
+        cooldown_days=policy.cooldown_days,
+        cutoff=cutoff,
+        sources=tuple(labels),
+        commands=tuple(run.commands),
+        changes=changes,
+        security_fixes=tuple(fixes),
+        surface=surface,
+        audit=report,
+        missing_protections=missing,
+        warnings=tuple(run.warnings),
+        new_packages=tuple(c.name for c in changes if c.kind == "added"),
+        project_name=project_name,
+    )
+
+
+def _scan(python: Path) -> environment.EnvironmentScan:
+    return environment.read_environment(environment.site_packages_of(python))
+
+
+def _installed_editable(scan: environment.EnvironmentScan, project: Path) -> bool:
+    """Is the project already installed in editable mode? Then it stays editable."""
+    here = project.resolve()
+    for dist in scan.distributions:
+        url = dist.direct_url
+        if url is not None and url.kind == "editable" and Path(url.where).resolve() == here:
+            return True
+    return False
+
+
+def _latest(builds: Sequence[BuildInfo]) -> list[BuildInfo]:
+    """One entry per package: the last time pip installed it in this run."""
+    by_name = {b.name: b for b in builds}
+    return list(by_name.values())
+
+
+# ---------------------------------------------------------------------------- security fixes
+
+
+def _security_fixes(
+    run: _Run, env: Environment, outcome: SyncOutcome, files: Sequence[Path]
+) -> list[SecurityFix]:
+    collected = auditing.collect(
+        auditing.Inputs(python=env.python), environ=run.environ, cwd=run.options.project
+    )
+    interim = auditing.audit(collected, outcome, policy=run.policy, clock=run.now.timestamp)
+    pins = _requirement_specifiers(files, run.environ, run.options.project)
+    fixes: list[SecurityFix] = []
+    for result in interim.results:
+        active = [f for f in result.findings if not f.ignored and f.kind == "vulnerability"]
+        if not active or result.fix_requirement is None:
+            continue
+        dep = result.dependency
+        fixed = _closing_version(result.fix_requirement)
+        if fixed is None:
+            continue
+        ids = tuple(f.id for f in active)
+
+        def fix(applied: bool, reason: str, dep: Dependency = dep, fixed: str = fixed,
+                ids: tuple[str, ...] = ids) -> SecurityFix:  # fmt: skip
+            return SecurityFix(dep.name, dep.label, dep.version, fixed, ids, applied, reason)
+
+        blocker = _excluded_by(pins.get(dep.name, ()), fixed)
+        if blocker is not None:
+            fixes.append(fix(False, (
+                f"{blocker} excludes {fixed}, the release that fixes {', '.join(ids)}: pipvet "
+                f"does not override the project's own requirements; relax it (pipvet relax) "
+                f"or require {dep.label}>={fixed}")))  # fmt: skip
+            continue
+        in_window = _inside_cooldown(run, dep.label, fixed)
+        if not in_window:
+            fixes.append(fix(False, (
+                f"{dep.label} {fixed} fixes {', '.join(ids)} and is older than the cooldown, "
+                "but the resolver kept the affected version (another package caps it?); see "
+                f"why with: python -m pip install \"{dep.label}>={fixed}\"")))  # fmt: skip
+            continue
+        run.note(f"installing the security fix {dep.label} {fixed} (inside the cooldown)")
+        try:
+            run.install([*run.protective_flags(cooldown=False), f"{dep.label}>={fixed}"])
+        except PipError as exc:
+            fixes.append(
+                fix(
+                    False,
+                    (f"installing {dep.label}>={fixed} (fixes {', '.join(ids)}) failed: {exc}"),
+                )
+            )
+            continue
+        fixes.append(
+            fix(
+                True,
+                (
+                    f"{dep.label} {dep.version} is affected by {', '.join(ids)}; the fix "
+                    f"{fixed} was published within the {run.policy.cooldown_days}-day cooldown, "
+                    "and security fixes are not delayed: installed for this package alone, "
+                    "without the cooldown"
+                ),
+            )
+        )
+    return fixes
+
+
+def _inside_cooldown(run: _Run, name: str, fixed: str) -> bool:
+    """Would the cooldown-respecting pip refuse ``name>=fixed`` on its own? (A dry run.)"""
+    flags = run.protective_flags()
+    if "--uploaded-prior-to" not in flags:
+        return False  # no cooldown was applied, so it did not hold the fix back
+    try:
+        run.install([*flags, f"{name}>={fixed}"], dry_run=True)
+    except PipError:
+        return True
+    return False
+
+
+def _closing_version(requirement: str) -> str | None:
+    _, sep, version = requirement.partition(">=")
+    if not sep:
+        return None
+    try:
+        return str(Version(version.strip()))
+    except InvalidVersion:
+        return None
+
+
+def _shown(path: Path, project: Path) -> str:
+    """A path as the user would type it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(project.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _requirement_specifiers(
+    files: Sequence[Path], environ: Mapping[str, str], project: Path
+) -> dict[NormalizedName, list[tuple[str, str]]]:
+    """name -> [(location, specifier)] from the project's requirements files."""
+    from pipvet.requirements import parse_requirements_file
+
+    out: dict[NormalizedName, list[tuple[str, str]]] = {}
+    for path in files:
+        parsed = parse_requirements_file(path, environ=environ)
+        for entry in parsed.entries:
+            if entry.name is not None and str(entry.specifier):
+                where = _shown(Path(entry.location.path), project)
+                if entry.location.line is not None:
+                    where += f":{entry.location.line}"
+                out.setdefault(entry.name, []).append((where, str(entry.specifier)))
+    return out
+
+
+def _excluded_by(specs: Sequence[tuple[str, str]], version: str) -> str | None:
+    from packaging.specifiers import SpecifierSet
+
+    for location, spec in specs:
+        if not SpecifierSet(spec).contains(version, prereleases=True):
+            return f"{location} ({spec})"
+    return None

@@ -1,0 +1,207 @@
+"""`pipvet update` end to end: real virtual environments, real pip, a real loopback package
+index (PEP 691 JSON with upload times, so pip's own cooldown filters), wheels built here, and
+a small OSV bucket on disk whose records make an installed version vulnerable."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from tests.support.httpserver import LoopbackServer
+from tests.support.osv_bucket import csv_for, zip_of
+from tests.support.pipvenv import venv_with_pip
+from tests.support.simple_index import SimpleIndex, current_pip_wheel
+from tests.support.wheels import build_wheel, pip_install
+
+pytestmark = pytest.mark.slow
+
+NOW = datetime.now(UTC)
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def advisory(record_id: str, package: str, fixed: str) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "modified": "2026-01-02T00:00:00Z",
+        "published": "2026-01-01T00:00:00Z",
+        "summary": f"{package} lets an attacker read files",
+        "database_specific": {"severity": "HIGH"},
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": package},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with a policy (cooldown 3 days), pip pointed at nothing but the test
+    index (set per test), no pip configuration, and a small OSV bucket on disk."""
+    for key in list(os.environ):
+        if key.startswith("PIP_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
+    records = [advisory("PYSEC-2099-1", "beta", "1.1"), advisory("PYSEC-2099-2", "delta", "1.1")]
+    bucket = tmp_path / "osv" / "PyPI"
+    bucket.mkdir(parents=True)
+    (bucket / "all.zip").write_bytes(zip_of(records))
+    (bucket / "modified_id.csv").write_bytes(csv_for(records))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(tmp_path / "osv"))
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pipvet.toml").write_text("cooldown-days = 3\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def publish(index: SimpleIndex, name: str, version: str, age_days: float, **kw: Any) -> Path:
+    path = build_wheel(index.folder, name, version, **kw)
+    index.set_uploaded(path.name, NOW - timedelta(days=age_days))
+    return path
+
+
+@pytest.fixture
+def index(
+    tmp_path: Path, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> SimpleIndex:
+    idx = SimpleIndex(http_server, tmp_path / "index")
+    monkeypatch.setenv("PIP_INDEX_URL", idx.url)
+    return idx
+
+
+def publish_scenario(index: SimpleIndex) -> None:
+    # alpha: 1.1 is old enough, 1.2 is one day old and must not be taken (cooldown 3 days);
+    # alpha 1.1 brings a new dependency, gamma, whose wheel drops a .pth that runs code.
+    publish(index, "alpha", "1.0", 60)
+    publish(index, "alpha", "1.1", 10, requires=["epsilon>=1.0", "gamma>=1.0"])
+    publish(index, "alpha", "1.2", 1, requires=["epsilon>=1.0", "gamma>=1.0"])
+    hook = {"gamma/__init__.py": "", "gamma_hook.pth": "import os; os.getcwd()\n"}
+    publish(index, "gamma", "1.0", 20, console_scripts={"gamma-cli": "gamma:main"}, files=hook)
+    # epsilon: only a transitive dependency; eager upgrades take it to 1.1
+    publish(index, "epsilon", "1.0", 60)
+    publish(index, "epsilon", "1.1", 10)
+    # beta 1.0 is vulnerable; the fix 1.1 is one day old: installed anyway, and why is said
+    publish(index, "beta", "1.0", 60)
+    publish(index, "beta", "1.1", 1)
+    # delta 1.0 is vulnerable but pinned by the project: reported, not forced
+    publish(index, "delta", "1.0", 60)
+    publish(index, "delta", "1.1", 1)
+
+
+def test_update_honours_the_cooldown_except_for_security_fixes(
+    project: Path, index: SimpleIndex, tmp_path: Path
+) -> None:
+    wheel = current_pip_wheel()
+    if wheel is None:
+        pytest.skip("no current pip wheel (see tests/support/simple_index.py)")
+    shutil.copy(wheel, index.folder / wheel.name)
+    index.set_uploaded(wheel.name, NOW - timedelta(days=30))
+    publish_scenario(index)
+    (project / "requirements.txt").write_text(
+        "alpha>=1.0\nbeta>=1.0\ndelta==1.0  # pinned\n", encoding="utf-8"
+    )
+    venv = venv_with_pip(project / ".venv")  # the pip bundled with Python: too old for the flags
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("alpha", "beta", "delta", "epsilon"):
+        shutil.copy(index.folder / f"{name}-1.0-py3-none-any.whl", old)
+    pip_install(venv, "alpha==1.0", "beta==1.0", "delta==1.0", "epsilon==1.0", find_links=old)
+
+    code, out, err = run(["update", "--format", "json"])
+    assert "Traceback" not in err
+    result = json.loads(out)
+    assert code == 1, err  # delta stays vulnerable, and gamma's .pth is unexpected
+
+    changes = {c["name"]: (c["kind"], c["old"], c["new"]) for c in result["changes"]}
+    assert changes["alpha"] == ("upgraded", "1.0", "1.1")  # not 1.2: inside the cooldown
+    assert changes["epsilon"] == ("upgraded", "1.0", "1.1")  # transitive, eager
+    assert changes["beta"] == ("upgraded", "1.0", "1.1")  # the security fix
+    assert changes["gamma"] == ("added", None, "1.0")
+    assert changes["pip"][0] == "upgraded"
+    assert "delta" not in changes
+    assert result["pip"]["after"] == wheel.name.split("-")[1]
+    assert result["cooldown"]["uploaded_prior_to"] is not None
+    assert result["missing_protections"] == []
+
+    fixes = {f["name"]: f for f in result["security_fixes"]}
+    assert fixes["beta"]["applied"] is True
+    assert "within the 3-day cooldown" in fixes["beta"]["reason"]
+    assert fixes["delta"]["applied"] is False
+    assert "requirements.txt:3" in fixes["delta"]["reason"]
+    assert "pipvet relax" in fixes["delta"]["reason"]
+
+    surface = {(s["kind"], Path(s["subject"]).name): s["level"] for s in result["surface"]}
+    assert surface[("pth-new", "gamma_hook.pth")] == "warning"
+    assert surface[("script-new", "gamma-cli")] == "note"
+
+    audit = {d["name"]: [f["id"] for f in d["findings"]] for d in result["audit"]["dependencies"]}
+    assert audit["delta"] == ["PYSEC-2099-2"]
+    assert audit["beta"] == []
+    # the main upgrade passed the protective flags to pip
+    main_cmd = next(c for c in result["commands"] if "--upgrade-strategy" in c)
+    assert "--only-final" in main_cmd
+    assert "--uploaded-prior-to" in main_cmd
+
+    # a second run changes nothing and prints the change table's empty form
+    code, out, err = run(["update", "--format", "text"])
+    assert "No package changed." in out, err
+    assert "delta 1.0 (fix 1.1 NOT installed)" in out
+
+
+def test_update_creates_the_venv_and_says_what_an_old_pip_cannot_protect(
+    project: Path, index: SimpleIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no pip wheel on this index: the bundled pip stays, and it has no cooldown flag
+    publish(index, "alpha", "1.0", 60)
+    publish(index, "alpha", "1.2", 1)
+    (project / "requirements.txt").write_text("alpha>=1.0\n", encoding="utf-8")
+    summary = project / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, out, err = run(["update", "--ci"])
+    assert "Traceback" not in err
+    assert (project / ".venv" / "pyvenv.cfg").is_file()
+    assert "Created" in out
+    assert "cooldown was NOT applied" in out
+    assert "cooldown NOT applied" in out
+    assert "added      alpha  1.2" in out  # what the missing cooldown let in
+    assert code == 0, out + err
+    assert "## pipvet update" in summary.read_text(encoding="utf-8")
+    sarif = json.loads((project / "pipvet.sarif").read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+
+
+def test_update_refuses_a_system_python(project: Path) -> None:
+    system = Path(sys.base_prefix) / "bin" / "python3"
+    if not system.exists() or (Path(sys.base_prefix) / "pyvenv.cfg").exists():
+        pytest.skip("no system interpreter to point at")
+    code, _out, err = run(["update", "--python", str(system)])
+    assert code == 2
+    assert "is not a virtual or conda environment" in err
+    assert "will not change a system Python" in err
+    assert "hint: create a project environment" in err
