@@ -7,6 +7,7 @@ as ``func`` receives the parsed namespace and an ``Output`` and returns the exit
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +19,7 @@ from pipvet.cli._common import EXIT_ERROR, Output, PipvetArgumentParser, handle_
 _COMMANDS: tuple[str, ...] = ("init", "update", "audit", "db", "relax", "exposure")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = PipvetArgumentParser(
         prog="pipvet",
         description=(
@@ -32,18 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=PipvetArgumentParser
     )
-    import importlib
-
-    for name in _COMMANDS:
+    for name in _COMMANDS if only is None else (only,):
         module = importlib.import_module(f"pipvet.cli.{name}")
         module.register(sub)
     return parser
 
 
+def _chosen_command(args: Sequence[str]) -> str | None:
+    """The command named on the command line, when it is a known one.
+
+    Importing a command module pulls in everything that command needs; `pipvet audit` should
+    not pay for `update` or `vet`. Help and unknown commands still load every module so
+    argparse can list them all.
+    """
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first if first in _COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int:
     out = output or Output.from_sys()
-    parser = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_chosen_command(args_list))
     try:
         args = parser.parse_args(args_list)
     except _common.ArgumentError as exc:
