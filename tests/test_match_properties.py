@@ -209,3 +209,30 @@ def test_find_partitions_matching_records_into_alias_groups(
         for r in matched:
             if r.id in f.records:
                 assert set(r.aliases) <= set(f.all_ids)
+
+
+_release = st.lists(st.integers(0, 30), min_size=1, max_size=4)
+_suffix = st.sampled_from(
+    ["", "a1", "b2", "rc1", ".post0", ".post3", ".dev0", "+local.1", "+Cu118"]
+)
+_spelling = st.tuples(_release, _suffix, st.booleans())
+
+
+def _spell(parts: tuple[list[int], str, bool], pad: str) -> str:
+    release, suffix, padded = parts
+    return ".".join(map(str, release)) + (pad if padded else "") + suffix
+
+
+@given(_spelling, _spelling)
+def test_version_list_key_is_exactly_pep440_equality(
+    a: tuple[list[int], str, bool], b: tuple[list[int], str, bool]
+) -> None:
+    from pipvet.advisories.match import _key, _plain_key
+
+    text_a, text_b = _spell(a, ".0"), _spell(b, ".00")
+    va, vb = Version(text_a), Version(text_b)
+    assert (_key(va) == _key(vb)) == (va == vb)
+    for text, parsed in ((text_a, va), (text_b, vb)):
+        plain = _plain_key(text)
+        if plain is not None:
+            assert plain == _key(parsed)

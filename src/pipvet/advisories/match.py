@@ -29,10 +29,12 @@ Choices the schema leaves to the consumer, made here once:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from pipvet.models import (
@@ -177,14 +179,50 @@ def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
     return _RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
 
 
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def _plain_key(text: str) -> str | None:
+    """Equality key of a plain release such as ``2.19.0`` without building a ``Version``.
+
+    Two versions are equal under PEP 440 exactly when their keys are equal: integers without
+    leading zeros, trailing ``.0`` components dropped. Anything else (pre, post, dev, local,
+    epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
+    hundreds of plain releases each, so this keeps an audit from parsing them all.
+    """
+    if not _PLAIN_RELEASE.fullmatch(text):
+        return None
+    parts = [str(int(p)) for p in text.split(".")]
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _key(version: Version) -> str:
+    if (
+        version.epoch == 0
+        and version.pre is None
+        and version.post is None
+        and (version.dev is None and version.local is None)
+    ):
+        return _plain_key(version.base_version) or str(version)
+    return canonicalize_version(version, strip_trailing_zero=True)
+
+
 @functools.lru_cache(maxsize=16384)
-def _listed(versions: tuple[str, ...]) -> dict[Version, str]:
-    """A ``versions`` list as parsed versions (first spelling kept); unparseable ones dropped."""
-    out: dict[Version, str] = {}
+def _listed(versions: tuple[str, ...]) -> dict[str, str]:
+    """A ``versions`` list keyed by version equality (first spelling kept); unparseable
+    entries dropped."""
+    out: dict[str, str] = {}
     for text in versions:
-        parsed = version_or_none(text)
-        if parsed is not None:
-            out.setdefault(parsed, text)
+        key = _plain_key(text.strip())
+        if key is None:
+            parsed = version_or_none(text)
+            if parsed is None:
+                continue
+            key = _key(parsed)
+        out.setdefault(key, text)
     return out
 
 
@@ -193,9 +231,9 @@ def _in_versions(entry: Affected, installed: Version, public: Version) -> str | 
     if not entry.versions:
         return None
     listed = _listed(entry.versions)
-    hit = listed.get(installed)
+    hit = listed.get(_key(installed))
     if hit is None and public is not installed:
-        hit = listed.get(public)
+        hit = listed.get(_key(public))
     return hit
 
 
