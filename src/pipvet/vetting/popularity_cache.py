@@ -1,0 +1,178 @@
+"""The popularity list, kept in a small SQLite file in the cache folder.
+
+The list changes monthly, so it is refreshed when the stored copy is older than 30 days (or
+came from another source). A refresh that fails keeps the old copy and says how old it is;
+``offline`` never fetches. The file is written whole and renamed into place, so a crash or
+two pipvet processes refreshing at once never leave a half-written table; a file that cannot
+be read is fetched again, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from pipvet.errors import DataError
+from pipvet.http import HttpClient
+from pipvet.vetting.popularity import PopularityTable, parse_popularity
+
+__all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
+
+FILE_NAME = "popularity.sqlite3"
+MAX_AGE_DAYS = 30.0
+_SCHEMA = "1"
+
+
+@dataclass(frozen=True)
+class PopularitySnapshot:
+    """The list as vetting uses it: a rank per name, and the ranked (name, downloads) pairs
+    the typosquat index is built from."""
+
+    ranks: Mapping[str, int]  # canonical name -> rank; 1 = most downloaded
+    pairs: tuple[tuple[NormalizedName, int], ...]  # in rank order
+    source: str
+    fetched_at: float  # epoch seconds when the list was downloaded
+    last_update: str | None = None
+
+    @classmethod
+    def of(cls, table: PopularityTable, source: str, fetched_at: float) -> PopularitySnapshot:
+        return cls(
+            {e.name: e.rank for e in table.entries},
+            table.top(),
+            source,
+            fetched_at,
+            table.last_update,
+        )
+
+    def age_days(self, now: float) -> float:
+        return max(0.0, now - self.fetched_at) / 86400
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The list (None when none could be had) and what the user should know about it."""
+
+    snapshot: PopularitySnapshot | None
+    warnings: tuple[str, ...] = ()
+
+
+def load_popularity(
+    http: HttpClient,
+    url: str,
+    cache_dir: Path,
+    *,
+    now: Callable[[], float],
+    offline: bool = False,
+    max_age_days: float = MAX_AGE_DAYS,
+) -> Loaded:
+    """The popularity list from the cache, refreshed from ``url`` when it is too old."""
+    path = cache_dir / FILE_NAME
+    warnings: list[str] = []
+    cached: PopularitySnapshot | None = None
+    try:
+        cached = _read(path)
+    except DataError as exc:
+        warnings.append(f"{exc}; fetching the list again")
+    fresh = cached is not None and cached.source == url and cached.age_days(now()) <= max_age_days
+    if cached is not None and (fresh or offline):
+        if not fresh:
+            warnings.append(
+                f"the popularity list is {cached.age_days(now()):.0f} days old "
+                f"(--offline: not refreshed)"
+            )
+        return Loaded(cached, tuple(warnings))
+    if offline:
+        warnings.append(
+            "no popularity list in the cache and --offline forbids fetching it: popularity "
+            "and look-alike names cannot be checked"
+        )
+        return Loaded(None, tuple(warnings))
+    try:
+        response = http.get(url)
+        if not response.ok:
+            raise DataError(f"the popularity list at {url} answered {response.status}")
+        table = parse_popularity(response.body, source=url)
+    except DataError as exc:
+        if cached is None:
+            warnings.append(f"cannot load the popularity list: {exc}")
+            return Loaded(None, tuple(warnings))
+        warnings.append(
+            f"cannot refresh the popularity list ({exc}); using the copy from "
+            f"{cached.age_days(now()):.0f} days ago"
+        )
+        return Loaded(cached, tuple(warnings))
+    snapshot = PopularitySnapshot.of(table, url, now())
+    _write(path, snapshot)
+    return Loaded(snapshot, tuple(warnings))
+
+
+def _read(path: Path) -> PopularitySnapshot | None:
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("schema") != _SCHEMA:
+                raise DataError(f"the popularity cache {path} has another format")
+            rows = conn.execute("SELECT name, rank, downloads FROM ranks ORDER BY rank").fetchall()
+        finally:
+            conn.close()
+        if not rows:
+            raise DataError(f"the popularity cache {path} is empty")
+        return PopularitySnapshot(
+            {name: rank for name, rank, _ in rows},
+            tuple((name, downloads) for name, _, downloads in rows),
+            meta["source"],
+            float(meta["fetched_at"]),
+            meta.get("last_update") or None,
+        )
+    except (sqlite3.Error, KeyError, ValueError) as exc:
+        raise DataError(f"the popularity cache {path} is unreadable ({exc})") from None
+
+
+def _write(path: Path, snapshot: PopularitySnapshot) -> None:
+    """Write a new file and rename it into place; a cache that cannot be written is skipped."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".popularity.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        conn = sqlite3.connect(tmp)
+        try:
+            with conn:
+                conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                conn.execute(
+                    "CREATE TABLE ranks (name TEXT PRIMARY KEY, rank INTEGER NOT NULL, "
+                    "downloads INTEGER NOT NULL)"
+                )
+                conn.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [
+                        ("schema", _SCHEMA),
+                        ("source", snapshot.source),
+                        ("fetched_at", repr(snapshot.fetched_at)),
+                        ("last_update", snapshot.last_update or ""),
+                    ],
+                )
+                conn.executemany(
+                    "INSERT INTO ranks VALUES (?, ?, ?)",
+                    [(name, snapshot.ranks[name], downloads) for name, downloads in snapshot.pairs],
+                )
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, sqlite3.Error):
+        pass  # costs a refetch next time, nothing more
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipvet.http import HttpClient
+from pipvet.vetting.popularity_cache import FILE_NAME, Loaded, load_popularity
+from tests.support.httpserver import Reply
+from tests.support.index_server import POPULARITY_PATH, IndexServer, index_server
+
+DAY = 86400.0
+T0 = 1_790_000_000.0
+
+
+@pytest.fixture
+def index(shared_data: Path) -> Iterator[IndexServer]:
+    with index_server(shared_data) as server:
+        yield server
+
+
+def fetches(index: IndexServer) -> int:
+    return index.server.paths_requested().count(POPULARITY_PATH)
+
+
+def load(
+    index: IndexServer, cache: Path, now: float, *, offline: bool = False, url: str = ""
+) -> Loaded:
+    http = HttpClient(cache / "http", offline=offline, retries=0, clock=lambda: now)
+    return load_popularity(
+        http, url or index.popularity_url, cache, now=lambda: now, offline=offline
+    )
+
+
+def test_fetched_once_then_read_from_sqlite(index: IndexServer, tmp_path: Path) -> None:
+    first = load(index, tmp_path, T0)
+    assert first.warnings == ()
+    assert first.snapshot is not None
+    assert len(first.snapshot.ranks) == 15000
+    assert first.snapshot.ranks["boto3"] == 1
+    assert first.snapshot.ranks["requests"] == 7
+    assert first.snapshot.pairs[0] == ("boto3", 1880218825)
+    assert (tmp_path / FILE_NAME).is_file()
+    again = load(index, tmp_path, T0 + 29 * DAY)
+    assert again.snapshot == first.snapshot
+    assert fetches(index) == 1
+
+
+def test_refreshed_when_older_than_30_days(index: IndexServer, tmp_path: Path) -> None:
+    load(index, tmp_path, T0)
+    later = load(index, tmp_path, T0 + 31 * DAY)
+    assert fetches(index) == 2
+    assert later.snapshot is not None
+    assert later.snapshot.fetched_at == T0 + 31 * DAY
+
+
+def test_a_failed_refresh_keeps_the_old_list_and_says_so(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    load(index, tmp_path, T0)
+    index.server.route(POPULARITY_PATH, Reply(500, b"down"))
+    stale = load(index, tmp_path, T0 + 40 * DAY)
+    assert stale.snapshot is not None
+    assert stale.snapshot.fetched_at == T0
+    assert len(stale.warnings) == 1
+    assert "using the copy from 40 days ago" in stale.warnings[0]
+
+
+def test_offline(index: IndexServer, tmp_path: Path) -> None:
+    nothing = load(index, tmp_path, T0, offline=True)
+    assert nothing.snapshot is None
+    assert "--offline forbids fetching it" in nothing.warnings[0]
+    load(index, tmp_path, T0)
+    old = load(index, tmp_path, T0 + 90 * DAY, offline=True)
+    assert old.snapshot is not None
+    assert "90 days old" in old.warnings[0]
+    assert fetches(index) == 1
+
+
+def test_a_damaged_cache_is_fetched_again(index: IndexServer, tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_bytes(b"this is not a database")
+    loaded = load(index, tmp_path, T0)
+    assert loaded.snapshot is not None
+    assert "unreadable" in loaded.warnings[0]
+    assert load(index, tmp_path, T0 + 1).warnings == ()
+
+
+def test_another_source_is_fetched(index: IndexServer, tmp_path: Path, shared_data: Path) -> None:
+    load(index, tmp_path, T0)
+    local = shared_data / "top-pypi-packages-30-days.min.json"
+    other = load(index, tmp_path, T0 + 1, url=str(local))
+    assert other.snapshot is not None
+    assert other.snapshot.source == str(local)
+    assert fetches(index) == 1  # the file was read directly, not from the server
+
+
+def test_malformed_list_without_a_cache_is_no_list(index: IndexServer, tmp_path: Path) -> None:
+    index.server.route(POPULARITY_PATH, Reply(200, b'{"rows": []}'))
+    loaded = load(index, tmp_path, T0)
+    assert loaded.snapshot is None
+    assert "'rows' is empty" in loaded.warnings[0]
