@@ -85,6 +85,7 @@ class VetReport:
     resolver: Literal["metadata", "pip"] = "metadata"
     warnings: tuple[str, ...] = ()
     data_notes: tuple[str, ...] = ()  # which answers came from the cache, and how old
+    offline: bool = False  # every answer came from the cache: show how old each one is
 
     @property
     def unchecked(self) -> tuple[PackageVet, ...]:

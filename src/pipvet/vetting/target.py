@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import packaging
 from packaging.tags import Tag
@@ -22,7 +22,7 @@ from packaging.utils import NormalizedName
 from pipvet.errors import EnvironmentProblem
 from pipvet.vetting.runner import Runner
 
-__all__ = ["TargetEnvironment", "probe_target"]
+__all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]
 
 _PROBE = """\
 import json, platform, sys
@@ -68,6 +68,11 @@ def probe_target(
     installed: Mapping[NormalizedName, str] | None = None,
 ) -> TargetEnvironment:
     """Ask ``python`` for its marker environment and supported wheel tags."""
+    return from_facts(probe_facts(python, runner), installed or {})
+
+
+def probe_facts(python: str | Path, runner: Runner) -> dict[str, Any]:
+    """The probe's raw answer (JSON-able, so callers can keep it)."""
     here = str(Path(packaging.__file__).resolve().parent.parent)
     result = runner([str(python), "-I", "-S", "-c", _PROBE, here], timeout=60)
     if result.returncode != 0:
@@ -79,17 +84,26 @@ def probe_target(
         )
     try:
         data = json.loads(result.stdout)
-        tags = tuple(Tag(*t.split("-", 2)) for t in cast(list[str], data["tags"]))
-        return TargetEnvironment(
-            python=str(data["executable"] or python),
-            python_version=str(data["version"]),
-            implementation=str(data["implementation"]),
-            prefix=str(data["prefix"]),
-            markers={str(k): str(v) for k, v in cast(dict[str, str], data["markers"]).items()},
-            tags=tags,
-            installed=dict(installed or {}),
-        )
+        from_facts(data, {})
     except (ValueError, KeyError, TypeError) as exc:
         raise EnvironmentProblem(
             f"{python} gave an unreadable answer about its platform ({exc})"
         ) from exc
+    return cast(dict[str, Any], data)
+
+
+def from_facts(
+    data: Mapping[str, Any], installed: Mapping[NormalizedName, str]
+) -> TargetEnvironment:
+    """A ``TargetEnvironment`` from the probe's answer; KeyError/TypeError/ValueError if the
+    answer is not one."""
+    tags = tuple(Tag(*t.split("-", 2)) for t in cast(list[str], data["tags"]))
+    return TargetEnvironment(
+        python=str(data["executable"]),
+        python_version=str(data["version"]),
+        implementation=str(data["implementation"]),
+        prefix=str(data["prefix"]),
+        markers={str(k): str(v) for k, v in cast(dict[str, str], data["markers"]).items()},
+        tags=tags,
+        installed=dict(installed),
+    )

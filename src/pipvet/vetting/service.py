@@ -1,0 +1,348 @@
+"""Vetting orchestration: requested names in, one ``PackageVet`` per package out.
+
+Gathers the evidence each signal needs, concurrently and once: every index answer is fetched
+in one batch per level of the dependency tree (through the resolver's memo, which ``--deep``
+reuses), advisories are read for all names in one query, and the popularity list and the
+typosquat index are built once by the caller. I/O collaborators (index client, advisory
+lookup, pip runner, clock) are passed in.
+
+Fail closed: a package whose index answer could not be had is ``unchecked`` (or ``avoid``
+when a check that needs no network already says so), never ``ok``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.audit import RecordLookup, match_dependencies
+from pipvet.errors import PipvetError, UsageError
+from pipvet.index import IndexClient, Lookup, ProjectInfo
+from pipvet.models import Dependency, DependencyResult, Finding
+from pipvet.vetting import signals as S
+from pipvet.vetting.model import NewDependency, PackageVet, Signal
+from pipvet.vetting.runner import Runner
+from pipvet.vetting.subtree import MetadataResolver, Root, Subtree, pip_subtree
+from pipvet.vetting.target import TargetEnvironment
+from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
+from pipvet.vetting.verdict import combine
+from pipvet.vetting.wheels import install_kind, select_release
+
+__all__ = ["VetRequest", "Vetter", "parse_request"]
+
+Resolver = Literal["metadata", "pip"]
+
+
+@dataclass(frozen=True)
+class VetRequest:
+    """One package to vet, as the user asked for it."""
+
+    requested: str
+    name: NormalizedName
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    extras: frozenset[str] = frozenset()
+    problem: str | None = None  # set when the request itself cannot be vetted (a URL, ...)
+
+
+def parse_request(text: str) -> VetRequest:
+    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise UsageError(
+            f"'{text}' is not a package name or requirement: {exc}",
+            hint="write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)",
+        ) from None
+    if req.url:
+        raise UsageError(
+            f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
+            hint="vet the package by its name instead",
+        )
+    return VetRequest(text, canonicalize_name(req.name), req.specifier, frozenset(req.extras))
+
+
+@dataclass
+class Vetter:
+    """Everything one vetting run needs; ``vet`` may be called more than once."""
+
+    index: IndexClient
+    target: TargetEnvironment
+    clock: Callable[[], datetime]
+    thresholds: S.Thresholds = field(default_factory=S.Thresholds)
+    popularity: Mapping[str, int] | None = None  # canonical name -> download rank
+    squats: TyposquatIndex | None = None
+    advisories: RecordLookup | None = None  # None: no advisory data (signals unchecked)
+    # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
+    ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None
+    is_internal: Callable[[str], bool] = lambda _name: False
+    resolver: Resolver = "metadata"
+    runner: Runner | None = None  # for resolver "pip"
+    pip_args: Sequence[str] = ()
+    _meta: MetadataResolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._meta = MetadataResolver(self.index.lookup_many, self.target)
+
+    # ------------------------------------------------------------------ entry point
+
+    def vet(self, requests: Sequence[VetRequest], *, deep: bool = False) -> tuple[PackageVet, ...]:
+        now = self.clock()
+        todo = [r for r in requests if r.problem is None and not self.is_internal(r.name)]
+        self._meta.fetch(r.name for r in todo)
+        gathered = [self._gather(r) for r in todo]
+        subtrees = self._subtrees(gathered)
+        findings = self._findings(gathered)
+        results: dict[int, PackageVet] = {}
+        for g in gathered:
+            results[id(g.request)] = self._package(g, findings, subtrees.get(g.request.name), now)
+        out: list[PackageVet] = []
+        for r in requests:
+            if r.problem is not None:
+                out.append(PackageVet(r.name, r.requested, None, "unchecked", problem=r.problem))
+            elif self.is_internal(r.name):
+                out.append(_internal(r))
+            else:
+                out.append(results[id(r)])
+        if deep:
+            out += self._deep(out, {r.name for r in requests})
+        return tuple(out)
+
+    # ------------------------------------------------------------------ gathering
+
+    def _gather(self, request: VetRequest) -> _Gathered:
+        answer = self._meta.projects.get(request.name)
+        if not isinstance(answer, Lookup):
+            return _Gathered(request, None, None, None, (), str(answer))
+        project = answer.project
+        if project is None:
+            return _Gathered(request, answer, None, None, (), None)
+        release = select_release(
+            project, request.specifier, python_version=self.target.python_version
+        )
+        version = release.version if release else None
+        requires = project.requires_dist
+        if version is not None and version != project.version:
+            requires = self._requires_of(project, version)
+        return _Gathered(request, answer, project, version, requires, None)
+
+    def _requires_of(self, project: ProjectInfo, version: str) -> tuple[str, ...]:
+        """Requirements of an older release: the index's per-release document has them."""
+        try:
+            older = self.index.lookup(project.name, version).project
+        except PipvetError:
+            older = None
+        # Without the per-release document, the latest release's needs are the best estimate.
+        return older.requires_dist if older is not None else project.requires_dist
+
+    def _subtrees(self, gathered: Sequence[_Gathered]) -> dict[str, Subtree]:
+        present = [g for g in gathered if g.project is not None and g.version is not None]
+        if self.resolver == "metadata":
+            roots = [Root(g.request.name, g.requires, g.request.extras) for g in present]
+            return self._meta.resolve(roots)
+        runner = self.runner
+        if runner is None:
+            raise UsageError("--resolver pip needs a target environment with pip")
+
+        def one(g: _Gathered) -> tuple[str, Subtree]:
+            extras = f"[{','.join(sorted(g.request.extras))}]" if g.request.extras else ""
+            requirement = f"{g.request.name}{extras}=={g.version}"
+            return g.request.name, pip_subtree(
+                requirement, self.target, runner, root=g.request.name, pip_args=self.pip_args
+            )
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return dict(pool.map(one, present))
+
+    def _findings(self, gathered: Sequence[_Gathered]) -> _Advice | None:
+        if self.advisories is None:
+            return None
+        deps = [Dependency(g.request.name, g.version) for g in gathered if g.version is not None]
+        outcome = match_dependencies(deps, self.advisories)
+        results = self.ignores(outcome.results) if self.ignores else outcome.results
+        by_name = {r.dependency.name: r.findings for r in results}
+        missing = [g.request.name for g in gathered if g.answer is not None and g.project is None]
+        malware_ids: dict[NormalizedName, list[str]] = {}
+        if missing:
+            for name, texts in self.advisories(missing).items():
+                for text in texts:
+                    try:
+                        adv = parse_advisory_json(text)
+                    except MalformedRecord:
+                        continue
+                    if adv.malicious and adv.withdrawn is None:
+                        malware_ids.setdefault(name, []).append(adv.id)
+        return _Advice(by_name, malware_ids, outcome.warnings)
+
+    # ------------------------------------------------------------------ signals
+
+    def _package(
+        self,
+        g: _Gathered,
+        advice: _Advice | None,
+        subtree: Subtree | None,
+        now: datetime,
+        *,
+        required_by: NormalizedName | None = None,
+    ) -> PackageVet:
+        name = g.request.name
+        squat = self._squat(name)
+        signals: list[Signal] = []
+        if g.answer is None:
+            signals.append(
+                Signal(
+                    "exists",
+                    "unchecked",
+                    None,
+                    "the name must exist on the index",
+                    "index",
+                    f"Not checked: {g.problem}",
+                )
+            )
+        else:
+            signals.append(S.exists(name, g.project))
+        if g.answer is not None and g.project is None:
+            signals.append(_malware_by_name(name, None if advice is None else advice.malware))
+        elif g.project is not None:
+            found = None if advice is None else advice.findings.get(name, ())
+            if g.version is None:
+                found = ()  # nothing would be installed, so nothing installed is affected
+            signals.append(S.malware(found, g.version))
+            signals.append(S.vulnerabilities(found, g.version))
+        signals.append(S.typosquat(squat, checked=self.squats is not None))
+        signals.append(self._popularity(name))
+        project = g.project
+        if project is not None:
+            limits = self.thresholds
+            signals += [
+                S.maintainers(project, limits),
+                S.activity(project, now, limits),
+                S.funding(project),
+                S.security_policy(project),
+                S.source(project),
+            ]
+            release = project.release(g.version) if g.version else None
+            kind = install_kind(release, self.target.tags) if release else None
+            signals.append(S.install_code(kind, g.version, self.target.label))
+            if subtree is not None:
+                signals.append(
+                    S.subtree(subtree.new, limits, resolver=self.resolver, problem=subtree.problem)
+                )
+        age = None
+        if g.answer is not None and g.answer.from_cache:
+            age = max(0.0, now.timestamp() - g.answer.fetched_at)
+        return PackageVet(
+            name=name,
+            requested=g.request.requested if required_by is None else None,
+            version=g.version,
+            verdict=combine(signals),
+            signals=tuple(signals),
+            did_you_mean=squat.did_you_mean if squat is not None else None,
+            new_dependencies=subtree.new or () if subtree is not None else (),
+            required_by=required_by,
+            problem=g.problem,
+            data_age_seconds=age,
+        )
+
+    def _popularity(self, name: NormalizedName) -> Signal:
+        if self.popularity is None:
+            return S.popularity(None, None)
+        return S.popularity(self.popularity.get(name), len(self.popularity))
+
+    def _squat(self, name: NormalizedName) -> TyposquatResult | None:
+        if self.squats is None:
+            return None
+        return self.squats.check(name, owners_of=self._owners_of)
+
+    def _owners_of(self, name: str) -> frozenset[str]:
+        """Accounts and organisation owning ``name``, to tell siblings from squats."""
+        canon = canonicalize_name(name)
+        if self.is_internal(canon):
+            return frozenset()
+        self._meta.fetch([canon])
+        answer = self._meta.projects.get(canon)
+        if not isinstance(answer, Lookup) or answer.project is None:
+            return frozenset()
+        project = answer.project
+        owners = set(project.users)
+        if project.organization:
+            owners.add(f"org:{project.organization}")
+        return frozenset(owners)
+
+    # ------------------------------------------------------------------ --deep
+
+    def _deep(
+        self, vetted: Sequence[PackageVet], requested: set[NormalizedName]
+    ) -> list[PackageVet]:
+        """Vet every package the requested ones would add (their subtrees are already known)."""
+        seen = set(requested)
+        wanted: list[tuple[NewDependency, VetRequest]] = []
+        for package in vetted:
+            for dep in package.new_dependencies:
+                if dep.name in seen or self.is_internal(dep.name):
+                    continue
+                seen.add(dep.name)
+                spec = SpecifierSet(f"=={dep.version}") if dep.version else SpecifierSet()
+                wanted.append((dep, VetRequest(dep.name, dep.name, spec)))
+        if not wanted:
+            return []
+        now = self.clock()
+        self._meta.fetch(d.name for d, _ in wanted)
+        gathered = [self._gather(r) for _, r in wanted]
+        advice = self._findings(gathered)
+        return [
+            self._package(g, advice, None, now, required_by=dep.required_by)
+            for (dep, _), g in zip(wanted, gathered, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    request: VetRequest
+    answer: Lookup | None  # None: the index could not be asked (``problem`` says why)
+    project: ProjectInfo | None
+    version: str | None
+    requires: tuple[str, ...]
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class _Advice:
+    findings: Mapping[NormalizedName, tuple[Finding, ...]]
+    malware: Mapping[NormalizedName, Sequence[str]]  # MAL- ids for names not on the index
+    warnings: tuple[str, ...]
+
+
+def _internal(request: VetRequest) -> PackageVet:
+    return PackageVet(
+        request.name,
+        request.requested,
+        None,
+        "internal",
+        problem="an internal package (policy 'internal'): never looked up on a public index",
+    )
+
+
+def _malware_by_name(name: str, known: Mapping[NormalizedName, Sequence[str]] | None) -> Signal:
+    source = "advisory database: MAL- records for this name"
+    if known is None:
+        return S.malware(None, None)
+    ids = list(known.get(canonicalize_name(name), ()))
+    if not ids:
+        return Signal("malware", "ok", [], "any malware report", source, "No malware reports.")
+    return Signal(
+        "malware",
+        "avoid",
+        ids,
+        "any malware report",
+        source,
+        f"'{name}' was published as malware before ({', '.join(ids)}) and removed; whoever "
+        "registers it again may well be the same attacker.",
+    )
