@@ -1,0 +1,253 @@
+"""What ``pipvet vet`` and ``pipvet install`` both set up: target, data, and the vetter."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import packaging
+
+from pipvet import __version__, environment
+from pipvet.advisories.store import AdvisoryStore
+from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_atomic
+from pipvet.cli._context import RunContext
+from pipvet.errors import DataError, InputError, UsageError
+from pipvet.index import IndexClient
+from pipvet.models import DependencyResult
+from pipvet.policy import apply_ignores
+from pipvet.report._common import age_text
+from pipvet.vetting.model import PackageVet, VetReport
+from pipvet.vetting.popularity_cache import load_popularity
+from pipvet.vetting.runner import Runner
+from pipvet.vetting.service import Vetter
+from pipvet.vetting.signals import Thresholds
+from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.workflow.audit import prepare_advisories
+
+Progress = Callable[[str], None]
+
+
+def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    group = parser.add_argument_group("target environment")
+    group.add_argument(
+        "--python",
+        metavar="PATH",
+        help=f"the interpreter to {verb} for (its platform and packages)",
+    )
+    group.add_argument("--venv", metavar="DIR", help=f"the virtual environment to {verb} for")
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data sources")
+    group.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="package index for metadata (default PIPVET_INDEX_URL, the policy, or the public "
+        "index)",
+    )
+    group.add_argument(
+        "--top-packages-url",
+        metavar="URL",
+        help="popularity list (default PIPVET_TOP_PACKAGES_URL, the policy, or the public list)",
+    )
+    group.add_argument("--osv-url", metavar="URL", help="advisory source in the OSV bucket layout")
+    group.add_argument(
+        "--osv-overlay", metavar="DIR", help="a folder of OSV JSON files with private advisories"
+    )
+
+
+@dataclass(frozen=True)
+class Chosen:
+    python: Path
+    prefix: Path | None
+    description: str
+
+
+def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
+    if args.python and args.venv:
+        raise UsageError("use either --python or --venv, not both")
+    if args.venv:
+        venv = Path(args.venv)
+        return Chosen(environment.venv_python(venv), venv, f"the virtual environment {venv}")
+    if args.python:
+        python = Path(args.python)
+        return Chosen(python, None, f"the interpreter {python}")
+    found = environment.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
+    return Chosen(found.python, found.prefix, found.description)
+
+
+def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvironment:
+    """The target's facts and what it has installed.
+
+    Asking an interpreter about itself takes two subprocesses; the answers only change when
+    the interpreter does, so they are kept in the cache keyed by the interpreter's identity.
+    What is installed is read from its site-packages every time.
+    """
+    key = _interpreter_key(python)
+    path = cache_dir / "targets" / f"{key}.json"
+    facts: dict[str, Any] | None = None
+    with contextlib.suppress(OSError, ValueError):
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    if facts is not None:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return _with_installed(facts)
+    facts = probe_facts(python, runner)
+    facts["site_packages"] = [str(p) for p in environment.site_packages_of(python)]
+    target = _with_installed(facts)
+    with contextlib.suppress(OSError, InputError):  # a cache that cannot be written costs time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(facts))
+    return target
+
+
+def _with_installed(facts: dict[str, Any]) -> TargetEnvironment:
+    folders = [Path(p) for p in facts["site_packages"]]
+    scan = environment.read_environment(folders)
+    installed = {d.name: d.version or "" for d in scan.distributions}
+    return from_facts(facts, installed)
+
+
+def _interpreter_key(python: Path) -> str:
+    parts = [__version__, packaging.__version__, str(python.absolute())]
+    for candidate in (python, python.resolve(), python.parent.parent / "pyvenv.cfg"):
+        with contextlib.suppress(OSError):
+            st = candidate.stat()
+            parts.append(f"{candidate}:{st.st_mtime_ns}:{st.st_size}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Setup:
+    vetter: Vetter
+    target: TargetEnvironment
+    description: str
+    warnings: list[str] = field(default_factory=list)
+    store: AdvisoryStore | None = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def prepare(
+    ctx: RunContext,
+    chosen: Chosen,
+    runner: Runner,
+    *,
+    resolver: Literal["metadata", "pip"] = "metadata",
+    progress: Progress | None = None,
+) -> Setup:
+    """Everything a vetting run needs, loaded once: target facts, popularity, advisories."""
+    say = progress or (lambda _text: None)
+    say(f"reading {chosen.description}")
+    target = describe_target(chosen.python, runner, ctx.cache_dir)
+    http = ctx.http()
+    index = IndexClient(
+        http,
+        ctx.sources.index_url,
+        is_internal=ctx.policy.is_internal,
+        parsed_cache=ctx.cache_dir / "index",
+        clock=ctx.clock,
+    )
+    warnings: list[str] = list(ctx.policy.warnings)
+
+    say("loading the popularity list")
+    popular = load_popularity(
+        http, ctx.sources.top_packages_url, ctx.cache_dir, now=ctx.clock, offline=ctx.offline
+    )
+    warnings += popular.warnings
+    snapshot = popular.snapshot
+    squats = TyposquatIndex.build(snapshot.pairs) if snapshot is not None else None
+
+    say("checking the advisory data")
+    store: AdvisoryStore | None = None
+    try:
+        outcome = prepare_advisories(
+            ctx.sources,
+            http,
+            cache_dir=ctx.cache_dir,
+            policy=ctx.policy,
+            offline=ctx.offline,
+            clock=ctx.clock,
+            progress=progress,
+        )
+        warnings += outcome.warnings
+        store = AdvisoryStore.open(outcome.store_path)
+    except DataError as exc:
+        warnings.append(
+            f"no advisory data, so malware and known vulnerabilities were not checked: {exc}"
+        )
+
+    policy = ctx.policy
+
+    def ignores(results: Sequence[DependencyResult]) -> Sequence[DependencyResult]:
+        today = datetime.fromtimestamp(ctx.clock(), UTC).date()
+        return apply_ignores(results, policy, today)[0]
+
+    vetter = Vetter(
+        index=index,
+        target=target,
+        clock=lambda: datetime.fromtimestamp(ctx.clock(), UTC),
+        thresholds=Thresholds(
+            min_maintainers=policy.min_maintainers,
+            max_maintainers=policy.max_maintainers,
+            min_project_age_days=policy.min_project_age_days,
+            max_release_silence_days=policy.max_release_silence_days,
+            max_new_dependencies=policy.max_new_dependencies,
+        ),
+        popularity=snapshot.ranks if snapshot is not None else None,
+        squats=squats,
+        advisories=store.raw_records_for if store is not None else None,
+        ignores=ignores,
+        is_internal=policy.is_internal,
+        resolver=resolver,
+        runner=runner,
+    )
+    description = f"{chosen.description}: {target.label}"
+    return Setup(vetter, target, description, warnings, store)
+
+
+def build_report(
+    ctx: RunContext,
+    setup: Setup,
+    packages: Sequence[PackageVet],
+    *,
+    resolver: Literal["metadata", "pip"],
+    extra_warnings: Sequence[str] = (),
+) -> VetReport:
+    notes: list[str] = []
+    ages = [p.data_age_seconds for p in packages if p.data_age_seconds is not None]
+    if ctx.offline:
+        if ages:
+            notes.append(
+                "--offline: index answers come from the local cache, fetched between "
+                f"{age_text(min(ages))} and {age_text(max(ages))}"
+            )
+        missing = [p.name for p in packages if p.verdict == "unchecked"]
+        if missing:
+            notes.append("--offline: not in the local cache, so not checked: " + ", ".join(missing))
+    return VetReport(
+        tool_version=__version__,
+        target=setup.description,
+        packages=tuple(packages),
+        fail_on=ctx.policy.vet_fail_on,
+        resolver=resolver,
+        warnings=(*setup.warnings, *extra_warnings),
+        data_notes=tuple(notes),
+        offline=ctx.offline,
+    )
+
+
+def exit_code(report: VetReport) -> int:
+    if report.unchecked:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.failing else EXIT_OK

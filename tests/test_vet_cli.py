@@ -1,0 +1,435 @@
+"""``pipvet vet`` end to end: a loopback index serving the recorded real answers, the real OSV
+snapshot synced into a real SQLite store, a real (empty) virtual environment as the target,
+and a fixed clock on the date the answers were recorded."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipvet.cli import build_parser, main
+from pipvet.cli import vet as vet_cli
+from pipvet.cli._common import Output, handle_errors
+from pipvet.vetting.runner import SubprocessRunner
+from tests.support.httpserver import Reply
+from tests.support.index_server import IndexServer, document, index_server
+from tests.support.pipvenv import venv_with_pip
+from tests.support.wheels import Venv, build_wheel, create_venv, pip_env
+
+NOW = datetime(2026, 11, 27, 11, 1, tzinfo=UTC).timestamp()
+SIGNAL_IDS = [
+    "exists", "malware", "vulnerabilities", "typosquat", "popularity", "maintainers",
+    "activity", "funding", "security-policy", "source", "install-code", "subtree",
+]  # fmt: skip
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.stdout)  # type: ignore[no-any-return]
+
+    def package(self, name: str) -> dict[str, Any]:
+        return next(p for p in self.json()["packages"] if p["name"] == name)
+
+
+def signal(package: dict[str, Any], signal_id: str) -> dict[str, Any]:
+    return next(s for s in package["signals"] if s["id"] == signal_id)
+
+
+@dataclass
+class World:
+    index: IndexServer
+    venv: Venv
+    root: Path
+    osv: Path
+    cache: Path
+    runner: SubprocessRunner
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            "PIPVET_INDEX_URL": self.index.url,
+            "PIPVET_TOP_PACKAGES_URL": self.index.popularity_url,
+            "PIPVET_OSV_URL": str(self.osv),
+            "PIPVET_CACHE_DIR": str(self.cache),
+            "HOME": str(self.root / "home"),
+            "PATH": os.environ.get("PATH", ""),
+        }
+        env.update(extra)
+        return env
+
+    def vet(self, *argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+        """Run the command as ``main`` would, with this world's clock, runner and target."""
+        target = [] if {"--python", "--venv"} & set(argv) else ["--venv", str(self.venv.root)]
+        args = build_parser().parse_args(["vet", *argv, *target])
+        out, err = io.StringIO(), io.StringIO()
+        output = Output(out, err)
+        with handle_errors(output) as status:
+            status.code = vet_cli.run(
+                args,
+                output,
+                environ=env or self.env(),
+                cwd=cwd or self.root,
+                clock=lambda: NOW,
+                runner=self.runner,
+            )
+        return Result(status.code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def empty_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """The target: a real virtual environment with nothing installed (vetting never changes it)."""
+    return create_venv(tmp_path_factory.mktemp("target") / "venv")
+
+
+@pytest.fixture(scope="module")
+def warm_cache(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory, empty_venv: Venv
+) -> Path:
+    """A cache with the advisory snapshot synced and the popularity list loaded, once."""
+    root = tmp_path_factory.mktemp("warm")
+    venv = empty_venv
+    with index_server(shared_data) as index:
+        world = World(
+            index, venv, root, shared_data / "osv", root / "cache", SubprocessRunner(env=pip_env())
+        )
+        # Every recorded answer fetched and parsed once: tests start from a warm cache.
+        assert world.vet(*index.recorded_names()).code in (0, 1)
+    return root / "cache"
+
+
+@pytest.fixture
+def world(shared_data: Path, tmp_path: Path, warm_cache: Path, empty_venv: Venv) -> Iterator[World]:
+    shutil.copytree(warm_cache, tmp_path / "cache")
+    (tmp_path / "home").mkdir()
+    venv = empty_venv
+    with index_server(shared_data) as index:
+        yield World(
+            index, venv, tmp_path, shared_data / "osv", tmp_path / "cache",
+            SubprocessRunner(env=pip_env()),
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------ what is checked
+
+
+@pytest.mark.parametrize(
+    ("name", "did_you_mean"),
+    [
+        ("colourama", "colorama"),
+        ("reqeusts", "requests"),
+        ("python3-dateutil", "python-dateutil"),
+        ("sklearn", "scikit-learn"),
+        ("surely-no-such-package-exists-here", None),
+    ],
+)
+def test_avoid_with_the_right_did_you_mean(
+    world: World, name: str, did_you_mean: str | None
+) -> None:
+    result = world.vet(name, "--format", "json")
+    assert result.code == 1
+    package = result.package(name)
+    assert package["verdict"] == "avoid"
+    assert package["did_you_mean"] == did_you_mean
+    exists = signal(package, "exists")
+    assert exists["level"] == "avoid"
+    assert "whatever someone registers" in exists["message"]
+    squat = signal(package, "typosquat")
+    if did_you_mean:
+        assert squat["level"] == "avoid"
+        assert squat["value"] == did_you_mean
+        assert f"install {did_you_mean}" in squat["message"]
+    else:
+        assert squat["level"] == "ok"
+
+
+def test_sklearn_says_install_scikit_learn(world: World) -> None:
+    result = world.vet("sklearn")
+    assert "did you mean scikit-learn?" in result.stdout
+    assert "pip install scikit-learn" in result.stdout
+
+
+def test_popular_packages_are_not_avoid(world: World) -> None:
+    result = world.vet("requests", "pandas", "numpy", "--format", "json")
+    assert result.code == 0, result.stdout + result.stderr
+    for name in ("requests", "pandas", "numpy"):
+        package = result.package(name)
+        assert package["verdict"] in ("ok", "review"), (name, package["verdict"])
+        assert [s["id"] for s in package["signals"]] == SIGNAL_IDS
+        assert package["did_you_mean"] is None
+    requests = result.package("requests")
+    assert requests["version"] == "2.34.2"
+    assert [d["name"] for d in requests["new_dependencies"]] == [
+        "certifi", "charset-normalizer", "idna", "urllib3",
+    ]  # fmt: skip
+    assert signal(requests, "subtree")["value"] == 4
+
+
+def test_single_maintainer_note_and_the_limit(world: World) -> None:
+    result = world.vet("fastapi", "black", "--format", "json")
+    fastapi = signal(result.package("fastapi"), "maintainers")
+    assert fastapi["level"] == "review"
+    assert "single maintainer" in fastapi["message"].lower()
+    assert fastapi["threshold"] == "2 to 5 accounts"
+    assert fastapi["source"] == "index: ownership.roles, ownership.organization"
+    black = signal(result.package("black"), "maintainers")
+    assert black["level"] == "ok"  # five owners: at the limit, not over it
+    assert "single" not in black["message"].lower()
+    assert len(black["value"]["accounts"]) == 5
+
+
+def test_pycrypto_is_inactive_and_vulnerable(world: World) -> None:
+    package = world.vet("pycrypto", "--format", "json").package("pycrypto")
+    activity = signal(package, "activity")
+    assert activity["level"] == "review"
+    assert "inactive" in activity["message"].lower()
+    assert activity["value"]["last_release"] == "2014-06-20"
+    vulns = signal(package, "vulnerabilities")
+    assert vulns["level"] == "avoid"
+    assert "PYSEC-2017-94" in vulns["value"]
+    assert "PYSEC-2018-97" in vulns["value"]
+    assert signal(package, "install-code")["level"] == "review"  # sdist only: build code runs
+    assert package["verdict"] == "avoid"
+
+
+def test_organisation_and_shared_account_are_stated(world: World) -> None:
+    result = world.vet("attrs", "boto3", "--format", "json")
+    attrs = signal(result.package("attrs"), "maintainers")
+    assert "organisation 'attrs'" in attrs["message"]
+    assert attrs["value"]["organization"] == "attrs"
+    boto3 = signal(result.package("boto3"), "maintainers")
+    assert "'aws' looks like a shared account" in boto3["message"]
+    assert boto3["value"]["shared_accounts"] == ["aws"]
+
+
+def test_a_project_younger_than_30_days(world: World) -> None:
+    world.index.project(
+        "fresh-helper",
+        document(
+            "fresh-helper",
+            {"0.1.0": "2026-11-20T09:00:00Z", "0.1.1": "2026-11-24T09:00:00Z"},
+            project_urls={"Source": "https://github.com/someone/fresh-helper"},
+        ),
+    )
+    package = world.vet("fresh-helper", "--format", "json").package("fresh-helper")
+    activity = signal(package, "activity")
+    assert activity["level"] == "review"
+    assert "new project" in activity["message"].lower()
+    assert activity["value"]["age_days"] == 7
+    assert package["verdict"] == "review"
+
+
+def test_known_malware_from_the_overlay_is_avoid(world: World) -> None:
+    overlay = world.root / "overlay"
+    overlay.mkdir()
+    (overlay / "MAL-2026-0001.json").write_text(
+        json.dumps(
+            {
+                "id": "MAL-2026-0001",
+                "modified": "2026-11-01T00:00:00Z",
+                "summary": "Malicious code in evil-helper (PyPI)",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "evil-helper"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+                    }
+                ],
+            }
+        )
+    )
+    world.index.project("evil-helper", document("evil-helper", {"1.0": "2026-01-01T00:00:00Z"}))
+    result = world.vet(
+        "evil-helper", "--format", "json", env=world.env(PIPVET_OSV_OVERLAY=str(overlay))
+    )
+    package = result.package("evil-helper")
+    assert signal(package, "malware")["level"] == "avoid"
+    assert signal(package, "malware")["value"] == ["MAL-2026-0001"]
+    assert package["verdict"] == "avoid"
+    assert result.code == 1
+
+
+def test_pinned_old_release_with_a_fixed_vulnerability(world: World) -> None:
+    package = world.vet("requests==2.19.0", "--format", "json").package("requests")
+    assert package["version"] == "2.19.0"
+    assert package["requested"] == "requests==2.19.0"
+    vulns = signal(package, "vulnerabilities")
+    assert vulns["level"] == "review"
+    assert "PYSEC-2018-28" in vulns["value"]
+    assert "2.20.0" in vulns["message"]
+
+
+# ------------------------------------------------------------------------ fail closed
+
+
+def test_unreachable_index_is_unchecked_never_ok(world: World) -> None:
+    busy = Reply(503, b"maintenance", {"Retry-After": "0"})  # retried at once, then given up
+    world.index.override("six", busy)
+    world.index.override("colourama", busy)
+    result = world.vet("six", "colourama", "--format", "json")
+    assert result.code == 2
+    six = result.package("six")
+    assert six["verdict"] == "unchecked"
+    assert "503" in six["problem"]
+    assert signal(six, "exists")["level"] == "unchecked"
+    # A check that needs no network still speaks: the look-alike name is avoid regardless.
+    assert result.package("colourama")["verdict"] == "avoid"
+
+
+def test_no_advisory_data_is_unchecked(world: World, tmp_path: Path) -> None:
+    env = world.env(PIPVET_OSV_URL=str(tmp_path / "nowhere"), PIPVET_CACHE_DIR=str(tmp_path / "c2"))
+    result = world.vet("six", "--format", "json", env=env)
+    assert result.code == 2
+    six = result.package("six")
+    assert signal(six, "vulnerabilities")["level"] == "unchecked"
+    assert signal(six, "malware")["level"] == "unchecked"
+    assert six["verdict"] == "unchecked"
+    assert any("no advisory data" in w for w in result.json()["warnings"])
+
+
+def test_offline_uses_the_cache_and_says_how_old(world: World) -> None:
+    assert world.vet("requests", "colourama").code == 1
+    world.index.server.requests.clear()
+    result = world.vet("requests", "colourama", "--offline")
+    assert world.index.server.requests == []
+    assert result.code == 1
+    assert "index data from the local cache, fetched" in result.stdout
+    assert "--offline: index answers come from the local cache" in result.stdout
+    missing = world.vet("requests", "idna", "--offline", "--format", "json")
+    # idna was only ever fetched as part of requests' subtree, so it is cached too.
+    assert missing.package("idna")["verdict"] != "unchecked"
+    never = world.vet("flask", "--offline", "--format", "json")
+    assert never.code == 2
+    assert never.package("flask")["verdict"] == "unchecked"
+    assert any("not in the local cache" in n for n in never.json()["data_notes"])
+
+
+def test_internal_names_are_never_looked_up(world: World) -> None:
+    (world.root / "pipvet.toml").write_text('internal = ["acme-*"]\n')
+    result = world.vet("acme-billing", "six", "--format", "json")
+    assert result.package("acme-billing")["verdict"] == "internal"
+    assert "acme-billing" not in world.index.lookups()
+    assert "six" in world.index.lookups()
+
+
+# ------------------------------------------------------------------------ policy and inputs
+
+
+def test_policy_thresholds_and_fail_level(world: World) -> None:
+    (world.root / "pipvet.toml").write_text('vet-fail-on = "review"\nmax-maintainers = 2\n')
+    result = world.vet("requests", "--format", "json")
+    maintainers = signal(result.package("requests"), "maintainers")
+    assert maintainers["level"] == "review"
+    assert maintainers["threshold"] == "2 to 2 accounts"
+    assert result.code == 1  # review reaches the policy's fail level
+
+
+def test_requirements_file(world: World) -> None:
+    req = world.root / "requirements.txt"
+    req.write_text(
+        "# project deps\nrequests>=2.30\nsix  # small\n-e ./local-src\ncolourama\n",
+        encoding="utf-8",
+    )
+    result = world.vet("-r", str(req), "--format", "json")
+    names = [p["name"] for p in result.json()["packages"]]
+    assert names == ["requests", "six", "local-src", "colourama"]
+    local = result.package("local-src")
+    assert local["verdict"] == "unchecked"
+    assert "requirements.txt:4" in local["problem"]
+    assert result.code == 2  # something could not be checked
+
+
+def test_deep_vets_the_subtree_too(world: World) -> None:
+    result = world.vet("requests", "--deep", "--format", "json")
+    packages = {p["name"]: p for p in result.json()["packages"]}
+    assert set(packages) == {"requests", "certifi", "charset-normalizer", "idna", "urllib3"}
+    for name in ("certifi", "charset-normalizer", "idna", "urllib3"):
+        assert packages[name]["required_by"] == "requests"
+        assert packages[name]["requested"] is None
+        assert packages[name]["verdict"] in ("ok", "review")
+    assert packages["certifi"]["version"] == "2026.10.19.post1"
+
+
+def test_text_and_markdown_formats(world: World) -> None:
+    text = world.vet("requests", "colourama").stdout
+    block = text.split("requests 2.34.2", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert block[0].strip() in ("OK", "REVIEW")
+    assert [line.split()[1] for line in block[1:]] == SIGNAL_IDS
+    assert text.rstrip().splitlines()[-1].startswith("AVOID: 1 avoid")
+    markdown = world.vet("requests", "colourama", "--format", "markdown").stdout
+    assert "| Package | Version | Verdict | Why |" in markdown
+    assert "| colourama | - | ❌ avoid | did you mean colorama?" in markdown
+
+
+def test_json_contract(world: World) -> None:
+    doc = world.vet("colourama", "--format", "json").json()
+    assert set(doc) >= {"tool", "target", "packages", "summary", "warnings"}
+    package = doc["packages"][0]
+    assert set(package) >= {
+        "name", "requested", "version", "verdict", "did_you_mean", "signals",
+        "new_dependencies",
+    }  # fmt: skip
+    assert package["name"] == "colourama"
+    assert package["requested"] == "colourama"
+    assert package["version"] is None
+    assert package["new_dependencies"] == []
+    for sig in package["signals"]:
+        assert set(sig) == {"id", "level", "value", "threshold", "source", "message"}
+    assert doc["summary"]["avoid"] == 1
+
+
+def test_usage_errors(world: World) -> None:
+    nothing = world.vet()
+    assert nothing.code == 2
+    assert "nothing to vet" in nothing.stderr
+    bad = world.vet("requests>>2")
+    assert bad.code == 2
+    assert "'requests>>2' is not a package name or requirement" in bad.stderr
+
+
+def test_main_runs_the_registered_command(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in world.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(world.root)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["vet", "reqeusts", "--venv", str(world.venv.root)], Output(out, err))
+    assert code == 1
+    assert "did you mean requests?" in out.getvalue()
+
+
+# ------------------------------------------------------------------------ --resolver pip
+
+
+@pytest.mark.slow
+def test_pip_resolver_counts_what_pip_would_add(world: World, tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "vet-app", "1.0", requires=["vet-lib"])
+    build_wheel(wheels, "vet-lib", "1.0", requires=["vet-tiny"])
+    build_wheel(wheels, "vet-tiny", "1.0")
+    for name, deps in (("vet-app", ["vet-lib"]), ("vet-lib", ["vet-tiny"]), ("vet-tiny", [])):
+        world.index.project(
+            name, document(name, {"1.0": "2026-01-01T00:00:00Z"}, requires_dist=deps)
+        )
+    venv = venv_with_pip(tmp_path / "pipvenv")
+    env = pip_env()
+    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)})
+    world.runner = SubprocessRunner(env=env)
+    result = world.vet("vet-app", "--resolver", "pip", "--venv", str(venv.root), "--format", "json")
+    package = result.package("vet-app")
+    sub = signal(package, "subtree")
+    assert sub["value"] == 2
+    assert "pip install --dry-run" in sub["source"]
+    assert [d["name"] for d in package["new_dependencies"]] == ["vet-lib", "vet-tiny"]
+    assert [d["version"] for d in package["new_dependencies"]] == ["1.0", "1.0"]
+    assert not (venv.site_packages / "vet_app").exists()  # a dry run installs nothing
