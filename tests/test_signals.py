@@ -407,3 +407,10 @@ def test_subtree_threshold_and_missing_dependencies() -> None:
     assert "pip install --dry-run" in missing.source
     assert S.subtree(None, LIMITS, resolver="metadata", problem="x").level == "unchecked"
     assert S.subtree([], LIMITS, resolver="metadata").message.startswith("Adds no packages")
+
+
+def test_a_single_shared_account_is_not_called_a_lone_maintainer(shared_data: Path) -> None:
+    sig = S.maintainers(recorded(shared_data, "boto3"), LIMITS)
+    assert sig.level == "review"
+    assert sig.message.startswith("One account publishes every release, 'aws'")
+    assert "bus factor" not in sig.message

@@ -318,6 +318,11 @@ def maintainers(project: ProjectInfo, limits: Thresholds) -> Signal:
         else:
             level = "review"
             head = "no account is listed as owner or maintainer"
+    elif n == 1 and users[0] in shared and limits.min_maintainers > 1:
+        # One login that several people (or a robot) use: not a bus-factor problem, but
+        # nobody can tell who published what, and one leaked password publishes anything.
+        level = "review"
+        head = f"one account publishes every release, '{users[0]}'"
     elif n < limits.min_maintainers:
         level = "review"
         names = ", ".join(users)
