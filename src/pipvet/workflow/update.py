@@ -129,43 +129,41 @@ def ensure_environment(
     options: UpdateOptions,
     *,
     environ: Mapping[str, str],
-    runner: Runner,
     note: Note,
 ) -> Environment:
     """The environment to update (see the module docstring); EnvironmentProblem for a system
     interpreter or when none exists and ``options.create`` is off."""
     if options.venv is not None:
         python = environment.venv_python(options.venv)
-        return _checked(python, f"the virtual environment {options.venv}", runner)
+        return _checked(python, f"the virtual environment {options.venv}")
     if options.python is not None:
-        return _checked(options.python, f"the interpreter {options.python}", runner)
+        return _checked(options.python, f"the interpreter {options.python}")
     found = environment.discover_target(environ, options.project, Path(sys.executable))
     if found.source != "running":
         assert found.prefix is not None
         kind = "conda" if found.source == "conda" else "venv"
         return Environment(found.python, found.prefix, kind, found.description)
-    target = options.project / ".venv"
-    if not options.create:
+    from pipvet.workflow.init import create_venv, plan_venv
+
+    step = plan_venv(options.project, Path(sys.executable), environ, create=options.create)
+    if step.action != "create" or step.prefix is None:
         raise EnvironmentProblem(
-            f"no virtual environment: none is active and {target} does not exist",
+            f"no virtual environment to update: {step.description}",
             hint="create one with: python -m venv .venv (or run pipvet init)",
         )
-    note(f"creating the virtual environment {target} with {sys.executable}")
-    result = runner([sys.executable, "-m", "venv", str(target)])
-    if result.returncode != 0:
-        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise EnvironmentProblem(
-            f"could not create {target}: {last[0]}",
-            hint=f"create it yourself: {sys.executable} -m venv {target}",
-        )
+    note(f"creating the virtual environment {step.prefix} {step.description}")
+    create_venv(step)
     return Environment(
-        environment.venv_python(target), target, "venv", f"the new virtual environment {target}",
+        environment.venv_python(step.prefix),
+        step.prefix,
+        "venv",
+        f"the new virtual environment {step.prefix}",
         created=True,
-    )  # fmt: skip
+    )
 
 
-def _checked(python: Path, description: str, runner: Runner) -> Environment:
-    del runner  # the prefix is read from disk: pyvenv.cfg or conda-meta beside the interpreter
+def _checked(python: Path, description: str) -> Environment:
+    # The prefix is read from disk (pyvenv.cfg or conda-meta), without running anything.
     for prefix in (python.parent.parent, python.parent):
         kind = environment.environment_kind(prefix)
         if kind != "system":
@@ -244,7 +242,7 @@ def run_update(
     progress: Note | None = None,
 ) -> UpdateResult:
     """Run every step of the update (module docstring) and return what happened."""
-    env = ensure_environment(options, environ=environ, runner=runner, note=note)
+    env = ensure_environment(options, environ=environ, note=note)
     note(f"updating {env.description}")
     outcome = auditing.prepare_advisories(
         sources, http, cache_dir=cache_dir, policy=policy, offline=offline, clock=clock,
