@@ -339,6 +339,40 @@ def test_includes_are_followed_constraints_reported_and_left(tmp_path: Path) -> 
     assert (tmp_path / "constraints.txt").read_text() == "c==3\n"
 
 
+@pytest.mark.parametrize("base_name", ["a-base.txt", "z-base.txt"])
+def test_constraints_role_does_not_depend_on_discovery_order(
+    tmp_path: Path, base_name: str
+) -> None:
+    write(tmp_path / "requirements" / base_name, "-c pins.txt\na==1\n")
+    write(tmp_path / "requirements" / "pins.txt", "b==2\n")
+    plan = plan_relax(tmp_path, pyproject=False)
+    roles = {f.display: (f.role, f.changed) for f in plan.files}
+    assert roles == {
+        f"requirements/{base_name}": ("requirements", True),
+        "requirements/pins.txt": ("constraints", False),
+    }
+
+
+def test_constraints_by_name_and_files_used_both_ways(tmp_path: Path) -> None:
+    write(tmp_path / "requirements" / "constraints.txt", "c==1\n")
+    write(tmp_path / "requirements.txt", "-r both.txt\n-c both.txt\n")
+    write(tmp_path / "both.txt", "d==1\n")
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\nversion = "1"\n')
+    plan = plan_relax(tmp_path)
+    roles = {f.display: f.role for f in plan.files}
+    assert roles == {
+        "requirements.txt": "requirements",
+        "both.txt": "requirements",
+        "requirements/constraints.txt": "constraints",
+        "pyproject.toml": "pyproject",
+    }
+    assert list(roles)[-1] == "pyproject.toml"
+    assert any("both.txt is used both as requirements" in w for w in plan.warnings)
+    # named explicitly, a file is relaxed whatever its name
+    explicit = plan_relax(tmp_path, [tmp_path / "requirements" / "constraints.txt"])
+    assert [(f.role, f.changed) for f in explicit.files] == [("requirements", True)]
+
+
 def test_a_parse_error_anywhere_means_nothing_is_written(tmp_path: Path) -> None:
     good = write(tmp_path / "requirements.txt", "a==1\n-r broken.txt\n")
     write(tmp_path / "broken.txt", "b==2\nnot a requirement ===\n")

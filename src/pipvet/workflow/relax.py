@@ -158,6 +158,10 @@ def plan_relax(
 
     ``pyproject`` (when ``paths`` is empty) adds the project's ``pyproject.toml``; a
     ``pyproject.toml`` named in ``paths`` is always treated as one.
+
+    Roles: a file named by any ``-c`` (and by no ``-r``) is a constraints file and is never
+    changed; so is a discovered file whose name says "constraint". Everything else is
+    relaxed.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     targets = list(paths) or discover_requirement_files(project)
@@ -168,7 +172,8 @@ def plan_relax(
         if target.name == "pyproject.toml":
             planner.pyproject(target)
         else:
-            planner.requirements_tree(target)
+            planner.requirements_tree(target, discovered=not paths)
+    planner.finish()
     return RelaxPlan(
         project=project,
         files=tuple(planner.files),
@@ -185,54 +190,73 @@ class _Planner:
         self.files: list[FileRelax] = []
         self.warnings: list[str] = []
         self.problems: list[str] = []
-        self.seen: dict[Path, int] = {}  # resolved path -> index in files
+        # requirements files in the order met: resolved path -> (path, text); and who names them
+        self.texts: dict[Path, tuple[Path, str]] = {}
+        self.as_requirements: set[Path] = set()
+        self.as_constraints: set[Path] = set()
+        self.by_name_constraints: set[Path] = set()
+        self.pyprojects: list[FileRelax] = []
 
-    def requirements_tree(self, top: Path) -> None:
+    def requirements_tree(self, top: Path, *, discovered: bool) -> None:
+        """Validate the whole include tree, then remember each file and how it is named."""
         try:
             parse_requirements_file(top, environ=self.environ)
         except InputError as err:
             self.problems.extend(err.problems or (str(err),))
             return
-        queue: list[tuple[Path, bool]] = [(top, False)]
+        # A file named on the command line is relaxed; a discovered one only says "I exist":
+        # if an -c names it, or its name says so, it is a constraints file.
+        if not discovered:
+            self.as_requirements.add(top.resolve())
+        elif "constraint" in top.name.lower():
+            self.by_name_constraints.add(top.resolve())
+        queue = [top]
         while queue:
-            path, constraint = queue.pop(0)
-            text_result = self.requirements_file(path, constraint)
-            if text_result is None:
+            path = queue.pop(0)
+            resolved = path.resolve()
+            if resolved in self.texts:
                 continue
-            for target, is_constraint in text_result.includes:
-                if "://" not in target:
-                    queue.append((path.parent / target, constraint or is_constraint))
+            try:
+                text = read_text_exact(path)
+                includes = relax_requirements_text(text, constraints=True).includes
+            except InputError as err:
+                self.problems.append(str(err))
+                continue
+            except ValueError as err:
+                self.problems.append(f"{_display(self.project, path)}: {err}")
+                continue
+            self.texts[resolved] = (path, text)
+            for target, is_constraint in includes:
+                if "://" in target:
+                    continue
+                child = path.parent / target
+                named = self.as_constraints if is_constraint else self.as_requirements
+                named.add(child.resolve())
+                queue.append(child)
 
-    def requirements_file(self, path: Path, constraint: bool) -> TextRelax | None:
-        resolved = path.resolve()
-        if resolved in self.seen:
-            index = self.seen[resolved]
-            existing = self.files[index]
-            if existing.role == "constraints" and not constraint:
+    def finish(self) -> None:
+        """Relax every remembered requirements file according to its role."""
+        for resolved, (path, text) in self.texts.items():
+            constraint = resolved not in self.as_requirements and (
+                resolved in self.as_constraints or resolved in self.by_name_constraints
+            )
+            if resolved in self.as_requirements and resolved in self.as_constraints:
                 self.warnings.append(
-                    f"{existing.display} is used both as requirements (-r) and as constraints "
-                    "(-c); it is relaxed as requirements"
+                    f"{_display(self.project, path)} is used both as requirements (-r) and as "
+                    "constraints (-c); it is relaxed as requirements"
                 )
-                result = relax_requirements_text(existing.original)
-                self.files[index] = FileRelax(
-                    path, existing.display, "requirements", existing.original, result
-                )
-            return None
-        display = _display(self.project, path)
-        try:
-            original = read_text_exact(path)
-            result = relax_requirements_text(original, constraints=constraint)
-        except InputError as err:
-            self.problems.append(str(err))
-            return None
-        except ValueError as err:
-            self.problems.append(f"{display}: {err}")
-            return None
-        role: Role = "constraints" if constraint else "requirements"
-        self.seen[resolved] = len(self.files)
-        self.files.append(FileRelax(path, display, role, original, result))
-        self.note(display, role, result)
-        return result
+            display = _display(self.project, path)
+            try:
+                result = relax_requirements_text(text, constraints=constraint)
+            except ValueError as err:
+                self.problems.append(f"{display}: {err}")
+                continue
+            role: Role = "constraints" if constraint else "requirements"
+            self.files.append(FileRelax(path, display, role, text, result))
+            self.note(display, role, result)
+        for file in self.pyprojects:
+            self.files.append(file)
+            self.note(file.display, "pyproject", file.result)
 
     def pyproject(self, path: Path) -> None:
         display = _display(self.project, path)
@@ -250,9 +274,7 @@ class _Planner:
         except ValueError as err:
             self.problems.append(f"{display}: {err}")
             return
-        self.seen[path.resolve()] = len(self.files)
-        self.files.append(FileRelax(path, display, "pyproject", original, result))
-        self.note(display, "pyproject", result)
+        self.pyprojects.append(FileRelax(path, display, "pyproject", original, result))
 
     def note(self, display: str, role: Role, result: TextRelax) -> None:
         if role == "constraints" and result.relaxed:
