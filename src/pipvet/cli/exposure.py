@@ -41,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--home",
         metavar="DIR",
-        help="home folder to inspect (default: $HOME)",
+        help="home folder to inspect (default: $HOME); locations named by environment "
+        "variables (XDG_CONFIG_HOME, KUBECONFIG, AWS_SHARED_CREDENTIALS_FILE, ...) still follow "
+        "the environment",
     )
     parser.add_argument(
         "--project",
