@@ -133,10 +133,15 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
         shutil.copy(index.folder / f"{name}-1.0-py3-none-any.whl", old)
     pip_install(venv, "alpha==1.0", "beta==1.0", "delta==1.0", "epsilon==1.0", find_links=old)
 
-    code, out, err = run(["update", "--format", "json"])
+    sarif_path = tmp_path / "update.sarif"
+    code, out, err = run(["update", "--format", "json", "--sarif", str(sarif_path)])
     assert "Traceback" not in err
     result = json.loads(out)
     assert code == 1, err  # delta stays vulnerable, and gamma's .pth is unexpected
+    sarif = json.loads(sarif_path.read_text(encoding="utf-8"))
+    rule_ids = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert "pipvet/surface/pth-new" in rule_ids
+    assert "PYSEC-2099-2" in rule_ids
 
     changes = {c["name"]: (c["kind"], c["old"], c["new"]) for c in result["changes"]}
     assert changes["alpha"] == ("upgraded", "1.0", "1.1")  # not 1.2: inside the cooldown
