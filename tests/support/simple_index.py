@@ -14,11 +14,10 @@ is read on every request: a test can drop in a new wheel between two pip runs.
 
 from __future__ import annotations
 
-import os
-
 import hashlib
 import html
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
