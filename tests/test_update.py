@@ -114,15 +114,20 @@ def publish_scenario(index: SimpleIndex) -> None:
     publish(index, "delta", "1.1", 1)
 
 
-def test_update_honours_the_cooldown_except_for_security_fixes(
-    project: Path, index: SimpleIndex, tmp_path: Path
-) -> None:
+def _required_pip_wheel() -> Path:
     wheel = current_pip_wheel()
     if wheel is None:
         missing = "no current pip wheel (see tests/support/simple_index.py)"
         if os.environ.get("CI"):
             pytest.fail(missing)  # CI provides it: never skip the main scenario there
         pytest.skip(missing)
+    return wheel
+
+
+def test_update_honours_the_cooldown_except_for_security_fixes(
+    project: Path, index: SimpleIndex, tmp_path: Path
+) -> None:
+    wheel = _required_pip_wheel()
     shutil.copy(wheel, index.folder / wheel.name)
     index.set_uploaded(wheel.name, NOW - timedelta(days=30))
     publish_scenario(index)
