@@ -17,10 +17,7 @@ Nothing here prints: progress goes to the ``progress`` callback, warnings into t
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -28,8 +25,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from pipvet.advisories.archive import iter_json_members
-from pipvet.advisories.osv import MalformedRecord, parse_advisory
+from pipvet.advisories.lock import sync_lock
+from pipvet.advisories.osv import MalformedRecord
+from pipvet.advisories.records import (
+    SAFE_ID,
+    Tally,
+    archive_records,
+    overlay_fingerprint,
+    overlay_records,
+    prepare_record,
+)
+from pipvet.advisories.source import DEFAULT_OSV_URL, OsvSource
 from pipvet.advisories.store import (
     AdvisoryStore,
     CorruptStore,
@@ -54,57 +60,11 @@ __all__ = [
     "sync_lock",
 ]
 
-DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
-ECOSYSTEM = "PyPI"
 # Past this many changed records one archive download is cheaper than many small requests.
 MAX_INCREMENTAL = 5000
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_MAX_LISTED_WARNINGS = 5
 
 Progress = Callable[[str], None]
 Action = Literal["full", "incremental", "up-to-date", "none", "stale"]
-
-
-@dataclass(frozen=True)
-class OsvSource:
-    """Where advisories come from: a base in the OSV bucket layout, or a zip file itself."""
-
-    location: str  # URL or absolute path, as stored in the database and shown to users
-    zip_only: bool = False
-
-    @classmethod
-    def parse(cls, text: str) -> OsvSource:
-        """``https://``/``http://``/``file://`` URL or path of a bucket-layout folder or zip."""
-        text = text.strip()
-        path = local_path(text)
-        if path is not None and "://" not in text:
-            path = path.resolve()
-            return cls(str(path), zip_only=path.suffix.lower() == ".zip" or path.is_file())
-        base = text.rstrip("/") or text
-        return cls(base, zip_only=base.lower().endswith(".zip"))
-
-    def _join(self, *parts: str) -> str:
-        if "://" in self.location:
-            return "/".join((self.location, *parts))
-        return str(Path(self.location, *parts))
-
-    @property
-    def zip_url(self) -> str:
-        return self.location if self.zip_only else self._join(ECOSYSTEM, "all.zip")
-
-    @property
-    def csv_url(self) -> str | None:
-        return None if self.zip_only else self._join(ECOSYSTEM, "modified_id.csv")
-
-    def record_url(self, record_id: str) -> str:
-        return self._join(ECOSYSTEM, f"{record_id}.json")
-
-    @property
-    def is_local(self) -> bool:
-        return local_path(self.location) is not None
-
-    def __str__(self) -> str:
-        return self.location
 
 
 @dataclass(frozen=True)
@@ -131,96 +91,6 @@ def default_store_path(cache_dir: Path) -> Path:
     return cache_dir / "advisories.sqlite3"
 
 
-# ---------------------------------------------------------------------------- records
-
-
-def prepare_record(raw: bytes | str) -> StoredRecord:
-    """Check one OSV record and extract what the store indexes; MalformedRecord if unusable."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedRecord(f"OSV record is not valid JSON: {exc}") from None
-    advisory = parse_advisory(data)
-    if not _SAFE_ID.match(advisory.id) or ".." in advisory.id:
-        raise MalformedRecord(f"OSV record id {advisory.id!r} has characters ids never use")
-    try:
-        modified_key(advisory.modified)
-    except ValueError:
-        raise MalformedRecord(
-            f"OSV record {advisory.id}: field 'modified' is not a time: {advisory.modified!r}"
-        ) from None
-    names = tuple(sorted({a.package for a in advisory.affected}))
-    return StoredRecord(advisory.id, advisory.modified, advisory.withdrawn, names, text)
-
-
-class _Tally:
-    """Counts skipped records and keeps the first few reasons as warnings."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.count = 0
-        self.examples: list[str] = []
-
-    def skip(self, reason: str) -> None:
-        self.count += 1
-        if len(self.examples) < _MAX_LISTED_WARNINGS:
-            self.examples.append(reason)
-
-    def warnings(self) -> list[str]:
-        if not self.count:
-            return []
-        more = self.count - len(self.examples)
-        tail = [f"... and {more} more"] if more else []
-        return [f"skipped {self.count} malformed {self.what}:", *self.examples, *tail]
-
-
-def _archive_records(
-    path: Path, tally: _Tally, progress: Progress | None
-) -> Iterator[StoredRecord]:
-    for read, (name, data) in enumerate(iter_json_members(path, on_skip=tally.skip), 1):
-        if progress is not None and read % 1000 == 0:
-            progress(f"reading advisory archive: {read} records")
-        try:
-            yield prepare_record(data)
-        except MalformedRecord as exc:
-            tally.skip(f"{name}: {exc}")
-
-
-def _overlay_records(folder: Path, tally: _Tally) -> list[StoredRecord]:
-    if not folder.is_dir():
-        raise DataError(
-            f"the advisory overlay folder {folder} does not exist",
-            hint="point --osv-overlay (or PIPVET_OSV_OVERLAY) at a folder of OSV JSON files",
-        )
-    records: dict[str, StoredRecord] = {}
-    for path in sorted(folder.rglob("*.json")):
-        try:
-            record = prepare_record(path.read_bytes())
-        except MalformedRecord as exc:
-            tally.skip(f"{path}: {exc}")
-            continue
-        except OSError as exc:
-            tally.skip(f"{path}: cannot read it: {exc.strerror or exc}")
-            continue
-        records[record.id] = record
-    return list(records.values())
-
-
-def _overlay_fingerprint(folder: Path | None) -> str:
-    """Changes whenever a file in the overlay is added, removed or rewritten."""
-    if folder is None:
-        return ""
-    try:
-        stats = [(str(p), p.stat()) for p in sorted(folder.rglob("*.json"))]
-    except OSError:
-        return "unreadable"
-    return json.dumps([str(folder), [(n, s.st_size, s.st_mtime_ns) for n, s in stats]])
-
-
-# ---------------------------------------------------------------------------- locking
-
-
 @contextlib.contextmanager
 def _cache_errors(store_path: Path) -> Iterator[None]:
     """File-system failures in the cache folder (permissions, a full disk) as DataError."""
@@ -237,62 +107,6 @@ def _write_error(store_path: Path, exc: OSError) -> DataError:
         hint="check that the cache folder is writable and has free space "
         "(--cache-dir chooses another)",
     )
-
-
-@contextlib.contextmanager
-def sync_lock(store_path: Path, *, timeout: float = 900.0) -> Iterator[None]:
-    """Hold the exclusive sync lock of ``store_path``, waiting up to ``timeout`` seconds.
-
-    An OS-level lock (flock on POSIX, msvcrt on Windows) that the OS releases if its holder
-    dies, so it is never stale.
-    """
-    lock_path = store_path.with_name(store_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(fd):
-            if time.monotonic() > deadline:
-                raise DataError(
-                    f"another pipvet process has been syncing {store_path} for over "
-                    f"{timeout:.0f} s",
-                    hint="wait for it to finish, or stop it and try again",
-                )
-            time.sleep(0.05)
-        try:
-            yield
-        finally:
-            _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------------------- sync
@@ -339,7 +153,7 @@ def ensure_fresh(
     data is acceptable. Raises DataError (NetworkError, OfflineMiss) when there is no usable
     data at all.
     """
-    fingerprint = _overlay_fingerprint(overlay)
+    fingerprint = overlay_fingerprint(overlay)
     decision = _freshness(store_path, source, max_age_seconds, offline, clock)
     if isinstance(decision, SyncOutcome):
         if decision.overlay_fingerprint == fingerprint:
@@ -469,10 +283,10 @@ class _Syncer:
 
     def refresh_overlay(self, outcome: SyncOutcome) -> SyncOutcome:
         """Re-apply the overlay folder when it changed; otherwise return ``outcome``."""
-        fingerprint = _overlay_fingerprint(self.overlay)
+        fingerprint = overlay_fingerprint(self.overlay)
         if outcome.overlay_fingerprint == fingerprint:
             return outcome
-        tally = _Tally("overlay records")
+        tally = Tally("overlay records")
         with AdvisoryStore.open(self.path) as store:
             store.update(overlay=self._overlay(tally), meta=self._overlay_meta())
             snap = store.snapshot(self.clock())
@@ -485,13 +299,13 @@ class _Syncer:
             overlay_fingerprint=fingerprint,
         )
 
-    def _overlay(self, tally: _Tally) -> list[StoredRecord]:
-        return [] if self.overlay is None else _overlay_records(self.overlay, tally)
+    def _overlay(self, tally: Tally) -> list[StoredRecord]:
+        return [] if self.overlay is None else overlay_records(self.overlay, tally)
 
     def _overlay_meta(self) -> dict[str, str]:
         return {
             "overlay": "" if self.overlay is None else str(self.overlay),
-            "overlay_fingerprint": _overlay_fingerprint(self.overlay),
+            "overlay_fingerprint": overlay_fingerprint(self.overlay),
         }
 
     def _open_existing(self) -> AdvisoryStore | None:
@@ -513,15 +327,15 @@ class _Syncer:
     # ------------------------------------------------------------------ full
 
     def _full(self, reason: str) -> SyncOutcome:
-        tally = _Tally("advisory records")
-        overlay_tally = _Tally("overlay records")
+        tally = Tally("advisory records")
+        overlay_tally = Tally("overlay records")
         overlay = self._overlay(overlay_tally)  # a bad overlay fails before any download
         with tempfile.TemporaryDirectory(prefix=".pipvet-sync-", dir=self.path.parent) as tmp:
             archive = self._archive(Path(tmp))
             read = [0]
 
             def records() -> Iterator[StoredRecord]:
-                for record in _archive_records(archive, tally, self.progress):
+                for record in archive_records(archive, tally, self.progress):
                     read[0] += 1
                     yield record
 
@@ -593,11 +407,11 @@ class _Syncer:
         todo = [rid for rid, key in changed.items() if stored.get(rid, "") < key]
         if len(todo) > max_incremental:
             return f"{len(todo)} records changed (more than {max_incremental})"
-        tally = _Tally("advisory records")
+        tally = Tally("advisory records")
         fetched = self._fetch(todo, tally)
-        overlay_tally = _Tally("overlay records")
+        overlay_tally = Tally("overlay records")
         overlay: list[StoredRecord] | None = None
-        if store.meta("overlay_fingerprint") != _overlay_fingerprint(self.overlay):
+        if store.meta("overlay_fingerprint") != overlay_fingerprint(self.overlay):
             overlay = self._overlay(overlay_tally)
         now = self.clock()
         previous = int(store.meta("malformed_skipped") or "0")
@@ -616,7 +430,7 @@ class _Syncer:
         reason = f"{len(todo)} records changed since {store.info().newest_modified}"
         return self._outcome("incremental", reason, len(fetched), tally, overlay_tally)
 
-    def _fetch(self, ids: list[str], tally: _Tally) -> list[StoredRecord]:
+    def _fetch(self, ids: list[str], tally: Tally) -> list[StoredRecord]:
         if not ids:
             return []
         self.say(f"fetching {len(ids)} changed advisory records")
@@ -642,7 +456,7 @@ class _Syncer:
             fetched.append(record)
         return fetched
 
-    def _outcome(self, action: Action, reason: str, fetched: int, *tallies: _Tally) -> SyncOutcome:
+    def _outcome(self, action: Action, reason: str, fetched: int, *tallies: Tally) -> SyncOutcome:
         with AdvisoryStore.open(self.path) as store:
             snap = store.snapshot(self.clock())
             fingerprint = store.meta("overlay_fingerprint") or ""
@@ -675,7 +489,7 @@ def _changed_since(listing: HttpResponse, newest_key: str) -> dict[str, str]:
         when, sep, record_id = line.strip().partition(",")
         record_id = record_id.strip()
         try:
-            if not sep or not _SAFE_ID.match(record_id) or ".." in record_id:
+            if not sep or not SAFE_ID.match(record_id) or ".." in record_id:
                 raise ValueError
             key = modified_key(when)
         except ValueError:

@@ -1,0 +1,55 @@
+"""Where OSV advisories come from: a base URL or path in the OSV bucket layout, or a zip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet.http import local_path
+
+__all__ = ["DEFAULT_OSV_URL", "ECOSYSTEM", "OsvSource"]
+
+DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
+ECOSYSTEM = "PyPI"
+
+
+@dataclass(frozen=True)
+class OsvSource:
+    """Where advisories come from: a base in the OSV bucket layout, or a zip file itself."""
+
+    location: str  # URL or absolute path, as stored in the database and shown to users
+    zip_only: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> OsvSource:
+        """``https://``/``http://``/``file://`` URL or path of a bucket-layout folder or zip."""
+        text = text.strip()
+        path = local_path(text)
+        if path is not None and "://" not in text:
+            path = path.resolve()
+            return cls(str(path), zip_only=path.suffix.lower() == ".zip" or path.is_file())
+        base = text.rstrip("/") or text
+        return cls(base, zip_only=base.lower().endswith(".zip"))
+
+    def _join(self, *parts: str) -> str:
+        if "://" in self.location:
+            return "/".join((self.location, *parts))
+        return str(Path(self.location, *parts))
+
+    @property
+    def zip_url(self) -> str:
+        return self.location if self.zip_only else self._join(ECOSYSTEM, "all.zip")
+
+    @property
+    def csv_url(self) -> str | None:
+        return None if self.zip_only else self._join(ECOSYSTEM, "modified_id.csv")
+
+    def record_url(self, record_id: str) -> str:
+        return self._join(ECOSYSTEM, f"{record_id}.json")
+
+    @property
+    def is_local(self) -> bool:
+        return local_path(self.location) is not None
+
+    def __str__(self) -> str:
+        return self.location
