@@ -41,7 +41,7 @@ def test_sync_then_status_from_a_path(tmp_path: Path, shared_data: Path) -> None
 
     code, out, err = run("db", "status", "--cache-dir", cache, "--osv-url", osv)
     assert (code, err) == (0, "")
-    assert f"source:          {osv}" in out
+    assert f"source:          {Path(osv).resolve()}" in out  # stored resolved
     assert "last sync:" in out
     assert f"database:        {tmp_path / 'cache' / 'advisories.sqlite3'} (3." in out
     assert "note:" not in out  # the configured source is the one stored
