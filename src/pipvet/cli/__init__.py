@@ -16,7 +16,9 @@ from pipvet.cli import _common
 from pipvet.cli._common import EXIT_ERROR, Output, PipvetArgumentParser, handle_errors
 
 # Command modules, in the order `pipvet --help` lists them.
-_COMMANDS: tuple[str, ...] = ("init", "update", "doctor", "audit", "db", "vet", "relax", "exposure")
+_COMMANDS: tuple[str, ...] = (
+    "init", "update", "doctor", "audit", "db", "vet", "install", "relax", "exposure",
+)  # fmt: skip
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

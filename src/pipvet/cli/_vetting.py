@@ -46,14 +46,15 @@ def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
     group.add_argument("--venv", metavar="DIR", help=f"the virtual environment to {verb} for")
 
 
-def add_source_options(parser: argparse.ArgumentParser) -> None:
+def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = True) -> None:
     group = parser.add_argument_group("data sources")
-    group.add_argument(
-        "--index-url",
-        metavar="URL",
-        help="package index for metadata (default PIPVET_INDEX_URL, the policy, or the public "
-        "index)",
-    )
+    if index_url:
+        group.add_argument(
+            "--index-url",
+            metavar="URL",
+            help="package index for metadata (default PIPVET_INDEX_URL, the policy, or the "
+            "public index)",
+        )
     group.add_argument(
         "--top-packages-url",
         metavar="URL",
@@ -70,19 +71,22 @@ class Chosen:
     python: Path
     prefix: Path | None
     description: str
+    source: str  # "explicit" (--python/--venv) or how it was discovered
 
 
 def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
     if args.python and args.venv:
         raise UsageError("use either --python or --venv, not both")
     if args.venv:
-        venv = Path(args.venv)
-        return Chosen(environment.venv_python(venv), venv, f"the virtual environment {venv}")
+        venv = ctx.cwd / Path(args.venv).expanduser()
+        return Chosen(
+            environment.venv_python(venv), venv, f"the virtual environment {venv}", "explicit"
+        )
     if args.python:
-        python = Path(args.python)
-        return Chosen(python, None, f"the interpreter {python}")
+        python = ctx.cwd / Path(args.python).expanduser()
+        return Chosen(python, None, f"the interpreter {python}", "explicit")
     found = environment.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
-    return Chosen(found.python, found.prefix, found.description)
+    return Chosen(found.python, found.prefix, found.description, found.source)
 
 
 def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvironment:

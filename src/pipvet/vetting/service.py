@@ -93,12 +93,17 @@ class Vetter:
 
     # ------------------------------------------------------------------ entry point
 
-    def vet(self, requests: Sequence[VetRequest], *, deep: bool = False) -> tuple[PackageVet, ...]:
+    def vet(
+        self, requests: Sequence[VetRequest], *, deep: bool = False, subtree: bool = True
+    ) -> tuple[PackageVet, ...]:
+        """Vet each request. ``subtree=False`` leaves the subtree out (the caller already
+        knows the exact set, as ``pipvet install`` does from pip's report, and vets all of it).
+        """
         now = self.clock()
         todo = [r for r in requests if r.problem is None and not self.is_internal(r.name)]
         self._meta.fetch(r.name for r in todo)
-        gathered = [self._gather(r) for r in todo]
-        subtrees = self._subtrees(gathered)
+        gathered = [self._gather(r, requires=subtree) for r in todo]
+        subtrees = self._subtrees(gathered) if subtree else {}
         findings = self._findings(gathered)
         results: dict[int, PackageVet] = {}
         for g in gathered:
@@ -117,7 +122,7 @@ class Vetter:
 
     # ------------------------------------------------------------------ gathering
 
-    def _gather(self, request: VetRequest) -> _Gathered:
+    def _gather(self, request: VetRequest, *, requires: bool = True) -> _Gathered:
         answer = self._meta.projects.get(request.name)
         if not isinstance(answer, Lookup):
             return _Gathered(request, None, None, None, (), str(answer))
@@ -128,10 +133,10 @@ class Vetter:
             project, request.specifier, python_version=self.target.python_version
         )
         version = release.version if release else None
-        requires = project.requires_dist
-        if version is not None and version != project.version:
-            requires = self._requires_of(project, version)
-        return _Gathered(request, answer, project, version, requires, None)
+        needs = project.requires_dist
+        if requires and version is not None and version != project.version:
+            needs = self._requires_of(project, version)
+        return _Gathered(request, answer, project, version, needs, None)
 
     def _requires_of(self, project: ProjectInfo, version: str) -> tuple[str, ...]:
         """Requirements of an older release: the index's per-release document has them."""
@@ -295,7 +300,7 @@ class Vetter:
             return []
         now = self.clock()
         self._meta.fetch(d.name for d, _ in wanted)
-        gathered = [self._gather(r) for _, r in wanted]
+        gathered = [self._gather(r, requires=False) for _, r in wanted]
         advice = self._findings(gathered)
         return [
             self._package(g, advice, None, now, required_by=dep.required_by)

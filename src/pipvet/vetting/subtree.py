@@ -25,7 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from pipvet.errors import PipvetError
+from pipvet.errors import PipError, PipvetError
 from pipvet.index import InternalName, Lookup, ProjectInfo
 from pipvet.vetting.model import NewDependency
 from pipvet.vetting.runner import Runner
@@ -208,7 +208,7 @@ def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
             )
         return tuple(entries)
     except (ValueError, KeyError, TypeError) as exc:
-        raise PipvetError(
+        raise PipError(
             f"pip's installation report could not be read ({exc})",
             hint="pip 22.2 or newer is needed for --dry-run --report",
         ) from exc
@@ -226,7 +226,7 @@ def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipRe
         detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
         if "No module named pip" in (result.stderr or ""):
             detail = "the environment has no pip"
-        raise PipvetError(
+        raise PipError(
             f"pip could not work out what 'pip install {' '.join(args)}' would install: {detail}",
             hint="run the same pip install --dry-run yourself to see pip's full message",
         )
