@@ -78,6 +78,7 @@ class _PackedFiles(Sequence[DistFile]):
     def __init__(self, packed: str) -> None:
         self._packed = packed
         self._files: tuple[DistFile, ...] | None = None
+        self._count = packed.count("\n") + 1 if packed else 0  # counting must not unpack
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
@@ -85,7 +86,7 @@ class _PackedFiles(Sequence[DistFile]):
         return self._files
 
     def __len__(self) -> int:
-        return len(self._unpacked())
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> DistFile: ...
