@@ -344,6 +344,12 @@ def test_vulnerabilities_levels() -> None:
     assert "No release fixes PYSEC-2" in unfixed.message
 
 
+def test_nothing_to_check_when_no_release_matches() -> None:
+    assert S.vulnerabilities([], None).level == "info"
+    assert S.malware([], None).level == "info"
+    assert "no release to check" in S.malware([], None).message
+
+
 def test_malware_is_avoid_and_missing_data_is_unchecked() -> None:
     sig = S.malware([finding("malware", "MAL-2024-1")], "1.0")
     assert sig.level == "avoid"

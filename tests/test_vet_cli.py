@@ -433,3 +433,11 @@ def test_pip_resolver_counts_what_pip_would_add(world: World, tmp_path: Path) ->
     assert [d["name"] for d in package["new_dependencies"]] == ["vet-lib", "vet-tiny"]
     assert [d["version"] for d in package["new_dependencies"]] == ["1.0", "1.0"]
     assert not (venv.site_packages / "vet_app").exists()  # a dry run installs nothing
+
+
+def test_a_request_no_release_satisfies(world: World) -> None:
+    package = world.vet("requests==99.0", "--format", "json").package("requests")
+    assert package["version"] is None
+    assert signal(package, "install-code")["level"] == "review"
+    assert signal(package, "vulnerabilities")["level"] == "info"
+    assert package["verdict"] == "review"

@@ -217,8 +217,6 @@ class Vetter:
             signals.append(_malware_by_name(name, None if advice is None else advice.malware))
         elif g.project is not None:
             found = None if advice is None else advice.findings.get(name, ())
-            if g.version is None:
-                found = ()  # nothing would be installed, so nothing installed is affected
             signals.append(S.malware(found, g.version))
             signals.append(S.vulnerabilities(found, g.version))
         signals.append(S.typosquat(squat, checked=self.squats is not None))

@@ -108,15 +108,20 @@ def exists(name: str, project: ProjectInfo | None) -> Signal:
 # --------------------------------------------------------------------------- advisories
 
 
+_NO_RELEASE = "No release matches the request on this Python, so there is no release to check."
+
+
 def malware(findings: Sequence[Finding] | None, version: str | None) -> Signal:
     """``findings=None`` means there was no advisory data to look in."""
     source = "advisory database: MAL- records and records marked malicious"
     if findings is None:
         return _no_advisories("malware", source)
+    if version is None:
+        return Signal("malware", "info", [], "any malware report", source, _NO_RELEASE)
     bad = [f for f in findings if f.kind == "malware"]
     if bad:
         ids = [f.id for f in bad]
-        where = f"Release {version}" if version else "This name"
+        where = f"Release {version}"
         return Signal(
             "malware",
             "avoid",
@@ -138,8 +143,10 @@ def vulnerabilities(findings: Sequence[Finding] | None, version: str | None) -> 
     source = "advisory database: affected ranges and versions"
     if findings is None:
         return _no_advisories("vulnerabilities", source)
-    vulns = [f for f in findings if f.kind == "vulnerability" and not f.ignored]
     threshold = "any known vulnerability (avoid when no release fixes it)"
+    if version is None:
+        return Signal("vulnerabilities", "info", [], threshold, source, _NO_RELEASE)
+    vulns = [f for f in findings if f.kind == "vulnerability" and not f.ignored]
     if not vulns:
         return Signal(
             "vulnerabilities",
