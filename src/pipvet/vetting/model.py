@@ -17,6 +17,7 @@ __all__ = [
     "NewDependency",
     "PackageVet",
     "Signal",
+    "Thresholds",
     "Verdict",
     "VetReport",
 ]
@@ -32,6 +33,17 @@ Verdict = Literal["ok", "review", "avoid", "unchecked", "internal"]
 JsonValue: TypeAlias = (
     str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
 )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The policy's vetting thresholds (the policy file's names in the comments)."""
+
+    min_maintainers: int = 2  # min-maintainers
+    max_maintainers: int = 5  # max-maintainers
+    min_project_age_days: int = 30  # min-project-age-days
+    max_release_silence_days: int = 365  # max-release-silence-days
+    max_new_dependencies: int = 20  # max-new-dependencies
 
 
 @dataclass(frozen=True)

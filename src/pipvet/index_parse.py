@@ -1,0 +1,310 @@
+"""What the package index says about a project: frozen values and the parser.
+
+Pure: ``parse_project`` turns one ``{base}/pypi/{name}/json`` document into a ``ProjectInfo``
+(releases newest first, with their files; ownership; links; requirements). A document that
+is not what the index promises is a ``DataError`` naming the URL and the field. Fetching is
+``pipvet.index``'s job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple, cast
+from urllib.parse import quote
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pipvet.errors import DataError
+
+__all__ = [
+    "DistFile",
+    "ProjectInfo",
+    "Release",
+    "Role",
+    "parse_project",
+    "project_url",
+]
+
+
+# --------------------------------------------------------------------------- values
+
+
+class DistFile(NamedTuple):
+    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind.
+
+    A named tuple rather than a dataclass: large projects have tens of thousands of files,
+    and building them is on the path of every vet.
+    """
+
+    filename: str
+    packagetype: str
+    uploaded: float | None  # upload time, seconds since the epoch
+    yanked: bool = False
+    requires_python: str | None = None
+
+    @property
+    def upload_time(self) -> datetime | None:
+        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.packagetype == "bdist_wheel" or self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version and its files. ``uploaded`` and ``yanked`` summarise the files once."""
+
+    version: str
+    files: Sequence[DistFile]
+    uploaded: float | None  # the earliest file's upload time, seconds since the epoch
+    yanked: bool  # every file is yanked (the index yanks whole releases)
+
+    @classmethod
+    def of(cls, version: str, files: Sequence[DistFile]) -> Release:
+        times = [f.uploaded for f in files if f.uploaded is not None]
+        return cls(
+            version,
+            files,
+            min(times) if times else None,
+            bool(files) and all(f.yanked for f in files),
+        )
+
+    @property
+    def upload_time(self) -> datetime | None:
+        """When the release was published: its earliest file's upload time."""
+        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
+
+
+@dataclass(frozen=True)
+class Role:
+    role: str  # "Owner" or "Maintainer" on the public index
+    user: str
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What the index says about one project, reduced to what vetting uses."""
+
+    name: NormalizedName
+    display_name: str
+    version: str  # the version the index calls latest (``info.version``)
+    summary: str
+    releases: tuple[Release, ...]  # newest first (PEP 440 order), unparseable versions last
+    # ``None`` when the response carries no ``ownership`` block (older indexes and mirrors do
+    # not publish it): "unknown" must not read as "nobody".
+    roles: tuple[Role, ...] | None
+    organization: str | None
+    project_urls: tuple[tuple[str, str], ...]
+    home_page: str | None
+    requires_dist: tuple[str, ...]  # of ``version``
+    requires_python: str | None
+    license_expression: str | None
+    license: str | None
+    classifiers: tuple[str, ...]
+    author: str | None
+    source_url: str
+
+    def release(self, version: str) -> Release | None:
+        for rel in self.releases:
+            if rel.version == version:
+                return rel
+        return None
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """Distinct accounts with a role, in the index's order."""
+        seen: dict[str, None] = {}
+        for r in self.roles or ():
+            seen.setdefault(r.user, None)
+        return tuple(seen)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def project_url(base: str, name: str, version: str | None = None) -> str:
+    """``{base}/pypi/{name}/json`` (or the per-version document), name canonicalised."""
+    root = base.rstrip("/")
+    canon = quote(canonicalize_name(name), safe="")
+    if version is None:
+        return f"{root}/pypi/{canon}/json"
+    return f"{root}/pypi/{canon}/{quote(version, safe='')}/json"
+
+
+def parse_project(body: bytes | str, url: str) -> ProjectInfo:
+    """Parse one index JSON document; ``DataError`` naming ``url`` when it is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad(url, f"the answer is not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise _bad(url, "the answer is not a JSON object")
+    doc = cast(dict[str, object], data)
+    info = _mapping(doc, "info", url, required=True)
+    display = _str(info, "name", url)
+    if not display:
+        raise _bad(url, "'info.name' is missing")
+    version = _str(info, "version", url) or ""
+    releases = _releases(doc, url)
+    roles, organization = _ownership(doc, url)
+    return ProjectInfo(
+        name=canonicalize_name(display),
+        display_name=display,
+        version=version,
+        summary=_str(info, "summary", url) or "",
+        releases=releases,
+        roles=roles,
+        organization=organization,
+        project_urls=_project_urls(info, url),
+        home_page=_str(info, "home_page", url) or None,
+        requires_dist=_strings(info, "requires_dist", url),
+        requires_python=_str(info, "requires_python", url) or None,
+        license_expression=_str(info, "license_expression", url) or None,
+        license=_str(info, "license", url) or None,
+        classifiers=_strings(info, "classifiers", url),
+        author=_str(info, "author", url) or _str(info, "author_email", url) or None,
+        source_url=url,
+    )
+
+
+def _releases(doc: Mapping[str, object], url: str) -> tuple[Release, ...]:
+    raw = doc.get("releases")
+    if raw is None:
+        # The per-version document has no "releases"; its "urls" are that release's files.
+        info = _mapping(doc, "info", url, required=True)
+        version = _str(info, "version", url) or ""
+        files = _files(doc.get("urls"), "urls", url)
+        return (Release.of(version, files),) if version else ()
+    if not isinstance(raw, dict):
+        raise _bad(url, "'releases' is not an object")
+    out: list[Release] = []
+    for key, entries in cast(dict[str, object], raw).items():
+        out.append(Release.of(str(key), _files(entries, f"releases.{key}", url)))
+    return _newest_first(out)
+
+
+def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
+    """Releases in PEP 440 order, newest first; versions that do not parse go last."""
+    valid: list[tuple[Version, Release]] = []
+    invalid: list[Release] = []
+    for release in releases:
+        try:
+            valid.append((Version(release.version), release))
+        except InvalidVersion:
+            invalid.append(release)
+    valid.sort(key=lambda pair: pair[0], reverse=True)
+    return tuple(r for _, r in valid) + tuple(invalid)
+
+
+def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _bad(url, f"'{field}' is not a list")
+    out: list[DistFile] = []
+    for i, item in enumerate(cast(list[object], raw)):
+        if not isinstance(item, dict):
+            raise _bad(url, f"'{field}[{i}]' is not an object")
+        entry = cast(dict[str, object], item)
+        where = f"{field}[{i}]"
+        filename = _str(entry, "filename", url, where) or ""
+        uploaded = _str(entry, "upload_time_iso_8601", url, where) or _str(
+            entry, "upload_time", url, where
+        )
+        out.append(
+            DistFile(
+                filename=filename,
+                packagetype=_str(entry, "packagetype", url, where) or "",
+                uploaded=_time(uploaded, url, f"{where}.upload_time_iso_8601"),
+                yanked=entry.get("yanked") is True,
+                requires_python=_str(entry, "requires_python", url, where) or None,
+            )
+        )
+    return tuple(out)
+
+
+def _ownership(doc: Mapping[str, object], url: str) -> tuple[tuple[Role, ...] | None, str | None]:
+    if "ownership" not in doc:
+        return None, None
+    own = _mapping(doc, "ownership", url, required=False)
+    organization = _str(own, "organization", url, "ownership") or None
+    raw = own.get("roles")
+    if raw is None:
+        return (), organization
+    if not isinstance(raw, list):
+        raise _bad(url, "'ownership.roles' is not a list")
+    roles = []
+    for i, item in enumerate(cast(list[object], raw)):
+        if not isinstance(item, dict):
+            raise _bad(url, f"'ownership.roles[{i}]' is not an object")
+        entry = cast(dict[str, object], item)
+        user = _str(entry, "user", url, f"ownership.roles[{i}]")
+        if user:
+            roles.append(Role(_str(entry, "role", url, f"ownership.roles[{i}]") or "", user))
+    return tuple(roles), organization
+
+
+def _project_urls(info: Mapping[str, object], url: str) -> tuple[tuple[str, str], ...]:
+    raw = info.get("project_urls")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _bad(url, "'info.project_urls' is not an object")
+    return tuple(
+        (str(label), link)
+        for label, link in cast(dict[str, object], raw).items()
+        if isinstance(link, str) and link
+    )
+
+
+def _time(text: str | None, url: str, field: str) -> float | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _bad(url, f"'{field}' is not a date: {text!r}") from exc
+    # The index's older field ("upload_time") has no zone; it is UTC.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def _mapping(
+    obj: Mapping[str, object], key: str, url: str, *, required: bool
+) -> Mapping[str, object]:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise _bad(url, f"'{key}' is missing")
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(url, f"'{key}' is not an object")
+    return cast(dict[str, object], value)
+
+
+def _str(obj: Mapping[str, object], key: str, url: str, where: str = "info") -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _bad(url, f"'{where}.{key}' is not a string")
+
+
+def _strings(obj: Mapping[str, object], key: str, url: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(url, f"'info.{key}' is not a list of strings")
+    return tuple(cast(list[str], value))
+
+
+def _bad(url: str, problem: str) -> DataError:
+    return DataError(
+        f"the package index sent a malformed answer for {url}: {problem}",
+        hint="check the index URL (PIPVET_INDEX_URL or the policy's index-url); "
+        "a proxy or captive portal can also replace the answer",
+    )
