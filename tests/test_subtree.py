@@ -11,6 +11,7 @@ import pytest
 from packaging import markers, tags
 from packaging.utils import NormalizedName, canonicalize_name
 
+from pipvet.errors import PipError
 from pipvet.http import HttpClient
 from pipvet.index import IndexClient
 from pipvet.vetting.runner import SubprocessRunner
@@ -19,7 +20,7 @@ from pipvet.vetting.target import TargetEnvironment, probe_target
 from tests.support.httpserver import Reply
 from tests.support.index_server import IndexServer, document, index_server
 from tests.support.pipvenv import venv_with_pip
-from tests.support.wheels import build_wheel, pip_env
+from tests.support.wheels import build_wheel, create_venv, pip_env
 
 UPLOADED = "2025-06-01T00:00:00Z"
 
@@ -245,3 +246,13 @@ def test_pip_resolver_failure_is_a_problem_not_a_crash(wheelhouse: Path, tmp_pat
     assert result.new is None
     assert result.problem is not None
     assert "pip could not work out" in result.problem
+
+
+@pytest.mark.slow
+def test_an_environment_without_pip_is_told_how_to_get_it(tmp_path: Path) -> None:
+    venv = create_venv(tmp_path / "bare")  # made without pip
+    with pytest.raises(PipError) as err:
+        pip_dry_run(str(venv.python), ["six"], SubprocessRunner(env=pip_env()))
+    assert "has no pip" in str(err.value)
+    assert err.value.hint is not None
+    assert "-m ensurepip" in err.value.hint

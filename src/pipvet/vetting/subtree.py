@@ -224,11 +224,13 @@ def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipRe
     if result.returncode != 0:
         lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
         detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
+        hint = "run the same pip install --dry-run yourself to see pip's full message"
         if "No module named pip" in (result.stderr or ""):
-            detail = "the environment has no pip"
+            detail = f"{python} has no pip"
+            hint = f"install pip into it first: {python} -m ensurepip --upgrade"
         raise PipError(
             f"pip could not work out what 'pip install {' '.join(args)}' would install: {detail}",
-            hint="run the same pip install --dry-run yourself to see pip's full message",
+            hint=hint,
         )
     return parse_pip_report(result.stdout)
 
