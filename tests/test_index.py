@@ -261,9 +261,7 @@ def test_a_fresh_parsed_answer_needs_no_request(index: IndexServer, tmp_path: Pa
 
     def make(*, offline: bool = False) -> IndexClient:
         http = HttpClient(tmp_path / "http", offline=offline, clock=lambda: now[0])
-        return IndexClient(
-            http, index.url, parsed_cache=tmp_path / "parsed", clock=lambda: now[0]
-        )
+        return IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", clock=lambda: now[0])
 
     first = make().lookup("numpy")
     assert not first.from_cache
@@ -281,3 +279,26 @@ def test_a_fresh_parsed_answer_needs_no_request(index: IndexServer, tmp_path: Pa
     assert make(offline=True).lookup_many(["numpy"])["numpy"] == again
     make().lookup("numpy")
     assert len(index.requests_for("numpy")) == 2
+
+
+def test_per_release_documents_are_fetched_together(index: IndexServer, tmp_path: Path) -> None:
+    index.server.latency = 0.2
+    for version in ("1.0", "2.0"):
+        doc = document("x", {version: "2024-01-01T00:00:00Z"}, requires_dist=[f"dep{version}"])
+        del doc["releases"]
+        index.release("x", version, doc)
+    import time
+
+    start = time.perf_counter()
+    found = client(index, tmp_path).lookup_releases([("x", "1.0"), ("X", "2.0"), ("x", "3.0")])
+    assert time.perf_counter() - start < 0.5  # three requests at 0.2 s each, side by side
+    one, two, three = found[("x", "1.0")], found[("x", "2.0")], found[("x", "3.0")]
+    assert not isinstance(one, Exception)
+    assert one.project is not None
+    assert one.project.requires_dist == ("dep1.0",)
+    assert [r.version for r in one.project.releases] == ["1.0"]
+    assert not isinstance(two, Exception)
+    assert two.project is not None
+    assert two.project.requires_dist == ("dep2.0",)
+    assert not isinstance(three, Exception)
+    assert three.project is None

@@ -261,7 +261,16 @@ def test_known_malware_from_the_overlay_is_avoid(world: World) -> None:
 
 
 def test_pinned_old_release_with_a_fixed_vulnerability(world: World) -> None:
+    old = document(
+        "requests",
+        {"2.19.0": "2018-06-12T14:46:47Z"},
+        requires_dist=["chardet<3.1.0,>=3.0.2", "idna<2.8,>=2.5", "certifi>=2017.4.17"],
+    )
+    del old["releases"]  # a per-release answer carries that release's files under "urls"
+    world.index.release("requests", "2.19.0", old)
     package = world.vet("requests==2.19.0", "--format", "json").package("requests")
+    # The subtree follows that release's own requirements, not the latest release's.
+    assert [d["name"] for d in package["new_dependencies"]] == ["certifi", "chardet", "idna"]
     assert package["version"] == "2.19.0"
     assert package["requested"] == "requests==2.19.0"
     vulns = signal(package, "vulnerabilities")

@@ -301,31 +301,43 @@ class IndexClient:
         """Look several names up concurrently, keyed by canonical name; a failure stays in
         place as the error. Internal names are answered with ``InternalName``, unsent.
         """
-        out: dict[str, Lookup | PipvetError] = {}
-        urls: dict[NormalizedName, str] = {}
-        for name in names:
-            canon = canonicalize_name(name)
+        found = self._many([(canonicalize_name(n), None) for n in names])
+        return {name: answer for (name, _), answer in found.items()}
+
+    def lookup_releases(
+        self, wanted: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], Lookup | PipvetError]:
+        """The per-release documents of ``(name, version)`` pairs, concurrently."""
+        found = self._many([(canonicalize_name(n), v) for n, v in wanted])
+        return {(name, version or ""): answer for (name, version), answer in found.items()}
+
+    def _many(
+        self, keys: Sequence[tuple[NormalizedName, str | None]]
+    ) -> dict[tuple[NormalizedName, str | None], Lookup | PipvetError]:
+        out: dict[tuple[NormalizedName, str | None], Lookup | PipvetError] = {}
+        urls: dict[tuple[NormalizedName, str | None], str] = {}
+        for key in keys:
             try:
-                url = self.url_for(canon)
+                url = self.url_for(*key)
             except InternalName as exc:
-                out[canon] = exc
+                out[key] = exc
                 continue
-            known = self._remembered(canon, url)
+            known = self._remembered(key[0], url)
             if known is not None:
-                out[canon] = known
+                out[key] = known
             else:
-                urls[canon] = url
+                urls[key] = url
         answers = self.http.get_many(
             list(urls.values()), self.max_workers, max_age=self.fresh_seconds
         )
-        for (canon, _url), resp in zip(urls.items(), answers, strict=True):
+        for (key, _url), resp in zip(urls.items(), answers, strict=True):
             if isinstance(resp, PipvetError):
-                out[canon] = resp
+                out[key] = resp
                 continue
             try:
-                out[canon] = self._answer(canon, resp)
+                out[key] = self._answer(key[0], resp)
             except DataError as exc:
-                out[canon] = exc
+                out[key] = exc
         return out
 
     def _answer(self, name: str, resp: HttpResponse) -> Lookup:

@@ -32,6 +32,7 @@ class IndexServer:
     server: LoopbackServer
     data: Path
     documents: dict[str, bytes] = field(default_factory=dict)
+    release_documents: dict[tuple[str, str], bytes] = field(default_factory=dict)
     overrides: dict[str, Handler] = field(default_factory=dict)
     _recorded: dict[str, bytes] = field(default_factory=dict)
 
@@ -59,6 +60,10 @@ class IndexServer:
         """Serve ``document`` (a crafted index answer) for ``name``."""
         self.documents[_canonical(name)] = json.dumps(document).encode()
 
+    def release(self, name: str, version: str, document: Mapping[str, Any]) -> None:
+        """Serve ``document`` as the per-release answer ``/pypi/<name>/<version>/json``."""
+        self.release_documents[(_canonical(name), version)] = json.dumps(document).encode()
+
     def override(self, name: str, reply: Reply | Handler) -> None:
         """Answer requests for ``name`` with ``reply`` (status, headers, delay, body), or with
         what ``reply(request)`` returns (for answers that change between requests)."""
@@ -79,8 +84,11 @@ class IndexServer:
         name = _canonical(parts[0])
         if name in self.overrides:
             return self.overrides[name](req)
-        body = self.documents.get(name) or self.recorded(name)
-        if body is None or len(parts) == 3:
+        if len(parts) == 3:
+            body = self.release_documents.get((name, parts[1]))
+        else:
+            body = self.documents.get(name) or self.recorded(name)
+        if body is None:
             return Reply(404, b'{"message": "Not Found"}')
         return _with_etag(req, body)
 

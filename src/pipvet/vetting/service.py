@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -24,7 +24,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit import RecordLookup, match_dependencies
-from pipvet.errors import PipvetError, UsageError
+from pipvet.errors import UsageError
 from pipvet.index import IndexClient, Lookup, ProjectInfo
 from pipvet.models import Dependency, DependencyResult, Finding
 from pipvet.vetting import signals as S
@@ -102,7 +102,9 @@ class Vetter:
         now = self.clock()
         todo = [r for r in requests if r.problem is None and not self.is_internal(r.name)]
         self._meta.fetch(r.name for r in todo)
-        gathered = [self._gather(r, requires=subtree) for r in todo]
+        gathered = [self._gather(r) for r in todo]
+        if subtree:
+            gathered = self._with_older_requirements(gathered)
         subtrees = self._subtrees(gathered) if subtree else {}
         findings = self._findings(gathered)
         results: dict[int, PackageVet] = {}
@@ -122,7 +124,7 @@ class Vetter:
 
     # ------------------------------------------------------------------ gathering
 
-    def _gather(self, request: VetRequest, *, requires: bool = True) -> _Gathered:
+    def _gather(self, request: VetRequest) -> _Gathered:
         answer = self._meta.projects.get(request.name)
         if not isinstance(answer, Lookup):
             return _Gathered(request, None, None, None, (), str(answer))
@@ -133,19 +135,25 @@ class Vetter:
             project, request.specifier, python_version=self.target.python_version
         )
         version = release.version if release else None
-        needs = project.requires_dist
-        if requires and version is not None and version != project.version:
-            needs = self._requires_of(project, version)
-        return _Gathered(request, answer, project, version, needs, None)
+        return _Gathered(request, answer, project, version, project.requires_dist, None)
 
-    def _requires_of(self, project: ProjectInfo, version: str) -> tuple[str, ...]:
-        """Requirements of an older release: the index's per-release document has them."""
-        try:
-            older = self.index.lookup(project.name, version).project
-        except PipvetError:
-            older = None
-        # Without the per-release document, the latest release's needs are the best estimate.
-        return older.requires_dist if older is not None else project.requires_dist
+    def _with_older_requirements(self, gathered: list[_Gathered]) -> list[_Gathered]:
+        """Requirements of releases other than the latest come from the index's per-release
+        documents (fetched together); without one, the latest release's are the estimate."""
+        older = [
+            (g.request.name, g.version)
+            for g in gathered
+            if g.project is not None and g.version not in (None, g.project.version)
+        ]
+        if not older:
+            return gathered
+        answers = self.index.lookup_releases([(n, v) for n, v in older if v is not None])
+        out = []
+        for g in gathered:
+            answer = answers.get((g.request.name, g.version or ""))
+            found = answer.project if isinstance(answer, Lookup) else None
+            out.append(replace(g, requires=found.requires_dist) if found is not None else g)
+        return out
 
     def _subtrees(self, gathered: Sequence[_Gathered]) -> dict[str, Subtree]:
         present = [g for g in gathered if g.project is not None and g.version is not None]
@@ -298,7 +306,7 @@ class Vetter:
             return []
         now = self.clock()
         self._meta.fetch(d.name for d, _ in wanted)
-        gathered = [self._gather(r, requires=False) for _, r in wanted]
+        gathered = [self._gather(r) for _, r in wanted]
         advice = self._findings(gathered)
         return [
             self._package(g, advice, None, now, required_by=dep.required_by)
