@@ -69,7 +69,6 @@ def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = Tru
 @dataclass(frozen=True)
 class Chosen:
     python: Path
-    prefix: Path | None
     description: str
     source: str  # "explicit" (--python/--venv) or how it was discovered
 
@@ -79,14 +78,12 @@ def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
         raise UsageError("use either --python or --venv, not both")
     if args.venv:
         venv = ctx.cwd / Path(args.venv).expanduser()
-        return Chosen(
-            environment.venv_python(venv), venv, f"the virtual environment {venv}", "explicit"
-        )
+        return Chosen(environment.venv_python(venv), f"the virtual environment {venv}", "explicit")
     if args.python:
         python = ctx.cwd / Path(args.python).expanduser()
-        return Chosen(python, None, f"the interpreter {python}", "explicit")
+        return Chosen(python, f"the interpreter {python}", "explicit")
     found = environment.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
-    return Chosen(found.python, found.prefix, found.description, found.source)
+    return Chosen(found.python, found.description, found.source)
 
 
 def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvironment:
@@ -245,7 +242,7 @@ def build_report(
         packages=tuple(packages),
         fail_on=ctx.policy.vet_fail_on,
         resolver=resolver,
-        warnings=(*setup.warnings, *extra_warnings),
+        warnings=(*setup.warnings, *setup.vetter.warnings, *extra_warnings),
         data_notes=tuple(notes),
         offline=ctx.offline,
     )

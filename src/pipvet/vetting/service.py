@@ -85,7 +85,8 @@ class Vetter:
     is_internal: Callable[[str], bool] = lambda _name: False
     resolver: Resolver = "metadata"
     runner: Runner | None = None  # for resolver "pip"
-    pip_args: Sequence[str] = ()
+    # Things the user should know that belong to no package (malformed advisory records).
+    warnings: list[str] = field(default_factory=list)
     _meta: MetadataResolver = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,7 +169,7 @@ class Vetter:
             extras = f"[{','.join(sorted(g.request.extras))}]" if g.request.extras else ""
             requirement = f"{g.request.name}{extras}=={g.version}"
             return g.request.name, pip_subtree(
-                requirement, self.target, runner, root=g.request.name, pip_args=self.pip_args
+                requirement, self.target, runner, root=g.request.name
             )
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -192,7 +193,8 @@ class Vetter:
                         continue
                     if adv.malicious and adv.withdrawn is None:
                         malware_ids.setdefault(name, []).append(adv.id)
-        return _Advice(by_name, malware_ids, outcome.warnings)
+        self.warnings += [w for w in outcome.warnings if w not in self.warnings]
+        return _Advice(by_name, malware_ids)
 
     # ------------------------------------------------------------------ signals
 
@@ -328,7 +330,6 @@ class _Gathered:
 class _Advice:
     findings: Mapping[NormalizedName, tuple[Finding, ...]]
     malware: Mapping[NormalizedName, Sequence[str]]  # MAL- ids for names not on the index
-    warnings: tuple[str, ...]
 
 
 def _internal(request: VetRequest) -> PackageVet:
