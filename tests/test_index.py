@@ -140,12 +140,9 @@ def test_lookup_many_is_concurrent_and_keeps_errors_in_place(
     index.server.latency = 0.2
     index.override("broken", Reply(500, b"oops"))
     c = client(index, tmp_path)
-    import time
-
-    start = time.perf_counter()
     answers = c.lookup_many(["requests", "numpy", "pandas", "six", "idna", "nope", "broken"])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0  # 7 requests (plus retries of one) at 0.2 s each, in parallel
+    # Each answer takes 0.2 s, so the seven overlap only if they were sent side by side.
+    assert index.server.max_in_flight >= 5
     ok = answers["requests"]
     assert not isinstance(ok, Exception)
     assert ok.project is not None
@@ -287,11 +284,8 @@ def test_per_release_documents_are_fetched_together(index: IndexServer, tmp_path
         doc = document("x", {version: "2024-01-01T00:00:00Z"}, requires_dist=[f"dep{version}"])
         del doc["releases"]
         index.release("x", version, doc)
-    import time
-
-    start = time.perf_counter()
     found = client(index, tmp_path).lookup_releases([("x", "1.0"), ("X", "2.0"), ("x", "3.0")])
-    assert time.perf_counter() - start < 0.5  # three requests at 0.2 s each, side by side
+    assert index.server.max_in_flight == 3  # three requests at 0.2 s each, side by side
     one, two, three = found[("x", "1.0")], found[("x", "2.0")], found[("x", "3.0")]
     assert not isinstance(one, Exception)
     assert one.project is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -190,16 +189,13 @@ def test_each_project_is_fetched_once_and_levels_are_batched(
 ) -> None:
     index.server.latency = 0.15
     r = resolver(index, tmp_path, target())
-    start = time.perf_counter()
     result = r.resolve(roots(r, "requests", "pandas", "matplotlib", "pydantic"))
-    elapsed = time.perf_counter() - start
     assert all(s.problem is None for s in result.values())
     looked_up = index.lookups()
     assert len(looked_up) == len(set(looked_up))
-    # 19 projects below the roots at 0.15 s each: one after another would take 2.85 s; in
-    # concurrent batches, one per level, it takes about a third of that.
-    assert len(looked_up) - 4 == 19
-    assert elapsed < 2.0
+    assert len(looked_up) - 4 == 19  # 19 projects below the roots
+    # Each answer takes 0.15 s, so requests overlap only when a level is sent as one batch.
+    assert index.server.max_in_flight >= 4
 
 
 # ------------------------------------------------------------------------ pip

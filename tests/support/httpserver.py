@@ -48,6 +48,10 @@ class LoopbackServer:
         self.prefix_routes: list[tuple[str, Callable[[Request, str], Reply]]] = []
         self.requests: list[Request] = []
         self.latency = 0.0
+        # How many requests were being answered at once, at most: tests assert concurrency
+        # with this instead of with wall-clock time, which a busy machine makes unreliable.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         server = self
 
@@ -64,10 +68,16 @@ class LoopbackServer:
                 req = Request(method, self.path, {k.lower(): v for k, v in self.headers.items()})
                 with server._lock:
                     server.requests.append(req)
-                reply = server._dispatch(req)
-                delay = reply.delay + server.latency
-                if delay:
-                    time.sleep(delay)
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    reply = server._dispatch(req)
+                    delay = reply.delay + server.latency
+                    if delay:
+                        time.sleep(delay)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
