@@ -31,8 +31,10 @@ def dep(
     version: str | None,
     location: Location | None = None,
     skipped: str | None = None,
+    *,
+    local: bool = False,
 ) -> Dependency:
-    return Dependency(canonicalize_name(name), version, name, location, skipped)
+    return Dependency(canonicalize_name(name), version, name, location, skipped, local)
 
 
 REQUESTS = DependencyResult(
@@ -152,6 +154,7 @@ MYLIB = DependencyResult(
         "0.1.dev0",
         Location("src/my lib"),
         "editable install from a local folder: not from an index, so no advisory can name it",
+        local=True,
     )
 )
 

@@ -18,7 +18,7 @@ from pipvet.cli import main
 from pipvet.cli._common import Output
 from tests.support.httpserver import LoopbackServer
 from tests.support.osv_bucket import OsvBucket
-from tests.support.wheels import build_wheel, create_venv, pip_install
+from tests.support.wheels import build_wheel, create_venv, pip_install, write_local_project
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -303,3 +303,28 @@ def test_default_target_is_the_project_venv_and_is_named(env: Path, installed_ve
     code, out, err = run(["audit"])
     assert code == 1
     assert ".venv" in out + err
+
+
+def test_an_editable_install_is_reported_but_does_not_make_the_audit_partial(
+    env: Path, tmp_path: Path
+) -> None:
+    """Data projects are routinely installed with `pip install -e .`; that must not turn every
+    audit into exit 2, and it must still be named, not silently counted as clean."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "requests", "2.32.3")
+    project = write_local_project(tmp_path / "mytool", "mytool", "0.1")
+    venv = create_venv(tmp_path / "venv")
+    pip_install(venv, "requests==2.32.3", find_links=wheels)
+    pip_install(venv, "-e", str(project), "--no-build-isolation")
+    code, report = audit_json(["--venv", str(venv.root)])
+    assert code == 0
+    mytool = next(d for d in report["dependencies"] if d["name"] == "mytool")
+    assert mytool["local"] is True
+    assert "editable" in mytool["skipped"]
+    assert report["summary"]["unchecked"] == 0
+    assert report["summary"]["not_from_index"] == 1
+    code, out, _ = run(["audit", "--venv", str(venv.root)])
+    assert code == 0
+    assert "Not from a package index" in out
+    assert "no known vulnerabilities or malware in 1 dependency" in out.lower()

@@ -101,18 +101,18 @@ def test_ignored_and_failing_flags() -> None:
     [
         (
             FULL,
-            {"dependencies": 7, "findings": 5, "unchecked": 2, "malware": 1, "ignored": 1,
-             "failing": 3},
+            {"dependencies": 7, "findings": 5, "unchecked": 1, "not_from_index": 1,
+             "malware": 1, "ignored": 1, "failing": 3},
         ),
         (
             INCOMPLETE,
-            {"dependencies": 2, "findings": 0, "unchecked": 1, "malware": 0, "ignored": 0,
-             "failing": 0},
+            {"dependencies": 2, "findings": 0, "unchecked": 1, "not_from_index": 0,
+             "malware": 0, "ignored": 0, "failing": 0},
         ),
         (
             CLEAN,
-            {"dependencies": 2, "findings": 0, "unchecked": 0, "malware": 0, "ignored": 0,
-             "failing": 0},
+            {"dependencies": 2, "findings": 0, "unchecked": 0, "not_from_index": 0,
+             "malware": 0, "ignored": 0, "failing": 0},
         ),
     ],
 )  # fmt: skip

@@ -350,8 +350,8 @@ def test_unchecked_and_notes_become_notifications() -> None:
     texts = [n["message"]["text"] for n in inv["toolExecutionNotifications"]]
     assert texts == [
         "Not checked: flask: not pinned: audit the installed environment",
-        "Not checked: mylib 0.1.dev0: editable install from a local folder: not from an "
-        "index, so no advisory can name it",
+        "Not from a package index, not audited by version: mylib 0.1.dev0: editable install "
+        "from a local folder: not from an index, so no advisory can name it",
         "Policy ignore PYSEC-2017-1 expired on 2024-09-30 and was not applied.",
         "Policy ignore GHSA-zzzz-zzzz-zzzz matched nothing.",
         "the advisory data is 3 hours old; run 'pipvet db sync' for the newest",

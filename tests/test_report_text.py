@@ -67,7 +67,9 @@ def test_lines_fit_a_terminal_except_the_one_line_verdict() -> None:
 
 def test_unchecked_ignored_and_notes_are_listed() -> None:
     text = render_text(FULL)
-    assert "Not checked: 2 dependencies (pipvet cannot say whether these are safe)" in text
+    assert "Not checked: 1 dependency (pipvet cannot say whether these are safe)" in text
+    assert "Not from a package index (no advisory can name these" in text
+    assert "  mylib 0.1.dev0 (src/my lib): editable install" in text
     assert "  flask (requirements.txt:5): not pinned: audit the installed environment" in text
     assert "Ignored by your policy: 1 finding" in text
     assert "reason: we never send\n    cookies from batch jobs" in text

@@ -631,6 +631,7 @@ def test_to_dependencies(tmp_path: Path) -> None:
             Location(loc, 3),
             skipped="editable install of ./src/mine: not from the index, cannot be audited "
             "by version",
+            local=True,
         ),
         Dependency(
             canonicalize_name("pkg"),
@@ -639,6 +640,7 @@ def test_to_dependencies(tmp_path: Path) -> None:
             Location(loc, 4),
             skipped="direct URL https://x.example/pkg-1.0.tar.gz: not from the index, cannot "
             "be audited by version",
+            local=True,
         ),
     ]
 

@@ -155,6 +155,7 @@ class Distribution:
             display_name=self.display_name,
             location=self.location,
             skipped=skipped,
+            local=not self.problem and (self.direct_url is not None or self.format == "egg-link"),
         )
 
     def read_text(self, filename: str) -> str | None:

@@ -57,6 +57,11 @@ class Dependency:
     display_name: str = ""
     location: Location | None = None
     skipped: str | None = None
+    # Installed or required from outside any package index (editable, a local folder, a VCS
+    # or archive URL). No advisory can name such code, so it is reported and not audited by
+    # version, but it does not make the audit incomplete: there is nothing it could be
+    # checked against.
+    local: bool = False
 
     @property
     def label(self) -> str:
@@ -197,7 +202,17 @@ class AuditReport:
 
     @property
     def unchecked(self) -> tuple[DependencyResult, ...]:
-        return tuple(r for r in self.results if r.dependency.skipped is not None)
+        """Dependencies that should have been checked and were not (makes a scan partial)."""
+        return tuple(
+            r for r in self.results if r.dependency.skipped is not None and not r.dependency.local
+        )
+
+    @property
+    def not_from_index(self) -> tuple[DependencyResult, ...]:
+        """Editable, local-folder and URL installs: reported, not audited by version."""
+        return tuple(
+            r for r in self.results if r.dependency.skipped is not None and r.dependency.local
+        )
 
     @property
     def active_findings(self) -> tuple[tuple[Dependency, Finding], ...]:

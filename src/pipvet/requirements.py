@@ -426,7 +426,12 @@ def _dependency(
             ),
         )
     return Dependency(
-        name, None, e.display_name, e.location, skipped=e.reason or f"{e.kind}: {NOT_FROM_INDEX}"
+        name,
+        None,
+        e.display_name,
+        e.location,
+        skipped=e.reason or f"{e.kind}: {NOT_FROM_INDEX}",
+        local=True,
     )
 
 

@@ -80,6 +80,7 @@ def verdict(report: AuditReport) -> Verdict:
     vulns = vulnerability_findings(report)
     failing = [f for _, f in vulns if finding_fails(f, report.fail_on)]
     unchecked = len(report.unchecked)
+    local = len(report.not_from_index)
     no_data = report.snapshot.records == 0
     parts: list[str] = []
     if malware:
@@ -100,13 +101,15 @@ def verdict(report: AuditReport) -> Verdict:
     if no_data:
         parts.append("no advisory data was available, so nothing could be checked")
     elif unchecked:
-        checked = len(report.results) - unchecked
+        checked = len(report.results) - unchecked - local
         text = f"{plural(unchecked, 'dependency', 'dependencies')} could not be checked"
         if not parts and checked:
             were = "was" if checked == 1 else "were"
             deps = plural(checked, "dependency", "dependencies")
             text += f"; nothing was found in the {deps} that {were} checked"
         parts.append(text)
+    if local and not no_data:
+        parts.append(f"{plural(local, 'local or editable install')} not audited by version")
     ignored = len(ignored_findings(report))
     if ignored:
         parts.append(f"{plural(ignored, 'finding')} ignored by policy")
@@ -119,8 +122,8 @@ def verdict(report: AuditReport) -> Verdict:
     else:
         status = "pass"
         if not vulns:
-            if report.results:
-                deps = plural(len(report.results), "dependency", "dependencies")
+            if len(report.results) > local:
+                deps = plural(len(report.results) - local, "dependency", "dependencies")
                 parts.insert(0, f"no known vulnerabilities or malware in {deps}")
             else:
                 parts.insert(0, "nothing to audit (no dependencies found)")

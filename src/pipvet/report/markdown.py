@@ -120,14 +120,23 @@ def _table(active: tuple[Pair, ...]) -> list[str]:
 
 
 def _unchecked(report: AuditReport) -> list[str]:
-    if not report.unchecked:
-        return []
-    out = ["", f"### Not checked ({len(report.unchecked):,})", ""]
-    out += ["pipvet cannot say whether these are safe:", ""]
-    for result in report.unchecked:
-        dep = result.dependency
-        where = f" ({code(str(dep.location))})" if dep.location else ""
-        out.append(f"- **{md(dependency_text(dep))}**{where}: {md(dep.skipped or '')}")
+    out: list[str] = []
+    sections = (
+        (report.unchecked, "Not checked", "pipvet cannot say whether these are safe:"),
+        (
+            report.not_from_index,
+            "Not from a package index",
+            "No advisory can name these; review their source yourself:",
+        ),
+    )
+    for results, title, lead in sections:
+        if not results:
+            continue
+        out += ["", f"### {title} ({len(results):,})", "", lead, ""]
+        for result in results:
+            dep = result.dependency
+            where = f" ({code(str(dep.location))})" if dep.location else ""
+            out.append(f"- **{md(dependency_text(dep))}**{where}: {md(dep.skipped or '')}")
     return out
 
 

@@ -228,6 +228,10 @@ def _notifications(report: AuditReport) -> list[dict[str, Any]]:
                 "message": {"text": f"Not checked: {dependency_text(dep)}: {dep.skipped}"},
             }
         )
+    for result in report.not_from_index:
+        dep = result.dependency
+        text = f"Not from a package index, not audited by version: {dependency_text(dep)}"
+        notes.append({"level": "note", "message": {"text": f"{text}: {dep.skipped}"}})
     for note in report.ignore_notes:
         what = (
             f"expired on {note.expires} and was not applied"

@@ -115,6 +115,16 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
             where = f" ({dep.location})" if dep.location else ""
             w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
 
+    if report.not_from_index:
+        w.line()
+        w.line(
+            "Not from a package index (no advisory can name these; review their source yourself):"
+        )
+        for result in report.not_from_index:
+            dep = result.dependency
+            where = f" ({dep.location})" if dep.location else ""
+            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+
     ignored = ignored_findings(report)
     if ignored:
         w.line()
