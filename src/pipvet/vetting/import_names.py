@@ -27,7 +27,7 @@ _PAIRS: dict[str, str] = {
     "osgeo": "gdal",
     "shapefile": "pyshp",
     "absl": "absl-py",
-    "haystack": "farm-haystack",
+    "haystack": "haystack-ai",
     "fitz": "pymupdf",
     "tabula": "tabula-py",
     "camelot": "camelot-py",
