@@ -19,7 +19,13 @@ from pipvet import __version__, environment
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_atomic
 from pipvet.cli._context import RunContext
-from pipvet.errors import DataError, InputError, UsageError
+from pipvet.cli._options import (
+    add_advisory_options,
+    add_environment_options,
+    advisory_data,
+    one_environment,
+)
+from pipvet.errors import DataError, InputError
 from pipvet.index import IndexClient
 from pipvet.models import DependencyResult
 from pipvet.policy import apply_ignores
@@ -31,19 +37,16 @@ from pipvet.vetting.service import Vetter
 from pipvet.vetting.signals import Thresholds
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat import TyposquatIndex
-from pipvet.workflow.audit import prepare_advisories
 
 Progress = Callable[[str], None]
 
 
 def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
-    group = parser.add_argument_group("target environment")
-    group.add_argument(
-        "--python",
-        metavar="PATH",
-        help=f"the interpreter to {verb} for (its platform and packages)",
+    add_environment_options(
+        parser.add_argument_group("target environment"),
+        python=f"the interpreter to {verb} for (its platform and packages)",
+        venv=f"the virtual environment to {verb} for",
     )
-    group.add_argument("--venv", metavar="DIR", help=f"the virtual environment to {verb} for")
 
 
 def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = True) -> None:
@@ -60,10 +63,7 @@ def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = Tru
         metavar="URL",
         help="popularity list (default PIPVET_TOP_PACKAGES_URL, the policy, or the public list)",
     )
-    group.add_argument("--osv-url", metavar="URL", help="advisory source in the OSV bucket layout")
-    group.add_argument(
-        "--osv-overlay", metavar="DIR", help="a folder of OSV JSON files with private advisories"
-    )
+    add_advisory_options(group)
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,7 @@ class Chosen:
 
 
 def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
-    if args.python and args.venv:
-        raise UsageError("use either --python or --venv, not both")
+    one_environment(args)
     if args.venv:
         venv = ctx.cwd / Path(args.venv).expanduser()
         return Chosen(environment.venv_python(venv), f"the virtual environment {venv}", "explicit")
@@ -172,15 +171,7 @@ def prepare(
     say("checking the advisory data")
     store: AdvisoryStore | None = None
     try:
-        outcome = prepare_advisories(
-            ctx.sources,
-            http,
-            cache_dir=ctx.cache_dir,
-            policy=ctx.policy,
-            offline=ctx.offline,
-            clock=ctx.clock,
-            progress=progress,
-        )
+        outcome = advisory_data(ctx, http, progress=progress)
         warnings += outcome.warnings
         store = AdvisoryStore.open(outcome.store_path)
     except DataError as exc:

@@ -16,6 +16,13 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.cli._context import build_context
+from pipvet.cli._options import (
+    add_advisory_options,
+    add_allow_unchecked,
+    add_environment_options,
+    advisory_data,
+    one_environment,
+)
 from pipvet.policy import fails
 from pipvet.report import AUDIT_FORMATS, render_audit
 from pipvet.workflow import audit as run
@@ -50,34 +57,21 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="a site-packages folder, read from metadata only; repeatable",
     )
-    src.add_argument("--python", metavar="PATH", help="the interpreter whose packages to audit")
-    src.add_argument("--venv", metavar="DIR", help="the virtual environment to audit")
-    p.add_argument(
-        "--osv-url",
-        metavar="URL",
-        help="advisory source (URL or path in the OSV "
-        "bucket layout; default PIPVET_OSV_URL, the policy, or the public OSV bucket)",
+    add_environment_options(
+        src,
+        python="the interpreter whose packages to audit",
+        venv="the virtual environment to audit",
     )
-    p.add_argument(
-        "--osv-overlay",
-        metavar="DIR",
-        help="a folder of OSV JSON files with private advisories, merged on top",
-    )
+    add_advisory_options(p)
     p.add_argument("--explain", metavar="ID", help="show exactly why advisory ID matched (or not)")
-    p.add_argument(
-        "--allow-unchecked",
-        action="store_true",
-        help="do not exit 2 because some dependencies could not be checked",
-    )
+    add_allow_unchecked(p, what="some dependencies could not be checked")
     add_common_options(p, formats=AUDIT_FORMATS)
     p.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
-    if args.python and args.venv:
-        out.err("pipvet audit: error: use either --python or --venv, not both")
-        return EXIT_ERROR
+    one_environment(args)
     ctx = build_context(args)
     inputs = run.Inputs(
         requirement_files=tuple(Path(r) for r in args.requirement),
@@ -87,15 +81,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd)
     out.info(f"auditing {collected.target}")
-    outcome = run.prepare_advisories(
-        ctx.sources,
-        ctx.http(),
-        cache_dir=ctx.cache_dir,
-        policy=ctx.policy,
-        offline=ctx.offline,
-        clock=ctx.clock,
-        progress=out.progress,
-    )
+    outcome = advisory_data(ctx, ctx.http(), progress=out.progress)
     if args.explain:
         return _explain(args.explain, collected, outcome, out)
     report = run.audit(collected, outcome, policy=ctx.policy, clock=ctx.clock)

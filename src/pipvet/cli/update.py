@@ -17,6 +17,13 @@ from pipvet.cli._common import (
     write_atomic,
 )
 from pipvet.cli._context import build_context
+from pipvet.cli._options import (
+    add_advisory_options,
+    add_allow_unchecked,
+    add_environment_options,
+    advisory_data,
+    one_environment,
+)
 from pipvet.errors import InputError
 from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.vetting.runner import SubprocessRunner
@@ -50,8 +57,11 @@ def register(sub: Any) -> None:
         help="a requirements file to upgrade from (repeatable; default: requirements*.txt and "
         "requirements/*.txt in the project, plus '.' when pyproject.toml has a [project])",
     )
-    p.add_argument("--venv", metavar="DIR", help="the virtual environment to update")
-    p.add_argument("--python", metavar="PATH", help="the interpreter whose environment to update")
+    add_environment_options(
+        p,
+        python="the interpreter whose environment to update",
+        venv="the virtual environment to update",
+    )
     p.add_argument(
         "--ci",
         action="store_true",
@@ -62,24 +72,15 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help=f"also write the SARIF report to FILE (with --ci: default {DEFAULT_SARIF})",
     )
-    p.add_argument("--osv-url", metavar="URL", help="advisory source in the OSV bucket layout")
-    p.add_argument(
-        "--osv-overlay", metavar="DIR", help="a folder of OSV JSON files with private advisories"
-    )
-    p.add_argument(
-        "--allow-unchecked",
-        action="store_true",
-        help="do not exit 2 because some installed packages could not be checked",
-    )
+    add_advisory_options(p)
+    add_allow_unchecked(p, what="some installed packages could not be checked")
     add_common_options(p, formats=UPDATE_FORMATS)
     p.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
-    if args.python and args.venv:
-        out.err("pipvet update: error: use either --python or --venv, not both")
-        return EXIT_ERROR
+    one_environment(args)
     ctx = build_context(args)
     environ = dict(ctx.environ)
     if args.ci:
@@ -95,13 +96,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         environ=environ,
         runner=SubprocessRunner(env=environ, cwd=str(ctx.cwd)),
         policy=ctx.policy,
-        sources=ctx.sources,
-        http=ctx.http(),
-        cache_dir=ctx.cache_dir,
-        offline=ctx.offline,
+        advisories=lambda: advisory_data(ctx, ctx.http(), progress=out.progress),
         clock=ctx.clock,
         note=out.info,
-        progress=out.progress,
     )
     base_dir = str(ctx.cwd)
     emit(out, render_update(result, args.format, color=out.color, base_dir=base_dir), args.output)

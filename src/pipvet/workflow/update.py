@@ -16,7 +16,7 @@ The steps, in order (each says what it did through ``note``):
    exclude (a pin) or that the resolver holds back is reported, not forced.
 6. Record the environment again: what changed, the audit, and the install-surface diff.
 
-I/O collaborators (process runner, clock, HTTP client) are passed in.
+I/O collaborators (process runner, clock, advisory data) are passed in.
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ from packaging.version import InvalidVersion, Version
 from pipvet import environment
 from pipvet.advisories.sync import SyncOutcome
 from pipvet.errors import EnvironmentProblem, PipError
-from pipvet.http import HttpClient
 from pipvet.models import AuditReport, Dependency, DependencyResult, canonicalize_name
-from pipvet.policy import Policy, Sources, fails
+from pipvet.policy import Policy, fails
 from pipvet.vetting.runner import Runner
 from pipvet.workflow import audit as auditing
 from pipvet.workflow.pip_runner import Pip, ReportItem, cooldown_cutoff
@@ -233,21 +232,17 @@ def run_update(
     environ: Mapping[str, str],
     runner: Runner,
     policy: Policy,
-    sources: Sources,
-    http: HttpClient,
-    cache_dir: Path,
-    offline: bool,
+    advisories: Callable[[], SyncOutcome],
     clock: Callable[[], float],
     note: Note,
-    progress: Note | None = None,
 ) -> UpdateResult:
-    """Run every step of the update (module docstring) and return what happened."""
+    """Run every step of the update (module docstring) and return what happened.
+
+    ``advisories`` makes the advisory data usable (syncing it when due) or raises DataError;
+    it is called before anything in the environment changes."""
     env = ensure_environment(options, environ=environ, note=note)
     note(f"updating {env.description}")
-    outcome = auditing.prepare_advisories(
-        sources, http, cache_dir=cache_dir, policy=policy, offline=offline, clock=clock,
-        progress=progress,
-    )  # fmt: skip
+    outcome = advisories()
     now = datetime.fromtimestamp(clock(), UTC)
     run = _Run(options, environ, Pip(env.python, runner), policy, now, note)
     before_scan = _scan(env.python)

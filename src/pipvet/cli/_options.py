@@ -1,0 +1,81 @@
+"""Options several commands share, registered in one place so they read the same everywhere,
+and the advisory data those options point at.
+
+``audit``, ``update``, ``vet`` and ``install`` each take an environment (``--python`` /
+``--venv``), advisory sources (``--osv-url`` / ``--osv-overlay``) and, where a partial check
+exits 2, ``--allow-unchecked``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from pipvet.advisories.sync import SyncOutcome
+from pipvet.cli._context import RunContext
+from pipvet.errors import UsageError
+from pipvet.http import HttpClient
+from pipvet.workflow.audit import prepare_advisories
+
+__all__ = [
+    "add_advisory_options",
+    "add_allow_unchecked",
+    "add_environment_options",
+    "advisory_data",
+    "one_environment",
+]
+
+# An ArgumentParser or one of its argument groups: both inherit add_argument from here.
+Container = argparse._ActionsContainer
+
+
+def add_environment_options(container: Container, *, python: str, venv: str) -> None:
+    """``--python PATH`` and ``--venv DIR``, with the command's own help for each."""
+    container.add_argument("--python", metavar="PATH", help=python)
+    container.add_argument("--venv", metavar="DIR", help=venv)
+
+
+def one_environment(args: argparse.Namespace) -> None:
+    """UsageError when both ``--python`` and ``--venv`` were given."""
+    if getattr(args, "python", None) and getattr(args, "venv", None):
+        raise UsageError("use either --python or --venv, not both")
+
+
+def add_advisory_options(container: Container) -> None:
+    """``--osv-url`` and ``--osv-overlay``: where the advisory data comes from."""
+    container.add_argument(
+        "--osv-url",
+        metavar="URL",
+        help="advisory source (URL or path in the OSV bucket layout; default PIPVET_OSV_URL, "
+        "the policy, or the public OSV bucket)",
+    )
+    container.add_argument(
+        "--osv-overlay",
+        metavar="DIR",
+        help="a folder of OSV JSON files with private advisories, merged on top",
+    )
+
+
+def add_allow_unchecked(container: Container, *, what: str) -> None:
+    """``--allow-unchecked``; ``what`` completes "do not exit 2 because ..."."""
+    container.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help=f"do not exit 2 because {what}",
+    )
+
+
+def advisory_data(
+    ctx: RunContext, http: HttpClient, *, progress: Callable[[str], None] | None = None
+) -> SyncOutcome:
+    """Usable advisory data from the sources the options and policy name (synced when older
+    than the policy's max age, never with ``--offline``); DataError when there is none."""
+    return prepare_advisories(
+        ctx.sources,
+        http,
+        cache_dir=ctx.cache_dir,
+        policy=ctx.policy,
+        offline=ctx.offline,
+        clock=ctx.clock,
+        progress=progress,
+    )
