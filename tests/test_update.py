@@ -160,7 +160,11 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     assert "delta" not in changes
     assert result["pip"]["after"] == wheel.name.split("-")[1]
     assert result["cooldown"]["uploaded_prior_to"] is not None
-    assert result["missing_protections"] == []
+    # the bundled pip had no cooldown flag, so pip's own upgrade went without it; nothing else
+    [unprotected] = result["missing_protections"]
+    assert "has no --uploaded-prior-to" in unprotected
+    assert f"pip's own upgrade to {result['pip']['after']} ran" in unprotected
+    assert "without the 3-day cooldown" in unprotected
 
     fixes = {f["name"]: f for f in result["security_fixes"]}
     assert fixes["beta"]["applied"] is True

@@ -38,7 +38,13 @@ from pipvet.models import AuditReport, Dependency, DependencyResult, canonicaliz
 from pipvet.policy import Policy, fails
 from pipvet.vetting.runner import Runner
 from pipvet.workflow import audit as auditing
-from pipvet.workflow.pip_runner import Pip, ReportItem, cooldown_cutoff
+from pipvet.workflow.pip_runner import (
+    UPLOADED_PRIOR_TO_SINCE,
+    Pip,
+    PipFeatures,
+    ReportItem,
+    cooldown_cutoff,
+)
 from pipvet.workflow.surface import (
     BuildInfo,
     PackageChange,
@@ -248,12 +254,16 @@ def run_update(
     before_scan = _scan(env.python)
     before = snapshot(before_scan)
     pip_before = str(run.pip.version())
+    old_features = run.pip.features()
 
     note(f"upgrading pip {pip_before}")
     run.install(["-U", *run.protective_flags(), "pip"])
     run.pip.version(refresh=True)
     features = run.pip.features()
-    missing = features.missing_protections(policy.cooldown_days)
+    missing = (
+        *_self_upgrade_unprotected(old_features, features, policy.cooldown_days),
+        *features.missing_protections(policy.cooldown_days),
+    )
     for text in missing:
         note(f"warning: {text}")
 
@@ -306,6 +316,20 @@ def run_update(
         warnings=tuple(run.warnings),
         new_packages=tuple(c.name for c in changes if c.kind == "added"),
         project_name=project_name,
+    )
+
+
+def _self_upgrade_unprotected(
+    old: PipFeatures, new: PipFeatures, cooldown_days: int
+) -> tuple[str, ...]:
+    """pip upgrades itself with the flags of the pip it replaces. When only the new one has the
+    cooldown, the rest of the run is protected but pip's own upgrade was not: say so. (When
+    neither has it, ``missing_protections`` already says the whole run went without.)"""
+    if cooldown_days <= 0 or old.uploaded_prior_to or not new.uploaded_prior_to:
+        return ()
+    return (
+        f"pip {old.version} has no --uploaded-prior-to (added in pip {UPLOADED_PRIOR_TO_SINCE}): "
+        f"pip's own upgrade to {new.version} ran without the {cooldown_days}-day cooldown",
     )
 
 
