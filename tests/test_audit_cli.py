@@ -328,3 +328,24 @@ def test_an_editable_install_is_reported_but_does_not_make_the_audit_partial(
     assert code == 0
     assert "Not from a package index" in out
     assert "no known vulnerabilities or malware in 1 dependency" in out.lower()
+
+
+def test_every_listed_version_is_reported_from_a_site_packages_folder(
+    env: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """The same check through --path: metadata folders only, no pip, no imports."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    pairs = _listed_pairs(shared_data, per_record=1)
+    for i, (name, version, _) in enumerate(pairs):
+        # One folder per pair; several versions of one name coexist as separate records.
+        info = site / f"{name.replace('-', '_')}-{version}-{i}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n", encoding="utf-8"
+        )
+    code, report = audit_json(["--path", str(site)])
+    assert code == 1
+    found = findings_by_dep(report)
+    missing = [(n, v) for n, v, ids in pairs if not (found.get((n, v), set()) & ids)]
+    assert not missing, f"{len(missing)} listed versions not reported, e.g. {missing[:5]}"
