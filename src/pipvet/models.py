@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NewType, cast
 
-from packaging.utils import NormalizedName, canonicalize_name
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+else:
+    # The same NewType packaging declares. Importing packaging.utils at run time would also
+    # import packaging.tags (platform, sysconfig, subprocess, logging): a tenth of the start-up
+    # of ``pipvet audit``, for a one-line function.
+    NormalizedName = NewType("NormalizedName", str)
 
 __all__ = [
     "Advisory",
@@ -30,6 +36,15 @@ __all__ = [
     "Snapshot",
     "canonicalize_name",
 ]
+
+
+def canonicalize_name(name: str) -> NormalizedName:
+    """The PEP 503 normal form of a project name, exactly as ``packaging.utils`` computes it:
+    lower case, every run of ``-``, ``_`` and ``.`` replaced by one ``-``."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return cast(NormalizedName, value)
 
 
 @dataclass(frozen=True)
