@@ -14,9 +14,6 @@ re-exported here.
 
 from __future__ import annotations
 
-import configparser
-import email.parser
-import hashlib
 import json
 import os
 import urllib.parse
@@ -42,7 +39,6 @@ from pipvet.environment_target import (
 )
 from pipvet.errors import EnvironmentProblem
 from pipvet.models import Dependency, Location, NormalizedName, canonicalize_name
-from pipvet.requirements import redact
 
 __all__ = [
     "DirectUrl",
@@ -179,6 +175,8 @@ class Distribution:
         text = self.read_text("WHEEL")
         if text is None:
             return None
+        import email.parser  # the metadata headers themselves are read by _parse_headers
+
         return email.parser.HeaderParser().parsestr(text).get("Generator")
 
     @property
@@ -208,6 +206,8 @@ class Distribution:
         text = self.read_text("entry_points.txt")
         if not text:
             return {}
+        import configparser  # only commands that look at entry points need it
+
         parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
@@ -340,6 +340,8 @@ def _direct_url(folder: Path) -> DirectUrl:
             raise TypeError("url is not a string")
     except (OSError, ValueError, KeyError, TypeError):
         return DirectUrl(url=f"{folder}/direct_url.json", kind="unknown")
+    from pipvet.requirements import redact  # requirement parsing is not needed otherwise
+
     url = redact(url)
     dir_info, vcs_info = data.get("dir_info"), data.get("vcs_info")
     if isinstance(dir_info, dict):
@@ -423,6 +425,8 @@ def _read_pth(entry: os.DirEntry[str]) -> PthFile | None:
     lines = data.decode("utf-8", errors="replace").splitlines()
     # site.py runs exactly the lines that start with "import " or "import\t"
     code = tuple(line for line in lines if line.startswith(("import ", "import\t")))
+    import hashlib  # loads OpenSSL: only environments with .pth files pay for it
+
     return PthFile(Path(entry.path), code, hashlib.sha256(data).hexdigest())
 
 

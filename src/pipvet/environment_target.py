@@ -7,13 +7,17 @@ is passed in), the rest reads a few files. ``pipvet.environment`` re-exports all
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipvet.errors import EnvironmentProblem
+
+if TYPE_CHECKING:
+    # Imported where a process is run: reading a site-packages folder (``audit --path``)
+    # never needs it.
+    import subprocess
 
 __all__ = [
     "InterpreterInfo",
@@ -34,7 +38,7 @@ __all__ = [
 
 # ---------------------------------------------------------------------- interpreters
 
-Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 _TIMEOUT = 60.0
 
@@ -43,6 +47,8 @@ def run_command(
     cmd: Sequence[str], *, timeout: float = _TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
     """The default runner: capture text output, no stdin, a timeout, never raise on exit."""
+    import subprocess
+
     return subprocess.run(
         list(cmd),
         capture_output=True,
@@ -116,6 +122,8 @@ class InterpreterInfo:
 
 def inspect_interpreter(python: Path, *, runner: Runner = run_command) -> InterpreterInfo:
     """Ask ``python`` (one small subprocess) for its prefix and site-packages folders."""
+    import subprocess
+
     if not python.exists():
         raise EnvironmentProblem(
             f"the Python interpreter {python} does not exist",

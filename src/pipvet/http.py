@@ -12,10 +12,8 @@ urllib or socket exception.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -392,6 +390,8 @@ class HttpClient:
         progress: Progress | None,
         max_bytes: int,
     ) -> Downloaded:
+        import tempfile
+
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         tmp = Path(tmp_name)
@@ -468,7 +468,7 @@ class HttpClient:
 
     def _cache_path(self, url: str) -> Path:
         assert self.cache_dir is not None
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        digest = _sha256_hex(url.encode("utf-8"))
         return self.cache_dir / digest[:2] / f"{digest}.http"
 
     def _cache_load(self, url: str) -> _CacheEntry | None:
@@ -486,7 +486,7 @@ class HttpClient:
             if (
                 meta["url"] != url
                 or len(body) != meta["length"]
-                or hashlib.sha256(body).hexdigest() != meta["sha256"]
+                or _sha256_hex(body) != meta["sha256"]
             ):
                 return None
             headers = {str(k): str(v) for k, v in meta["headers"].items()}
@@ -506,11 +506,13 @@ class HttpClient:
             "headers": dict(response.headers),
             "fetched_at": response.fetched_at,
             "length": len(response.body),
-            "sha256": hashlib.sha256(response.body).hexdigest(),
+            "sha256": _sha256_hex(response.body),
         }
         blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
         tmp: str | None = None
         try:
+            import tempfile
+
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
             with os.fdopen(fd, "wb") as fh:
@@ -526,6 +528,13 @@ class HttpClient:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _sha256_hex(data: bytes) -> str:
+    # hashlib loads OpenSSL (a few milliseconds): only runs that use the response cache pay.
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def _lower_headers(msg: Message | None) -> dict[str, str]:

@@ -27,17 +27,21 @@ cannot be ignored.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from pipvet.errors import PolicyError
-from pipvet.models import AuditReport, DependencyResult, Finding, IgnoreNote, SeverityLabel
+from pipvet.models import (
+    AuditReport,
+    DependencyResult,
+    Finding,
+    IgnoreNote,
+    SeverityLabel,
+    canonicalize_name,
+)
 from pipvet.policy_schema import FailOn, IgnoreRule, OnReview, VetFailOn, check_table, show_toml
 
 __all__ = [
@@ -154,6 +158,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise PolicyError(f"cannot read policy file {path}: {detail}") from exc
+    import tomllib  # only when there is a policy file to read
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

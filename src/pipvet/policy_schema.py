@@ -7,20 +7,21 @@ problem it found, so the caller can report them all at once.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipvet.models import Finding, SeverityLabel
+from pipvet.models import Finding, NormalizedName, SeverityLabel, canonicalize_name
+
+if TYPE_CHECKING:
+    # Imported where an ignore has a version range: most runs have no policy file at all.
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["FailOn", "IgnoreRule", "OnReview", "VetFailOn", "check_table", "show_toml"]
 
@@ -97,6 +98,8 @@ class _Validator:
     problems: list[str] = field(default_factory=list)
 
     def unknown(self, key: str, valid: Mapping[str, object], prefix: str = "") -> None:
+        import difflib  # only for a mistyped key
+
         normal = key.lower().replace("_", "-").replace(" ", "-")
         close = difflib.get_close_matches(normal, list(valid), n=1, cutoff=0.6)
         if close:
@@ -235,6 +238,8 @@ def _ignore_rule(v: _Validator, number: int, entry: Mapping[str, Any]) -> Ignore
     versions: SpecifierSet | None = None
     raw_versions = entry.get("versions")
     if raw_versions is not None:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             if not isinstance(raw_versions, str):
                 raise InvalidSpecifier(str(raw_versions))
