@@ -3,6 +3,10 @@
 Pure: the advisory lookup is passed in as a function (the SQLite store provides one), so this
 module neither opens files nor talks to the network. Ignores are applied by the caller's policy
 step before fix requirements are computed, so a fix only ever targets active findings.
+
+Two lookups give the same results: ``match_records`` takes package records ready for matching
+(what the store keeps since the last sync), ``match_dependencies`` raw OSV JSON texts, which
+are parsed here and skipped with a warning when malformed.
 """
 
 from __future__ import annotations
@@ -12,23 +16,47 @@ from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
-from pipvet.advisories.match import closing_version, find, version_or_none
+from pipvet.advisories.match import (
+    PackageRecord,
+    closing_fix,
+    find_in,
+    package_record,
+    version_or_none,
+)
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]
+PackageRecordLookup = Callable[
+    [Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[PackageRecord]]
+]
 
 
 @dataclass(frozen=True)
 class MatchOutcome:
     results: tuple[DependencyResult, ...]
-    advisories: Mapping[NormalizedName, tuple[Advisory, ...]]
+    # Every record naming each checked package (matching or not): fix advice needs them all.
+    records: Mapping[NormalizedName, Sequence[PackageRecord]]
     warnings: tuple[str, ...]
 
 
 def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> MatchOutcome:
-    """Find the advisories affecting each dependency; unparseable versions become skipped."""
+    """Find the advisories affecting each dependency from raw OSV JSON texts; unparseable
+    versions become skipped, malformed records are skipped with a warning."""
     warnings: list[str] = []
+
+    def records(
+        names: Iterable[NormalizedName],
+    ) -> Mapping[NormalizedName, Sequence[PackageRecord]]:
+        advisories = _parse_all(lookup(names), warnings)
+        return {n: [package_record(a, n) for a in advs] for n, advs in advisories.items()}
+
+    outcome = match_records(deps, records)
+    return MatchOutcome(outcome.results, outcome.records, (*warnings, *outcome.warnings))
+
+
+def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> MatchOutcome:
+    """Find the advisories affecting each dependency; unparseable versions become skipped."""
     checkable: list[tuple[Dependency, Version]] = []
     prepared: list[Dependency | tuple[Dependency, Version]] = []
     for dep in deps:
@@ -53,8 +81,7 @@ def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> Matc
         prepared.append((dep, parsed))
 
     names = sorted({dep.name for dep, _ in checkable})
-    raw = lookup(names) if names else {}
-    advisories = _parse_all(raw, warnings)
+    records = lookup(names) if names else {}
 
     results: list[DependencyResult] = []
     for item in prepared:
@@ -62,9 +89,8 @@ def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> Matc
             results.append(DependencyResult(item))
             continue
         dep, version = item
-        found = find(advisories.get(dep.name, ()), dep.name, version)
-        results.append(DependencyResult(dep, found))
-    return MatchOutcome(tuple(results), advisories, tuple(warnings))
+        results.append(DependencyResult(dep, find_in(records.get(dep.name, ()), version)))
+    return MatchOutcome(tuple(results), records, ())
 
 
 def _parse_all(
@@ -89,16 +115,16 @@ def _parse_all(
 
 
 def with_fix_requirements(
-    results: Sequence[DependencyResult], advisories: Mapping[NormalizedName, Sequence[Advisory]]
+    results: Sequence[DependencyResult], records: Mapping[NormalizedName, Sequence[PackageRecord]]
 ) -> tuple[DependencyResult, ...]:
     """Attach ``name>=X``: the smallest fixed release that closes every active finding."""
     return tuple(
-        replace(r, fix_requirement=fix_requirement(r, advisories.get(r.dependency.name, ())))
+        replace(r, fix_requirement=fix_requirement(r, records.get(r.dependency.name, ())))
         for r in results
     )
 
 
-def fix_requirement(result: DependencyResult, advisories: Sequence[Advisory]) -> str | None:
+def fix_requirement(result: DependencyResult, records: Sequence[PackageRecord]) -> str | None:
     active = [f for f in result.findings if not f.ignored]
     version = version_or_none(result.dependency.version or "")
     if not active or version is None:
@@ -106,6 +132,6 @@ def fix_requirement(result: DependencyResult, advisories: Sequence[Advisory]) ->
     # Ignored problems must not steer the advice; every other record still counts, so the
     # suggestion does not walk into the next known vulnerability.
     ignored = {rid for f in result.findings if f.ignored for rid in f.records}
-    counted = [a for a in advisories if a.id not in ignored]
-    target = closing_version(counted, result.dependency.name, version)
+    counted = [r for r in records if r.advisory.id not in ignored]
+    target = closing_fix(counted, version)
     return None if target is None else f"{result.dependency.label}>={target}"

@@ -24,6 +24,12 @@ Choices the schema leaves to the consumer, made here once:
   missed vulnerability is worse than a spurious one. Unparseable ``versions`` entries are
   ignored (they cannot equal a valid installed version).
 * Withdrawn records never match.
+
+Evaluation reads a ``PackageRecord``: one advisory as it concerns one package, with its
+``versions`` lists reduced to equality keys and its ECOSYSTEM ranges' events, beside the facts
+a finding shows. ``package_record`` derives one from an ``Advisory``; the advisory store keeps
+them ready-made (``pipvet.advisories.digest``), so an audit neither decompresses nor parses the
+records it checks. The functions taking ``Advisory`` objects run the same evaluation.
 """
 
 from __future__ import annotations
@@ -32,11 +38,10 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
-from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
+from pipvet.advisories.findings import Fix, group_findings, id_sort_key, unique_sorted
 from pipvet.models import (
     Advisory,
     Affected,
@@ -44,24 +49,31 @@ from pipvet.models import (
     Finding,
     NormalizedName,
     RangeEvent,
-    Severity,
     canonicalize_name,
 )
-from pipvet.severity import severity_of
 
 __all__ = [
+    "EVALUATED_RANGE_TYPE",
+    "Events",
     "Explanation",
+    "PackageEntry",
+    "PackageRecord",
     "affects",
+    "closing_fix",
     "closing_version",
     "explain",
     "find",
+    "find_in",
     "fixed_versions",
     "id_sort_key",
+    "package_record",
     "version_or_none",
+    "versions_keys",
 ]
 
 EVALUATED_RANGE_TYPE = "ECOSYSTEM"
-_ID_CLASSES = ("PYSEC", "GHSA", "CVE")
+# Identity-keyed caches are cleared when they reach this size.
+_CACHE_MAX = 65536
 
 
 @functools.lru_cache(maxsize=65536)
@@ -71,6 +83,145 @@ def version_or_none(text: str) -> Version | None:
         return Version(text.strip())
     except InvalidVersion:
         return None
+
+
+# ------------------------------------------------------------------------------ version keys
+
+
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def _plain_key(text: str) -> str | None:
+    """Equality key of a plain release such as ``2.19.0`` without building a ``Version``.
+
+    Two versions are equal under PEP 440 exactly when their keys are equal: integers without
+    leading zeros, trailing ``.0`` components dropped. Anything else (pre, post, dev, local,
+    epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
+    hundreds of plain releases each, so this keeps an audit from parsing them all.
+    """
+    if not _PLAIN_RELEASE.fullmatch(text):
+        return None
+    parts = [str(int(p)) for p in text.split(".")]
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _key(version: Version) -> str:
+    """Equality key of any version: its normal form with the release's trailing zeros dropped
+    (what ``packaging.utils.canonicalize_version`` returns, without importing that module)."""
+    if (
+        version.epoch == 0
+        and version.pre is None
+        and version.post is None
+        and (version.dev is None and version.local is None)
+    ):
+        return _plain_key(version.base_version) or str(version)
+    release = list(version.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    parts = [f"{version.epoch}!" if version.epoch else "", ".".join(map(str, release))]
+    if version.pre is not None:
+        parts.append(f"{version.pre[0]}{version.pre[1]}")
+    if version.post is not None:
+        parts.append(f".post{version.post}")
+    if version.dev is not None:
+        parts.append(f".dev{version.dev}")
+    if version.local is not None:
+        parts.append(f"+{version.local}")
+    return "".join(parts)
+
+
+def _equality_keys(versions: Iterable[str]) -> dict[str, str]:
+    """A ``versions`` list keyed by version equality (first spelling kept); unparseable
+    entries dropped."""
+    out: dict[str, str] = {}
+    for text in versions:
+        key = _plain_key(text.strip())
+        if key is None:
+            parsed = version_or_none(text)
+            if parsed is None:
+                continue
+            key = _key(parsed)
+        out.setdefault(key, text)
+    return out
+
+
+_listed = functools.lru_cache(maxsize=16384)(_equality_keys)
+
+
+def versions_keys(versions: Iterable[str]) -> str:
+    """The equality keys of a ``versions`` list in one string, each key between spaces
+    (``" 1 1.0.1 2.0rc1 "``), or "" for an empty list: a version is listed exactly when
+    ``f" {key} "`` occurs in it. Keys never contain spaces."""
+    keys = _equality_keys(versions)
+    return f" {' '.join(keys)} " if keys else ""
+
+
+# ------------------------------------------------------------------------------ package records
+
+Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range event, record order
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    """One ``affected`` entry of a record, reduced to what matching reads."""
+
+    keys: str  # ``versions_keys`` of its versions list
+    ranges: tuple[Events, ...]  # its ECOSYSTEM ranges, in record order; other types dropped
+
+
+@dataclass(frozen=True)
+class PackageRecord:
+    """An advisory as it concerns one package.
+
+    ``advisory`` carries the facts a finding shows (id, aliases, summary, severity inputs,
+    modified, withdrawn, malicious); its ``affected`` entries may be left out, since
+    ``entries`` holds this package's, ready for matching.
+    """
+
+    advisory: Advisory
+    entries: tuple[PackageEntry, ...]
+
+
+def package_record(advisory: Advisory, name: NormalizedName) -> PackageRecord:
+    """``advisory`` as it concerns the package ``name`` (canonical)."""
+    return PackageRecord(
+        advisory,
+        tuple(
+            PackageEntry(
+                versions_keys(entry.versions),
+                tuple(
+                    _pairs(rng.events) for rng in entry.ranges if rng.type == EVALUATED_RANGE_TYPE
+                ),
+            )
+            for entry in advisory.affected
+            if entry.package == name
+        ),
+    )
+
+
+def _pairs(events: Iterable[RangeEvent]) -> Events:
+    return tuple((event.kind, event.version) for event in events)
+
+
+# Package records of Advisory objects, keyed by the advisory's identity: the functions taking
+# an Advisory are called many times with the same ones (a snapshot, a hypothesis run), and
+# reducing a long versions list costs far more than the evaluation. The stored reference
+# guards against id reuse.
+_RECORDS: dict[tuple[int, str], tuple[Advisory, PackageRecord]] = {}
+
+
+def _record_of(advisory: Advisory, name: NormalizedName) -> PackageRecord:
+    cached = _RECORDS.get((id(advisory), name))
+    if cached is not None and cached[0] is advisory:
+        return cached[1]
+    record = package_record(advisory, name)
+    if len(_RECORDS) >= _CACHE_MAX:
+        _RECORDS.clear()
+    _RECORDS[(id(advisory), name)] = (advisory, record)
+    return record
 
 
 # ------------------------------------------------------------------------------ ranges
@@ -97,6 +248,24 @@ class _RangeResult:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Probe:
+    """An installed version, ready to compare: itself, its public version (for local builds)
+    and the ``versions_keys`` needles it is listed under."""
+
+    version: Version
+    public: Version
+    needles: tuple[str, ...]
+
+
+def _probe(version: Version, public: Version | None = None) -> _Probe:
+    public = _public(version) if public is None else public
+    needles: tuple[str, ...] = (f" {_key(version)} ",)
+    if public is not version:
+        needles += (f" {_key(public)} ",)
+    return _Probe(version, public, needles)
+
+
 def _against(installed: Version, public: Version, bound: Version) -> Version:
     """The installed version as compared to ``bound`` (see the module docstring on locals)."""
     return installed if bound.local is not None else public
@@ -110,11 +279,10 @@ _Prepared = tuple[tuple[_Event, ...], tuple[_Event, ...], tuple[str, ...]]
 # Parsed and sorted events per range, keyed by the identity of the (immutable) events tuple:
 # an audit asks about the same ranges many times, and hashing the events on every lookup
 # would cost as much as the evaluation. The stored tuple reference guards against id reuse.
-_PREPARED: dict[int, tuple[tuple[RangeEvent, ...], _Prepared]] = {}
-_PREPARED_MAX = 65536
+_PREPARED: dict[int, tuple[Events, _Prepared]] = {}
 
 
-def _prepare(events: tuple[RangeEvent, ...]) -> _Prepared:
+def _prepare(events: Events) -> _Prepared:
     """A range's events parsed and sorted (``ordered``), its ``limits``, and notes on them."""
     cached = _PREPARED.get(id(events))
     if cached is not None and cached[0] is events:
@@ -122,24 +290,22 @@ def _prepare(events: tuple[RangeEvent, ...]) -> _Prepared:
     ordered: list[_Event] = []
     limits: list[_Event] = []
     notes: list[str] = []
-    for event in events:
-        parsed = version_or_none(event.version)
-        if event.kind == "introduced":
-            if event.version != "0" and parsed is None:
-                notes.append(f"introduced {event.version!r} is not a PEP 440 version; read as 0")
-            ordered.append(
-                _Event("introduced", event.version, None if event.version == "0" else parsed)
-            )
+    for kind, text in events:
+        parsed = version_or_none(text)
+        if kind == "introduced":
+            if text != "0" and parsed is None:
+                notes.append(f"introduced {text!r} is not a PEP 440 version; read as 0")
+            ordered.append(_Event("introduced", text, None if text == "0" else parsed))
         elif parsed is None:
-            notes.append(f"{event.kind} {event.version!r} is not a PEP 440 version; ignored")
-        elif event.kind == "limit":
-            limits.append(_Event("limit", event.version, parsed))
+            notes.append(f"{kind} {text!r} is not a PEP 440 version; ignored")
+        elif kind == "limit":
+            limits.append(_Event("limit", text, parsed))
         else:
-            ordered.append(_Event(event.kind, event.version, parsed))
+            ordered.append(_Event(kind, text, parsed))
     # Stable sort: ties keep the record's order (see the module docstring).
     ordered.sort(key=lambda e: (e.version is not None, e.version or Version("0")))
     result = (tuple(ordered), tuple(limits), tuple(notes))
-    if len(_PREPARED) >= _PREPARED_MAX:
+    if len(_PREPARED) >= _CACHE_MAX:
         _PREPARED.clear()
     _PREPARED[id(events)] = (events, result)
     return result
@@ -174,56 +340,9 @@ def _scan(
 
 
 def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
-    prepared = _prepare(rng.events)
+    prepared = _prepare(_pairs(rng.events))
     affected, decided_by, outside = _scan(prepared, installed, _public(installed))
     return _RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
-
-
-_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
-
-
-def _plain_key(text: str) -> str | None:
-    """Equality key of a plain release such as ``2.19.0`` without building a ``Version``.
-
-    Two versions are equal under PEP 440 exactly when their keys are equal: integers without
-    leading zeros, trailing ``.0`` components dropped. Anything else (pre, post, dev, local,
-    epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
-    hundreds of plain releases each, so this keeps an audit from parsing them all.
-    """
-    if not _PLAIN_RELEASE.fullmatch(text):
-        return None
-    parts = [str(int(p)) for p in text.split(".")]
-    while len(parts) > 1 and parts[-1] == "0":
-        parts.pop()
-    return ".".join(parts)
-
-
-@functools.lru_cache(maxsize=65536)
-def _key(version: Version) -> str:
-    if (
-        version.epoch == 0
-        and version.pre is None
-        and version.post is None
-        and (version.dev is None and version.local is None)
-    ):
-        return _plain_key(version.base_version) or str(version)
-    return canonicalize_version(version, strip_trailing_zero=True)
-
-
-@functools.lru_cache(maxsize=16384)
-def _listed(versions: tuple[str, ...]) -> dict[str, str]:
-    """A ``versions`` list keyed by version equality (first spelling kept); unparseable
-    entries dropped."""
-    out: dict[str, str] = {}
-    for text in versions:
-        key = _plain_key(text.strip())
-        if key is None:
-            parsed = version_or_none(text)
-            if parsed is None:
-                continue
-            key = _key(parsed)
-        out.setdefault(key, text)
-    return out
 
 
 def _in_versions(entry: Affected, installed: Version, public: Version) -> str | None:
@@ -237,25 +356,21 @@ def _in_versions(entry: Affected, installed: Version, public: Version) -> str | 
     return hit
 
 
-def _evaluated(entry: Affected) -> list[_Prepared]:
-    return [_prepare(rng.events) for rng in entry.ranges if rng.type == EVALUATED_RANGE_TYPE]
+# ------------------------------------------------------------------------------ matching
 
 
-def _match(
-    advisory: Advisory, name: str, installed: Version, public: Version, *, fixes: bool
-) -> tuple[bool, list[tuple[Version, str]]]:
-    """Whether the advisory affects the version and, if asked, the fixes (unsorted)."""
-    if advisory.withdrawn:
+def _match(record: PackageRecord, probe: _Probe, *, fixes: bool) -> tuple[bool, list[Fix]]:
+    """Whether the record affects the version and, if asked, the fixes (unsorted)."""
+    if record.advisory.withdrawn:
         return False, []
+    installed, public = probe.version, probe.public
     hit = False
-    found: list[tuple[Version, str]] = []
-    for entry in advisory.affected:
-        if entry.package != name:
-            continue
-        listed = _in_versions(entry, installed, public) is not None
+    found: list[Fix] = []
+    for entry in record.entries:
+        listed = any(needle in entry.keys for needle in probe.needles)
         if listed and not fixes:
             return True, []
-        ranges = _evaluated(entry)
+        ranges = [_prepare(events) for events in entry.ranges]
         containing = [p for p in ranges if _scan(p, installed, public)[0]]
         if containing and not fixes:
             return True, []
@@ -278,7 +393,7 @@ def _match(
 
 def affects(advisory: Advisory, name: NormalizedName, version: Version) -> bool:
     """True when ``advisory`` says ``name`` at ``version`` is affected (OSV ``IsVulnerable``)."""
-    return _match(advisory, canonicalize_name(name), version, _public(version), fixes=False)[0]
+    return _match(_record_of(advisory, canonicalize_name(name)), _probe(version), fixes=False)[0]
 
 
 def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -> tuple[str, ...]:
@@ -289,15 +404,9 @@ def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -
     record), the smallest ``fixed`` above the version in that entry's ranges is offered.
     Empty when no fix is known (open range, ``last_affected`` only, or not affected).
     """
-    hit, found = _match(advisory, canonicalize_name(name), version, _public(version), fixes=True)
-    return _unique_sorted(found) if hit else ()
-
-
-def _unique_sorted(pairs: Iterable[tuple[Version, str]]) -> tuple[str, ...]:
-    seen: dict[Version, str] = {}
-    for parsed, text in sorted(pairs):
-        seen.setdefault(parsed, text)
-    return tuple(seen.values())
+    record = _record_of(advisory, canonicalize_name(name))
+    hit, found = _match(record, _probe(version), fixes=True)
+    return unique_sorted(found) if hit else ()
 
 
 def closing_version(
@@ -313,18 +422,22 @@ def closing_version(
     ignored ones).
     """
     name = canonicalize_name(name)
-    public = _public(version)
-    relevant = [a for a in advisories if not a.withdrawn]
-    matching = [a for a in relevant if _match(a, name, version, public, fixes=False)[0]]
+    return closing_fix([_record_of(a, name) for a in advisories], version)
+
+
+def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | None:
+    """``closing_version`` over the package records of one package."""
+    probe = _probe(version)
+    public = probe.public
+    relevant = [r for r in records if not r.advisory.withdrawn]
+    matching = [r for r in relevant if _match(r, probe, fixes=False)[0]]
     if not matching:
         return None
     candidates: dict[Version, str] = {}
-    for advisory in relevant:
-        for entry in advisory.affected:
-            if entry.package != name:
-                continue
-            for ordered, _, _ in _evaluated(entry):
-                for event in ordered:
+    for record in relevant:
+        for entry in record.entries:
+            for events in entry.ranges:
+                for event in _prepare(events)[0]:
                     bound = event.version
                     if (
                         event.kind == "fixed"
@@ -335,69 +448,11 @@ def closing_version(
     ordered_candidates = sorted(candidates)
     for pool in (relevant, matching):
         for parsed in ordered_candidates:
-            if not any(_match(a, name, parsed, parsed, fixes=False)[0] for a in pool):
+            # A candidate is an exact release: compared as itself, local label and all.
+            candidate = _probe(parsed, parsed)
+            if not any(_match(r, candidate, fixes=False)[0] for r in pool):
                 return candidates[parsed]
     return None
-
-
-# ------------------------------------------------------------------------------ findings
-
-
-def id_sort_key(advisory_id: str) -> tuple[int, str]:
-    """Display order of ids: PYSEC, then GHSA, then CVE, then others; sorted within a class."""
-    prefix = advisory_id.split("-", 1)[0].upper()
-    rank = _ID_CLASSES.index(prefix) if prefix in _ID_CLASSES else len(_ID_CLASSES)
-    return (rank, advisory_id)
-
-
-def _modified_key(text: str) -> tuple[int, datetime | str]:
-    # ISO times with and without fractions do not sort as strings ("58.3Z" < "58Z").
-    try:
-        return (1, datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return (0, text)
-
-
-def _newest(times: Iterable[str]) -> str:
-    parsed = [(_modified_key(t), t) for t in times]
-    aware = [(k[1], t) for k, t in parsed if isinstance(k[1], datetime) and k[1].tzinfo]
-    if aware and len(aware) == len(parsed):
-        return max(aware)[1]
-    return max(t for _, t in parsed)
-
-
-def _summary(advisory: Advisory) -> str:
-    if advisory.summary.strip():
-        return advisory.summary.strip()
-    for line in advisory.details.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _severity_key(severity: Severity) -> tuple[int, float]:
-    return (int(severity.label), severity.score if severity.score is not None else -1.0)
-
-
-class _Groups:
-    """Union-find over advisory ids."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def find(
@@ -409,47 +464,18 @@ def find(
     B lists C: one finding). Findings are ordered by display id.
     """
     name = canonicalize_name(name)
-    public = _public(version)
-    matched: list[tuple[Advisory, list[tuple[Version, str]]]] = []
-    for advisory in advisories:
-        hit, fixes = _match(advisory, name, version, public, fixes=True)
+    return find_in([_record_of(a, name) for a in advisories], version)
+
+
+def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding, ...]:
+    """``find`` over the package records of one package."""
+    probe = _probe(version)
+    matched: list[tuple[Advisory, list[Fix]]] = []
+    for record in records:
+        hit, fixes = _match(record, probe, fixes=True)
         if hit:
-            matched.append((advisory, fixes))
-    if not matched:
-        return ()
-    groups = _Groups()
-    for advisory, _ in matched:
-        groups.find(advisory.id)
-        for alias in advisory.aliases:
-            groups.union(advisory.id, alias)
-    members: dict[str, list[tuple[Advisory, list[tuple[Version, str]]]]] = {}
-    for item in matched:
-        members.setdefault(groups.find(item[0].id), []).append(item)
-    ids_by_root: dict[str, set[str]] = {}
-    for item_id in list(groups.parent):
-        ids_by_root.setdefault(groups.find(item_id), set()).add(item_id)
-    findings = [_finding(group, ids_by_root[root]) for root, group in members.items()]
-    return tuple(sorted(findings, key=lambda f: id_sort_key(f.id)))
-
-
-def _finding(group: list[tuple[Advisory, list[tuple[Version, str]]]], ids: set[str]) -> Finding:
-    ordered_ids = sorted(ids, key=id_sort_key)
-    display = ordered_ids[0]
-    records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
-    lead = next((a for a in records if a.id == display), records[0])
-    malicious = any(a.malicious for a in records) or any(
-        i.upper().startswith("MAL-") for i in ordered_ids
-    )
-    return Finding(
-        kind="malware" if malicious else "vulnerability",
-        id=display,
-        aliases=tuple(sorted(ordered_ids[1:])),
-        summary=_summary(lead) or next((s for a in records if (s := _summary(a))), ""),
-        severity=max((severity_of(a) for a in records), key=_severity_key),
-        fixed_in=_unique_sorted(fix for _, fixes in group for fix in fixes),
-        records=tuple(dict.fromkeys(a.id for a in records)),
-        modified=_newest(a.modified for a in records),
-    )
+            matched.append((record.advisory, fixes))
+    return group_findings(matched)
 
 
 # ------------------------------------------------------------------------------ explain

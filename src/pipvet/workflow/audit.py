@@ -121,7 +121,7 @@ def audit(
         snapshot = store.snapshot(now=clock())
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
-    results = with_fix_requirements(results, matched.advisories)
+    results = with_fix_requirements(results, matched.records)
     warnings = [*outcome.warnings, *collected.warnings, *matched.warnings, *policy.warnings]
     if outcome.action == "stale" and outcome.error is not None:
         warnings.insert(
