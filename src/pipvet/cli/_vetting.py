@@ -8,15 +8,18 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import packaging
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
 
 from pipvet import __version__, environment
 from pipvet.advisories.store import AdvisoryStore
+from pipvet.advisories.sync import SyncOutcome
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_atomic
 from pipvet.cli._context import RunContext
 from pipvet.cli._options import (
@@ -26,6 +29,7 @@ from pipvet.cli._options import (
     one_environment,
 )
 from pipvet.errors import DataError, InputError
+from pipvet.http import HttpClient
 from pipvet.index import IndexClient
 from pipvet.models import DependencyResult
 from pipvet.policy import apply_ignores
@@ -33,10 +37,11 @@ from pipvet.report._common import age_text
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.popularity_cache import load_popularity
 from pipvet.vetting.runner import Runner
-from pipvet.vetting.service import Vetter
+from pipvet.vetting.service import VetRequest, Vetter
 from pipvet.vetting.signals import Thresholds
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.verdict import combine
 
 Progress = Callable[[str], None]
 
@@ -147,10 +152,32 @@ def prepare(
     progress: Progress | None = None,
 ) -> Setup:
     """Everything a vetting run needs, loaded once: target facts, popularity, advisories."""
-    say = progress or (lambda _text: None)
-    say(f"reading {chosen.description}")
+    if progress is not None:
+        progress(f"reading {chosen.description}")
     target = describe_target(chosen.python, runner, ctx.cache_dir)
-    http = ctx.http()
+    description = f"{chosen.description}: {target.label}"
+    return build(
+        ctx, target, description, http=ctx.http(), runner=runner, resolver=resolver,
+        progress=progress,
+    )  # fmt: skip
+
+
+def build(
+    ctx: RunContext,
+    target: TargetEnvironment,
+    description: str,
+    *,
+    http: HttpClient,
+    runner: Runner,
+    resolver: Literal["metadata", "pip"] = "metadata",
+    advisories: SyncOutcome | None = None,
+    progress: Progress | None = None,
+) -> Setup:
+    """The vetter for ``target`` with the policy's thresholds, the popularity list and the
+    advisory data: ``advisories`` when the caller has prepared them already, else prepared
+    here (without them, malware and vulnerabilities are reported as not checked). The
+    caller closes the returned ``Setup``."""
+    say = progress or (lambda _text: None)
     index = IndexClient(
         http,
         ctx.sources.index_url,
@@ -171,7 +198,7 @@ def prepare(
     say("checking the advisory data")
     store: AdvisoryStore | None = None
     try:
-        outcome = advisory_data(ctx, http, progress=progress)
+        outcome = advisories or advisory_data(ctx, http, progress=progress)
         warnings += outcome.warnings
         store = AdvisoryStore.open(outcome.store_path)
     except DataError as exc:
@@ -204,8 +231,31 @@ def prepare(
         resolver=resolver,
         runner=runner,
     )
-    description = f"{chosen.description}: {target.label}"
     return Setup(vetter, target, description, warnings, store)
+
+
+def vet_installed(
+    setup: Setup, packages: Sequence[tuple[NormalizedName, str]]
+) -> tuple[PackageVet, ...]:
+    """Vet packages already installed in the target, each at its installed version.
+
+    Nothing is left to estimate about them: no subtree (what they brought along is installed
+    and vetted in its own right), and no install-code signal (their install has run; whether
+    it built from source is for the caller to tell from what pip did)."""
+    requests = [VetRequest(name, name, SpecifierSet(f"=={version}")) for name, version in packages]
+    vetted = setup.vetter.vet(requests, subtree=False)
+    # The installed version is the one reported, also when the index does not list it.
+    return tuple(
+        _without_install_code(replace(p, requested=None, version=version))
+        for p, (_, version) in zip(vetted, packages, strict=True)
+    )
+
+
+def _without_install_code(package: PackageVet) -> PackageVet:
+    signals = tuple(s for s in package.signals if s.id != "install-code")
+    if len(signals) == len(package.signals):
+        return package
+    return replace(package, signals=signals, verdict=combine(signals))
 
 
 def build_report(
