@@ -1,6 +1,8 @@
 """`pipvet update` end to end: real virtual environments, real pip, a real loopback package
-index (PEP 691 JSON with upload times, so pip's own cooldown filters), wheels built here, and
-a small OSV bucket on disk whose records make an installed version vulnerable."""
+index (PEP 691 JSON with upload times, so pip's own cooldown filters), wheels built here, a
+small OSV bucket on disk whose records make an installed version vulnerable, and a second
+loopback index answering the JSON API (recorded real answers plus crafted ones) and the
+popularity list for vetting the packages new to the environment."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import pytest
 from pipvet.cli import main
 from pipvet.cli._common import Output
 from tests.support.httpserver import LoopbackServer
+from tests.support.index_server import IndexServer, document, index_server
 from tests.support.osv_bucket import csv_for, zip_of
 from tests.support.pipvenv import venv_with_pip
 from tests.support.simple_index import SimpleIndex, current_pip_wheel
@@ -53,9 +57,27 @@ def advisory(record_id: str, package: str, fixed: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def vet_index(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IndexServer]:
+    """The JSON API and popularity list vetting asks, on loopback."""
+    with index_server(shared_data) as idx:
+        monkeypatch.setenv("PIPVET_INDEX_URL", idx.url)
+        monkeypatch.setenv("PIPVET_TOP_PACKAGES_URL", idx.popularity_url)
+        yield idx
+
+
+def crafted(
+    vet_index: IndexServer, name: str, ages: dict[str, float], owners: tuple[str, ...]
+) -> None:
+    """Serve an index answer for ``name``: releases uploaded ``ages[version]`` days ago."""
+    releases = {v: (NOW - timedelta(days=d)).isoformat() for v, d in ages.items()}
+    vet_index.project(name, document(name, releases, owners=owners))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vet_index: IndexServer) -> Path:
     """A project folder with a policy (cooldown 3 days), pip pointed at nothing but the test
-    index (set per test), no pip configuration, and a small OSV bucket on disk."""
+    index (set per test), no pip configuration, a small OSV bucket on disk, and vetting
+    pointed at the loopback JSON index."""
     for key in list(os.environ):
         if key.startswith("PIP_"):
             monkeypatch.delenv(key)
@@ -102,7 +124,7 @@ def publish_scenario(index: SimpleIndex) -> None:
     publish(index, "alpha", "1.1", 10, requires=["epsilon>=1.0", "gamma>=1.0"])
     publish(index, "alpha", "1.2", 1, requires=["epsilon>=1.0", "gamma>=1.0"])
     hook = {"gamma/__init__.py": "", "gamma_hook.pth": "import os; os.getcwd()\n"}
-    publish(index, "gamma", "1.0", 20, console_scripts={"gamma-cli": "gamma:main"}, files=hook)
+    publish(index, "gamma", "1.0", 5, console_scripts={"gamma-cli": "gamma:main"}, files=hook)
     # epsilon: only a transitive dependency; eager upgrades take it to 1.1
     publish(index, "epsilon", "1.0", 60)
     publish(index, "epsilon", "1.1", 10)
@@ -112,6 +134,36 @@ def publish_scenario(index: SimpleIndex) -> None:
     # delta 1.0 is vulnerable but pinned by the project: reported, not forced
     publish(index, "delta", "1.0", 60)
     publish(index, "delta", "1.1", 1)
+
+
+def assert_only_the_pip_upgrade_unprotected(result: Any) -> None:
+    """The bundled pip had no cooldown flag, so pip's own upgrade went without it; the rest of
+    the run had every protection."""
+    [unprotected] = result["missing_protections"]
+    assert "has no --uploaded-prior-to" in unprotected
+    assert f"pip's own upgrade to {result['pip']['after']} ran" in unprotected
+    assert "without the 3-day cooldown" in unprotected
+
+
+def assert_gamma_vetted(result: Any, sarif: Any, vet_index: IndexServer) -> None:
+    """Only what is new (gamma) is vetted, at its installed version, as pipvet vet would."""
+    [gamma] = result["vetted"]
+    assert (gamma["name"], gamma["version"], gamma["verdict"]) == ("gamma", "1.0", "review")
+    levels = {s["id"]: s["level"] for s in gamma["signals"]}
+    assert levels["maintainers"] == "review"  # one owner
+    assert levels["activity"] == "review"  # first release 5 days ago
+    assert "install-code" not in levels  # it is installed already
+    assert "subtree" not in levels
+    assert result["vet"]["summary"]["review"] == 1
+    assert vet_index.lookups().count("gamma") == 1
+    assert not {"alpha", "beta", "delta", "epsilon", "pip"} & set(vet_index.lookups())
+    results = sarif["runs"][0]["results"]
+    [vetted] = [r for r in results if r["ruleId"].startswith("pipvet/vet/")]
+    assert vetted["ruleId"] == "pipvet/vet/review"
+    assert vetted["properties"]["package"] == "gamma"
+    where = vetted["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where.startswith(".venv/")
+    assert where.endswith("gamma-1.0.dist-info")
 
 
 def _required_pip_wheel() -> Path:
@@ -125,12 +177,14 @@ def _required_pip_wheel() -> Path:
 
 
 def test_update_honours_the_cooldown_except_for_security_fixes(
-    project: Path, index: SimpleIndex, tmp_path: Path
+    project: Path, index: SimpleIndex, tmp_path: Path, vet_index: IndexServer
 ) -> None:
     wheel = _required_pip_wheel()
     shutil.copy(wheel, index.folder / wheel.name)
     index.set_uploaded(wheel.name, NOW - timedelta(days=30))
     publish_scenario(index)
+    # gamma, the one package new to the environment: one owner, first published 5 days ago
+    crafted(vet_index, "gamma", {"1.0": 5}, owners=("solo",))
     (project / "requirements.txt").write_text(
         "alpha>=1.0\nbeta>=1.0\ndelta==1.0  # pinned\n", encoding="utf-8"
     )
@@ -160,11 +214,7 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     assert "delta" not in changes
     assert result["pip"]["after"] == wheel.name.split("-")[1]
     assert result["cooldown"]["uploaded_prior_to"] is not None
-    # the bundled pip had no cooldown flag, so pip's own upgrade went without it; nothing else
-    [unprotected] = result["missing_protections"]
-    assert "has no --uploaded-prior-to" in unprotected
-    assert f"pip's own upgrade to {result['pip']['after']} ran" in unprotected
-    assert "without the 3-day cooldown" in unprotected
+    assert_only_the_pip_upgrade_unprotected(result)
 
     fixes = {f["name"]: f for f in result["security_fixes"]}
     assert fixes["beta"]["applied"] is True
@@ -177,6 +227,7 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     assert surface[("pth-new", "gamma_hook.pth")] == "warning"
     assert surface[("script-new", "gamma-cli")] == "note"
 
+    assert_gamma_vetted(result, sarif, vet_index)
     audit = {d["name"]: [f["id"] for f in d["findings"]] for d in result["audit"]["dependencies"]}
     assert audit["delta"] == ["PYSEC-2099-2"]
     assert audit["beta"] == []
@@ -189,14 +240,16 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     code, out, err = run(["update", "--format", "text"])
     assert "No package changed." in out, err
     assert "delta 1.0 (fix 1.1 NOT installed)" in out
+    assert "New packages vetted" not in out  # nothing new: nothing to vet
 
 
 def test_update_creates_the_venv_and_says_what_an_old_pip_cannot_protect(
-    project: Path, index: SimpleIndex, monkeypatch: pytest.MonkeyPatch
+    project: Path, index: SimpleIndex, vet_index: IndexServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # no pip wheel on this index: the bundled pip stays, and it has no cooldown flag
     publish(index, "alpha", "1.0", 60)
     publish(index, "alpha", "1.2", 1)
+    crafted(vet_index, "alpha", {"1.0": 60, "1.2": 1}, owners=("ann", "bob"))
     (project / "requirements.txt").write_text("alpha>=1.0\n", encoding="utf-8")
     summary = project / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -207,10 +260,52 @@ def test_update_creates_the_venv_and_says_what_an_old_pip_cannot_protect(
     assert "cooldown was NOT applied" in out
     assert "cooldown NOT applied" in out
     assert "added      alpha  1.2" in out  # what the missing cooldown let in
-    assert code == 0, out + err
-    assert "## pipvet update" in summary.read_text(encoding="utf-8")
+    assert "New packages vetted (1; vet-fail-on = avoid):" in out
+    assert code == 0, out + err  # alpha is no reason to avoid
+    assert "New packages vetted" in summary.read_text(encoding="utf-8")
     sarif = json.loads((project / "pipvet.sarif").read_text(encoding="utf-8"))
     assert sarif["version"] == "2.1.0"
+
+    # the same environment takes on a look-alike of a popular name: avoid, exit 1
+    publish(index, "colourama", "1.0", 30)
+    crafted(vet_index, "colourama", {"1.0": 30}, owners=("mallory",))
+    (project / "requirements.txt").write_text("alpha>=1.0\ncolourama>=1.0\n", encoding="utf-8")
+    code, out, err = run(["update"])
+    assert code == 1, out + err
+    assert "AVOID     colourama 1.0  did you mean colorama?" in out
+    assert "typosquat: 'colourama' looks like a mistyped 'colorama'" in out
+    assert "AVOID: 1 avoid (1 package)" in out
+
+    offline_vetting_fails_closed_and_is_retried(project, index, vet_index)
+
+
+def offline_vetting_fails_closed_and_is_retried(
+    project: Path, index: SimpleIndex, vet_index: IndexServer
+) -> None:
+    """--offline vets from the cache; what is not cached is unchecked (exit 2) and is vetted
+    by the next update even though it is no longer new."""
+    for name in ("zeta", "eta"):
+        publish(index, name, "1.0", 60)
+        crafted(vet_index, name, {"0.9": 400, "1.0": 60}, owners=("ann", "bob"))
+    assert run(["vet", "zeta==1.0"])[0] == 0  # vetted before adoption: the answer is cached
+    (project / "requirements.txt").write_text("alpha\ncolourama\nzeta\neta\n", encoding="utf-8")
+    vet_index.server.requests.clear()
+    code, out, err = run(["update", "--offline", "--format", "json"])
+    assert vet_index.server.requests == []  # offline: nothing asked of the index
+    assert code == 2, err  # eta could not be vetted: fail closed
+    result = json.loads(out)
+    verdicts = {p["name"]: p["verdict"] for p in result["vetted"]}
+    assert verdicts == {"zeta": "review", "eta": "unchecked"}  # review: not a popular name
+    assert "--offline: not in the local cache, so not checked: eta" in result["vet"]["data_notes"]
+    pending = project / ".venv" / "pipvet-unvetted.json"
+    assert json.loads(pending.read_text(encoding="utf-8")) == {"unvetted": ["eta"]}
+
+    code, out, err = run(["update", "--format", "json"])
+    result = json.loads(out)
+    assert result["new_packages"] == []
+    assert [(p["name"], p["verdict"]) for p in result["vetted"]] == [("eta", "review")]
+    assert code == 0, err
+    assert not pending.exists()
 
 
 def test_update_refuses_a_system_python(project: Path) -> None:

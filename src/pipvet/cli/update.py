@@ -1,11 +1,15 @@
-"""`pipvet update`: upgrade the project's environment with a cooldown, then audit what arrived."""
+"""`pipvet update`: upgrade the project's environment with a cooldown, then audit what arrived
+and vet the packages that are new to it."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipvet.advisories.sync import SyncOutcome
+from pipvet.cli import _vetting
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -16,18 +20,22 @@ from pipvet.cli._common import (
     emit,
     write_atomic,
 )
-from pipvet.cli._context import build_context
+from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import (
-    add_advisory_options,
     add_allow_unchecked,
     add_environment_options,
     advisory_data,
     one_environment,
 )
 from pipvet.errors import InputError
+from pipvet.http import HttpClient
 from pipvet.report.update import UPDATE_FORMATS, render_update
-from pipvet.vetting.runner import SubprocessRunner
-from pipvet.workflow.update import UpdateOptions, UpdateResult, run_update
+from pipvet.vetting.model import PackageVet, VetReport
+from pipvet.vetting.runner import Runner, SubprocessRunner
+from pipvet.workflow.update import Environment, UpdateOptions, UpdateResult, run_update
+from pipvet.workflow.update_vet import NewPackage, VetNew
+
+Progress = Callable[[str], None]
 
 DEFAULT_SARIF = "pipvet.sarif"
 
@@ -35,18 +43,23 @@ DEFAULT_SARIF = "pipvet.sarif"
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "update",
-        help="upgrade the project's environment (cooldown, final releases), then audit it",
+        help="upgrade the project's environment (cooldown, final releases), then audit it "
+        "and vet what is new",
         description=(
             "Ensure the project's virtual environment (creating .venv if there is none), "
             "upgrade pip, then upgrade everything the project's requirements files (and "
             "pyproject.toml) name, eagerly and transitively, final releases only and only "
             "releases older than the policy's cooldown. Security fixes are not delayed. Then "
-            "print what changed, audit the environment and show new start-up code, commands "
-            "and source builds."
+            "print what changed, audit the environment, vet the packages new to it (as "
+            "pipvet vet does, at their installed versions) and show new start-up code, "
+            "commands and source builds."
         ),
-        epilog="Exit codes: 0 clean; 1 audit findings at or above the fail level or an "
-        "unexpected install-surface change; 2 usage error, pip failure, no advisory data, or "
-        "anything left unchecked.",
+        epilog="Exit codes: 0 clean; 1 audit findings at or above the fail level, a new "
+        "package whose verdict reaches the policy's vet-fail-on, or an unexpected "
+        "install-surface change; 2 usage error, pip failure, no advisory data, or anything "
+        "left unchecked (a package the audit or the vetting could not check, e.g. an "
+        "unreachable index or --offline without a cached answer; --allow-unchecked turns "
+        "that into a warning).",
     )
     p.add_argument(
         "-r",
@@ -72,8 +85,10 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help=f"also write the SARIF report to FILE (with --ci: default {DEFAULT_SARIF})",
     )
-    add_advisory_options(p)
-    add_allow_unchecked(p, what="some installed packages could not be checked")
+    # No --index-url: next to pip it would read as pip's. The metadata index for vetting
+    # comes from PIPVET_INDEX_URL or the policy.
+    _vetting.add_source_options(p, index_url=False)
+    add_allow_unchecked(p, what="some installed packages could not be audited or vetted")
     add_common_options(p, formats=UPDATE_FORMATS)
     p.set_defaults(func=handle)
 
@@ -91,12 +106,15 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         python=Path(args.python) if args.python else None,
         venv=Path(args.venv) if args.venv else None,
     )
+    runner = SubprocessRunner(env=environ, cwd=str(ctx.cwd))
+    http = ctx.http()
     result = run_update(
         options,
         environ=environ,
-        runner=SubprocessRunner(env=environ, cwd=str(ctx.cwd)),
+        runner=runner,
         policy=ctx.policy,
-        advisories=lambda: advisory_data(ctx, ctx.http(), progress=out.progress),
+        advisories=lambda: advisory_data(ctx, http, progress=out.progress),
+        vet=_vetter(ctx, http, runner, out.progress),
         clock=ctx.clock,
         note=out.info,
     )
@@ -113,8 +131,44 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     return _exit_code(result, ctx.policy, allow_unchecked=args.allow_unchecked)
 
 
+def _vetter(ctx: RunContext, http: HttpClient, runner: Runner, progress: Progress) -> VetNew:
+    """Vetting as ``pipvet vet`` does it, of packages already installed in ``env``."""
+
+    def vet(env: Environment, packages: Sequence[NewPackage], advisories: SyncOutcome) -> VetReport:
+        target = _vetting.describe_target(env.python, runner, ctx.cache_dir)
+        setup = _vetting.build(
+            ctx, target, f"{env.description}: {target.label}", http=http, runner=runner,
+            resolver="pip", advisories=advisories, progress=progress,
+        )  # fmt: skip
+        try:
+            wanted = [(p.name, p.version) for p in packages if p.direct is None and p.version]
+            found = {v.name: v for v in _vetting.vet_installed(setup, wanted)}
+        finally:
+            setup.close()
+        rows = [found.get(p.name) or _not_vetted(p) for p in packages]
+        return _vetting.build_report(ctx, setup, rows, resolver="pip")
+
+    return vet
+
+
+def _not_vetted(package: NewPackage) -> PackageVet:
+    if package.direct is not None:
+        # Like a policy-internal name: never looked up on an index (its name may be private).
+        return PackageVet(
+            package.name, None, package.version, "internal",
+            problem=f"installed from {package.direct}, not from a package index: there is no "
+            "index project to vet it against",
+        )  # fmt: skip
+    return PackageVet(
+        package.name, None, None, "unchecked",
+        problem=f"its metadata ({package.location}) names no usable version, so pipvet cannot "
+        "tell which release to vet",
+    )  # fmt: skip
+
+
 def _exit_code(result: UpdateResult, policy: Any, *, allow_unchecked: bool) -> int:
-    if result.unchecked and not allow_unchecked:
+    """Unchecked (audit or vetting) is 2 before findings are 1: fail closed, as audit does."""
+    if (result.unchecked or result.unvetted) and not allow_unchecked:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.fails(policy) else EXIT_OK
 

@@ -1,8 +1,9 @@
 """Renderers for ``pipvet update``: pure functions from an ``UpdateResult`` to text.
 
 The update report is the change table, the security fixes taken (or held back, with why), the
-install-surface findings, then the audit of the updated environment in the same format. SARIF
-is the audit's SARIF plus one result per unexpected install-surface change.
+install-surface findings, the verdicts on the packages new to the environment, then the audit
+of the updated environment in the same format. SARIF is the audit's SARIF plus one result per
+unexpected install-surface change and per new package that vetting says to avoid or review.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pipvet.report.jsonout import report_to_dict
 from pipvet.report.markdown import code, md, render_markdown
 from pipvet.report.sarif import render_sarif
 from pipvet.report.text import render_text
+from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
+from pipvet.report.vet import report_to_dict as vet_to_dict
+from pipvet.vetting.model import VetReport
 from pipvet.workflow.surface import PackageChange, SurfaceFinding
 from pipvet.workflow.update import SecurityFix, UpdateResult
 
@@ -104,12 +108,26 @@ def render_update_text(result: UpdateResult, *, color: bool = False) -> str:
             out.append(f"  {mark} {f.detail}")
             if f.fix:
                 out.append(f"    fix: {f.fix}")
+    vetted = _vetted(result)
+    if vetted is not None:
+        earlier = {p.name for p in result.vetted_packages if p.earlier}
+        out += ["", *vet_text(vetted, earlier=earlier)]
     out += ["", render_text(result.audit, color=color).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
+def _vetted(result: UpdateResult) -> VetReport | None:
+    if result.vetted is None:
+        return None
+    return without_repeats(result.vetted, result.audit.warnings)
+
+
 def update_to_dict(result: UpdateResult) -> dict[str, Any]:
+    """The update as JSON: ``vetted`` lists the new packages' verdicts in the shape of
+    ``pipvet vet``'s ``packages``; ``vet`` has that report's target, fail level, notes and
+    summary (``null`` when nothing was new)."""
     env = result.environment
+    vet_doc = vet_to_dict(result.vetted) if result.vetted is not None else None
     return {
         "environment": {
             "description": env.description,
@@ -146,6 +164,10 @@ def update_to_dict(result: UpdateResult) -> dict[str, Any]:
         ],
         "surface": [_surface_dict(f) for f in result.surface],
         "new_packages": list(result.new_packages),
+        "vetted": vet_doc["packages"] if vet_doc is not None else [],
+        "vet": {k: v for k, v in vet_doc.items() if k not in ("tool", "packages")}
+        if vet_doc is not None
+        else None,
         "warnings": list(result.warnings),
         "audit": report_to_dict(result.audit),
     }
@@ -184,13 +206,17 @@ def render_update_markdown(result: UpdateResult) -> str:
             mark = "⚠️ " if f.level == "warning" else ""
             fix = f" Fix: {md(f.fix)}" if f.fix else ""
             out.append(f"- {mark}{md(f.detail)}{fix}")
+    vetted = _vetted(result)
+    if vetted is not None:
+        out += ["", vet_markdown(vetted).rstrip("\n")]
     audit = render_markdown(result.audit).replace("## ", "### ", 1)
     out += ["", audit.rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
 def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) -> str:
-    """The audit's SARIF with each unexpected install-surface change added as a result."""
+    """The audit's SARIF with each unexpected install-surface change and each new package
+    that vetting says to avoid or review added as a result."""
     doc = json.loads(render_sarif(result.audit, base_dir=base_dir))
     run = doc["runs"][0]
     rules = run["tool"]["driver"].setdefault("rules", [])
@@ -216,6 +242,15 @@ def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) ->
             "message": {"text": f.detail + (f" Fix: {f.fix}" if f.fix else "")},
             "partialFingerprints": {"pipvetSurface/v1": digest},
         })  # fmt: skip
+    vetted = _vetted(result)
+    if vetted is not None:
+        where = {p.name: p.location for p in result.vetted_packages}
+        vet_rules, vet_results, notes = sarif_additions(vetted, where, base_dir)
+        for item in vet_results:
+            item["ruleIndex"] += len(rules)
+        rules += vet_rules
+        results += vet_results
+        run["invocations"][0].setdefault("toolExecutionNotifications", []).extend(notes)
     return json.dumps(doc, indent=2) + "\n"
 
 

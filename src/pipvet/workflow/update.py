@@ -15,8 +15,14 @@ The steps, in order (each says what it did through ``note``):
    without the cooldown, and the reason is recorded. A fix the project's own requirements
    exclude (a pin) or that the resolver holds back is reported, not forced.
 6. Record the environment again: what changed, the audit, and the install-surface diff.
+7. Vet the packages that are new to the environment, each at its installed version, through
+   the ``vet`` collaborator (the same vetting as ``pipvet vet``). A verdict at or above the
+   policy's ``vet-fail-on`` fails the update like an audit finding; a package that could not
+   be vetted (index unreachable, ``--offline`` without a cached answer) is unchecked, which
+   the command treats like an unchecked audit: exit 2 unless ``--allow-unchecked``.
+   Packages installed from a URL or a folder rather than an index are listed, not looked up.
 
-I/O collaborators (process runner, clock, advisory data) are passed in.
+I/O collaborators (process runner, clock, advisory data, vetting) are passed in.
 """
 
 from __future__ import annotations
@@ -34,8 +40,14 @@ from packaging.version import InvalidVersion, Version
 from pipvet import environment
 from pipvet.advisories.sync import SyncOutcome
 from pipvet.errors import EnvironmentProblem, PipError
-from pipvet.models import AuditReport, Dependency, DependencyResult, canonicalize_name
+from pipvet.models import (
+    AuditReport,
+    Dependency,
+    DependencyResult,
+    canonicalize_name,
+)
 from pipvet.policy import Policy, fails
+from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.runner import Runner
 from pipvet.workflow import audit as auditing
 from pipvet.workflow.pip_runner import (
@@ -53,6 +65,7 @@ from pipvet.workflow.surface import (
     snapshot,
     surface_findings,
 )
+from pipvet.workflow.update_vet import NewPackage, VetNew, read_pending, to_vet, write_pending
 
 __all__ = [
     "Environment",
@@ -113,8 +126,14 @@ class UpdateResult:
     audit: AuditReport
     missing_protections: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    new_packages: tuple[NormalizedName, ...] = field(default=())
+    vetted_packages: tuple[NewPackage, ...] = ()  # what was vetted, as installed
+    vetted: VetReport | None = None  # None: nothing was new, so nothing was vetted
     project_name: NormalizedName | None = None  # the pyproject project installed from its folder
+
+    @property
+    def new_packages(self) -> tuple[NormalizedName, ...]:
+        """Packages this update added (``vetted_packages`` may also hold earlier ones)."""
+        return tuple(p.name for p in self.vetted_packages if not p.earlier)
 
     @property
     def unchecked(self) -> tuple[DependencyResult, ...]:
@@ -122,9 +141,19 @@ class UpdateResult:
         its own folder on purpose, so not auditable by version)."""
         return tuple(r for r in self.audit.unchecked if r.dependency.name != self.project_name)
 
+    @property
+    def unvetted(self) -> tuple[PackageVet, ...]:
+        """New packages that could not be vetted (fail closed: never read as "ok")."""
+        return self.vetted.unchecked if self.vetted is not None else ()
+
     def fails(self, policy: Policy) -> bool:
-        """Exit 1: the audit fails per policy, or the install surface has an unexpected change."""
-        return fails(self.audit, policy) or any(f.level == "warning" for f in self.surface)
+        """Exit 1: the audit fails per policy, the install surface has an unexpected change,
+        or a new package's verdict reaches the policy's ``vet-fail-on``."""
+        return (
+            fails(self.audit, policy)
+            or any(f.level == "warning" for f in self.surface)
+            or (self.vetted is not None and bool(self.vetted.failing))
+        )
 
 
 # ---------------------------------------------------------------------------- environment
@@ -239,13 +268,15 @@ def run_update(
     runner: Runner,
     policy: Policy,
     advisories: Callable[[], SyncOutcome],
+    vet: VetNew,
     clock: Callable[[], float],
     note: Note,
 ) -> UpdateResult:
     """Run every step of the update (module docstring) and return what happened.
 
     ``advisories`` makes the advisory data usable (syncing it when due) or raises DataError;
-    it is called before anything in the environment changes."""
+    it is called before anything in the environment changes. ``vet`` is called once, after
+    the audit, when the update added packages."""
     env = ensure_environment(options, environ=environ, note=note)
     note(f"updating {env.description}")
     outcome = advisories()
@@ -297,6 +328,7 @@ def run_update(
     changes = package_changes(before, after)
     builds = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
     surface = surface_findings(before, after, _latest(builds))
+    vetted, packages = _vet(run, env, scan=after_scan, changes=changes, vet=vet, outcome=outcome)
     cutoff = None
     if policy.cooldown_days > 0 and features.uploaded_prior_to:
         cutoff = cooldown_cutoff(now, policy.cooldown_days)
@@ -314,9 +346,38 @@ def run_update(
         audit=report,
         missing_protections=missing,
         warnings=tuple(run.warnings),
-        new_packages=tuple(c.name for c in changes if c.kind == "added"),
+        vetted_packages=packages,
+        vetted=vetted,
         project_name=project_name,
     )
+
+
+def _vet(
+    run: _Run,
+    env: Environment,
+    *,
+    scan: environment.EnvironmentScan,
+    changes: Sequence[PackageChange],
+    vet: VetNew,
+    outcome: SyncOutcome,
+) -> tuple[VetReport | None, tuple[NewPackage, ...]]:
+    """Vet what is new (and what an earlier run could not vet); remember what stays unvetted."""
+    packages = to_vet(scan, changes, read_pending(env.prefix))
+    if not packages:
+        write_pending(env.prefix, ())
+        return None, ()
+    earlier = sum(1 for p in packages if p.earlier)
+    parts = [f"{len(packages) - earlier} new to the environment"] if earlier < len(packages) else []
+    parts += [f"{earlier} an earlier update could not vet"] if earlier else []
+    run.note(f"vetting {len(packages)} package{'' if len(packages) == 1 else 's'}: "
+             + " and ".join(parts))  # fmt: skip
+    # Remembered first: should vetting fail outright, the next run still tries them.
+    problem = write_pending(env.prefix, (p.name for p in packages))
+    report = vet(env, packages, outcome)
+    problem = write_pending(env.prefix, (p.name for p in report.unchecked)) or problem
+    if problem:
+        run.warnings.append(problem)
+    return report, packages
 
 
 def _self_upgrade_unprotected(
