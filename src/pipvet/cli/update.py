@@ -58,8 +58,8 @@ def register(sub: Any) -> None:
         "package whose verdict reaches the policy's vet-fail-on, or an unexpected "
         "install-surface change; 2 usage error, pip failure, no advisory data, or anything "
         "left unchecked (a package the audit or the vetting could not check, e.g. an "
-        "unreachable index or --offline without a cached answer; --allow-unchecked turns "
-        "that into a warning).",
+        "unreachable index or --offline without a cached answer; the next update vets it "
+        "again; --allow-unchecked reports it without exit 2).",
     )
     p.add_argument(
         "-r",
