@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipvet.advisories.archive import iter_json_members
+from pipvet.advisories.digest import digests_of
 from pipvet.advisories.osv import MalformedRecord, parse_advisory
 from pipvet.advisories.store import StoredRecord, modified_key
 from pipvet.errors import DataError
@@ -49,7 +49,14 @@ def prepare_record(raw: bytes | str) -> StoredRecord:
             f"OSV record {advisory.id}: field 'modified' is not a time: {advisory.modified!r}"
         ) from None
     names = tuple(sorted({a.package for a in advisory.affected}))
-    return StoredRecord(advisory.id, advisory.modified, advisory.withdrawn, names, text)
+    return StoredRecord(
+        advisory.id,
+        advisory.modified,
+        advisory.withdrawn,
+        names,
+        text,
+        digests_of(advisory, names),
+    )
 
 
 class Tally:
@@ -74,6 +81,8 @@ class Tally:
 
 
 def archive_records(path: Path, tally: Tally, progress: Progress | None) -> Iterator[StoredRecord]:
+    from pipvet.advisories.archive import iter_json_members  # zipfile: only a full sync reads one
+
     for read, (name, data) in enumerate(iter_json_members(path, on_skip=tally.skip), 1):
         if progress is not None and read % 1000 == 0:
             progress(f"reading advisory archive: {read} records")

@@ -6,6 +6,12 @@ Promises:
 - records are kept as the raw JSON their source published (zlib-compressed on disk); parsing is
   the caller's job, so the store only knows each record's id, ``modified``, ``withdrawn`` and the
   canonical PyPI names it affects;
+- beside each (name, record) pair it keeps the record's digest for that package
+  (``pipvet.advisories.digest``): what matching and findings read, so an audit
+  (``package_records_for``) neither decompresses nor parses records. A database written before
+  digests existed (or with an older digest format) has none until its next write, which adds
+  them all in the same transaction; until then ``has_package_records`` is False and callers
+  use the raw records;
 - two layers: the upstream snapshot and a local overlay whose records override snapshot records
   with the same id;
 - every ``sqlite3`` failure leaves this module as a ``DataError`` (``CorruptStore`` when the
@@ -26,6 +32,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipvet.advisories import digest
+from pipvet.advisories.match import PackageRecord
+from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.errors import DataError
 from pipvet.models import NormalizedName, Snapshot
 
@@ -60,6 +69,7 @@ CREATE TABLE affected (
     name TEXT NOT NULL,              -- canonical PyPI name (PEP 503)
     layer INTEGER NOT NULL,
     id TEXT NOT NULL,
+    data BLOB,                       -- zlib-compressed digest of the record for this name
     PRIMARY KEY (name, layer, id)
 ) WITHOUT ROWID;
 """
@@ -75,13 +85,18 @@ class CorruptStore(DataError):
 
 @dataclass(frozen=True)
 class StoredRecord:
-    """What the store keeps of one OSV record."""
+    """What the store keeps of one OSV record.
+
+    ``digests`` holds the record's digest for each of ``names``, in the same order; when it is
+    None the store computes them from ``json`` (MalformedRecord if that does not parse).
+    """
 
     id: str
     modified: str
     withdrawn: str | None
     names: tuple[NormalizedName, ...]
     json: str
+    digests: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +181,13 @@ class AdvisoryStore:
             if fresh and create:
                 with conn:
                     conn.executescript(_SCHEMA + _INDEXES)
-                    store._set_meta({"schema_version": str(SCHEMA_VERSION), "source": ""})
+                    store._set_meta(
+                        {
+                            "schema_version": str(SCHEMA_VERSION),
+                            "source": "",
+                            "match_format": digest.FORMAT,
+                        }
+                    )
             store._load_meta()
         except sqlite3.Error as exc:
             conn.close()
@@ -210,6 +231,38 @@ class AdvisoryStore:
                 rows = self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
                 for name, body in rows:
                     out.setdefault(name, []).append(_inflate(body))
+        return out
+
+    @property
+    def has_package_records(self) -> bool:
+        """Whether every record carries its digests in the current format."""
+        return self._meta.get("match_format") == digest.FORMAT
+
+    def package_records_for(
+        self, names: Iterable[NormalizedName]
+    ) -> dict[NormalizedName, list[PackageRecord]]:
+        """What matching needs of every record affecting each name, from the stored digests
+        (names without records are absent). The same records as ``raw_records_for``: overlay
+        over snapshot by id, withdrawn ones included. Only when ``has_package_records``."""
+        if not self.has_package_records:
+            raise DataError(
+                f"the advisory database {self.path} has no package records yet",
+                hint="run 'pipvet db sync' to add them",
+            )
+        wanted = sorted(set(names))
+        out: dict[NormalizedName, list[PackageRecord]] = {}
+        sql = (
+            "SELECT a.name, a.id, a.data FROM affected a "
+            "WHERE a.name IN ({marks}) AND (a.layer = 1 OR NOT EXISTS "
+            "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = a.id)) "
+            "ORDER BY a.name, a.id"
+        )
+        with self._errors():
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                rows = self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+                for name, record_id, data in rows:
+                    out.setdefault(name, []).append(_decode(record_id, data))
         return out
 
     def raw_record(self, record_id: str) -> str | None:
@@ -296,13 +349,30 @@ class AdvisoryStore:
         """In one transaction: upsert snapshot ``records``, replace the whole overlay layer
         when ``overlay`` is given, set ``meta``, and recompute counts and the newest
         ``modified``. On any error nothing changes."""
+        values = dict(meta or {})
         with self._errors(), self._conn:
+            # Explicitly: sqlite3 would start the transaction only at the first INSERT, after
+            # an ALTER TABLE in _clear_digests had been committed on its own.
+            self._conn.execute("BEGIN")
+            stale = not self.has_package_records
+            if stale:
+                self._clear_digests()
             _insert(self._conn, records, _LAYER["snapshot"])
             if overlay is not None:
                 self._conn.execute("DELETE FROM affected WHERE layer = 1")
                 self._conn.execute("DELETE FROM records WHERE layer = 1")
                 _insert(self._conn, overlay, _LAYER["overlay"])
-            self._set_meta(dict(meta or {}))
+            if stale:
+                dropped = self._add_missing_digests()
+                if dropped:
+                    skipped = int(
+                        values.get("malformed_skipped")
+                        or self._meta.get("malformed_skipped")
+                        or "0"
+                    )
+                    values["malformed_skipped"] = str(skipped + dropped)
+                values["match_format"] = digest.FORMAT
+            self._set_meta(values)
             self._refresh_counts()
         self._load_meta()
 
@@ -328,6 +398,45 @@ class AdvisoryStore:
                 f"the advisory database {self.path} could not be used: {exc}",
                 hint="check that the cache folder is writable, then run 'pipvet db sync'",
             ) from None
+
+    def _clear_digests(self) -> None:
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(affected)")}
+        if "data" not in columns:  # written before digests existed
+            self._conn.execute("ALTER TABLE affected ADD COLUMN data BLOB")
+        self._conn.execute("UPDATE affected SET data = NULL")
+
+    def _add_missing_digests(self) -> int:
+        """Compute the digests the rows lack from the stored records. A record that no longer
+        parses is dropped, as a sync would skip it; returns how many were dropped."""
+        conn = self._conn
+        rows = conn.execute(
+            "SELECT r.layer, r.id, r.body FROM records r WHERE EXISTS "
+            "(SELECT 1 FROM affected a WHERE a.layer = r.layer AND a.id = r.id "
+            "AND a.data IS NULL)"
+        ).fetchall()
+        dropped = 0
+        for layer, record_id, body in rows:
+            names = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT name FROM affected WHERE layer = ? AND id = ?", (layer, record_id)
+                )
+            ]
+            try:
+                texts = digest.digests_of(parse_advisory_json(_inflate(body)), names)
+            except MalformedRecord:
+                conn.execute("DELETE FROM affected WHERE layer = ? AND id = ?", (layer, record_id))
+                conn.execute("DELETE FROM records WHERE layer = ? AND id = ?", (layer, record_id))
+                dropped += 1
+                continue
+            conn.executemany(
+                "UPDATE affected SET data = ? WHERE name = ? AND layer = ? AND id = ?",
+                [
+                    (_deflate(text), name, layer, record_id)
+                    for name, text in zip(names, texts, strict=True)
+                ],
+            )
+        return dropped
 
     def _load_meta(self) -> None:
         rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
@@ -413,7 +522,9 @@ def _build(
         _insert(conn, records, _LAYER["snapshot"])
         _insert(conn, overlay, _LAYER["overlay"])
         store = AdvisoryStore(conn, path)
-        store._set_meta({**meta, "schema_version": str(SCHEMA_VERSION)})
+        store._set_meta(
+            {**meta, "schema_version": str(SCHEMA_VERSION), "match_format": digest.FORMAT}
+        )
         store._refresh_counts()
         conn.commit()
         conn.execute("PRAGMA journal_mode=DELETE")
@@ -444,14 +555,18 @@ def _insert(conn: sqlite3.Connection, records: Iterable[StoredRecord], layer: in
                     r.modified,
                     modified_key(r.modified),
                     r.withdrawn,
-                    zlib.compress(r.json.encode("utf-8"), 6),
+                    _deflate(r.json),
                 )
                 for r in batch.values()
             ],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO affected (name, layer, id) VALUES (?, ?, ?)",
-            [(name, layer, r.id) for r in batch.values() for name in r.names],
+            "INSERT OR IGNORE INTO affected (name, layer, id, data) VALUES (?, ?, ?, ?)",
+            [
+                (name, layer, r.id, _deflate(text))
+                for r in batch.values()
+                for name, text in zip(r.names, _digests(r), strict=True)
+            ],
         )
         batch.clear()
 
@@ -463,6 +578,28 @@ def _insert(conn: sqlite3.Connection, records: Iterable[StoredRecord], layer: in
             flush()
     if batch:
         flush()
+
+
+def _digests(record: StoredRecord) -> tuple[str, ...]:
+    if record.digests is not None:
+        return record.digests
+    return digest.digests_of(parse_advisory_json(record.json), record.names)
+
+
+def _deflate(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _decode(record_id: str, data: bytes | None) -> PackageRecord:
+    try:
+        if data is None:
+            raise ValueError("missing")
+        return digest.decode(zlib.decompress(data).decode("utf-8"))
+    except (ValueError, zlib.error) as exc:
+        raise CorruptStore(
+            f"the stored matching data of advisory {record_id} is damaged: {exc}",
+            hint=_REBUILD,
+        ) from None
 
 
 def _inflate(body: bytes) -> str:

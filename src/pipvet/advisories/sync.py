@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -330,6 +329,8 @@ class _Syncer:
         tally = Tally("advisory records")
         overlay_tally = Tally("overlay records")
         overlay = self._overlay(overlay_tally)  # a bad overlay fails before any download
+        import tempfile  # only a full sync needs a scratch folder
+
         with tempfile.TemporaryDirectory(prefix=".pipvet-sync-", dir=self.path.parent) as tmp:
             archive = self._archive(Path(tmp))
             read = [0]

@@ -16,7 +16,7 @@ from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.sync import OsvSource, SyncOutcome, default_store_path, ensure_fresh
-from pipvet.audit import match_dependencies, with_fix_requirements
+from pipvet.audit import match_dependencies, match_records, with_fix_requirements
 from pipvet.errors import UsageError
 from pipvet.http import HttpClient
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName
@@ -117,7 +117,10 @@ def audit(
     from datetime import UTC, datetime
 
     with AdvisoryStore.open(outcome.store_path) as store:
-        matched = match_dependencies(collected.dependencies, store.raw_records_for)
+        if store.has_package_records:
+            matched = match_records(collected.dependencies, store.package_records_for)
+        else:  # written by an older pipvet: its next sync adds the package records
+            matched = match_dependencies(collected.dependencies, store.raw_records_for)
         snapshot = store.snapshot(now=clock())
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)

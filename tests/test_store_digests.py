@@ -1,0 +1,297 @@
+"""Package-record digests: what the store keeps beside each record so an audit matches without
+parsing whole records. They must give exactly the answers the records give, be rebuilt when
+missing or stale (never a crash), and a damaged one must be reported, not trusted."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from pipvet.advisories import digest
+from pipvet.advisories.findings import summary_of
+from pipvet.advisories.match import (
+    closing_fix,
+    closing_version,
+    find,
+    find_in,
+    package_record,
+    version_or_none,
+)
+from pipvet.advisories.osv import parse_advisory_json
+from pipvet.advisories.store import AdvisoryStore, CorruptStore, StoredRecord, build_store
+from pipvet.advisories.sync import prepare_record
+from pipvet.audit import match_dependencies, match_records, with_fix_requirements
+from pipvet.models import Advisory, Dependency, NormalizedName, canonicalize_name
+from pipvet.severity import severity_of
+
+
+@pytest.fixture(scope="module")
+def archive_records(shared_data: Path) -> list[StoredRecord]:
+    with zipfile.ZipFile(shared_data / "osv" / "PyPI" / "all.zip") as z:
+        return [prepare_record(z.read(n)) for n in z.namelist()]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, archive_records: list[StoredRecord]) -> Path:
+    path = tmp_path_factory.mktemp("digests") / "advisories.sqlite3"
+    build_store(path, archive_records, {"source": "test-source"})
+    return path
+
+
+ALPHA = NormalizedName("alpha")
+
+
+def _versions_to_try(advisory: Advisory) -> set[str]:
+    """Listed versions, range bounds, and a few around them: hits and misses alike."""
+    out = {"0.0.1", "999"}
+    for entry in advisory.affected:
+        out.update(entry.versions)
+        for rng in entry.ranges:
+            for event in rng.events:
+                out.add(event.version)
+                out.add(event.version + ".post1")
+                out.add(event.version + "+local.1")
+    return {v for v in out if version_or_none(v) is not None}
+
+
+def test_every_snapshot_digest_round_trips_and_matches_like_its_record(
+    archive_records: list[StoredRecord],
+) -> None:
+    checked = 0
+    for stored in archive_records:
+        advisory = parse_advisory_json(stored.json)
+        assert stored.digests is not None
+        assert len(stored.digests) == len(stored.names)
+        for name, text in zip(stored.names, stored.digests, strict=True):
+            record = digest.decode(text)
+            full = package_record(advisory, name)
+            assert record.entries == full.entries
+            facts, original = record.advisory, advisory
+            assert (facts.id, facts.modified, facts.aliases, facts.withdrawn) == (
+                original.id,
+                original.modified,
+                original.aliases,
+                original.withdrawn,
+            )
+            assert (facts.malicious, facts.cvss) == (original.malicious, original.cvss)
+            assert summary_of(facts) == summary_of(original)
+            assert severity_of(facts) == severity_of(original)
+            tried = sorted(_versions_to_try(advisory))
+            for text_version in tried[:: max(1, len(tried) // 6)]:
+                version = Version(text_version)
+                assert find_in([record], version) == find([advisory], name, version)
+                assert closing_fix([record], version) == closing_version([advisory], name, version)
+                checked += 1
+    assert checked > 15_000
+
+
+def test_encode_decode_table() -> None:
+    advisory = Advisory(
+        id="GHSA-1",
+        modified="2024-01-01T00:00:00Z",
+        aliases=("CVE-1",),
+        summary="",
+        details="\n  first line  \nsecond",
+        cvss=(("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),),
+        database_severity="HIGH",
+        malicious=True,
+        withdrawn=None,
+    )
+    record = digest.decode(digest.encode(package_record(advisory, NormalizedName("x"))))
+    assert record.entries == ()
+    assert record.advisory.details == "first line"
+    assert record.advisory.cvss == advisory.cvss
+    assert record.advisory.malicious is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        '{"id": "x"}',
+        '["A", "m", [], "", "", [], null, "yes", null, []]',  # malicious must be a boolean
+        '["A", "m", [], "", "", [], null, false, null, [[["1"], []]]]',  # keys must be text
+        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["fixed"]]]]]]',
+    ],
+)
+def test_decode_rejects_what_is_not_a_digest(text: str) -> None:
+    with pytest.raises(ValueError, match="not a package record digest"):
+        digest.decode(text)
+
+
+def test_store_package_records_are_the_raw_records(built: Path) -> None:
+    names = [canonicalize_name(n) for n in ("django", "requests", "jinja2", "no-such")]
+    with AdvisoryStore.open(built) as store:
+        assert store.has_package_records
+        raw = store.raw_records_for(names)
+        records = store.package_records_for(names)
+    assert set(raw) == set(records) == {"django", "requests", "jinja2"}
+    for name, texts in raw.items():
+        assert [json.loads(t)["id"] for t in texts] == [r.advisory.id for r in records[name]]
+
+
+def _deps(store_path: Path) -> list[Dependency]:
+    """Every package of the snapshot at a few versions, plus versions nobody lists."""
+    with AdvisoryStore.open(store_path) as store:
+        everything = store.raw_records_for([canonicalize_name(n) for n in _all_names(store_path)])
+    deps = []
+    for name, texts in sorted(everything.items()):
+        advisory = parse_advisory_json(texts[0])
+        tried = sorted(_versions_to_try(advisory))
+        for version in tried[:: max(1, len(tried) // 4)]:
+            deps.append(Dependency(name, version))
+    deps.append(Dependency(NormalizedName("no-such"), "1.0"))
+    deps.append(Dependency(NormalizedName("django"), "not a version"))
+    return deps
+
+
+def _all_names(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [n for (n,) in conn.execute("SELECT DISTINCT name FROM affected")]
+
+
+def test_audit_from_digests_equals_audit_from_raw_records(built: Path) -> None:
+    deps = _deps(built)
+    assert len(deps) > 1500
+    with AdvisoryStore.open(built) as store:
+        fast = match_records(deps, store.package_records_for)
+        slow = match_dependencies(deps, store.raw_records_for)
+    assert fast.results == slow.results
+    assert sum(len(r.findings) for r in fast.results) > 1000
+    assert with_fix_requirements(fast.results, fast.records) == with_fix_requirements(
+        slow.results, slow.records
+    )
+
+
+def _as_older_pipvet(path: Path) -> None:
+    """What a database written before digests existed looks like."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE affected DROP COLUMN data")
+        conn.execute("DELETE FROM meta WHERE key = 'match_format'")
+
+
+def _record(
+    rid: str, name: str, *, fixed: str = "2.0", modified: str = "2024-01-01T00:00:00Z"
+) -> StoredRecord:
+    data = {
+        "id": rid,
+        "modified": modified,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                ],
+            }
+        ],
+    }
+    return prepare_record(json.dumps(data))
+
+
+def test_a_database_without_digests_is_read_raw_until_its_next_write_adds_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha"), _record("B-1", "beta")], {"source": "s"})
+    _as_older_pipvet(path)
+    alpha = [Dependency(NormalizedName("alpha"), "1.0")]
+    with AdvisoryStore.open(path) as store:
+        assert not store.has_package_records
+        with pytest.raises(Exception, match="no package records yet"):
+            store.package_records_for([NormalizedName("alpha")])
+        slow = match_dependencies(alpha, store.raw_records_for)
+        # an incremental sync's write: one new record, and every old one gets its digest
+        store.update([_record("C-1", "alpha", fixed="3.0")], meta={"last_sync": "now"})
+        assert store.has_package_records
+        fast = match_records(alpha, store.package_records_for)
+        assert store.integrity_ok()
+    assert [f.id for f in slow.results[0].findings] == ["A-1"]
+    assert [f.id for f in fast.results[0].findings] == ["A-1", "C-1"]
+    with AdvisoryStore.open(path) as store:  # and it stays that way
+        assert store.has_package_records
+        assert [
+            r.advisory.id
+            for r in store.package_records_for([NormalizedName("beta")])[NormalizedName("beta")]
+        ] == ["B-1"]
+
+
+def test_a_stale_digest_format_is_rebuilt_on_the_next_write(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'match_format'")
+        conn.execute("UPDATE affected SET data = x'00'")  # whatever an old format held
+    with AdvisoryStore.open(path) as store:
+        assert not store.has_package_records
+        store.update(meta={"last_sync": "now"})
+        records = store.package_records_for([NormalizedName("alpha")])
+    assert [r.advisory.id for r in records[ALPHA]] == ["A-1"]
+
+
+def test_rebuilding_digests_drops_a_record_that_no_longer_parses(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha"), _record("B-1", "alpha")], {"source": "s"})
+    _as_older_pipvet(path)
+    import zlib
+
+    broken = json.dumps({"id": "B-1", "modified": "2024-01-01T00:00:00Z", "affected": "x"})
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE records SET body = ? WHERE id = 'B-1'", (zlib.compress(broken.encode()),)
+        )
+    with AdvisoryStore.open(path) as store:
+        store.update(meta={"last_sync": "now"})
+        records = store.package_records_for([NormalizedName("alpha")])
+        info = store.info()
+    assert [r.advisory.id for r in records[ALPHA]] == ["A-1"]
+    assert (info.records, info.malformed_skipped) == (1, 1)
+
+
+def test_a_failed_rebuild_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    _as_older_pipvet(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE records SET body = x'00ff'")  # not even zlib
+    with AdvisoryStore.open(path) as store:
+        with pytest.raises(CorruptStore):
+            store.update(meta={"last_sync": "now"})
+        assert not store.has_package_records
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(affected)")}
+    assert "data" not in columns  # the whole transaction was rolled back
+
+
+@pytest.mark.parametrize("damage", [b"\x00\xff", json.dumps(["A-1"]).encode()])
+def test_a_damaged_digest_is_reported_not_trusted(tmp_path: Path, damage: bytes) -> None:
+    import zlib
+
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    value = damage if damage.startswith(b"\x00") else zlib.compress(damage)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE affected SET data = ?", (value,))
+    with AdvisoryStore.open(path) as store, pytest.raises(CorruptStore) as info:
+        store.package_records_for([NormalizedName("alpha")])
+    assert "matching data of advisory A-1 is damaged" in str(info.value)
+    assert "--full" in (info.value.hint or "")
+
+
+def test_records_without_digests_get_them_when_stored(tmp_path: Path) -> None:
+    text = _record("A-1", "alpha").json
+    bare = StoredRecord("A-1", "2024-01-01T00:00:00Z", None, (NormalizedName("alpha"),), text)
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [bare], {"source": "s"})
+    with AdvisoryStore.open(path) as store:
+        records = store.package_records_for([NormalizedName("alpha")])
+    assert records[ALPHA][0].entries == _record_entries(text)
+
+
+def _record_entries(text: str) -> object:
+    return package_record(parse_advisory_json(text), NormalizedName("alpha")).entries
