@@ -28,19 +28,19 @@ dependencies with a ``skipped`` reason.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
 from pipvet.report._common import fail_on_text, verdict
+from pipvet.report.jsonindent import dumps
 
 __all__ = ["render_json", "report_to_dict"]
 
 
 def render_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
-    return json.dumps(report_to_dict(report), indent=2) + "\n"
+    return dumps(report_to_dict(report)) + "\n"
 
 
 def report_to_dict(report: AuditReport) -> dict[str, Any]:

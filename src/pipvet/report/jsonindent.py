@@ -1,0 +1,68 @@
+"""``json.dumps(value, indent=2)``, about twice as fast. Pure.
+
+With ``indent`` set, the standard library gives up its C encoder for a pure-Python one built
+from nested generators; for a report of thousands of dependencies that costs more than the
+audit itself. This walks the value with plain recursion and lets the C string encoder do the
+escaping, producing byte-for-byte the standard library's text (``ensure_ascii``, ``", "`` and
+``": "`` separators, ``NaN``/``Infinity`` allowed). Anything it does not handle itself (keys
+that are not strings, unusual types) is handed to ``json.dumps`` whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from json.encoder import encode_basestring_ascii as _string
+from typing import Any
+
+__all__ = ["dumps"]
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def dumps(value: object) -> str:
+    """Exactly ``json.dumps(value, indent=2)``."""
+    try:
+        return _dumps(value, "\n")
+    except _Unsupported:
+        return json.dumps(value, indent=2)
+
+
+def _dumps(value: Any, newline: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        parts = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unsupported
+            if type(item) is str:
+                parts.append(f"{_string(key)}: {_string(item)}")
+            elif item is None:
+                parts.append(f"{_string(key)}: null")
+            else:
+                parts.append(f"{_string(key)}: {_dumps(item, inner)}")
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        items = [_string(item) if type(item) is str else _dumps(item, inner) for item in value]
+        return "[" + inner + ("," + inner).join(items) + newline + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    raise _Unsupported
