@@ -44,12 +44,16 @@ class Collected:
 
 def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collected:
     """Read every dependency the inputs name; say in words what was read."""
-    from pipvet import environment, requirements
+    # Imported here: each pulls in parsers (packaging's requirement and marker grammar) that
+    # only its kind of input needs.
+    from pipvet import environment
 
     deps: list[Dependency] = []
     targets: list[str] = []
     warnings: list[str] = []
     for req in inputs.requirement_files:
+        from pipvet import requirements
+
         if req.name == "pyproject.toml":
             parsed = requirements.parse_pyproject(req)
         else:
