@@ -307,19 +307,24 @@ def _parse_headers(text: str) -> _Headers:
     return _Headers(fields)
 
 
-def _read_headers(path: Path) -> _Headers:
+def _read_headers(path: str) -> _Headers:
     """Read and parse the headers only: a long description after them is never read."""
-    with open(path, "rb") as f:
-        data = f.read(4096)
+    # os.open/os.read rather than open(): no buffered file object per distribution, which
+    # is a measurable share of reading thousands of them.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, 4096)
         while True:
             ends = [i for i in (data.find(sep) for sep in _HEADER_END) if i >= 0]
             if ends:
                 data = data[: min(ends)]
                 break
-            more = f.read(65536)
+            more = os.read(fd, 65536)
             if not more:
                 break
             data += more
+    finally:
+        os.close(fd)
     return _parse_headers(data.decode("utf-8", errors="replace"))
 
 
@@ -360,27 +365,28 @@ def _direct_url(folder: Path) -> DirectUrl:
 
 
 def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat) -> Distribution:
-    folder = Path(entry.path)
+    folder = site / entry.name
     guessed_name, _ = _name_from_folder(entry.name.rsplit(".", 1)[0], fmt)
     problem: str | None = None
     files: frozenset[str] = frozenset()
     if fmt == "dist-info" or entry.is_dir():
-        metadata = folder / ("METADATA" if fmt == "dist-info" else "PKG-INFO")
+        metadata_name = "METADATA" if fmt == "dist-info" else "PKG-INFO"
+        metadata = os.path.join(entry.path, metadata_name)
         try:
-            files = frozenset(os.listdir(folder))
+            files = frozenset(os.listdir(entry.path))
         except OSError as exc:
             problem = f"cannot read {folder}: {exc.strerror or exc}"
         else:
-            if metadata.name not in files:
-                problem = f"{folder} has no {metadata.name} file: the installation is broken"
+            if metadata_name not in files:
+                problem = f"{folder} has no {metadata_name} file: the installation is broken"
     else:  # an .egg-info *file* is the PKG-INFO itself (old distutils installs)
-        metadata = folder
+        metadata = entry.path
     headers = None
     if problem is None:
         try:
             headers = _read_headers(metadata)
         except OSError as exc:
-            problem = f"cannot read {metadata}: {exc.strerror or exc}"
+            problem = f"cannot read {Path(metadata)}: {exc.strerror or exc}"
     name = str((headers.get("Name") if headers else None) or guessed_name).strip()
     version = str(headers.get("Version") or "").strip() if headers else ""
     if headers is not None and not version:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 
 from pipvet.advisories.findings import summary_of
-from pipvet.advisories.match import Events, PackageEntry, PackageRecord, package_record
+from pipvet.advisories.match import PackageEntry, PackageRecord, package_record
 from pipvet.models import Advisory, NormalizedName
 
 __all__ = ["FORMAT", "decode", "digests_of", "encode"]
@@ -57,42 +57,45 @@ def digests_of(advisory: Advisory, names: Sequence[NormalizedName]) -> tuple[str
 
 def decode(text: str) -> PackageRecord:
     """The package record a digest describes; ValueError when the text is not a digest."""
+    # An audit decodes thousands of these: the checks are written to stay in C (type() tests,
+    # map, all) while still refusing any shape encode() cannot produce.
     try:
         data = json.loads(text)
         (rid, modified, aliases, summary, head, cvss, severity, malicious, withdrawn, entries) = (
             data
         )
+        pairs = tuple(map(tuple, cvss))
+        ranges = [tuple(tuple(map(tuple, events)) for events in r) for _, r in entries]
+        texts = (rid, modified, summary, head, *aliases, *(x for pair in pairs for x in pair))
+        if (
+            not all(type(t) is str for t in texts)
+            or type(malicious) is not bool
+            or not (severity is None or type(severity) is str)
+            or not (withdrawn is None or type(withdrawn) is str)
+            or not all(type(keys) is str for keys, _ in entries)
+            or not all(len(p) == 2 for p in pairs)
+            or not all(
+                len(e) == 2 and type(e[0]) is str and type(e[1]) is str
+                for r in ranges
+                for events in r
+                for e in events
+            )
+        ):
+            raise ValueError("a field has the wrong type")
         advisory = Advisory(
-            id=_text(rid),
-            modified=_text(modified),
-            aliases=tuple(_text(alias) for alias in aliases),
-            summary=_text(summary),
-            details=_text(head),
-            cvss=tuple((_text(kind), _text(score)) for kind, score in cvss),
-            database_severity=None if severity is None else _text(severity),
-            malicious=_flag(malicious),
-            withdrawn=None if withdrawn is None else _text(withdrawn),
+            id=rid,
+            modified=modified,
+            aliases=tuple(aliases),
+            summary=summary,
+            details=head,
+            cvss=pairs,
+            database_severity=severity,
+            malicious=malicious,
+            withdrawn=withdrawn,
         )
         return PackageRecord(
-            advisory, tuple(PackageEntry(_text(keys), _ranges(ranges)) for keys, ranges in entries)
+            advisory,
+            tuple(PackageEntry(keys, r) for (keys, _), r in zip(entries, ranges, strict=True)),
         )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not a package record digest: {exc}") from None
-
-
-def _ranges(ranges: list[list[list[str]]]) -> tuple[Events, ...]:
-    return tuple(
-        tuple((_text(kind), _text(version)) for kind, version in events) for events in ranges
-    )
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value

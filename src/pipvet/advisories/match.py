@@ -359,6 +359,21 @@ def _in_versions(entry: Affected, installed: Version, public: Version) -> str | 
 # ------------------------------------------------------------------------------ matching
 
 
+def _affected(record: PackageRecord, probe: _Probe) -> bool:
+    """``_match(record, probe, fixes=False)[0]``, stopping at the first hit."""
+    if record.advisory.withdrawn:
+        return False
+    for entry in record.entries:
+        keys = entry.keys
+        for needle in probe.needles:
+            if needle in keys:
+                return True
+        for events in entry.ranges:
+            if _scan(_prepare(events), probe.version, probe.public)[0]:
+                return True
+    return False
+
+
 def _match(record: PackageRecord, probe: _Probe, *, fixes: bool) -> tuple[bool, list[Fix]]:
     """Whether the record affects the version and, if asked, the fixes (unsorted)."""
     if record.advisory.withdrawn:
@@ -393,7 +408,7 @@ def _match(record: PackageRecord, probe: _Probe, *, fixes: bool) -> tuple[bool, 
 
 def affects(advisory: Advisory, name: NormalizedName, version: Version) -> bool:
     """True when ``advisory`` says ``name`` at ``version`` is affected (OSV ``IsVulnerable``)."""
-    return _match(_record_of(advisory, canonicalize_name(name)), _probe(version), fixes=False)[0]
+    return _affected(_record_of(advisory, canonicalize_name(name)), _probe(version))
 
 
 def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -> tuple[str, ...]:
@@ -430,7 +445,7 @@ def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | Non
     probe = _probe(version)
     public = probe.public
     relevant = [r for r in records if not r.advisory.withdrawn]
-    matching = [r for r in relevant if _match(r, probe, fixes=False)[0]]
+    matching = [r for r in relevant if _affected(r, probe)]
     if not matching:
         return None
     candidates: dict[Version, str] = {}
@@ -447,11 +462,16 @@ def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | Non
                         candidates.setdefault(bound, event.text)
     ordered_candidates = sorted(candidates)
     for pool in (relevant, matching):
+        order = list(pool)
         for parsed in ordered_candidates:
             # A candidate is an exact release: compared as itself, local label and all.
             candidate = _probe(parsed, parsed)
-            if not any(_match(r, candidate, fixes=False)[0] for r in pool):
+            hit = next((i for i, r in enumerate(order) if _affected(r, candidate)), None)
+            if hit is None:
                 return candidates[parsed]
+            # The record that rules out this candidate often rules out the next one too:
+            # ask it first (the answer does not depend on the order).
+            order.insert(0, order.pop(hit))
     return None
 
 
@@ -469,6 +489,8 @@ def find(
 
 def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding, ...]:
     """``find`` over the package records of one package."""
+    if not records:
+        return ()
     probe = _probe(version)
     matched: list[tuple[Advisory, list[Fix]]] = []
     for record in records:
