@@ -116,3 +116,46 @@ def test_canonicalisation_invariance_for_arbitrary_names(
     assert summary(index.check(variant)) == summary(index.check(canonical))
     result = index.check(variant)
     assert result is None or result.name == canonical
+
+
+class _EveryKeyDeleted(TyposquatIndex):
+    """The index as it was first written: one-letter deletions of every key, not only of the
+    keys whose targets rank high enough for a deletion or substitution to count."""
+
+    def _index(self) -> None:
+        self._deletes_tier = self.rules.target_tier
+        super()._index()
+
+
+@pytest.fixture(scope="module")
+def reference(table: PopularityTable) -> TyposquatIndex:
+    return _EveryKeyDeleted.build(table.top())
+
+
+_EDITS = st.sampled_from(["delete", "insert", "substitute", "swap", "look-alike", "double"])
+
+
+@FIXTURES
+@given(data=st.data())
+def test_deletions_only_for_popular_targets_change_no_answer(
+    index: TyposquatIndex,
+    reference: TyposquatIndex,
+    top_names: list[str],
+    data: st.DataObject,
+) -> None:
+    name = data.draw(st.sampled_from(top_names))
+    at = data.draw(st.integers(min_value=0, max_value=len(name) - 1))
+    letter = data.draw(st.sampled_from("abcdeilmnorstuy0135-"))
+    edit = data.draw(_EDITS)
+    lookalike = {"l": "1", "1": "l", "i": "l", "o": "0", "0": "o", "s": "5", "e": "3"}
+    candidate = {
+        "delete": name[:at] + name[at + 1 :],
+        "insert": name[:at] + letter + name[at:],
+        "substitute": name[:at] + letter + name[at + 1 :],
+        "swap": name[:at] + name[at + 1 : at + 2] + name[at] + name[at + 2 :],
+        "look-alike": name[:at] + lookalike.get(name[at], name[at]) + name[at + 1 :],
+        "double": name[:at] + name[at] + name[at:],
+    }[edit]
+    assume(candidate)
+    assert index.check(candidate) == reference.check(candidate)
+    assert index._deletes_tier < reference._deletes_tier  # the two really differ

@@ -12,6 +12,7 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "BARE_PREFIXES",
+    "CONFUSABLE_WITH",
     "PREFIXES",
     "SUFFIXES",
     "Edit",
@@ -37,10 +38,16 @@ EditKind: TypeAlias = Literal[
 # Multi-letter look-alikes are folded first: "rn" reads as "m", "vv" as "w", "cl" as "d".
 _FOLD_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 _FOLD_TABLE = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "3": "e"})
-_CONFUSABLE = frozenset(
-    frozenset(pair)
-    for pair in (("l", "1"), ("l", "i"), ("i", "1"), ("o", "0"), ("s", "5"), ("e", "3"))
-)
+_CONFUSABLE_PAIRS = (("l", "1"), ("l", "i"), ("i", "1"), ("o", "0"), ("s", "5"), ("e", "3"))
+_CONFUSABLE = frozenset(frozenset(pair) for pair in _CONFUSABLE_PAIRS)
+# For each character, the characters it may be a look-alike of (a one-letter homoglyph edit).
+CONFUSABLE_WITH: dict[str, str] = {
+    char: "".join(
+        other for pair in _CONFUSABLE_PAIRS if char in pair for other in pair if other != char
+    )
+    for pair in _CONFUSABLE_PAIRS
+    for char in pair
+}
 
 # Affixes people add to or drop from a project name. The separator-free "py"/"python"
 # prefixes are only tried on the name being checked ("pyrequests"), never stripped from
@@ -154,6 +161,8 @@ def affix_cores(name: str, *, bare: bool) -> set[str]:
 
     ``bare`` also tries the separator-free "py"/"python" prefixes ("pyrequests").
     """
+    if not bare and not name.startswith(PREFIXES) and not name.endswith(SUFFIXES):
+        return set()  # the common case, answered without trying each affix
     heads = [name]
     for prefix in PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix) + 1:

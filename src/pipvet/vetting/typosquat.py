@@ -29,16 +29,19 @@ Two more findings share the machinery: a name that is the *import* name of a dis
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal, TypeAlias
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import (
+    CONFUSABLE_WITH,
     PREFIXES,
     Edit,
     affix_cores,
@@ -111,6 +114,8 @@ _NAME, _BASE, _IMPORT = 0, 1, 2
 _DIGITS = "0123456789"
 _POSITION_BITS = 8  # deletion positions are packed into the low bits of a key code
 _FAMILY_WORD = 4  # in a family, a changed word this short is taken as a sibling's name
+# A lower-case ASCII name is canonical unless it has "_", "." or a run of separators.
+_ALREADY_CANONICAL = re.compile(r"[_.]|--").search
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,12 @@ class _Hit:
 class TyposquatIndex:
     """Popular names prepared for fast near-miss lookups. Build once, check many.
 
-    Building from the full 15,000-name list takes about 0.2 s, so the index is rebuilt from
-    the cached popularity data rather than serialised.
+    Building from the full 15,000-name list takes a few tens of milliseconds, so the index is
+    rebuilt from the cached popularity data rather than serialised. Most of a build is the
+    one-letter deletions of every key; they are kept only for targets popular enough for a
+    deletion, substitution or two-edit finding to count (``_deletes_tier``). Below that only
+    swapped letters and look-alike characters count, and those are found by probing the few
+    swaps and look-alike spellings of the checked name instead.
     """
 
     def __init__(
@@ -217,7 +226,9 @@ class TyposquatIndex:
         self._word_sets: dict[str, list[int]] = {}  # sorted words -> targets
         self._cores: dict[str, list[int]] = {}  # name minus a python-/-py affix -> targets
         self._families: frozenset[str] = frozenset()
-        self._vocabulary: dict[str, int] = {}  # word -> how many listed names use it
+        self._vocabulary: dict[str, int] | None = None  # word -> how many listed names use it
+        # Keys of targets ranked below this get no deletions (see the class docstring).
+        self._deletes_tier = max(rules.tier(t) for t in ("deletion", "substitution", "two-edits"))
         self._index()
 
     @classmethod
@@ -232,9 +243,16 @@ class TyposquatIndex:
         """
         counts: dict[NormalizedName, int] = {}
         for name, count in popular:
-            canonical = canonicalize_name(name)
+            # Lists usually hold canonical names already; checking is cheaper than redoing.
+            canonical = (
+                NormalizedName(name)
+                if name.isascii() and name.islower() and _ALREADY_CANONICAL(name) is None
+                else canonicalize_name(name)
+            )
             counts[canonical] = max(count, counts.get(canonical, 0))
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        # By downloads, most first; ties by name (two stable sorts, no per-item key tuples).
+        ranked = sorted(counts.items())
+        ranked.sort(key=itemgetter(1), reverse=True)
         return cls([n for n, _ in ranked], [c for _, c in ranked], rules or TyposquatRules())
 
     def __len__(self) -> int:
@@ -244,22 +262,25 @@ class TyposquatIndex:
 
     def _index(self) -> None:
         rules = self.rules
+        short_name = rules.short_name
+        add_key, stripped, folded = self._add_key, self._stripped, self._folded
+        word_sets, cores = self._word_sets, self._cores
         family_counts: dict[str, int] = {}
         for i, name in enumerate(self._names[: rules.target_tier]):
-            self._add_key(name, i, _NAME)
+            add_key(name, i, _NAME)
             base = name.rstrip(_DIGITS)
-            if base != name and len(base) > rules.short_name and base[-1] != "-":
-                self._add_key(base, i, _BASE)
-            self._stripped.setdefault(name.replace("-", ""), []).append(i)
-            self._folded.setdefault(homoglyph_fold(name), []).append(i)
-            words = name.split("-")
-            if len(words) > 1:
-                self._word_sets.setdefault("-".join(sorted(words)), []).append(i)
+            if base != name and len(base) > short_name and base[-1] != "-":
+                add_key(base, i, _BASE)
+            stripped.setdefault(name.replace("-", ""), []).append(i)
+            folded.setdefault(homoglyph_fold(name), []).append(i)
+            if "-" in name:
+                words = name.split("-")
+                word_sets.setdefault("-".join(sorted(words)), []).append(i)
                 for cut in range(1, len(words)):
                     prefix = "-".join(words[:cut]) + "-"
                     family_counts[prefix] = family_counts.get(prefix, 0) + 1
             for core in affix_cores(name, bare=False):
-                self._cores.setdefault(core, []).append(i)
+                cores.setdefault(core, []).append(i)
         # "python-" and "py-" are affixes many unrelated names carry, not an ecosystem.
         self._families = frozenset(
             prefix
@@ -273,9 +294,16 @@ class TyposquatIndex:
             alike = import_name.replace("-", "") in distribution.replace("-", "")
             if target is not None and target < rules.target_tier and not alike:
                 self._add_key(import_name, target, _IMPORT)
-        for name in self._names:
-            for word in set(name.split("-")):
-                self._vocabulary[word] = self._vocabulary.get(word, 0) + 1
+
+    def _word_counts(self) -> dict[str, int]:
+        """How many listed names use each word; built the first time a rule asks."""
+        if self._vocabulary is None:
+            vocabulary: dict[str, int] = {}
+            for name in self._names:
+                for word in set(name.split("-")):
+                    vocabulary[word] = vocabulary.get(word, 0) + 1
+            self._vocabulary = vocabulary
+        return self._vocabulary
 
     def _add_key(self, key: str, target: int, via: int) -> None:
         key_id = len(self._keys)
@@ -283,6 +311,8 @@ class TyposquatIndex:
         self._key_ids.setdefault(key, []).append(key_id)
         if target < self.rules.weak_tier and len(key) >= self.rules.two_edit_length:
             self._long_keys_by_length.setdefault(len(key), []).append(key_id)
+        if target >= self._deletes_tier:
+            return
         deletes = self._deletes
         code = key_id << _POSITION_BITS
         for pos in range(min(len(key), 1 << _POSITION_BITS)):
@@ -362,13 +392,22 @@ class TyposquatIndex:
             probe = candidate if i < 0 else candidate[:i] + candidate[i + 1 :]
             seen.update(self._key_ids.get(probe, ()))
             seen.update(code >> _POSITION_BITS for code in self._deletes.get(probe, ()))
+        # Keys without deletions: a swap of two neighbours or one look-alike character.
+        key_ids = self._key_ids
+        for i in range(length - 1):
+            a, b = candidate[i], candidate[i + 1]
+            if a != b:
+                seen.update(key_ids.get(candidate[:i] + b + a + candidate[i + 2 :], ()))
+        for i, letter in enumerate(candidate):
+            for other in CONFUSABLE_WITH.get(letter, ""):
+                seen.update(key_ids.get(candidate[:i] + other + candidate[i + 1 :], ()))
         # Two added letters ("requestsaa"): each long popular name two letters shorter than
         # the candidate is tested as a subsequence of it (a few names, not all 2-deletions).
         for key_id in self._long_keys_by_length.get(length - 2, ()):
             letters = iter(candidate)
             if all(letter in letters for letter in self._keys[key_id][0]):
                 seen.add(key_id)
-        for key_id in seen:
+        for key_id in sorted(seen):  # index order: ties between keys always resolve alike
             key, target, via = self._keys[key_id]
             if key == candidate:
                 if via == _BASE:
@@ -439,7 +478,7 @@ class TyposquatIndex:
         word, target_word = edit.word, edit.target_word
         if word + "s" == target_word or target_word + "s" == word:
             return False
-        uses = self._vocabulary.get(word, 0)
+        uses = self._word_counts().get(word, 0)
         if candidate in self._rank_of and word in candidate.split("-"):
             uses -= 1  # the candidate's own listing does not make its word a known word
         if uses > 0 and word not in target.split("-"):
