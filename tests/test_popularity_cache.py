@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +102,47 @@ def test_malformed_list_without_a_cache_is_no_list(index: IndexServer, tmp_path:
     loaded = load(index, tmp_path, T0)
     assert loaded.snapshot is None
     assert "'rows' is empty" in loaded.warnings[0]
+
+
+def _packed(cache: Path) -> str | None:
+    with sqlite3.connect(cache / FILE_NAME) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'packed'").fetchone()
+    return None if row is None else str(row[0])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        None,  # a file written before the packed copy existed
+        "not json",
+        '[["boto3"], [1], [1, 2]]',  # columns of different lengths
+        '[["boto3"], ["1"], [5]]',  # a rank that is not a number
+        '{"names": []}',
+    ],
+)
+def test_without_a_usable_packed_list_the_rows_are_read(
+    index: IndexServer, tmp_path: Path, damage: str | None
+) -> None:
+    first = load(index, tmp_path, T0)
+    packed = _packed(tmp_path)
+    assert packed is not None
+    assert json.loads(packed)[0][:2] == ["boto3", "packaging"]
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        if damage is None:
+            conn.execute("DELETE FROM meta WHERE key = 'packed'")
+        else:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'packed'", (damage,))
+    again = load(index, tmp_path, T0 + 1)
+    assert again.warnings == ()
+    assert again.snapshot == first.snapshot
+    assert fetches(index) == 1  # read from the rows, not fetched again
+
+
+def test_the_packed_list_is_what_is_read(index: IndexServer, tmp_path: Path) -> None:
+    load(index, tmp_path, T0)
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("DELETE FROM ranks")  # only the packed copy is left
+    again = load(index, tmp_path, T0 + 1)
+    assert again.snapshot is not None
+    assert again.snapshot.ranks["requests"] == 7
+    assert len(again.snapshot.pairs) == 15000

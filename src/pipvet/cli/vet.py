@@ -6,7 +6,7 @@ import argparse
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
@@ -15,9 +15,11 @@ from pipvet.cli._common import Output, add_common_options, apply_output_options,
 from pipvet.cli._context import build_context
 from pipvet.errors import UsageError
 from pipvet.report.vet import VET_FORMATS, render_vet
-from pipvet.requirements import RequirementEntry, parse_pyproject, parse_requirements_file
 from pipvet.vetting.runner import Runner, SubprocessRunner
 from pipvet.vetting.service import VetRequest, parse_request
+
+if TYPE_CHECKING:
+    from pipvet.requirements import RequirementEntry
 
 __all__ = ["register", "run"]
 
@@ -109,6 +111,8 @@ def _requests(
         request = parse_request(text)
         wanted.setdefault(request.name, request)
     for name in args.requirement:
+        from pipvet.requirements import parse_pyproject, parse_requirements_file
+
         path = Path(name) if Path(name).is_absolute() else cwd / name
         parsed = (
             parse_pyproject(path)

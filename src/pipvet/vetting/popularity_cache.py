@@ -5,11 +5,16 @@ came from another source). A refresh that fails keeps the old copy and says how 
 ``offline`` never fetches. The file is written whole and renamed into place, so a crash or
 two pipvet processes refreshing at once never leave a half-written table; a file that cannot
 be read is fetched again, with a warning.
+
+Beside one row per project the file keeps the whole ranked list as one JSON value (meta
+``packed``), which loads several times faster than 15,000 rows; a file without it (written
+by an older pipvet) or with a damaged one is read from the rows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -122,20 +127,59 @@ def _read(path: Path) -> PopularitySnapshot | None:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") != _SCHEMA:
                 raise DataError(f"the popularity cache {path} has another format")
-            rows = conn.execute("SELECT name, rank, downloads FROM ranks ORDER BY rank").fetchall()
+            packed = _unpack(meta.get("packed"))
+            if packed is None:
+                rows = conn.execute(
+                    "SELECT name, rank, downloads FROM ranks ORDER BY rank"
+                ).fetchall()
+                names = [name for name, _, _ in rows]
+                ranks = [rank for _, rank, _ in rows]
+                counts = [count for _, _, count in rows]
+            else:
+                names, ranks, counts = packed
         finally:
             conn.close()
-        if not rows:
+        if not names:
             raise DataError(f"the popularity cache {path} is empty")
         return PopularitySnapshot(
-            {name: rank for name, rank, _ in rows},
-            tuple((name, downloads) for name, _, downloads in rows),
+            dict(zip(names, ranks, strict=True)),
+            tuple(zip(names, counts, strict=True)),
             meta["source"],
             float(meta["fetched_at"]),
             meta.get("last_update") or None,
         )
     except (sqlite3.Error, KeyError, ValueError) as exc:
         raise DataError(f"the popularity cache {path} is unreadable ({exc})") from None
+
+
+def _pack(snapshot: PopularitySnapshot) -> str:
+    names = [name for name, _ in snapshot.pairs]
+    return json.dumps(
+        [names, [snapshot.ranks[name] for name in names], [count for _, count in snapshot.pairs]],
+        separators=(",", ":"),
+    )
+
+
+def _unpack(text: str | None) -> tuple[list[str], list[int], list[int]] | None:
+    """The packed list: names, ranks and download counts in rank order; None when absent or
+    not exactly that (the rows are read instead)."""
+    if text is None:
+        return None
+    try:
+        names, ranks, counts = json.loads(text)
+    except (ValueError, TypeError):
+        return None
+    if not (
+        isinstance(names, list)
+        and isinstance(ranks, list)
+        and isinstance(counts, list)
+        and len(names) == len(ranks) == len(counts)
+        and all(type(n) is str for n in names)
+        and all(type(r) is int for r in ranks)
+        and all(type(c) is int for c in counts)
+    ):
+        return None
+    return names, ranks, counts
 
 
 def _write(path: Path, snapshot: PopularitySnapshot) -> None:
@@ -160,6 +204,7 @@ def _write(path: Path, snapshot: PopularitySnapshot) -> None:
                         ("source", snapshot.source),
                         ("fetched_at", repr(snapshot.fetched_at)),
                         ("last_update", snapshot.last_update or ""),
+                        ("packed", _pack(snapshot)),
                     ],
                 )
                 conn.executemany(
