@@ -7,6 +7,7 @@ look-alike character, a ``python-`` prefix, version digits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -20,6 +21,7 @@ __all__ = [
     "affix_cores",
     "classify_edit",
     "homoglyph_fold",
+    "homoglyph_fold_all",
     "osa_distance",
     "word_at",
 ]
@@ -75,6 +77,18 @@ def homoglyph_fold(name: str) -> str:
     for before, after in _FOLD_PAIRS:
         folded = folded.replace(before, after)
     return folded
+
+
+def homoglyph_fold_all(names: Sequence[str]) -> list[str]:
+    """``[homoglyph_fold(n) for n in names]``, folding all names in one pass over their
+    joined text (no look-alike spans a line break)."""
+    text = "\n".join(names)
+    if text.count("\n") != len(names) - 1:  # a name with a line break of its own
+        return [homoglyph_fold(name) for name in names]
+    folded = text.replace("-", "").translate(_FOLD_TABLE)
+    for before, after in _FOLD_PAIRS:
+        folded = folded.replace(before, after)
+    return folded.split("\n") if names else []
 
 
 def classify_edit(candidate: str, key: str, *, two_edit_length: int) -> Edit | None:

@@ -29,13 +29,11 @@ Two more findings share the machinery: a name that is the *import* name of a dis
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -47,6 +45,7 @@ from pipvet.vetting.nearmiss import (
     affix_cores,
     classify_edit,
     homoglyph_fold,
+    homoglyph_fold_all,
 )
 
 __all__ = [
@@ -114,8 +113,6 @@ _NAME, _BASE, _IMPORT = 0, 1, 2
 _DIGITS = "0123456789"
 _POSITION_BITS = 8  # deletion positions are packed into the low bits of a key code
 _FAMILY_WORD = 4  # in a family, a changed word this short is taken as a sibling's name
-# A lower-case ASCII name is canonical unless it has "_", "." or a run of separators.
-_ALREADY_CANONICAL = re.compile(r"[_.]|--").search
 
 
 @dataclass(frozen=True)
@@ -241,18 +238,18 @@ class TyposquatIndex:
         name, not only the targets: names below the target tier still carry the popularity
         figures of the candidates being checked.
         """
-        counts: dict[NormalizedName, int] = {}
-        for name, count in popular:
-            # Lists usually hold canonical names already; checking is cheaper than redoing.
-            canonical = (
-                NormalizedName(name)
-                if name.isascii() and name.islower() and _ALREADY_CANONICAL(name) is None
-                else canonicalize_name(name)
-            )
-            counts[canonical] = max(count, counts.get(canonical, 0))
-        # By downloads, most first; ties by name (two stable sorts, no per-item key tuples).
-        ranked = sorted(counts.items())
-        ranked.sort(key=itemgetter(1), reverse=True)
+        pairs = list(popular)
+        names = [name for name, _ in pairs]
+        counts: dict[NormalizedName, int]
+        if _all_canonical(names) and len(set(names)) == len(names):
+            # The common case (a list that went through the popularity cache), in C speed.
+            counts = dict(cast(list[tuple[NormalizedName, int]], pairs))
+        else:
+            counts = {}
+            for name, count in pairs:
+                canonical = canonicalize_name(name)
+                counts[canonical] = max(count, counts.get(canonical, 0))
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return cls([n for n, _ in ranked], [c for _, c in ranked], rules or TyposquatRules())
 
     def __len__(self) -> int:
@@ -266,13 +263,15 @@ class TyposquatIndex:
         add_key, stripped, folded = self._add_key, self._stripped, self._folded
         word_sets, cores = self._word_sets, self._cores
         family_counts: dict[str, int] = {}
-        for i, name in enumerate(self._names[: rules.target_tier]):
+        targets = self._names[: rules.target_tier]
+        folds = homoglyph_fold_all(targets)
+        for i, name in enumerate(targets):
             add_key(name, i, _NAME)
             base = name.rstrip(_DIGITS)
             if base != name and len(base) > short_name and base[-1] != "-":
                 add_key(base, i, _BASE)
             stripped.setdefault(name.replace("-", ""), []).append(i)
-            folded.setdefault(homoglyph_fold(name), []).append(i)
+            folded.setdefault(folds[i], []).append(i)
             if "-" in name:
                 words = name.split("-")
                 word_sets.setdefault("-".join(sorted(words)), []).append(i)
@@ -587,3 +586,11 @@ class TyposquatIndex:
             candidate_rank=rank,
             candidate_downloads=downloads,
         )
+
+
+def _all_canonical(names: Sequence[str]) -> bool:
+    """Whether every name is already in PEP 503 form (what ``canonicalize_name`` returns):
+    lower case, no "_" or ".", no run of "-". Checked on all names joined, by a few C scans;
+    a newline cannot fake a "--" or hide a capital."""
+    text = "\n".join(names)
+    return text == text.lower() and "_" not in text and "." not in text and "--" not in text
