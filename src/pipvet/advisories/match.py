@@ -89,6 +89,8 @@ def version_or_none(text: str) -> Version | None:
 
 
 _PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+# A plain release without leading zeros (most are): its key is itself minus trailing ".0"s.
+_PLAIN_KEY = re.compile(r"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*?)(?:\.0)*")
 
 
 def _plain_key(text: str) -> str | None:
@@ -99,6 +101,9 @@ def _plain_key(text: str) -> str | None:
     epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
     hundreds of plain releases each, so this keeps an audit from parsing them all.
     """
+    plain = _PLAIN_KEY.fullmatch(text)
+    if plain is not None:
+        return plain.group(1)
     if not _PLAIN_RELEASE.fullmatch(text):
         return None
     parts = [str(int(p)) for p in text.split(".")]
