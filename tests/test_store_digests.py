@@ -172,6 +172,7 @@ def test_audit_from_digests_equals_audit_from_raw_records(built: Path) -> None:
 def _as_older_pipvet(path: Path) -> None:
     """What a database written before digests existed looks like."""
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX affected_without_digest")
         conn.execute("ALTER TABLE affected DROP COLUMN data")
         conn.execute("DELETE FROM meta WHERE key = 'match_format'")
 
@@ -295,3 +296,29 @@ def test_records_without_digests_get_them_when_stored(tmp_path: Path) -> None:
 
 def _record_entries(text: str) -> object:
     return package_record(parse_advisory_json(text), NormalizedName("alpha")).entries
+
+
+def test_rows_an_older_pipvet_added_without_digests_are_completed(tmp_path: Path) -> None:
+    """Two pipvet versions sharing one cache folder: the older one's incremental sync adds
+    records and names the way it always did, with no digest."""
+    import zlib
+
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    older = _record("B-1", "alpha", fixed="3.0")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO records (layer, id, modified, modified_key, withdrawn, body) "
+            "VALUES (0, 'B-1', ?, ?, NULL, ?)",
+            (older.modified, "2024-01-01T00:00:00.000000Z", zlib.compress(older.json.encode())),
+        )
+        conn.execute("INSERT INTO affected (name, layer, id) VALUES ('alpha', 0, 'B-1')")
+    alpha = [Dependency(ALPHA, "2.5")]
+    with AdvisoryStore.open(path) as store:
+        assert not store.has_package_records  # so an audit reads the raw records
+        slow = match_dependencies(alpha, store.raw_records_for)
+        store.update(meta={"last_sync": "now"})
+        assert store.has_package_records
+        fast = match_records(alpha, store.package_records_for)
+    assert [f.id for f in slow.results[0].findings] == ["B-1"]
+    assert fast.results == slow.results

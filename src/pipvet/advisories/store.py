@@ -9,9 +9,9 @@ Promises:
 - beside each (name, record) pair it keeps the record's digest for that package
   (``pipvet.advisories.digest``): what matching and findings read, so an audit
   (``package_records_for``) neither decompresses nor parses records. A database written before
-  digests existed (or with an older digest format) has none until its next write, which adds
-  them all in the same transaction; until then ``has_package_records`` is False and callers
-  use the raw records;
+  digests existed, with an older digest format, or with rows an older pipvet added without
+  them, is completed by its next write, in the same transaction; until then
+  ``has_package_records`` is False and callers use the raw records;
 - two layers: the upstream snapshot and a local overlay whose records override snapshot records
   with the same id;
 - every ``sqlite3`` failure leaves this module as a ``DataError`` (``CorruptStore`` when the
@@ -54,6 +54,12 @@ _LAYER = {"snapshot": 0, "overlay": 1}
 _CHUNK = 900
 _REBUILD = "run 'pipvet db sync --full' to rebuild it"
 
+# Rows still lacking their digest (an older pipvet sharing the cache folder may add some): an
+# index that is normally empty, so asking whether there are any costs nothing.
+_WITHOUT_DIGEST_INDEX = """
+CREATE INDEX IF NOT EXISTS affected_without_digest ON affected (layer, id) WHERE data IS NULL;
+"""
+
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE records (
@@ -73,10 +79,13 @@ CREATE TABLE affected (
     PRIMARY KEY (name, layer, id)
 ) WITHOUT ROWID;
 """
-_INDEXES = """
+_INDEXES = (
+    """
 CREATE INDEX affected_by_record ON affected (layer, id);
 CREATE INDEX records_by_modified ON records (layer, modified_key);
 """
+    + _WITHOUT_DIGEST_INDEX
+)
 
 
 class CorruptStore(DataError):
@@ -236,7 +245,13 @@ class AdvisoryStore:
     @property
     def has_package_records(self) -> bool:
         """Whether every record carries its digests in the current format."""
-        return self._meta.get("match_format") == digest.FORMAT
+        if self._meta.get("match_format") != digest.FORMAT:
+            return False
+        with self._errors():
+            missing = self._conn.execute(
+                "SELECT 1 FROM affected WHERE data IS NULL LIMIT 1"
+            ).fetchone()
+        return missing is None
 
     def package_records_for(
         self, names: Iterable[NormalizedName]
@@ -354,24 +369,18 @@ class AdvisoryStore:
             # Explicitly: sqlite3 would start the transaction only at the first INSERT, after
             # an ALTER TABLE in _clear_digests had been committed on its own.
             self._conn.execute("BEGIN")
-            stale = not self.has_package_records
-            if stale:
-                self._clear_digests()
+            if self._meta.get("match_format") != digest.FORMAT:
+                self._reset_digests()
             _insert(self._conn, records, _LAYER["snapshot"])
             if overlay is not None:
                 self._conn.execute("DELETE FROM affected WHERE layer = 1")
                 self._conn.execute("DELETE FROM records WHERE layer = 1")
                 _insert(self._conn, overlay, _LAYER["overlay"])
-            if stale:
-                dropped = self._add_missing_digests()
-                if dropped:
-                    skipped = int(
-                        values.get("malformed_skipped")
-                        or self._meta.get("malformed_skipped")
-                        or "0"
-                    )
-                    values["malformed_skipped"] = str(skipped + dropped)
-                values["match_format"] = digest.FORMAT
+            dropped = self._add_missing_digests()
+            if dropped:
+                skipped = values.get("malformed_skipped") or self._meta.get("malformed_skipped")
+                values["malformed_skipped"] = str(int(skipped or "0") + dropped)
+            values["match_format"] = digest.FORMAT
             self._set_meta(values)
             self._refresh_counts()
         self._load_meta()
@@ -399,10 +408,12 @@ class AdvisoryStore:
                 hint="check that the cache folder is writable, then run 'pipvet db sync'",
             ) from None
 
-    def _clear_digests(self) -> None:
+    def _reset_digests(self) -> None:
+        """Drop digests of another format (adding the column if the database predates them)."""
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(affected)")}
         if "data" not in columns:  # written before digests existed
             self._conn.execute("ALTER TABLE affected ADD COLUMN data BLOB")
+        self._conn.execute(_WITHOUT_DIGEST_INDEX)
         self._conn.execute("UPDATE affected SET data = NULL")
 
     def _add_missing_digests(self) -> int:
@@ -410,9 +421,9 @@ class AdvisoryStore:
         parses is dropped, as a sync would skip it; returns how many were dropped."""
         conn = self._conn
         rows = conn.execute(
-            "SELECT r.layer, r.id, r.body FROM records r WHERE EXISTS "
-            "(SELECT 1 FROM affected a WHERE a.layer = r.layer AND a.id = r.id "
-            "AND a.data IS NULL)"
+            "SELECT r.layer, r.id, r.body FROM records r JOIN "
+            "(SELECT DISTINCT layer, id FROM affected WHERE data IS NULL) m "
+            "ON m.layer = r.layer AND m.id = r.id"
         ).fetchall()
         dropped = 0
         for layer, record_id, body in rows:
