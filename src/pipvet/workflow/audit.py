@@ -44,16 +44,15 @@ class Collected:
 
 def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collected:
     """Read every dependency the inputs name; say in words what was read."""
-    # Imported here: each pulls in parsers (packaging's requirement and marker grammar) that
-    # only its kind of input needs.
     from pipvet import environment
 
     deps: list[Dependency] = []
     targets: list[str] = []
     warnings: list[str] = []
-    for req in inputs.requirement_files:
+    if inputs.requirement_files:
+        # Only requirement files need packaging's requirement and marker grammar.
         from pipvet import requirements
-
+    for req in inputs.requirement_files:
         if req.name == "pyproject.toml":
             parsed = requirements.parse_pyproject(req)
         else:
