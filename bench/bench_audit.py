@@ -182,6 +182,16 @@ def find_pip_audit(explicit: str | None) -> str | None:
     return shutil.which("pip-audit")
 
 
+def compile_pipvet() -> None:
+    """Write pipvet's bytecode first, as ``pip install`` does: otherwise a shell that sets
+    PYTHONDONTWRITEBYTECODE makes every run recompile whatever was edited since."""
+    import compileall
+
+    import pipvet
+
+    compileall.compile_dir(str(Path(pipvet.__file__).parent), quiet=1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sizes", default="300,5000")
@@ -196,6 +206,7 @@ def main() -> int:
     )
     args = ap.parse_args()
 
+    compile_pipvet()
     records = load_snapshot(args.osv)
     pip_audit = find_pip_audit(args.pip_audit)
     pipvet = [sys.executable, "-m", "pipvet"]
