@@ -359,6 +359,56 @@ def test_requirements_file(world: World) -> None:
     assert result.code == 2  # something could not be checked
 
 
+def test_requirements_markers_are_those_of_the_target(world: World) -> None:
+    req = world.root / "requirements.txt"
+    req.write_text(
+        'requests==2.19.0; python_version<"3.9"\n'
+        'requests>=2.32; python_version>="3.9"\n'
+        'pandas==1.0 ; sys_platform=="no-such-platform"\n'
+        "six\n",
+        encoding="utf-8",
+    )
+    result = world.vet("-r", str(req), "--format", "json")
+    report = result.json()
+    assert [p["name"] for p in report["packages"]] == ["requests", "six"]
+    requests = result.package("requests")
+    assert requests["requested"] == 'requests>=2.32; python_version>="3.9"'
+    assert requests["version"] is not None
+    assert not requests["version"].startswith("2.19")
+    skipped = [w for w in report["warnings"] if w.startswith("skipped")]
+    assert skipped == [
+        f'skipped requests==2.19.0 ({req}:1): its marker python_version < "3.9" does not '
+        "apply to the target",
+        f'skipped pandas==1.0 ({req}:3): its marker sys_platform == "no-such-platform" does '
+        "not apply to the target",
+    ]
+    text = world.vet("-r", str(req))
+    assert f"note: skipped pandas==1.0 ({req}:3)" in text.stdout
+
+
+def test_one_name_requested_twice_is_vetted_once_for_both(world: World) -> None:
+    result = world.vet("requests==2.19.0", "requests>=2.32", "--format", "json")
+    report = result.json()
+    assert [p["name"] for p in report["packages"]] == ["requests"]
+    package = result.package("requests")
+    assert package["requested"] == "requests==2.19.0 and requests>=2.32"
+    assert package["version"] is None  # no release is both: pip would fail to install it
+    assert package["verdict"] == "review"
+    note = next(w for w in report["warnings"] if w.startswith("requests is requested"))
+    assert "2 times (the command line)" in note
+    assert "==2.19.0" in note
+    assert ">=2.32" in note
+    # Compatible requests narrow the release: the newest one satisfying both.
+    both = world.vet("requests>=2.30", "requests<2.32", "--format", "json").package("requests")
+    assert both["version"].startswith(("2.30", "2.31"))
+
+
+def test_a_marker_on_the_command_line_is_applied_too(world: World) -> None:
+    result = world.vet('pandas; sys_platform=="no-such-platform"', "six", "--format", "json")
+    assert [p["name"] for p in result.json()["packages"]] == ["six"]
+    assert any(w.startswith("skipped pandas (the command line)") for w in result.json()["warnings"])
+
+
 def test_deep_vets_the_subtree_too(world: World) -> None:
     result = world.vet("requests", "--deep", "--format", "json")
     packages = {p["name"]: p for p in result.json()["packages"]}

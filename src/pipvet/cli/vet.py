@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from packaging.markers import Marker, UndefinedEnvironmentName
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from pipvet.cli import _vetting
@@ -17,6 +21,7 @@ from pipvet.errors import UsageError
 from pipvet.report.vet import VET_FORMATS, render_vet
 from pipvet.vetting.runner import Runner, SubprocessRunner
 from pipvet.vetting.service import VetRequest, parse_request
+from pipvet.vetting.target import TargetEnvironment
 
 if TYPE_CHECKING:
     from pipvet.requirements import RequirementEntry
@@ -81,7 +86,7 @@ def run(
     """The command with its collaborators passed in (tests give a clock and a runner)."""
     apply_output_options(args, out)
     ctx = build_context(args, environ=environ, cwd=cwd, clock=clock)
-    requests, warnings = _requests(args, ctx.environ, ctx.cwd)
+    wanted, warnings = _collect(args, ctx.environ, ctx.cwd)
     chosen = _vetting.choose_target(args, ctx)
     setup = _vetting.prepare(
         ctx,
@@ -91,6 +96,8 @@ def run(
         progress=out.progress,
     )
     try:
+        requests, notes = _requests(wanted, setup.target)
+        warnings += notes
         out.progress(f"vetting {len(requests)} package{'s' if len(requests) != 1 else ''}")
         packages = setup.vetter.vet(requests, deep=args.deep)
     finally:
@@ -102,14 +109,26 @@ def run(
     return _vetting.exit_code(report)
 
 
-def _requests(
+@dataclass(frozen=True)
+class _Wanted:
+    """One request as written, with its environment marker and where it was written."""
+
+    request: VetRequest
+    marker: Marker | None
+    where: str  # "requirements.txt:3", or "the command line"
+
+
+def _collect(
     args: argparse.Namespace, environ: Mapping[str, str], cwd: Path
-) -> tuple[list[VetRequest], list[str]]:
-    wanted: dict[str, VetRequest] = {}
+) -> tuple[list[_Wanted], list[str]]:
+    """Every request of the command line and the -r files, in order, markers not yet applied.
+
+    Parsed before the target is asked about itself, so bad input fails fast."""
+    wanted: list[_Wanted] = []
     warnings: list[str] = []
     for text in args.names:
         request = parse_request(text)
-        wanted.setdefault(request.name, request)
+        wanted.append(_Wanted(request, Requirement(text).marker, "the command line"))
     for name in args.requirement:
         from pipvet.requirements import parse_pyproject, parse_requirements_file
 
@@ -121,15 +140,76 @@ def _requests(
         )
         warnings += parsed.warnings
         for entry in parsed.requirements:
-            request = _from_entry(entry)
-            wanted.setdefault(request.name, request)
+            wanted.append(_Wanted(_from_entry(entry), entry.marker, str(entry.location)))
     if not wanted:
         raise UsageError(
             "nothing to vet",
             hint="name packages (pipvet vet requests pandas) or a file (pipvet vet -r "
             "requirements.txt)",
         )
-    return list(wanted.values()), warnings
+    return wanted, warnings
+
+
+def _requests(
+    wanted: Sequence[_Wanted], target: TargetEnvironment
+) -> tuple[list[VetRequest], list[str]]:
+    """What to vet for ``target``, with a note for everything not vetted as written.
+
+    A request whose marker is false for the target is skipped, as pip skips it. Requests of
+    one name are vetted as one, with their specifiers intersected and extras united: pip
+    installs one release of a name, and it must satisfy every request of it."""
+    notes: list[str] = []
+    applying: list[_Wanted] = []
+    for w in wanted:
+        if w.marker is None:
+            applying.append(w)
+            continue
+        try:
+            applies = w.marker.evaluate(target.marker_environment())
+        except UndefinedEnvironmentName as exc:
+            # Fail closed: a marker pipvet cannot decide is vetted rather than skipped.
+            notes.append(
+                f"vetted {w.request.requested} ({w.where}) although its marker {w.marker} "
+                f"cannot be evaluated for the target ({exc})"
+            )
+            applies = True
+        if applies:
+            applying.append(w)
+        else:
+            notes.append(
+                f"skipped {_text(w)} ({w.where}): its marker {w.marker} does not apply to the "
+                "target"
+            )
+    groups: dict[str, list[_Wanted]] = {}
+    for w in applying:
+        # Requests that cannot be vetted (URLs, editables) stay apart, each with its problem.
+        key = w.request.name if w.request.problem is None else f"{w.request.name}\0{id(w)}"
+        groups.setdefault(key, []).append(w)
+    requests: list[VetRequest] = []
+    for group in groups.values():
+        if len(group) == 1:
+            requests.append(group[0].request)
+            continue
+        specifier = SpecifierSet()
+        extras: frozenset[str] = frozenset()
+        for w in group:
+            specifier &= w.request.specifier
+            extras |= w.request.extras
+        first = group[0].request
+        shown = " and ".join(dict.fromkeys(_text(w) for w in group))
+        requests.append(VetRequest(shown, first.name, specifier, extras))
+        places = ", ".join(dict.fromkeys(w.where for w in group))
+        notes.append(
+            f"{first.name} is requested {len(group)} times ({places}): vetted once, for a "
+            f"release satisfying all of them ({specifier or 'any version'}), as pip installs "
+            "one release that must satisfy every request"
+        )
+    return requests, notes
+
+
+def _text(w: _Wanted) -> str:
+    """The request without its marker (which the note states on its own)."""
+    return w.request.requested.split(";", 1)[0].strip()
 
 
 def _from_entry(entry: RequirementEntry) -> VetRequest:
