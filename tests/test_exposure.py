@@ -570,14 +570,33 @@ def test_locations_follow_environment_overrides(tmp_path: Path) -> None:
     assert str(elsewhere / "creds") in {e.location for e in report.exposures}
 
 
-def test_unparseable_json_is_noted(tmp_path: Path) -> None:
+def test_a_readable_file_pipvet_cannot_parse_counts_as_exposed(tmp_path: Path) -> None:
     p = Planted(home=tmp_path / "home", project=tmp_path)
     p.home.mkdir()
-    p.write(".docker/config.json", "{ not json PLANTED")
+    auth = base64.b64encode(f"me:{p.secret('docker')}".encode()).decode()
+    p.write(".docker/config.json", '{"auths": {"ghcr.io": {"auth": "' + auth + '"}},,}')
+    p.write(".snowflake/connections.toml", f'[prod]\npassword = "{p.secret("snow")}\n')
     report = scan_exposure(p.home, {}, p.project)
-    assert [(u.location, u.reason) for u in report.unreadable] == [
-        ("~/.docker/config.json", "not valid JSON; not inspected")
-    ]
+    assert report.unreadable == ()  # readable by any package: never "unreadable"
+    found = {(e.location, e.kind, e.harm, e.lifetime) for e in report.exposed}
+    assert found == {
+        ("~/.docker/config.json", "not-understood", Harm.PUBLISHING, "unknown"),
+        ("~/.snowflake/connections.toml", "not-understood", Harm.CLOUD_BILL, "unknown"),
+    }
+    s = summarize(report)
+    assert (s.exposed, s.long_lived) == (2, 2)
+    docker = next(e for e in report.exposed if e.location == "~/.docker/config.json")
+    assert docker.what == "a container registry login file that pipvet could not parse " + (
+        "(not valid JSON)"
+    )
+    text = render_text(report)
+    assert "2 exposed credential locations (2 long-lived or of unknown lifetime)" in text
+    assert "could not parse" in text
+    assert "Present but unreadable" not in text
+    for output in (text, render_json(report), render_markdown(report)):
+        assert "PLANTED" not in output
+        assert auth not in output
+    assert fails_on(report, "long-lived")
 
 
 # ---------------------------------------------------------------------------- the command

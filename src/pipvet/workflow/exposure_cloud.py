@@ -131,7 +131,7 @@ _GOOGLE_TYPES: dict[str, tuple[str, Lifetime]] = {
 
 
 def _google_credentials_file(scan: Scan, path: Path) -> None:
-    data = scan.read_json(path)
+    data = scan.read_json(path, what="a Google credentials file", harm=Harm.CLOUD_BILL)
     if not isinstance(data, dict):
         return
     kind = str(data.get("type", ""))
@@ -348,7 +348,13 @@ def check_data_platforms(scan: Scan) -> None:
             continue
         try:
             data: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except tomllib.TOMLDecodeError as exc:
+            scan.not_understood(
+                path,
+                what="a Snowflake connections file",
+                harm=Harm.CLOUD_BILL,
+                problem=f"not valid TOML: {exc}",
+            )
             continue
         tables = data.get("connections", data)
         secret = ("password", "token", "private_key_passphrase")
@@ -371,7 +377,7 @@ def check_data_platforms(scan: Scan) -> None:
                 )
             )
     tf = scan.home / ".terraform.d" / "credentials.tfrc.json"
-    data_tf = scan.read_json(tf)
+    data_tf = scan.read_json(tf, what="a Terraform credentials file", harm=Harm.CLOUD_BILL)
     if isinstance(data_tf, dict) and isinstance(data_tf.get("credentials"), dict):
         hosts = sorted(
             str(h)

@@ -255,7 +255,7 @@ def check_ai_tools(scan: Scan) -> None:
         "and run untrusted packages as a separate OS user that has no assistant logins"
     )
     for path, what, harm in _ai_stores(scan):
-        data = scan.read_json(path)
+        data = scan.read_json(path, what=what, harm=harm)
         keys = sorted(set(secret_keys(data))) if data is not None else []
         if keys:
             scan.add(

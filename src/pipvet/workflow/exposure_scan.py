@@ -97,16 +97,38 @@ class Scan:
         data = self.read_bytes(path)
         return None if data is None else data.decode("utf-8", errors="replace")
 
-    def read_json(self, path: Path) -> Any:
-        """Parsed JSON; None when absent, unreadable or not JSON (then noted as unparseable)."""
+    def read_json(self, path: Path, *, what: str, harm: Harm) -> Any:
+        """Parsed JSON; None when absent, unreadable or not JSON.
+
+        A file this process can read but pipvet cannot parse is still readable by any
+        package, so it is listed as exposed (see ``not_understood``), never as unreadable.
+        ``what`` and ``harm`` describe the credentials such a file holds."""
         text = self.read_text(path)
         if text is None:
             return None
         try:
             return json.loads(text)
         except ValueError:
-            self.unreadable.append(Unreadable(self.show(path), "not valid JSON; not inspected"))
+            self.not_understood(path, what=what, harm=harm, problem="not valid JSON")
             return None
+
+    def not_understood(self, path: Path, *, what: str, harm: Harm, problem: str) -> None:
+        """List a readable credentials file pipvet could not parse as exposed.
+
+        Fail closed: its content is unknown, so its lifetime is ``unknown`` (counted as
+        long-lived) and it is ranked by the harm of what such a file normally holds."""
+        self.add(
+            Exposure(
+                "not-understood",
+                f"{what} that pipvet could not parse ({problem})",
+                self.show(path),
+                harm,
+                "unknown",
+                "any package can read this file even though pipvet could not parse it: "
+                "check what it holds, and move its credentials to a credential helper or "
+                "keyring",
+            )
+        )
 
     def list_dir(self, path: Path) -> list[Path]:
         self.checked.append(self.show(path) + "/")

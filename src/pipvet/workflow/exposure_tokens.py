@@ -22,7 +22,7 @@ def check_docker(scan: Scan) -> None:
     """Inline ``auths`` (base64 user:password) vs ``credsStore`` / ``credHelpers``."""
     docker = scan.env_path("DOCKER_CONFIG") or scan.home / ".docker"
     for path in (docker / "config.json", scan.config_home / "containers" / "auth.json"):
-        data = scan.read_json(path)
+        data = scan.read_json(path, what="a container registry login file", harm=Harm.PUBLISHING)
         if not isinstance(data, dict):
             continue
         auths = data.get("auths")
