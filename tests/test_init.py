@@ -410,6 +410,10 @@ def test_invalid_pyproject_is_skipped_with_the_reason(tmp_path: Path) -> None:
     change = plan.files[0]
     assert change.action == "skip"
     assert "not valid TOML" in change.reason
+    assert plan.bad_inputs == (
+        f"{project / 'pyproject.toml'}: not valid TOML (Expected ']' at the end of a table "
+        "declaration (at line 1, column 9)); the policy was not added",
+    )
 
 
 @pytest.mark.slow
@@ -555,3 +559,47 @@ def test_command_missing_project_is_an_error(tmp_path: Path) -> None:
     assert out == ""
     assert "project folder" in err
     assert "does not exist" in err
+
+
+def test_command_says_what_it_skipped_and_never_that_all_is_in_place(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    workflow = project / ".github" / "workflows" / "pipvet.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: my own pipvet job\n")
+    code, out, err = run_cli(["init", "--project", str(project), "--no-venv"])
+    assert code == 0, err
+    assert "Wrote 3 files. Skipped 1 file:\n" in out
+    assert "  - .github/workflows/pipvet.yml: not written by pipvet; --force replaces it" in out
+    code, out, err = run_cli(["init", "--project", str(project), "--no-venv"])
+    assert code == 0, err
+    assert "Everything is in place" not in out
+    assert "Nothing was written. Skipped 1 file:\n" in out
+    code, out, _ = run_cli(["init", "--project", str(project), "--no-venv", "--format", "json"])
+    assert json.loads(out)["skipped"] == [
+        {"path": ".github/workflows/pipvet.yml", "reason": "not written by pipvet; --force "
+         "replaces it"}
+    ]  # fmt: skip
+    assert workflow.read_text() == "name: my own pipvet job\n"
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "where"),
+    [
+        ("pyproject.toml", "[project\nname = 1\n", "not valid TOML"),
+        (".vscode/tasks.json", '{\n  "tasks": [\n    {"label": "a",, }\n  ]\n}\n', "line 3"),
+    ],
+)
+def test_command_fails_on_a_file_it_cannot_parse(
+    tmp_path: Path, rel: str, text: str, where: str
+) -> None:
+    project = tmp_path / "proj"
+    (project / rel).parent.mkdir(parents=True)
+    (project / rel).write_text(text)
+    code, out, err = run_cli(["init", "--project", str(project), "--no-venv", "--no-ci"])
+    assert code == 2
+    assert f"pipvet: error: {project / rel}: not valid" in err
+    assert where in err
+    assert "hint: fix the file at that line and run pipvet init again" in err
+    assert f"Skipped 1 file:\n  - {rel}: " in out
+    assert "Wrote 2 files." in out
+    assert (project / rel).read_text() == text  # never rewritten

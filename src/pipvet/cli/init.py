@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
+from pipvet.cli._common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Output,
+    add_common_options,
+    apply_output_options,
+    emit,
+)
 from pipvet.report.init import render_json, render_text
 from pipvet.workflow.init import InitOptions, apply_init, plan_init
 
@@ -25,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "wrote and someone changed since, is never replaced without --force; an existing "
             "policy is always kept."
         ),
-        epilog="Exit codes: 0 done; 2 a step failed or a file could not be read.",
+        epilog="Exit codes: 0 done; 2 a step failed, or a file could not be read or parsed "
+        "(the other files are still written; the file that could not be parsed is named).",
     )
     parser.add_argument(
         "--project", metavar="DIR", default=".", help="project folder (default: here)"
@@ -73,4 +81,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     result = None if args.dry_run else apply_init(plan)
     render = render_json if args.format == "json" else render_text
     emit(out, render(plan, result), args.output)
+    if plan.bad_inputs:
+        # Bad input fails the command (exit 2) even though the other files were written.
+        for message in plan.bad_inputs:
+            out.err(f"pipvet: error: {message}")
+        out.err("hint: fix the file at that line and run pipvet init again")
+        return EXIT_ERROR
     return EXIT_OK

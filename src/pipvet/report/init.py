@@ -74,14 +74,29 @@ def render_text(plan: InitPlan, result: InitResult | None) -> str:
         for note in plan.notes:
             lines += _wrap(note)
     lines.append("")
-    if dry:
-        lines.append("Dry run: nothing was written.")
-    elif plan.nothing_to_do:
-        lines.append("Everything is in place; nothing was written.")
-    else:
-        count = len(result.written) if result else 0
-        lines.append(f"Wrote {count} file{'s' if count != 1 else ''}.")
+    lines += _summary(plan, result)
     return "\n".join(lines) + "\n"
+
+
+def _summary(plan: InitPlan, result: InitResult | None) -> list[str]:
+    """The last lines: what was written and, never glossed over, what was skipped and why."""
+    skipped = plan.skipped
+    if result is None:
+        head = "Dry run: nothing was written."
+    elif plan.nothing_to_do and not skipped:
+        return ["Everything is in place; nothing was written."]
+    elif not result.written:
+        head = "Nothing was written."
+    else:
+        count = len(result.written)
+        head = f"Wrote {count} file{'s' if count != 1 else ''}."
+    if not skipped:
+        return [head]
+    verb = "Would skip" if result is None else "Skipped"
+    lines = [f"{head} {verb} {len(skipped)} file{'s' if len(skipped) != 1 else ''}:"]
+    for change in skipped:
+        lines += _wrap(f"{change.display}: {change.reason}")
+    return lines
 
 
 def render_json(plan: InitPlan, result: InitResult | None) -> str:
@@ -113,6 +128,8 @@ def render_json(plan: InitPlan, result: InitResult | None) -> str:
             "set": bool(result and result.guard_set),
         },
         "notes": list(plan.notes),
+        "skipped": [{"path": f.display, "reason": f.reason} for f in plan.skipped],
+        "bad_input": list(plan.bad_inputs),
         "written": list(result.written) if result else [],
         "nothing_to_do": plan.nothing_to_do,
     }

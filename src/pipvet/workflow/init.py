@@ -33,6 +33,7 @@ from pipvet.environment_target import Runner, discover_target, is_conda_env, run
 from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.policy import parse_policy
 from pipvet.workflow.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.workflow.jsonc import JsoncError, parse_jsonc
 from pipvet.workflow.templates import (
     GITIGNORE_ENTRY,
     WORKFLOW_PATH,
@@ -87,6 +88,9 @@ class FileChange:
     reason: str
     old: str | None = None
     new: str | None = None
+    # Set when the existing file could not be parsed: what is wrong (file, line) and what to
+    # do. Such a file is skipped and the command fails (exit 2): bad input, not a choice.
+    bad_input: str | None = None
 
     @property
     def writes(self) -> bool:
@@ -123,7 +127,18 @@ class InitPlan:
     notes: tuple[str, ...]
 
     @property
+    def skipped(self) -> tuple[FileChange, ...]:
+        """Files pipvet meant to write but left alone (each ``reason`` says why)."""
+        return tuple(f for f in self.files if f.action == "skip")
+
+    @property
+    def bad_inputs(self) -> tuple[str, ...]:
+        """One message per existing file that could not be parsed."""
+        return tuple(f.bad_input for f in self.files if f.bad_input is not None)
+
+    @property
     def nothing_to_do(self) -> bool:
+        """Nothing to write or run (files may still have been skipped: see ``skipped``)."""
         guard_idle = self.guard is None or self.guard.action != "set"
         return self.venv.action != "create" and guard_idle and not any(f.writes for f in self.files)
 
@@ -226,7 +241,11 @@ def _policy_change(project: Path) -> FileChange:
         data = tomllib.loads(old.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         return FileChange(
-            pyproject, "pyproject.toml", "skip", f"not valid TOML ({exc}); fix it first"
+            pyproject,
+            "pyproject.toml",
+            "skip",
+            f"not valid TOML ({exc}); fix it first",
+            bad_input=f"{pyproject}: not valid TOML ({exc}); the policy was not added",
         )
     tool = data.get("tool")
     if isinstance(tool, dict) and "pipvet" in tool:
@@ -380,7 +399,15 @@ def _tasks_change(opts: InitOptions, venv: VenvStep) -> FileChange:
     old = _read(path)
     merged = merge_task(old, vscode_task(python, python_windows), force=opts.force)
     action = _MERGE_ACTIONS[merged.action]
-    return FileChange(path, ".vscode/tasks.json", action, merged.reason, old, merged.text)
+    bad_input = None
+    if old is not None and action == "skip":
+        try:
+            parse_jsonc(old)
+        except JsoncError as exc:  # the message names the line and column
+            bad_input = f"{path}: not valid JSON with comments ({exc}); the task was not added"
+    return FileChange(
+        path, ".vscode/tasks.json", action, merged.reason, old, merged.text, bad_input=bad_input
+    )
 
 
 def plan_init(opts: InitOptions) -> InitPlan:
