@@ -65,6 +65,9 @@ def test_relax_requirement(before: str, after: str, note: str | None) -> None:
         ("pkg @ https://example.com/pkg-1.0.whl", "from a URL (direct URL)"),
         ("pkg @ git+https://github.com/o/pkg@v1", "from a URL (VCS)"),
         ("pkg @ file:///src/pkg", "from a URL (local file)"),
+        ("zed==${ZED_VERSION}", "comes from an environment variable (${ZED_VERSION})"),
+        ("zed[x] == ${MAJOR}.${MINOR} ; os_name == 'posix'", "environment variable (${MAJOR})"),
+        ("zed===${ZED_VERSION}", "comes from an environment variable"),
     ],
 )
 def test_pins_that_stay(text: str, reason_part: str) -> None:
@@ -105,7 +108,7 @@ MESSY_RELAXED = (
     '    ; sys_platform != "win32"\r\n'
     "-e git+https://github.com/o/y.git#egg=y\r\n"
     "./vendor/pkg\r\n"
-    "tool>=${TOOL_VERSION}\r\n"
+    "tool==${TOOL_VERSION}\r\n"
     "last>=1.0"
 )
 
@@ -117,11 +120,14 @@ def test_everything_but_the_operators_stays_byte_for_byte() -> None:
         (4, 'requests[socks]>=2.31.0 ; python_version >= "3.8"'),
         (5, "numpy >= 1.26"),
         (9, 'click>=8.1.7     ; sys_platform != "win32"'),
-        (13, "tool>=${TOOL_VERSION}"),
         (14, "last>=1.0"),
     ]
     reasons = {n.line: n.reason for n in result.not_relaxed}
-    assert set(reasons) == {7, 8, 11, 12}
+    assert set(reasons) == {7, 8, 11, 12, 13}
+    assert reasons[13] == (
+        "the version comes from an environment variable (${TOOL_VERSION}): relax it where "
+        "that variable is set"
+    )
     assert "local build" in reasons[7]
     assert "arbitrary string equality" in reasons[8]
     assert "editable install" in reasons[11]
@@ -472,3 +478,36 @@ def test_unreadable_encoding_is_an_error_naming_the_file(tmp_path: Path) -> None
     assert plan.problems
     assert "requirements.txt" in plan.problems[0]
     assert os.path.exists(tmp_path / "requirements.txt")
+
+
+def test_a_version_from_an_unset_variable_is_reported_not_a_parse_error(tmp_path: Path) -> None:
+    req = write(tmp_path / "requirements.txt", "zed==${ZED_VERSION}\nsix==1.16.0\n")
+    for environ in ({}, {"ZED_VERSION": "1.2"}):
+        plan = plan_relax(tmp_path, pyproject=False, environ=environ)
+        assert plan.problems == ()
+        (file,) = plan.files
+        assert [(n.line, n.text) for n in file.result.not_relaxed] == [(1, "zed==${ZED_VERSION}")]
+        assert [r.after for r in file.result.relaxed] == ["six>=1.16.0"]
+    # A name pip would not expand (lower case) is still bad input.
+    write(tmp_path / "requirements.txt", "zed==${zed_version}\n")
+    assert plan_relax(tmp_path, pyproject=False, environ={}).problems
+    write(tmp_path / "requirements.txt", "zed==${ZED_VERSION}\nsix==1.16.0\n")
+    code, out, err = run(["relax", "--project", str(tmp_path)])
+    assert code == 0, err
+    assert req.read_text() == "zed==${ZED_VERSION}\nsix>=1.16.0\n"
+    assert "requirements.txt:1  zed==${ZED_VERSION}" in out
+
+
+def test_requirement_option_names_files_like_the_other_commands(tmp_path: Path) -> None:
+    base = write(tmp_path / "reqs" / "base.txt", "a==1\n")
+    dev = write(tmp_path / "reqs" / "dev.txt", "b==2\n")
+    other = write(tmp_path / "requirements.txt", "c==3\n")  # not named: left alone
+    code, out, err = run(
+        ["relax", "-r", str(base), "--requirement", str(dev), "--project", str(tmp_path)]
+    )
+    assert code == 0, err
+    assert "Relaxed 2 pins in 2 files:" in out
+    assert (base.read_text(), dev.read_text(), other.read_text()) == ("a>=1\n", "b>=2\n", "c==3\n")
+    code, _, err = run(["relax", "-r", str(tmp_path / "nope.txt"), "--project", str(tmp_path)])
+    assert code == 2
+    assert "nope.txt is not a file" in err

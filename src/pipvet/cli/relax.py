@@ -21,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "comments, markers, extras, line order and line endings. --hash options are "
             "removed (hash checking needs pins). Constraints files (-c) and lock files are "
             "reported, never changed. Wildcards become floors (==1.4.* -> >=1.4); ===, local "
-            "versions (+cpu), URLs, paths, VCS and editable installs are reported as not "
-            "relaxed. A file that cannot be parsed stops the whole run: nothing is written."
+            "versions (+cpu), versions from an environment variable (==${VAR}), URLs, "
+            "paths, VCS and editable installs are reported as not relaxed. A file that "
+            "cannot be parsed stops the whole run: nothing is written."
         ),
         epilog="Exit codes: 0 done (or nothing to do); 2 a file could not be read or parsed.",
     )
@@ -32,6 +33,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="requirements files or pyproject.toml (default: *requirements*.txt/.in, "
         "requirements/*.txt/.in and pyproject.toml in the project folder)",
+    )
+    parser.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a requirements file or pyproject.toml to relax, as for the other commands; "
+        "repeatable, and the same as naming FILE",
     )
     parser.add_argument(
         "--project", metavar="DIR", default=".", help="project folder (default: here)"
@@ -55,7 +65,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(
             f"project folder {project} does not exist", hint="pass an existing folder to --project"
         )
-    paths = [Path(f) for f in args.files]
+    paths = [Path(f) for f in (*args.files, *args.requirement)]
     for path in paths:
         if not path.is_file():
             raise UsageError(f"{path} is not a file", hint="check the file names given")

@@ -15,7 +15,7 @@ requirements reader: if any file has a problem, the plan carries the problems an
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -183,6 +183,27 @@ def plan_relax(
     )
 
 
+class _StandIns(Mapping[str, str]):
+    """The environment, with a valid stand-in for every unset variable.
+
+    Used only to validate requirements files: ``zed==${ZED_VERSION}`` is valid for pip
+    wherever the variable is set at install time, so an unset variable here must not make
+    the line (and with it the whole run) a parse error. Such pins are reported as not
+    relaxed, never rewritten."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, key: str) -> str:
+        return self._environ.get(key) or "0"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+
 class _Planner:
     def __init__(self, project: Path, environ: Mapping[str, str]) -> None:
         self.project = project
@@ -200,7 +221,7 @@ class _Planner:
     def requirements_tree(self, top: Path, *, discovered: bool) -> None:
         """Validate the whole include tree, then remember each file and how it is named."""
         try:
-            parse_requirements_file(top, environ=self.environ)
+            parse_requirements_file(top, environ=_StandIns(self.environ))
         except InputError as err:
             self.problems.extend(err.problems or (str(err),))
             return

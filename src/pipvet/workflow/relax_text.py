@@ -132,7 +132,14 @@ def requirement_edits(text: str) -> tuple[list[tuple[int, int, str]], list[str],
     reasons: list[str] = []
     for m in _OPERATOR.finditer(probe, start, end):
         op, space, version = m.group(1), m.group(2), text[m.start(3) : m.end(3)]
-        if op == "===":
+        variable = _ENV_VAR.search(version)
+        if variable and op in ("==", "==="):
+            # pip fills it in at install time: the pin lives wherever the variable is set
+            reasons.append(
+                f"the version comes from an environment variable ({variable.group(0)}): "
+                "relax it where that variable is set"
+            )
+        elif op == "===":
             reasons.append(
                 f"'==={version}' is arbitrary string equality; write a floor by hand if "
                 "the version is a normal one"
