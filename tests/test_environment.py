@@ -122,7 +122,7 @@ def test_versions_of_a_real_environment(installed: Installed) -> None:
         ("beta", "2.1", True),
         ("gamma", "0.5", True),
         ("weird-name-pkg", "3.0", True),
-        ("delta", "1.0", False),
+        ("delta", "1.0", True),  # installed from an archive URL: audited
         ("local-proj", "0.2", False),
         ("my-editable", "0.3", False),
     }
@@ -151,10 +151,9 @@ def test_non_index_installs_are_skipped_with_the_reason(installed: Installed) ->
         f"installed from the local folder {installed.local_dir}: not from the index, cannot be "
         "audited by version"
     )
-    assert deps["delta"].skipped == (
-        f"installed from the archive {installed.archive}: not from the index, cannot be "
-        "audited by version"
-    )
+    # A release installed from an archive URL keeps its released name and version: audited.
+    assert deps["delta"].skipped is None
+    assert deps["delta"].version is not None
     assert installed.dist("my-editable").direct_url is not None
     if installed.git_repo:
         vcs = installed.dist("vcs-proj").direct_url
@@ -524,11 +523,6 @@ DIRECT_URLS = [
         },
         "installed from the git repository https://****@github.com/o/r.git at 0123456789ab",
     ),
-    (
-        {"url": "https://h.example/p-1.0.tar.gz", "archive_info": {"hashes": {}}},
-        "installed from the archive https://h.example/p-1.0.tar.gz",
-    ),
-    ({"url": "https://h.example/x"}, "installed from https://h.example/x (direct_url.json)"),
 ]
 
 
@@ -543,15 +537,23 @@ def test_direct_url_kinds(tmp_path: Path, data: dict[str, object], reason: str) 
     assert "x-oauth" not in dep.skipped
 
 
-def test_malformed_direct_url_is_still_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "direct_url",
+    [
+        "{oops",
+        json.dumps({"url": "https://h.example/p-1.0.tar.gz", "archive_info": {"hashes": {}}}),
+        json.dumps({"url": "https://h.example/x"}),
+    ],
+)
+def test_archive_and_unreadable_direct_urls_are_audited_by_version(
+    tmp_path: Path, direct_url: str
+) -> None:
+    """A wheel or sdist from a URL is still a released version, and a broken direct_url.json
+    proves nothing: skipping either would let a vulnerable release pass unseen."""
     site = tmp_path / "site-packages"
-    d = dist_info(site, "p-1.0.dist-info", "Name: p\nVersion: 1.0\n", {"direct_url.json": "{oops"})
+    dist_info(site, "p-1.0.dist-info", "Name: p\nVersion: 1.0\n", {"direct_url.json": direct_url})
     (dep,) = read_site_packages(site).dependencies
-    assert dep.version is None
-    assert dep.skipped == (
-        f"installed from {d}/direct_url.json (direct_url.json): not from the index, cannot be "
-        "audited by version"
-    )
+    assert (dep.version, dep.skipped, dep.local) == ("1.0", None, False)
 
 
 def test_empty_missing_and_not_a_folder(tmp_path: Path) -> None:

@@ -131,11 +131,23 @@ class Distribution:
         return Location(str(self.metadata_path))
 
     @property
+    def from_source_tree(self) -> bool:
+        """Installed from code that no index published: editable, a local folder or VCS.
+
+        A wheel or sdist installed from a URL (``archive``) still carries a released name and
+        version, and an unreadable ``direct_url.json`` proves nothing; both are audited by
+        version, because skipping them would let a vulnerable release pass unseen.
+        """
+        if self.direct_url is not None:
+            return self.direct_url.kind in ("editable", "directory", "vcs")
+        return self.format == "egg-link"
+
+    @property
     def skipped(self) -> str | None:
         """Why this distribution cannot be audited by version, or ``None`` if it can."""
         if self.problem:
             return self.problem
-        if self.direct_url is not None:
+        if self.direct_url is not None and self.from_source_tree:
             return self.direct_url.reason
         if self.format == "egg-link":
             return f"editable install (setup.py develop) of {self.metadata_path}: " + (
@@ -151,7 +163,7 @@ class Distribution:
             display_name=self.display_name,
             location=self.location,
             skipped=skipped,
-            local=not self.problem and (self.direct_url is not None or self.format == "egg-link"),
+            local=not self.problem and self.from_source_tree,
         )
 
     def read_text(self, filename: str) -> str | None:
