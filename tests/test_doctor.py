@@ -116,6 +116,8 @@ def test_bare_project_fails_and_names_every_fix(
     assert "SessionStart" in persistence
     assert "python x.py" in persistence
     assert "pipvet exposure" in checks["exposure"]["fix"]
+    # The words of pipvet exposure: an unknown lifetime is counted with the long-lived ones.
+    assert "1 long-lived or of unknown lifetime (" in checks["exposure"]["summary"]
     # never a value
     code, text, _ = run(["doctor"])
     assert "abcdEXAMPLE" not in text

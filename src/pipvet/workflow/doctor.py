@@ -577,7 +577,7 @@ def _exposure_check(home: Path, environ: Mapping[str, str], project: Path) -> Ch
         title,
         "warn",
         f"{summary.exposed} credential(s) readable by any installed package, "
-        f"{summary.long_lived} long-lived ({harms})",
+        f"{summary.long_lived} long-lived or of unknown lifetime ({harms})",
         summary.top,
         fix="pipvet exposure   (what each one is and how to move it out of reach)",
     )
