@@ -349,3 +349,11 @@ def test_every_listed_version_is_reported_from_a_site_packages_folder(
     found = findings_by_dep(report)
     missing = [(n, v) for n, v, ids in pairs if not (found.get((n, v), set()) & ids)]
     assert not missing, f"{len(missing)} listed versions not reported, e.g. {missing[:5]}"
+
+
+def test_a_folder_without_installed_packages_does_not_pass(env: Path, installed_venv: Path) -> None:
+    """Giving --path the venv root instead of its site-packages checks nothing: exit 2."""
+    code, out, _ = run(["audit", "--path", str(installed_venv)])
+    assert code == 2
+    assert "INCOMPLETE: nothing was checked" in out
+    assert "no installed distributions found" in out

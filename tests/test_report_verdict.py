@@ -25,7 +25,11 @@ def relabel(
 HIGH = SeverityLabel.HIGH
 VERDICT_CASES = [
     (report(NUMPY), "pass", "PASSED: no known vulnerabilities or malware in 1 dependency."),
-    (report(), "pass", "PASSED: nothing to audit (no dependencies found)."),
+    (
+        report(),
+        "incomplete",
+        "INCOMPLETE: nothing was checked: no dependencies were found in what was audited.",
+    ),
     (
         report(NUMPY, FLASK),
         "incomplete",

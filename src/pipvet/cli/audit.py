@@ -87,7 +87,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     report = run.audit(collected, outcome, policy=ctx.policy, clock=ctx.clock)
     text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
     emit(out, text, args.output)
-    if report.unchecked and not args.allow_unchecked:
+    if (report.unchecked or not report.results) and not args.allow_unchecked:
         return EXIT_ERROR
     return EXIT_FINDINGS if fails(report, ctx.policy) else EXIT_OK
 

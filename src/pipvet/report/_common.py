@@ -119,6 +119,11 @@ def verdict(report: AuditReport) -> Verdict:
         status = "fail"
     elif no_data or unchecked:
         status = "incomplete"
+    elif not report.results:
+        # An empty scan is the classic wrong-folder mistake (a venv root given to --path): it
+        # checked nothing, so it must not read as a pass.
+        status = "incomplete"
+        parts.insert(0, "nothing was checked: no dependencies were found in what was audited")
     else:
         status = "pass"
         if not vulns:
@@ -126,7 +131,7 @@ def verdict(report: AuditReport) -> Verdict:
                 deps = plural(len(report.results) - local, "dependency", "dependencies")
                 parts.insert(0, f"no known vulnerabilities or malware in {deps}")
             else:
-                parts.insert(0, "nothing to audit (no dependencies found)")
+                parts.insert(0, "nothing to audit by version")
     return Verdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
 
 
