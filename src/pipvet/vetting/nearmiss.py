@@ -22,6 +22,7 @@ __all__ = [
     "classify_edit",
     "homoglyph_fold",
     "homoglyph_fold_all",
+    "moved_blocks",
     "osa_distance",
     "word_at",
 ]
@@ -135,6 +136,27 @@ def classify_edit(candidate: str, key: str, *, two_edit_length: int) -> Edit | N
     if min(lc, lk) >= two_edit_length and osa_distance(candidate, key, limit=2) <= 2:
         i = next((i for i, (a, b) in enumerate(zip(candidate, key, strict=False)) if a != b), lk)
         return _edit("two-edits", "two letters added, dropped or changed", i, candidate, key)
+    return None
+
+
+def moved_blocks(candidate: str, key: str) -> tuple[str, str] | None:
+    """The two neighbouring blocks of ``key`` (each at least two letters, separators aside)
+    that ``candidate`` has in the other order ("matlibplot" for "matplotlib": "plot" and
+    "lib"), or None when the names differ otherwise."""
+    a, b = candidate.replace("-", ""), key.replace("-", "")
+    if len(a) != len(b) or a == b:
+        return None
+    start = 0
+    while a[start] == b[start]:
+        start += 1
+    end = len(a)
+    while a[end - 1] == b[end - 1]:
+        end -= 1
+    inner, target = a[start:end], b[start:end]
+    for cut in range(2, len(target) - 1):
+        first, second = target[:cut], target[cut:]
+        if inner == second + first:
+            return first, second
     return None
 
 

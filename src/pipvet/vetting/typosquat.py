@@ -15,15 +15,21 @@ False alarms are kept rare by rules, not by lists of exceptions (``TyposquatRule
   against the top 300, a changed *first* letter only against the top 100;
 - a candidate on the popularity list must be far less popular than its target (100 times),
   and a candidate that is itself popular (top 5,000) only counts when the gap is extreme;
-- short names (4 letters or fewer) only count for swaps and look-alikes; two edits only count
-  for long names;
+  even then a listed candidate is in real use and gets a "review" note, not "avoid" (except
+  for look-alike characters);
+- short names (4 letters or fewer) only count for swaps and look-alikes, swaps only against
+  the top 1,000; a doubled first letter counts like an added one;
+- two edits (Damerau: a swap is one) only count for single-word names of 8 letters or more
+  whose first three letters are kept, against the top 100 (the top 300 from 10 letters); a
+  block of letters moved inside a name ("matlibplot") counts when the first three are kept;
 - a changed word that other popular names use ("identity" vs "identify"), or a short word
   after the shared leading words of a family (``types-boto3-sns`` vs ``types-boto3-s3``),
   is taken as deliberate, not as a typo (plural/singular games still count);
 - the caller can pass ``owners_of``: a package sharing an owner with its target is a sibling.
 
 Two more findings share the machinery: a name that is the *import* name of a distribution
-(``sklearn`` -> ``scikit-learn``), and a name that shadows a standard-library module
+(``sklearn`` -> ``scikit-learn``; "review" when the project of that name has at least a
+tenth of the distribution's downloads), and a name that shadows a standard-library module
 (``asyncio``, ``dataclasses``: backports you probably do not need).
 """
 
@@ -46,6 +52,7 @@ from pipvet.vetting.nearmiss import (
     classify_edit,
     homoglyph_fold,
     homoglyph_fold_all,
+    moved_blocks,
 )
 
 __all__ = [
@@ -136,7 +143,22 @@ class TyposquatRules:
     min_ratio: float = 100.0  # target downloads / candidate downloads, candidate listed
     extreme_ratio: float = 1_000.0  # the same, when the candidate is itself popular
     short_name: int = 4  # names this short only count for swaps and look-alikes
-    two_edit_length: int = 10  # two edits only count when both names are this long
+    # ... and a swap in a name this short only against a target this popular: three or four
+    # letters in another order are as often another acronym ("llm" and "lml") as a typo
+    short_tier: int = 1_000
+    # two edits only count when both names are this long, the popular one is a single word
+    # and the first ``kept_start`` letters agree; against the weak tier from
+    # ``long_two_edits`` letters on, below that only against ``short_two_edit_tier``
+    two_edit_length: int = 8
+    long_two_edits: int = 10
+    short_two_edit_tier: int = 100
+    # people rarely slip at the start of a name: two edits or a moved block of letters
+    # ("matlibplot") only count when the names agree in this many leading letters
+    kept_start: int = 3
+    move_length: int = 8  # a block of letters moved counts in names this long
+    # an import name whose own project has at least 1/10 of the distribution's downloads is
+    # in real use under that name: a note, not a block ("sklearn", 1/83, stays a block)
+    import_name_ratio: float = 10.0
     family_size: int = 3  # leading words shared by this many popular names make a family
 
     @property
@@ -144,8 +166,14 @@ class TyposquatRules:
         """No target ranks below this; the index holds keys for these names only."""
         return max(self.strong_tier, self.medium_tier, self.weak_tier, self.first_letter_tier)
 
-    def tier(self, technique: Technique) -> int:
-        """The lowest rank a target may have for this technique to count."""
+    def tier(self, technique: Technique, letters: int | None = None) -> int:
+        """The lowest rank a target may have for this technique to count; ``letters`` is the
+        length of the shorter of the two names without separators, when known."""
+        if letters is not None:
+            if letters <= self.short_name and technique == "transposition":
+                return min(self.strong_tier, self.short_tier)
+            if technique == "two-edits" and letters < self.long_two_edits:
+                return min(self.weak_tier, self.short_two_edit_tier)
         if technique in ("homoglyph", "transposition", "repeated-letter"):
             return self.strong_tier
         if technique in ("separator", "word-order", "insertion", "deletion"):
@@ -160,9 +188,10 @@ class TyposquatResult:
     ``kind`` is "typosquat" (a near miss of a popular name), "import-name" (the name is what
     you import, not what you install) or "stdlib" (the name shadows a standard-library module;
     ``target`` is then the module). ``level`` is the suggested signal level: "avoid" for
-    squats and import names, "review" for standard-library shadowing and for import names
-    whose project shares an owner with the distribution. ``detail`` says exactly what differs;
-    ``message`` says it all in plain words for the user.
+    squats and import names, "review" for standard-library shadowing, for squats by a
+    project on the popularity list (look-alike characters aside) and for import names whose
+    project shares an owner with the distribution or is itself in real use. ``detail`` says
+    exactly what differs; ``message`` says it all in plain words for the user.
     """
 
     name: NormalizedName
@@ -217,7 +246,10 @@ class TyposquatIndex:
         self._key_ids: dict[str, list[int]] = {}
         # key minus one letter -> key id << 8 | position of the letter
         self._deletes: defaultdict[str, list[int]] = defaultdict(list)
-        self._long_keys_by_length: dict[int, list[int]] = {}  # keys two edits apply to
+        # key minus two letters -> key ids, for long keys of targets two edits count against
+        self._near2: defaultdict[str, list[int]] = defaultdict(list)
+        self._near2_longest = 0
+        self._letter_sets: dict[str, list[int]] = {}  # sorted letters -> key ids (moved blocks)
         self._stripped: dict[str, list[int]] = {}  # name without separators -> targets
         self._folded: dict[str, list[int]] = {}  # homoglyph-folded name -> targets
         self._word_sets: dict[str, list[int]] = {}  # sorted words -> targets
@@ -226,6 +258,8 @@ class TyposquatIndex:
         self._vocabulary: dict[str, int] | None = None  # word -> how many listed names use it
         # Keys of targets ranked below this get no deletions (see the class docstring).
         self._deletes_tier = max(rules.tier(t) for t in ("deletion", "substitution", "two-edits"))
+        self._two_edit_tier = rules.tier("two-edits")
+        self._move_tier = rules.tier("word-order")
         self._index()
 
     @classmethod
@@ -305,17 +339,29 @@ class TyposquatIndex:
         return self._vocabulary
 
     def _add_key(self, key: str, target: int, via: int) -> None:
+        rules = self.rules
         key_id = len(self._keys)
         self._keys.append((key, target, via))
         self._key_ids.setdefault(key, []).append(key_id)
-        if target < self.rules.weak_tier and len(key) >= self.rules.two_edit_length:
-            self._long_keys_by_length.setdefault(len(key), []).append(key_id)
+        length = len(key)
+        if target < self._move_tier and length - key.count("-") >= rules.move_length:
+            self._letter_sets.setdefault("".join(sorted(key.replace("-", ""))), []).append(key_id)
         if target >= self._deletes_tier:
             return
         deletes = self._deletes
         code = key_id << _POSITION_BITS
-        for pos in range(min(len(key), 1 << _POSITION_BITS)):
+        for pos in range(min(length, 1 << _POSITION_BITS)):
             deletes[key[:pos] + key[pos + 1 :]].append(code | pos)
+        if (
+            target < self._two_edit_tier
+            and length >= rules.two_edit_length
+            and via != _IMPORT
+            and "-" not in key
+        ):
+            self._near2_longest = max(self._near2_longest, length)
+            near2 = self._near2
+            for variant in _kept_start_deletions(key, rules.kept_start):
+                near2[variant].append(key_id)
 
     # ------------------------------------------------------------------ checking
 
@@ -400,12 +446,19 @@ class TyposquatIndex:
         for i, letter in enumerate(candidate):
             for other in CONFUSABLE_WITH.get(letter, ""):
                 seen.update(key_ids.get(candidate[:i] + other + candidate[i + 1 :], ()))
-        # Two added letters ("requestsaa"): each long popular name two letters shorter than
-        # the candidate is tested as a subsequence of it (a few names, not all 2-deletions).
-        for key_id in self._long_keys_by_length.get(length - 2, ()):
-            letters = iter(candidate)
-            if all(letter in letters for letter in self._keys[key_id][0]):
-                seen.add(key_id)
+        if length >= self.rules.two_edit_length:
+            self._two_edit_probes(candidate, seen)
+        moved: set[int] = set()
+        if length - candidate.count("-") >= self.rules.move_length and self._letter_sets:
+            letters = "".join(sorted(candidate.replace("-", "")))
+            moved.update(self._letter_sets.get(letters, ()))
+            for key_id in sorted(moved):
+                key, target, via = self._keys[key_id]
+                blocks = moved_blocks(candidate, key) if via != _IMPORT else None
+                kept = self.rules.kept_start
+                if blocks is not None and candidate[:kept] == key[:kept]:
+                    detail = f"{blocks[0]!r} and {blocks[1]!r} in the other order"
+                    yield _Hit(target, "word-order", detail, drops_digits=via == _BASE)
         for key_id in sorted(seen):  # index order: ties between keys always resolve alike
             key, target, via = self._keys[key_id]
             if key == candidate:
@@ -429,6 +482,16 @@ class TyposquatIndex:
             else:
                 yield _Hit(target, edit.kind, edit.detail, edit)
 
+    def _two_edit_probes(self, candidate: str, seen: set[int]) -> None:
+        """Add the keys two edits away from ``candidate`` after its first letters: two names
+        two edits apart share a spelling with at most two letters taken from each (symmetric
+        deletion), so a few dozen probes find them without measuring any distance."""
+        if len(candidate) > self._near2_longest + 2:
+            return
+        near2 = self._near2
+        for variant in _kept_start_deletions(candidate, self.rules.kept_start):
+            seen.update(near2.get(variant, ()))
+
     # ------------------------------------------------------------------ rules
 
     def _is_squat(
@@ -436,14 +499,18 @@ class TyposquatIndex:
     ) -> bool:
         rules = self.rules
         target_name = self._names[hit.target]
-        if hit.target >= self._required_tier(hit):
+        shortest = min(len(candidate.replace("-", "")), len(target_name.replace("-", "")))
+        if hit.target >= self._required_tier(hit, shortest):
             return False
         if position is not None:
             ratio = self._downloads[hit.target] / max(self._downloads[position], 1)
             needed = rules.extreme_ratio if position < rules.popular_tier else rules.min_ratio
             if ratio < needed:
                 return False
-        shortest = min(len(candidate.replace("-", "")), len(target_name.replace("-", "")))
+        if hit.technique == "two-edits":
+            kept = rules.kept_start
+            if candidate[:kept] != target_name[:kept] or "-" in target_name:
+                return False
         if shortest < 3:
             return False
         if shortest <= rules.short_name and hit.technique not in ("homoglyph", "transposition"):
@@ -456,14 +523,16 @@ class TyposquatIndex:
             return False
         return not (owners_of is not None and owners_of(candidate) & owners_of(target_name))
 
-    def _required_tier(self, hit: _Hit) -> int:
+    def _required_tier(self, hit: _Hit, letters: int) -> int:
         """How high the target must rank for this evidence (a bound on its 0-based rank)."""
         rules = self.rules
-        tier = rules.tier(hit.technique)
+        tier = rules.tier(hit.technique, letters)
         if hit.drops_digits:
             tier = min(tier, rules.tier("version-digits"))
         first_letter = hit.edit is not None and hit.edit.at == 0
-        if first_letter and hit.technique in ("insertion", "deletion", "substitution"):
+        # A doubled first letter ("cchardet") is as rare a slip as an added one.
+        edits = ("insertion", "deletion", "substitution", "repeated-letter")
+        if first_letter and hit.technique in edits:
             tier = min(tier, rules.first_letter_tier)
         return tier
 
@@ -504,22 +573,35 @@ class TyposquatIndex:
         target = self._names[hit.target]
         rank, downloads = self._popularity(position)
         target_downloads = self._downloads[hit.target]
+        # A project on the popularity list is used by many on purpose: a squat that collects
+        # that many downloads is rare and short-lived. It is flagged for a second look, not
+        # blocked, except for look-alike characters, which nobody picks for a name of their own.
+        established = rank is not None and hit.technique != "homoglyph"
         if rank is None:
             own = f"{shown!r} is not among the {len(self._names):,} most downloaded projects"
+            why = (
+                "Names like this are registered to catch typos, and installing one runs its "
+                "code with your permissions."
+            )
         else:
             own = f"{shown!r} ranks {rank:,} with {downloads:,}"
+            why = (
+                "It is popular enough to be a project of its own, but make sure it is the one "
+                "you meant."
+                if established
+                else "Installing a look-alike runs its code with your permissions."
+            )
         message = (
             f"{shown!r} looks like a mistyped {target!r} ({_WORDS[hit.technique]}: "
             f"{hit.detail}). {target!r} ranks {hit.target + 1:,} with {target_downloads:,} "
-            f"downloads a month; {own}. Names like this are registered to catch typos, and "
-            f"installing one runs its code with your permissions. Did you mean {target}?"
+            f"downloads a month; {own}. {why} Did you mean {target}?"
         )
         return TyposquatResult(
             name=candidate,
             kind="typosquat",
             technique=hit.technique,
             target=target,
-            level="avoid",
+            level="review" if established else "avoid",
             detail=hit.detail,
             message=message,
             target_rank=hit.target + 1,
@@ -541,8 +623,17 @@ class TyposquatIndex:
             self._rank_of.get(NormalizedName(distribution))
         )
         sibling = owners_of is not None and bool(owners_of(candidate) & owners_of(distribution))
+        in_use = (
+            downloads is not None
+            and (target_downloads or 0) < self.rules.import_name_ratio * downloads
+        )
         if sibling:
             what = f"the project {shown!r} shares an owner with it and may only point to it"
+        elif in_use:
+            what = (
+                f"a project named {shown!r} is popular too (rank {rank:,}), so make sure it "
+                "is the one you meant"
+            )
         elif rank is None:
             what = f"a project named {shown!r}, if there is one, is not it"
         else:
@@ -556,7 +647,7 @@ class TyposquatIndex:
             kind="import-name",
             technique="import-name",
             target=distribution,
-            level="review" if sibling else "avoid",
+            level="review" if sibling or in_use else "avoid",
             detail=f"the import name of {distribution!r}",
             message=message,
             target_rank=target_rank,
@@ -586,6 +677,13 @@ class TyposquatIndex:
             candidate_rank=rank,
             candidate_downloads=downloads,
         )
+
+
+def _kept_start_deletions(name: str, kept: int) -> set[str]:
+    """``name`` with up to two characters taken out after its first ``kept``."""
+    ones = {name[:i] + name[i + 1 :] for i in range(kept, len(name))}
+    twos = {one[:j] + one[j + 1 :] for one in ones for j in range(kept, len(one))}
+    return {name} | ones | twos
 
 
 def _all_canonical(names: Sequence[str]) -> bool:
