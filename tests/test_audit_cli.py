@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import zipfile
 from pathlib import Path
@@ -357,3 +358,29 @@ def test_a_folder_without_installed_packages_does_not_pass(env: Path, installed_
     assert code == 2
     assert "INCOMPLETE: nothing was checked" in out
     assert "no installed distributions found" in out
+
+
+def _damage_inside(db: Path) -> None:
+    """Zero most of the file but its first pages: opening works, queries hit bad pages."""
+    data = bytearray(db.read_bytes())
+    start, end = 64 * 1024, len(data) - 64 * 1024
+    data[start:end] = bytes(end - start)
+    db.write_bytes(bytes(data))
+
+
+def test_a_database_damaged_inside_is_rebuilt_with_a_warning(env: Path) -> None:
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    assert run(["audit", "-r", str(req)])[0] == 1
+    db = Path(os.environ["PIPVET_CACHE_DIR"]) / "advisories.sqlite3"
+    _damage_inside(db)
+    code, report = audit_json(["-r", str(req)])
+    assert code == 1
+    assert report["advisory_db"]["records"] == 2661
+    assert any("rebuilt" in w for w in report["warnings"])
+    assert report["dependencies"][0]["findings"]
+
+    _damage_inside(db)
+    code, out, err = run(["db", "sync"])  # an ordinary sync repairs it too
+    assert code == 0, err
+    assert "rebuilt" in out + err
+    assert len(list(db.parent.glob("advisories.sqlite3.unreadable-*"))) == 1

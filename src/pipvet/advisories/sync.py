@@ -259,13 +259,19 @@ class _Syncer:
         store = self._open_existing()
         if store is None:
             return self._full("first sync" if not self.warnings else "rebuilt")
-        with store:
-            full_reason = self._full_reason(store, full)
-            if full_reason is None:
-                result = self._incremental(store, max_incremental)
-                if isinstance(result, SyncOutcome):
-                    return result
-                full_reason = result
+        try:
+            with store:
+                full_reason = self._full_reason(store, full)
+                if full_reason is None:
+                    result = self._incremental(store, max_incremental)
+                    if isinstance(result, SyncOutcome):
+                        return result
+                    full_reason = result
+        except CorruptStore as exc:
+            # Damage inside the file shows only when a query reaches the bad page; the header
+            # check at open time cannot see it.
+            self._move_aside(exc)
+            full_reason = "rebuilt"
         # The old database is closed before a new one is renamed over it.
         return self._full(full_reason)
 
@@ -313,15 +319,22 @@ class _Syncer:
         try:
             return AdvisoryStore.open(self.path)
         except CorruptStore as exc:
-            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(self.clock())}")
-            os.replace(self.path, aside)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path.with_name(self.path.name + "-journal"))
-            self.warnings.append(
-                f"the advisory database was unusable ({exc}); moved it to {aside.name} and "
-                "rebuilt it from the source"
-            )
+            self._move_aside(exc)
             return None
+
+    def _move_aside(self, exc: CorruptStore) -> None:
+        """Keep the damaged file for inspection (only the latest one), then start afresh."""
+        for older in self.path.parent.glob(f"{self.path.name}.unreadable-*"):
+            with contextlib.suppress(OSError):
+                older.unlink()
+        aside = self.path.with_name(f"{self.path.name}.unreadable-{int(self.clock())}")
+        os.replace(self.path, aside)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path.with_name(self.path.name + "-journal"))
+        self.warnings.append(
+            f"the advisory database was unusable ({exc}); moved it to {aside.name} and "
+            "rebuilt it from the source"
+        )
 
     # ------------------------------------------------------------------ full
 

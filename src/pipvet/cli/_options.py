@@ -15,7 +15,7 @@ from pipvet.advisories.sync import SyncOutcome
 from pipvet.cli._context import RunContext
 from pipvet.errors import UsageError
 from pipvet.http import HttpClient
-from pipvet.workflow.audit import prepare_advisories
+from pipvet.workflow.audit import prepare_advisories, rebuild_advisories
 
 __all__ = [
     "add_advisory_options",
@@ -62,6 +62,15 @@ def add_allow_unchecked(container: Container, *, what: str) -> None:
         "--allow-unchecked",
         action="store_true",
         help=f"do not exit 2 because {what}",
+    )
+
+
+def rebuild_advisory_data(
+    ctx: RunContext, http: HttpClient, *, progress: Callable[[str], None] | None = None
+) -> SyncOutcome:
+    """A full re-sync from the configured sources (for a database found damaged)."""
+    return rebuild_advisories(
+        ctx.sources, http, cache_dir=ctx.cache_dir, clock=ctx.clock, progress=progress
     )
 
 

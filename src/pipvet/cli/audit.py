@@ -22,6 +22,7 @@ from pipvet.cli._options import (
     add_environment_options,
     advisory_data,
     one_environment,
+    rebuild_advisory_data,
 )
 from pipvet.policy import fails
 from pipvet.report import AUDIT_FORMATS, render_audit
@@ -81,10 +82,17 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd)
     out.info(f"auditing {collected.target}")
-    outcome = advisory_data(ctx, ctx.http(), progress=out.progress)
+    http = ctx.http()
+    outcome = advisory_data(ctx, http, progress=out.progress)
     if args.explain:
         return _explain(args.explain, collected, outcome, out)
-    report = run.audit(collected, outcome, policy=ctx.policy, clock=ctx.clock)
+    report = run.audit(
+        collected,
+        outcome,
+        policy=ctx.policy,
+        clock=ctx.clock,
+        rebuild=lambda: rebuild_advisory_data(ctx, http, progress=out.progress),
+    )
     text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
     emit(out, text, args.output)
     if (report.unchecked or not report.results) and not args.allow_unchecked:

@@ -14,12 +14,18 @@ from pathlib import Path
 
 from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.advisories.store import AdvisoryStore
-from pipvet.advisories.sync import OsvSource, SyncOutcome, default_store_path, ensure_fresh
-from pipvet.audit import match_dependencies, match_records, with_fix_requirements
+from pipvet.advisories.store import AdvisoryStore, CorruptStore
+from pipvet.advisories.sync import (
+    OsvSource,
+    SyncOutcome,
+    default_store_path,
+    ensure_fresh,
+    sync,
+)
+from pipvet.audit import MatchOutcome, match_dependencies, match_records, with_fix_requirements
 from pipvet.errors import UsageError
 from pipvet.http import HttpClient
-from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName
+from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
 
 Progress = Callable[[str], None]
@@ -110,25 +116,69 @@ def prepare_advisories(
     )
 
 
+def rebuild_advisories(
+    sources: Sources,
+    http: HttpClient,
+    *,
+    cache_dir: Path,
+    clock: Callable[[], float],
+    progress: Progress | None = None,
+) -> SyncOutcome:
+    """A full sync that replaces the database whatever state it is in."""
+    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
+    return sync(
+        default_store_path(cache_dir),
+        OsvSource.parse(sources.osv_url),
+        http,
+        full=True,
+        overlay=overlay,
+        clock=clock,
+        progress=progress,
+    )
+
+
+def _match_stored(
+    collected: Collected, store_path: Path, clock: Callable[[], float]
+) -> tuple[MatchOutcome, Snapshot]:
+    with AdvisoryStore.open(store_path) as store:
+        if store.has_package_records:
+            matched = match_records(collected.dependencies, store.package_records_for)
+        else:  # written by an older pipvet: its next sync adds the package records
+            matched = match_dependencies(collected.dependencies, store.raw_records_for)
+        return matched, store.snapshot(now=clock())
+
+
 def audit(
     collected: Collected,
     outcome: SyncOutcome,
     *,
     policy: Policy,
     clock: Callable[[], float],
+    rebuild: Callable[[], SyncOutcome] | None = None,
 ) -> AuditReport:
+    """Match, apply the policy and build the report. ``rebuild`` (a full sync) is called once
+    when the database turns out to be damaged inside, which opening it cannot detect."""
     from datetime import UTC, datetime
 
-    with AdvisoryStore.open(outcome.store_path) as store:
-        if store.has_package_records:
-            matched = match_records(collected.dependencies, store.package_records_for)
-        else:  # written by an older pipvet: its next sync adds the package records
-            matched = match_dependencies(collected.dependencies, store.raw_records_for)
-        snapshot = store.snapshot(now=clock())
+    repaired: list[str] = []
+    try:
+        matched, snapshot = _match_stored(collected, outcome.store_path, clock)
+    except CorruptStore as exc:
+        if rebuild is None:
+            raise
+        outcome = rebuild()
+        matched, snapshot = _match_stored(collected, outcome.store_path, clock)
+        repaired.append(f"{exc}; pipvet rebuilt it from {outcome.snapshot.source}")
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
     results = with_fix_requirements(results, matched.records)
-    warnings = [*outcome.warnings, *collected.warnings, *matched.warnings, *policy.warnings]
+    warnings = [
+        *repaired,
+        *outcome.warnings,
+        *collected.warnings,
+        *matched.warnings,
+        *policy.warnings,
+    ]
     if outcome.action == "stale" and outcome.error is not None:
         warnings.insert(
             0,
