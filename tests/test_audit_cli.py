@@ -384,3 +384,14 @@ def test_a_database_damaged_inside_is_rebuilt_with_a_warning(env: Path) -> None:
     assert code == 0, err
     assert "rebuilt" in out + err
     assert len(list(db.parent.glob("advisories.sqlite3.unreadable-*"))) == 1
+
+
+def test_an_unsupported_source_scheme_is_a_usage_error_even_with_cached_data(
+    env: Path,
+) -> None:
+    req = write(env / "r.txt", "requests==2.19.0\n")
+    assert run(["audit", "-r", str(req)])[0] == 1  # data is cached now
+    code, out, err = run(["audit", "-r", str(req), "--osv-url", "ftp://mirror.example/osv"])
+    assert code == 2
+    assert out == ""
+    assert "unsupported advisory source 'ftp://mirror.example/osv'" in err

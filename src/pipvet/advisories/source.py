@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipvet.errors import UsageError
 from pipvet.http import local_path
 
 __all__ = ["DEFAULT_OSV_URL", "ECOSYSTEM", "OsvSource"]
@@ -24,6 +25,14 @@ class OsvSource:
     def parse(cls, text: str) -> OsvSource:
         """``https://``/``http://``/``file://`` URL or path of a bucket-layout folder or zip."""
         text = text.strip()
+        scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+        if scheme and scheme not in ("http", "https", "file"):
+            # A configuration mistake, not a network hiccup: old data must not hide it.
+            raise UsageError(
+                f"unsupported advisory source {text!r}: pipvet reads https://, http://, file:// "
+                "URLs and local paths",
+                hint="fix --osv-url, PIPVET_OSV_URL or osv-url in the policy file",
+            )
         path = local_path(text)
         if path is not None and "://" not in text:
             path = path.resolve()
