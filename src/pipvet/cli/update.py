@@ -26,6 +26,7 @@ from pipvet.cli._options import (
     add_environment_options,
     advisory_data,
     one_environment,
+    rebuild_advisory_data,
 )
 from pipvet.errors import InputError
 from pipvet.http import HttpClient
@@ -114,6 +115,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         runner=runner,
         policy=ctx.policy,
         advisories=lambda: advisory_data(ctx, http, progress=out.progress),
+        rebuild=lambda: rebuild_advisory_data(ctx, http, progress=out.progress),
         vet=_vetter(ctx, http, runner, out.progress),
         clock=ctx.clock,
         note=out.info,

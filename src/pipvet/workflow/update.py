@@ -271,12 +271,14 @@ def run_update(
     vet: VetNew,
     clock: Callable[[], float],
     note: Note,
+    rebuild: Callable[[], SyncOutcome] | None = None,
 ) -> UpdateResult:
     """Run every step of the update (module docstring) and return what happened.
 
     ``advisories`` makes the advisory data usable (syncing it when due) or raises DataError;
     it is called before anything in the environment changes. ``vet`` is called once, after
-    the audit, when the update added packages."""
+    the audit, when the update added packages. ``rebuild`` (a full sync) repairs a database
+    found damaged while auditing."""
     env = ensure_environment(options, environ=environ, note=note)
     note(f"updating {env.description}")
     outcome = advisories()
@@ -317,14 +319,14 @@ def run_update(
             f"project in {options.project}: only pip was upgraded"
         )
 
-    fixes = _security_fixes(run, env, outcome, files)
+    fixes = _security_fixes(run, env, outcome, files, rebuild)
     after_scan = _scan(env.python)
     after = snapshot(after_scan)
     collected = auditing.collect(
         auditing.Inputs(python=env.python), environ=environ, cwd=options.project
     )
     collected = auditing.Collected(collected.dependencies, env.description, collected.warnings)
-    report = auditing.audit(collected, outcome, policy=policy, clock=clock)
+    report = auditing.audit(collected, outcome, policy=policy, clock=clock, rebuild=rebuild)
     changes = package_changes(before, after)
     builds = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
     surface = surface_findings(before, after, _latest(builds))
@@ -418,12 +420,18 @@ def _latest(builds: Sequence[BuildInfo]) -> list[BuildInfo]:
 
 
 def _security_fixes(
-    run: _Run, env: Environment, outcome: SyncOutcome, files: Sequence[Path]
+    run: _Run,
+    env: Environment,
+    outcome: SyncOutcome,
+    files: Sequence[Path],
+    rebuild: Callable[[], SyncOutcome] | None,
 ) -> list[SecurityFix]:
     collected = auditing.collect(
         auditing.Inputs(python=env.python), environ=run.environ, cwd=run.options.project
     )
-    interim = auditing.audit(collected, outcome, policy=run.policy, clock=run.now.timestamp)
+    interim = auditing.audit(
+        collected, outcome, policy=run.policy, clock=run.now.timestamp, rebuild=rebuild
+    )
     pins = _requirement_specifiers(files, run.environ, run.options.project)
     fixes: list[SecurityFix] = []
     for result in interim.results:
