@@ -253,3 +253,28 @@ def test_pip_arguments_start_at_the_first_one_pipvet_does_not_know(
     assert ns.pip_args == pip_args
     assert ns.yes is yes
     assert ns.format == fmt
+
+
+def test_a_name_pip_cannot_find_still_gets_the_verdict(world: World) -> None:
+    """An invented or mistyped name is exactly when pip fails to resolve: the user should see
+    "did you mean ...?" and not only pip's error."""
+    result = world.install("reqeusts")
+    assert result.code == 2
+    assert "reqeusts  AVOID" in result.stdout
+    assert "did you mean requests?" in result.stdout
+    assert "pip could not work out what 'pip install reqeusts' would install" in result.stderr
+    assert not world.has("reqeusts")
+
+
+@pytest.mark.parametrize(
+    ("pip_args", "names"),
+    [
+        (["reqeusts"], ["reqeusts"]),
+        (["-U", "pandas>=2", "numpy"], ["pandas", "numpy"]),
+        (["-r", "requirements.txt", "--index-url", "http://x.example/simple", "six"], ["six"]),
+        (["./local-project", "-e", "src/mine", "git+https://x.example/r.git"], []),
+        (["--no-deps", "colourama==1.0"], ["colourama"]),
+    ],
+)
+def test_named_requirements_of_a_pip_command_line(pip_args: list[str], names: list[str]) -> None:
+    assert [r.name for r in install_cli._named_requirements(pip_args)] == names

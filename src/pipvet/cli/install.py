@@ -153,7 +153,11 @@ def run(
     out.info(f"installing into {chosen.description}")
 
     out.progress("asking pip what it would install")
-    planned = pip_dry_run(str(chosen.python), pip_args, run_cmd)
+    try:
+        planned = pip_dry_run(str(chosen.python), pip_args, run_cmd)
+    except PipError:
+        _vet_what_pip_could_not_resolve(ctx, chosen, run_cmd, pip_args, fmt=args.format, out=out)
+        raise
     setup = _vetting.prepare(ctx, chosen, run_cmd, progress=out.progress)
     try:
         # Every package of pip's exact set is vetted, so no subtree is estimated.
@@ -195,6 +199,61 @@ def run(
     else:
         emit(out, render_vet(report, args.format) + "\n" + "\n".join(tail), args.output)
     return EXIT_OK if decision.proceed else decision.code
+
+
+# pip options that take a value: the token after them is not a requirement.
+_PIP_VALUE_OPTIONS = frozenset(
+    {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+     "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target",
+     "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi",
+     "--src", "--upgrade-strategy", "--progress-bar", "--report", "--log", "--cache-dir",
+     "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
+)  # fmt: skip
+
+
+def _named_requirements(pip_args: Sequence[str]) -> list[VetRequest]:
+    """The plain ``NAME[SPEC]`` arguments of a pip install command line."""
+    from pipvet.vetting.service import parse_request
+
+    found: list[VetRequest] = []
+    skip_next = False
+    for token in pip_args:
+        if skip_next:
+            skip_next = False
+            continue
+        if token.startswith("-"):
+            skip_next = token in _PIP_VALUE_OPTIONS
+            continue
+        if "/" in token or "\\" in token or token.startswith("."):
+            continue  # a path or URL: nothing to look up by name
+        try:
+            found.append(parse_request(token))
+        except UsageError:
+            continue
+    return found
+
+
+def _vet_what_pip_could_not_resolve(
+    ctx: RunContext,
+    chosen: _vetting.Chosen,
+    runner: Runner,
+    pip_args: Sequence[str],
+    *,
+    fmt: str,
+    out: Output,
+) -> None:
+    """pip failing to find a name is exactly when a typo or an invented name is likely: show
+    the vet verdict ("did you mean ...?") before pip's error, instead of pip's error alone."""
+    requests = _named_requirements(pip_args)
+    if not requests:
+        return
+    setup = _vetting.prepare(ctx, chosen, runner, progress=out.progress)
+    try:
+        vetted = setup.vetter.vet(requests, subtree=False)
+    finally:
+        setup.close()
+    report = _vetting.build_report(ctx, setup, vetted, resolver="pip")
+    out.write(render_vet(report, fmt, color=out.color))
 
 
 def _isolated_target(args: argparse.Namespace, ctx: RunContext) -> _vetting.Chosen:
