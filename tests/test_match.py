@@ -464,3 +464,22 @@ def test_explain_local_builds_and_sorting() -> None:
     assert "2.1.0+cu118 is a local build: compared as 2.1.0" in text
     assert "events sorted: introduced 2.1.0, last_affected 2.1.0, fixed 2.2" in text
     assert "decided by introduced 2.1.0: 2.1.0+cu118 >= 2.1.0 -> affected" in text
+
+
+def test_a_non_matching_record_of_the_same_problem_adds_its_id() -> None:
+    """The GHSA record says CVE-2024-1 was fixed earlier than the PYSEC record does; it is
+    still the same problem, so its id belongs to the finding (an ignore may use it)."""
+    pysec = adv(events("introduced 0", "fixed 2.0"), id="PYSEC-2024-1", aliases=("CVE-2024-1",))
+    ghsa = adv(
+        events("introduced 0", "fixed 0.5"), id="GHSA-aaaa-bbbb-cccc", aliases=("CVE-2024-1",)
+    )
+    withdrawn = adv(
+        events("introduced 0", "fixed 0.5"),
+        id="GHSA-dddd-eeee-ffff",
+        aliases=("CVE-2024-1",),
+        withdrawn="2024-06-01T00:00:00Z",
+    )
+    (finding,) = find([pysec, ghsa, withdrawn], PKG, Version("1.0"))
+    assert finding.id == "PYSEC-2024-1"
+    assert finding.aliases == ("CVE-2024-1", "GHSA-aaaa-bbbb-cccc")
+    assert finding.records == ("PYSEC-2024-1",)

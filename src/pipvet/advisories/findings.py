@@ -61,8 +61,16 @@ class _Groups:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def group_findings(matched: Sequence[Matched]) -> tuple[Finding, ...]:
-    """One Finding per alias group of the matching records, ordered by display id."""
+def group_findings(
+    matched: Sequence[Matched], related: Sequence[Advisory] = ()
+) -> tuple[Finding, ...]:
+    """One Finding per alias group of the matching records, ordered by display id.
+
+    ``related`` are the package's other (non-matching) records. They never make a finding,
+    but their ids join the group of a problem they alias: a GHSA record that says the same
+    CVE was fixed earlier is still the same problem, and an ignore written with its id must
+    find it.
+    """
     if not matched:
         return ()
     groups = _Groups()
@@ -70,6 +78,16 @@ def group_findings(matched: Sequence[Matched]) -> tuple[Finding, ...]:
         groups.find(advisory.id)
         for alias in advisory.aliases:
             groups.union(advisory.id, alias)
+    known = set(groups.parent)
+    for advisory in related:
+        names = {advisory.id, *advisory.aliases}
+        roots = {groups.find(n) for n in names & known}
+        # A record that does not affect this version adds its ids to one problem, but never
+        # joins two: that would merge findings on the word of a record that does not apply.
+        if not advisory.withdrawn and len(roots) == 1:
+            root = roots.pop()
+            for alias in names:
+                groups.union(root, alias)
     members: dict[str, list[Matched]] = {}
     for item in matched:
         members.setdefault(groups.find(item[0].id), []).append(item)

@@ -498,11 +498,14 @@ def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding
         return ()
     probe = _probe(version)
     matched: list[tuple[Advisory, list[Fix]]] = []
+    related: list[Advisory] = []
     for record in records:
         hit, fixes = _match(record, probe, fixes=True)
         if hit:
             matched.append((record.advisory, fixes))
-    return group_findings(matched)
+        else:
+            related.append(record.advisory)
+    return group_findings(matched, related)
 
 
 # ------------------------------------------------------------------------------ explain
