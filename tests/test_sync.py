@@ -181,6 +181,7 @@ def test_incremental_sync_fetches_only_what_changed(
     bucket.server.requests.clear()
     second = sync(path, OsvSource.parse(bucket.url), http)
     assert (second.action, second.fetched) == ("incremental", 8)
+    assert second.reason == f"8 records changed since {ordered[7]['modified']}"
     assert bucket.requested()[0] == "modified_id.csv"
     assert sorted(bucket.requested()[1:]) == sorted(f"{i}.json" for i in [*missing, revised_id])
     assert second.snapshot.records == 2661

@@ -417,6 +417,7 @@ class _Syncer:
         except ValueError as exc:
             self.warnings.append(f"{exc}; read the whole archive instead")
             return "modified_id.csv is malformed"
+        since = store.info().newest_modified  # before this sync adds newer records
         stored = store.modified_keys(changed)
         todo = [rid for rid, key in changed.items() if stored.get(rid, "") < key]
         if len(todo) > max_incremental:
@@ -441,7 +442,7 @@ class _Syncer:
         )
         if not todo:
             return self._outcome("up-to-date", "nothing changed at the source", 0, overlay_tally)
-        reason = f"{len(todo)} records changed since {store.info().newest_modified}"
+        reason = f"{len(todo)} records changed since {since}"
         return self._outcome("incremental", reason, len(fetched), tally, overlay_tally)
 
     def _fetch(self, ids: list[str], tally: Tally) -> list[StoredRecord]:
