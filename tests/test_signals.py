@@ -345,8 +345,9 @@ def test_vulnerabilities_levels() -> None:
 
 
 def test_nothing_to_check_when_no_release_matches() -> None:
-    assert S.vulnerabilities([], None).level == "info"
-    assert S.malware([], None).level == "info"
+    # Nothing that pip would install was checked: fail closed.
+    assert S.vulnerabilities([], None).level == "unchecked"
+    assert S.malware([], None).level == "unchecked"
     assert "no release to check" in S.malware([], None).message
 
 

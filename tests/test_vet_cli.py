@@ -393,7 +393,8 @@ def test_one_name_requested_twice_is_vetted_once_for_both(world: World) -> None:
     package = result.package("requests")
     assert package["requested"] == "requests==2.19.0 and requests>=2.32"
     assert package["version"] is None  # no release is both: pip would fail to install it
-    assert package["verdict"] == "review"
+    assert package["verdict"] == "unchecked"
+    assert result.code == 2
     note = next(w for w in report["warnings"] if w.startswith("requests is requested"))
     assert "2 times (the command line)" in note
     assert "==2.19.0" in note
@@ -495,8 +496,11 @@ def test_pip_resolver_counts_what_pip_would_add(world: World, tmp_path: Path) ->
 
 
 def test_a_request_no_release_satisfies(world: World) -> None:
-    package = world.vet("requests==99.0", "--format", "json").package("requests")
+    result = world.vet("requests==99.0", "--format", "json")
+    package = result.package("requests")
     assert package["version"] is None
     assert signal(package, "install-code")["level"] == "review"
-    assert signal(package, "vulnerabilities")["level"] == "info"
-    assert package["verdict"] == "review"
+    assert signal(package, "vulnerabilities")["level"] == "unchecked"
+    assert "pip install would fail" in signal(package, "vulnerabilities")["message"]
+    assert package["verdict"] == "unchecked"
+    assert result.code == 2

@@ -91,7 +91,11 @@ def exists(name: str, project: ProjectInfo | None) -> Signal:
 # --------------------------------------------------------------------------- advisories
 
 
-_NO_RELEASE = "No release matches the request on this Python, so there is no release to check."
+# Nothing pip would install was checked: fail closed (unchecked), and say why in plain words.
+_NO_RELEASE = (
+    "No release matches the request on this Python, so there is no release to check "
+    "(pip install would fail); check the version you asked for."
+)
 
 
 def malware(findings: Sequence[Finding] | None, version: str | None) -> Signal:
@@ -100,7 +104,7 @@ def malware(findings: Sequence[Finding] | None, version: str | None) -> Signal:
     if findings is None:
         return _no_advisories("malware", source)
     if version is None:
-        return Signal("malware", "info", [], "any malware report", source, _NO_RELEASE)
+        return Signal("malware", "unchecked", [], "any malware report", source, _NO_RELEASE)
     bad = [f for f in findings if f.kind == "malware"]
     if bad:
         ids = [f.id for f in bad]
@@ -128,7 +132,7 @@ def vulnerabilities(findings: Sequence[Finding] | None, version: str | None) -> 
         return _no_advisories("vulnerabilities", source)
     threshold = "any known vulnerability (avoid when no release fixes it)"
     if version is None:
-        return Signal("vulnerabilities", "info", [], threshold, source, _NO_RELEASE)
+        return Signal("vulnerabilities", "unchecked", [], threshold, source, _NO_RELEASE)
     vulns = [f for f in findings if f.kind == "vulnerability" and not f.ignored]
     if not vulns:
         return Signal(
