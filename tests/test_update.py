@@ -145,6 +145,17 @@ def assert_only_the_pip_upgrade_unprotected(result: Any) -> None:
     assert "without the 3-day cooldown" in unprotected
 
 
+def assert_sarif_results(sarif: Any) -> None:
+    results = sarif["runs"][0]["results"]
+    rule_ids = {r["ruleId"] for r in results}
+    assert "pipvet/surface/pth-new" in rule_ids
+    assert "PYSEC-2099-2" in rule_ids
+    # GitHub code scanning refuses results without a location.
+    assert all(r.get("locations") for r in results)
+    pth = next(r for r in results if r["ruleId"] == "pipvet/surface/pth-new")
+    assert pth["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".pth")
+
+
 def assert_gamma_vetted(result: Any, sarif: Any, vet_index: IndexServer) -> None:
     """Only what is new (gamma) is vetted, at its installed version, as pipvet vet would."""
     [gamma] = result["vetted"]
@@ -201,9 +212,7 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     result = json.loads(out)
     assert code == 1, err  # delta stays vulnerable, and gamma's .pth is unexpected
     sarif = json.loads(sarif_path.read_text(encoding="utf-8"))
-    rule_ids = {r["ruleId"] for r in sarif["runs"][0]["results"]}
-    assert "pipvet/surface/pth-new" in rule_ids
-    assert "PYSEC-2099-2" in rule_ids
+    assert_sarif_results(sarif)
 
     changes = {c["name"]: (c["kind"], c["old"], c["new"]) for c in result["changes"]}
     assert changes["alpha"] == ("upgraded", "1.0", "1.1")  # not 1.2: inside the cooldown

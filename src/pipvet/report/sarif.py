@@ -164,7 +164,7 @@ def _result(
         "message": {"text": text},
     }
     if dep.location is not None:
-        out["locations"] = [_location(dep.location, base_dir)]
+        out["locations"] = [sarif_location(dep.location, base_dir)]
     digest = hashlib.sha256(f"{dep.name}\x00{finding.id}".encode()).hexdigest()
     out["partialFingerprints"] = {FINGERPRINT_KEY: digest}
     if finding.ignored:
@@ -186,7 +186,7 @@ def _result(
     return out
 
 
-def _location(location: Location, base_dir: str | None) -> dict[str, Any]:
+def sarif_location(location: Location, base_dir: str | None) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(location.path, base_dir)}}
     if location.line is not None:
         physical["region"] = {"startLine": location.line}

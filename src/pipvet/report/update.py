@@ -12,9 +12,10 @@ import hashlib
 import json
 from typing import Any
 
+from pipvet.models import Location, canonicalize_name
 from pipvet.report.jsonout import report_to_dict
 from pipvet.report.markdown import code, md, render_markdown
-from pipvet.report.sarif import render_sarif
+from pipvet.report.sarif import render_sarif, sarif_location
 from pipvet.report.text import render_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
 from pipvet.report.vet import report_to_dict as vet_to_dict
@@ -240,6 +241,7 @@ def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) ->
             "ruleIndex": next(i for i, r in enumerate(rules) if r["id"] == rule_id),
             "level": "warning",
             "message": {"text": f.detail + (f" Fix: {f.fix}" if f.fix else "")},
+            "locations": [sarif_location(_surface_location(f, result), base_dir)],
             "partialFingerprints": {"pipvetSurface/v1": digest},
         })  # fmt: skip
     vetted = _vetted(result)
@@ -252,6 +254,20 @@ def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) ->
         results += vet_results
         run["invocations"][0].setdefault("toolExecutionNotifications", []).extend(notes)
     return json.dumps(doc, indent=2) + "\n"
+
+
+def _surface_location(f: SurfaceFinding, result: UpdateResult) -> Location:
+    """Where a surface finding points: the .pth file itself, else the package's metadata
+    folder, else the first requirements file. Code scanning rejects results without one."""
+    if f.kind.startswith("pth-"):
+        return Location(f.subject)
+    if f.package is not None:
+        name = canonicalize_name(f.package)
+        for r in result.audit.results:
+            if r.dependency.name == name and r.dependency.location is not None:
+                return r.dependency.location
+    first = next((s for s in result.sources if s != "."), None)
+    return Location(first or "pyproject.toml")
 
 
 _RULE_TEXT = {

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipvet.models import Location, NormalizedName
-from pipvet.report.sarif import _location
+from pipvet.report.sarif import sarif_location
 from pipvet.report.vet import outcome_line, render_markdown
 from pipvet.vetting.model import PackageVet, Signal, VetReport
 
@@ -126,6 +126,6 @@ def sarif_additions(
                            "signals": [s.id for s in reasons(p)]},
         }  # fmt: skip
         if p.name in locations:
-            result["locations"] = [_location(locations[p.name], base_dir)]
+            result["locations"] = [sarif_location(locations[p.name], base_dir)]
         results.append(result)
     return rules, results, notes
