@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipvet.advisories import digest
 from pipvet.advisories.match import PackageRecord
@@ -225,7 +226,6 @@ class AdvisoryStore:
         Overlay records replace snapshot records with the same id. Withdrawn records are
         included: deciding what they mean is the matcher's job.
         """
-        wanted = sorted(set(names))
         out: dict[NormalizedName, list[str]] = {}
         sql = (
             "SELECT a.name, r.body FROM affected a "
@@ -234,13 +234,18 @@ class AdvisoryStore:
             "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = a.id)) "
             "ORDER BY a.name, a.id"
         )
+        for name, body in self._rows_by_name(sql, names):
+            out.setdefault(name, []).append(_inflate(body))
+        return out
+
+    def _rows_by_name(self, sql: str, names: Iterable[NormalizedName]) -> Iterator[Any]:
+        """Rows of ``sql`` (whose ``{marks}`` is an IN list) for ``names``, asked in chunks
+        small enough for SQLite's parameter limit."""
+        wanted = sorted(set(names))
         with self._errors():
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
-                rows = self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
-                for name, body in rows:
-                    out.setdefault(name, []).append(_inflate(body))
-        return out
+                yield from self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     @property
     def has_package_records(self) -> bool:
@@ -264,7 +269,6 @@ class AdvisoryStore:
                 f"the advisory database {self.path} has no package records yet",
                 hint="run 'pipvet db sync' to add them",
             )
-        wanted = sorted(set(names))
         out: dict[NormalizedName, list[PackageRecord]] = {}
         sql = (
             "SELECT a.name, a.id, a.data FROM affected a "
@@ -272,12 +276,8 @@ class AdvisoryStore:
             "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = a.id)) "
             "ORDER BY a.name, a.id"
         )
-        with self._errors():
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                rows = self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
-                for name, record_id, data in rows:
-                    out.setdefault(name, []).append(_decode(record_id, data))
+        for name, record_id, data in self._rows_by_name(sql, names):
+            out.setdefault(name, []).append(_decode(record_id, data))
         return out
 
     def raw_record(self, record_id: str) -> str | None:
