@@ -604,19 +604,11 @@ def _transport_error(url: str, reason: object) -> Exception:
 
 
 def _read_capped(stream: _Readable, cap: int, url: str, expected: str | None = None) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := stream.read(_CHUNK):
-        size += len(chunk)
-        if size > cap:
-            raise NetworkError(
-                f"{url}: the answer is larger than {cap // (1024 * 1024)} MiB; refusing it",
-                url=url,
-                hint="check that the URL points at what pipvet expects",
-            )
-        chunks.append(chunk)
-    _check_complete(size, expected)
-    return b"".join(chunks)
+    import io
+
+    buffer = io.BytesIO()
+    _stream(stream, buffer, url=url, cap=cap, progress=None, total=expected)
+    return buffer.getvalue()
 
 
 def _check_complete(size: int, expected: str | None) -> None:
@@ -656,9 +648,9 @@ def _stream(
         size += len(chunk)
         if size > cap:
             raise NetworkError(
-                f"{url}: the download is larger than {cap // (1024 * 1024)} MiB; refusing it",
+                f"{url}: the answer is larger than {cap // (1024 * 1024)} MiB; refusing it",
                 url=url,
-                hint="check that the URL points at the advisory archive",
+                hint="check that the URL points at what pipvet expects",
             )
         out.write(chunk)
         if progress is not None:
