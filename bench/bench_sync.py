@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pipvet.advisories.sync import OsvSource, SyncOutcome, sync
-from pipvet.http import HttpClient
+from pipvet.system.http import HttpClient
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OSV = ROOT.parent / "shared" / "data" / "osv"

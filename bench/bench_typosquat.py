@@ -30,7 +30,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pipvet.vetting.popularity import PopularityTable, parse_popularity
+from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
 
 HERE = Path(__file__).resolve()

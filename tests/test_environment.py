@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.environment import (
+from pipvet.errors import EnvironmentProblem
+from pipvet.inputs.installed import (
     Distribution,
     EnvironmentScan,
     discover_target,
@@ -31,7 +32,6 @@ from pipvet.environment import (
     site_packages_of,
     venv_python,
 )
-from pipvet.errors import EnvironmentProblem
 from pipvet.models import Dependency, Location
 from tests.support.wheels import (
     Venv,

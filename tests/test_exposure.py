@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.report.exposure import render_json, render_markdown, render_text
-from pipvet.workflow.exposure import (
+from pipvet.exposure.env import classify_env_name
+from pipvet.exposure.inventory import (
     Exposure,
     ExposureReport,
     Harm,
@@ -29,8 +29,8 @@ from pipvet.workflow.exposure import (
     scan_exposure,
     summarize,
 )
-from pipvet.workflow.exposure_env import classify_env_name
-from pipvet.workflow.exposure_keys import ssh_key_state
+from pipvet.exposure.keys import ssh_key_state
+from pipvet.report.exposure import render_json, render_markdown, render_text
 
 # ---------------------------------------------------------------------------- helpers
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import NetworkError
-from pipvet.http import HttpClient, HttpResponse, OfflineMiss, local_path
+from pipvet.system.http import HttpClient, HttpResponse, OfflineMiss, local_path
 from tests.support.httpserver import LoopbackServer, Reply, Request
 
 

@@ -17,12 +17,12 @@ import yaml
 
 from pipvet.cli import main
 from pipvet.cli._common import Output
-from pipvet.environment_target import Runner, run_command
 from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.inputs.interpreter import Runner, run_command
 from pipvet.policy import Policy, load_policy, parse_policy
-from pipvet.workflow.init import InitOptions, apply_init, plan_init, user_guard_set
-from pipvet.workflow.jsonc import JsoncError, parse_jsonc
-from pipvet.workflow.templates import (
+from pipvet.project.init import InitOptions, apply_init, plan_init, user_guard_set
+from pipvet.project.jsonc import JsoncError, parse_jsonc
+from pipvet.project.templates import (
     TASK_LABEL,
     daily_cron,
     devcontainer_json,
@@ -33,7 +33,7 @@ from pipvet.workflow.templates import (
     vscode_task,
     workflow_fingerprint,
 )
-from pipvet.workflow.vscode import inspect_tasks, merge_task
+from pipvet.project.vscode import inspect_tasks, merge_task
 
 TODAY = date(2026, 1, 1)
 PY = "${workspaceFolder}/.venv/bin/python"

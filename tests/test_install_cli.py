@@ -20,7 +20,7 @@ import pytest
 from pipvet.cli import build_parser
 from pipvet.cli import install as install_cli
 from pipvet.cli._common import Output, handle_errors
-from pipvet.vetting.runner import SubprocessRunner
+from pipvet.system.process import SubprocessRunner
 from tests.support.index_server import IndexServer, document, index_server
 from tests.support.pipvenv import venv_with_pip
 from tests.support.wheels import Venv, build_wheel, pip_env

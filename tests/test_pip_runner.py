@@ -11,8 +11,8 @@ import pytest
 from packaging.version import Version
 
 from pipvet.errors import PipError
-from pipvet.vetting.runner import SubprocessRunner
-from pipvet.workflow.pip_runner import (
+from pipvet.system.process import SubprocessRunner
+from pipvet.update.pip import (
     Pip,
     PipFeatures,
     cooldown_cutoff,

@@ -7,7 +7,7 @@ import pytest
 from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
-from pipvet.vetting.popularity import PopularityEntry, parse_popularity
+from pipvet.index.popularity import PopularityEntry, parse_popularity
 
 
 def entry(name: str, rank: int, downloads: int) -> PopularityEntry:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.http import HttpClient
-from pipvet.vetting.popularity_cache import FILE_NAME, Loaded, load_popularity
+from pipvet.index.popularity_cache import FILE_NAME, Loaded, load_popularity
+from pipvet.system.http import HttpClient
 from tests.support.httpserver import Reply
 from tests.support.index_server import POPULARITY_PATH, IndexServer, index_server
 

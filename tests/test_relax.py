@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.errors import InputError
-from pipvet.requirements import parse_pyproject, parse_requirements_file
-from pipvet.workflow.relax import apply_relax, find_lock_files, plan_relax
-from pipvet.workflow.relax_pyproject import relax_pyproject_text
-from pipvet.workflow.relax_text import relax_requirement, relax_requirements_text
+from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.project.relax import apply_relax, find_lock_files, plan_relax
+from pipvet.project.relax_pyproject import relax_pyproject_text
+from pipvet.project.relax_text import relax_requirement, relax_requirements_text
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

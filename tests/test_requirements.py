@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import InputError
-from pipvet.models import Dependency, Location, canonicalize_name
-from pipvet.requirements import (
+from pipvet.inputs.requirements import (
     UNPINNED_REASON,
     RequirementEntry,
     RequirementsFile,
@@ -17,6 +16,7 @@ from pipvet.requirements import (
     parse_requirements_file,
     to_dependencies,
 )
+from pipvet.models import Dependency, Location, canonicalize_name
 
 
 def write(path: Path, text: str, *, newline: str = "\n", bom: bool = False) -> Path:

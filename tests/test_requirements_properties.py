@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipvet.errors import InputError
-from pipvet.models import Location, canonicalize_name
-from pipvet.requirements import (
+from pipvet.inputs.requirements import (
     RequirementEntry,
     RequirementsFile,
     parse_requirement_text,
     parse_requirements_file,
 )
+from pipvet.models import Location, canonicalize_name
 
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 

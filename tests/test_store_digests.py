@@ -25,7 +25,7 @@ from pipvet.advisories.match import (
 from pipvet.advisories.osv import parse_advisory_json
 from pipvet.advisories.store import AdvisoryStore, CorruptStore, StoredRecord, build_store
 from pipvet.advisories.sync import prepare_record
-from pipvet.audit import match_dependencies, match_records, with_fix_requirements
+from pipvet.audit.match import match_dependencies, match_records, with_fix_requirements
 from pipvet.models import Advisory, Dependency, NormalizedName, canonicalize_name
 from pipvet.severity import severity_of
 

@@ -11,9 +11,9 @@ from packaging import markers, tags
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import PipError
-from pipvet.http import HttpClient
-from pipvet.index import IndexClient
-from pipvet.vetting.runner import SubprocessRunner
+from pipvet.index.client import IndexClient
+from pipvet.system.http import HttpClient
+from pipvet.system.process import SubprocessRunner
 from pipvet.vetting.subtree import MetadataResolver, Root, pip_dry_run, pip_subtree
 from pipvet.vetting.target import TargetEnvironment, probe_target
 from tests.support.httpserver import Reply

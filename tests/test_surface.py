@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from pipvet.environment import read_site_packages
-from pipvet.workflow.surface import (
+from pipvet.inputs.installed import read_site_packages
+from pipvet.update.surface import (
     BuildInfo,
     EnvSnapshot,
     InstalledPackage,

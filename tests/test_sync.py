@@ -25,8 +25,8 @@ from pipvet.advisories.sync import (
     sync_lock,
 )
 from pipvet.errors import DataError, NetworkError
-from pipvet.http import HttpClient, OfflineMiss
 from pipvet.models import NormalizedName
+from pipvet.system.http import HttpClient, OfflineMiss
 from tests.support.httpserver import LoopbackServer, Reply, loopback_server
 from tests.support.osv_bucket import (
     OsvBucket,
@@ -349,7 +349,7 @@ def test_two_processes_syncing_at_once_end_consistent(tmp_path: Path, shared_dat
         import sys
         from pathlib import Path
         from pipvet.advisories.sync import OsvSource, sync
-        from pipvet.http import HttpClient
+        from pipvet.system.http import HttpClient
         cache = Path(sys.argv[1])
         out = sync(cache / "advisories.sqlite3", OsvSource.parse(sys.argv[2]),
                    HttpClient(cache / "http"), full=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.nearmiss import affix_cores, classify_edit, homoglyph_fold, osa_distance
-from pipvet.vetting.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.typosquat import TyposquatIndex, TyposquatRules
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"

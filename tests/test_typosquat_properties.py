@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
+from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
-from pipvet.vetting.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"

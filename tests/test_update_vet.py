@@ -17,20 +17,20 @@ import pytest
 from pipvet.cli._context import build_context
 from pipvet.cli._options import advisory_data
 from pipvet.cli.update import _vetter
-from pipvet.environment import read_environment
+from pipvet.inputs.installed import read_environment
 from pipvet.models import Location, canonicalize_name
 from pipvet.report.update_vet import sarif_additions, vet_text, without_repeats
-from pipvet.vetting.model import PackageVet, Signal, VetReport
-from pipvet.vetting.runner import SubprocessRunner
-from pipvet.workflow.surface import PackageChange
-from pipvet.workflow.update import Environment
-from pipvet.workflow.update_vet import (
+from pipvet.system.process import SubprocessRunner
+from pipvet.update.run import Environment
+from pipvet.update.surface import PackageChange
+from pipvet.update.vet_new import (
     PENDING_FILE,
     NewPackage,
     read_pending,
     to_vet,
     write_pending,
 )
+from pipvet.vetting.model import PackageVet, Signal, VetReport
 from tests.support.index_server import IndexServer, index_server
 from tests.support.osv_bucket import csv_for, zip_of
 

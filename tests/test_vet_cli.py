@@ -19,7 +19,7 @@ import pytest
 from pipvet.cli import build_parser, main
 from pipvet.cli import vet as vet_cli
 from pipvet.cli._common import Output, handle_errors
-from pipvet.vetting.runner import SubprocessRunner
+from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import Reply
 from tests.support.index_server import IndexServer, document, index_server
 from tests.support.pipvenv import venv_with_pip

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import UsageError
-from pipvet.http import local_path
+from pipvet.system.http import local_path
 
 __all__ = ["DEFAULT_OSV_URL", "ECOSYSTEM", "OsvSource"]
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from pipvet.advisories.lock import sync_lock
 from pipvet.advisories.osv import MalformedRecord
 from pipvet.advisories.records import (
     SAFE_ID,
@@ -44,8 +43,9 @@ from pipvet.advisories.store import (
     utc_now_text,
 )
 from pipvet.errors import DataError, NetworkError
-from pipvet.http import HttpClient, HttpResponse, OfflineMiss, local_path
 from pipvet.models import Snapshot
+from pipvet.system.http import HttpClient, HttpResponse, OfflineMiss, local_path
+from pipvet.system.lock import sync_lock
 
 __all__ = [
     "DEFAULT_OSV_URL",

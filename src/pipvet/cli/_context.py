@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipvet.http import HttpClient
-from pipvet.paths import default_cache_dir
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
+from pipvet.system.http import HttpClient
+from pipvet.system.paths import default_cache_dir
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import argparse
 from collections.abc import Callable
 
 from pipvet.advisories.sync import SyncOutcome
+from pipvet.audit.run import prepare_advisories, rebuild_advisories
 from pipvet.cli._context import RunContext
 from pipvet.errors import UsageError
-from pipvet.http import HttpClient
-from pipvet.workflow.audit import prepare_advisories, rebuild_advisories
+from pipvet.system.http import HttpClient
 
 __all__ = [
     "add_advisory_options",

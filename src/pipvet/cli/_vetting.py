@@ -17,7 +17,7 @@ import packaging
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-from pipvet import __version__, environment
+from pipvet import __version__
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.sync import SyncOutcome
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_atomic
@@ -29,14 +29,15 @@ from pipvet.cli._options import (
     one_environment,
 )
 from pipvet.errors import DataError, InputError
-from pipvet.http import HttpClient
-from pipvet.index import IndexClient
+from pipvet.index.client import IndexClient
+from pipvet.index.popularity_cache import load_popularity
+from pipvet.inputs import installed as environment
 from pipvet.models import DependencyResult
 from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
+from pipvet.system.http import HttpClient
+from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
-from pipvet.vetting.popularity_cache import load_popularity
-from pipvet.vetting.runner import Runner
 from pipvet.vetting.service import VetRequest, Vetter
 from pipvet.vetting.signals import Thresholds
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pipvet.audit import run
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -26,7 +27,6 @@ from pipvet.cli._options import (
 )
 from pipvet.policy import fails
 from pipvet.report import AUDIT_FORMATS, render_audit
-from pipvet.workflow import audit as run
 
 
 def register(sub: Any) -> None:

@@ -15,8 +15,8 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.cli._context import build_context
+from pipvet.project.doctor import run_doctor
 from pipvet.report.doctor import DOCTOR_FORMATS, render_doctor
-from pipvet.workflow.doctor import run_doctor
 
 
 def register(sub: Any) -> None:

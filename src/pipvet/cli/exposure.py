@@ -15,8 +15,8 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.errors import UsageError
+from pipvet.exposure.inventory import fails_on, scan_exposure
 from pipvet.report.exposure import render_json, render_markdown, render_text
-from pipvet.workflow.exposure import fails_on, scan_exposure
 
 _RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
 

@@ -15,8 +15,8 @@ from pipvet.cli._common import (
     apply_output_options,
     emit,
 )
+from pipvet.project.init import InitOptions, apply_init, plan_init
 from pipvet.report.init import render_json, render_text
-from pipvet.workflow.init import InitOptions, apply_init, plan_init
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -23,7 +23,6 @@ from typing import IO, Any
 
 from packaging.specifiers import SpecifierSet
 
-from pipvet import environment
 from pipvet.cli import _vetting
 from pipvet.cli._common import (
     EXIT_ERROR,
@@ -37,10 +36,11 @@ from pipvet.cli._common import (
 )
 from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
+from pipvet.inputs import installed as environment
 from pipvet.models import NormalizedName
 from pipvet.report.vet import VET_FORMATS, render_vet, report_to_dict
+from pipvet.system.process import Runner, SubprocessRunner
 from pipvet.vetting.model import VetReport
-from pipvet.vetting.runner import Runner, SubprocessRunner
 from pipvet.vetting.service import VetRequest
 from pipvet.vetting.subtree import PipReportEntry, pip_dry_run
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
 from pipvet.errors import InputError, UsageError
+from pipvet.project.relax import apply_relax, plan_relax
 from pipvet.report.relax import render_json, render_text
-from pipvet.workflow.relax import apply_relax, plan_relax
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -29,12 +29,12 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import InputError
-from pipvet.http import HttpClient
 from pipvet.report.update import UPDATE_FORMATS, render_update
+from pipvet.system.http import HttpClient
+from pipvet.system.process import Runner, SubprocessRunner
+from pipvet.update.run import Environment, UpdateOptions, UpdateResult, run_update
+from pipvet.update.vet_new import NewPackage, VetNew
 from pipvet.vetting.model import PackageVet, VetReport
-from pipvet.vetting.runner import Runner, SubprocessRunner
-from pipvet.workflow.update import Environment, UpdateOptions, UpdateResult, run_update
-from pipvet.workflow.update_vet import NewPackage, VetNew
 
 Progress = Callable[[str], None]
 

@@ -19,12 +19,12 @@ from pipvet.cli._common import Output, add_common_options, apply_output_options,
 from pipvet.cli._context import build_context
 from pipvet.errors import UsageError
 from pipvet.report.vet import VET_FORMATS, render_vet
-from pipvet.vetting.runner import Runner, SubprocessRunner
+from pipvet.system.process import Runner, SubprocessRunner
 from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
 if TYPE_CHECKING:
-    from pipvet.requirements import RequirementEntry
+    from pipvet.inputs.requirements import RequirementEntry
 
 __all__ = ["register", "run"]
 
@@ -130,7 +130,7 @@ def _collect(
         request = parse_request(text)
         wanted.append(_Wanted(request, Requirement(text).marker, "the command line"))
     for name in args.requirement:
-        from pipvet.requirements import parse_pyproject, parse_requirements_file
+        from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 
         path = Path(name) if Path(name).is_absolute() else cwd / name
         parsed = (

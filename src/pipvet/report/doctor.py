@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipvet.project.doctor import Check, DoctorReport
 from pipvet.report.markdown import code, md
-from pipvet.workflow.doctor import Check, DoctorReport
 
 __all__ = ["DOCTOR_FORMATS", "doctor_to_dict", "render_doctor"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import textwrap
 
-from pipvet.workflow.exposure import GENERAL_ADVICE
-from pipvet.workflow.exposure_types import Exposure, ExposureReport, summarize
+from pipvet.exposure.inventory import GENERAL_ADVICE
+from pipvet.exposure.model import Exposure, ExposureReport, summarize
 
 __all__ = ["JSON_SCHEMA_VERSION", "render_json", "render_markdown", "render_text"]
 

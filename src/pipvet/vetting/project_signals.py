@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from pipvet.index_parse import ProjectInfo, Release
+from pipvet.index.parse import ProjectInfo, Release
 from pipvet.vetting.model import JsonValue, Level, Signal, Thresholds
 
 __all__ = [

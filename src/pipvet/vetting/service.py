@@ -23,13 +23,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.audit import RecordLookup, match_dependencies
+from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
-from pipvet.index import IndexClient, Lookup, ProjectInfo
+from pipvet.index.client import IndexClient, Lookup, ProjectInfo
 from pipvet.models import Dependency, DependencyResult, Finding
+from pipvet.system.process import Runner
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
-from pipvet.vetting.runner import Runner
 from pipvet.vetting.subtree import MetadataResolver, Root, Subtree, pip_subtree
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult

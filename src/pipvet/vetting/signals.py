@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from pipvet.index_parse import ProjectInfo
+from pipvet.index.parse import ProjectInfo
 from pipvet.models import Finding
 from pipvet.vetting.model import Level, NewDependency, Signal, Thresholds
 from pipvet.vetting.project_signals import (

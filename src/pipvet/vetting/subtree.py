@@ -26,9 +26,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import PipError, PipvetError
-from pipvet.index import InternalName, Lookup, ProjectInfo
+from pipvet.index.client import InternalName, Lookup, ProjectInfo
+from pipvet.system.process import Runner
 from pipvet.vetting.model import NewDependency
-from pipvet.vetting.runner import Runner
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
 

@@ -20,7 +20,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 
 from pipvet.errors import EnvironmentProblem
-from pipvet.vetting.runner import Runner
+from pipvet.system.process import Runner
 
 __all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]
 

@@ -17,7 +17,7 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pipvet.index_parse import DistFile, ProjectInfo, Release
+from pipvet.index.parse import DistFile, ProjectInfo, Release
 
 __all__ = ["InstallKind", "install_kind", "select_release"]
 

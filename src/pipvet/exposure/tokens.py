@@ -8,8 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from pipvet.workflow.exposure_scan import Scan, harm_for_host, ini_sections
-from pipvet.workflow.exposure_types import Exposure, Harm
+from pipvet.exposure.model import Exposure, Harm
+from pipvet.exposure.scan import Scan, harm_for_host, ini_sections
 
 __all__ = ["TOKEN_CHECKS"]
 

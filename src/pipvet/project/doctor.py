@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipvet import environment
+from pipvet.audit import run as auditing
 from pipvet.errors import PipvetError
-from pipvet.http import HttpClient
+from pipvet.exposure.inventory import scan_exposure
+from pipvet.exposure.model import summarize
+from pipvet.inputs import installed as environment
+from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
 from pipvet.policy import Policy, Sources, fails
-from pipvet.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
-from pipvet.workflow import audit as auditing
-from pipvet.workflow.exposure import scan_exposure
-from pipvet.workflow.exposure_types import summarize
-from pipvet.workflow.init import user_guard_set
-from pipvet.workflow.templates import inspect_workflow
-from pipvet.workflow.update import discover_requirement_files
-from pipvet.workflow.vscode import inspect_tasks
+from pipvet.project.init import user_guard_set
+from pipvet.project.templates import inspect_workflow
+from pipvet.project.vscode import inspect_tasks
+from pipvet.system.http import HttpClient
+from pipvet.update.run import discover_requirement_files
 
 __all__ = ["Check", "DoctorReport", "Status", "run_doctor"]
 

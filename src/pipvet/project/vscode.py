@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pipvet.workflow.jsonc import JsoncError, Node, parse_jsonc
-from pipvet.workflow.templates import TASK_LABEL, recorded_fingerprint, task_fingerprint
+from pipvet.project.jsonc import JsoncError, Node, parse_jsonc
+from pipvet.project.templates import TASK_LABEL, recorded_fingerprint, task_fingerprint
 
 __all__ = ["MergeResult", "TaskState", "TasksInspection", "inspect_tasks", "merge_task"]
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import InputError
-from pipvet.models import Location
-from pipvet.requirements import (
+from pipvet.inputs.requirements import (
     RequirementEntry,
     RequirementsFile,
     decode_text,
     parse_requirement_text,
 )
+from pipvet.models import Location
 
 __all__ = ["read_pyproject"]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import InputError
-from pipvet.requirements import parse_pyproject, parse_requirements_file
-from pipvet.workflow.files import read_text_exact, unified_diff, write_text_atomic
-from pipvet.workflow.relax_pyproject import relax_pyproject_text
-from pipvet.workflow.relax_text import NotRelaxed, Relaxed, TextRelax, relax_requirements_text
+from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.project.relax_pyproject import relax_pyproject_text
+from pipvet.project.relax_text import NotRelaxed, Relaxed, TextRelax, relax_requirements_text
+from pipvet.system.files import read_text_exact, unified_diff, write_text_atomic
 
 __all__ = [
     "FileRelax",

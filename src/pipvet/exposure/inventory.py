@@ -32,12 +32,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipvet.workflow.exposure_cloud import CLOUD_CHECKS
-from pipvet.workflow.exposure_env import env_exposures
-from pipvet.workflow.exposure_keys import KEY_CHECKS
-from pipvet.workflow.exposure_scan import FileReader, LocalFiles, Scan
-from pipvet.workflow.exposure_tokens import TOKEN_CHECKS
-from pipvet.workflow.exposure_types import (
+from pipvet.exposure.cloud import CLOUD_CHECKS
+from pipvet.exposure.env import env_exposures
+from pipvet.exposure.keys import KEY_CHECKS
+from pipvet.exposure.model import (
     Exposure,
     ExposureReport,
     ExposureSummary,
@@ -46,6 +44,8 @@ from pipvet.workflow.exposure_types import (
     Unreadable,
     summarize,
 )
+from pipvet.exposure.scan import FileReader, LocalFiles, Scan
+from pipvet.exposure.tokens import TOKEN_CHECKS
 
 __all__ = [
     "GENERAL_ADVICE",

@@ -5,7 +5,7 @@ offline mode live there). A 404 means "no such project" and is answered with ``N
 other failure is the HTTP layer's error. A body that is not the JSON the index promises is a
 ``DataError`` naming the URL. Names that the policy marks as internal are never sent.
 
-The values and the (pure) parser live in ``pipvet.index_parse`` and are re-exported here.
+The values and the (pure) parser live in ``pipvet.index.parse`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, overload
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import DataError, PipvetError
-from pipvet.index_parse import (
+from pipvet.index.parse import (
     DistFile,
     ProjectInfo,
     Release,
@@ -34,7 +34,7 @@ from pipvet.index_parse import (
 )
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
-    from pipvet.http import HttpClient, HttpResponse
+    from pipvet.system.http import HttpClient, HttpResponse
 
 __all__ = [
     "FRESH_SECONDS",

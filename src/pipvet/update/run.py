@@ -37,9 +37,10 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from pipvet import environment
 from pipvet.advisories.sync import SyncOutcome
+from pipvet.audit import run as auditing
 from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.inputs import installed as environment
 from pipvet.models import (
     AuditReport,
     Dependency,
@@ -47,17 +48,15 @@ from pipvet.models import (
     canonicalize_name,
 )
 from pipvet.policy import Policy, fails
-from pipvet.vetting.model import PackageVet, VetReport
-from pipvet.vetting.runner import Runner
-from pipvet.workflow import audit as auditing
-from pipvet.workflow.pip_runner import (
+from pipvet.system.process import Runner
+from pipvet.update.pip import (
     UPLOADED_PRIOR_TO_SINCE,
     Pip,
     PipFeatures,
     ReportItem,
     cooldown_cutoff,
 )
-from pipvet.workflow.surface import (
+from pipvet.update.surface import (
     BuildInfo,
     PackageChange,
     SurfaceFinding,
@@ -65,7 +64,8 @@ from pipvet.workflow.surface import (
     snapshot,
     surface_findings,
 )
-from pipvet.workflow.update_vet import NewPackage, VetNew, read_pending, to_vet, write_pending
+from pipvet.update.vet_new import NewPackage, VetNew, read_pending, to_vet, write_pending
+from pipvet.vetting.model import PackageVet, VetReport
 
 __all__ = [
     "Environment",
@@ -177,7 +177,7 @@ def ensure_environment(
         assert found.prefix is not None
         kind = "conda" if found.source == "conda" else "venv"
         return Environment(found.python, found.prefix, kind, found.description)
-    from pipvet.workflow.init import create_venv, plan_venv
+    from pipvet.project.init import create_venv, plan_venv
 
     step = plan_venv(options.project, Path(sys.executable), environ, create=options.create)
     if step.action != "create" or step.prefix is None:
@@ -521,7 +521,7 @@ def _requirement_specifiers(
     files: Sequence[Path], environ: Mapping[str, str], project: Path
 ) -> dict[NormalizedName, list[tuple[str, str]]]:
     """name -> [(location, specifier)] from the project's requirements files."""
-    from pipvet.requirements import parse_requirements_file
+    from pipvet.inputs.requirements import parse_requirements_file
 
     out: dict[NormalizedName, list[tuple[str, str]]] = {}
     for path in files:

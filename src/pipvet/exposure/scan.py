@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipvet.workflow.exposure_env import classify_env_name
-from pipvet.workflow.exposure_types import Exposure, Harm, Unreadable
+from pipvet.exposure.env import classify_env_name
+from pipvet.exposure.model import Exposure, Harm, Unreadable
 
 __all__ = ["FileReader", "LocalFiles", "Scan", "harm_for_host", "ini_sections", "secret_keys"]
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pipvet.workflow.exposure_types import Exposure, Harm, Lifetime
+from pipvet.exposure.model import Exposure, Harm, Lifetime
 
 __all__ = ["EnvSecret", "classify_env_name", "env_exposures", "url_has_password"]
 

@@ -24,7 +24,7 @@ from typing import Literal
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from pipvet.environment import EnvironmentScan
+from pipvet.inputs.installed import EnvironmentScan
 
 __all__ = [
     "BuildInfo",

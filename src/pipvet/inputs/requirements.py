@@ -448,7 +448,7 @@ def parse_requirements_file(
     of the file and its includes are raised together as one ``InputError`` whose problems
     read ``FILE:LINE: 'TEXT' — what is wrong (what to do)``.
     """
-    from pipvet.requirements_txt import read_requirements_file
+    from pipvet.inputs.requirements_txt import read_requirements_file
 
     return read_requirements_file(path, environ=environ, constraint=constraint)
 
@@ -457,6 +457,6 @@ def parse_pyproject(path: Path) -> RequirementsFile:
     """Read ``[project].dependencies``, ``[project.optional-dependencies]`` and
     ``[dependency-groups]`` (PEP 735) of a ``pyproject.toml``; see ``requirements_pyproject``.
     """
-    from pipvet.requirements_pyproject import read_pyproject
+    from pipvet.inputs.pyproject import read_pyproject
 
     return read_pyproject(path)

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipvet.workflow.relax_text import NotRelaxed, Relaxed, TextRelax, requirement_edits
+from pipvet.project.relax_text import NotRelaxed, Relaxed, TextRelax, requirement_edits
 
 __all__ = ["relax_pyproject_text"]
 

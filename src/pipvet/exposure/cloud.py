@@ -10,8 +10,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pipvet.workflow.exposure_scan import Scan, ini_sections
-from pipvet.workflow.exposure_types import Exposure, Harm, Lifetime
+from pipvet.exposure.model import Exposure, Harm, Lifetime
+from pipvet.exposure.scan import Scan, ini_sections
 
 __all__ = ["CLOUD_CHECKS"]
 

@@ -22,11 +22,16 @@ from pipvet.advisories.sync import (
     ensure_fresh,
     sync,
 )
-from pipvet.audit import MatchOutcome, match_dependencies, match_records, with_fix_requirements
+from pipvet.audit.match import (
+    MatchOutcome,
+    match_dependencies,
+    match_records,
+    with_fix_requirements,
+)
 from pipvet.errors import UsageError
-from pipvet.http import HttpClient
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
+from pipvet.system.http import HttpClient
 
 Progress = Callable[[str], None]
 
@@ -50,14 +55,14 @@ class Collected:
 
 def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collected:
     """Read every dependency the inputs name; say in words what was read."""
-    from pipvet import environment
+    from pipvet.inputs import installed as environment
 
     deps: list[Dependency] = []
     targets: list[str] = []
     warnings: list[str] = []
     if inputs.requirement_files:
         # Only requirement files need packaging's requirement and marker grammar.
-        from pipvet import requirements
+        from pipvet.inputs import requirements
     for req in inputs.requirement_files:
         if req.name == "pyproject.toml":
             parsed = requirements.parse_pyproject(req)

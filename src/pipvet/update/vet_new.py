@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.utils import NormalizedName
 
 from pipvet.advisories.sync import SyncOutcome
-from pipvet.environment import EnvironmentScan
 from pipvet.errors import InputError
+from pipvet.inputs.installed import EnvironmentScan
 from pipvet.models import Location, canonicalize_name
+from pipvet.system.files import write_text_atomic
+from pipvet.update.surface import PackageChange
 from pipvet.vetting.model import VetReport
-from pipvet.workflow.files import write_text_atomic
-from pipvet.workflow.surface import PackageChange
 
 if TYPE_CHECKING:
-    from pipvet.workflow.update import Environment
+    from pipvet.update.run import Environment
 
 __all__ = ["PENDING_FILE", "NewPackage", "VetNew", "read_pending", "to_vet", "write_pending"]
 

@@ -29,12 +29,11 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pipvet.environment_target import Runner, discover_target, is_conda_env, run_command
 from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.inputs.interpreter import Runner, discover_target, is_conda_env, run_command
 from pipvet.policy import parse_policy
-from pipvet.workflow.files import read_text_exact, unified_diff, write_text_atomic
-from pipvet.workflow.jsonc import JsoncError, parse_jsonc
-from pipvet.workflow.templates import (
+from pipvet.project.jsonc import JsoncError, parse_jsonc
+from pipvet.project.templates import (
     GITIGNORE_ENTRY,
     WORKFLOW_PATH,
     daily_cron,
@@ -44,7 +43,8 @@ from pipvet.workflow.templates import (
     vscode_task,
     workflow_fingerprint,
 )
-from pipvet.workflow.vscode import merge_task
+from pipvet.project.vscode import merge_task
+from pipvet.system.files import read_text_exact, unified_diff, write_text_atomic
 
 __all__ = [
     "FileChange",

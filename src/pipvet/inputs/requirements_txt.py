@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.models import Location
-from pipvet.requirements import (
+from pipvet.inputs.requirements import (
     URL_RE,
     LineProblem,
     OptionLine,
@@ -28,6 +27,7 @@ from pipvet.requirements import (
     entry_from_text,
     format_problem,
 )
+from pipvet.models import Location
 
 __all__ = ["read_requirements_file"]
 

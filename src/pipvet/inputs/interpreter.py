@@ -1,7 +1,7 @@
 """Which Python environment to look at, and what its interpreter says about itself.
 
 An I/O edge: ``inspect_interpreter`` runs the target interpreter once (through a runner that
-is passed in), the rest reads a few files. ``pipvet.environment`` re-exports all of this.
+is passed in), the rest reads a few files. ``pipvet.inputs.installed`` re-exports all of this.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import PipError
-from pipvet.vetting.runner import Runner, RunResult
+from pipvet.system.process import Runner, RunResult
 
 __all__ = [
     "UPLOADED_PRIOR_TO_SINCE",

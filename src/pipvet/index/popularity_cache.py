@@ -25,8 +25,8 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
-from pipvet.http import HttpClient
-from pipvet.vetting.popularity import PopularityTable, parse_popularity
+from pipvet.index.popularity import PopularityTable, parse_popularity
+from pipvet.system.http import HttpClient
 
 __all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
 

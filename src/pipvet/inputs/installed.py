@@ -8,7 +8,7 @@ are not executed by the question.
 
 Reading is kept light: per distribution, one directory listing and the METADATA headers up
 to the first blank line. RECORD, entry points, INSTALLER and WHEEL are read only when asked.
-The interpreter and target-discovery half lives in ``pipvet.environment_target`` and is
+The interpreter and target-discovery half lives in ``pipvet.inputs.interpreter`` and is
 re-exported here.
 """
 
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipvet.environment_target import (
+from pipvet.errors import EnvironmentProblem
+from pipvet.inputs.interpreter import (
     InterpreterInfo,
     Runner,
     Target,
@@ -37,7 +38,6 @@ from pipvet.environment_target import (
     site_packages_of,
     venv_python,
 )
-from pipvet.errors import EnvironmentProblem
 from pipvet.models import Dependency, Location, NormalizedName, canonicalize_name
 
 __all__ = [
@@ -357,7 +357,7 @@ def _direct_url(folder: Path) -> DirectUrl:
             raise TypeError("url is not a string")
     except (OSError, ValueError, KeyError, TypeError):
         return DirectUrl(url=f"{folder}/direct_url.json", kind="unknown")
-    from pipvet.requirements import redact  # requirement parsing is not needed otherwise
+    from pipvet.inputs.requirements import redact  # requirement parsing is not needed otherwise
 
     url = redact(url)
     dir_info, vcs_info = data.get("dir_info"), data.get("vcs_info")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipvet.workflow.exposure_env import classify_env_name
-from pipvet.workflow.exposure_scan import Scan, secret_keys
-from pipvet.workflow.exposure_types import Exposure, Harm
+from pipvet.exposure.env import classify_env_name
+from pipvet.exposure.model import Exposure, Harm
+from pipvet.exposure.scan import Scan, secret_keys
 
 __all__ = ["KEY_CHECKS", "KeyState", "ssh_key_state"]
 
