@@ -3,7 +3,6 @@ broken cases pip would never produce."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -19,20 +18,22 @@ from pipvet.errors import EnvironmentProblem
 from pipvet.inputs.installed import (
     Distribution,
     EnvironmentScan,
+    read_environment,
+    read_site_packages,
+    scan_interpreter,
+)
+from pipvet.inputs.interpreter import (
     discover_target,
     environment_kind,
     inspect_interpreter,
     is_conda_env,
     is_virtual_env,
-    read_environment,
     read_pyvenv_cfg,
-    read_site_packages,
-    run_command,
-    scan_interpreter,
     site_packages_of,
     venv_python,
 )
 from pipvet.models import Dependency, Location
+from pipvet.system.process import SubprocessRunner
 from tests.support.wheels import (
     Venv,
     build_wheel,
@@ -41,6 +42,7 @@ from tests.support.wheels import (
     write_local_project,
 )
 
+RUN = SubprocessRunner()
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="uses #! scripts")
 
 
@@ -193,17 +195,17 @@ def test_pth_files_and_their_owners(installed: Installed) -> None:
 
 
 def test_site_packages_of_the_venv_interpreter(installed: Installed) -> None:
-    assert [p.resolve() for p in site_packages_of(installed.venv.python)] == [
+    assert [p.resolve() for p in site_packages_of(installed.venv.python, RUN)] == [
         installed.venv.site_packages.resolve()
     ]
-    info = inspect_interpreter(installed.venv.python)
+    info = inspect_interpreter(installed.venv.python, RUN)
     assert info.prefix.resolve() == installed.venv.root.resolve()
     assert info.is_virtual_env
     assert info.version == ".".join(map(str, sys.version_info[:3]))
 
 
 def test_scan_interpreter_reads_what_the_venv_imports(installed: Installed) -> None:
-    scan = scan_interpreter(installed.venv.python)
+    scan = scan_interpreter(installed.venv.python, RUN)
     assert [p.resolve() for p in scan.paths] == [installed.venv.site_packages.resolve()]
     assert [(d.name, d.version) for d in scan.distributions] == [
         (d.name, d.version) for d in installed.scan.distributions
@@ -226,7 +228,7 @@ def test_site_packages_question_runs_no_pth_code(tmp_path: Path) -> None:
     (venv.site_packages / "evil.pth").write_text(
         f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n"
     )
-    assert site_packages_of(venv.python) == [venv.site_packages]
+    assert site_packages_of(venv.python, RUN) == [venv.site_packages]
     assert not marker.exists()
     # the control: an ordinary start of that interpreter does run it
     subprocess.run([str(venv.python), "-c", "pass"], check=True)
@@ -246,7 +248,7 @@ def imported_site_dirs(python: Path) -> list[Path]:
 
 def test_system_site_packages_venv_includes_the_base_folders(tmp_path: Path) -> None:
     venv = create_venv(tmp_path / "venv", system_site_packages=True)
-    dirs = site_packages_of(venv.python)
+    dirs = site_packages_of(venv.python, RUN)
     assert dirs[0] == venv.site_packages
     assert len(dirs) > 1
     assert set(imported_site_dirs(venv.python)) <= set(dirs)
@@ -254,13 +256,13 @@ def test_system_site_packages_venv_includes_the_base_folders(tmp_path: Path) -> 
 
 def test_running_interpreter_folders_match_what_it_imports() -> None:
     python = Path(sys.executable)
-    assert set(imported_site_dirs(python)) <= set(site_packages_of(python))
+    assert set(imported_site_dirs(python)) <= set(site_packages_of(python, RUN))
 
 
 def test_missing_interpreter_is_named(tmp_path: Path) -> None:
     python = tmp_path / "nope" / "python"
     with pytest.raises(EnvironmentProblem) as info:
-        site_packages_of(python)
+        site_packages_of(python, RUN)
     assert str(info.value) == f"the Python interpreter {python} does not exist"
     assert info.value.hint is not None
     assert "--python" in info.value.hint
@@ -276,7 +278,7 @@ def _script(path: Path, body: str) -> Path:
 def test_failing_interpreter_is_named_with_its_error(tmp_path: Path) -> None:
     python = _script(tmp_path / "python", "echo 'ImportError: no module named json' >&2; exit 3")
     with pytest.raises(EnvironmentProblem) as info:
-        site_packages_of(python)
+        site_packages_of(python, RUN)
     assert str(info.value) == (
         f"{python} failed (exit code 3) when asked for its site-packages folders: "
         "ImportError: no module named json"
@@ -289,7 +291,7 @@ def test_something_that_is_not_python(tmp_path: Path) -> None:
     with pytest.raises(
         EnvironmentProblem, match=r"did not answer like a Python interpreter \(it printed 'hello'\)"
     ):
-        site_packages_of(python)
+        site_packages_of(python, RUN)
 
 
 @posix_only
@@ -297,15 +299,15 @@ def test_not_executable(tmp_path: Path) -> None:
     python = tmp_path / "python"
     python.write_text("not a program")
     with pytest.raises(EnvironmentProblem, match=rf"cannot run {python}: Permission denied"):
-        site_packages_of(python)
+        site_packages_of(python, RUN)
 
 
 @posix_only
 def test_interpreter_that_hangs(tmp_path: Path) -> None:
     python = _script(tmp_path / "python", "sleep 10")
-    runner = functools.partial(run_command, timeout=0.3)
-    with pytest.raises(EnvironmentProblem, match=r"did not answer within 0\.3 seconds"):
-        site_packages_of(python, runner=runner)
+    runner = SubprocessRunner(default_timeout=0.3)
+    with pytest.raises(EnvironmentProblem, match=r"did not finish within 0\.3 s"):
+        site_packages_of(python, runner)
 
 
 def test_venv_python(tmp_path: Path) -> None:

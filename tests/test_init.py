@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import yaml
 from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.errors import EnvironmentProblem, PipError
-from pipvet.inputs.interpreter import Runner, run_command
 from pipvet.policy import Policy, load_policy, parse_policy
 from pipvet.project.init import InitOptions, apply_init, plan_init, user_guard_set
 from pipvet.project.jsonc import JsoncError, parse_jsonc
@@ -34,6 +32,7 @@ from pipvet.project.templates import (
     workflow_fingerprint,
 )
 from pipvet.project.vscode import inspect_tasks, merge_task
+from pipvet.system.process import Runner, SubprocessRunner
 
 TODAY = date(2026, 1, 1)
 PY = "${workspaceFolder}/.venv/bin/python"
@@ -321,7 +320,7 @@ def test_fresh_project_end_to_end_and_idempotent(tmp_path: Path) -> None:
         ".devcontainer/devcontainer.json": "create",
         ".gitignore": "create",
     }
-    result = apply_init(plan, runner=run_command)
+    result = apply_init(plan, SubprocessRunner())
     assert set(result.written) == {f.display for f in plan.files}
     assert files_in(project) == [
         ".devcontainer/devcontainer.json",
@@ -341,7 +340,7 @@ def test_fresh_project_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert again.nothing_to_do
     assert {f.action for f in again.files} == {"unchanged"}
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
-    assert apply_init(again, runner=run_command).written == ()
+    assert apply_init(again, SubprocessRunner()).written == ()
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 
 
@@ -376,10 +375,10 @@ def test_existing_user_files_are_kept_unless_forced(tmp_path: Path) -> None:
         "not written by pipvet; --force replaces it",
     )
     assert actions[".gitignore"][0] == "unchanged"
-    apply_init(plan, runner=run_command)
+    apply_init(plan, SubprocessRunner())
     assert workflow.read_text() == "name: my own pipvet job\n"
     forced = plan_init(options(project, env, venv=False, force=True))
-    apply_init(forced, runner=run_command)
+    apply_init(forced, SubprocessRunner())
     assert workflow_fingerprint(workflow.read_text())[0] is not None
     assert (project / "pipvet.toml").read_text() == 'fail-on = "high"\n'  # policy always kept
 
@@ -398,7 +397,7 @@ def test_gitignore_append_keeps_line_endings(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()
     (project / ".gitignore").write_bytes(b"build/\r\ndist/")
-    apply_init(plan_init(options(project, clean_environ(tmp_path), venv=False)), runner=run_command)
+    apply_init(plan_init(options(project, clean_environ(tmp_path), venv=False)), SubprocessRunner())
     assert (project / ".gitignore").read_bytes() == b"build/\r\ndist/\r\n.venv/\r\n"
 
 
@@ -423,7 +422,7 @@ def test_creates_a_real_venv_once(tmp_path: Path) -> None:
     env = clean_environ(tmp_path)
     plan = plan_init(options(project, env, vscode=False, ci=False))
     assert plan.venv.action == "create"
-    result = apply_init(plan, runner=run_command)
+    result = apply_init(plan, SubprocessRunner())
     assert result.venv_created
     assert (project / ".venv" / "pyvenv.cfg").is_file()
     proc = subprocess.run(
@@ -465,7 +464,7 @@ def test_venv_creation_failure_stops_before_any_file(tmp_path: Path) -> None:
     )
     plan = plan_init(opts)
     with pytest.raises(EnvironmentProblem, match=r"creating \.venv failed: cannot run"):
-        apply_init(plan, runner=run_command)
+        apply_init(plan, SubprocessRunner())
     assert files_in(project) == []
 
 
@@ -476,13 +475,7 @@ def scrubbed_runner(environ: dict[str, str]) -> Runner:
     """Run commands with the fake home and without the machine's PIP_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env.update(environ)
-
-    def runner(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            list(cmd), capture_output=True, text=True, env=env, check=False, timeout=120
-        )
-
-    return runner
+    return SubprocessRunner(env=env, default_timeout=120)
 
 
 @pytest.mark.slow
@@ -521,7 +514,7 @@ def test_guard_failure_is_reported(tmp_path: Path) -> None:
     # pip refuses to write its config when PIP_CONFIG_FILE is os.devnull
     failing = scrubbed_runner({**env, "PIP_CONFIG_FILE": os.devnull})
     with pytest.raises(PipError, match="pip config failed") as info:
-        apply_init(plan, runner=failing)
+        apply_init(plan, failing)
     assert info.value.hint is not None
     assert "pip config --user set global.require-virtualenv true" in info.value.hint
 

@@ -32,6 +32,7 @@ from pipvet.errors import UsageError
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
 from pipvet.system.http import HttpClient
+from pipvet.system.process import Runner
 
 Progress = Callable[[str], None]
 
@@ -53,9 +54,10 @@ class Collected:
     warnings: tuple[str, ...] = ()
 
 
-def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collected:
+def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Runner) -> Collected:
     """Read every dependency the inputs name; say in words what was read."""
     from pipvet.inputs import installed as environment
+    from pipvet.inputs import interpreter
 
     deps: list[Dependency] = []
     targets: list[str] = []
@@ -75,7 +77,7 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collect
         targets.append("site-packages " + ", ".join(str(p) for p in inputs.paths))
     python: Path | None = inputs.python
     if inputs.venv is not None:
-        python = environment.venv_python(inputs.venv)
+        python = interpreter.venv_python(inputs.venv)
         if not python.exists():
             raise UsageError(
                 f"{inputs.venv} is not a virtual environment: {python} does not exist",
@@ -85,11 +87,11 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path) -> Collect
     elif python is not None:
         targets.append(f"interpreter {python}")
     if not inputs.requirement_files and not inputs.paths and python is None:
-        found = environment.discover_target(environ, cwd, Path(sys.executable))
+        found = interpreter.discover_target(environ, cwd, Path(sys.executable))
         python = found.python
         targets.append(found.description)
     if python is not None:
-        folders.extend(environment.site_packages_of(python))
+        folders.extend(interpreter.site_packages_of(python, runner))
     if folders:
         scan = environment.read_environment(folders, missing_ok=not inputs.paths)
         deps.extend(scan.dependencies)

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import default_cache_dir
+from pipvet.system.process import SubprocessRunner
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class RunContext:
 
     def http(self) -> HttpClient:
         return HttpClient(self.cache_dir / "http", offline=self.offline, clock=self.clock)
+
+    def runner(self) -> SubprocessRunner:
+        """The one process runner of this run: the user's environment, this folder."""
+        return SubprocessRunner(env=self.environ, cwd=str(self.cwd))
 
 
 def build_context(

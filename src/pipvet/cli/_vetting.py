@@ -32,6 +32,7 @@ from pipvet.errors import DataError, InputError
 from pipvet.index.client import IndexClient
 from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
+from pipvet.inputs import interpreter
 from pipvet.models import DependencyResult
 from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
@@ -83,11 +84,11 @@ def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
     one_environment(args)
     if args.venv:
         venv = ctx.cwd / Path(args.venv).expanduser()
-        return Chosen(environment.venv_python(venv), f"the virtual environment {venv}", "explicit")
+        return Chosen(interpreter.venv_python(venv), f"the virtual environment {venv}", "explicit")
     if args.python:
         python = ctx.cwd / Path(args.python).expanduser()
         return Chosen(python, f"the interpreter {python}", "explicit")
-    found = environment.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
+    found = interpreter.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
     return Chosen(found.python, found.description, found.source)
 
 
@@ -107,7 +108,7 @@ def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvi
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return _with_installed(facts)
     facts = probe_facts(python, runner)
-    facts["site_packages"] = [str(p) for p in environment.site_packages_of(python)]
+    facts["site_packages"] = [str(p) for p in interpreter.site_packages_of(python, runner)]
     target = _with_installed(facts)
     with contextlib.suppress(OSError, InputError):  # a cache that cannot be written costs time
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -80,7 +80,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         python=Path(args.python) if args.python else None,
         venv=Path(args.venv) if args.venv else None,
     )
-    collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd)
+    collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd, runner=ctx.runner())
     out.info(f"auditing {collected.target}")
     http = ctx.http()
     outcome = advisory_data(ctx, http, progress=out.progress)

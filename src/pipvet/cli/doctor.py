@@ -49,6 +49,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         http=ctx.http(),
         cache_dir=ctx.cache_dir,
         clock=ctx.clock,
+        runner=ctx.runner(),
     )
     emit(out, render_doctor(report, args.format, color=out.color), args.output)
     return EXIT_FINDINGS if report.failed else EXIT_OK

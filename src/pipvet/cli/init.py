@@ -17,6 +17,7 @@ from pipvet.cli._common import (
 )
 from pipvet.project.init import InitOptions, apply_init, plan_init
 from pipvet.report.init import render_json, render_text
+from pipvet.system.process import SubprocessRunner
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     plan = plan_init(options)
     if plan.venv.action == "create" and not args.dry_run:
         out.progress("creating .venv ...")
-    result = None if args.dry_run else apply_init(plan)
+    runner = SubprocessRunner(env=options.environ, cwd=str(options.project))
+    result = None if args.dry_run else apply_init(plan, runner)
     render = render_json if args.format == "json" else render_text
     emit(out, render(plan, result), args.output)
     if plan.bad_inputs:

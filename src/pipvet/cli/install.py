@@ -36,10 +36,10 @@ from pipvet.cli._common import (
 )
 from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
-from pipvet.inputs import installed as environment
+from pipvet.inputs import interpreter
 from pipvet.models import NormalizedName
 from pipvet.report.vet import VET_FORMATS, render_vet, report_to_dict
-from pipvet.system.process import Runner, SubprocessRunner
+from pipvet.system.process import Runner
 from pipvet.vetting.model import VetReport
 from pipvet.vetting.service import VetRequest
 from pipvet.vetting.subtree import PipReportEntry, pip_dry_run
@@ -148,8 +148,8 @@ def run(
             hint="pipvet install NAME ... or pipvet install -r requirements.txt",
         )
     ctx = build_context(args, environ=environ, cwd=cwd, clock=clock)
-    run_cmd = runner or SubprocessRunner(env=ctx.environ, cwd=str(ctx.cwd))
-    chosen = _isolated_target(args, ctx)
+    run_cmd = runner or ctx.runner()
+    chosen = _isolated_target(args, ctx, run_cmd)
     out.info(f"installing into {chosen.description}")
 
     out.progress("asking pip what it would install")
@@ -256,7 +256,7 @@ def _vet_what_pip_could_not_resolve(
     out.write(render_vet(report, fmt, color=out.color))
 
 
-def _isolated_target(args: argparse.Namespace, ctx: RunContext) -> _vetting.Chosen:
+def _isolated_target(args: argparse.Namespace, ctx: RunContext, runner: Runner) -> _vetting.Chosen:
     chosen = _vetting.choose_target(args, ctx)
     if chosen.source == "running":
         raise EnvironmentProblem(
@@ -264,8 +264,8 @@ def _isolated_target(args: argparse.Namespace, ctx: RunContext) -> _vetting.Chos
             "pipvet install only installs into an isolated environment",
             hint="create one (python -m venv .venv) and activate it, or pass --venv DIR",
         )
-    info = environment.inspect_interpreter(chosen.python)
-    kind = "venv" if info.is_virtual_env else environment.environment_kind(info.prefix)
+    info = interpreter.inspect_interpreter(chosen.python, runner)
+    kind = "venv" if info.is_virtual_env else interpreter.environment_kind(info.prefix)
     if kind == "system":
         raise EnvironmentProblem(
             f"{chosen.python} is not an isolated environment (its prefix {info.prefix} is "

@@ -19,7 +19,7 @@ from pipvet.cli._common import Output, add_common_options, apply_output_options,
 from pipvet.cli._context import build_context
 from pipvet.errors import UsageError
 from pipvet.report.vet import VET_FORMATS, render_vet
-from pipvet.system.process import Runner, SubprocessRunner
+from pipvet.system.process import Runner
 from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
@@ -91,7 +91,7 @@ def run(
     setup = _vetting.prepare(
         ctx,
         chosen,
-        runner or SubprocessRunner(env=ctx.environ, cwd=str(ctx.cwd)),
+        runner or ctx.runner(),
         resolver=args.resolver,
         progress=out.progress,
     )

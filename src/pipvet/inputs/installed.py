@@ -8,8 +8,7 @@ are not executed by the question.
 
 Reading is kept light: per distribution, one directory listing and the METADATA headers up
 to the first blank line. RECORD, entry points, INSTALLER and WHEEL are read only when asked.
-The interpreter and target-discovery half lives in ``pipvet.inputs.interpreter`` and is
-re-exported here.
+Which interpreter to look at, and asking it, is ``pipvet.inputs.interpreter``.
 """
 
 from __future__ import annotations
@@ -23,44 +22,18 @@ from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
-from pipvet.inputs.interpreter import (
-    InterpreterInfo,
-    Runner,
-    Target,
-    TargetSource,
-    discover_target,
-    environment_kind,
-    inspect_interpreter,
-    is_conda_env,
-    is_virtual_env,
-    read_pyvenv_cfg,
-    run_command,
-    site_packages_of,
-    venv_python,
-)
+from pipvet.inputs.interpreter import site_packages_of
 from pipvet.models import Dependency, Location, NormalizedName, canonicalize_name
+from pipvet.system.process import Runner
 
 __all__ = [
     "DirectUrl",
     "Distribution",
     "EnvironmentScan",
-    "InterpreterInfo",
     "PthFile",
-    "Runner",
-    "Target",
-    "TargetSource",
-    "discover_target",
-    "environment_kind",
-    "inspect_interpreter",
-    "is_conda_env",
-    "is_virtual_env",
     "read_environment",
-    "read_pyvenv_cfg",
     "read_site_packages",
-    "run_command",
     "scan_interpreter",
-    "site_packages_of",
-    "venv_python",
 ]
 
 _NOT_FROM_INDEX = "not from the index, cannot be audited by version"
@@ -540,6 +513,6 @@ def _warnings(folders: Sequence[Path], dists: Sequence[Distribution]) -> list[st
     return out
 
 
-def scan_interpreter(python: Path, *, runner: Runner = run_command) -> EnvironmentScan:
+def scan_interpreter(python: Path, runner: Runner) -> EnvironmentScan:
     """Read every site-packages folder ``python`` imports from (one small subprocess)."""
-    return read_environment(site_packages_of(python, runner=runner))
+    return read_environment(site_packages_of(python, runner))

@@ -1,27 +1,22 @@
 """Which Python environment to look at, and what its interpreter says about itself.
 
 An I/O edge: ``inspect_interpreter`` runs the target interpreter once (through a runner that
-is passed in), the rest reads a few files. ``pipvet.inputs.installed`` re-exports all of this.
+is passed in), the rest reads a few files.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
-
-if TYPE_CHECKING:
-    # Imported where a process is run: reading a site-packages folder (``audit --path``)
-    # never needs it.
-    import subprocess
+from pipvet.system.process import Runner
 
 __all__ = [
     "InterpreterInfo",
-    "Runner",
     "Target",
     "TargetSource",
     "discover_target",
@@ -30,7 +25,6 @@ __all__ = [
     "is_conda_env",
     "is_virtual_env",
     "read_pyvenv_cfg",
-    "run_command",
     "site_packages_of",
     "venv_python",
 ]
@@ -38,25 +32,7 @@ __all__ = [
 
 # ---------------------------------------------------------------------- interpreters
 
-Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
-
 _TIMEOUT = 60.0
-
-
-def run_command(
-    cmd: Sequence[str], *, timeout: float = _TIMEOUT
-) -> subprocess.CompletedProcess[str]:
-    """The default runner: capture text output, no stdin, a timeout, never raise on exit."""
-    import subprocess
-
-    return subprocess.run(
-        list(cmd),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
-    )
 
 
 # Runs inside the target interpreter, which may be old: keep it Python 2.7-compatible.
@@ -120,28 +96,15 @@ class InterpreterInfo:
         return self.prefix != self.base_prefix or is_virtual_env(self.prefix)
 
 
-def inspect_interpreter(python: Path, *, runner: Runner = run_command) -> InterpreterInfo:
+def inspect_interpreter(python: Path, runner: Runner) -> InterpreterInfo:
     """Ask ``python`` (one small subprocess) for its prefix and site-packages folders."""
-    import subprocess
-
     if not python.exists():
         raise EnvironmentProblem(
             f"the Python interpreter {python} does not exist",
             hint="pass --python the path of an interpreter (e.g. .venv/bin/python) "
             "or --venv the environment's folder",
         )
-    try:
-        proc = runner([str(python), "-S", "-E", "-c", _PROBE])
-    except subprocess.TimeoutExpired as exc:
-        raise EnvironmentProblem(
-            f"{python} did not answer within {exc.timeout:g} seconds",
-            hint="check that it is a working Python interpreter",
-        ) from None
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"cannot run {python}: {exc.strerror or exc}",
-            hint="check that it is an executable Python interpreter",
-        ) from None
+    proc = runner([str(python), "-S", "-E", "-c", _PROBE], timeout=_TIMEOUT)
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout or "").strip().splitlines()
         last = f": {lines[-1]}" if lines else ""
@@ -174,10 +137,10 @@ def inspect_interpreter(python: Path, *, runner: Runner = run_command) -> Interp
     )
 
 
-def site_packages_of(python: Path, *, runner: Runner = run_command) -> list[Path]:
+def site_packages_of(python: Path, runner: Runner) -> list[Path]:
     """The existing site-packages folders ``python`` would import from (purelib, platlib,
     then system and user site folders when that interpreter uses them)."""
-    return list(inspect_interpreter(python, runner=runner).site_packages)
+    return list(inspect_interpreter(python, runner).site_packages)
 
 
 def venv_python(venv_dir: Path) -> Path:

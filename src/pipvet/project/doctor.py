@@ -21,12 +21,14 @@ from pipvet.errors import PipvetError
 from pipvet.exposure.inventory import scan_exposure
 from pipvet.exposure.model import summarize
 from pipvet.inputs import installed as environment
+from pipvet.inputs import interpreter
 from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
 from pipvet.policy import Policy, Sources, fails
 from pipvet.project.init import user_guard_set
 from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks
 from pipvet.system.http import HttpClient
+from pipvet.system.process import Runner
 from pipvet.update.run import discover_requirement_files
 
 __all__ = ["Check", "DoctorReport", "Status", "run_doctor"]
@@ -62,7 +64,7 @@ class DoctorReport:
 
 @dataclass(frozen=True)
 class _Env:
-    target: environment.Target | None
+    target: interpreter.Target | None
     kind: str  # "venv", "conda", "system", "none"
     problem: str | None = None
 
@@ -77,13 +79,14 @@ def run_doctor(
     http: HttpClient,
     cache_dir: Path,
     clock: Callable[[], float],
+    runner: Runner,
     running_python: Path | None = None,
 ) -> DoctorReport:
     """Run every check against ``project`` with this environment and home folder."""
     env = _environment(project, environ, running_python or Path(sys.executable))
     requirement_files = discover_requirement_files(project)
     parsed, problems = _parse_requirements(project, requirement_files, environ)
-    scan = _scan(env)
+    scan = _scan(env, runner)
     checks = [
         _isolation_check(env),
         _guard_check(env, environ),
@@ -91,7 +94,7 @@ def run_doctor(
         _index_check(parsed, environ),
         _ide_task_check(project),
         _ci_check(project),
-        _audit_check(env, environ, project, policy, sources, http, cache_dir, clock),
+        _audit_check(env, environ, project, policy, sources, http, cache_dir, clock, runner),
         _startup_code_check(env, scan),
         _persistence_check(project),
         _exposure_check(home, environ, project),
@@ -104,7 +107,7 @@ def run_doctor(
 
 def _environment(project: Path, environ: Mapping[str, str], running: Path) -> _Env:
     try:
-        target = environment.discover_target(environ, project, running)
+        target = interpreter.discover_target(environ, project, running)
     except PipvetError as exc:
         return _Env(None, "none", exc.message)
     if target.source == "running":
@@ -112,11 +115,11 @@ def _environment(project: Path, environ: Mapping[str, str], running: Path) -> _E
     return _Env(target, "conda" if target.source == "conda" else "venv")
 
 
-def _scan(env: _Env) -> environment.EnvironmentScan | None:
+def _scan(env: _Env, runner: Runner) -> environment.EnvironmentScan | None:
     if env.target is None or env.kind == "none":
         return None
     try:
-        return environment.read_environment(environment.site_packages_of(env.target.python))
+        return environment.read_environment(interpreter.site_packages_of(env.target.python, runner))
     except PipvetError:
         return None
 
@@ -425,6 +428,7 @@ def _audit_check(  # noqa: PLR0917
     http: HttpClient,
     cache_dir: Path,
     clock: Callable[[], float],
+    runner: Runner,
 ) -> Check:
     title = "Audit of the environment"
     if env.target is None or env.kind == "none":
@@ -440,7 +444,7 @@ def _audit_check(  # noqa: PLR0917
             sources, http, cache_dir=cache_dir, policy=policy, offline=True, clock=clock
         )
         collected = auditing.collect(
-            auditing.Inputs(python=env.target.python), environ=environ, cwd=project
+            auditing.Inputs(python=env.target.python), environ=environ, cwd=project, runner=runner
         )
         report = auditing.audit(collected, outcome, policy=policy, clock=clock)
     except PipvetError as exc:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import EnvironmentProblem, PipError
-from pipvet.inputs.interpreter import Runner, discover_target, is_conda_env, run_command
+from pipvet.inputs.interpreter import discover_target, is_conda_env
 from pipvet.policy import parse_policy
 from pipvet.project.jsonc import JsoncError, parse_jsonc
 from pipvet.project.templates import (
@@ -45,6 +45,7 @@ from pipvet.project.templates import (
 )
 from pipvet.project.vscode import merge_task
 from pipvet.system.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.system.process import Runner
 
 __all__ = [
     "FileChange",
@@ -196,7 +197,7 @@ def plan_venv(
     return VenvStep("create", venv, f"with {python}", command)
 
 
-def create_venv(step: VenvStep, *, runner: Runner = run_command) -> bool:
+def create_venv(step: VenvStep, runner: Runner) -> bool:
     """Run the step's ``python -m venv`` when it says "create"; True when it created one.
 
     Raises EnvironmentProblem with the tool's last line of output when that fails.
@@ -485,11 +486,8 @@ def _has_pipvet(prefix: Path | None) -> bool:
 def _run(runner: Runner, command: Sequence[str], what: str) -> None:
     try:
         proc = runner(command)
-    except OSError as exc:
-        raise PipError(
-            f"{what} failed: cannot run {command[0]}: {exc.strerror or exc}",
-            hint="check that the Python interpreter exists and can be run",
-        ) from None
+    except EnvironmentProblem as exc:
+        raise PipError(f"{what} failed: {exc.message}", hint=exc.hint) from None
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout or "").strip().splitlines()
         raise PipError(
@@ -498,12 +496,12 @@ def _run(runner: Runner, command: Sequence[str], what: str) -> None:
         )
 
 
-def apply_init(plan: InitPlan, *, runner: Runner = run_command) -> InitResult:
+def apply_init(plan: InitPlan, runner: Runner) -> InitResult:
     """Create the environment, write the files, set the guard, in that order.
 
     A failing step raises (EnvironmentProblem / PipError) before anything after it runs.
     """
-    created = create_venv(plan.venv, runner=runner)
+    created = create_venv(plan.venv, runner)
     written: list[str] = []
     for change in plan.files:
         if change.writes and change.new is not None:

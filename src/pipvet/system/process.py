@@ -1,13 +1,14 @@
-"""Running another program (a target interpreter, its pip): the one place vetting starts one.
+"""Running another program (a target interpreter, its pip, ``python -m venv``).
 
-Collaborators receive a ``Runner`` and call it; tests pass a runner whose environment is
-scrubbed of the machine's pip configuration, the command line passes the user's own.
+The one process seam: the command line builds one ``SubprocessRunner`` with the user's
+environment and passes it down to everything that starts a process; nothing has a module-level
+default to fall back on. Tests pass a runner whose environment is scrubbed of the machine's pip
+configuration, or a fake that records what it was asked to run.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -52,14 +53,19 @@ class SubprocessRunner:
         on_line: Callable[[str], None] | None = None,
         timeout: float | None = None,
     ) -> RunResult:
+        # Imported here: commands that never start a process should not pay for it.
+        import subprocess
+
         env = dict(os.environ if self.env is None else self.env)
-        limit = timeout or self.default_timeout
+        # The runner's own limit is a ceiling: a caller may ask for less, never for more.
+        limit = min(timeout, self.default_timeout) if timeout else self.default_timeout
         try:
             if on_line is None:
                 proc = subprocess.run(
                     list(argv),
                     capture_output=True,
                     text=True,
+                    stdin=subprocess.DEVNULL,
                     env=env,
                     cwd=self.cwd,
                     timeout=limit,
@@ -72,9 +78,14 @@ class SubprocessRunner:
                 f"cannot run {argv[0]}: no such program",
                 hint="check the --python / --venv path",
             ) from exc
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"cannot run {argv[0]}: {exc.strerror or exc}",
+                hint="check that the program exists and can be run",
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise EnvironmentProblem(
-                f"{' '.join(argv[:4])} ... did not finish within {limit:.0f} s"
+                f"{' '.join(argv[:4])} ... did not finish within {limit:g} s"
             ) from exc
 
     def _stream(
@@ -84,11 +95,14 @@ class SubprocessRunner:
         on_line: Callable[[str], None],
         limit: float,
     ) -> RunResult:
+        import subprocess
+
         # stderr is merged so the user sees pip's messages in the order pip wrote them.
         with subprocess.Popen(
             list(argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             text=True,
             env=dict(env),
             cwd=self.cwd,

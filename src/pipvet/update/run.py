@@ -41,6 +41,7 @@ from pipvet.advisories.sync import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.inputs import installed as environment
+from pipvet.inputs import interpreter
 from pipvet.models import (
     AuditReport,
     Dependency,
@@ -163,16 +164,17 @@ def ensure_environment(
     options: UpdateOptions,
     *,
     environ: Mapping[str, str],
+    runner: Runner,
     note: Note,
 ) -> Environment:
     """The environment to update (see the module docstring); EnvironmentProblem for a system
     interpreter or when none exists and ``options.create`` is off."""
     if options.venv is not None:
-        python = environment.venv_python(options.venv)
+        python = interpreter.venv_python(options.venv)
         return _checked(python, f"the virtual environment {options.venv}")
     if options.python is not None:
         return _checked(options.python, f"the interpreter {options.python}")
-    found = environment.discover_target(environ, options.project, Path(sys.executable))
+    found = interpreter.discover_target(environ, options.project, Path(sys.executable))
     if found.source != "running":
         assert found.prefix is not None
         kind = "conda" if found.source == "conda" else "venv"
@@ -186,9 +188,9 @@ def ensure_environment(
             hint="create one with: python -m venv .venv (or run pipvet init)",
         )
     note(f"creating the virtual environment {step.prefix} {step.description}")
-    create_venv(step)
+    create_venv(step, runner)
     return Environment(
-        environment.venv_python(step.prefix),
+        interpreter.venv_python(step.prefix),
         step.prefix,
         "venv",
         f"the new virtual environment {step.prefix}",
@@ -199,7 +201,7 @@ def ensure_environment(
 def _checked(python: Path, description: str) -> Environment:
     # The prefix is read from disk (pyvenv.cfg or conda-meta), without running anything.
     for prefix in (python.parent.parent, python.parent):
-        kind = environment.environment_kind(prefix)
+        kind = interpreter.environment_kind(prefix)
         if kind != "system":
             return Environment(python, prefix, kind, description)
     raise EnvironmentProblem(
@@ -279,12 +281,12 @@ def run_update(
     it is called before anything in the environment changes. ``vet`` is called once, after
     the audit, when the update added packages. ``rebuild`` (a full sync) repairs a database
     found damaged while auditing."""
-    env = ensure_environment(options, environ=environ, note=note)
+    env = ensure_environment(options, environ=environ, runner=runner, note=note)
     note(f"updating {env.description}")
     outcome = advisories()
     now = datetime.fromtimestamp(clock(), UTC)
     run = _Run(options, environ, Pip(env.python, runner), policy, now, note)
-    before_scan = _scan(env.python)
+    before_scan = _scan(env.python, runner)
     before = snapshot(before_scan)
     pip_before = str(run.pip.version())
     old_features = run.pip.features()
@@ -320,10 +322,10 @@ def run_update(
         )
 
     fixes = _security_fixes(run, env, outcome, files, rebuild)
-    after_scan = _scan(env.python)
+    after_scan = _scan(env.python, runner)
     after = snapshot(after_scan)
     collected = auditing.collect(
-        auditing.Inputs(python=env.python), environ=environ, cwd=options.project
+        auditing.Inputs(python=env.python), environ=environ, cwd=options.project, runner=runner
     )
     collected = auditing.Collected(collected.dependencies, env.description, collected.warnings)
     report = auditing.audit(collected, outcome, policy=policy, clock=clock, rebuild=rebuild)
@@ -396,8 +398,8 @@ def _self_upgrade_unprotected(
     )
 
 
-def _scan(python: Path) -> environment.EnvironmentScan:
-    return environment.read_environment(environment.site_packages_of(python))
+def _scan(python: Path, runner: Runner) -> environment.EnvironmentScan:
+    return environment.read_environment(interpreter.site_packages_of(python, runner))
 
 
 def _installed_editable(scan: environment.EnvironmentScan, project: Path) -> bool:
@@ -427,7 +429,10 @@ def _security_fixes(
     rebuild: Callable[[], SyncOutcome] | None,
 ) -> list[SecurityFix]:
     collected = auditing.collect(
-        auditing.Inputs(python=env.python), environ=run.environ, cwd=run.options.project
+        auditing.Inputs(python=env.python),
+        environ=run.environ,
+        cwd=run.options.project,
+        runner=run.pip.runner,
     )
     interim = auditing.audit(
         collected, outcome, policy=run.policy, clock=run.now.timestamp, rebuild=rebuild
