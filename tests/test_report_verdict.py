@@ -89,13 +89,42 @@ def test_verdict(audit: AuditReport, status: str, text: str) -> None:
     assert (outcome.status, outcome.text) == (status, text)
 
 
-@pytest.mark.parametrize(("audit", "status", "text"), VERDICT_CASES)
+# For each case above: was anything left unchecked (an unchecked dependency, no advisory data
+# or nothing found to check), and does the verdict claim the dependencies are safe?
+SAFETY_EXPECTED = [
+    (False, True),  # NUMPY: everything checked, nothing found
+    (True, False),  # nothing found to check
+    (True, False),  # NUMPY checked, FLASK not
+    (True, False),  # FLASK not checked
+    (True, False),  # no advisory data
+    (False, False),  # a vulnerability
+    (False, False),  # a vulnerability below the fail level: passes, but is not "safe"
+    (True, False),  # below the fail level, and FLASK not checked
+    (False, False),  # unknown severity counts as failing
+    (False, False),  # below the fail level, one finding ignored
+    (False, False),  # malware
+    (True, False),  # malware, a vulnerability, FLASK not checked
+]
+
+
+def _something_unchecked(audit: AuditReport) -> bool:
+    return bool(audit.unchecked) or audit.snapshot.records == 0 or not audit.results
+
+
+@pytest.mark.parametrize(
+    ("audit", "unchecked", "claims_safety"),
+    [
+        (audit, unchecked, claims)
+        for (audit, _, _), (unchecked, claims) in zip(VERDICT_CASES, SAFETY_EXPECTED, strict=True)
+    ],
+)
 def test_never_claims_safety_when_something_is_unchecked(
-    audit: AuditReport, status: str, text: str
+    audit: AuditReport, unchecked: bool, claims_safety: bool
 ) -> None:
-    if audit.unchecked or audit.snapshot.records == 0:
-        assert "no known vulnerabilities" not in text
-        assert status != "pass"
+    outcome = verdict(audit)
+    claims = outcome.status == "pass" and "no known vulnerabilities" in outcome.text
+    assert (_something_unchecked(audit), claims) == (unchecked, claims_safety)
+    assert not (unchecked and (claims or outcome.status == "pass"))
 
 
 @pytest.mark.parametrize(
