@@ -8,6 +8,7 @@ and an unparseable installed version is a reportable fact rather than a crash.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NewType, cast
 
@@ -18,6 +19,9 @@ else:
     # import packaging.tags (platform, sysconfig, subprocess, logging): a tenth of the start-up
     # of ``pipvet audit``, for a one-line function.
     NormalizedName = NewType("NormalizedName", str)
+
+# A line of progress for the user (where long work is); the CLI shows it on stderr.
+Progress = Callable[[str], None]
 
 __all__ = [
     "Advisory",
@@ -30,6 +34,7 @@ __all__ = [
     "IgnoreNote",
     "Location",
     "NormalizedName",
+    "Progress",
     "RangeEvent",
     "Severity",
     "SeverityLabel",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipvet.advisories.digest import digests_of
 from pipvet.advisories.osv import MalformedRecord, parse_advisory
 from pipvet.advisories.store import StoredRecord, modified_key
 from pipvet.errors import DataError
+from pipvet.models import Progress
 
 __all__ = [
     "SAFE_ID",
@@ -28,8 +29,6 @@ __all__ = [
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_LISTED_WARNINGS = 5
-
-Progress = Callable[[str], None]
 
 
 def prepare_record(raw: bytes | str) -> StoredRecord:

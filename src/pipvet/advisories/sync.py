@@ -43,7 +43,7 @@ from pipvet.advisories.store import (
     utc_now_text,
 )
 from pipvet.errors import DataError, NetworkError
-from pipvet.models import Snapshot
+from pipvet.models import Progress, Snapshot
 from pipvet.system.http import HttpClient, HttpResponse, OfflineMiss, local_path
 from pipvet.system.lock import sync_lock
 
@@ -62,7 +62,6 @@ __all__ = [
 # Past this many changed records one archive download is cheaper than many small requests.
 MAX_INCREMENTAL = 5000
 
-Progress = Callable[[str], None]
 Action = Literal["full", "incremental", "up-to-date", "none", "stale"]
 
 

@@ -29,12 +29,10 @@ from pipvet.audit.match import (
     with_fix_requirements,
 )
 from pipvet.errors import UsageError
-from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Snapshot
+from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ import argparse
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, NoReturn
 
-from pipvet.errors import InputError, PipvetError
+from pipvet.errors import PipvetError
+from pipvet.system.files import write_text_atomic
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -141,25 +141,10 @@ def emit(out: Output, text: str, output_file: str | None) -> None:
     if output_file is None:
         out.write(text)
         return
-    write_atomic(Path(output_file), text)
+    write_report(Path(output_file), text)
     out.info(f"report written to {output_file}")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename: never a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write {path}: {exc.strerror}",
-            hint="check that the folder exists and is writable",
-        ) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+def write_report(path: Path, text: str) -> None:
+    """A report file ends with a newline, and is written atomically like every file."""
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")

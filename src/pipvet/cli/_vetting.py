@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from packaging.utils import NormalizedName
 from pipvet import __version__
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.sync import SyncOutcome
-from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, write_atomic
+from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from pipvet.cli._context import RunContext
 from pipvet.cli._options import (
     add_advisory_options,
@@ -33,9 +33,10 @@ from pipvet.index.client import IndexClient
 from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
-from pipvet.models import DependencyResult
+from pipvet.models import DependencyResult, Progress
 from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
+from pipvet.system.files import write_text_atomic
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
@@ -44,8 +45,6 @@ from pipvet.vetting.signals import Thresholds
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat import TyposquatIndex
 from pipvet.vetting.verdict import combine
-
-Progress = Callable[[str], None]
 
 
 def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -112,7 +111,7 @@ def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvi
     target = _with_installed(facts)
     with contextlib.suppress(OSError, InputError):  # a cache that cannot be written costs time
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(facts))
+        write_text_atomic(path, json.dumps(facts))
     return target
 
 

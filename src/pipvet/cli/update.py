@@ -4,7 +4,7 @@ and vet the packages that are new to it."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from pipvet.cli._common import (
     add_common_options,
     apply_output_options,
     emit,
-    write_atomic,
+    write_report,
 )
 from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import (
@@ -29,14 +29,13 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import InputError
+from pipvet.models import Progress
 from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner, SubprocessRunner
 from pipvet.update.run import Environment, UpdateOptions, UpdateResult, run_update
 from pipvet.update.vet_new import NewPackage, VetNew
 from pipvet.vetting.model import PackageVet, VetReport
-
-Progress = Callable[[str], None]
 
 DEFAULT_SARIF = "pipvet.sarif"
 
@@ -68,8 +67,9 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="a requirements file to upgrade from (repeatable; default: requirements*.txt and "
-        "requirements/*.txt in the project, plus '.' when pyproject.toml has a [project])",
+        help="a requirements file to upgrade from (repeatable; default: *requirements*.txt/.in "
+        "and requirements/*.txt/.in in the project, plus '.' when pyproject.toml has a "
+        "[project])",
     )
     add_environment_options(
         p,
@@ -124,7 +124,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     emit(out, render_update(result, args.format, color=out.color, base_dir=base_dir), args.output)
     sarif = args.sarif or (DEFAULT_SARIF if args.ci else None)
     if sarif:
-        write_atomic(Path(sarif), render_update(result, "sarif", base_dir=base_dir))
+        write_report(Path(sarif), render_update(result, "sarif", base_dir=base_dir))
         out.info(f"SARIF written to {sarif}")
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if args.ci and summary:

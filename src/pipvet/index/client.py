@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from pipvet.errors import DataError, PipvetError
+from pipvet.errors import DataError, InputError, PipvetError
 from pipvet.index.parse import (
     DistFile,
     ProjectInfo,
@@ -32,6 +30,7 @@ from pipvet.index.parse import (
     parse_project,
     project_url,
 )
+from pipvet.system.files import write_text_atomic
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
     from pipvet.system.http import HttpClient, HttpResponse
@@ -230,21 +229,9 @@ class _Memo:
         if compact is None:
             return
         compact["fetched_at"] = fetched_at
-        target = self._path(url)
-        tmp: str | None = None
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(compact, fh, separators=(",", ":"))
-            os.replace(tmp, target)
-            tmp = None
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        # A cache that cannot be written costs a refetch later, nothing more.
+        with contextlib.suppress(InputError):
+            write_text_atomic(self._path(url), json.dumps(compact, separators=(",", ":")))
 
 
 # --------------------------------------------------------------------------- client

@@ -22,6 +22,7 @@ from pipvet.exposure.inventory import scan_exposure
 from pipvet.exposure.model import summarize
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
+from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
 from pipvet.policy import Policy, Sources, fails
 from pipvet.project.init import user_guard_set
@@ -29,7 +30,6 @@ from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner
-from pipvet.update.run import discover_requirement_files
 
 __all__ = ["Check", "DoctorReport", "Status", "run_doctor"]
 
@@ -274,8 +274,8 @@ def _floors_check(
             "floors",
             title,
             "warn",
-            "no requirements found (requirements*.txt, "
-            "requirements/*.txt, pyproject.toml dependencies)",
+            "no requirements found (*requirements*.txt/.in, "
+            "requirements/*.txt/.in, pyproject.toml dependencies)",
             fix="declare dependencies with minimum versions in requirements.txt",
         )
     return Check("floors", title, "pass", f"{entries} requirements, none pinned")

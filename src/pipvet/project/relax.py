@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import InputError
+from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.project.relax_pyproject import relax_pyproject_text
 from pipvet.project.relax_text import NotRelaxed, Relaxed, TextRelax, relax_requirements_text
@@ -34,7 +35,6 @@ __all__ = [
     "Relaxed",
     "Role",
     "apply_relax",
-    "discover_requirement_files",
     "find_lock_files",
     "plan_relax",
 ]
@@ -95,19 +95,6 @@ class RelaxPlan:
 
 # ---------------------------------------------------------------------- finding files
 
-_PATTERNS = ("*requirements*.txt", "*requirements*.in", "requirements/*.txt", "requirements/*.in")
-
-
-def discover_requirement_files(project: Path) -> list[Path]:
-    """Requirements files by the usual names, in a stable order."""
-    found: dict[Path, None] = {}
-    for pattern in _PATTERNS:
-        for path in sorted(project.glob(pattern)):
-            if path.is_file():
-                found.setdefault(path, None)
-    return list(found)
-
-
 _LOCKS: tuple[tuple[str, str, str, str], ...] = (
     # file pattern, tool, how it installs, how it is refreshed
     ("poetry.lock", "Poetry", "poetry install", "poetry update"),
@@ -164,7 +151,7 @@ def plan_relax(
     relaxed.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
-    targets = list(paths) or discover_requirement_files(project)
+    targets = list(paths) or list(discover_requirement_files(project))
     if not paths and pyproject and (project / "pyproject.toml").is_file():
         targets.append(project / "pyproject.toml")
     planner = _Planner(project, env)

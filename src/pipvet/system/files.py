@@ -1,23 +1,21 @@
-"""File helpers for commands that edit the user's files: byte-exact atomic writes and diffs.
+"""The one atomic file write, byte-exact reads and diffs: every file pipvet writes goes here.
 
-``write_text_atomic`` writes exactly the text given (no newline added, line endings and a
-UTF-8 byte-order mark kept as the caller decides), through a temporary file in the same folder
-and a rename, keeping the old file's permission bits: a crash leaves the old file or the new
-one, never half of either.
+``write_text_atomic`` (and ``write_bytes_atomic`` under it) writes exactly what it is given
+(no newline added, line endings and a UTF-8 byte-order mark kept as the caller decides),
+through a temporary file in the same folder and a rename, keeping the old file's permission
+bits: a crash leaves the old file or the new one, never half of either.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from pipvet.errors import InputError
 
-__all__ = ["read_text_exact", "unified_diff", "write_text_atomic"]
+__all__ = ["read_text_exact", "unified_diff", "write_bytes_atomic", "write_text_atomic"]
 
 _BOM = "\ufeff"
 
@@ -43,6 +41,13 @@ def read_text_exact(path: Path) -> str:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with exactly ``text`` (UTF-8), atomically, keeping its mode."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with exactly ``data``: a temporary file in the same folder, flushed to
+    disk, then renamed over it, so a reader sees the old file or the new one, never half.
+    Keeps an existing file's mode; creates missing folders. InputError naming the file."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -51,6 +56,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
+        import tempfile  # only commands that write pay for it
+
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
@@ -60,7 +67,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -83,6 +90,8 @@ def unified_diff(old: str | None, new: str, name: str) -> str:
     Line endings are shown as they are (a CRLF file's diff keeps its ``\\r``); a last line
     without a newline gets git's "\\ No newline at end of file" marker.
     """
+    import difflib
+
     before = (old or "").removeprefix(_BOM).splitlines(keepends=True)
     after = new.removeprefix(_BOM).splitlines(keepends=True)
     lines = difflib.unified_diff(

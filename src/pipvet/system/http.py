@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
+from pipvet.models import Progress
+
 if TYPE_CHECKING:
     import urllib.request
     from email.message import Message
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 # offline audit never needs them, so they are imported where a request is actually made.
 
 from pipvet import __version__
-from pipvet.errors import NetworkError
+from pipvet.errors import InputError, NetworkError
+from pipvet.system.files import write_bytes_atomic
 
 __all__ = [
     "Downloaded",
@@ -49,7 +52,6 @@ MAX_DOWNLOAD = 2 * 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _CACHE_MAGIC = b"pipvet-http-cache 1\n"
 
-Progress = Callable[[str], None]
 _T = TypeVar("_T")
 
 
@@ -509,22 +511,8 @@ class HttpClient:
             "sha256": _sha256_hex(response.body),
         }
         blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
-        tmp: str | None = None
-        try:
-            import tempfile
-
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, target)
-            tmp = None
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        with contextlib.suppress(InputError):
+            write_bytes_atomic(target, blob)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -42,6 +42,7 @@ from pipvet.audit import run as auditing
 from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
+from pipvet.inputs.discover import discover_requirement_files
 from pipvet.models import (
     AuditReport,
     Dependency,
@@ -73,7 +74,6 @@ __all__ = [
     "SecurityFix",
     "UpdateOptions",
     "UpdateResult",
-    "discover_requirement_files",
     "ensure_environment",
     "run_update",
 ]
@@ -214,12 +214,6 @@ def _checked(python: Path, description: str) -> Environment:
 # ---------------------------------------------------------------------------- requirements
 
 
-def discover_requirement_files(project: Path) -> tuple[Path, ...]:
-    """``requirements*.txt`` in the project folder and ``requirements/*.txt``, sorted."""
-    found = sorted(project.glob("requirements*.txt")) + sorted(project.glob("requirements/*.txt"))
-    return tuple(p for p in found if p.is_file())
-
-
 def _pyproject_name(project: Path) -> NormalizedName | None:
     """The ``[project] name`` of the project's pyproject.toml, None when it has none."""
     path = project / "pyproject.toml"
@@ -317,7 +311,8 @@ def run_update(
         run.install(["-U", "--upgrade-strategy", "eager", *run.protective_flags(), *targets])
     else:
         run.warnings.append(
-            f"no requirements files (requirements*.txt, requirements/*.txt) or pyproject.toml "
+            "no requirements files (*requirements*.txt/.in, requirements/*.txt/.in) or "
+            f"pyproject.toml "
             f"project in {options.project}: only pip was upgraded"
         )
 
