@@ -181,11 +181,25 @@ def test_names_normalise_whatever_the_case_and_separators(
 def test_any_text_parses_or_fails_with_located_problems(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "requirements.txt"
     path.write_bytes("\n".join(lines).encode())
-    problems: tuple[str, ...] | None = None
+    parsed: RequirementsFile | None = None
+    problems: tuple[str, ...] = ()
     try:
-        parse_requirements_file(path, environ={})
+        parsed = parse_requirements_file(path, environ={})
     except InputError as err:
         problems = err.problems
-    if problems is not None:
+    if parsed is None:  # a failure names the file and line of each problem
         assert problems
         assert all(p.startswith(f"{path}:") for p in problems)
+        return
+    # A successful parse: every entry and option points at a real line of this file, in
+    # file order, holds the text written there, and any name it has is canonical.
+    physical_lines = max(1, len(path.read_text(encoding="utf-8").splitlines()))
+    assert parsed.files[:1] == (path,)
+    located = [(e.location, e.raw) for e in parsed.entries]
+    assert [loc.path for loc, _ in located] == [str(path)] * len(located)
+    numbers = [loc.line or 0 for loc, _ in located]
+    assert numbers == sorted(numbers)
+    assert all(1 <= n <= physical_lines for n in numbers)
+    assert all(raw and raw == raw.strip() for _, raw in located)
+    assert all(e.name is None or e.name == canonicalize_name(e.name) for e in parsed.entries)
+    assert all(o.location.path == str(path) for o in parsed.options)
