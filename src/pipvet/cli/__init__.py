@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipvet import __version__
 from pipvet.cli import _common
@@ -55,6 +56,18 @@ def _chosen_command(args: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int:
     out = output or Output.from_sys()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    parsed: argparse.Namespace | int = EXIT_ERROR
+    with handle_errors(out):
+        parsed = _parse(args_list, out)
+    if isinstance(parsed, int):
+        return parsed
+    with handle_errors(out, _cache_dir_option(parsed)) as status:
+        status.code = int(parsed.func(parsed, out))
+    return status.code
+
+
+def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
+    """The parsed command line, or the exit code when there is no command to run."""
     parser = build_parser(only=_chosen_command(args_list))
     try:
         args = parser.parse_args(args_list)
@@ -68,9 +81,15 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
     if getattr(args, "func", None) is None:
         out.write(parser.format_help())
         return EXIT_ERROR
-    with handle_errors(out) as status:
-        status.code = int(args.func(args, out))
-    return status.code
+    return args
+
+
+def _cache_dir_option(args: argparse.Namespace) -> Path | None:
+    chosen = getattr(args, "cache_dir", None)
+    try:
+        return Path(chosen).expanduser() if chosen else None
+    except RuntimeError:  # ~user that does not exist: the command itself will say so
+        return None
 
 
 def console_main() -> None:

@@ -92,8 +92,9 @@ class _Status:
 
 
 @contextlib.contextmanager
-def handle_errors(out: Output) -> Iterator[_Status]:
-    """Turn pipvet's own errors into a message and exit code 2; never a traceback for them."""
+def handle_errors(out: Output, cache_dir: Path | None = None) -> Iterator[_Status]:
+    """The one error boundary: pipvet's own errors become their message and exit 2; any
+    other exception is a bug, reported in one line (traceback kept in a file) and exit 2."""
     status = _Status()
     try:
         yield status
@@ -105,6 +106,17 @@ def handle_errors(out: Output) -> Iterator[_Status]:
     except KeyboardInterrupt:
         out.err("pipvet: interrupted")
         status.code = 130
+    except Exception as exc:  # the catch-all: a bug must never look like a finding (exit 1)
+        from pipvet.cli._internal import report_internal_error
+        from pipvet.system.paths import default_cache_dir
+
+        report_internal_error(
+            exc,
+            out.err,
+            environ=os.environ,
+            cache_dir=lambda: cache_dir if cache_dir is not None else default_cache_dir(),
+        )
+        status.code = EXIT_ERROR
 
 
 def add_common_options(
