@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -381,20 +382,58 @@ def test_unreadable_locations_are_noted_not_listed(tmp_path: Path) -> None:
     assert "~/.aws/credentials" in text
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can read a chmod 000 file"
-)
-def test_real_permissions_are_respected(tmp_path: Path) -> None:
-    p = Planted(home=tmp_path / "home", project=tmp_path)
-    p.home.mkdir()
-    path = p.write(".git-credentials", f"https://me:{p.secret('git')}@github.com\n")
-    path.chmod(0)
-    try:
-        report = scan_exposure(p.home, {}, p.project)
-    finally:
-        path.chmod(0o600)
-    assert report.exposures == ()
-    assert [u.location for u in report.unreadable] == ["~/.git-credentials"]
+NOBODY = 65534
+
+
+def _as_unprivileged_user() -> list[str] | None:
+    """A command prefix that runs a program as ``nobody`` (uid 65534), for a suite run as
+    root (root reads a chmod 000 file); ``[]`` when the suite already runs unprivileged."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv"):
+        return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "nobody", "--"]
+    return None
+
+
+def test_real_permissions_are_respected() -> None:
+    """A real chmod 000 file, read by ``pipvet exposure`` running as a user it is closed to."""
+    prefix = _as_unprivileged_user()
+    if prefix is None:
+        pytest.skip("running as root and neither setpriv nor runuser is here to drop to nobody")
+    # Not tmp_path: pytest's base temp folder is private to root. Everything here belongs to
+    # the unprivileged user except the permissions of the one closed file.
+    with tempfile.TemporaryDirectory(prefix="pipvet-exposure-") as tmp:
+        p = Planted(home=Path(tmp) / "home", project=Path(tmp) / "project")
+        p.home.mkdir()
+        p.project.mkdir()
+        closed = p.write(".git-credentials", f"https://me:{p.secret('git')}@github.com\n")
+        readable = p.write(".pypirc", f"[pypi]\npassword = {p.secret('pypi')}\n")
+        if prefix:
+            for path in (Path(tmp), p.home, p.project, closed, readable):
+                os.chown(path, NOBODY, NOBODY)
+        closed.chmod(0)
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-m", "pipvet", "exposure", "--format", "json"],
+            env={
+                "HOME": str(p.home),
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": os.pathsep.join(sys.path),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
+            cwd=p.project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "PLANTED" not in proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert [u["location"] for u in report["unreadable"]] == ["~/.git-credentials"]
+    assert "may not read it" in report["unreadable"][0]["reason"]
+    # the readable file next to it is still found, so the process did read the home folder
+    assert "~/.pypirc" in proc.stdout
 
 
 # ---------------------------------------------------------------------------- classifiers
