@@ -90,6 +90,7 @@ def test_find_reports_every_record_listing_the_version(snapshot: Snapshot) -> No
     for advisory, entry in snapshot.live():
         for version in _listed(entry):
             wanted[(entry.package, version)].add(advisory.id)
+    assert len(wanted) > 30_000  # 34,925 listed (package, version) pairs in the snapshot
     problems = []
     for (package, version), ids in wanted.items():
         findings = find(snapshot.by_package[package], package, version)
