@@ -57,6 +57,11 @@ class LoopbackServer:
 
         class _H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one write (buffered, flushed after each request) and
+            # TCP_NODELAY is set: otherwise, on a kept-alive connection, Nagle's algorithm
+            # holds the body back until the client's delayed ACK, about 40 ms per request.
+            disable_nagle_algorithm = True
+            wbufsize = -1
 
             def do_GET(self) -> None:
                 self._serve("GET")
