@@ -21,15 +21,8 @@ from pipvet.inputs.installed import read_environment
 from pipvet.models import Location, canonicalize_name
 from pipvet.report.update_vet import sarif_additions, vet_text, without_repeats
 from pipvet.system.process import SubprocessRunner
-from pipvet.update.run import Environment
-from pipvet.update.surface import PackageChange
-from pipvet.update.vet_new import (
-    PENDING_FILE,
-    NewPackage,
-    read_pending,
-    to_vet,
-    write_pending,
-)
+from pipvet.update.model import Environment, NewPackage, PackageChange
+from pipvet.update.vet_new import PENDING_FILE, read_pending, to_vet, write_pending
 from pipvet.vetting.model import PackageVet, Signal, VetReport
 from tests.support.index_server import IndexServer, index_server
 from tests.support.osv_bucket import csv_for, zip_of

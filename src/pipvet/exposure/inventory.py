@@ -36,6 +36,7 @@ from pipvet.exposure.cloud import CLOUD_CHECKS
 from pipvet.exposure.env import env_exposures
 from pipvet.exposure.keys import KEY_CHECKS
 from pipvet.exposure.model import (
+    GENERAL_ADVICE,
     Exposure,
     ExposureReport,
     ExposureSummary,
@@ -61,14 +62,6 @@ __all__ = [
     "scan_exposure",
     "summarize",
 ]
-
-GENERAL_ADVICE = (
-    "Any package you install runs with your permissions and can read everything listed here. "
-    "The strongest fix is a partition: do dependency work as a separate OS user, in a "
-    "container or on a separate machine that holds none of these credentials. Otherwise "
-    "prefer short-lived credentials (SSO, role sessions, OAuth logins that expire), credential "
-    "helpers and keyrings over plain-text files, and a passphrase plus ssh-agent for SSH keys."
-)
 
 
 def scan_exposure(

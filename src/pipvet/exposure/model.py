@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "GENERAL_ADVICE",
     "Exposure",
     "ExposureReport",
     "ExposureSummary",
@@ -20,6 +21,15 @@ __all__ = [
     "Unreadable",
     "summarize",
 ]
+
+# Shown under every exposure report: what to do about what it lists.
+GENERAL_ADVICE = (
+    "Any package you install runs with your permissions and can read everything listed here. "
+    "The strongest fix is a partition: do dependency work as a separate OS user, in a "
+    "container or on a separate machine that holds none of these credentials. Otherwise "
+    "prefer short-lived credentials (SSO, role sessions, OAuth logins that expire), credential "
+    "helpers and keyrings over plain-text files, and a passphrase plus ssh-agent for SSH keys."
+)
 
 
 class Harm(enum.IntEnum):

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pipvet.audit import run as auditing
 from pipvet.errors import PipvetError
@@ -26,40 +25,16 @@ from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
 from pipvet.policy import Policy, Sources, fails
 from pipvet.project.init import user_guard_set
+from pipvet.project.model import Check, DoctorReport
 from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner
 
-__all__ = ["Check", "DoctorReport", "Status", "run_doctor"]
-
-Status = Literal["pass", "warn", "fail"]
+__all__ = ["run_doctor"]
 
 LOCK_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pylock.toml")
 _TRUE = ("true", "yes", "1", "on")
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    title: str
-    status: Status
-    summary: str
-    evidence: tuple[str, ...] = ()
-    fix: str = ""  # one command (or action) that fixes it; empty when passing
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    project: str
-    checks: tuple[Check, ...]
-
-    @property
-    def failed(self) -> bool:
-        return any(c.status == "fail" for c in self.checks)
-
-    def count(self, status: Status) -> int:
-        return sum(1 for c in self.checks if c.status == status)
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.inputs.interpreter import discover_target, is_conda_env
 from pipvet.policy import parse_policy
 from pipvet.project.jsonc import JsoncError, parse_jsonc
+from pipvet.project.model import FileAction, FileChange, GuardStep, InitPlan, InitResult, VenvStep
 from pipvet.project.templates import (
     GITIGNORE_ENTRY,
     WORKFLOW_PATH,
@@ -44,24 +44,17 @@ from pipvet.project.templates import (
     workflow_fingerprint,
 )
 from pipvet.project.vscode import merge_task
-from pipvet.system.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.system.files import read_text_exact, write_text_atomic
 from pipvet.system.process import Runner
 
 __all__ = [
-    "FileChange",
-    "GuardStep",
     "InitOptions",
-    "InitPlan",
-    "InitResult",
-    "VenvStep",
     "apply_init",
     "create_venv",
     "plan_init",
     "plan_venv",
     "user_guard_set",
 ]
-
-FileAction = Literal["create", "update", "append", "unchanged", "skip"]
 
 
 @dataclass(frozen=True)
@@ -79,77 +72,6 @@ class InitOptions:
     @property
     def python_version(self) -> str:
         return f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: Path
-    display: str
-    action: FileAction
-    reason: str
-    old: str | None = None
-    new: str | None = None
-    # Set when the existing file could not be parsed: what is wrong (file, line) and what to
-    # do. Such a file is skipped and the command fails (exit 2): bad input, not a choice.
-    bad_input: str | None = None
-
-    @property
-    def writes(self) -> bool:
-        return self.action in ("create", "update", "append")
-
-    def diff(self) -> str:
-        if not self.writes or self.new is None:
-            return ""
-        return unified_diff(self.old, self.new, self.display)
-
-
-@dataclass(frozen=True)
-class VenvStep:
-    action: Literal["create", "present", "active", "skip"]
-    prefix: Path | None
-    description: str
-    command: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GuardStep:
-    action: Literal["set", "already", "skip"]
-    description: str
-    command: tuple[str, ...] = ()
-    undo: str = "python -m pip config --user unset global.require-virtualenv"
-
-
-@dataclass(frozen=True)
-class InitPlan:
-    project: Path
-    venv: VenvStep
-    files: tuple[FileChange, ...]
-    guard: GuardStep | None
-    notes: tuple[str, ...]
-
-    @property
-    def skipped(self) -> tuple[FileChange, ...]:
-        """Files pipvet meant to write but left alone (each ``reason`` says why)."""
-        return tuple(f for f in self.files if f.action == "skip")
-
-    @property
-    def bad_inputs(self) -> tuple[str, ...]:
-        """One message per existing file that could not be parsed."""
-        return tuple(f.bad_input for f in self.files if f.bad_input is not None)
-
-    @property
-    def nothing_to_do(self) -> bool:
-        """Nothing to write or run (files may still have been skipped: see ``skipped``)."""
-        guard_idle = self.guard is None or self.guard.action != "set"
-        return self.venv.action != "create" and guard_idle and not any(f.writes for f in self.files)
-
-
-@dataclass(frozen=True)
-class InitResult:
-    plan: InitPlan
-    written: tuple[str, ...]
-    venv_created: bool
-    guard_set: bool
 
 
 # ---------------------------------------------------------------------- planning

@@ -16,82 +16,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pipvet.errors import InputError
 from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.project.model import FileRelax, FileRole, LockFile, RelaxPlan, TextRelax
 from pipvet.project.relax_pyproject import relax_pyproject_text
-from pipvet.project.relax_text import NotRelaxed, Relaxed, TextRelax, relax_requirements_text
-from pipvet.system.files import read_text_exact, unified_diff, write_text_atomic
+from pipvet.project.relax_text import relax_requirements_text
+from pipvet.system.files import read_text_exact, write_text_atomic
 
-__all__ = [
-    "FileRelax",
-    "LockFile",
-    "NotRelaxed",
-    "RelaxPlan",
-    "Relaxed",
-    "Role",
-    "apply_relax",
-    "find_lock_files",
-    "plan_relax",
-]
-
-Role = Literal["requirements", "constraints", "pyproject"]
-
-
-@dataclass(frozen=True)
-class FileRelax:
-    """One file: what it is, its text now, and what relaxing it gives."""
-
-    path: Path
-    display: str
-    role: Role
-    original: str
-    result: TextRelax
-
-    @property
-    def changed(self) -> bool:
-        """True when applying the plan rewrites this file."""
-        return self.role != "constraints" and self.result.text != self.original
-
-    def diff(self) -> str:
-        return unified_diff(self.original, self.result.text, self.display) if self.changed else ""
-
-
-@dataclass(frozen=True)
-class LockFile:
-    """A lock file in the project: it freezes versions whatever the requirements say."""
-
-    path: Path
-    display: str
-    tool: str
-    meaning: str
-
-
-@dataclass(frozen=True)
-class RelaxPlan:
-    project: Path
-    files: tuple[FileRelax, ...]
-    lock_files: tuple[LockFile, ...]
-    warnings: tuple[str, ...]
-    problems: tuple[str, ...]  # parse errors: when any, nothing may be written
-
-    @property
-    def changed(self) -> tuple[FileRelax, ...]:
-        return tuple(f for f in self.files if f.changed)
-
-    @property
-    def pins(self) -> int:
-        """Exact pins found that can become floors (constraints files included)."""
-        return sum(len(f.result.relaxed) for f in self.files)
-
-    @property
-    def not_relaxed(self) -> tuple[tuple[FileRelax, NotRelaxed], ...]:
-        return tuple((f, n) for f in self.files for n in f.result.not_relaxed)
-
+__all__ = ["apply_relax", "find_lock_files", "plan_relax"]
 
 # ---------------------------------------------------------------------- finding files
 
@@ -259,7 +194,7 @@ class _Planner:
             except ValueError as err:
                 self.problems.append(f"{display}: {err}")
                 continue
-            role: Role = "constraints" if constraint else "requirements"
+            role: FileRole = "constraints" if constraint else "requirements"
             self.files.append(FileRelax(path, display, role, text, result))
             self.note(display, role, result)
         for file in self.pyprojects:
@@ -284,7 +219,7 @@ class _Planner:
             return
         self.pyprojects.append(FileRelax(path, display, "pyproject", original, result))
 
-    def note(self, display: str, role: Role, result: TextRelax) -> None:
+    def note(self, display: str, role: FileRole, result: TextRelax) -> None:
         if role == "constraints" and result.relaxed:
             count = len(result.relaxed)
             self.warnings.append(

@@ -17,7 +17,8 @@ import tomllib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipvet.project.relax_text import NotRelaxed, Relaxed, TextRelax, requirement_edits
+from pipvet.project.model import NotRelaxed, Relaxed, TextRelax
+from pipvet.project.relax_text import requirement_edits
 
 __all__ = ["relax_pyproject_text"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipvet.project.doctor import Check, DoctorReport
+from pipvet.project.model import Check, DoctorReport
 from pipvet.report.markdown import code, md
 
 __all__ = ["DOCTOR_FORMATS", "doctor_to_dict", "render_doctor"]

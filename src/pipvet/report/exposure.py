@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from pipvet.exposure.inventory import GENERAL_ADVICE
-from pipvet.exposure.model import Exposure, ExposureReport, summarize
+from pipvet.exposure.model import GENERAL_ADVICE, Exposure, ExposureReport, summarize
 
 __all__ = ["JSON_SCHEMA_VERSION", "render_json", "render_markdown", "render_text"]
 

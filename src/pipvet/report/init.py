@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from pipvet.project.init import InitPlan, InitResult
+from pipvet.project.model import InitPlan, InitResult
 
 __all__ = ["render_json", "render_text"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from pipvet.project.relax import RelaxPlan
+from pipvet.project.model import RelaxPlan
 
 __all__ = ["render_json", "render_text"]
 

@@ -19,8 +19,7 @@ from pipvet.report.sarif import render_sarif, sarif_location
 from pipvet.report.text import render_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
 from pipvet.report.vet import report_to_dict as vet_to_dict
-from pipvet.update.run import SecurityFix, UpdateResult
-from pipvet.update.surface import PackageChange, SurfaceFinding
+from pipvet.update.model import PackageChange, SecurityFix, SurfaceFinding, UpdateResult
 from pipvet.vetting.model import VetReport
 
 __all__ = [

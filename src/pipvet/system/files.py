@@ -1,4 +1,4 @@
-"""The one atomic file write, byte-exact reads and diffs: every file pipvet writes goes here.
+"""The one atomic file write and byte-exact reads: every file pipvet writes goes here.
 
 ``write_text_atomic`` (and ``write_bytes_atomic`` under it) writes exactly what it is given
 (no newline added, line endings and a UTF-8 byte-order mark kept as the caller decides),
@@ -15,9 +15,7 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 
-__all__ = ["read_text_exact", "unified_diff", "write_bytes_atomic", "write_text_atomic"]
-
-_BOM = "\ufeff"
+__all__ = ["read_text_exact", "write_bytes_atomic", "write_text_atomic"]
 
 
 def read_text_exact(path: Path) -> str:
@@ -82,28 +80,3 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
-
-
-def unified_diff(old: str | None, new: str, name: str) -> str:
-    """A unified diff from ``old`` (None: the file does not exist yet) to ``new``.
-
-    Line endings are shown as they are (a CRLF file's diff keeps its ``\\r``); a last line
-    without a newline gets git's "\\ No newline at end of file" marker.
-    """
-    import difflib
-
-    before = (old or "").removeprefix(_BOM).splitlines(keepends=True)
-    after = new.removeprefix(_BOM).splitlines(keepends=True)
-    lines = difflib.unified_diff(
-        before,
-        after,
-        fromfile="/dev/null" if old is None else f"a/{name}",
-        tofile=f"b/{name}",
-    )
-    out: list[str] = []
-    for line in lines:
-        if line.endswith(("\n", "\r")):
-            out.append(line)
-        else:
-            out.append(line + "\n\\ No newline at end of file\n")
-    return "".join(out)

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from pipvet.advisories.sync import SyncOutcome
@@ -43,14 +42,16 @@ from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.inputs.discover import discover_requirement_files
-from pipvet.models import (
-    AuditReport,
-    Dependency,
-    DependencyResult,
-    canonicalize_name,
-)
-from pipvet.policy import Policy, fails
+from pipvet.models import Dependency, NormalizedName, canonicalize_name
+from pipvet.policy import Policy
 from pipvet.system.process import Runner
+from pipvet.update.model import (
+    Environment,
+    NewPackage,
+    PackageChange,
+    SecurityFix,
+    UpdateResult,
+)
 from pipvet.update.pip import (
     UPLOADED_PRIOR_TO_SINCE,
     Pip,
@@ -58,25 +59,11 @@ from pipvet.update.pip import (
     ReportItem,
     cooldown_cutoff,
 )
-from pipvet.update.surface import (
-    BuildInfo,
-    PackageChange,
-    SurfaceFinding,
-    package_changes,
-    snapshot,
-    surface_findings,
-)
-from pipvet.update.vet_new import NewPackage, VetNew, read_pending, to_vet, write_pending
-from pipvet.vetting.model import PackageVet, VetReport
+from pipvet.update.surface import BuildInfo, package_changes, snapshot, surface_findings
+from pipvet.update.vet_new import VetNew, read_pending, to_vet, write_pending
+from pipvet.vetting.model import VetReport
 
-__all__ = [
-    "Environment",
-    "SecurityFix",
-    "UpdateOptions",
-    "UpdateResult",
-    "ensure_environment",
-    "run_update",
-]
+__all__ = ["UpdateOptions", "ensure_environment", "run_update"]
 
 Note = Callable[[str], None]
 
@@ -88,73 +75,6 @@ class UpdateOptions:
     python: Path | None = None
     venv: Path | None = None
     create: bool = True  # make ./.venv when there is no environment
-
-
-@dataclass(frozen=True)
-class Environment:
-    python: Path
-    prefix: Path
-    kind: str  # "venv" or "conda"
-    description: str
-    created: bool = False
-
-
-@dataclass(frozen=True)
-class SecurityFix:
-    """A fix for a known vulnerability that the cooldown-respecting upgrade did not bring."""
-
-    name: NormalizedName
-    display_name: str
-    installed: str | None  # the affected version
-    fixed: str  # the release that closes every finding
-    ids: tuple[str, ...]
-    applied: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    environment: Environment
-    pip_before: str
-    pip_after: str
-    cooldown_days: int
-    cutoff: str | None  # the --uploaded-prior-to value passed, None when not applied
-    sources: tuple[str, ...]  # requirement files and "." that were installed
-    commands: tuple[tuple[str, ...], ...]
-    changes: tuple[PackageChange, ...]
-    security_fixes: tuple[SecurityFix, ...]
-    surface: tuple[SurfaceFinding, ...]
-    audit: AuditReport
-    missing_protections: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    vetted_packages: tuple[NewPackage, ...] = ()  # what was vetted, as installed
-    vetted: VetReport | None = None  # None: nothing was new, so nothing was vetted
-    project_name: NormalizedName | None = None  # the pyproject project installed from its folder
-
-    @property
-    def new_packages(self) -> tuple[NormalizedName, ...]:
-        """Packages this update added (``vetted_packages`` may also hold earlier ones)."""
-        return tuple(p.name for p in self.vetted_packages if not p.earlier)
-
-    @property
-    def unchecked(self) -> tuple[DependencyResult, ...]:
-        """Dependencies the audit could not check, except the project itself (installed from
-        its own folder on purpose, so not auditable by version)."""
-        return tuple(r for r in self.audit.unchecked if r.dependency.name != self.project_name)
-
-    @property
-    def unvetted(self) -> tuple[PackageVet, ...]:
-        """New packages that could not be vetted (fail closed: never read as "ok")."""
-        return self.vetted.unchecked if self.vetted is not None else ()
-
-    def fails(self, policy: Policy) -> bool:
-        """Exit 1: the audit fails per policy, the install surface has an unexpected change,
-        or a new package's verdict reaches the policy's ``vet-fail-on``."""
-        return (
-            fails(self.audit, policy)
-            or any(f.level == "warning" for f in self.surface)
-            or (self.vetted is not None and bool(self.vetted.failing))
-        )
 
 
 # ---------------------------------------------------------------------------- environment

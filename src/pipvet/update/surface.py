@@ -19,27 +19,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from pipvet.inputs.installed import EnvironmentScan
+from pipvet.models import NormalizedName
+from pipvet.update.model import ChangeKind, PackageChange, SurfaceFinding
 
 __all__ = [
     "BuildInfo",
     "EnvSnapshot",
     "InstalledPackage",
-    "PackageChange",
     "PthState",
     "ScriptState",
-    "SurfaceFinding",
     "package_changes",
     "snapshot",
     "surface_findings",
 ]
-
-Level = Literal["warning", "note"]
 
 # Start-up hooks that well-known tools install on purpose: setuptools' distutils shim,
 # virtualenv's own hook, editable installs' import finders. They still run code, so a change
@@ -119,17 +115,6 @@ def snapshot(scan: EnvironmentScan) -> EnvSnapshot:
 
 # ---------------------------------------------------------------------------- changes
 
-ChangeKind = Literal["upgraded", "downgraded", "changed", "added", "removed"]
-
-
-@dataclass(frozen=True)
-class PackageChange:
-    kind: ChangeKind
-    name: NormalizedName
-    display_name: str
-    old: str | None
-    new: str | None
-
 
 def package_changes(before: EnvSnapshot, after: EnvSnapshot) -> tuple[PackageChange, ...]:
     """Upgraded / downgraded / changed (versions that do not compare), added, removed;
@@ -159,8 +144,6 @@ def _direction(old: str | None, new: str | None) -> ChangeKind:
 
 # ---------------------------------------------------------------------------- findings
 
-FindingKind = Literal["pth-new", "pth-changed", "pth-unowned", "script-new", "built-from-source"]
-
 
 @dataclass(frozen=True)
 class BuildInfo:
@@ -171,18 +154,6 @@ class BuildInfo:
     from_wheel: bool
     local_dir: bool  # the project's own folder or another local source tree
     url: str
-
-
-@dataclass(frozen=True)
-class SurfaceFinding:
-    """Something that can run code, new since the snapshot before the update."""
-
-    kind: FindingKind
-    level: Level  # "warning" is unexpected (it fails the run); "note" is shown only
-    package: str | None
-    subject: str  # the file, script or package the finding is about
-    detail: str
-    fix: str = ""
 
 
 def surface_findings(

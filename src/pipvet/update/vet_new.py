@@ -16,40 +16,20 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-from packaging.utils import NormalizedName
+from typing import Protocol
 
 from pipvet.advisories.sync import SyncOutcome
 from pipvet.errors import InputError
 from pipvet.inputs.installed import EnvironmentScan
-from pipvet.models import Location, canonicalize_name
+from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.system.files import write_text_atomic
-from pipvet.update.surface import PackageChange
+from pipvet.update.model import Environment, NewPackage, PackageChange
 from pipvet.vetting.model import VetReport
 
-if TYPE_CHECKING:
-    from pipvet.update.run import Environment
-
-__all__ = ["PENDING_FILE", "NewPackage", "VetNew", "read_pending", "to_vet", "write_pending"]
+__all__ = ["PENDING_FILE", "VetNew", "read_pending", "to_vet", "write_pending"]
 
 PENDING_FILE = "pipvet-unvetted.json"
-
-
-@dataclass(frozen=True)
-class NewPackage:
-    """A package the update vets, as it is installed in the environment."""
-
-    name: NormalizedName
-    display_name: str
-    version: str | None  # None: its metadata names none
-    location: Location  # its metadata folder
-    # Installed from a URL or a folder, not from an index ("/src/lib (editable)"): there is
-    # no index project to vet it against, and its name must not be sent to one.
-    direct: str | None = None
-    earlier: bool = False  # added by an earlier update that could not vet it
 
 
 class VetNew(Protocol):

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from packaging.utils import NormalizedName
+from pipvet.models import NormalizedName
 
 __all__ = [
     "JsonValue",
