@@ -18,7 +18,8 @@ from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.policy import Policy, load_policy, parse_policy
-from pipvet.project.init import InitOptions, apply_init, plan_init, user_guard_set
+from pipvet.project.guard import user_guard_set
+from pipvet.project.init import InitOptions, apply_init, plan_init
 from pipvet.project.jsonc import JsoncError, parse_jsonc
 from pipvet.project.templates import (
     TASK_LABEL,

@@ -33,8 +33,8 @@ from pipvet.models import Progress
 from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner, SubprocessRunner
-from pipvet.update.model import Environment, NewPackage, UpdateResult
-from pipvet.update.run import UpdateOptions, run_update
+from pipvet.update.model import Environment, NewPackage, UpdateOptions, UpdateResult
+from pipvet.update.run import run_update
 from pipvet.update.vet_new import VetNew
 from pipvet.vetting.model import PackageVet, VetReport
 

@@ -20,17 +20,17 @@ write, or wrote and someone changed since, is never replaced without ``force``.
 
 from __future__ import annotations
 
-import configparser
 import sys
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipvet.errors import EnvironmentProblem, PipError
-from pipvet.inputs.interpreter import discover_target, is_conda_env
+from pipvet.errors import EnvironmentProblem
+from pipvet.inputs.interpreter import is_conda_env
 from pipvet.policy import parse_policy
+from pipvet.project.guard import user_guard_set
 from pipvet.project.jsonc import JsoncError, parse_jsonc
 from pipvet.project.model import FileAction, FileChange, GuardStep, InitPlan, InitResult, VenvStep
 from pipvet.project.templates import (
@@ -43,18 +43,12 @@ from pipvet.project.templates import (
     vscode_task,
     workflow_fingerprint,
 )
+from pipvet.project.venv import create_venv, plan_venv, run_command
 from pipvet.project.vscode import merge_task
 from pipvet.system.files import read_text_exact, write_text_atomic
 from pipvet.system.process import Runner
 
-__all__ = [
-    "InitOptions",
-    "apply_init",
-    "create_venv",
-    "plan_init",
-    "plan_venv",
-    "user_guard_set",
-]
+__all__ = ["InitOptions", "apply_init", "plan_init"]
 
 
 @dataclass(frozen=True)
@@ -86,51 +80,6 @@ def _display(project: Path, path: Path) -> str:
 
 def _read(path: Path) -> str | None:
     return read_text_exact(path) if path.is_file() else None
-
-
-def plan_venv(
-    project: Path, python: Path, environ: Mapping[str, str], *, create: bool = True
-) -> VenvStep:
-    """What to do about the project's environment (shared with ``pipvet update``).
-
-    "present": the project has ``.venv`` / ``venv``; "active": a virtual or conda
-    environment is active, so none is created; "create": ``python -m venv .venv`` (the
-    ``command``); "skip": ``create`` is False, or ``.venv`` exists but is no environment.
-    """
-    target = discover_target(environ, project, python)
-    if target.source == "project-venv":
-        return VenvStep("present", target.prefix, f"found {target.prefix}; nothing created")
-    if target.source in ("virtual-env", "conda"):
-        kind = "virtual" if target.source == "virtual-env" else "conda"
-        return VenvStep(
-            "active",
-            target.prefix,
-            f"a {kind} environment is active ({target.prefix}); no .venv created. "
-            "Deactivate it and run pipvet init again for a project environment",
-        )
-    venv = project / ".venv"
-    if not create:
-        return VenvStep("skip", None, "not creating .venv (--no-venv)")
-    if venv.exists():
-        return VenvStep(
-            "skip", None, f"{venv} exists but is not a virtual environment (no pyvenv.cfg)"
-        )
-    command = (str(python), "-m", "venv", str(venv))
-    return VenvStep("create", venv, f"with {python}", command)
-
-
-def create_venv(step: VenvStep, runner: Runner) -> bool:
-    """Run the step's ``python -m venv`` when it says "create"; True when it created one.
-
-    Raises EnvironmentProblem with the tool's last line of output when that fails.
-    """
-    if step.action != "create":
-        return False
-    try:
-        _run(runner, step.command, "creating .venv")
-    except PipError as exc:
-        raise EnvironmentProblem(exc.message, hint=exc.hint) from None
-    return True
 
 
 def _task_python(project: Path, prefix: Path | None) -> tuple[str, str | None]:
@@ -234,33 +183,6 @@ def _conda_in_use(opts: InitOptions, venv: VenvStep) -> str | None:
     prefix = Path(sys.prefix) if opts.python == Path(sys.executable) else opts.python.parent.parent
     if is_conda_env(prefix) or (venv.prefix is not None and is_conda_env(venv.prefix)):
         return f"{prefix} is a conda environment"
-    return None
-
-
-def _pip_config_files(environ: Mapping[str, str], home: Path) -> list[Path]:
-    xdg = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-    files = [Path(xdg) / "pip" / "pip.conf", home / ".pip" / "pip.conf"]
-    if sys.platform == "darwin":
-        files.append(home / "Library" / "Application Support" / "pip" / "pip.conf")
-    if sys.platform == "win32" and environ.get("APPDATA"):
-        files.append(Path(environ["APPDATA"]) / "pip" / "pip.ini")
-    return files
-
-
-def user_guard_set(environ: Mapping[str, str]) -> Path | None:
-    """The user pip config file that already sets ``require-virtualenv``, if any."""
-    home = Path(environ.get("HOME") or Path.home())
-    for path in _pip_config_files(environ, home):
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            continue
-        for section in ("global", "install"):
-            for key in ("require-virtualenv", "require_virtualenv"):
-                value = parser.get(section, key, fallback="")
-                if value.strip().lower() in ("true", "yes", "1", "on"):
-                    return path
     return None
 
 
@@ -405,19 +327,6 @@ def _has_pipvet(prefix: Path | None) -> bool:
 # ---------------------------------------------------------------------- applying
 
 
-def _run(runner: Runner, command: Sequence[str], what: str) -> None:
-    try:
-        proc = runner(command)
-    except EnvironmentProblem as exc:
-        raise PipError(f"{what} failed: {exc.message}", hint=exc.hint) from None
-    if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout or "").strip().splitlines()
-        raise PipError(
-            f"{what} failed (exit {proc.returncode}): {detail[-1] if detail else 'no output'}",
-            hint="run the command yourself to see the full output: " + " ".join(command),
-        )
-
-
 def apply_init(plan: InitPlan, runner: Runner) -> InitResult:
     """Create the environment, write the files, set the guard, in that order.
 
@@ -431,6 +340,6 @@ def apply_init(plan: InitPlan, runner: Runner) -> InitResult:
             written.append(change.display)
     guard_set = False
     if plan.guard is not None and plan.guard.action == "set":
-        _run(runner, plan.guard.command, "pip config")
+        run_command(runner, plan.guard.command, "pip config")
         guard_set = True
     return InitResult(plan, tuple(written), created, guard_set)

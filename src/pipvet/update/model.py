@@ -1,5 +1,6 @@
-"""What ``pipvet update`` reports: the environment it updated, the package changes, the
-install-surface findings, the security fixes and the packages it vetted.
+"""What ``pipvet update`` is asked to do and what it reports: the environment it updated,
+the package changes, the install-surface findings, the security fixes and the packages it
+vetted.
 
 Pure data (dataclasses and Literals, no I/O), shared by the update steps beside it and the
 renderers in ``pipvet.report``.
@@ -24,8 +25,18 @@ __all__ = [
     "SurfaceFinding",
     "SurfaceKind",
     "SurfaceLevel",
+    "UpdateOptions",
     "UpdateResult",
 ]
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    project: Path
+    requirement_files: tuple[Path, ...] = ()  # empty: discovered in the project folder
+    python: Path | None = None
+    venv: Path | None = None
+    create: bool = True  # make ./.venv when there is no environment
 
 
 @dataclass(frozen=True)

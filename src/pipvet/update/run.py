@@ -22,113 +22,46 @@ The steps, in order (each says what it did through ``note``):
    the command treats like an unchecked audit: exit 2 unless ``--allow-unchecked``.
    Packages installed from a URL or a folder rather than an index are listed, not looked up.
 
-I/O collaborators (process runner, clock, advisory data, vetting) are passed in.
+I/O collaborators (process runner, clock, advisory data, vetting) are passed in. Step 1 is
+``environment``, step 5 ``fixes``; the state the steps share is a ``session.Session``.
 """
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
 from pipvet.advisories.sync import SyncOutcome
 from pipvet.audit import run as auditing
-from pipvet.errors import EnvironmentProblem, PipError
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.inputs.discover import discover_requirement_files
-from pipvet.models import Dependency, NormalizedName, canonicalize_name
+from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
+from pipvet.update.environment import ensure_environment
+from pipvet.update.fixes import security_fixes
 from pipvet.update.model import (
     Environment,
     NewPackage,
     PackageChange,
-    SecurityFix,
+    UpdateOptions,
     UpdateResult,
 )
 from pipvet.update.pip import (
     UPLOADED_PRIOR_TO_SINCE,
     Pip,
     PipFeatures,
-    ReportItem,
     cooldown_cutoff,
 )
+from pipvet.update.session import Note, Session, shown
 from pipvet.update.surface import BuildInfo, package_changes, snapshot, surface_findings
 from pipvet.update.vet_new import VetNew, read_pending, to_vet, write_pending
 from pipvet.vetting.model import VetReport
 
-__all__ = ["UpdateOptions", "ensure_environment", "run_update"]
-
-Note = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class UpdateOptions:
-    project: Path
-    requirement_files: tuple[Path, ...] = ()  # empty: discovered in the project folder
-    python: Path | None = None
-    venv: Path | None = None
-    create: bool = True  # make ./.venv when there is no environment
-
-
-# ---------------------------------------------------------------------------- environment
-
-
-def ensure_environment(
-    options: UpdateOptions,
-    *,
-    environ: Mapping[str, str],
-    runner: Runner,
-    note: Note,
-) -> Environment:
-    """The environment to update (see the module docstring); EnvironmentProblem for a system
-    interpreter or when none exists and ``options.create`` is off."""
-    if options.venv is not None:
-        python = interpreter.venv_python(options.venv)
-        return _checked(python, f"the virtual environment {options.venv}")
-    if options.python is not None:
-        return _checked(options.python, f"the interpreter {options.python}")
-    found = interpreter.discover_target(environ, options.project, Path(sys.executable))
-    if found.source != "running":
-        assert found.prefix is not None
-        kind = "conda" if found.source == "conda" else "venv"
-        return Environment(found.python, found.prefix, kind, found.description)
-    from pipvet.project.init import create_venv, plan_venv
-
-    step = plan_venv(options.project, Path(sys.executable), environ, create=options.create)
-    if step.action != "create" or step.prefix is None:
-        raise EnvironmentProblem(
-            f"no virtual environment to update: {step.description}",
-            hint="create one with: python -m venv .venv (or run pipvet init)",
-        )
-    note(f"creating the virtual environment {step.prefix} {step.description}")
-    create_venv(step, runner)
-    return Environment(
-        interpreter.venv_python(step.prefix),
-        step.prefix,
-        "venv",
-        f"the new virtual environment {step.prefix}",
-        created=True,
-    )
-
-
-def _checked(python: Path, description: str) -> Environment:
-    # The prefix is read from disk (pyvenv.cfg or conda-meta), without running anything.
-    for prefix in (python.parent.parent, python.parent):
-        kind = interpreter.environment_kind(prefix)
-        if kind != "system":
-            return Environment(python, prefix, kind, description)
-    raise EnvironmentProblem(
-        f"{description} is not a virtual or conda environment: pipvet update will not "
-        "change a system Python (every program that uses it would change too)",
-        hint="create a project environment (python -m venv .venv) and run pipvet update there",
-    )
+__all__ = ["run_update"]
 
 
 # ---------------------------------------------------------------------------- requirements
@@ -149,32 +82,6 @@ def _pyproject_name(project: Path) -> NormalizedName | None:
 
 
 # ---------------------------------------------------------------------------- the run
-
-
-@dataclass
-class _Run:
-    options: UpdateOptions
-    environ: Mapping[str, str]
-    pip: Pip
-    policy: Policy
-    now: datetime
-    note: Note
-    commands: list[tuple[str, ...]] = field(default_factory=list)
-    builds: list[ReportItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def install(self, args: Sequence[str], *, dry_run: bool = False) -> None:
-        outcome = self.pip.install(args, dry_run=dry_run)
-        if not dry_run:
-            self.commands.append(tuple(a for a in outcome.argv if not a.endswith(".json")))
-            self.builds.extend(outcome.report or ())
-
-    def protective_flags(self, *, cooldown: bool = True) -> list[str]:
-        features = self.pip.features()
-        flags = ["--only-final", ":all:"] if features.release_control else []
-        if cooldown and self.policy.cooldown_days > 0 and features.uploaded_prior_to:
-            flags += ["--uploaded-prior-to", cooldown_cutoff(self.now, self.policy.cooldown_days)]
-        return flags
 
 
 def run_update(
@@ -199,7 +106,7 @@ def run_update(
     note(f"updating {env.description}")
     outcome = advisories()
     now = datetime.fromtimestamp(clock(), UTC)
-    run = _Run(options, environ, Pip(env.python, runner), policy, now, note)
+    run = Session(options, environ, Pip(env.python, runner), policy, now, note)
     before_scan = _scan(env.python, runner)
     before = snapshot(before_scan)
     pip_before = str(run.pip.version())
@@ -220,7 +127,7 @@ def run_update(
     targets: list[str] = []
     for f in files:
         targets += ["-r", str(f)]
-    labels = [_shown(f, options.project) for f in files]
+    labels = [shown(f, options.project) for f in files]
     project_name = None if options.requirement_files else _pyproject_name(options.project)
     if project_name is not None:
         editable = _installed_editable(before_scan, options.project)
@@ -236,7 +143,7 @@ def run_update(
             f"project in {options.project}: only pip was upgraded"
         )
 
-    fixes = _security_fixes(run, env, outcome, files, rebuild)
+    fixes = security_fixes(run, env, outcome, files, rebuild)
     after_scan = _scan(env.python, runner)
     after = snapshot(after_scan)
     collected = auditing.collect(
@@ -272,7 +179,7 @@ def run_update(
 
 
 def _vet(
-    run: _Run,
+    run: Session,
     env: Environment,
     *,
     scan: environment.EnvironmentScan,
@@ -331,134 +238,3 @@ def _latest(builds: Sequence[BuildInfo]) -> list[BuildInfo]:
     """One entry per package: the last time pip installed it in this run."""
     by_name = {b.name: b for b in builds}
     return list(by_name.values())
-
-
-# ---------------------------------------------------------------------------- security fixes
-
-
-def _security_fixes(
-    run: _Run,
-    env: Environment,
-    outcome: SyncOutcome,
-    files: Sequence[Path],
-    rebuild: Callable[[], SyncOutcome] | None,
-) -> list[SecurityFix]:
-    collected = auditing.collect(
-        auditing.Inputs(python=env.python),
-        environ=run.environ,
-        cwd=run.options.project,
-        runner=run.pip.runner,
-    )
-    interim = auditing.audit(
-        collected, outcome, policy=run.policy, clock=run.now.timestamp, rebuild=rebuild
-    )
-    pins = _requirement_specifiers(files, run.environ, run.options.project)
-    fixes: list[SecurityFix] = []
-    for result in interim.results:
-        active = [f for f in result.findings if not f.ignored and f.kind == "vulnerability"]
-        if not active or result.fix_requirement is None:
-            continue
-        dep = result.dependency
-        fixed = _closing_version(result.fix_requirement)
-        if fixed is None:
-            continue
-        ids = tuple(f.id for f in active)
-
-        def fix(applied: bool, reason: str, dep: Dependency = dep, fixed: str = fixed,
-                ids: tuple[str, ...] = ids) -> SecurityFix:  # fmt: skip
-            return SecurityFix(dep.name, dep.label, dep.version, fixed, ids, applied, reason)
-
-        blocker = _excluded_by(pins.get(dep.name, ()), fixed)
-        if blocker is not None:
-            fixes.append(fix(False, (
-                f"{blocker} excludes {fixed}, the release that fixes {', '.join(ids)}: pipvet "
-                f"does not override the project's own requirements; relax it (pipvet relax) "
-                f"or require {dep.label}>={fixed}")))  # fmt: skip
-            continue
-        in_window = _inside_cooldown(run, dep.label, fixed)
-        if not in_window:
-            fixes.append(fix(False, (
-                f"{dep.label} {fixed} fixes {', '.join(ids)} and is older than the cooldown, "
-                "but the resolver kept the affected version (another package caps it?); see "
-                f"why with: python -m pip install \"{dep.label}>={fixed}\"")))  # fmt: skip
-            continue
-        run.note(f"installing the security fix {dep.label} {fixed} (inside the cooldown)")
-        try:
-            run.install([*run.protective_flags(cooldown=False), f"{dep.label}>={fixed}"])
-        except PipError as exc:
-            fixes.append(
-                fix(
-                    False,
-                    (f"installing {dep.label}>={fixed} (fixes {', '.join(ids)}) failed: {exc}"),
-                )
-            )
-            continue
-        fixes.append(
-            fix(
-                True,
-                (
-                    f"{dep.label} {dep.version} is affected by {', '.join(ids)}; the fix "
-                    f"{fixed} was published within the {run.policy.cooldown_days}-day cooldown, "
-                    "and security fixes are not delayed: installed for this package alone, "
-                    "without the cooldown"
-                ),
-            )
-        )
-    return fixes
-
-
-def _inside_cooldown(run: _Run, name: str, fixed: str) -> bool:
-    """Would the cooldown-respecting pip refuse ``name>=fixed`` on its own? (A dry run.)"""
-    flags = run.protective_flags()
-    if "--uploaded-prior-to" not in flags:
-        return False  # no cooldown was applied, so it did not hold the fix back
-    try:
-        run.install([*flags, f"{name}>={fixed}"], dry_run=True)
-    except PipError:
-        return True
-    return False
-
-
-def _closing_version(requirement: str) -> str | None:
-    _, sep, version = requirement.partition(">=")
-    if not sep:
-        return None
-    try:
-        return str(Version(version.strip()))
-    except InvalidVersion:
-        return None
-
-
-def _shown(path: Path, project: Path) -> str:
-    """A path as the user would type it: relative to the project when inside it."""
-    try:
-        return str(path.resolve().relative_to(project.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _requirement_specifiers(
-    files: Sequence[Path], environ: Mapping[str, str], project: Path
-) -> dict[NormalizedName, list[tuple[str, str]]]:
-    """name -> [(location, specifier)] from the project's requirements files."""
-    from pipvet.inputs.requirements import parse_requirements_file
-
-    out: dict[NormalizedName, list[tuple[str, str]]] = {}
-    for path in files:
-        parsed = parse_requirements_file(path, environ=environ)
-        for entry in parsed.entries:
-            if entry.name is not None and str(entry.specifier):
-                where = _shown(Path(entry.location.path), project)
-                if entry.location.line is not None:
-                    where += f":{entry.location.line}"
-                out.setdefault(entry.name, []).append((where, str(entry.specifier)))
-    return out
-
-
-def _excluded_by(specs: Sequence[tuple[str, str]], version: str) -> str | None:
-    from packaging.specifiers import SpecifierSet
-
-    for location, spec in specs:
-        if not SpecifierSet(spec).contains(version, prereleases=True):
-            return f"{location} ({spec})"
-    return None

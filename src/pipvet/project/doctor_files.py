@@ -1,0 +1,231 @@
+"""``pipvet doctor``'s checks on the project's own files: requirements that float (floors,
+not pins or lock files), index options, the IDE's folder-open task and the CI workflow.
+
+Reads files only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pipvet.errors import PipvetError
+from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
+from pipvet.project.model import Check
+from pipvet.project.templates import inspect_workflow
+from pipvet.project.vscode import inspect_tasks
+
+__all__ = [
+    "LOCK_FILES",
+    "ci_check",
+    "floors_check",
+    "ide_task_check",
+    "index_check",
+    "parse_requirements",
+]
+
+
+LOCK_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pylock.toml")
+
+
+def parse_requirements(
+    project: Path, files: Sequence[Path], environ: Mapping[str, str]
+) -> tuple[list[RequirementsFile], list[str]]:
+    parsed: list[RequirementsFile] = []
+    problems: list[str] = []
+    candidates = list(files)
+    if (project / "pyproject.toml").is_file():
+        candidates.append(project / "pyproject.toml")
+    for path in candidates:
+        try:
+            if path.name == "pyproject.toml":
+                parsed.append(parse_pyproject(path))
+            else:
+                parsed.append(parse_requirements_file(path, environ=environ))
+        except PipvetError as exc:
+            problems.append(str(exc).splitlines()[0])
+    return parsed, problems
+
+
+def floors_check(
+    project: Path, parsed: Sequence[RequirementsFile], problems: Sequence[str]
+) -> Check:
+    title = "Requirements use floors, not pins"
+    if problems:
+        return Check(
+            "floors",
+            title,
+            "fail",
+            "a requirements file cannot be read",
+            tuple(problems),
+            fix="fix the lines named above",
+        )
+    locks = [name for name in LOCK_FILES if (project / name).is_file()]
+    pins = [
+        f"{e.location}: {e.raw.strip()}"
+        for f in parsed
+        for e in f.entries
+        if e.pinned_version is not None or any(s.operator in ("==", "===") for s in e.specifier)
+    ]
+    entries = sum(len(f.entries) for f in parsed)
+    evidence = tuple(pins[:8]) + tuple(
+        f"{name}: a lock file freezes every version in time; updates need a re-lock"
+        for name in locks
+    )
+    if pins or locks:
+        what = []
+        if pins:
+            what.append(f"{len(pins)} exact pin{'s' if len(pins) != 1 else ''}")
+        if locks:
+            what.append(", ".join(locks))
+        return Check(
+            "floors",
+            title,
+            "warn",
+            f"frozen in time: {' and '.join(what)}; pinned versions never receive fixes "
+            "unless someone bumps them",
+            evidence,
+            fix="pipvet relax   (rewrites == pins as >= floors)",
+        )
+    if entries == 0:
+        return Check(
+            "floors",
+            title,
+            "warn",
+            "no requirements found (*requirements*.txt/.in, "
+            "requirements/*.txt/.in, pyproject.toml dependencies)",
+            fix="declare dependencies with minimum versions in requirements.txt",
+        )
+    return Check("floors", title, "pass", f"{entries} requirements, none pinned")
+
+
+def index_check(parsed: Sequence[RequirementsFile], environ: Mapping[str, str]) -> Check:
+    title = "No risky index options"
+    bad: list[str] = []
+    for f in parsed:
+        for opt in f.options:
+            if opt.option == "--extra-index-url":
+                bad.append(
+                    f"{opt.location}: --extra-index-url: pip takes the highest version "
+                    "from any index, so a public package with your internal name wins "
+                    "(dependency confusion)"
+                )
+            elif opt.option == "--trusted-host":
+                bad.append(
+                    f"{opt.location}: --trusted-host {opt.value}: downloads without "
+                    "TLS verification can be swapped in transit"
+                )
+            elif opt.option == "--index-url" and (opt.value or "").startswith("http://"):
+                bad.append(f"{opt.location}: --index-url over plain http")
+    for name in ("PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"):
+        if environ.get(name):
+            bad.append(f"{name} is set in the environment")
+    if bad:
+        return Check(
+            "index-options",
+            title,
+            "fail",
+            f"{len(bad)} risky index option{'s' if len(bad) != 1 else ''}",
+            tuple(bad),
+            fix="use one --index-url that proxies everything (internal names first), with TLS; "
+            "delete --extra-index-url and --trusted-host",
+        )
+    return Check("index-options", title, "pass", "no --extra-index-url or --trusted-host")
+
+
+def ide_task_check(project: Path) -> Check:
+    title = "IDE runs pipvet update on folder open"
+    path = project / ".vscode" / "tasks.json"
+    if not path.is_file():
+        return Check(
+            "ide-task",
+            title,
+            "warn",
+            "no .vscode/tasks.json",
+            fix="pipvet init   (writes the folder-open task)",
+        )
+    seen = inspect_tasks(path.read_text(encoding="utf-8", errors="replace"))
+    if seen.error:
+        return Check(
+            "ide-task",
+            title,
+            "warn",
+            f"{path} cannot be read: {seen.error}",
+            fix=f"fix the JSON in {path}, then: pipvet init",
+        )
+    match seen.pipvet:
+        case "ok":
+            return Check(
+                "ide-task", title, "pass", "pipvet's task is present and unchanged", (str(path),)
+            )
+        case "modified":
+            return Check(
+                "ide-task",
+                title,
+                "fail",
+                "pipvet's folder-open task was changed since pipvet wrote it: it runs "
+                "automatically when the folder opens, so review the change",
+                (str(path),),
+                fix="pipvet init --force   (after reviewing the change)",
+            )
+        case "foreign":
+            return Check(
+                "ide-task",
+                title,
+                "fail",
+                "a task uses pipvet's label but pipvet did not write it",
+                (str(path),),
+                fix="review it, then: pipvet init --force",
+            )
+        case _:
+            return Check(
+                "ide-task",
+                title,
+                "warn",
+                "tasks.json has no pipvet task",
+                (str(path),),
+                fix="pipvet init",
+            )
+
+
+def ci_check(project: Path) -> Check:
+    title = "CI workflow updates and audits on a schedule"
+    folder = project / ".github" / "workflows"
+    files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
+    running: list[tuple[Path, bool, bool]] = []
+    for path in files:
+        seen = inspect_workflow(path.read_text(encoding="utf-8", errors="replace"))
+        if seen.runs_pipvet:
+            running.append((path, seen.has_schedule, seen.modified))
+    if not running:
+        return Check(
+            "ci-workflow",
+            title,
+            "warn",
+            "no workflow runs pipvet",
+            tuple(str(p) for p in files),
+            fix="pipvet init   (writes .github/workflows/pipvet.yml)",
+        )
+    evidence = tuple(
+        f"{p}: {'scheduled' if s else 'no schedule'}"
+        + (", changed since pipvet wrote it" if m else "")
+        for p, s, m in running
+    )
+    if not any(s for _, s, _ in running):
+        return Check(
+            "ci-workflow",
+            title,
+            "warn",
+            "pipvet runs in CI but not on a schedule: new advisories for unchanged "
+            "code are only seen on the next push",
+            evidence,
+            fix="add a daily 'schedule: - cron' trigger (pipvet init writes one)",
+        )
+    return Check(
+        "ci-workflow",
+        title,
+        "pass",
+        "pipvet runs in CI on a schedule (GitHub disables schedules after 60 days "
+        "without repository activity)",
+        evidence,
+    )

@@ -1,0 +1,53 @@
+"""The state one ``pipvet update`` run carries between its steps: the options, the
+environment's pip (through the runner passed in), the policy, the time the run started, and
+what pip ran and built so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipvet.policy import Policy
+from pipvet.update.model import UpdateOptions
+from pipvet.update.pip import Pip, ReportItem, cooldown_cutoff
+
+__all__ = ["Note", "Session", "shown"]
+
+Note = Callable[[str], None]
+
+
+@dataclass
+class Session:
+    options: UpdateOptions
+    environ: Mapping[str, str]
+    pip: Pip
+    policy: Policy
+    now: datetime
+    note: Note
+    commands: list[tuple[str, ...]] = field(default_factory=list)
+    builds: list[ReportItem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def install(self, args: Sequence[str], *, dry_run: bool = False) -> None:
+        outcome = self.pip.install(args, dry_run=dry_run)
+        if not dry_run:
+            self.commands.append(tuple(a for a in outcome.argv if not a.endswith(".json")))
+            self.builds.extend(outcome.report or ())
+
+    def protective_flags(self, *, cooldown: bool = True) -> list[str]:
+        features = self.pip.features()
+        flags = ["--only-final", ":all:"] if features.release_control else []
+        if cooldown and self.policy.cooldown_days > 0 and features.uploaded_prior_to:
+            flags += ["--uploaded-prior-to", cooldown_cutoff(self.now, self.policy.cooldown_days)]
+        return flags
+
+
+def shown(path: Path, project: Path) -> str:
+    """A path as the user would type it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(project.resolve()))
+    except ValueError:
+        return str(path)
