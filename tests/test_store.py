@@ -13,15 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipvet.advisories.store import (
-    SCHEMA_VERSION,
-    AdvisoryStore,
-    CorruptStore,
-    StoredRecord,
-    build_store,
-    modified_key,
-)
-from pipvet.advisories.sync import prepare_record
+from pipvet.advisories.records import prepare_record
+from pipvet.advisories.store import AdvisoryStore, build_store
+from pipvet.advisories.store_model import CorruptStore, StoredRecord, modified_key
+from pipvet.advisories.store_rows import SCHEMA_VERSION
 from pipvet.errors import DataError
 from pipvet.models import NormalizedName, canonicalize_name
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipvet.advisories.digest import digests_of
 from pipvet.advisories.osv import MalformedRecord, parse_advisory
-from pipvet.advisories.store import StoredRecord, modified_key
+from pipvet.advisories.store_model import StoredRecord, modified_key
 from pipvet.errors import DataError
 from pipvet.models import Progress
 

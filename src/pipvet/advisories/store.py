@@ -26,131 +26,31 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipvet.advisories import digest
 from pipvet.advisories.match import PackageRecord
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.advisories.store_model import REBUILD_HINT, CorruptStore, StoredRecord, StoreInfo
+from pipvet.advisories.store_rows import (
+    CHUNK,
+    INDEXES,
+    LAYER,
+    SCHEMA,
+    SCHEMA_VERSION,
+    WITHOUT_DIGEST_INDEX,
+    connect,
+    decode_digest,
+    deflate,
+    inflate,
+    insert_records,
+)
 from pipvet.errors import DataError
 from pipvet.models import NormalizedName, Snapshot
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "AdvisoryStore",
-    "CorruptStore",
-    "StoreInfo",
-    "StoredRecord",
-    "build_store",
-    "modified_key",
-]
-
-SCHEMA_VERSION = 1
-_LAYER = {"snapshot": 0, "overlay": 1}
-# SQLite builds before 3.32 allow 999 bound parameters per statement; stay below that.
-_CHUNK = 900
-_REBUILD = "run 'pipvet db sync --full' to rebuild it"
-
-# Rows still lacking their digest (an older pipvet sharing the cache folder may add some): an
-# index that is normally empty, so asking whether there are any costs nothing.
-_WITHOUT_DIGEST_INDEX = """
-CREATE INDEX IF NOT EXISTS affected_without_digest ON affected (layer, id) WHERE data IS NULL;
-"""
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE records (
-    layer INTEGER NOT NULL,          -- 0 upstream snapshot, 1 local overlay
-    id TEXT NOT NULL,
-    modified TEXT NOT NULL,          -- as published
-    modified_key TEXT NOT NULL,      -- normalised UTC time, comparable as text
-    withdrawn TEXT,
-    body BLOB NOT NULL,              -- zlib-compressed JSON text of the record
-    UNIQUE (layer, id)
-);
-CREATE TABLE affected (
-    name TEXT NOT NULL,              -- canonical PyPI name (PEP 503)
-    layer INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    data BLOB,                       -- zlib-compressed digest of the record for this name
-    PRIMARY KEY (name, layer, id)
-) WITHOUT ROWID;
-"""
-_INDEXES = (
-    """
-CREATE INDEX affected_by_record ON affected (layer, id);
-CREATE INDEX records_by_modified ON records (layer, modified_key);
-"""
-    + _WITHOUT_DIGEST_INDEX
-)
-
-
-class CorruptStore(DataError):
-    """The file exists but is not a readable pipvet advisory database of this version."""
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """What the store keeps of one OSV record.
-
-    ``digests`` holds the record's digest for each of ``names``, in the same order; when it is
-    None the store computes them from ``json`` (MalformedRecord if that does not parse).
-    """
-
-    id: str
-    modified: str
-    withdrawn: str | None
-    names: tuple[NormalizedName, ...]
-    json: str
-    digests: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class StoreInfo:
-    """Everything ``pipvet db status`` shows."""
-
-    path: Path
-    size_bytes: int
-    source: str
-    records: int  # effective records: snapshot plus overlay, overlay winning by id
-    withdrawn: int
-    malformed_skipped: int  # at the last sync
-    newest_modified: str | None
-    last_sync: str | None
-    overlay: str | None
-    overlay_records: int
-
-
-def modified_key(text: str) -> str:
-    """A ``modified`` timestamp as fixed-width UTC text, so string order is time order.
-
-    Raises ValueError for text that is not an RFC 3339 / ISO 8601 time. Times without a zone
-    are taken as UTC.
-    """
-    when = datetime.fromisoformat(text.strip())
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    # isoformat, unlike strftime("%Y"), pads years below 1000 to four digits.
-    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def utc_now_text(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    writable = create or os.access(path, os.W_OK)
-    mode = ("rwc" if create else "rw") if writable else "ro"
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30)
-    if writable:
-        # Rollback journal (not WAL): a full sync renames a new file over this one, and a WAL
-        # file left beside it would then belong to the wrong database.
-        conn.execute("PRAGMA journal_mode=DELETE")
-    return conn
+__all__ = ["AdvisoryStore", "build_store"]
 
 
 class AdvisoryStore:
@@ -181,16 +81,16 @@ class AdvisoryStore:
             )
         try:
             fresh = not path.exists() or path.stat().st_size == 0
-            conn = _connect(path, create=create)
+            conn = connect(path, create=create)
         except (sqlite3.Error, OSError) as exc:
             raise CorruptStore(
-                f"the advisory database {path} is unreadable: {exc}", hint=_REBUILD
+                f"the advisory database {path} is unreadable: {exc}", hint=REBUILD_HINT
             ) from None
         store = cls(conn, path)
         try:
             if fresh and create:
                 with conn:
-                    conn.executescript(_SCHEMA + _INDEXES)
+                    conn.executescript(SCHEMA + INDEXES)
                     store._set_meta(
                         {
                             "schema_version": str(SCHEMA_VERSION),
@@ -202,7 +102,7 @@ class AdvisoryStore:
         except sqlite3.Error as exc:
             conn.close()
             raise CorruptStore(
-                f"the advisory database {path} is unreadable: {exc}", hint=_REBUILD
+                f"the advisory database {path} is unreadable: {exc}", hint=REBUILD_HINT
             ) from None
         except CorruptStore:
             conn.close()
@@ -235,7 +135,7 @@ class AdvisoryStore:
             "ORDER BY a.name, a.id"
         )
         for name, body in self._rows_by_name(sql, names):
-            out.setdefault(name, []).append(_inflate(body))
+            out.setdefault(name, []).append(inflate(body))
         return out
 
     def _rows_by_name(self, sql: str, names: Iterable[NormalizedName]) -> Iterator[Any]:
@@ -243,8 +143,8 @@ class AdvisoryStore:
         small enough for SQLite's parameter limit."""
         wanted = sorted(set(names))
         with self._errors():
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
                 yield from self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     @property
@@ -277,7 +177,7 @@ class AdvisoryStore:
             "ORDER BY a.name, a.id"
         )
         for name, record_id, data in self._rows_by_name(sql, names):
-            out.setdefault(name, []).append(_decode(record_id, data))
+            out.setdefault(name, []).append(decode_digest(record_id, data))
         return out
 
     def raw_record(self, record_id: str) -> str | None:
@@ -286,15 +186,15 @@ class AdvisoryStore:
             row = self._conn.execute(
                 "SELECT body FROM records WHERE id = ? ORDER BY layer DESC LIMIT 1", (record_id,)
             ).fetchone()
-        return None if row is None else _inflate(row[0])
+        return None if row is None else inflate(row[0])
 
     def modified_keys(self, ids: Iterable[str]) -> dict[str, str]:
         """Normalised ``modified`` of the given snapshot records that are stored."""
         wanted = sorted(set(ids))
         out: dict[str, str] = {}
         with self._errors():
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
                 out.update(
                     self._conn.execute(
@@ -371,11 +271,11 @@ class AdvisoryStore:
             self._conn.execute("BEGIN")
             if self._meta.get("match_format") != digest.FORMAT:
                 self._reset_digests()
-            _insert(self._conn, records, _LAYER["snapshot"])
+            insert_records(self._conn, records, LAYER["snapshot"])
             if overlay is not None:
                 self._conn.execute("DELETE FROM affected WHERE layer = 1")
                 self._conn.execute("DELETE FROM records WHERE layer = 1")
-                _insert(self._conn, overlay, _LAYER["overlay"])
+                insert_records(self._conn, overlay, LAYER["overlay"])
             dropped = self._add_missing_digests()
             if dropped:
                 skipped = values.get("malformed_skipped") or self._meta.get("malformed_skipped")
@@ -400,7 +300,7 @@ class AdvisoryStore:
         except sqlite3.DatabaseError as exc:
             raise CorruptStore(
                 f"the advisory database {self.path} is damaged: {exc}",
-                hint=_REBUILD,
+                hint=REBUILD_HINT,
             ) from None
         except sqlite3.Error as exc:
             raise DataError(
@@ -413,7 +313,7 @@ class AdvisoryStore:
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(affected)")}
         if "data" not in columns:  # written before digests existed
             self._conn.execute("ALTER TABLE affected ADD COLUMN data BLOB")
-        self._conn.execute(_WITHOUT_DIGEST_INDEX)
+        self._conn.execute(WITHOUT_DIGEST_INDEX)
         self._conn.execute("UPDATE affected SET data = NULL")
 
     def _add_missing_digests(self) -> int:
@@ -434,7 +334,7 @@ class AdvisoryStore:
                 )
             ]
             try:
-                texts = digest.digests_of(parse_advisory_json(_inflate(body)), names)
+                texts = digest.digests_of(parse_advisory_json(inflate(body)), names)
             except MalformedRecord:
                 conn.execute("DELETE FROM affected WHERE layer = ? AND id = ?", (layer, record_id))
                 conn.execute("DELETE FROM records WHERE layer = ? AND id = ?", (layer, record_id))
@@ -443,7 +343,7 @@ class AdvisoryStore:
             conn.executemany(
                 "UPDATE affected SET data = ? WHERE name = ? AND layer = ? AND id = ?",
                 [
-                    (_deflate(text), name, layer, record_id)
+                    (deflate(text), name, layer, record_id)
                     for name, text in zip(names, texts, strict=True)
                 ],
             )
@@ -457,7 +357,7 @@ class AdvisoryStore:
             raise CorruptStore(
                 f"the advisory database {self.path} has schema version {version or 'none'}, "
                 f"this pipvet uses {SCHEMA_VERSION}",
-                hint=_REBUILD,
+                hint=REBUILD_HINT,
             )
         self._meta = meta
 
@@ -529,9 +429,9 @@ def _build(
         conn.execute("PRAGMA synchronous=OFF")
         # The by-record index exists from the start: batches delete the names of ids they
         # replace, and a scan per batch would make the load quadratic.
-        conn.executescript(_SCHEMA + _INDEXES)
-        _insert(conn, records, _LAYER["snapshot"])
-        _insert(conn, overlay, _LAYER["overlay"])
+        conn.executescript(SCHEMA + INDEXES)
+        insert_records(conn, records, LAYER["snapshot"])
+        insert_records(conn, overlay, LAYER["overlay"])
         store = AdvisoryStore(conn, path)
         store._set_meta(
             {**meta, "schema_version": str(SCHEMA_VERSION), "match_format": digest.FORMAT}
@@ -541,83 +441,3 @@ def _build(
         conn.execute("PRAGMA journal_mode=DELETE")
     finally:
         conn.close()
-
-
-_BATCH = 500
-
-
-def _insert(conn: sqlite3.Connection, records: Iterable[StoredRecord], layer: int) -> None:
-    """Upsert ``records`` into ``layer`` in batches; a replaced record's old names go away."""
-    batch: dict[str, StoredRecord] = {}
-
-    def flush() -> None:
-        ids = [(layer, rid) for rid in batch]
-        # A replaced record may no longer affect every name the old version named.
-        conn.executemany("DELETE FROM affected WHERE layer = ? AND id = ?", ids)
-        conn.executemany(
-            "INSERT INTO records (layer, id, modified, modified_key, withdrawn, body) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (layer, id) DO UPDATE SET "
-            "modified = excluded.modified, modified_key = excluded.modified_key, "
-            "withdrawn = excluded.withdrawn, body = excluded.body",
-            [
-                (
-                    layer,
-                    r.id,
-                    r.modified,
-                    modified_key(r.modified),
-                    r.withdrawn,
-                    _deflate(r.json),
-                )
-                for r in batch.values()
-            ],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO affected (name, layer, id, data) VALUES (?, ?, ?, ?)",
-            [
-                (name, layer, r.id, _deflate(text))
-                for r in batch.values()
-                for name, text in zip(r.names, _digests(r), strict=True)
-            ],
-        )
-        batch.clear()
-
-    for record in records:
-        if record.id in batch:  # the same id twice in one batch: the later one wins
-            flush()
-        batch[record.id] = record
-        if len(batch) >= _BATCH:
-            flush()
-    if batch:
-        flush()
-
-
-def _digests(record: StoredRecord) -> tuple[str, ...]:
-    if record.digests is not None:
-        return record.digests
-    return digest.digests_of(parse_advisory_json(record.json), record.names)
-
-
-def _deflate(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 6)
-
-
-def _decode(record_id: str, data: bytes | None) -> PackageRecord:
-    try:
-        if data is None:
-            raise ValueError("missing")
-        return digest.decode(zlib.decompress(data).decode("utf-8"))
-    except (ValueError, zlib.error) as exc:
-        raise CorruptStore(
-            f"the stored matching data of advisory {record_id} is damaged: {exc}",
-            hint=_REBUILD,
-        ) from None
-
-
-def _inflate(body: bytes) -> str:
-    try:
-        return zlib.decompress(body).decode("utf-8")
-    except (zlib.error, UnicodeDecodeError) as exc:
-        raise CorruptStore(
-            f"a stored advisory record is damaged: {exc}",
-            hint=_REBUILD,
-        ) from None

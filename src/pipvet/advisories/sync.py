@@ -34,14 +34,8 @@ from pipvet.advisories.records import (
     prepare_record,
 )
 from pipvet.advisories.source import DEFAULT_OSV_URL, OsvSource
-from pipvet.advisories.store import (
-    AdvisoryStore,
-    CorruptStore,
-    StoredRecord,
-    build_store,
-    modified_key,
-    utc_now_text,
-)
+from pipvet.advisories.store import AdvisoryStore, build_store
+from pipvet.advisories.store_model import CorruptStore, StoredRecord, modified_key, utc_now_text
 from pipvet.errors import DataError, NetworkError
 from pipvet.models import Progress, Snapshot
 from pipvet.system.http import HttpClient, HttpResponse, OfflineMiss, local_path

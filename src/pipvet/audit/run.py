@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.advisories.store import AdvisoryStore, CorruptStore
+from pipvet.advisories.store import AdvisoryStore
+from pipvet.advisories.store_model import CorruptStore
 from pipvet.advisories.sync import (
     OsvSource,
     SyncOutcome,

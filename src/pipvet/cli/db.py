@@ -7,7 +7,8 @@ import json
 import time
 from pathlib import Path
 
-from pipvet.advisories.store import AdvisoryStore, StoreInfo
+from pipvet.advisories.store import AdvisoryStore
+from pipvet.advisories.store_model import StoreInfo
 from pipvet.advisories.sync import OsvSource, SyncOutcome, default_store_path, sync
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import RunContext, build_context

@@ -1,0 +1,75 @@
+"""What the advisory store keeps and reports, as values: a stored record, the database's
+status, its error type, and the ``modified`` time key that orders records. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipvet.errors import DataError
+from pipvet.models import NormalizedName
+
+__all__ = [
+    "REBUILD_HINT",
+    "CorruptStore",
+    "StoreInfo",
+    "StoredRecord",
+    "modified_key",
+    "utc_now_text",
+]
+
+REBUILD_HINT = "run 'pipvet db sync --full' to rebuild it"
+
+
+class CorruptStore(DataError):
+    """The file exists but is not a readable pipvet advisory database of this version."""
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """What the store keeps of one OSV record.
+
+    ``digests`` holds the record's digest for each of ``names``, in the same order; when it is
+    None the store computes them from ``json`` (MalformedRecord if that does not parse).
+    """
+
+    id: str
+    modified: str
+    withdrawn: str | None
+    names: tuple[NormalizedName, ...]
+    json: str
+    digests: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """Everything ``pipvet db status`` shows."""
+
+    path: Path
+    size_bytes: int
+    source: str
+    records: int  # effective records: snapshot plus overlay, overlay winning by id
+    withdrawn: int
+    malformed_skipped: int  # at the last sync
+    newest_modified: str | None
+    last_sync: str | None
+    overlay: str | None
+    overlay_records: int
+
+
+def modified_key(text: str) -> str:
+    """A ``modified`` timestamp as fixed-width UTC text, so string order is time order.
+
+    Raises ValueError for text that is not an RFC 3339 / ISO 8601 time. Times without a zone
+    are taken as UTC.
+    """
+    when = datetime.fromisoformat(text.strip())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # isoformat, unlike strftime("%Y"), pads years below 1000 to four digits.
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def utc_now_text(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,162 @@
+"""The advisory database's file format: its schema, and how records and their per-package
+digests are written as rows and read back (zlib-compressed). I/O: ``sqlite3``.
+
+Callers hold the connection and the transaction; ``pipvet.advisories.store`` is the one that
+does.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipvet.advisories import digest
+from pipvet.advisories.match import PackageRecord
+from pipvet.advisories.osv import parse_advisory_json
+from pipvet.advisories.store_model import REBUILD_HINT, CorruptStore, StoredRecord, modified_key
+
+__all__ = [
+    "CHUNK",
+    "INDEXES",
+    "LAYER",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "WITHOUT_DIGEST_INDEX",
+    "connect",
+    "decode_digest",
+    "deflate",
+    "inflate",
+    "insert_records",
+]
+
+SCHEMA_VERSION = 1
+LAYER = {"snapshot": 0, "overlay": 1}
+# SQLite builds before 3.32 allow 999 bound parameters per statement; stay below that.
+CHUNK = 900
+
+# Rows still lacking their digest (an older pipvet sharing the cache folder may add some): an
+# index that is normally empty, so asking whether there are any costs nothing.
+WITHOUT_DIGEST_INDEX = """
+CREATE INDEX IF NOT EXISTS affected_without_digest ON affected (layer, id) WHERE data IS NULL;
+"""
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (
+    layer INTEGER NOT NULL,          -- 0 upstream snapshot, 1 local overlay
+    id TEXT NOT NULL,
+    modified TEXT NOT NULL,          -- as published
+    modified_key TEXT NOT NULL,      -- normalised UTC time, comparable as text
+    withdrawn TEXT,
+    body BLOB NOT NULL,              -- zlib-compressed JSON text of the record
+    UNIQUE (layer, id)
+);
+CREATE TABLE affected (
+    name TEXT NOT NULL,              -- canonical PyPI name (PEP 503)
+    layer INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    data BLOB,                       -- zlib-compressed digest of the record for this name
+    PRIMARY KEY (name, layer, id)
+) WITHOUT ROWID;
+"""
+INDEXES = (
+    """
+CREATE INDEX affected_by_record ON affected (layer, id);
+CREATE INDEX records_by_modified ON records (layer, modified_key);
+"""
+    + WITHOUT_DIGEST_INDEX
+)
+
+
+def connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    writable = create or os.access(path, os.W_OK)
+    mode = ("rwc" if create else "rw") if writable else "ro"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30)
+    if writable:
+        # Rollback journal (not WAL): a full sync renames a new file over this one, and a WAL
+        # file left beside it would then belong to the wrong database.
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return conn
+
+
+_BATCH = 500
+
+
+def insert_records(conn: sqlite3.Connection, records: Iterable[StoredRecord], layer: int) -> None:
+    """Upsert ``records`` into ``layer`` in batches; a replaced record's old names go away."""
+    batch: dict[str, StoredRecord] = {}
+
+    def flush() -> None:
+        ids = [(layer, rid) for rid in batch]
+        # A replaced record may no longer affect every name the old version named.
+        conn.executemany("DELETE FROM affected WHERE layer = ? AND id = ?", ids)
+        conn.executemany(
+            "INSERT INTO records (layer, id, modified, modified_key, withdrawn, body) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (layer, id) DO UPDATE SET "
+            "modified = excluded.modified, modified_key = excluded.modified_key, "
+            "withdrawn = excluded.withdrawn, body = excluded.body",
+            [
+                (
+                    layer,
+                    r.id,
+                    r.modified,
+                    modified_key(r.modified),
+                    r.withdrawn,
+                    deflate(r.json),
+                )
+                for r in batch.values()
+            ],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO affected (name, layer, id, data) VALUES (?, ?, ?, ?)",
+            [
+                (name, layer, r.id, deflate(text))
+                for r in batch.values()
+                for name, text in zip(r.names, _digests(r), strict=True)
+            ],
+        )
+        batch.clear()
+
+    for record in records:
+        if record.id in batch:  # the same id twice in one batch: the later one wins
+            flush()
+        batch[record.id] = record
+        if len(batch) >= _BATCH:
+            flush()
+    if batch:
+        flush()
+
+
+def _digests(record: StoredRecord) -> tuple[str, ...]:
+    if record.digests is not None:
+        return record.digests
+    return digest.digests_of(parse_advisory_json(record.json), record.names)
+
+
+def deflate(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def decode_digest(record_id: str, data: bytes | None) -> PackageRecord:
+    try:
+        if data is None:
+            raise ValueError("missing")
+        return digest.decode(zlib.decompress(data).decode("utf-8"))
+    except (ValueError, zlib.error) as exc:
+        raise CorruptStore(
+            f"the stored matching data of advisory {record_id} is damaged: {exc}",
+            hint=REBUILD_HINT,
+        ) from None
+
+
+def inflate(body: bytes) -> str:
+    try:
+        return zlib.decompress(body).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError) as exc:
+        raise CorruptStore(
+            f"a stored advisory record is damaged: {exc}",
+            hint=REBUILD_HINT,
+        ) from None
