@@ -7,10 +7,12 @@ Three cases, each run several times on fresh copies, medians printed as a table:
   (new ids, spread over 6,000 package names), as a local zip;
 * incremental sync of 100 changed records over a loopback HTTP server: the database starts as
   a copy of one synced from the snapshot, the server's ``modified_id.csv`` lists 100 revised
-  records on top, and the sync fetches exactly those.
+  records on top, and the sync fetches exactly those. The server is bench/_loopback.py's
+  (TCP_NODELAY, one write per answer; its calibration line is printed first), with
+  ``--latency`` ms added to every answer (default 0).
 
 Times are of the ``sync()`` call in this process (no interpreter start-up).
-Usage: python bench/bench_sync.py [--runs 5] [--synthetic 30000] [--osv DIR]
+Usage: python bench/bench_sync.py [--runs 5] [--synthetic 30000] [--osv DIR] [--latency MS]
 Targets: snapshot <= 2 s, 30,000 records <= 15 s, incremental 100 <= 0.5 s.
 """
 
@@ -23,15 +25,15 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from _loopback import LoopbackServer, Request, Response, calibration_line
 
 from pipvet.advisories.sync import OsvSource, SyncOutcome, sync
 from pipvet.system.http import HttpClient
@@ -74,37 +76,21 @@ def csv_for(records: list[dict[str, Any]]) -> bytes:
 
 
 @contextmanager
-def bucket_server(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
-    """Serve ``files`` (path -> bytes) on 127.0.0.1; yields the base URL and the request log."""
+def bucket_server(
+    files: dict[str, bytes], latency_ms: float = 0.0
+) -> Iterator[tuple[str, list[str]]]:
+    """Serve ``files`` (path -> bytes) on 127.0.0.1, ``latency_ms`` added to every answer;
+    yields the base URL and the request log."""
     log: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            log.append(self.path)
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            payload = body if body is not None else b"not found"
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def respond(request: Request) -> Response:
+        log.append(request.path)
+        body = files.get(request.path)
+        return Response(200, body) if body is not None else Response(404, b"not found")
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        # socketserver's default listen backlog of 5 drops the SYNs of a larger burst of
-        # concurrent connections, and each dropped SYN costs the client a 1 s retransmit.
-        request_queue_size = 128
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/osv", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(respond, latency_ms) as server:
+        print(calibration_line(server))
+        yield f"{server.url}/osv", log
 
 
 def timed(runs: int, prepare: Callable[[Path], None], act: Callable[[Path], SyncOutcome],
@@ -136,6 +122,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=30_000)
     parser.add_argument("--osv", type=Path, default=DEFAULT_OSV)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="ms added to every loopback answer"
+    )
     args = parser.parse_args()
     if not (args.osv / "PyPI" / "all.zip").is_file():
         sys.exit(f"no OSV snapshot at {args.osv} (expected PyPI/all.zip)")
@@ -178,7 +167,7 @@ def main() -> int:
         }  # fmt: skip
         upstream = [revised.get(r["id"], r) for r in records]
         files = {"/osv/PyPI/all.zip": zip_bytes(records), "/osv/PyPI/modified_id.csv": b""}
-        with bucket_server(files) as (url, log):
+        with bucket_server(files, args.latency) as (url, log):
             remote = OsvSource.parse(url)
             baseline = Path(data) / "baseline"
             baseline.mkdir()
@@ -198,18 +187,18 @@ def main() -> int:
                     sys.exit(f"benchmark incremental sync made {len(log)} requests, not 101")
 
             rows.append((
-                "incremental sync, 100 changed records (HTTP)",
+                f"incremental sync, 100 changed records (HTTP, +{args.latency:g} ms)",
                 timed(args.runs, copy_baseline, lambda c: sync(db(c), remote, client(c)), check),
                 0.5,
             ))  # fmt: skip
 
     print(f"pipvet {__import__('pipvet').__version__} sync benchmark, median of runs "
           f"(Python {sys.version.split()[0]})")  # fmt: skip
-    print(f"{'case':<48} {'runs':>4} {'median':>9} {'min':>8} {'target':>8}  ok")
+    print(f"{'case':<52} {'runs':>4} {'median':>9} {'min':>8} {'target':>8}  ok")
     for name, times, target in rows:
         median = statistics.median(times)
         verdict = "yes" if median <= target else "NO"
-        print(f"{name:<48} {len(times):>4} {median:>8.2f}s {min(times):>7.2f}s "
+        print(f"{name:<52} {len(times):>4} {median:>8.2f}s {min(times):>7.2f}s "
               f"{target:>7.1f}s  {verdict}")  # fmt: skip
     return 0
 

@@ -1,7 +1,9 @@
 """Benchmark: `pipvet vet` of 25 packages against a loopback index that adds 50 ms per request.
 
 The index serves the recorded real answers in ../shared/data/pypi (with ETags, so a warm run
-can revalidate) and the popularity list; every other name is a 404, also after the delay.
+can revalidate) and the popularity list; every other name is a 404, also after the delay. It is
+bench/_loopback.py's server (TCP_NODELAY, one write per answer); its calibration line is
+printed first.
 Each round:
 
 * cold: an empty cache folder (no index answers, no popularity list, no target facts); the
@@ -13,7 +15,7 @@ Both are timed in-process (the command itself, as `pipvet.cli.main` runs it) and
 process (`python -m pipvet vet ...`, which adds the interpreter's start-up and imports).
 Targets: cold <= 3 s, warm <= 0.3 s. Prints medians over --runs rounds.
 
-Usage: python bench/bench_vet.py [--runs 5] [--latency 0.05]
+Usage: python bench/bench_vet.py [--runs 5] [--latency 50]
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from _loopback import LoopbackServer, Request, Response, calibration_line, compile_pipvet
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -45,59 +47,30 @@ PACKAGES = [
 ]  # fmt: skip
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
 @contextmanager
-def loopback_index(latency: float) -> Iterator[tuple[str, list[str]]]:
+def loopback_index(latency_ms: float) -> Iterator[tuple[str, list[str]]]:
     answers = {
         p.name.removesuffix(".json.gz"): gzip.decompress(p.read_bytes())
         for p in (DATA / "pypi").glob("*.json.gz")
     }
     popularity = (DATA / "top-pypi-packages-30-days.min.json").read_bytes()
-    seen: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(request: Request) -> Response:
+        body: bytes | None = None
+        if request.path == "/top-packages.json":
+            body = popularity
+        elif request.path.startswith("/pypi/") and request.path.endswith("/json"):
+            body = answers.get(request.path.split("/")[2])
+        if body is None:
+            return Response(404, b'{"message": "Not Found"}')
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(304, b"", {"ETag": etag})
+        return Response(200, body, {"ETag": etag, "Content-Type": "application/json"})
 
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            time.sleep(latency)
-            body: bytes | None = None
-            if self.path == "/top-packages.json":
-                body = popularity
-            elif self.path.startswith("/pypi/") and self.path.endswith("/json"):
-                body = answers.get(self.path.split("/")[2])
-            if body is None:
-                self._reply(404, b'{"message": "Not Found"}', {})
-                return
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            if self.headers.get("If-None-Match") == etag:
-                self._reply(304, b"", {"ETag": etag})
-            else:
-                self._reply(200, body, {"ETag": etag, "Content-Type": "application/json"})
-
-        def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(respond, latency_ms) as server:
+        print(calibration_line(server))
+        yield server.url, server.log
 
 
 def in_process(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -124,20 +97,10 @@ def as_process(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     return time.perf_counter() - start, proc.returncode
 
 
-def compile_pipvet() -> None:
-    """Write pipvet's bytecode first, as ``pip install`` does: otherwise a shell that sets
-    PYTHONDONTWRITEBYTECODE makes every run recompile whatever was edited since."""
-    import compileall
-
-    import pipvet
-
-    compileall.compile_dir(str(Path(pipvet.__file__).parent), quiet=1)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--latency", type=float, default=50.0, help="ms added to every answer")
     opts = parser.parse_args()
 
     compile_pipvet()
@@ -185,7 +148,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"pipvet vet of {len(PACKAGES)} packages, {opts.latency * 1000:.0f} ms per request, "
+    print(f"pipvet vet of {len(PACKAGES)} packages, {opts.latency:g} ms per request, "
           f"{opts.runs} rounds (medians)")  # fmt: skip
     print(f"  index requests in a cold run: {requests_cold}")
     for name, values in timings.items():
