@@ -31,7 +31,11 @@ from pipvet.exposure.inventory import (
     summarize,
 )
 from pipvet.exposure.keys import ssh_key_state
-from pipvet.report.exposure import render_json, render_markdown, render_text
+from pipvet.report.exposure import (
+    render_exposure_json,
+    render_exposure_markdown,
+    render_exposure_text,
+)
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -292,9 +296,9 @@ def test_no_output_format_contains_a_planted_value(tmp_path: Path) -> None:
     p = plant_everything(tmp_path)
     report = scan_exposure(p.home, p.environ, p.project)
     outputs = {
-        "text": render_text(report),
-        "json": render_json(report),
-        "markdown": render_markdown(report),
+        "text": render_exposure_text(report),
+        "json": render_exposure_json(report),
+        "markdown": render_exposure_markdown(report),
         "repr": repr(report),
     }
     for fmt, text in outputs.items():
@@ -329,7 +333,7 @@ def test_empty_home_is_clean(tmp_path: Path) -> None:
     assert report.unreadable == ()
     assert summarize(report).clean
     assert not fails_on(report, "any")
-    assert "No readable credentials found" in render_text(report)
+    assert "No readable credentials found" in render_exposure_text(report)
     assert "~/.aws/credentials" in report.checked
     assert "~/.ssh/" in report.checked
 
@@ -377,7 +381,7 @@ def test_unreadable_locations_are_noted_not_listed(tmp_path: Path) -> None:
     assert "ssh-key" not in kinds
     assert {u.location for u in report.unreadable} == {"~/.aws/credentials", "~/.ssh/"}
     assert all("may not read it" in u.reason for u in report.unreadable)
-    text = render_text(report)
+    text = render_exposure_text(report)
     assert "Present but unreadable" in text
     assert "~/.aws/credentials" in text
 
@@ -584,7 +588,7 @@ def test_google_credential_types(tmp_path: Path) -> None:
         ("Google service account key", "long-lived"),
         ("Google workload identity federation config", "short-lived"),
     }
-    assert "PLANTED" not in render_json(report)
+    assert "PLANTED" not in render_exposure_json(report)
 
 
 def test_locations_follow_environment_overrides(tmp_path: Path) -> None:
@@ -628,11 +632,11 @@ def test_a_readable_file_pipvet_cannot_parse_counts_as_exposed(tmp_path: Path) -
     assert docker.what == "a container registry login file that pipvet could not parse " + (
         "(not valid JSON)"
     )
-    text = render_text(report)
+    text = render_exposure_text(report)
     assert "2 exposed credential locations (2 long-lived or of unknown lifetime)" in text
     assert "could not parse" in text
     assert "Present but unreadable" not in text
-    for output in (text, render_json(report), render_markdown(report)):
+    for output in (text, render_exposure_json(report), render_exposure_markdown(report)):
         assert "PLANTED" not in output
         assert auth not in output
     assert fails_on(report, "long-lived")

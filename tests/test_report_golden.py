@@ -12,23 +12,20 @@ from pathlib import Path
 import pytest
 
 from pipvet.models import AuditReport
-from pipvet.report import (
-    AUDIT_FORMATS,
-    render_audit,
-    render_json,
-    render_markdown,
-    render_sarif,
-    render_text,
-)
+from pipvet.report.audit import AUDIT_FORMATS, render_audit
+from pipvet.report.jsonout import render_audit_json
+from pipvet.report.markdown import render_audit_markdown
+from pipvet.report.sarif import render_sarif
+from pipvet.report.text import render_audit_text
 from tests.report_samples import SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PIPVET_UPDATE_GOLDEN") == "1"
 
 FORMATS: dict[str, Callable[[AuditReport], str]] = {
-    "txt": render_text,
-    "json": render_json,
-    "md": render_markdown,
+    "txt": render_audit_text,
+    "json": render_audit_json,
+    "md": render_audit_markdown,
     "sarif": lambda report: render_sarif(report, base_dir="/home/ana/proj"),
 }
 

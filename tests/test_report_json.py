@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
-from pipvet.report import render_json
+from pipvet.report.jsonout import render_audit_json
 from tests.report_samples import CLEAN, FULL, INCOMPLETE, SAMPLES
 
 
 def doc(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(render_json(SAMPLES[name]))
+    value: dict[str, Any] = json.loads(render_audit_json(SAMPLES[name]))
     return value
 
 
@@ -27,7 +27,7 @@ def test_top_level_keys_in_stable_order(name: str) -> None:
         "warnings",
         "summary",
     ]
-    assert render_json(SAMPLES[name]).startswith('{\n  "tool": {\n    "name": "pipvet"')
+    assert render_audit_json(SAMPLES[name]).startswith('{\n  "tool": {\n    "name": "pipvet"')
 
 
 def test_contract_fields_from_the_issue() -> None:
@@ -117,7 +117,7 @@ def test_ignored_and_failing_flags() -> None:
     ],
 )  # fmt: skip
 def test_summary_counts(report: Any, summary: dict[str, int]) -> None:
-    assert json.loads(render_json(report))["summary"] == summary
+    assert json.loads(render_audit_json(report))["summary"] == summary
 
 
 def test_unchecked_dependency_carries_its_reason() -> None:

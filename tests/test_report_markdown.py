@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipvet.report import render_markdown, verdict
-from pipvet.report.markdown import code, md
+from pipvet.report._common import verdict
+from pipvet.report.markdown import code, md, render_audit_markdown
 from tests.report_samples import FULL, INCOMPLETE, SAMPLES, URLLIB3
 
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -18,13 +18,13 @@ UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
      ("clean", "## ✅ pipvet audit passed")],
 )  # fmt: skip
 def test_heading_carries_the_verdict(status: str, heading: str) -> None:
-    lines = render_markdown(SAMPLES[status]).splitlines()
+    lines = render_audit_markdown(SAMPLES[status]).splitlines()
     assert lines[0] == heading
     assert lines[2] == f"**{md(verdict(SAMPLES[status]).text)}**"
 
 
 def test_findings_table_rows_have_six_cells() -> None:
-    lines = render_markdown(FULL).splitlines()
+    lines = render_audit_markdown(FULL).splitlines()
     start = lines.index("| Package | Installed | Advisory | Severity | Fixed in | Fix |")
     rows = []
     for line in lines[start:]:
@@ -41,7 +41,7 @@ def test_findings_table_rows_have_six_cells() -> None:
 
 
 def test_untrusted_text_is_escaped() -> None:
-    text = render_markdown(replace(FULL, results=(URLLIB3,)))
+    text = render_audit_markdown(replace(FULL, results=(URLLIB3,)))
     assert "<see advisory>" not in text
     assert "\\<see advisory\\>" in text
     assert "store \\| even" in text
@@ -66,14 +66,14 @@ def test_inline_code(raw: str, rendered: str) -> None:
 
 
 def test_details_blocks_are_balanced_and_collapsed() -> None:
-    text = render_markdown(FULL)
+    text = render_audit_markdown(FULL)
     assert text.count("<details>") == text.count("</details>") == 2
     assert "<details><summary>Details of 5 findings</summary>" in text
     assert "<details><summary>Ignored by policy (1)</summary>" in text
 
 
 def test_malware_block_and_unchecked_list() -> None:
-    text = render_markdown(FULL)
+    text = render_audit_markdown(FULL)
     assert "> 🚨 **MALWARE FOUND**" in text
     assert "treat every credential this machine can reach as exposed" in text
     assert "- **flask** (`requirements.txt:5`): not pinned: audit the installed environment" in (
@@ -82,7 +82,7 @@ def test_malware_block_and_unchecked_list() -> None:
 
 
 def test_incomplete_summary_lists_what_was_not_checked() -> None:
-    text = render_markdown(INCOMPLETE)
+    text = render_audit_markdown(INCOMPLETE)
     assert "### Not checked (1)" in text
     assert "### Findings" not in text
     assert "no known vulnerabilities" not in text.lower()

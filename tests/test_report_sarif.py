@@ -9,7 +9,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from pipvet.models import AuditReport, DependencyResult, Location
-from pipvet.report import render_sarif
+from pipvet.report.sarif import render_sarif
 from tests.report_samples import EVIL, FULL, MISTUNE, REQUESTS, SAMPLES, URLLIB3
 
 # ---------------------------------------------------------------------------- a small validator

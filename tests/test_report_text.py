@@ -5,7 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipvet.report import render_text, verdict
+from pipvet.report._common import verdict
+from pipvet.report.text import render_audit_text
 from tests.report_samples import FULL, INCOMPLETE, SAMPLES
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -14,22 +15,22 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_last_line_is_the_verdict(name: str) -> None:
     report = SAMPLES[name]
-    text = render_text(report)
+    text = render_audit_text(report)
     assert text.endswith("\n")
     assert text.splitlines()[-1] == verdict(report).text
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_colour_only_adds_escape_codes(name: str) -> None:
-    plain = render_text(SAMPLES[name])
-    coloured = render_text(SAMPLES[name], color=True)
+    plain = render_audit_text(SAMPLES[name])
+    coloured = render_audit_text(SAMPLES[name], color=True)
     assert "\x1b[" not in plain
     assert "\x1b[" in coloured
     assert ANSI.sub("", coloured) == plain
 
 
 def test_header_names_target_and_snapshot() -> None:
-    first, second = render_text(FULL).splitlines()[:2]
+    first, second = render_audit_text(FULL).splitlines()[:2]
     assert first == "pipvet 0.1.0 audit of requirements.txt (and the files it includes)"
     assert second == (
         "Advisory data: https://osv-vulnerabilities.storage.googleapis.com (2,661 records, "
@@ -38,7 +39,7 @@ def test_header_names_target_and_snapshot() -> None:
 
 
 def test_malware_comes_first_and_says_what_to_do() -> None:
-    text = render_text(FULL)
+    text = render_audit_text(FULL)
     assert text.index("MALWARE:") < text.index("Known vulnerabilities:")
     block = text[text.index("MALWARE:") : text.index("Known vulnerabilities:")]
     assert "Evil_Pkg 0.0.1  (MAL-2024-1234, GHSA-mmmm-mmmm-mmmm)" in block
@@ -48,7 +49,7 @@ def test_malware_comes_first_and_says_what_to_do() -> None:
 
 
 def test_each_package_is_one_block_with_the_fix_first() -> None:
-    text = render_text(FULL)
+    text = render_audit_text(FULL)
     start = text.index("  requests 2.19.0")
     block = text[start : text.index("\n\n", start)].splitlines()
     assert block[0].startswith("  requests 2.19.0  (requirements.txt:")
@@ -60,13 +61,13 @@ def test_each_package_is_one_block_with_the_fix_first() -> None:
 
 
 def test_lines_fit_a_terminal_except_the_one_line_verdict() -> None:
-    lines = render_text(FULL).splitlines()
+    lines = render_audit_text(FULL).splitlines()
     too_long = [line for line in lines[2:-1] if len(line) > 88 and not line.startswith("!")]
     assert too_long == []
 
 
 def test_unchecked_ignored_and_notes_are_listed() -> None:
-    text = render_text(FULL)
+    text = render_audit_text(FULL)
     assert "Not checked: 1 dependency (pipvet cannot say whether these are safe)" in text
     assert "Not from a package index (no advisory can name these" in text
     assert "  mylib 0.1.dev0 (src/my lib): editable install" in text
@@ -79,13 +80,13 @@ def test_unchecked_ignored_and_notes_are_listed() -> None:
 
 
 def test_incomplete_audit_never_says_no_known_vulnerabilities() -> None:
-    text = render_text(INCOMPLETE)
+    text = render_audit_text(INCOMPLETE)
     assert "no known vulnerabilities" not in text.lower()
     assert text.splitlines()[-1].startswith("INCOMPLETE: 1 dependency could not be checked")
 
 
 def test_sections_are_left_out_when_empty() -> None:
     report = replace(FULL, results=FULL.results[:2], ignore_notes=(), warnings=())
-    text = render_text(report)
+    text = render_audit_text(report)
     for heading in ("MALWARE", "Not checked", "Ignored by", "Policy ignores", "Warnings"):
         assert heading not in text

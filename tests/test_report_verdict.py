@@ -6,8 +6,7 @@ import pytest
 
 from pipvet.models import AuditReport, DependencyResult, FindingKind, Severity, SeverityLabel
 from pipvet.policy import FailOn
-from pipvet.report import verdict
-from pipvet.report._common import age_text, severity_text, shorten, snapshot_text
+from pipvet.report._common import age_text, severity_text, shorten, snapshot_text, verdict
 from tests.report_samples import CLEAN, EVIL, FLASK, MISTUNE, NUMPY, REQUESTS, SNAPSHOT, URLLIB3
 
 

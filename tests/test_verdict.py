@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipvet.vetting.model import Level, Signal, Verdict
+from pipvet.vetting.model import Signal, SignalLevel, VetVerdict
 from pipvet.vetting.verdict import combine, reaches
 
 
-def sig(level: Level, signal_id: str = "x") -> Signal:
+def sig(level: SignalLevel, signal_id: str = "x") -> Signal:
     return Signal(signal_id, level, None, None, "test", "")
 
 
@@ -24,7 +24,7 @@ def sig(level: Level, signal_id: str = "x") -> Signal:
         (("ok", "unchecked"), "unchecked"),
     ],
 )
-def test_combine(levels: tuple[Level, ...], verdict: Verdict) -> None:
+def test_combine(levels: tuple[SignalLevel, ...], verdict: VetVerdict) -> None:
     assert combine(sig(level) for level in levels) == verdict
 
 
@@ -41,5 +41,5 @@ def test_combine(levels: tuple[Level, ...], verdict: Verdict) -> None:
         ("ok", "review", False),
     ],
 )
-def test_reaches(verdict: Verdict, fail_on: str, fails: bool) -> None:
+def test_reaches(verdict: VetVerdict, fail_on: str, fails: bool) -> None:
     assert reaches(verdict, fail_on) is fails  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.policy import fails
-from pipvet.report import AUDIT_FORMATS, render_audit
+from pipvet.report.audit import AUDIT_FORMATS, render_audit
 
 
 def register(sub: Any) -> None:

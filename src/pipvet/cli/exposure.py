@@ -16,9 +16,17 @@ from pipvet.cli._common import (
 )
 from pipvet.errors import UsageError
 from pipvet.exposure.inventory import fails_on, scan_exposure
-from pipvet.report.exposure import render_json, render_markdown, render_text
+from pipvet.report.exposure import (
+    render_exposure_json,
+    render_exposure_markdown,
+    render_exposure_text,
+)
 
-_RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+_RENDERERS = {
+    "text": render_exposure_text,
+    "json": render_exposure_json,
+    "markdown": render_exposure_markdown,
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,7 +16,7 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.project.init import InitOptions, apply_init, plan_init
-from pipvet.report.init import render_json, render_text
+from pipvet.report.init import render_init_json, render_init_text
 from pipvet.system.process import SubprocessRunner
 
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.progress("creating .venv ...")
     runner = SubprocessRunner(env=options.environ, cwd=str(options.project))
     result = None if args.dry_run else apply_init(plan, runner)
-    render = render_json if args.format == "json" else render_text
+    render = render_init_json if args.format == "json" else render_init_text
     emit(out, render(plan, result), args.output)
     if plan.bad_inputs:
         # Bad input fails the command (exit 2) even though the other files were written.

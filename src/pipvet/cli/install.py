@@ -38,7 +38,7 @@ from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
 from pipvet.inputs import interpreter
 from pipvet.models import NormalizedName
-from pipvet.report.vet import VET_FORMATS, render_vet, report_to_dict
+from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
 from pipvet.system.process import Runner
 from pipvet.vetting.model import VetReport
 from pipvet.vetting.service import VetRequest
@@ -186,7 +186,7 @@ def run(
     if streaming and tail:
         out.write("\n" + "\n".join(tail))
     elif args.format == "json":
-        doc = report_to_dict(report)
+        doc = vet_to_dict(report)
         doc["install"] = {
             "planned": [
                 {"name": e.name, "version": e.version, "requested": e.requested} for e in planned

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
 from pipvet.errors import InputError, UsageError
 from pipvet.project.relax import apply_relax, plan_relax
-from pipvet.report.relax import render_json, render_text
+from pipvet.report.relax import render_relax_json, render_relax_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,6 +81,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
         paths_written = apply_relax(plan)
         names = {f.path: f.display for f in plan.files}
         written = tuple(names[p] for p in paths_written)
-    render = render_json if args.format == "json" else render_text
+    render = render_relax_json if args.format == "json" else render_relax_text
     emit(out, render(plan, dry_run=args.dry_run, written=written), args.output)
     return EXIT_OK

@@ -1,73 +1,14 @@
-"""Audit report renderers: pure functions from an ``AuditReport`` to text.
+"""Renderers: pure functions from a command's result to the text the CLI writes out.
 
-Each returns the whole document as a string ending in a newline; only the CLI writes it out.
-A run renders one format, so each renderer's module is imported when it is first used.
+One module per command's report: ``audit`` (picks the format) with ``text``, ``jsonout``,
+``markdown`` and ``sarif``; ``vet``; ``update`` with ``update_vet``; ``doctor``; ``init``;
+``relax``; ``exposure``. ``_common``, ``jsonindent`` and the helpers in ``markdown`` and
+``sarif`` are shared. Each returns the whole document as a string ending in a newline; only
+the CLI prints.
+
+Every module here is pure: no files, network, database or processes. It may import only pure
+modules: ``pipvet.models``, ``pipvet.policy``, ``pipvet.severity``, each capability's
+``model`` (``vetting.model``, ``update.model``, ``project.model``, ``exposure.model``) and
+``report`` itself (``tests/test_layout_report.py`` checks). A run renders one format, so
+renderers import each other's modules only where they build on them.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from pipvet.models import AuditReport
-from pipvet.report._common import Verdict, verdict
-
-if TYPE_CHECKING:
-    from pipvet.report.jsonout import render_json, report_to_dict
-    from pipvet.report.markdown import render_markdown
-    from pipvet.report.sarif import render_sarif
-    from pipvet.report.text import render_text
-
-__all__ = [
-    "AUDIT_FORMATS",
-    "Verdict",
-    "render_audit",
-    "render_json",
-    "render_markdown",
-    "render_sarif",
-    "render_text",
-    "report_to_dict",
-    "verdict",
-]
-
-AUDIT_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
-
-# Public name -> the module defining it.
-_LAZY = {
-    "render_json": "jsonout",
-    "report_to_dict": "jsonout",
-    "render_markdown": "markdown",
-    "render_sarif": "sarif",
-    "render_text": "text",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def render_audit(
-    report: AuditReport, fmt: str, *, color: bool = False, base_dir: str | None = None
-) -> str:
-    """Render ``report`` in one of ``AUDIT_FORMATS``; ``color`` only affects text and
-    ``base_dir`` (for relative SARIF locations) only SARIF."""
-    if fmt == "text":
-        from pipvet.report.text import render_text
-
-        return render_text(report, color=color)
-    if fmt == "sarif":
-        from pipvet.report.sarif import render_sarif
-
-        return render_sarif(report, base_dir=base_dir)
-    if fmt == "json":
-        from pipvet.report.jsonout import render_json
-
-        return render_json(report)
-    if fmt == "markdown":
-        from pipvet.report.markdown import render_markdown
-
-        return render_markdown(report)
-    raise ValueError(f"unknown audit report format {fmt!r}")

@@ -45,7 +45,7 @@ MALWARE_STEPS = (
 
 
 @dataclass(frozen=True)
-class Verdict:
+class AuditVerdict:
     status: VerdictStatus
     text: str  # one line, e.g. "FAILED: 3 known vulnerabilities in 2 packages."
 
@@ -74,7 +74,7 @@ def ignored_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Findi
     return tuple((r, f) for r in report.results for f in r.findings if f.ignored)
 
 
-def verdict(report: AuditReport) -> Verdict:
+def verdict(report: AuditReport) -> AuditVerdict:
     """The one-line outcome. Never claims safety when anything went unchecked."""
     malware = malware_findings(report)
     vulns = vulnerability_findings(report)
@@ -132,7 +132,7 @@ def verdict(report: AuditReport) -> Verdict:
                 parts.insert(0, f"no known vulnerabilities or malware in {deps}")
             else:
                 parts.insert(0, "nothing to audit by version")
-    return Verdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
+    return AuditVerdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
 
 
 def severity_text(severity: Severity) -> str:

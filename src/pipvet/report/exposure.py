@@ -11,7 +11,12 @@ import textwrap
 
 from pipvet.exposure.model import GENERAL_ADVICE, Exposure, ExposureReport, summarize
 
-__all__ = ["JSON_SCHEMA_VERSION", "render_json", "render_markdown", "render_text"]
+__all__ = [
+    "JSON_SCHEMA_VERSION",
+    "render_exposure_json",
+    "render_exposure_markdown",
+    "render_exposure_text",
+]
 
 JSON_SCHEMA_VERSION = 1
 
@@ -31,7 +36,7 @@ def _names(e: Exposure) -> str:
     return ", ".join(e.names)
 
 
-def render_text(report: ExposureReport) -> str:
+def render_exposure_text(report: ExposureReport) -> str:
     lines = [
         "What a package running here could read (names and locations only, never values)",
         f"home: {report.home}    project: {report.project}",
@@ -77,7 +82,7 @@ def _exposure_json(e: Exposure) -> dict[str, object]:
     }
 
 
-def render_json(report: ExposureReport) -> str:
+def render_exposure_json(report: ExposureReport) -> str:
     s = summarize(report)
     data = {
         "schema_version": JSON_SCHEMA_VERSION,
@@ -103,7 +108,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: ExposureReport) -> str:
+def render_exposure_markdown(report: ExposureReport) -> str:
     lines = [
         "## Credential exposure",
         "",

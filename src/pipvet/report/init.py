@@ -7,7 +7,7 @@ import textwrap
 
 from pipvet.project.model import InitPlan, InitResult
 
-__all__ = ["render_json", "render_text"]
+__all__ = ["render_init_json", "render_init_text"]
 
 _PAST = {
     "create": "created",
@@ -36,7 +36,7 @@ def _wrap(text: str, indent: str = "  - ") -> list[str]:
     )
 
 
-def render_text(plan: InitPlan, result: InitResult | None) -> str:
+def render_init_text(plan: InitPlan, result: InitResult | None) -> str:
     """``result`` None means a dry run: every file that would be written is shown as a diff."""
     dry = result is None
     verbs = _FUTURE if dry else _PAST
@@ -99,7 +99,7 @@ def _summary(plan: InitPlan, result: InitResult | None) -> list[str]:
     return lines
 
 
-def render_json(plan: InitPlan, result: InitResult | None) -> str:
+def render_init_json(plan: InitPlan, result: InitResult | None) -> str:
     data = {
         "schema_version": 1,
         "dry_run": result is None,

@@ -35,15 +35,15 @@ from pipvet.policy import finding_fails
 from pipvet.report._common import fail_on_text, verdict
 from pipvet.report.jsonindent import dumps
 
-__all__ = ["render_json", "report_to_dict"]
+__all__ = ["audit_to_dict", "render_audit_json"]
 
 
-def render_json(report: AuditReport) -> str:
+def render_audit_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
-    return dumps(report_to_dict(report)) + "\n"
+    return dumps(audit_to_dict(report)) + "\n"
 
 
-def report_to_dict(report: AuditReport) -> dict[str, Any]:
+def audit_to_dict(report: AuditReport) -> dict[str, Any]:
     """The JSON document as Python values (for callers that embed it in a larger document)."""
     outcome = verdict(report)
     snap = report.snapshot

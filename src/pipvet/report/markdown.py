@@ -27,7 +27,7 @@ from pipvet.report._common import (
     vulnerability_findings,
 )
 
-__all__ = ["render_markdown"]
+__all__ = ["render_audit_markdown"]
 
 _HEADING = {"fail": "❌ pipvet audit failed", "incomplete": "⚠️ pipvet audit incomplete",
             "pass": "✅ pipvet audit passed"}  # fmt: skip
@@ -54,7 +54,7 @@ def link(advisory_id: str) -> str:
 Pair = tuple[DependencyResult, Finding]
 
 
-def render_markdown(report: AuditReport) -> str:
+def render_audit_markdown(report: AuditReport) -> str:
     """The report as markdown ending in a newline."""
     outcome = verdict(report)
     out: list[str] = [f"## {_HEADING[outcome.status]}", "", f"**{md(outcome.text)}**", ""]

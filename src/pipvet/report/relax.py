@@ -7,10 +7,10 @@ import textwrap
 
 from pipvet.project.model import RelaxPlan
 
-__all__ = ["render_json", "render_text"]
+__all__ = ["render_relax_json", "render_relax_text"]
 
 
-def render_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
+def render_relax_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
     lines: list[str] = []
     if dry_run:
         for file in plan.changed:
@@ -59,7 +59,7 @@ def render_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()
     return "\n".join(lines) + "\n"
 
 
-def render_json(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
+def render_relax_json(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
     data = {
         "schema_version": 1,
         "dry_run": dry_run,

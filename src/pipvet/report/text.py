@@ -22,7 +22,7 @@ from pipvet.report._common import (
     vulnerability_findings,
 )
 
-__all__ = ["render_text"]
+__all__ = ["render_audit_text"]
 
 _RESET = "\x1b[0m"
 _BOLD_RED = "\x1b[1;31m"
@@ -75,7 +75,7 @@ class _Writer:
             self.lines += [hang + self.paint(more, code) for more in lines[1:]]
 
 
-def render_text(report: AuditReport, *, color: bool = False) -> str:
+def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
     """The full report as text ending in a newline; ``color`` adds ANSI colours only."""
     w = _Writer(color)
     w.line(f"pipvet {report.tool_version} audit of {report.target}")

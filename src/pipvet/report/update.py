@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 from pipvet.models import Location, canonicalize_name
-from pipvet.report.jsonout import report_to_dict
-from pipvet.report.markdown import code, md, render_markdown
+from pipvet.report.jsonout import audit_to_dict
+from pipvet.report.markdown import code, md, render_audit_markdown
 from pipvet.report.sarif import render_sarif, sarif_location
-from pipvet.report.text import render_text
+from pipvet.report.text import render_audit_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
-from pipvet.report.vet import report_to_dict as vet_to_dict
+from pipvet.report.vet import vet_to_dict
 from pipvet.update.model import PackageChange, SecurityFix, SurfaceFinding, UpdateResult
 from pipvet.vetting.model import VetReport
 
@@ -112,7 +112,7 @@ def render_update_text(result: UpdateResult, *, color: bool = False) -> str:
     if vetted is not None:
         earlier = {p.name for p in result.vetted_packages if p.earlier}
         out += ["", *vet_text(vetted, earlier=earlier)]
-    out += ["", render_text(result.audit, color=color).rstrip("\n")]
+    out += ["", render_audit_text(result.audit, color=color).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
@@ -169,7 +169,7 @@ def update_to_dict(result: UpdateResult) -> dict[str, Any]:
         if vet_doc is not None
         else None,
         "warnings": list(result.warnings),
-        "audit": report_to_dict(result.audit),
+        "audit": audit_to_dict(result.audit),
     }
 
 
@@ -209,7 +209,7 @@ def render_update_markdown(result: UpdateResult) -> str:
     vetted = _vetted(result)
     if vetted is not None:
         out += ["", vet_markdown(vetted).rstrip("\n")]
-    audit = render_markdown(result.audit).replace("## ", "### ", 1)
+    audit = render_audit_markdown(result.audit).replace("## ", "### ", 1)
     out += ["", audit.rstrip("\n")]
     return "\n".join(out) + "\n"
 

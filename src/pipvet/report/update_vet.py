@@ -16,7 +16,7 @@ from typing import Any
 
 from pipvet.models import Location, NormalizedName
 from pipvet.report.sarif import sarif_location
-from pipvet.report.vet import outcome_line, render_markdown
+from pipvet.report.vet import outcome_line, render_vet_markdown
 from pipvet.vetting.model import PackageVet, Signal, VetReport
 
 __all__ = [
@@ -79,7 +79,7 @@ def _label(package: PackageVet) -> str:
 
 def vet_markdown(report: VetReport) -> str:
     """The vet report's markdown, its heading turned into this section's."""
-    first, _, rest = render_markdown(report).partition("\n")
+    first, _, rest = render_vet_markdown(report).partition("\n")
     icon = first.removeprefix("## ").removesuffix(" pipvet vet")
     return f"### {icon} New packages vetted\n{rest}"
 

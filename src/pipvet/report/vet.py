@@ -29,7 +29,7 @@ from pipvet.report._common import age_text, plural
 from pipvet.report.markdown import md
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
 
-__all__ = ["VET_FORMATS", "outcome_line", "render_vet", "report_to_dict"]
+__all__ = ["VET_FORMATS", "outcome_line", "render_vet", "vet_to_dict"]
 
 VET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
@@ -48,11 +48,11 @@ _ORDER = ("avoid", "unchecked", "review", "ok", "internal")
 
 def render_vet(report: VetReport, fmt: str, *, color: bool = False) -> str:
     if fmt == "text":
-        return render_text(report, color=color)
+        return render_vet_text(report, color=color)
     if fmt == "json":
-        return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(vet_to_dict(report), indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":
-        return render_markdown(report)
+        return render_vet_markdown(report)
     raise ValueError(f"unknown vet report format {fmt!r}")
 
 
@@ -91,7 +91,7 @@ def outcome_line(report: VetReport) -> str:
 # --------------------------------------------------------------------------- text
 
 
-def render_text(report: VetReport, *, color: bool = False) -> str:
+def render_vet_text(report: VetReport, *, color: bool = False) -> str:
     def paint(text: str, level: str) -> str:
         code = _COLORS.get(level)
         return f"{code}{text}{_RESET}" if color and code else text
@@ -133,7 +133,7 @@ def _title(package: PackageVet) -> str:
 # --------------------------------------------------------------------------- json
 
 
-def report_to_dict(report: VetReport) -> dict[str, Any]:
+def vet_to_dict(report: VetReport) -> dict[str, Any]:
     counts = _counts(report)
     return {
         "tool": {"name": "pipvet", "version": report.tool_version or __version__},
@@ -197,7 +197,7 @@ def _plain(value: JsonValue) -> Any:
 # --------------------------------------------------------------------------- markdown
 
 
-def render_markdown(report: VetReport) -> str:
+def render_vet_markdown(report: VetReport) -> str:
     counts = _counts(report)
     worst = next((v for v in _ORDER if counts[v]), "ok")
     out = [

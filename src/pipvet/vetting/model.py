@@ -13,22 +13,22 @@ from pipvet.models import NormalizedName
 
 __all__ = [
     "JsonValue",
-    "Level",
     "NewDependency",
     "PackageVet",
     "Signal",
+    "SignalLevel",
     "Thresholds",
-    "Verdict",
     "VetReport",
+    "VetVerdict",
 ]
 
 # "info" is a fact worth showing that asks nothing of the user. "unchecked" means the data the
 # signal needs was unavailable: never read as "ok".
-Level = Literal["ok", "info", "review", "avoid", "unchecked"]
+SignalLevel = Literal["ok", "info", "review", "avoid", "unchecked"]
 # "unchecked": something that could decide the verdict was not checked, so pipvet will not say
 # "ok" (or even "review"). "internal": the policy marks the name as the user's own package; it
 # is never looked up on a public index.
-Verdict = Literal["ok", "review", "avoid", "unchecked", "internal"]
+VetVerdict = Literal["ok", "review", "avoid", "unchecked", "internal"]
 
 JsonValue: TypeAlias = (
     str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
@@ -52,7 +52,7 @@ class Signal:
     from (the index or data field) and what it means, in plain words."""
 
     id: str
-    level: Level
+    level: SignalLevel
     value: JsonValue
     threshold: str | None
     source: str
@@ -76,7 +76,7 @@ class PackageVet:
     name: NormalizedName
     requested: str | None  # as the user wrote it; None for packages found with --deep
     version: str | None  # the release that would be installed
-    verdict: Verdict
+    verdict: VetVerdict
     signals: tuple[Signal, ...] = ()
     did_you_mean: str | None = None
     new_dependencies: tuple[NewDependency, ...] = ()

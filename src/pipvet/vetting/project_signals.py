@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipvet.index.parse import ProjectInfo, Release
-from pipvet.vetting.model import JsonValue, Level, Signal, Thresholds
+from pipvet.vetting.model import JsonValue, Signal, SignalLevel, Thresholds
 
 __all__ = [
     "activity",
@@ -94,7 +94,7 @@ def maintainers(project: ProjectInfo, limits: Thresholds) -> Signal:
     if org:
         notes.append(f"owned by the organisation '{org}'")
     notes += [f"'{user}' looks like a shared account ({why})" for user, why in shared.items()]
-    level: Level = "ok"
+    level: SignalLevel = "ok"
     n = len(users)
     if n == 0:
         if org:
@@ -203,7 +203,7 @@ def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
         facts.append(
             f"{len(yanked)} yanked ({', '.join(yanked[:5])}{'...' if len(yanked) > 5 else ''})"
         )
-    level: Level = "review" if reasons else "ok"
+    level: SignalLevel = "review" if reasons else "ok"
     message = "; ".join(reasons + facts) + "."
     return Signal("activity", level, value, threshold, source, message[0].upper() + message[1:])
 

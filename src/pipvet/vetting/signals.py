@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from pipvet.index.parse import ProjectInfo
 from pipvet.models import Finding
-from pipvet.vetting.model import Level, NewDependency, Signal, Thresholds
+from pipvet.vetting.model import NewDependency, Signal, SignalLevel, Thresholds
 from pipvet.vetting.project_signals import (
     activity,
     funding,
@@ -153,7 +153,7 @@ def vulnerabilities(findings: Sequence[Finding] | None, version: str | None) -> 
             f" No release fixes {', '.join(unfixed)}: choose another package, "
             "or accept the risk knowingly."
         )
-        level: Level = "avoid"
+        level: SignalLevel = "avoid"
     else:
         text += f" Fixed in {', '.join(fixes)}: ask for a fixed release (e.g. >={fixes[-1]})."
         level = "review"
@@ -322,7 +322,7 @@ def subtree(
     if not new:
         return Signal("subtree", "ok", 0, threshold, src, "Adds no packages the environment lacks.")
     text = f"adds {len(new)} package{'s' if len(new) != 1 else ''} the environment lacks: {shown}"
-    level: Level = "ok"
+    level: SignalLevel = "ok"
     if len(new) > limits.max_new_dependencies:
         level = "review"
         text += (

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pipvet.vetting.model import Signal, Verdict
+from pipvet.vetting.model import Signal, VetVerdict
 
 __all__ = ["combine", "reaches"]
 
 _RANK: dict[str, int] = {"ok": 0, "review": 1, "unchecked": 2, "avoid": 3}
 
 
-def combine(signals: Iterable[Signal]) -> Verdict:
+def combine(signals: Iterable[Signal]) -> VetVerdict:
     """The verdict on a package from its signals (see the module docstring)."""
-    verdict: Verdict = "ok"
+    verdict: VetVerdict = "ok"
     for signal in signals:
         level = signal.level
         if level == "info":
@@ -30,7 +30,7 @@ def combine(signals: Iterable[Signal]) -> Verdict:
     return verdict
 
 
-def reaches(verdict: Verdict, fail_on: Literal["avoid", "review"]) -> bool:
+def reaches(verdict: VetVerdict, fail_on: Literal["avoid", "review"]) -> bool:
     """Does ``verdict`` reach the policy's ``vet-fail-on`` level (exit code 1)?"""
     if fail_on == "review":
         return verdict in ("review", "avoid")
