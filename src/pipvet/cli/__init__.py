@@ -1,7 +1,13 @@
 """The command line: argv in, exit code out. The only package that prints or exits.
 
 Each command lives in its own module exposing ``register(subparsers)``; the handler it sets
-as ``func`` receives the parsed namespace and an ``Output`` and returns the exit code.
+as ``func`` receives the parsed namespace and an ``Output`` and returns the exit code. This
+module holds ``main`` (the ``pipvet`` entry point) and imports only the command that was
+named, so a command does not pay for the others' imports at start-up.
+
+The top of the house: may import every capability (``update``, ``project``, ``exposure``,
+``vetting``, ``audit``, ``advisories``, ``index``, ``inputs``, ``system``) and ``report``;
+nothing imports ``cli``.
 """
 
 from __future__ import annotations
