@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from pipvet.advisories.match import (
-    affects,
-    closing_version,
-    explain,
-    find,
-    fixed_versions,
-    id_sort_key,
-    version_or_none,
-)
+from pipvet.advisories.explain import explain
+from pipvet.advisories.findings import id_sort_key
+from pipvet.advisories.match import affects, closing_version, find, fixed_versions
+from pipvet.advisories.versions import version_or_none
 from pipvet.models import (
     Advisory,
     Affected,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pipvet.advisories.match import _key, _plain_key, versions_keys
+from pipvet.advisories.versions import plain_key, version_key, versions_keys
 
 _component = st.sampled_from(["0", "00", "1", "01", "007", "10", "100", "2024", "9"])
 _plain = st.lists(_component, min_size=1, max_size=6).map(".".join)
@@ -20,11 +20,11 @@ _text = _plain | st.tuples(
 @given(_text)
 def test_plain_key_is_the_key_of_the_parsed_version_or_none(text: str) -> None:
     plain = re.fullmatch(r"[0-9]+(?:\.[0-9]+)*", text)
-    key = _plain_key(text)
+    key = plain_key(text)
     if plain is None:
         assert key is None
     else:
-        assert key == _key(Version(text))
+        assert key == version_key(Version(text))
 
 
 @given(st.lists(_text, max_size=8), _text)
@@ -35,7 +35,7 @@ def test_a_version_is_listed_exactly_when_an_equal_one_is(listed: list[str], tex
     except ValueError:
         return
     equal = any(_parses_equal(entry, version) for entry in listed)
-    assert (f" {_key(version)} " in keys) == equal
+    assert (f" {version_key(version)} " in keys) == equal
 
 
 def _parses_equal(text: str, version: Version) -> bool:

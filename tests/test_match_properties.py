@@ -8,7 +8,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pipvet.advisories.match import affects, explain, find, fixed_versions
+from pipvet.advisories.explain import explain
+from pipvet.advisories.match import affects, find, fixed_versions
 from pipvet.models import Advisory, Affected, AffectedRange, RangeEvent, canonicalize_name
 
 PKG = canonicalize_name("pkg")
@@ -226,12 +227,12 @@ def _spell(parts: tuple[list[int], str, bool], pad: str) -> str:
 def test_version_list_key_is_exactly_pep440_equality(
     a: tuple[list[int], str, bool], b: tuple[list[int], str, bool]
 ) -> None:
-    from pipvet.advisories.match import _key, _plain_key
+    from pipvet.advisories.versions import plain_key, version_key
 
     text_a, text_b = _spell(a, ".0"), _spell(b, ".00")
     va, vb = Version(text_a), Version(text_b)
-    assert (_key(va) == _key(vb)) == (va == vb)
+    assert (version_key(va) == version_key(vb)) == (va == vb)
     for text, parsed in ((text_a, va), (text_b, vb)):
-        plain = _plain_key(text)
+        plain = plain_key(text)
         if plain is not None:
-            assert plain == _key(parsed)
+            assert plain == version_key(parsed)

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pipvet.advisories.match import affects, explain, find, fixed_versions, version_or_none
+from pipvet.advisories.explain import explain
+from pipvet.advisories.match import affects, find, fixed_versions
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.advisories.versions import version_or_none
 from pipvet.models import Advisory, Affected, NormalizedName, canonicalize_name
 
 

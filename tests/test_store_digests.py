@@ -20,12 +20,12 @@ from pipvet.advisories.match import (
     find,
     find_in,
     package_record,
-    version_or_none,
 )
 from pipvet.advisories.osv import parse_advisory_json
 from pipvet.advisories.records import prepare_record
 from pipvet.advisories.store import AdvisoryStore, build_store
 from pipvet.advisories.store_model import CorruptStore, StoredRecord
+from pipvet.advisories.versions import version_or_none
 from pipvet.audit.match import match_dependencies, match_records, with_fix_requirements
 from pipvet.models import Advisory, Dependency, NormalizedName, canonicalize_name
 from pipvet.severity import severity_of

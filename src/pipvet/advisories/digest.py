@@ -7,7 +7,7 @@ A digest is one compact JSON array::
      withdrawn, entries]   with entries = [[keys, [[[kind, version], ...], ...]], ...]
 
 ``details_head`` is the first non-blank line of ``details`` when the summary is empty (the only
-use findings make of details), else "". ``keys`` is ``match.versions_keys`` of the entry's
+use findings make of details), else "". ``keys`` is ``versions.versions_keys`` of the entry's
 versions list, so ``FORMAT`` must change whenever the equality keys or this layout do: the
 store then rebuilds every digest from the records it holds.
 """

@@ -34,14 +34,13 @@ records it checks. The functions taking ``Advisory`` objects run the same evalua
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from pipvet.advisories.findings import Fix, group_findings, id_sort_key, unique_sorted
+from pipvet.advisories.findings import Fix, group_findings, unique_sorted
+from pipvet.advisories.versions import listed_keys, version_key, version_or_none, versions_keys
 from pipvet.models import (
     Advisory,
     Affected,
@@ -55,113 +54,24 @@ from pipvet.models import (
 __all__ = [
     "EVALUATED_RANGE_TYPE",
     "Events",
-    "Explanation",
     "PackageEntry",
     "PackageRecord",
+    "RangeResult",
     "affects",
     "closing_fix",
     "closing_version",
-    "explain",
+    "evaluate_range",
     "find",
     "find_in",
     "fixed_versions",
-    "id_sort_key",
+    "in_versions",
     "package_record",
-    "version_or_none",
-    "versions_keys",
+    "public_version",
 ]
 
 EVALUATED_RANGE_TYPE = "ECOSYSTEM"
 # Identity-keyed caches are cleared when they reach this size.
 _CACHE_MAX = 65536
-
-
-@functools.lru_cache(maxsize=65536)
-def version_or_none(text: str) -> Version | None:
-    """``Version(text)``, or None when ``text`` is not a valid PEP 440 version."""
-    try:
-        return Version(text.strip())
-    except InvalidVersion:
-        return None
-
-
-# ------------------------------------------------------------------------------ version keys
-
-
-_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
-# A plain release without leading zeros (most are): its key is itself minus trailing ".0"s.
-_PLAIN_KEY = re.compile(r"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*?)(?:\.0)*")
-
-
-def _plain_key(text: str) -> str | None:
-    """Equality key of a plain release such as ``2.19.0`` without building a ``Version``.
-
-    Two versions are equal under PEP 440 exactly when their keys are equal: integers without
-    leading zeros, trailing ``.0`` components dropped. Anything else (pre, post, dev, local,
-    epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
-    hundreds of plain releases each, so this keeps an audit from parsing them all.
-    """
-    plain = _PLAIN_KEY.fullmatch(text)
-    if plain is not None:
-        return plain.group(1)
-    if not _PLAIN_RELEASE.fullmatch(text):
-        return None
-    parts = [str(int(p)) for p in text.split(".")]
-    while len(parts) > 1 and parts[-1] == "0":
-        parts.pop()
-    return ".".join(parts)
-
-
-@functools.lru_cache(maxsize=65536)
-def _key(version: Version) -> str:
-    """Equality key of any version: its normal form with the release's trailing zeros dropped
-    (what ``packaging.utils.canonicalize_version`` returns, without importing that module)."""
-    if (
-        version.epoch == 0
-        and version.pre is None
-        and version.post is None
-        and (version.dev is None and version.local is None)
-    ):
-        return _plain_key(version.base_version) or str(version)
-    release = list(version.release)
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    parts = [f"{version.epoch}!" if version.epoch else "", ".".join(map(str, release))]
-    if version.pre is not None:
-        parts.append(f"{version.pre[0]}{version.pre[1]}")
-    if version.post is not None:
-        parts.append(f".post{version.post}")
-    if version.dev is not None:
-        parts.append(f".dev{version.dev}")
-    if version.local is not None:
-        parts.append(f"+{version.local}")
-    return "".join(parts)
-
-
-def _equality_keys(versions: Iterable[str]) -> dict[str, str]:
-    """A ``versions`` list keyed by version equality (first spelling kept); unparseable
-    entries dropped."""
-    out: dict[str, str] = {}
-    for text in versions:
-        key = _plain_key(text.strip())
-        if key is None:
-            parsed = version_or_none(text)
-            if parsed is None:
-                continue
-            key = _key(parsed)
-        out.setdefault(key, text)
-    return out
-
-
-_listed = functools.lru_cache(maxsize=16384)(_equality_keys)
-
-
-def versions_keys(versions: Iterable[str]) -> str:
-    """The equality keys of a ``versions`` list in one string, each key between spaces
-    (``" 1 1.0.1 2.0rc1 "``), or "" for an empty list: a version is listed exactly when
-    ``f" {key} "`` occurs in it. Keys never contain spaces."""
-    keys = _equality_keys(versions)
-    return f" {' '.join(keys)} " if keys else ""
 
 
 # ------------------------------------------------------------------------------ package records
@@ -245,7 +155,7 @@ class _Event:
 
 
 @dataclass(frozen=True)
-class _RangeResult:
+class RangeResult:
     affected: bool
     events: tuple[_Event, ...]  # sorted, as evaluated
     decided_by: _Event | None  # the last event whose condition held; None if none did
@@ -264,10 +174,10 @@ class _Probe:
 
 
 def _probe(version: Version, public: Version | None = None) -> _Probe:
-    public = _public(version) if public is None else public
-    needles: tuple[str, ...] = (f" {_key(version)} ",)
+    public = public_version(version) if public is None else public
+    needles: tuple[str, ...] = (f" {version_key(version)} ",)
     if public is not version:
-        needles += (f" {_key(public)} ",)
+        needles += (f" {version_key(public)} ",)
     return _Probe(version, public, needles)
 
 
@@ -276,7 +186,7 @@ def _against(installed: Version, public: Version, bound: Version) -> Version:
     return installed if bound.local is not None else public
 
 
-def _public(installed: Version) -> Version:
+def public_version(installed: Version) -> Version:
     return Version(installed.public) if installed.local is not None else installed
 
 
@@ -344,20 +254,20 @@ def _scan(
     return affected, decided_by, False
 
 
-def _evaluate_range(rng: AffectedRange, installed: Version) -> _RangeResult:
+def evaluate_range(rng: AffectedRange, installed: Version) -> RangeResult:
     prepared = _prepare(_pairs(rng.events))
-    affected, decided_by, outside = _scan(prepared, installed, _public(installed))
-    return _RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
+    affected, decided_by, outside = _scan(prepared, installed, public_version(installed))
+    return RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
 
 
-def _in_versions(entry: Affected, installed: Version, public: Version) -> str | None:
+def in_versions(entry: Affected, installed: Version, public: Version) -> str | None:
     """The ``versions`` entry equal to ``installed`` (locals by public version), if any."""
     if not entry.versions:
         return None
-    listed = _listed(entry.versions)
-    hit = listed.get(_key(installed))
+    listed = listed_keys(entry.versions)
+    hit = listed.get(version_key(installed))
     if hit is None and public is not installed:
-        hit = listed.get(_key(public))
+        hit = listed.get(version_key(public))
     return hit
 
 
@@ -506,95 +416,3 @@ def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding
         else:
             related.append(record.advisory)
     return group_findings(matched, related)
-
-
-# ------------------------------------------------------------------------------ explain
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why ``name`` at ``version`` did or did not match one advisory, line by line."""
-
-    advisory_id: str
-    matched: bool
-    lines: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines)
-
-
-def explain(advisory: Advisory, name: NormalizedName, version: Version) -> Explanation:
-    """Trace the OSV evaluation of ``advisory`` for ``name`` ``version`` in plain words."""
-    name = canonicalize_name(name)
-    lines = [f"{advisory.id} (modified {advisory.modified})"]
-    if advisory.aliases:
-        lines.append(f"  aliases: {', '.join(advisory.aliases)}")
-    if advisory.withdrawn:
-        lines.append(f"  withdrawn {advisory.withdrawn}: a withdrawn record never matches")
-        lines.append(f"result: {name} {version} is not affected by {advisory.id}")
-        return Explanation(advisory.id, False, tuple(lines))
-    lines.append("  not withdrawn")
-    if version.local is not None:
-        lines.append(
-            f"  {version} is a local build: compared as {version.public} "
-            "against versions without a local label"
-        )
-
-    matched = False
-    if not advisory.affected:
-        lines.append("  the record names no PyPI package")
-    for index, entry in enumerate(advisory.affected):
-        if entry.package != name:
-            lines.append(f"  affected[{index}] is for {entry.package}: not this package, skipped")
-            continue
-        lines.append(f"  affected[{index}] {entry.package}:")
-        for r_index, rng in enumerate(entry.ranges):
-            if rng.type != EVALUATED_RANGE_TYPE:
-                lines.append(
-                    f"    range {r_index} ({rng.type}): ignored, only ECOSYSTEM ranges apply"
-                )
-                continue
-            result = _evaluate_range(rng, version)
-            matched = matched or result.affected
-            lines.extend(_range_lines(r_index, rng, result, version))
-        listed = _in_versions(entry, version, _public(version))
-        if listed is not None:
-            matched = True
-            lines.append(f"    versions list: {listed!r} equals {version} -> affected")
-        elif entry.versions:
-            lines.append(
-                f"    versions list: {len(entry.versions)} versions, {version} not among them"
-            )
-        else:
-            lines.append("    versions list: empty")
-    verdict = "affected" if matched else "not affected"
-    lines.append(f"result: {name} {version} is {verdict} by {advisory.id}")
-    return Explanation(advisory.id, matched, tuple(lines))
-
-
-def _range_lines(
-    index: int, rng: AffectedRange, result: _RangeResult, version: Version
-) -> list[str]:
-    events = ", ".join(str(e) for e in result.events) or "none"
-    limits = [f"limit {e.version}" for e in rng.events if e.kind == "limit"]
-    lines = [f"    range {index} (ECOSYSTEM): events sorted: {events}"]
-    if limits:
-        lines.append(f"      limits: {', '.join(limits)}")
-    lines.extend(f"      note: {note}" for note in result.notes)
-    if result.outside_limits:
-        lines.append(f"      {version} is not below any limit -> not affected")
-    elif result.decided_by is None:
-        lines.append(f"      no event is at or below {version} -> not affected")
-    else:
-        event = result.decided_by
-        relation = {
-            "introduced": ">=",
-            "fixed": ">=",
-            "last_affected": ">",
-        }[event.kind]
-        shown = "0 (every version)" if event.version is None else event.text
-        outcome = "affected" if result.affected else "not affected"
-        lines.append(
-            f"      decided by {event.kind} {shown}: {version} {relation} {event.text} -> {outcome}"
-        )
-    return lines

@@ -21,9 +21,9 @@ from pipvet.advisories.match import (
     closing_fix,
     find_in,
     package_record,
-    version_or_none,
 )
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.advisories.versions import version_or_none
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]

@@ -207,8 +207,8 @@ def explain(
 ) -> tuple[Advisory, list[tuple[Dependency, tuple[str, ...], bool]]]:
     """The record named ``record_id`` (or an alias of one) and, for every collected dependency
     it names, the matcher's step-by-step reasoning."""
-    from pipvet.advisories.match import explain as explain_match
-    from pipvet.advisories.match import version_or_none
+    from pipvet.advisories.explain import explain as explain_match
+    from pipvet.advisories.versions import version_or_none
 
     with AdvisoryStore.open(outcome.store_path) as store:
         raw = store.raw_record(record_id) or store.raw_record(record_id.upper())

@@ -1,0 +1,98 @@
+"""PEP 440 versions as matching compares them: parsing without raising, and equality keys
+(two versions are equal exactly when their keys are), so a ``versions`` list is searched as
+text. Pure, no I/O."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["listed_keys", "plain_key", "version_key", "version_or_none", "versions_keys"]
+
+
+@functools.lru_cache(maxsize=65536)
+def version_or_none(text: str) -> Version | None:
+    """``Version(text)``, or None when ``text`` is not a valid PEP 440 version."""
+    try:
+        return Version(text.strip())
+    except InvalidVersion:
+        return None
+
+
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+# A plain release without leading zeros (most are): its key is itself minus trailing ".0"s.
+_PLAIN_KEY = re.compile(r"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*?)(?:\.0)*")
+
+
+def plain_key(text: str) -> str | None:
+    """Equality key of a plain release such as ``2.19.0`` without building a ``Version``.
+
+    Two versions are equal under PEP 440 exactly when their keys are equal: integers without
+    leading zeros, trailing ``.0`` components dropped. Anything else (pre, post, dev, local,
+    epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
+    hundreds of plain releases each, so this keeps an audit from parsing them all.
+    """
+    plain = _PLAIN_KEY.fullmatch(text)
+    if plain is not None:
+        return plain.group(1)
+    if not _PLAIN_RELEASE.fullmatch(text):
+        return None
+    parts = [str(int(p)) for p in text.split(".")]
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def version_key(version: Version) -> str:
+    """Equality key of any version: its normal form with the release's trailing zeros dropped
+    (what ``packaging.utils.canonicalize_version`` returns, without importing that module)."""
+    if (
+        version.epoch == 0
+        and version.pre is None
+        and version.post is None
+        and (version.dev is None and version.local is None)
+    ):
+        return plain_key(version.base_version) or str(version)
+    release = list(version.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    parts = [f"{version.epoch}!" if version.epoch else "", ".".join(map(str, release))]
+    if version.pre is not None:
+        parts.append(f"{version.pre[0]}{version.pre[1]}")
+    if version.post is not None:
+        parts.append(f".post{version.post}")
+    if version.dev is not None:
+        parts.append(f".dev{version.dev}")
+    if version.local is not None:
+        parts.append(f"+{version.local}")
+    return "".join(parts)
+
+
+def _equality_keys(versions: Iterable[str]) -> dict[str, str]:
+    """A ``versions`` list keyed by version equality (first spelling kept); unparseable
+    entries dropped."""
+    out: dict[str, str] = {}
+    for text in versions:
+        key = plain_key(text.strip())
+        if key is None:
+            parsed = version_or_none(text)
+            if parsed is None:
+                continue
+            key = version_key(parsed)
+        out.setdefault(key, text)
+    return out
+
+
+listed_keys = functools.lru_cache(maxsize=16384)(_equality_keys)
+
+
+def versions_keys(versions: Iterable[str]) -> str:
+    """The equality keys of a ``versions`` list in one string, each key between spaces
+    (``" 1 1.0.1 2.0rc1 "``), or "" for an empty list: a version is listed exactly when
+    ``f" {key} "`` occurs in it. Keys never contain spaces."""
+    keys = _equality_keys(versions)
+    return f" {' '.join(keys)} " if keys else ""
