@@ -35,7 +35,9 @@ from typing import Any
 
 from _loopback import LoopbackServer, Request, Response, calibration_line
 
-from pipvet.advisories.sync import OsvSource, SyncOutcome, sync
+from pipvet.advisories.source import OsvSource
+from pipvet.advisories.sync import sync
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.system.http import HttpClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,17 +16,14 @@ from typing import Any
 import pytest
 
 from pipvet.advisories.archive import iter_json_members
+from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
-from pipvet.advisories.sync import (
-    OsvSource,
-    SyncOutcome,
-    ensure_fresh,
-    sync,
-    sync_lock,
-)
+from pipvet.advisories.sync import ensure_fresh, sync
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.errors import DataError, NetworkError
 from pipvet.models import NormalizedName
 from pipvet.system.http import HttpClient, OfflineMiss
+from pipvet.system.lock import sync_lock
 from tests.support.httpserver import LoopbackServer, Reply, loopback_server
 from tests.support.osv_bucket import (
     OsvBucket,
@@ -348,7 +345,8 @@ def test_two_processes_syncing_at_once_end_consistent(tmp_path: Path, shared_dat
         """
         import sys
         from pathlib import Path
-        from pipvet.advisories.sync import OsvSource, sync
+        from pipvet.advisories.source import OsvSource
+        from pipvet.advisories.sync import sync
         from pipvet.system.http import HttpClient
         cache = Path(sys.argv[1])
         out = sync(cache / "advisories.sqlite3", OsvSource.parse(sys.argv[2]),
@@ -410,7 +408,7 @@ def test_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
         """
         import sys
         from pathlib import Path
-        from pipvet.advisories.sync import sync_lock
+        from pipvet.system.lock import sync_lock
         print("waiting", flush=True)
         with sync_lock(Path(sys.argv[1])):
             print("locked", flush=True)

@@ -14,15 +14,11 @@ from pathlib import Path
 
 from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
-from pipvet.advisories.sync import (
-    OsvSource,
-    SyncOutcome,
-    default_store_path,
-    ensure_fresh,
-    sync,
-)
+from pipvet.advisories.sync import default_store_path, ensure_fresh, sync
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit.match import (
     MatchOutcome,
     match_dependencies,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from pipvet.advisories.sync import SyncOutcome
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit.run import prepare_advisories, rebuild_advisories
 from pipvet.cli._context import RunContext
 from pipvet.errors import UsageError

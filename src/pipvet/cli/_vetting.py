@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName
 
 from pipvet import __version__
 from pipvet.advisories.store import AdvisoryStore
-from pipvet.advisories.sync import SyncOutcome
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from pipvet.cli._context import RunContext
 from pipvet.cli._options import (

@@ -7,9 +7,11 @@ import json
 import time
 from pathlib import Path
 
+from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import StoreInfo
-from pipvet.advisories.sync import OsvSource, SyncOutcome, default_store_path, sync
+from pipvet.advisories.sync import default_store_path, sync
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import UsageError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from pipvet.advisories.sync import SyncOutcome
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import PipError
 from pipvet.models import Dependency, NormalizedName

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipvet.advisories.sync import SyncOutcome
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter

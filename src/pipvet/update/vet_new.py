@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from pipvet.advisories.sync import SyncOutcome
+from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.errors import InputError
 from pipvet.inputs.installed import EnvironmentScan
 from pipvet.models import NormalizedName, canonicalize_name
