@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +13,35 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
+# What the tests read from it; any one missing means the folder is absent or incomplete.
+SHARED_FILES = (
+    "osv/PyPI/all.zip",
+    "osv/PyPI/modified_id.csv",
+    "pypi/requests.json.gz",
+    "top-pypi-packages-30-days.min.json",
+)
+
+
+def missing_shared_data(root: Path = SHARED_DATA) -> str | None:
+    """Why the shared test data cannot be used, saying where it belongs and how to get it;
+    ``None`` when it is all there."""
+    missing = [name for name in SHARED_FILES if not (root / name).is_file()]
+    if not missing:
+        return None
+    return (
+        f"the shared test data is missing: expected {root / missing[0]} "
+        f"({len(missing)} of {len(SHARED_FILES)} required files absent). The data folder ships "
+        f"beside the project checkout as ../shared/data, that is {root}; put it there (or a "
+        "symlink to it) as it came with the project. Its README.md lists what it holds; the "
+        "tests never download it."
+    )
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not (SHARED_DATA / "osv" / "PyPI" / "all.zip").is_file():
-        pytest.fail(f"the shared test data is missing: expected it at {SHARED_DATA}")
+    problem = missing_shared_data()
+    if problem is not None:
+        pytest.fail(problem)
     return SHARED_DATA
 
 
@@ -23,3 +49,45 @@ def shared_data() -> Path:
 def http_server() -> Iterator[LoopbackServer]:
     with loopback_server() as server:
         yield server
+
+
+# Tests that create virtual environments, run pip or push thousands of packages through the
+# whole pipeline carry this marker. The default run leaves them out so it stays quick; CI
+# (which sets CI=true) runs the full set, and so does a run that selects them with `-m slow`.
+EXPENSIVE = "slow"
+EXPENSIVE_LEFT_OUT = (
+    "creates venvs/runs pip/pushes thousands of packages: runs in CI (set CI=1 to include)"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _leaves_expensive_out(config: pytest.Config) -> bool:
+    return not in_ci() and EXPENSIVE not in str(config.getoption("markexpr", ""))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _leaves_expensive_out(config):
+        return
+    left_out = [item for item in items if item.get_closest_marker(EXPENSIVE) is not None]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item.get_closest_marker(EXPENSIVE) is None]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _leaves_expensive_out(config):
+        return f"tests marked '{EXPENSIVE}' are deselected: {EXPENSIVE_LEFT_OUT}"
+    return None
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    # With xdist the workers collect, so the controller cannot count what they left out.
+    if _leaves_expensive_out(config):
+        terminalreporter.write_line(
+            f"tests marked '{EXPENSIVE}' were deselected: {EXPENSIVE_LEFT_OUT}", yellow=True
+        )
