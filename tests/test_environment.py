@@ -117,6 +117,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     )
 
 
+@pytest.mark.slow
 def test_versions_of_a_real_environment(installed: Installed) -> None:
     got = {(d.name, d.version, d.skipped is None) for d in installed.scan.distributions}
     expected = {
@@ -135,6 +136,7 @@ def test_versions_of_a_real_environment(installed: Installed) -> None:
     assert installed.dist("weird-name-pkg").display_name == "Weird.Name_pkg"
 
 
+@pytest.mark.slow
 def test_dependencies_point_at_the_metadata_folder(installed: Installed) -> None:
     deps: dict[str, Dependency] = {d.name: d for d in installed.scan.dependencies}
     alpha = deps["alpha-pkg"]
@@ -142,6 +144,7 @@ def test_dependencies_point_at_the_metadata_folder(installed: Installed) -> None
     assert alpha.location == Location(str(installed.venv.site_packages / "alpha_pkg-1.0.dist-info"))
 
 
+@pytest.mark.slow
 def test_non_index_installs_are_skipped_with_the_reason(installed: Installed) -> None:
     deps: dict[str, Dependency] = {d.name: d for d in installed.scan.dependencies}
     assert deps["my-editable"].version is None
@@ -168,6 +171,7 @@ def test_non_index_installs_are_skipped_with_the_reason(installed: Installed) ->
         assert skipped.startswith(f"installed from the git repository {installed.git_repo} at ")
 
 
+@pytest.mark.slow
 def test_extra_facts_for_later_commands(installed: Installed) -> None:
     alpha = installed.dist("alpha-pkg")
     site = installed.venv.site_packages
@@ -182,6 +186,7 @@ def test_extra_facts_for_later_commands(installed: Installed) -> None:
     assert installed.dist("gamma").console_scripts == {}
 
 
+@pytest.mark.slow
 def test_pth_files_and_their_owners(installed: Installed) -> None:
     site = installed.venv.site_packages
     pth = {p.path.name: p for p in installed.scan.pth_files}
@@ -194,6 +199,7 @@ def test_pth_files_and_their_owners(installed: Installed) -> None:
     assert {k.name: v.name for k, v in owners.items()} == {"beta-hook.pth": "beta"}
 
 
+@pytest.mark.slow
 def test_site_packages_of_the_venv_interpreter(installed: Installed) -> None:
     assert [p.resolve() for p in site_packages_of(installed.venv.python, RUN)] == [
         installed.venv.site_packages.resolve()
@@ -204,6 +210,7 @@ def test_site_packages_of_the_venv_interpreter(installed: Installed) -> None:
     assert info.version == ".".join(map(str, sys.version_info[:3]))
 
 
+@pytest.mark.slow
 def test_scan_interpreter_reads_what_the_venv_imports(installed: Installed) -> None:
     scan = scan_interpreter(installed.venv.python, RUN)
     assert [p.resolve() for p in scan.paths] == [installed.venv.site_packages.resolve()]
@@ -212,6 +219,7 @@ def test_scan_interpreter_reads_what_the_venv_imports(installed: Installed) -> N
     ]
 
 
+@pytest.mark.slow
 def test_read_environment_reads_each_folder_once(installed: Installed) -> None:
     site = installed.venv.site_packages
     scan = read_environment([site, site / ".." / site.name, installed.venv.root / "missing"])
@@ -222,6 +230,7 @@ def test_read_environment_reads_each_folder_once(installed: Installed) -> None:
 # ------------------------------------------------------------------ interpreters
 
 
+@pytest.mark.slow
 def test_site_packages_question_runs_no_pth_code(tmp_path: Path) -> None:
     venv = create_venv(tmp_path / "venv")
     marker = tmp_path / "pth-ran"
@@ -246,6 +255,7 @@ def imported_site_dirs(python: Path) -> list[Path]:
     return [Path(p) for p in json.loads(out.stdout)]
 
 
+@pytest.mark.slow
 def test_system_site_packages_venv_includes_the_base_folders(tmp_path: Path) -> None:
     venv = create_venv(tmp_path / "venv", system_site_packages=True)
     dirs = site_packages_of(venv.python, RUN)
@@ -310,6 +320,7 @@ def test_interpreter_that_hangs(tmp_path: Path) -> None:
         site_packages_of(python, runner)
 
 
+@pytest.mark.slow
 def test_venv_python(tmp_path: Path) -> None:
     venv = create_venv(tmp_path / "venv")
     assert venv_python(venv.root) == venv.python
@@ -324,6 +335,7 @@ def test_venv_python(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_environment_kinds(tmp_path: Path) -> None:
     venv = create_venv(tmp_path / "venv")
     assert is_virtual_env(venv.root)
@@ -353,6 +365,7 @@ def project(tmp_path: Path) -> Path:
 RUNNING = Path(sys.executable)
 
 
+@pytest.mark.slow
 def test_active_virtual_env_comes_first(tmp_path: Path, project: Path) -> None:
     active = create_venv(tmp_path / "active")
     create_venv(project / ".venv")
@@ -365,6 +378,7 @@ def test_active_virtual_env_comes_first(tmp_path: Path, project: Path) -> None:
     assert target.description == f"the active virtual environment {active.root} (VIRTUAL_ENV)"
 
 
+@pytest.mark.slow
 def test_project_dot_venv_then_venv(project: Path) -> None:
     plain = create_venv(project / "venv")
     target = discover_target({}, project, RUNNING)
@@ -385,6 +399,7 @@ def test_a_venv_folder_that_is_not_an_environment_is_ignored(project: Path) -> N
     assert target.source == "running"
 
 
+@pytest.mark.slow
 def test_conda_environment_after_project_venvs(tmp_path: Path, project: Path) -> None:
     conda = tmp_path / "conda-env"
     (conda / "conda-meta").mkdir(parents=True)

@@ -507,6 +507,7 @@ def test_guard_pip_writes_the_user_pip_config(tmp_path: Path) -> None:
     assert again.nothing_to_do
 
 
+@pytest.mark.slow
 def test_guard_failure_is_reported(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()

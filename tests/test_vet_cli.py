@@ -25,6 +25,9 @@ from tests.support.index_server import IndexServer, document, index_server
 from tests.support.pipvenv import venv_with_pip
 from tests.support.wheels import Venv, build_wheel, create_venv, pip_env
 
+# Every test here vets into a real (empty) virtual environment made for the module.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 27, 11, 1, tzinfo=UTC).timestamp()
 SIGNAL_IDS = [
     "exists", "malware", "vulnerabilities", "typosquat", "popularity", "maintainers",
