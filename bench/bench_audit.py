@@ -1,16 +1,31 @@
-"""Benchmark: `pipvet audit --path` against pip-audit on the same synthetic environment.
+"""Benchmark: `pipvet audit` against pip-audit, pysentry-rs and `uv audit` on the same inputs.
 
 One run, same machine, same advisory data (the OSV snapshot in ../shared/data/osv):
 
 * builds a synthetic site-packages folder of N distributions, half of them at versions the
-  snapshot marks affected (taken from the records' ``versions`` lists), half at unaffected ones;
+  snapshot marks affected (taken from the records' ``versions`` lists), half at unaffected
+  ones, plus the same N pins as a requirements file and as a ``uv.lock`` project;
 * syncs pipvet's database from the snapshot once (the "warm database" case);
-* starts a small loopback OSV query API (``POST /v1/query``) answering from the same snapshot,
-  so pip-audit's ``-s osv --osv-url`` is measured without the internet;
-* runs both tools alternately several times and prints medians, peak RSS and the ratio.
+* serves the OSV API from the same snapshot on loopback (``POST /v1/query``,
+  ``POST /v1/querybatch``, ``GET /v1/vulns/ID``), once with no added latency and once with
+  ``--latency`` ms per request, after checking the instrument (a calibration line: the median
+  time of 50 kept-alive GETs, which should be about 1 ms or less);
+* runs every command alternately, ``--runs`` whole-process runs each, and prints the ratios
+  first, then medians, peak RSS and requests per run, then the goals (met or not), then what
+  each tool found, normalised to alias groups, and where they disagree.
 
-Usage: python bench/bench_audit.py [--sizes 300,5000] [--runs 5] [--pip-audit PATH]
-pip-audit comes from the ``bench`` extra (``pip install -e '.[bench]'``).
+The peers, each pointed at the loopback OSV API (nothing leaves the machine):
+
+* pip-audit: ``--path SITE -s osv --osv-url URL/v1/query`` (one query per package);
+* pysentry-rs: ``--no-resolver --requirements-files PINS --sources osv --service-url URL/v1``,
+  with a cache that persists between runs (warm) and a fresh one every run (cold);
+* uv: ``uv audit --frozen --service-url URL/v1`` in a project whose ``uv.lock`` holds the pins,
+  warm and cold cache as for pysentry-rs.
+
+Usage: python bench/bench_audit.py [--sizes 300,5000] [--runs 5] [--latency 30]
+       [--peers DIR] [--peer-max 300]
+The peers come from the ``bench`` extra (``pip install -e '.[bench]'``) or any folder holding
+their executables (``--peers DIR``, e.g. a separate venv's ``bin``).
 """
 
 from __future__ import annotations
@@ -18,35 +33,55 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _loopback import (
+    LoopbackServer,
+    Request,
+    Response,
+    calibration_line,
+    compile_pipvet,
+    time_requests,
+)
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OSV = ROOT.parent / "shared" / "data" / "osv"
 
-# Runs a command and reports its wall time and the peak RSS of the child, in one JSON line.
+# The goals of the speed issue: pipvet's ratio against each peer (met when at least this).
+GOALS = [
+    ("pip-audit, 0 ms", 25.0),
+    ("pip-audit, {latency} ms", 150.0),
+    ("pysentry-rs, warm cache", 3.0),
+]
+
+# Runs a command and reports its wall time and the peak RSS of the child, in one JSON line;
+# the command's standard output goes to the file named by the first argument.
 _MEASURE = r"""
 import json, resource, subprocess, sys, time
-t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-dt = time.perf_counter() - t
+with open(sys.argv[1], "wb") as out:
+    t = time.perf_counter()
+    p = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE, text=True)
+    dt = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": dt, "rss_kb": rss, "code": p.returncode, "stderr": p.stderr[-400:]}))
+print(json.dumps({"seconds": dt, "rss_kb": rss, "code": p.returncode, "stderr": p.stderr[-600:]}))
 """
+
+Finding = tuple[str, str, str]  # canonical name, version, alias group
 
 
 def load_snapshot(osv_dir: Path) -> list[dict[str, Any]]:
@@ -58,24 +93,138 @@ def load_snapshot(osv_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def pypi_affected(record: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    out: list[tuple[str, list[str]]] = []
+def pypi_affected(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
     for aff in record.get("affected", []):
         pkg = aff.get("package", {})
         if pkg.get("ecosystem") == "PyPI":
-            out.append((canonicalize_name(pkg.get("name", "")), list(aff.get("versions", []))))
+            out.append((canonicalize_name(pkg.get("name", "")), aff))
     return out
 
 
-def build_site_packages(dest: Path, n: int, records: list[dict[str, Any]], seed: int = 7) -> int:
-    """N distributions: half at a version some advisory lists, half at an unaffected one."""
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def in_ecosystem_ranges(version: Version, affected: dict[str, Any]) -> bool:
+    """OSV ``ECOSYSTEM`` range semantics: introduced <= v < fixed, or <= last_affected."""
+    for rng in affected.get("ranges", []):
+        if rng.get("type") != "ECOSYSTEM":
+            continue
+        introduced: Version | None = None
+        for event in rng.get("events", []):
+            if "introduced" in event:
+                introduced = _version(event["introduced"]) or Version("0")
+            elif introduced is not None and "fixed" in event:
+                fixed = _version(event["fixed"])
+                if fixed is not None and introduced <= version < fixed:
+                    return True
+                introduced = None
+            elif introduced is not None and "last_affected" in event:
+                last = _version(event["last_affected"])
+                if last is not None and introduced <= version <= last:
+                    return True
+                introduced = None
+        if introduced is not None and version >= introduced:
+            return True
+    return False
+
+
+class OsvApi:
+    """Enough of the OSV API for the peers, answered from the snapshot.
+
+    A version matches a record when the record lists it in ``versions`` or it falls in one of
+    the record's ``ECOSYSTEM`` ranges, as the real service matches PyPI. Withdrawn records are
+    answered too (the real service does; the clients drop them).
+    """
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.by_id = {rec["id"]: rec for rec in records}
+        self.by_name: dict[str, list[tuple[dict[str, Any], dict[str, Any], set[Version]]]] = (
+            defaultdict(list)
+        )
+        for rec in records:
+            for name, aff in pypi_affected(rec):
+                listed = {v for v in map(_version, aff.get("versions", [])) if v is not None}
+                self.by_name[name].append((rec, aff, listed))
+
+    def matches(self, name: str, version_text: str) -> list[dict[str, Any]]:
+        version = _version(version_text)
+        if version is None:
+            return []
+        out: list[dict[str, Any]] = []
+        for rec, aff, listed in self.by_name.get(canonicalize_name(name), []):
+            if (version in listed or in_ecosystem_ranges(version, aff)) and rec not in out:
+                out.append(rec)
+        return out
+
+    def respond(self, request: Request) -> Response:
+        path = request.path.split("?", 1)[0]
+        if request.method == "POST" and path == "/v1/query":
+            query = json.loads(request.body)
+            vulns = self.matches(query["package"]["name"], query.get("version", ""))
+            return _json({"vulns": vulns} if vulns else {})
+        if request.method == "POST" and path == "/v1/querybatch":
+            results: list[dict[str, Any]] = []
+            for query in json.loads(request.body)["queries"]:
+                vulns = self.matches(query["package"]["name"], query.get("version", ""))
+                ids = [{"id": r["id"], "modified": r["modified"]} for r in vulns]
+                results.append({"vulns": ids} if ids else {})
+            return _json({"results": results})
+        if request.method == "GET" and path.startswith("/v1/vulns/"):
+            rec = self.by_id.get(path.removeprefix("/v1/vulns/"))
+            if rec is not None:
+                return _json(rec)
+        return Response(404, b'{"code": 5, "message": "Not Found"}')
+
+
+def _json(value: Any) -> Response:
+    return Response(200, json.dumps(value).encode(), {"Content-Type": "application/json"})
+
+
+def alias_groups(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Every id and alias in the snapshot -> one name for its group (the smallest id)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for rec in records:
+        for alias in rec.get("aliases", []):
+            a, b = find(rec["id"]), find(alias)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        find(rec["id"])
+    return {x: find(x) for x in parent}
+
+
+def withdrawn_groups(records: list[dict[str, Any]], groups: dict[str, str]) -> set[str]:
+    live = {groups[r["id"]] for r in records if not r.get("withdrawn")}
+    return {groups[r["id"]] for r in records if r.get("withdrawn")} - live
+
+
+def build_inputs(dest: Path, n: int, records: list[dict[str, Any]], seed: int = 7) -> int:
+    """N distributions: half at a (PEP 440) version some advisory lists, half at an unaffected
+    one.
+
+    Writes ``dest/site`` (a site-packages folder), ``dest/requirements.txt`` (the same pins)
+    and ``dest/project`` (a pyproject.toml and a uv.lock with the same pins).
+    """
     rng = random.Random(seed)
     affected_versions: dict[str, set[str]] = defaultdict(set)
     for rec in records:
         if rec.get("withdrawn"):
             continue
-        for name, versions in pypi_affected(rec):
-            affected_versions[name].update(versions)
+        for name, aff in pypi_affected(rec):
+            # Only PEP 440 versions: every tool must be able to read the same pins.
+            affected_versions[name].update(v for v in aff.get("versions", []) if _version(v))
     names = sorted(n for n, v in affected_versions.items() if v)
     rng.shuffle(names)
     vulnerable = names[: n // 2]
@@ -92,202 +241,427 @@ def build_site_packages(dest: Path, n: int, records: list[dict[str, Any]], seed:
             continue
         dists.append((name, f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"))
         filler_needed -= 1
-    dest.mkdir(parents=True, exist_ok=True)
+    site = dest / "site"
+    site.mkdir(parents=True)
     for name, version in dists:
-        info = dest / f"{name.replace('-', '_')}-{version}.dist-info"
+        info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n", encoding="utf-8"
         )
         (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
         (info / "RECORD").write_text("", encoding="utf-8")
+    pins = "".join(f"{name}=={version}\n" for name, version in dists)
+    (dest / "requirements.txt").write_text(pins, encoding="utf-8")
+    write_uv_project(dest / "project", dists)
     return len(vulnerable)
 
 
-class OsvQueryApi:
-    """Just enough of the OSV query API for pip-audit: POST {package, version} -> {vulns}."""
+def write_uv_project(dest: Path, dists: list[tuple[str, str]]) -> None:
+    """A virtual project depending on exactly ``dists``, already locked (``uv.lock``)."""
+    dest.mkdir(parents=True)
+    deps = "".join(f'    "{name}=={version}",\n' for name, version in dists)
+    (dest / "pyproject.toml").write_text(
+        f'[project]\nname = "bench-project"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        f"dependencies = [\n{deps}]\n",
+        encoding="utf-8",
+    )
+    ordered = sorted(dists)
+    lock = ['version = 1\nrevision = 3\nrequires-python = ">=3.11"\n']
+    project = (
+        '\n[[package]]\nname = "bench-project"\nversion = "0.1.0"\n'
+        'source = { virtual = "." }\ndependencies = [\n'
+        + "".join(f'    {{ name = "{name}" }},\n' for name, _ in ordered)
+        + "]\n\n[package.metadata]\nrequires-dist = [\n"
+        + "".join(
+            f'    {{ name = "{name}", specifier = "=={version}" }},\n' for name, version in ordered
+        )
+        + "]\n"
+    )
+    packages = [
+        f'\n[[package]]\nname = "{name}"\nversion = "{version}"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        for name, version in ordered
+    ]
+    (dest / "uv.lock").write_text("".join([*lock, project, *packages]), encoding="utf-8")
 
-    def __init__(self, records: list[dict[str, Any]]) -> None:
-        self.by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for rec in records:
-            for name, _versions in pypi_affected(rec):
-                self.by_name[name].append(rec)
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+# ---- what each tool found, as (package, version, alias group) -------------------------------
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                query = json.loads(self.rfile.read(length))
-                body = json.dumps(api.answer(query)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+def _group(groups: dict[str, str], ids: Iterable[str]) -> str:
+    ids = [i for i in ids if i]
+    for i in ids:
+        if i in groups:
+            return groups[i]
+    return min(ids) if ids else "?"
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+
+def findings_pipvet(out: Any, groups: dict[str, str]) -> set[Finding]:
+    found: set[Finding] = set()
+    for dep in out.get("dependencies", []):
+        for f in dep.get("findings", []):
+            ids = [f.get("id", ""), *f.get("records", []), *f.get("aliases", [])]
+            found.add((canonicalize_name(dep["name"]), dep["version"], _group(groups, ids)))
+    return found
+
+
+def findings_pip_audit(out: Any, groups: dict[str, str]) -> set[Finding]:
+    found: set[Finding] = set()
+    for dep in out.get("dependencies", []):
+        for v in dep.get("vulns", []):
+            ids = [v.get("id", ""), *v.get("aliases", [])]
+            found.add((canonicalize_name(dep["name"]), dep["version"], _group(groups, ids)))
+    return found
+
+
+def findings_pysentry(out: Any, groups: dict[str, str]) -> set[Finding]:
+    found: set[Finding] = set()
+    for v in out.get("vulnerabilities", []):
+        name = v.get("package_name") or v.get("package") or v.get("name") or ""
+        version = v.get("installed_version") or v.get("version") or ""
+        ids = [v.get("id") or v.get("vulnerability_id") or "", *(v.get("aliases") or [])]
+        found.add((canonicalize_name(name), str(version), _group(groups, ids)))
+    return found
+
+
+def findings_uv(out: Any, groups: dict[str, str]) -> set[Finding]:
+    found: set[Finding] = set()
+    for v in out.get("vulnerabilities", []):
+        dep = v.get("dependency", {})
+        ids = [v.get("id", ""), *(v.get("aliases") or [])]
+        found.add((canonicalize_name(dep["name"]), str(dep["version"]), _group(groups, ids)))
+    return found
+
+
+def load_report(path: Path) -> Any:
+    """The first JSON value in a tool's standard output (pysentry-rs may print a feedback
+    note after its report)."""
+    text = path.read_text(encoding="utf-8")
+    value, _end = json.JSONDecoder().raw_decode(text, max(text.find("{"), 0))
+    return value
+
+
+# ---- measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Tool:
+    label: str
+    argv: list[str]
+    parse: Callable[[Any, dict[str, str]], set[Finding]]
+    compare_to: str = ""  # the pipvet row measured on the same kind of input
+    server: LoopbackServer | None = None
+    prepare: Callable[[], None] = lambda: None
+    ok_codes: tuple[int, ...] = (0, 1)
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/query"
-
-    def answer(self, query: dict[str, Any]) -> dict[str, Any]:
-        name = canonicalize_name(query["package"]["name"])
-        try:
-            version = Version(query["version"])
-        except InvalidVersion:
-            return {}
-        vulns = []
-        for rec in self.by_name.get(name, []):
-            for aff_name, versions in pypi_affected(rec):
-                if aff_name != name:
-                    continue
-                listed = set()
-                for v in versions:
-                    try:
-                        listed.add(Version(v))
-                    except InvalidVersion:
-                        continue
-                if version in listed:
-                    vulns.append(rec)
-                    break
-        return {"vulns": vulns} if vulns else {}
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def median(self) -> float:
+        return float(statistics.median(r["seconds"] for r in self.runs))
 
 
-def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, env=env, check=True
+def measure(tool: Tool, env: dict[str, str], out: Path) -> dict[str, Any]:
+    tool.prepare()
+    before = len(tool.server.log) if tool.server else 0
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(out), *tool.argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
-    result: dict[str, Any] = json.loads(out.stdout)
+    result: dict[str, Any] = json.loads(proc.stdout)
+    result["requests"] = (len(tool.server.log) - before) if tool.server else 0
     return result
 
 
-def find_pip_audit(explicit: str | None) -> str | None:
-    if explicit:
-        return explicit
-    beside = Path(sys.executable).with_name("pip-audit")
-    if beside.exists():
-        return str(beside)
-    return shutil.which("pip-audit")
+def find_exe(name: str, peers: Path | None) -> str | None:
+    for folder in (peers, Path(sys.executable).parent):
+        if folder is not None and (folder / name).exists():
+            return str(folder / name)
+    return shutil.which(name)
 
 
-def compile_pipvet() -> None:
-    """Write pipvet's bytecode first, as ``pip install`` does: otherwise a shell that sets
-    PYTHONDONTWRITEBYTECODE makes every run recompile whatever was edited since."""
-    import compileall
+def version_of(exe: str, *args: str) -> str:
+    proc = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
+    text = (proc.stdout or proc.stderr).strip().splitlines()
+    return text[0] if text else f"unknown (exit {proc.returncode})"
 
-    import pipvet
 
-    compileall.compile_dir(str(Path(pipvet.__file__).parent), quiet=1)
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"load average at start {load}"
+    )
+
+
+@dataclass
+class Bench:
+    """What every size's measurement shares."""
+
+    args: argparse.Namespace
+    work: Path
+    env: dict[str, str]
+    records: list[dict[str, Any]]
+    groups: dict[str, str]
+    withdrawn: set[str]  # alias groups whose every record is withdrawn
+    fast: LoopbackServer
+    slow: LoopbackServer
+    exes: dict[str, str]  # peer name -> executable, only the peers that can run here
+    not_run: list[str]
+
+
+def find_peers(peers: Path | None) -> tuple[dict[str, str], list[str]]:
+    """The peers' executables, each one's version printed; and why any peer is missing."""
+    exes: dict[str, str] = {}
+    not_run: list[str] = []
+    hints = {
+        "pip-audit": "pip install -e '.[bench]'",
+        "pysentry-rs": "pip install pysentry-rs",
+        "uv": "pip install uv",
+    }
+    for name, hint in hints.items():
+        exe = find_exe(name, peers)
+        if exe is None:
+            not_run.append(f"{name}: not installed ({hint})")
+            continue
+        print(version_of(exe, "--version"))
+        exes[name] = exe
+    if "uv" in exes:
+        probe = subprocess.run(
+            [exes["uv"], "audit", "--help"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode != 0 or "--service-url" not in probe.stdout:
+            not_run.append("uv audit: this uv has no `uv audit --service-url`")
+            del exes["uv"]
+    return exes, not_run
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sizes", default="300,5000")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--latency", type=float, default=30.0, help="ms per request, second server")
     ap.add_argument("--osv", type=Path, default=DEFAULT_OSV)
-    ap.add_argument("--pip-audit", dest="pip_audit")
+    ap.add_argument("--peers", type=Path, help="folder holding pip-audit, pysentry-rs, uv")
     ap.add_argument(
-        "--pip-audit-max",
+        "--peer-max",
         type=int,
         default=300,
-        help="skip pip-audit above this many packages (it queries one by one)",
+        help="run the peers only up to this many packages (pip-audit queries one by one)",
     )
     args = ap.parse_args()
 
+    print(f"machine: {machine()}")
+    print("absolute times move with the machine's load; the ratios come from alternating runs")
     compile_pipvet()
     records = load_snapshot(args.osv)
-    pip_audit = find_pip_audit(args.pip_audit)
-    pipvet = [sys.executable, "-m", "pipvet"]
+    import pipvet
+
+    print(f"pipvet {pipvet.__version__}")
+    exes, not_run = find_peers(args.peers)
     with tempfile.TemporaryDirectory(prefix="pipvet-bench-") as tmp:
         work = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PIP_", "UV_", "PIPVET_", "PYSENTRY"))
+        }
         env |= {
             "PIPVET_CACHE_DIR": str(work / "cache"),
             "PIPVET_OSV_URL": str(args.osv),
-            "PIP_AUDIT_CACHE": str(work / "pa-cache"),
+            "HOME": str(work / "home"),
+            "XDG_CACHE_HOME": str(work / "home" / ".cache"),
             "NO_COLOR": "1",
         }
+        (work / "home").mkdir()
         sync_times = []
         for _ in range(3):
             shutil.rmtree(work / "cache", ignore_errors=True)
             t = time.perf_counter()
             subprocess.run(
-                [*pipvet, "db", "sync", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL
+                [sys.executable, "-m", "pipvet", "db", "sync", "--quiet"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
             sync_times.append(time.perf_counter() - t)
         print(
             f"full sync of the snapshot ({len(records)} records, CLI wall time incl. start-up):"
             f" median {statistics.median(sync_times):.2f} s"
         )
-        api = OsvQueryApi(records)
-        try:
+        api = OsvApi(records)
+        with (
+            LoopbackServer(api.respond) as fast,
+            LoopbackServer(api.respond, latency_ms=args.latency) as slow,
+        ):
+            print(calibration_line(fast))
+            probe_path = f"/v1/vulns/{records[0]['id']}"
+            slow_median = statistics.median(time_requests(slow.port, probe_path, 10))
+            fast_median = statistics.median(time_requests(fast.port, probe_path, 50))
+            print(
+                f"loopback OSV API: GET {probe_path} median {fast_median * 1000:.2f} ms "
+                f"(0 ms added), {slow_median * 1000:.1f} ms ({args.latency:g} ms added)"
+            )
+            groups = alias_groups(records)
+            bench = Bench(args, work, env, records, groups, withdrawn_groups(records, groups),
+                          fast, slow, exes, not_run)  # fmt: skip
             for n in (int(s) for s in args.sizes.split(",")):
-                site = work / f"site-{n}"
-                vulnerable = build_site_packages(site, n, records)
-                pv_cmd = [
-                    *pipvet,
-                    "audit",
-                    "--path",
-                    str(site),
-                    "--offline",
-                    "--format",
-                    "json",
-                    "--allow-unchecked",
-                ]
-                pa_cmd = None
-                if pip_audit and n <= args.pip_audit_max:
-                    pa_cmd = [
-                        pip_audit,
-                        "--path",
-                        str(site),
-                        "-s",
-                        "osv",
-                        "--osv-url",
-                        api.url,
-                        "--progress-spinner",
-                        "off",
-                        "--format",
-                        "json",
-                        "--cache-dir",
-                        str(work / "pa-cache"),
-                    ]
-                pv_runs, pa_runs = [], []
-                for _ in range(args.runs):
-                    pv_runs.append(measure(pv_cmd, env))
-                    if pa_cmd:
-                        pa_runs.append(measure(pa_cmd, env))
-                pv_t = statistics.median(r["seconds"] for r in pv_runs)
-                pv_rss = max(r["rss_kb"] for r in pv_runs) / 1024
-                codes = {r["code"] for r in pv_runs}
-                line = (
-                    f"{n:>6} packages ({vulnerable} vulnerable): pipvet median {pv_t:.3f} s, "
-                    f"peak RSS {pv_rss:.1f} MB, exit {sorted(codes)}"
-                )
-                if pa_runs:
-                    pa_t = statistics.median(r["seconds"] for r in pa_runs)
-                    pa_rss = max(r["rss_kb"] for r in pa_runs) / 1024
-                    line += (
-                        f"; pip-audit median {pa_t:.3f} s, peak RSS {pa_rss:.1f} MB; "
-                        f"ratio {pa_t / pv_t:.1f}x faster"
-                    )
-                print(line)
-                if 2 in codes or 0 in codes:
-                    print("  pipvet stderr:", pv_runs[-1]["stderr"])
-        finally:
-            api.close()
+                run_size(bench, n)
     return 0
+
+
+def make_tools(bench: Bench, base: Path) -> list[Tool]:
+    """The commands to time on the inputs in ``base``: pipvet's two, then the peers'."""
+    args, work, exes = bench.args, bench.work, bench.exes
+    site, pins, project = base / "site", base / "requirements.txt", base / "project"
+    pipvet = [sys.executable, "-m", "pipvet", "audit", "--offline", "--allow-unchecked"]
+    tools = [
+        Tool("pipvet --path", [*pipvet, "--path", str(site), "--format", "json"],
+             findings_pipvet),
+        Tool("pipvet -r", [*pipvet, "-r", str(pins), "--format", "json"], findings_pipvet),
+    ]  # fmt: skip
+    if "pip-audit" in exes:
+        for label, server in (("0 ms", bench.fast), (f"{args.latency:g} ms", bench.slow)):
+            argv = [exes["pip-audit"], "--path", str(site), "-s", "osv", "--osv-url",
+                    f"{server.url}/v1/query", "--progress-spinner", "off", "--format", "json",
+                    "--cache-dir", str(work / "pa-cache")]  # fmt: skip
+            tools.append(Tool(f"pip-audit, {label}", argv, findings_pip_audit,
+                              "pipvet --path", server))  # fmt: skip
+    if "pysentry-rs" in exes:
+        for label, cache in (("warm cache", "psr-warm"), ("cold cache", "psr-cold")):
+            argv = [exes["pysentry-rs"], "--no-resolver", "--requirements-files", str(pins),
+                    "--sources", "osv", "--service-url", f"{bench.fast.url}/v1", "--format",
+                    "json", "--no-config", "--no-maintenance-check", "--no-ci-detect",
+                    "--color", "never", "--cache-dir", str(work / cache), str(base)]  # fmt: skip
+            tool = Tool(f"pysentry-rs, {label}", argv, findings_pysentry, "pipvet -r", bench.fast)
+            if label.startswith("cold"):
+                tool.prepare = _wipe(work / cache)
+            tools.append(tool)
+    if "uv" in exes:
+        for label, cache in (("warm cache", "uv-warm"), ("cold cache", "uv-cold")):
+            argv = [exes["uv"], "audit", "--directory", str(project), "--frozen", "--no-config",
+                    "--service-url", f"{bench.fast.url}/v1", "--output-format", "json",
+                    "--no-progress", "--preview-features", "audit-command,json-output",
+                    "--cache-dir", str(work / cache)]  # fmt: skip
+            tool = Tool(f"uv audit, {label}", argv, findings_uv, "pipvet -r", bench.fast)
+            if label.startswith("cold"):
+                tool.prepare = _wipe(work / cache)
+            tools.append(tool)
+    return tools
+
+
+def run_size(bench: Bench, n: int) -> None:
+    args = bench.args
+    base = bench.work / f"inputs-{n}"
+    vulnerable = build_inputs(base, n, bench.records)
+    peers = n <= args.peer_max
+    tools = make_tools(bench, base)
+    if not peers:
+        tools = tools[:2]
+    # One untimed run each: warms every cache (pipvet's database is already synced) and shows
+    # a peer that cannot run here before it is timed.
+    outputs = {t.label: bench.work / f"out-{n}-{i}.json" for i, t in enumerate(tools)}
+    for tool in list(tools):
+        first = measure(tool, bench.env, outputs[tool.label])
+        if first["code"] not in tool.ok_codes:
+            bench.not_run.append(f"{tool.label}: exit {first['code']}: {first['stderr'].strip()}")
+            tools.remove(tool)
+    for _ in range(args.runs):
+        for tool in tools:
+            tool.runs.append(measure(tool, bench.env, outputs[tool.label]))
+
+    by_label = {t.label: t for t in tools}
+    print(f"\n== {n} packages ({vulnerable} vulnerable), {args.runs} alternating runs each ==")
+    for tool in tools:
+        if tool.compare_to in by_label:
+            ratio = tool.median / by_label[tool.compare_to].median
+            print(f"  pipvet is {faster(ratio)} than {tool.label}  "
+                  f"({tool.compare_to} {by_label[tool.compare_to].median:.3f} s vs "
+                  f"{tool.median:.3f} s)")  # fmt: skip
+    print(f"  {'command':<26} {'median':>8} {'min':>8} {'max':>8} {'peak RSS':>9} "
+          f"{'requests/run':>12}  exit")  # fmt: skip
+    for tool in tools:
+        secs = [r["seconds"] for r in tool.runs]
+        rss = max(r["rss_kb"] for r in tool.runs) / 1024
+        reqs = statistics.median(r["requests"] for r in tool.runs)
+        codes = sorted({r["code"] for r in tool.runs})
+        print(f"  {tool.label:<26} {statistics.median(secs):>7.3f}s {min(secs):>7.3f}s "
+              f"{max(secs):>7.3f}s {rss:>6.1f} MB {reqs:>12.0f}  {codes}")  # fmt: skip
+        bad = [r for r in tool.runs if r["code"] not in tool.ok_codes]
+        if bad:
+            print(f"    {tool.label} failed: {bad[-1]['stderr'].strip()}")
+    for line in bench.not_run:
+        print(f"  not run: {line}")
+    bench.not_run.clear()
+    if not peers:
+        print(f"  peers not run above {args.peer_max} packages (--peer-max)")
+        return
+    print("  goals (pipvet's ratio on the same kind of input):")
+    for name, want in GOALS:
+        label = name.format(latency=f"{args.latency:g}")
+        peer = by_label.get(label)
+        if peer is None:
+            print(f"    >= {want:g}x faster than {label}: not measured")
+            continue
+        ratio = peer.median / by_label[peer.compare_to].median
+        verdict = "met" if ratio >= want else "NOT met"
+        print(f"    >= {want:g}x faster than {label}: {faster(ratio).strip()}, {verdict}")
+    report_findings(tools, outputs, bench.groups, bench.withdrawn)
+
+
+def faster(ratio: float) -> str:
+    """``ratio`` is the peer's time over pipvet's."""
+    return f"{ratio:5.1f}x faster" if ratio >= 1 else f"{1 / ratio:5.1f}x slower"
+
+
+def _wipe(folder: Path) -> Callable[[], None]:
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def report_findings(
+    tools: list[Tool], outputs: dict[str, Path], groups: dict[str, str], withdrawn: set[str]
+) -> None:
+    """Count each tool's findings (package, version, alias group) and print disagreements;
+    ``withdrawn`` names the alias groups whose every record is withdrawn."""
+    found: dict[str, set[Finding]] = {}
+    for tool in tools:
+        try:
+            found[tool.label] = tool.parse(load_report(outputs[tool.label]), groups)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"  {tool.label}: output not readable ({type(exc).__name__}: {exc})")
+    print("  findings (distinct package, version, alias group), compared with pipvet --path:")
+    reference = found.get("pipvet --path", set())
+    shown: dict[frozenset[Finding], str] = {}
+    for label, items in found.items():
+        packages = len({(name, version) for name, version, _ in items})
+        line = f"    {label:<26} {len(items):>5} findings in {packages:>3} packages"
+        same = shown.setdefault(frozenset(items), label)
+        only_peer, only_pipvet = sorted(items - reference), sorted(reference - items)
+        if same != label:
+            print(f"{line}: the same as {same}")
+            continue
+        if not only_peer and not only_pipvet:
+            print(f"{line}: the same as pipvet --path" if label != "pipvet --path" else line)
+            continue
+        print(f"{line}: {len(only_peer)} only here, {len(only_pipvet)} only in pipvet --path")
+        for side, rows in (("here", only_peer), ("in pipvet", only_pipvet)):
+            for name, version, group in rows[:15]:
+                note = " (withdrawn in the snapshot)" if group in withdrawn else ""
+                print(f"      only {side}: {name} {version} {group}{note}")
+            if len(rows) > 15:
+                print(f"      ... and {len(rows) - 15} more only {side}")
 
 
 if __name__ == "__main__":

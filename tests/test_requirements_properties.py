@@ -9,12 +9,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirements import (
-    RequirementEntry,
-    RequirementsFile,
-    parse_requirement_text,
-    parse_requirements_file,
-)
+from pipvet.inputs.requirement_text import parse_requirement_text
+from pipvet.inputs.requirements import parse_requirements_file
+from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
 from pipvet.models import Location, canonicalize_name
 
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
