@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirements import (
-    UNPINNED_REASON,
-    RequirementEntry,
-    RequirementsFile,
-    parse_pyproject,
-    parse_requirement_text,
-    parse_requirements_file,
-    to_dependencies,
-)
+from pipvet.inputs.requirement_text import parse_requirement_text
+from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file, to_dependencies
+from pipvet.inputs.requirements_model import UNPINNED_REASON, RequirementEntry, RequirementsFile
 from pipvet.models import Dependency, Location, canonicalize_name
 
 

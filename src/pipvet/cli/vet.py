@@ -24,7 +24,7 @@ from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
 if TYPE_CHECKING:
-    from pipvet.inputs.requirements import RequirementEntry
+    from pipvet.inputs.requirements_model import RequirementEntry
 
 __all__ = ["register", "run"]
 

@@ -330,7 +330,7 @@ def _direct_url(folder: Path) -> DirectUrl:
             raise TypeError("url is not a string")
     except (OSError, ValueError, KeyError, TypeError):
         return DirectUrl(url=f"{folder}/direct_url.json", kind="unknown")
-    from pipvet.inputs.requirements import redact  # requirement parsing is not needed otherwise
+    from pipvet.inputs.requirement_text import redact  # requirement parsing is not needed otherwise
 
     url = redact(url)
     dir_info, vcs_info = data.get("dir_info"), data.get("vcs_info")

@@ -10,12 +10,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirements import (
-    RequirementEntry,
-    RequirementsFile,
-    decode_text,
-    parse_requirement_text,
-)
+from pipvet.inputs.requirement_text import parse_requirement_text
+from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile, decode_text
 from pipvet.models import Location
 
 __all__ = ["read_pyproject"]

@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirements import (
-    URL_RE,
+from pipvet.inputs.requirement_text import URL_RE, entry_from_text, format_problem
+from pipvet.inputs.requirements_model import (
     LineProblem,
     OptionLine,
     RequirementEntry,
     RequirementsFile,
     decode_text,
-    entry_from_text,
-    format_problem,
 )
 from pipvet.models import Location
 

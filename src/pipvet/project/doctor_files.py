@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import PipvetError
-from pipvet.inputs.requirements import RequirementsFile, parse_pyproject, parse_requirements_file
+from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.inputs.requirements_model import RequirementsFile
 from pipvet.project.model import Check
 from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks

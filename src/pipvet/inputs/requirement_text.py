@@ -1,0 +1,259 @@
+"""One requirement as pip reads it: a PEP 508 string, a URL or path (with ``#egg=``), an
+editable, with the options pip allows on its line; turned into a ``RequirementEntry`` that
+keeps where it came from. Pure: nothing here runs a process or fetches anything."""
+
+from __future__ import annotations
+
+import re
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from pipvet.errors import InputError
+from pipvet.inputs.requirements_model import (
+    NOT_FROM_INDEX,
+    EntryKind,
+    LineProblem,
+    RequirementEntry,
+)
+from pipvet.models import Location
+
+__all__ = ["URL_RE", "entry_from_text", "format_problem", "parse_requirement_text", "redact"]
+
+
+URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+_VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
+_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
+_EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_CREDENTIALS_RE = re.compile(r"(://)[^/@\s]+@")
+_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_TRAILING_OP_RE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*(;.*)?$")
+
+
+def redact(url: str) -> str:
+    """Hide credentials in a URL (``https://user:token@host`` -> ``https://****@host``)."""
+    return _CREDENTIALS_RE.sub(r"\1****@", url)
+
+
+def _looks_like_url_or_path(target: str) -> bool:
+    if URL_RE.match(target) or _VCS_RE.match(target):
+        return True
+    lowered = target.lower()
+    return (
+        target.startswith((".", "/", "~"))
+        or "/" in target
+        or "\\" in target
+        or lowered.endswith(_ARCHIVES)
+    )
+
+
+def _origin_reason(target: str, *, editable: bool) -> str:
+    shown = redact(target)
+    if editable:
+        return f"editable install of {shown}: {NOT_FROM_INDEX}"
+    if _VCS_RE.match(target):
+        return f"VCS requirement {shown}: {NOT_FROM_INDEX}"
+    if URL_RE.match(target) and not target.lower().startswith("file:"):
+        return f"direct URL {shown}: {NOT_FROM_INDEX}"
+    return f"local path {shown}: {NOT_FROM_INDEX}"
+
+
+def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
+    """The name a URL/path requirement states (``#egg=``, a wheel or sdist file name), else
+    ``None`` plus a readable label (the last path component)."""
+    egg = _EGG_RE.search(target)
+    if egg:
+        return canonicalize_name(egg.group(1)), egg.group(1)
+    tail = re.split(r"[#?]", target, maxsplit=1)[0].rstrip("/\\")
+    base = re.split(r"[/\\]", tail)[-1].split("@")[0]
+    try:
+        if base.lower().endswith(".whl"):
+            name = parse_wheel_filename(base)[0]
+            return name, name
+        if base.lower().endswith(_ARCHIVES):
+            name = parse_sdist_filename(base)[0]
+            return name, name
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    label = base.removesuffix(".git")
+    if not re.search(r"[A-Za-z0-9]", label):  # "-e ." names no project: show the target
+        label = target
+    return None, label
+
+
+def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineProblem:
+    todo = "write it as NAME, NAME>=VERSION or NAME==VERSION; see PEP 508"
+    op = _TRAILING_OP_RE.search(text)
+    if op and not re.search(r"[0-9*]\s*(;.*)?$", text):
+        return LineProblem(f"invalid requirement: expected a version after '{op.group(1)}'", todo)
+    lines = str(exc).splitlines()
+    detail = lines[0] if lines else "not a valid requirement"
+    detail = detail[:1].lower() + detail[1:]
+    if len(lines) >= 3 and "^" in lines[-1]:
+        col = lines[-1].index("^") - (len(lines[-2]) - len(lines[-2].lstrip())) + 1
+        detail += f" at column {col}"
+    return LineProblem(f"invalid requirement: {detail}", todo)
+
+
+def parse_requirement_text(
+    text: str,
+    location: Location,
+    *,
+    raw: str | None = None,
+    shown: str | None = None,
+    editable: bool = False,
+    constraint: bool = False,
+    hashes: tuple[str, ...] = (),
+    end_line: int | None = None,
+    section: str | None = None,
+) -> RequirementEntry:
+    """Classify one requirement string (PEP 508, URL, path or VCS) into an entry.
+
+    ``shown`` is the same requirement before ``${VAR}`` expansion (used in messages and
+    reasons); ``raw`` is the whole line as written. Raises ``InputError`` whose single problem
+    names the location and the text.
+    """
+    try:
+        return entry_from_text(
+            text,
+            location,
+            raw if raw is not None else text,
+            shown if shown is not None else text,
+            editable=editable,
+            constraint=constraint,
+            hashes=hashes,
+            end_line=end_line,
+            section=section,
+        )
+    except LineProblem as err:
+        problem = format_problem(location, raw if raw is not None else text, err)
+        raise InputError(problem, problems=(problem,)) from None
+
+
+def entry_from_text(
+    text: str,
+    location: Location,
+    raw: str,
+    shown: str,
+    *,
+    editable: bool,
+    constraint: bool,
+    hashes: tuple[str, ...],
+    end_line: int | None,
+    section: str | None,
+) -> RequirementEntry:
+    """``parse_requirement_text`` for the file readers: raises ``LineProblem`` so a reader can
+    collect it with the others."""
+    first = text.split(";", 1)[0].strip().split(" ", 1)[0]
+    if editable or (not _NAMED_URL_RE.match(text) and _looks_like_url_or_path(first)):
+        if constraint:
+            raise LineProblem(
+                "URL, path and editable requirements cannot be constraints",
+                "pip rejects them in constraints files; move the line to a requirements file",
+            )
+        # pip separates a marker from a URL by "; " (a URL may itself contain ";")
+        sep = "; " if URL_RE.match(text) or _VCS_RE.match(text) else ";"
+        target, _, marker_text = text.partition(sep)
+        target = target.strip()
+        marker: Marker | None = None
+        if marker_text.strip():
+            try:
+                marker = Marker(marker_text.strip())
+            except InvalidMarker as exc:
+                first_line = str(exc).splitlines()[0]
+                raise LineProblem(
+                    f"invalid environment marker: {first_line}",
+                    'write it like: ; python_version >= "3.10"',
+                ) from exc
+        shown_target = shown.partition(sep)[0].strip() or target
+        name, label = _guess_name(target)
+        return RequirementEntry(
+            name=name,
+            display_name=label,
+            specifier=SpecifierSet(),
+            extras=(),
+            marker=marker,
+            location=location,
+            raw=raw,
+            kind="editable" if editable else "url",
+            hashes=hashes,
+            url=redact(shown_target),
+            reason=_origin_reason(shown_target, editable=editable),
+            end_line=end_line,
+            section=section,
+        )
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise _invalid_requirement(text, exc) from exc
+    name = canonicalize_name(req.name)
+    if req.url:
+        if constraint:
+            raise LineProblem(
+                "direct URL requirements cannot be constraints",
+                "pip rejects them in constraints files; move the line to a requirements file",
+            )
+        return RequirementEntry(
+            name=name,
+            display_name=req.name,
+            specifier=req.specifier,
+            extras=tuple(sorted(req.extras)),
+            marker=req.marker,
+            location=location,
+            raw=raw,
+            kind="url",
+            hashes=hashes,
+            url=redact(_shown_url(shown, req.url)),
+            reason=_origin_reason(_shown_url(shown, req.url), editable=False),
+            end_line=end_line,
+            section=section,
+        )
+    pinned = _pinned_version(req.specifier)
+    kind: EntryKind = "constraint" if constraint else ("pinned" if pinned else "unpinned")
+    return RequirementEntry(
+        name=name,
+        display_name=req.name,
+        specifier=req.specifier,
+        extras=tuple(sorted(req.extras)),
+        marker=req.marker,
+        location=location,
+        raw=raw,
+        kind=kind,
+        hashes=hashes,
+        pinned_version=pinned,
+        end_line=end_line,
+        section=section,
+    )
+
+
+def _shown_url(shown: str, url: str) -> str:
+    """The URL of ``name @ URL`` as written (before ``${VAR}`` expansion), if recognisable."""
+    _, at, rest = shown.partition("@")
+    written = rest.split(" ;", 1)[0].split("; ", 1)[0].strip() if at else ""
+    return written or url
+
+
+def _pinned_version(specifier: SpecifierSet) -> str | None:
+    """The version of an exact pin: a single ``==X`` (no wildcard) or ``===X``."""
+    specs = list(specifier)
+    if len(specs) != 1:
+        return None
+    spec = specs[0]
+    if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
+        return spec.version
+    return None
+
+
+def format_problem(location: Location, raw: str, err: LineProblem) -> str:
+    """``FILE:LINE: 'TEXT' — what is wrong (what to do)``, the one shape of every problem."""
+    shown = raw if len(raw) <= 120 else raw[:117] + "..."
+    return f"{location}: '{shown}' — {err.what} ({err.todo})"

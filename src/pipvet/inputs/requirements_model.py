@@ -1,0 +1,120 @@
+"""What a requirements or pyproject file says, as values: one entry per requirement, the pip
+options written beside them, the whole file, and the problem with one line. Pure.
+
+``pipvet.inputs.requirement_text`` parses one requirement into an entry; the file formats
+(``requirements_txt``, ``pyproject``) build a ``RequirementsFile``; ``pipvet.inputs.requirements``
+is the entry point.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+from packaging.utils import (
+    NormalizedName,
+)
+
+from pipvet.models import Location
+
+__all__ = [
+    "NOT_FROM_INDEX",
+    "UNPINNED_REASON",
+    "EntryKind",
+    "LineProblem",
+    "OptionLine",
+    "RequirementEntry",
+    "RequirementsFile",
+    "decode_text",
+]
+
+EntryKind = Literal["pinned", "unpinned", "editable", "url", "constraint"]
+
+UNPINNED_REASON = "not pinned: audit the installed environment instead (pipvet audit --venv ...)"
+NOT_FROM_INDEX = "not from the index, cannot be audited by version"
+
+
+@dataclass(frozen=True)
+class RequirementEntry:
+    """One requirement line (or pyproject dependency string).
+
+    ``name`` is ``None`` only for a URL, path or editable whose name is not written down
+    (``-e ./src``); ``display_name`` then holds a best guess for messages. ``raw`` is the
+    logical line as written (continuations joined, comment removed, ``${VAR}`` not expanded,
+    so secrets in variables never reach a report). ``reason`` says why an ``editable`` or
+    ``url`` entry cannot be audited by version.
+    """
+
+    name: NormalizedName | None
+    display_name: str
+    specifier: SpecifierSet
+    extras: tuple[str, ...]
+    marker: Marker | None
+    location: Location
+    raw: str
+    kind: EntryKind
+    hashes: tuple[str, ...] = ()
+    pinned_version: str | None = None
+    url: str | None = None
+    reason: str | None = None
+    end_line: int | None = None  # last physical line of a continued line
+    section: str | None = None  # pyproject only: "project.dependencies", "dependency-groups.dev"
+
+
+@dataclass(frozen=True)
+class OptionLine:
+    """A pip option written in a requirements file (``--index-url URL``, ``--pre``, ...)."""
+
+    option: str  # the long spelling, e.g. "--index-url"
+    value: str | None
+    location: Location
+    raw: str
+
+
+@dataclass(frozen=True)
+class RequirementsFile:
+    """Everything read from one requirements file and the files it includes, in file order."""
+
+    path: Path
+    entries: tuple[RequirementEntry, ...]
+    options: tuple[OptionLine, ...] = ()
+    files: tuple[Path, ...] = ()  # every file read, the given one first
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def requirements(self) -> tuple[RequirementEntry, ...]:
+        return tuple(e for e in self.entries if e.kind != "constraint")
+
+    @property
+    def constraints(self) -> tuple[RequirementEntry, ...]:
+        return tuple(e for e in self.entries if e.kind == "constraint")
+
+
+class LineProblem(Exception):
+    """A problem with one line: ``what`` is wrong, ``todo`` says what to do."""
+
+    def __init__(self, what: str, todo: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.todo = todo
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a requirements or pyproject file: a BOM decides, else UTF-8 (which may raise)."""
+    for bom, encoding in _BOMS:  # UTF-32 before UTF-16: the LE BOMs share a prefix
+        if data.startswith(bom):
+            return data.decode(encoding).lstrip("\ufeff")
+    return data.decode("utf-8")
