@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import DataError, NetworkError
-from pipvet.index.client import IndexClient, InternalName, parse_project, project_url
+from pipvet.index.client import IndexClient, InternalName
+from pipvet.index.parse import parse_project, project_url
 from pipvet.system.http import HttpClient, OfflineMiss
 from tests.support.httpserver import Reply, Request
 from tests.support.index_server import IndexServer, document, index_server

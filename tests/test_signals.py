@@ -14,7 +14,7 @@ from packaging import tags
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from pipvet.index.client import ProjectInfo, parse_project
+from pipvet.index.parse import ProjectInfo, parse_project
 from pipvet.models import Finding, Severity, SeverityLabel
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency

@@ -5,7 +5,7 @@ offline mode live there). A 404 means "no such project" and is answered with ``N
 other failure is the HTTP layer's error. A body that is not the JSON the index promises is a
 ``DataError`` naming the URL. Names that the policy marks as internal are never sent.
 
-The values and the (pure) parser live in ``pipvet.index.parse`` and are re-exported here.
+The values and the (pure) parser live in ``pipvet.index.parse``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 from pipvet.errors import DataError, InputError, PipvetError
 from pipvet.index.parse import (
     DistFile,
+    OwnerRole,
     ProjectInfo,
     Release,
-    Role,
     parse_project,
     project_url,
 )
@@ -37,15 +37,9 @@ if TYPE_CHECKING:  # the client is passed in: this module never opens a connecti
 
 __all__ = [
     "FRESH_SECONDS",
-    "DistFile",
     "IndexClient",
     "InternalName",
     "Lookup",
-    "ProjectInfo",
-    "Release",
-    "Role",
-    "parse_project",
-    "project_url",
 ]
 
 
@@ -166,7 +160,7 @@ def _from_compact(data: Mapping[str, Any], url: str) -> ProjectInfo:
             Release(v, _PackedFiles(files), uploaded, yanked)
             for v, uploaded, yanked, files in data["releases"]
         ),
-        roles=None if roles is None else tuple(Role(role, user) for role, user in roles),
+        roles=None if roles is None else tuple(OwnerRole(role, user) for role, user in roles),
         organization=org,
         project_urls=tuple((label, link) for label, link in data["project_urls"]),
         home_page=home,

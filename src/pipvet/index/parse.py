@@ -22,9 +22,9 @@ from pipvet.errors import DataError
 
 __all__ = [
     "DistFile",
+    "OwnerRole",
     "ProjectInfo",
     "Release",
-    "Role",
     "parse_project",
     "project_url",
 ]
@@ -81,7 +81,7 @@ class Release:
 
 
 @dataclass(frozen=True)
-class Role:
+class OwnerRole:
     role: str  # "Owner" or "Maintainer" on the public index
     user: str
 
@@ -97,7 +97,7 @@ class ProjectInfo:
     releases: tuple[Release, ...]  # newest first (PEP 440 order), unparseable versions last
     # ``None`` when the response carries no ``ownership`` block (older indexes and mirrors do
     # not publish it): "unknown" must not read as "nobody".
-    roles: tuple[Role, ...] | None
+    roles: tuple[OwnerRole, ...] | None
     organization: str | None
     project_urls: tuple[tuple[str, str], ...]
     home_page: str | None
@@ -228,7 +228,9 @@ def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
     return tuple(out)
 
 
-def _ownership(doc: Mapping[str, object], url: str) -> tuple[tuple[Role, ...] | None, str | None]:
+def _ownership(
+    doc: Mapping[str, object], url: str
+) -> tuple[tuple[OwnerRole, ...] | None, str | None]:
     if "ownership" not in doc:
         return None, None
     own = _mapping(doc, "ownership", url, required=False)
@@ -245,7 +247,7 @@ def _ownership(doc: Mapping[str, object], url: str) -> tuple[tuple[Role, ...] | 
         entry = cast(dict[str, object], item)
         user = _str(entry, "user", url, f"ownership.roles[{i}]")
         if user:
-            roles.append(Role(_str(entry, "role", url, f"ownership.roles[{i}]") or "", user))
+            roles.append(OwnerRole(_str(entry, "role", url, f"ownership.roles[{i}]") or "", user))
     return tuple(roles), organization
 
 

@@ -25,7 +25,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
-from pipvet.index.client import IndexClient, Lookup, ProjectInfo
+from pipvet.index.client import IndexClient, Lookup
+from pipvet.index.parse import ProjectInfo
 from pipvet.models import Dependency, DependencyResult, Finding
 from pipvet.system.process import Runner
 from pipvet.vetting import signals as S

@@ -26,7 +26,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import PipError, PipvetError
-from pipvet.index.client import InternalName, Lookup, ProjectInfo
+from pipvet.index.client import InternalName, Lookup
+from pipvet.index.parse import ProjectInfo
 from pipvet.system.process import Runner
 from pipvet.vetting.model import NewDependency
 from pipvet.vetting.target import TargetEnvironment
