@@ -67,8 +67,12 @@ def modified_key(text: str) -> str:
     when = datetime.fromisoformat(text.strip())
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first representable UTC
+        raise ValueError(f"time out of range: {text[:60]!r}") from None
     # isoformat, unlike strftime("%Y"), pads years below 1000 to four digits.
-    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def utc_now_text(now: float) -> str:

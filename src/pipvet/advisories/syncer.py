@@ -28,7 +28,8 @@ from pipvet.advisories.store_model import CorruptStore, StoredRecord, modified_k
 from pipvet.advisories.sync_model import Action, SyncOutcome
 from pipvet.errors import DataError, NetworkError
 from pipvet.models import Progress
-from pipvet.system.http import HttpClient, HttpResponse, local_path
+from pipvet.system.http import HttpClient, local_path
+from pipvet.system.http_model import HttpResponse
 
 __all__ = ["Syncer"]
 
@@ -294,7 +295,7 @@ class Syncer:
 
 
 def _changed_since(listing: HttpResponse, newest_key: str) -> dict[str, str]:
-    """Ids (newest first) of the rows of ``modified_id.csv`` at or after ``newest_key``.
+    """Ids of the rows of ``modified_id.csv`` at or after ``newest_key``, in any row order.
 
     Rows at exactly the newest stored time are included (the caller skips those it already
     has): two records can share a timestamp and only one may have reached us.
@@ -314,9 +315,10 @@ def _changed_since(listing: HttpResponse, newest_key: str) -> dict[str, str]:
             raise ValueError(
                 f"modified_id.csv line {number} is malformed: {line[:120]!r}"
             ) from None
-        if key < newest_key:
-            break  # newest first: everything below is already stored
-        changed.setdefault(record_id, key)
+        # The bucket lists newest first, but a mirror may not: read every row, never stop
+        # at the first old one, so an oldest-first listing misses nothing.
+        if key >= newest_key and key > changed.get(record_id, ""):
+            changed[record_id] = key
     return changed
 
 

@@ -10,15 +10,30 @@ from collections.abc import Iterable
 
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["listed_keys", "plain_key", "version_key", "version_or_none", "versions_keys"]
+__all__ = [
+    "MAX_VERSION_LENGTH",
+    "listed_keys",
+    "plain_key",
+    "version_key",
+    "version_or_none",
+    "versions_keys",
+]
+
+
+# No real version comes near this; a longer text is hostile or broken, and parsing one with
+# thousands of digits costs time and raises ValueError (Python's int conversion limit).
+MAX_VERSION_LENGTH = 128
 
 
 @functools.lru_cache(maxsize=65536)
 def version_or_none(text: str) -> Version | None:
-    """``Version(text)``, or None when ``text`` is not a valid PEP 440 version."""
+    """``Version(text)``, or None when ``text`` is not a valid PEP 440 version (or is longer
+    than any real version)."""
+    if len(text) > MAX_VERSION_LENGTH:
+        return None
     try:
         return Version(text.strip())
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):
         return None
 
 
@@ -35,6 +50,8 @@ def plain_key(text: str) -> str | None:
     epochs, odd spellings) returns None and goes through ``Version``. Versions lists hold
     hundreds of plain releases each, so this keeps an audit from parsing them all.
     """
+    if len(text) > MAX_VERSION_LENGTH:
+        return None
     plain = _PLAIN_KEY.fullmatch(text)
     if plain is not None:
         return plain.group(1)

@@ -1,0 +1,127 @@
+"""Advisory data written to break pipvet: out-of-range times, versions past Python's integer
+limit, listings in the wrong order. Each is skipped with a warning or read correctly; none is a
+crash, on the sync that meets it or on any audit after."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from pipvet.advisories.match import find_in, package_record
+from pipvet.advisories.osv import parse_advisory
+from pipvet.advisories.source import OsvSource
+from pipvet.advisories.store import AdvisoryStore
+from pipvet.advisories.store_model import modified_key
+from pipvet.advisories.sync import sync
+from pipvet.advisories.versions import plain_key, version_or_none
+from pipvet.models import NormalizedName
+from pipvet.system.http import HttpClient
+from tests.support.httpserver import loopback_server
+from tests.support.osv_bucket import OsvBucket, build_zip, csv_for, zip_of
+
+HUGE = "1" * 5000
+OUT_OF_RANGE = "0001-01-01T00:00:00+05:00"
+
+
+def record(rid: str, modified: str, **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": rid,
+        "modified": modified,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "demo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2"}]}],
+            }
+        ],
+    }
+    base.update(extra)
+    return base
+
+
+def client(cache: Path) -> HttpClient:
+    return HttpClient(cache / "http", sleep=lambda _s: None, timeout=10)
+
+
+def test_a_time_before_the_first_utc_instant_is_not_a_time() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        modified_key(OUT_OF_RANGE)
+
+
+def test_a_record_with_an_out_of_range_time_is_skipped_and_the_rest_synced(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "all.zip"
+    good = record("PYSEC-1", "2024-01-01T00:00:00Z")
+    bad = record("PYSEC-2", OUT_OF_RANGE)
+    archive.write_bytes(
+        build_zip(
+            {"PYSEC-1.json": json.dumps(good).encode(), "PYSEC-2.json": json.dumps(bad).encode()}
+        )
+    )
+    path = tmp_path / "db" / "advisories.sqlite3"
+    outcome = sync(path, OsvSource.parse(str(archive)), client(tmp_path))
+    assert (outcome.snapshot.records, outcome.malformed_skipped) == (1, 1)
+    assert any("PYSEC-2" in w and "not a time" in w for w in outcome.warnings), outcome.warnings
+
+
+def test_an_out_of_range_row_in_the_listing_falls_back_to_the_archive(tmp_path: Path) -> None:
+    records = [record("PYSEC-1", "2024-01-01T00:00:00Z")]
+    with loopback_server() as server:
+        bucket = OsvBucket(server, zip_of(records), csv_for(records))
+        path = tmp_path / "advisories.sqlite3"
+        sync(path, OsvSource.parse(bucket.url), client(tmp_path))
+        bucket.csv = f"{OUT_OF_RANGE},PYSEC-9\n".encode() + csv_for(records)
+        outcome = sync(path, OsvSource.parse(bucket.url), client(tmp_path))
+    assert outcome.action == "full"
+    assert any("modified_id.csv line 1 is malformed" in w for w in outcome.warnings)
+
+
+def test_an_oldest_first_listing_misses_no_new_record(tmp_path: Path) -> None:
+    old = [record(f"PYSEC-{i}", f"2024-01-0{i}T00:00:00Z") for i in range(1, 4)]
+    new = record("PYSEC-9", "2024-02-01T00:00:00Z")
+    with loopback_server() as server:
+        bucket = OsvBucket(server, zip_of(old), csv_for(old))
+        path = tmp_path / "advisories.sqlite3"
+        sync(path, OsvSource.parse(bucket.url), client(tmp_path))
+        everything = [*old, new]
+        bucket.set_zip(zip_of(everything))
+        # The same rows, oldest first: the new record is on the last line.
+        bucket.csv = b"".join(reversed(csv_for(everything).splitlines(keepends=True)))
+        outcome = sync(path, OsvSource.parse(bucket.url), client(tmp_path))
+    assert (outcome.action, outcome.fetched) == ("incremental", 1)
+    with AdvisoryStore.open(path) as store:
+        assert store.raw_record("PYSEC-9") is not None
+
+
+@pytest.mark.parametrize("text", [HUGE, "0." + HUGE, f"1.{HUGE}.post1", "0" + HUGE])
+def test_versions_past_the_integer_limit_are_not_versions(text: str) -> None:
+    assert version_or_none(text) is None
+    assert plain_key(text) is None
+
+
+def test_a_record_with_huge_versions_still_matches_the_sane_ones() -> None:
+    hostile = record(
+        "PYSEC-7",
+        "2024-01-01T00:00:00Z",
+        affected=[
+            {
+                "package": {"ecosystem": "PyPI", "name": "demo"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "1.6"}, {"fixed": HUGE}]},
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.5"}]},
+                ],
+                "versions": [HUGE, "1.2"],
+            }
+        ],
+    )
+    prepared = package_record(parse_advisory(hostile), NormalizedName("demo"))
+    found = {v: find_in([prepared], Version(v)) for v in ("1.2", "1.3", "1.7", "0.5")}
+    assert [f.id for f in found["1.2"]] == ["PYSEC-7"]  # listed, and inside 1.0..1.5
+    assert [f.id for f in found["1.3"]] == ["PYSEC-7"]  # inside 1.0..1.5
+    # An unreadable fix bound cannot close the range: fail closed, affected with no known fix.
+    assert [(f.id, f.fixed_in) for f in found["1.7"]] == [("PYSEC-7", ())]
+    assert found["0.5"] == ()
