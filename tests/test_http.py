@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import NetworkError
-from pipvet.system.http import HttpClient, HttpResponse, OfflineMiss, local_path
+from pipvet.system.http import HttpClient, OfflineMiss, local_path
+from pipvet.system.http_model import HttpResponse
 from tests.support.httpserver import LoopbackServer, Reply, Request
 
 

@@ -33,7 +33,8 @@ from pipvet.index.parse import (
 from pipvet.system.files import write_text_atomic
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
-    from pipvet.system.http import HttpClient, HttpResponse
+    from pipvet.system.http import HttpClient
+    from pipvet.system.http_model import HttpResponse
 
 __all__ = [
     "FRESH_SECONDS",

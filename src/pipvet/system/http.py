@@ -7,50 +7,63 @@ directly; TLS always verified; proxies taken from the environment (urllib does t
 gzip bodies decompressed. Callers receive an :class:`HttpResponse` for 2xx, 404 and 410 and a
 :class:`~pipvet.errors.NetworkError` for everything else, so nothing above this module sees a
 urllib or socket exception.
+
+Does network and disk I/O. Beside it: ``http_model`` (the answers, pure values),
+``http_cache`` (the on-disk response cache) and ``http_transport`` (reading bodies, gzip,
+Retry-After, and translating transport failures, for one attempt).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 import time
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pipvet.models import Progress
 
 if TYPE_CHECKING:
     import urllib.request
-    from email.message import Message
 
 # urllib.request, ssl, http.client and email load about a third of pipvet's start-up time; an
 # offline audit never needs them, so they are imported where a request is actually made.
 
 from pipvet import __version__
-from pipvet.errors import InputError, NetworkError
-from pipvet.system.files import write_bytes_atomic
+from pipvet.errors import NetworkError
+from pipvet.system.http_cache import (
+    CacheEntry,
+    cache_file,
+    read_entry,
+    validator_headers,
+    write_entry,
+)
+from pipvet.system.http_model import Downloaded, HttpResponse
+from pipvet.system.http_transport import (
+    MAX_RETRY_AFTER,
+    Readable,
+    Retryable,
+    copy_local,
+    decode_body,
+    lower_headers,
+    read_capped,
+    retry_after,
+    status_hint,
+    stream_body,
+    transport_error,
+)
 
-__all__ = [
-    "Downloaded",
-    "HttpClient",
-    "HttpResponse",
-    "OfflineMiss",
-    "local_path",
-]
+__all__ = ["HttpClient", "OfflineMiss", "local_path"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETURNED_STATUSES = frozenset({404, 410})  # "not there" is an answer, not a failure
-MAX_RETRY_AFTER = 60.0  # never let a server park us for longer than this per attempt
 MAX_BODY = 256 * 1024 * 1024  # in-memory bodies (index JSON, CSV); archives use download()
 MAX_DOWNLOAD = 2 * 1024 * 1024 * 1024
-_CHUNK = 1024 * 1024
-_CACHE_MAGIC = b"pipvet-http-cache 1\n"
 
 _T = TypeVar("_T")
 
@@ -59,47 +72,8 @@ class OfflineMiss(NetworkError):
     """``offline=True`` and the answer is not in the response cache."""
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    """One answer. ``fetched_at`` is when this answer was last confirmed by its source."""
-
-    url: str
-    status: int
-    body: bytes
-    headers: Mapping[str, str]  # header names lower-cased
-    from_cache: bool = False
-    fetched_at: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def age(self, now: float) -> float:
-        return max(0.0, now - self.fetched_at)
-
-
-@dataclass(frozen=True)
-class Downloaded:
-    """A body streamed to ``path`` (``None`` when the status is 404/410 and nothing was kept)."""
-
-    url: str
-    status: int
-    path: Path | None
-    size: int
-    headers: Mapping[str, str]
-    fetched_at: float
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
 class _Sleep(Protocol):
     def __call__(self, seconds: float, /) -> None: ...
-
-
-class _Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
 
 
 def local_path(url: str) -> Path | None:
@@ -120,31 +94,6 @@ def local_path(url: str) -> Path | None:
 
         return Path(url2pathname(parsed.path))
     return Path(urllib.parse.unquote(parsed.path))
-
-
-class _Retryable(Exception):
-    """One attempt failed in a way that another attempt may fix."""
-
-    def __init__(self, reason: str, *, status: int | None = None, wait: float | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.wait = wait  # from Retry-After, already capped
-
-
-@dataclass(frozen=True)
-class _CacheEntry:
-    response: HttpResponse
-
-    @property
-    def validators(self) -> dict[str, str]:
-        h = self.response.headers
-        out: dict[str, str] = {}
-        if "etag" in h:
-            out["If-None-Match"] = h["etag"]
-        if "last-modified" in h:
-            out["If-Modified-Since"] = h["last-modified"]
-        return out
 
 
 class HttpClient:
@@ -222,7 +171,7 @@ class HttpClient:
                     status=304,
                     hint="the server or a proxy in between is misbehaving; try again later",
                 )
-            merged = {**entry.response.headers, **_validator_headers(headers)}
+            merged = {**entry.response.headers, **validator_headers(headers)}
             fresh = replace(entry.response, headers=merged, fetched_at=fetched_at)
             self._cache_store(fresh)
             return replace(fresh, from_cache=True)
@@ -301,7 +250,7 @@ class HttpClient:
         while True:
             try:
                 return attempt_once()
-            except _Retryable as exc:
+            except Retryable as exc:
                 if attempt >= self.retries:
                     raise self._give_up(url, exc, attempt + 1) from None
                 self._sleep(self._wait_for(exc, attempt))
@@ -313,9 +262,9 @@ class HttpClient:
         with self._open(url, self._headers(extra, gzip_ok=True)) as (status, headers, stream):
             if status == 304:
                 return status, headers, b""
-            body = _read_capped(stream, self.max_body, url, headers.get("content-length"))
+            body = read_capped(stream, self.max_body, url, headers.get("content-length"))
         try:
-            body = _decode_body(body, headers, self.max_body)
+            body = decode_body(body, headers, self.max_body)
             if "content-encoding" in headers:
                 # The body is stored and returned decoded; its old framing no longer applies.
                 headers.pop("content-encoding")
@@ -348,7 +297,7 @@ class HttpClient:
     @contextlib.contextmanager
     def _open(
         self, url: str, headers: dict[str, str]
-    ) -> Iterator[tuple[int, dict[str, str], _Readable]]:
+    ) -> Iterator[tuple[int, dict[str, str], Readable]]:
         """Yield (status, lower-cased headers, stream) for statuses the caller handles."""
         import http.client
         import urllib.error
@@ -362,27 +311,27 @@ class HttpClient:
                 resp = err  # an HTTPError is also the response object
             with resp:
                 status = int(resp.status if resp.status is not None else 0)
-                hdrs = _lower_headers(resp.headers)
+                hdrs = lower_headers(resp.headers)
                 if status in RETRY_STATUSES:
-                    raise _Retryable(
+                    raise Retryable(
                         f"HTTP {status} {resp.reason}",
                         status=status,
-                        wait=_retry_after(hdrs.get("retry-after"), self._clock()),
+                        wait=retry_after(hdrs.get("retry-after"), self._clock()),
                     )
                 if not (200 <= status < 300 or status == 304 or status in RETURNED_STATUSES):
                     raise NetworkError(
                         f"{url}: HTTP {status} {resp.reason}",
                         url=url,
                         status=status,
-                        hint=_status_hint(status),
+                        hint=status_hint(status),
                     )
                 yield status, hdrs, resp
-        except (_Retryable, NetworkError):
+        except (Retryable, NetworkError):
             raise
         except urllib.error.URLError as exc:
-            raise _transport_error(url, exc.reason) from None
+            raise transport_error(url, exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise _transport_error(url, exc) from None
+            raise transport_error(url, exc) from None
 
     def _download_once(
         self,
@@ -402,7 +351,7 @@ class HttpClient:
                 if path is not None:
                     if not path.is_file():
                         return Downloaded(url, 404, None, 0, {}, self._clock())
-                    size = _copy_local(path, out, url, max_bytes, progress)
+                    size = copy_local(path, out, url, max_bytes, progress)
                     status, headers = 200, dict[str, str]()
                 else:
                     with self._open(url, self._headers({}, gzip_ok=False)) as (
@@ -413,7 +362,7 @@ class HttpClient:
                         if status in RETURNED_STATUSES:
                             return Downloaded(url, status, None, 0, headers, self._clock())
                         total = headers.get("content-length")
-                        size = _stream(
+                        size = stream_body(
                             stream, out, url=url, cap=max_bytes, progress=progress, total=total
                         )
                 out.flush()
@@ -424,12 +373,12 @@ class HttpClient:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def _wait_for(self, exc: _Retryable, attempt: int) -> float:
+    def _wait_for(self, exc: Retryable, attempt: int) -> float:
         if exc.wait is not None:
             return exc.wait
         return float(min(self.backoff * (2**attempt), MAX_RETRY_AFTER))
 
-    def _give_up(self, url: str, exc: _Retryable, attempts: int) -> NetworkError:
+    def _give_up(self, url: str, exc: Retryable, attempts: int) -> NetworkError:
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
         if exc.status is not None:
             hint = "the server is overloaded or failing; try again later"
@@ -451,7 +400,7 @@ class HttpClient:
         now = self._clock()
         try:
             with path.open("rb") as fh:
-                body = _read_capped(fh, self.max_body, url)
+                body = read_capped(fh, self.max_body, url)
         except FileNotFoundError:
             return HttpResponse(url, 404, b"", {}, False, now)
         except IsADirectoryError:
@@ -470,192 +419,12 @@ class HttpClient:
 
     def _cache_path(self, url: str) -> Path:
         assert self.cache_dir is not None
-        digest = _sha256_hex(url.encode("utf-8"))
-        return self.cache_dir / digest[:2] / f"{digest}.http"
+        return cache_file(self.cache_dir, url)
 
-    def _cache_load(self, url: str) -> _CacheEntry | None:
+    def _cache_load(self, url: str) -> CacheEntry | None:
         """The stored answer for ``url``; a missing or damaged entry is simply a miss."""
-        try:
-            data = self._cache_path(url).read_bytes()
-        except OSError:
-            return None
-        try:
-            if not data.startswith(_CACHE_MAGIC):
-                return None
-            header_end = data.index(b"\n", len(_CACHE_MAGIC))
-            meta = json.loads(data[len(_CACHE_MAGIC) : header_end])
-            body = data[header_end + 1 :]
-            if (
-                meta["url"] != url
-                or len(body) != meta["length"]
-                or _sha256_hex(body) != meta["sha256"]
-            ):
-                return None
-            headers = {str(k): str(v) for k, v in meta["headers"].items()}
-            response = HttpResponse(
-                url, int(meta["status"]), body, headers, True, float(meta["fetched_at"])
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
-        return _CacheEntry(response)
+        return read_entry(self._cache_path(url), url)
 
     def _cache_store(self, response: HttpResponse) -> None:
         """Write atomically; a cache that cannot be written only costs a refetch later."""
-        target = self._cache_path(response.url)
-        meta = {
-            "url": response.url,
-            "status": response.status,
-            "headers": dict(response.headers),
-            "fetched_at": response.fetched_at,
-            "length": len(response.body),
-            "sha256": _sha256_hex(response.body),
-        }
-        blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
-        with contextlib.suppress(InputError):
-            write_bytes_atomic(target, blob)
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _sha256_hex(data: bytes) -> str:
-    # hashlib loads OpenSSL (a few milliseconds): only runs that use the response cache pay.
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def _lower_headers(msg: Message | None) -> dict[str, str]:
-    if msg is None:
-        return {}
-    return {k.lower(): v for k, v in msg.items()}
-
-
-def _validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k in ("etag", "last-modified", "date")}
-
-
-def _retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date), capped."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    import email.utils
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
-
-
-def _status_hint(status: int) -> str:
-    if status in (401, 403, 407):
-        return "the server refused access; check the URL and any proxy or mirror credentials"
-    if 300 <= status < 400:
-        return "the server redirected somewhere pipvet could not follow; check the URL"
-    return "check the URL; pipvet expected a normal answer or 404"
-
-
-def _transport_error(url: str, reason: object) -> Exception:
-    """A transport failure: TLS and name-resolution failures are final, the rest retryable."""
-    import http.client
-    import socket
-    import ssl
-
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return NetworkError(
-            f"{url}: TLS certificate verification failed ({reason.verify_message})",
-            url=url,
-            hint="pipvet always verifies certificates; if a proxy re-signs TLS traffic, "
-            "point SSL_CERT_FILE at its CA bundle",
-        )
-    if isinstance(reason, socket.gaierror):
-        return NetworkError(
-            f"cannot reach {url}: the host name could not be resolved",
-            url=url,
-            hint="check the URL and the network connection; with --offline pipvet uses only "
-            "what it has cached",
-        )
-    if isinstance(reason, TimeoutError):
-        return _Retryable("timed out")
-    if isinstance(reason, http.client.IncompleteRead):
-        return _Retryable(
-            f"the answer was cut short ({len(reason.partial)} bytes received, "
-            f"{reason.expected} more expected)"
-        )
-    if isinstance(reason, OSError) and reason.strerror:
-        return _Retryable(reason.strerror)
-    return _Retryable(str(reason) or type(reason).__name__)
-
-
-def _read_capped(stream: _Readable, cap: int, url: str, expected: str | None = None) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    _stream(stream, buffer, url=url, cap=cap, progress=None, total=expected)
-    return buffer.getvalue()
-
-
-def _check_complete(size: int, expected: str | None) -> None:
-    # http.client's read(n) returns b"" on a connection closed early instead of raising, so
-    # a truncated body is only visible by comparing with Content-Length.
-    if expected is not None and expected.strip().isdigit() and size < int(expected):
-        raise _Retryable(f"the answer was cut short ({size} of {int(expected)} bytes received)")
-
-
-def _decode_body(body: bytes, headers: Mapping[str, str], cap: int) -> bytes:
-    encoding = headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "x-gzip"):
-        raise zlib.error(f"unsupported Content-Encoding {encoding!r}; pipvet asked for gzip")
-    inflater = zlib.decompressobj(wbits=31)
-    out = inflater.decompress(body, cap + 1)
-    if len(out) > cap or inflater.unconsumed_tail:
-        raise zlib.error(f"decompressed size exceeds {cap // (1024 * 1024)} MiB")
-    if not inflater.eof:
-        raise zlib.error("the compressed stream is truncated")
-    return out
-
-
-def _stream(
-    stream: _Readable,
-    out: IO[bytes],
-    *,
-    url: str,
-    cap: int,
-    progress: Progress | None,
-    total: str | None,
-) -> int:
-    size = 0
-    of_total = f" of {int(total) / 1e6:.1f} MB" if total and total.isdigit() else ""
-    while chunk := stream.read(_CHUNK):
-        size += len(chunk)
-        if size > cap:
-            raise NetworkError(
-                f"{url}: the answer is larger than {cap // (1024 * 1024)} MiB; refusing it",
-                url=url,
-                hint="check that the URL points at what pipvet expects",
-            )
-        out.write(chunk)
-        if progress is not None:
-            progress(f"downloading {url}: {size / 1e6:.1f} MB{of_total}")
-    _check_complete(size, total)
-    return size
-
-
-def _copy_local(path: Path, out: IO[bytes], url: str, cap: int, progress: Progress | None) -> int:
-    try:
-        with path.open("rb") as src:
-            return _stream(
-                src, out, url=url, cap=cap, progress=progress, total=str(path.stat().st_size)
-            )
-    except OSError as exc:
-        raise NetworkError(
-            f"cannot read {path}: {exc.strerror or exc}",
-            url=url,
-            hint="check that the file exists and is readable",
-        ) from None
+        write_entry(self._cache_path(response.url), response)

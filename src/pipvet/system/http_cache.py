@@ -1,0 +1,95 @@
+"""The HTTP client's on-disk response cache: one file per URL, body and headers together.
+
+Does disk I/O (reads entries, writes them atomically through ``system.files``). A file is the
+magic line, one line of JSON metadata (URL, status, headers, when fetched, body length and
+SHA-256) and the body. A missing, damaged or foreign entry is a miss, never an error, and an
+entry that cannot be written only costs a refetch: the cache is disposable. The client in
+``pipvet.system.http`` decides when to read, revalidate and store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet.errors import InputError
+from pipvet.system.files import write_bytes_atomic
+from pipvet.system.http_model import HttpResponse
+
+__all__ = ["CacheEntry", "cache_file", "read_entry", "validator_headers", "write_entry"]
+
+_CACHE_MAGIC = b"pipvet-http-cache 1\n"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    response: HttpResponse
+
+    @property
+    def validators(self) -> dict[str, str]:
+        h = self.response.headers
+        out: dict[str, str] = {}
+        if "etag" in h:
+            out["If-None-Match"] = h["etag"]
+        if "last-modified" in h:
+            out["If-Modified-Since"] = h["last-modified"]
+        return out
+
+
+def cache_file(cache_dir: Path, url: str) -> Path:
+    """Where the answer for ``url`` is kept under ``cache_dir``."""
+    digest = _sha256_hex(url.encode("utf-8"))
+    return cache_dir / digest[:2] / f"{digest}.http"
+
+
+def read_entry(path: Path, url: str) -> CacheEntry | None:
+    """The stored answer for ``url``; a missing or damaged entry is simply a miss."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        if not data.startswith(_CACHE_MAGIC):
+            return None
+        header_end = data.index(b"\n", len(_CACHE_MAGIC))
+        meta = json.loads(data[len(_CACHE_MAGIC) : header_end])
+        body = data[header_end + 1 :]
+        if meta["url"] != url or len(body) != meta["length"] or _sha256_hex(body) != meta["sha256"]:
+            return None
+        headers = {str(k): str(v) for k, v in meta["headers"].items()}
+        response = HttpResponse(
+            url, int(meta["status"]), body, headers, True, float(meta["fetched_at"])
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return CacheEntry(response)
+
+
+def write_entry(path: Path, response: HttpResponse) -> None:
+    """Write atomically; a cache that cannot be written only costs a refetch later."""
+    meta = {
+        "url": response.url,
+        "status": response.status,
+        "headers": dict(response.headers),
+        "fetched_at": response.fetched_at,
+        "length": len(response.body),
+        "sha256": _sha256_hex(response.body),
+    }
+    blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
+    with contextlib.suppress(InputError):
+        write_bytes_atomic(path, blob)
+
+
+def validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers of a 304 answer that update a stored entry."""
+    return {k: v for k, v in headers.items() if k in ("etag", "last-modified", "date")}
+
+
+def _sha256_hex(data: bytes) -> str:
+    # hashlib loads OpenSSL (a few milliseconds): only runs that use the response cache pay.
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,186 @@
+"""What the HTTP client does with the bytes and failures of one attempt.
+
+Reading a body in chunks under a size cap (and noticing one cut short), gzip decoding,
+``Retry-After`` parsing, hints for statuses, and turning urllib, socket, TLS and
+``http.client`` failures into either a final :class:`~pipvet.errors.NetworkError` or a
+:class:`Retryable` the client tries again. Does I/O only on the streams and local files it is
+handed; it opens no connection. The modules it inspects failures with (``ssl``, ``socket``,
+``http.client``, ``email.utils``) are imported when a failure or header needs them, to keep
+start-up light. The client is ``pipvet.system.http``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol
+
+from pipvet.errors import NetworkError
+from pipvet.models import Progress
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "Readable",
+    "Retryable",
+    "copy_local",
+    "decode_body",
+    "lower_headers",
+    "read_capped",
+    "retry_after",
+    "status_hint",
+    "stream_body",
+    "transport_error",
+]
+
+MAX_RETRY_AFTER = 60.0  # never let a server park us for longer than this per attempt
+_CHUNK = 1024 * 1024
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class Retryable(Exception):
+    """One attempt failed in a way that another attempt may fix."""
+
+    def __init__(self, reason: str, *, status: int | None = None, wait: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.wait = wait  # from Retry-After, already capped
+
+
+def lower_headers(msg: Message | None) -> dict[str, str]:
+    if msg is None:
+        return {}
+    return {k.lower(): v for k, v in msg.items()}
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date), capped."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
+
+
+def status_hint(status: int) -> str:
+    if status in (401, 403, 407):
+        return "the server refused access; check the URL and any proxy or mirror credentials"
+    if 300 <= status < 400:
+        return "the server redirected somewhere pipvet could not follow; check the URL"
+    return "check the URL; pipvet expected a normal answer or 404"
+
+
+def transport_error(url: str, reason: object) -> Exception:
+    """A transport failure: TLS and name-resolution failures are final, the rest retryable."""
+    import http.client
+    import socket
+    import ssl
+
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return NetworkError(
+            f"{url}: TLS certificate verification failed ({reason.verify_message})",
+            url=url,
+            hint="pipvet always verifies certificates; if a proxy re-signs TLS traffic, "
+            "point SSL_CERT_FILE at its CA bundle",
+        )
+    if isinstance(reason, socket.gaierror):
+        return NetworkError(
+            f"cannot reach {url}: the host name could not be resolved",
+            url=url,
+            hint="check the URL and the network connection; with --offline pipvet uses only "
+            "what it has cached",
+        )
+    if isinstance(reason, TimeoutError):
+        return Retryable("timed out")
+    if isinstance(reason, http.client.IncompleteRead):
+        return Retryable(
+            f"the answer was cut short ({len(reason.partial)} bytes received, "
+            f"{reason.expected} more expected)"
+        )
+    if isinstance(reason, OSError) and reason.strerror:
+        return Retryable(reason.strerror)
+    return Retryable(str(reason) or type(reason).__name__)
+
+
+def read_capped(stream: Readable, cap: int, url: str, expected: str | None = None) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    stream_body(stream, buffer, url=url, cap=cap, progress=None, total=expected)
+    return buffer.getvalue()
+
+
+def _check_complete(size: int, expected: str | None) -> None:
+    # http.client's read(n) returns b"" on a connection closed early instead of raising, so
+    # a truncated body is only visible by comparing with Content-Length.
+    if expected is not None and expected.strip().isdigit() and size < int(expected):
+        raise Retryable(f"the answer was cut short ({size} of {int(expected)} bytes received)")
+
+
+def decode_body(body: bytes, headers: Mapping[str, str], cap: int) -> bytes:
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise zlib.error(f"unsupported Content-Encoding {encoding!r}; pipvet asked for gzip")
+    inflater = zlib.decompressobj(wbits=31)
+    out = inflater.decompress(body, cap + 1)
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise zlib.error(f"decompressed size exceeds {cap // (1024 * 1024)} MiB")
+    if not inflater.eof:
+        raise zlib.error("the compressed stream is truncated")
+    return out
+
+
+def stream_body(
+    stream: Readable,
+    out: IO[bytes],
+    *,
+    url: str,
+    cap: int,
+    progress: Progress | None,
+    total: str | None,
+) -> int:
+    size = 0
+    of_total = f" of {int(total) / 1e6:.1f} MB" if total and total.isdigit() else ""
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise NetworkError(
+                f"{url}: the answer is larger than {cap // (1024 * 1024)} MiB; refusing it",
+                url=url,
+                hint="check that the URL points at what pipvet expects",
+            )
+        out.write(chunk)
+        if progress is not None:
+            progress(f"downloading {url}: {size / 1e6:.1f} MB{of_total}")
+    _check_complete(size, total)
+    return size
+
+
+def copy_local(path: Path, out: IO[bytes], url: str, cap: int, progress: Progress | None) -> int:
+    try:
+        with path.open("rb") as src:
+            return stream_body(
+                src, out, url=url, cap=cap, progress=progress, total=str(path.stat().st_size)
+            )
+    except OSError as exc:
+        raise NetworkError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            url=url,
+            hint="check that the file exists and is readable",
+        ) from None
