@@ -7,13 +7,19 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipvet import __version__
 from pipvet.cli import main
 from pipvet.cli._common import Output
+from pipvet.project.doctor_files import ide_task_check
+from pipvet.project.templates import vscode_task
+from pipvet.project.vscode import inspect_tasks
+from pipvet.system.process import SubprocessRunner
 from tests.support.osv_bucket import csv_for, zip_of
 from tests.support.wheels import build_wheel, create_venv, pip_install
 
@@ -138,6 +144,8 @@ def test_set_up_project_passes_then_catches_planted_startup_code(
     venv = create_venv(project / ".venv")
     pip_install(venv, "safelib", find_links=wheels)
     monkeypatch.chdir(project)
+    bin_dir = pipvet_on_path(tmp_path / "user-bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     code, _out, err = run(["init", "--no-venv"])
     assert code == 0, err
     (machine / ".config" / "pip").mkdir(parents=True)
@@ -159,3 +167,79 @@ def test_set_up_project_passes_then_catches_planted_startup_code(
     assert checks["startup-code"]["status"] == "fail"
     assert "zz_persist.pth" in checks["startup-code"]["evidence"][0]
     assert "rm " in checks["startup-code"]["fix"]
+
+
+# ---------------------------------------------------------------------- does the IDE task run
+
+
+def pipvet_on_path(folder: Path) -> Path:
+    """A real ``pipvet`` command, as a pipx or uv tool install puts one on PATH."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "pipvet"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipvet "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return folder
+
+
+def write_task(project: Path, task: dict[str, Any]) -> None:
+    (project / ".vscode").mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": "2.0.0", "tasks": [task]})
+    (project / ".vscode" / "tasks.json").write_text(text, encoding="utf-8")
+
+
+def test_task_from_path_passes_only_when_pipvet_answers(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    write_task(project, vscode_task())
+    runner = SubprocessRunner(cwd=str(project))
+    missing = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, runner)
+    assert missing.status == "fail"
+    assert "no pipvet on PATH" in missing.summary
+    assert "pipx install pipvet" in (missing.fix or "")
+    bin_dir = pipvet_on_path(tmp_path / "bin")
+    found = ide_task_check(project, {"PATH": f"{bin_dir}:/usr/bin:/bin"}, runner)
+    assert (found.status, found.summary) == (
+        "pass",
+        f"pipvet's task is present and unchanged, and pipvet {__version__} answers",
+    )
+    # a pipvet on PATH that does not answer is no pipvet
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pipvet").write_text("#!/bin/sh\necho 'No module named pipvet' >&2\nexit 1\n")
+    (broken / "pipvet").chmod(0o755)
+    failed = ide_task_check(project, {"PATH": f"{broken}:/usr/bin:/bin"}, runner)
+    assert failed.status == "fail"
+    assert "does not answer --version (exit 1)" in failed.summary
+    assert "No module named pipvet" in failed.evidence
+
+
+def test_task_with_an_environment_python_without_pipvet_fails(tmp_path: Path) -> None:
+    """The task `.venv/bin/python -m pipvet update` where .venv has no pipvet: "No module
+    named pipvet" on every folder open, so doctor must not pass it."""
+    project = tmp_path / "proj"
+    bin_dir = project / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    # a real interpreter that cannot import pipvet (-S: no site-packages, no editable pipvet)
+    (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "$@"\n')
+    (bin_dir / "python").chmod(0o755)
+    write_task(project, vscode_task("${workspaceFolder}/.venv/bin/python"))
+    check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
+    assert check.status == "fail"
+    assert f"{bin_dir / 'python'} -m pipvet --version does not answer" in check.summary
+    assert "No module named pipvet" in check.evidence[-1]
+
+
+def test_doctor_never_runs_a_task_pipvet_would_not_write(tmp_path: Path) -> None:
+    """The fingerprint is no secret: a cloned repository can carry a matching one."""
+    project = tmp_path / "proj"
+    marker = tmp_path / "ran"
+    evil = project / "evil.sh"
+    evil.parent.mkdir(parents=True)
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\necho pipvet 1\n")
+    evil.chmod(0o755)
+    task = vscode_task("${workspaceFolder}/evil.sh")
+    write_task(project, task)
+    assert inspect_tasks((project / ".vscode" / "tasks.json").read_text()).pipvet == "ok"
+    check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
+    assert check.status == "fail"
+    assert "not a command pipvet writes" in check.summary
+    assert not marker.exists()

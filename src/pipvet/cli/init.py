@@ -16,6 +16,7 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.project.init import InitOptions, apply_init, plan_init
+from pipvet.project.pipvet_source import parse_pipvet_source
 from pipvet.report.init import render_init_json, render_init_text
 from pipvet.system.process import SubprocessRunner
 
@@ -56,6 +57,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--dry-run", action="store_true", help="show every file and diff; change nothing"
     )
+    parser.add_argument(
+        "--pipvet-source",
+        metavar="SOURCE",
+        help="where the CI workflow and devcontainer install pipvet from: "
+        "git+https://HOST/OWNER/REPO@<full commit SHA>, or a pipvet .whl inside the project "
+        "(default: pipvet==the version running init)",
+    )
     parser.add_argument("--no-venv", action="store_true", help="do not create .venv")
     parser.add_argument("--no-vscode", action="store_true", help="do not write .vscode/tasks.json")
     parser.add_argument("--no-ci", action="store_true", help="do not write the GitHub workflow")
@@ -65,8 +73,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
+    project = Path(args.project).absolute()
+    source = (
+        parse_pipvet_source(args.pipvet_source, project) if args.pipvet_source is not None else None
+    )
     options = InitOptions(
-        project=Path(args.project).absolute(),
+        project=project,
         python=Path(sys.executable),
         environ=dict(os.environ),
         guard_pip=args.guard_pip,
@@ -75,6 +87,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         venv=not args.no_venv,
         vscode=not args.no_vscode,
         ci=not args.no_ci,
+        pipvet_source=source,
     )
     plan = plan_init(options)
     if plan.venv.action == "create" and not args.dry_run:

@@ -1,8 +1,9 @@
 """``pipvet doctor``: how this project and machine score against the safe-dependency routine.
 
 Each check is pass / warn / fail with the evidence it saw and the one command that fixes it.
-Checks read files and metadata only; the one subprocess is the environment's interpreter
-asked for its site-packages folders (with ``-S -E``: its ``.pth`` files are not run). The
+Checks read files and metadata only; the subprocesses are the environment's interpreter
+asked for its site-packages folders (with ``-S -E``: its ``.pth`` files are not run) and the
+IDE task's command asked for ``--version``. The
 audit uses the advisory data already cached (never a download) and says when there is none.
 
 This module runs the checks in order; they live by theme in ``doctor_env`` (isolation, pip's
@@ -67,7 +68,7 @@ def run_doctor(
         guard_check(env, environ),
         floors_check(project, parsed, problems),
         index_check(parsed, environ),
-        ide_task_check(project),
+        ide_task_check(project, environ, runner),
         ci_check(project),
         audit_check(env, environ, project, policy, sources, http, cache_dir, clock, runner),
         startup_code_check(env, scan),

@@ -1,20 +1,24 @@
 """``pipvet doctor``'s checks on the project's own files: requirements that float (floors,
 not pins or lock files), index options, the IDE's folder-open task and the CI workflow.
 
-Reads files only.
+Reads files; the one process is the IDE task's own command asked for ``--version`` (through
+the runner passed in), so a task that would fail on every folder open does not pass.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pipvet.errors import PipvetError
+from pipvet.errors import EnvironmentProblem, PipvetError
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.inputs.requirements_model import RequirementsFile
 from pipvet.project.model import Check
 from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks
+from pipvet.system.process import Runner
 
 __all__ = [
     "LOCK_FILES",
@@ -134,7 +138,7 @@ def index_check(parsed: Sequence[RequirementsFile], environ: Mapping[str, str]) 
     return Check("index-options", title, "pass", "no --extra-index-url or --trusted-host")
 
 
-def ide_task_check(project: Path) -> Check:
+def ide_task_check(project: Path, environ: Mapping[str, str], runner: Runner) -> Check:
     title = "IDE runs pipvet update on folder open"
     path = project / ".vscode" / "tasks.json"
     if not path.is_file():
@@ -156,9 +160,7 @@ def ide_task_check(project: Path) -> Check:
         )
     match seen.pipvet:
         case "ok":
-            return Check(
-                "ide-task", title, "pass", "pipvet's task is present and unchanged", (str(path),)
-            )
+            return _task_runs_check(project, path, seen.argv, environ, runner)
         case "modified":
             return Check(
                 "ide-task",
@@ -187,6 +189,83 @@ def ide_task_check(project: Path) -> Check:
                 (str(path),),
                 fix="pipvet init",
             )
+
+
+def _task_runs_check(
+    project: Path,
+    path: Path,
+    argv: tuple[str, ...],
+    environ: Mapping[str, str],
+    runner: Runner,
+) -> Check:
+    """pipvet's task is unchanged; does the command it runs exist and answer ``--version``?"""
+    title = "IDE runs pipvet update on folder open"
+    fix = (
+        "install pipvet where the task looks for it: for this user (pipx install pipvet, or "
+        "uv tool install pipvet) for a task that runs pipvet from PATH, or into the project "
+        "environment (.venv/bin/python -m pip install pipvet), then: pipvet init"
+    )
+    shown = " ".join(argv)
+    if not _task_shape_ok(argv):
+        # The fingerprint is no secret: anyone can write a matching one. Run only the two
+        # commands pipvet writes, never whatever a cloned repository put there.
+        return Check(
+            "ide-task",
+            title,
+            "fail",
+            f"pipvet's task runs {shown!r}, which is not a command pipvet writes",
+            (str(path),),
+            fix="review it, then: pipvet init --force",
+        )
+    command = argv[0].replace("${workspaceFolder}", str(project))
+    if argv[0] == "pipvet":
+        found = shutil.which(command, path=environ.get("PATH", ""))
+        if found is None:
+            return Check(
+                "ide-task",
+                title,
+                "fail",
+                f"the task runs {shown}, but there is no {command} on PATH: it fails every "
+                "time the folder opens",
+                (str(path), f"PATH={environ.get('PATH', '')}"),
+                fix=fix,
+            )
+        command = found
+    probe = (command, *argv[1:-1], "--version")
+    try:
+        answer = runner(probe, timeout=60)
+    except EnvironmentProblem as exc:
+        why, detail = "cannot be run", str(exc)
+    else:
+        if answer.returncode == 0 and answer.stdout.startswith("pipvet "):
+            return Check(
+                "ide-task",
+                title,
+                "pass",
+                f"pipvet's task is present and unchanged, and {answer.stdout.strip()} answers",
+                (str(path), " ".join(probe)),
+            )
+        why = f"does not answer --version (exit {answer.returncode})"
+        lines = (answer.stderr or answer.stdout).strip().splitlines()
+        detail = lines[-1] if lines else "no output"
+    return Check(
+        "ide-task",
+        title,
+        "fail",
+        f"the task runs {shown}, but {' '.join(probe)} {why}: it fails every time the folder opens",
+        (str(path), detail),
+        fix=fix,
+    )
+
+
+_VENV_PYTHON = re.compile(r"\$\{workspaceFolder\}/(?:[A-Za-z0-9._-]+/)*bin/python")
+
+
+def _task_shape_ok(argv: tuple[str, ...]) -> bool:
+    if argv == ("pipvet", "update"):
+        return True
+    venv = len(argv) == 4 and argv[1:] == ("-m", "pipvet", "update")
+    return venv and bool(_VENV_PYTHON.fullmatch(argv[0])) and "/../" not in argv[0] + "/"
 
 
 def ci_check(project: Path) -> Check:

@@ -20,6 +20,7 @@ write, or wrote and someone changed since, is never replaced without ``force``.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from pipvet.policy import parse_policy
 from pipvet.project.guard import user_guard_set
 from pipvet.project.jsonc import JsoncError, parse_jsonc
 from pipvet.project.model import FileAction, FileChange, GuardStep, InitPlan, InitResult, VenvStep
+from pipvet.project.pipvet_source import PipvetSource, default_source
 from pipvet.project.templates import (
     GITIGNORE_ENTRY,
     WORKFLOW_PATH,
@@ -62,6 +64,12 @@ class InitOptions:
     venv: bool = True
     vscode: bool = True
     ci: bool = True
+    # Where the written files install pipvet from (None: pipvet==this version).
+    pipvet_source: PipvetSource | None = None
+
+    @property
+    def source(self) -> PipvetSource:
+        return self.pipvet_source or default_source()
 
     @property
     def python_version(self) -> str:
@@ -82,17 +90,17 @@ def _read(path: Path) -> str | None:
     return read_text_exact(path) if path.is_file() else None
 
 
-def _task_python(project: Path, prefix: Path | None) -> tuple[str, str | None]:
-    """The interpreter as the VS Code task should name it (workspace-relative if possible)."""
-    if prefix is None:
-        prefix = project / ".venv"
+def _task_python(project: Path, prefix: Path | None) -> tuple[str | None, str | None]:
+    """The interpreter the VS Code task runs ``-m pipvet`` with, workspace-relative; or None:
+    the task runs ``pipvet`` from PATH. The environment's interpreter only when pipvet is
+    installed in it and it lies inside the project (any other path is this machine's own and
+    would break for everyone who clones the project)."""
+    if prefix is None or not _has_pipvet(prefix):
+        return None, None
     try:
         rel = prefix.relative_to(project)
-    except ValueError:  # an active environment elsewhere: name its interpreter outright
-        for candidate in ("bin/python", "Scripts/python.exe", "python.exe"):
-            if (prefix / candidate).exists():
-                return str(prefix / candidate), None
-        return str(prefix / "bin" / "python"), None
+    except ValueError:
+        return None, None
     posix = "${workspaceFolder}/" + rel.as_posix() + "/bin/python"
     windows = "${workspaceFolder}\\" + "\\".join(rel.parts) + "\\Scripts\\python.exe"
     return posix, windows
@@ -274,14 +282,14 @@ def plan_init(opts: InitOptions) -> InitPlan:
             "folder opens, which attackers use too; pipvet doctor lists the ones pipvet did "
             "not write"
         )
-    if opts.vscode and not _has_pipvet(venv.prefix):
-        where = _display(project, venv.prefix) if venv.prefix else ".venv"
-        notes.append(
-            f"the task runs pipvet from {where}, where it is not installed: install it there "
-            f"({where}/bin/python -m pip install pipvet) or the task will fail"
-        )
+    if opts.vscode and files[-1].writes:
+        note = _task_note(opts, venv)
+        if note:
+            notes.append(note)
     if opts.ci:
-        workflow = github_workflow(opts.python_version, daily_cron(project.resolve().name))
+        workflow = github_workflow(
+            opts.python_version, daily_cron(project.resolve().name), opts.source
+        )
         files.append(
             _replaceable(
                 project / WORKFLOW_PATH,
@@ -303,14 +311,36 @@ def plan_init(opts: InitOptions) -> InitPlan:
             _replaceable(
                 project / ".devcontainer" / "devcontainer.json",
                 ".devcontainer/devcontainer.json",
-                devcontainer_json(project.resolve().name, opts.python_version),
-                managed=False,
+                devcontainer_json(project.resolve().name, opts.python_version, opts.source),
+                managed=True,
                 force=opts.force,
                 what="runs pipvet update in updateContentCommand",
             )
         )
     files.append(_gitignore_change(project))
     return InitPlan(project, venv, tuple(files), _guard_step(opts, venv), tuple(notes))
+
+
+def _task_note(opts: InitOptions, venv: VenvStep) -> str | None:
+    """What to install so the task finds pipvet (None: it will)."""
+    python, _ = _task_python(opts.project, venv.prefix)
+    if python is not None:
+        return None
+    if shutil.which("pipvet", path=opts.environ.get("PATH", "")) is not None:
+        return None
+    requirement = opts.source.requirement
+    return (
+        "the task runs `pipvet update` from PATH, where pipvet is not installed: install it "
+        f"for this user (pipx install {requirement}, or uv tool install {requirement}) so "
+        "VS Code finds it, or into the project environment "
+        f"({_env_python(opts, venv)} -m pip install {requirement}) and run pipvet init again; "
+        "pipvet doctor checks that the task's command answers"
+    )
+
+
+def _env_python(opts: InitOptions, venv: VenvStep) -> str:
+    prefix = venv.prefix or opts.project / ".venv"
+    return _display(opts.project, prefix) + "/bin/python"
 
 
 def _has_pipvet(prefix: Path | None) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipvet.policy import (
     DEFAULT_TOP_PACKAGES_URL,
     Policy,
 )
+from pipvet.project.pipvet_source import PipvetSource, default_source
 
 __all__ = [
     "CI_SARIF_FILE",
@@ -59,17 +61,25 @@ def task_fingerprint(task: dict[str, Any]) -> str:
     return _sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-def vscode_task(python: str, python_windows: str | None = None) -> dict[str, Any]:
-    """The folder-open task that runs ``python -m pipvet update``, with its fingerprint.
+def vscode_task(python: str | None = None, python_windows: str | None = None) -> dict[str, Any]:
+    """The folder-open task that runs ``pipvet update``, with its fingerprint.
 
-    ``python`` is the environment's interpreter as VS Code should find it (usually
-    ``${workspaceFolder}/.venv/bin/python``); ``python_windows`` overrides it on Windows.
+    ``python`` None: ``pipvet`` from PATH (where ``pipx`` or ``uv tool`` put a per-user
+    install). Otherwise the project environment's interpreter as VS Code should find it
+    (``${workspaceFolder}/.venv/bin/python``), which runs ``python -m pipvet``; only for an
+    environment that has pipvet installed. ``python_windows`` overrides it on Windows. Never a
+    machine-specific absolute path: the file is meant to be committed.
     """
-    task: dict[str, Any] = {"label": TASK_LABEL, "type": "process", "command": python}
-    if python_windows:
-        task["windows"] = {"command": python_windows}
+    task: dict[str, Any] = {"label": TASK_LABEL, "type": "process"}
+    if python is None:
+        task |= {"command": "pipvet", "args": ["update"]}
+    else:
+        task["command"] = python
+        if python_windows:
+            task["windows"] = {"command": python_windows}
+        task["args"] = ["-m", "pipvet", "update"]
     task |= {
-        "args": ["-m", "pipvet", "update"],
+        "options": {"cwd": "${workspaceFolder}"},
         "runOptions": {"runOn": "folderOpen"},
         "presentation": {"reveal": "always", "panel": "dedicated", "clear": True},
         "problemMatcher": [],
@@ -131,8 +141,9 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "{python}"
+{upgrade}
       - name: Install pipvet
-        run: python -m pip install --upgrade pipvet
+        run: python -m pip install {requirement}
       # Creates .venv, upgrades dependencies (eager, final releases, with the policy's
       # cooldown), audits and vets what changed. --ci appends the markdown report to the job
       # summary ($GITHUB_STEP_SUMMARY) and writes SARIF; the exit code fails the job per the
@@ -148,14 +159,28 @@ jobs:
 """
 
 
-def _workflow_body(python: str, cron: str, marker: str) -> str:
-    return _WORKFLOW.format(python=python, cron=cron, sarif=CI_SARIF_FILE, marker=marker)
+def _workflow_body(python: str, cron: str, source: PipvetSource, marker: str) -> str:
+    return _WORKFLOW.format(
+        python=python,
+        cron=cron,
+        sarif=CI_SARIF_FILE,
+        marker=marker,
+        requirement=source.requirement,
+        upgrade=textwrap.fill(
+            source.upgrade, width=92, initial_indent="      # ", subsequent_indent="      # "
+        ),
+    )
 
 
-def github_workflow(python: str, cron: str) -> str:
-    """The workflow YAML for Python ``python`` (e.g. "3.12") on ``cron``, fingerprinted."""
-    fingerprint = _sha256(_workflow_body(python, cron, _MANAGED))
-    return _workflow_body(python, cron, _MANAGED + fingerprint)
+def github_workflow(python: str, cron: str, source: PipvetSource | None = None) -> str:
+    """The workflow YAML for Python ``python`` (e.g. "3.12") on ``cron``, fingerprinted.
+
+    It installs pipvet from ``source`` (default: ``pipvet==`` this version), never an
+    unpinned name: the job holds ``security-events: write``.
+    """
+    source = source or default_source()
+    fingerprint = _sha256(_workflow_body(python, cron, source, _MANAGED))
+    return _workflow_body(python, cron, source, _MANAGED + fingerprint)
 
 
 def workflow_fingerprint(text: str) -> tuple[str | None, str]:
@@ -198,18 +223,23 @@ def inspect_workflow(text: str) -> WorkflowInspection:
 # ---------------------------------------------------------------------- devcontainer
 
 
-def devcontainer_json(name: str, python: str) -> str:
+def devcontainer_json(name: str, python: str, source: PipvetSource | None = None) -> str:
     """A devcontainer that runs the update in ``updateContentCommand``.
 
     Not ``postCreateCommand``: by then the user's own settings (dotfiles, forwarded
-    credentials) are in the container, and installing packages should not see them.
+    credentials) are in the container, and installing packages should not see them. pipvet
+    comes from ``source`` (default: ``pipvet==`` this version); how to upgrade it is the
+    leading comment (devcontainer.json is JSON with comments), beside the fingerprint that
+    lets ``pipvet init`` update the file while nobody has changed it.
     """
+    source = source or default_source()
     data = {
         "name": f"{name} (pipvet)",
         "image": f"mcr.microsoft.com/devcontainers/python:{python}",
         "updateContentCommand": (
             "test -d .venv || python -m venv .venv; "
-            ".venv/bin/python -m pip install --upgrade pip pipvet && "
+            ".venv/bin/python -m pip install --upgrade pip && "
+            f".venv/bin/python -m pip install {source.requirement} && "
             ".venv/bin/python -m pipvet update"
         ),
         "customizations": {
@@ -221,7 +251,13 @@ def devcontainer_json(name: str, python: str) -> str:
             }
         },
     }
-    return json.dumps(data, indent=2) + "\n"
+    comment = textwrap.fill(source.upgrade, width=92, initial_indent="// ", subsequent_indent="// ")
+    body = json.dumps(data, indent=2) + "\n"
+
+    def text(marker: str) -> str:
+        return f"// Written by `pipvet init`. {marker}\n{comment}\n{body}"
+
+    return text(_MANAGED + _sha256(text(_MANAGED)))
 
 
 # ---------------------------------------------------------------------- policy

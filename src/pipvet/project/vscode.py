@@ -4,8 +4,8 @@ Merging works on the text: pipvet's task is inserted into (or replaced within) t
 array and every other byte, comments and other tasks included, stays as the user wrote it.
 The result is parsed again and must hold exactly the old tasks plus pipvet's.
 
-``inspect_tasks`` is what ``pipvet doctor`` uses: is pipvet's task there and unchanged, and
-which other tasks run on folder open (a persistence mechanism worth knowing about).
+``inspect_tasks`` is what ``pipvet doctor`` uses: is pipvet's task there and unchanged, what
+it runs, and which other tasks run on folder open (a persistence mechanism worth knowing about).
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class TasksInspection:
     pipvet: TaskState
     folder_open: tuple[str, ...] = ()
     error: str | None = None
+    # pipvet's task as it would run: command then args, as written (``${workspaceFolder}``
+    # unexpanded); empty when there is no such task or it is not well formed.
+    argv: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,18 @@ def inspect_tasks(text: str) -> TasksInspection:
         and isinstance(t.get("runOptions"), dict)
         and t["runOptions"].get("runOn") == "folderOpen"
     ]
-    return TasksInspection(state, tuple(others))
+    return TasksInspection(state, tuple(others), argv=_argv(ours))
+
+
+def _argv(task: Any) -> tuple[str, ...]:
+    if not isinstance(task, dict):
+        return ()
+    command, args = task.get("command"), task.get("args", [])
+    if not isinstance(command, str) or not isinstance(args, list):
+        return ()
+    if not all(isinstance(a, str) for a in args):
+        return ()
+    return (command, *args)
 
 
 # ---------------------------------------------------------------------- merging
