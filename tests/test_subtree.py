@@ -14,6 +14,8 @@ from pipvet.errors import PipError
 from pipvet.index.client import IndexClient
 from pipvet.system.http import HttpClient
 from pipvet.system.process import SubprocessRunner
+from pipvet.vetting import signals as S
+from pipvet.vetting.model import Thresholds
 from pipvet.vetting.subtree import MetadataResolver, Root, pip_dry_run, pip_subtree
 from pipvet.vetting.target import TargetEnvironment, probe_target
 from tests.support.httpserver import Reply
@@ -196,6 +198,74 @@ def test_each_project_is_fetched_once_and_levels_are_batched(
     assert len(looked_up) - 4 == 19  # 19 projects below the roots
     # Each answer takes 0.15 s, so requests overlap only when a level is sent as one batch.
     assert index.server.max_in_flight >= 4
+
+
+# requests 2.25.0's own requirements, as its per-release answer on the index states them.
+REQUESTS_2_25_0 = [
+    "chardet (<4,>=3.0.2)",
+    "idna (<3,>=2.5)",
+    "urllib3 (<1.27,>=1.21.1)",
+    "certifi (>=2017.4.17)",
+    "pyOpenSSL (>=0.14) ; extra == 'security'",
+    "PySocks (!=1.5.7,>=1.5.6) ; extra == 'socks'",
+]
+
+
+def old_requests_app(index: IndexServer) -> None:
+    index.project(
+        "vet-app", document("vet-app", {"1.0": UPLOADED}, requires_dist=["requests==2.25.0"])
+    )
+    index.project("chardet", document("chardet", {"3.0.4": "2017-06-08T14:34:33Z"}))
+
+
+def with_releases(index: IndexServer, tmp_path: Path, env: TargetEnvironment) -> MetadataResolver:
+    client = IndexClient(HttpClient(tmp_path / "http", retries=0), index.url)
+    return MetadataResolver(client.lookup_many, env, client.lookup_releases)
+
+
+def test_an_old_pin_is_read_from_that_releases_own_metadata(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    old_requests_app(index)
+    old = document("requests", {"2.25.0": "2020-11-11T19:29:56Z"}, requires_dist=REQUESTS_2_25_0)
+    del old["releases"]  # a per-release answer has no release list
+    index.release("requests", "2.25.0", old)
+    r = with_releases(index, tmp_path, target())
+    result = r.resolve(roots(r, "vet-app"))[canonicalize_name("vet-app")]
+    # requests 2.25.0 uses chardet; charset-normalizer came later.
+    assert names(result.new) == ["certifi", "chardet", "idna", "requests", "urllib3"]
+    versions = {str(d.name): d.version for d in result.new or ()}
+    assert versions["requests"] == "2.25.0"
+    assert versions["idna"] == "2.10"
+    # idna 2.10 and urllib3 1.26.x have no per-release answer here: they are named, not hidden.
+    assert result.estimated == ("idna", "urllib3")
+
+
+def test_without_the_releases_own_metadata_the_estimate_is_named(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    old_requests_app(index)  # no per-release answer for requests 2.25.0: the index says 404
+    r = with_releases(index, tmp_path, target())
+    result = r.resolve(roots(r, "vet-app"))[canonicalize_name("vet-app")]
+    assert "charset-normalizer" in names(result.new)
+    assert result.estimated == ("requests",)
+    signal = S.subtree(result.new, Thresholds(), resolver="metadata", estimated=result.estimated)
+    assert "Requirements of requests are from the newest release's metadata" in (signal.message)
+
+
+def test_a_root_read_from_the_newest_release_is_named(index: IndexServer, tmp_path: Path) -> None:
+    r = with_releases(index, tmp_path, target())
+    [root] = roots(r, "six")
+    result = r.resolve([Root(root.name, root.requires, newest_metadata=True)])["six"]
+    assert result.new == ()
+    assert result.estimated == ("six",)
+    signal = S.subtree(result.new, Thresholds(), resolver="metadata", estimated=result.estimated)
+    assert signal.level == "ok"
+    assert signal.message == (
+        "Adds no packages the environment lacks. Requirements of six are from the newest "
+        "release's metadata: the index had none for the release that would be installed, so "
+        "this is an estimate (--resolver pip gives pip's exact answer)."
+    )
 
 
 # ------------------------------------------------------------------------ pip

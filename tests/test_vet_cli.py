@@ -282,6 +282,17 @@ def test_pinned_old_release_with_a_fixed_vulnerability(world: World) -> None:
     assert "2.20.0" in vulns["message"]
 
 
+def test_old_pin_without_its_own_metadata_says_the_subtree_is_an_estimate(world: World) -> None:
+    # No per-release answer for requests 2.25.0 (the index says 404): the newest release's
+    # requirements stand in, and the signal says so instead of passing them off as 2.25.0's.
+    package = world.vet("requests==2.25.0", "--format", "json").package("requests")
+    subtree = signal(package, "subtree")
+    assert "charset-normalizer" in [d["name"] for d in package["new_dependencies"]]
+    assert "Requirements of requests are from the newest release's metadata" in subtree["message"]
+    text = world.vet("requests==2.25.0").stdout
+    assert "from the newest release's metadata" in text
+
+
 # ------------------------------------------------------------------------ fail closed
 
 

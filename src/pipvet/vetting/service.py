@@ -91,7 +91,9 @@ class Vetter:
     _meta: MetadataResolver = field(init=False)
 
     def __post_init__(self) -> None:
-        self._meta = MetadataResolver(self.index.lookup_many, self.target)
+        self._meta = MetadataResolver(
+            self.index.lookup_many, self.target, self.index.lookup_releases
+        )
 
     # ------------------------------------------------------------------ entry point
 
@@ -141,7 +143,8 @@ class Vetter:
 
     def _with_older_requirements(self, gathered: list[_Gathered]) -> list[_Gathered]:
         """Requirements of releases other than the latest come from the index's per-release
-        documents (fetched together); without one, the latest release's are the estimate."""
+        documents (fetched together); without one, the latest release's are the estimate,
+        and the subtree signal says so."""
         older = [
             (g.request.name, g.version)
             for g in gathered
@@ -154,13 +157,21 @@ class Vetter:
         for g in gathered:
             answer = answers.get((g.request.name, g.version or ""))
             found = answer.project if isinstance(answer, Lookup) else None
-            out.append(replace(g, requires=found.requires_dist) if found is not None else g)
+            if found is not None:
+                out.append(replace(g, requires=found.requires_dist))
+            elif g.project is not None and g.version not in (None, g.project.version):
+                out.append(replace(g, newest_metadata=True))
+            else:
+                out.append(g)
         return out
 
     def _subtrees(self, gathered: Sequence[_Gathered]) -> dict[str, Subtree]:
         present = [g for g in gathered if g.project is not None and g.version is not None]
         if self.resolver == "metadata":
-            roots = [Root(g.request.name, g.requires, g.request.extras) for g in present]
+            roots = [
+                Root(g.request.name, g.requires, g.request.extras, g.newest_metadata)
+                for g in present
+            ]
             return self._meta.resolve(roots)
         runner = self.runner
         if runner is None:
@@ -247,7 +258,13 @@ class Vetter:
             signals.append(S.install_code(kind, g.version, self.target.label))
             if subtree is not None:
                 signals.append(
-                    S.subtree(subtree.new, limits, resolver=self.resolver, problem=subtree.problem)
+                    S.subtree(
+                        subtree.new,
+                        limits,
+                        resolver=self.resolver,
+                        problem=subtree.problem,
+                        estimated=subtree.estimated,
+                    )
                 )
         age = None
         if g.answer is not None and g.answer.from_cache:
@@ -325,6 +342,7 @@ class _Gathered:
     version: str | None
     requires: tuple[str, ...]
     problem: str | None
+    newest_metadata: bool = False  # ``requires`` are the newest release's, standing in
 
 
 @dataclass(frozen=True)

@@ -300,11 +300,14 @@ def subtree(
     *,
     resolver: str,
     problem: str | None = None,
+    estimated: Sequence[str] = (),
 ) -> Signal:
+    """``estimated``: packages whose requirements came from the newest release's metadata
+    because the release that would be installed had none of its own on the index."""
     src = (
         "pip install --dry-run --report in the target environment"
         if resolver == "pip"
-        else "index: info.requires_dist, recursively, markers evaluated for the target"
+        else "index: requires_dist of each selected release, recursively, markers for the target"
     )
     threshold = f"at most {limits.max_new_dependencies} new packages"
     if new is None:
@@ -320,8 +323,10 @@ def subtree(
     missing = [d.name for d in new if not d.on_index]
     shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
     if not new:
-        return Signal("subtree", "ok", 0, threshold, src, "Adds no packages the environment lacks.")
-    text = f"adds {len(new)} package{'s' if len(new) != 1 else ''} the environment lacks: {shown}"
+        text = "adds no packages the environment lacks"
+    else:
+        text = f"adds {len(new)} package{'s' if len(new) != 1 else ''} the environment lacks: "
+        text += shown
     level: SignalLevel = "ok"
     if len(new) > limits.max_new_dependencies:
         level = "review"
@@ -334,6 +339,12 @@ def subtree(
         text += (
             f". Not on the index: {', '.join(missing)} (a dependency nobody has registered "
             "can be claimed by anyone)"
+        )
+    if estimated:
+        text += (
+            f". Requirements of {', '.join(estimated)} are from the newest release's metadata: "
+            "the index had none for the release that would be installed, so this is an "
+            "estimate (--resolver pip gives pip's exact answer)"
         )
     message = text + "."
     return Signal("subtree", level, len(new), threshold, src, message[0].upper() + message[1:])

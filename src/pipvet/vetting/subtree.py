@@ -5,9 +5,11 @@ Two resolvers:
 * ``MetadataResolver`` walks ``requires_dist`` from the index, level by level, with markers
   and extras evaluated for the target interpreter. Every level of every package being vetted
   is fetched in one concurrent batch, and each project is fetched once per run. Packages the
-  target already has end the walk along that branch (their own needs are already met). It is
-  an estimate: transitive packages are read from their latest release's metadata, while pip
-  would backtrack through older releases when constraints conflict.
+  target already has end the walk along that branch (their own needs are already met). A
+  release older than the newest is read from its own per-release document; when the index has
+  none, the newest release's requirements stand in and the subtree names those packages
+  (``Subtree.estimated``), never silently. It is still an estimate: pip would backtrack
+  through older releases when constraints conflict.
 * ``pip_subtree`` asks the target environment's own pip (``pip install --dry-run --report -``)
   for the exact set: slower, but it is pip's real answer, with the user's pip configuration.
 
@@ -45,6 +47,9 @@ __all__ = [
 ]
 
 LookupMany = Callable[[Sequence[str]], Mapping[str, "Lookup | PipvetError"]]
+LookupReleases = Callable[
+    [Sequence[tuple[str, str]]], Mapping[tuple[str, str], "Lookup | PipvetError"]
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Root:
     name: NormalizedName
     requires: tuple[str, ...]
     extras: frozenset[str] = frozenset()
+    # True: ``requires`` are the newest release's, standing in for an older one's.
+    newest_metadata: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class Subtree:
 
     new: tuple[NewDependency, ...] | None
     problem: str | None = None
+    # Packages whose requirements were read from the newest release's metadata because the
+    # release that would be installed had no metadata of its own on the index.
+    estimated: tuple[NormalizedName, ...] = ()
 
 
 @dataclass
@@ -69,6 +79,7 @@ class _Walk:
     root: Root
     new: dict[NormalizedName, NewDependency] = field(default_factory=dict)
     extras: dict[NormalizedName, set[str]] = field(default_factory=dict)
+    estimated: set[NormalizedName] = field(default_factory=set)
     problem: str | None = None
 
 
@@ -83,12 +94,22 @@ class _Step:
 
 
 class MetadataResolver:
-    """Resolves subtrees from index metadata; ``projects`` memoises every lookup."""
+    """Resolves subtrees from index metadata; ``projects`` and ``releases`` memoise every
+    lookup. Without ``lookup_releases`` every package is read from its newest release (and
+    the subtree says so wherever an older release is selected)."""
 
-    def __init__(self, lookup_many: LookupMany, target: TargetEnvironment) -> None:
+    def __init__(
+        self,
+        lookup_many: LookupMany,
+        target: TargetEnvironment,
+        lookup_releases: LookupReleases | None = None,
+    ) -> None:
         self._lookup_many = lookup_many
+        self._lookup_releases = lookup_releases
         self.target = target
         self.projects: dict[str, Lookup | PipvetError] = {}
+        self.releases: dict[tuple[str, str], Lookup | PipvetError] = {}
+        self._selected: dict[tuple[NormalizedName, str], str | None] = {}
 
     def fetch(self, names: Iterable[str]) -> None:
         """Look up every name not seen yet, in one concurrent batch."""
@@ -102,9 +123,12 @@ class MetadataResolver:
         frontier: list[_Step] = []
         for walk in walks:
             base = {"", *walk.root.extras}
+            if walk.root.newest_metadata:
+                walk.estimated.add(walk.root.name)
             frontier += self._children(walk, walk.root.name, walk.root.requires, base)
         while frontier:
             self.fetch(step.name for step in frontier)
+            self._fetch_releases(frontier)
             next_frontier: list[_Step] = []
             for step in frontier:
                 next_frontier += self._expand(step)
@@ -112,9 +136,45 @@ class MetadataResolver:
         return {
             w.root.name: Subtree(None, w.problem)
             if w.problem
-            else Subtree(tuple(sorted(w.new.values(), key=lambda d: d.name)))
+            else Subtree(
+                tuple(sorted(w.new.values(), key=lambda d: d.name)),
+                estimated=tuple(sorted(w.estimated)),
+            )
             for w in walks
         }
+
+    def _version(self, project: ProjectInfo, spec: SpecifierSet) -> str | None:
+        key = (project.name, str(spec))
+        if key not in self._selected:
+            release = select_release(project, spec, python_version=self.target.python_version)
+            self._selected[key] = release.version if release else None
+        return self._selected[key]
+
+    def _fetch_releases(self, frontier: Sequence[_Step]) -> None:
+        """The per-release documents of every older release this level selects, in one batch."""
+        if self._lookup_releases is None:
+            return
+        wanted: set[tuple[str, str]] = set()
+        for step in frontier:
+            answer = self.projects.get(step.name)
+            if isinstance(answer, Lookup) and answer.project is not None:
+                version = self._version(answer.project, step.spec)
+                if version is not None and version != answer.project.version:
+                    wanted.add((step.name, version))
+        missing = sorted(wanted - self.releases.keys())
+        if missing:
+            self.releases.update(self._lookup_releases(missing))
+
+    def _requires(self, walk: _Walk, project: ProjectInfo, version: str | None) -> tuple[str, ...]:
+        """The requirements of ``version``: its own when the index has them, else the newest
+        release's, with the package noted as estimated."""
+        if version is None or version == project.version:
+            return project.requires_dist
+        answer = self.releases.get((project.name, version))
+        if isinstance(answer, Lookup) and answer.project is not None:
+            return answer.project.requires_dist
+        walk.estimated.add(project.name)
+        return project.requires_dist
 
     def _expand(self, step: _Step) -> list[_Step]:
         walk = step.walk
@@ -131,13 +191,13 @@ class MetadataResolver:
             on_index = False
         else:
             project = answer.project
-            release = select_release(project, step.spec, python_version=self.target.python_version)
-            version = release.version if release else None
+            version = self._version(project, step.spec)
         if step.first:
             walk.new[step.name] = NewDependency(step.name, version, step.parent, on_index)
         if project is None:
             return []
-        return self._children(walk, step.name, project.requires_dist, set(step.extras))
+        requires = self._requires(walk, project, version)
+        return self._children(walk, step.name, requires, set(step.extras))
 
     def _children(
         self,
