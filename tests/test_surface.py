@@ -21,6 +21,8 @@ from pipvet.update.surface import (
 )
 from tests.support.wheels import build_wheel, create_venv, pip_install
 
+PIP = ".venv/bin/python -m pip"
+
 
 def pkg(name: str, version: str | None, *, egg: bool = False) -> InstalledPackage:
     return InstalledPackage(canonicalize_name(name), name, version, egg)
@@ -67,7 +69,7 @@ def pth(path: str, sha: str, owner: str | None, code: str = "import os") -> PthS
 def test_pth_findings(
     before: tuple[PthState, ...], after: tuple[PthState, ...], expected: list[tuple[str, ...]]
 ) -> None:
-    found = surface_findings(snap(pth=before), snap(pth=after))
+    found = surface_findings(snap(pth=before), snap(pth=after), pip=PIP)
     assert [(f.kind, f.level, f.package) for f in found] == expected
     for f in found:
         assert "start-up" in f.detail
@@ -82,7 +84,7 @@ def test_new_scripts_are_notes_unless_they_shadow_a_command() -> None:
     before = snap(scripts=(script("tool", "tool"),))
     after = snap(scripts=(script("tool", "tool"), script("helper", "helper"),
                           script("pip", "piptools-ish"), script("tool", "intruder")))  # fmt: skip
-    found = {(f.subject, f.package): f for f in surface_findings(before, after)}
+    found = {(f.subject, f.package): f for f in surface_findings(before, after, pip=PIP)}
     assert set(found) == {("helper", "helper"), ("pip", "piptools-ish"), ("tool", "intruder")}
     assert found["helper", "helper"].level == "note"
     assert found["pip", "piptools-ish"].level == "warning"
@@ -96,16 +98,17 @@ def test_source_builds_come_from_the_install_report() -> None:
         BuildInfo(canonicalize_name("sdisty"), "2.0", False, False, "http://i/sdisty-2.0.tar.gz"),
         BuildInfo(canonicalize_name("proj"), "0.1", False, True, "file:///src/proj"),
     ]
-    found = surface_findings(snap(), snap(), builds)
+    found = surface_findings(snap(), snap(), builds, pip=PIP)
     assert [(f.package, f.level) for f in found] == [("sdisty", "warning"), ("proj", "note")]
     assert "--only-binary :all: sdisty" in found[0].fix
+    assert f"{PIP} install --only-binary" in found[0].fix  # the environment's pip, by path
 
 
 def test_without_a_report_new_egg_info_counts_as_a_source_build() -> None:
     before = snap(pkg("old-egg", "1.0", egg=True))
     after = snap(pkg("old-egg", "1.0", egg=True), pkg("new-egg", "2.0", egg=True),
                  pkg("wheel-pkg", "1.0"))  # fmt: skip
-    found = surface_findings(before, after)
+    found = surface_findings(before, after, pip=PIP)
     assert [(f.kind, f.package) for f in found] == [("built-from-source", "new-egg")]
 
 
@@ -130,7 +133,7 @@ def test_snapshot_of_a_real_environment_flags_a_planted_pth(tmp_path: Path) -> N
     assert [(s.name, s.package) for s in after.scripts] == [("plain-cli", "plain")]
     owners = {Path(p.path).name: p.owner for p in after.pth_files}
     assert owners == {"zz_dropper.pth": "dropper", "zz_ghost.pth": None}
-    found = surface_findings(before, after)
+    found = surface_findings(before, after, pip=PIP)
     assert sorted((f.kind, Path(f.subject).name, f.level) for f in found) == [
         ("pth-new", "zz_dropper.pth", "warning"),
         ("pth-unowned", "zz_ghost.pth", "warning"),

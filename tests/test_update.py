@@ -326,3 +326,97 @@ def test_update_refuses_a_system_python(project: Path) -> None:
     assert "is not a virtual or conda environment" in err
     assert "will not change a system Python" in err
     assert "hint: create a project environment" in err
+
+
+# ------------------------------------------------------------ a new project, end to end
+
+
+def write_bucket(tmp_path: Path, records: list[dict[str, Any]]) -> None:
+    bucket = tmp_path / "osv" / "PyPI"
+    (bucket / "all.zip").write_bytes(zip_of(records))
+    (bucket / "modified_id.csv").write_bytes(csv_for(records))
+
+
+def seeded_version(venv: Path, name: str) -> str:
+    [meta] = venv.glob(f"lib/python*/site-packages/{name}-*.dist-info")
+    return meta.name[len(name) + 1 : -len(".dist-info")]
+
+
+def test_init_then_update_is_clean_on_a_fresh_venv(
+    project: Path, index: SimpleIndex, vet_index: IndexServer, tmp_path: Path
+) -> None:
+    """``python -m venv`` seeds a setuptools that advisories name (65.5.0 on Python 3.11);
+    update upgrades it although no requirements file names it, so the new project's first
+    update is clean, and doctor then has nothing to send back to update."""
+    wheel = _required_pip_wheel()
+    shutil.copy(wheel, index.folder / wheel.name)
+    index.set_uploaded(wheel.name, NOW - timedelta(days=30))
+    write_bucket(tmp_path, [advisory("PYSEC-2099-9", "setuptools", "70.0")])
+    publish(index, "setuptools", "80.0", 30)  # newer than the seeded one, past the cooldown
+    publish(index, "alpha", "1.0", 60)
+    crafted(vet_index, "alpha", {"0.9": 400, "1.0": 60}, owners=("ann", "bob"))
+    (project / "requirements.txt").write_text("alpha>=1.0\n", encoding="utf-8")
+
+    code, out, err = run(["init", "--no-ci", "--no-vscode"])
+    assert code == 0, out + err
+    seeded = seeded_version(project / ".venv", "setuptools")
+    from packaging.version import Version
+
+    assert Version(seeded) < Version("70.0")  # the venv seeded an affected setuptools
+
+    code, out, err = run(["update", "--format", "json"])
+    assert "Traceback" not in err
+    result = json.loads(out)
+    changes = {c["name"]: (c["kind"], c["old"], c["new"]) for c in result["changes"]}
+    assert changes["setuptools"] == ("upgraded", seeded, "80.0"), err
+    assert changes["alpha"] == ("added", None, "1.0")
+    main_cmd = next(c for c in result["commands"] if "--upgrade-strategy" in c)
+    assert "setuptools" in main_cmd  # by name: no requirements file names it
+    assert "pip" not in main_cmd[main_cmd.index("-r") :]  # pip was upgraded on its own
+    assert result["security_fixes"] == []
+    assert code == 0, out + err
+
+    code, out, err = run(["doctor", "--format", "json"])
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert checks["audit"]["status"] == "pass", checks["audit"]
+
+
+def test_update_in_a_folder_that_is_no_project_creates_nothing(
+    project: Path, index: SimpleIndex
+) -> None:
+    code, out, err = run(["update"])
+    assert code == 2, out + err
+    assert "is not a project: it has no requirements file, no pyproject.toml" in err
+    assert "nothing was created" in err
+    assert "pipvet update --create-venv" in err
+    assert not (project / ".venv").exists()
+    assert index.server.requests == []
+
+    code, out, err = run(["update", "--create-venv", "--format", "json"])
+    assert (project / ".venv" / "pyvenv.cfg").is_file()
+    result = json.loads(out)
+    [main_cmd] = [c for c in result["commands"] if "--upgrade-strategy" in c]
+    assert "setuptools" in main_cmd  # what venv seeded is kept up to date too
+    assert code == 0, out + err
+
+
+def test_update_offline_keeps_pip_off_the_index(
+    project: Path, index: SimpleIndex, vet_index: IndexServer, tmp_path: Path
+) -> None:
+    publish(index, "alpha", "1.0", 60)
+    publish(index, "alpha", "1.1", 10)
+    venv = venv_with_pip(project / ".venv")
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(index.folder / "alpha-1.0-py3-none-any.whl", old)
+    pip_install(venv, "alpha==1.0", find_links=old)
+    (project / "requirements.txt").write_text("alpha>=1.0\n", encoding="utf-8")
+    assert run(["db", "sync"])[0] == 0
+    index.server.requests.clear()
+
+    code, out, err = run(["update", "--offline", "--format", "json"])
+    assert index.server.requests == []  # pip was kept off the index
+    result = json.loads(out)
+    assert result["changes"] == []  # alpha 1.1 is on the index, but offline keeps 1.0
+    assert all("--no-index" in c for c in result["commands"])
+    assert code == 0, out + err

@@ -49,8 +49,10 @@ def register(sub: Any) -> None:
         description=(
             "Ensure the project's virtual environment (creating .venv if there is none), "
             "upgrade pip, then upgrade everything the project's requirements files (and "
-            "pyproject.toml) name, eagerly and transitively, final releases only and only "
-            "releases older than the policy's cooldown. Security fixes are not delayed. Then "
+            "pyproject.toml) name and every other installed package, eagerly and "
+            "transitively, final releases only and only releases older than the policy's "
+            "cooldown. Security fixes are not delayed. With --offline pip gets --no-index and "
+            "keeps what is installed. Then "
             "print what changed, audit the environment, vet the packages new to it (as "
             "pipvet vet does, at their installed versions) and show new start-up code, "
             "commands and source builds."
@@ -76,6 +78,12 @@ def register(sub: Any) -> None:
         p,
         python="the interpreter whose environment to update",
         venv="the virtual environment to update",
+    )
+    p.add_argument(
+        "--create-venv",
+        action="store_true",
+        help="create .venv even when the folder is no project yet (no requirements file, no "
+        "pyproject.toml); without it, such a folder is refused and nothing is created",
     )
     p.add_argument(
         "--ci",
@@ -107,6 +115,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         requirement_files=tuple(Path(r) for r in args.requirement),
         python=Path(args.python) if args.python else None,
         venv=Path(args.venv) if args.venv else None,
+        create_venv=args.create_venv,
+        offline=ctx.offline,
     )
     runner = SubprocessRunner(env=environ, cwd=str(ctx.cwd))
     http = ctx.http()

@@ -14,11 +14,13 @@ from pipvet.errors import PipvetError
 from pipvet.exposure.inventory import scan_exposure
 from pipvet.exposure.model import summarize
 from pipvet.inputs import installed as environment
+from pipvet.models import AuditReport
 from pipvet.policy import Policy, Sources, fails
 from pipvet.project.doctor_env import DoctorEnv
 from pipvet.project.model import Check
 from pipvet.project.vscode import inspect_tasks
 from pipvet.system.http import HttpClient
+from pipvet.system.paths import pip_shown
 from pipvet.system.process import Runner
 
 __all__ = [
@@ -76,7 +78,7 @@ def audit_check(  # noqa: PLR0917
             f"{len(active)} known vulnerabilit{'ies' if len(active) != 1 else 'y'} "
             f"or malware in the environment",
             (*evidence, data),
-            fix="pipvet update   (then pipvet audit for details)",
+            fix=_audit_fix(report, env.target.python, project),
         )
     if report.unchecked:
         return Check(
@@ -94,6 +96,21 @@ def audit_check(  # noqa: PLR0917
         f"no known vulnerabilities in {len(report.results)} installed packages",
         (data,),
     )
+
+
+def _audit_fix(report: AuditReport, python: Path, project: Path) -> str:
+    """``pipvet update`` upgrades every installed package; the direct pip command, with the
+    environment's own interpreter, is named too: it installs the fixes even when a pin or
+    the cooldown holds them back, and pip then says what conflicts."""
+    wanted = [
+        r.fix_requirement
+        for r in report.results
+        if r.fix_requirement and any(not f.ignored for f in r.findings)
+    ]
+    if not wanted:
+        return "pipvet update   (then pipvet audit for details)"
+    quoted = " ".join(f'"{w}"' for w in wanted[:6])
+    return f"pipvet update   (or directly: {pip_shown(python, project)} install {quoted})"
 
 
 def startup_code_check(env: DoctorEnv, scan: environment.EnvironmentScan | None) -> Check:

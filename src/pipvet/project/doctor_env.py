@@ -60,7 +60,7 @@ def isolation_check(env: DoctorEnv) -> Check:
             title,
             "fail",
             env.problem,
-            fix="python -m venv .venv   (or: pipvet init)",
+            fix="pipvet init   (creates .venv with the Python that runs pipvet)",
         )
     assert env.target is not None
     if env.kind == "none":
@@ -110,6 +110,6 @@ def guard_check(env: DoctorEnv, environ: Mapping[str, str]) -> Check:
         "warn",
         "pip's guard is off: a 'pip install' typed outside the environment changes the "
         "system or user Python",
-        fix="pipvet init --guard-pip   (python -m pip config --user set "
-        "global.require-virtualenv true)",
+        fix="pipvet init --guard-pip   (sets global.require-virtualenv true in your user "
+        "pip configuration file)",
     )

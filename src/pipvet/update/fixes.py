@@ -62,12 +62,17 @@ def security_fixes(
                 f"does not override the project's own requirements; relax it (pipvet relax) "
                 f"or require {dep.label}>={fixed}")))  # fmt: skip
             continue
+        if run.options.offline:
+            fixes.append(fix(False, (
+                f"{dep.label} {fixed} fixes {', '.join(ids)}, but --offline keeps pip off the "
+                f"index; run pipvet update without --offline to install it")))  # fmt: skip
+            continue
         in_window = _inside_cooldown(run, dep.label, fixed)
         if not in_window:
             fixes.append(fix(False, (
                 f"{dep.label} {fixed} fixes {', '.join(ids)} and is older than the cooldown, "
                 "but the resolver kept the affected version (another package caps it?); see "
-                f"why with: python -m pip install \"{dep.label}>={fixed}\"")))  # fmt: skip
+                f"why with: {run.pip_shown} install \"{dep.label}>={fixed}\"")))  # fmt: skip
             continue
         run.note(f"installing the security fix {dep.label} {fixed} (inside the cooldown)")
         try:

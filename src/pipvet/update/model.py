@@ -37,6 +37,9 @@ class UpdateOptions:
     python: Path | None = None
     venv: Path | None = None
     create: bool = True  # make ./.venv when there is no environment
+    # make ./.venv even in a folder that is no project (no requirements, no pyproject.toml)
+    create_venv: bool = False
+    offline: bool = False  # pip gets --no-index: it installs only what is already here
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def parse_pip_version(output: str) -> tuple[Version, str]:
     shown = output.strip()[:120]
     raise PipError(
         f"'pip --version' answered {shown!r}, not 'pip X from ... (python Y)'",
-        hint="check that pip works in this environment: python -m pip --version",
+        hint="check that pip works in this environment: <its python> -m pip --version",
     )
 
 
@@ -202,7 +202,11 @@ class Pip:
                     f"pip does not work in {self.python}: {_last_line(result)}",
                     hint=f"repair it: {self.python} -m ensurepip --upgrade",
                 )
-            self._version = parse_pip_version(result.stdout)
+            try:
+                self._version = parse_pip_version(result.stdout)
+            except PipError as exc:
+                hint = f"check that pip works in this environment: {self.python} -m pip --version"
+                raise PipError(exc.message, hint=hint) from None
         return self._version[0]
 
     def features(self) -> PipFeatures:

@@ -8,8 +8,10 @@ The steps, in order (each says what it did through ``note``):
 2. Make sure advisory data is there (before changing anything, so a failure changes nothing).
 3. Record the environment, then upgrade pip itself (the protective flags need a current pip).
 4. ``pip install -U --upgrade-strategy eager`` of the project's requirements files (and ``.``
-   for a pyproject project), final releases only and with the policy's cooldown, as far as
-   this pip supports them; what it cannot do is said, never skipped silently.
+   for a pyproject project) and of every installed distribution they do not name (what
+   ``python -m venv`` seeded, leftovers), final releases only and with the policy's cooldown,
+   as far as this pip supports them; what it cannot do is said, never skipped silently.
+   With ``--offline`` pip gets ``--no-index``: it keeps what is installed.
 5. Security fixes are not delayed: a package still affected by a known vulnerability whose
    fixing release is inside the cooldown window gets that release installed on its own,
    without the cooldown, and the reason is recorded. A fix the project's own requirements
@@ -133,14 +135,20 @@ def run_update(
         editable = _installed_editable(before_scan, options.project)
         targets += ["-e", str(options.project)] if editable else [str(options.project)]
         labels.append(". (pyproject.toml" + (", editable)" if editable else ")"))
+    unnamed = _installed_unnamed(before_scan, files, environ, policy, project_name)
+    if unnamed:
+        # What the files do not name is upgraded too (a seeded setuptools, leftovers), by
+        # name and without a bound, so a requirement that caps it still holds.
+        targets += unnamed
+        labels.append(f"{len(unnamed)} installed package{'' if len(unnamed) == 1 else 's'} "
+                      f"the requirements do not name ({_few(unnamed)})")  # fmt: skip
     if targets:
         note("upgrading " + ", ".join(labels))
         run.install(["-U", "--upgrade-strategy", "eager", *run.protective_flags(), *targets])
-    else:
+    if not files and project_name is None:
         run.warnings.append(
             "no requirements files (*requirements*.txt/.in, requirements/*.txt/.in) or "
-            f"pyproject.toml "
-            f"project in {options.project}: only pip was upgraded"
+            f"pyproject.toml project in {options.project}: only what is installed was upgraded"
         )
 
     fixes = security_fixes(run, env, outcome, files, rebuild)
@@ -153,7 +161,7 @@ def run_update(
     report = auditing.audit(collected, outcome, policy=policy, clock=clock, rebuild=rebuild)
     changes = package_changes(before, after)
     builds = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
-    surface = surface_findings(before, after, _latest(builds))
+    surface = surface_findings(before, after, _latest(builds), pip=run.pip_shown)
     vetted, packages = _vet(run, env, scan=after_scan, changes=changes, vet=vet, outcome=outcome)
     cutoff = None
     if policy.cooldown_days > 0 and features.uploaded_prior_to:
@@ -232,6 +240,44 @@ def _installed_editable(scan: environment.EnvironmentScan, project: Path) -> boo
         if url is not None and url.kind == "editable" and Path(url.where).resolve() == here:
             return True
     return False
+
+
+def _installed_unnamed(
+    scan: environment.EnvironmentScan,
+    files: Sequence[Path],
+    environ: Mapping[str, str],
+    policy: Policy,
+    project_name: NormalizedName | None,
+) -> list[str]:
+    """Installed distributions the requirements do not name, to upgrade by name: those pip
+    got from an index. Left out: pip (upgraded first), the project itself, anything installed
+    from a URL or a folder (its name means nothing to the index, and may be private), a
+    policy-internal name (never looked up on an index) and metadata without a version."""
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    named: set[NormalizedName] = set()
+    for path in files:
+        named.update(e.name for e in parse_requirements_file(path, environ=environ).entries
+                     if e.name is not None)  # fmt: skip
+    out: dict[NormalizedName, str] = {}
+    for dist in scan.distributions:
+        if (
+            dist.name in named
+            or dist.name in ("pip", project_name)
+            or dist.direct_url is not None
+            or dist.format == "egg-link"
+            or dist.problem
+            or not dist.version
+            or policy.is_internal(dist.name)
+        ):
+            continue
+        out.setdefault(dist.name, dist.display_name)
+    return sorted(out.values(), key=canonicalize_name)
+
+
+def _few(names: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _latest(builds: Sequence[BuildInfo]) -> list[BuildInfo]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipvet.policy import Policy
+from pipvet.system.paths import pip_shown
 from pipvet.update.model import UpdateOptions
 from pipvet.update.pip import Pip, ReportItem, cooldown_cutoff
 
@@ -32,6 +33,8 @@ class Session:
     warnings: list[str] = field(default_factory=list)
 
     def install(self, args: Sequence[str], *, dry_run: bool = False) -> None:
+        if self.options.offline:
+            args = ["--no-index", *args]  # --offline: pip must not reach an index either
         outcome = self.pip.install(args, dry_run=dry_run)
         if not dry_run:
             self.commands.append(tuple(a for a in outcome.argv if not a.endswith(".json")))
@@ -43,6 +46,11 @@ class Session:
         if cooldown and self.policy.cooldown_days > 0 and features.uploaded_prior_to:
             flags += ["--uploaded-prior-to", cooldown_cutoff(self.now, self.policy.cooldown_days)]
         return flags
+
+    @property
+    def pip_shown(self) -> str:
+        """The environment's own pip, as a suggested command names it."""
+        return pip_shown(self.pip.python, self.options.project)
 
 
 def shown(path: Path, project: Path) -> str:

@@ -160,18 +160,21 @@ def surface_findings(
     before: EnvSnapshot,
     after: EnvSnapshot,
     builds: Sequence[BuildInfo] = (),
+    *,
+    pip: str,
 ) -> tuple[SurfaceFinding, ...]:
     """Compare two snapshots: new or changed executable ``.pth`` files, new console scripts,
     packages built from source in this run (``builds`` from pip's install reports; without
-    them, packages newly present with egg-info metadata)."""
+    them, packages newly present with egg-info metadata). ``pip`` is how a suggested fix
+    names the environment's pip (``.venv/bin/python -m pip``)."""
     out: list[SurfaceFinding] = []
-    out.extend(_pth_findings(before, after))
+    out.extend(_pth_findings(before, after, pip))
     out.extend(_script_findings(before, after))
-    out.extend(_build_findings(before, after, builds))
+    out.extend(_build_findings(before, after, builds, pip))
     return tuple(out)
 
 
-def _pth_findings(before: EnvSnapshot, after: EnvSnapshot) -> Iterable[SurfaceFinding]:
+def _pth_findings(before: EnvSnapshot, after: EnvSnapshot, pip: str) -> Iterable[SurfaceFinding]:
     old = {p.path: p for p in before.pth_files}
     for pth in after.pth_files:
         previous = old.get(pth.path)
@@ -201,7 +204,7 @@ def _pth_findings(before: EnvSnapshot, after: EnvSnapshot) -> Iterable[SurfaceFi
             fix=""
             if known
             else f"review what {pth.owner} runs at start-up; if it is not "
-            f"expected, uninstall it (python -m pip uninstall {pth.owner})",
+            f"expected, uninstall it ({pip} uninstall {pth.owner})",
         )
 
 
@@ -243,7 +246,7 @@ def _script_findings(before: EnvSnapshot, after: EnvSnapshot) -> Iterable[Surfac
 
 
 def _build_findings(
-    before: EnvSnapshot, after: EnvSnapshot, builds: Sequence[BuildInfo]
+    before: EnvSnapshot, after: EnvSnapshot, builds: Sequence[BuildInfo], pip: str
 ) -> Iterable[SurfaceFinding]:
     reported: set[NormalizedName] = set()
     for build in builds:
@@ -262,7 +265,7 @@ def _build_findings(
             f"{build.name} {build.version} was built from a source distribution "
             f"({build.url.split('#', 1)[0]}): its build script ran code on this machine at "
             "install time, and a source build is not the file other users install",
-            fix=f"prefer a release with wheels, or refuse source builds: python -m pip install "
+            fix=f"prefer a release with wheels, or refuse source builds: {pip} install "
             f"--only-binary :all: {build.name}",
         )  # fmt: skip
     old: Mapping[NormalizedName, InstalledPackage] = before.versions()
@@ -276,6 +279,6 @@ def _build_findings(
             "built-from-source", "warning", pkg.name, pkg.name,
             f"{pkg.display_name} {pkg.version} was installed from source by setup.py "
             "(egg-info metadata): its build script ran code on this machine",
-            fix=f"reinstall it from a wheel: python -m pip install --only-binary :all: "
+            fix=f"reinstall it from a wheel: {pip} install --only-binary :all: "
             f"--force-reinstall {pkg.display_name}",
         )  # fmt: skip
