@@ -65,28 +65,76 @@ def test_existing_name(shared_data: Path) -> None:
 # ------------------------------------------------------------------------ maintainers
 
 
+POPULAR = 10  # a download rank inside the list: no weak signal besides the maintainer count
+LISTED = 15_000
+
+
 @pytest.mark.parametrize(
-    ("name", "level", "words"),
+    ("name", "rank", "level", "words"),
     [
-        ("fastapi", "review", ["single maintainer", "tiangolo", "bus factor"]),
-        ("black", "ok", ["5 maintainers"]),  # at the limit, not over it
-        ("requests", "ok", ["3 maintainers"]),
-        ("scikit-learn", "review", ["6 accounts", "more than 5"]),
-        ("attrs", "ok", ["organisation 'attrs'"]),
-        ("numpy", "ok", ["organisation 'numpy'"]),
-        ("boto3", "review", ["'aws' looks like a shared account", "Amazon Web Services"]),
-        ("python-dateutil", "ok", ["'dateutilbot' looks like a shared account", "automation"]),
+        # A lone maintainer of a widely used, recently released project: a fact, not a reason.
+        ("fastapi", POPULAR, "info", ["single maintainer", "tiangolo", "no reason to review"]),
+        ("idna", POPULAR, "info", ["single maintainer", "kjd"]),
+        # Paired with another weak signal it is a reason.
+        ("fastapi", None, "review", ["single maintainer", "together with: not among the 15,000"]),
+        # left-pad: one release in 2016, so silence pairs with the lone maintainer.
+        ("left-pad", POPULAR, "review", ["single maintainer", "no release since 2016"]),
+        ("black", POPULAR, "ok", ["5 maintainers"]),  # at the limit, not over it
+        ("requests", POPULAR, "ok", ["3 maintainers"]),
+        ("scikit-learn", POPULAR, "info", ["6 maintainers", "more than 5"]),
+        ("scikit-learn", None, "review", ["6 maintainers", "more than 5", "together with"]),
+        # 3 owners and 3 maintainers (people): 6, more than 5, alone only info.
+        ("typing-extensions", POPULAR, "info", ["6 maintainers"]),
+        ("attrs", POPULAR, "ok", ["organisation 'attrs'"]),
+        # The organisation is one maintainer besides its two listed people.
+        ("numpy", POPULAR, "ok", ["3 maintainers", "organisation 'numpy' (counted as one"]),
+        ("certifi", POPULAR, "ok", ["2 maintainers (Lukasa, org:certifi)"]),
+        ("boto3", POPULAR, "review", ["'aws' looks like a shared account", "Amazon Web Services"]),
+        # dateutilbot is named, not counted: three people remain.
+        ("python-dateutil", POPULAR, "ok", ["3 maintainers", "'dateutilbot' looks like a shared"]),
     ],
 )
 def test_maintainers_on_recorded_data(
-    shared_data: Path, name: str, level: str, words: list[str]
+    shared_data: Path, name: str, rank: int | None, level: str, words: list[str]
 ) -> None:
-    sig = S.maintainers(recorded(shared_data, name), LIMITS)
+    project = recorded(shared_data, name)
+    weak = S.weak_points(project, NOW, LIMITS, rank=rank, listed=LISTED)
+    sig = S.maintainers(project, LIMITS, weak=weak)
     assert sig.level == level, sig.message
     for word in words:
         assert word.lower() in sig.message.lower()
-    assert sig.threshold == "2 to 5 accounts"
+    assert sig.threshold == "2 to 5 maintainers"
     assert sig.source.startswith("index: ownership")
+
+
+def test_weak_points_name_what_pairs_with_the_maintainer_count(shared_data: Path) -> None:
+    left_pad = recorded(shared_data, "left-pad")
+    assert S.weak_points(left_pad, NOW, LIMITS, rank=None, listed=LISTED) == [
+        "not among the 15,000 most downloaded projects",
+        "no release since 2016-03-23",
+    ]
+    # No popularity list: nothing vouches for the project, so that is weak too.
+    six = recorded(shared_data, "six")
+    assert S.weak_points(six, NOW, LIMITS, rank=None, listed=None)[0] == (
+        "its download rank is unknown (no popularity list)"
+    )
+    assert S.weak_points(recorded(shared_data, "fastapi"), NOW, LIMITS, rank=5, listed=9) == []
+
+
+def test_only_owner_and_maintainer_roles_are_counted() -> None:
+    doc = document("x", {"1.0": "2026-11-01T00:00:00Z"}, owners=["alice"])
+    doc["ownership"]["roles"] += [{"role": "Contributor", "user": u} for u in "bcdefg"]
+    sig = S.maintainers(crafted(doc), LIMITS, weak=[])
+    assert sig.level == "info"
+    assert sig.value["maintainers"] == 1  # type: ignore[call-overload,index]
+    assert sig.message.startswith("Single maintainer (alice)")
+
+
+def test_an_organisation_and_one_person_are_two_maintainers() -> None:
+    doc = document("x", {"1.0": "2026-11-01T00:00:00Z"}, owners=["alice"], organization="acme")
+    sig = S.maintainers(crafted(doc), LIMITS, weak=["not among the 15,000 most downloaded"])
+    assert sig.level == "ok"
+    assert sig.message.startswith("2 maintainers (alice, org:acme)")
 
 
 def test_black_has_no_single_maintainer_note(shared_data: Path) -> None:

@@ -183,9 +183,10 @@ def test_popular_packages_are_not_avoid(world: World) -> None:
 def test_single_maintainer_note_and_the_limit(world: World) -> None:
     result = world.vet("fastapi", "black", "--format", "json")
     fastapi = signal(result.package("fastapi"), "maintainers")
-    assert fastapi["level"] == "review"
+    # One maintainer of a widely used, recently released project: a fact, not a reason.
+    assert fastapi["level"] == "info"
     assert "single maintainer" in fastapi["message"].lower()
-    assert fastapi["threshold"] == "2 to 5 accounts"
+    assert fastapi["threshold"] == "2 to 5 maintainers"
     assert fastapi["source"] == "index: ownership.roles, ownership.organization"
     black = signal(result.package("black"), "maintainers")
     assert black["level"] == "ok"  # five owners: at the limit, not over it
@@ -351,10 +352,16 @@ def test_internal_names_are_never_looked_up(world: World) -> None:
 
 def test_policy_thresholds_and_fail_level(world: World) -> None:
     (world.root / "pipvet.toml").write_text('vet-fail-on = "review"\nmax-maintainers = 2\n')
-    result = world.vet("requests", "--format", "json")
+    team = document("team-tool", {"1.0": "2026-10-01T00:00:00Z"}, owners=["ann", "bo", "cy"])
+    world.index.project("team-tool", team)
+    result = world.vet("requests", "team-tool", "--format", "json")
     maintainers = signal(result.package("requests"), "maintainers")
-    assert maintainers["level"] == "review"
-    assert maintainers["threshold"] == "2 to 2 accounts"
+    assert maintainers["threshold"] == "2 to 2 maintainers"
+    assert "3 maintainers can publish releases, more than 2" in maintainers["message"]
+    assert maintainers["level"] == "info"  # widely used and recently released: alone, a fact
+    team_tool = signal(result.package("team-tool"), "maintainers")
+    assert team_tool["level"] == "review"
+    assert "together with: not among the 15,000 most downloaded" in team_tool["message"]
     assert result.code == 1  # review reaches the policy's fail level
 
 

@@ -12,15 +12,17 @@ nothing imports ``cli``.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet import __version__
-from pipvet.cli import _common
-from pipvet.cli._common import EXIT_ERROR, Output, PipvetArgumentParser, handle_errors
+
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    from pipvet.cli._common import Output
 
 # Command modules, in the order `pipvet --help` lists them.
 _COMMANDS: tuple[str, ...] = (
@@ -29,6 +31,10 @@ _COMMANDS: tuple[str, ...] = (
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    import importlib
+
+    from pipvet.cli._common import PipvetArgumentParser
+
     parser = PipvetArgumentParser(
         prog="pipvet",
         description=(
@@ -60,8 +66,14 @@ def _chosen_command(args: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int:
-    out = output or Output.from_sys()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:
+        # Answered before anything else is imported: building the parser imports every command.
+        (output.stdout if output else sys.stdout).write(f"pipvet {__version__}\n")
+        return 0
+    from pipvet.cli._common import EXIT_ERROR, Output, handle_errors
+
+    out = output or Output.from_sys()
     parsed: argparse.Namespace | int = EXIT_ERROR
     with handle_errors(out):
         parsed = _parse(args_list, out)
@@ -74,10 +86,12 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
 
 def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
     """The parsed command line, or the exit code when there is no command to run."""
+    from pipvet.cli._common import EXIT_ERROR, ArgumentError
+
     parser = build_parser(only=_chosen_command(args_list))
     try:
         args = parser.parse_args(args_list)
-    except _common.ArgumentError as exc:
+    except ArgumentError as exc:
         out.err(exc.message)
         if exc.hint:
             out.err(f"hint: {exc.hint}")
@@ -91,6 +105,8 @@ def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
 
 
 def _cache_dir_option(args: argparse.Namespace) -> Path | None:
+    from pathlib import Path
+
     chosen = getattr(args, "cache_dir", None)
     try:
         return Path(chosen).expanduser() if chosen else None

@@ -19,6 +19,7 @@ __all__ = [
     "security_policy",
     "shared_account_reason",
     "source",
+    "weak_points",
 ]
 
 
@@ -72,9 +73,41 @@ def shared_account_reason(user: str, project: ProjectInfo) -> str | None:
     return None
 
 
-def maintainers(project: ProjectInfo, limits: Thresholds) -> Signal:
+# Roles that can publish releases. Other roles (none today) are not counted.
+_PUBLISHING_ROLES = frozenset({"owner", "maintainer"})
+
+
+def weak_points(
+    project: ProjectInfo,
+    now: datetime,
+    limits: Thresholds,
+    *,
+    rank: int | None,
+    listed: int | None,
+) -> list[str]:
+    """The weak signals a maintainer count is read together with: not among the most
+    downloaded projects (or no list to tell), and no release for longer than the policy
+    allows. ``listed`` is the popularity list's length, None when there is none."""
+    weak: list[str] = []
+    if listed is None:
+        weak.append("its download rank is unknown (no popularity list)")
+    elif rank is None:
+        weak.append(f"not among the {listed:,} most downloaded projects")
+    times = [t for r in project.releases if (t := r.upload_time) is not None]
+    if times and (now - max(times)).days > limits.max_release_silence_days:
+        weak.append(f"no release since {_day(max(times))}")
+    return weak
+
+
+def maintainers(
+    project: ProjectInfo, limits: Thresholds, *, weak: Sequence[str] | None = None
+) -> Signal:
+    """Who can publish releases. An organisation counts as one maintainer, and only people
+    with the Owner or Maintainer role count (a robot or shared login is named, not counted).
+    Too few or too many is ``review`` only together with another weak signal (``weak``, from
+    ``weak_points``); alone it is ``info``. ``weak=None``: not known, so ``review``."""
     source = "index: ownership.roles, ownership.organization"
-    threshold = f"{limits.min_maintainers} to {limits.max_maintainers} accounts"
+    threshold = f"{limits.min_maintainers} to {limits.max_maintainers} maintainers"
     if project.roles is None:
         return Signal(
             "maintainers",
@@ -90,13 +123,17 @@ def maintainers(project: ProjectInfo, limits: Thresholds) -> Signal:
     shared = {u: r for u in users if (r := shared_account_reason(u, project))}
     if shared:
         value["shared_accounts"] = list(shared)
+    publishing = {r.user for r in project.roles if r.role.casefold() in _PUBLISHING_ROLES}
+    people = [u for u in users if u in publishing and u not in shared]
+    count = len(people) + (1 if org else 0)
+    value["maintainers"] = count
     notes: list[str] = []
     if org:
-        notes.append(f"owned by the organisation '{org}'")
+        notes.append(f"owned by the organisation '{org}' (counted as one maintainer)")
     notes += [f"'{user}' looks like a shared account ({why})" for user, why in shared.items()]
     level: SignalLevel = "ok"
-    n = len(users)
-    if n == 0:
+    paired = False  # True: review only when another weak signal comes with it
+    if not users:
         if org:
             head = (
                 f"releases are published through the organisation '{org}'; its member "
@@ -106,28 +143,44 @@ def maintainers(project: ProjectInfo, limits: Thresholds) -> Signal:
         else:
             level = "review"
             head = "no account is listed as owner or maintainer"
-    elif n == 1 and users[0] in shared and limits.min_maintainers > 1:
+    elif not people and not org and limits.min_maintainers > 1:
         # One login that several people (or a robot) use: not a bus-factor problem, but
         # nobody can tell who published what, and one leaked password publishes anything.
         level = "review"
-        head = f"one account publishes every release, '{users[0]}'"
-    elif n < limits.min_maintainers:
-        level = "review"
-        names = ", ".join(users)
+        head = (
+            f"one account publishes every release, '{users[0]}'"
+            if len(users) == 1
+            else f"only shared accounts publish releases ({', '.join(users)})"
+        )
+    elif count < limits.min_maintainers:
+        paired = True
+        names = ", ".join(people) or org or ""
         head = (
             f"single maintainer ({names}): one account to compromise and no second pair of "
             "eyes on releases (bus factor 1)"
-            if n == 1
-            else f"only {n} maintainers ({names}), fewer than {limits.min_maintainers}"
+            if count == 1
+            else f"only {count} maintainers ({names}), fewer than {limits.min_maintainers}"
         )
-    elif n > limits.max_maintainers:
-        level = "review"
+    elif count > limits.max_maintainers:
+        paired = True
         head = (
-            f"{n} accounts can publish releases, more than {limits.max_maintainers}: each is "
-            "a way in for an attacker"
+            f"{count} maintainers can publish releases, more than {limits.max_maintainers}: "
+            "each account is a way in for an attacker"
         )
     else:
-        head = f"{n} maintainers ({', '.join(users)})"
+        head = f"{count} maintainers ({', '.join([*people, *([f'org:{org}'] if org else [])])})"
+    if paired:
+        if weak is None:
+            level = "review"
+        elif weak:
+            level = "review"
+            notes.append("together with: " + "; ".join(weak))
+        else:
+            level = "info"
+            notes.append(
+                "alone this is no reason to review: the project is widely used and "
+                "recently released"
+            )
     message = "; ".join([head, *notes]) + "."
     return Signal("maintainers", level, value, threshold, source, message[0].upper() + message[1:])
 

@@ -247,7 +247,7 @@ class Vetter:
         if project is not None:
             limits = self.thresholds
             signals += [
-                S.maintainers(project, limits),
+                S.maintainers(project, limits, weak=self._weak_points(project, now)),
                 S.activity(project, now, limits),
                 S.funding(project),
                 S.security_policy(project),
@@ -281,6 +281,11 @@ class Vetter:
             problem=g.problem,
             data_age_seconds=age,
         )
+
+    def _weak_points(self, project: ProjectInfo, now: datetime) -> list[str]:
+        listed = None if self.popularity is None else len(self.popularity)
+        rank = None if self.popularity is None else self.popularity.get(project.name)
+        return S.weak_points(project, now, self.thresholds, rank=rank, listed=listed)
 
     def _popularity(self, name: NormalizedName) -> Signal:
         if self.popularity is None:

@@ -22,6 +22,7 @@ from pipvet.vetting.project_signals import (
     security_policy,
     shared_account_reason,
     source,
+    weak_points,
 )
 from pipvet.vetting.wheels import InstallKind
 
@@ -41,6 +42,7 @@ __all__ = [
     "subtree",
     "typosquat",
     "vulnerabilities",
+    "weak_points",
 ]
 
 
