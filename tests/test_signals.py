@@ -89,7 +89,10 @@ LISTED = 15_000
         # The organisation is one maintainer besides its two listed people.
         ("numpy", POPULAR, "ok", ["3 maintainers", "organisation 'numpy' (counted as one"]),
         ("certifi", POPULAR, "ok", ["2 maintainers (Lukasa, org:certifi)"]),
-        ("boto3", POPULAR, "review", ["'aws' looks like a shared account", "Amazon Web Services"]),
+        # One shared login ('aws') is like a single maintainer: alone, on the most downloaded
+        # project with weekly releases, a fact; with another weak signal, a reason.
+        ("boto3", POPULAR, "info", ["'aws' looks like a shared account", "Amazon Web Services"]),
+        ("boto3", None, "review", ["one account publishes every release", "together with"]),
         # dateutilbot is named, not counted: three people remain.
         ("python-dateutil", POPULAR, "ok", ["3 maintainers", "'dateutilbot' looks like a shared"]),
     ],
@@ -210,6 +213,42 @@ def test_pycrypto_is_inactive(shared_data: Path) -> None:
 def test_active_projects(shared_data: Path, name: str) -> None:
     sig = S.activity(recorded(shared_data, name), NOW, LIMITS)
     assert sig.level == "ok", sig.message
+
+
+@pytest.mark.parametrize(
+    ("name", "rank", "level", "words"),
+    [
+        # "finished": silent for 21 months, two owners: widely used, a fact, not a reason.
+        ("finished", POPULAR, "info", ["no release since 2025-03-05", "no reason to review"]),
+        ("finished", None, "review", ["inactive", "together with: not among the 15,000"]),
+        # Over twice the limit (colorama: four years) it is a reason on its own.
+        ("colorama", POPULAR, "review", ["inactive: no release since 2022-10-25"]),
+        # six: silent and a single maintainer: both weak, so a reason.
+        ("six", POPULAR, "review", ["inactive", "together with: a single maintainer"]),
+        ("pycrypto", POPULAR, "review", ["inactive: no release since 2014-06-20"]),
+    ],
+)
+def test_a_long_silence_is_review_only_with_another_weak_signal(
+    shared_data: Path, name: str, rank: int | None, level: str, words: list[str]
+) -> None:
+    if name == "finished":
+        project = crafted(document(name, {"1.0": "2025-03-05T00:00:00Z"}, owners=["ann", "bo"]))
+    else:
+        project = recorded(shared_data, name)
+    weak = S.silence_partners(project, LIMITS, rank=rank, listed=LISTED)
+    sig = S.activity(project, NOW, LIMITS, weak=weak)
+    assert sig.level == level, sig.message
+    for word in words:
+        assert word.lower() in sig.message.lower()
+
+
+def test_silence_partners(shared_data: Path) -> None:
+    boto3 = recorded(shared_data, "boto3")  # one shared account
+    assert S.silence_partners(boto3, LIMITS, rank=1, listed=LISTED) == ["a single maintainer"]
+    numpy = recorded(shared_data, "numpy")
+    assert S.silence_partners(numpy, LIMITS, rank=None, listed=None) == [
+        "its download rank is unknown (no popularity list)"
+    ]
 
 
 def test_requests_yanked_releases_are_counted(shared_data: Path) -> None:

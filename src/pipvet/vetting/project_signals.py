@@ -18,6 +18,7 @@ __all__ = [
     "maintainers",
     "security_policy",
     "shared_account_reason",
+    "silence_partners",
     "source",
     "weak_points",
 ]
@@ -88,15 +89,40 @@ def weak_points(
     """The weak signals a maintainer count is read together with: not among the most
     downloaded projects (or no list to tell), and no release for longer than the policy
     allows. ``listed`` is the popularity list's length, None when there is none."""
-    weak: list[str] = []
-    if listed is None:
-        weak.append("its download rank is unknown (no popularity list)")
-    elif rank is None:
-        weak.append(f"not among the {listed:,} most downloaded projects")
+    weak = _rank_weakness(rank, listed)
     times = [t for r in project.releases if (t := r.upload_time) is not None]
     if times and (now - max(times)).days > limits.max_release_silence_days:
         weak.append(f"no release since {_day(max(times))}")
     return weak
+
+
+def silence_partners(
+    project: ProjectInfo, limits: Thresholds, *, rank: int | None, listed: int | None
+) -> list[str]:
+    """The weak signals a long silence is read together with: not among the most downloaded
+    projects (or no list to tell), and a single maintainer (or one shared account)."""
+    weak = _rank_weakness(rank, listed)
+    if project.roles is not None and project.users:
+        count, people = _maintainer_count(project)
+        if count < min(2, limits.min_maintainers) or (count == 1 and not people):
+            weak.append("a single maintainer")
+    return weak
+
+
+def _rank_weakness(rank: int | None, listed: int | None) -> list[str]:
+    if listed is None:
+        return ["its download rank is unknown (no popularity list)"]
+    if rank is None:
+        return [f"not among the {listed:,} most downloaded projects"]
+    return []
+
+
+def _maintainer_count(project: ProjectInfo) -> tuple[int, list[str]]:
+    """Maintainers (an organisation is one; only people with a publishing role count) and
+    the people among them."""
+    publishing = {r.user for r in project.roles or () if r.role.casefold() in _PUBLISHING_ROLES}
+    people = [u for u in project.users if u in publishing and not shared_account_reason(u, project)]
+    return len(people) + (1 if project.organization else 0), people
 
 
 def maintainers(
@@ -123,9 +149,7 @@ def maintainers(
     shared = {u: r for u in users if (r := shared_account_reason(u, project))}
     if shared:
         value["shared_accounts"] = list(shared)
-    publishing = {r.user for r in project.roles if r.role.casefold() in _PUBLISHING_ROLES}
-    people = [u for u in users if u in publishing and u not in shared]
-    count = len(people) + (1 if org else 0)
+    count, people = _maintainer_count(project)
     value["maintainers"] = count
     notes: list[str] = []
     if org:
@@ -146,7 +170,7 @@ def maintainers(
     elif not people and not org and limits.min_maintainers > 1:
         # One login that several people (or a robot) use: not a bus-factor problem, but
         # nobody can tell who published what, and one leaked password publishes anything.
-        level = "review"
+        paired = True
         head = (
             f"one account publishes every release, '{users[0]}'"
             if len(users) == 1
@@ -191,7 +215,17 @@ _INACTIVE = "Development Status :: 7 - Inactive"
 _RECENT_DAYS = 730  # "releases in the last two years"
 
 
-def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
+def activity(
+    project: ProjectInfo,
+    now: datetime,
+    limits: Thresholds,
+    *,
+    weak: Sequence[str] | None = None,
+) -> Signal:
+    """Age, last release, recent releases, yanked ones. A silence over the policy's limit is
+    ``review`` only together with another weak signal (``weak``, from ``silence_partners``):
+    a widely used project with several maintainers is often simply finished. Over twice the
+    limit it is ``review`` on its own. ``weak=None``: not known, so ``review``."""
     source = "index: releases[*][*].upload_time_iso_8601, yanked; info.classifiers"
     threshold = (
         f"first release at least {limits.min_project_age_days} days ago; last release within "
@@ -229,6 +263,7 @@ def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
     }
     reasons: list[str] = []
     facts: list[str] = []
+    quiet: list[str] = []  # a silence that alone is a fact, not a reason
     if age < limits.min_project_age_days:
         reasons.append(
             f"new project: first release {_day(first)}, only {_span(age)} ago (under "
@@ -236,10 +271,19 @@ def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
             "when caught"
         )
     if silence > limits.max_release_silence_days:
-        reasons.append(
+        text = (
             f"inactive: no release since {_day(last)} ({_span(silence)}, over "
             f"{limits.max_release_silence_days} days); fixes may never come"
         )
+        if weak is None or silence > 2 * limits.max_release_silence_days:
+            reasons.append(text)
+        elif weak:
+            reasons.append(f"{text}; together with: {'; '.join(weak)}")
+        else:
+            quiet.append(
+                f"no release since {_day(last)} ({_span(silence)}); alone this is no reason to "
+                "review: the project is widely used and has more than one maintainer"
+            )
     if inactive:
         reasons.append("inactive: its maintainers mark it 'Development Status :: 7 - Inactive'")
     if gap is not None and gap_end is not None and gap > 2 * limits.max_release_silence_days:
@@ -256,8 +300,8 @@ def activity(project: ProjectInfo, now: datetime, limits: Thresholds) -> Signal:
         facts.append(
             f"{len(yanked)} yanked ({', '.join(yanked[:5])}{'...' if len(yanked) > 5 else ''})"
         )
-    level: SignalLevel = "review" if reasons else "ok"
-    message = "; ".join(reasons + facts) + "."
+    level: SignalLevel = "review" if reasons else "info" if quiet else "ok"
+    message = "; ".join(reasons + quiet + facts) + "."
     return Signal("activity", level, value, threshold, source, message[0].upper() + message[1:])
 
 

@@ -248,7 +248,7 @@ class Vetter:
             limits = self.thresholds
             signals += [
                 S.maintainers(project, limits, weak=self._weak_points(project, now)),
-                S.activity(project, now, limits),
+                S.activity(project, now, limits, weak=self._silence_partners(project)),
                 S.funding(project),
                 S.security_policy(project),
                 S.source(project),
@@ -286,6 +286,11 @@ class Vetter:
         listed = None if self.popularity is None else len(self.popularity)
         rank = None if self.popularity is None else self.popularity.get(project.name)
         return S.weak_points(project, now, self.thresholds, rank=rank, listed=listed)
+
+    def _silence_partners(self, project: ProjectInfo) -> list[str]:
+        listed = None if self.popularity is None else len(self.popularity)
+        rank = None if self.popularity is None else self.popularity.get(project.name)
+        return S.silence_partners(project, self.thresholds, rank=rank, listed=listed)
 
     def _popularity(self, name: NormalizedName) -> Signal:
         if self.popularity is None:

@@ -21,6 +21,7 @@ from pipvet.vetting.project_signals import (
     maintainers,
     security_policy,
     shared_account_reason,
+    silence_partners,
     source,
     weak_points,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "popularity",
     "security_policy",
     "shared_account_reason",
+    "silence_partners",
     "source",
     "subtree",
     "typosquat",
