@@ -31,7 +31,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pipvet.index.popularity import PopularityTable, parse_popularity
-from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_model import TyposquatResult
 
 HERE = Path(__file__).resolve()
 DEFAULT_POPULARITY = HERE.parents[1].parent / "shared/data/top-pypi-packages-30-days.min.json"

@@ -10,7 +10,8 @@ import pytest
 
 from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.nearmiss import affix_cores, classify_edit, homoglyph_fold, osa_distance
-from pipvet.vetting.typosquat import TyposquatIndex, TyposquatRules
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_model import TyposquatRules
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"
 

@@ -15,7 +15,8 @@ from pipvet.vetting.nearmiss import (
     homoglyph_fold,
     homoglyph_fold_all,
 )
-from pipvet.vetting.typosquat import TyposquatIndex, _all_canonical
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_build import _all_canonical
 
 _names = st.lists(st.text(alphabet=st.sampled_from("abclmnorsvw0135i-_.\nXΣ"), max_size=12))
 

@@ -4,7 +4,8 @@ the name being checked: two edits, moved blocks of letters, short names, popular
 from __future__ import annotations
 
 from pipvet.vetting.nearmiss import moved_blocks
-from pipvet.vetting.typosquat import TyposquatIndex, TyposquatRules
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_model import TyposquatRules
 from tests.test_typosquat import _technique, crafted
 
 

@@ -11,7 +11,8 @@ from packaging.utils import canonicalize_name
 
 from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
-from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_model import TyposquatResult
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"
 TOP_TIER = 5_000

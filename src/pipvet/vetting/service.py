@@ -33,7 +33,8 @@ from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
 from pipvet.vetting.subtree import MetadataResolver, Root, Subtree, pip_subtree
 from pipvet.vetting.target import TargetEnvironment
-from pipvet.vetting.typosquat import TyposquatIndex, TyposquatResult
+from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_model import TyposquatResult
 from pipvet.vetting.verdict import combine
 from pipvet.vetting.wheels import install_kind, select_release
 
