@@ -15,13 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import EnvironmentProblem
-from pipvet.inputs.installed import (
-    Distribution,
-    EnvironmentScan,
-    read_environment,
-    read_site_packages,
-    scan_interpreter,
-)
+from pipvet.inputs.installed import read_environment, read_site_packages, scan_interpreter
+from pipvet.inputs.installed_model import Distribution, EnvironmentScan
 from pipvet.inputs.interpreter import (
     discover_target,
     environment_kind,
@@ -538,7 +533,7 @@ DIRECT_URLS = [
             "url": "https://tok:x-oauth@github.com/o/r.git",
             "vcs_info": {"vcs": "git", "commit_id": "0123456789abcdef0123"},
         },
-        "installed from the git repository https://****@github.com/o/r.git at 0123456789ab",
+        "installed from the git repository https://***@github.com/o/r.git at 0123456789ab",
     ),
 ]
 

@@ -67,9 +67,8 @@ def module_bucket(shared_data: Path) -> Iterator[OsvBucket]:
         )
 
 
-@pytest.fixture
-def bucket(module_bucket: OsvBucket, shared_data: Path) -> OsvBucket:
-    """The real snapshot over HTTP, with a clean request log and the real zip and CSV."""
+def restore_real_snapshot(module_bucket: OsvBucket, shared_data: Path) -> OsvBucket:
+    """Undo what earlier tests did to the shared bucket: the real zip and CSV, no requests."""
     pypi = shared_data / "osv" / "PyPI"
     module_bucket.set_zip((pypi / "all.zip").read_bytes())
     module_bucket.csv = (pypi / "modified_id.csv").read_bytes()
@@ -80,9 +79,22 @@ def bucket(module_bucket: OsvBucket, shared_data: Path) -> OsvBucket:
     return module_bucket
 
 
+@pytest.fixture
+def bucket(module_bucket: OsvBucket, shared_data: Path) -> OsvBucket:
+    """The real snapshot over HTTP, with a clean request log and the real zip and CSV."""
+    return restore_real_snapshot(module_bucket, shared_data)
+
+
 @pytest.fixture(scope="module")
-def baseline(module_bucket: OsvBucket, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database fully synced from ``module_bucket``; tests copy it instead of re-syncing."""
+def baseline(
+    module_bucket: OsvBucket, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A database fully synced from the real snapshot; tests copy it instead of re-syncing.
+
+    Built on first use, which may come after a test that left the shared bucket serving a
+    40-record archive (depending on how xdist spreads the tests), so it restores it first.
+    """
+    restore_real_snapshot(module_bucket, shared_data)
     cache = tmp_path_factory.mktemp("baseline")
     path = cache / "advisories.sqlite3"
     sync(path, OsvSource.parse(module_bucket.url), client(cache))

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from pipvet.errors import PipvetError
+from pipvet.redact import mask_userinfo
+from pipvet.report.safe import escape_controls
 from pipvet.system.files import write_text_atomic
 
 EXIT_OK = 0
@@ -58,12 +60,13 @@ class Output:
 
     def write(self, text: str) -> None:
         self.clear_progress()
+        text = mask_userinfo(text)  # the last guard: no URL credential reaches the screen
         self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         self.stdout.flush()
 
     def err(self, text: str) -> None:
         self.clear_progress()
-        self.stderr.write(text + "\n")
+        self.stderr.write(escape_controls(mask_userinfo(text)) + "\n")
         self.stderr.flush()
 
     def info(self, text: str) -> None:
@@ -75,7 +78,7 @@ class Output:
         """A transient status line on stderr, only when stderr is a terminal."""
         if not self.progress_enabled or self.quiet:
             return
-        self.stderr.write("\r\x1b[2K" + text[:120])
+        self.stderr.write("\r\x1b[2K" + escape_controls(mask_userinfo(text))[:120])
         self.stderr.flush()
         self._progress_shown = True
 
@@ -159,4 +162,5 @@ def emit(out: Output, text: str, output_file: str | None) -> None:
 
 def write_report(path: Path, text: str) -> None:
     """A report file ends with a newline, and is written atomically like every file."""
+    text = mask_userinfo(text)
     write_text_atomic(path, text if text.endswith("\n") else text + "\n")

@@ -15,15 +15,11 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from pipvet.redact import mask_userinfo
+
 __all__ = ["report_internal_error"]
 
-# scheme://user:secret@host -> scheme://***@host, in whatever the traceback quotes.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def mask_userinfo(text: str) -> str:
-    return _USERINFO.sub(r"\1***@", text)
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -15,6 +15,7 @@ from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import UsageError
+from pipvet.report.safe import json_renderer, text_renderer
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -154,6 +155,7 @@ def _info_rows(info: StoreInfo) -> list[tuple[str, str]]:
     ]
 
 
+@text_renderer
 def render_sync_text(outcome: SyncOutcome, info: StoreInfo, seconds: float) -> str:
     title = {
         "full": "read the whole advisory archive",
@@ -169,6 +171,7 @@ def render_sync_text(outcome: SyncOutcome, info: StoreInfo, seconds: float) -> s
     return f"advisory database: {title} ({outcome.reason})\n{_lines(rows)}\n"
 
 
+@json_renderer
 def render_sync_json(outcome: SyncOutcome, info: StoreInfo, seconds: float) -> str:
     data = {
         "action": outcome.action,
@@ -196,6 +199,7 @@ def _info_json(info: StoreInfo) -> dict[str, object]:
     }
 
 
+@text_renderer
 def render_status_text(info: StoreInfo, age: float | None, configured: str) -> str:
     rows = [
         *_info_rows(info),
@@ -212,6 +216,7 @@ def render_status_text(info: StoreInfo, age: float | None, configured: str) -> s
     return text
 
 
+@json_renderer
 def render_status_json(info: StoreInfo, age: float | None, configured: str) -> str:
     data = {
         **_info_json(info),

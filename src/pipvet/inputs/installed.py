@@ -8,250 +8,30 @@ are not executed by the question.
 
 Reading is kept light: per distribution, one directory listing and the METADATA headers up
 to the first blank line. RECORD, entry points, INSTALLER and WHEEL are read only when asked.
-Which interpreter to look at, and asking it, is ``pipvet.inputs.interpreter``.
+Which interpreter to look at, and asking it, is ``pipvet.inputs.interpreter``; the values
+returned (``Distribution``, ``EnvironmentScan``...) are in ``pipvet.inputs.installed_model``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
+from pipvet.inputs.installed_model import (
+    DirectUrl,
+    Distribution,
+    EnvironmentScan,
+    MetadataFormat,
+    PthFile,
+)
 from pipvet.inputs.interpreter import site_packages_of
-from pipvet.models import Dependency, Location, NormalizedName, canonicalize_name
+from pipvet.models import canonicalize_name
 from pipvet.system.process import Runner
 
-__all__ = [
-    "DirectUrl",
-    "Distribution",
-    "EnvironmentScan",
-    "PthFile",
-    "read_environment",
-    "read_site_packages",
-    "scan_interpreter",
-]
-
-_NOT_FROM_INDEX = "not from the index, cannot be audited by version"
-
-# ----------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class DirectUrl:
-    """Where a distribution came from when it was not installed from an index (PEP 610)."""
-
-    url: str  # credentials redacted
-    kind: Literal["editable", "directory", "vcs", "archive", "unknown"]
-    vcs: str | None = None
-    commit: str | None = None
-
-    @property
-    def where(self) -> str:
-        """The URL, or the local path for ``file://`` URLs."""
-        if self.url.startswith("file://"):
-            return urllib.parse.unquote(urllib.parse.urlsplit(self.url).path) or self.url
-        return self.url
-
-    @property
-    def reason(self) -> str:
-        match self.kind:
-            case "editable":
-                return f"editable install of {self.where}: {_NOT_FROM_INDEX}"
-            case "directory":
-                return f"installed from the local folder {self.where}: {_NOT_FROM_INDEX}"
-            case "vcs":
-                at = f" at {self.commit[:12]}" if self.commit else ""
-                return f"installed from the {self.vcs or 'VCS'} repository {self.where}{at}: " + (
-                    _NOT_FROM_INDEX
-                )
-            case "archive":
-                return f"installed from the archive {self.where}: {_NOT_FROM_INDEX}"
-            case _:
-                return f"installed from {self.where} (direct_url.json): {_NOT_FROM_INDEX}"
-
-
-MetadataFormat = Literal["dist-info", "egg-info", "egg-link"]
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One installed distribution as its metadata describes it.
-
-    ``version`` is the Version header as written (``None`` when missing); it may not be a
-    valid PEP 440 version, which is for the caller to judge. ``problem`` says what is wrong
-    with broken metadata. Extra facts (RECORD, entry points, INSTALLER, WHEEL) are read from
-    disk only when asked for.
-    """
-
-    name: NormalizedName
-    display_name: str
-    version: str | None
-    metadata_path: Path  # the .dist-info / .egg-info folder, or the .egg-info / .egg-link file
-    site_packages: Path
-    format: MetadataFormat
-    requires_dist: tuple[str, ...] = ()
-    direct_url: DirectUrl | None = None
-    problem: str | None = None
-    metadata_files: frozenset[str] = field(default=frozenset(), repr=False)
-
-    @property
-    def location(self) -> Location:
-        return Location(str(self.metadata_path))
-
-    @property
-    def from_source_tree(self) -> bool:
-        """Installed from code that no index published: editable, a local folder or VCS.
-
-        A wheel or sdist installed from a URL (``archive``) still carries a released name and
-        version, and an unreadable ``direct_url.json`` proves nothing; both are audited by
-        version, because skipping them would let a vulnerable release pass unseen.
-        """
-        if self.direct_url is not None:
-            return self.direct_url.kind in ("editable", "directory", "vcs")
-        return self.format == "egg-link"
-
-    @property
-    def skipped(self) -> str | None:
-        """Why this distribution cannot be audited by version, or ``None`` if it can."""
-        if self.problem:
-            return self.problem
-        if self.direct_url is not None and self.from_source_tree:
-            return self.direct_url.reason
-        if self.format == "egg-link":
-            return f"editable install (setup.py develop) of {self.metadata_path}: " + (
-                _NOT_FROM_INDEX
-            )
-        return None
-
-    def dependency(self) -> Dependency:
-        skipped = self.skipped
-        return Dependency(
-            name=self.name,
-            version=None if skipped else self.version,
-            display_name=self.display_name,
-            location=self.location,
-            skipped=skipped,
-            local=not self.problem and self.from_source_tree,
-        )
-
-    def read_text(self, filename: str) -> str | None:
-        """A file of the metadata folder, or ``None`` if absent or unreadable."""
-        if filename not in self.metadata_files:  # listed once when the folder was scanned
-            return None
-        try:
-            return (self.metadata_path / filename).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
-    @property
-    def installer(self) -> str | None:
-        """The tool that installed it (the INSTALLER file: ``pip``, ``uv``, ``conda``...)."""
-        text = self.read_text("INSTALLER")
-        return text.strip() or None if text is not None else None
-
-    @property
-    def wheel_generator(self) -> str | None:
-        """The WHEEL file's ``Generator`` (the tool that built the wheel), if any."""
-        text = self.read_text("WHEEL")
-        if text is None:
-            return None
-        import email.parser  # the metadata headers themselves are read by _parse_headers
-
-        return email.parser.HeaderParser().parsestr(text).get("Generator")
-
-    @property
-    def installed_from_wheel(self) -> bool | None:
-        """True for a dist-info with a WHEEL file, False for egg-info (built by setup.py),
-        None when unknown. A wheel pip built locally from an sdist also has a WHEEL file:
-        only pip's install report tells those apart."""
-        if self.format == "dist-info":
-            return True if "WHEEL" in self.metadata_files else None
-        return False
-
-    def record(self) -> tuple[Path, ...]:
-        """Installed files (RECORD, or installed-files.txt for egg-info), as absolute paths."""
-        if self.format == "dist-info":
-            text = self.read_text("RECORD")
-            base = self.site_packages
-            rows = [line.split(",")[0] for line in (text or "").splitlines()]
-            rows = [r.strip('"') for r in rows]
-        else:
-            text = self.read_text("installed-files.txt")
-            base = self.metadata_path
-            rows = (text or "").splitlines()
-        return tuple(Path(os.path.normpath(base / row)) for row in rows if row.strip())
-
-    def entry_points(self, group: str) -> dict[str, str]:
-        """One entry-point group (``console_scripts``, ``gui_scripts``...): name -> target."""
-        text = self.read_text("entry_points.txt")
-        if not text:
-            return {}
-        import configparser  # only commands that look at entry points need it
-
-        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
-        try:
-            parser.read_string(text)
-        except configparser.Error:
-            return {}
-        return dict(parser[group]) if parser.has_section(group) else {}
-
-    @property
-    def console_scripts(self) -> dict[str, str]:
-        return self.entry_points("console_scripts")
-
-
-@dataclass(frozen=True)
-class PthFile:
-    """A ``.pth`` file at the top of site-packages. Lines starting with ``import`` are run
-    by every interpreter start-up: that is how a package can run code without being imported."""
-
-    path: Path
-    code_lines: tuple[str, ...]
-    sha256: str
-
-    @property
-    def executes_code(self) -> bool:
-        return bool(self.code_lines)
-
-
-@dataclass(frozen=True)
-class EnvironmentScan:
-    """Everything read from one or more site-packages folders."""
-
-    paths: tuple[Path, ...]
-    distributions: tuple[Distribution, ...]
-    warnings: tuple[str, ...] = ()
-    pth_files: tuple[PthFile, ...] = ()
-
-    @property
-    def dependencies(self) -> tuple[Dependency, ...]:
-        return tuple(d.dependency() for d in self.distributions)
-
-    def by_name(self) -> dict[NormalizedName, list[Distribution]]:
-        out: dict[NormalizedName, list[Distribution]] = {}
-        for dist in self.distributions:
-            out.setdefault(dist.name, []).append(dist)
-        return out
-
-    def owners(self, paths: Iterable[Path]) -> dict[Path, Distribution]:
-        """Which distribution's RECORD lists each path (reads RECORDs until all are found)."""
-        wanted = {Path(os.path.normpath(p)) for p in paths}
-        found: dict[Path, Distribution] = {}
-        for dist in self.distributions:
-            if not wanted:
-                break
-            for file in dist.record():
-                if file in wanted:
-                    found[file] = dist
-                    wanted.discard(file)
-        return found
-
+__all__ = ["read_environment", "read_site_packages", "scan_interpreter"]
 
 # ------------------------------------------------------------------- reading metadata
 

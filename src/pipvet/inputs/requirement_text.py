@@ -26,6 +26,7 @@ from pipvet.inputs.requirements_model import (
     RequirementEntry,
 )
 from pipvet.models import Location
+from pipvet.redact import mask_userinfo
 
 __all__ = ["URL_RE", "entry_from_text", "format_problem", "parse_requirement_text", "redact"]
 
@@ -34,14 +35,13 @@ URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_CREDENTIALS_RE = re.compile(r"(://)[^/@\s]+@")
 _NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _TRAILING_OP_RE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*(;.*)?$")
 
 
 def redact(url: str) -> str:
-    """Hide credentials in a URL (``https://user:token@host`` -> ``https://****@host``)."""
-    return _CREDENTIALS_RE.sub(r"\1****@", url)
+    """Hide credentials in a URL (``https://user:token@host`` -> ``https://***@host``)."""
+    return mask_userinfo(url)
 
 
 def _looks_like_url_or_path(target: str) -> bool:
@@ -57,7 +57,7 @@ def _looks_like_url_or_path(target: str) -> bool:
 
 
 def _origin_reason(target: str, *, editable: bool) -> str:
-    shown = redact(target)
+    shown = mask_userinfo(target)
     if editable:
         return f"editable install of {shown}: {NOT_FROM_INDEX}"
     if _VCS_RE.match(target):
@@ -186,7 +186,7 @@ def entry_from_text(
             raw=raw,
             kind="editable" if editable else "url",
             hashes=hashes,
-            url=redact(shown_target),
+            url=mask_userinfo(shown_target),
             reason=_origin_reason(shown_target, editable=editable),
             end_line=end_line,
             section=section,
@@ -212,7 +212,7 @@ def entry_from_text(
             raw=raw,
             kind="url",
             hashes=hashes,
-            url=redact(_shown_url(shown, req.url)),
+            url=mask_userinfo(_shown_url(shown, req.url)),
             reason=_origin_reason(_shown_url(shown, req.url), editable=False),
             end_line=end_line,
             section=section,
@@ -253,7 +253,8 @@ def _pinned_version(specifier: SpecifierSet) -> str | None:
     return None
 
 
-def format_problem(location: Location, raw: str, err: LineProblem) -> str:
-    """``FILE:LINE: 'TEXT' — what is wrong (what to do)``, the one shape of every problem."""
-    shown = raw if len(raw) <= 120 else raw[:117] + "..."
+def format_problem(location: Location, raw: str, err: LineProblem, *, width: int = 120) -> str:
+    """``FILE:LINE: 'TEXT' — what is wrong (what to do)``, the one shape of every problem;
+    ``TEXT`` is cut to ``width`` characters."""
+    shown = raw if len(raw) <= width else raw[: width - 3] + "..."
     return f"{location}: '{shown}' — {err.what} ({err.todo})"

@@ -182,6 +182,10 @@ class _Source:
     chain_display: tuple[str, ...]
 
 
+# How much of a bad line in an included file a message may quote.
+_INCLUDED_LINE_WIDTH = 60
+
+
 class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
@@ -189,6 +193,7 @@ class _Reader:
         self.options: list[OptionLine] = []
         self.files: list[Path] = []
         self.problems: list[str] = []
+        self.stopped: list[str] = []  # included files not read past their first problem
         self.warnings: list[str] = []
         self.done: set[tuple[Path, bool]] = set()
         self.unset_reported: set[str] = set()
@@ -210,6 +215,14 @@ class _Reader:
             try:
                 self.read_line(src, location, raw, expanded, last)
             except LineProblem as err:
+                if len(src.chain) > 1:
+                    # An include may name any file (``-r ~/.aws/credentials``): like pip, stop
+                    # at its first error and show no more of it than a cut of that line.
+                    self.problems.append(
+                        format_problem(location, raw, err, width=_INCLUDED_LINE_WIDTH)
+                    )
+                    self.stopped.append(src.display)
+                    return
                 self.problems.append(format_problem(location, raw, err))
 
     def read_line(
@@ -352,7 +365,12 @@ def read_requirements_file(
         raise InputError(
             f"cannot read requirements from {display}: {count} problem{'s' if count != 1 else ''}",
             problems=tuple(reader.problems),
-            hint="fix the lines listed above; every problem found is listed",
+            hint="fix the lines listed above; every problem found is listed"
+            + (
+                f" ({', '.join(reader.stopped)} not read past the first problem, as pip does)"
+                if reader.stopped
+                else ""
+            ),
         )
     return RequirementsFile(
         path=path,

@@ -13,7 +13,7 @@ from pipvet.audit import run as auditing
 from pipvet.errors import PipvetError
 from pipvet.exposure.inventory import scan_exposure
 from pipvet.exposure.model import summarize
-from pipvet.inputs import installed as environment
+from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import AuditReport
 from pipvet.policy import Policy, Sources, fails
 from pipvet.project.doctor_env import DoctorEnv
@@ -113,7 +113,7 @@ def _audit_fix(report: AuditReport, python: Path, project: Path) -> str:
     return f"pipvet update   (or directly: {pip_shown(python, project)} install {quoted})"
 
 
-def startup_code_check(env: DoctorEnv, scan: environment.EnvironmentScan | None) -> Check:
+def startup_code_check(env: DoctorEnv, scan: EnvironmentScan | None) -> Check:
     title = "No start-up code that no package owns"
     if scan is None:
         return Check("startup-code", title, "warn", "no environment to inspect", fix="pipvet init")

@@ -14,6 +14,7 @@ from pathlib import Path
 from pipvet.errors import PipvetError
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
+from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.project.guard import (
     TRUE_VALUES,
     config_requires_venv,
@@ -43,7 +44,7 @@ def find_environment(project: Path, environ: Mapping[str, str], running: Path) -
     return DoctorEnv(target, "conda" if target.source == "conda" else "venv")
 
 
-def scan_environment(env: DoctorEnv, runner: Runner) -> environment.EnvironmentScan | None:
+def scan_environment(env: DoctorEnv, runner: Runner) -> EnvironmentScan | None:
     if env.target is None or env.kind == "none":
         return None
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
 from pipvet.models import (
     AuditReport,
@@ -208,4 +209,6 @@ def fix_text(result: DependencyResult, finding: Finding) -> str:
 
 
 def osv_url(advisory_id: str) -> str:
-    return f"https://osv.dev/vulnerability/{advisory_id}"
+    """The advisory's page on osv.dev; the id is percent-encoded, so whatever a record calls
+    itself stays inside the URL's path."""
+    return f"https://osv.dev/vulnerability/{quote(advisory_id, safe='')}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from pipvet.project.model import Check, DoctorReport
 from pipvet.report.markdown import code, md
+from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = ["DOCTOR_FORMATS", "doctor_to_dict", "render_doctor"]
 
@@ -21,16 +22,22 @@ def render_doctor(report: DoctorReport, fmt: str, *, color: bool = False) -> str
     if fmt == "text":
         return _text(report, color=color)
     if fmt == "json":
-        return json.dumps(doctor_to_dict(report), indent=2) + "\n"
+        return _json(report)
     if fmt == "markdown":
         return _markdown(report)
     raise ValueError(f"unknown doctor report format {fmt!r}")
+
+
+@json_renderer
+def _json(report: DoctorReport) -> str:
+    return json.dumps(doctor_to_dict(report), indent=2) + "\n"
 
 
 def _score(report: DoctorReport) -> str:
     return f"{report.count('pass')} pass, {report.count('warn')} warn, {report.count('fail')} fail"
 
 
+@text_renderer
 def _text(report: DoctorReport, *, color: bool) -> str:
     out = [f"pipvet doctor: {report.project}", ""]
     for check in report.checks:
@@ -65,6 +72,7 @@ def doctor_to_dict(report: DoctorReport) -> dict[str, Any]:
     }
 
 
+@text_renderer
 def _markdown(report: DoctorReport) -> str:
     out = ["## pipvet doctor", "", f"Project: {code(report.project)}  ", f"Score: {_score(report)}",
            "", "| | Practice | Finding | Fix |", "| --- | --- | --- | --- |"]  # fmt: skip

@@ -10,6 +10,7 @@ import json
 import textwrap
 
 from pipvet.exposure.model import GENERAL_ADVICE, Exposure, ExposureReport, summarize
+from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
@@ -36,6 +37,7 @@ def _names(e: Exposure) -> str:
     return ", ".join(e.names)
 
 
+@text_renderer
 def render_exposure_text(report: ExposureReport) -> str:
     lines = [
         "What a package running here could read (names and locations only, never values)",
@@ -82,6 +84,7 @@ def _exposure_json(e: Exposure) -> dict[str, object]:
     }
 
 
+@json_renderer
 def render_exposure_json(report: ExposureReport) -> str:
     s = summarize(report)
     data = {
@@ -108,6 +111,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+@text_renderer
 def render_exposure_markdown(report: ExposureReport) -> str:
     lines = [
         "## Credential exposure",

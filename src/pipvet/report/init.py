@@ -6,6 +6,7 @@ import json
 import textwrap
 
 from pipvet.project.model import InitPlan, InitResult
+from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = ["render_init_json", "render_init_text"]
 
@@ -36,6 +37,7 @@ def _wrap(text: str, indent: str = "  - ") -> list[str]:
     )
 
 
+@text_renderer
 def render_init_text(plan: InitPlan, result: InitResult | None) -> str:
     """``result`` None means a dry run: every file that would be written is shown as a diff."""
     dry = result is None
@@ -99,6 +101,7 @@ def _summary(plan: InitPlan, result: InitResult | None) -> list[str]:
     return lines
 
 
+@json_renderer
 def render_init_json(plan: InitPlan, result: InitResult | None) -> str:
     data = {
         "schema_version": 1,

@@ -34,10 +34,12 @@ from pipvet.models import AuditReport, DependencyResult, Finding, Severity, Seve
 from pipvet.policy import finding_fails
 from pipvet.report._common import fail_on_text, verdict
 from pipvet.report.jsonindent import dumps
+from pipvet.report.safe import json_renderer
 
 __all__ = ["audit_to_dict", "render_audit_json"]
 
 
+@json_renderer
 def render_audit_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
     return dumps(audit_to_dict(report)) + "\n"

@@ -26,6 +26,7 @@ from pipvet.report._common import (
     verdict,
     vulnerability_findings,
 )
+from pipvet.report.safe import markdown_link, text_renderer
 
 __all__ = ["render_audit_markdown"]
 
@@ -48,12 +49,13 @@ def code(text: str) -> str:
 
 
 def link(advisory_id: str) -> str:
-    return f"[{md(advisory_id)}]({osv_url(advisory_id)})"
+    return markdown_link(md(advisory_id), osv_url(advisory_id))
 
 
 Pair = tuple[DependencyResult, Finding]
 
 
+@text_renderer
 def render_audit_markdown(report: AuditReport) -> str:
     """The report as markdown ending in a newline."""
     outcome = verdict(report)

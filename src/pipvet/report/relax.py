@@ -6,10 +6,12 @@ import json
 import textwrap
 
 from pipvet.project.model import RelaxPlan
+from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = ["render_relax_json", "render_relax_text"]
 
 
+@text_renderer
 def render_relax_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
     lines: list[str] = []
     if dry_run:
@@ -59,6 +61,7 @@ def render_relax_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...
     return "\n".join(lines) + "\n"
 
 
+@json_renderer
 def render_relax_json(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...] = ()) -> str:
     data = {
         "schema_version": 1,

@@ -31,6 +31,8 @@ from pipvet.report._common import (
     shorten,
     verdict,
 )
+from pipvet.report.markdown import md
+from pipvet.report.safe import escape_controls, json_renderer, markdown_link
 
 __all__ = ["SARIF_SCHEMA", "render_sarif"]
 
@@ -48,6 +50,7 @@ _LEVEL = {
 }
 
 
+@json_renderer
 def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
     """The report as a SARIF 2.1.0 log (indented JSON ending in a newline)."""
     rules: dict[str, dict[str, Any]] = {}
@@ -96,6 +99,10 @@ def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
+def _md(text: str) -> str:
+    return md(escape_controls(text))
+
+
 def _level(finding: Finding) -> str:
     return "error" if finding.kind == "malware" else _LEVEL[finding.severity.label]
 
@@ -116,9 +123,15 @@ def _rule(result: DependencyResult, finding: Finding) -> dict[str, Any]:
     )
     url = osv_url(finding.id)
     help_text = "\n\n".join(p for p in (full, also, advice, f"Details: {url}") if p)
-    help_markdown = "\n\n".join(
-        p for p in (f"**{headline}**: {full}", also, advice, f"Details: [{finding.id}]({url})") if p
+    # Markdown that code-scanning UIs render: every advisory-supplied string is escaped.
+    details = markdown_link(md(escape_controls(finding.id)), url)
+    paragraphs = (
+        f"**{_md(headline)}**: {_md(full)}",
+        _md(also),
+        _md(advice),
+        f"Details: {details}",
     )
+    help_markdown = "\n\n".join(p for p in paragraphs if p)
     properties: dict[str, Any] = {
         "tags": ["security", "malware" if malware else "vulnerability", "dependency"],
         "aliases": list(finding.aliases),

@@ -21,6 +21,7 @@ from pipvet.report._common import (
     verdict,
     vulnerability_findings,
 )
+from pipvet.report.safe import text_renderer
 
 __all__ = ["render_audit_text"]
 
@@ -75,6 +76,7 @@ class _Writer:
             self.lines += [hang + self.paint(more, code) for more in lines[1:]]
 
 
+@text_renderer
 def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
     """The full report as text ending in a newline; ``color`` adds ANSI colours only."""
     w = _Writer(color)

@@ -15,6 +15,7 @@ from typing import Any
 from pipvet.models import Location, canonicalize_name
 from pipvet.report.jsonout import audit_to_dict
 from pipvet.report.markdown import code, md, render_audit_markdown
+from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.report.sarif import render_sarif, sarif_location
 from pipvet.report.text import render_audit_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
@@ -79,6 +80,7 @@ def _fix_line(fix: SecurityFix) -> str:
     return f"{head}: {fix.reason}"
 
 
+@text_renderer
 def render_update_text(result: UpdateResult, *, color: bool = False) -> str:
     out = [f"pipvet update of {result.environment.description}"]
     if result.environment.created:
@@ -178,10 +180,12 @@ def _surface_dict(f: SurfaceFinding) -> dict[str, Any]:
             "detail": f.detail, "fix": f.fix}  # fmt: skip
 
 
+@json_renderer
 def render_update_json(result: UpdateResult) -> str:
     return json.dumps(update_to_dict(result), indent=2) + "\n"
 
 
+@text_renderer
 def render_update_markdown(result: UpdateResult) -> str:
     out = ["## pipvet update", "", f"Environment: {md(result.environment.description)}  ",
            md(_protection_line(result))]  # fmt: skip
@@ -214,6 +218,7 @@ def render_update_markdown(result: UpdateResult) -> str:
     return "\n".join(out) + "\n"
 
 
+@json_renderer
 def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) -> str:
     """The audit's SARIF with each unexpected install-surface change and each new package
     that vetting says to avoid or review added as a result."""

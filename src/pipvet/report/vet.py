@@ -27,6 +27,7 @@ from typing import Any
 from pipvet import __version__
 from pipvet.report._common import age_text, plural
 from pipvet.report.markdown import md
+from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
 
 __all__ = ["VET_FORMATS", "outcome_line", "render_vet", "vet_to_dict"]
@@ -50,10 +51,15 @@ def render_vet(report: VetReport, fmt: str, *, color: bool = False) -> str:
     if fmt == "text":
         return render_vet_text(report, color=color)
     if fmt == "json":
-        return json.dumps(vet_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return _json(report)
     if fmt == "markdown":
         return render_vet_markdown(report)
     raise ValueError(f"unknown vet report format {fmt!r}")
+
+
+@json_renderer
+def _json(report: VetReport) -> str:
+    return json.dumps(vet_to_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
 def _counts(report: VetReport) -> dict[str, int]:
@@ -91,6 +97,7 @@ def outcome_line(report: VetReport) -> str:
 # --------------------------------------------------------------------------- text
 
 
+@text_renderer
 def render_vet_text(report: VetReport, *, color: bool = False) -> str:
     def paint(text: str, level: str) -> str:
         code = _COLORS.get(level)
@@ -197,6 +204,7 @@ def _plain(value: JsonValue) -> Any:
 # --------------------------------------------------------------------------- markdown
 
 
+@text_renderer
 def render_vet_markdown(report: VetReport) -> str:
     counts = _counts(report)
     worst = next((v for v in _ORDER if counts[v]), "ok")

@@ -40,6 +40,7 @@ from pipvet.audit import run as auditing
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.inputs.discover import discover_requirement_files
+from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
@@ -190,7 +191,7 @@ def _vet(
     run: Session,
     env: Environment,
     *,
-    scan: environment.EnvironmentScan,
+    scan: EnvironmentScan,
     changes: Sequence[PackageChange],
     vet: VetNew,
     outcome: SyncOutcome,
@@ -228,11 +229,11 @@ def _self_upgrade_unprotected(
     )
 
 
-def _scan(python: Path, runner: Runner) -> environment.EnvironmentScan:
+def _scan(python: Path, runner: Runner) -> EnvironmentScan:
     return environment.read_environment(interpreter.site_packages_of(python, runner))
 
 
-def _installed_editable(scan: environment.EnvironmentScan, project: Path) -> bool:
+def _installed_editable(scan: EnvironmentScan, project: Path) -> bool:
     """Is the project already installed in editable mode? Then it stays editable."""
     here = project.resolve()
     for dist in scan.distributions:
@@ -243,7 +244,7 @@ def _installed_editable(scan: environment.EnvironmentScan, project: Path) -> boo
 
 
 def _installed_unnamed(
-    scan: environment.EnvironmentScan,
+    scan: EnvironmentScan,
     files: Sequence[Path],
     environ: Mapping[str, str],
     policy: Policy,

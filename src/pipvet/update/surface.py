@@ -22,7 +22,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from pipvet.inputs.installed import EnvironmentScan
+from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import NormalizedName
 from pipvet.update.model import ChangeKind, PackageChange, SurfaceFinding
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.errors import InputError
-from pipvet.inputs.installed import EnvironmentScan
+from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.system.files import write_text_atomic
 from pipvet.update.model import Environment, NewPackage, PackageChange

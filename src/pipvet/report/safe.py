@@ -1,0 +1,166 @@
+"""What makes a result safe to show: the renderers' one boundary for hostile strings.
+
+Advisory records, package metadata, index answers and file names are written by strangers. A
+string from them can carry terminal escape sequences (rewrite the screen, hide a finding, fake
+"PASSED"), and a URL from the user's own files can carry a credential. Each render function
+passes its result through ``shown`` (or ``shown_json``) once, before any field is formatted:
+every string in it, however deep, gets the userinfo of its URLs masked and, for text and
+markdown, its control characters written out visibly (``\\x1b``).
+
+Pure: no I/O; imports only ``pipvet.redact``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import re
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from pipvet.redact import mask_userinfo
+
+__all__ = [
+    "escape_controls",
+    "json_renderer",
+    "json_safe",
+    "link_target",
+    "markdown_link",
+    "shown",
+    "shown_json",
+    "text_renderer",
+]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# C0 controls except newline and tab, DEL, C1 controls, and the bidirectional overrides and
+# isolates that reorder what a terminal shows ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What json.dumps(ensure_ascii=False) leaves raw yet a terminal acts on: DEL and C1.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    point = ord(match.group())
+    return f"\\x{point:02x}" if point <= 0xFF else f"\\u{point:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character but newline and tab written out visibly:
+    ESC becomes the four characters ``\\x1b``, U+202E the six characters ``\\u202e``."""
+    return _CONTROL.sub(_visible, text)
+
+
+def json_safe(document: str) -> str:
+    """A JSON document whose raw DEL, C1 and bidi characters are ``\\u`` escapes: the same
+    JSON value, harmless when the document itself lands on a terminal."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+# Characters that could end a markdown link target early or start markup after it.
+_LINK_BREAKERS = re.compile(r"[\s()<>\[\]\"'`\\|]")
+
+
+def link_target(url: str) -> str | None:
+    """``url`` when it is safe as a markdown link target: an http or https URL that parses,
+    names a host and holds nothing that could end the link (whitespace, brackets,
+    parentheses, quotes) or act on a terminal; else ``None``."""
+    if _LINK_BREAKERS.search(url) or _CONTROL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def markdown_link(label: str, url: str) -> str:
+    """``[label](url)``, or just ``label`` when ``url`` is not a safe link target.
+    ``label`` must already be escaped for markdown."""
+    target = link_target(url)
+    return f"[{label}]({target})" if target is not None else label
+
+
+def _for_display(text: str) -> str:
+    return escape_controls(mask_userinfo(text))
+
+
+def shown(value: T) -> T:
+    """``value`` (a result: dataclasses, tuples, lists, dicts, strings) with every string in
+    it masked and its control characters made visible, for text and markdown output."""
+    return _deep(value, _for_display)
+
+
+def shown_json(value: T) -> T:
+    """``value`` with the userinfo of every URL in its strings masked, for JSON and SARIF
+    (``json`` escapes the control characters itself; see also ``json_safe``)."""
+    return _deep(value, mask_userinfo)
+
+
+def text_renderer(render: Callable[P, str]) -> Callable[P, str]:
+    """Decorate a text or markdown renderer: its arguments go through ``shown``, and what it
+    returns has its URLs' userinfo masked."""
+
+    @functools.wraps(render)
+    def safe_render(*args: P.args, **kwargs: P.kwargs) -> str:
+        cleaned_args: Any = shown(args)
+        cleaned_kwargs: Any = shown(kwargs)
+        return mask_userinfo(render(*cleaned_args, **cleaned_kwargs))
+
+    return safe_render
+
+
+def json_renderer(render: Callable[P, str]) -> Callable[P, str]:
+    """Decorate a JSON or SARIF renderer: its arguments go through ``shown_json``, and what it
+    returns is ``json_safe`` with its URLs' userinfo masked."""
+
+    @functools.wraps(render)
+    def safe_render(*args: P.args, **kwargs: P.kwargs) -> str:
+        cleaned_args: Any = shown_json(args)
+        cleaned_kwargs: Any = shown_json(kwargs)
+        return json_safe(mask_userinfo(render(*cleaned_args, **cleaned_kwargs)))
+
+    return safe_render
+
+
+def _deep(value: T, clean: Callable[[str], str]) -> T:
+    result: Any = _walk(value, clean)
+    return result  # type: ignore[no-any-return]
+
+
+def _walk(value: Any, clean: Callable[[str], str]) -> Any:
+    if value is None or isinstance(value, (bool, int, float, enum.Enum)):
+        return value
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, PurePath):
+        text = str(value)
+        cleaned = clean(text)
+        return value if cleaned == text else type(value)(cleaned)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if not f.init:
+                continue
+            old = getattr(value, f.name)
+            new = _walk(old, clean)
+            if new is not old and new != old:
+                changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, tuple):
+        items = tuple(_walk(v, clean) for v in value)
+        return type(value)(*items) if hasattr(value, "_fields") else items
+    if isinstance(value, list):
+        return [_walk(v, clean) for v in value]
+    if isinstance(value, dict):
+        return {_walk(k, clean): _walk(v, clean) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return type(value)(_walk(v, clean) for v in value)
+    return value  # parsed values (versions, specifiers, dates) hold nothing a stranger wrote

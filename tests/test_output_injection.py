@@ -1,0 +1,236 @@
+"""Strings written by strangers (advisory records, package metadata, index answers, file
+names) cannot drive the user's terminal or inject markup: control characters come out visibly
+escaped in text and markdown, markdown and SARIF markup is escaped, links are built only from
+http(s) URLs that cannot break out, and JSON stays JSON. Hostile records go through the real
+overlay, store and CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from pipvet.report.safe import escape_controls, json_safe, link_target, markdown_link
+from tests.support.index_server import IndexServer, document, index_server
+
+# A raw terminal control anywhere in text or markdown output: C0 but newline, DEL, C1.
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]")
+HOSTILE_SUMMARY = (
+    "\x1b[2K\rPASSED \x1b]8;;https://evil.example\x07click\x1b]8;;\x07 "
+    "<script>alert(1)</script> \b\b\u202e"
+)
+BREAKOUT_ALIAS = "x) [evil](https://evil.example"
+# Where a markdown link's target starts: a "](" whose bracket is not escaped.
+LINK_TARGET = re.compile(r"(?<!\\)\]\(([^)]*)\)")
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def hostile_record() -> dict[str, Any]:
+    return {
+        "id": "PYSEC-9999-1",
+        "modified": "2026-11-01T00:00:00Z",
+        "aliases": [BREAKOUT_ALIAS, "CVE-9999-\x07\x9b31m"],
+        "summary": HOSTILE_SUMMARY,
+        "details": "details \x1b[8m hidden <img src=x onerror=alert(1)>",
+        "references": [
+            {"type": "WEB", "url": "javascript:alert(1)"},
+            {"type": "WEB", "url": "https://refs.example/a b)"},
+        ],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"}, "versions": ["1.0"]}],
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "PYSEC-9999-1.json").write_text(json.dumps(hostile_record()), encoding="utf-8")
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+    monkeypatch.setenv("PIPVET_OSV_OVERLAY", str(overlay))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pipvet.toml").write_text("", encoding="utf-8")
+    (root / "requirements.txt").write_text("demo==1.0\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+# ------------------------------------------------------------------ the helpers themselves
+
+ESCAPES = [
+    ("\x1b[31mred", "\\x1b[31mred"),
+    ("bell\x07 back\x08 cr\r del\x7f", "bell\\x07 back\\x08 cr\\x0d del\\x7f"),
+    ("csi\x9b31m nbsp\xa0", "csi\\x9b31m nbsp\xa0"),
+    ("rtl\u202eexe.txt", "rtl\\u202eexe.txt"),
+    ("tab\tand\nnewline stay", "tab\tand\nnewline stay"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ESCAPES)
+def test_escape_controls(text: str, expected: str) -> None:
+    assert escape_controls(text) == expected
+
+
+def test_json_safe_keeps_the_value_and_escapes_c1() -> None:
+    value = {"s": "a\x9b\x7fb\u202e\x1b"}
+    document_text = json_safe(json.dumps(value, ensure_ascii=False))
+    assert RAW_CONTROL.search(document_text) is None
+    assert json.loads(document_text) == value
+
+
+LINKS = [
+    ("https://osv.dev/vulnerability/PYSEC-1", True),
+    ("http://example.com/a?b=c#d", True),
+    ("javascript:alert(1)", False),
+    ("data:text/html,<script>", False),
+    ("https://evil.example) [x](https://x", False),
+    ("https://a.example/b c", False),
+    ("https://a.example/\x1b[2J", False),
+    ("https://[::1", False),  # does not parse
+    ("https://a.example:notaport/", False),
+    ("//no-scheme.example/", False),
+    ("https:///no-host", False),
+]
+
+
+@pytest.mark.parametrize(("url", "linked"), LINKS)
+def test_links_only_from_http_urls_that_cannot_break_out(url: str, linked: bool) -> None:
+    assert (link_target(url) == url) is linked
+    assert markdown_link("label", url) == (f"[label]({url})" if linked else "label")
+
+
+# ------------------------------------------------------------------ end to end, audit
+
+
+def test_hostile_advisory_text_is_escaped_in_text(project: Path) -> None:
+    code, out, err = run(["audit", "-r", "requirements.txt"])
+    assert code == 1, err
+    assert RAW_CONTROL.search(out) is None
+    assert RAW_CONTROL.search(err) is None
+    assert "\\x1b[2K\\x0dPASSED" in out
+    assert "CVE-9999-\\x07\\x9b31m" in out
+    assert out.rstrip().splitlines()[-1].startswith("FAILED")
+
+
+def test_hostile_advisory_text_is_escaped_in_markdown(project: Path) -> None:
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--format", "markdown"])
+    assert code == 1
+    assert RAW_CONTROL.search(out) is None
+    assert "<script>" not in out
+    assert "<img" not in out
+    assert "\\<script\\>" in out
+    # the alias is text inside one link to osv.dev, its target percent-encoded
+    targets = LINK_TARGET.findall(out)
+    assert targets
+    assert all(t.startswith("https://osv.dev/vulnerability/") for t in targets)
+    assert "https://osv.dev/vulnerability/x%29%20%5Bevil%5D%28https%3A%2F%2Fevil.example" in out
+
+
+def test_hostile_advisory_text_is_escaped_in_sarif_and_json(project: Path) -> None:
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--format", "sarif"])
+    assert code == 1
+    assert RAW_CONTROL.search(out) is None
+    sarif = json.loads(out)
+    (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "PYSEC-9999-1"]
+    help_markdown = rule["help"]["markdown"]
+    assert RAW_CONTROL.search(help_markdown) is None
+    assert "<script>" not in help_markdown
+    assert "\\<script\\>" in help_markdown
+    assert "[evil](" not in help_markdown
+    assert "\\[evil\\]" in help_markdown
+    assert LINK_TARGET.findall(help_markdown) == ["https://osv.dev/vulnerability/PYSEC-9999-1"]
+    # plain-text SARIF fields and JSON keep the exact text: json escapes it, nothing is lost
+    assert rule["shortDescription"]["text"].startswith("\x1b[2K")
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--format", "json"])
+    assert RAW_CONTROL.search(out) is None
+    report = json.loads(out)
+    (finding,) = report["dependencies"][0]["findings"]
+    assert finding["summary"] == HOSTILE_SUMMARY
+    assert set(finding["aliases"]) == {BREAKOUT_ALIAS, "CVE-9999-\x07\x9b31m"}
+
+
+# ------------------------------------------------------------ metadata, index, file names
+
+
+def test_hostile_installed_metadata_is_escaped(project: Path) -> None:
+    site = project / "site-packages"
+    info = site / "demo-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n", encoding="utf-8"
+    )
+    evil = site / "evil-2.0.dist-info"
+    evil.mkdir()
+    (evil / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: evil\x1b[2J\x1b[32mPASSED\nVersion: 2.0\x07\n",
+        encoding="utf-8",
+    )
+    for fmt in ("text", "markdown"):
+        code, out, err = run(["audit", "--path", str(site), "--format", fmt])
+        assert code in (1, 2), err
+        assert RAW_CONTROL.search(out) is None, fmt
+        assert RAW_CONTROL.search(err) is None, fmt
+        assert "PYSEC-9999-1" in out
+
+
+def test_hostile_env_file_names_are_escaped_by_exposure(project: Path, tmp_path: Path) -> None:
+    (project / ".env.\x1b[2J\x1b[1A").write_text("API_TOKEN=x\n", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    for fmt in ("text", "markdown", "json"):
+        code, out, err = run(["exposure", "--home", str(home), "--format", fmt])
+        assert code == 0, err
+        assert RAW_CONTROL.search(out) is None, fmt
+        if fmt == "json":
+            json.loads(out)
+            assert ".env.\\u001b[2J\\u001b[1A" in out  # escaped by json itself
+        else:
+            assert ".env.\\x1b" in out.replace("\\\\", "\\"), fmt
+
+
+@pytest.fixture
+def hostile_index(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IndexServer]:
+    with index_server(shared_data) as server:
+        server.project(
+            "demo",
+            document(
+                "demo",
+                {"1.0": "2024-01-01T00:00:00Z"},
+                owners=("mallory\x1b[2J\x1b]0;owned\x07",),
+                organization="org\x9b31m",
+                project_urls={"Source": "javascript:alert(1)\x1b[8m"},
+            ),
+        )
+        monkeypatch.setenv("PIPVET_INDEX_URL", server.url)
+        monkeypatch.setenv("PIPVET_TOP_PACKAGES_URL", server.popularity_url)
+        yield server
+
+
+def test_hostile_index_answers_are_escaped_by_vet(
+    project: Path, hostile_index: IndexServer
+) -> None:
+    for fmt in ("text", "markdown", "json"):
+        code, out, err = run(["vet", "demo", "--format", fmt])
+        assert code in (0, 1, 2), err
+        assert RAW_CONTROL.search(out) is None, fmt
+        assert RAW_CONTROL.search(err) is None, fmt
+        assert "mallory" in out, fmt
+        if fmt == "json":
+            json.loads(out)
+        else:
+            assert "mallory\\x1b" in out.replace("\\\\", "\\"), fmt
+            assert "](javascript:" not in out
