@@ -478,3 +478,26 @@ def test_a_non_matching_record_of_the_same_problem_adds_its_id() -> None:
     assert finding.id == "PYSEC-2024-1"
     assert finding.aliases == ("CVE-2024-1", "GHSA-aaaa-bbbb-cccc")
     assert finding.records == ("PYSEC-2024-1",)
+
+
+def test_severity_is_the_highest_of_the_whole_alias_group() -> None:
+    """The PYSEC record gives no rating; the GHSA record for the same problem (in the store,
+    but with a range that does not reach this version) carries a CVSS vector: the finding
+    takes it, instead of showing 'unknown' for a critical problem."""
+    critical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    pysec = adv(
+        events("introduced 0", "fixed 2.0"), id="PYSEC-2024-1", aliases=("GHSA-aaaa-bbbb-cccc",)
+    )
+    ghsa = adv(
+        events("introduced 0", "fixed 0.5"),
+        id="GHSA-aaaa-bbbb-cccc",
+        aliases=("CVE-2024-1",),
+        cvss=(("CVSS_V3", critical),),
+    )
+    (finding,) = find([pysec, ghsa], PKG, Version("1.0"))
+    assert finding.records == ("PYSEC-2024-1",)
+    assert finding.severity == Severity(SeverityLabel.CRITICAL, 9.8, critical, "cvss")
+    # A withdrawn record's rating does not count: it no longer speaks for the problem.
+    gone = Advisory(**{**ghsa.__dict__, "withdrawn": "2024-06-01T00:00:00Z"})
+    (finding,) = find([pysec, gone], PKG, Version("1.0"))
+    assert finding.severity.label == SeverityLabel.UNKNOWN

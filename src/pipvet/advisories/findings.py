@@ -3,8 +3,11 @@
 Records that affect the same installed version and name each other (directly or through a
 chain of aliases: A lists B and B lists C) describe one problem, so they become one
 ``Finding`` carrying every id. Its display id is the most recognisable one (PYSEC, then GHSA,
-then CVE, then others); its summary, severity, fixes and modified time come from the whole
-group. Only the facts an ``Advisory`` carries besides its ``affected`` entries are read here.
+then CVE, then others); its summary, fixes and modified time come from the whole group. Its
+severity is the highest of every record in the group, including the package's records that
+do not match this version but name the same problem (a PYSEC record without a rating takes
+its GHSA alias's CVSS). Only the facts an ``Advisory`` carries besides its ``affected``
+entries are read here.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def group_findings(
         for alias in advisory.aliases:
             groups.union(advisory.id, alias)
     known = set(groups.parent)
+    joined: list[Advisory] = []  # related records that name one matching problem
     for advisory in related:
         names = {advisory.id, *advisory.aliases}
         roots = {groups.find(n) for n in names & known}
@@ -88,17 +92,23 @@ def group_findings(
             root = roots.pop()
             for alias in names:
                 groups.union(root, alias)
+            joined.append(advisory)
     members: dict[str, list[Matched]] = {}
     for item in matched:
         members.setdefault(groups.find(item[0].id), []).append(item)
     ids_by_root: dict[str, set[str]] = {}
     for item_id in list(groups.parent):
         ids_by_root.setdefault(groups.find(item_id), set()).add(item_id)
-    findings = [_finding(group, ids_by_root[root]) for root, group in members.items()]
+    rated: dict[str, list[Severity]] = {}
+    for advisory in joined:
+        rated.setdefault(groups.find(advisory.id), []).append(severity_of(advisory))
+    findings = [
+        _finding(group, ids_by_root[root], rated.get(root, ())) for root, group in members.items()
+    ]
     return tuple(sorted(findings, key=lambda f: id_sort_key(f.id)))
 
 
-def _finding(group: list[Matched], ids: set[str]) -> Finding:
+def _finding(group: list[Matched], ids: set[str], also_rated: Sequence[Severity]) -> Finding:
     ordered_ids = sorted(ids, key=id_sort_key)
     display = ordered_ids[0]
     records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
@@ -111,7 +121,7 @@ def _finding(group: list[Matched], ids: set[str]) -> Finding:
         id=display,
         aliases=tuple(sorted(ordered_ids[1:])),
         summary=summary_of(lead) or next((s for a in records if (s := summary_of(a))), ""),
-        severity=max((severity_of(a) for a in records), key=_severity_key),
+        severity=max([*(severity_of(a) for a in records), *also_rated], key=_severity_key),
         fixed_in=unique_sorted(fix for _, fixes in group for fix in fixes),
         records=tuple(dict.fromkeys(a.id for a in records)),
         modified=_newest(a.modified for a in records),
