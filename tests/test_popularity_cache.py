@@ -146,3 +146,35 @@ def test_the_packed_list_is_what_is_read(index: IndexServer, tmp_path: Path) -> 
     assert again.snapshot is not None
     assert again.snapshot.ranks["requests"] == 7
     assert len(again.snapshot.pairs) == 15000
+
+
+@pytest.mark.parametrize("reply", [Reply(500, b"down"), Reply(200, b"<html>captive portal")])
+def test_a_list_that_cannot_be_had_names_the_settings_that_point_elsewhere(
+    index: IndexServer, tmp_path: Path, reply: Reply
+) -> None:
+    index.server.route(POPULARITY_PATH, reply)
+    loaded = load(index, tmp_path, T0)
+    assert loaded.snapshot is None
+    [warning] = loaded.warnings
+    assert warning.startswith("cannot load the popularity list: ")
+    assert "PIPVET_TOP_PACKAGES_URL" in warning
+    assert "top-packages-url" in warning
+    # A failed refresh with a copy in hand says the same.
+    fresh = tmp_path / "fresh"
+    index.server.route(
+        POPULARITY_PATH,
+        lambda req: Reply(200, (index.data / "top-pypi-packages-30-days.min.json").read_bytes()),
+    )
+    load(index, fresh, T0)
+    index.server.route(POPULARITY_PATH, reply)
+    [stale] = load(index, fresh, T0 + 40 * DAY).warnings
+    assert "PIPVET_TOP_PACKAGES_URL" in stale
+
+
+def test_an_unreachable_list_names_the_settings(tmp_path: Path) -> None:
+    http = HttpClient(tmp_path / "http", retries=0, clock=lambda: T0)
+    url = "http://127.0.0.1:9/top.json"  # the discard port: nothing listens
+    loaded = load_popularity(http, url, tmp_path, now=lambda: T0)
+    assert loaded.snapshot is None
+    assert "PIPVET_TOP_PACKAGES_URL" in loaded.warnings[0]
+    assert url in loaded.warnings[0]

@@ -68,6 +68,13 @@ class Loaded:
     warnings: tuple[str, ...] = ()
 
 
+# Where the list comes from, for every message saying it could not be had.
+_WHERE = (
+    "to use another copy, set PIPVET_TOP_PACKAGES_URL or the policy's top-packages-url "
+    "(a URL, a file:// URL or a local path)"
+)
+
+
 def load_popularity(
     http: HttpClient,
     url: str,
@@ -106,11 +113,11 @@ def load_popularity(
         table = parse_popularity(response.body, source=url)
     except DataError as exc:
         if cached is None:
-            warnings.append(f"cannot load the popularity list: {exc}")
+            warnings.append(f"cannot load the popularity list: {exc}; {_WHERE}")
             return Loaded(None, tuple(warnings))
         warnings.append(
             f"cannot refresh the popularity list ({exc}); using the copy from "
-            f"{cached.age_days(now()):.0f} days ago"
+            f"{cached.age_days(now()):.0f} days ago; {_WHERE}"
         )
         return Loaded(cached, tuple(warnings))
     snapshot = PopularitySnapshot.of(table, url, now())
