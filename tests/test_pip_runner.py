@@ -3,6 +3,7 @@ a real loopback index whose upload times the test controls."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,3 +166,29 @@ def test_failed_install_names_pips_error(tmp_path: Path, http_server: LoopbackSe
         pip.install(["--index-url", index.url, "absent"])
     assert info.value.hint is not None
     assert "pip install" in info.value.hint
+
+
+@pytest.mark.slow
+def test_hash_lines_say_that_hashes_need_pins_and_show_pips_whole_error(
+    tmp_path: Path, http_server: LoopbackServer
+) -> None:
+    index = SimpleIndex(http_server, tmp_path / "files")
+    wheel = build_wheel(index.folder, "present", "1.0", requires=["helper"])
+    build_wheel(index.folder, "helper", "1.0")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"present==1.0 --hash=sha256:{digest}\n")
+    root = venv_with_current_pip(tmp_path / "venv")
+    pip = Pip(root / "bin" / "python", SubprocessRunner(env=pip_env()))
+    with pytest.raises(PipError) as info:
+        pip.install(["--index-url", index.url, "-U", "--upgrade-strategy", "eager", "-r", str(req)])
+    message = info.value.message
+    # pip explains over several lines: the requirement without a hash is named below the
+    # first ERROR line, and it must be in the message.
+    first, _, rest = message.partition("ERROR: In --require-hashes mode")
+    assert first == "pip install failed (exit code 1):\n  "
+    assert "These do not:" in rest
+    assert "helper" in rest.split("These do not:", 1)[1]  # on pip's next line, not its first
+    assert info.value.hint is not None
+    assert "pinned with ==" in info.value.hint
+    assert "pipvet relax" in info.value.hint

@@ -216,7 +216,7 @@ class Pip:
         self, args: Sequence[str], *, report: bool = True, dry_run: bool = False
     ) -> InstallOutcome:
         """``pip install ARGS`` (plus ``--report`` when this pip has it). PipError on failure,
-        with pip's own last error line."""
+        with pip's whole error message."""
         base = ["install", "--disable-pip-version-check", "--no-input"]
         if dry_run:
             base.append("--dry-run")
@@ -229,10 +229,18 @@ class Pip:
             argv = tuple(self.argv(*base, *args))
             result = self.runner(argv)
             if result.returncode != 0:
+                error = _pip_error(result)
+                shown = " ".join(_shown(a) for a in argv if a not in (report_path, "--report"))
+                hint = f"run the command yourself to see pip's full output: {shown}"
+                if _HASH_MODE.search(error):
+                    hint = (
+                        "hash-checking needs every requirement pinned with ==, and an update "
+                        "takes newer releases, so hashes cannot be checked here: run "
+                        "'pipvet relax' to turn the pins into floors and drop the --hash "
+                        "options (keep hashes in a separate lock file if you need them)"
+                    )
                 raise PipError(
-                    f"pip install failed (exit code {result.returncode}): {_last_line(result)}",
-                    hint="run the command yourself to see pip's full output: "
-                    + " ".join(_shown(a) for a in argv if a not in (report_path, "--report")),
+                    f"pip install failed (exit code {result.returncode}):\n{error}", hint=hint
                 )
             items = None
             if want_report:
@@ -252,6 +260,23 @@ class Pip:
             if sep:
                 out[key.strip()] = value.strip().strip("'\"")
         return out
+
+
+# pip's words when a requirements file with --hash options puts it in hash-checking mode.
+_HASH_MODE = re.compile(r"--require-hashes|Hashes are required|hash-checking mode", re.IGNORECASE)
+_MAX_ERROR_LINES = 60
+
+
+def _pip_error(result: RunResult) -> str:
+    """pip's error as it wrote it: from its first ``ERROR`` line to the end (pip explains
+    over several lines, and the first alone often says nothing), else its last lines."""
+    lines = [ln.rstrip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("ERROR")), None)
+    chosen = lines[start:] if start is not None else lines[-10:]
+    if len(chosen) > _MAX_ERROR_LINES:
+        left = len(chosen) - _MAX_ERROR_LINES
+        chosen = [*chosen[:_MAX_ERROR_LINES], f"... ({left} more lines)"]
+    return "\n".join(f"  {ln}" for ln in chosen) or "  (pip wrote nothing)"
 
 
 def _last_line(result: RunResult) -> str:
