@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -292,6 +293,26 @@ def test_old_pin_without_its_own_metadata_says_the_subtree_is_an_estimate(world:
     assert "Requirements of requests are from the newest release's metadata" in subtree["message"]
     text = world.vet("requests==2.25.0").stdout
     assert "from the newest release's metadata" in text
+
+
+def test_deep_counts_packages_as_it_goes(world: World) -> None:
+    args = build_parser().parse_args(["vet", "requests", "--deep", "--venv", str(world.venv.root)])
+    out, err = io.StringIO(), io.StringIO()
+    output = Output(out, err, progress_enabled=True)  # as on a terminal
+    with handle_errors(output) as status:
+        status.code = vet_cli.run(
+            args,
+            output,
+            environ=world.env(),
+            cwd=world.root,
+            clock=lambda: NOW,
+            runner=world.runner,
+        )
+    assert status.code == 0
+    shown = re.findall(r"vetting (\d+)/(\d+)", err.getvalue())
+    # requests first, then its four new dependencies, counted on from it.
+    assert shown == [("1", "1"), ("1", "5"), ("2", "5"), ("3", "5"), ("4", "5"), ("5", "5")]
+    assert err.getvalue().endswith("\r\x1b[2K")  # the status line is cleared before output
 
 
 # ------------------------------------------------------------------------ fail closed

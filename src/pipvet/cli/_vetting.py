@@ -231,6 +231,7 @@ def build(
         is_internal=policy.is_internal,
         resolver=resolver,
         runner=runner,
+        progress=progress,
     )
     return Setup(vetter, target, description, warnings, store)
 

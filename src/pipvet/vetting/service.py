@@ -27,7 +27,7 @@ from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
-from pipvet.models import Dependency, DependencyResult, Finding
+from pipvet.models import Dependency, DependencyResult, Finding, Progress
 from pipvet.system.process import Runner
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
@@ -87,6 +87,7 @@ class Vetter:
     is_internal: Callable[[str], bool] = lambda _name: False
     resolver: Resolver = "metadata"
     runner: Runner | None = None  # for resolver "pip"
+    progress: Progress | None = None  # "vetting 37/130" as packages are done
     # Things the user should know that belong to no package (malformed advisory records).
     warnings: list[str] = field(default_factory=list)
     _meta: MetadataResolver = field(init=False)
@@ -113,7 +114,8 @@ class Vetter:
         subtrees = self._subtrees(gathered) if subtree else {}
         findings = self._findings(gathered)
         results: dict[int, PackageVet] = {}
-        for g in gathered:
+        for done, g in enumerate(gathered, 1):
+            self._say(f"vetting {done}/{len(gathered)}")
             results[id(g.request)] = self._package(g, findings, subtrees.get(g.request.name), now)
         out: list[PackageVet] = []
         for r in requests:
@@ -336,13 +338,21 @@ class Vetter:
         if not wanted:
             return []
         now = self.clock()
+        before = len(vetted)
+        total = before + len(wanted)
+        self._say(f"vetting {before}/{total}: fetching {len(wanted)} dependencies")
         self._meta.fetch(d.name for d, _ in wanted)
         gathered = [self._gather(r) for _, r in wanted]
         advice = self._findings(gathered)
-        return [
-            self._package(g, advice, None, now, required_by=dep.required_by)
-            for (dep, _), g in zip(wanted, gathered, strict=True)
-        ]
+        out: list[PackageVet] = []
+        for done, ((dep, _), g) in enumerate(zip(wanted, gathered, strict=True), before + 1):
+            self._say(f"vetting {done}/{total}")
+            out.append(self._package(g, advice, None, now, required_by=dep.required_by))
+        return out
+
+    def _say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
 
 @dataclass(frozen=True)
