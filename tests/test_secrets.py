@@ -4,17 +4,24 @@ the real CLI (stdout, stderr, ``-o`` files in each format, files under the cache
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pipvet.cli import main
 from pipvet.cli._common import Output
+from pipvet.errors import NetworkError
 from pipvet.redact import mask_userinfo
-from tests.support.index_server import IndexServer, index_server
+from pipvet.system.http import HttpClient
+from tests.support.httpserver import LoopbackServer, Reply, Request
+from tests.support.index_server import IndexServer, document, index_server
+from tests.support.osv_bucket import csv_for, zip_of
 
 REQUIREMENTS = """\
 requests==2.19.0
@@ -52,7 +59,7 @@ def index(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IndexS
         yield server
 
 
-def cache_files(cache: Path) -> dict[str, bytes]:
+def cache_files(cache: Path) -> dict[str, str | bytes]:
     return {str(p): p.read_bytes() for p in cache.rglob("*") if p.is_file()}
 
 
@@ -167,3 +174,184 @@ def test_an_included_file_shows_at_most_a_cut_of_its_first_bad_line(
         assert "requirements.txt:3: 'not valid =='" in problems[1]
     code, _, err = run(["audit", "-r", str(req), "--offline"])
     assert "credentials not read past the first problem, as pip does" in err
+
+
+# ------------------------------------------------------------------ credentials in sources
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def with_userinfo(url: str, userinfo: str) -> str:
+    return url.replace("http://", f"http://{userinfo}@", 1)
+
+
+def guarded(server: LoopbackServer, files: dict[str, bytes], accepted: set[str]) -> None:
+    """Serve ``files`` (path -> body) only to requests carrying one of ``accepted``."""
+
+    def handler(req: Request, rest: str) -> Reply:
+        if req.headers.get("authorization") not in accepted:
+            return Reply(401, b"who are you?", {"WWW-Authenticate": 'Basic realm="mirror"'})
+        body = files.get("/" + rest.split("?", maxsplit=1)[0])
+        return Reply(404, b"no such file") if body is None else Reply(200, body)
+
+    server.route_prefix("/", handler)
+
+
+def test_userinfo_is_sent_as_basic_auth_and_kept_out_of_urls_and_cache(
+    http_server: LoopbackServer, tmp_path: Path
+) -> None:
+    password = "p@ss/SECRET-HTTP"
+    guarded(http_server, {"/private/x.json": b"hello"}, {basic("mirror-user", password)})
+    url = with_userinfo(http_server.url, "mirror-user:p%40ss%2FSECRET-HTTP") + "/private/x.json"
+    client = HttpClient(tmp_path / "cache", sleep=lambda _s: None, timeout=5)
+    response = client.get(url)
+    assert (response.status, response.body) == (200, b"hello")
+    assert response.url == http_server.url + "/private/x.json"
+    assert client.download(url, tmp_path / "x.json").status == 200
+    assert leaks(cache_files(tmp_path / "cache"), ("SECRET-HTTP",)) == []
+
+    with pytest.raises(NetworkError) as info:  # a wrong password: an error that hides it
+        client.get(with_userinfo(http_server.url, "mirror-user:SECRET-WRONG") + "/private/x")
+    assert "HTTP 401" in str(info.value)
+    assert "SECRET-WRONG" not in f"{info.value} {info.value.hint} {info.value.url}"
+
+
+def test_the_credential_follows_redirects_only_within_its_origin(
+    http_server: LoopbackServer, tmp_path: Path
+) -> None:
+    token = basic("u", "SECRET-REDIRECT")
+    seen: list[tuple[str, str | None]] = []
+    port = http_server.url.rsplit(":", 1)[1]
+
+    def route(req: Request, rest: str) -> Reply:
+        seen.append((req.headers.get("host", ""), req.headers.get("authorization")))
+        if rest == "same":
+            return Reply(302, headers={"Location": "/target"})
+        if rest == "other":  # another host name for the same server: another origin
+            return Reply(302, headers={"Location": f"http://localhost:{port}/target"})
+        return Reply(200, b"ok")
+
+    http_server.route_prefix("/", route)
+    client = HttpClient(None, sleep=lambda _s: None, timeout=5)
+    assert client.get(with_userinfo(http_server.url, "u:SECRET-REDIRECT") + "/same").status == 200
+    assert [auth for _, auth in seen] == [token, token]
+    seen.clear()
+    assert client.get(with_userinfo(http_server.url, "u:SECRET-REDIRECT") + "/other").status == 200
+    assert seen == [(f"127.0.0.1:{port}", token), (f"localhost:{port}", None)]
+
+
+def _record(rid: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "modified": "2026-11-01T00:00:00Z",
+        "summary": "demo is vulnerable",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"}, "versions": ["1.0"]}],
+        **extra,
+    }
+
+
+@dataclass
+class Outputs:
+    """Everything pipvet printed or wrote, by where it went."""
+
+    project: Path
+    texts: dict[str, str | bytes] = field(default_factory=dict)
+
+    def every_format(self, tag: str, argv: list[str], formats: tuple[str, ...]) -> None:
+        for fmt in formats:
+            _, out, err = run([*argv, "--format", fmt])
+            assert "Traceback" not in err, err
+            self.texts[f"{tag} {fmt} stdout"], self.texts[f"{tag} {fmt} stderr"] = out, err
+            report = self.project / f"{tag}.{fmt}"
+            run([*argv, "--format", fmt, "-o", str(report)])
+            self.texts[f"{tag} {fmt} -o"] = report.read_bytes()
+
+
+AUDIT_FORMATS = ("text", "json", "markdown", "sarif")
+VET_FORMATS = ("text", "json", "markdown")
+REQ = ["-r", "requirements.txt"]
+SOURCE_VARS = ("PIPVET_OSV_URL", "PIPVET_INDEX_URL", "PIPVET_TOP_PACKAGES_URL")
+
+
+def plant_files(project: Path, home: Path) -> None:
+    (project / "extra.txt").write_text(
+        "demo==1.0\nfrom-include @ https://u:SECRET-INCLUDE@files.example/x.tar.gz\n", "utf-8"
+    )
+    (project / "requirements.txt").write_text(REQUIREMENTS + "-r extra.txt\n", "utf-8")
+    (home / ".docker").mkdir(parents=True)
+    (home / ".docker" / "config.json").write_text(
+        json.dumps({"auths": {"https://d:SECRET-DOCKER@registry.example": {"auth": "eDp5"}}}),
+        "utf-8",
+    )
+
+
+def mirror_files() -> dict[str, bytes]:
+    """A private mirror's advisories (one reference with a credential), index and top list."""
+    reference = {"type": "WEB", "url": "https://ref:SECRET-REFERENCE@refs.example/a"}
+    records = [_record("PYSEC-2026-1", references=[reference])]
+    index_doc = document("demo", {"1.0": "2024-01-01T00:00:00Z"})
+    return {
+        "/osv/PyPI/all.zip": zip_of(records),
+        "/osv/PyPI/modified_id.csv": csv_for(records),
+        "/pypi/demo/json": json.dumps(index_doc).encode(),
+        "/top.json": json.dumps({"rows": [{"project": "demo", "download_count": 5}]}).encode(),
+    }
+
+
+def test_credentials_planted_everywhere_reach_no_output_and_no_cache_file(
+    project: Path, tmp_path: Path, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requirement lines, -r includes, env var sources, the policy's sources, a docker config
+    and advisory references, through audit, vet, relax and exposure in every format."""
+    env_auth, policy_auth = basic("env", "SECRET-ENV"), basic("pol", "SECRET-POLICY")
+    guarded(http_server, mirror_files(), {env_auth, policy_auth})
+    home = tmp_path / "home"
+    plant_files(project, home)
+    outputs = Outputs(project)
+    # 1. sources from the environment
+    env_base = with_userinfo(http_server.url, "env:SECRET-ENV")
+    for name, value in zip(SOURCE_VARS, ("/osv", "", "/top.json"), strict=True):
+        monkeypatch.setenv(name, env_base + value)
+    code, out, err = run(["audit", *REQ, "--format", "json"])
+    assert code == 1, err  # the guarded mirror was read: the credential was used
+    shown_source = with_userinfo(http_server.url, "***") + "/osv"
+    assert json.loads(out)["advisory_db"]["source"] == shown_source
+    outputs.every_format("audit-env", ["audit", *REQ], AUDIT_FORMATS)
+    outputs.every_format("vet-env", ["vet", *REQ], VET_FORMATS)
+    outputs.every_format("relax", ["relax", *REQ, "--dry-run"], ("text", "json"))
+    outputs.every_format("exposure", ["exposure", "--home", str(home)], VET_FORMATS)
+    # 2. the same sources from the policy file
+    for name in SOURCE_VARS:
+        monkeypatch.delenv(name)
+    pol_base = with_userinfo(http_server.url, "pol:SECRET-POLICY")
+    (project / "pipvet.toml").write_text(
+        f'osv-url = "{pol_base}/osv"\nindex-url = "{pol_base}"\n'
+        f'top-packages-url = "{pol_base}/top.json"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "policy-cache"))
+    outputs.every_format("audit-policy", ["audit", *REQ], AUDIT_FORMATS)
+    outputs.every_format("vet-policy", ["vet", "demo"], VET_FORMATS)
+    served = {r.path for r in http_server.requests if r.headers.get("authorization") == policy_auth}
+    assert {"/osv/PyPI/all.zip", "/pypi/demo/json", "/top.json"} <= served
+    # 3. an unreachable source: the error names it without its credential
+    (project / "pipvet.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("PIPVET_OSV_URL", "http://u:SECRET-DOWN@127.0.0.1:9/osv")
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cold-cache"))
+    code, _, err = run(["audit", *REQ])
+    assert code == 2
+    assert "cannot reach http://127.0.0.1:9/osv/PyPI/all.zip" in err
+    outputs.texts["unreachable stderr"] = err
+
+    for cache in ("cache", "policy-cache", "cold-cache"):
+        outputs.texts.update(cache_files(tmp_path / cache))
+    cached = [k for k in outputs.texts if k.startswith(str(tmp_path / "policy-cache"))]
+    assert len(cached) >= 3, cached  # the advisory store and the index answers, at least
+    planted = (
+        *PLANTED, "SECRET-INCLUDE", "SECRET-ENV", "SECRET-POLICY", "SECRET-DOCKER",
+        "SECRET-REFERENCE", "SECRET-DOWN",
+    )  # fmt: skip
+    found = leaks(outputs.texts, planted)
+    assert found == [], "\n".join(found)

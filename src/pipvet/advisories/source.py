@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import UsageError
+from pipvet.redact import mask_userinfo
 from pipvet.system.http import local_path
 
 __all__ = ["DEFAULT_OSV_URL", "ECOSYSTEM", "OsvSource"]
@@ -18,7 +19,7 @@ ECOSYSTEM = "PyPI"
 class OsvSource:
     """Where advisories come from: a base in the OSV bucket layout, or a zip file itself."""
 
-    location: str  # URL or absolute path, as stored in the database and shown to users
+    location: str  # URL or absolute path, credentials included: what is fetched
     zip_only: bool = False
 
     @classmethod
@@ -60,5 +61,11 @@ class OsvSource:
     def is_local(self) -> bool:
         return local_path(self.location) is not None
 
+    @property
+    def identity(self) -> str:
+        """The location with its URL credentials masked: what the database stores, what
+        decides whether the source changed, and what users are shown."""
+        return mask_userinfo(self.location)
+
     def __str__(self) -> str:
-        return self.location
+        return self.identity

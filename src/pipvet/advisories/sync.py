@@ -165,7 +165,7 @@ def _freshness(
         fingerprint = store.meta("overlay_fingerprint") or ""
         if offline:
             warnings: tuple[str, ...] = ()
-            if store.source != source.location:
+            if store.source != source.identity:
                 warnings = (
                     f"the cached advisory data comes from {store.source}, not {source}; "
                     "--offline: using it anyway",
@@ -174,7 +174,7 @@ def _freshness(
                 "none", snap, store_path, "offline: using the cached data",
                 warnings=warnings, overlay_fingerprint=fingerprint,
             )  # fmt: skip
-        if store.source != source.location:
+        if store.source != source.identity:
             return f"the source changed from {store.source or 'nothing'} to {source}"
         if last is not None and now - last <= max_age_seconds:
             return SyncOutcome(

@@ -82,7 +82,7 @@ class Syncer:
     def _full_reason(self, store: AdvisoryStore, full: bool) -> str | None:
         if full:
             return "a full sync was asked for"
-        if store.source != self.source.location:
+        if store.source != self.source.identity:
             return f"the source changed from {store.source or 'nothing'}"
         if self.source.zip_only:
             return "the source is a single archive"
@@ -160,7 +160,7 @@ class Syncer:
             now = self.clock()
             new_db = Path(tmp) / "advisories.sqlite3"
             meta = {
-                "source": self.source.location,
+                "source": self.source.identity,
                 "last_sync": utc_now_text(now),
                 "last_sync_epoch": repr(now),
                 "last_full_sync": utc_now_text(now),

@@ -113,7 +113,7 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
         info = store.info()
         last = store.last_sync_epoch
     age = None if last is None else max(0.0, ctx.clock() - last)
-    configured = OsvSource.parse(ctx.sources.osv_url).location
+    configured = OsvSource.parse(ctx.sources.osv_url).identity
     if args.format == "json":
         emit(out, render_status_json(info, age, configured), args.output)
     else:

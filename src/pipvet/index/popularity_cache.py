@@ -26,6 +26,7 @@ from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
 from pipvet.index.popularity import PopularityTable, parse_popularity
+from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
 
 __all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
@@ -92,7 +93,10 @@ def load_popularity(
         cached = _read(path)
     except DataError as exc:
         warnings.append(f"{exc}; fetching the list again")
-    fresh = cached is not None and cached.source == url and cached.age_days(now()) <= max_age_days
+    source = mask_userinfo(url)  # what the file keeps and messages show: no credentials
+    fresh = (
+        cached is not None and cached.source == source and cached.age_days(now()) <= max_age_days
+    )
     if cached is not None and (fresh or offline):
         if not fresh:
             warnings.append(
@@ -109,8 +113,8 @@ def load_popularity(
     try:
         response = http.get(url)
         if not response.ok:
-            raise DataError(f"the popularity list at {url} answered {response.status}")
-        table = parse_popularity(response.body, source=url)
+            raise DataError(f"the popularity list at {source} answered {response.status}")
+        table = parse_popularity(response.body, source=source)
     except DataError as exc:
         if cached is None:
             warnings.append(f"cannot load the popularity list: {exc}; {_WHERE}")
@@ -120,7 +124,7 @@ def load_popularity(
             f"{cached.age_days(now()):.0f} days ago; {_WHERE}"
         )
         return Loaded(cached, tuple(warnings))
-    snapshot = PopularitySnapshot.of(table, url, now())
+    snapshot = PopularitySnapshot.of(table, source, now())
     _write(path, snapshot)
     return Loaded(snapshot, tuple(warnings))
 

@@ -52,7 +52,9 @@ from pipvet.system.http_transport import (
     decode_body,
     lower_headers,
     read_capped,
+    redirect_handler,
     retry_after,
+    split_userinfo,
     status_hint,
     stream_body,
     transport_error,
@@ -144,6 +146,7 @@ class HttpClient:
         path = local_path(url)
         if path is not None:
             return self._read_local(url, path)
+        url, auth = split_userinfo(url)  # from here on, url is what messages may show
         self._check_scheme(url)
         use_cache = cache and self.cache_dir is not None
         entry = self._cache_load(url) if use_cache else None
@@ -161,7 +164,9 @@ class HttpClient:
                 hint="run the same command once without --offline to cache it",
             )
         extra = entry.validators if entry is not None else {}
-        status, headers, body = self._with_retries(url, lambda: self._request_once(url, extra))
+        status, headers, body = self._with_retries(
+            url, lambda: self._request_once(url, extra, auth)
+        )
         fetched_at = self._clock()
         if status == 304:
             if entry is None:
@@ -217,7 +222,9 @@ class HttpClient:
         Bodies larger than ``max_bytes`` are refused. 404/410 return ``path=None``.
         """
         path = local_path(url)
+        auth = None
         if path is None:
+            url, auth = split_userinfo(url)
             self._check_scheme(url)
             if self.offline:
                 raise OfflineMiss(
@@ -226,7 +233,7 @@ class HttpClient:
                     hint="run the same command once without --offline",
                 )
         return self._with_retries(
-            url, lambda: self._download_once(url, path, dest, progress, max_bytes)
+            url, lambda: self._download_once(url, path, dest, progress, max_bytes, auth=auth)
         )
 
     # ------------------------------------------------------------------ transport
@@ -257,9 +264,10 @@ class HttpClient:
                 attempt += 1
 
     def _request_once(
-        self, url: str, extra: Mapping[str, str]
+        self, url: str, extra: Mapping[str, str], auth: str | None
     ) -> tuple[int, dict[str, str], bytes]:
-        with self._open(url, self._headers(extra, gzip_ok=True)) as (status, headers, stream):
+        sent = self._headers(extra, gzip_ok=True)
+        with self._open(url, sent, auth) as (status, headers, stream):
             if status == 304:
                 return status, headers, b""
             body = read_capped(stream, self.max_body, url, headers.get("content-length"))
@@ -290,13 +298,14 @@ class HttpClient:
             # ProxyHandler (environment proxies) is part of the default opener; the HTTPS
             # handler gets an explicitly verifying context so nothing can switch it off.
             self._opener_instance = urllib.request.build_opener(
-                urllib.request.HTTPSHandler(context=ssl.create_default_context())
+                urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+                redirect_handler(),
             )
         return self._opener_instance
 
     @contextlib.contextmanager
     def _open(
-        self, url: str, headers: dict[str, str]
+        self, url: str, headers: dict[str, str], auth: str | None = None
     ) -> Iterator[tuple[int, dict[str, str], Readable]]:
         """Yield (status, lower-cased headers, stream) for statuses the caller handles."""
         import http.client
@@ -304,6 +313,8 @@ class HttpClient:
         import urllib.request
 
         request = urllib.request.Request(url, headers=headers)
+        if auth is not None:  # unredirected: only the redirect handler may pass it on
+            request.add_unredirected_header("Authorization", auth)
         try:
             try:
                 resp = self._opener().open(request, timeout=self.timeout)
@@ -340,6 +351,8 @@ class HttpClient:
         dest: Path,
         progress: Progress | None,
         max_bytes: int,
+        *,
+        auth: str | None = None,
     ) -> Downloaded:
         import tempfile
 
@@ -354,7 +367,7 @@ class HttpClient:
                     size = copy_local(path, out, url, max_bytes, progress)
                     status, headers = 200, dict[str, str]()
                 else:
-                    with self._open(url, self._headers({}, gzip_ok=False)) as (
+                    with self._open(url, self._headers({}, gzip_ok=False), auth) as (
                         status,
                         headers,
                         stream,

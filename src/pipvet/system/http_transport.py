@@ -11,6 +11,8 @@ start-up light. The client is ``pipvet.system.http``.
 
 from __future__ import annotations
 
+import base64
+import urllib.parse
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +22,8 @@ from pipvet.errors import NetworkError
 from pipvet.models import Progress
 
 if TYPE_CHECKING:
+    import http.client
+    import urllib.request
     from email.message import Message
 
 __all__ = [
@@ -30,7 +34,9 @@ __all__ = [
     "decode_body",
     "lower_headers",
     "read_capped",
+    "redirect_handler",
     "retry_after",
+    "split_userinfo",
     "status_hint",
     "stream_body",
     "transport_error",
@@ -52,6 +58,54 @@ class Retryable(Exception):
         self.reason = reason
         self.status = status
         self.wait = wait  # from Retry-After, already capped
+
+
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """``url`` without its userinfo, and the HTTP Basic ``Authorization`` value that userinfo
+    stood for (``None`` when there is none). Private mirrors take their credentials in the
+    URL, as pip does; the client sends them as a header and shows only the bare URL."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), f"Basic {token}"
+
+
+def redirect_handler() -> urllib.request.HTTPRedirectHandler:
+    """urllib's redirect handling, except that the credential from a URL's userinfo (an
+    unredirected ``Authorization`` header) follows a redirect only to the same scheme, host
+    and port: a mirror cannot hand a private index's password to another server."""
+    import urllib.request
+
+    class _SameOriginAuth(urllib.request.HTTPRedirectHandler):
+        def redirect_request(  # noqa: PLR0917 - urllib's signature
+            self,
+            req: urllib.request.Request,
+            fp: IO[bytes],
+            code: int,
+            msg: str,
+            headers: http.client.HTTPMessage,
+            newurl: str,
+        ) -> urllib.request.Request | None:
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            auth = req.unredirected_hdrs.get("Authorization")
+            if (
+                new is not None
+                and auth is not None
+                and _origin(new.full_url) == _origin(req.full_url)
+            ):
+                new.add_unredirected_header("Authorization", auth)
+            return new
+
+    return _SameOriginAuth()
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.hostname, parts.port
 
 
 def lower_headers(msg: Message | None) -> dict[str, str]:
