@@ -1,9 +1,12 @@
 """The edges to the operating system: one HTTP client, one process runner, one atomic write,
-the cache paths and the sync lock. Every module here does I/O; each translates its foreign
-errors (urllib, socket, subprocess, OSError) into pipvet's own.
+the cache paths and the sync lock. Each module that does I/O translates its foreign errors
+(urllib, socket, subprocess, OSError) into pipvet's own.
 
-``http`` (requests, retries, the response cache), ``process`` (the ``Runner``), ``files``
-(atomic writes), ``paths`` (cache folders), ``lock`` (the file lock around a sync).
+``http`` (the client: requests, retries, deadlines), ``http_transport`` (reading bodies,
+gzip, Retry-After, error translation), ``http_cache`` (the on-disk response cache),
+``http_model`` (the answers as values: pure), ``process`` (the ``Runner``), ``files`` (the
+one atomic write and reading files), ``paths`` (cache folders), ``lock`` (the file lock
+around a sync).
 
 May import nothing of pipvet but ``pipvet.errors``, ``pipvet.models`` and the package version.
 """

@@ -202,7 +202,8 @@ class TyposquatIndex:
         yield from self._edit_hits(candidate)
 
     def _affix_hits(self, candidate: str) -> Iterator[_Hit]:
-        for core in affix_cores(candidate, bare=True):
+        # Sorted: a set's order follows the hash seed, and the first hit names the finding.
+        for core in sorted(affix_cores(candidate, bare=True)):
             for key_id in self._table.key_ids.get(core, ()):
                 _, target, via = self._table.keys[key_id]
                 if via == VIA_NAME:
