@@ -234,3 +234,11 @@ def test_hostile_index_answers_are_escaped_by_vet(
         else:
             assert "mallory\\x1b" in out.replace("\\\\", "\\"), fmt
             assert "](javascript:" not in out
+
+
+def test_explain_escapes_the_advisory_it_quotes(project: Path) -> None:
+    code, out, err = run(["audit", "-r", "requirements.txt", "--explain", "PYSEC-9999-1"])
+    assert code == 1, err
+    assert RAW_CONTROL.search(out) is None
+    assert "\\x1b[2K\\x0dPASSED" in out
+    assert "AFFECTED" in out

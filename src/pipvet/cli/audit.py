@@ -27,6 +27,7 @@ from pipvet.cli._options import (
 )
 from pipvet.policy import fails
 from pipvet.report.audit import AUDIT_FORMATS, render_audit
+from pipvet.report.safe import escape_controls
 
 
 def register(sub: Any) -> None:
@@ -118,5 +119,5 @@ def _explain(record_id: str, collected: run.Collected, outcome: Any, out: Output
         lines.append("")
         lines.append(f"{dep.label} {dep.version or '(no version)'}: {verdict}")
         lines.extend(f"  {line}" for line in trace)
-    out.write("\n".join(lines))
+    out.write(escape_controls("\n".join(lines)))  # it quotes the advisory: a stranger's text
     return EXIT_FINDINGS if any(m for _, _, m in traces) else EXIT_OK
