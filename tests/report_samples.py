@@ -23,6 +23,9 @@ SNAPSHOT = Snapshot(
     records=2661,
     last_sync="2024-10-11T08:00:00Z",
     age_seconds=3 * 3600 + 120,
+    # the report is made at 2024-10-11T11:02:00Z: the newest record is 16 hours old (fresh)
+    newest_age_seconds=16 * 3600 + 36 * 60 + 17,
+    max_data_age_days=7,
 )
 
 
@@ -181,7 +184,11 @@ INCOMPLETE = AuditReport(
 CLEAN = AuditReport(
     tool_version="0.1.0",
     target="virtual environment .venv (Python 3.11)",
-    snapshot=Snapshot("/srv/mirror/osv", "2024-10-10T18:25:43Z", 2661, None, None),
+    # A mirror that stopped updating, audited on 2026-12-02: stale, so even a clean
+    # result says so at the top.
+    snapshot=Snapshot(
+        "/srv/mirror/osv", "2024-10-10T18:25:43Z", 2661, None, None, 782 * 86400 + 3600, 7
+    ),
     results=(NUMPY, DependencyResult(dep("pandas", "2.2.3"))),
 )
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
 import os
 import random
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,14 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pipvet.audit import run as audit_run
 from pipvet.cli import main
 from pipvet.cli._common import Output
+from pipvet.policy import Policy, resolve_sources
+from pipvet.system.http import HttpClient
+from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import LoopbackServer
-from tests.support.osv_bucket import OsvBucket
+from tests.support.osv_bucket import OsvBucket, csv_for, zip_of
 from tests.support.wheels import build_wheel, create_venv, pip_install, write_local_project
 
 
@@ -433,3 +439,116 @@ def test_an_unsupported_source_scheme_is_a_usage_error_even_with_cached_data(
     assert code == 2
     assert out == ""
     assert "unsupported advisory source 'ftp://mirror.example/osv'" in err
+
+
+# ---------------------------------------------------------------------- stale advisory data
+
+
+def fresh_bucket(folder: Path, days_old: float) -> Path:
+    """A small OSV folder (all.zip + modified_id.csv) whose newest record changed
+    ``days_old`` days ago: a mirror that is still updating, unlike the shared snapshot."""
+    modified = (datetime.now(UTC) - timedelta(days=days_old)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = {
+        "id": "PYSEC-2099-1",
+        "modified": modified,
+        "summary": "vulnerable lib",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnlib"},
+                      "ranges": [{"type": "ECOSYSTEM",
+                                  "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
+    }  # fmt: skip
+    (folder / "PyPI").mkdir(parents=True)
+    (folder / "PyPI" / "all.zip").write_bytes(zip_of([record]))
+    (folder / "PyPI" / "modified_id.csv").write_bytes(csv_for([record]))
+    return folder
+
+
+def test_the_old_snapshot_says_it_is_stale_at_the_top_of_every_format(env: Path) -> None:
+    """The shared snapshot's newest record is from 2024-10: it synced "just now", but a mirror
+    that stopped updating must not read as a clean result."""
+    req = write(env / "r.txt", "requests==2.32.3\n")
+    code, out, err = run(["audit", "-r", str(req)])
+    assert code == 0, err  # stale-data = "warn" by default: it warns, it does not fail
+    head = out.splitlines()[:5]
+    assert "WARNING: STALE ADVISORY DATA" in head
+    assert "newest change 2024-10-10T17:22:00.587279Z (" in head[1]
+    assert " days ago), synced just now)" in head[1]
+    flat = " ".join(out.split())
+    assert "its newest record changed on 2024-10-10" in flat
+    assert "the policy allows 7 days (max-data-age-days)" in flat
+    assert "STALE advisory data: the newest record is" in out.splitlines()[-1]
+
+    code, report = audit_json(["-r", str(req)])
+    db = report["advisory_db"]
+    assert (db["stale"], db["max_data_age_days"]) == (True, 7)
+    assert db["newest_age_seconds"] > 700 * 86400
+    assert "stale" in db["stale_text"]
+    _, md, _ = run(["audit", "-r", str(req), "--format", "markdown"])
+    assert "> **Warning: stale advisory data.**" in md
+    _, sarif, _ = run(["audit", "-r", str(req), "--format", "sarif"])
+    sarif_run = json.loads(sarif)["runs"][0]
+    assert sarif_run["properties"]["advisoryStale"] is True
+    notes = sarif_run["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"].startswith("The advisory data is stale")
+
+
+def test_stale_data_exits_2_with_ci_or_the_policy(env: Path) -> None:
+    req = write(env / "r.txt", "requests==2.32.3\n")
+    code, out, err = run(["audit", "-r", str(req), "--ci"])
+    assert code == 2
+    assert "WARNING: STALE ADVISORY DATA" in out
+    assert "pipvet: error: the advisory data is older than max-data-age-days (7)" in err
+    write(env / "pipvet.toml", 'stale-data = "fail"\n')
+    code, _, err = run(["audit", "-r", str(req)])
+    assert code == 2
+    assert "older than max-data-age-days" in err
+    # a finding does not hide it either: exit 2 (cannot vouch for the data) before 1
+    vulnerable = write(env / "vuln.txt", "requests==2.19.0\n")
+    assert run(["audit", "-r", str(vulnerable)])[0] == 2
+
+
+def test_a_fresh_mirror_is_not_stale_and_the_limit_is_the_policys(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    req = write(env / "r.txt", "vulnlib==3.0\n")
+    monkeypatch.setenv("PIPVET_OSV_URL", str(fresh_bucket(tmp_path / "fresh", days_old=1)))
+    code, out, err = run(["audit", "-r", str(req), "--ci"])
+    assert code == 0, err
+    assert "STALE" not in out
+    assert "newest change" in out
+    assert "(24 hours ago)" in out
+    code, report = audit_json(["-r", str(req)])
+    assert report["advisory_db"]["stale"] is False
+
+    # ten days old: stale at the default 7, fresh under max-data-age-days = 30
+    monkeypatch.setenv("PIPVET_OSV_URL", str(fresh_bucket(tmp_path / "ten", days_old=10)))
+    code, out, _ = run(["audit", "-r", str(req), "--ci"])
+    assert code == 2
+    assert "10 days ago" in out
+    write(env / "pipvet.toml", "max-data-age-days = 30\n")
+    code, out, _ = run(["audit", "-r", str(req), "--ci"])
+    assert code == 0
+    assert "STALE" not in out
+
+
+def test_staleness_follows_the_injected_clock(env: Path, shared_data: Path) -> None:
+    """The library takes the clock: the same snapshot is fresh on 2024-10-12, stale later."""
+    req = write(env / "r.txt", "requests==2.32.3\n")
+    collected = audit_run.collect(
+        audit_run.Inputs(requirement_files=(req,)),
+        environ={},
+        cwd=env,
+        runner=SubprocessRunner(),
+    )
+    for day, stale in (("2024-10-12", False), ("2024-10-17", False), ("2024-10-18", True)):
+        clock = itertools.repeat(datetime.fromisoformat(day + "T12:00:00+00:00").timestamp())
+        now = clock.__next__
+        outcome = audit_run.prepare_advisories(
+            resolve_sources(Policy(), {"PIPVET_OSV_URL": str(shared_data / "osv")}),
+            HttpClient(env / "http", offline=True, clock=now),
+            cache_dir=env / f"cache-{day}",
+            policy=Policy(),
+            offline=False,
+            clock=now,
+        )
+        report = audit_run.audit(collected, outcome, policy=Policy(), clock=now)
+        assert report.snapshot.stale is stale, day

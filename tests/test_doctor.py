@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from pipvet.project.vscode import inspect_tasks
 from pipvet.system.process import SubprocessRunner
 from tests.support.osv_bucket import csv_for, zip_of
 from tests.support.wheels import build_wheel, create_venv, pip_install
+
+# A day ago: the advisory data is current (older than max-data-age-days would only warn).
+FRESH = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -50,7 +54,7 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
     record = {
         "id": "PYSEC-2099-7",
-        "modified": "2026-01-02T00:00:00Z",
+        "modified": FRESH,
         "summary": "vulnerable lib",
         "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnlib"},
                       "ranges": [{"type": "ECOSYSTEM",

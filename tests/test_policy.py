@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -31,6 +32,7 @@ from pipvet.policy import (
     finding_fails,
     load_policy,
     resolve_sources,
+    stale_data_fails,
 )
 
 TODAY = date(2025, 6, 1)
@@ -60,9 +62,29 @@ VALIDATION_CASES = [
     (
         "colour = 1",
         "colour: unknown key; valid keys are cooldown-days, fail-on, ignore, index-url, "
-        "internal, max-age-hours, max-maintainers, max-new-dependencies, "
+        "internal, max-age-hours, max-data-age-days, max-maintainers, max-new-dependencies, "
         "max-release-silence-days, min-maintainers, min-project-age-days, on-review, "
-        "osv-overlay, osv-url, top-packages-url, vet-fail-on",
+        "osv-overlay, osv-url, stale-data, top-packages-url, vet-fail-on",
+    ),
+    (
+        "max-data-age-days = 0",
+        "max-data-age-days: expected a whole number of days from 1 to 365; got 0",
+    ),
+    (
+        "max-data-age-days = 366",
+        "max-data-age-days: expected a whole number of days from 1 to 365; got 366",
+    ),
+    (
+        'max-data-age-days = "7"',
+        'max-data-age-days: expected a whole number of days from 1 to 365; got "7"',
+    ),
+    (
+        "max-data-age-days = true",
+        "max-data-age-days: expected a whole number of days from 1 to 365; got true",
+    ),
+    (
+        'stale-data = "ignore"',
+        'stale-data: "ignore" is not allowed; use one of "warn", "fail"',
     ),
     (
         'fail-on = "severe"',
@@ -552,6 +574,48 @@ def test_fail_decision(
 def test_report_without_findings_does_not_fail() -> None:
     report = AuditReport("0", "t", Snapshot("s", None, 1), (result("a", "1"),))
     assert fails(report) is False
+
+
+# ---------------------------------------------------------------------------- stale data
+
+DAY = 86400.0
+STALE_CASES = [
+    # newest record's age (s), records, max days (None: not judged), stale-data, --ci, stale, exit 2
+    (3 * DAY, 10, 7, "warn", False, False, False),
+    (7 * DAY, 10, 7, "warn", True, False, False),  # exactly the limit is still fresh
+    (7 * DAY + 1, 10, 7, "warn", False, True, False),
+    (7 * DAY + 1, 10, 7, "warn", True, True, True),
+    (7 * DAY + 1, 10, 7, "fail", False, True, True),
+    (800 * DAY, 10, 365, "fail", False, True, True),
+    (None, 10, 7, "warn", True, True, True),  # unknown age: fail closed
+    (None, 0, 7, "fail", True, False, False),  # no data at all is reported as such elsewhere
+    (800 * DAY, 10, None, "fail", True, False, False),  # not judged
+]
+
+
+@pytest.mark.parametrize(
+    ("age", "records", "max_days", "mode", "ci", "stale", "exits"), STALE_CASES
+)
+def test_stale_data_decision(  # noqa: PLR0917 (one table row)
+    age: float | None,
+    records: int,
+    max_days: int | None,
+    mode: Literal["warn", "fail"],
+    ci: bool,
+    stale: bool,
+    exits: bool,
+) -> None:
+    snapshot = Snapshot("s", "2024-10-10T00:00:00Z", records, None, None, age, max_days)
+    assert snapshot.stale is stale
+    report = AuditReport("0", "t", snapshot, (result("a", "1"),))
+    assert stale_data_fails(report, Policy(stale_data=mode), ci=ci) is exits
+
+
+def test_stale_data_keys_parse(tmp_path: Path) -> None:
+    write(tmp_path / "pipvet.toml", 'max-data-age-days = 30\nstale-data = "fail"\n')
+    policy = load_policy(tmp_path, today=TODAY)
+    assert (policy.max_data_age_days, policy.stale_data) == (30, "fail")
+    assert (Policy().max_data_age_days, Policy().stale_data) == (7, "warn")
 
 
 # ---------------------------------------------------------------------------- sources

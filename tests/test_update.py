@@ -41,7 +41,8 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 def advisory(record_id: str, package: str, fixed: str) -> dict[str, Any]:
     return {
         "id": record_id,
-        "modified": "2026-01-02T00:00:00Z",
+        # A day ago: current data (older than max-data-age-days fails `update --ci`).
+        "modified": (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "published": "2026-01-01T00:00:00Z",
         "summary": f"{package} lets an attacker read files",
         "database_specific": {"severity": "HIGH"},

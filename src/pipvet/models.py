@@ -198,6 +198,21 @@ class Snapshot:
     records: int
     last_sync: str | None = None  # ISO time of the last successful sync
     age_seconds: float | None = None  # since last sync, at report time
+    # Since the newest record's ``modified`` time, at report time: a mirror that stopped
+    # updating still syncs "just now", but its newest record keeps ageing.
+    newest_age_seconds: float | None = None
+    # The policy's max-data-age-days (None: not judged, e.g. a report rebuilt from parts).
+    max_data_age_days: int | None = None
+
+    @property
+    def stale(self) -> bool:
+        """The newest record is older than ``max_data_age_days`` (or its age is unknown while
+        there are records: fail closed). Never for data that was not judged."""
+        if self.max_data_age_days is None or self.records == 0:
+            return False
+        if self.newest_age_seconds is None:
+            return True
+        return self.newest_age_seconds > self.max_data_age_days * 86400
 
 
 @dataclass(frozen=True)

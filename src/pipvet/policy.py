@@ -42,7 +42,15 @@ from pipvet.models import (
     SeverityLabel,
     canonicalize_name,
 )
-from pipvet.policy_schema import FailOn, IgnoreRule, OnReview, VetFailOn, check_table, show_toml
+from pipvet.policy_schema import (
+    FailOn,
+    IgnoreRule,
+    OnReview,
+    StaleData,
+    VetFailOn,
+    check_table,
+    show_toml,
+)
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -58,6 +66,7 @@ __all__ = [
     "load_policy",
     "parse_policy",
     "resolve_sources",
+    "stale_data_fails",
 ]
 
 DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
@@ -81,6 +90,8 @@ class Policy:
     source: Path | None = None
     fail_on: FailOn = "any"
     max_age_hours: float = 24.0
+    max_data_age_days: int = 7
+    stale_data: StaleData = "warn"
     cooldown_days: int = 3
     ignores: tuple[IgnoreRule, ...] = ()
     vet_fail_on: VetFailOn = "avoid"
@@ -270,6 +281,12 @@ def finding_fails(finding: Finding, fail_on: FailOn) -> bool:
     label = finding.severity.label
     # Unknown severity cannot be shown to be below the threshold: fail closed.
     return label == SeverityLabel.UNKNOWN or label >= fail_on
+
+
+def stale_data_fails(report: AuditReport, policy: Policy, *, ci: bool = False) -> bool:
+    """True when the advisory data is older than ``max-data-age-days`` and that must fail the
+    command (exit 2): with ``--ci`` or ``stale-data = "fail"``. Otherwise it is a warning."""
+    return report.snapshot.stale and (ci or policy.stale_data == "fail")
 
 
 def fails(report: AuditReport, policy: Policy | None = None) -> bool:

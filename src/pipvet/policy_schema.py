@@ -23,11 +23,20 @@ if TYPE_CHECKING:
     # Imported where an ignore has a version range: most runs have no policy file at all.
     from packaging.specifiers import SpecifierSet
 
-__all__ = ["FailOn", "IgnoreRule", "OnReview", "VetFailOn", "check_table", "show_toml"]
+__all__ = [
+    "FailOn",
+    "IgnoreRule",
+    "OnReview",
+    "StaleData",
+    "VetFailOn",
+    "check_table",
+    "show_toml",
+]
 
 FailOn = SeverityLabel | Literal["any"]
 VetFailOn = Literal["avoid", "review"]
 OnReview = Literal["ask", "allow", "block"]
+StaleData = Literal["warn", "fail"]
 
 _FAIL_ON: dict[str, FailOn] = {
     "any": "any",
@@ -145,6 +154,16 @@ def _count(minimum: int, unit: str) -> Callable[[_Validator, str, object], objec
         return v.bad(
             key, f"expected a whole number of {unit}, {minimum} or more; got {show_toml(value)}"
         )
+
+    return check
+
+
+def _bounded(minimum: int, maximum: int, unit: str) -> Callable[[_Validator, str, object], object]:
+    def check(v: _Validator, key: str, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
+            return value
+        want = f"a whole number of {unit} from {minimum} to {maximum}"
+        return v.bad(key, f"expected {want}; got {show_toml(value)}")
 
     return check
 
@@ -283,6 +302,10 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "fail-on": ("fail_on", _choice(_FAIL_ON)),
     "max-age-hours": ("max_age_hours", _hours),
     "cooldown-days": ("cooldown_days", _count(0, "days")),
+    # OSV's PyPI data changes every day: a newest record older than this means the mirror
+    # stopped updating. Above a year the check would mean nothing.
+    "max-data-age-days": ("max_data_age_days", _bounded(1, 365, "days")),
+    "stale-data": ("stale_data", _choice({"warn": "warn", "fail": "fail"})),
     "ignore": ("ignores", _ignores),
     "vet-fail-on": ("vet_fail_on", _choice({"avoid": "avoid", "review": "review"})),
     "on-review": ("on_review", _choice({"ask": "ask", "allow": "allow", "block": "block"})),

@@ -33,7 +33,13 @@ from typing import Any
 from pipvet.advisories import digest
 from pipvet.advisories.match import PackageRecord
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.advisories.store_model import REBUILD_HINT, CorruptStore, StoredRecord, StoreInfo
+from pipvet.advisories.store_model import (
+    REBUILD_HINT,
+    CorruptStore,
+    StoredRecord,
+    StoreInfo,
+    age_since,
+)
 from pipvet.advisories.store_rows import (
     CHUNK,
     INDEXES,
@@ -231,6 +237,7 @@ class AdvisoryStore:
             records=info.records,
             last_sync=info.last_sync,
             age_seconds=None if now is None or last is None else max(0.0, now - last),
+            newest_age_seconds=age_since(info.newest_modified, now),
         )
 
     def info(self) -> StoreInfo:

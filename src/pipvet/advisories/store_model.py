@@ -1,5 +1,6 @@
 """What the advisory store keeps and reports, as values: a stored record, the database's
-status, its error type, and the ``modified`` time key that orders records. Pure."""
+status, its error type, the ``modified`` time key that orders records, and how old a
+``modified`` time is. Pure."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ __all__ = [
     "CorruptStore",
     "StoreInfo",
     "StoredRecord",
+    "age_since",
     "modified_key",
     "utc_now_text",
 ]
@@ -77,3 +79,19 @@ def modified_key(text: str) -> str:
 
 def utc_now_text(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def age_since(iso: str | None, now: float | None) -> float | None:
+    """Seconds from the OSV ``modified`` time ``iso`` to ``now`` (unix time); None when either
+    is unknown, or ``iso`` is unreadable or more than a day in the future (a clock that far
+    off, or a forged timestamp, says nothing about how fresh the data is)."""
+    if not iso or now is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    then = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    if then > now + 86400:
+        return None
+    return max(0.0, now - then)

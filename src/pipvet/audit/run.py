@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipvet import __version__
@@ -171,6 +171,7 @@ def audit(
         outcome = rebuild()
         matched, snapshot = _match_stored(collected, outcome.store_path, clock)
         repaired.append(f"{exc}; pipvet rebuilt it from {outcome.snapshot.source}")
+    snapshot = replace(snapshot, max_data_age_days=policy.max_data_age_days)
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
     results = with_fix_requirements(results, matched.records)

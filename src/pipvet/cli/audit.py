@@ -25,7 +25,7 @@ from pipvet.cli._options import (
     one_environment,
     rebuild_advisory_data,
 )
-from pipvet.policy import fails
+from pipvet.policy import fails, stale_data_fails
 from pipvet.report.audit import AUDIT_FORMATS, render_audit
 from pipvet.report.safe import escape_controls
 
@@ -41,7 +41,8 @@ def register(sub: Any) -> None:
             "./venv, else the Python running pipvet."
         ),
         epilog="Exit codes: 0 clean; 1 findings at or above the fail level (malware always); "
-        "2 usage error, bad input, no advisory data, or anything left unchecked.",
+        "2 usage error, bad input, no advisory data, anything left unchecked, or (with --ci or "
+        'stale-data = "fail") advisory data older than max-data-age-days.',
     )
     src = p.add_argument_group("what to audit (combinable)")
     src.add_argument(
@@ -66,6 +67,12 @@ def register(sub: Any) -> None:
     )
     add_advisory_options(p)
     p.add_argument("--explain", metavar="ID", help="show exactly why advisory ID matched (or not)")
+    p.add_argument(
+        "--ci",
+        action="store_true",
+        help="for CI: advisory data older than the policy's max-data-age-days fails (exit 2), "
+        'as stale-data = "fail" does',
+    )
     add_allow_unchecked(p, what="some dependencies could not be checked")
     add_common_options(p, formats=AUDIT_FORMATS)
     p.set_defaults(func=handle)
@@ -97,6 +104,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
     emit(out, text, args.output)
     if (report.unchecked or not report.results) and not args.allow_unchecked:
+        return EXIT_ERROR
+    if stale_data_fails(report, ctx.policy, ci=args.ci):
+        out.err(
+            "pipvet: error: the advisory data is older than max-data-age-days "
+            f"({ctx.policy.max_data_age_days}); refresh it (pipvet db sync) or fix its source"
+        )
         return EXIT_ERROR
     return EXIT_FINDINGS if fails(report, ctx.policy) else EXIT_OK
 

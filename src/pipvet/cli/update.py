@@ -30,6 +30,7 @@ from pipvet.cli._options import (
 )
 from pipvet.errors import InputError
 from pipvet.models import Progress
+from pipvet.policy import stale_data_fails
 from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner, SubprocessRunner
@@ -141,6 +142,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if args.ci and summary:
         _append(Path(summary), render_update(result, "markdown"))
         out.info(f"summary appended to {summary}")
+    if stale_data_fails(result.audit, ctx.policy, ci=args.ci):
+        out.err(
+            "pipvet: error: the advisory data is older than max-data-age-days "
+            f"({ctx.policy.max_data_age_days}); refresh it (pipvet db sync) or fix its source"
+        )
+        return EXIT_ERROR
     return _exit_code(result, ctx.policy, allow_unchecked=args.allow_unchecked)
 
 

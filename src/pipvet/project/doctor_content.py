@@ -89,6 +89,18 @@ def audit_check(  # noqa: PLR0917
             tuple(r.dependency.skipped or "" for r in report.unchecked[:5]),
             fix="pipvet audit   (lists what could not be checked and why)",
         )
+    if report.snapshot.stale:
+        # A mirror that stopped updating finds nothing new: "no vulnerabilities" would lie.
+        return Check(
+            "audit",
+            title,
+            "warn",
+            f"no known vulnerabilities in {len(report.results)} installed packages, but the "
+            f"advisory data is older than max-data-age-days ({policy.max_data_age_days}): its "
+            f"newest record is from {(report.snapshot.newest_modified or 'an unknown date')[:10]}",
+            (data,),
+            fix="pipvet db sync   (and check the advisory source if that does not help)",
+        )
     return Check(
         "audit",
         title,

@@ -111,9 +111,7 @@ def verdict(report: AuditReport) -> AuditVerdict:
         parts.append(text)
     if local and not no_data:
         parts.append(f"{plural(local, 'local or editable install')} not audited by version")
-    ignored = len(ignored_findings(report))
-    if ignored:
-        parts.append(f"{plural(ignored, 'finding')} ignored by policy")
+    parts += _closing_parts(report, no_data)
 
     status: VerdictStatus
     if malware or failing:
@@ -134,6 +132,16 @@ def verdict(report: AuditReport) -> AuditVerdict:
             else:
                 parts.insert(0, "nothing to audit by version")
     return AuditVerdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
+
+
+def _closing_parts(report: AuditReport, no_data: bool) -> list[str]:
+    parts: list[str] = []
+    ignored = len(ignored_findings(report))
+    if ignored:
+        parts.append(f"{plural(ignored, 'finding')} ignored by policy")
+    if report.snapshot.stale and not no_data:
+        parts.append(f"STALE advisory data: the newest record is {data_age_text(report.snapshot)}")
+    return parts
 
 
 def severity_text(severity: Severity) -> str:
@@ -174,6 +182,8 @@ def snapshot_text(snapshot: Snapshot) -> str:
     text = f"{snapshot.source} ({plural(snapshot.records, 'record')}"
     if snapshot.newest_modified:
         text += f", newest change {snapshot.newest_modified}"
+        if snapshot.newest_age_seconds is not None:
+            text += f" ({age_text(snapshot.newest_age_seconds)})"
     if snapshot.age_seconds is not None:
         text += f", synced {age_text(snapshot.age_seconds)}"
     elif snapshot.last_sync:
@@ -181,6 +191,36 @@ def snapshot_text(snapshot: Snapshot) -> str:
     else:
         text += ", sync time unknown"
     return text + ")"
+
+
+def data_age_text(snapshot: Snapshot) -> str:
+    """'783 days old' / 'of unknown age' for the newest advisory record."""
+    if snapshot.newest_age_seconds is None:
+        return "of unknown age"
+    return age_text(snapshot.newest_age_seconds).removesuffix(" ago") + " old"
+
+
+def stale_text(snapshot: Snapshot) -> str | None:
+    """The warning for advisory data older than the policy allows (None: not stale)."""
+    if not snapshot.stale:
+        return None
+    if snapshot.newest_age_seconds is None:
+        when = (
+            f"the time of its newest record ({snapshot.newest_modified}) is in the future"
+            if snapshot.newest_modified
+            else "it has no dated record from the advisory source"
+        )
+        head = f"The advisory data cannot be shown to be current: {when}"
+    else:
+        day = (snapshot.newest_modified or "")[:10]
+        age = age_text(snapshot.newest_age_seconds)
+        head = f"The advisory data is stale: its newest record changed on {day}, {age}"
+    return (
+        f"{head}; the policy allows {plural(snapshot.max_data_age_days or 0, 'day')} "
+        "(max-data-age-days). The PyPI advisory data changes daily, so the source "
+        f"({snapshot.source}) has probably stopped updating, and vulnerabilities published "
+        "since then are not checked. Check the source, then run: pipvet db sync"
+    )
 
 
 def shorten(text: str, width: int = 100) -> str:

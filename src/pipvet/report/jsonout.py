@@ -4,7 +4,8 @@ Shape (keys always present, in this order; indent 2)::
 
     {"tool": {"name": "pipvet", "version": "..."},
      "target": "what was audited, in words",
-     "advisory_db": {"source", "newest_modified", "records", "last_sync", "age_seconds"},
+     "advisory_db": {"source", "newest_modified", "records", "last_sync", "age_seconds",
+                     "newest_age_seconds", "max_data_age_days", "stale", "stale_text"},
      "fail_on": "any" | "low" | "medium" | "high" | "critical",
      "verdict": {"status": "fail" | "incomplete" | "pass", "text": "..."},
      "dependencies": [
@@ -32,7 +33,7 @@ from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
-from pipvet.report._common import fail_on_text, verdict
+from pipvet.report._common import fail_on_text, stale_text, verdict
 from pipvet.report.jsonindent import dumps
 from pipvet.report.safe import json_renderer
 
@@ -60,6 +61,10 @@ def audit_to_dict(report: AuditReport) -> dict[str, Any]:
             "records": snap.records,
             "last_sync": snap.last_sync,
             "age_seconds": snap.age_seconds,
+            "newest_age_seconds": snap.newest_age_seconds,
+            "max_data_age_days": snap.max_data_age_days,
+            "stale": snap.stale,
+            "stale_text": stale_text(snap),
         },
         "fail_on": fail_on_text(report.fail_on),
         "verdict": {"status": outcome.status, "text": outcome.text},

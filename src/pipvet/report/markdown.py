@@ -23,6 +23,7 @@ from pipvet.report._common import (
     short_severity,
     shorten,
     snapshot_text,
+    stale_text,
     verdict,
     vulnerability_findings,
 )
@@ -63,6 +64,9 @@ def render_audit_markdown(report: AuditReport) -> str:
     out.append(f"Audited: {md(report.target)}  ")
     out.append(f"Advisory data: {md(snapshot_text(report.snapshot))}  ")
     out.append(f"Fail level: {fail_on_text(report.fail_on)}")
+    stale = stale_text(report.snapshot)
+    if stale:
+        out += ["", f"> **Warning: stale advisory data.** {md(stale)}"]
     malware = malware_findings(report)
     active = malware + vulnerability_findings(report)
     out += _malware(malware)

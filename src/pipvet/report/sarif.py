@@ -29,6 +29,7 @@ from pipvet.report._common import (
     osv_url,
     severity_text,
     shorten,
+    stale_text,
     verdict,
 )
 from pipvet.report.markdown import md
@@ -92,6 +93,9 @@ def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
                     "advisorySource": report.snapshot.source,
                     "advisoryNewestModified": report.snapshot.newest_modified,
                     "advisoryRecords": report.snapshot.records,
+                    "advisoryNewestAgeSeconds": report.snapshot.newest_age_seconds,
+                    "advisoryMaxDataAgeDays": report.snapshot.max_data_age_days,
+                    "advisoryStale": report.snapshot.stale,
                 },
             }
         ],
@@ -233,6 +237,9 @@ def _uri(path: str, base_dir: str | None) -> str:
 
 def _notifications(report: AuditReport) -> list[dict[str, Any]]:
     notes: list[dict[str, Any]] = []
+    stale = stale_text(report.snapshot)
+    if stale:
+        notes.append({"level": "warning", "message": {"text": stale}})
     for result in report.unchecked:
         dep = result.dependency
         notes.append(

@@ -18,6 +18,7 @@ from pipvet.report._common import (
     short_severity,
     shorten,
     snapshot_text,
+    stale_text,
     verdict,
     vulnerability_findings,
 )
@@ -76,12 +77,22 @@ class _Writer:
             self.lines += [hang + self.paint(more, code) for more in lines[1:]]
 
 
+def _stale_block(w: _Writer, report: AuditReport) -> None:
+    """At the top: a mirror that stopped updating must not read as a clean result."""
+    stale = stale_text(report.snapshot)
+    if stale:
+        w.line()
+        w.line("WARNING: STALE ADVISORY DATA", _BOLD_RED)
+        w.wrap(stale, indent="", hang="")
+
+
 @text_renderer
 def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
     """The full report as text ending in a newline; ``color`` adds ANSI colours only."""
     w = _Writer(color)
     w.line(f"pipvet {report.tool_version} audit of {report.target}")
     w.line(f"Advisory data: {snapshot_text(report.snapshot)}")
+    _stale_block(w, report)
 
     malware = malware_findings(report)
     if malware:
