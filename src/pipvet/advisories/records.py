@@ -17,6 +17,7 @@ from pipvet.advisories.osv import MalformedRecord, parse_advisory
 from pipvet.advisories.store_model import StoredRecord, modified_key
 from pipvet.errors import DataError
 from pipvet.models import Progress
+from pipvet.system.files import MAX_OSV_RECORD_BYTES, FileProblem, read_bytes_capped
 
 __all__ = [
     "SAFE_ID",
@@ -100,12 +101,12 @@ def overlay_records(folder: Path, tally: Tally) -> list[StoredRecord]:
     records: dict[str, StoredRecord] = {}
     for path in sorted(folder.rglob("*.json")):
         try:
-            record = prepare_record(path.read_bytes())
+            record = prepare_record(read_bytes_capped(path, cap=MAX_OSV_RECORD_BYTES))
         except MalformedRecord as exc:
             tally.skip(f"{path}: {exc}")
             continue
-        except OSError as exc:
-            tally.skip(f"{path}: cannot read it: {exc.strerror or exc}")
+        except FileProblem as exc:
+            tally.skip(f"{path}: cannot read it: {exc.reason}")
             continue
         records[record.id] = record
     return list(records.values())

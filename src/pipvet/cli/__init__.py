@@ -105,12 +105,13 @@ def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
 
 
 def _cache_dir_option(args: argparse.Namespace) -> Path | None:
-    from pathlib import Path
+    from pipvet.errors import UsageError
+    from pipvet.system.paths import expand_home
 
     chosen = getattr(args, "cache_dir", None)
     try:
-        return Path(chosen).expanduser() if chosen else None
-    except RuntimeError:  # ~user that does not exist: the command itself will say so
+        return expand_home(chosen, origin="--cache-dir") if chosen else None
+    except UsageError:  # ~user that does not exist: the command itself will say so
         return None
 
 

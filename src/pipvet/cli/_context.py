@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
 from pipvet.system.http import HttpClient
-from pipvet.system.paths import default_cache_dir
+from pipvet.system.paths import default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
 
@@ -59,7 +59,7 @@ def build_context(
         top_packages_url=getattr(args, "top_packages_url", None),
     )
     cache = getattr(args, "cache_dir", None)
-    cache_dir = Path(cache).expanduser() if cache else default_cache_dir(env)
+    cache_dir = expand_home(cache, origin="--cache-dir") if cache else default_cache_dir(env)
     return RunContext(
         cwd=here,
         environ=env,

@@ -38,6 +38,7 @@ from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
 from pipvet.system.files import write_text_atomic
 from pipvet.system.http import HttpClient
+from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
@@ -82,10 +83,10 @@ class Chosen:
 def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
     one_environment(args)
     if args.venv:
-        venv = ctx.cwd / Path(args.venv).expanduser()
+        venv = ctx.cwd / expand_home(args.venv, origin="--venv")
         return Chosen(interpreter.venv_python(venv), f"the virtual environment {venv}", "explicit")
     if args.python:
-        python = ctx.cwd / Path(args.python).expanduser()
+        python = ctx.cwd / expand_home(args.python, origin="--python")
         return Chosen(python, f"the interpreter {python}", "explicit")
     found = interpreter.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
     return Chosen(found.python, found.description, found.source)

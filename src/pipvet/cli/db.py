@@ -16,6 +16,7 @@ from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output
 from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import UsageError
 from pipvet.report.safe import json_renderer, text_renderer
+from pipvet.system.paths import expand_home
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _overlay(ctx: RunContext) -> Path | None:
     value = ctx.sources.osv_overlay
-    return Path(value).expanduser().resolve() if value else None
+    return expand_home(value, origin=ctx.sources.origin("osv_overlay")).resolve() if value else None
 
 
 def run_sync(args: argparse.Namespace, out: Output) -> int:

@@ -21,6 +21,7 @@ from pipvet.report.exposure import (
     render_exposure_markdown,
     render_exposure_text,
 )
+from pipvet.system.paths import expand_home
 
 _RENDERERS = {
     "text": render_exposure_text,
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
     environ = dict(os.environ)
     home_arg = args.home or environ.get("HOME") or str(Path.home())
-    home = Path(home_arg).expanduser()
+    home = expand_home(home_arg, origin="--home" if args.home else "HOME")
     if not home.is_dir():
         raise UsageError(
             f"home folder {home} does not exist", hint="pass an existing folder to --home"

@@ -12,6 +12,7 @@ from typing import Any
 
 from pipvet.exposure.model import Exposure, Harm, Lifetime
 from pipvet.exposure.scan import Scan, ini_sections
+from pipvet.system.paths import expand_home
 
 __all__ = ["CLOUD_CHECKS"]
 
@@ -246,7 +247,7 @@ def _kube_users(text: str) -> list[tuple[str, str]]:
 def check_kube(scan: Scan) -> None:
     configured = scan.environ.get("KUBECONFIG", "").strip()
     paths = (
-        [Path(p).expanduser() for p in configured.split(os.pathsep) if p]
+        [expand_home(p, origin="KUBECONFIG") for p in configured.split(os.pathsep) if p]
         if configured
         else [scan.home / ".kube" / "config"]
     )

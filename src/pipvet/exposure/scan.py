@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from pipvet.exposure.env import classify_env_name
 from pipvet.exposure.model import Exposure, Harm, Unreadable
+from pipvet.system.paths import expand_home
 
 __all__ = ["FileReader", "LocalFiles", "Scan", "harm_for_host", "ini_sections", "secret_keys"]
 
@@ -60,7 +61,7 @@ class Scan:
 
     def env_path(self, name: str) -> Path | None:
         value = self.environ.get(name, "").strip()
-        return Path(value).expanduser() if value else None
+        return expand_home(value, origin=name) if value else None
 
     @property
     def config_home(self) -> Path:

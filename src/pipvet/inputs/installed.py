@@ -29,6 +29,12 @@ from pipvet.inputs.installed_model import (
 )
 from pipvet.inputs.interpreter import site_packages_of
 from pipvet.models import canonicalize_name
+from pipvet.system.files import (
+    MAX_METADATA_BYTES,
+    FileProblem,
+    open_regular,
+    read_bytes_capped,
+)
 from pipvet.system.process import Runner
 
 __all__ = ["read_environment", "read_site_packages", "scan_interpreter"]
@@ -74,22 +80,25 @@ def _parse_headers(text: str) -> _Headers:
 
 def _read_headers(path: str) -> _Headers:
     """Read and parse the headers only: a long description after them is never read."""
-    # os.open/os.read rather than open(): no buffered file object per distribution, which
-    # is a measurable share of reading thousands of them.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        data = os.read(fd, 4096)
-        while True:
-            ends = [i for i in (data.find(sep) for sep in _HEADER_END) if i >= 0]
-            if ends:
-                data = data[: min(ends)]
-                break
-            more = os.read(fd, 65536)
-            if not more:
-                break
-            data += more
-    finally:
-        os.close(fd)
+    # os.read on a descriptor rather than open(): no buffered file object per distribution,
+    # which is a measurable share of reading thousands of them. open_regular refuses a FIFO
+    # or a link to /dev/zero (either would hang the scan) and a METADATA over the cap.
+    with open_regular(path, cap=MAX_METADATA_BYTES) as fd:
+        try:
+            data = os.read(fd, 4096)
+            while True:
+                ends = [i for i in (data.find(sep) for sep in _HEADER_END) if i >= 0]
+                if ends:
+                    data = data[: min(ends)]
+                    break
+                if len(data) > MAX_METADATA_BYTES:
+                    raise FileProblem(path, "it is larger than 5 MiB")
+                more = os.read(fd, 65536)
+                if not more:
+                    break
+                data += more
+        except OSError as exc:
+            raise FileProblem(path, str(exc.strerror or exc)) from None
     return _parse_headers(data.decode("utf-8", errors="replace"))
 
 
@@ -104,11 +113,11 @@ def _name_from_folder(stem: str, fmt: MetadataFormat) -> tuple[str, str | None]:
 
 def _direct_url(folder: Path) -> DirectUrl:
     try:
-        data = json.loads((folder / "direct_url.json").read_text(encoding="utf-8"))
+        data = json.loads(read_bytes_capped(folder / "direct_url.json", cap=MAX_METADATA_BYTES))
         url = data["url"]
         if not isinstance(url, str) or not isinstance(data, dict):
             raise TypeError("url is not a string")
-    except (OSError, ValueError, KeyError, TypeError):
+    except (FileProblem, ValueError, KeyError, TypeError, RecursionError):
         return DirectUrl(url=f"{folder}/direct_url.json", kind="unknown")
     from pipvet.inputs.requirement_text import redact  # requirement parsing is not needed otherwise
 
@@ -150,8 +159,8 @@ def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat)
     if problem is None:
         try:
             headers = _read_headers(metadata)
-        except OSError as exc:
-            problem = f"cannot read {Path(metadata)}: {exc.strerror or exc}"
+        except FileProblem as exc:
+            problem = f"cannot read {exc.path}: {exc.reason}"
     name = str((headers.get("Name") if headers else None) or guessed_name).strip()
     version = str(headers.get("Version") or "").strip() if headers else ""
     if headers is not None and not version:
@@ -175,8 +184,9 @@ def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat)
 def _read_egg_link(entry: os.DirEntry[str], site: Path) -> Distribution:
     name = entry.name.removesuffix(".egg-link")
     try:
-        target = Path(entry.path).read_text(encoding="utf-8").splitlines()[0].strip()
-    except (OSError, IndexError, UnicodeDecodeError):
+        text = read_bytes_capped(entry.path, cap=MAX_METADATA_BYTES).decode("utf-8")
+        target = text.splitlines()[0].strip()
+    except (FileProblem, IndexError, UnicodeDecodeError):
         target = ""
     return Distribution(
         name=canonicalize_name(name),
@@ -190,8 +200,8 @@ def _read_egg_link(entry: os.DirEntry[str], site: Path) -> Distribution:
 
 def _read_pth(entry: os.DirEntry[str]) -> PthFile | None:
     try:
-        data = Path(entry.path).read_bytes()
-    except OSError:
+        data = read_bytes_capped(entry.path, cap=MAX_METADATA_BYTES)
+    except FileProblem:
         return None
     lines = data.decode("utf-8", errors="replace").splitlines()
     # site.py runs exactly the lines that start with "import " or "import\t"

@@ -133,10 +133,13 @@ class Distribution:
         """A file of the metadata folder, or ``None`` if absent or unreadable."""
         if filename not in self.metadata_files:  # listed once when the folder was scanned
             return None
-        try:
-            return (self.metadata_path / filename).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        from pipvet.system.files import MAX_METADATA_BYTES, FileProblem, read_bytes_capped
+
+        try:  # never a FIFO or a device: either would hang whoever asked
+            data = read_bytes_capped(self.metadata_path / filename, cap=MAX_METADATA_BYTES)
+        except FileProblem:
             return None
+        return data.decode("utf-8", errors="replace")
 
     @property
     def installer(self) -> str | None:

@@ -13,6 +13,7 @@ from pipvet.errors import InputError
 from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile, decode_text
 from pipvet.models import Location
+from pipvet.system.files import MAX_PYPROJECT_BYTES, FileProblem, read_bytes_capped
 
 __all__ = ["read_pyproject"]
 
@@ -215,15 +216,15 @@ def read_pyproject(path: Path) -> RequirementsFile:
     """
     display = str(path)
     try:
-        text = decode_text(path.read_bytes())
-    except FileNotFoundError:
-        raise InputError(f"pyproject file not found: {display}", hint="check the path") from None
+        text = decode_text(read_bytes_capped(path, cap=MAX_PYPROJECT_BYTES))
+    except FileProblem as exc:
+        if exc.missing:
+            raise InputError(
+                f"pyproject file not found: {exc.path}", hint="check the path"
+            ) from None
+        raise InputError(f"cannot read {exc.path}: {exc.reason}", hint="check the path") from None
     except UnicodeDecodeError:
         raise InputError(f"{display} is not UTF-8 text", hint="save it as UTF-8") from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read {display}: {exc.strerror or exc}", hint="check the path"
-        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -26,6 +26,7 @@ from pipvet.inputs.requirements_model import (
     decode_text,
 )
 from pipvet.models import Location
+from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped
 
 __all__ = ["read_requirements_file"]
 
@@ -284,6 +285,10 @@ class _Reader:
                 "remote requirements files are not read",
                 "download the file and point -r or -c at the local copy",
             )
+        if "\x00" in target:  # no file has such a name; resolve() would raise ValueError
+            raise LineProblem(
+                "the included path contains a NUL byte", "fix the path after -r or -c"
+            )
         display = os.path.normpath(os.path.join(os.path.dirname(src.display), target))
         path = src.path.parent / target
         resolved = path.resolve()
@@ -293,20 +298,20 @@ class _Reader:
         if (resolved, constraint) in self.done:
             return  # a diamond: already read through another path
         try:
-            text = decode_text(path.read_bytes())
-        except FileNotFoundError:
+            text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
+        except FileProblem as exc:
+            if exc.missing:
+                raise LineProblem(
+                    f"included file not found: {display}",
+                    f"fix the path; it is relative to {src.display}, the including file",
+                ) from None
             raise LineProblem(
-                f"included file not found: {display}",
-                f"fix the path; it is relative to {src.display}, the including file",
+                f"cannot read included file {exc.path}: {exc.reason}",
+                "point -r or -c at a requirements file",
             ) from None
         except UnicodeDecodeError:
             raise LineProblem(
                 f"included file {display} is not UTF-8 text", "save it as UTF-8"
-            ) from None
-        except OSError as exc:
-            raise LineProblem(
-                f"cannot read included file {display}: {exc.strerror or exc}",
-                "check that it is a readable file",
             ) from None
         self.done.add((resolved, constraint))
         child = _Source(
@@ -342,19 +347,19 @@ def read_requirements_file(
     env: Mapping[str, str] = os.environ if environ is None else environ
     display = str(path)
     try:
-        text = decode_text(path.read_bytes())
-    except FileNotFoundError:
+        text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
+    except FileProblem as exc:
+        if exc.missing:
+            raise InputError(
+                f"requirements file not found: {exc.path}", hint="check the path given to -r"
+            ) from None
         raise InputError(
-            f"requirements file not found: {display}", hint="check the path given to -r"
+            f"cannot read requirements file {exc.path}: {exc.reason}",
+            hint="give -r the path of a requirements file",
         ) from None
     except UnicodeDecodeError:
         raise InputError(
             f"{display} is not UTF-8 text", hint="save the requirements file as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read requirements file {display}: {exc.strerror or exc}",
-            hint="check that the path is a readable file",
         ) from None
     reader = _Reader(env)
     resolved = path.resolve()

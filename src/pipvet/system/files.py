@@ -1,4 +1,9 @@
-"""The one atomic file write and byte-exact reads: every file pipvet writes goes here.
+"""The one atomic file write and the one bounded read: every file pipvet writes, and every
+input file it reads, goes through here.
+
+``open_regular`` / ``read_bytes_capped`` open only regular files (a FIFO, ``/dev/zero`` or a
+symlink to either is refused after opening without blocking), read at most a size cap per
+kind of file, and turn every failure (including a path with a NUL byte) into ``FileProblem``.
 
 ``write_text_atomic`` (and ``write_bytes_atomic`` under it) writes exactly what it is given
 (no newline added, line endings and a UTF-8 byte-order mark kept as the caller decides),
@@ -11,23 +16,126 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipvet.errors import InputError
 
-__all__ = ["read_text_exact", "write_bytes_atomic", "write_text_atomic"]
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_OSV_RECORD_BYTES",
+    "MAX_POLICY_BYTES",
+    "MAX_PYPROJECT_BYTES",
+    "MAX_REQUIREMENTS_BYTES",
+    "FileProblem",
+    "open_regular",
+    "read_bytes_capped",
+    "read_text_exact",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
+
+_MIB = 1024 * 1024
+# Far above any real file of each kind, far below what would exhaust memory.
+MAX_REQUIREMENTS_BYTES = 10 * _MIB
+MAX_PYPROJECT_BYTES = 10 * _MIB
+MAX_METADATA_BYTES = 5 * _MIB
+MAX_POLICY_BYTES = 1 * _MIB
+MAX_OSV_RECORD_BYTES = 10 * _MIB
 
 
-def read_text_exact(path: Path) -> str:
+class FileProblem(InputError):
+    """A file could not be read: ``reason`` says why in a few words ("does not exist", "is a
+    FIFO, not a regular file", "is larger than 10 MiB"); ``missing`` when it does not exist.
+    ``str()`` is ``"cannot read PATH: REASON"``; callers that know what the file is for
+    usually word their own message around ``reason``."""
+
+    def __init__(self, path: Path | str, reason: str, *, missing: bool = False) -> None:
+        shown = _shown(path)
+        super().__init__(f"cannot read {shown}: {reason}", hint="check that it is a readable file")
+        self.path = shown
+        self.reason = reason
+        self.missing = missing
+
+
+def _shown(path: Path | str) -> str:
+    text = os.fspath(path).replace("\x00", "\\x00")
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _size(count: int) -> str:
+    return f"{count // _MIB} MiB" if count >= _MIB and count % _MIB == 0 else f"{count} bytes"
+
+
+@contextlib.contextmanager
+def open_regular(path: Path | str, *, cap: int) -> Iterator[int]:
+    """An open file descriptor on the regular file ``path`` of at most ``cap`` bytes.
+
+    Opened without blocking, then checked with ``fstat``: a FIFO, a device (``/dev/zero``),
+    a socket or a folder, directly or through a symlink, is refused before a byte is read, so
+    no reader can hang on it or fill memory from it. Raises FileProblem (also for a path
+    holding a NUL byte). Readers must still stop at ``cap``: a file can grow after the check.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except ValueError:  # a NUL byte in the path
+        raise FileProblem(path, "the path contains a NUL byte") from None
+    except FileNotFoundError:
+        raise FileProblem(path, "it does not exist", missing=True) from None
+    except OSError as exc:
+        raise FileProblem(path, str(exc.strerror or exc)) from None
+    try:
+        try:
+            info = os.fstat(fd)
+        except OSError as exc:
+            raise FileProblem(path, str(exc.strerror or exc)) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(path, f"it is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > cap:
+            raise FileProblem(path, f"it is larger than {_size(cap)}")
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def read_bytes_capped(path: Path | str, *, cap: int) -> bytes:
+    """The bytes of the regular file ``path`` (see ``open_regular``), refused when over
+    ``cap`` bytes, by its size or by what is read from a file that grows. Raises FileProblem.
+    """
+    with open_regular(path, cap=cap) as fd:
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            while chunk := os.read(fd, min(1 << 20, cap + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > cap:
+                    raise FileProblem(path, f"it is larger than {_size(cap)}")
+        except OSError as exc:
+            raise FileProblem(path, str(exc.strerror or exc)) from None
+    return b"".join(chunks)
+
+
+def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
     """The file as text, byte-for-byte reversible: UTF-8 (a BOM is kept as ``\\ufeff``),
     no newline translation. Raises InputError naming the file when it cannot be read.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"cannot read {path}: {exc.strerror or exc}", hint="check that it is a readable file"
-        ) from None
+    data = read_bytes_capped(path, cap=cap)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -59,6 +59,7 @@ from pipvet.system.http_transport import (
     stream_body,
     transport_error,
 )
+from pipvet.system.paths import expand_home
 
 __all__ = ["HttpClient", "OfflineMiss", "local_path"]
 
@@ -81,7 +82,7 @@ class _Sleep(Protocol):
 def local_path(url: str) -> Path | None:
     """The file a ``file://`` URL or plain path names, or ``None`` for a network URL."""
     if "://" not in url:
-        return Path(url).expanduser()
+        return expand_home(url, origin=url)
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme.lower() != "file":
         return None

@@ -1,18 +1,21 @@
 """Where pipvet keeps its cache, per platform, overridable by PIPVET_CACHE_DIR; how a
-suggested command names an interpreter."""
+suggested command names an interpreter; the one place a leading ``~`` is expanded."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+from pipvet.errors import UsageError
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     if env.get("PIPVET_CACHE_DIR"):
-        return Path(env["PIPVET_CACHE_DIR"]).expanduser()
+        return expand_home(env["PIPVET_CACHE_DIR"], origin="PIPVET_CACHE_DIR")
     home = Path(env.get("HOME") or Path.home())
     if sys.platform == "darwin":
         return home / "Library" / "Caches" / "pipvet"
@@ -38,3 +41,30 @@ def interpreter_shown(python: Path, base: Path) -> str:
 def pip_shown(python: Path, base: Path) -> str:
     """``<interpreter> -m pip``, the environment's own pip, for a suggested command."""
     return f"{interpreter_shown(python, base)} -m pip"
+
+
+def expand_home(value: str | os.PathLike[str], *, origin: str) -> Path:
+    """``value`` as a path with a leading ``~`` or ``~user`` expanded, as a shell would.
+
+    Every ``~`` pipvet expands goes through here: ``Path.expanduser`` raises a bare
+    RuntimeError for a user that does not exist (``~nosuchuser``) or a ``~`` with no home
+    folder to find. That becomes a UsageError naming ``origin`` (the flag, environment
+    variable or policy key the value came from), the value and what to write instead.
+    """
+    text = os.fspath(value)
+    path = Path(text)
+    if not text.startswith("~"):
+        return path
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        user = re.split(r"[\\/]", text[1:], maxsplit=1)[0]
+        why = f'there is no user "{user[:60]}" on this machine' if user else "HOME is not set"
+        raise UsageError(
+            f'{origin}: cannot expand "{_cut(text)}": {why}',
+            hint="write the full path of the folder or file instead of ~",
+        ) from None
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

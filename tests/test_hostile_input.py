@@ -1,0 +1,186 @@
+"""Hostile input: a ``~user`` that does not exist, numbers that overflow, NUL bytes, FIFOs and
+devices where files belong. Each must end in a clear error naming where the bad value came
+from (exit 2), never a traceback nor the "internal error" safety net."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from pipvet.errors import PipvetError, PolicyError, UsageError
+from pipvet.policy import load_policy
+from pipvet.system.files import FileProblem, read_bytes_capped
+from pipvet.system.paths import expand_home
+
+GHOST = "~pipvet-no-such-user-7d1f"
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_clean_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    assert "internal error" not in err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("PIPVET_OSV_URL", "PIPVET_OSV_OVERLAY", "VIRTUAL_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pipvet.toml").write_text("", encoding="utf-8")
+    (folder / "requirements.txt").write_text("requests==2.0.0\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+# ---------------------------------------------------------------------------- ~nosuchuser
+
+
+def test_expand_home_names_the_origin_of_an_unknown_user() -> None:
+    with pytest.raises(UsageError) as caught:
+        expand_home(f"{GHOST}/cache", origin="--cache-dir")
+    message = str(caught.value)
+    assert message.startswith("--cache-dir: cannot expand")
+    assert GHOST in message
+    assert "full path" in (caught.value.hint or "")
+    assert expand_home("~/x", origin="x") == Path.home() / "x"
+    assert expand_home("/a/~b", origin="x") == Path("/a/~b")
+
+
+@pytest.mark.parametrize(
+    ("argv", "origin"),
+    [
+        (["audit", "-r", "requirements.txt", "--cache-dir", f"{GHOST}/c"], "--cache-dir"),
+        (["audit", "--venv", f"{GHOST}/venv"], "--venv"),
+        (["audit", "--python", f"{GHOST}/python"], "--python"),
+        (["audit", "-r", "requirements.txt", "--osv-url", f"{GHOST}/osv"], "--osv-url"),
+        (["audit", "-r", "requirements.txt", "--osv-overlay", f"{GHOST}/o"], "--osv-overlay"),
+        (["vet", "--offline", "--index-url", f"{GHOST}/index", "requests"], "--index-url"),
+        (["exposure", "--home", f"{GHOST}/home"], "--home"),
+    ],
+)
+def test_an_unknown_user_in_a_flag_is_a_usage_error(
+    project: Path, argv: list[str], origin: str
+) -> None:
+    code, _out, err = run(argv)
+    assert_clean_error(code, err, origin, GHOST)
+
+
+@pytest.mark.parametrize("variable", ["PIPVET_CACHE_DIR", "PIPVET_OSV_OVERLAY", "PIPVET_OSV_URL"])
+def test_an_unknown_user_in_an_environment_variable_is_a_usage_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, f"{GHOST}/x")
+    code, _out, err = run(["audit", "-r", "requirements.txt"])
+    assert_clean_error(code, err, variable, GHOST)
+
+
+@pytest.mark.parametrize("key", ["osv-overlay", "osv-url", "index-url", "top-packages-url"])
+def test_an_unknown_user_in_a_policy_path_is_a_policy_error(project: Path, key: str) -> None:
+    (project / "pipvet.toml").write_text(f'{key} = "{GHOST}/data"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(project, today=date(2026, 1, 1))
+    assert any(key in p and GHOST in p for p in caught.value.problems), caught.value.problems
+    code, _out, err = run(["audit", "-r", "requirements.txt"])
+    assert_clean_error(code, err, key, GHOST, "pipvet.toml")
+
+
+# ---------------------------------------------------------------------------- policy numbers
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("cooldown-days", "800000", "from 0 to 3650"),
+        ("min-project-age-days", "99999999999", "from 0 to 3650"),
+        ("max-release-silence-days", "10000000", "from 0 to 3650"),
+        ("min-maintainers", "1000001", "from 0 to 10000"),
+        ("max-maintainers", "123456789", "from 1 to 10000"),
+        ("max-new-dependencies", "9223372036854775807", "from 0 to 10000"),
+        ("max-age-hours", "1e300", "from 0 to 87600"),
+        ("max-age-hours", "nan", "from 0 to 87600"),
+    ],
+)
+def test_every_number_in_the_policy_is_bounded(
+    project: Path, key: str, value: str, allowed: str
+) -> None:
+    (project / "pipvet.toml").write_text(f"{key} = {value}\n", encoding="utf-8")
+    code, _out, err = run(["audit", "-r", "requirements.txt"])
+    assert_clean_error(code, err, key, allowed)
+
+
+def test_the_largest_allowed_cooldown_is_accepted(project: Path) -> None:
+    (project / "pipvet.toml").write_text("cooldown-days = 3650\n", encoding="utf-8")
+    policy = load_policy(project, today=date(2026, 1, 1))
+    assert policy.cooldown_days == 3650
+
+
+# ---------------------------------------------------------------------------- NUL bytes
+
+
+@pytest.mark.parametrize("command", [["audit"], ["vet", "--offline"], ["relax"]])
+def test_a_nul_byte_in_an_include_names_the_file_and_line(
+    project: Path, command: list[str]
+) -> None:
+    (project / "requirements.txt").write_text("requests==2.0.0\n-r \x00\n", encoding="utf-8")
+    code, _out, err = run([*command, "-r", "requirements.txt"])
+    assert_clean_error(code, err, "requirements.txt:2", "NUL")
+
+
+@pytest.mark.parametrize("command", [["audit"], ["vet", "--offline"], ["relax"]])
+def test_a_nul_byte_in_a_path_on_the_command_line_is_a_clear_error(
+    project: Path, command: list[str]
+) -> None:
+    code, _out, err = run([*command, "-r", "req\x00uirements.txt"])
+    assert_clean_error(code, err, "req\\x00uirements.txt")
+
+
+# ---------------------------------------------------------------------------- special files
+
+
+def test_the_reader_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "requirements.txt"
+    os.mkfifo(fifo)
+    result: list[BaseException] = []
+    worker = threading.Thread(target=lambda: result.append(_problem(fifo)), daemon=True)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive(), "reading a FIFO blocked"
+    assert isinstance(result[0], FileProblem)
+    assert "FIFO" in str(result[0])
+
+
+def test_the_reader_refuses_a_device_a_folder_and_a_file_over_the_cap(tmp_path: Path) -> None:
+    link = tmp_path / "METADATA"
+    link.symlink_to("/dev/zero")
+    assert "character device" in str(_problem(link))
+    assert "a folder" in str(_problem(tmp_path))
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2048)
+    assert "larger than 1024 bytes" in str(_problem(big, cap=1024))
+    assert read_bytes_capped(big, cap=2048) == b"x" * 2048
+    assert _problem(tmp_path / "absent").missing  # type: ignore[attr-defined]
+
+
+def _problem(path: Path, cap: int = 1 << 20) -> PipvetError:
+    try:
+        read_bytes_capped(path, cap=cap)
+    except FileProblem as exc:
+        return exc
+    raise AssertionError(f"{path} was read")
