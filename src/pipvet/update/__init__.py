@@ -6,7 +6,8 @@ steps in order), ``environment`` (which environment, creating ``.venv``), ``sess
 state the steps share), ``pip`` (the environment's own pip, through the process runner),
 ``fixes`` (security fixes inside the cooldown), ``surface`` (start-up hooks, console scripts
 and source builds before and after; the comparisons are pure, ``snapshot`` reads the scan) and
-``vet_new`` (which packages to vet; the pending list kept in the environment).
+``vet_new`` (which packages to vet; the pending list kept in the environment) and ``journal``
+(the record written before pip runs, so an interrupted update is finished by the next).
 
 May import ``system``, ``inputs``, ``advisories``, ``audit``, ``vetting``, ``project.venv``
 and the top-level ``models``, ``errors``, ``policy``; never ``cli`` or ``report``.

@@ -137,6 +137,9 @@ class UpdateResult:
     vetted_packages: tuple[NewPackage, ...] = ()  # what was vetted, as installed
     vetted: VetReport | None = None  # None: nothing was new, so nothing was vetted
     project_name: NormalizedName | None = None  # the pyproject project installed from its folder
+    # Packages pip installed, new to the environment, with no verdict at that version (each
+    # is explained in ``warnings``): pip installed more than was vetted.
+    installed_without_verdict: int = 0
 
     @property
     def new_packages(self) -> tuple[NormalizedName, ...]:
@@ -156,9 +159,11 @@ class UpdateResult:
 
     def fails(self, policy: Policy) -> bool:
         """Exit 1: the audit fails per policy, the install surface has an unexpected change,
-        or a new package's verdict reaches the policy's ``vet-fail-on``."""
+        a new package's verdict reaches the policy's ``vet-fail-on``, or pip installed a new
+        package that has no verdict."""
         return (
             fails(self.audit, policy)
             or any(f.level == "warning" for f in self.surface)
             or (self.vetted is not None and bool(self.vetted.failing))
+            or self.installed_without_verdict > 0
         )

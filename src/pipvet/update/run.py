@@ -6,7 +6,11 @@ The steps, in order (each says what it did through ``note``):
    the active conda environment, else a new ``.venv`` made with the Python running pipvet.
    A system interpreter is refused: updating it would change every program that uses it.
 2. Make sure advisory data is there (before changing anything, so a failure changes nothing).
-3. Record the environment, then upgrade pip itself (the protective flags need a current pip).
+3. Record the environment, atomically and before pip runs (``journal``: the "before"
+   snapshot, what still waits for a verdict, then what each completed pip run installed), then
+   upgrade pip itself (the protective flags need a current pip). A record left by an
+   interrupted run is finished instead: its "before" is the one compared with, so what that
+   run installed is vetted and its new commands are shown. The record goes at the end.
 4. ``pip install -U --upgrade-strategy eager`` of the project's requirements files (and ``.``
    for a pyproject project) and of every installed distribution they do not name (what
    ``python -m venv`` seeded, leftovers), final releases only and with the policy's cooldown,
@@ -23,6 +27,8 @@ The steps, in order (each says what it did through ``note``):
    be vetted (index unreachable, ``--offline`` without a cached answer) is unchecked, which
    the command treats like an unchecked audit: exit 2 unless ``--allow-unchecked``.
    Packages installed from a URL or a folder rather than an index are listed, not looked up.
+   pip installs the vetted set and nothing else: a package pip's install reports say it
+   installed, new to the environment, without a verdict at that version, fails the run (1).
 
 I/O collaborators (process runner, clock, advisory data, vetting) are passed in. Step 1 is
 ``environment``, step 5 ``fixes``; the state the steps share is a ``session.Session``.
@@ -35,6 +41,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.inputs import installed as environment
@@ -46,6 +54,13 @@ from pipvet.policy import Policy
 from pipvet.system.process import Runner
 from pipvet.update.environment import ensure_environment
 from pipvet.update.fixes import security_fixes
+from pipvet.update.journal import (
+    Journal,
+    clear_journal,
+    read_journal,
+    with_builds,
+    write_journal,
+)
 from pipvet.update.model import (
     Environment,
     NewPackage,
@@ -60,7 +75,13 @@ from pipvet.update.pip import (
     cooldown_cutoff,
 )
 from pipvet.update.session import Note, Session, shown
-from pipvet.update.surface import BuildInfo, package_changes, snapshot, surface_findings
+from pipvet.update.surface import (
+    BuildInfo,
+    EnvSnapshot,
+    package_changes,
+    snapshot,
+    surface_findings,
+)
 from pipvet.update.vet_new import VetNew, read_pending, to_vet, write_pending
 from pipvet.vetting.model import VetReport
 
@@ -111,11 +132,11 @@ def run_update(
     now = datetime.fromtimestamp(clock(), UTC)
     run = Session(options, environ, Pip(env.python, runner), policy, now, note)
     before_scan = _scan(env.python, runner)
-    before = snapshot(before_scan)
-    pip_before = str(run.pip.version())
     old_features = run.pip.features()
+    started = _start_record(run, env, before_scan, old_features)
+    before, pip_before = started.before, started.pip_before
 
-    note(f"upgrading pip {pip_before}")
+    note(f"upgrading pip {old_features.version}")
     run.install(["-U", *run.protective_flags(), "pip"])
     run.pip.version(refresh=True)
     features = run.pip.features()
@@ -127,22 +148,8 @@ def run_update(
         note(f"warning: {text}")
 
     files = options.requirement_files or discover_requirement_files(options.project)
-    targets: list[str] = []
-    for f in files:
-        targets += ["-r", str(f)]
-    labels = [shown(f, options.project) for f in files]
     project_name = None if options.requirement_files else _pyproject_name(options.project)
-    if project_name is not None:
-        editable = _installed_editable(before_scan, options.project)
-        targets += ["-e", str(options.project)] if editable else [str(options.project)]
-        labels.append(". (pyproject.toml" + (", editable)" if editable else ")"))
-    unnamed = _installed_unnamed(before_scan, files, environ, policy, project_name)
-    if unnamed:
-        # What the files do not name is upgraded too (a seeded setuptools, leftovers), by
-        # name and without a bound, so a requirement that caps it still holds.
-        targets += unnamed
-        labels.append(f"{len(unnamed)} installed package{'' if len(unnamed) == 1 else 's'} "
-                      f"the requirements do not name ({_few(unnamed)})")  # fmt: skip
+    targets, labels = _targets(run, before_scan, files, project_name)
     if targets:
         note("upgrading " + ", ".join(labels))
         run.install(["-U", "--upgrade-strategy", "eager", *run.protective_flags(), *targets])
@@ -161,9 +168,17 @@ def run_update(
     collected = auditing.Collected(collected.dependencies, env.description, collected.warnings)
     report = auditing.audit(collected, outcome, policy=policy, clock=clock, rebuild=rebuild)
     changes = package_changes(before, after)
-    builds = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
-    surface = surface_findings(before, after, _latest(builds), pip=run.pip_shown)
-    vetted, packages = _vet(run, env, scan=after_scan, changes=changes, vet=vet, outcome=outcome)
+    builds = _latest(_builds(started, run))
+    surface = surface_findings(before, after, builds, pip=run.pip_shown)
+    vetted, packages = _vet(
+        run, env, scan=after_scan, changes=changes, vet=vet, outcome=outcome,
+        pending=started.pending,
+    )  # fmt: skip
+    without = _without_verdict(builds, before, vetted)
+    run.warnings.extend(without)
+    problem = clear_journal(env.prefix)
+    if problem:
+        run.warnings.append(problem)
     cutoff = None
     if policy.cooldown_days > 0 and features.uploaded_prior_to:
         cutoff = cooldown_cutoff(now, policy.cooldown_days)
@@ -184,7 +199,61 @@ def run_update(
         vetted_packages=packages,
         vetted=vetted,
         project_name=project_name,
+        installed_without_verdict=len(without),
     )
+
+
+def _start_record(
+    run: Session, env: Environment, scan: EnvironmentScan, features: PipFeatures
+) -> Journal:
+    """Record the environment before pip changes it, or take up the record an interrupted
+    run left (its "before" stays); keep what each completed pip run installed in it."""
+    journal = read_journal(env.prefix)
+    if journal is None:
+        journal = Journal(run.now.isoformat(timespec="seconds"), str(features.version),
+                          snapshot(scan), read_pending(env.prefix))  # fmt: skip
+    else:
+        run.note(f"finishing the update interrupted at {journal.started}: comparing with the "
+                 "environment as it was before it")  # fmt: skip
+        run.warnings.append(
+            f"an update started at {journal.started} was interrupted; this run compared, "
+            "audited and vetted everything installed since, against the environment as it "
+            "was before that update"
+        )
+    started = journal
+    write_journal(env.prefix, started)  # before pip changes anything
+
+    def record() -> None:
+        write_journal(env.prefix, with_builds(started, _builds(started, run)))
+
+    run.after_install = record
+    return started
+
+
+def _targets(
+    run: Session,
+    scan: EnvironmentScan,
+    files: Sequence[Path],
+    project_name: NormalizedName | None,
+) -> tuple[list[str], list[str]]:
+    """pip's arguments for the main upgrade, and the same in words."""
+    project = run.options.project
+    targets: list[str] = []
+    for f in files:
+        targets += ["-r", str(f)]
+    labels = [shown(f, project) for f in files]
+    if project_name is not None:
+        editable = _installed_editable(scan, project)
+        targets += ["-e", str(project)] if editable else [str(project)]
+        labels.append(". (pyproject.toml" + (", editable)" if editable else ")"))
+    unnamed = _installed_unnamed(scan, files, run.environ, run.policy, project_name)
+    if unnamed:
+        # What the files do not name is upgraded too (a seeded setuptools, leftovers), by
+        # name and without a bound, so a requirement that caps it still holds.
+        targets += unnamed
+        labels.append(f"{len(unnamed)} installed package{'' if len(unnamed) == 1 else 's'} "
+                      f"the requirements do not name ({_few(unnamed)})")  # fmt: skip
+    return targets, labels
 
 
 def _vet(
@@ -195,9 +264,10 @@ def _vet(
     changes: Sequence[PackageChange],
     vet: VetNew,
     outcome: SyncOutcome,
+    pending: Sequence[NormalizedName],
 ) -> tuple[VetReport | None, tuple[NewPackage, ...]]:
     """Vet what is new (and what an earlier run could not vet); remember what stays unvetted."""
-    packages = to_vet(scan, changes, read_pending(env.prefix))
+    packages = to_vet(scan, changes, [*pending, *read_pending(env.prefix)])
     if not packages:
         write_pending(env.prefix, ())
         return None, ()
@@ -279,6 +349,51 @@ def _installed_unnamed(
 def _few(names: Sequence[str], limit: int = 4) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _builds(started: Journal, run: Session) -> list[BuildInfo]:
+    """What pip installed: in runs an interruption cut short (the record), then in this one."""
+    now = [BuildInfo(i.name, i.version, i.from_wheel, i.local_dir, i.url) for i in run.builds]
+    return [*started.builds, *now]
+
+
+def _without_verdict(
+    builds: Sequence[BuildInfo], before: EnvSnapshot, vetted: VetReport | None
+) -> list[str]:
+    """pip installs the vetted set and nothing else: each package pip's install reports say
+    it installed that is new to the environment must have a verdict at the version pip
+    installed. (Checked after pip ran rather than by a dry run first, which would resolve
+    everything twice; what fails here exits 1.) A package vetting could not check is left
+    to the unchecked rule (exit 2)."""
+    old = before.versions()
+    verdicts = {(p.name, _norm(p.version)) for p in vetted.packages} if vetted else set()
+    unchecked = {p.name for p in vetted.unchecked} if vetted else set()
+    out = []
+    for build in builds:
+        if build.name in old or build.name in unchecked:
+            continue
+        if (build.name, _norm(build.version)) in verdicts:
+            continue
+        seen = [v for n, v in verdicts if n == build.name]
+        why = (
+            f"the verdict is on {seen[0]}"
+            if seen
+            else "it is not where pipvet looked (site-packages of the environment): pip "
+            "installed it elsewhere, e.g. a target or prefix set in pip's configuration"
+        )
+        out.append(
+            f"pip installed {build.name} {build.version}, new to the environment, without a "
+            f"verdict ({why}): it was not vetted; check it with: pipvet vet "
+            f"{build.name}=={build.version}"
+        )
+    return out
+
+
+def _norm(version: str | None) -> str | None:
+    try:
+        return str(Version(version)) if version is not None else None
+    except InvalidVersion:
+        return version
 
 
 def _latest(builds: Sequence[BuildInfo]) -> list[BuildInfo]:

@@ -31,6 +31,8 @@ class Session:
     commands: list[tuple[str, ...]] = field(default_factory=list)
     builds: list[ReportItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Called after each pip run that completed (the update's record keeps what it installed).
+    after_install: Callable[[], None] | None = None
 
     def install(self, args: Sequence[str], *, dry_run: bool = False) -> None:
         if self.options.offline:
@@ -39,6 +41,8 @@ class Session:
         if not dry_run:
             self.commands.append(tuple(a for a in outcome.argv if not a.endswith(".json")))
             self.builds.extend(outcome.report or ())
+            if self.after_install is not None:
+                self.after_install()
 
     def protective_flags(self, *, cooldown: bool = True) -> list[str]:
         features = self.pip.features()
