@@ -21,6 +21,7 @@ def test_top_level_keys_in_stable_order(name: str) -> None:
         "target",
         "advisory_db",
         "fail_on",
+        "unknown_severity",
         "verdict",
         "dependencies",
         "ignore_notes",
@@ -102,17 +103,17 @@ def test_ignored_and_failing_flags() -> None:
         (
             FULL,
             {"dependencies": 7, "findings": 5, "unchecked": 1, "not_from_index": 1,
-             "malware": 1, "ignored": 1, "failing": 3},
+             "malware": 1, "ignored": 1, "unrated": 1, "failing": 3},
         ),
         (
             INCOMPLETE,
             {"dependencies": 2, "findings": 0, "unchecked": 1, "not_from_index": 0,
-             "malware": 0, "ignored": 0, "failing": 0},
+             "malware": 0, "ignored": 0, "unrated": 0, "failing": 0},
         ),
         (
             CLEAN,
             {"dependencies": 2, "findings": 0, "unchecked": 0, "not_from_index": 0,
-             "malware": 0, "ignored": 0, "failing": 0},
+             "malware": 0, "ignored": 0, "unrated": 0, "failing": 0},
         ),
     ],
 )  # fmt: skip

@@ -234,6 +234,7 @@ class AuditReport:
     ignore_notes: tuple[IgnoreNote, ...] = ()
     warnings: tuple[str, ...] = ()
     fail_on: SeverityLabel | Literal["any"] = "any"
+    unknown_severity: Literal["fail", "ignore"] = "fail"  # the policy's unknown-severity
 
     @property
     def unchecked(self) -> tuple[DependencyResult, ...]:
@@ -247,6 +248,15 @@ class AuditReport:
         """Editable, local-folder and URL installs: reported, not audited by version."""
         return tuple(
             r for r in self.results if r.dependency.skipped is not None and r.dependency.local
+        )
+
+    @property
+    def unrated(self) -> int:
+        """Active vulnerability findings that no advisory of their alias group rates."""
+        return sum(
+            1
+            for _, f in self.active_findings
+            if f.kind != "malware" and f.severity.label == SeverityLabel.UNKNOWN
         )
 
     @property

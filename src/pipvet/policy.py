@@ -16,8 +16,10 @@ is allowed; unknown keys get a "did you mean" suggestion.
 
 Deciding (``fails``): malware always fails; ``fail-on = "any"`` fails on every finding; otherwise
 a vulnerability fails when its severity label is at or above the threshold. A finding whose
-severity is unknown fails at every threshold: pipvet cannot show it is below the line, so it
-fails closed.
+severity is unknown (no advisory in its alias group gives a rating) fails at every threshold
+by default: pipvet cannot show it is below the line, so it fails closed. ``unknown-severity =
+"ignore"`` lets such findings through, so that ``fail-on = "critical"`` means only what is
+rated critical; the report says which rule was used and how many findings had no rating.
 
 Ignores (``apply_ignores``) never remove a finding: they mark it ignored with the reason, and
 ignores that have expired (their ``expires`` date is before today) are not applied. Malware
@@ -47,12 +49,11 @@ from pipvet.policy_schema import (
     IgnoreRule,
     OnReview,
     StaleData,
+    UnknownSeverity,
     VetFailOn,
     check_table,
     show_toml,
 )
-from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, read_bytes_capped
-from pipvet.system.paths import expand_home
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -91,6 +92,7 @@ class Policy:
 
     source: Path | None = None
     fail_on: FailOn = "any"
+    unknown_severity: UnknownSeverity = "fail"
     max_age_hours: float = 24.0
     max_data_age_days: int = 7
     stale_data: StaleData = "warn"
@@ -167,10 +169,10 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
-    except (FileProblem, UnicodeDecodeError) as exc:
-        detail = exc.reason if isinstance(exc, FileProblem) else "not UTF-8 text"
-        raise PolicyError(f"cannot read policy file {path}: {detail}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise PolicyError(f"cannot read policy file {path}: {detail}") from exc
     import tomllib  # only when there is a policy file to read
 
     try:
@@ -274,15 +276,18 @@ def apply_ignores(
 # ---------------------------------------------------------------------------- deciding
 
 
-def finding_fails(finding: Finding, fail_on: FailOn) -> bool:
-    """Does this finding alone make the audit fail (exit 1)?"""
+def finding_fails(finding: Finding, fail_on: FailOn, unknown: UnknownSeverity = "fail") -> bool:
+    """Does this finding alone make the audit fail (exit 1)? ``unknown`` is the policy's
+    ``unknown-severity``: what a finding without any severity rating does."""
     if finding.ignored:
         return False
     if finding.kind == "malware" or fail_on == "any":
         return True
     label = finding.severity.label
-    # Unknown severity cannot be shown to be below the threshold: fail closed.
-    return label == SeverityLabel.UNKNOWN or label >= fail_on
+    if label == SeverityLabel.UNKNOWN:
+        # Cannot be shown to be below the threshold: fails closed unless the policy says not.
+        return unknown == "fail"
+    return label >= fail_on
 
 
 def stale_data_fails(report: AuditReport, policy: Policy, *, ci: bool = False) -> bool:
@@ -294,7 +299,8 @@ def stale_data_fails(report: AuditReport, policy: Policy, *, ci: bool = False) -
 def fails(report: AuditReport, policy: Policy | None = None) -> bool:
     """True when any non-ignored finding fails at the policy's level (else the report's)."""
     fail_on = report.fail_on if policy is None else policy.fail_on
-    return any(finding_fails(f, fail_on) for r in report.results for f in r.findings)
+    unknown = report.unknown_severity if policy is None else policy.unknown_severity
+    return any(finding_fails(f, fail_on, unknown) for r in report.results for f in r.findings)
 
 
 # ---------------------------------------------------------------------------- data sources
@@ -354,9 +360,6 @@ def resolve_sources(
             (default, "default"),
         )
         value, origin = next(((v, o) for v, o in candidates if v), (None, "default"))
-        if value is not None and origin in (flag, env_name) and value.startswith("~"):
-            # The policy's paths were expanded when it was read; a flag or variable here.
-            value = str(expand_home(value, origin=origin))
         if value is not None and name in ("osv_url", "index_url") and len(value) > 1:
             value = value.rstrip("/") or value
         chosen[name] = value

@@ -29,7 +29,6 @@ from pipvet.errors import UsageError
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
 from pipvet.system.http import HttpClient
-from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
 
 
@@ -106,7 +105,7 @@ def prepare_advisories(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """Usable advisory data, synced if older than the policy's max age (never when offline)."""
-    overlay = _overlay(sources)
+    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
     return ensure_fresh(
         default_store_path(cache_dir),
         OsvSource.parse(sources.osv_url),
@@ -119,11 +118,6 @@ def prepare_advisories(
     )
 
 
-def _overlay(sources: Sources) -> Path | None:
-    value = sources.osv_overlay
-    return expand_home(value, origin=sources.origin("osv_overlay")) if value else None
-
-
 def rebuild_advisories(
     sources: Sources,
     http: HttpClient,
@@ -133,7 +127,7 @@ def rebuild_advisories(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """A full sync that replaces the database whatever state it is in."""
-    overlay = _overlay(sources)
+    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
     return sync(
         default_store_path(cache_dir),
         OsvSource.parse(sources.osv_url),
@@ -202,6 +196,7 @@ def audit(
         ignore_notes=notes,
         warnings=tuple(warnings),
         fail_on=policy.fail_on,
+        unknown_severity=policy.unknown_severity,
     )
 
 

@@ -59,6 +59,16 @@ def fail_on_text(fail_on: FailOn) -> str:
     return "any" if fail_on == "any" else fail_on.text
 
 
+def unknown_severity_text(report: AuditReport) -> str:
+    """The fail rule for findings without a rating and how many there are, in one line."""
+    if report.unknown_severity == "fail":
+        rule = 'unknown-severity = "fail" (a finding with no rating fails)'
+    else:
+        rule = 'unknown-severity = "ignore" (a finding with no rating passes)'
+    vulns = sum(1 for _, f in report.active_findings if f.kind != "malware")
+    return f"{rule}; {report.unrated:,} of {vulns:,} findings have no rating"
+
+
 def malware_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Finding], ...]:
     return tuple(
         (r, f) for r in report.results for f in r.findings if f.kind == "malware" and not f.ignored
@@ -79,7 +89,7 @@ def verdict(report: AuditReport) -> AuditVerdict:
     """The one-line outcome. Never claims safety when anything went unchecked."""
     malware = malware_findings(report)
     vulns = vulnerability_findings(report)
-    failing = [f for _, f in vulns if finding_fails(f, report.fail_on)]
+    failing = [f for _, f in vulns if finding_fails(f, report.fail_on, report.unknown_severity)]
     unchecked = len(report.unchecked)
     local = len(report.not_from_index)
     no_data = report.snapshot.records == 0

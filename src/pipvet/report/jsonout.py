@@ -67,6 +67,7 @@ def audit_to_dict(report: AuditReport) -> dict[str, Any]:
             "stale_text": stale_text(snap),
         },
         "fail_on": fail_on_text(report.fail_on),
+        "unknown_severity": report.unknown_severity,
         "verdict": {"status": outcome.status, "text": outcome.text},
         "dependencies": [_dependency(r, report) for r in report.results],
         "ignore_notes": [
@@ -81,7 +82,10 @@ def audit_to_dict(report: AuditReport) -> dict[str, Any]:
             "not_from_index": len(report.not_from_index),
             "malware": sum(1 for f in active if f.kind == "malware"),
             "ignored": len(findings) - len(active),
-            "failing": sum(1 for f in active if finding_fails(f, report.fail_on)),
+            "unrated": report.unrated,
+            "failing": sum(
+                1 for f in active if finding_fails(f, report.fail_on, report.unknown_severity)
+            ),
         },
     }
 
@@ -112,7 +116,7 @@ def _finding(finding: Finding, report: AuditReport) -> dict[str, Any]:
         "fixed_in": list(finding.fixed_in),
         "ignored": finding.ignored,
         "ignore_reason": finding.ignore_reason,
-        "fails": finding_fails(finding, report.fail_on),
+        "fails": finding_fails(finding, report.fail_on, report.unknown_severity),
         "records": list(finding.records),
         "modified": finding.modified,
     }

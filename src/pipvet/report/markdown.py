@@ -24,6 +24,7 @@ from pipvet.report._common import (
     shorten,
     snapshot_text,
     stale_text,
+    unknown_severity_text,
     verdict,
     vulnerability_findings,
 )
@@ -63,7 +64,8 @@ def render_audit_markdown(report: AuditReport) -> str:
     out: list[str] = [f"## {_HEADING[outcome.status]}", "", f"**{md(outcome.text)}**", ""]
     out.append(f"Audited: {md(report.target)}  ")
     out.append(f"Advisory data: {md(snapshot_text(report.snapshot))}  ")
-    out.append(f"Fail level: {fail_on_text(report.fail_on)}")
+    out.append(f"Fail level: {fail_on_text(report.fail_on)}  ")
+    out.append(f"Unknown severity: {md(unknown_severity_text(report))}")
     stale = stale_text(report.snapshot)
     if stale:
         out += ["", f"> **Warning: stale advisory data.** {md(stale)}"]

@@ -25,6 +25,7 @@ from pipvet.models import AuditReport, DependencyResult, Finding, Location, Seve
 from pipvet.report._common import (
     MALWARE_MEANING,
     dependency_text,
+    fail_on_text,
     fix_text,
     osv_url,
     severity_text,
@@ -90,6 +91,9 @@ def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
                     "target": report.target,
                     "verdict": outcome.status,
                     "verdictText": outcome.text,
+                    "failOn": fail_on_text(report.fail_on),
+                    "unknownSeverity": report.unknown_severity,
+                    "unratedFindings": report.unrated,
                     "advisorySource": report.snapshot.source,
                     "advisoryNewestModified": report.snapshot.newest_modified,
                     "advisoryRecords": report.snapshot.records,

@@ -19,6 +19,7 @@ from pipvet.report._common import (
     shorten,
     snapshot_text,
     stale_text,
+    unknown_severity_text,
     verdict,
     vulnerability_findings,
 )
@@ -93,6 +94,11 @@ def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
     w.line(f"pipvet {report.tool_version} audit of {report.target}")
     w.line(f"Advisory data: {snapshot_text(report.snapshot)}")
     _stale_block(w, report)
+    w.wrap(
+        f"Fail level: {fail_on_text(report.fail_on)}; {unknown_severity_text(report)}",
+        indent="",
+        hang="  ",
+    )
 
     malware = malware_findings(report)
     if malware:
@@ -108,9 +114,13 @@ def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
             _BOLD,
         )
         if any(f.severity.label == SeverityLabel.UNKNOWN for _, f in vulns):
+            counted = (
+                "counts those as failing at every fail level"
+                if report.unknown_severity == "fail"
+                else 'lets those pass unless fail-on = "any" (unknown-severity = "ignore")'
+            )
             w.wrap(
-                "Severity 'unknown' means the advisory gives no rating; pipvet counts those "
-                "as failing at every fail level.",
+                f"Severity 'unknown' means no advisory for it gives a rating; pipvet {counted}.",
                 indent="",
                 hang="",
             )
