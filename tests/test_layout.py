@@ -25,10 +25,11 @@ LAYERS: dict[str, set[str]] = {
     "exposure": {"system"},
     "update": {"system", "inputs", "advisories", "index", "audit", "vetting", "project"},
     "project": {"system", "inputs", "advisories", "index", "audit", "exposure"},
+    "sbom": {"system", "inputs", "advisories", "audit"},
     "report": {"update", "project", "exposure", "vetting", "audit", "advisories"},
     "cli": {
         "system", "inputs", "advisories", "index", "audit", "vetting", "exposure", "update",
-        "project", "report",
+        "project", "report", "sbom",
     },
 }  # fmt: skip
 TOP_LEVEL = {"models", "errors", "severity", "policy", "policy_schema", "redact", "__main__"}
