@@ -34,7 +34,7 @@ def test_header_names_target_and_snapshot() -> None:
     assert first == "pipvet 0.1.0 audit of requirements.txt (and the files it includes)"
     assert second == (
         "Advisory data: https://osv-vulnerabilities.storage.googleapis.com (2,661 records, "
-        "newest change 2024-10-10T18:25:43Z, synced 3 hours ago)"
+        "newest change 2024-10-10T18:25:43Z (16 hours ago), synced 3 hours ago)"
     )
 
 

@@ -6,8 +6,25 @@ import pytest
 
 from pipvet.models import AuditReport, DependencyResult, FindingKind, Severity, SeverityLabel
 from pipvet.policy import FailOn
-from pipvet.report._common import age_text, severity_text, shorten, snapshot_text, verdict
-from tests.report_samples import CLEAN, EVIL, FLASK, MISTUNE, NUMPY, REQUESTS, SNAPSHOT, URLLIB3
+from pipvet.report._common import (
+    age_text,
+    severity_text,
+    shorten,
+    snapshot_text,
+    stale_text,
+    verdict,
+)
+from tests.report_samples import (
+    CLEAN,
+    EVIL,
+    FLASK,
+    FULL,
+    MISTUNE,
+    NUMPY,
+    REQUESTS,
+    SNAPSHOT,
+    URLLIB3,
+)
 
 
 def report(*results: DependencyResult, fail_on: FailOn = "any", records: int = 2661) -> AuditReport:
@@ -154,15 +171,36 @@ def test_severity_text(severity: Severity, text: str) -> None:
 def test_snapshot_text() -> None:
     assert snapshot_text(SNAPSHOT) == (
         "https://osv-vulnerabilities.storage.googleapis.com (2,661 records, newest change "
-        "2024-10-10T18:25:43Z, synced 3 hours ago)"
+        "2024-10-10T18:25:43Z (16 hours ago), synced 3 hours ago)"
     )
-    assert snapshot_text(CLEAN.snapshot).endswith("sync time unknown)")
+    assert snapshot_text(CLEAN.snapshot).endswith("(782 days ago), sync time unknown)")
     assert snapshot_text(replace(SNAPSHOT, age_seconds=None)).endswith(
         "synced 2024-10-11T08:00:00Z)"
     )
     assert snapshot_text(replace(SNAPSHOT, records=0)) == (
         "https://osv-vulnerabilities.storage.googleapis.com (no records available)"
     )
+
+
+def test_stale_text_says_how_old_and_what_to_do() -> None:
+    assert stale_text(SNAPSHOT) is None  # 16 hours old: fresh
+    stale = stale_text(CLEAN.snapshot)
+    assert stale is not None
+    assert stale.startswith(
+        "The advisory data is stale: its newest record changed on 2024-10-10, 782 days ago; "
+        "the policy allows 7 days (max-data-age-days)."
+    )
+    assert "(/srv/mirror/osv) has probably stopped updating" in stale
+    assert verdict(CLEAN).text.endswith("; STALE advisory data: the newest record is 782 days old.")
+    assert "STALE" not in verdict(FULL).text
+    # a newest record in the future (a forged or broken timestamp) proves nothing: stale
+    future = replace(SNAPSHOT, newest_age_seconds=None)
+    assert (stale_text(future) or "").startswith(
+        "The advisory data cannot be shown to be current: the time of its newest record "
+        "(2024-10-10T18:25:43Z) is in the future"
+    )
+    # a report whose data was not judged (no max-data-age-days) never claims either way
+    assert stale_text(replace(CLEAN.snapshot, max_data_age_days=None)) is None
 
 
 @pytest.mark.parametrize(
