@@ -22,4 +22,6 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s'\"<>]*@")
 def mask_userinfo(text: str) -> str:
     """``text`` with the userinfo of every URL in it replaced by ``***``
     (``https://user:token@host/x`` -> ``https://***@host/x``); anything else unchanged."""
+    if "@" not in text or "://" not in text:  # nearly every string: skip the regex scan
+        return text
     return _USERINFO.sub(rf"\1{MASK}@", text)
