@@ -97,20 +97,29 @@ VALIDATION_CASES = [
     ),
     ('vet-fail-on = "ok"', 'vet-fail-on: "ok" is not allowed; use one of "avoid", "review"'),
     ("on-review = true", 'on-review: true is not allowed; use one of "ask", "allow", "block"'),
-    ('cooldown-days = "3"', 'cooldown-days: expected a whole number of days, 0 or more; got "3"'),
-    ("cooldown-days = 1.5", "cooldown-days: expected a whole number of days, 0 or more; got 1.5"),
-    ("cooldown-days = true", "cooldown-days: expected a whole number of days, 0 or more; got true"),
-    ("cooldown-days = -1", "cooldown-days: expected a whole number of days, 0 or more; got -1"),
+    (
+        'cooldown-days = "3"',
+        'cooldown-days: expected a whole number of days from 0 to 3650; got "3"',
+    ),
+    (
+        "cooldown-days = 1.5",
+        "cooldown-days: expected a whole number of days from 0 to 3650; got 1.5",
+    ),
+    (
+        "cooldown-days = true",
+        "cooldown-days: expected a whole number of days from 0 to 3650; got true",
+    ),
+    ("cooldown-days = -1", "cooldown-days: expected a whole number of days from 0 to 3650; got -1"),
     (
         "max-maintainers = 0",
-        "max-maintainers: expected a whole number of maintainers, 1 or more; got 0",
+        "max-maintainers: expected a whole number of maintainers from 1 to 10000; got 0",
     ),
     (
         "max-new-dependencies = [20]",
-        "max-new-dependencies: expected a whole number of packages, 0 or more; got [20]",
+        "max-new-dependencies: expected a whole number of packages from 0 to 10000; got [20]",
     ),
-    ("max-age-hours = -1", "max-age-hours: expected a number of hours, 0 or more; got -1"),
-    ("max-age-hours = inf", "max-age-hours: expected a number of hours, 0 or more; got inf"),
+    ("max-age-hours = -1", "max-age-hours: expected a number of hours from 0 to 87600; got -1"),
+    ("max-age-hours = inf", "max-age-hours: expected a number of hours from 0 to 87600; got inf"),
     (
         'internal = "acme-*"',
         'internal: expected a list of name patterns such as ["acme-*"]; got "acme-*"',
@@ -203,7 +212,7 @@ expires = "soon"
 """
     assert problems_of(tmp_path, text) == (
         'fail_on: unknown key; did you mean "fail-on"?',
-        'cooldown-days: expected a whole number of days, 0 or more; got "3"',
+        'cooldown-days: expected a whole number of days from 0 to 3650; got "3"',
         'ignore #2 (GHSA-aaaa-bbbb-cccc): reson: unknown key; did you mean "reason"?',
         "ignore #2 (GHSA-aaaa-bbbb-cccc): reason: required, say why this finding is "
         "acceptable; got nothing",

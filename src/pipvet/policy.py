@@ -54,6 +54,8 @@ from pipvet.policy_schema import (
     check_table,
     show_toml,
 )
+from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, read_bytes_capped
+from pipvet.system.paths import expand_home
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -169,10 +171,10 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise PolicyError(f"cannot read policy file {path}: {detail}") from exc
+        text = read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
+    except (FileProblem, UnicodeDecodeError) as exc:
+        detail = exc.reason if isinstance(exc, FileProblem) else "not UTF-8 text"
+        raise PolicyError(f"cannot read policy file {path}: {detail}") from None
     import tomllib  # only when there is a policy file to read
 
     try:
@@ -360,6 +362,9 @@ def resolve_sources(
             (default, "default"),
         )
         value, origin = next(((v, o) for v, o in candidates if v), (None, "default"))
+        if value is not None and origin in (flag, env_name) and value.startswith("~"):
+            # The policy's paths were expanded when it was read; a flag or variable here.
+            value = str(expand_home(value, origin=origin))
         if value is not None and name in ("osv_url", "index_url") and len(value) > 1:
             value = value.rstrip("/") or value
         chosen[name] = value

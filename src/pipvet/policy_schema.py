@@ -7,7 +7,6 @@ problem it found, so the caller can report them all at once.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
+from pipvet.errors import UsageError
 from pipvet.models import Finding, NormalizedName, SeverityLabel, canonicalize_name
 
 if TYPE_CHECKING:
@@ -150,15 +150,25 @@ def _choice(allowed: Mapping[str, object]) -> Callable[[_Validator, str, object]
     return check
 
 
-def _count(minimum: int, unit: str) -> Callable[[_Validator, str, object], object]:
+def _count(minimum: int, maximum: int, unit: str) -> Callable[[_Validator, str, object], object]:
+    """A whole number in ``minimum..maximum``: every number the policy accepts is bounded, so
+    a typo like ``cooldown-days = 800000`` is a policy error, not an overflow in ``update``."""
+
     def check(v: _Validator, key: str, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
             return value
         return v.bad(
-            key, f"expected a whole number of {unit}, {minimum} or more; got {show_toml(value)}"
+            key,
+            f"expected a whole number of {unit} from {minimum} to {maximum}; "
+            f"got {_cut(show_toml(value))}",
         )
 
     return check
+
+
+_MAX_DAYS = 3650  # ten years: a cooldown or an age threshold beyond that is a typo
+_MAX_HOURS = 87600  # ten years in hours
+_MAX_COUNT = 10_000
 
 
 def _bounded(minimum: int, maximum: int, unit: str) -> Callable[[_Validator, str, object], object]:
@@ -172,9 +182,15 @@ def _bounded(minimum: int, maximum: int, unit: str) -> Callable[[_Validator, str
 
 
 def _hours(v: _Validator, key: str, value: object) -> object:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= _MAX_HOURS:
         return float(value)
-    return v.bad(key, f"expected a number of hours, 0 or more; got {show_toml(value)}")
+    return v.bad(
+        key, f"expected a number of hours from 0 to {_MAX_HOURS}; got {_cut(show_toml(value))}"
+    )
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 _GLOB_SEPARATORS = re.compile(r"[-_.]+")
@@ -199,7 +215,12 @@ def _location(v: _Validator, key: str, value: object) -> object:
     text = value.strip()
     if _URL.match(text) and not _WINDOWS_DRIVE.match(text):
         return text
-    path = Path(text).expanduser()
+    from pipvet.system.paths import expand_home
+
+    try:
+        path = expand_home(text, origin=key)
+    except UsageError as exc:
+        return v.bad(key, exc.message.removeprefix(f"{key}: ") + "; write the full path")
     # A relative path means "next to the policy file", not "wherever pipvet was started".
     return str(path if path.is_absolute() else v.base_dir / path)
 
@@ -305,7 +326,7 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "fail-on": ("fail_on", _choice(_FAIL_ON)),
     "unknown-severity": ("unknown_severity", _choice({"fail": "fail", "ignore": "ignore"})),
     "max-age-hours": ("max_age_hours", _hours),
-    "cooldown-days": ("cooldown_days", _count(0, "days")),
+    "cooldown-days": ("cooldown_days", _count(0, _MAX_DAYS, "days")),
     # OSV's PyPI data changes every day: a newest record older than this means the mirror
     # stopped updating. Above a year the check would mean nothing.
     "max-data-age-days": ("max_data_age_days", _bounded(1, 365, "days")),
@@ -313,11 +334,11 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "ignore": ("ignores", _ignores),
     "vet-fail-on": ("vet_fail_on", _choice({"avoid": "avoid", "review": "review"})),
     "on-review": ("on_review", _choice({"ask": "ask", "allow": "allow", "block": "block"})),
-    "min-maintainers": ("min_maintainers", _count(0, "maintainers")),
-    "max-maintainers": ("max_maintainers", _count(1, "maintainers")),
-    "max-new-dependencies": ("max_new_dependencies", _count(0, "packages")),
-    "min-project-age-days": ("min_project_age_days", _count(0, "days")),
-    "max-release-silence-days": ("max_release_silence_days", _count(0, "days")),
+    "min-maintainers": ("min_maintainers", _count(0, _MAX_COUNT, "maintainers")),
+    "max-maintainers": ("max_maintainers", _count(1, _MAX_COUNT, "maintainers")),
+    "max-new-dependencies": ("max_new_dependencies", _count(0, _MAX_COUNT, "packages")),
+    "min-project-age-days": ("min_project_age_days", _count(0, _MAX_DAYS, "days")),
+    "max-release-silence-days": ("max_release_silence_days", _count(0, _MAX_DAYS, "days")),
     "internal": ("internal", _internal),
     "osv-url": ("osv_url", _location),
     "osv-overlay": ("osv_overlay", _location),

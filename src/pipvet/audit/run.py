@@ -29,6 +29,7 @@ from pipvet.errors import UsageError
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores
 from pipvet.system.http import HttpClient
+from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
 
 
@@ -105,7 +106,7 @@ def prepare_advisories(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """Usable advisory data, synced if older than the policy's max age (never when offline)."""
-    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
+    overlay = _overlay(sources)
     return ensure_fresh(
         default_store_path(cache_dir),
         OsvSource.parse(sources.osv_url),
@@ -118,6 +119,11 @@ def prepare_advisories(
     )
 
 
+def _overlay(sources: Sources) -> Path | None:
+    value = sources.osv_overlay
+    return expand_home(value, origin=sources.origin("osv_overlay")) if value else None
+
+
 def rebuild_advisories(
     sources: Sources,
     http: HttpClient,
@@ -127,7 +133,7 @@ def rebuild_advisories(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """A full sync that replaces the database whatever state it is in."""
-    overlay = Path(sources.osv_overlay).expanduser() if sources.osv_overlay else None
+    overlay = _overlay(sources)
     return sync(
         default_store_path(cache_dir),
         OsvSource.parse(sources.osv_url),
