@@ -22,8 +22,10 @@ from pipvet.cli import vet as vet_cli
 from pipvet.cli._common import Output, handle_errors
 from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import Reply
-from tests.support.index_server import IndexServer, document, index_server
+from tests.support.index_server import IndexServer, document, index_server, sdist_file
 from tests.support.pipvenv import venv_with_pip
+from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
+from tests.support.simple_index import SimpleIndex
 from tests.support.wheels import Venv, build_wheel, create_venv, pip_env
 
 # Every test here vets into a real (empty) virtual environment made for the module.
@@ -546,3 +548,81 @@ def test_a_request_no_release_satisfies(world: World) -> None:
     assert "pip install would fail" in signal(package, "vulnerabilities")["message"]
     assert package["verdict"] == "unchecked"
     assert result.code == 2
+
+
+# ------------------------------------------------------------------------ nothing runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["setup.py", "backend"])
+@pytest.mark.parametrize("where", ["find-links", "index"])
+def test_pip_resolver_runs_no_build_code(
+    world: World, tmp_path: Path, kind: BuildKind, where: str
+) -> None:
+    """``--resolver pip`` asks pip for wheels only: a release published as source only (even
+    one known as malware) is vetted from the index, its subtree unchecked, its code not run."""
+    folder, marker = tmp_path / "dists", tmp_path / "MARKER"
+    wheel = setuptools_wheel()
+    if kind == "setup.py" and wheel is None:
+        pytest.skip("this Python bundles no setuptools wheel for the setup.py sdists")
+    if wheel is not None:
+        folder.mkdir()
+        shutil.copy(wheel, folder)
+    for name in ("gate-src", "gate-evil"):
+        build_marker_sdist(folder, name, "1.0", marker, kind=kind)
+        world.index.project(
+            name, document(name, {"1.0": [sdist_file(name, "1.0", "2026-01-01T00:00:00Z")]})
+        )
+    build_marker_sdist(folder, "gate-newer", "2.0", marker, kind=kind)
+    build_wheel(folder, "gate-newer", "1.0")
+    world.index.project(
+        "gate-newer",
+        document(
+            "gate-newer",
+            {"1.0": "2026-01-01T00:00:00Z",
+             "2.0": [sdist_file("gate-newer", "2.0", "2026-02-01T00:00:00Z")]},
+        ),
+    )  # fmt: skip
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "MAL-2026-0002.json").write_text(
+        json.dumps(
+            {
+                "id": "MAL-2026-0002",
+                "modified": "2026-11-01T00:00:00Z",
+                "summary": "Malicious code in gate-evil (PyPI)",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "gate-evil"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+                    }
+                ],
+            }
+        )
+    )
+    env = pip_env()
+    if where == "find-links":
+        env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)})
+    else:
+        env["PIP_INDEX_URL"] = SimpleIndex(world.index.server, folder).url
+    world.runner = SubprocessRunner(env=env)
+    venv = venv_with_pip(tmp_path / "pipvenv")
+    req = tmp_path / "requirements.txt"
+    req.write_text("gate-newer\ngate-evil\n")
+    vet_env = world.env(PIPVET_OSV_OVERLAY=str(overlay))
+    for argv in (["gate-src", "gate-evil", "gate-newer"], ["-r", str(req)]):
+        result = world.vet(
+            *argv, "--resolver", "pip", "--venv", str(venv.root), "--format", "json", env=vet_env
+        )
+        assert not marker.exists(), marker.read_text()
+        newer = signal(result.package("gate-newer"), "subtree")
+        assert newer["level"] == "unchecked"
+        assert "could not be read without running its build code" in newer["message"]
+        assert result.package("gate-evil")["verdict"] == "avoid"
+        assert result.code == 2  # something could not be checked
+    src = world.vet(
+        "gate-src", "--resolver", "pip", "--venv", str(venv.root), "--format", "json", env=vet_env
+    ).package("gate-src")
+    assert signal(src, "subtree")["level"] == "unchecked"
+    assert src["verdict"] == "unchecked"
+    assert not marker.exists()

@@ -27,11 +27,12 @@ from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
+from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import Dependency, DependencyResult, Finding, Progress
 from pipvet.system.process import Runner
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
-from pipvet.vetting.subtree import MetadataResolver, Root, Subtree, pip_subtree
+from pipvet.vetting.subtree import SOURCE_ONLY, MetadataResolver, Root, Subtree, pip_subtree
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.typosquat import TyposquatIndex
 from pipvet.vetting.typosquat_model import TyposquatResult
@@ -55,14 +56,21 @@ class VetRequest:
 
 
 def parse_request(text: str) -> VetRequest:
-    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one."""
+    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one.
+    A name or version too long to be real is refused before any work is done on it."""
+    shown = text if len(text) <= 80 else text[:80] + "..."
+    hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
+    problem = length_problem(text)
     try:
-        req = Requirement(text)
+        req = Requirement(text) if problem is None else None
     except InvalidRequirement as exc:
         raise UsageError(
-            f"'{text}' is not a package name or requirement: {exc}",
-            hint="write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)",
+            f"'{shown}' is not a package name or requirement: {exc}", hint=hint
         ) from None
+    problem = problem or length_problem(text, req)
+    if problem is not None or req is None:
+        reason = problem.what if problem is not None else "not a requirement"
+        raise UsageError(f"'{shown}' is {reason}", hint=hint)
     if req.url:
         raise UsageError(
             f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
@@ -81,6 +89,9 @@ class Vetter:
     thresholds: S.Thresholds = field(default_factory=S.Thresholds)
     popularity: Mapping[str, int] | None = None  # canonical name -> download rank
     squats: TyposquatIndex | None = None
+    # The popularity list's last_update: a project first released after it is not judged
+    # by its absence from the list.
+    popularity_date: str | None = None
     advisories: RecordLookup | None = None  # None: no advisory data (signals unchecked)
     # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
     ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None
@@ -88,6 +99,7 @@ class Vetter:
     resolver: Resolver = "metadata"
     runner: Runner | None = None  # for resolver "pip"
     progress: Progress | None = None  # "vetting 37/130" as packages are done
+    pip_options: tuple[str, ...] = ()  # for resolver "pip": where pip finds packages
     # Things the user should know that belong to no package (malformed advisory records).
     warnings: list[str] = field(default_factory=list)
     _meta: MetadataResolver = field(init=False)
@@ -111,8 +123,8 @@ class Vetter:
         gathered = [self._gather(r) for r in todo]
         if subtree:
             gathered = self._with_older_requirements(gathered)
-        subtrees = self._subtrees(gathered) if subtree else {}
         findings = self._findings(gathered)
+        subtrees = self._subtrees(gathered, findings) if subtree else {}
         results: dict[int, PackageVet] = {}
         for done, g in enumerate(gathered, 1):
             self._say(f"vetting {done}/{len(gathered)}")
@@ -168,7 +180,9 @@ class Vetter:
                 out.append(g)
         return out
 
-    def _subtrees(self, gathered: Sequence[_Gathered]) -> dict[str, Subtree]:
+    def _subtrees(
+        self, gathered: Sequence[_Gathered], advice: _Advice | None
+    ) -> dict[str, Subtree]:
         present = [g for g in gathered if g.project is not None and g.version is not None]
         if self.resolver == "metadata":
             roots = [
@@ -181,10 +195,19 @@ class Vetter:
             raise UsageError("--resolver pip needs a target environment with pip")
 
         def one(g: _Gathered) -> tuple[str, Subtree]:
+            # pip reads a source-only release's requirements by running its build code: never
+            # before the verdict. Known malware is not handed to pip at all.
+            release = g.project.release(g.version) if g.project and g.version else None
+            if release is None or install_kind(release, self.target.tags).wheel is None:
+                problem = SOURCE_ONLY.format(name=g.request.name, version=g.version)
+                return g.request.name, Subtree(None, problem)
+            found = () if advice is None else advice.findings.get(g.request.name, ())
+            if any(f.kind == "malware" and not f.ignored for f in found):
+                return g.request.name, Subtree(None, "known malware: not handed to pip")
             extras = f"[{','.join(sorted(g.request.extras))}]" if g.request.extras else ""
             requirement = f"{g.request.name}{extras}=={g.version}"
             return g.request.name, pip_subtree(
-                requirement, self.target, runner, root=g.request.name
+                requirement, self.target, runner, root=g.request.name, pip_args=self.pip_options
             )
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -244,8 +267,9 @@ class Vetter:
             found = None if advice is None else advice.findings.get(name, ())
             signals.append(S.malware(found, g.version))
             signals.append(S.vulnerabilities(found, g.version))
-        signals.append(S.typosquat(squat, checked=self.squats is not None))
-        signals.append(self._popularity(name))
+        newer = S.newer_than_list(g.project, self.popularity_date)
+        signals.append(S.typosquat(squat, checked=self.squats is not None, newer_than=newer))
+        signals.append(self._popularity(name, newer))
         project = g.project
         if project is not None:
             limits = self.thresholds
@@ -295,10 +319,11 @@ class Vetter:
         rank = None if self.popularity is None else self.popularity.get(project.name)
         return S.silence_partners(project, self.thresholds, rank=rank, listed=listed)
 
-    def _popularity(self, name: NormalizedName) -> Signal:
+    def _popularity(self, name: NormalizedName, newer: str | None) -> Signal:
         if self.popularity is None:
             return S.popularity(None, None)
-        return S.popularity(self.popularity.get(name), len(self.popularity))
+        rank, listed = self.popularity.get(name), len(self.popularity)
+        return S.popularity(rank, listed, list_date=self.popularity_date, newer_than=newer)
 
     def _squat(self, name: NormalizedName) -> TyposquatResult | None:
         if self.squats is None:

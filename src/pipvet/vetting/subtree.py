@@ -12,6 +12,10 @@ Two resolvers:
   through older releases when constraints conflict.
 * ``pip_subtree`` asks the target environment's own pip (``pip install --dry-run --report -``)
   for the exact set: slower, but it is pip's real answer, with the user's pip configuration.
+  pip is always told ``--only-binary :all:`` (last, so nothing before it can undo it): reading
+  a source distribution's requirements means running its build code, which must not happen
+  before the user has accepted the verdict. A set that needs a build cannot be resolved this
+  way; ``SOURCE_ONLY`` says so for a package published as source only.
 
 The HTTP lookups and the pip runner are passed in; nothing here opens a socket or a process.
 """
@@ -36,6 +40,7 @@ from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
 
 __all__ = [
+    "SOURCE_ONLY",
     "LookupMany",
     "MetadataResolver",
     "PipReportEntry",
@@ -50,6 +55,14 @@ LookupMany = Callable[[Sequence[str]], Mapping[str, "Lookup | PipvetError"]]
 LookupReleases = Callable[
     [Sequence[tuple[str, str]]], Mapping[tuple[str, str], "Lookup | PipvetError"]
 ]
+
+# Always the last options of a dry run: later ones win, including over --no-binary.
+NO_BUILDS = ("--only-binary", ":all:")
+
+SOURCE_ONLY = (
+    "{name} {version} has no wheel for this target, so its dependencies could not be read "
+    "without running its build code, which pipvet never runs before you accept the verdict"
+)
 
 
 @dataclass(frozen=True)
@@ -276,16 +289,27 @@ def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
 
 
 def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipReportEntry, ...]:
-    """What ``python -m pip install ARGS`` would install, without installing it."""
+    """What ``python -m pip install ARGS`` would install, without installing it and without
+    building anything: wheels only (``--only-binary :all:`` after ARGS, so it wins), so no
+    code of any package runs. A set that needs a source build fails here (PipError).
+
+    ARGS must not name a local folder, an archive or URL to build, or a requirements file with
+    ``--no-binary``: pip builds those whatever the options say. The caller checks."""
     argv = [
         python, "-m", "pip", "install", "--dry-run", "--report", "-", "--quiet",
-        "--disable-pip-version-check", "--no-input", *args,
+        "--disable-pip-version-check", "--no-input", *args, *NO_BUILDS,
     ]  # fmt: skip
     result = runner(argv)
     if result.returncode != 0:
         lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
-        detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
-        hint = "run the same pip install --dry-run yourself to see pip's full message"
+        errors = [ln.strip() for ln in lines if ln.lstrip().startswith("ERROR:")]
+        detail = (errors or lines or [f"exit code {result.returncode}"])[-1].strip()
+        hint = (
+            "pipvet asks pip for wheels only (--only-binary :all:), so that no package's build "
+            "code runs before the verdict: a package published only as source, or without a "
+            "wheel for this Python, cannot be resolved this way. Run the same pip install "
+            "--dry-run --only-binary :all: yourself to see pip's full message"
+        )
         if "No module named pip" in (result.stderr or ""):
             detail = f"{python} has no pip"
             hint = f"install pip into it first: {python} -m ensurepip --upgrade"
