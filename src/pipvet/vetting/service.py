@@ -27,7 +27,6 @@ from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
-from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import Dependency, DependencyResult, Finding, Progress
 from pipvet.system.process import Runner
 from pipvet.vetting import signals as S
@@ -56,21 +55,14 @@ class VetRequest:
 
 
 def parse_request(text: str) -> VetRequest:
-    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one.
-    A name or version too long to be real is refused before any work is done on it."""
-    shown = text if len(text) <= 80 else text[:80] + "..."
-    hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
-    problem = length_problem(text)
+    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one."""
     try:
-        req = Requirement(text) if problem is None else None
+        req = Requirement(text)
     except InvalidRequirement as exc:
         raise UsageError(
-            f"'{shown}' is not a package name or requirement: {exc}", hint=hint
+            f"'{text}' is not a package name or requirement: {exc}",
+            hint="write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)",
         ) from None
-    problem = problem or length_problem(text, req)
-    if problem is not None or req is None:
-        reason = problem.what if problem is not None else "not a requirement"
-        raise UsageError(f"'{shown}' is {reason}", hint=hint)
     if req.url:
         raise UsageError(
             f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
@@ -89,17 +81,14 @@ class Vetter:
     thresholds: S.Thresholds = field(default_factory=S.Thresholds)
     popularity: Mapping[str, int] | None = None  # canonical name -> download rank
     squats: TyposquatIndex | None = None
-    # The popularity list's last_update: a project first released after it is not judged
-    # by its absence from the list.
-    popularity_date: str | None = None
     advisories: RecordLookup | None = None  # None: no advisory data (signals unchecked)
     # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
     ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None
     is_internal: Callable[[str], bool] = lambda _name: False
     resolver: Resolver = "metadata"
     runner: Runner | None = None  # for resolver "pip"
-    progress: Progress | None = None  # "vetting 37/130" as packages are done
     pip_options: tuple[str, ...] = ()  # for resolver "pip": where pip finds packages
+    progress: Progress | None = None  # "vetting 37/130" as packages are done
     # Things the user should know that belong to no package (malformed advisory records).
     warnings: list[str] = field(default_factory=list)
     _meta: MetadataResolver = field(init=False)
@@ -267,9 +256,8 @@ class Vetter:
             found = None if advice is None else advice.findings.get(name, ())
             signals.append(S.malware(found, g.version))
             signals.append(S.vulnerabilities(found, g.version))
-        newer = S.newer_than_list(g.project, self.popularity_date)
-        signals.append(S.typosquat(squat, checked=self.squats is not None, newer_than=newer))
-        signals.append(self._popularity(name, newer))
+        signals.append(S.typosquat(squat, checked=self.squats is not None))
+        signals.append(self._popularity(name))
         project = g.project
         if project is not None:
             limits = self.thresholds
@@ -319,11 +307,10 @@ class Vetter:
         rank = None if self.popularity is None else self.popularity.get(project.name)
         return S.silence_partners(project, self.thresholds, rank=rank, listed=listed)
 
-    def _popularity(self, name: NormalizedName, newer: str | None) -> Signal:
+    def _popularity(self, name: NormalizedName) -> Signal:
         if self.popularity is None:
             return S.popularity(None, None)
-        rank, listed = self.popularity.get(name), len(self.popularity)
-        return S.popularity(rank, listed, list_date=self.popularity_date, newer_than=newer)
+        return S.popularity(self.popularity.get(name), len(self.popularity))
 
     def _squat(self, name: NormalizedName) -> TyposquatResult | None:
         if self.squats is None:
