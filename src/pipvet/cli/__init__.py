@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 # Command modules, in the order `pipvet --help` lists them.
 _COMMANDS: tuple[str, ...] = (
-    "init", "update", "doctor", "audit", "db", "vet", "install", "relax", "exposure",
+    "init", "update", "doctor", "audit", "db", "vet", "install", "relax", "exposure", "sbom",
+    "fleet",
 )  # fmt: skip
 
 

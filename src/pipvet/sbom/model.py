@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipvet.models import Dependency, Location, NormalizedName
+from pipvet.models import AuditReport, Dependency, Location, NormalizedName
 
 __all__ = [
+    "BomDocument",
     "BundledComponent",
+    "PackageFacts",
     "SbomComponent",
     "SbomFormat",
     "SbomHash",
@@ -112,3 +114,39 @@ class SbomInventory:
             )
             for c in self.components
         )
+
+
+# ------------------------------------------------------------------- what pipvet writes
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """One package as pipvet writes it: the component, and how to state its licence.
+
+    ``license_expression`` is the PEP 639 ``License-Expression`` (an SPDX expression), when
+    the metadata has one; otherwise ``component.licenses`` are free-text names (the
+    ``License`` header's first line, or the licence classifiers). ``properties`` are extra
+    ``pipvet:*`` facts (what a hash is of, a local build, why it is unchecked).
+    """
+
+    component: SbomComponent
+    license_expression: str | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BomDocument:
+    """Everything a writer needs, so that rendering is a pure function of it.
+
+    ``report`` is the audit of exactly these packages (``None`` when the SBOM is written
+    without vulnerabilities, or as SPDX). ``timestamp`` is ISO 8601 UTC from the injected
+    clock; ``serial`` a ``urn:uuid:`` given by the user, or ``None`` to derive one from the
+    content, so the same input gives the same document.
+    """
+
+    packages: tuple[PackageFacts, ...]
+    target: str
+    tool_version: str
+    timestamp: str
+    report: AuditReport | None = None
+    serial: str | None = None
