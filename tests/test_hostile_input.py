@@ -184,3 +184,62 @@ def _problem(path: Path, cap: int = 1 << 20) -> PipvetError:
     except FileProblem as exc:
         return exc
     raise AssertionError(f"{path} was read")
+
+
+# ---------------------------------------------------------------------------- long names
+
+
+def test_a_megabyte_name_is_refused_before_any_work(project: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    code, _out, err = run(["vet", "--offline", "a" * (1 << 20)])
+    assert_clean_error(code, err, "not a valid package name: longer than 200 characters")
+    assert time.monotonic() - started < 10
+    assert len(err) < 1000  # the name is cut in the message
+
+
+def test_a_long_name_or_version_in_a_requirements_file_names_the_line(project: Path) -> None:
+    (project / "requirements.txt").write_text(
+        f"requests==2.0.0\n{'x' * 201}==1.0\nflask=={'1' * 129}\n", encoding="utf-8"
+    )
+    code, _out, err = run(["audit", "-r", "requirements.txt"])
+    assert_clean_error(
+        code,
+        err,
+        "requirements.txt:2",
+        "longer than 200 characters",
+        "requirements.txt:3",
+        "not a valid version: longer than 128 characters",
+    )
+
+
+# ---------------------------------------------------------------------------- pins, not paths
+
+
+@pytest.mark.parametrize("line", ["flask==0.12/", "..==2.19.0", "requests==${HOME}", "a==1\\2"])
+def test_a_pin_with_a_slash_or_a_dot_is_not_a_local_path(project: Path, line: str) -> None:
+    (project / "requirements.txt").write_text(f"requests==2.0.0\n{line}\n", encoding="utf-8")
+    code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
+    assert_clean_error(code, err, "requirements.txt:2", "invalid requirement")
+
+
+@pytest.mark.parametrize("line", ["flask/", "./nothere", "~/nothere", "src\\pkg"])
+def test_a_path_to_no_folder_is_an_error_as_in_pip(project: Path, line: str) -> None:
+    (project / "requirements.txt").write_text(f"{line}\n", encoding="utf-8")
+    code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
+    assert_clean_error(code, err, "requirements.txt:1", "no such folder exists")
+
+
+def test_a_project_folder_is_still_a_local_requirement(project: Path) -> None:
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    (project / "pkg").mkdir()
+    (project / "pkg" / "pyproject.toml").write_text("[project]\nname='p'\n", encoding="utf-8")
+    (project / "empty").mkdir()
+    (project / "requirements.txt").write_text("./pkg\n./dist/p-1.0-py3-none-any.whl\n")
+    entries = parse_requirements_file(project / "requirements.txt").entries
+    assert [e.kind for e in entries] == ["url", "url"]
+    (project / "requirements.txt").write_text("./empty\n", encoding="utf-8")
+    code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
+    assert_clean_error(code, err, "requirements.txt:1", "holds no setup.py or pyproject.toml")

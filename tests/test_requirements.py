@@ -107,7 +107,8 @@ ORIGINS = [
     ),
     ("./dist/foo_bar-1.2-py3-none-any.whl", "url", "foo-bar", "local path ./dist/foo_bar"),
     ("https://x.example/a/b/thing-2.0.tar.gz", "url", "thing", "direct URL https://x.example"),
-    ("/abs/project", "url", None, "local path /abs/project: not from the index"),
+    # a folder is a requirement only when it exists and holds a project, as in pip
+    ("./proj", "url", None, "local path ./proj: not from the index"),
     ("-e .", "editable", None, "editable install of .: not from the index"),
 ]
 
@@ -116,6 +117,8 @@ ORIGINS = [
 def test_unauditable_origins_are_recorded_with_a_reason(
     tmp_path: Path, text: str, kind: str, name: str | None, reason: str
 ) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "setup.py").write_text("", encoding="utf-8")
     (entry,) = parse(tmp_path, text + "\n").entries
     assert entry.kind == kind
     assert entry.name == name

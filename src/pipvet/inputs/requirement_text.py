@@ -5,6 +5,7 @@ keeps where it came from. Pure: nothing here runs a process or fetches anything.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -36,6 +37,12 @@ _VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+# Far above any real name or version (PyPI's longest names are under 100 characters); capped
+# before any work on them, so a megabyte "name" cannot make typosquat or index lookups crawl.
+MAX_NAME_LENGTH = 200
+MAX_VERSION_LENGTH = 128
+_NAME_START_RE = re.compile(r"\s*([A-Za-z0-9._-]*)")
+_COMPARISON_RE = re.compile(r"[=!<>~]=|[<>]")
 _TRAILING_OP_RE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*(;.*)?$")
 
 
@@ -88,6 +95,47 @@ def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
     if not re.search(r"[A-Za-z0-9]", label):  # "-e ." names no project: show the target
         label = target
     return None, label
+
+
+def length_problem(text: str, req: Requirement | None = None) -> LineProblem | None:
+    """Why ``text`` (or its parsed ``req``) cannot be a requirement because of its size: a
+    name over MAX_NAME_LENGTH characters or a version over MAX_VERSION_LENGTH."""
+    start = _NAME_START_RE.match(text)
+    name = req.name if req is not None else (start.group(1) if start else "")
+    if len(name) > MAX_NAME_LENGTH:
+        return LineProblem(
+            f"not a valid package name: longer than {MAX_NAME_LENGTH} characters",
+            "check the line: no package on an index has such a name",
+        )
+    for spec in req.specifier if req is not None else ():
+        if len(spec.version) > MAX_VERSION_LENGTH:
+            return LineProblem(
+                f"not a valid version: longer than {MAX_VERSION_LENGTH} characters",
+                "check the version after the operator",
+            )
+    return None
+
+
+def _local_folder_problem(target: str, base: Path | None) -> LineProblem | None:
+    """What pip would say about a path that is neither a URL nor an archive file name: it is
+    a local folder only when that folder exists and holds a project (pip checks the working
+    directory; pipvet also accepts a folder next to the requirements file). Anything else is
+    parsed as a requirement, and ``flask==0.12/`` or ``requests==${HOME}`` is not one."""
+    for folder in (Path(target), *((base / target,) if base is not None else ())):
+        try:
+            if folder.is_dir():
+                if (folder / "setup.py").is_file() or (folder / "pyproject.toml").is_file():
+                    return None
+                return LineProblem(
+                    f"the folder {target} holds no setup.py or pyproject.toml",
+                    "pip cannot install it: point the line at a project folder",
+                )
+        except OSError:
+            continue
+    return LineProblem(
+        f"{target} looks like a path, but no such folder exists",
+        "fix the path (pip reads it from the working directory), or write NAME==VERSION",
+    )
 
 
 def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineProblem:
@@ -150,11 +198,28 @@ def entry_from_text(
     hashes: tuple[str, ...],
     end_line: int | None,
     section: str | None,
+    base: Path | None = None,
 ) -> RequirementEntry:
     """``parse_requirement_text`` for the file readers: raises ``LineProblem`` so a reader can
-    collect it with the others."""
+    collect it with the others. ``base`` is the folder of the requirements file, where a
+    local folder named by a line may also be found."""
     first = text.split(";", 1)[0].strip().split(" ", 1)[0]
-    if editable or (not _NAMED_URL_RE.match(text) and _looks_like_url_or_path(first)):
+    too_long = length_problem(text)
+    if too_long is not None:
+        raise too_long
+    path_like = not _NAMED_URL_RE.match(text) and _looks_like_url_or_path(first)
+    folder_only = (  # not a URL, VCS or archive: pip takes it for a local folder, if one
+        path_like
+        and not editable
+        and not URL_RE.match(first)
+        and not _VCS_RE.match(first)
+        and not first.lower().endswith(_ARCHIVES)
+    )
+    if folder_only and _COMPARISON_RE.search(first):
+        # "flask==0.12/", "..==2.19.0", "requests==${HOME}": a name and a version operator,
+        # so pip parses it as a requirement (and rejects it), never as a folder.
+        path_like = False
+    if editable or path_like:
         if constraint:
             raise LineProblem(
                 "URL, path and editable requirements cannot be constraints",
@@ -174,6 +239,8 @@ def entry_from_text(
                     f"invalid environment marker: {first_line}",
                     'write it like: ; python_version >= "3.10"',
                 ) from exc
+        if folder_only and (problem := _local_folder_problem(target, base)) is not None:
+            raise problem
         shown_target = shown.partition(sep)[0].strip() or target
         name, label = _guess_name(target)
         return RequirementEntry(
@@ -195,6 +262,9 @@ def entry_from_text(
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise _invalid_requirement(text, exc) from exc
+    too_long = length_problem(text, req)
+    if too_long is not None:
+        raise too_long
     name = canonicalize_name(req.name)
     if req.url:
         if constraint:

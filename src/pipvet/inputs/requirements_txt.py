@@ -267,6 +267,7 @@ class _Reader:
                     hashes=() if editable else hashes,
                     end_line=end_line,
                     section=None,
+                    base=src.path.parent,
                 )
             )
             return

@@ -27,6 +27,7 @@ from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
+from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import Dependency, DependencyResult, Finding, Progress
 from pipvet.system.process import Runner
 from pipvet.vetting import signals as S
@@ -55,14 +56,21 @@ class VetRequest:
 
 
 def parse_request(text: str) -> VetRequest:
-    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one."""
+    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one.
+    A name or version too long to be real is refused before any work is done on it."""
+    shown = text if len(text) <= 80 else text[:80] + "..."
+    hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
+    problem = length_problem(text)
     try:
-        req = Requirement(text)
+        req = Requirement(text) if problem is None else None
     except InvalidRequirement as exc:
         raise UsageError(
-            f"'{text}' is not a package name or requirement: {exc}",
-            hint="write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)",
+            f"'{shown}' is not a package name or requirement: {exc}", hint=hint
         ) from None
+    problem = problem or length_problem(text, req)
+    if problem is not None or req is None:
+        reason = problem.what if problem is not None else "not a requirement"
+        raise UsageError(f"'{shown}' is {reason}", hint=hint)
     if req.url:
         raise UsageError(
             f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
