@@ -10,7 +10,6 @@ passed on as one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,127 +21,28 @@ from pipvet.sbom.model import (
     BundledComponent,
     SbomComponent,
     SbomFormat,
-    SbomHash,
     SbomInventory,
 )
+from pipvet.sbom.parse_fields import (
+    MAX_DEPTH,
+    MAX_STRING,
+    PROJECT_NAME,
+    Notes,
+    Purl,
+    as_list,
+    cdx_licenses,
+    cut_text,
+    parse_purl,
+    read_hashes,
+    spdx_license,
+    spdx_purl,
+    with_deps,
+)
 
-__all__ = ["MAX_COMPONENTS", "MAX_STRING", "parse_bundled", "parse_sbom"]
-
-MAX_STRING = 1000  # characters kept of any string
-MAX_COMPONENTS = 200_000  # components (and dependency edges per component) read
-MAX_DEPTH = 32  # nested components
+__all__ = ["CYCLONEDX_VERSIONS", "SPDX_VERSIONS", "parse_bundled", "parse_sbom", "sbom_format"]
 
 CYCLONEDX_VERSIONS = ("1.3", "1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
-
-_PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
-_HEX = re.compile(r"[0-9a-fA-F]{8,256}")
-# SPDX checksum algorithms -> CycloneDX spelling
-_ALGS = {
-    "MD5": "MD5",
-    "SHA1": "SHA-1",
-    "SHA256": "SHA-256",
-    "SHA384": "SHA-384",
-    "SHA512": "SHA-512",
-    "SHA3-256": "SHA3-256",
-    "SHA3-384": "SHA3-384",
-    "SHA3-512": "SHA3-512",
-    "BLAKE2B-256": "BLAKE2b-256",
-    "BLAKE2B-384": "BLAKE2b-384",
-    "BLAKE2B-512": "BLAKE2b-512",
-    "BLAKE3": "BLAKE3",
-}
-
-
-@dataclass
-class _Notes:
-    """What was cut or skipped while reading, reported once per kind."""
-
-    cut: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, what: str) -> None:
-        self.skipped[what] = self.skipped.get(what, 0) + 1
-
-    def warnings(self, source: Path) -> tuple[str, ...]:
-        out = [f"{source}: skipped {n} {what}" for what, n in sorted(self.skipped.items())]
-        if self.cut:
-            out.append(f"{source}: {self.cut} overlong strings were cut to {MAX_STRING} characters")
-        return tuple(out)
-
-
-def _text(value: object, notes: _Notes) -> str | None:
-    if not isinstance(value, str):
-        return None
-    if len(value) > MAX_STRING:
-        notes.cut += 1
-        return value[:MAX_STRING]
-    return value
-
-
-def _list(value: object) -> list[Any]:
-    return value[:MAX_COMPONENTS] if isinstance(value, list) else []
-
-
-def unquote(text: str) -> str:
-    """Percent-decoding as purls use it (UTF-8); no urllib in a pure module."""
-    if "%" not in text:
-        return text
-    data = re.sub(
-        rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8")
-    )
-    return data.decode("utf-8", errors="replace")
-
-
-@dataclass(frozen=True)
-class _Purl:
-    type: str
-    name: str
-    version: str | None
-
-
-def parse_purl(text: str) -> _Purl | None:
-    """``pkg:TYPE/[NAMESPACE/]NAME[@VERSION][?QUALIFIERS][#SUBPATH]``, or ``None``."""
-    if not text.startswith("pkg:"):
-        return None
-    rest = text[4:].split("#", 1)[0].split("?", 1)[0].lstrip("/")
-    kind, sep, path = rest.partition("/")
-    if not sep or not kind:
-        return None
-    path, at, version = path.rpartition("@") if "@" in path else (path, "", "")
-    name = unquote(path.rsplit("/", 1)[-1])
-    return _Purl(kind.lower(), name, unquote(version) if at and version else None)
-
-
-def _hashes(entries: object, notes: _Notes) -> tuple[SbomHash, ...]:
-    out: set[SbomHash] = set()
-    for h in _list(entries):
-        if not isinstance(h, dict):
-            notes.skip("hashes that are not objects")
-            continue
-        alg = h.get("alg", h.get("algorithm"))
-        value = h.get("content", h.get("checksumValue"))
-        if not isinstance(alg, str) or not isinstance(value, str) or not _HEX.fullmatch(value):
-            notes.skip("hashes without an algorithm and a hex value")
-            continue
-        out.add(SbomHash(_ALGS.get(alg.upper(), alg[:20]), value.lower()))
-    return tuple(sorted(out))
-
-
-def _cdx_licenses(entries: object, notes: _Notes) -> tuple[str, ...]:
-    out: list[str] = []
-    for item in _list(entries):
-        if not isinstance(item, dict):
-            continue
-        expression = _text(item.get("expression"), notes)
-        lic = item.get("license")
-        if expression:
-            out.append(expression)
-        elif isinstance(lic, dict):
-            shown = _text(lic.get("id"), notes) or _text(lic.get("name"), notes)
-            if shown:
-                out.append(shown)
-    return tuple(out)
 
 
 # ---------------------------------------------------------------------------- CycloneDX
@@ -150,34 +50,34 @@ def _cdx_licenses(entries: object, notes: _Notes) -> tuple[str, ...]:
 
 @dataclass
 class _CdxState:
-    notes: _Notes
+    notes: Notes
     source: str
     pypi: list[SbomComponent] = field(default_factory=list)
     other: int = 0
     seen_refs: set[str] = field(default_factory=set)
 
 
-def _bundled(raw: Mapping[str, Any], notes: _Notes, source: str) -> BundledComponent | None:
-    name = _text(raw.get("name"), notes)
+def _bundled(raw: Mapping[str, Any], notes: Notes, source: str) -> BundledComponent | None:
+    name = cut_text(raw.get("name"), notes)
     if not name:
         notes.skip("components without a name")
         return None
-    kind = _text(raw.get("type"), notes) or "library"
+    kind = cut_text(raw.get("type"), notes) or "library"
     return BundledComponent(
         name=name,
-        version=_text(raw.get("version"), notes),
-        purl=_text(raw.get("purl"), notes),
+        version=cut_text(raw.get("version"), notes),
+        purl=cut_text(raw.get("purl"), notes),
         type=kind,
-        hashes=_hashes(raw.get("hashes"), notes),
-        licenses=_cdx_licenses(raw.get("licenses"), notes),
+        hashes=read_hashes(raw.get("hashes"), notes),
+        licenses=cdx_licenses(raw.get("licenses"), notes),
         source=source,
     )
 
 
 def _walk_bundled(
-    raw: Mapping[str, Any], notes: _Notes, source: str, depth: int
+    raw: Mapping[str, Any], notes: Notes, source: str, depth: int
 ) -> Iterator[BundledComponent]:
-    for child in _list(raw.get("components")):
+    for child in as_list(raw.get("components")):
         if not isinstance(child, dict):
             notes.skip("components that are not objects")
             continue
@@ -190,64 +90,64 @@ def _walk_bundled(
 
 def _cdx_component(raw: Mapping[str, Any], state: _CdxState, depth: int) -> None:
     notes = state.notes
-    purl_text = _text(raw.get("purl"), notes)
+    purl_text = cut_text(raw.get("purl"), notes)
     purl = parse_purl(purl_text) if purl_text else None
     if purl is None or purl.type != "pypi":
         state.other += 1
-        for child in _list(raw.get("components")):
+        for child in as_list(raw.get("components")):
             if isinstance(child, dict) and depth < MAX_DEPTH:
                 _cdx_component(child, state, depth + 1)
         return
-    display = _text(raw.get("name"), notes) or purl.name
-    if not _PROJECT_NAME.fullmatch(purl.name):
+    display = cut_text(raw.get("name"), notes) or purl.name
+    if not PROJECT_NAME.fullmatch(purl.name):
         notes.skip("PyPI components whose name is not a valid project name")
         return
-    ref = _text(raw.get("bom-ref"), notes) or purl_text or purl.name
+    ref = cut_text(raw.get("bom-ref"), notes) or purl_text or purl.name
     if ref in state.seen_refs:
         notes.skip("components with a bom-ref used before")
         return
     state.seen_refs.add(ref)
-    version = _text(raw.get("version"), notes) or purl.version
+    version = cut_text(raw.get("version"), notes) or purl.version
     state.pypi.append(
         SbomComponent(
             name=canonicalize_name(purl.name),
             version=version or None,
             ref=ref,
-            display_name=display if _PROJECT_NAME.fullmatch(display) else purl.name,
+            display_name=display if PROJECT_NAME.fullmatch(display) else purl.name,
             purl=purl_text,
-            hashes=_hashes(raw.get("hashes"), notes),
-            licenses=_cdx_licenses(raw.get("licenses"), notes),
+            hashes=read_hashes(raw.get("hashes"), notes),
+            licenses=cdx_licenses(raw.get("licenses"), notes),
             bundled=tuple(_walk_bundled(raw, notes, state.source, depth + 1)),
         )
     )
 
 
-def _cdx_graph(doc: Mapping[str, Any], notes: _Notes) -> dict[str, tuple[str, ...]]:
+def _cdx_graph(doc: Mapping[str, Any], notes: Notes) -> dict[str, tuple[str, ...]]:
     graph: dict[str, set[str]] = {}
-    for entry in _list(doc.get("dependencies")):
+    for entry in as_list(doc.get("dependencies")):
         if not isinstance(entry, dict) or not isinstance(entry.get("ref"), str):
             notes.skip("dependency entries without a ref")
             continue
-        targets = {t for t in _list(entry.get("dependsOn")) if isinstance(t, str)}
+        targets = {t for t in as_list(entry.get("dependsOn")) if isinstance(t, str)}
         graph.setdefault(entry["ref"][:MAX_STRING], set()).update(t[:MAX_STRING] for t in targets)
     return {ref: tuple(sorted(deps)) for ref, deps in graph.items()}
 
 
-def _cdx_tools(metadata: Mapping[str, Any], notes: _Notes) -> tuple[str, ...]:
+def _cdx_tools(metadata: Mapping[str, Any], notes: Notes) -> tuple[str, ...]:
     tools = metadata.get("tools")
     if isinstance(tools, dict):  # 1.5+: {"components": [...], "services": [...]}
-        entries = _list(tools.get("components")) + _list(tools.get("services"))
+        entries = as_list(tools.get("components")) + as_list(tools.get("services"))
     else:  # 1.4: a list of {vendor, name, version}
-        entries = _list(tools)
+        entries = as_list(tools)
     out: list[str] = []
     for tool in entries:
-        if isinstance(tool, dict) and (name := _text(tool.get("name"), notes)):
-            version = _text(tool.get("version"), notes)
+        if isinstance(tool, dict) and (name := cut_text(tool.get("name"), notes)):
+            version = cut_text(tool.get("version"), notes)
             out.append(f"{name} {version}" if version else name)
     return tuple(out)
 
 
-def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInventory:
+def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: Notes) -> SbomInventory:
     spec = doc.get("specVersion")
     if spec not in CYCLONEDX_VERSIONS:
         raise InputError(
@@ -255,7 +155,7 @@ def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInven
             hint=f"pipvet reads CycloneDX {', '.join(CYCLONEDX_VERSIONS)} JSON",
         )
     state = _CdxState(notes, str(source))
-    for raw in _list(doc.get("components")):
+    for raw in as_list(doc.get("components")):
         if isinstance(raw, dict):
             _cdx_component(raw, state, 0)
         else:
@@ -263,7 +163,7 @@ def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInven
     graph = _cdx_graph(doc, notes)
     components = tuple(
         sorted(
-            (_with_deps(c, graph.get(c.ref, ())) for c in state.pypi),
+            (with_deps(c, graph.get(c.ref, ())) for c in state.pypi),
             key=lambda c: (c.name, c.version or "", c.ref),
         )
     )
@@ -276,47 +176,16 @@ def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInven
         spec=f"CycloneDX {spec}",
         components=components,
         tool=_cdx_tools(metadata, notes),
-        subject=_text(subject.get("name"), notes) if isinstance(subject, dict) else None,
+        subject=cut_text(subject.get("name"), notes) if isinstance(subject, dict) else None,
         other=state.other,
         warnings=notes.warnings(source),
-    )
-
-
-def _with_deps(component: SbomComponent, deps: tuple[str, ...]) -> SbomComponent:
-    if not deps:
-        return component
-    return SbomComponent(
-        name=component.name,
-        version=component.version,
-        ref=component.ref,
-        display_name=component.display_name,
-        purl=component.purl,
-        hashes=component.hashes,
-        licenses=component.licenses,
-        depends_on=deps,
-        bundled=component.bundled,
     )
 
 
 # --------------------------------------------------------------------------------- SPDX
 
 
-def _spdx_purl(raw: Mapping[str, Any], notes: _Notes) -> str | None:
-    for ref in _list(raw.get("externalRefs")):
-        if isinstance(ref, dict) and ref.get("referenceType") == "purl":
-            return _text(ref.get("referenceLocator"), notes)
-    return None
-
-
-def _spdx_license(raw: Mapping[str, Any], notes: _Notes) -> tuple[str, ...]:
-    for key in ("licenseDeclared", "licenseConcluded"):
-        value = _text(raw.get(key), notes)
-        if value and value not in ("NOASSERTION", "NONE"):
-            return (value,)
-    return ()
-
-
-def _spdx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInventory:
+def _spdx(doc: Mapping[str, Any], source: Path, notes: Notes) -> SbomInventory:
     spec = doc.get("spdxVersion")
     if spec not in SPDX_VERSIONS:
         raise InputError(
@@ -326,41 +195,41 @@ def _spdx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInventory:
     found: list[SbomComponent] = []
     other = 0
     seen: set[str] = set()
-    for raw in _list(doc.get("packages")):
+    for raw in as_list(doc.get("packages")):
         if not isinstance(raw, dict):
             notes.skip("packages that are not objects")
             continue
-        purl_text = _spdx_purl(raw, notes)
+        purl_text = spdx_purl(raw, notes)
         purl = parse_purl(purl_text) if purl_text else None
-        name_field = _text(raw.get("name"), notes) or ""
+        name_field = cut_text(raw.get("name"), notes) or ""
         if purl is None and name_field.startswith("pypi:"):  # GitHub's spelling
-            purl = _Purl("pypi", name_field[5:], None)
+            purl = Purl("pypi", name_field[5:], None)
         if purl is None or purl.type != "pypi":
             other += 1
             continue
-        if not _PROJECT_NAME.fullmatch(purl.name):
+        if not PROJECT_NAME.fullmatch(purl.name):
             notes.skip("PyPI packages whose name is not a valid project name")
             continue
-        ref = _text(raw.get("SPDXID"), notes) or purl_text or purl.name
+        ref = cut_text(raw.get("SPDXID"), notes) or purl_text or purl.name
         if ref in seen:
             notes.skip("packages with an SPDXID used before")
             continue
         seen.add(ref)
         display = name_field.removeprefix("pypi:")
-        version = _text(raw.get("versionInfo"), notes) or purl.version
+        version = cut_text(raw.get("versionInfo"), notes) or purl.version
         found.append(
             SbomComponent(
                 name=canonicalize_name(purl.name),
                 version=version or None,
                 ref=ref,
-                display_name=display if _PROJECT_NAME.fullmatch(display) else purl.name,
+                display_name=display if PROJECT_NAME.fullmatch(display) else purl.name,
                 purl=purl_text,
-                hashes=_hashes(raw.get("checksums"), notes),
-                licenses=_spdx_license(raw, notes),
+                hashes=read_hashes(raw.get("checksums"), notes),
+                licenses=spdx_license(raw, notes),
             )
         )
     graph: dict[str, set[str]] = {}
-    for rel in _list(doc.get("relationships")):
+    for rel in as_list(doc.get("relationships")):
         if not isinstance(rel, dict):
             notes.skip("relationships that are not objects")
             continue
@@ -373,7 +242,7 @@ def _spdx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInventory:
         elif kind == "DEPENDENCY_OF":
             graph.setdefault(b, set()).add(a)
     creation = doc.get("creationInfo")
-    creators = _list(creation.get("creators")) if isinstance(creation, dict) else []
+    creators = as_list(creation.get("creators")) if isinstance(creation, dict) else []
     tools = tuple(
         t[:MAX_STRING].removeprefix("Tool:").strip()
         for t in creators
@@ -385,12 +254,12 @@ def _spdx(doc: Mapping[str, Any], source: Path, notes: _Notes) -> SbomInventory:
         spec=str(spec),
         components=tuple(
             sorted(
-                (_with_deps(c, tuple(sorted(graph.get(c.ref, ())))) for c in found),
+                (with_deps(c, tuple(sorted(graph.get(c.ref, ())))) for c in found),
                 key=lambda c: (c.name, c.version or "", c.ref),
             )
         ),
         tool=tools,
-        subject=_text(doc.get("name"), notes),
+        subject=cut_text(doc.get("name"), notes),
         other=other,
         warnings=notes.warnings(source),
     )
@@ -417,7 +286,7 @@ def parse_sbom(doc: object, source: Path) -> SbomInventory:
     neither CycloneDX nor SPDX JSON, or a version of either that pipvet does not read."""
     if isinstance(doc, dict) and isinstance(doc.get("sbom"), dict):
         doc = doc["sbom"]  # the GitHub dependency-graph export
-    notes = _Notes()
+    notes = Notes()
     match sbom_format(doc):
         case "cyclonedx":
             assert isinstance(doc, dict)
@@ -436,27 +305,27 @@ def parse_sbom(doc: object, source: Path) -> SbomInventory:
 def parse_bundled(doc: object, source: str) -> tuple[tuple[BundledComponent, ...], tuple[str, ...]]:
     """Every component a PEP 770 SBOM inside a wheel declares (any ecosystem), for listing
     under that wheel; and warnings. Unknown documents give nothing and one warning."""
-    notes = _Notes()
+    notes = Notes()
     out: list[BundledComponent] = []
     match sbom_format(doc):
         case "cyclonedx":
             assert isinstance(doc, dict)
-            for raw in _list(doc.get("components")):
+            for raw in as_list(doc.get("components")):
                 if isinstance(raw, dict) and (found := _bundled(raw, notes, source)):
                     out.append(found)
                     out.extend(_walk_bundled(raw, notes, source, 1))
         case "spdx":
             assert isinstance(doc, dict)
-            for raw in _list(doc.get("packages")):
-                if not isinstance(raw, dict) or not (name := _text(raw.get("name"), notes)):
+            for raw in as_list(doc.get("packages")):
+                if not isinstance(raw, dict) or not (name := cut_text(raw.get("name"), notes)):
                     continue
                 out.append(
                     BundledComponent(
                         name=name,
-                        version=_text(raw.get("versionInfo"), notes),
-                        purl=_spdx_purl(raw, notes),
-                        hashes=_hashes(raw.get("checksums"), notes),
-                        licenses=_spdx_license(raw, notes),
+                        version=cut_text(raw.get("versionInfo"), notes),
+                        purl=spdx_purl(raw, notes),
+                        hashes=read_hashes(raw.get("checksums"), notes),
+                        licenses=spdx_license(raw, notes),
                         source=source,
                     )
                 )
