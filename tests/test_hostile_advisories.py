@@ -125,3 +125,60 @@ def test_a_record_with_huge_versions_still_matches_the_sane_ones() -> None:
     # An unreadable fix bound cannot close the range: fail closed, affected with no known fix.
     assert [(f.id, f.fixed_in) for f in found["1.7"]] == [("PYSEC-7", ())]
     assert found["0.5"] == ()
+
+
+# ---------------------------------------------------------------------------- huge text
+
+
+def test_huge_advisory_text_is_cut_at_ingest_with_a_note(tmp_path: Path) -> None:
+    from pipvet.advisories.records import (
+        MAX_DETAILS_CHARS,
+        MAX_SUMMARY_CHARS,
+        prepare_record,
+    )
+
+    huge = record(
+        "PYSEC-9",
+        "2024-01-01T00:00:00Z",
+        summary="S" * 3_000_000,
+        details="D" * 3_000_000,
+        aliases=[f"CVE-2024-{i}" for i in range(500)],
+        references=[{"type": "WEB", "url": f"https://e.example/{i}"} for i in range(1000)]
+        + [{"type": "WEB", "url": "https://e.example/" + "u" * 5000}],
+    )
+    stored = prepare_record(json.dumps(huge).encode())
+    assert len(stored.json) < 200_000
+    kept = parse_advisory(json.loads(stored.json))
+    assert kept.summary.startswith("S" * MAX_SUMMARY_CHARS + " [cut by pipvet: ")
+    assert kept.details.startswith("D" * MAX_DETAILS_CHARS + " [cut by pipvet: ")
+    assert "901 references (too many or too long) not kept" in kept.details
+    assert "400 aliases not kept" in kept.details
+    assert len(kept.aliases) == 100
+    assert len(kept.references) == 100
+    # an ordinary record is stored byte for byte
+    plain = json.dumps(record("PYSEC-1", "2024-01-01T00:00:00Z", summary="short"))
+    assert prepare_record(plain).json == plain
+
+
+def test_a_deeply_nested_record_is_malformed_not_a_crash() -> None:
+    from pipvet.advisories.osv import MalformedRecord
+    from pipvet.advisories.records import prepare_record
+
+    with pytest.raises(MalformedRecord, match="nested too deeply"):
+        prepare_record("[" * 200_000 + "]" * 200_000)
+
+
+def test_a_sync_removes_the_scratch_folders_of_killed_syncs(tmp_path: Path) -> None:
+    archive = tmp_path / "all.zip"
+    good = record("PYSEC-1", "2024-01-01T00:00:00Z")
+    archive.write_bytes(build_zip({"PYSEC-1.json": json.dumps(good).encode()}))
+    path = tmp_path / "db" / "advisories.sqlite3"
+    for n in range(3):  # what kill -9 during a full sync leaves behind
+        leftover = path.parent / f".pipvet-sync-killed{n}"
+        leftover.mkdir(parents=True)
+        (leftover / "all.zip").write_bytes(b"x" * 1000)
+    (path.parent / ".pipvet-sync-note").write_text("a file, not ours to remove")
+    sync(path, OsvSource.parse(str(archive)), client(tmp_path))
+    assert sorted(p.name for p in path.parent.glob(".pipvet-sync-*")) == [".pipvet-sync-note"]
+    sync(path, OsvSource.parse(str(archive)), client(tmp_path))  # and an incremental one
+    assert sorted(p.name for p in path.parent.glob(".pipvet-sync-*")) == [".pipvet-sync-note"]

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pipvet.advisories.digest import digests_of
 from pipvet.advisories.osv import MalformedRecord, parse_advisory
@@ -26,20 +27,79 @@ __all__ = [
     "overlay_fingerprint",
     "overlay_records",
     "prepare_record",
+    "trim_record",
 ]
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_LISTED_WARNINGS = 5
 
 
+# What the store keeps of an advisory's free text: far more than any real record holds (the
+# longest PyPI details are ~30 KB), far less than a hostile one may send. A 50 MB summary
+# would otherwise be stored, parsed and rendered into every report.
+MAX_SUMMARY_CHARS = 1024
+MAX_DETAILS_CHARS = 64 * 1024
+MAX_REFERENCES = 100
+MAX_URL_CHARS = 2048
+MAX_ALIASES = 100
+MAX_ID_CHARS = 200
+
+
+def _cut_text(text: str, limit: int) -> str:
+    return f"{text[:limit]} [cut by pipvet: {len(text) - limit} more characters]"
+
+
+def trim_record(data: Any) -> tuple[Any, bool]:
+    """The record with its free text capped (summary, details, references, aliases), and
+    whether anything was cut. What was cut is said in the text itself, so a report shows it."""
+    if not isinstance(data, dict):
+        return data, False
+    out = dict(data)
+    notes: list[str] = []
+    summary = out.get("summary")
+    if isinstance(summary, str) and len(summary) > MAX_SUMMARY_CHARS:
+        out["summary"] = _cut_text(summary, MAX_SUMMARY_CHARS)
+    refs = out.get("references")
+    if isinstance(refs, list):
+        kept = [
+            r
+            for r in refs[:MAX_REFERENCES]
+            if not (isinstance(r, dict) and isinstance(r.get("url"), str))
+            or len(r["url"]) <= MAX_URL_CHARS
+        ]
+        if len(kept) != len(refs):
+            notes.append(f"{len(refs) - len(kept)} references (too many or too long) not kept")
+            out["references"] = kept
+    aliases = out.get("aliases")
+    if isinstance(aliases, list) and len(aliases) > MAX_ALIASES:
+        notes.append(f"{len(aliases) - MAX_ALIASES} aliases not kept")
+        out["aliases"] = aliases[:MAX_ALIASES]
+    details = out.get("details")
+    if isinstance(details, str) and len(details) > MAX_DETAILS_CHARS:
+        out["details"] = _cut_text(details, MAX_DETAILS_CHARS)
+    if notes:
+        text = out["details"] if isinstance(out.get("details"), str) else ""
+        out["details"] = f"{text}\n\n[cut by pipvet: {'; '.join(notes)}]".lstrip()
+    changed = any(out.get(k) is not data.get(k) for k in out)
+    return (out, True) if changed else (data, False)
+
+
 def prepare_record(raw: bytes | str) -> StoredRecord:
-    """Check one OSV record and extract what the store indexes; MalformedRecord if unusable."""
+    """Check one OSV record and extract what the store indexes; MalformedRecord if unusable.
+    Free text over the caps is cut (see ``trim_record``) before it is stored."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedRecord(f"OSV record is not valid JSON: {exc}") from None
+        raise MalformedRecord(f"OSV record is not valid JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise MalformedRecord("OSV record is not valid JSON: nested too deeply") from None
+    data, cut = trim_record(data)
+    if cut:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     advisory = parse_advisory(data)
+    if len(advisory.id) > MAX_ID_CHARS:
+        raise MalformedRecord(f"OSV record id {advisory.id[:60]!r}... is too long to be an id")
     if not SAFE_ID.match(advisory.id) or ".." in advisory.id:
         raise MalformedRecord(f"OSV record id {advisory.id!r} has characters ids never use")
     try:

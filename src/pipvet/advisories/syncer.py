@@ -34,6 +34,9 @@ from pipvet.system.http_model import HttpResponse
 __all__ = ["Syncer"]
 
 
+_SCRATCH_PREFIX = ".pipvet-sync-"  # a full sync's scratch folder beside the database
+
+
 class Syncer:
     """One sync, run while holding the lock."""
 
@@ -60,6 +63,7 @@ class Syncer:
             self.progress(text)
 
     def run(self, *, full: bool, max_incremental: int) -> SyncOutcome:
+        self._remove_leftovers()
         store = self._open_existing()
         if store is None:
             return self._full("first sync" if not self.warnings else "rebuilt")
@@ -78,6 +82,19 @@ class Syncer:
             full_reason = "rebuilt"
         # The old database is closed before a new one is renamed over it.
         return self._full(full_reason)
+
+    def _remove_leftovers(self) -> None:
+        """Scratch folders of full syncs that were killed (``kill -9`` skips the clean-up of
+        a TemporaryDirectory): each may hold a whole archive. We hold the sync lock, so no
+        live sync owns one."""
+        import shutil
+
+        try:
+            leftovers = [p for p in self.path.parent.glob(f"{_SCRATCH_PREFIX}*") if p.is_dir()]
+        except OSError:
+            return
+        for folder in leftovers:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _full_reason(self, store: AdvisoryStore, full: bool) -> str | None:
         if full:
@@ -148,7 +165,7 @@ class Syncer:
         overlay = self._overlay(overlay_tally)  # a bad overlay fails before any download
         import tempfile  # only a full sync needs a scratch folder
 
-        with tempfile.TemporaryDirectory(prefix=".pipvet-sync-", dir=self.path.parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIX, dir=self.path.parent) as tmp:
             archive = self._archive(Path(tmp))
             read = [0]
 
