@@ -26,10 +26,11 @@ LAYERS: dict[str, set[str]] = {
     "update": {"system", "inputs", "advisories", "index", "audit", "vetting", "project"},
     "project": {"system", "inputs", "advisories", "index", "audit", "exposure"},
     "sbom": {"system", "inputs", "advisories", "audit"},
-    "report": {"update", "project", "exposure", "vetting", "audit", "advisories"},
+    "fleet": {"system", "inputs", "advisories", "index", "audit", "project", "sbom"},
+    "report": {"update", "project", "exposure", "vetting", "audit", "advisories", "fleet"},
     "cli": {
         "system", "inputs", "advisories", "index", "audit", "vetting", "exposure", "update",
-        "project", "report", "sbom",
+        "project", "report", "sbom", "fleet",
     },
 }  # fmt: skip
 TOP_LEVEL = {"models", "errors", "severity", "policy", "policy_schema", "redact", "__main__"}

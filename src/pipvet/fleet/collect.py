@@ -1,0 +1,177 @@
+"""Reading one project folder into inventory rows, through the readers every command uses:
+``pipvet.inputs.requirements`` for requirements files (``-r`` / ``-c`` followed) and
+``pyproject.toml``, ``pipvet.inputs.installed`` for the venv's site-packages (metadata only,
+nothing is run), and ``pipvet relax``'s own rule for which ``==`` pins it would float.
+
+Installed distributions are related to what the project declares through their metadata's
+``Requires-Dist``: named by the project -> direct; needed (transitively) by something named
+-> transitive; neither -> undeclared. A ``Requires-Dist`` under an ``extra`` counts only when
+that extra is asked for; other markers count as met (a dependency for some platform is not
+"undeclared"). The installers themselves (pip, setuptools, wheel) are never undeclared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from pipvet.errors import PipvetError
+from pipvet.fleet.model import Project, Relation, Row, RowKind
+from pipvet.fleet.walk import ProjectFolder, site_packages_in
+from pipvet.inputs.installed import read_environment
+from pipvet.inputs.installed_model import Distribution
+from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.inputs.requirements_model import RequirementEntry
+from pipvet.models import NormalizedName, canonicalize_name
+from pipvet.project.relax_text import relax_requirement
+
+__all__ = ["INSTALLERS", "read_project"]
+
+INSTALLERS = frozenset({"pip", "setuptools", "wheel"})
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+_EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+_OPTION = re.compile(r"\s--?[a-z]")
+
+
+def read_project(folder: ProjectFolder, environ: Mapping[str, str]) -> tuple[Project, list[Row]]:
+    """The project and its rows. A manifest or venv that cannot be read becomes the project's
+    ``problem`` (file, line, what to do); what could be read is still returned."""
+    rows: list[Row] = []
+    problems: list[str] = []
+    sources: list[str] = []
+    seen: set[tuple[str, int | None, str]] = set()
+    extras: dict[NormalizedName, set[str]] = {}
+    for manifest in folder.manifests:
+        sources.append(_relative(manifest, folder.path))
+        try:
+            if manifest.name == "pyproject.toml":
+                entries: Sequence[RequirementEntry] = parse_pyproject(manifest).entries
+            else:
+                entries = parse_requirements_file(manifest, environ=environ).entries
+        except PipvetError as exc:
+            problems.append(_describe(exc))
+            continue
+        for entry in entries:
+            row = _manifest_row(folder, entry)
+            if row is None:
+                continue
+            key = (row.source, row.line, row.name)
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
+                extras.setdefault(row.name, set()).update(
+                    canonicalize_name(e) for e in entry.extras
+                )
+    if folder.venv is not None:
+        sources.append(folder.venv.name)
+        try:
+            rows.extend(_installed_rows(folder, extras))
+        except PipvetError as exc:
+            problems.append(_describe(exc))
+    problem = "; ".join(problems) if problems else None
+    return Project(folder.display, tuple(sources), problem), rows
+
+
+def _describe(exc: PipvetError) -> str:
+    text = str(exc)
+    return f"{text} ({exc.hint})" if exc.hint else text
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:  # an include outside the project: shown as it is
+        return str(path)
+
+
+def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
+    if entry.kind == "constraint" or entry.name is None:
+        return None  # a constraint limits, it declares nothing; an unnamed URL names nothing
+    kind: RowKind = "pinned" if entry.kind == "pinned" else "declared"
+    spec = str(entry.specifier)
+    if entry.url is not None:
+        spec = f"@ {entry.url}"
+    floats = False
+    if "==" in entry.raw and entry.kind in ("pinned", "unpinned"):
+        floats = _relax_floats(entry.raw)
+    return Row(
+        project=folder.display,
+        source=_relative(Path(entry.location.path), folder.path),
+        name=entry.name,
+        kind=kind,
+        version=entry.pinned_version if kind == "pinned" else None,
+        specifier=spec,
+        relation="direct",
+        line=entry.location.line,
+        floats=floats,
+    )
+
+
+def _relax_floats(raw: str) -> bool:
+    """Whether ``pipvet relax`` would turn this requirement's ``==`` into a floor."""
+    text = _OPTION.split(raw, maxsplit=1)[0].strip()  # options such as --hash are not PEP 508
+    try:
+        new, _notes, _reason = relax_requirement(text)
+    except ValueError:
+        return False
+    return new != text
+
+
+def _installed_rows(folder: ProjectFolder, extras: dict[NormalizedName, set[str]]) -> list[Row]:
+    assert folder.venv is not None
+    scan = read_environment(site_packages_in(folder.venv), missing_ok=True)
+    relation = _relations(scan.distributions, extras)
+    source = folder.venv.name
+    return [
+        Row(
+            project=folder.display,
+            source=source,
+            name=d.name,
+            kind="installed",
+            version=d.version,
+            relation=relation.get(d.name),
+        )
+        for d in scan.distributions
+    ]
+
+
+def _relations(
+    dists: Iterable[Distribution], declared: Mapping[NormalizedName, set[str]]
+) -> dict[NormalizedName, Relation]:
+    by_name = {d.name: d for d in dists}
+    out: dict[NormalizedName, Relation] = {n: "direct" for n in by_name if n in declared}
+    wanted: dict[NormalizedName, set[str]] = {n: set(declared[n]) for n in out}
+    todo = list(out)
+    while todo:
+        name = todo.pop()
+        dist = by_name.get(name)
+        if dist is None:
+            continue
+        for dep, dep_extras in _requires(dist.requires_dist, wanted.get(name, set())):
+            if dep not in by_name:
+                continue
+            known = wanted.setdefault(dep, set())
+            if dep not in out or not dep_extras <= known:
+                out.setdefault(dep, "transitive")
+                known.update(dep_extras)
+                todo.append(dep)
+    for name in by_name:
+        if name not in out and name not in INSTALLERS:  # an installer's relation is unknown
+            out[name] = "undeclared"
+    return out
+
+
+def _requires(lines: Iterable[str], extras: set[str]) -> Iterable[tuple[NormalizedName, set[str]]]:
+    for line in lines:
+        match = _NAME.match(line)
+        if match is None:
+            continue
+        _, _, marker = line.partition(";")
+        needs = {canonicalize_name(e) for e in _EXTRA.findall(marker)}
+        if needs and not needs & extras:
+            continue
+        asked: set[str] = {
+            canonicalize_name(e.strip()) for e in (match.group(2) or "").split(",") if e.strip()
+        }
+        yield canonicalize_name(match.group(1)), asked

@@ -1,0 +1,265 @@
+"""`pipvet fleet` end to end on real project folders: the real advisory snapshot in a real
+SQLite store, the inventory in a real SQLite file, release dates from a loopback index."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from pipvet.fleet.gitignore import ignored, parse_gitignore
+from pipvet.fleet.inventory import load_inventory
+from pipvet.fleet.walk import find_projects
+from tests.support.index_server import IndexServer, document, index_server, wheel_file
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    assert "Traceback" not in err.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
+    monkeypatch.delenv("PIPVET_INDEX_URL", raising=False)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    root = tmp_path / "fleet"
+    root.mkdir()
+    write(root / "pipvet.toml", "")  # stop the policy search here
+    monkeypatch.chdir(root)
+    return root
+
+
+def make_fleet(root: Path) -> None:
+    write(root / "alpha/requirements.txt", "urllib3==1.26.5\npandas==1.5.3\n-r base.txt\n")
+    write(root / "alpha/base.txt", "requests>=2.31\n")
+    write(root / "beta/requirements.txt", "urllib3==2.0.3\nrequests>=2.31\n")
+    write(
+        root / "gamma/pyproject.toml",
+        '[project]\nname = "gamma"\nversion = "1"\ndependencies = ["urllib3>=2.2.2", "requests"]\n'
+        '\n[dependency-groups]\ndev = ["pytest>=8"]\n',
+    )
+    write(root / "gamma/tools/requirements.in", "requests>=2.31\n")  # a nested project
+
+
+def fleet_json(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(["fleet", "--format", "json", *argv])
+    return code, json.loads(out)
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def test_drift_vulnerabilities_used_once_and_pins(env: Path) -> None:
+    make_fleet(env)
+    code, doc = fleet_json(["."])
+    assert code == 1  # urllib3 1.26.5 and 2.0.3 are vulnerable (fail-on: any)
+    assert [p["path"] for p in doc["projects"]] == ["alpha", "beta", "gamma", "gamma/tools"]
+
+    (drift,) = [d for d in doc["drift"] if d["name"] == "urllib3"]
+    assert drift["below_floor"] is True
+    assert [(v["label"], v["projects"], v["vulnerable"]) for v in drift["versions"]] == [
+        ("1.26.5", ["alpha"], True),
+        ("2.0.3", ["beta"], True),
+        (">=2.2.2", ["gamma"], False),
+    ]
+    assert doc["drift"][0]["name"] == "urllib3"  # below a security floor ranks first
+
+    # one entry per advisory group, however many projects it hits, one line per fix
+    cookie = next(v for v in doc["vulnerabilities"] if v["id"] == "PYSEC-2023-212")
+    assert cookie["name"] == "urllib3"
+    assert cookie["projects"] == ["alpha", "beta"]
+    assert cookie["fixes"] == [
+        {"requirement": "urllib3>=1.26.18", "projects": ["alpha"]},
+        {"requirement": "urllib3>=2.0.7", "projects": ["beta"]},
+    ]
+    ids = [(v["id"], v["name"]) for v in doc["vulnerabilities"]]
+    assert len(ids) == len(set(ids))
+
+    once = {(u["name"], u["project"]) for u in doc["used_once"]}
+    assert once == {("pandas", "alpha"), ("pytest", "gamma")}
+    assert doc["not_floating"] == [
+        {
+            "project": "alpha",
+            "pins": 2,
+            "files": ["requirements.txt"],
+            "examples": ["urllib3==1.26.5", "pandas==1.5.3"],
+        },
+        {
+            "project": "beta",
+            "pins": 1,
+            "files": ["requirements.txt"],
+            "examples": ["urllib3==2.0.3"],
+        },
+    ]
+
+
+def test_text_and_markdown_say_the_fix_per_projects(env: Path) -> None:
+    make_fleet(env)
+    code, out, _ = run(["fleet"])
+    assert code == 1
+    assert "`urllib3>=2.0.7` fixes 1 project: beta" in out
+    assert "urllib3  below the security floor" in out
+    assert "pandas  only in alpha (requirements.txt)" in out
+    assert "alpha: 2 pins in requirements.txt" in out
+    code, out, _ = run(["fleet", "--format", "markdown"])
+    assert "### Drift" in out
+    assert "| PYSEC-2023-212 | urllib3 |" in out
+
+
+def test_a_project_that_cannot_be_read_is_listed_and_exits_2(env: Path) -> None:
+    make_fleet(env)
+    write(env / "broken/requirements.txt", "ok>=1\nnot a requirement ===\n")
+    code, doc = fleet_json([])
+    assert code == 2
+    (broken,) = [p for p in doc["projects"] if p["problem"]]
+    assert broken["path"] == "broken"
+    assert "requirements.txt:2" in broken["problem"]
+    assert doc["summary"]["projects"] == 5  # the others are still reported
+
+
+def test_no_projects_is_exit_2_and_a_missing_folder_a_usage_error(env: Path) -> None:
+    (env / "empty").mkdir()
+    code, _, err = run(["fleet", "empty"])
+    assert code == 2
+    assert "no projects found" in err
+    code, _, err = run(["fleet", "nowhere"])
+    assert code == 2
+    assert "nowhere is not a folder" in err
+
+
+def test_the_inventory_is_one_row_per_fact_in_sqlite(env: Path, tmp_path: Path) -> None:
+    make_fleet(env)
+    db = tmp_path / "inv.sqlite"
+    run(["fleet", "--db", str(db)])
+    inv = load_inventory(db)
+    assert len(inv.projects) == 4
+    rows = {(r.project, r.source, r.name, r.kind, r.version, r.specifier) for r in inv.rows}
+    assert ("alpha", "base.txt", "requests", "declared", None, ">=2.31") in rows
+    assert ("alpha", "requirements.txt", "urllib3", "pinned", "1.26.5", "==1.26.5") in rows
+    assert ("gamma", "pyproject.toml", "pytest", "declared", None, ">=8") in rows
+    with sqlite3.connect(db) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM dependency WHERE kind = 'pinned'").fetchone()
+    assert count == 3
+    write(db, "not a database")
+    with pytest.raises(Exception, match="not a readable fleet inventory"):
+        load_inventory(db)
+    assert run(["fleet", "--db", str(db)])[0] == 1  # a damaged file is simply replaced
+
+
+# ---------------------------------------------------------------------------- the walk
+
+
+def test_the_walk_skips_venvs_ignored_excluded_and_linked_folders(tmp_path: Path) -> None:
+    root = tmp_path / "w"
+    write(root / "a/requirements.txt", "x\n")
+    write(root / "node_modules/p/requirements.txt", "x\n")
+    write(root / "build/requirements.txt", "x\n")
+    write(root / ".gitignore", "# comment\nscratch/\n*.tmp\n/top-only\n!keep\n")
+    write(root / "scratch/requirements.txt", "x\n")
+    write(root / "old.tmp/requirements.txt", "x\n")
+    write(root / "top-only/requirements.txt", "x\n")
+    write(root / "deep/top-only/requirements.txt", "x\n")  # anchored: only at the top
+    write(root / "skipme/requirements.txt", "x\n")
+    write(root / "a/requirements/dev.txt", "y\n")  # belongs to a
+    write(root / "a/b/c/d/pyproject.toml", "[project]\nname='d'\nversion='1'\n")
+    os.symlink(root, root / "a" / "loop")  # a loop must not hang the walk
+    os.symlink(root / "a", root / "alias")
+    walked = find_projects([root], exclude=["skip*"])
+    shown = [p.path.relative_to(root).as_posix() for p in walked.projects]
+    assert shown == ["a", "a/b/c/d", "deep/top-only"]
+    assert [m.name for m in walked.projects[0].manifests] == ["requirements.txt", "dev.txt"]
+    assert [p.path.name for p in find_projects([root], max_depth=1).projects] == ["a", "skipme"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "rel", "is_dir", "expected"),
+    [
+        ("data", "x/data", True, True),
+        ("data/", "x/data", False, False),
+        ("*.egg-info", "pkg.egg-info", True, True),
+        ("/out", "out", True, True),
+        ("/out", "x/out", True, False),
+        ("x/out", "x/out", True, True),
+        ("!data", "data", True, False),
+        ("**/data", "data", True, False),  # not supported: skipped, never guessed
+    ],
+)
+def test_gitignore_patterns(lines: str, rel: str, is_dir: bool, expected: bool) -> None:
+    rules = parse_gitignore(lines, "")
+    assert ignored(rules, rel, rel.rsplit("/", 1)[-1], is_dir=is_dir) is expected
+
+
+# ---------------------------------------------------------------------- constraints
+
+
+@pytest.fixture
+def index(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IndexServer]:
+    with index_server(shared_data) as server:
+        monkeypatch.setenv("PIPVET_INDEX_URL", server.url)
+        yield server
+
+
+def test_constraints_are_safe_old_enough_floors(env: Path, index: IndexServer) -> None:
+    make_fleet(env)
+    # pandas: 1.5.3 is the floor; 2.0.0 is yanked in this crafted answer, 2.1.0 too new
+    index.project(
+        "pandas",
+        document(
+            "pandas",
+            {
+                "1.5.3": "2023-01-19T00:00:00Z",
+                "2.0.0": [wheel_file("pandas", "2.0.0", "2023-04-03T00:00:00Z", yanked=True)],
+                "2.1.0": "2099-01-01T00:00:00Z",
+            },
+        ),
+    )
+    index.project("pytest", document("pytest", {"8.0.0": "2024-01-27T00:00:00Z"}))
+    out_file = env / "constraints.txt"
+    code, out, err = run(["fleet", "constraints", "-o", str(out_file)])
+    assert code == 0, err
+    text = out_file.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    # urllib3: every project's floor is at least 2.2.2, which no advisory in the data affects
+    assert lines == [
+        "pandas>=1.5.3,!=2.0.0",
+        "pytest>=8.0.0",
+        "requests>=2.31.0,!=2.32.0,!=2.32.1",  # the recorded answer: both were yanked
+        "urllib3>=2.2.2",
+    ]
+    assert text.startswith("# Shared floors made by pipvet")
+    assert "pinned lower (==) in alpha, beta: run pipvet relax there" in out
+
+
+def test_constraints_offline_say_what_is_unchecked_and_exit_2(env: Path, tmp_path: Path) -> None:
+    make_fleet(env)
+    code, out, err = run(["fleet", "constraints", "--offline", "-o", str(tmp_path / "c.txt")])
+    assert code == 2
+    assert "floors could not be checked" in err
+    assert "urllib3" in err
+    assert "UNCHECKED: release dates unknown" in out
+    code, _, _ = run(
+        ["fleet", "constraints", "--offline", "--allow-unchecked", "-o", str(tmp_path / "c.txt")]
+    )
+    assert code == 0
+    body = (tmp_path / "c.txt").read_text(encoding="utf-8")
+    assert "urllib3>=2.2.2" in body
+    assert "# UNCHECKED" in body
