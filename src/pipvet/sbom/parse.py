@@ -55,6 +55,10 @@ class _CdxState:
     pypi: list[SbomComponent] = field(default_factory=list)
     other: int = 0
     seen_refs: set[str] = field(default_factory=set)
+    # pip-audit writes components with a name and version and no purl: in a document where
+    # no component names another ecosystem, such a library is taken as a PyPI package.
+    assume_pypi: bool = False
+    assumed: int = 0
 
 
 def _bundled(raw: Mapping[str, Any], notes: Notes, source: str) -> BundledComponent | None:
@@ -92,6 +96,17 @@ def _cdx_component(raw: Mapping[str, Any], state: _CdxState, depth: int) -> None
     notes = state.notes
     purl_text = cut_text(raw.get("purl"), notes)
     purl = parse_purl(purl_text) if purl_text else None
+    name = raw.get("name")
+    if (
+        purl is None
+        and not purl_text
+        and state.assume_pypi
+        and raw.get("type", "library") in ("library", "framework")
+        and isinstance(name, str)
+        and PROJECT_NAME.fullmatch(name)
+    ):
+        purl = Purl("pypi", name, None)
+        state.assumed += 1
     if purl is None or purl.type != "pypi":
         state.other += 1
         for child in as_list(raw.get("components")):
@@ -155,11 +170,19 @@ def _cyclonedx(doc: Mapping[str, Any], source: Path, notes: Notes) -> SbomInvent
             hint=f"pipvet reads CycloneDX {', '.join(CYCLONEDX_VERSIONS)} JSON",
         )
     state = _CdxState(notes, str(source))
+    top = [raw for raw in as_list(doc.get("components")) if isinstance(raw, dict)]
+    purls = [parse_purl(p) for raw in top if isinstance(p := raw.get("purl"), str)]
+    state.assume_pypi = all(p is not None and p.type == "pypi" for p in purls)
     for raw in as_list(doc.get("components")):
         if isinstance(raw, dict):
             _cdx_component(raw, state, 0)
         else:
             notes.skip("components that are not objects")
+    if state.assumed:
+        notes.note(
+            f"{state.assumed} components name no purl; with no other ecosystem in the "
+            "document, they were read as PyPI packages"
+        )
     graph = _cdx_graph(doc, notes)
     components = tuple(
         sorted(

@@ -64,11 +64,17 @@ class Notes:
     cut: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
     def skip(self, what: str) -> None:
         self.skipped[what] = self.skipped.get(what, 0) + 1
 
     def warnings(self, source: Path) -> tuple[str, ...]:
-        out = [f"{source}: skipped {n} {what}" for what, n in sorted(self.skipped.items())]
+        out = [f"{source}: {text}" for text in self.notes]
+        out += [f"{source}: skipped {n} {what}" for what, n in sorted(self.skipped.items())]
         if self.cut:
             out.append(f"{source}: {self.cut} overlong strings were cut to {MAX_STRING} characters")
         return tuple(out)
