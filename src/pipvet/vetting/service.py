@@ -89,6 +89,9 @@ class Vetter:
     thresholds: S.Thresholds = field(default_factory=S.Thresholds)
     popularity: Mapping[str, int] | None = None  # canonical name -> download rank
     squats: TyposquatIndex | None = None
+    # The popularity list's last_update: a project first released after it is not judged
+    # by its absence from the list.
+    popularity_date: str | None = None
     advisories: RecordLookup | None = None  # None: no advisory data (signals unchecked)
     # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
     ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None
@@ -264,8 +267,9 @@ class Vetter:
             found = None if advice is None else advice.findings.get(name, ())
             signals.append(S.malware(found, g.version))
             signals.append(S.vulnerabilities(found, g.version))
-        signals.append(S.typosquat(squat, checked=self.squats is not None))
-        signals.append(self._popularity(name))
+        newer = S.newer_than_list(g.project, self.popularity_date)
+        signals.append(S.typosquat(squat, checked=self.squats is not None, newer_than=newer))
+        signals.append(self._popularity(name, newer))
         project = g.project
         if project is not None:
             limits = self.thresholds
@@ -315,10 +319,11 @@ class Vetter:
         rank = None if self.popularity is None else self.popularity.get(project.name)
         return S.silence_partners(project, self.thresholds, rank=rank, listed=listed)
 
-    def _popularity(self, name: NormalizedName) -> Signal:
+    def _popularity(self, name: NormalizedName, newer: str | None) -> Signal:
         if self.popularity is None:
             return S.popularity(None, None)
-        return S.popularity(self.popularity.get(name), len(self.popularity))
+        rank, listed = self.popularity.get(name), len(self.popularity)
+        return S.popularity(rank, listed, list_date=self.popularity_date, newer_than=newer)
 
     def _squat(self, name: NormalizedName) -> TyposquatResult | None:
         if self.squats is None:

@@ -10,6 +10,7 @@ policy, source) live in ``project_signals`` and are re-exported here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from pipvet.index.parse import ProjectInfo
@@ -32,10 +33,13 @@ __all__ = [
     "Thresholds",
     "activity",
     "exists",
+    "first_release",
     "funding",
     "install_code",
+    "list_time",
     "maintainers",
     "malware",
+    "newer_than_list",
     "popularity",
     "security_policy",
     "shared_account_reason",
@@ -179,9 +183,13 @@ def _no_advisories(signal_id: str, source: str) -> Signal:
 # --------------------------------------------------------------------------- name
 
 
-def typosquat(result: SquatLike | None, *, checked: bool = True) -> Signal:
+def typosquat(
+    result: SquatLike | None, *, checked: bool = True, newer_than: str | None = None
+) -> Signal:
     """The detector's finding: ``avoid`` for squats and import names, ``review`` for
-    standard-library look-alikes and siblings (the detector decides the level)."""
+    standard-library look-alikes and siblings (the detector decides the level). With
+    ``newer_than`` (the popularity list's date, for a project first released after it) an
+    ``avoid`` becomes ``review``: absence from an older list proves no unpopularity."""
     source = "name compared with the most downloaded projects and the standard library"
     threshold = "a near miss of a much more popular name, or a known import-name confusion"
     if not checked:
@@ -201,9 +209,19 @@ def typosquat(result: SquatLike | None, *, checked: bool = True) -> Signal:
     wanted = result.did_you_mean
     if wanted and f"install {wanted}" not in message:
         message += f" To install it: pip install {wanted}"
+    level: SignalLevel = result.level
+    if level == "avoid" and newer_than is not None:
+        # The detector calls a near miss that is absent from the list unpopular; a project
+        # first released after the list was made may be popular now: review, not avoid.
+        level = "review"
+        message += (
+            f" It was first released after the popularity list was made ({newer_than}), so "
+            "its own downloads cannot be compared: review rather than avoid, and check that "
+            "it is the project you mean."
+        )
     return Signal(
         "typosquat",
-        result.level,
+        level,
         result.target,
         threshold,
         f"{source} ({result.technique})",
@@ -211,9 +229,46 @@ def typosquat(result: SquatLike | None, *, checked: bool = True) -> Signal:
     )
 
 
-def popularity(rank: int | None, listed: int | None) -> Signal:
-    """``listed`` is the length of the popularity list; None when there is no list."""
-    source = "popularity list: 30-day download counts"
+def list_time(last_update: str | None) -> datetime | None:
+    """The popularity list's ``last_update`` ("2026-04-01 06:34:06", UTC) as a time; None when
+    absent or unreadable (then nothing is judged against the list's date)."""
+    if not last_update:
+        return None
+    try:
+        moment = datetime.fromisoformat(last_update.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def first_release(project: ProjectInfo | None) -> datetime | None:
+    """When the project's earliest file was uploaded (None: no dated file)."""
+    times = [r.uploaded for r in project.releases if r.uploaded is not None] if project else []
+    return datetime.fromtimestamp(min(times), UTC) if times else None
+
+
+def newer_than_list(project: ProjectInfo | None, last_update: str | None) -> str | None:
+    """The list's date when ``project`` was first released after the popularity list was
+    made (its absence from the list then says nothing about its downloads), else None."""
+    made, first = list_time(last_update), first_release(project)
+    if made is None or first is None or first <= made:
+        return None
+    return made.date().isoformat()
+
+
+def popularity(
+    rank: int | None,
+    listed: int | None,
+    *,
+    list_date: str | None = None,
+    newer_than: str | None = None,
+) -> Signal:
+    """``listed`` is the length of the popularity list; None when there is no list.
+    ``list_date``: the list's date, shown; ``newer_than``: the list's date when the project
+    was first released after it (see ``newer_than_list``)."""
+    made = list_time(list_date)
+    of = f" (list of {made.date().isoformat()})" if made else ""
+    source = f"popularity list{of}: 30-day download counts"
     if listed is None:
         return Signal(
             "popularity",
@@ -224,6 +279,17 @@ def popularity(rank: int | None, listed: int | None) -> Signal:
             "Not checked: no popularity list is available.",
         )
     threshold = f"among the {listed:,} most downloaded projects"
+    if rank is None and newer_than is not None:
+        return Signal(
+            "popularity",
+            "info",
+            None,
+            threshold,
+            source,
+            f"Newer than the popularity list: first released after the list was made "
+            f"({newer_than}), so its absence from the list says nothing about how many "
+            "people use it.",
+        )
     if rank is None:
         return Signal(
             "popularity",
@@ -231,7 +297,7 @@ def popularity(rank: int | None, listed: int | None) -> Signal:
             None,
             threshold,
             source,
-            f"Not among the {listed:,} most downloaded projects: fewer users means fewer "
+            f"Not among the {listed:,} most downloaded projects{of}: fewer users means fewer "
             "eyes that would notice a problem.",
         )
     return Signal(
@@ -240,7 +306,7 @@ def popularity(rank: int | None, listed: int | None) -> Signal:
         rank,
         threshold,
         source,
-        f"Download rank {rank:,} of the {listed:,} most downloaded projects.",
+        f"Download rank {rank:,} of the {listed:,} most downloaded projects{of}.",
     )
 
 
