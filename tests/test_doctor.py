@@ -222,6 +222,7 @@ def test_task_with_an_environment_python_without_pipvet_fails(tmp_path: Path) ->
     project = tmp_path / "proj"
     bin_dir = project / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     # a real interpreter that cannot import pipvet (-S: no site-packages, no editable pipvet)
     (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "$@"\n')
     (bin_dir / "python").chmod(0o755)
@@ -246,4 +247,13 @@ def test_doctor_never_runs_a_task_pipvet_would_not_write(tmp_path: Path) -> None
     check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
     assert check.status == "fail"
     assert "not a command pipvet writes" in check.summary
+    # the shape pipvet writes, pointing at a script the repository carries: not a venv
+    tools = project / "tools" / "bin"
+    tools.mkdir(parents=True)
+    (tools / "python").write_text(f"#!/bin/sh\ntouch {marker}\necho pipvet 1\n")
+    (tools / "python").chmod(0o755)
+    write_task(project, vscode_task("${workspaceFolder}/tools/bin/python"))
+    check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
+    assert check.status == "fail"
+    assert "is not a virtual environment: pipvet does not run it" in check.summary
     assert not marker.exists()

@@ -218,6 +218,16 @@ def _task_runs_check(
             fix="review it, then: pipvet init --force",
         )
     command = argv[0].replace("${workspaceFolder}", str(project))
+    if argv[0] != "pipvet" and not (Path(command).parent.parent / "pyvenv.cfg").is_file():
+        return Check(
+            "ide-task",
+            title,
+            "fail",
+            f"pipvet's task runs {shown}, but {Path(command).parent.parent} is not a virtual "
+            "environment: pipvet does not run it",
+            (str(path),),
+            fix="review it, then: pipvet init --force",
+        )
     if argv[0] == "pipvet":
         found = shutil.which(command, path=environ.get("PATH", ""))
         if found is None:
