@@ -285,3 +285,24 @@ def test_modified_key_order_is_time_order(when: datetime, delta: timedelta) -> N
 def test_modified_key_rejects_non_times() -> None:
     with pytest.raises(ValueError, match="Invalid isoformat"):
         modified_key("yesterday")
+
+
+@pytest.mark.parametrize(
+    ("iso", "now", "age"),
+    [
+        ("2024-10-10T00:00:00Z", "2024-10-17T00:00:00+00:00", 7 * 86400.0),
+        ("2024-10-10T00:00:00.5Z", "2024-10-10T00:00:00.5+00:00", 0.0),
+        ("2024-10-10T00:00:00", "2024-10-11T00:00:00+00:00", 86400.0),  # no zone: UTC
+        ("2024-10-11T12:00:00Z", "2024-10-11T00:00:00+00:00", 0.0),  # clock skew: now
+        ("2024-10-13T00:00:00Z", "2024-10-11T00:00:00+00:00", None),  # days ahead: unknown
+        ("not a time", "2024-10-11T00:00:00+00:00", None),
+        (None, "2024-10-11T00:00:00+00:00", None),
+    ],
+)
+def test_age_of_the_newest_record(iso: str | None, now: str, age: float | None) -> None:
+    """A forged or broken timestamp in the future must not make old data look fresh."""
+    from datetime import datetime
+
+    from pipvet.advisories.store_model import age_since
+
+    assert age_since(iso, datetime.fromisoformat(now).timestamp()) == age
