@@ -13,16 +13,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
+from pipvet.cli import _install_steps as install_steps
 from pipvet.cli import build_parser
 from pipvet.cli import install as install_cli
 from pipvet.cli._common import Output, handle_errors
+from pipvet.errors import UsageError
 from pipvet.system.process import SubprocessRunner
-from tests.support.index_server import IndexServer, document, index_server
+from tests.support.index_server import (
+    IndexServer,
+    document,
+    index_server,
+    sdist_file,
+    wheel_file,
+)
 from tests.support.pipvenv import venv_with_pip
+from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
+from tests.support.simple_index import SimpleIndex
 from tests.support.wheels import Venv, build_wheel, pip_env
 
 pytestmark = pytest.mark.slow
@@ -51,6 +61,8 @@ class World:
     root: Path
     osv: Path
     wheels: Path
+    # What pip's own environment adds (default: no index, only the wheels folder).
+    pip_settings: dict[str, str] | None = None
 
     def env(self) -> dict[str, str]:
         return {
@@ -64,10 +76,13 @@ class World:
 
     def runner(self) -> SubprocessRunner:
         env = pip_env()
-        env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.wheels)})
+        if self.pip_settings is None:
+            env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.wheels)})
+        else:
+            env.update(self.pip_settings)
         return SubprocessRunner(env=env)
 
-    def install(self, *argv: str, stdin: io.StringIO | None = None, target: bool = True) -> Result:
+    def install(self, *argv: str, stdin: IO[str] | None = None, target: bool = True) -> Result:
         where = ["--venv", str(self.venv.root)] if target else []
         args = build_parser().parse_args(["install", *where, *argv])
         out, err = io.StringIO(), io.StringIO()
@@ -95,6 +110,8 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_wheel(folder, "attrs", "26.1.0")
     build_wheel(folder, "colourama", "1.0")
     build_wheel(folder, "fastapi", "0.165.0")
+    build_wheel(folder, "review-me", "1.0")
+    build_wheel(folder, "requests", "2.25.0")
     build_wheel(folder, "vet-parent", "1.0", requires=["colourama"])
     return folder
 
@@ -124,6 +141,8 @@ def world(shared_data: Path, tmp_path: Path, wheels: Path, warm_cache: Path) -> 
                 requires_dist=["colourama"],
             ),
         )
+        # Not among the most downloaded projects: a review verdict.
+        index.project("review-me", document("review-me", {"1.0": "2025-01-01T00:00:00Z"}))
         yield World(index, venv, tmp_path, shared_data / "osv", wheels)
 
 
@@ -174,30 +193,30 @@ def _json(result: Result) -> dict[str, Any]:
 
 
 def test_review_proceeds_with_a_warning_when_not_interactive(world: World) -> None:
-    result = world.install("fastapi")
+    result = world.install("review-me")
     assert result.code == 0
-    assert "fastapi 0.165.0 (asked for fastapi==0.165.0)  REVIEW" in result.stdout
-    assert "warning: installing fastapi, which need review" in result.stdout
-    assert world.has("fastapi")
+    assert "review-me 1.0 (asked for review-me==1.0)  REVIEW" in result.stdout
+    assert "warning: installing review-me, which need review" in result.stdout
+    assert world.has("review_me")
 
 
 def test_review_asks_on_a_terminal(world: World) -> None:
-    declined = world.install("fastapi", stdin=Terminal("n\n"))
+    declined = world.install("review-me", stdin=Terminal("n\n"))
     assert declined.code == 1
     assert "Install anyway? [y/N]" in declined.stderr
     assert "you declined" in declined.stdout
-    assert not world.has("fastapi")
-    accepted = world.install("fastapi", stdin=Terminal("y\n"))
+    assert not world.has("review_me")
+    accepted = world.install("review-me", stdin=Terminal("y\n"))
     assert accepted.code == 0
-    assert world.has("fastapi")
+    assert world.has("review_me")
 
 
 def test_review_blocks_when_the_policy_says_so(world: World) -> None:
     (world.root / "pipvet.toml").write_text('on-review = "block"\n')
-    result = world.install("fastapi")
+    result = world.install("review-me")
     assert result.code == 1
     assert 'on-review = "block"' in result.stdout
-    assert not world.has("fastapi")
+    assert not world.has("review_me")
 
 
 def test_refuses_the_system_python(world: World) -> None:
@@ -271,10 +290,262 @@ def test_a_name_pip_cannot_find_still_gets_the_verdict(world: World) -> None:
     [
         (["reqeusts"], ["reqeusts"]),
         (["-U", "pandas>=2", "numpy"], ["pandas", "numpy"]),
-        (["-r", "requirements.txt", "--index-url", "http://x.example/simple", "six"], ["six"]),
-        (["./local-project", "-e", "src/mine", "git+https://x.example/r.git"], []),
+        (["--index-url", "http://x.example/simple", "six"], ["six"]),
+        (["--index-url=http://x.example/simple", "-f", "dir", "six"], ["six"]),
         (["--no-deps", "colourama==1.0"], ["colourama"]),
     ],
 )
 def test_named_requirements_of_a_pip_command_line(pip_args: list[str], names: list[str]) -> None:
-    assert [r.name for r in install_cli._named_requirements(pip_args)] == names
+    found = install_steps.requested(pip_args, cwd=Path.cwd(), environ={})
+    assert [r.name for r in found] == names
+
+
+@pytest.mark.parametrize(
+    ("pip_args", "says"),
+    [
+        (["./local-project"], "is a path, archive or URL"),
+        (["mine.tar.gz"], "is a path, archive or URL"),
+        (["git+https://x.example/r.git"], "is a path, archive or URL"),
+        (["pkg @ https://x.example/pkg-1.0.tar.gz"], "is a path, archive or URL"),
+        (["-e", "src/mine"], "cannot vet the editable install"),
+        (["--editable=src/mine"], "cannot vet the editable install"),
+        (["--no-binary", ":all:", "six"], "cannot honour --no-binary"),
+        (["--no-binary=six", "six"], "cannot honour --no-binary"),
+    ],
+)
+def test_what_pip_would_have_to_build_is_refused_before_anything_runs(
+    pip_args: list[str], says: str
+) -> None:
+    with pytest.raises(UsageError) as err:
+        install_steps.check_no_builds(pip_args, cwd=Path.cwd(), environ={})
+    assert says in str(err.value)
+    assert "build code" in str(err.value)
+
+
+def test_a_requirements_file_is_checked_line_by_line(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("six\n--no-binary :all:\n")
+    with pytest.raises(UsageError) as err:
+        install_steps.check_no_builds(["-r", str(req)], cwd=tmp_path, environ={})
+    assert "requirements.txt:2" in str(err.value)
+    req.write_text("six\n-e ./src\n")
+    with pytest.raises(UsageError) as err:
+        install_steps.check_no_builds([f"-r{req}"], cwd=tmp_path, environ={})
+    assert "requirements.txt:2" in str(err.value)
+    req.write_text("six>=1\nattrs\n")
+    found = install_steps.requested(["-r", "requirements.txt"], cwd=tmp_path, environ={})
+    assert [r.name for r in found] == ["six", "attrs"]
+
+
+def test_a_local_sdist_is_refused_and_its_build_code_never_runs(world: World) -> None:
+    marker = world.root / "MARKER"
+    sdist = build_marker_sdist(world.root / "local", "gate-local", "1.0", marker, kind="backend")
+    result = world.install(str(sdist))
+    assert result.code == 2
+    assert "is a path, archive or URL" in result.stderr
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------------ the gate holds
+#
+# Nothing of a package runs before the user accepts the verdict. Each "gate" package has an
+# older release as a wheel and a newer one as a source distribution whose build code writes a
+# marker file (a setup.py, or an in-tree build backend that writes it when imported); the
+# "src" packages are published as source only. Asking pip what it would install must not
+# build any of them: the marker never appears, whatever the user answers.
+
+UPLOADED = "2026-01-01T00:00:00Z"
+
+
+class Interrupted(io.StringIO):
+    """A terminal where the user presses Ctrl-C at the prompt."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
+        raise KeyboardInterrupt
+
+
+@dataclass
+class Gate:
+    world: World
+    marker: Path
+    pip_args: list[str]  # where pip finds the packages: --find-links DIR or --index-url URL
+
+    def install(self, *argv: str, stdin: IO[str] | None = None, yes: bool = False) -> Result:
+        return self.world.install(*(["--yes"] if yes else []), *self.pip_args, *argv, stdin=stdin)
+
+    def ran(self) -> str:
+        return self.marker.read_text() if self.marker.exists() else ""
+
+
+@pytest.fixture(params=["setup.py", "backend"])
+def build_kind(request: pytest.FixtureRequest) -> BuildKind:
+    kind: BuildKind = request.param
+    return kind
+
+
+@pytest.fixture(params=["find-links", "index"])
+def gate(request: pytest.FixtureRequest, world: World, build_kind: BuildKind) -> Gate:
+    folder = world.root / "dists"
+    shutil.copytree(world.wheels, folder)
+    marker = world.root / "MARKER"
+    if build_kind == "setup.py":
+        setuptools = setuptools_wheel()
+        if setuptools is None:  # without it pip could not run a setup.py at all
+            pytest.skip("this Python bundles no setuptools wheel for the setup.py sdists")
+        shutil.copy(setuptools, folder)
+    build_wheel(folder, "gate-pkg", "1.0")
+    build_marker_sdist(folder, "gate-pkg", "2.0", marker, kind=build_kind)
+    build_marker_sdist(folder, "gate-src", "1.0", marker, kind=build_kind)
+    world.index.project(
+        "gate-pkg",
+        document(
+            "gate-pkg",
+            {"1.0": [wheel_file("gate-pkg", "1.0", UPLOADED)],
+             "2.0": [sdist_file("gate-pkg", "2.0", UPLOADED)]},
+        ),
+    )  # fmt: skip
+    world.index.project(
+        "gate-src", document("gate-src", {"1.0": [sdist_file("gate-src", "1.0", UPLOADED)]})
+    )
+    world.wheels = folder
+    if request.param == "find-links":
+        world.pip_settings = {"PIP_NO_INDEX": "1"}
+        return Gate(world, marker, ["--find-links", str(folder)])
+    simple = SimpleIndex(world.index.server, folder)
+    world.pip_settings = {}
+    return Gate(world, marker, ["--index-url", simple.url])
+
+
+def test_nothing_runs_before_the_answer(gate: Gate) -> None:
+    declined = gate.install("gate-pkg", stdin=Terminal("n\n"))
+    assert gate.ran() == ""
+    assert declined.code == 1, declined.stdout + declined.stderr
+    assert "gate-pkg 1.0 (asked for gate-pkg==1.0)  REVIEW" in declined.stdout
+    assert "Install anyway? [y/N]" in declined.stderr
+    at_eof = gate.install("gate-pkg", stdin=Terminal(""))
+    assert gate.ran() == ""
+    assert at_eof.code == 1
+    assert "you declined" in at_eof.stdout
+    interrupted = gate.install("gate-pkg", stdin=Interrupted())
+    assert gate.ran() == ""
+    assert interrupted.code == 130
+    assert not gate.world.has("gate_pkg")
+
+
+def test_a_source_only_package_is_vetted_from_the_index_without_building(gate: Gate) -> None:
+    result = gate.install("gate-src", stdin=Terminal("y\n"))
+    assert gate.ran() == ""
+    assert result.code == 2, result.stdout + result.stderr
+    assert "gate-src 1.0  UNCHECKED" in result.stdout
+    assert "could not be read without running its build code" in result.stdout
+    assert "not installed: pip could not tell what it would install from wheels alone" in (
+        result.stdout
+    )
+    assert "Install anyway?" not in result.stderr
+    assert not gate.world.has("gate_src")
+
+
+def test_accepting_a_source_only_package_builds_it_then(gate: Gate, build_kind: BuildKind) -> None:
+    """--yes is the user's acceptance: only now may pip run the package's build code."""
+    if build_kind == "setup.py":
+        pytest.skip("setuptools' backend needs the 'wheel' package, which is not here offline")
+    result = gate.install("gate-src", yes=True)
+    assert result.code == 0, result.stdout + result.stderr
+    assert gate.ran() != ""
+    assert "added     gate-src 1.0" in result.stdout
+
+
+# ------------------------------------------------------------------------ exactly what was vetted
+
+
+class NewReleaseWhileAsking(io.StringIO):
+    """A terminal where, while the user reads the report, a newer release appears where pip
+    looks, and then the user says yes."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__("y\n")
+        self.folder = folder
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
+        build_wheel(self.folder, "review-me", "99.0")
+        build_wheel(self.folder, "colourama", "2.0")
+        return super().readline()
+
+
+def test_what_is_installed_is_what_was_vetted(world: World) -> None:
+    folder = world.root / "dists"
+    shutil.copytree(world.wheels, folder)
+    world.wheels = folder
+    result = world.install("review-me", stdin=NewReleaseWhileAsking(folder))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "review-me 1.0 (asked for review-me==1.0)  REVIEW" in result.stdout
+    assert "added     review-me 1.0" in result.stdout
+    assert "99.0" not in result.stdout
+    assert "not vetted" not in result.stdout
+    assert (world.venv.site_packages / "review_me-1.0.dist-info").is_dir()
+    assert not world.has("colourama")
+    # pip was held to the vetted set: pinned, and nothing of its own choosing.
+    running = next(ln for ln in result.stderr.splitlines() if "running " in ln)
+    assert "--no-deps" in running
+    assert "review-me==1.0" in running
+
+
+def test_dependencies_are_installed_from_the_vetted_list(world: World) -> None:
+    result = world.install("--yes", "--format", "json", "vet-parent")
+    assert result.code == 0, result.stdout + result.stderr
+    doc = _json(result)
+    assert doc["install"]["unvetted"] == {"installed_not_vetted": [], "vetted_not_installed": []}
+    added = {(c["name"], c["version"]) for c in doc["install"]["changes"]["added"]}
+    assert added == {("vet-parent", "1.0"), ("colourama", "1.0")}
+
+
+@pytest.mark.parametrize(
+    ("vetted", "installed", "unvetted", "missing"),
+    [
+        ([("a", "1.0")], [("a", "1.0")], [], []),
+        ([("a", "1.0")], [("a", "1")], [], []),  # the same version, spelt differently
+        ([("a", "1.0")], [("a", "99.0")], [("a", "99.0")], [("a", "1.0")]),
+        ([("a", "1.0")], [("a", "1.0"), ("b", "2.0")], [("b", "2.0")], []),
+        ([("a", "1.0"), ("b", "2.0")], [("A", "1.0")], [], [("b", "2.0")]),
+    ],
+)
+def test_the_difference_between_vetted_and_installed(
+    vetted: list[tuple[str, str]],
+    installed: list[tuple[str, str]],
+    unvetted: list[tuple[str, str]],
+    missing: list[tuple[str, str]],
+) -> None:
+    from packaging.utils import canonicalize_name
+
+    from pipvet.vetting.subtree import PipReportEntry
+
+    diff = install_steps.difference(
+        [install_steps.Pinned(canonicalize_name(n), v) for n, v in vetted],
+        [PipReportEntry(canonicalize_name(n), v, True) for n, v in installed],
+    )
+    assert [(e.name, e.version) for e in diff.unvetted] == unvetted
+    assert [(p.name, p.version) for p in diff.missing] == missing
+    assert bool(diff) is bool(unvetted or missing)
+
+
+def test_what_was_installed_is_audited(world: World) -> None:
+    """requests 2.25.0 has known vulnerabilities with a fix: review, so a non-interactive
+    install goes ahead, and the audit afterwards fails it."""
+    result = world.install("requests==2.25.0")
+    assert result.code == 1, result.stdout + result.stderr
+    assert "requests 2.25.0 (asked for requests==2.25.0)  REVIEW" in result.stdout
+    assert "added     requests 2.25.0" in result.stdout
+    assert "Audit of what was installed: FAILED" in result.stdout
+    assert "Exit 1: at or above the policy's fail level." in result.stdout
+    assert "requests 2.25.0  PYSEC-" in result.stdout or "requests 2.25.0  GHSA-" in result.stdout
+    as_json = world.install("--format", "json", "requests==2.25.0", "--force-reinstall")
+    assert as_json.code == 1
+    doc = _json(as_json)
+    assert doc["install"]["exit_code"] == 1
+    assert doc["install"]["audit"]["summary"]["failing"] > 0

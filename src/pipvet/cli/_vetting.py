@@ -42,7 +42,7 @@ from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
-from pipvet.vetting.signals import Thresholds, list_time
+from pipvet.vetting.signals import Thresholds
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat import TyposquatIndex
 from pipvet.vetting.verdict import combine
@@ -139,6 +139,8 @@ class Setup:
     description: str
     warnings: list[str] = field(default_factory=list)
     store: AdvisoryStore | None = None
+    # The advisory data the vetting used: what a later audit of the same run reads.
+    advisories: SyncOutcome | None = None
 
     def close(self) -> None:
         if self.store is not None:
@@ -199,6 +201,7 @@ def build(
 
     say("checking the advisory data")
     store: AdvisoryStore | None = None
+    outcome: SyncOutcome | None = None
     try:
         outcome = advisories or advisory_data(ctx, http, progress=progress)
         warnings += outcome.warnings
@@ -227,7 +230,6 @@ def build(
         ),
         popularity=snapshot.ranks if snapshot is not None else None,
         squats=squats,
-        popularity_date=snapshot.last_update if snapshot is not None else None,
         advisories=store.raw_records_for if store is not None else None,
         ignores=ignores,
         is_internal=policy.is_internal,
@@ -235,7 +237,7 @@ def build(
         runner=runner,
         progress=progress,
     )
-    return Setup(vetter, target, description, warnings, store)
+    return Setup(vetter, target, description, warnings, store, outcome if store else None)
 
 
 def vet_installed(
@@ -271,13 +273,6 @@ def build_report(
     extra_warnings: Sequence[str] = (),
 ) -> VetReport:
     notes: list[str] = []
-    made = list_time(setup.vetter.popularity_date)
-    if made is not None and setup.vetter.popularity is not None:
-        notes.append(
-            f"popularity list as of {made.date().isoformat()} "
-            f"({len(setup.vetter.popularity):,} projects): a project first released after "
-            "that is marked newer than the list, not unpopular"
-        )
     ages = [p.data_age_seconds for p in packages if p.data_age_seconds is not None]
     if ctx.offline:
         if ages:

@@ -1,13 +1,23 @@
 """``pipvet install ARGS...``: vet what pip would install, then let the environment's pip do it.
 
-1. Refuse unless the target is an isolated environment (a venv or a conda environment).
-2. Ask the target's own pip what ``pip install ARGS`` would install (``--dry-run --report``):
-   the exact set, dependencies included, with the user's own pip configuration.
+Nothing of any package runs before the user accepts the verdict, and pip installs exactly
+what was vetted:
+
+1. Refuse unless the target is an isolated environment (a venv or a conda environment), and
+   refuse arguments pip could only read by building them (paths, URLs, ``-e``,
+   ``--no-binary``, also inside ``-r`` files).
+2. Ask the target's own pip what ``pip install ARGS`` would install (``--dry-run --report``,
+   wheels only: ``--only-binary :all:``), with the user's own pip configuration. When that
+   needs a build (a release published as source only), vet what was asked for from the index
+   instead; a source-only release's dependencies are ``unchecked``, and nothing is installed
+   without ``--yes``.
 3. Vet every package in that set. ``avoid`` blocks (unless ``--yes``); anything that could not
    be checked blocks too (fail closed, unless ``--yes``); ``review`` follows the policy's
    ``on-review``: ``ask`` asks when stdin is a terminal and otherwise proceeds with a
    warning, ``allow`` proceeds with a warning, ``block`` blocks (unless ``--yes``).
-4. Run ``<python> -m pip install ARGS`` and show what changed (added, upgraded, removed).
+4. Install the vetted set: every distribution pinned ``==``, ``--no-deps``, pip's ``--report``
+   compared with what was vetted (a difference exits 1). Show what changed, then audit what
+   was installed with the advisory data the vetting used (exit 1 at the policy's fail level).
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +34,7 @@ from typing import IO, Any
 
 from packaging.specifiers import SpecifierSet
 
+from pipvet.cli import _install_steps as steps
 from pipvet.cli import _vetting
 from pipvet.cli._common import (
     EXIT_ERROR,
@@ -35,14 +47,15 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.cli._context import RunContext, build_context
+from pipvet.cli._install_output import Decision, Outcome, changes, difference_doc, tail_lines
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
 from pipvet.inputs import interpreter
-from pipvet.models import NormalizedName
+from pipvet.report.jsonout import audit_to_dict
 from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
 from pipvet.system.process import Runner
-from pipvet.vetting.model import VetReport
+from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest
-from pipvet.vetting.subtree import PipReportEntry, pip_dry_run
+from pipvet.vetting.subtree import pip_dry_run
 
 __all__ = ["register", "run"]
 
@@ -52,16 +65,19 @@ def register(sub: Any) -> None:
         "install",
         help="vet what pip would install, then install it with the environment's own pip",
         description=(
-            "Ask the target environment's pip what 'pip install ARGS' would install, vet every "
-            "package in that set, and only then run '<python> -m pip install ARGS'. Refuses to "
-            "install outside a virtual or conda environment. A package to avoid blocks the "
-            "install unless --yes; one to review follows the policy's on-review (ask when "
-            "interactive, else proceed with a warning)."
+            "Ask the target environment's pip what 'pip install ARGS' would install (wheels "
+            "only: no package's build code runs before you accept), vet every package in that "
+            "set, then install exactly that set (pinned, --no-deps) and audit it. Refuses to "
+            "install outside a virtual or conda environment, and paths, URLs, -e and "
+            "--no-binary. A package to avoid blocks the install unless --yes; one to review "
+            "follows the policy's on-review (ask when interactive, else proceed with a "
+            "warning); a release published only as source is installed only with --yes."
         ),
         epilog="pipvet's own options go before the pip arguments: pipvet install --yes -r "
         "requirements.txt. Exit codes: 0 installed (or nothing to do); 1 blocked by the "
-        "vetting; 2 usage error, no isolated environment, pip failed, or a package could not "
-        "be vetted.",
+        "vetting, pip installed something that was not vetted, or the audit of what was "
+        "installed fails at the policy's level; 2 usage error, no isolated environment, pip "
+        "failed, a package could not be vetted, or no advisory data to audit with.",
     )
     p.add_argument(
         "--yes",
@@ -122,13 +138,6 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     return run(args, out)
 
 
-@dataclass(frozen=True)
-class _Decision:
-    proceed: bool
-    code: int  # the exit code when not proceeding
-    notes: tuple[str, ...]
-
-
 def run(
     args: argparse.Namespace,
     out: Output,
@@ -148,16 +157,18 @@ def run(
             hint="pipvet install NAME ... or pipvet install -r requirements.txt",
         )
     ctx = build_context(args, environ=environ, cwd=cwd, clock=clock)
+    # Before anything runs: what pip could only read by building it is refused.
+    steps.check_no_builds(pip_args, cwd=ctx.cwd, environ=ctx.environ)
     run_cmd = runner or ctx.runner()
     chosen = _isolated_target(args, ctx, run_cmd)
     out.info(f"installing into {chosen.description}")
+    job = _Job(args, ctx, chosen, run_cmd, pip_args, out, stdin if stdin is not None else sys.stdin)
 
-    out.progress("asking pip what it would install")
+    out.progress("asking pip what it would install (wheels only: nothing is built)")
     try:
         planned = pip_dry_run(str(chosen.python), pip_args, run_cmd)
-    except PipError:
-        _vet_what_pip_could_not_resolve(ctx, chosen, run_cmd, pip_args, fmt=args.format, out=out)
-        raise
+    except PipError as exc:
+        return _unresolved(job, exc)
     setup = _vetting.prepare(ctx, chosen, run_cmd, progress=out.progress)
     try:
         # Every package of pip's exact set is vetted, so no subtree is estimated.
@@ -172,88 +183,143 @@ def run(
     requested = {e.name for e in planned if e.requested}
     packages = tuple(p if p.name in requested else replace(p, requested=None) for p in vetted)
     report = _vetting.build_report(ctx, setup, packages, resolver="pip")
+    pinned = [steps.Pinned(e.name, e.version) for e in planned]
+    return _finish(job, setup, report, pinned)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One ``pipvet install``: its arguments and collaborators."""
+
+    args: argparse.Namespace
+    ctx: RunContext
+    chosen: _vetting.Chosen
+    runner: Runner
+    pip_args: list[str]
+    out: Output
+    stdin: IO[str]
+
+
+def _finish(
+    job: _Job,
+    setup: _vetting.Setup,
+    report: VetReport,
+    pinned: Sequence[steps.Pinned],
+    *,
+    unresolved: PipError | None = None,
+) -> int:
+    """Show the verdict, decide, install exactly ``pinned``, check and audit what pip did."""
+    args, ctx, chosen, runner, out = job.args, job.ctx, job.chosen, job.runner, job.out
     # On a terminal the report comes first: the question and pip's output refer to it.
     streaming = args.format != "json" and args.output is None
     if streaming:
         out.write(render_vet(report, args.format, color=out.color))
-    decision = _decide(report, args.yes, ctx, out, stdin if stdin is not None else sys.stdin)
-    changes: dict[str, Any] | None = None
-    if decision.proceed and planned:
-        _install(chosen.python, pip_args, run_cmd, out)
-        after = _vetting.describe_target(chosen.python, run_cmd, ctx.cache_dir).installed
-        changes = _changes(setup.target.installed, after)
-    tail = _tail(planned, decision, changes)
+    if unresolved is not None and not args.yes:
+        decision = Decision(False, EXIT_ERROR, (_UNRESOLVED_NOTE,))
+    else:
+        decision = _decide(report, args.yes, ctx, out, job.stdin)
+    outcome = Outcome()
+    if decision.proceed and pinned:
+        with tempfile.TemporaryDirectory(prefix="pipvet-install-") as work:
+            installed = steps.install_vetted(
+                chosen.python, job.pip_args, pinned, runner, Path(work), on_line=out.info,
+                say=out.info,
+            )  # fmt: skip
+        after = _vetting.describe_target(chosen.python, runner, ctx.cache_dir).installed
+        outcome.changes = changes(setup.target.installed, after)
+        outcome.difference = steps.difference(pinned, installed)
+        outcome.built = tuple(p.name for p in pinned if p.build)
+        if setup.advisories is not None and installed:
+            outcome.audit = steps.audit_installed(
+                chosen.python,
+                {e.name for e in installed},
+                setup.advisories,
+                policy=ctx.policy,
+                environ=ctx.environ,
+                cwd=ctx.cwd,
+                runner=runner,
+                clock=ctx.clock,
+                description=f"what pipvet installed into {chosen.description}",
+            )
+        outcome.unaudited = setup.advisories is None and bool(installed)
+    code = outcome.code(ctx) if decision.proceed else decision.code
+    planned = [{"name": p.name, "version": p.version} for p in pinned]
+    tail = tail_lines(bool(pinned) or unresolved is not None, decision, outcome, ctx)
     if streaming and tail:
         out.write("\n" + "\n".join(tail))
     elif args.format == "json":
         doc = vet_to_dict(report)
         doc["install"] = {
-            "planned": [
-                {"name": e.name, "version": e.version, "requested": e.requested} for e in planned
-            ],
-            "installed": changes is not None,
+            "resolved": unresolved is None,
+            "planned": planned,
+            "installed": outcome.changes is not None,
             "notes": list(decision.notes),
-            "changes": changes,
+            "changes": outcome.changes,
+            "unvetted": difference_doc(outcome.difference),
+            "audit": audit_to_dict(outcome.audit) if outcome.audit is not None else None,
+            "exit_code": code,
         }
         emit(out, json.dumps(doc, indent=2, ensure_ascii=False), args.output)
     else:
         emit(out, render_vet(report, args.format) + "\n" + "\n".join(tail), args.output)
-    return EXIT_OK if decision.proceed else decision.code
+    if unresolved is not None and not decision.proceed:
+        raise unresolved
+    return code
 
 
-# pip options that take a value: the token after them is not a requirement.
-_PIP_VALUE_OPTIONS = frozenset(
-    {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-     "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target",
-     "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi",
-     "--src", "--upgrade-strategy", "--progress-bar", "--report", "--log", "--cache-dir",
-     "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
-)  # fmt: skip
+_UNRESOLVED_NOTE = (
+    "not installed: pip could not tell what it would install from wheels alone (its error "
+    "follows). "
+    "pipvet never lets pip run a package's build code before you accept the verdict, so "
+    "what it would bring in could not all be vetted (see above). If you accept the verdict, "
+    "re-run with --yes: pipvet then installs exactly the packages vetted above, building the "
+    "source-only ones, without their unknown dependencies."
+)
 
 
-def _named_requirements(pip_args: Sequence[str]) -> list[VetRequest]:
-    """The plain ``NAME[SPEC]`` arguments of a pip install command line."""
-    from pipvet.vetting.service import parse_request
-
-    found: list[VetRequest] = []
-    skip_next = False
-    for token in pip_args:
-        if skip_next:
-            skip_next = False
-            continue
-        if token.startswith("-"):
-            skip_next = token in _PIP_VALUE_OPTIONS
-            continue
-        if "/" in token or "\\" in token or token.startswith("."):
-            continue  # a path or URL: nothing to look up by name
-        try:
-            found.append(parse_request(token))
-        except UsageError:
-            continue
-    return found
-
-
-def _vet_what_pip_could_not_resolve(
-    ctx: RunContext,
-    chosen: _vetting.Chosen,
-    runner: Runner,
-    pip_args: Sequence[str],
-    *,
-    fmt: str,
-    out: Output,
-) -> None:
-    """pip failing to find a name is exactly when a typo or an invented name is likely: show
-    the vet verdict ("did you mean ...?") before pip's error, instead of pip's error alone."""
-    requests = _named_requirements(pip_args)
+def _unresolved(job: _Job, error: PipError) -> int:
+    """pip cannot tell what it would install without building something (or at all: a name
+    it cannot find, which is when a typo or an invented name is likely). Vet what was asked
+    for from the index, each with what pip would add from wheels alone; a source-only
+    release's dependencies are ``unchecked``. Nothing is installed without ``--yes``."""
+    ctx = job.ctx
+    requests = steps.requested(job.pip_args, cwd=ctx.cwd, environ=ctx.environ)
     if not requests:
-        return
-    setup = _vetting.prepare(ctx, chosen, runner, progress=out.progress)
+        raise error
+    setup = _vetting.prepare(ctx, job.chosen, job.runner, resolver="pip", progress=job.out.progress)
+    setup.vetter.pip_options = tuple(_pip_options(job.pip_args))
     try:
-        vetted = setup.vetter.vet(requests, subtree=False)
+        vetted = setup.vetter.vet(requests, deep=True)
     finally:
         setup.close()
     report = _vetting.build_report(ctx, setup, vetted, resolver="pip")
-    out.write(render_vet(report, fmt, color=out.color))
+    pinned = [
+        steps.Pinned(p.name, p.version, build=_source_only(p))
+        for p in vetted
+        if p.version is not None and p.verdict != "internal"
+    ]
+    return _finish(job, setup, report, pinned, unresolved=error)
+
+
+def _source_only(package: PackageVet) -> bool:
+    code = next((s for s in package.signals if s.id == "install-code"), None)
+    return code is not None and code.value is None
+
+
+def _pip_options(pip_args: Sequence[str]) -> list[str]:
+    """The options of a pip command line that say where packages come from."""
+    keep = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index",
+            "--pre", "--trusted-host"}  # fmt: skip
+    out: list[str] = []
+    i = 0
+    while i < len(pip_args):
+        token = pip_args[i]
+        name = token.split("=", 1)[0]
+        takes_value = name in steps.PIP_VALUE_OPTIONS and "=" not in token
+        if name in keep:
+            out += pip_args[i : i + (2 if takes_value else 1)]
+        i += 2 if takes_value else 1
+    return out
 
 
 def _isolated_target(args: argparse.Namespace, ctx: RunContext, runner: Runner) -> _vetting.Chosen:
@@ -276,9 +342,7 @@ def _isolated_target(args: argparse.Namespace, ctx: RunContext, runner: Runner) 
     return chosen
 
 
-def _decide(
-    report: VetReport, yes: bool, ctx: RunContext, out: Output, stdin: IO[str]
-) -> _Decision:
+def _decide(report: VetReport, yes: bool, ctx: RunContext, out: Output, stdin: IO[str]) -> Decision:
     avoid = [p.name for p in report.packages if p.verdict == "avoid"]
     unchecked = [p.name for p in report.packages if p.verdict == "unchecked"]
     review = [p.name for p in report.packages if p.verdict == "review"]
@@ -292,7 +356,7 @@ def _decide(
         text = " and ".join(parts)
         if not yes:
             notes.append(f"not installed: {text}. Re-run with --yes to install anyway.")
-            return _Decision(False, EXIT_FINDINGS if avoid else EXIT_ERROR, tuple(notes))
+            return Decision(False, EXIT_FINDINGS if avoid else EXIT_ERROR, tuple(notes))
         notes.append(f"installing although {text} (--yes)")
     if review and not yes:
         listed = ", ".join(review)
@@ -302,7 +366,7 @@ def _decide(
                     f"not installed: {listed} need review and the policy says on-review = "
                     '"block". Review them, then re-run with --yes.'
                 )
-                return _Decision(False, EXIT_FINDINGS, tuple(notes))
+                return Decision(False, EXIT_FINDINGS, tuple(notes))
             case "ask" if stdin.isatty():
                 out.err(f"pipvet: {listed} need review (see the report above).")
                 out.stderr.write("Install anyway? [y/N] ")
@@ -310,63 +374,9 @@ def _decide(
                 answer = stdin.readline().strip().lower()
                 if answer not in ("y", "yes"):
                     notes.append(f"not installed: you declined after reviewing {listed}.")
-                    return _Decision(False, EXIT_FINDINGS, tuple(notes))
+                    return Decision(False, EXIT_FINDINGS, tuple(notes))
             case _:
                 notes.append(
                     f"warning: installing {listed}, which need review; read the notes above"
                 )
-    return _Decision(True, EXIT_OK, tuple(notes))
-
-
-def _install(python: Path, pip_args: list[str], runner: Runner, out: Output) -> None:
-    argv = [str(python), "-m", "pip", "install", *pip_args]
-    out.info(f"running {' '.join(argv)}")
-    result = runner(argv, on_line=out.info)
-    if result.returncode != 0:
-        lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-        raise PipError(
-            f"pip install failed (exit code {result.returncode})"
-            + (f": {lines[-1].strip()}" if lines else ""),
-            hint="pip's own messages are shown above; nothing was vetted differently",
-        )
-
-
-def _changes(
-    before: Mapping[NormalizedName, str], after: Mapping[NormalizedName, str]
-) -> dict[str, Any]:
-    return {
-        "added": [{"name": n, "version": after[n]} for n in sorted(after.keys() - before.keys())],
-        "upgraded": [
-            {"name": n, "from": before[n], "to": after[n]}
-            for n in sorted(after.keys() & before.keys())
-            if before[n] != after[n]
-        ],
-        "removed": [
-            {"name": n, "version": before[n]} for n in sorted(before.keys() - after.keys())
-        ],
-    }
-
-
-def _tail(
-    planned: tuple[PipReportEntry, ...], decision: _Decision, changes: dict[str, Any] | None
-) -> list[str]:
-    lines: list[str] = []
-    if not planned:
-        lines.append("pip has nothing to install: everything asked for is already there.")
-    lines += decision.notes
-    if changes is not None:
-        lines += _change_lines(changes)
-    return lines
-
-
-def _change_lines(changes: dict[str, Any]) -> list[str]:
-    lines = ["What changed in the environment:"]
-    for item in changes["added"]:
-        lines.append(f"  added     {item['name']} {item['version']}")
-    for item in changes["upgraded"]:
-        lines.append(f"  upgraded  {item['name']} {item['from']} -> {item['to']}")
-    for item in changes["removed"]:
-        lines.append(f"  removed   {item['name']} {item['version']}")
-    if len(lines) == 1:
-        lines.append("  nothing (everything was already installed)")
-    return lines
+    return Decision(True, EXIT_OK, tuple(notes))

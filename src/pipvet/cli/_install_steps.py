@@ -1,0 +1,261 @@
+"""The steps of ``pipvet install`` that keep its gate closed.
+
+* ``check_no_builds``: refuse pip arguments that make pip run a package's build code even
+  when asked for wheels only (a local folder, an archive or URL, ``-e``, ``--no-binary``, also
+  inside ``-r`` files): the dry run that asks what would be installed must run nothing.
+* ``install_vetted``: install exactly the vetted set: every distribution pinned ``==`` in a
+  constraints file and named on the command line, ``--no-deps`` (so pip adds nothing it found
+  by itself), wheels only except the source-only releases the user accepted, and pip's own
+  ``--report`` of what it installed.
+* ``difference``: what pip installed that was not vetted, and what was vetted but not
+  installed.
+* ``audit_installed``: the audit of what was installed, with the advisory data the vetting
+  already prepared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pipvet.advisories.sync_model import SyncOutcome
+from pipvet.audit import run as auditing
+from pipvet.errors import PipError, UsageError
+from pipvet.models import AuditReport
+from pipvet.policy import Policy
+from pipvet.system.process import Runner
+from pipvet.vetting.service import VetRequest, parse_request
+from pipvet.vetting.subtree import PipReportEntry, parse_pip_report
+
+__all__ = [
+    "Difference",
+    "Pinned",
+    "audit_installed",
+    "check_no_builds",
+    "difference",
+    "install_vetted",
+    "requested",
+]
+
+# pip options that take a value: the token after them is not a requirement.
+PIP_VALUE_OPTIONS = frozenset(
+    {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+     "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target",
+     "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi",
+     "--src", "--upgrade-strategy", "--progress-bar", "--report", "--log", "--cache-dir",
+     "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
+)  # fmt: skip
+
+_ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip", ".whl")
+
+_WHY = (
+    "pip reads what such a source needs by running its build code, and pipvet lets nothing of "
+    "a package run before you have seen and accepted its verdict"
+)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One distribution of the vetted set; ``build`` is set for an accepted source-only one."""
+
+    name: NormalizedName
+    version: str
+    build: bool = False
+
+
+@dataclass(frozen=True)
+class Difference:
+    unvetted: tuple[PipReportEntry, ...]  # installed, never vetted (at that version)
+    missing: tuple[Pinned, ...]  # vetted, not installed
+
+    def __bool__(self) -> bool:
+        return bool(self.unvetted or self.missing)
+
+
+def _option_value(args: Sequence[str], i: int) -> tuple[str, str | None, int]:
+    """The option at ``args[i]``, its value (``--opt=v``, ``--opt v`` or ``-rFILE``), and the
+    index after it."""
+    token = args[i]
+    if token.startswith("--") and "=" in token:
+        name, value = token.split("=", 1)
+        return name, value, i + 1
+    if not token.startswith("--") and len(token) > 2 and token[:2] in PIP_VALUE_OPTIONS:
+        return token[:2], token[2:], i + 1
+    if token in PIP_VALUE_OPTIONS:
+        return token, (args[i + 1] if i + 1 < len(args) else None), i + 2
+    return token, None, i + 1
+
+
+def _direct_reference(token: str) -> bool:
+    """A positional pip argument that is a path, archive or URL rather than NAME[SPEC]."""
+    return (
+        "/" in token
+        or "\\" in token
+        or token.startswith(".")
+        or "://" in token
+        or "@" in token
+        or token.lower().endswith(_ARCHIVES)
+    )
+
+
+def requested(
+    pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]
+) -> list[VetRequest]:
+    """Every ``NAME[SPEC]`` the command line and its ``-r`` files ask for.
+
+    UsageError (before anything runs) for whatever pip would have to build to read: a local
+    folder, an archive or URL, an editable, ``--no-binary``, on the command line or in a
+    requirements file."""
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    found: list[VetRequest] = []
+    i = 0
+    while i < len(pip_args):
+        token = pip_args[i]
+        if token.startswith("-") and token != "-":
+            name, value, i = _option_value(pip_args, i)
+            if name in ("-e", "--editable"):
+                raise UsageError(
+                    f"pipvet install cannot vet the editable install '{value}': {_WHY}",
+                    hint="vet its dependencies (pipvet vet -r pyproject.toml), then install it "
+                    "with pip yourself",
+                )
+            if name == "--no-binary":
+                raise UsageError(
+                    f"pipvet install cannot honour --no-binary {value}: {_WHY}",
+                    hint="leave --no-binary out; a package published only as source is vetted "
+                    "from the index and built only once you accept (--yes)",
+                )
+            if name in ("-r", "--requirement") and value is not None:
+                path = Path(value) if Path(value).is_absolute() else cwd / value
+                parsed = parse_requirements_file(path, environ=environ)
+                for option in parsed.options:
+                    if option.option == "--no-binary":
+                        raise UsageError(
+                            f"{option.location}: '{option.raw.strip()}': pipvet install cannot "
+                            f"honour --no-binary: {_WHY}",
+                            hint="remove the line, or install that file with pip yourself after "
+                            "vetting it (pipvet vet -r FILE)",
+                        )
+                for entry in parsed.requirements:
+                    if entry.kind in ("editable", "url") or entry.name is None:
+                        raise UsageError(
+                            f"{entry.location}: '{entry.raw.strip()}' is not a package from the "
+                            f"index: {_WHY}",
+                            hint="vet that file (pipvet vet -r FILE), then install it with pip "
+                            "yourself",
+                        )
+                    found.append(
+                        VetRequest(
+                            entry.raw.strip(), entry.name, entry.specifier, frozenset(entry.extras)
+                        )
+                    )
+            continue
+        i += 1
+        if _direct_reference(token):
+            raise UsageError(
+                f"pipvet install cannot vet '{token}': it is a path, archive or URL, not a "
+                f"package on the index, and {_WHY}",
+                hint="install packages by name (pipvet install NAME); vet a project's "
+                "dependencies with pipvet vet -r pyproject.toml",
+            )
+        found.append(parse_request(token))
+    return found
+
+
+def check_no_builds(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
+    """UsageError when the arguments would make pip build something to read it."""
+    requested(pip_args, cwd=cwd, environ=environ)
+
+
+def install_vetted(
+    python: Path,
+    pip_args: Sequence[str],
+    vetted: Sequence[Pinned],
+    runner: Runner,
+    work: Path,
+    *,
+    on_line: Callable[[str], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> tuple[PipReportEntry, ...]:
+    """Run pip for exactly ``vetted`` and return pip's report of what it installed.
+
+    The user's arguments stay (their index options, ``-U``, their requirements, all satisfied
+    by the pins); ``--no-deps`` and the pins come after them."""
+    constraints = work / "vetted.txt"
+    constraints.write_text("".join(f"{p.name}=={p.version}\n" for p in vetted), encoding="utf-8")
+    report = work / "installed.json"
+    binary = ["--only-binary", ":all:"]
+    for p in vetted:
+        if p.build:
+            binary += ["--no-binary", p.name]
+    argv = [
+        str(python), "-m", "pip", "install", *pip_args,
+        "--no-deps", "-c", str(constraints), "--report", str(report), *binary,
+        *(f"{p.name}=={p.version}" for p in vetted),
+    ]  # fmt: skip
+    if say is not None:
+        say(f"running {' '.join(argv)}")
+    result = runner(argv, on_line=on_line)
+    if result.returncode != 0:
+        lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+        raise PipError(
+            f"pip install failed (exit code {result.returncode})"
+            + (f": {lines[-1].strip()}" if lines else ""),
+            hint="pip's own messages are shown above; nothing was vetted differently",
+        )
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipError(
+            f"pip wrote no installation report ({exc}), so pipvet cannot tell what it installed",
+            hint="pip 22.2 or newer writes one; audit the environment: pipvet audit",
+        ) from exc
+    return parse_pip_report(text)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def difference(vetted: Sequence[Pinned], installed: Sequence[PipReportEntry]) -> Difference:
+    """Compare pip's report of what it installed with the vetted set."""
+    wanted = {p.name: p for p in vetted}
+    got = {canonicalize_name(e.name): e for e in installed}
+    unvetted = tuple(
+        e for name, e in got.items()
+        if name not in wanted or not _same_version(wanted[name].version, e.version)
+    )  # fmt: skip
+    missing = tuple(
+        p for p in vetted if p.name not in got or not _same_version(p.version, got[p.name].version)
+    )
+    return Difference(unvetted, missing)
+
+
+def audit_installed(
+    python: Path,
+    names: Collection[NormalizedName],
+    outcome: SyncOutcome,
+    *,
+    policy: Policy,
+    environ: Mapping[str, str],
+    cwd: Path,
+    runner: Runner,
+    clock: Callable[[], float],
+    description: str,
+) -> AuditReport:
+    """The audit of ``names`` as now installed in ``python``'s environment."""
+    collected = auditing.collect(
+        auditing.Inputs(python=python), environ=environ, cwd=cwd, runner=runner
+    )
+    wanted = set(names)
+    deps = tuple(d for d in collected.dependencies if d.name in wanted)
+    mine = auditing.Collected(deps, description, collected.warnings)
+    return auditing.audit(mine, outcome, policy=policy, clock=clock)
