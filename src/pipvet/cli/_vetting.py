@@ -42,7 +42,7 @@ from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
-from pipvet.vetting.signals import Thresholds
+from pipvet.vetting.signals import Thresholds, list_time
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat import TyposquatIndex
 from pipvet.vetting.verdict import combine
@@ -230,6 +230,7 @@ def build(
         ),
         popularity=snapshot.ranks if snapshot is not None else None,
         squats=squats,
+        popularity_date=snapshot.last_update if snapshot is not None else None,
         advisories=store.raw_records_for if store is not None else None,
         ignores=ignores,
         is_internal=policy.is_internal,
@@ -273,6 +274,13 @@ def build_report(
     extra_warnings: Sequence[str] = (),
 ) -> VetReport:
     notes: list[str] = []
+    made = list_time(setup.vetter.popularity_date)
+    if made is not None and setup.vetter.popularity is not None:
+        notes.append(
+            f"popularity list as of {made.date().isoformat()} "
+            f"({len(setup.vetter.popularity):,} projects): a project first released after "
+            "that is marked newer than the list, not unpopular"
+        )
     ages = [p.data_age_seconds for p in packages if p.data_age_seconds is not None]
     if ctx.offline:
         if ages:
