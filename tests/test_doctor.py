@@ -198,7 +198,7 @@ def test_task_from_path_passes_only_when_pipvet_answers(tmp_path: Path) -> None:
     missing = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, runner)
     assert missing.status == "fail"
     assert "no pipvet on PATH" in missing.summary
-    assert "pipx install pipvet" in (missing.fix or "")
+    assert f"pipx install pipvet=={__version__}," in (missing.fix or "")
     bin_dir = pipvet_on_path(tmp_path / "bin")
     found = ide_task_check(project, {"PATH": f"{bin_dir}:/usr/bin:/bin"}, runner)
     assert (found.status, found.summary) == (

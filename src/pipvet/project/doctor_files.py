@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pipvet import __version__
 from pipvet.errors import EnvironmentProblem, PipvetError
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.inputs.requirements_model import RequirementsFile
@@ -200,10 +201,11 @@ def _task_runs_check(
 ) -> Check:
     """pipvet's task is unchanged; does the command it runs exist and answer ``--version``?"""
     title = "IDE runs pipvet update on folder open"
+    pin = f"pipvet=={__version__}"  # never an unpinned name: see project.pipvet_source
     fix = (
-        "install pipvet where the task looks for it: for this user (pipx install pipvet, or "
-        "uv tool install pipvet) for a task that runs pipvet from PATH, or into the project "
-        "environment (.venv/bin/python -m pip install pipvet), then: pipvet init"
+        f"install pipvet where the task looks for it: for this user (pipx install {pin}, or "
+        f"uv tool install {pin}) for a task that runs pipvet from PATH, or into the project "
+        f"environment (.venv/bin/python -m pip install {pin}), then: pipvet init"
     )
     shown = " ".join(argv)
     if not _task_shape_ok(argv):
