@@ -150,6 +150,9 @@ def test_a_venv_sbom_is_valid_and_says_what_metadata_says(env: Path, venv: Path)
     assert "broken.json is not valid JSON" in err
     vulnerable = {a["ref"] for v in doc["vulnerabilities"] for a in v["affects"]}
     assert vulnerable == {"pkg:pypi/requests@2.19.0"}
+    older, _ = sbom(["--venv", str(venv), "--spec", "1.5", "--offline"])
+    assert older["specVersion"] == "1.5"
+    assert schema_errors(older, "1.5") == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the marker test needs a non-Windows target")
