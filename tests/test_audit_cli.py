@@ -345,11 +345,10 @@ def test_default_target_is_the_project_venv_and_is_named(env: Path, installed_ve
 
 
 @pytest.mark.slow
-def test_an_editable_install_is_reported_but_does_not_make_the_audit_partial(
-    env: Path, tmp_path: Path
-) -> None:
-    """Data projects are routinely installed with `pip install -e .`; that must not turn every
-    audit into exit 2, and it must still be named, not silently counted as clean."""
+def test_an_editable_install_is_audited_by_version_and_labelled(env: Path, tmp_path: Path) -> None:
+    """Data projects are routinely installed with `pip install -e .`: that is checked by its
+    name and version like anything else (an advisory for that release may apply to it), named
+    as a local build, and a clean one does not make the audit fail or partial."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     build_wheel(wheels, "requests", "2.32.3")
@@ -360,14 +359,12 @@ def test_an_editable_install_is_reported_but_does_not_make_the_audit_partial(
     code, report = audit_json(["--venv", str(venv.root)])
     assert code == 0
     mytool = next(d for d in report["dependencies"] if d["name"] == "mytool")
-    assert mytool["local"] is True
-    assert "editable" in mytool["skipped"]
+    assert (mytool["local"], mytool["version"], mytool["skipped"]) == (True, "0.1", None)
     assert report["summary"]["unchecked"] == 0
-    assert report["summary"]["not_from_index"] == 1
+    assert report["summary"]["not_from_index"] == 0
     code, out, _ = run(["audit", "--venv", str(venv.root)])
     assert code == 0
-    assert "Not from a package index" in out
-    assert "no known vulnerabilities or malware in 1 dependency" in out.lower()
+    assert "no known vulnerabilities or malware in 2 dependencies" in out.lower()
 
 
 @pytest.mark.parametrize(

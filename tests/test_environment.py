@@ -114,18 +114,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 @pytest.mark.slow
 def test_versions_of_a_real_environment(installed: Installed) -> None:
+    # Every kind of install is audited by its declared version: editable, folder, VCS and URL
+    # installs too (they are labelled as local builds, see below).
     got = {(d.name, d.version, d.skipped is None) for d in installed.scan.distributions}
     expected = {
         ("alpha-pkg", "1.0", True),
         ("beta", "2.1", True),
         ("gamma", "0.5", True),
         ("weird-name-pkg", "3.0", True),
-        ("delta", "1.0", True),  # installed from an archive URL: audited
-        ("local-proj", "0.2", False),
-        ("my-editable", "0.3", False),
+        ("delta", "1.0", True),
+        ("local-proj", "0.2", True),
+        ("my-editable", "0.3", True),
     }
     if installed.git_repo:
-        expected.add(("vcs-proj", "0.9", False))
+        expected.add(("vcs-proj", "0.9", True))
     assert got == expected
     assert installed.scan.warnings == ()
     assert installed.dist("weird-name-pkg").display_name == "Weird.Name_pkg"
@@ -140,20 +142,20 @@ def test_dependencies_point_at_the_metadata_folder(installed: Installed) -> None
 
 
 @pytest.mark.slow
-def test_non_index_installs_are_skipped_with_the_reason(installed: Installed) -> None:
+def test_non_index_installs_are_audited_and_labelled_local_builds(installed: Installed) -> None:
     deps: dict[str, Dependency] = {d.name: d for d in installed.scan.dependencies}
-    assert deps["my-editable"].version is None
-    assert deps["my-editable"].skipped == (
-        f"editable install of {installed.editable_dir}: not from the index, cannot be audited "
-        "by version"
-    )
-    assert deps["local-proj"].skipped == (
-        f"installed from the local folder {installed.local_dir}: not from the index, cannot be "
-        "audited by version"
-    )
-    # A release installed from an archive URL keeps its released name and version: audited.
-    assert deps["delta"].skipped is None
-    assert deps["delta"].version is not None
+    local = "local build: the code may differ from the release"
+    editable = deps["my-editable"]
+    assert (editable.version, editable.skipped, editable.local) == ("0.3", None, True)
+    assert editable.local_build == f"{local}; editable install of {installed.editable_dir}"
+    folder = deps["local-proj"]
+    assert (folder.version, folder.skipped, folder.local) == ("0.2", None, True)
+    assert folder.local_build == f"{local}; installed from the local folder {installed.local_dir}"
+    delta = deps["delta"]
+    assert (delta.version, delta.skipped) == ("1.0", None)
+    assert delta.local_build == f"{local}; installed from the archive {installed.archive}"
+    # Installed from the index (a find-links folder here): no label.
+    assert (deps["gamma"].local, deps["gamma"].local_build) == (False, None)
     assert installed.dist("my-editable").direct_url is not None
     if installed.git_repo:
         vcs = installed.dist("vcs-proj").direct_url
@@ -161,9 +163,12 @@ def test_non_index_installs_are_skipped_with_the_reason(installed: Installed) ->
         assert (vcs.kind, vcs.vcs) == ("vcs", "git")
         assert vcs.commit is not None
         assert len(vcs.commit) == 40
-        skipped = deps["vcs-proj"].skipped
-        assert skipped is not None
-        assert skipped.startswith(f"installed from the git repository {installed.git_repo} at ")
+        vcs_dep = deps["vcs-proj"]
+        assert (vcs_dep.version, vcs_dep.skipped) == ("0.9", None)
+        assert vcs_dep.local_build is not None
+        assert vcs_dep.local_build.startswith(
+            f"{local}; installed from the git repository {installed.git_repo} at "
+        )
 
 
 @pytest.mark.slow
@@ -497,6 +502,14 @@ def test_egg_info_folder_file_and_egg_link(tmp_path: Path) -> None:
         "Metadata-Version: 1.0\nName: distutils-thing\nVersion: 0.1\n"
     )
     (site / "devpkg.egg-link").write_text("/home/me/src/devpkg\n.\n")
+    # setup.py develop: site-packages holds only the egg-link; the project folder it names
+    # holds the egg-info, and its Version is what gets audited.
+    project = tmp_path / "src" / "dev_two"
+    (project / "Dev_Two.egg-info").mkdir(parents=True)
+    (project / "Dev_Two.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: Dev-Two\nVersion: 0.7\n"
+    )
+    (site / "Dev-Two.egg-link").write_text(f"{project}\n.\n")
     scan = read_site_packages(site)
     by: dict[str, Distribution] = {d.name: d for d in scan.distributions}
     assert (by["old-pkg"].version, by["old-pkg"].format) == ("1.2", "egg-info")
@@ -505,10 +518,18 @@ def test_egg_info_folder_file_and_egg_link(tmp_path: Path) -> None:
     assert by["old-pkg"].console_scripts == {"old": "old_pkg:main"}
     assert by["distutils-thing"].version == "0.1"
     dev = by["devpkg"].dependency()
-    assert dev.version is None
+    # The project folder is not there: no version, so unchecked (not merely "local").
+    assert (dev.version, dev.local) == (None, False)
     assert dev.skipped == (
-        "editable install (setup.py develop) of /home/me/src/devpkg: not from the index, "
-        "cannot be audited by version"
+        "editable install (setup.py develop) of /home/me/src/devpkg: no version is recorded "
+        "for it, so it cannot be checked; reinstall it "
+        "(python -m pip install -e /home/me/src/devpkg)"
+    )
+    two = by["dev-two"].dependency()
+    assert (two.version, two.skipped, two.local) == ("0.7", None, True)
+    assert two.local_build == (
+        "local build: the code may differ from the release; editable install (setup.py "
+        f"develop) of {project}"
     )
 
 
@@ -525,9 +546,15 @@ def test_headers_only_folding_crlf_and_body(tmp_path: Path) -> None:
     assert dist.requires_dist == ("a>=1; extra == 'x'",)
 
 
-DIRECT_URLS = [
-    ({"url": "file:///src/p", "dir_info": {"editable": True}}, "editable install of /src/p"),
-    ({"url": "file:///src/p%20q", "dir_info": {}}, "installed from the local folder /src/p q"),
+LOCAL = "local build: the code may differ from the release"
+
+# (direct_url.json with {src} for an existing folder, the label; None: not believed)
+DIRECT_URLS: list[tuple[dict[str, object] | str, str | None]] = [
+    ({"url": "file://{src}/p", "dir_info": {"editable": True}}, "editable install of {src}/p"),
+    (
+        {"url": "file://{src}/p%20q", "dir_info": {}},
+        "installed from the local folder {src}/p q",
+    ),
     (
         {
             "url": "https://tok:x-oauth@github.com/o/r.git",
@@ -535,37 +562,37 @@ DIRECT_URLS = [
         },
         "installed from the git repository https://***@github.com/o/r.git at 0123456789ab",
     ),
+    (
+        {"url": "https://h.example/p-1.0.tar.gz", "archive_info": {"hashes": {}}},
+        "installed from the archive https://h.example/p-1.0.tar.gz",
+    ),
+    # A folder claim about a folder that is not on this machine: a wheel can ship its own
+    # direct_url.json, so it labels nothing.
+    ({"url": "file:///nowhere/p", "dir_info": {"editable": True}}, None),
+    ({"url": "https://h.example/p", "dir_info": {}}, None),
+    # Unreadable or saying nothing: no label.
+    ("{oops", None),
+    ({"url": "https://h.example/x"}, None),
 ]
 
 
-@pytest.mark.parametrize(("data", "reason"), DIRECT_URLS)
-def test_direct_url_kinds(tmp_path: Path, data: dict[str, object], reason: str) -> None:
-    site = tmp_path / "site-packages"
-    dist_info(
-        site, "p-1.0.dist-info", "Name: p\nVersion: 1.0\n", {"direct_url.json": json.dumps(data)}
-    )
-    (dep,) = read_site_packages(site).dependencies
-    assert dep.skipped == f"{reason}: not from the index, cannot be audited by version"
-    assert "x-oauth" not in dep.skipped
-
-
-@pytest.mark.parametrize(
-    "direct_url",
-    [
-        "{oops",
-        json.dumps({"url": "https://h.example/p-1.0.tar.gz", "archive_info": {"hashes": {}}}),
-        json.dumps({"url": "https://h.example/x"}),
-    ],
-)
-def test_archive_and_unreadable_direct_urls_are_audited_by_version(
-    tmp_path: Path, direct_url: str
+@pytest.mark.parametrize(("data", "label"), DIRECT_URLS)
+def test_every_direct_url_kind_is_audited_by_version(
+    tmp_path: Path, data: dict[str, object] | str, label: str | None
 ) -> None:
-    """A wheel or sdist from a URL is still a released version, and a broken direct_url.json
-    proves nothing: skipping either would let a vulnerable release pass unseen."""
+    """Whatever direct_url.json says, the declared version is audited; it only labels."""
+    src = tmp_path / "src"
+    (src / "p").mkdir(parents=True)
+    (src / "p q").mkdir()
+    text = data if isinstance(data, str) else json.dumps(data).replace("{src}", src.as_posix())
     site = tmp_path / "site-packages"
-    dist_info(site, "p-1.0.dist-info", "Name: p\nVersion: 1.0\n", {"direct_url.json": direct_url})
+    dist_info(site, "p-1.0.dist-info", "Name: p\nVersion: 1.0\n", {"direct_url.json": text})
     (dep,) = read_site_packages(site).dependencies
-    assert (dep.version, dep.skipped, dep.local) == ("1.0", None, False)
+    assert (dep.version, dep.skipped) == ("1.0", None)
+    expected = None if label is None else f"{LOCAL}; " + label.replace("{src}", str(src))
+    assert dep.local_build == expected
+    assert dep.local is (label is not None)
+    assert "x-oauth" not in (dep.local_build or "")
 
 
 def test_empty_missing_and_not_a_folder(tmp_path: Path) -> None:

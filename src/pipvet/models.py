@@ -78,10 +78,13 @@ class Dependency:
     location: Location | None = None
     skipped: str | None = None
     # Installed or required from outside any package index (editable, a local folder, a VCS
-    # or archive URL). No advisory can name such code, so it is reported and not audited by
-    # version, but it does not make the audit incomplete: there is nothing it could be
-    # checked against.
+    # or archive URL). A requirement line of that kind names no version: it is listed, not
+    # audited, and does not make the audit incomplete. An installed one is audited by its
+    # declared name and version like any other, and carries ``local_build``.
     local: bool = False
+    # For an installed local build, the label that says so and where it came from: the code
+    # may differ from the release of that name and version, and a finding still applies.
+    local_build: str | None = None
 
     @property
     def label(self) -> str:

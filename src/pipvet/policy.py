@@ -23,7 +23,9 @@ rated critical; the report says which rule was used and how many findings had no
 
 Ignores (``apply_ignores``) never remove a finding: they mark it ignored with the reason, and
 ignores that have expired (their ``expires`` date is before today) are not applied. Malware
-cannot be ignored.
+cannot be ignored. With ``local-installs = "list"``, ``list_local_builds`` marks the
+vulnerability findings of editable, local-folder, VCS and URL installs ignored the same way
+(listed, not failing); their malware findings still fail.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pipvet.models import (
 from pipvet.policy_schema import (
     FailOn,
     IgnoreRule,
+    LocalInstalls,
     OnReview,
     StaleData,
     UnknownSeverity,
@@ -68,6 +71,7 @@ __all__ = [
     "apply_ignores",
     "fails",
     "finding_fails",
+    "list_local_builds",
     "load_policy",
     "parse_policy",
     "resolve_sources",
@@ -100,6 +104,7 @@ class Policy:
     stale_data: StaleData = "warn"
     cooldown_days: int = 3
     ignores: tuple[IgnoreRule, ...] = ()
+    local_installs: LocalInstalls = "audit"
     vet_fail_on: VetFailOn = "avoid"
     on_review: OnReview = "ask"
     min_maintainers: int = 2
@@ -273,6 +278,34 @@ def apply_ignores(
         elif position not in used:
             notes.append(IgnoreNote(rule.id, "unused", rule.reason, rule.expires.isoformat()))
     return tuple(out), tuple(notes)
+
+
+LISTED_LOCAL_BUILD = 'local build, listed only (local-installs = "list")'
+
+
+def list_local_builds(
+    results: Sequence[DependencyResult], policy: Policy
+) -> tuple[DependencyResult, ...]:
+    """With ``local-installs = "list"``, mark the active vulnerability findings of local
+    builds (editable, local-folder, VCS and URL installs) ignored, so they are listed and do
+    not fail. Malware still fails: the label comes from ``direct_url.json``, which a wheel can
+    write itself, so it must never be what lets a malicious package pass."""
+    if policy.local_installs != "list":
+        return tuple(results)
+    return tuple(
+        replace(
+            result,
+            findings=tuple(
+                replace(f, ignored=True, ignore_reason=LISTED_LOCAL_BUILD)
+                if not f.ignored and f.kind != "malware"
+                else f
+                for f in result.findings
+            ),
+        )
+        if result.dependency.local_build is not None
+        else result
+        for result in results
+    )
 
 
 # ---------------------------------------------------------------------------- deciding

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FailOn",
     "IgnoreRule",
+    "LocalInstalls",
     "OnReview",
     "StaleData",
     "UnknownSeverity",
@@ -40,6 +41,7 @@ UnknownSeverity = Literal["fail", "ignore"]
 VetFailOn = Literal["avoid", "review"]
 OnReview = Literal["ask", "allow", "block"]
 StaleData = Literal["warn", "fail"]
+LocalInstalls = Literal["audit", "list"]
 
 _FAIL_ON: dict[str, FailOn] = {
     "any": "any",
@@ -326,12 +328,15 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "fail-on": ("fail_on", _choice(_FAIL_ON)),
     "unknown-severity": ("unknown_severity", _choice({"fail": "fail", "ignore": "ignore"})),
     "max-age-hours": ("max_age_hours", _hours),
-    "cooldown-days": ("cooldown_days", _count(0, _MAX_DAYS, "days")),
     # OSV's PyPI data changes every day: a newest record older than this means the mirror
     # stopped updating. Above a year the check would mean nothing.
     "max-data-age-days": ("max_data_age_days", _bounded(1, 365, "days")),
     "stale-data": ("stale_data", _choice({"warn": "warn", "fail": "fail"})),
+    "cooldown-days": ("cooldown_days", _count(0, _MAX_DAYS, "days")),
     "ignore": ("ignores", _ignores),
+    # Editable, local-folder, VCS and URL installs: their findings fail ("audit") or are only
+    # listed ("list"); either way they are matched by name and version, and malware fails.
+    "local-installs": ("local_installs", _choice({"audit": "audit", "list": "list"})),
     "vet-fail-on": ("vet_fail_on", _choice({"avoid": "avoid", "review": "review"})),
     "on-review": ("on_review", _choice({"ask": "ask", "allow": "allow", "block": "block"})),
     "min-maintainers": ("min_maintainers", _count(0, _MAX_COUNT, "maintainers")),

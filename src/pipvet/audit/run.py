@@ -27,7 +27,7 @@ from pipvet.audit.match import (
 )
 from pipvet.errors import UsageError
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
-from pipvet.policy import Policy, Sources, apply_ignores
+from pipvet.policy import Policy, Sources, apply_ignores, list_local_builds
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
@@ -180,6 +180,7 @@ def audit(
     snapshot = replace(snapshot, max_data_age_days=policy.max_data_age_days)
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
+    results = list_local_builds(results, policy)
     results = with_fix_requirements(results, matched.records)
     warnings = [
         *repaired,

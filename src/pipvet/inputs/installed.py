@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
 from pipvet.inputs.installed_model import (
@@ -124,7 +125,14 @@ def _direct_url(folder: Path) -> DirectUrl:
     url = redact(url)
     dir_info, vcs_info = data.get("dir_info"), data.get("vcs_info")
     if isinstance(dir_info, dict):
-        return DirectUrl(url, "editable" if dir_info.get("editable") is True else "directory")
+        kind: Literal["editable", "directory"] = (
+            "editable" if dir_info.get("editable") is True else "directory"
+        )
+        claim = DirectUrl(url, kind)
+        # A wheel can ship its own direct_url.json (pip lists it in RECORD just as it lists
+        # the one it writes itself): a folder that is not here labels nothing.
+        found = url.startswith("file://") and os.path.isdir(claim.where)
+        return claim if found else DirectUrl(url, kind, source_found=False)
     if isinstance(vcs_info, dict):
         vcs, commit = vcs_info.get("vcs"), vcs_info.get("commit_id")
         return DirectUrl(
@@ -181,6 +189,29 @@ def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat)
     )
 
 
+def _egg_link_version(target: str, name: str) -> str | None:
+    """The Version of a ``setup.py develop`` install, from the ``NAME.egg-info`` that the
+    egg-link's folder holds (site-packages has none for it); ``None`` when not readable."""
+    wanted = canonicalize_name(name)
+    try:
+        entries = sorted(os.listdir(target)) if target else []
+    except OSError:
+        return None
+    for entry in entries:
+        stem = entry.removesuffix(".egg-info")
+        if stem == entry or canonicalize_name(_name_from_folder(stem, "egg-info")[0]) != wanted:
+            continue
+        try:
+            headers = _read_headers(os.path.join(target, entry, "PKG-INFO"))
+        except FileProblem:
+            return None
+        found = (headers.get("Name") or "").strip()
+        version = (headers.get("Version") or "").strip()
+        if canonicalize_name(found) == wanted and version:
+            return version
+    return None
+
+
 def _read_egg_link(entry: os.DirEntry[str], site: Path) -> Distribution:
     name = entry.name.removesuffix(".egg-link")
     try:
@@ -191,7 +222,7 @@ def _read_egg_link(entry: os.DirEntry[str], site: Path) -> Distribution:
     return Distribution(
         name=canonicalize_name(name),
         display_name=name,
-        version=None,
+        version=_egg_link_version(target, name),
         metadata_path=Path(target) if target else Path(entry.path),
         site_packages=site,
         format="egg-link",

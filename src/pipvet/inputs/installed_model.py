@@ -18,6 +18,7 @@ from typing import Literal
 from pipvet.models import Dependency, Location, NormalizedName
 
 __all__ = [
+    "LOCAL_BUILD",
     "DirectUrl",
     "Distribution",
     "EnvironmentScan",
@@ -25,17 +26,26 @@ __all__ = [
     "PthFile",
 ]
 
-_NOT_FROM_INDEX = "not from the index, cannot be audited by version"
+LOCAL_BUILD = "local build: the code may differ from the release"
 
 
 @dataclass(frozen=True)
 class DirectUrl:
-    """Where a distribution came from when it was not installed from an index (PEP 610)."""
+    """Where a distribution came from when it was not installed from an index (PEP 610).
+
+    Only a label, never a reason to skip matching: pip writes ``direct_url.json`` after
+    installing and lists it in RECORD with its sha256 exactly as it lists a file that came
+    inside the wheel (pip 26), so nothing in the metadata shows who wrote it, and a wheel from
+    an index can ship one that claims to be an editable install.
+    """
 
     url: str  # credentials redacted
     kind: Literal["editable", "directory", "vcs", "archive", "unknown"]
     vcs: str | None = None
     commit: str | None = None
+    # For a folder claim (editable, local folder): does that folder exist on this machine? A
+    # claim about a folder that is not here is not believed, so it labels nothing.
+    source_found: bool = True
 
     @property
     def where(self) -> str:
@@ -48,21 +58,23 @@ class DirectUrl:
         return self.url
 
     @property
-    def reason(self) -> str:
+    def origin(self) -> str | None:
+        """Where the code came from, in words; ``None`` when the record says nothing usable
+        (an unreadable file, or a folder that is not on this machine)."""
+        if not self.source_found:
+            return None
         match self.kind:
             case "editable":
-                return f"editable install of {self.where}: {_NOT_FROM_INDEX}"
+                return f"editable install of {self.where}"
             case "directory":
-                return f"installed from the local folder {self.where}: {_NOT_FROM_INDEX}"
+                return f"installed from the local folder {self.where}"
             case "vcs":
                 at = f" at {self.commit[:12]}" if self.commit else ""
-                return f"installed from the {self.vcs or 'VCS'} repository {self.where}{at}: " + (
-                    _NOT_FROM_INDEX
-                )
+                return f"installed from the {self.vcs or 'VCS'} repository {self.where}{at}"
             case "archive":
-                return f"installed from the archive {self.where}: {_NOT_FROM_INDEX}"
+                return f"installed from the archive {self.where}"
             case _:
-                return f"installed from {self.where} (direct_url.json): {_NOT_FROM_INDEX}"
+                return None
 
 
 MetadataFormat = Literal["dist-info", "egg-info", "egg-link"]
@@ -94,39 +106,41 @@ class Distribution:
         return Location(str(self.metadata_path))
 
     @property
-    def from_source_tree(self) -> bool:
-        """Installed from code that no index published: editable, a local folder or VCS.
-
-        A wheel or sdist installed from a URL (``archive``) still carries a released name and
-        version, and an unreadable ``direct_url.json`` proves nothing; both are audited by
-        version, because skipping them would let a vulnerable release pass unseen.
-        """
-        if self.direct_url is not None:
-            return self.direct_url.kind in ("editable", "directory", "vcs")
-        return self.format == "egg-link"
+    def local_build(self) -> str | None:
+        """The label of an editable, local-folder, VCS or URL install (``None`` for an index
+        install). It labels only: such a distribution is audited by its declared name and
+        version like any other, because an advisory for that release may well apply to it and
+        because a wheel can write its own ``direct_url.json``."""
+        if self.format == "egg-link":
+            how: str | None = f"editable install (setup.py develop) of {self.metadata_path}"
+        else:
+            how = self.direct_url.origin if self.direct_url is not None else None
+        return f"{LOCAL_BUILD}; {how}" if how else None
 
     @property
     def skipped(self) -> str | None:
         """Why this distribution cannot be audited by version, or ``None`` if it can."""
         if self.problem:
             return self.problem
-        if self.direct_url is not None and self.from_source_tree:
-            return self.direct_url.reason
-        if self.format == "egg-link":
-            return f"editable install (setup.py develop) of {self.metadata_path}: " + (
-                _NOT_FROM_INDEX
+        if self.version is None:  # an egg-link whose project folder has no readable metadata
+            return (
+                f"editable install (setup.py develop) of {self.metadata_path}: no version is "
+                "recorded for it, so it cannot be checked; reinstall it "
+                f"(python -m pip install -e {self.metadata_path})"
             )
         return None
 
     def dependency(self) -> Dependency:
         skipped = self.skipped
+        label = None if skipped else self.local_build
         return Dependency(
             name=self.name,
             version=None if skipped else self.version,
             display_name=self.display_name,
             location=self.location,
             skipped=skipped,
-            local=not self.problem and self.from_source_tree,
+            local=label is not None,
+            local_build=label,
         )
 
     def read_text(self, filename: str) -> str | None:

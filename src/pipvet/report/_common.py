@@ -243,7 +243,8 @@ def shorten(text: str, width: int = 100) -> str:
 
 
 def dependency_text(dep: Dependency) -> str:
-    return f"{dep.label} {dep.version}" if dep.version else dep.label
+    text = f"{dep.label} {dep.version}" if dep.version else dep.label
+    return f"{text} ({dep.local_build})" if dep.local_build else text
 
 
 def fix_text(result: DependencyResult, finding: Finding) -> str:
