@@ -332,6 +332,11 @@ def test_a_requirements_file_is_checked_line_by_line(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         install_steps.check_no_builds([f"-r{req}"], cwd=tmp_path, environ={})
     assert "requirements.txt:2" in str(err.value)
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("six<2\n--no-binary six\n")
+    with pytest.raises(UsageError) as err:
+        install_steps.check_no_builds(["-c", str(constraints), "six"], cwd=tmp_path, environ={})
+    assert "constraints.txt:2" in str(err.value)
     req.write_text("six>=1\nattrs\n")
     found = install_steps.requested(["-r", "requirements.txt"], cwd=tmp_path, environ={})
     assert [r.name for r in found] == ["six", "attrs"]
@@ -549,3 +554,18 @@ def test_what_was_installed_is_audited(world: World) -> None:
     doc = _json(as_json)
     assert doc["install"]["exit_code"] == 1
     assert doc["install"]["audit"]["summary"]["failing"] > 0
+
+
+def test_a_hashed_requirements_file_installs_and_is_held_to_the_vetted_set(world: World) -> None:
+    """pip checks hashes once any requirement has one: the pins then go in the constraints
+    file only, since a pin without a hash would make pip refuse the whole install."""
+    import hashlib
+
+    wheel = world.wheels / "attrs-26.1.0-py3-none-any.whl"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    req = world.root / "requirements.txt"
+    req.write_text(f"attrs==26.1.0 --hash=sha256:{digest}\n")
+    result = world.install("-r", str(req))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "added     attrs 26.1.0" in result.stdout
+    assert "not vetted" not in result.stdout

@@ -36,6 +36,7 @@ __all__ = [
     "Pinned",
     "audit_installed",
     "check_no_builds",
+    "checks_hashes",
     "difference",
     "install_vetted",
     "requested",
@@ -130,6 +131,19 @@ def requested(
                     hint="leave --no-binary out; a package published only as source is vetted "
                     "from the index and built only once you accept (--yes)",
                 )
+            if name in ("-c", "--constraint") and value is not None:
+                # pip applies a constraints file's options too: --no-binary there would undo
+                # the dry run's --only-binary.
+                path = Path(value) if Path(value).is_absolute() else cwd / value
+                for option in parse_requirements_file(
+                    path, environ=environ, constraint=True
+                ).options:
+                    if option.option == "--no-binary":
+                        raise UsageError(
+                            f"{option.location}: '{option.raw.strip()}': pipvet install cannot "
+                            f"honour --no-binary: {_WHY}",
+                            hint="remove the line from the constraints file",
+                        )
             if name in ("-r", "--requirement") and value is not None:
                 path = Path(value) if Path(value).is_absolute() else cwd / value
                 parsed = parse_requirements_file(path, environ=environ)
@@ -172,6 +186,27 @@ def check_no_builds(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str,
     requested(pip_args, cwd=cwd, environ=environ)
 
 
+def checks_hashes(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> bool:
+    """Will pip run in hash-checking mode (``--require-hashes``, or a ``--hash`` in a ``-r``
+    file)? Then every requirement it is given needs a hash, so the pins go in the constraints
+    file only (constraints need none), and the user's hashed requirements name the set."""
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    i = 0
+    while i < len(pip_args):
+        name, value, i = _option_value(pip_args, i)
+        if name == "--require-hashes":
+            return True
+        if name in ("-r", "--requirement") and value is not None:
+            path = Path(value) if Path(value).is_absolute() else cwd / value
+            parsed = parse_requirements_file(path, environ=environ)
+            if any(e.hashes for e in parsed.requirements) or any(
+                o.option == "--require-hashes" for o in parsed.options
+            ):
+                return True
+    return False
+
+
 def install_vetted(
     python: Path,
     pip_args: Sequence[str],
@@ -181,11 +216,14 @@ def install_vetted(
     *,
     on_line: Callable[[str], None] | None = None,
     say: Callable[[str], None] | None = None,
+    name_pins: bool = True,
 ) -> tuple[PipReportEntry, ...]:
     """Run pip for exactly ``vetted`` and return pip's report of what it installed.
 
     The user's arguments stay (their index options, ``-U``, their requirements, all satisfied
-    by the pins); ``--no-deps`` and the pins come after them."""
+    by the pins); ``--no-deps`` and the pins come after them. Without ``name_pins`` (pip
+    checks hashes) the pins are constraints only; the report comparison still holds pip to
+    the set."""
     constraints = work / "vetted.txt"
     constraints.write_text("".join(f"{p.name}=={p.version}\n" for p in vetted), encoding="utf-8")
     report = work / "installed.json"
@@ -196,7 +234,7 @@ def install_vetted(
     argv = [
         str(python), "-m", "pip", "install", *pip_args,
         "--no-deps", "-c", str(constraints), "--report", str(report), *binary,
-        *(f"{p.name}=={p.version}" for p in vetted),
+        *(f"{p.name}=={p.version}" for p in vetted if name_pins),
     ]  # fmt: skip
     if say is not None:
         say(f"running {' '.join(argv)}")

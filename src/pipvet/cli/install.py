@@ -224,6 +224,7 @@ def _finish(
             installed = steps.install_vetted(
                 chosen.python, job.pip_args, pinned, runner, Path(work), on_line=out.info,
                 say=out.info,
+                name_pins=not steps.checks_hashes(job.pip_args, cwd=ctx.cwd, environ=ctx.environ),
             )  # fmt: skip
         after = _vetting.describe_target(chosen.python, runner, ctx.cache_dir).installed
         outcome.changes = changes(setup.target.installed, after)
