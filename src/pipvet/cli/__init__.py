@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # Command modules, in the order `pipvet --help` lists them.
 _COMMANDS: tuple[str, ...] = (
     "init", "update", "doctor", "audit", "db", "vet", "install", "relax", "exposure", "sbom",
-    "fleet",
+    "fleet", "report",
 )  # fmt: skip
 
 

@@ -1,0 +1,219 @@
+"""What the HTML report shows: one frozen value per part of the page.
+
+``pipvet report`` either runs audit, doctor, exposure, vet and fleet with ``--format json``
+or reads such documents saved earlier (``--from FILE``); ``report.html_read`` turns either
+into these values, so the page is the same whichever way it was made.
+
+Pure: no I/O, no imports from pipvet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "AgesPart",
+    "AuditDep",
+    "AuditFinding",
+    "AuditPart",
+    "DoctorCheck",
+    "DoctorPart",
+    "ExposureItem",
+    "ExposurePart",
+    "FleetDrift",
+    "FleetPart",
+    "FleetVuln",
+    "PageData",
+    "Part",
+    "PartKind",
+    "ReleaseAge",
+    "Unavailable",
+    "VetPackage",
+    "VetPart",
+    "VetSignal",
+]
+
+PartKind = Literal["audit", "doctor", "exposure", "vet", "fleet"]
+KINDS: tuple[PartKind, ...] = ("audit", "doctor", "exposure", "vet", "fleet")
+SEVERITIES = ("critical", "high", "medium", "low", "none", "unknown")
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    id: str
+    aliases: tuple[str, ...]
+    kind: str  # vulnerability | malware
+    severity: str  # one of SEVERITIES
+    score: float | None
+    summary: str
+    fixed_in: tuple[str, ...]
+    ignored: bool
+    fails: bool
+
+
+@dataclass(frozen=True)
+class AuditDep:
+    name: str
+    version: str | None
+    skipped: str | None
+    fix_requirement: str | None
+    findings: tuple[AuditFinding, ...]
+
+
+@dataclass(frozen=True)
+class AuditPart:
+    target: str
+    advisory_source: str
+    newest_modified: str | None
+    stale_text: str | None
+    fail_on: str
+    verdict_status: str  # fail | incomplete | pass
+    verdict_text: str
+    deps: tuple[AuditDep, ...]
+    warnings: tuple[str, ...] = ()
+    kind: Literal["audit"] = "audit"
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    id: str
+    title: str
+    status: str  # pass | warn | fail
+    summary: str
+    evidence: tuple[str, ...]
+    fix: str | None
+
+
+@dataclass(frozen=True)
+class DoctorPart:
+    project: str
+    checks: tuple[DoctorCheck, ...]
+    kind: Literal["doctor"] = "doctor"
+
+
+@dataclass(frozen=True)
+class ExposureItem:
+    kind: str
+    what: str
+    location: str
+    names: tuple[str, ...]
+    harm: str
+    harm_rank: int
+    lifetime: str
+    protected: bool
+    advice: str
+
+
+@dataclass(frozen=True)
+class ExposurePart:
+    home: str
+    project: str
+    items: tuple[ExposureItem, ...]
+    unreadable: int
+    checked: int
+    kind: Literal["exposure"] = "exposure"
+
+
+@dataclass(frozen=True)
+class VetSignal:
+    id: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VetPackage:
+    name: str
+    version: str | None
+    verdict: str  # ok | review | avoid | unchecked | internal
+    did_you_mean: str | None
+    signals: tuple[VetSignal, ...]
+    new_dependencies: int
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class VetPart:
+    target: str
+    packages: tuple[VetPackage, ...]
+    warnings: tuple[str, ...] = ()
+    kind: Literal["vet"] = "vet"
+
+
+@dataclass(frozen=True)
+class FleetDrift:
+    name: str
+    versions: tuple[tuple[str, tuple[str, ...], bool], ...]  # (label, projects, vulnerable)
+    below_floor: bool
+    security_floor: str | None
+
+
+@dataclass(frozen=True)
+class FleetVuln:
+    id: str
+    name: str
+    kind: str
+    severity: str
+    summary: str
+    versions: tuple[str, ...]
+    projects: tuple[str, ...]
+    fixes: tuple[tuple[str | None, int], ...]  # (requirement or None, projects it fixes)
+    fails: bool = False  # at or above the policy's fail level
+
+
+@dataclass(frozen=True)
+class FleetPart:
+    origin: str
+    projects: tuple[str, ...]
+    distributions: int
+    drift: tuple[FleetDrift, ...]
+    vulnerabilities: tuple[FleetVuln, ...]
+    used_once: int
+    undeclared: int
+    kind: Literal["fleet"] = "fleet"
+
+
+Part = AuditPart | DoctorPart | ExposurePart | VetPart | FleetPart
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A part that was asked for but could not be made; ``reason`` says why, in words."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReleaseAge:
+    """An installed release's age and how far behind the newest final release it is;
+    ``None`` fields were not known from the local metadata cache."""
+
+    name: str
+    version: str
+    age_days: float | None
+    behind: int | None
+    newest: str | None
+
+
+@dataclass(frozen=True)
+class AgesPart:
+    cooldown_days: int
+    known: tuple[ReleaseAge, ...]
+    unknown: int  # installed releases whose metadata is not in the local cache
+
+
+@dataclass(frozen=True)
+class PageData:
+    """Everything one page shows; a part left ``None`` was not asked for."""
+
+    title: str
+    generated_at: str
+    tool_version: str
+    audit: AuditPart | Unavailable | None = None
+    doctor: DoctorPart | Unavailable | None = None
+    exposure: ExposurePart | Unavailable | None = None
+    vet: VetPart | Unavailable | None = None
+    fleet: FleetPart | Unavailable | None = None
+    ages: AgesPart | Unavailable | None = None
+    sources: tuple[str, ...] = field(default=())  # where each part came from, in words
