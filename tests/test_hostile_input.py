@@ -243,3 +243,34 @@ def test_a_project_folder_is_still_a_local_requirement(project: Path) -> None:
     (project / "requirements.txt").write_text("./empty\n", encoding="utf-8")
     code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
     assert_clean_error(code, err, "requirements.txt:1", "holds no setup.py or pyproject.toml")
+
+
+# ---------------------------------------------------------------------------- found by fuzzing
+
+
+def test_toml_nested_too_deeply_is_a_clear_error(project: Path) -> None:
+    from pipvet.errors import InputError
+    from pipvet.inputs.requirements import parse_pyproject
+
+    deep = "[project]\nname = 'x'\ndependencies = " + "[" * 5000 + "\n"
+    (project / "pyproject.toml").write_text(deep, encoding="utf-8")
+    with pytest.raises(InputError, match="not valid TOML"):
+        parse_pyproject(project / "pyproject.toml")
+    (project / "pipvet.toml").write_text("internal = " + "[" * 5000, encoding="utf-8")
+    code, _out, err = run(["audit", "-r", "requirements.txt"])
+    assert_clean_error(code, err, "pipvet.toml", "nested too deeply")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("pkg @ https://f[[[", "invalid URL"),
+        ("pkg @ https://fi\x1b[31mles.example/pkg-1.0.tar.gz", "invalid URL"),
+        ("requestfile://s===", "unknown URL scheme 'requestfile'"),
+        ("tps://github", "unknown URL scheme 'tps'"),
+    ],
+)
+def test_urls_pip_rejects_are_errors(project: Path, line: str, message: str) -> None:
+    (project / "requirements.txt").write_text(f"{line}\n", encoding="utf-8")
+    code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
+    assert_clean_error(code, err, "requirements.txt:1", message)

@@ -184,6 +184,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
     try:
         return tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise PolicyError(
+            f"{path} is not valid TOML: arrays or tables nested too deeply",
+            hint="fix the file (or pass another file with --policy)",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(
             f"{path} is not valid TOML: {exc}",

@@ -349,7 +349,7 @@ def check_data_platforms(scan: Scan) -> None:
             continue
         try:
             data: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
             scan.not_understood(
                 path,
                 what="a Snowflake connections file",

@@ -227,6 +227,11 @@ def read_pyproject(path: Path) -> RequirementsFile:
         raise InputError(f"{display} is not UTF-8 text", hint="save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise InputError(
+            f"cannot read {display}: it is not valid TOML",
+            problems=(f"{display}: arrays or tables nested too deeply",),
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         pos = _TOML_POS_RE.search(message)

@@ -116,6 +116,28 @@ def length_problem(text: str, req: Requirement | None = None) -> LineProblem | N
     return None
 
 
+_PIP_URL_SCHEMES = frozenset({"http", "https", "file", "ftp"})
+
+
+def _url_problem(target: str, *, named: bool) -> LineProblem | None:
+    """What pip says about a URL: one it cannot split (``https://f[``) is invalid, and a bare
+    URL (not ``name @ URL``) must use a scheme pip downloads from or a VCS prefix."""
+    import urllib.parse
+
+    try:
+        urllib.parse.urlsplit(target)
+    except ValueError as exc:
+        return LineProblem(f"invalid URL: {exc}", "fix the URL")
+    scheme = URL_RE.match(target)
+    bare = not named and scheme is not None and not _VCS_RE.match(target)
+    if bare and scheme is not None and scheme.group(1).lower() not in _PIP_URL_SCHEMES:
+        return LineProblem(
+            f"unknown URL scheme '{scheme.group(1)[:40]}'",
+            "pip reads http(s)://, file:// and ftp:// URLs, and VCS URLs like git+https://",
+        )
+    return None
+
+
 def _local_folder_problem(target: str, base: Path | None) -> LineProblem | None:
     """What pip would say about a path that is neither a URL nor an archive file name: it is
     a local folder only when that folder exists and holds a project (pip checks the working
@@ -241,6 +263,8 @@ def entry_from_text(
                 ) from exc
         if folder_only and (problem := _local_folder_problem(target, base)) is not None:
             raise problem
+        if (problem := _url_problem(target, named=False)) is not None:
+            raise problem
         shown_target = shown.partition(sep)[0].strip() or target
         name, label = _guess_name(target)
         return RequirementEntry(
@@ -266,6 +290,8 @@ def entry_from_text(
     if too_long is not None:
         raise too_long
     name = canonicalize_name(req.name)
+    if req.url and (problem := _url_problem(req.url, named=True)) is not None:
+        raise problem
     if req.url:
         if constraint:
             raise LineProblem(

@@ -216,6 +216,8 @@ def relax_pyproject_text(text: str) -> TextRelax:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise ValueError("not valid TOML: arrays or tables nested too deeply") from None
     try:
         items = _Scanner(text).run()
     except (ValueError, IndexError) as exc:

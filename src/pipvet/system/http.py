@@ -344,6 +344,12 @@ class HttpClient:
             raise transport_error(url, exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:
             raise transport_error(url, exc) from None
+        except ValueError as exc:  # urllib on a redirect to "http://[::1" and the like
+            raise NetworkError(
+                f"{url}: the server's answer cannot be followed: {str(exc)[:200]}",
+                url=url,
+                hint="the source answered with a malformed address; check the URL",
+            ) from None
 
     def _download_once(
         self,

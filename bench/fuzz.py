@@ -1,0 +1,704 @@
+"""Fuzz every reader of untrusted input; print cases, crashes, hangs and peak memory per reader.
+
+    python bench/fuzz.py                     # 10,000 cases per reader (the README's table)
+    python bench/fuzz.py --cases 300 --seed 1 --reader requirements
+
+A *crash* is any exception other than pipvet's own error types (``PipvetError`` and its
+subclasses): those are the clear messages the CLI turns into exit 2. A *hang* is a case that
+takes over 10 s (a watchdog interrupts it). A fifth of each reader's cases come from hypothesis
+(structured text built from the grammar of the input), the rest from plain mutation of real
+samples (byte flips, cuts, splices and hostile tokens: NUL, ``~nosuchuser``, huge numbers,
+``${VAR}``, slashes, deep nesting). The requirements reader is also checked against pip's own
+parser (``pip._internal``, used here only, never by pipvet): a line pip rejects that pipvet
+accepts is counted as a *disagreement* (must be 0).
+
+Readers: requirements, pyproject, policy, site-packages metadata, OSV records, OSV archives,
+HTTP answers from a hostile loopback server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))
+
+from pipvet.errors import PipvetError  # noqa: E402
+
+HANG_SECONDS = 10.0
+TOKENS = [
+    "\x00",
+    "~nosuchuser/x",
+    "~",
+    "${HOME}",
+    "${X}",
+    "/",
+    "\\",
+    "..",
+    ".",
+    "==",
+    ">=",
+    "~=",
+    "===",
+    "@",
+    ";",
+    "[",
+    "]",
+    "#",
+    "-r ",
+    "-c ",
+    "-e ",
+    "--hash=sha256:",
+    "file://",
+    "http://",
+    "9" * 40,
+    "-1",
+    "1e999",
+    "nan",
+    "inf",
+    "\r",
+    "\n",
+    "\t",
+    " ",
+    "\ufeff",
+    "\u202e",
+    "é",
+    "[" * 2000,
+    "{" * 2000,
+    "a" * 5000,
+    "\\u0000",
+    '"',
+    "'",
+    "=",
+    "\x1b[31m",
+    "0" * 300,
+]
+
+
+class Hang(BaseException):
+    """Raised by the watchdog inside a case that ran over HANG_SECONDS."""
+
+
+@dataclass
+class Tally:
+    reader: str
+    cases: int = 0
+    crashes: int = 0
+    hangs: int = 0
+    disagreements: int = 0
+    peak_bytes: int = 0
+    seconds: float = 0.0
+    examples: list[str] = field(default_factory=list)
+
+    def note(self, kind: str, text: str) -> None:
+        if len(self.examples) < 5:
+            self.examples.append(f"{kind}: {text[:300]!r}")
+
+
+# ---------------------------------------------------------------------------- mutation
+
+
+def mutate(rng: random.Random, data: str) -> str:
+    """One to four edits of ``data``: flips, cuts, splices, duplicated spans, hostile tokens."""
+    for _ in range(rng.randint(1, 4)):
+        pos = rng.randint(0, len(data))
+        match rng.randrange(6):
+            case 0:
+                data = data[:pos] + rng.choice(TOKENS) + data[pos:]
+            case 1:
+                end = min(len(data), pos + rng.randint(1, 20))
+                data = data[:pos] + data[end:]
+            case 2:
+                data = (
+                    data[:pos]
+                    + chr(rng.randrange(0x110000) if rng.random() < 0.2 else rng.randrange(32, 127))
+                    + data[pos:]
+                )
+            case 3:
+                span = data[pos : pos + rng.randint(1, 40)]
+                data = data[:pos] + span * rng.randint(2, 50) + data[pos:]
+            case 4:
+                data = data[:pos]
+            case _:
+                other = rng.randint(0, len(data))
+                data = data[:pos] + data[other:]
+    return data.replace("\ud800", "")  # lone surrogates cannot be written as UTF-8
+
+
+def surrogate_free(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+# ---------------------------------------------------------------------------- hypothesis
+
+
+def hypothesis_inputs(strategy: SearchStrategy[Any], count: int, seed: int) -> list[object]:
+    """``count`` examples drawn by hypothesis from ``strategy``, reproducibly for ``seed``."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+
+    drawn: list[object] = []
+
+    @hseed(seed)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: object) -> None:
+        drawn.append(value)
+
+    collect()
+    return drawn[:count]
+
+
+def _line_strategy() -> SearchStrategy[str]:
+    from hypothesis import strategies as st
+
+    name = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True)
+    version = st.from_regex(
+        r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}([ab]|rc|\.post|\.dev)?[0-9]?", fullmatch=True
+    )
+    op = st.sampled_from(["==", ">=", "<=", "!=", "~=", "===", "<", ">", "", "=", "=>"])
+    junk = st.sampled_from(TOKENS)
+    text = st.text(max_size=12)
+    part = st.one_of(
+        name,
+        version,
+        op,
+        junk,
+        text,
+        st.sampled_from(["; python_version >= '3'", "[extra]", " @ "]),
+    )
+    return st.lists(part, min_size=1, max_size=6).map("".join)
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+REQ_SEEDS = [
+    "requests==2.31.0\nflask>=2\n# comment\n-r other.txt\n",
+    "numpy==1.26.4 --hash=sha256:" + "a" * 64 + "\n",
+    "pkg @ https://files.example/pkg-1.0.tar.gz ; python_version >= '3.8'\n",
+    "-e .\n./dist/foo-1.0-py3-none-any.whl\ngit+https://github.com/o/r.git#egg=r\n",
+    "pandas[excel]==2.2.0 \\\n    --hash=sha256:" + "b" * 64 + "\n-c constraints.txt\n",
+    "--index-url https://pypi.example/simple\n--extra-index-url https://x.example\nattrs==23.1\n",
+    "django==4.2.${MINOR}\nrequests==${HOME}\n",
+]
+
+
+class Context:
+    """A scratch folder per reader, reused by its cases."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def fresh(self, name: str) -> Path:
+        folder = self.root / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+
+def _pip_rejects(path: Path) -> bool:
+    """True when pip's own parser refuses the file (it is never used by pipvet itself)."""
+    from pip._internal.exceptions import InstallationError, RequirementsFileParseError
+    from pip._internal.req.constructors import install_req_from_parsed_requirement
+    from pip._internal.req.req_file import parse_requirements
+
+    try:
+        for parsed in parse_requirements(str(path), session=_pip_session(), constraint=False):
+            install_req_from_parsed_requirement(parsed)
+    except (InstallationError, RequirementsFileParseError):
+        return True
+    except Exception:
+        return True
+    except SystemExit:
+        return True
+    return False
+
+
+_SESSION: list[Any] = []
+
+
+def _pip_session() -> Any:
+    if not _SESSION:
+        from pip._internal.network.session import PipSession
+
+        _SESSION.append(PipSession())
+    return _SESSION[0]
+
+
+def run_requirements(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    folder = ctx.fresh("req")
+    path = folder / "requirements.txt"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    (folder / "other.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    (folder / "constraints.txt").write_text("six<2\n", encoding="utf-8")
+    accepted = True
+    try:
+        parse_requirements_file(path, environ={"HOME": "/root", "MINOR": "1"})
+    except PipvetError:
+        accepted = False
+    if accepted and "\n" not in text.strip() and _differential_line(text) and _pip_rejects(path):
+        tally.disagreements += 1
+        tally.note("pip rejects, pipvet accepts", text)
+
+
+def _differential_line(text: str) -> bool:
+    """Lines whose meaning pip and pipvet share: no options pip resolves on the network or
+    that pipvet reads differently on purpose (pip reads ${VAR} from the real environment)."""
+    stripped = text.strip()
+    return bool(stripped) and "$" not in stripped and not stripped.startswith("-")
+
+
+PYPROJECT_SEED = """[project]
+name = "demo"
+version = "1.0"
+dependencies = ["requests>=2", "flask==2.0.1; python_version >= '3.8'"]
+[project.optional-dependencies]
+dev = ["pytest>=7"]
+[dependency-groups]
+test = ["coverage", {include-group = "lint"}]
+lint = ["ruff"]
+"""
+
+
+def run_pyproject(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.inputs.requirements import parse_pyproject
+
+    folder = ctx.fresh("pyproject")
+    path = folder / "pyproject.toml"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    with contextlib.suppress(PipvetError):
+        parse_pyproject(path)
+
+
+POLICY_SEED = """fail-on = "high"
+max-age-hours = 24
+cooldown-days = 3
+vet-fail-on = "avoid"
+min-maintainers = 1
+max-maintainers = 5
+max-new-dependencies = 20
+internal = ["acme-*"]
+osv-overlay = "advisories"
+index-url = "https://pypi.org"
+[[ignore]]
+id = "PYSEC-2023-1"
+reason = "not reachable"
+expires = 2027-01-01
+package = "requests"
+versions = "<3"
+"""
+
+
+def run_policy(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.policy import load_policy
+
+    folder = ctx.fresh("policy")
+    path = folder / "pipvet.toml"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    with contextlib.suppress(PipvetError):
+        load_policy(folder, path, today=date(2026, 12, 1))
+
+
+METADATA_SEED = """Metadata-Version: 2.1
+Name: demo-pkg
+Version: 1.2.3
+Requires-Dist: requests>=2
+Requires-Dist: tomli; python_version < "3.11"
+
+A long description.
+"""
+
+
+def run_metadata(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.inputs.installed import read_site_packages
+
+    site = ctx.fresh("site")
+    info = site / "demo_pkg-1.2.3.dist-info"
+    info.mkdir()
+    data = surrogate_free(text).encode("utf-8")
+    pick = len(text) % 11
+    if pick == 0:
+        os.mkfifo(info / "METADATA")
+    elif pick == 1:
+        (info / "METADATA").symlink_to("/dev/zero")
+    else:
+        (info / "METADATA").write_bytes(data)
+    (info / "direct_url.json").write_bytes(data if pick == 2 else b'{"url": "file:///x"}')
+    (info / "RECORD").write_bytes(data if pick == 3 else b"demo/__init__.py,,\n")
+    (info / "entry_points.txt").write_bytes(data if pick == 4 else b"[console_scripts]\nd = d:m\n")
+    (site / "demo.pth").write_bytes(data if pick == 5 else b"import os\n")
+    (site / "old.egg-link").write_bytes(data if pick == 6 else b"/nowhere\n")
+    with contextlib.suppress(PipvetError):
+        scan = read_site_packages(site)
+        for dist in scan.distributions:
+            dist.dependency()
+            for name in ("INSTALLER", "WHEEL", "RECORD", "entry_points.txt"):
+                dist.read_text(name)
+
+
+def _osv_seeds() -> list[str]:
+    """A few real records from the shared snapshot when it is there, else a written one."""
+    archive = ROOT.parent / "shared" / "data" / "osv" / "PyPI" / "all.zip"
+    seeds: list[str] = []
+    if archive.is_file():
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist()[:4000:400]:
+                seeds.append(z.read(name).decode("utf-8"))
+    seeds.append(
+        json.dumps(
+            {
+                "id": "PYSEC-2024-1",
+                "modified": "2024-01-01T00:00:00Z",
+                "aliases": ["CVE-2024-1", "GHSA-xxxx-yyyy-zzzz"],
+                "summary": "bad",
+                "details": "worse",
+                "severity": [
+                    {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+                ],
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "demo"},
+                        "ranges": [
+                            {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2"}]}
+                        ],
+                        "versions": ["1.0", "1.1"],
+                    }
+                ],
+                "references": [{"type": "WEB", "url": "https://e.example"}],
+            }
+        )
+    )
+    return seeds
+
+
+def run_osv_record(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.advisories.match import package_record
+    from pipvet.advisories.osv import parse_advisory_json
+    from pipvet.advisories.records import prepare_record
+
+    with contextlib.suppress(PipvetError):
+        stored = prepare_record(surrogate_free(text).encode("utf-8"))
+        advisory = parse_advisory_json(stored.json)
+        for name in stored.names[:3]:
+            package_record(advisory, name)
+
+
+def run_osv_archive(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.advisories.records import Tally as SkipTally
+    from pipvet.advisories.records import archive_records
+
+    folder = ctx.fresh("archive")
+    path = folder / "all.zip"
+    buf = io.BytesIO()
+    rng = random.Random(len(text))
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(rng.randint(1, 4)):
+            z.writestr(f"{'../' if rng.random() < 0.1 else ''}R-{i}.json", surrogate_free(text))
+    raw = bytearray(buf.getvalue())
+    for _ in range(rng.randint(0, 3)):  # damage the container too
+        raw[rng.randrange(len(raw))] = rng.randrange(256)
+    path.write_bytes(bytes(raw))
+    with contextlib.suppress(PipvetError):
+        for _record in archive_records(path, SkipTally("records"), None):
+            pass
+
+
+# ---------------------------------------------------------------------------- hostile HTTP
+
+
+class HostileServer:
+    """A raw loopback server that answers each request with whatever bytes it is told to,
+    then closes: bad status lines, lying Content-Length, broken gzip, redirects, 429s."""
+
+    def __init__(self) -> None:
+        self.answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def http_answer(rng: random.Random, text: str) -> bytes:
+    body = surrogate_free(text).encode("utf-8")
+    status = rng.choice([200, 200, 200, 301, 302, 304, 404, 410, 429, 500, 503, 999, 0])
+    headers = []
+    kind = rng.randrange(8)
+    if kind == 0:
+        body = gzip.compress(body)
+        headers.append("Content-Encoding: gzip")
+    elif kind == 1:
+        headers.append("Content-Encoding: gzip")  # a lie: not gzip at all
+    elif kind == 2:
+        headers.append(f"Content-Length: {rng.choice([0, 1, len(body) + 100, 10**18, -5])}")
+    elif kind == 3:
+        waits = ["0", "1", "-1", "nan", "1e9", "Wed, 21 Oct 2015 07:28:00 GMT", "x" * 50]
+        headers.append(f"Retry-After: {rng.choice(waits)}")
+    elif kind == 4:
+        headers.append(
+            f"Location: {rng.choice(['/', 'ftp://x', 'http://[::1', '//evil.example/', 'file:///etc/passwd'])}"
+        )
+    elif kind == 5:
+        headers.append(mutate(rng, 'ETag: "abc"'))
+    if kind != 2:
+        headers.append(f"Content-Length: {len(body)}")
+    head = f"HTTP/1.1 {status} X\r\n" + "".join(h + "\r\n" for h in headers) + "\r\n"
+    if rng.random() < 0.05:
+        head = mutate(rng, head)
+    return surrogate_free(head).encode("utf-8", "replace") + body
+
+
+class HttpCase:
+    def __init__(self, ctx: Context) -> None:
+        from pipvet.system.http import HttpClient
+
+        self.server = HostileServer()
+        self.client = HttpClient(ctx.fresh("http"), sleep=lambda _s: None, timeout=2, retries=1)
+
+    def __call__(self, ctx: Context, text: str, tally: Tally) -> None:
+        rng = random.Random(text)
+        self.server.answer = http_answer(rng, text)
+        with contextlib.suppress(PipvetError):
+            answer = self.client.get(
+                f"{self.server.url}/{rng.randrange(50)}.json", cache=rng.random() < 0.5
+            )
+            with contextlib.suppress(ValueError, RecursionError):
+                json.loads(answer.body)  # what every caller does next
+
+
+# ---------------------------------------------------------------------------- driver
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    seeds: Callable[[], list[str]]
+    run: Callable[[Context], Callable[[Context, str, Tally], None]]
+    strategy: Callable[[], SearchStrategy[str]]
+
+
+def _text_strategy(seeds: Callable[[], list[str]]) -> Callable[[], SearchStrategy[str]]:
+    def build() -> SearchStrategy[str]:
+        from hypothesis import strategies as st
+
+        seed_lines = [line for s in seeds() for line in s.splitlines() if line][:200]
+        line = st.one_of(_line_strategy(), st.sampled_from(seed_lines or ["x"]))
+        return st.lists(line, max_size=8).map("\n".join)
+
+    return build
+
+
+def _json_strategy() -> SearchStrategy[str]:
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
+    value = st.recursive(
+        leaf,
+        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        max_leaves=20,
+    )
+    keys = st.sampled_from(
+        [
+            "id",
+            "modified",
+            "aliases",
+            "affected",
+            "withdrawn",
+            "summary",
+            "details",
+            "severity",
+            "references",
+            "database_specific",
+            "package",
+            "ranges",
+            "events",
+            "versions",
+        ]
+    )
+    record = st.dictionaries(keys, value, max_size=8)
+    return record.map(json.dumps)
+
+
+def _static(
+    run: Callable[[Context, str, Tally], None],
+) -> Callable[[Context], Callable[[Context, str, Tally], None]]:
+    return lambda _ctx: run
+
+
+READERS: dict[str, Reader] = {
+    r.name: r
+    for r in (
+        Reader(
+            "requirements",
+            lambda: REQ_SEEDS,
+            _static(run_requirements),
+            _text_strategy(lambda: REQ_SEEDS),
+        ),
+        Reader(
+            "pyproject",
+            lambda: [PYPROJECT_SEED],
+            _static(run_pyproject),
+            _text_strategy(lambda: [PYPROJECT_SEED]),
+        ),
+        Reader(
+            "policy",
+            lambda: [POLICY_SEED],
+            _static(run_policy),
+            _text_strategy(lambda: [POLICY_SEED]),
+        ),
+        Reader(
+            "site-packages",
+            lambda: [METADATA_SEED],
+            _static(run_metadata),
+            _text_strategy(lambda: [METADATA_SEED]),
+        ),
+        Reader("osv-record", _osv_seeds, _static(run_osv_record), _json_strategy),
+        Reader("osv-archive", _osv_seeds, _static(run_osv_archive), _json_strategy),
+        Reader("http", _osv_seeds, HttpCase, _json_strategy),
+    )
+}
+
+
+def cases_for(reader: Reader, count: int, seed: int) -> Iterator[str]:
+    """A fifth from hypothesis (at most 1,000: drawing is the slow part), the rest by
+    mutating the reader's real samples."""
+    drawn = hypothesis_inputs(reader.strategy(), min(count // 5, 1000), seed)
+    yield from (str(d) for d in drawn)
+    rng = random.Random(seed)
+    seeds = reader.seeds()
+    for _ in range(count - len(drawn)):
+        yield mutate(rng, rng.choice(seeds))
+
+
+def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    raise Hang()
+
+
+def fuzz_reader(name: str, cases: int, seed: int, scratch: Path) -> Tally:
+    """Run ``cases`` cases through one reader; never raises for what a case does."""
+    reader = READERS[name]
+    tally = Tally(name)
+    ctx = Context(scratch / name)
+    run = reader.run(ctx)
+    watchdog = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGALRM, _on_alarm) if watchdog else None
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        for text in cases_for(reader, cases, seed):
+            tally.cases += 1
+            if watchdog:
+                signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
+            try:
+                run(ctx, text, tally)
+            except Hang:
+                tally.hangs += 1
+                tally.note("hang", text)
+            except Exception as exc:
+                tally.crashes += 1
+                tally.note(f"crash {type(exc).__name__}: {exc!s:.100}", text)
+            finally:
+                if watchdog:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        tally.seconds = time.monotonic() - started
+        tally.peak_bytes = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if watchdog and old is not None:
+            signal.signal(signal.SIGALRM, old)
+        if isinstance(run, HttpCase):
+            run.server.close()
+    return tally
+
+
+def table(tallies: list[Tally]) -> str:
+    lines = [
+        "| reader | cases | crashes | hangs > 10 s | pip disagrees | peak memory | time |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t in tallies:
+        pip = str(t.disagreements) if t.reader == "requirements" else "-"
+        lines.append(
+            f"| {t.reader} | {t.cases:,} | {t.crashes} | {t.hangs} | {pip} | "
+            f"{t.peak_bytes / 2**20:.1f} MiB | {t.seconds:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reader", action="append", choices=sorted(READERS))
+    args = parser.parse_args(argv)
+    tallies = []
+    with tempfile.TemporaryDirectory(prefix="pipvet-fuzz-") as tmp:
+        for name in args.reader or list(READERS):
+            tally = fuzz_reader(name, args.cases, args.seed, Path(tmp))
+            tallies.append(tally)
+            print(
+                f"{name}: {tally.cases} cases, {tally.crashes} crashes, {tally.hangs} hangs, "
+                f"{tally.disagreements} disagreements, {tally.seconds:.0f} s",
+                file=sys.stderr,
+            )
+            for example in tally.examples:
+                print(f"  {example}", file=sys.stderr)
+    print(table(tallies))
+    bad = sum(t.crashes + t.hangs + t.disagreements for t in tallies)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
