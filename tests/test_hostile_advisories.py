@@ -182,3 +182,51 @@ def test_a_sync_removes_the_scratch_folders_of_killed_syncs(tmp_path: Path) -> N
     assert sorted(p.name for p in path.parent.glob(".pipvet-sync-*")) == [".pipvet-sync-note"]
     sync(path, OsvSource.parse(str(archive)), client(tmp_path))  # and an incremental one
     assert sorted(p.name for p in path.parent.glob(".pipvet-sync-*")) == [".pipvet-sync-note"]
+
+
+# ---------------------------------------------------------------------------- read-only cache
+
+
+def _stale_store(tmp_path: Path) -> tuple[Path, OsvSource]:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    archive = tmp_path / "all.zip"
+    archive.write_bytes(build_zip({"PYSEC-1.json": json.dumps(record("PYSEC-1", now)).encode()}))
+    path = tmp_path / "cache" / "advisories.sqlite3"
+    source = OsvSource.parse(str(archive))
+    sync(path, source, client(tmp_path))
+    # What a read-only cache does to the sync lock (root may write anywhere, so the test
+    # makes the lock file impossible to create instead of relying on permissions).
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
+    path.with_name(path.name + ".lock").mkdir()
+    return path, source
+
+
+def test_stale_data_in_a_cache_that_cannot_be_written_is_used_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    from pipvet.advisories.sync import ensure_fresh
+
+    path, source = _stale_store(tmp_path)
+    outcome = ensure_fresh(path, source, client(tmp_path), max_age_seconds=0)
+    assert outcome.action == "stale"
+    assert outcome.snapshot.records == 1
+    assert "cannot write" in str(outcome.error)
+    assert "cannot be written" in outcome.reason
+
+
+def test_a_damaged_database_in_a_cache_that_cannot_be_written_says_both(
+    tmp_path: Path,
+) -> None:
+    from pipvet.advisories.sync import ensure_fresh
+    from pipvet.errors import DataError
+
+    path, source = _stale_store(tmp_path)
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DataError) as caught:
+        ensure_fresh(path, source, client(tmp_path), max_age_seconds=0)
+    message = str(caught.value)
+    assert "unreadable" in message
+    assert "cannot be rebuilt" in message
+    assert "cannot write" in message

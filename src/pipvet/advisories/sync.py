@@ -54,8 +54,12 @@ def _cache_errors(store_path: Path) -> Iterator[None]:
         raise _write_error(store_path, exc) from None
 
 
+class _NotWritable(DataError):
+    """The cache folder cannot be written (permissions, a read-only or full disk)."""
+
+
 def _write_error(store_path: Path, exc: OSError) -> DataError:
-    return DataError(
+    return _NotWritable(
         f"cannot write the advisory database in {store_path.parent}: {exc.strerror or exc}",
         hint="check that the cache folder is writable and has free space "
         "(--cache-dir chooses another)",
@@ -118,6 +122,39 @@ def ensure_fresh(
             url=source.zip_url,
             hint="run 'pipvet db sync' once with network access",
         )
+    try:
+        return _refresh(
+            store_path, source, http, max_age_seconds, offline, overlay, clock, progress
+        )
+    except _NotWritable as exc:
+        # Not even the lock could be taken: a read-only cache. Old data that is readable is
+        # still data (used with the stale warning); say plainly when it is not readable.
+        try:
+            with AdvisoryStore.open(store_path) as store:
+                snap = store.snapshot(clock())
+        except CorruptStore as bad:
+            raise DataError(
+                f"{bad.message}, and it cannot be rebuilt: {exc.message}", hint=exc.hint
+            ) from None
+        except DataError:
+            raise exc from None
+        why = decision if isinstance(decision, str) else "the overlay changed"
+        return SyncOutcome(
+            "stale", snap, store_path, f"{why}, and the cache folder cannot be written", error=exc
+        )
+
+
+def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
+    store_path: Path,
+    source: OsvSource,
+    http: HttpClient,
+    max_age_seconds: float,
+    offline: bool,
+    overlay: Path | None,
+    clock: Callable[[], float],
+    progress: Progress | None,
+) -> SyncOutcome:
+    """Take the lock and sync, or use what another process synced meanwhile."""
     with _cache_errors(store_path), sync_lock(store_path):
         syncer = Syncer(store_path, source, http, overlay=overlay, clock=clock, progress=progress)
         # Another process may have synced while we waited for the lock: decide again.
@@ -157,6 +194,8 @@ def _freshness(
     except CorruptStore:
         return "the advisory database is unreadable"
     except DataError:
+        if store_path.exists():  # there, but not readable by this user: say so, as it is
+            raise
         return "there is no advisory data yet"
     with store:
         now = clock()
