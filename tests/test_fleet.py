@@ -263,3 +263,79 @@ def test_constraints_offline_say_what_is_unchecked_and_exit_2(env: Path, tmp_pat
     body = (tmp_path / "c.txt").read_text(encoding="utf-8")
     assert "urllib3>=2.2.2" in body
     assert "# UNCHECKED" in body
+
+
+# ---------------------------------------------------------------------------- SBOMs
+
+
+def cyclonedx(components: list[tuple[str, str]]) -> str:
+    return json.dumps(
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.6",
+            "version": 1,
+            "components": [
+                {
+                    "type": "library",
+                    "bom-ref": f"pkg:pypi/{n}@{v}",
+                    "name": n,
+                    "version": v,
+                    "purl": f"pkg:pypi/{n}@{v}",
+                }
+                for n, v in components
+            ],
+        }
+    )
+
+
+def spdx(components: list[tuple[str, str]]) -> str:
+    return json.dumps(
+        {
+            "spdxVersion": "SPDX-2.3",
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "name": "svc",
+            "dataLicense": "CC0-1.0",
+            "documentNamespace": "https://example.invalid/svc",
+            "creationInfo": {"created": "2026-01-01T00:00:00Z", "creators": ["Tool: test"]},
+            "packages": [
+                {
+                    "SPDXID": f"SPDXRef-{i}",
+                    "name": n,
+                    "versionInfo": v,
+                    "downloadLocation": "NOASSERTION",
+                    "externalRefs": [
+                        {
+                            "referenceCategory": "PACKAGE-MANAGER",
+                            "referenceType": "purl",
+                            "referenceLocator": f"pkg:pypi/{n}@{v}",
+                        }
+                    ],
+                }
+                for i, (n, v) in enumerate(components)
+            ],
+        }
+    )
+
+
+def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
+    write(env / "sboms/web.cdx.json", cyclonedx([("urllib3", "1.26.5"), ("requests", "2.32.3")]))
+    write(env / "sboms/jobs/etl.spdx.json", spdx([("urllib3", "2.0.3")]))
+    code, doc = fleet_json(["--from-sboms", "sboms"])
+    assert code == 1
+    assert [p["path"] for p in doc["projects"]] == ["jobs/etl.spdx.json", "web.cdx.json"]
+    (drift,) = doc["drift"]
+    assert [(v["label"], v["projects"]) for v in drift["versions"]] == [
+        ("1.26.5", ["web.cdx.json"]),
+        ("2.0.3", ["jobs/etl.spdx.json"]),
+    ]
+    cookie = next(v for v in doc["vulnerabilities"] if v["id"] == "PYSEC-2023-212")
+    assert cookie["projects"] == ["jobs/etl.spdx.json", "web.cdx.json"]
+    assert doc["used_once"] == []
+    assert doc["undeclared"] == []
+
+    write(env / "sboms/broken.json", "{not json")
+    code, doc = fleet_json(["--from-sboms", "sboms"])
+    assert code == 2
+    (broken,) = [p for p in doc["projects"] if p["problem"]]
+    assert broken["path"] == "broken.json"
+    assert "not valid JSON" in broken["problem"]

@@ -7,13 +7,14 @@ venv, what its files pin; without a pin, the floor its files declare (shown ``>=
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from pipvet.advisories.versions import version_or_none
+from pipvet.advisories import versions
 from pipvet.fleet.model import (
     Drift,
     DriftVersion,
@@ -34,11 +35,12 @@ __all__ = ["analyse", "floor_of", "used_versions", "versions_to_check"]
 
 Results = Mapping[tuple[NormalizedName, str], DependencyResult]
 
+# A fleet repeats the same few versions thousands of times: parse each once.
+version_or_none = functools.lru_cache(maxsize=65536)(versions.version_or_none)
 
-def floor_of(specifier: str) -> str | None:
-    """The lowest version a specifier allows, when it says (``>=1.2,<2`` -> ``1.2``)."""
-    if not specifier or specifier.startswith("@"):
-        return None
+
+@functools.lru_cache(maxsize=65536)
+def _floor_cached(specifier: str) -> str | None:
     try:
         spec = SpecifierSet(specifier)
     except InvalidSpecifier:
@@ -50,6 +52,13 @@ def floor_of(specifier: str) -> str | None:
             if v is not None:
                 floors.append(v)
     return str(max(floors)) if floors else None
+
+
+def floor_of(specifier: str) -> str | None:
+    """The lowest version a specifier allows, when it says (``>=1.2,<2`` -> ``1.2``)."""
+    if not specifier or specifier.startswith("@"):
+        return None
+    return _floor_cached(specifier)
 
 
 def used_versions(rows: Iterable[Row]) -> dict[NormalizedName, dict[str, set[str]]]:

@@ -24,14 +24,12 @@ from pipvet.inputs.installed_model import Distribution
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.inputs.requirements_model import RequirementEntry
 from pipvet.models import NormalizedName, canonicalize_name
-from pipvet.project.relax_text import relax_requirement
 
 __all__ = ["INSTALLERS", "read_project"]
 
 INSTALLERS = frozenset({"pip", "setuptools", "wheel"})
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 _EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
-_OPTION = re.compile(r"\s--?[a-z]")
 
 
 def read_project(folder: ProjectFolder, environ: Mapping[str, str]) -> tuple[Project, list[Row]]:
@@ -92,9 +90,7 @@ def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
     spec = str(entry.specifier)
     if entry.url is not None:
         spec = f"@ {entry.url}"
-    floats = False
-    if "==" in entry.raw and entry.kind in ("pinned", "unpinned"):
-        floats = _relax_floats(entry.raw)
+    floats = entry.kind in ("pinned", "unpinned") and _relax_floats(entry)
     return Row(
         project=folder.display,
         source=_relative(Path(entry.location.path), folder.path),
@@ -108,14 +104,14 @@ def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
     )
 
 
-def _relax_floats(raw: str) -> bool:
-    """Whether ``pipvet relax`` would turn this requirement's ``==`` into a floor."""
-    text = _OPTION.split(raw, maxsplit=1)[0].strip()  # options such as --hash are not PEP 508
-    try:
-        new, _notes, _reason = relax_requirement(text)
-    except ValueError:
+def _relax_floats(entry: RequirementEntry) -> bool:
+    """Whether ``pipvet relax`` would turn this requirement's ``==`` into a floor: its rule
+    (``project.relax_text``) read off the parsed specifier, without parsing the line again —
+    an ``==`` that is not ``===``, names no local version (``+cpu``) and no ``${VAR}``."""
+    pins = [s for s in entry.specifier if s.operator == "=="]
+    if not pins or "${" in entry.raw:
         return False
-    return new != text
+    return all("+" not in s.version for s in pins)
 
 
 def _installed_rows(folder: ProjectFolder, extras: dict[NormalizedName, set[str]]) -> list[Row]:

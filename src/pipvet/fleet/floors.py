@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from packaging.version import Version
 
 from pipvet.advisories.match import PackageRecord, closing_fix, find_in
-from pipvet.advisories.versions import version_or_none
-from pipvet.fleet.analyse import used_versions
+from pipvet.fleet.analyse import used_versions, version_or_none
 from pipvet.fleet.model import ConstraintLine, ConstraintsPlan, Row
 from pipvet.index.parse import ProjectInfo
 from pipvet.models import NormalizedName
