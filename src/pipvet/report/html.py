@@ -152,7 +152,7 @@ def render_report(data: PageData, *, css: CssMode = "inline") -> HtmlPage:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{esc(csp_for(css))}">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(data.title)}</title>{style}</head><body>"
         f"<header><h1>{esc(data.title)}</h1>"
@@ -207,7 +207,7 @@ def _tiles(data: PageData) -> list[Tile]:
         long_lived = sum(1 for e in exposed if e.lifetime != "short-lived")
         color = HARM_COLOR["cloud-bill"] if exposed else GOOD
         tiles.append(Tile("credentials", f"{len(exposed):,}", color,
-                          f"readable, {long_lived} long-lived"))  # fmt: skip
+                          f"{long_lived} long-lived"))  # fmt: skip
     if isinstance(data.vet, VetPart):
         counts = Counter(p.verdict for p in data.vet.packages)
         bad = counts["avoid"] + counts["unchecked"]
@@ -215,7 +215,7 @@ def _tiles(data: PageData) -> list[Tile]:
             VERDICT_COLOR["avoid"] if bad else VERDICT_COLOR["review"] if counts["review"] else GOOD
         )
         tiles.append(Tile("avoid (vet)", f"{counts['avoid']:,}", color,
-                          f"{counts['review']} review of {len(data.vet.packages)}"))  # fmt: skip
+                          f"{counts['review']} review, of {len(data.vet.packages)}"))  # fmt: skip
     if isinstance(data.fleet, FleetPart):
         tiles.append(Tile("projects", f"{len(data.fleet.projects):,}", NEUTRAL,
                           f"{len(data.fleet.drift)} distributions drift"))  # fmt: skip
@@ -235,7 +235,7 @@ def _audit_tiles(audit: AuditPart) -> list[Tile]:
     return [
         Tile("dependencies", f"{len(audit.deps):,}", NEUTRAL,
              f"{unchecked} not checked" if unchecked else "all checked"),
-        Tile("vulnerabilities", f"{len(found):,}", color, f"{failing} fail the policy"),
+        Tile("vulnerabilities", f"{len(found):,}", color, f"{failing} failing"),
         Tile("malware", f"{malware:,}", SEVERITY_COLOR["malware"] if malware else GOOD,
              "treat credentials as stolen" if malware else "none known"),
         Tile("fixable", f"{fixable:,}", GOOD if fixable == len(found) else NEUTRAL,

@@ -165,12 +165,13 @@ def _unchecked(audit: AuditPart) -> str:
 
 
 def _age_buckets(cooldown: int) -> list[tuple[str, float]]:
-    edges = [(f"under {cooldown} d (cooldown)", float(cooldown))]
-    for label, days in (("to 30 d", 30), ("to 6 months", 182), ("to 1 year", 365),
-                        ("to 2 years", 730)):  # fmt: skip
+    edges = [(f"< {cooldown} d", float(cooldown))]
+    low = f"{cooldown} d"
+    for label, days in (("30 d", 30), ("6 mo", 182), ("1 y", 365), ("2 y", 730)):
         if days > cooldown:
-            edges.append((label, float(days)))
-    edges.append(("over 2 years" if cooldown < 730 else "older", float("inf")))
+            edges.append((f"{low}-{label}", float(days)))
+            low = label
+    edges.append((f"> {low}", float("inf")))
     return edges
 
 

@@ -32,7 +32,7 @@ __all__ = [
 INK = "#1f2933"
 MUTED = "#616e7c"
 GRID = "#d9dee4"
-_CHAR = 7.0  # average width of one character of the 12 px system font, for layout
+_CHAR = 7.2  # average width of one character of the 12 px system font, for layout
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ def figures_strip(chart_id: str, tiles: Sequence[Tile]) -> str:
         )
         limit = max(8, int((tile_w - 20) / _CHAR))
         out.append(_text(x + 12, 66, short(t.label, limit), cls="lbl"))
-        if t.note:
-            out.append(_text(x + 12, 82, short(t.note, limit), cls="note"))
+        if t.note:  # 11 px
+            out.append(_text(x + 12, 82, short(t.note, int(limit * 1.15)), cls="note"))
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
@@ -123,7 +123,7 @@ def bar_chart(
 ) -> str:
     """One horizontal bar per row, label on the left, value (and note) after the bar."""
     row_h = 24
-    label_w = min(label_chars, max((len(b.label) for b in bars), default=4)) * _CHAR + 12
+    label_w = min(label_chars, max((len(b.label) for b in bars), default=4)) * _CHAR + 20
     note_w = max((len(f"{b.value:,} {b.note}") for b in bars), default=4) * _CHAR + 16
     plot_w = max(120.0, width - label_w - note_w)
     top = max((b.value for b in bars), default=0) or 1
@@ -221,10 +221,11 @@ def heatmap(  # noqa: PLR0917 - every chart takes its id, title and description 
     legend: Sequence[tuple[str, str]],
 ) -> str:
     """A grid of ``rows`` x ``cols``; a cell missing from ``cells`` is drawn empty."""
-    cell, label_chars, col_chars = 22, 24, 18
+    cell, label_chars, col_chars = 26, 24, 22
     label_w = min(label_chars, max((len(r) for r in rows), default=4)) * _CHAR + 10
     head_h = min(col_chars, max((len(c) for c in cols), default=4)) * _CHAR * 0.72 + 14
-    width = int(max(label_w + cell * len(cols) + 10, 480))
+    legend_w = sum(16 + len(label) * _CHAR * 0.9 + 14 for label, _ in legend)
+    width = int(max(label_w + cell * len(cols) + 10, legend_w, 480))
     height = int(head_h + cell * len(rows) + 34)
     out = [_open(chart_id, width, height, title, desc)]
     for j, name in enumerate(cols):

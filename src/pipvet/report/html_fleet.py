@@ -7,6 +7,9 @@ Pure: model values in, HTML text out; every string through ``html_text.esc``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
 from pipvet.report.html_charts import Cell, heatmap
 from pipvet.report.html_model import FleetPart, Unavailable
 from pipvet.report.html_text import advisory_link, capped, esc, more_note, plural, short
@@ -45,6 +48,8 @@ def _drift(fleet: FleetPart) -> str:
     used = {p for d in drift for _, projects, _ in d.versions for p in projects}
     projects = [p for p in fleet.projects if p in used] + sorted(used - set(fleet.projects))
     cols, cols_left = capped(projects, COLS_SHOWN)
+    shown_cols = _short_paths(cols)
+    named = dict(zip(cols, shown_cols, strict=True))
     col_index = {p: j for j, p in enumerate(cols)}
     cells: dict[tuple[int, int], Cell] = {}
     lines = []
@@ -66,7 +71,8 @@ def _drift(fleet: FleetPart) -> str:
             color = LAG_COLORS[min(lag, len(LAG_COLORS) - 1)]
             cells[(i, col_index[p])] = Cell(color, tip, "!" if vulnerable else "")
         versions = "; ".join(
-            f"{label}{' (vulnerable)' if vuln else ''}: {', '.join(users[:8])}"
+            f"{label}{' (vulnerable)' if vuln else ''}: "
+            + ", ".join(named.get(u, u) for u in users[:8])
             + (f" and {len(users) - 8} more" if len(users) > 8 else "")
             for label, users, vuln in d.versions
         )
@@ -87,7 +93,7 @@ def _drift(fleet: FleetPart) -> str:
         )
     )
     chart = heatmap("chart-drift", "Version drift across projects", desc,
-                    [d.name for d in drift], cols, cells, legend)  # fmt: skip
+                    [d.name for d in drift], shown_cols, cells, legend)  # fmt: skip
     notes = more_note(rows_left, "drifting distribution") + (
         f'<p class="more">{cols_left:,} more projects in the JSON report.</p>' if cols_left else ""
     )
@@ -97,6 +103,17 @@ def _drift(fleet: FleetPart) -> str:
         '<table class="drift"><thead><tr><th>Distribution</th><th>Versions in use</th></tr>'
         f"</thead><tbody>{''.join(lines)}</tbody></table>"
     )
+
+
+def _short_paths(paths: Sequence[str]) -> list[str]:
+    """The project paths without the folder they all share (the heatmap's column heads)."""
+    if len(paths) < 2:
+        return [PurePosixPath(p).name or p for p in paths]
+    parts = [PurePosixPath(p).parts for p in paths]
+    shared = 0
+    while all(len(x) > shared + 1 and x[shared] == parts[0][shared] for x in parts):
+        shared += 1
+    return [str(PurePosixPath(*x[shared:])) for x in parts]
 
 
 def _vulns(fleet: FleetPart) -> str:
