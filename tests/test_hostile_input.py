@@ -268,6 +268,8 @@ def test_toml_nested_too_deeply_is_a_clear_error(project: Path) -> None:
         ("pkg @ https://fi\x1b[31mles.example/pkg-1.0.tar.gz", "invalid URL"),
         ("requestfile://s===", "unknown URL scheme 'requestfile'"),
         ("tps://github", "unknown URL scheme 'tps'"),
+        ("pkg @ https://files.e;xample/pkg-1.0.tar.gz", "invalid environment marker"),
+        ("//files.example/pkg-1.0.tar.gz", "a path on another host"),
     ],
 )
 def test_urls_pip_rejects_are_errors(project: Path, line: str, message: str) -> None:

@@ -129,11 +129,32 @@ def _url_problem(target: str, *, named: bool) -> LineProblem | None:
     except ValueError as exc:
         return LineProblem(f"invalid URL: {exc}", "fix the URL")
     scheme = URL_RE.match(target)
+    if not named and scheme is None and target.startswith(("//", "\\\\")):
+        return LineProblem(
+            f"{target} is a path on another host",
+            "pip cannot install from a network path: copy the file here, or use https://",
+        )
     bare = not named and scheme is not None and not _VCS_RE.match(target)
     if bare and scheme is not None and scheme.group(1).lower() not in _PIP_URL_SCHEMES:
         return LineProblem(
             f"unknown URL scheme '{scheme.group(1)[:40]}'",
             "pip reads http(s)://, file:// and ftp:// URLs, and VCS URLs like git+https://",
+        )
+    return None
+
+
+def _named_url_marker_problem(text: str) -> LineProblem | None:
+    """pip cuts ``name @ URL`` at the first ``;`` and reads the rest as the marker, so a ``;``
+    inside the URL makes a marker pip rejects (packaging alone would keep the URL whole)."""
+    if not _NAMED_URL_RE.match(text) or ";" not in text:
+        return None
+    try:
+        Marker(text.partition(";")[2].strip())
+    except InvalidMarker as exc:
+        return LineProblem(
+            f"invalid environment marker: {str(exc).splitlines()[0]}",
+            'pip reads everything after the first ";" as the marker: write ; python_version '
+            '>= "3.10" after a space, and percent-encode a ";" inside the URL (%3B)',
         )
     return None
 
@@ -282,6 +303,8 @@ def entry_from_text(
             end_line=end_line,
             section=section,
         )
+    if (problem := _named_url_marker_problem(text)) is not None:
+        raise problem
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
