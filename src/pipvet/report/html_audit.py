@@ -137,7 +137,7 @@ def _findings_table(found: Sequence[tuple[str, str | None, AuditFinding]]) -> st
             f'<tr><td><span class="sev sev-{esc(level)}">{esc(level)}{esc(score)}</span>'
             + (' <span class="fails">fails</span>' if f.fails else "")
             + f"</td><td>{esc(name)} {esc(version or '')}</td><td>{ids}</td>"
-            f'<td class="summary">{esc(short(f.summary, 220))}</td><td>{fix}</td></tr>'
+            f'<td class="summary">{esc(short(f.summary, 160))}</td><td>{fix}</td></tr>'
         )
     return (
         f"<h3>Findings ({len(found):,})</h3>"
