@@ -74,6 +74,9 @@ def register(sub: Any) -> None:
         'as stale-data = "fail" does',
     )
     add_allow_unchecked(p, what="some dependencies could not be checked")
+    from pipvet.cli._fix import add_fix_options
+
+    add_fix_options(p)
     add_common_options(p, formats=AUDIT_FORMATS)
     p.set_defaults(func=handle)
 
@@ -81,6 +84,10 @@ def register(sub: Any) -> None:
 def handle(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
     one_environment(args)
+    if args.fix or args.dry_run or args.relax:
+        from pipvet.cli._fix import check_fix_options
+
+        check_fix_options(args)
     ctx = build_context(args)
     inputs = run.Inputs(
         requirement_files=tuple(Path(r) for r in args.requirement),
@@ -103,6 +110,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
     emit(out, text, args.output)
+    if args.fix:
+        from pipvet.cli._fix import fix_files
+
+        fix_files(args, report, out, cwd=ctx.cwd)
     if (report.unchecked or not report.results) and not args.allow_unchecked:
         return EXIT_ERROR
     if stale_data_fails(report, ctx.policy, ci=args.ci):

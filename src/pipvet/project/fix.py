@@ -107,6 +107,7 @@ class FixPlan:
     problems: tuple[str, ...]  # files that could not be read or parsed: left untouched
     no_fix: tuple[str, ...]  # vulnerable, and no fixed release exists yet
     undeclared: tuple[str, ...]  # vulnerable with a fix, declared in none of the files
+    left: tuple[str, ...] = ()  # audited files of a kind pipvet does not edit, and why
 
     @property
     def changed(self) -> tuple[FileFix, ...]:
@@ -130,8 +131,17 @@ def plan_fix(
     tops = list(requirement_files) or list(discover_requirement_files(project))
     if not requirement_files and (project / "pyproject.toml").is_file():
         tops.append(project / "pyproject.toml")
+    lock_dirs = {project}
+    left: list[str] = []
     for top in tops:
-        if top.name == "pyproject.toml":
+        if top.resolve() in {lock.path.resolve() for lock in find_lock_files(top.parent)}:
+            lock_dirs.add(top.parent)  # a lock is refreshed by its tool, never edited
+        elif top.suffix in (".ipynb", ".yml", ".yaml"):
+            left.append(
+                f"{_display(project, top)}: pipvet does not edit notebooks or conda "
+                "environment files; raise the versions named above by hand"
+            )
+        elif top.name == "pyproject.toml":
             collector.pyproject(top)
         else:
             collector.tree(top)
@@ -144,8 +154,9 @@ def plan_fix(
     )
     return FixPlan(
         files=tuple(files),
-        locks=_lock_advice(project, sorted(targets.best)) if targets.best else (),
+        locks=_lock_advice(lock_dirs, sorted(targets.best)) if targets.best else (),
         problems=tuple(collector.problems),
+        left=tuple(left),
         no_fix=tuple(targets.no_fix),
         undeclared=undeclared,
     )
@@ -223,10 +234,11 @@ _LOCK_COMMANDS = {
 _RELOCK = "lock again with the tool that wrote it, upgrading {names}"
 
 
-def _lock_advice(project: Path, names: Sequence[str]) -> tuple[LockAdvice, ...]:
+def _lock_advice(folders: set[Path], names: Sequence[str]) -> tuple[LockAdvice, ...]:
     """Lock files are never edited: say which command of their tool moves them."""
     out: list[LockAdvice] = []
-    for lock in find_lock_files(project):
+    found = {lock.path.resolve(): lock for d in sorted(folders) for lock in find_lock_files(d)}
+    for lock in found.values():
         template = _LOCK_COMMANDS.get(lock.tool, _RELOCK)
         command = template.format(
             upgrade=" ".join(f"--upgrade-package {n}" for n in names), names=" ".join(names)

@@ -54,6 +54,9 @@ def render_fix_text(plan: FixPlan, *, dry_run: bool, written: tuple[str, ...] = 
     if plan.locks:
         lines += ["", "Lock files are not edited; refresh them:"]
         lines += [f"  {lock.display} ({lock.tool}): {lock.command}" for lock in plan.locks]
+    if plan.left:
+        lines += ["", "Not edited:"]
+        lines += [f"  {n}" for n in plan.left]
     if plan.problems:
         lines += ["", "Left untouched, could not be read:"]
         lines += [f"  {p}" for p in plan.problems]
