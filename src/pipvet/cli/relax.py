@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
+from pipvet.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Output,
+    add_common_options,
+    apply_output_options,
+    emit,
+)
 from pipvet.errors import InputError, UsageError
 from pipvet.project.relax import apply_relax, plan_relax
 from pipvet.report.relax import render_relax_json, render_relax_text
@@ -25,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "paths, VCS and editable installs are reported as not relaxed. A file that "
             "cannot be parsed stops the whole run: nothing is written."
         ),
-        epilog="Exit codes: 0 done (or nothing to do); 2 a file could not be read or parsed.",
+        epilog="Exit codes: 0 done (or nothing to do); 1 with --check, there is something to "
+        "relax; 2 a file could not be read or parsed.",
     )
     parser.add_argument(
         "files",
@@ -54,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--dry-run", action="store_true", help="print the diff of every change; write nothing"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when there is something to relax (the pre-commit hook "
+        "pipvet-relax: a file that gains an exact pin fails)",
+    )
     add_common_options(parser, formats=("text", "json"))
     parser.set_defaults(func=run)
 
@@ -77,10 +91,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
             hint="fix the lines listed above, then run pipvet relax again",
         )
     written: tuple[str, ...] = ()
-    if not args.dry_run:
+    dry_run = args.dry_run or args.check
+    if not dry_run:
         paths_written = apply_relax(plan)
         names = {f.path: f.display for f in plan.files}
         written = tuple(names[p] for p in paths_written)
     render = render_relax_json if args.format == "json" else render_relax_text
-    emit(out, render(plan, dry_run=args.dry_run, written=written), args.output)
-    return EXIT_OK
+    emit(out, render(plan, dry_run=dry_run, written=written), args.output)
+    return EXIT_FINDINGS if args.check and plan.changed else EXIT_OK
