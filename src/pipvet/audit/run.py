@@ -62,12 +62,12 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
         # Only requirement files need packaging's requirement and marker grammar.
         from pipvet.inputs import requirements
     for req in inputs.requirement_files:
-        if req.name == "pyproject.toml":
-            parsed = requirements.parse_pyproject(req)
-        else:
-            parsed = requirements.parse_requirements_file(req, environ=environ)
+        kind = requirements.declared_kind(req)
+        parsed = requirements.parse_declared(req, environ=environ)
         deps.extend(requirements.to_dependencies(parsed.entries))
-        targets.append(f"requirements {req}")
+        targets.append(f"{_KIND_LABELS.get(kind, 'requirements')} {req}")
+        if kind in _KIND_LABELS:  # requirements files keep their warnings to themselves
+            warnings.extend(parsed.warnings)
     folders: list[Path] = list(inputs.paths)
     if inputs.paths:
         targets.append("site-packages " + ", ".join(str(p) for p in inputs.paths))
@@ -84,6 +84,19 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
         targets.append(f"interpreter {python}")
     if not inputs.requirement_files and not inputs.paths and python is None:
         found = interpreter.discover_target(environ, cwd, Path(sys.executable))
+        locks = _project_locks(cwd) if found.source == "running" else ()
+        if locks:
+            # No environment of this project to audit, but its lock says what it installs.
+            got = collect(
+                replace(inputs, requirement_files=locks), environ=environ, cwd=cwd, runner=runner
+            )
+            said = (
+                "no virtual environment is active and the folder has no .venv or venv, so "
+                f"pipvet audited the project's lock file{'s' if len(locks) != 1 else ''} "
+                f"({', '.join(p.name for p in locks)}) instead; pass --python or --venv to "
+                "audit an environment"
+            )
+            return replace(got, warnings=(said, *got.warnings))
         python = found.python
         targets.append(found.description)
     if python is not None:
@@ -93,6 +106,15 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
         deps.extend(scan.dependencies)
         warnings.extend(scan.warnings)
     return Collected(tuple(deps), "; ".join(targets), tuple(warnings))
+
+
+_KIND_LABELS = {"lock": "lock file", "conda": "conda environment file", "notebook": "notebook"}
+
+
+def _project_locks(cwd: Path) -> tuple[Path, ...]:
+    from pipvet.inputs.lockfiles import find_lock_files
+
+    return find_lock_files(cwd)
 
 
 def prepare_advisories(

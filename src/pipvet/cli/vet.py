@@ -52,7 +52,9 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="vet every requirement of a requirements file or pyproject.toml; repeatable",
+        help="vet every requirement of a requirements file, pyproject.toml, lock file (uv.lock, "
+        "poetry.lock, Pipfile.lock, pylock.toml), environment.yml or notebook (.ipynb); "
+        "repeatable",
     )
     p.add_argument(
         "--deep", action="store_true", help="vet every package they would bring in as well"
@@ -130,14 +132,10 @@ def _collect(
         request = parse_request(text)
         wanted.append(_Wanted(request, Requirement(text).marker, "the command line"))
     for name in args.requirement:
-        from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+        from pipvet.inputs.requirements import parse_declared
 
         path = Path(name) if Path(name).is_absolute() else cwd / name
-        parsed = (
-            parse_pyproject(path)
-            if path.name == "pyproject.toml"
-            else parse_requirements_file(path, environ=environ)
-        )
+        parsed = parse_declared(path, environ=environ)
         warnings += parsed.warnings
         for entry in parsed.requirements:
             wanted.append(_Wanted(_from_entry(entry), entry.marker, str(entry.location)))

@@ -28,7 +28,13 @@ from pipvet.inputs.requirements_model import (
 )
 from pipvet.models import Dependency
 
-__all__ = ["parse_pyproject", "parse_requirements_file", "to_dependencies"]
+__all__ = [
+    "declared_kind",
+    "parse_declared",
+    "parse_pyproject",
+    "parse_requirements_file",
+    "to_dependencies",
+]
 
 
 # ------------------------------------------------------------------- to dependencies
@@ -92,6 +98,17 @@ def _dependency(
                 f"'{e.raw}', so pip cannot install it; fix one of the two"
             ),
         )
+    if e.pinned_version is not None:
+        # A locked VCS, folder or URL package that records its version: audited by it, and
+        # labelled, as an installed local build is (no source kind hides a finding).
+        return Dependency(
+            name,
+            e.pinned_version,
+            e.display_name,
+            e.location,
+            local=True,
+            local_build=e.reason or NOT_FROM_INDEX,
+        )
     return Dependency(
         name,
         None,
@@ -127,3 +144,38 @@ def parse_pyproject(path: Path) -> RequirementsFile:
     from pipvet.inputs.pyproject import read_pyproject
 
     return read_pyproject(path)
+
+
+_CONDA_RE = re.compile(r"^(.*[._-])?environment([._-].*)?\.ya?ml$", re.IGNORECASE)
+
+
+def declared_kind(path: Path) -> str:
+    """What ``-r FILE`` holds, by its name: "pyproject", "lock", "conda", "notebook" or
+    "requirements" (anything else is read as a pip requirements file)."""
+    from pipvet.inputs.lockfiles import is_lock_file
+
+    if path.name == "pyproject.toml":
+        return "pyproject"
+    if is_lock_file(path):
+        return "lock"
+    if _CONDA_RE.match(path.name):
+        return "conda"
+    if path.suffix.lower() == ".ipynb":
+        return "notebook"
+    return "requirements"
+
+
+def parse_declared(path: Path, *, environ: Mapping[str, str] | None = None) -> RequirementsFile:
+    """The one reader behind ``-r FILE``: the format is told by the file name (see
+    ``declared_kind``): ``pyproject.toml``, a lock file (``uv.lock``, ``poetry.lock``,
+    ``Pipfile.lock``, ``pylock.toml``), a conda ``environment.yml``, a notebook (``.ipynb``),
+    else a pip requirements file."""
+    match declared_kind(path):
+        case "pyproject":
+            return parse_pyproject(path)
+        case "lock":
+            from pipvet.inputs.lockfiles import read_lock_file
+
+            return read_lock_file(path)
+        case _:
+            return parse_requirements_file(path, environ=environ)
