@@ -92,7 +92,7 @@ def test_retry_after_as_http_date_is_capped(http_server: LoopbackServer) -> None
         Reply(200, b"ok"),
     )
     http_server.route("/busy", handler)  # type: ignore[arg-type]
-    c, waits = client(clock=lambda: now)
+    c, waits = client(clock=lambda: now, deadline=300)  # room for both waits
     assert c.get(http_server.url + "/busy").body == b"ok"
     assert waits.calls == [30.0, 60.0]
 

@@ -61,8 +61,8 @@ VALIDATION_CASES = [
     ("Max-Age-Hours = 1", 'Max-Age-Hours: unknown key; did you mean "max-age-hours"?'),
     (
         "colour = 1",
-        "colour: unknown key; valid keys are cooldown-days, fail-on, ignore, index-url, internal,"
-        " local-installs, max-age-hours, max-data-age-days, max-maintainers, "
+        "colour: unknown key; valid keys are cooldown-days, fail-on, http-timeout, ignore, "
+        "index-url, internal, local-installs, max-age-hours, max-data-age-days, max-maintainers, "
         "max-new-dependencies, max-release-silence-days, min-maintainers, min-project-age-days, "
         "on-review, osv-overlay, osv-url, stale-data, top-packages-url, unknown-severity, "
         "vet-fail-on",

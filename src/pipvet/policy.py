@@ -112,6 +112,7 @@ class Policy:
     max_new_dependencies: int = 20
     min_project_age_days: int = 30
     max_release_silence_days: int = 365
+    http_timeout: float = 60.0  # seconds one HTTP request may take, retries included
     internal: tuple[str, ...] = ()
     osv_url: str | None = None
     osv_overlay: str | None = None

@@ -191,6 +191,19 @@ def _hours(v: _Validator, key: str, value: object) -> object:
     )
 
 
+MAX_HTTP_TIMEOUT = 3600
+
+
+def _seconds(v: _Validator, key: str, value: object) -> object:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, (int, float)) and number and 1 <= value <= MAX_HTTP_TIMEOUT:
+        return float(value)
+    return v.bad(
+        key,
+        f"expected a number of seconds from 1 to {MAX_HTTP_TIMEOUT}; got {_cut(show_toml(value))}",
+    )
+
+
 def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -344,6 +357,7 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "max-new-dependencies": ("max_new_dependencies", _count(0, _MAX_COUNT, "packages")),
     "min-project-age-days": ("min_project_age_days", _count(0, _MAX_DAYS, "days")),
     "max-release-silence-days": ("max_release_silence_days", _count(0, _MAX_DAYS, "days")),
+    "http-timeout": ("http_timeout", _seconds),
     "internal": ("internal", _internal),
     "osv-url": ("osv_url", _location),
     "osv-overlay": ("osv_overlay", _location),

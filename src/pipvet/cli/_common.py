@@ -132,6 +132,13 @@ def add_common_options(
     g.add_argument("--no-color", action="store_true", help="never use colour")
     g.add_argument("--offline", action="store_true", help="use only cached data; never fetch")
     g.add_argument(
+        "--http-timeout",
+        metavar="SECONDS",
+        type=_http_seconds,
+        help="seconds one request may take, retries included (default: the policy's "
+        "http-timeout, 60)",
+    )
+    g.add_argument(
         "--cache-dir",
         metavar="DIR",
         help="cache folder (default: PIPVET_CACHE_DIR or the user cache directory)",
@@ -142,6 +149,19 @@ def add_common_options(
         help="policy file (default: pipvet.toml or "
         "[tool.pipvet] in pyproject.toml, searched upwards from here)",
     )
+
+
+def _http_seconds(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 1 <= value <= 3600:  # also false for nan
+        raise argparse.ArgumentTypeError(f"expected seconds from 1 to 3600, got {text[:40]!r}")
+    return value
 
 
 def apply_output_options(args: argparse.Namespace, out: Output) -> None:

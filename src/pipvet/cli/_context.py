@@ -15,6 +15,10 @@ from pipvet.system.http import HttpClient
 from pipvet.system.paths import default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
+# All the network work of one command: above any real run (a full sync of the OSV archive
+# on a slow line included), far below "waiting for ever".
+COMMAND_BUDGET = 3600.0
+
 
 @dataclass(frozen=True)
 class RunContext:
@@ -25,13 +29,23 @@ class RunContext:
     cache_dir: Path
     offline: bool
     clock: Callable[[], float] = field(default=time.time)
+    http_timeout: float | None = None  # --http-timeout
 
     @property
     def today(self) -> date:
         return datetime.fromtimestamp(self.clock(), UTC).date()
 
     def http(self) -> HttpClient:
-        return HttpClient(self.cache_dir / "http", offline=self.offline, clock=self.clock)
+        """The run's HTTP client: each request ends by the http-timeout (flag, else policy),
+        and all of them by the command's budget."""
+        timeout = self.http_timeout or self.policy.http_timeout
+        return HttpClient(
+            self.cache_dir / "http",
+            offline=self.offline,
+            clock=self.clock,
+            deadline=timeout,
+            budget=COMMAND_BUDGET,
+        )
 
     def runner(self) -> SubprocessRunner:
         """The one process runner of this run: the user's environment, this folder."""
@@ -68,4 +82,5 @@ def build_context(
         cache_dir=cache_dir,
         offline=bool(getattr(args, "offline", False)),
         clock=clock,
+        http_timeout=getattr(args, "http_timeout", None),
     )

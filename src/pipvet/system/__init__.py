@@ -2,7 +2,8 @@
 the cache paths and the sync lock. Each module that does I/O translates its foreign errors
 (urllib, socket, subprocess, OSError) into pipvet's own.
 
-``http`` (the client: requests, retries, deadlines), ``http_transport`` (reading bodies,
+``http`` (the client: requests, retries), ``http_deadline`` (every request ends by its
+deadline, all of a command's by its budget), ``http_transport`` (reading bodies,
 gzip, Retry-After, error translation), ``http_cache`` (the on-disk response cache),
 ``http_model`` (the answers as values: pure), ``process`` (the ``Runner``), ``files`` (the
 one atomic write and reading files), ``paths`` (cache folders), ``lock`` (the file lock

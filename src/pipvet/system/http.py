@@ -43,9 +43,14 @@ from pipvet.system.http_cache import (
     validator_headers,
     write_entry,
 )
+from pipvet.system.http_deadline import (
+    DEFAULT_DEADLINE,
+    DOWNLOAD_DEADLINE,
+    Deadlined,
+    RequestDeadlines,
+)
 from pipvet.system.http_model import Downloaded, HttpResponse
 from pipvet.system.http_transport import (
-    MAX_RETRY_AFTER,
     Readable,
     Retryable,
     copy_local,
@@ -114,6 +119,9 @@ class HttpClient:
         clock: Callable[[], float] = time.time,
         user_agent: str = f"pipvet/{__version__}",
         max_body: int = MAX_BODY,
+        deadline: float = DEFAULT_DEADLINE,
+        download_deadline: float = DOWNLOAD_DEADLINE,
+        budget: float | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.offline = offline
@@ -126,6 +134,11 @@ class HttpClient:
         self._clock = clock
         self._opener_instance: urllib.request.OpenerDirector | None = None
         self._opener_lock = threading.Lock()
+        # Every request ends by its deadline (connecting, retries, Retry-After waits and
+        # reading the body included), and all of them by the command's budget.
+        self.deadline = deadline
+        self.download_deadline = download_deadline
+        self._clock_of_requests = RequestDeadlines(budget)
 
     # ------------------------------------------------------------------ public API
 
@@ -234,7 +247,9 @@ class HttpClient:
                     hint="run the same command once without --offline",
                 )
         return self._with_retries(
-            url, lambda: self._download_once(url, path, dest, progress, max_bytes, auth=auth)
+            url,
+            lambda: self._download_once(url, path, dest, progress, max_bytes, auth=auth),
+            deadline=self.download_deadline,
         )
 
     # ------------------------------------------------------------------ transport
@@ -253,16 +268,20 @@ class HttpClient:
         headers["Accept-Encoding"] = "gzip" if gzip_ok else "identity"
         return headers
 
-    def _with_retries(self, url: str, attempt_once: Callable[[], _T]) -> _T:
-        attempt = 0
-        while True:
-            try:
-                return attempt_once()
-            except Retryable as exc:
-                if attempt >= self.retries:
-                    raise self._give_up(url, exc, attempt + 1) from None
-                self._sleep(self._wait_for(exc, attempt))
-                attempt += 1
+    def _with_retries(
+        self, url: str, attempt_once: Callable[[], _T], *, deadline: float | None = None
+    ) -> _T:
+        return self._clock_of_requests.run(
+            url,
+            attempt_once,
+            limit=self.deadline if deadline is None else deadline,
+            retries=self.retries,
+            backoff=self.backoff,
+            sleep=self._sleep,
+        )
+
+    def _remaining(self) -> float:
+        return self._clock_of_requests.remaining(self.timeout)
 
     def _request_once(
         self, url: str, extra: Mapping[str, str], auth: str | None
@@ -318,7 +337,7 @@ class HttpClient:
             request.add_unredirected_header("Authorization", auth)
         try:
             try:
-                resp = self._opener().open(request, timeout=self.timeout)
+                resp = self._opener().open(request, timeout=self._remaining())
             except urllib.error.HTTPError as err:
                 resp = err  # an HTTPError is also the response object
             with resp:
@@ -337,7 +356,7 @@ class HttpClient:
                         status=status,
                         hint=status_hint(status),
                     )
-                yield status, hdrs, resp
+                yield status, hdrs, Deadlined(resp, self._remaining)
         except (Retryable, NetworkError):
             raise
         except urllib.error.URLError as exc:
@@ -392,27 +411,6 @@ class HttpClient:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-
-    def _wait_for(self, exc: Retryable, attempt: int) -> float:
-        if exc.wait is not None:
-            return exc.wait
-        return float(min(self.backoff * (2**attempt), MAX_RETRY_AFTER))
-
-    def _give_up(self, url: str, exc: Retryable, attempts: int) -> NetworkError:
-        tries = f" (tried {attempts} times)" if attempts > 1 else ""
-        if exc.status is not None:
-            hint = "the server is overloaded or failing; try again later"
-            if exc.status == 429:
-                hint = "the server is rate-limiting pipvet; wait a while and try again"
-            return NetworkError(
-                f"{url}: {exc.reason}{tries}", url=url, status=exc.status, hint=hint
-            )
-        return NetworkError(
-            f"cannot reach {url}: {exc.reason}{tries}",
-            url=url,
-            hint="check the network connection, proxy settings (HTTPS_PROXY) and the URL; "
-            "with --offline pipvet uses only what it has cached",
-        )
 
     # ------------------------------------------------------------------ local files
 
