@@ -24,4 +24,48 @@ def mask_userinfo(text: str) -> str:
     (``https://user:token@host/x`` -> ``https://***@host/x``); anything else unchanged."""
     if "@" not in text or "://" not in text:  # nearly every string: skip the regex scan
         return text
-    return _USERINFO.sub(rf"\1{MASK}@", text)
+    if len(text) <= _SHORT:
+        return _USERINFO.sub(rf"\1{MASK}@", text)
+    return _mask_long(text)
+
+
+# Up to this length the regex scans the whole text; longer texts (a whole report) are scanned
+# only around each "://", since the regex tries its pattern at every word boundary.
+_SHORT = 256
+# No match crosses one of these: the scheme, "://", the userinfo and "@" exclude them all.
+_QUOTES = "'\"<>"
+
+
+def _mask_long(text: str) -> str:
+    """``_USERINFO.sub`` over ``text``, searching only the runs of characters that hold a
+    "://" (a match never crosses whitespace or a quote). The same result: ``search`` from a
+    position still sees the character before it, so ``\\b`` is decided as in a full scan."""
+    parts: list[str] = []
+    done = 0  # text[:done] is decided
+    run_end = 0  # the end of the run holding the last "://" looked at
+    size = len(text)
+    hit = text.find("://")
+    while hit >= 0:
+        start = hit
+        while start > done and not _breaks(text[start - 1]):
+            start -= 1
+        if hit >= run_end:
+            run_end = hit + 3
+            while run_end < size and not _breaks(text[run_end]):
+                run_end += 1
+        found = _USERINFO.search(text, start, run_end)
+        if found is None:
+            hit = text.find("://", run_end)
+            continue
+        parts.append(text[done : found.start()])
+        parts.append(f"{found.group(1)}{MASK}@")
+        done = found.end()
+        hit = text.find("://", done)
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _breaks(char: str) -> bool:
+    return char.isspace() or char in _QUOTES

@@ -12,14 +12,17 @@ nothing imports ``cli``.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from pipvet import __version__
 
+# Not typing.TYPE_CHECKING: importing typing would cost `pipvet --version` a third of its time.
+# mypy treats any constant of this name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
     from pathlib import Path
 
     from pipvet.cli._common import Output
@@ -30,11 +33,34 @@ _COMMANDS: tuple[str, ...] = (
     "fleet", "report",
 )  # fmt: skip
 
+# The one-line help each command module registers (tests/test_cli_startup.py checks they
+# agree): `pipvet --help`, a bare `pipvet` and a misspelt command list the commands from here
+# without importing any command module, so they answer in the time the interpreter starts.
+_SUMMARIES: dict[str, str] = {
+    "init": "set the project up: .venv, policy, IDE task, CI workflow",
+    "update": "upgrade the project's environment (cooldown, final releases), then audit it "
+    "and vet what is new",
+    "doctor": "score this project and machine against the safe-dependency routine",
+    "audit": "check installed packages or requirements for known vulnerabilities and malware",
+    "db": "sync or inspect the local advisory database",
+    "vet": "should I depend on this package? a verdict (ok, review, avoid) with evidence",
+    "install": "vet what pip would install, then install it with the environment's own pip",
+    "relax": "rewrite exact pins (==) in requirements as minimum bounds (>=)",
+    "exposure": "list the credentials a malicious package running here could read",
+    "sbom": "write an SBOM (CycloneDX 1.6 / 1.5 or SPDX 2.3 JSON) with known vulnerabilities",
+    "fleet": "the same dependencies across many projects: drift, shared vulnerabilities, "
+    "used once, undeclared, pins; 'fleet constraints' writes shared floors",
+    "report": "one self-contained HTML page: vulnerabilities, release ages, scorecard, "
+    "exposure, vetting, fleet drift",
+}
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+
+def build_parser(only: str | None = None, *, listing: bool = False) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``only`` that one; with ``listing``, each command
+    is only named with its one-line help (enough to list them, not to run one)."""
     import importlib
 
-    from pipvet.cli._common import PipvetArgumentParser
+    from pipvet.cli._parser import PipvetArgumentParser
 
     parser = PipvetArgumentParser(
         prog="pipvet",
@@ -50,6 +76,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", parser_class=PipvetArgumentParser
     )
     for name in _COMMANDS if only is None else (only,):
+        if listing:
+            sub.add_parser(name, help=_SUMMARIES[name])
+            continue
         module = importlib.import_module(f"pipvet.cli.{name}")
         module.register(sub)
     return parser
@@ -59,8 +88,8 @@ def _chosen_command(args: Sequence[str]) -> str | None:
     """The command named on the command line, when it is a known one.
 
     Importing a command module pulls in everything that command needs; `pipvet audit` should
-    not pay for `update` or `vet`. Help and unknown commands still load every module so
-    argparse can list them all.
+    not pay for `update` or `vet`. Help and unknown commands load none: no command runs
+    then, so the parser only lists them (``_SUMMARIES``).
     """
     first = next((a for a in args if not a.startswith("-")), None)
     return first if first in _COMMANDS else None
@@ -87,9 +116,11 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
 
 def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
     """The parsed command line, or the exit code when there is no command to run."""
-    from pipvet.cli._common import EXIT_ERROR, ArgumentError
+    from pipvet.cli._common import EXIT_ERROR
+    from pipvet.cli._parser import ArgumentError
 
-    parser = build_parser(only=_chosen_command(args_list))
+    chosen = _chosen_command(args_list)
+    parser = build_parser(only=chosen, listing=chosen is None)
     try:
         args = parser.parse_args(args_list)
     except ArgumentError as exc:
@@ -117,4 +148,15 @@ def _cache_dir_option(args: argparse.Namespace) -> Path | None:
 
 
 def console_main() -> None:
-    sys.exit(main())
+    """The ``pipvet`` entry point: ``main``, then leave without tearing the interpreter down.
+
+    Freeing every object of a large audit one by one takes longer than the audit's own
+    rendering; the streams are flushed first, and every file pipvet writes is closed (or
+    renamed into place) before ``main`` returns, so nothing is lost by not waiting."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: what the normal exit would do
+        sys.exit(code)
+    os._exit(code)

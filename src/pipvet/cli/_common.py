@@ -6,48 +6,57 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, NoReturn
 
+from pipvet.cli._parser import ArgumentError, PipvetArgumentParser
 from pipvet.errors import PipvetError
 from pipvet.redact import mask_userinfo
-from pipvet.report.safe import escape_controls
-from pipvet.system.files import write_text_atomic
+
+# Not typing's: `pipvet --help` imports this module, and typing alone would cost it ~5 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import IO
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-
-class ArgumentError(Exception):
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-class PipvetArgumentParser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so ``main`` decides the exit code."""
-
-    def error(self, message: str) -> NoReturn:
-        hint = f"run '{self.prog} --help' to see the options"
-        if "unrecognized arguments" in message or "invalid choice" in message:
-            hint = f"check the spelling; {hint}"
-        raise ArgumentError(f"{self.prog}: error: {message}", hint)
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "ArgumentError",
+    "Output",
+    "PipvetArgumentParser",
+    "add_common_options",
+    "apply_output_options",
+    "emit",
+    "handle_errors",
+    "write_report",
+]
 
 
-@dataclass
 class Output:
-    """Where the CLI writes. Tests pass their own streams; nothing else touches sys.stdout."""
+    """Where the CLI writes. Tests pass their own streams; nothing else touches sys.stdout.
 
-    stdout: IO[str]
-    stderr: IO[str]
-    quiet: bool = False
-    color: bool = False
-    progress_enabled: bool = False
-    _progress_shown: bool = field(default=False, repr=False)
+    A plain class, not a dataclass: every run makes one, and ``pipvet --help`` should not pay
+    for importing ``dataclasses``."""
+
+    def __init__(
+        self,
+        stdout: IO[str],
+        stderr: IO[str],
+        quiet: bool = False,
+        color: bool = False,
+        progress_enabled: bool = False,
+    ) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.quiet = quiet
+        self.color = color
+        self.progress_enabled = progress_enabled
+        self._progress_shown = False
 
     @classmethod
     def from_sys(cls) -> Output:
@@ -65,6 +74,8 @@ class Output:
         self.stdout.flush()
 
     def err(self, text: str) -> None:
+        from pipvet.report.safe import escape_controls  # not imported for a bare --help
+
         self.clear_progress()
         self.stderr.write(escape_controls(mask_userinfo(text)) + "\n")
         self.stderr.flush()
@@ -78,6 +89,8 @@ class Output:
         """A transient status line on stderr, only when stderr is a terminal."""
         if not self.progress_enabled or self.quiet:
             return
+        from pipvet.report.safe import escape_controls
+
         self.stderr.write("\r\x1b[2K" + escape_controls(mask_userinfo(text))[:120])
         self.stderr.flush()
         self._progress_shown = True
@@ -89,9 +102,9 @@ class Output:
             self._progress_shown = False
 
 
-@dataclass
 class _Status:
-    code: int = EXIT_ERROR
+    def __init__(self) -> None:
+        self.code = EXIT_ERROR
 
 
 @contextlib.contextmanager
@@ -176,11 +189,15 @@ def emit(out: Output, text: str, output_file: str | None) -> None:
     if output_file is None:
         out.write(text)
         return
+    from pathlib import Path
+
     write_report(Path(output_file), text)
     out.info(f"report written to {output_file}")
 
 
 def write_report(path: Path, text: str) -> None:
     """A report file ends with a newline, and is written atomically like every file."""
+    from pipvet.system.files import write_text_atomic
+
     text = mask_userinfo(text)
     write_text_atomic(path, text if text.endswith("\n") else text + "\n")

@@ -12,14 +12,11 @@ Pure: no I/O; imports only ``pipvet.redact``.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import re
 from collections.abc import Callable
-from pathlib import PurePath
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlsplit
 
 from pipvet.redact import mask_userinfo
 
@@ -71,6 +68,8 @@ def link_target(url: str) -> str | None:
     parentheses, quotes) or act on a terminal; else ``None``."""
     if _LINK_BREAKERS.search(url) or _CONTROL.search(url):
         return None
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -131,36 +130,75 @@ def json_renderer(render: Callable[P, str]) -> Callable[P, str]:
 
 
 def _deep(value: T, clean: Callable[[str], str]) -> T:
-    result: Any = _walk(value, clean)
+    result: Any = _Walk(clean).walk(value)
     return result  # type: ignore[no-any-return]
 
 
-def _walk(value: Any, clean: Callable[[str], str]) -> Any:
-    if value is None or isinstance(value, (bool, int, float, enum.Enum)):
-        return value
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, PurePath):
-        text = str(value)
-        cleaned = clean(text)
-        return value if cleaned == text else type(value)(cleaned)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+# Values that hold no string: returned as they are.
+_ATOMS: frozenset[type] = frozenset({type(None), bool, int, float})
+
+
+class _Walk:
+    """One cleaning pass over a result. A report holds thousands of values of a few types, so
+    each type's way through (its dataclass fields) is worked out once per pass."""
+
+    def __init__(self, clean: Callable[[str], str]) -> None:
+        # Imported here: the CLI's error path uses escape_controls without these.
+        import dataclasses
+        from pathlib import PurePath
+
+        self._clean = clean
+        self._dataclasses = dataclasses
+        self._path = PurePath
+        self._fields: dict[type, tuple[str, ...] | None] = {}
+
+    def walk(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self._clean(value)
+        if kind in _ATOMS or isinstance(value, enum.Enum):
+            return value
+        if isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, str):
+            return self._clean(value)
+        if isinstance(value, self._path):
+            text = str(value)
+            cleaned = self._clean(text)
+            return value if cleaned == text else type(value)(cleaned)
+        names = self._fields.get(kind, ())
+        if names == ():
+            names = self._fields[kind] = self._field_names(kind)
+        if names is not None:
+            return self._dataclass(value, names)
+        return self._container(value)
+
+    def _field_names(self, kind: type) -> tuple[str, ...] | None:
+        """The init fields of a dataclass type (None for any other type)."""
+        dc = self._dataclasses
+        if not dc.is_dataclass(kind):
+            return None
+        return tuple(f.name for f in dc.fields(kind) if f.init)
+
+    def _dataclass(self, value: Any, names: tuple[str, ...]) -> Any:
         changes = {}
-        for f in dataclasses.fields(value):
-            if not f.init:
-                continue
-            old = getattr(value, f.name)
-            new = _walk(old, clean)
+        walk = self.walk
+        for name in names:
+            old = getattr(value, name)
+            new = walk(old)
             if new is not old and new != old:
-                changes[f.name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    if isinstance(value, tuple):
-        items = tuple(_walk(v, clean) for v in value)
-        return type(value)(*items) if hasattr(value, "_fields") else items
-    if isinstance(value, list):
-        return [_walk(v, clean) for v in value]
-    if isinstance(value, dict):
-        return {_walk(k, clean): _walk(v, clean) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        return type(value)(_walk(v, clean) for v in value)
-    return value  # parsed values (versions, specifiers, dates) hold nothing a stranger wrote
+                changes[name] = new
+        return self._dataclasses.replace(value, **changes) if changes else value
+
+    def _container(self, value: Any) -> Any:
+        walk = self.walk
+        if isinstance(value, tuple):
+            items = tuple(walk(v) for v in value)
+            return type(value)(*items) if hasattr(value, "_fields") else items
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        if isinstance(value, (set, frozenset)):
+            return type(value)(walk(v) for v in value)
+        return value  # parsed values (versions, specifiers, dates) hold nothing a stranger wrote

@@ -1,0 +1,32 @@
+"""The argument parser every command uses: argparse that raises instead of exiting.
+
+Only ``argparse``: listing the commands (``pipvet --help``) imports this and nothing else of
+the CLI's machinery.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+TYPE_CHECKING = False  # not typing's: see pipvet.cli._common
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+__all__ = ["ArgumentError", "PipvetArgumentParser"]
+
+
+class ArgumentError(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class PipvetArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` decides the exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"run '{self.prog} --help' to see the options"
+        if "unrecognized arguments" in message or "invalid choice" in message:
+            hint = f"check the spelling; {hint}"
+        raise ArgumentError(f"{self.prog}: error: {message}", hint)

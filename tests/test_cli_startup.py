@@ -1,0 +1,51 @@
+"""Start-up pays only for what it uses: listing the commands imports none of them, and the
+listing says what each command module registers."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+
+import pytest
+
+from pipvet.cli import _COMMANDS, _SUMMARIES, build_parser, main
+from pipvet.cli._common import Output
+
+
+def _choices_help(listing: bool) -> dict[str, str]:
+    parser = build_parser(listing=listing)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.dest: str(a.help) for a in sub._choices_actions}
+
+
+def test_the_listing_says_what_each_command_registers() -> None:
+    assert list(_SUMMARIES) == list(_COMMANDS)
+    assert _choices_help(listing=True) == _choices_help(listing=False)
+
+
+def test_help_is_the_full_parsers_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"], Output(io.StringIO(), io.StringIO())) == 0
+    listed = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    assert listed == capsys.readouterr().out
+    assert "report    one self-contained HTML page" in listed
+
+
+def test_help_and_version_import_no_command() -> None:
+    probe = (
+        "import sys, runpy\n"
+        "from pipvet.cli import main\n"
+        "for argv in (['--help'], ['--version'], []):\n"
+        "    main(argv)\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('pipvet.') and m not in "
+        "('pipvet.cli', 'pipvet.cli._common', 'pipvet.cli._parser', 'pipvet.errors', "
+        "'pipvet.redact'))\n"
+        "heavy = sorted(m for m in ('typing', 'dataclasses', 'pathlib', 'sqlite3') "
+        "if m in sys.modules)\n"
+        "print(loaded, heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[] []"

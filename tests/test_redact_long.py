@@ -1,0 +1,33 @@
+"""``mask_userinfo`` on long texts (whole reports) scans only around each "://": it must give
+exactly what the regex gives over the whole text."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipvet.redact import _USERINFO, MASK, _mask_long, mask_userinfo
+
+# Pieces that make URLs, near misses and every character a match may not cross.
+_PIECES = st.sampled_from(
+    ["https://", "http://", "git+ssh://", "://", "u:p@", "@", "a", "B", "1", "_", "-", ".",
+     "+", "/", ":", "#", "?", " ", "\n", "\u2003", '"', "'", "<", ">", "\u00e9", "\u212a",
+     "\u017f", "host", "x@y@z"]
+)  # fmt: skip
+
+
+def _regex(text: str) -> str:
+    return _USERINFO.sub(rf"\1{MASK}@", text)
+
+
+@settings(max_examples=3000)
+@given(st.lists(_PIECES, max_size=80).map("".join))
+def test_long_scan_equals_the_regex(text: str) -> None:
+    assert _mask_long(text) == _regex(text)
+
+
+def test_a_long_report_is_masked_like_a_short_one() -> None:
+    url = "see https://user:tok@en@example.org/x and 'ftp://a@b' "
+    text = ("padding " * 100 + url) * 20 + "_https://hidden@no-boundary " + "x://@"
+    assert mask_userinfo(text) == _regex(text)
+    assert "user:tok" not in mask_userinfo(text)
