@@ -276,3 +276,12 @@ def test_urls_pip_rejects_are_errors(project: Path, line: str, message: str) -> 
     (project / "requirements.txt").write_text(f"{line}\n", encoding="utf-8")
     code, _out, err = run(["audit", "--offline", "-r", "requirements.txt"])
     assert_clean_error(code, err, "requirements.txt:1", message)
+
+
+def test_an_egg_link_to_a_path_with_a_nul_byte_is_read_not_a_crash(tmp_path: Path) -> None:
+    from pipvet.inputs.installed import read_site_packages
+
+    (tmp_path / "old.egg-link").write_bytes(b"/some\x00where\n.\n")
+    (dist,) = read_site_packages(tmp_path).distributions
+    assert dist.version is None
+    assert dist.dependency().skipped  # no version: cannot be checked, and says so

@@ -195,7 +195,7 @@ def _egg_link_version(target: str, name: str) -> str | None:
     wanted = canonicalize_name(name)
     try:
         entries = sorted(os.listdir(target)) if target else []
-    except OSError:
+    except (OSError, ValueError):  # ValueError: the egg-link names a path with a NUL byte
         return None
     for entry in entries:
         stem = entry.removesuffix(".egg-info")
