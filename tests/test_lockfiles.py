@@ -386,3 +386,14 @@ def test_vet_r_reads_a_real_lock(env: Path, locked_project: Path) -> None:
         "requests==2.19.0",
         "urllib3==1.23",
     ]
+
+
+def test_relax_reports_a_named_lock_file_and_never_rewrites_it(tmp_path: Path) -> None:
+    from pipvet.project.relax import plan_relax
+
+    lock = tmp_path / "uv.lock"
+    lock.write_text(UV_LOCK, encoding="utf-8")
+    plan = plan_relax(tmp_path, [lock])
+    assert plan.problems == ()
+    assert plan.files == ()
+    assert [(x.path, x.tool) for x in plan.lock_files] == [(lock, "uv")]

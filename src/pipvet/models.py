@@ -58,8 +58,14 @@ class Location:
 
     path: str
     line: int | None = None
+    # In a notebook: the code cell (1-based, counting every cell) and the line inside it;
+    # ``line`` is then the line of the notebook file, when found, for SARIF and editors.
+    cell: int | None = None
+    cell_line: int | None = None
 
     def __str__(self) -> str:
+        if self.cell is not None:
+            return f"{self.path}, cell {self.cell}, line {self.cell_line}"
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 

@@ -138,6 +138,14 @@ def _collect(
         parsed = parse_declared(path, environ=environ)
         warnings += parsed.warnings
         for entry in parsed.requirements:
+            if (entry.url or "").startswith("conda:"):
+                # conda's names are not PyPI's (pytorch, python, pip): vetting them against
+                # the index would judge another project.
+                warnings.append(
+                    f"not vetted: {entry.raw} ({entry.location}) is installed by conda, whose "
+                    "names and packages are not PyPI's"
+                )
+                continue
             wanted.append(_Wanted(_from_entry(entry), entry.marker, str(entry.location)))
     if not wanted:
         raise UsageError(
@@ -212,6 +220,8 @@ def _text(w: _Wanted) -> str:
 
 def _from_entry(entry: RequirementEntry) -> VetRequest:
     shown = entry.raw.strip()
+    if entry.location.cell is not None:  # a notebook's install line: say which one
+        shown = f"{shown} ({entry.location})"
     if entry.kind in ("editable", "url") or entry.name is None:
         return VetRequest(
             shown,

@@ -177,5 +177,13 @@ def parse_declared(path: Path, *, environ: Mapping[str, str] | None = None) -> R
             from pipvet.inputs.lockfiles import read_lock_file
 
             return read_lock_file(path)
+        case "conda":
+            from pipvet.inputs.conda import read_environment_yml
+
+            return read_environment_yml(path, environ=environ)
+        case "notebook":
+            from pipvet.inputs.notebooks import read_notebook
+
+            return read_notebook(path, environ=environ)
         case _:
             return parse_requirements_file(path, environ=environ)

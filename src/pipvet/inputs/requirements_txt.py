@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from pipvet.inputs.requirements_model import (
 from pipvet.models import Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped
 
-__all__ = ["read_requirements_file"]
+__all__ = ["read_embedded_lines", "read_requirements_file"]
 
 
 # pip's own patterns: a comment starts a line or follows whitespace (so "#egg=" in a URL is
@@ -385,3 +385,52 @@ def read_requirements_file(
         files=tuple(reader.files),
         warnings=tuple(reader.warnings),
     )
+
+
+def read_embedded_lines(
+    path: Path,
+    lines: Iterable[tuple[Location, str]],
+    *,
+    environ: Mapping[str, str] | None = None,
+    section: str | None = None,
+) -> RequirementsFile:
+    """Requirements lines written inside another file (the ``pip:`` list of an
+    ``environment.yml``, a notebook's ``%pip install``), each with its own location, read as
+    the lines of a requirements file at ``path``: ``-r``/``-c`` relative to its folder,
+    options, editables. Raises InputError with every problem, as ``read_requirements_file``.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    reader = _Reader(env)
+    resolved = path.resolve()
+    reader.done.add((resolved, False))
+    src = _Source(path, str(path), False, (resolved,), (str(path),))
+    for location, raw in lines:
+        expanded, _missing = _expand(raw, env)
+        try:
+            reader.read_line(src, location, raw, expanded, location.line or 0)
+        except LineProblem as err:
+            reader.problems.append(format_problem(location, raw, err))
+    if reader.problems:
+        count = len(reader.problems)
+        raise InputError(
+            f"cannot read requirements from {path}: {count} problem{'s' if count != 1 else ''}",
+            problems=tuple(reader.problems),
+            hint="fix the lines listed above; every problem found is listed",
+        )
+    entries = tuple(
+        e if e.section is not None or section is None else _with_section(e, section)
+        for e in reader.entries
+    )
+    return RequirementsFile(
+        path=path,
+        entries=entries,
+        options=tuple(reader.options),
+        files=(path, *reader.files),
+        warnings=tuple(reader.warnings),
+    )
+
+
+def _with_section(entry: RequirementEntry, section: str) -> RequirementEntry:
+    from dataclasses import replace
+
+    return replace(entry, section=section)

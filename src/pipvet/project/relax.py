@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.inputs.discover import discover_requirement_files
+from pipvet.inputs.lockfiles import is_lock_file
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.project.model import FileRelax, FileRole, LockFile, RelaxPlan, TextRelax
 from pipvet.project.relax_pyproject import relax_pyproject_text
@@ -90,7 +91,11 @@ def plan_relax(
     if not paths and pyproject and (project / "pyproject.toml").is_file():
         targets.append(project / "pyproject.toml")
     planner = _Planner(project, env)
+    named_locks: list[LockFile] = []
     for target in targets:
+        if is_lock_file(target):  # reported, never rewritten: its tool re-locks it
+            named_locks += [lock for lock in find_lock_files(target.parent) if lock.path == target]
+            continue
         if target.name == "pyproject.toml":
             planner.pyproject(target)
         else:
@@ -99,7 +104,7 @@ def plan_relax(
     return RelaxPlan(
         project=project,
         files=tuple(planner.files),
-        lock_files=find_lock_files(project),
+        lock_files=tuple(dict.fromkeys((*find_lock_files(project), *named_locks)).keys()),
         warnings=tuple(planner.warnings),
         problems=tuple(planner.problems),
     )

@@ -1,0 +1,194 @@
+"""Jupyter notebooks (``.ipynb``): the install lines in code cells are requirements.
+
+``%pip install``, ``!pip install``, ``!pip3 install``, ``!python -m pip install`` (and
+``python3``, ``{sys.executable}``), ``!uv pip install``: every name is a requirement, read as a
+requirements-file line (``-r``, ``-c``, ``-e`` and index options kept, ``-U``, ``-q`` and other
+flags dropped). ``%conda install`` / ``!conda install`` / ``mamba``: every package is listed
+as installed by conda. Each entry's location names the notebook, the cell (counting every
+cell from 1, as Jupyter shows them) and the line inside the cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipvet.errors import InputError
+from pipvet.inputs.conda import conda_entry
+from pipvet.inputs.lock_common import cut, read_lock_text
+from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
+from pipvet.models import Location
+
+__all__ = ["read_notebook"]
+
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # outputs (images) make notebooks large
+_MAX_LINE = 10_000
+
+_PIP_RE = re.compile(
+    r"^[%!]\s*(?:(?:python3?|\{sys\.executable\}|\S*/python3?)\s+-m\s+pip|pip3?|uv\s+pip)"
+    r"\s+install\b(?P<args>.*)$"
+)
+_CONDA_RE = re.compile(r"^[%!]\s*(?:conda|mamba|micromamba)\s+install\b(?P<args>.*)$")
+# Shell operators end the install command: "!pip install x && echo ok".
+_SHELL_END_RE = re.compile(r"\s(?:&&|\|\||;|\||>|2>|#).*$")
+
+_PIP_VALUE = {
+    "-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c",
+    "-e": "-e", "--editable": "-e", "-i": "--index-url", "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url", "-f": "--find-links",
+    "--find-links": "--find-links", "--trusted-host": "--trusted-host",
+}  # fmt: skip
+_PIP_IGNORED_VALUE = {
+    "-t", "--target", "--prefix", "--root", "--platform", "--python-version",
+    "--implementation", "--abi", "--upgrade-strategy", "--progress-bar", "--cache-dir",
+    "--src", "--log", "--proxy", "--retries", "--timeout", "--only-binary", "--no-binary",
+    "--report", "-C", "--config-settings", "--global-option", "--python",
+    "--exists-action", "--cert", "--client-cert",
+}  # fmt: skip
+_CONDA_VALUE = {"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file", "--repodata-fn"}
+
+
+def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> RequirementsFile:
+    """Read the install lines of a notebook's code cells; InputError naming the notebook
+    (and cell and line) when it is not a notebook or a line cannot be read."""
+    from pipvet.inputs.requirements_txt import read_embedded_lines
+
+    text = read_lock_text(path, "notebook", cap=MAX_NOTEBOOK_BYTES)
+    cells = _cells(path, _load(path, text))
+    finder = _LineFinder(text)
+    pip_lines: list[tuple[Location, str]] = []
+    conda: list[RequirementEntry] = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", cell.get("input", ""))
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
+            continue
+        for line_no, line in enumerate(source.splitlines(), start=1):
+            stripped = line.strip()
+            if not stripped.startswith(("%", "!")):
+                continue
+            location = Location(str(path), finder.find(line), number, line_no)
+            pip = _PIP_RE.match(stripped)
+            command = pip or _CONDA_RE.match(stripped)
+            if command is None:
+                continue
+            args = _SHELL_END_RE.sub("", command.group("args"))
+            try:
+                tokens = shlex.split(args[:_MAX_LINE])
+            except ValueError as exc:
+                problems.append(f"{location}: '{cut(stripped)}' — {exc} (fix the quoting)")
+                continue
+            if any("{" in t or t.startswith("$") for t in tokens):
+                warnings.append(
+                    f"{location}: '{cut(stripped)}' uses a Python or shell variable, which "
+                    "pipvet cannot expand: those names are not read"
+                )
+                tokens = [t for t in tokens if "{" not in t and not t.startswith("$")]
+            if pip is not None:
+                pip_lines += [(location, t) for t in _pip_lines(tokens)]
+            else:
+                conda += [conda_entry(t, location, section="notebook") for t in _conda(tokens)]
+    if problems:
+        raise InputError(
+            f"cannot read the install lines of {path}: {len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}",
+            problems=tuple(problems),
+        )
+    parsed = read_embedded_lines(path, pip_lines, environ=environ, section="notebook")
+    return RequirementsFile(
+        path=path,
+        entries=(*parsed.entries, *conda),
+        options=parsed.options,
+        files=parsed.files,
+        warnings=(*parsed.warnings, *warnings),
+    )
+
+
+def _load(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(
+            f"cannot read {path}: it is not a notebook (JSON nested too deeply)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"cannot read {path}: it is not a notebook (not valid JSON)",
+            problems=(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}",),
+            hint="open and save it in Jupyter, or check that it is the .ipynb file",
+        ) from None
+
+
+def _cells(path: Path, data: Any) -> list[Any]:
+    if isinstance(data, dict):
+        cells = data.get("cells")
+        if cells is None and isinstance(data.get("worksheets"), list):  # nbformat 3
+            sheets = [w for w in data["worksheets"] if isinstance(w, dict)]
+            cells = [c for w in sheets if isinstance(w.get("cells"), list) for c in w["cells"]]
+        if isinstance(cells, list):
+            return cells
+    raise InputError(
+        f"cannot read {path}: it is not a Jupyter notebook (no list of cells)",
+        hint="give -r a .ipynb notebook saved by Jupyter",
+    )
+
+
+def _pip_lines(tokens: list[str]) -> list[str]:
+    """Requirements-file lines for pip's arguments: names and -r/-c/-e/index options."""
+    lines: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        option, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if option in _PIP_VALUE or option in _PIP_IGNORED_VALUE:
+            if not eq:
+                i += 1
+                value = tokens[i] if i < len(tokens) else ""
+            if option in _PIP_VALUE and value:
+                lines.append(f"{_PIP_VALUE[option]} {shlex.quote(value)}")
+        elif token[:2] in ("-r", "-c", "-e", "-i") and len(token) > 2 and token[1] != "-":
+            lines.append(f"{_PIP_VALUE[token[:2]]} {shlex.quote(token[2:])}")
+        elif not token.startswith("-"):
+            lines.append(token)
+        i += 1
+    return lines
+
+
+def _conda(tokens: list[str]) -> list[str]:
+    specs: list[str] = []
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token.split("=", 1)[0] in _CONDA_VALUE:
+            skip = "=" not in token
+        elif not token.startswith("-"):
+            specs.append(token)
+    return specs
+
+
+class _LineFinder:
+    """The notebook-file line of a cell's line: its JSON string searched for from where the
+    previous one was found (Jupyter writes one source line per file line)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cursor = 0
+
+    def find(self, line: str) -> int | None:
+        needle = json.dumps(line)[1:-1]
+        at = self.text.find(needle, self.cursor)
+        if at < 0:
+            return None
+        self.cursor = at + len(needle)
+        return self.text.count("\n", 0, at) + 1

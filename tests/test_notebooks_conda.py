@@ -1,0 +1,256 @@
+"""Notebooks (``%pip install`` lines) and conda's ``environment.yml`` through ``-r``, and a
+conda environment audited with ``--python``."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipvet.cli import main
+from pipvet.cli._common import Output
+from pipvet.errors import InputError
+from pipvet.inputs.requirements import parse_declared, to_dependencies
+from tests.support.wheels import build_wheel
+from tests.test_vet_cli import World, empty_venv, warm_cache, world
+
+__all__ = ["empty_venv", "warm_cache", "world"]  # fixtures used here
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pipvet.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    return project
+
+
+def audit_json(*argv: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run(["audit", "--format", "json", *argv])
+    assert "Traceback" not in err, err
+    return code, json.loads(out)
+
+
+def notebook(path: Path, *sources: str | list[str], markdown: str = "%pip install x") -> Path:
+    cells: list[dict[str, Any]] = [{"cell_type": "markdown", "metadata": {}, "source": markdown}]
+    cells += [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s}
+        for s in sources
+    ]
+    doc = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------ notebooks
+
+
+def test_every_install_form_in_code_cells_is_read(tmp_path: Path) -> None:
+    (tmp_path / "reqs.txt").write_text("idna==2.7\n", encoding="utf-8")
+    nb = notebook(
+        tmp_path / "analysis.ipynb",
+        ["import os\n", "%pip install -q -U reqeusts pandas==1.0.0\n"],
+        "!python -m pip install --upgrade 'numpy>=1.20' -r reqs.txt  # deps\n"
+        "  !pip3 install -e ./src && echo done\n"
+        "%conda install -c conda-forge -y scipy=1.11\n"
+        "!pip install {pkg}\n",
+    )
+    parsed = parse_declared(nb)
+    got = [(e.name, e.kind, str(e.location)) for e in parsed.entries]
+    assert got == [
+        ("reqeusts", "unpinned", f"{nb}, cell 2, line 2"),
+        ("pandas", "pinned", f"{nb}, cell 2, line 2"),
+        ("numpy", "unpinned", f"{nb}, cell 3, line 1"),
+        ("idna", "pinned", str(tmp_path / "reqs.txt") + ":1"),
+        (None, "editable", f"{nb}, cell 3, line 2"),
+        ("scipy", "url", f"{nb}, cell 3, line 3"),
+    ]
+    line = parsed.entries[0].location.line  # the line of the .ipynb file, for SARIF
+    assert line is not None
+    assert "%pip install -q -U reqeusts" in nb.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert "uses a Python or shell variable" in parsed.warnings[0]
+    scipy = to_dependencies(parsed.entries)[-1]
+    assert scipy.skipped is not None
+    assert scipy.skipped.startswith("installed by conda: audit the environment itself")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"cells": [', "is not a notebook (not valid JSON)"),
+        ('{"cells": 3}', "is not a Jupyter notebook (no list of cells)"),
+        ("[" * 100_000, "not"),
+    ],
+)
+def test_a_broken_notebook_is_an_error_naming_it(tmp_path: Path, text: str, expected: str) -> None:
+    nb = tmp_path / "broken.ipynb"
+    nb.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    assert str(nb) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_unbalanced_quotes_name_the_cell_and_line(tmp_path: Path) -> None:
+    nb = notebook(tmp_path / "q.ipynb", "x = 1\n%pip install 'pandas\n")
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    assert f"{nb}, cell 2, line 2: '%pip install 'pandas'" in str(err.value)
+
+
+def test_audit_r_notebook_audits_pins_and_lists_the_rest(env: Path) -> None:
+    nb = notebook(env / "nb.ipynb", "%pip install requests==2.19.0 pandas\n")
+    code, report = audit_json("-r", str(nb), "--allow-unchecked")
+    assert report["target"] == f"notebook {nb}"
+    deps = {d["name"]: d for d in report["dependencies"]}
+    assert deps["requests"]["findings"]
+    assert deps["requests"]["location"]["path"] == str(nb)
+    assert deps["pandas"]["skipped"].startswith("not pinned")
+    assert code == 1
+    code, text, _ = run(["audit", "-r", str(nb), "--allow-unchecked"])
+    assert f"({nb}, cell 2, line 1)" in text
+
+
+def test_vet_r_notebook_flags_a_mistyped_pip_install_name(world: World) -> None:
+    nb = notebook(world.root / "explore.ipynb", ["import pandas\n", "%pip install -q reqeusts\n"])
+    result = world.vet("-r", str(nb), "--format", "json")
+    package = result.package("reqeusts")
+    assert package["verdict"] == "avoid"
+    assert package["requested"] == f"reqeusts ({nb}, cell 2, line 2)"
+    assert result.code == 1
+    text = world.vet("-r", str(nb))
+    assert f"{nb}, cell 2, line 2" in text.stdout
+    assert "requests" in text.stdout  # did you mean
+
+
+# ------------------------------------------------------------------------- environment.yml
+
+ENV_YML = """\
+# made by conda env export, trimmed
+name: analysis
+channels:
+  - conda-forge
+  - defaults
+dependencies:
+  - python=3.11
+  - numpy=1.26.4
+  - "conda-forge::pandas>=2"
+  - pip
+  - pip:
+    - requests==2.19.0   # pinned
+    - -r extra.txt
+    - jinja2
+variables:
+  TOKEN: not-read
+prefix: /opt/conda/envs/analysis
+"""
+
+
+def test_environment_yml_pip_section_is_requirements(tmp_path: Path) -> None:
+    (tmp_path / "extra.txt").write_text("idna==2.7\n", encoding="utf-8")
+    path = tmp_path / "environment.yml"
+    path.write_text(ENV_YML, encoding="utf-8")
+    parsed = parse_declared(path)
+    got = [(e.name, e.kind, e.location.line) for e in parsed.entries]
+    assert got == [
+        ("python", "url", 7),
+        ("numpy", "url", 8),
+        ("pandas", "url", 9),
+        ("pip", "url", 10),
+        ("requests", "pinned", 12),
+        ("idna", "pinned", 1),
+        ("jinja2", "unpinned", 14),
+    ]
+    assert "installed by conda" in parsed.warnings[-1]
+    assert "not-read" not in repr(parsed)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dependencies: [numpy, pandas]\n", ":1: '[numpy, pandas]' uses YAML"),
+        ("dependencies:\n  - &a numpy\n", ":2: '&a numpy' uses YAML"),
+        ("name: x\nbuild: 3\ndependencies:\n- a\n", ":2: 'build' is not a key"),
+        ("dependencies:\n\t- numpy\n", ":2: a tab in the indentation"),
+        ("dependencies:\n  - numpy\n---\nname: y\n", ":3: a second YAML document"),
+        ("name: x\n", ":1: no 'dependencies:' list"),
+        ("dependencies:\n  - conda:\n    - x\n", ":2: 'conda:': only '- pip:' may hold"),
+        ("dependencies:\n  - 'numpy\n", ":2: unbalanced quotes"),
+        ("dependencies:\n  - pip:\n    - 'reqs ==\n", ":3: unbalanced quotes"),
+        ("dependencies:\n  - pip:\n    - ==1.0\n", "environment.yml:3:"),
+    ],
+)
+def test_environment_yml_outside_the_subset_is_an_error(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "environment.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        parse_declared(path)
+    assert f"{path}{expected}" in str(err.value) or expected in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_audit_r_environment_yml(env: Path) -> None:
+    path = env / "environment.yml"
+    path.write_text(ENV_YML.replace("    - -r extra.txt\n", ""), encoding="utf-8")
+    code, report = audit_json("-r", str(path), "--allow-unchecked")
+    assert code == 1
+    assert report["target"] == f"conda environment file {path}"
+    deps = {d["name"]: d for d in report["dependencies"]}
+    assert deps["requests"]["findings"]
+    assert deps["numpy"]["skipped"].startswith("installed by conda")
+    assert any("audit the environment itself with --python" in w for w in report["warnings"])
+
+
+@pytest.mark.slow
+def test_python_of_a_conda_environment_audits_what_conda_and_pip_installed(
+    env: Path, tmp_path: Path
+) -> None:
+    """A prefix laid out like conda's: conda-meta/, lib/python3.X/site-packages with
+    .dist-info folders from conda (INSTALLER: conda) and pip, bin/python a symlink to a real
+    interpreter that reads that site-packages."""
+    prefix = tmp_path / "conda-env"
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = prefix / "lib" / version / "site-packages"
+    site.mkdir(parents=True)
+    (prefix / "conda-meta").mkdir()
+    (prefix / "conda-meta" / "history").write_text("==> 2024-01-01 <==\n", encoding="utf-8")
+    (prefix / "conda-meta" / "urllib3-1.23-py_0.json").write_text("{}", encoding="utf-8")
+    (prefix / "bin").mkdir()
+    real = Path(sys.base_prefix) / "bin" / version
+    os.symlink(real if real.exists() else Path(sys.executable).resolve(), prefix / "bin" / "python")
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    for name, ver, installer in (("urllib3", "1.23", "conda"), ("requests", "2.19.0", "pip")):
+        with zipfile.ZipFile(build_wheel(wheels, name, ver)) as zf:
+            zf.extractall(site)
+        info = site / f"{name}-{ver}.dist-info"
+        (info / "INSTALLER").write_text(installer + "\n", encoding="utf-8")
+    # conda's python is a binary inside the prefix and finds the prefix by its own place; a
+    # symlink to another interpreter needs pyvenv.cfg's home= to do the same.
+    (prefix / "pyvenv.cfg").write_text(
+        f"home = {real.parent}\ninclude-system-site-packages = false\n", encoding="utf-8"
+    )
+    code, report = audit_json("--python", str(prefix / "bin" / "python"))
+    names = {d["name"]: d for d in report["dependencies"]}
+    assert names["urllib3"]["findings"], "conda's own package is audited"
+    assert names["requests"]["findings"], "pip's package in the conda env is audited"
+    assert code == 1
