@@ -51,7 +51,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="a requirements file or pyproject.toml; repeatable",
+        help="a requirements file, pyproject.toml, lock file (uv.lock, poetry.lock, "
+        "Pipfile.lock, pylock.toml), environment.yml or notebook (.ipynb); repeatable",
     )
     src.add_argument(
         "--path",
