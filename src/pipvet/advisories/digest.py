@@ -23,7 +23,7 @@ from pipvet.models import Advisory, NormalizedName
 
 __all__ = ["FORMAT", "decode", "digests_of", "encode"]
 
-FORMAT = "1"
+FORMAT = "2"  # 2: stored as plain text (1 was zlib-compressed)
 
 
 def encode(record: PackageRecord) -> str:

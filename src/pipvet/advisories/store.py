@@ -49,7 +49,6 @@ from pipvet.advisories.store_rows import (
     WITHOUT_DIGEST_INDEX,
     connect,
     decode_digest,
-    deflate,
     inflate,
     insert_records,
 )
@@ -349,10 +348,7 @@ class AdvisoryStore:
                 continue
             conn.executemany(
                 "UPDATE affected SET data = ? WHERE name = ? AND layer = ? AND id = ?",
-                [
-                    (deflate(text), name, layer, record_id)
-                    for name, text in zip(names, texts, strict=True)
-                ],
+                [(text, name, layer, record_id) for name, text in zip(names, texts, strict=True)],
             )
         return dropped
 

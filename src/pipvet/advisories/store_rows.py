@@ -1,5 +1,7 @@
-"""The advisory database's file format: its schema, and how records and their per-package
-digests are written as rows and read back (zlib-compressed). I/O: ``sqlite3``.
+"""The advisory database's file format: its schema, and how records (zlib-compressed) and
+their per-package digests (plain JSON text: an audit reads hundreds of them, and inflating
+them cost more than reading the larger rows) are written as rows and read back. I/O:
+``sqlite3``.
 
 Callers hold the connection and the transaction; ``pipvet.advisories.store`` is the one that
 does.
@@ -58,7 +60,7 @@ CREATE TABLE affected (
     name TEXT NOT NULL,              -- canonical PyPI name (PEP 503)
     layer INTEGER NOT NULL,
     id TEXT NOT NULL,
-    data BLOB,                       -- zlib-compressed digest of the record for this name
+    data BLOB,                       -- digest of the record for this name (JSON text)
     PRIMARY KEY (name, layer, id)
 ) WITHOUT ROWID;
 """
@@ -113,7 +115,7 @@ def insert_records(conn: sqlite3.Connection, records: Iterable[StoredRecord], la
         conn.executemany(
             "INSERT OR IGNORE INTO affected (name, layer, id, data) VALUES (?, ?, ?, ?)",
             [
-                (name, layer, r.id, deflate(text))
+                (name, layer, r.id, text)
                 for r in batch.values()
                 for name, text in zip(r.names, _digests(r), strict=True)
             ],
@@ -140,12 +142,14 @@ def deflate(text: str) -> bytes:
     return zlib.compress(text.encode("utf-8"), 6)
 
 
-def decode_digest(record_id: str, data: bytes | None) -> PackageRecord:
+def decode_digest(record_id: str, data: str | bytes | None) -> PackageRecord:
     try:
         if data is None:
             raise ValueError("missing")
-        return digest.decode(zlib.decompress(data).decode("utf-8"))
-    except (ValueError, zlib.error) as exc:
+        # Written as text; anything else (bytes a damaged or foreign file holds) must still
+        # decode as UTF-8 and then parse as a digest.
+        return digest.decode(data if type(data) is str else bytes(data).decode("utf-8"))
+    except ValueError as exc:
         raise CorruptStore(
             f"the stored matching data of advisory {record_id} is damaged: {exc}",
             hint=REBUILD_HINT,
