@@ -148,7 +148,7 @@ def decode_digest(record_id: str, data: str | bytes | None) -> PackageRecord:
             raise ValueError("missing")
         # Written as text; anything else (bytes a damaged or foreign file holds) must still
         # decode as UTF-8 and then parse as a digest.
-        return digest.decode(data if type(data) is str else bytes(data).decode("utf-8"))
+        return digest.decode(data if isinstance(data, str) else bytes(data).decode("utf-8"))
     except ValueError as exc:
         raise CorruptStore(
             f"the stored matching data of advisory {record_id} is damaged: {exc}",
