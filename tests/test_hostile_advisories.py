@@ -230,3 +230,20 @@ def test_a_damaged_database_in_a_cache_that_cannot_be_written_says_both(
     assert "unreadable" in message
     assert "cannot be rebuilt" in message
     assert "cannot write" in message
+
+
+def test_an_archive_with_a_member_name_that_is_not_utf8_is_damaged_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    from pipvet.advisories.records import Tally, archive_records
+    from pipvet.errors import DataError
+
+    data = bytearray(build_zip({"PYSEC-1.json": json.dumps(record("PYSEC-1", "2024")).encode()}))
+    # Set the UTF-8 flag (bit 11) of the local header and break the name's bytes after it.
+    assert data[:4] == b"PK\x03\x04"
+    data[7] |= 0x08
+    data[30 + 2] = 0xF7
+    archive = tmp_path / "all.zip"
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="damaged or not a zip file"):
+        list(archive_records(archive, Tally("records"), None))

@@ -73,7 +73,8 @@ def iter_json_members(
                         hint="check that --osv-url points at an OSV PyPI archive",
                     )
                 yield name, data
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    # ValueError: zipfile's own for a member name that is not the UTF-8 its flag promises
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
         raise DataError(
             f"the advisory archive {path} is damaged or not a zip file: {exc}",
             hint="sync again; if this persists, check the source given by --osv-url",
