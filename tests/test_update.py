@@ -27,8 +27,8 @@ from tests.support.httpserver import LoopbackServer
 from tests.support.index_server import IndexServer, document, index_server
 from tests.support.osv_bucket import csv_for, zip_of
 from tests.support.pipvenv import venv_with_pip
-from tests.support.simple_index import SimpleIndex, current_pip_wheel
-from tests.support.wheels import build_wheel, pip_install
+from tests.support.simple_index import SimpleIndex, current_pip_wheel, venv_with_current_pip
+from tests.support.wheels import Venv, _python_in, build_wheel, pip_install
 
 pytestmark = pytest.mark.slow
 
@@ -551,3 +551,83 @@ def test_a_package_pip_installed_without_a_verdict_fails_the_update(
     assert "pip installed it elsewhere" in warning
     assert "pipvet vet alpha==1.0" in warning
     assert code == 1, out + err
+
+
+# ------------------------------------------------------------ asking the index before pip
+
+
+def files_fetched(index: SimpleIndex) -> list[str]:
+    return index.requested_files()
+
+
+def update(index: SimpleIndex) -> tuple[int, dict[str, object], str]:
+    index.server.requests.clear()
+    code, out, err = run(["update", "--format", "json"])
+    assert "Traceback" not in err
+    return code, json.loads(out), err
+
+
+def test_pip_runs_only_when_something_would_change(
+    project: Path, index: SimpleIndex, vet_index: IndexServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    wheel = _required_pip_wheel()
+    shutil.copy(wheel, index.folder / wheel.name)
+    index.set_uploaded(wheel.name, NOW - timedelta(days=30))
+    publish(index, "alpha", "1.0", 60, requires=["epsilon>=1.0"])
+    publish(index, "epsilon", "1.0", 60)
+    venv = venv_with_current_pip(project / ".venv")
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("alpha", "epsilon"):
+        shutil.copy(index.folder / f"{name}-1.0-py3-none-any.whl", old)
+    pip_install(Venv(venv, _python_in(venv)), "alpha==1.0", "epsilon==1.0", find_links=old)
+    (project / "requirements.txt").write_text("alpha>=1.0\n", encoding="utf-8")
+
+    # Nothing newer: pip is not run, the index is asked once per project (JSON only).
+    code, result, err = update(index)
+    assert code == 0, err
+    assert "pip not run" in err
+    assert result["commands"] == []
+    assert result["changes"] == []
+    assert files_fetched(index) == []
+    asked = index.server.paths_requested()
+    assert {"/simple/alpha/", "/simple/epsilon/", "/simple/pip/"} <= set(asked)
+    assert all(p.startswith("/simple/") for p in asked)
+    assert len(asked) == len(set(asked))
+    audited = {d["name"] for d in result["audit"]["dependencies"]}  # type: ignore[index]
+    assert {"alpha", "epsilon", "pip"} <= audited  # audited as it is
+
+    # Again within the hour: the answers come from the cache, nothing is asked.
+    code, result, err = update(index)
+    assert (code, result["commands"], index.server.paths_requested()) == (0, [], [])
+
+    # A release inside the cooldown changes nothing (and the cache is not even asked).
+    publish(index, "epsilon", "1.1", 1)
+    shutil.rmtree(tmp_path / "cache" / "http", ignore_errors=True)  # as if an hour passed
+    code, result, err = update(index)
+    assert (code, result["commands"], result["changes"]) == (0, [], []), err
+
+    # A release older than the cooldown (a transitive dependency): pip upgrades it.
+    publish(index, "epsilon", "1.2", 10)
+    shutil.rmtree(tmp_path / "cache" / "http", ignore_errors=True)  # as if an hour passed
+    code, result, err = update(index)
+    assert "asking pip: epsilon 1.2 is newer than the installed 1.0" in err
+    changes = {c["name"]: (c["old"], c["new"]) for c in result["changes"]}  # type: ignore[attr-defined]
+    assert changes == {"epsilon": ("1.0", "1.2")}, err
+    assert code == 0, err
+
+    # A requirement nothing installed satisfies: pip installs it, and it is vetted.
+    publish(index, "zeta", "1.0", 60)
+    crafted(vet_index, "zeta", {"0.9": 400, "1.0": 60}, owners=("ann", "bob"))
+    (project / "requirements.txt").write_text("alpha>=1.0\nzeta\n", encoding="utf-8")
+    code, result, err = update(index)
+    assert "asking pip: zeta (required) is not installed" in err
+    assert [p["name"] for p in result["vetted"]] == ["zeta"]  # type: ignore[attr-defined]
+
+    # Settings the pre-check does not model leave the decision to pip.
+    monkeypatch.setenv("PIP_FIND_LINKS", str(old))
+    code, result, err = update(index)
+    assert "asking pip: the environment sets PIP_FIND_LINKS" in err
+    assert result["commands"] != []
+    assert code == 0, err

@@ -35,6 +35,7 @@ from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner, SubprocessRunner
 from pipvet.update.model import Environment, NewPackage, UpdateOptions, UpdateResult
+from pipvet.update.precheck import PreCheck
 from pipvet.update.run import run_update
 from pipvet.update.vet_new import VetNew
 from pipvet.vetting.model import PackageVet, VetReport
@@ -131,7 +132,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         vet=_vetter(ctx, http, runner, out.progress),
         clock=ctx.clock,
         note=out.info,
-    )
+        precheck=PreCheck(http, lambda python: _vetting.describe_target(python, runner,
+                                                                       ctx.cache_dir)),
+    )  # fmt: skip
     base_dir = str(ctx.cwd)
     emit(out, render_update(result, args.format, color=out.color, base_dir=base_dir), args.output)
     sarif = args.sarif or (DEFAULT_SARIF if args.ci else None)

@@ -1,7 +1,8 @@
 """The package index and the popularity list.
 
 Pure: ``parse`` (the JSON API answer -> ``ProjectInfo``), ``popularity`` (the popularity list).
-I/O: ``client`` (asks the index through the HTTP client it is passed, keeps a JSON cache) and
+I/O: ``client`` (asks the index through the HTTP client it is passed, keeps a JSON cache),
+``simple`` (the PEP 691 simple API pip reads, with upload times) and
 ``popularity_cache`` (keeps the popularity list in SQLite, fetched through the HTTP client).
 
 May import: ``pipvet.errors``, ``pipvet.models``, ``pipvet.system``.

@@ -149,6 +149,7 @@ class HttpClient:
         revalidate: bool = True,
         max_age: float | None = None,
         cache: bool = True,
+        accept: str | None = None,  # the Accept header (the cache is keyed by URL alone)
     ) -> HttpResponse:
         """Fetch ``url``; 2xx, 404 and 410 are returned, anything else raises NetworkError.
 
@@ -177,7 +178,7 @@ class HttpClient:
                 url=url,
                 hint="run the same command once without --offline to cache it",
             )
-        extra = entry.validators if entry is not None else {}
+        extra = {**(entry.validators if entry else {}), **({"Accept": accept} if accept else {})}
         status, headers, body = self._with_retries(
             url, lambda: self._request_once(url, extra, auth)
         )

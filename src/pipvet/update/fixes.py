@@ -16,11 +16,24 @@ from packaging.version import InvalidVersion, Version
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import PipError
-from pipvet.models import Dependency, NormalizedName
+from pipvet.models import AuditReport, Dependency, NormalizedName
 from pipvet.update.model import Environment, SecurityFix
 from pipvet.update.session import Session, shown
 
-__all__ = ["security_fixes"]
+__all__ = ["fix_due", "security_fixes"]
+
+
+def fix_due(run: Session, interim: AuditReport, files: Sequence[Path]) -> str | None:
+    """Would ``security_fixes`` ask pip for something? The first such fix, in words."""
+    pins = _requirement_specifiers(files, run.environ, run.options.project)
+    for result in interim.results:
+        active = [f for f in result.findings if not f.ignored and f.kind == "vulnerability"]
+        if not active or result.fix_requirement is None:
+            continue
+        fixed = _closing_version(result.fix_requirement)
+        if fixed is not None and _excluded_by(pins.get(result.dependency.name, ()), fixed) is None:
+            return f"{result.dependency.label} {fixed} fixes {active[0].id}"
+    return None
 
 
 def security_fixes(
@@ -29,16 +42,20 @@ def security_fixes(
     outcome: SyncOutcome,
     files: Sequence[Path],
     rebuild: Callable[[], SyncOutcome] | None,
+    *,
+    interim: AuditReport | None = None,
 ) -> list[SecurityFix]:
-    collected = auditing.collect(
-        auditing.Inputs(python=env.python),
-        environ=run.environ,
-        cwd=run.options.project,
-        runner=run.pip.runner,
-    )
-    interim = auditing.audit(
-        collected, outcome, policy=run.policy, clock=run.now.timestamp, rebuild=rebuild
-    )
+    """The security fixes of the environment as ``interim`` (else a fresh audit) found it."""
+    if interim is None:
+        collected = auditing.collect(
+            auditing.Inputs(python=env.python),
+            environ=run.environ,
+            cwd=run.options.project,
+            runner=run.pip.runner,
+        )
+        interim = auditing.audit(
+            collected, outcome, policy=run.policy, clock=run.now.timestamp, rebuild=rebuild
+        )
     pins = _requirement_specifiers(files, run.environ, run.options.project)
     fixes: list[SecurityFix] = []
     for result in interim.results:

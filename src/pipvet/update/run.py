@@ -53,7 +53,7 @@ from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
 from pipvet.update.environment import ensure_environment
-from pipvet.update.fixes import security_fixes
+from pipvet.update.fixes import fix_due, security_fixes
 from pipvet.update.journal import (
     Journal,
     clear_journal,
@@ -74,7 +74,8 @@ from pipvet.update.pip import (
     PipFeatures,
     cooldown_cutoff,
 )
-from pipvet.update.session import Note, Session, shown
+from pipvet.update.precheck import PreCheck, installed_pip, reason_to_run_pip
+from pipvet.update.session import Note, Session
 from pipvet.update.surface import (
     BuildInfo,
     EnvSnapshot,
@@ -82,6 +83,7 @@ from pipvet.update.surface import (
     snapshot,
     surface_findings,
 )
+from pipvet.update.targets import installed_unnamed, target_args
 from pipvet.update.vet_new import VetNew, read_pending, to_vet, write_pending
 from pipvet.vetting.model import VetReport
 
@@ -119,19 +121,29 @@ def run_update(
     clock: Callable[[], float],
     note: Note,
     rebuild: Callable[[], SyncOutcome] | None = None,
+    precheck: PreCheck | None = None,
 ) -> UpdateResult:
     """Run every step of the update (module docstring) and return what happened.
 
     ``advisories`` makes the advisory data usable (syncing it when due) or raises DataError;
     it is called before anything in the environment changes. ``vet`` is called once, after
     the audit, when the update added packages. ``rebuild`` (a full sync) repairs a database
-    found damaged while auditing."""
+    found damaged while auditing. With ``precheck``, pip runs only when the index and the
+    requirements say it would change something (``precheck``); else the environment is
+    audited and vetted as it is."""
     env = ensure_environment(options, environ=environ, runner=runner, note=note)
     note(f"updating {env.description}")
     outcome = advisories()
     now = datetime.fromtimestamp(clock(), UTC)
     run = Session(options, environ, Pip(env.python, runner), policy, now, note)
     before_scan = _scan(env.python, runner)
+    files = options.requirement_files or discover_requirement_files(options.project)
+    project_name = None if options.requirement_files else _pyproject_name(options.project)
+    if precheck is not None:
+        kept = _unchanged(run, env, before_scan, files, project_name, check=precheck,
+                          outcome=outcome, vet=vet, clock=clock, rebuild=rebuild)  # fmt: skip
+        if kept is not None:
+            return kept
     old_features = run.pip.features()
     started = _start_record(run, env, before_scan, old_features)
     before, pip_before = started.before, started.pip_before
@@ -147,17 +159,11 @@ def run_update(
     for text in missing:
         note(f"warning: {text}")
 
-    files = options.requirement_files or discover_requirement_files(options.project)
-    project_name = None if options.requirement_files else _pyproject_name(options.project)
-    targets, labels = _targets(run, before_scan, files, project_name)
+    targets, labels = target_args(run, before_scan, files, project_name)
     if targets:
         note("upgrading " + ", ".join(labels))
         run.install(["-U", "--upgrade-strategy", "eager", *run.protective_flags(), *targets])
-    if not files and project_name is None:
-        run.warnings.append(
-            "no requirements files (*requirements*.txt/.in, requirements/*.txt/.in) or "
-            f"pyproject.toml project in {options.project}: only what is installed was upgraded"
-        )
+    _no_sources_warning(run, files, project_name)
 
     fixes = security_fixes(run, env, outcome, files, rebuild)
     after_scan = _scan(env.python, runner)
@@ -203,6 +209,76 @@ def run_update(
     )
 
 
+def _unchanged(
+    run: Session,
+    env: Environment,
+    scan: EnvironmentScan,
+    files: Sequence[Path],
+    project_name: NormalizedName | None,
+    *,
+    check: PreCheck,
+    outcome: SyncOutcome,
+    vet: VetNew,
+    clock: Callable[[], float],
+    rebuild: Callable[[], SyncOutcome] | None,
+) -> UpdateResult | None:
+    """The update of an environment pip would leave as it is, without running pip: audited,
+    vetted (what an earlier run could not vet) and its security fixes reported, as the full
+    run would. None when pip must run (a project built from its folder, an interrupted run
+    to finish, a security fix to install, or the pre-check's reasons)."""
+    if run.options.offline or env.created or project_name is not None:
+        return None  # offline pip only reads what is here; a project folder is rebuilt
+    if read_journal(env.prefix) is not None:
+        return None
+    collected = auditing.Collected(scan.dependencies, env.description, scan.warnings)
+    report = auditing.audit(collected, outcome, policy=run.policy, clock=clock, rebuild=rebuild)
+    why = fix_due(run, report, files)
+    if why is None:
+        unnamed = installed_unnamed(scan, files, run.environ, run.policy, project_name)
+        why = reason_to_run_pip(run, env, scan, files, unnamed, check=check)
+    features = installed_pip(scan)
+    if why is not None or features is None:
+        run.note(f"asking pip: {why}")
+        return None
+    run.note("pip not run: no requirement is unmet and nothing has a newer final release "
+             "outside the cooldown")  # fmt: skip
+    fixes = security_fixes(run, env, outcome, files, rebuild, interim=report)
+    _, labels = target_args(run, scan, files, project_name)
+    _no_sources_warning(run, files, project_name)
+    now = snapshot(scan)
+    vetted, packages = _vet(run, env, scan=scan, changes=(), vet=vet, outcome=outcome,
+                            pending=())  # fmt: skip
+    days = run.policy.cooldown_days
+    return UpdateResult(
+        environment=env,
+        pip_before=str(features.version),
+        pip_after=str(features.version),
+        cooldown_days=days,
+        cutoff=cooldown_cutoff(run.now, days) if days > 0 else None,
+        sources=tuple(labels),
+        commands=(),
+        changes=(),
+        security_fixes=tuple(fixes),
+        surface=surface_findings(now, now, [], pip=run.pip_shown),
+        audit=report,
+        missing_protections=features.missing_protections(days),
+        warnings=tuple(run.warnings),
+        vetted_packages=packages,
+        vetted=vetted,
+    )
+
+
+def _no_sources_warning(
+    run: Session, files: Sequence[Path], project_name: NormalizedName | None
+) -> None:
+    if not files and project_name is None:
+        run.warnings.append(
+            "no requirements files (*requirements*.txt/.in, requirements/*.txt/.in) or "
+            f"pyproject.toml project in {run.options.project}: only what is installed was "
+            "upgraded"
+        )
+
+
 def _start_record(
     run: Session, env: Environment, scan: EnvironmentScan, features: PipFeatures
 ) -> Journal:
@@ -228,32 +304,6 @@ def _start_record(
 
     run.after_install = record
     return started
-
-
-def _targets(
-    run: Session,
-    scan: EnvironmentScan,
-    files: Sequence[Path],
-    project_name: NormalizedName | None,
-) -> tuple[list[str], list[str]]:
-    """pip's arguments for the main upgrade, and the same in words."""
-    project = run.options.project
-    targets: list[str] = []
-    for f in files:
-        targets += ["-r", str(f)]
-    labels = [shown(f, project) for f in files]
-    if project_name is not None:
-        editable = _installed_editable(scan, project)
-        targets += ["-e", str(project)] if editable else [str(project)]
-        labels.append(". (pyproject.toml" + (", editable)" if editable else ")"))
-    unnamed = _installed_unnamed(scan, files, run.environ, run.policy, project_name)
-    if unnamed:
-        # What the files do not name is upgraded too (a seeded setuptools, leftovers), by
-        # name and without a bound, so a requirement that caps it still holds.
-        targets += unnamed
-        labels.append(f"{len(unnamed)} installed package{'' if len(unnamed) == 1 else 's'} "
-                      f"the requirements do not name ({_few(unnamed)})")  # fmt: skip
-    return targets, labels
 
 
 def _vet(
@@ -301,54 +351,6 @@ def _self_upgrade_unprotected(
 
 def _scan(python: Path, runner: Runner) -> EnvironmentScan:
     return environment.read_environment(interpreter.site_packages_of(python, runner))
-
-
-def _installed_editable(scan: EnvironmentScan, project: Path) -> bool:
-    """Is the project already installed in editable mode? Then it stays editable."""
-    here = project.resolve()
-    for dist in scan.distributions:
-        url = dist.direct_url
-        if url is not None and url.kind == "editable" and Path(url.where).resolve() == here:
-            return True
-    return False
-
-
-def _installed_unnamed(
-    scan: EnvironmentScan,
-    files: Sequence[Path],
-    environ: Mapping[str, str],
-    policy: Policy,
-    project_name: NormalizedName | None,
-) -> list[str]:
-    """Installed distributions the requirements do not name, to upgrade by name: those pip
-    got from an index. Left out: pip (upgraded first), the project itself, anything installed
-    from a URL or a folder (its name means nothing to the index, and may be private), a
-    policy-internal name (never looked up on an index) and metadata without a version."""
-    from pipvet.inputs.requirements import parse_requirements_file
-
-    named: set[NormalizedName] = set()
-    for path in files:
-        named.update(e.name for e in parse_requirements_file(path, environ=environ).entries
-                     if e.name is not None)  # fmt: skip
-    out: dict[NormalizedName, str] = {}
-    for dist in scan.distributions:
-        if (
-            dist.name in named
-            or dist.name in ("pip", project_name)
-            or dist.direct_url is not None
-            or dist.format == "egg-link"
-            or dist.problem
-            or not dist.version
-            or policy.is_internal(dist.name)
-        ):
-            continue
-        out.setdefault(dist.name, dist.display_name)
-    return sorted(out.values(), key=canonicalize_name)
-
-
-def _few(names: Sequence[str], limit: int = 4) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _builds(started: Journal, run: Session) -> list[BuildInfo]:
