@@ -339,3 +339,31 @@ def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
     (broken,) = [p for p in doc["projects"] if p["problem"]]
     assert broken["path"] == "broken.json"
     assert "not valid JSON" in broken["problem"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numpy==1.26.4\n# a comment\n\nPandas >= 2.0, <3\nrequests\nscikit_learn~=1.4\n",
+        "urllib3==1.26.*\nzope.interface!=5.0,>4\n",
+    ],
+)
+def test_the_simple_file_fast_path_reads_what_the_shared_reader_reads(
+    tmp_path: Path, text: str
+) -> None:
+    from pipvet.fleet.simple_reqs import read_simple
+    from pipvet.inputs.requirements import parse_requirements_file
+
+    path = write(tmp_path / "requirements.txt", text)
+    assert read_simple(path) == list(parse_requirements_file(path).entries)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-r other.txt", "x==1 ; python_version<'3'", "x[extra]==1", "x==1  # why", "x==${V}",
+     "x @ https://e.invalid/x.whl", "x==2.0.0-final", "x==1 \\"],
+)  # fmt: skip
+def test_anything_else_goes_to_the_shared_reader(tmp_path: Path, line: str) -> None:
+    from pipvet.fleet.simple_reqs import read_simple
+
+    assert read_simple(write(tmp_path / "requirements.txt", f"ok==1\n{line}\n")) is None

@@ -12,12 +12,14 @@ that extra is asked for; other markers count as met (a dependency for some platf
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import PipvetError
 from pipvet.fleet.model import Project, Relation, Row, RowKind
+from pipvet.fleet.simple_reqs import read_simple
 from pipvet.fleet.walk import ProjectFolder, site_packages_in
 from pipvet.inputs.installed import read_environment
 from pipvet.inputs.installed_model import Distribution
@@ -46,7 +48,10 @@ def read_project(folder: ProjectFolder, environ: Mapping[str, str]) -> tuple[Pro
             if manifest.name == "pyproject.toml":
                 entries: Sequence[RequirementEntry] = parse_pyproject(manifest).entries
             else:
-                entries = parse_requirements_file(manifest, environ=environ).entries
+                entries = (
+                    read_simple(manifest)
+                    or parse_requirements_file(manifest, environ=environ).entries
+                )
         except PipvetError as exc:
             problems.append(_describe(exc))
             continue
@@ -76,11 +81,11 @@ def _describe(exc: PipvetError) -> str:
     return f"{text} ({exc.hint})" if exc.hint else text
 
 
-def _relative(path: Path, folder: Path) -> str:
-    try:
-        return path.relative_to(folder).as_posix()
-    except ValueError:  # an include outside the project: shown as it is
-        return str(path)
+def _relative(path: str | Path, folder: Path) -> str:
+    text, prefix = str(path), str(folder) + os.sep
+    if text.startswith(prefix):  # string work: a fleet has hundreds of thousands of rows
+        return text[len(prefix) :].replace(os.sep, "/")
+    return text  # an include outside the project: shown as it is
 
 
 def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
@@ -93,7 +98,7 @@ def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
     floats = entry.kind in ("pinned", "unpinned") and _relax_floats(entry)
     return Row(
         project=folder.display,
-        source=_relative(Path(entry.location.path), folder.path),
+        source=_relative(entry.location.path, folder.path),
         name=entry.name,
         kind=kind,
         version=entry.pinned_version if kind == "pinned" else None,

@@ -45,6 +45,8 @@ CREATE TABLE dependency(
     relation TEXT CHECK (relation IN ('direct', 'transitive', 'undeclared')),
     floats INTEGER NOT NULL
 );
+"""
+_INDEXES = """
 CREATE INDEX dependency_name ON dependency(name);
 CREATE INDEX dependency_project ON dependency(project_id);
 """
@@ -78,6 +80,9 @@ def save_inventory(path: Path, inventory: Inventory, *, made_at: str, tool_versi
 
 
 def _write(conn: sqlite3.Connection, inv: Inventory, *, made_at: str, tool_version: str) -> None:
+    # A new file renamed into place when complete: no journal, no fsync per page needed.
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
     conn.executescript(_SCHEMA)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     with conn:
@@ -102,6 +107,7 @@ def _write(conn: sqlite3.Connection, inv: Inventory, *, made_at: str, tool_versi
                 for r in inv.rows
             ),
         )  # fmt: skip
+    conn.executescript(_INDEXES)  # after the rows: one sort instead of 200,000 inserts
 
 
 def load_inventory(path: Path) -> Inventory:
