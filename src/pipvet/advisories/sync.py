@@ -21,17 +21,19 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet.advisories.records import overlay_fingerprint
 from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
 from pipvet.advisories.sync_model import SyncOutcome
-from pipvet.advisories.syncer import Syncer
 from pipvet.errors import DataError
 from pipvet.models import Progress
-from pipvet.system.http import HttpClient, OfflineMiss
 from pipvet.system.lock import sync_lock
+
+if TYPE_CHECKING:  # an audit of fresh data fetches nothing: it never imports the HTTP client
+    from pipvet.system.http import HttpClient
 
 __all__ = ["MAX_INCREMENTAL", "default_store_path", "ensure_fresh", "sync"]
 
@@ -85,6 +87,8 @@ def sync(
     Raises NetworkError when the source cannot be reached and DataError when its data is
     unusable; either way the previous database is untouched.
     """
+    from pipvet.advisories.syncer import Syncer
+
     with _cache_errors(store_path), sync_lock(store_path):
         return Syncer(
             store_path, source, http, overlay=overlay, clock=clock, progress=progress
@@ -116,6 +120,8 @@ def ensure_fresh(
         if decision.overlay_fingerprint == fingerprint:
             return decision
     elif offline and not source.is_local:
+        from pipvet.system.http import OfflineMiss
+
         raise OfflineMiss(
             f"no usable advisory data for {source} is cached in {store_path.parent} and "
             "--offline forbids downloading it",
@@ -155,6 +161,8 @@ def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
     progress: Progress | None,
 ) -> SyncOutcome:
     """Take the lock and sync, or use what another process synced meanwhile."""
+    from pipvet.advisories.syncer import Syncer
+
     with _cache_errors(store_path), sync_lock(store_path):
         syncer = Syncer(store_path, source, http, overlay=overlay, clock=clock, progress=progress)
         # Another process may have synced while we waited for the lock: decide again.

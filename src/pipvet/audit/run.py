@@ -11,14 +11,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
-from pipvet.advisories.sync import default_store_path, ensure_fresh, sync
-from pipvet.advisories.sync_model import SyncOutcome
+from pipvet.advisories.sync import default_store_path, ensure_fresh
 from pipvet.audit.match import (
     MatchOutcome,
     match_dependencies,
@@ -28,9 +28,12 @@ from pipvet.audit.match import (
 from pipvet.errors import UsageError
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores, list_local_builds
-from pipvet.system.http import HttpClient
 from pipvet.system.paths import expand_home
-from pipvet.system.process import Runner
+
+if TYPE_CHECKING:  # an audit of fresh data neither fetches nor runs a process
+    from pipvet.advisories.sync_model import SyncOutcome
+    from pipvet.system.http import HttpClient
+    from pipvet.system.process import Runner
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ def rebuild_advisories(
     progress: Progress | None = None,
 ) -> SyncOutcome:
     """A full sync that replaces the database whatever state it is in."""
+    from pipvet.advisories.sync import sync
+
     overlay = _overlay(sources)
     return sync(
         default_store_path(cache_dir),

@@ -9,13 +9,16 @@ exits 2, ``--allow-unchecked``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pipvet.advisories.sync_model import SyncOutcome
-from pipvet.audit.run import prepare_advisories, rebuild_advisories
-from pipvet.cli._context import RunContext
 from pipvet.errors import UsageError
-from pipvet.system.http import HttpClient
+
+if TYPE_CHECKING:  # registering the options must not import what fetching the data needs
+    from collections.abc import Callable
+
+    from pipvet.advisories.sync_model import SyncOutcome
+    from pipvet.cli._context import RunContext
+    from pipvet.system.http import HttpClient
 
 __all__ = [
     "add_advisory_options",
@@ -69,6 +72,8 @@ def rebuild_advisory_data(
     ctx: RunContext, http: HttpClient, *, progress: Callable[[str], None] | None = None
 ) -> SyncOutcome:
     """A full re-sync from the configured sources (for a database found damaged)."""
+    from pipvet.audit.run import rebuild_advisories
+
     return rebuild_advisories(
         ctx.sources, http, cache_dir=ctx.cache_dir, clock=ctx.clock, progress=progress
     )
@@ -79,6 +84,8 @@ def advisory_data(
 ) -> SyncOutcome:
     """Usable advisory data from the sources the options and policy name (synced when older
     than the policy's max age, never with ``--offline``); DataError when there is none."""
+    from pipvet.audit.run import prepare_advisories
+
     return prepare_advisories(
         ctx.sources,
         http,

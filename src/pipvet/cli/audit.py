@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipvet.audit import run
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
-    Output,
     add_common_options,
     apply_output_options,
     emit,
 )
-from pipvet.cli._context import build_context
 from pipvet.cli._options import (
     add_advisory_options,
     add_allow_unchecked,
@@ -25,9 +20,15 @@ from pipvet.cli._options import (
     one_environment,
     rebuild_advisory_data,
 )
-from pipvet.policy import fails, stale_data_fails
-from pipvet.report.audit import AUDIT_FORMATS, render_audit
-from pipvet.report.safe import escape_controls
+from pipvet.report.audit import AUDIT_FORMATS
+
+# Registering the command (and `pipvet audit --help`) imports only the above: the audit's
+# machinery is imported by the handler that uses it.
+if TYPE_CHECKING:
+    import argparse
+
+    from pipvet.audit import run
+    from pipvet.cli._common import Output
 
 
 def register(sub: Any) -> None:
@@ -83,6 +84,13 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.audit import run
+    from pipvet.cli._context import build_context
+    from pipvet.policy import fails, stale_data_fails
+    from pipvet.report.audit import render_audit
+
     apply_output_options(args, out)
     one_environment(args)
     if args.fix or args.dry_run or args.relax:
@@ -127,6 +135,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
 
 def _explain(record_id: str, collected: run.Collected, outcome: Any, out: Output) -> int:
+    from pipvet.audit import run
+    from pipvet.report.safe import escape_controls
+
     advisory, traces = run.explain(record_id, collected, outcome)
     lines = [f"{advisory.id} (modified {advisory.modified})"]
     if advisory.aliases:

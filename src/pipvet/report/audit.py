@@ -5,7 +5,10 @@ A run renders one format, so each renderer's module is imported when it is first
 
 from __future__ import annotations
 
-from pipvet.models import AuditReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `pipvet audit --help` lists AUDIT_FORMATS without the models
+    from pipvet.models import AuditReport
 
 __all__ = ["AUDIT_FORMATS", "render_audit"]
 
