@@ -279,9 +279,11 @@ def test_update_creates_the_venv_and_says_what_an_old_pip_cannot_protect(
     sarif = json.loads((project / "pipvet.sarif").read_text(encoding="utf-8"))
     assert sarif["version"] == "2.1.0"
 
-    # the same environment takes on a look-alike of a popular name: avoid, exit 1
+    # the same environment takes on a look-alike of a popular name: avoid, exit 1. Its first
+    # release is older than the popularity list, so its absence from the list counts (a
+    # project newer than the list is only review: the list cannot know it).
     publish(index, "colourama", "1.0", 30)
-    crafted(vet_index, "colourama", {"1.0": 30}, owners=("mallory",))
+    crafted(vet_index, "colourama", {"1.0": 400}, owners=("mallory",))
     (project / "requirements.txt").write_text("alpha>=1.0\ncolourama>=1.0\n", encoding="utf-8")
     code, out, err = run(["update"])
     assert code == 1, out + err
