@@ -147,7 +147,7 @@ def mutate(rng: random.Random, data: str) -> str:
             case _:
                 other = rng.randint(0, len(data))
                 data = data[:pos] + data[other:]
-    return data.replace("\ud800", "")  # lone surrogates cannot be written as UTF-8
+    return surrogate_free(data)  # lone surrogates cannot be written as UTF-8
 
 
 def surrogate_free(text: str) -> str:
@@ -508,6 +508,7 @@ class HttpCase:
         self.client = HttpClient(ctx.fresh("http"), sleep=lambda _s: None, timeout=2, retries=1)
 
     def __call__(self, ctx: Context, text: str, tally: Tally) -> None:
+        text = surrogate_free(text)  # random.Random(str) encodes its seed as UTF-8
         rng = random.Random(text)
         self.server.answer = http_answer(rng, text)
         with contextlib.suppress(PipvetError):
