@@ -46,6 +46,7 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _loopback import LoopbackServer, Request, Response, calibration_line, compile_pipvet
 
@@ -107,7 +108,7 @@ class SimpleIndex:
         if not name or not files:
             return Response(404, b"no such project")
         wants_json = JSON_TYPE in request.headers.get("Accept", "")
-        entries = []
+        entries: list[dict[str, Any]] = []
         for f in files:
             data = f.read_bytes()
             when = self.uploaded.get(f.name, datetime.now(UTC) - timedelta(days=60))
@@ -140,7 +141,7 @@ def pip_wheel() -> Path:
     return found[-1]
 
 
-Run = tuple[float, float, int, int, dict[str, object]]
+Run = tuple[float, float, int, int, dict[str, Any]]
 
 
 def run_update(project: Path, env: dict[str, str], log: list[str]) -> Run:
@@ -246,7 +247,8 @@ def main() -> int:  # noqa: PLR0915 - one scenario, in order
                 index.add(build_wheel(files, names[7], version, []), 10)
                 expired()
                 r = run_update(project, env, server.log)
-                kinds = [(c["name"], c["new"]) for c in r[4]["changes"]]  # type: ignore[index]
+                changes: list[dict[str, str]] = r[4]["changes"]
+                kinds = [(c["name"], c["new"]) for c in changes]
                 if kinds != [(names[7], version)]:
                     sys.exit(f"the upgrade run changed {kinds}, not {names[7]} {version}")
                 upgraded.append(r)
