@@ -17,6 +17,7 @@ import pytest
 from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.errors import InputError
+from pipvet.fleet.inventory import load_inventory
 from pipvet.inputs.requirements import parse_declared, to_dependencies
 from tests.support.httpserver import loopback_server
 from tests.support.lock_tools import lock_tool, tool_env
@@ -386,6 +387,26 @@ def test_vet_r_reads_a_real_lock(env: Path, locked_project: Path) -> None:
         "requests==2.19.0",
         "urllib3==1.23",
     ]
+
+
+@pytest.mark.slow
+def test_sbom_r_and_fleet_read_a_real_uv_lock(env: Path, locked_project: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["sbom", "-q", "-r", str(locked_project / "uv.lock")], Output(out, err))
+    assert code in (0, 1), err.getvalue()
+    got = {(c["name"], c["version"]) for c in json.loads(out.getvalue())["components"]}
+    assert ("requests", "2.19.0") in got
+    assert ("urllib3", "1.23") in got
+    only_lock = env / "only-lock"
+    only_lock.mkdir()
+    (only_lock / "uv.lock").write_bytes((locked_project / "uv.lock").read_bytes())
+    db = env / "inventory.sqlite"
+    main(["fleet", "-q", "--db", str(db), str(only_lock)], Output(io.StringIO(), io.StringIO()))
+    inventory = load_inventory(db)
+    assert [p.sources for p in inventory.projects] == [("uv.lock",)]
+    rows = {(r.name, r.kind, r.version) for r in inventory.rows}
+    assert ("requests", "locked", "2.19.0") in rows
+    assert ("urllib3", "locked", "1.23") in rows
 
 
 def test_relax_reports_a_named_lock_file_and_never_rewrites_it(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 version in use go in, a ``FleetReport`` comes out.
 
 Which version a project "uses" of a distribution: what its venv has installed; without a
-venv, what its files pin; without a pin, the floor its files declare (shown ``>=X``).
+venv, what its files pin (``==``); without a pin, what its lock file locks; without either,
+the floor its files declare (shown ``>=X``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def _labels(group: Sequence[Row]) -> set[str]:
     pinned = {r.version for r in group if r.kind == "pinned" and r.version}
     if pinned:
         return pinned
+    locked = {r.version for r in group if r.kind == "locked" and r.version}
+    if locked:
+        return locked
     return {f">={f}" for r in group if (f := floor_of(r.specifier)) is not None}
 
 

@@ -1,7 +1,9 @@
 """Reading one project folder into inventory rows, through the readers every command uses:
-``pipvet.inputs.requirements`` for requirements files (``-r`` / ``-c`` followed) and
-``pyproject.toml``, ``pipvet.inputs.installed`` for the venv's site-packages (metadata only,
-nothing is run), and ``pipvet relax``'s own rule for which ``==`` pins it would float.
+``pipvet.inputs.requirements`` for requirements files (``-r`` / ``-c`` followed),
+``pyproject.toml``, lock files (rows of kind ``locked``: the locked version, no relation),
+conda ``environment.yml`` and notebooks (the one ``-r`` reader, ``parse_declared``);
+``pipvet.inputs.installed`` for the venv's site-packages (metadata only, nothing is run);
+and ``pipvet relax``'s own rule for which ``==`` pins it would float.
 
 Installed distributions are related to what the project declares through their metadata's
 ``Requires-Dist``: named by the project -> direct; needed (transitively) by something named
@@ -23,7 +25,7 @@ from pipvet.fleet.simple_reqs import read_simple
 from pipvet.fleet.walk import ProjectFolder, site_packages_in
 from pipvet.inputs.installed import read_environment
 from pipvet.inputs.installed_model import Distribution
-from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
+from pipvet.inputs.requirements import declared_kind, parse_declared, parse_requirements_file
 from pipvet.inputs.requirements_model import RequirementEntry
 from pipvet.models import NormalizedName, canonicalize_name
 
@@ -45,18 +47,19 @@ def read_project(folder: ProjectFolder, environ: Mapping[str, str]) -> tuple[Pro
     for manifest in folder.manifests:
         sources.append(_relative(manifest, folder.path))
         try:
-            if manifest.name == "pyproject.toml":
-                entries: Sequence[RequirementEntry] = parse_pyproject(manifest).entries
-            else:
-                entries = (
+            kind = declared_kind(manifest)
+            if kind == "requirements":
+                entries: Sequence[RequirementEntry] = (
                     read_simple(manifest)
                     or parse_requirements_file(manifest, environ=environ).entries
                 )
+            else:
+                entries = parse_declared(manifest, environ=environ).entries
         except PipvetError as exc:
             problems.append(_describe(exc))
             continue
         for entry in entries:
-            row = _manifest_row(folder, entry)
+            row = _manifest_row(folder, entry, locked=kind == "lock")
             if row is None:
                 continue
             key = (row.source, row.line, row.name)
@@ -88,13 +91,26 @@ def _relative(path: str | Path, folder: Path) -> str:
     return text  # an include outside the project: shown as it is
 
 
-def _manifest_row(folder: ProjectFolder, entry: RequirementEntry) -> Row | None:
+def _manifest_row(folder: ProjectFolder, entry: RequirementEntry, *, locked: bool) -> Row | None:
     if entry.kind == "constraint" or entry.name is None:
         return None  # a constraint limits, it declares nothing; an unnamed URL names nothing
-    kind: RowKind = "pinned" if entry.kind == "pinned" else "declared"
     spec = str(entry.specifier)
     if entry.url is not None:
         spec = f"@ {entry.url}"
+    if locked:
+        # A lock file states what gets installed, direct and transitive alike (it does not
+        # say which is which), and `pipvet relax` never rewrites it.
+        return Row(
+            project=folder.display,
+            source=_relative(entry.location.path, folder.path),
+            name=entry.name,
+            kind="locked" if entry.pinned_version else "declared",
+            version=entry.pinned_version,
+            specifier=spec,
+            relation=None,
+            line=entry.location.line,
+        )
+    kind: RowKind = "pinned" if entry.kind == "pinned" else "declared"
     floats = entry.kind in ("pinned", "unpinned") and _relax_floats(entry)
     return Row(
         project=folder.display,

@@ -8,9 +8,10 @@ Schema (``PRAGMA user_version`` = 1)::
     dependency(project_id INTEGER, source TEXT, line INTEGER, name TEXT, kind TEXT,
                version TEXT, specifier TEXT, relation TEXT, floats INTEGER)
 
-``kind`` is installed / pinned / declared; ``relation`` direct / transitive / undeclared
-(NULL: not known). The file is a disposable cache: each run writes a new one beside it and
-renames it into place, so a reader never sees half a run and a damaged file is simply replaced.
+``kind`` is installed / pinned / locked / declared; ``relation`` direct / transitive /
+undeclared (NULL: not known). The file is a disposable cache: each run writes a new one beside
+it and renames it into place, so a reader never sees half a run and a damaged file is simply
+replaced.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CREATE TABLE dependency(
     source TEXT NOT NULL,
     line INTEGER,
     name TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('installed', 'pinned', 'declared')),
+    kind TEXT NOT NULL CHECK (kind IN ('installed', 'pinned', 'locked', 'declared')),
     version TEXT,
     specifier TEXT NOT NULL,
     relation TEXT CHECK (relation IN ('direct', 'transitive', 'undeclared')),

@@ -27,9 +27,10 @@ __all__ = [
     "UsedOnce",
 ]
 
-# installed: in the project's venv; pinned: ``==X`` in a manifest; declared: any other
+# installed: in the project's venv; pinned: ``==X`` in a manifest; locked: the version a lock
+# file (uv.lock, poetry.lock, Pipfile.lock, pylock.toml) fixes; declared: any other
 # requirement (a range, a floor, nothing at all, a URL).
-RowKind = Literal["installed", "pinned", "declared"]
+RowKind = Literal["installed", "pinned", "locked", "declared"]
 # direct: the project names it; transitive: an installed dependency of something it names;
 # undeclared: installed, named nowhere and needed by nothing named. ``None``: not known.
 Relation = Literal["direct", "transitive", "undeclared"]

@@ -2,14 +2,16 @@
 
 A folder is a project when it holds a manifest — a requirements file (``*requirements*.txt``
 / ``.in`` and ``requirements/*.txt`` / ``.in``, as every pipvet command finds them, plus any
-other ``*.in`` at its top), a ``pyproject.toml`` — or a virtual environment (``.venv`` or
-``venv`` with a ``pyvenv.cfg``). Projects may nest: the walk goes on below a project.
+other ``*.in`` at its top), a ``pyproject.toml``, a lock file (``uv.lock``, ``poetry.lock``,
+``Pipfile.lock``, ``pylock*.toml``), a conda ``environment.yml`` or a notebook (``.ipynb``),
+named as ``-r`` tells them apart — or a virtual environment (``.venv`` or ``venv`` with a
+``pyvenv.cfg``). Projects may nest: the walk goes on below a project.
 
 Never entered: ``.git``, ``.hg``, ``.venv``, ``venv``, ``.tox``, ``.nox``, ``node_modules``,
-``build``, ``dist``, ``site-packages``, ``__pycache__``, a project's ``requirements/`` folder
-(its files belong to the project), what a ``.gitignore`` on the way ignores (see
-``gitignore``), what ``--exclude`` names, and symbolic links to folders (so a link loop
-cannot make the walk go round for ever).
+``build``, ``dist``, ``site-packages``, ``__pycache__``, ``.ipynb_checkpoints`` (Jupyter's
+copies), a project's ``requirements/`` folder (its files belong to the project), what a
+``.gitignore`` on the way ignores (see ``gitignore``), what ``--exclude`` names, and symbolic
+links to folders (so a link loop cannot make the walk go round for ever).
 """
 
 from __future__ import annotations
@@ -23,16 +25,19 @@ from pathlib import Path
 from pipvet.errors import UsageError
 from pipvet.fleet.gitignore import IgnoreRule, ignored, parse_gitignore
 from pipvet.inputs.discover import discover_requirement_files
+from pipvet.inputs.requirements import declared_kind
 
 __all__ = ["SKIPPED_FOLDERS", "ProjectFolder", "Walked", "find_projects", "site_packages_in"]
 
 SKIPPED_FOLDERS = frozenset(
     {
         ".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "build", "dist",
-        "site-packages", "__pycache__",
+        "site-packages", "__pycache__", ".ipynb_checkpoints",
     }
 )  # fmt: skip
 VENV_NAMES = (".venv", "venv")
+# What `-r` reads besides requirements files and pyproject.toml (told by name, as it does).
+_DECLARED_KINDS = frozenset({"lock", "conda", "notebook"})
 _MAX_GITIGNORE_BYTES = 1_000_000
 
 
@@ -146,6 +151,12 @@ def _project(
     )
     if "pyproject.toml" in names:
         manifests.append(folder / "pyproject.toml")
+    # what `-r` reads besides: lock files, conda environment files, notebooks
+    manifests.extend(
+        folder / n
+        for n in sorted(names)
+        if declared_kind(Path(n)) in _DECLARED_KINDS and folder / n not in manifests
+    )
     manifests = [
         m
         for m in manifests

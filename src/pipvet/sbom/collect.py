@@ -1,7 +1,8 @@
 """What an SBOM says about each installed package, read from its metadata folder: licences,
 the dependency graph (Requires-Dist, evaluated against the target interpreter's markers),
 a hash of the RECORD file, and the components a PEP 770 ``dist-info/sboms`` document
-declares. For requirements files, the ``--hash`` values they pin.
+declares. For ``-r`` files (requirements, lock files, notebooks, ``environment.yml``, read by
+the one ``-r`` reader), the ``--hash`` values they pin.
 
 An I/O edge: it reads metadata files (size-capped, regular files only) and asks the target
 interpreter once for its marker values. The dependencies themselves come from
@@ -217,9 +218,11 @@ def _requirement_hashes(
 
     out: dict[tuple[NormalizedName, str], tuple[SbomHash, ...]] = {}
     for path in files:
-        if path.name == "pyproject.toml":
+        # the reader the audit used (lock files, notebooks, environment.yml too), so a file
+        # the audit read is never read here as a pip requirements file
+        if requirements.declared_kind(path) == "pyproject":
             continue
-        for entry in requirements.parse_requirements_file(path, environ=environ).entries:
+        for entry in requirements.parse_declared(path, environ=environ).entries:
             if not (entry.name and entry.pinned_version and entry.hashes):
                 continue
             found: set[SbomHash] = set()
