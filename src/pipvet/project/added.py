@@ -25,7 +25,7 @@ def requirement_strings(text: str, *, pyproject: bool) -> list[str]:
     if pyproject:
         try:
             data = tomllib.loads(text.removeprefix("\ufeff"))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
             raise ValueError(f"not valid TOML: {exc}") from None
         candidates = [value for _, _, value in _dependency_strings(data)]
     else:

@@ -119,7 +119,7 @@ def _policy_change(project: Path) -> FileChange:
         )
     try:
         data = tomllib.loads(old.removeprefix("\ufeff"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # nesting too deep to read
         return FileChange(
             pyproject,
             "pyproject.toml",

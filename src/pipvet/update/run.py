@@ -100,7 +100,7 @@ def _pyproject_name(project: Path) -> NormalizedName | None:
         return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None  # not a project pip could install; the audit reads it no further
     table = data.get("project")
     name = table.get("name") if isinstance(table, dict) else None
