@@ -15,13 +15,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from pipvet.errors import DataError, InputError, PipvetError
+from pipvet.errors import DataError, InputError, NetworkError, PipvetError
 from pipvet.index.parse import (
     DistFile,
     OwnerRole,
@@ -251,7 +252,7 @@ class IndexClient:
         *,
         is_internal: Callable[[str], bool] = lambda _name: False,
         fresh_seconds: float = FRESH_SECONDS,
-        max_workers: int = 16,
+        max_workers: int = 32,
         parsed_cache: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -309,17 +310,22 @@ class IndexClient:
                 out[key] = known
             else:
                 urls[key] = url
-        answers = self.http.get_many(
-            list(urls.values()), self.max_workers, max_age=self.fresh_seconds
-        )
-        for (key, _url), resp in zip(urls.items(), answers, strict=True):
-            if isinstance(resp, PipvetError):
-                out[key] = resp
-                continue
+
+        # Each worker fetches and parses its own answer: parsing a large answer is most of a
+        # cold run's CPU, and done as answers arrive it overlaps the requests still waiting.
+        def one(item: tuple[tuple[NormalizedName, str | None], str]) -> Lookup | PipvetError:
             try:
-                out[key] = self._answer(key[0], resp)
-            except DataError as exc:
-                out[key] = exc
+                return self._answer(item[0][0], self.http.get(item[1], max_age=self.fresh_seconds))
+            except (NetworkError, DataError) as exc:
+                return exc
+
+        todo = list(urls.items())
+        if len(todo) <= 1 or self.max_workers <= 1:
+            answers = [one(item) for item in todo]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(todo))) as pool:
+                answers = list(pool.map(one, todo))
+        out.update(zip(urls, answers, strict=True))
         return out
 
     def _answer(self, name: str, resp: HttpResponse) -> Lookup:

@@ -167,7 +167,21 @@ class Vetter:
         ]
         if not older:
             return gathered
-        answers = self.index.lookup_releases([(n, v) for n, v in older if v is not None])
+        wanted = [(n, v) for n, v in older if v is not None]
+        if self.resolver != "metadata":
+            answers = self.index.lookup_releases(wanted)
+        else:
+            # The subtree's first level of the packages at their newest release is known
+            # already: it is fetched in the same round trip as the older releases' documents.
+            newest = [
+                Root(g.request.name, g.requires, g.request.extras)
+                for g in gathered
+                if g.project is not None and g.version == g.project.version
+            ]
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                first_level = pool.submit(self._meta.prefetch, newest)
+                answers = self.index.lookup_releases(wanted)
+                first_level.result()
         out = []
         for g in gathered:
             answer = answers.get((g.request.name, g.version or ""))

@@ -130,6 +130,14 @@ class MetadataResolver:
         if missing:
             self.projects.update(self._lookup_many(missing))
 
+    def prefetch(self, roots: Sequence[Root]) -> None:
+        """Fetch the first level of ``roots`` (what ``resolve`` would fetch first), so that it
+        can share a round trip with other lookups; ``resolve`` then finds it memoised."""
+        steps: list[_Step] = []
+        for root in roots:
+            steps += self._children(_Walk(root), root.name, root.requires, {"", *root.extras})
+        self.fetch(step.name for step in steps)
+
     def resolve(self, roots: Sequence[Root]) -> dict[str, Subtree]:
         """Each root's subtree, keyed by the root's canonical name."""
         walks = [_Walk(root) for root in roots]
