@@ -40,7 +40,7 @@ def _mask_long(text: str) -> str:
     """``_USERINFO.sub`` over ``text``, searching only the runs of characters that hold a
     "://" (a match never crosses whitespace or a quote). The same result: ``search`` from a
     position still sees the character before it, so ``\\b`` is decided as in a full scan."""
-    parts: list[str] = []
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     done = 0  # text[:done] is decided
     run_end = 0  # the end of the run holding the last "://" looked at
     size = len(text)
@@ -57,13 +57,19 @@ def _mask_long(text: str) -> str:
         if found is None:
             hit = text.find("://", run_end)
             continue
-        parts.append(text[done : found.start()])
-        parts.append(f"{found.group(1)}{MASK}@")
+        replacement = f"{found.group(1)}{MASK}@"
+        if found.group() != replacement:  # already masked: a report is masked twice
+            edits.append((found.start(), found.end(), replacement))
         done = found.end()
         hit = text.find("://", done)
-    if not parts:
-        return text
-    parts.append(text[done:])
+    if not edits:
+        return text  # not a copy: a whole report is megabytes
+    parts: list[str] = []
+    last = 0
+    for begin, end, replacement in edits:
+        parts += (text[last:begin], replacement)
+        last = end
+    parts.append(text[last:])
     return "".join(parts)
 
 

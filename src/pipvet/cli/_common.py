@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+_WRITE_SLICE = 1 << 20
 
 __all__ = [
     "EXIT_ERROR",
@@ -70,7 +71,12 @@ class Output:
     def write(self, text: str) -> None:
         self.clear_progress()
         text = mask_userinfo(text)  # the last guard: no URL credential reaches the screen
-        self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        if text and not text.endswith("\n"):
+            text += "\n"
+        # In slices: the stream encodes what it is given in one piece, and a report of
+        # thousands of packages is megabytes (its encoded copy would add to the peak memory).
+        for start in range(0, len(text), _WRITE_SLICE):
+            self.stdout.write(text[start : start + _WRITE_SLICE])
         self.stdout.flush()
 
     def err(self, text: str) -> None:

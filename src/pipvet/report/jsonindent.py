@@ -15,11 +15,21 @@ import math
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
-__all__ = ["dumps"]
+__all__ = ["Raw", "dumps", "dumps_at"]
 
 
 class _Unsupported(Exception):
     pass
+
+
+class Raw:
+    """Text that already is JSON, written for the depth it is placed at (``dumps_at``): put
+    into the document as it is. Only ``dumps_at`` understands it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def dumps(value: object) -> str:
@@ -30,10 +40,22 @@ def dumps(value: object) -> str:
         return json.dumps(value, indent=2)
 
 
+def dumps_at(value: object, depth: int) -> str | None:
+    """``value`` as ``json.dumps(..., indent=2)`` writes it ``depth`` levels deep in a
+    document (``Raw`` parts inserted as they are), or None when it holds something only
+    ``json.dumps`` handles."""
+    try:
+        return _dumps(value, "\n" + "  " * depth)
+    except _Unsupported:
+        return None
+
+
 def _dumps(value: Any, newline: str) -> str:
     kind = type(value)
     if kind is str:
         return _string(value)
+    if kind is Raw:
+        return value.text  # type: ignore[no-any-return]
     if kind is dict:
         if not value:
             return "{}"

@@ -34,7 +34,7 @@ from typing import Any
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
 from pipvet.report._common import fail_on_text, stale_text, verdict
-from pipvet.report.jsonindent import dumps
+from pipvet.report.jsonindent import Raw, dumps, dumps_at
 from pipvet.report.safe import json_renderer
 
 __all__ = ["audit_to_dict", "render_audit_json"]
@@ -43,11 +43,38 @@ __all__ = ["audit_to_dict", "render_audit_json"]
 @json_renderer
 def render_audit_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
-    return dumps(audit_to_dict(report)) + "\n"
+    # Each dependency is written out as soon as its values are made, and the document is
+    # joined once around them: a report of thousands never holds every dependency's dicts,
+    # nor several copies of the text, at once (the peak memory of a 20,000-package audit).
+    # The text is exactly what dumps(audit_to_dict(report)) writes.
+    written: list[str] = []
+    for result in report.results:
+        text = dumps_at(_dependency(result, report), 2)
+        if text is None:
+            return dumps(audit_to_dict(report)) + "\n"
+        written.append(text)
+    # A raw NUL never occurs in JSON text (strings escape it): it marks where they go.
+    frame = dumps_at(_document(report, [Raw("\x00")] if written else []), 0)
+    if frame is None:
+        return dumps(audit_to_dict(report)) + "\n"
+    if not written:
+        return frame + "\n"
+    head, tail = frame.split("\x00")
+    pieces = [head]
+    for i, text in enumerate(written):
+        if i:
+            pieces.append(",\n    ")
+        pieces.append(text)
+    pieces += (tail, "\n")
+    return "".join(pieces)
 
 
 def audit_to_dict(report: AuditReport) -> dict[str, Any]:
     """The JSON document as Python values (for callers that embed it in a larger document)."""
+    return _document(report, [_dependency(r, report) for r in report.results])
+
+
+def _document(report: AuditReport, dependencies: list[Any]) -> dict[str, Any]:
     outcome = verdict(report)
     snap = report.snapshot
     findings = [f for r in report.results for f in r.findings]
@@ -69,7 +96,7 @@ def audit_to_dict(report: AuditReport) -> dict[str, Any]:
         "fail_on": fail_on_text(report.fail_on),
         "unknown_severity": report.unknown_severity,
         "verdict": {"status": outcome.status, "text": outcome.text},
-        "dependencies": [_dependency(r, report) for r in report.results],
+        "dependencies": dependencies,
         "ignore_notes": [
             {"id": n.id, "problem": n.problem, "reason": n.reason, "expires": n.expires}
             for n in report.ignore_notes
