@@ -264,16 +264,19 @@ def apply_ignores(
     for result in results:
         dep = result.dependency
         findings: list[Finding] = []
+        changed = False
         for finding in result.findings:
             marked = finding
-            if not finding.ignored and finding.kind != "malware":
+            if live and not finding.ignored and finding.kind != "malware":
                 for index, rule in enumerate(live):
                     if rule.matches(finding, dep.name, dep.version):
                         used.add(index)
                         marked = replace(finding, ignored=True, ignore_reason=rule.reason)
+                        changed = True
                         break
             findings.append(marked)
-        out.append(replace(result, findings=tuple(findings)))
+        # Unchanged results are kept as they are: copying thousands costs real time.
+        out.append(replace(result, findings=tuple(findings)) if changed else result)
 
     notes: list[IgnoreNote] = []
     live_index = {id(rule): i for i, rule in enumerate(live)}

@@ -118,10 +118,12 @@ def with_fix_requirements(
     results: Sequence[DependencyResult], records: Mapping[NormalizedName, Sequence[PackageRecord]]
 ) -> tuple[DependencyResult, ...]:
     """Attach ``name>=X``: the smallest fixed release that closes every active finding."""
-    return tuple(
-        replace(r, fix_requirement=fix_requirement(r, records.get(r.dependency.name, ())))
-        for r in results
-    )
+    out: list[DependencyResult] = []
+    for r in results:
+        fix = fix_requirement(r, records.get(r.dependency.name, ())) if r.findings else None
+        # Most results have nothing to fix: kept as they are, not copied.
+        out.append(r if fix == r.fix_requirement else replace(r, fix_requirement=fix))
+    return tuple(out)
 
 
 def fix_requirement(result: DependencyResult, records: Sequence[PackageRecord]) -> str | None:
