@@ -94,19 +94,16 @@ class _PackedFiles(Sequence[DistFile]):
 
 def _pack(files: Sequence[DistFile]) -> str | None:
     """One line per file; None when a field would break the format (then nothing is kept)."""
-    lines = []
-    for f in files:
-        fields = (
-            f.filename,
-            f.packagetype,
-            "" if f.uploaded is None else repr(f.uploaded),
-            "1" if f.yanked else "0",
-            "" if f.requires_python is None else f.requires_python,
-        )
-        if any("\t" in x or "\n" in x for x in fields):
-            return None
-        lines.append("\t".join(fields))
-    return "\n".join(lines)
+    lines = [
+        f"{f.filename}\t{f.packagetype}\t{'' if f.uploaded is None else repr(f.uploaded)}\t"
+        f"{'1' if f.yanked else '0'}\t{'' if f.requires_python is None else f.requires_python}"
+        for f in files
+    ]
+    packed = "\n".join(lines)
+    # Exactly four tabs a line and no newline inside a line: no field held either.
+    if packed.count("\t") != 4 * len(lines) or packed.count("\n") != max(0, len(lines) - 1):
+        return None
+    return packed
 
 
 def _unpack(line: str) -> DistFile:
