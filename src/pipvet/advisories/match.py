@@ -183,6 +183,8 @@ def _probe(version: Version, public: Version | None = None) -> _Probe:
 
 def _against(installed: Version, public: Version, bound: Version) -> Version:
     """The installed version as compared to ``bound`` (see the module docstring on locals)."""
+    if installed is public:  # no local label (nearly always): skip Version.local, a property
+        return installed
     return installed if bound.local is not None else public
 
 

@@ -55,6 +55,8 @@ def escape_controls(text: str) -> str:
 def json_safe(document: str) -> str:
     """A JSON document whose raw DEL, C1 and bidi characters are ``\\u`` escapes: the same
     JSON value, harmless when the document itself lands on a terminal."""
+    if document.isascii() and "\x7f" not in document:  # isascii reads a flag: no scan
+        return document
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
