@@ -351,11 +351,17 @@ def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
 def test_the_simple_file_fast_path_reads_what_the_shared_reader_reads(
     tmp_path: Path, text: str
 ) -> None:
+    from dataclasses import replace
+
     from pipvet.fleet.simple_reqs import read_simple
     from pipvet.inputs.requirements import parse_requirements_file
+    from pipvet.models import Location
 
     path = write(tmp_path / "requirements.txt", text)
-    assert read_simple(path) == list(parse_requirements_file(path).entries)
+    simple = read_simple(path)
+    assert simple is not None
+    got = [replace(entry, location=Location(str(path), line)) for entry, line in simple]
+    assert got == list(parse_requirements_file(path).entries)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pipvet.errors import PipvetError
@@ -44,31 +44,41 @@ def read_project(folder: ProjectFolder, environ: Mapping[str, str]) -> tuple[Pro
     sources: list[str] = []
     seen: set[tuple[str, int | None, str]] = set()
     extras: dict[NormalizedName, set[str]] = {}
+    sources_of: dict[str, str] = {}  # an entry's file -> as shown: string work, once per file
     for manifest in folder.manifests:
         sources.append(_relative(manifest, folder.path))
         try:
             kind = declared_kind(manifest)
             if kind == "requirements":
-                entries: Sequence[RequirementEntry] = (
-                    read_simple(manifest)
-                    or parse_requirements_file(manifest, environ=environ).entries
-                )
+                simple = read_simple(manifest)
+                found: list[tuple[str, int | None, RequirementEntry]]
+                if simple:
+                    # the commonest file: entries shared across the fleet, lines beside them
+                    where = str(manifest)
+                    found = [(where, line, entry) for entry, line in simple]
+                else:
+                    found = _located(parse_requirements_file(manifest, environ=environ).entries)
             else:
-                entries = parse_declared(manifest, environ=environ).entries
+                found = _located(parse_declared(manifest, environ=environ).entries)
         except PipvetError as exc:
             problems.append(_describe(exc))
             continue
-        for entry in entries:
-            row = _manifest_row(folder, entry, locked=kind == "lock")
+        locked = kind == "lock"
+        cached = kind in ("requirements", "pyproject")
+        for path, line, entry in found:
+            shown = sources_of.get(path)
+            if shown is None:
+                shown = sources_of[path] = _relative(path, folder.path)
+            row = _manifest_row(folder, shown, line, entry, locked=locked, cached=cached)
             if row is None:
                 continue
-            key = (row.source, row.line, row.name)
+            key = (shown, line, row.name)
             if key not in seen:
                 seen.add(key)
                 rows.append(row)
-                extras.setdefault(row.name, set()).update(
-                    canonicalize_name(e) for e in entry.extras
-                )
+                known = extras.setdefault(row.name, set())
+                if entry.extras:
+                    known.update(canonicalize_name(e) for e in entry.extras)
     if folder.venv is not None:
         sources.append(folder.venv.name)
         try:
@@ -91,38 +101,70 @@ def _relative(path: str | Path, folder: Path) -> str:
     return text  # an include outside the project: shown as it is
 
 
-def _manifest_row(folder: ProjectFolder, entry: RequirementEntry, *, locked: bool) -> Row | None:
+def _located(entries: Iterable[RequirementEntry]) -> list[tuple[str, int | None, RequirementEntry]]:
+    return [(e.location.path, e.location.line, e) for e in entries]
+
+
+def _manifest_row(
+    folder: ProjectFolder,
+    source: str,
+    line: int | None,
+    entry: RequirementEntry,
+    *,
+    locked: bool,
+    cached: bool,
+) -> Row | None:
     if entry.kind == "constraint" or entry.name is None:
         return None  # a constraint limits, it declares nothing; an unnamed URL names nothing
-    spec = str(entry.specifier)
-    if entry.url is not None:
-        spec = f"@ {entry.url}"
     if locked:
         # A lock file states what gets installed, direct and transitive alike (it does not
         # say which is which), and `pipvet relax` never rewrites it.
         return Row(
             project=folder.display,
-            source=_relative(entry.location.path, folder.path),
+            source=source,
             name=entry.name,
             kind="locked" if entry.pinned_version else "declared",
             version=entry.pinned_version,
-            specifier=spec,
+            specifier=_spec(entry),
             relation=None,
-            line=entry.location.line,
+            line=line,
         )
     kind: RowKind = "pinned" if entry.kind == "pinned" else "declared"
-    floats = entry.kind in ("pinned", "unpinned") and _relax_floats(entry)
+    spec, floats = _shape(entry, cached=cached and "${" not in entry.raw)
     return Row(
         project=folder.display,
-        source=_relative(entry.location.path, folder.path),
+        source=source,
         name=entry.name,
         kind=kind,
         version=entry.pinned_version if kind == "pinned" else None,
         specifier=spec,
         relation="direct",
-        line=entry.location.line,
+        line=line,
         floats=floats,
     )
+
+
+def _spec(entry: RequirementEntry) -> str:
+    return f"@ {entry.url}" if entry.url is not None else str(entry.specifier)
+
+
+_SHAPES: dict[tuple[str, str, str | None], tuple[str, bool]] = {}
+_MAX_SHAPES = 65536
+
+
+def _shape(entry: RequirementEntry, *, cached: bool) -> tuple[str, bool]:
+    """The row's specifier text and whether ``relax`` would float it. With ``cached``, once
+    per (text, kind, URL): in a requirements or pyproject file (no ``${VAR}``) the same text
+    always parses the same way, and a fleet repeats its lines in hundreds of projects."""
+    if not cached:
+        return _spec(entry), entry.kind in ("pinned", "unpinned") and _relax_floats(entry)
+    key = (entry.raw, entry.kind, entry.url)
+    found = _SHAPES.get(key)
+    if found is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        found = _SHAPES[key] = _shape(entry, cached=False)
+    return found
 
 
 def _relax_floats(entry: RequirementEntry) -> bool:

@@ -49,10 +49,11 @@ class _Pyproject:
     def line_of(self, key: str, start: int, value: str) -> int:
         """1-based line of the quoted ``value``; successive calls with one ``key`` move on."""
         begin = max(self.cursor.get(key, start), start)
-        quoted = (f'"{value}"', f"'{value}'")
-        for lo, hi in ((begin, len(self.lines)), (0, begin)):
+        double, single = f'"{value}"', f"'{value}'"
+        lines = self.lines
+        for lo, hi in ((begin, len(lines)), (0, begin)):
             for i in range(lo, hi):
-                if any(q in self.lines[i] for q in quoted):
+                if double in lines[i] or single in lines[i]:
                     self.cursor[key] = i + 1
                     return i + 1
         return start + 1

@@ -4,8 +4,10 @@ keeps where it came from. Pure: nothing here runs a process or fetches anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -195,6 +197,30 @@ def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineProblem:
     return LineProblem(f"invalid requirement: {detail}", todo)
 
 
+# A requirement that is only ``name`` or ``name`` with version clauses (``==1.2``, ``>=1,<2``):
+# no option, marker, extras, URL or variable. The commonest line of all.
+_OP = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
+PLAIN_RE = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
+
+
+def plain_entry(
+    text: str, location: Location, constraint: bool, end_line: int | None, base: Path | None
+) -> RequirementEntry:
+    """``entry_from_text`` for a line ``PLAIN_RE`` matches whole, written as it is read."""
+    return entry_from_text(
+        text,
+        location,
+        text,
+        text,
+        editable=False,
+        constraint=constraint,
+        hashes=(),
+        end_line=end_line,
+        section=None,
+        base=base,
+    )
+
+
 def parse_requirement_text(
     text: str,
     location: Location,
@@ -303,18 +329,7 @@ def entry_from_text(
             end_line=end_line,
             section=section,
         )
-    if (problem := _named_url_marker_problem(text)) is not None:
-        raise problem
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        raise _invalid_requirement(text, exc) from exc
-    too_long = length_problem(text, req)
-    if too_long is not None:
-        raise too_long
-    name = canonicalize_name(req.name)
-    if req.url and (problem := _url_problem(req.url, named=True)) is not None:
-        raise problem
+    req = _named(text)
     if req.url:
         if constraint:
             raise LineProblem(
@@ -322,10 +337,10 @@ def entry_from_text(
                 "pip rejects them in constraints files; move the line to a requirements file",
             )
         return RequirementEntry(
-            name=name,
-            display_name=req.name,
+            name=req.name,
+            display_name=req.display_name,
             specifier=req.specifier,
-            extras=tuple(sorted(req.extras)),
+            extras=req.extras,
             marker=req.marker,
             location=location,
             raw=raw,
@@ -336,21 +351,57 @@ def entry_from_text(
             end_line=end_line,
             section=section,
         )
-    pinned = _pinned_version(req.specifier)
-    kind: EntryKind = "constraint" if constraint else ("pinned" if pinned else "unpinned")
+    kind: EntryKind = "constraint" if constraint else ("pinned" if req.pinned else "unpinned")
     return RequirementEntry(
-        name=name,
-        display_name=req.name,
+        name=req.name,
+        display_name=req.display_name,
         specifier=req.specifier,
-        extras=tuple(sorted(req.extras)),
+        extras=req.extras,
         marker=req.marker,
         location=location,
         raw=raw,
         kind=kind,
         hashes=hashes,
-        pinned_version=pinned,
+        pinned_version=req.pinned,
         end_line=end_line,
         section=section,
+    )
+
+
+class _Named(NamedTuple):
+    name: NormalizedName
+    display_name: str
+    specifier: SpecifierSet
+    extras: tuple[str, ...]
+    marker: Marker | None
+    url: str | None
+    pinned: str | None
+
+
+@functools.lru_cache(maxsize=65536)
+def _named(text: str) -> _Named:
+    """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, parsed once per text: a
+    fleet or a big project repeats the same lines in many files, and the same text always
+    parses the same way (nothing here looks at files). Raises ``LineProblem`` (not cached)."""
+    if (problem := _named_url_marker_problem(text)) is not None:
+        raise problem
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise _invalid_requirement(text, exc) from exc
+    too_long = length_problem(text, req)
+    if too_long is not None:
+        raise too_long
+    if req.url and (problem := _url_problem(req.url, named=True)) is not None:
+        raise problem
+    return _Named(
+        canonicalize_name(req.name),
+        req.name,
+        req.specifier,
+        tuple(sorted(req.extras)),
+        req.marker,
+        req.url or None,
+        None if req.url else _pinned_version(req.specifier),
     )
 
 

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirement_text import URL_RE, entry_from_text, format_problem
+from pipvet.inputs.requirement_text import (
+    PLAIN_RE,
+    URL_RE,
+    entry_from_text,
+    format_problem,
+    plain_entry,
+)
 from pipvet.inputs.requirements_model import (
     LineProblem,
     OptionLine,
@@ -229,6 +235,10 @@ class _Reader:
     def read_line(
         self, src: _Source, location: Location, raw: str, expanded: str, last: int
     ) -> None:
+        if expanded == raw and PLAIN_RE.fullmatch(raw):  # no option to parse: the commonest
+            end = last if last != location.line else None
+            self.entries.append(plain_entry(raw, location, src.constraint, end, src.path.parent))
+            return
         args, opts_text = _break_args_options(expanded)
         shown_args, shown_opts = _break_args_options(raw)
         opts, stray = _parse_options(opts_text)
