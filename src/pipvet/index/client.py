@@ -15,10 +15,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -308,21 +308,32 @@ class IndexClient:
             else:
                 urls[key] = url
 
-        # Each worker fetches and parses its own answer: parsing a large answer is most of a
-        # cold run's CPU, and done as answers arrive it overlaps the requests still waiting.
-        def one(item: tuple[tuple[NormalizedName, str | None], str]) -> Lookup | PipvetError:
+        # Answers are parsed (most of a cold run's CPU) as they arrive, while the rest are
+        # still on the way; one parser at a time, so that the workers still sending their
+        # requests are not starved of the interpreter lock by parsers in every thread.
+        def fetch(url: str) -> HttpResponse | NetworkError:
             try:
-                return self._answer(item[0][0], self.http.get(item[1], max_age=self.fresh_seconds))
-            except (NetworkError, DataError) as exc:
+                return self.http.get(url, max_age=self.fresh_seconds)
+            except NetworkError as exc:
                 return exc
 
-        todo = list(urls.items())
-        if len(todo) <= 1 or self.max_workers <= 1:
-            answers = [one(item) for item in todo]
+        def parse(key: tuple[NormalizedName, str | None], resp: object) -> Lookup | PipvetError:
+            if isinstance(resp, NetworkError):
+                return resp
+            try:
+                return self._answer(key[0], cast("HttpResponse", resp))
+            except DataError as exc:
+                return exc
+
+        answers: dict[tuple[NormalizedName, str | None], Lookup | PipvetError] = {}
+        if len(urls) <= 1 or self.max_workers <= 1:
+            answers = {key: parse(key, fetch(url)) for key, url in urls.items()}
         else:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(todo))) as pool:
-                answers = list(pool.map(one, todo))
-        out.update(zip(urls, answers, strict=True))
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(urls))) as pool:
+                pending = {pool.submit(fetch, url): key for key, url in urls.items()}
+                for done in as_completed(pending):
+                    answers[pending[done]] = parse(pending[done], done.result())
+        out.update((key, answers[key]) for key in urls)
         return out
 
     def _answer(self, name: str, resp: HttpResponse) -> Lookup:
