@@ -64,27 +64,34 @@ def floor_of(specifier: str) -> str | None:
 
 def used_versions(rows: Iterable[Row]) -> dict[NormalizedName, dict[str, set[str]]]:
     """name -> label -> projects, with a project's label chosen as the module says."""
-    by_key: dict[tuple[NormalizedName, str], list[Row]] = defaultdict(list)
+    # per (name, project), in one pass: installed, pinned and locked versions, specifiers
+    groups: dict[tuple[NormalizedName, str], tuple[set[str], set[str], set[str], set[str]]] = {}
+    slot = {"installed": 0, "pinned": 1, "locked": 2}
     for row in rows:
-        by_key[(row.name, row.project)].append(row)
+        key = (row.name, row.project)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (set(), set(), set(), set())
+        index = slot.get(row.kind)
+        if index is not None and row.version:
+            group[index].add(row.version)
+        group[3].add(row.specifier)
     out: dict[NormalizedName, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for (name, project), group in by_key.items():
+    for (name, project), group in groups.items():
         for label in _labels(group):
             out[name][label].add(project)
     return out
 
 
-def _labels(group: Sequence[Row]) -> set[str]:
-    installed = {r.version for r in group if r.kind == "installed" and r.version}
+def _labels(group: tuple[set[str], set[str], set[str], set[str]]) -> set[str]:
+    installed, pinned, locked, specifiers = group
     if installed:
         return installed
-    pinned = {r.version for r in group if r.kind == "pinned" and r.version}
     if pinned:
         return pinned
-    locked = {r.version for r in group if r.kind == "locked" and r.version}
     if locked:
         return locked
-    return {f">={f}" for r in group if (f := floor_of(r.specifier)) is not None}
+    return {f">={f}" for spec in specifiers if (f := floor_of(spec)) is not None}
 
 
 def versions_to_check(rows: Iterable[Row]) -> list[tuple[NormalizedName, str]]:
@@ -150,20 +157,29 @@ def _vulnerabilities(
     found: dict[tuple[str, NormalizedName], Finding] = {}
     projects: dict[tuple[str, NormalizedName], dict[str, str | None]] = defaultdict(dict)
     versions: dict[tuple[str, NormalizedName], set[str]] = defaultdict(set)
+    # what each distinct (name, version) is affected by, and the fix of each, worked out once
+    hits: dict[tuple[NormalizedName, str], list[tuple[tuple[str, NormalizedName], str | None]]]
+    hits = {}
     for row in rows:
         if row.kind == "declared" or not row.version:
             continue
-        for finding in _active(results.get((row.name, row.version))):
-            key = (finding.id, row.name)
-            found.setdefault(key, finding)
-            versions[key].add(row.version)
-            fix = _fix_for(finding, row.version)
-            known = projects[key].get(row.project)
+        pair = (row.name, row.version)
+        found_here = hits.get(pair)
+        if found_here is None:
+            found_here = hits[pair] = []
+            for finding in _active(results.get(pair)):
+                key = (finding.id, row.name)
+                found.setdefault(key, finding)
+                versions[key].add(row.version)
+                found_here.append((key, _fix_for(finding, row.version)))
+        for key, fix in found_here:
+            by_project = projects[key]
+            known = by_project.get(row.project)
             # a project with two affected versions needs the higher fix
-            if row.project not in projects[key] or (
+            if row.project not in by_project or (
                 known is not None and (fix is None or _newer(fix, known))
             ):
-                projects[key][row.project] = fix
+                by_project[row.project] = fix
     out: list[FleetVulnerability] = []
     for key, finding in found.items():
         by_fix: dict[str | None, list[str]] = defaultdict(list)
