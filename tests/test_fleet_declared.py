@@ -174,3 +174,19 @@ def test_sbom_r_lists_the_locked_versions(
     got = {(c["name"], c.get("version")) for c in doc["components"]}
     assert got == expected
     assert {c["purl"] for c in doc["components"]} == {f"pkg:pypi/{n}@{v}" for n, v in expected}
+
+
+def test_the_inventory_still_refuses_an_unknown_kind_or_relation(env: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    make_fleet(env)
+    db = tmp_path / "inv.sqlite"
+    run(["fleet", "-q", "--db", str(db), "."])
+    with sqlite3.connect(db) as conn:
+        for kind, relation in (("bogus", None), ("pinned", "bogus")):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute(
+                    "INSERT INTO dependency VALUES (1, 's', 1, 'n', ?, '1', '', ?, 0)",
+                    (kind, relation),
+                )
+        conn.execute("INSERT INTO dependency VALUES (1, 's', 1, 'n', 'locked', '1', '', NULL, 0)")
