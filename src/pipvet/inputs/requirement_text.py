@@ -256,22 +256,11 @@ def parse_requirement_text(
         raise InputError(problem, problems=(problem,)) from None
 
 
-def entry_from_text(
-    text: str,
-    location: Location,
-    raw: str,
-    shown: str,
-    *,
-    editable: bool,
-    constraint: bool,
-    hashes: tuple[str, ...],
-    end_line: int | None,
-    section: str | None,
-    base: Path | None = None,
-) -> RequirementEntry:
-    """``parse_requirement_text`` for the file readers: raises ``LineProblem`` so a reader can
-    collect it with the others. ``base`` is the folder of the requirements file, where a
-    local folder named by a line may also be found."""
+@functools.lru_cache(maxsize=65536)
+def _text_shape(text: str, editable: bool) -> tuple[bool, bool]:
+    """Whether ``text`` is a URL or path (``path_like``), and a local folder only (not a URL,
+    VCS or archive); once per text, as it looks at nothing else. Raises ``LineProblem`` for a
+    text too long (not cached)."""
     first = text.split(";", 1)[0].strip().split(" ", 1)[0]
     too_long = length_problem(text)
     if too_long is not None:
@@ -288,6 +277,26 @@ def entry_from_text(
         # "flask==0.12/", "..==2.19.0", "requests==${HOME}": a name and a version operator,
         # so pip parses it as a requirement (and rejects it), never as a folder.
         path_like = False
+    return path_like, folder_only
+
+
+def entry_from_text(
+    text: str,
+    location: Location,
+    raw: str,
+    shown: str,
+    *,
+    editable: bool,
+    constraint: bool,
+    hashes: tuple[str, ...],
+    end_line: int | None,
+    section: str | None,
+    base: Path | None = None,
+) -> RequirementEntry:
+    """``parse_requirement_text`` for the file readers: raises ``LineProblem`` so a reader can
+    collect it with the others. ``base`` is the folder of the requirements file, where a
+    local folder named by a line may also be found."""
+    path_like, folder_only = _text_shape(text, editable)
     if editable or path_like:
         if constraint:
             raise LineProblem(
