@@ -28,6 +28,7 @@ fuzz = _bench()
 CASES = 100  # per reader: 7 readers stay within about 20 s on a quiet machine
 
 
+@pytest.mark.slow  # about 20 s of CPU: in CI, beside the venv tests
 @pytest.mark.parametrize("reader", sorted(fuzz.READERS))
 def test_no_reader_crashes_or_hangs_on_the_fixed_sample(reader: str, tmp_path: Path) -> None:
     tally = fuzz.fuzz_reader(reader, CASES, 1, tmp_path)

@@ -61,6 +61,7 @@ def _versions_to_try(advisory: Advisory) -> set[str]:
     return {v for v in out if version_or_none(v) is not None}
 
 
+@pytest.mark.slow  # every record of the snapshot
 def test_every_snapshot_digest_round_trips_and_matches_like_its_record(
     archive_records: list[StoredRecord],
 ) -> None:
@@ -158,6 +159,7 @@ def _all_names(path: Path) -> list[str]:
         return [n for (n,) in conn.execute("SELECT DISTINCT name FROM affected")]
 
 
+@pytest.mark.slow  # every package of the snapshot
 def test_audit_from_digests_equals_audit_from_raw_records(built: Path) -> None:
     deps = _deps(built)
     assert len(deps) > 1500

@@ -128,7 +128,15 @@ def newest_modified(records: dict[str, dict[str, Any]]) -> str:
 # ---------------------------------------------------------------------------- full sync
 
 
-@pytest.mark.parametrize("kind", ["path", "file-url", "http"])
+# The default run reads the whole snapshot once, from a path; CI also over file:// and HTTP.
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "path",
+        pytest.param("file-url", marks=pytest.mark.slow),
+        pytest.param("http", marks=pytest.mark.slow),
+    ],
+)
 def test_full_sync_reads_every_record(
     kind: str, tmp_path: Path, shared_data: Path, bucket: OsvBucket, real: dict[str, Any]
 ) -> None:
