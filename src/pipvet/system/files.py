@@ -156,11 +156,16 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     Keeps an existing file's mode; creates missing folders. InputError naming the file."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()  # what open() would give a new file (mkstemp uses 0600)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            _write_into(path, info, data)
+            return
     try:
         import tempfile  # only commands that write pay for it
 
@@ -181,6 +186,20 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_into(path: Path, info: os.stat_result, data: bytes) -> None:
+    """Write into what is not a regular file: ``-o /dev/null``, ``/dev/stdout``, a FIFO.
+
+    Renaming a file over it would replace the device or pipe itself (as root, /dev/null would
+    become a regular file for every program on the machine)."""
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"cannot write {path}: it is a folder", hint="name a file instead")
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

@@ -1,0 +1,39 @@
+"""Writing a report to a device or a pipe writes into it; it never replaces it with a file."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipvet.errors import InputError
+from pipvet.system.files import write_bytes_atomic, write_text_atomic
+
+
+def test_a_fifo_is_written_into_and_stays_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_text_atomic(fifo, "report\n")
+    reader.join(timeout=10)
+    assert received == [b"report\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.fifo"]  # no temporary left
+
+
+def test_the_null_device_stays_a_device() -> None:
+    before = os.stat(os.devnull)
+    write_bytes_atomic(Path(os.devnull), b"discarded\n")
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_a_folder_is_refused_with_the_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="it is a folder"):
+        write_text_atomic(tmp_path, "x")
