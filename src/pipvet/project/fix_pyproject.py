@@ -9,7 +9,6 @@ not made, with the reason.
 from __future__ import annotations
 
 import copy
-import tomllib
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -23,7 +22,14 @@ from pipvet.project.fix_text import (
     target_for,
 )
 from pipvet.project.model import NotRelaxed, Relaxed
-from pipvet.project.relax_pyproject import _dependency_strings, _line_of, _Scanner, _section_list
+from pipvet.project.relax_pyproject import (
+    _dependency_strings,
+    _line_of,
+    _Scanner,
+    _section_list,
+    apply_verified,
+    load_toml,
+)
 
 __all__ = ["fix_pyproject_text"]
 
@@ -33,7 +39,7 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
     if text.startswith("\ufeff"):
         inner = fix_pyproject_text(text[1:], target_of, relax=relax)
         return TextFix("\ufeff" + inner.text, inner.raised, inner.not_fixed, inner.declared)
-    data = _load(text)
+    data = load_toml(text)
     wanted = _wanted(data, target_of, relax=relax)
     declared = frozenset(
         canonicalize_name(req.name)
@@ -80,25 +86,10 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
         _section_list(expected, item.section)[item.index] = new_value
         raised.append(Relaxed(line, value, new_value))
     not_fixed += _unlocated(data, located, wanted)
-    new_text = text
-    for lo, hi, replacement in sorted(edits, reverse=True):
-        new_text = new_text[:lo] + replacement + new_text[hi:]
-    try:
-        reparsed = tomllib.loads(new_text)
-    except tomllib.TOMLDecodeError:
-        reparsed = None
-    if reparsed != expected:
+    new_text = apply_verified(text, edits, expected)
+    if new_text is None:
         return _refuse(text, wanted, "the rewrite could not be verified")
     return TextFix(new_text, tuple(raised), tuple(not_fixed), declared)
-
-
-def _load(text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per nested array or table
-        raise ValueError("not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _unlocated(

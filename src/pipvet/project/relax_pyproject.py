@@ -212,12 +212,7 @@ def relax_pyproject_text(text: str) -> TextRelax:
     if text.startswith("\ufeff"):
         inner = relax_pyproject_text(text[1:])
         return replace(inner, text="\ufeff" + inner.text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per nested array or table
-        raise ValueError("not valid TOML: arrays or tables nested too deeply") from None
+    data = load_toml(text)
     try:
         items = _Scanner(text).run()
     except (ValueError, IndexError) as exc:
@@ -264,16 +259,35 @@ def relax_pyproject_text(text: str) -> TextRelax:
                     "table or another unusual layout); edit it by hand",
                 )
             )
+    new_text = apply_verified(text, edits, expected)
+    if new_text is None:
+        return _refuse(text, data, "the rewrite could not be verified")
+    return TextRelax(text=new_text, relaxed=tuple(relaxed), not_relaxed=tuple(not_relaxed))
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, with every way it fails as ValueError("not valid TOML: ...")."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise ValueError("not valid TOML: arrays or tables nested too deeply") from None
+
+
+def apply_verified(
+    text: str, edits: list[tuple[int, int, str]], expected: dict[str, Any]
+) -> str | None:
+    """``text`` with the (start, end, replacement) edits applied, or None when the result does
+    not parse back to ``expected``: an edit pipvet cannot verify is never written."""
     new_text = text
     for lo, hi, replacement in sorted(edits, reverse=True):
         new_text = new_text[:lo] + replacement + new_text[hi:]
     try:
         reparsed = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError:
-        reparsed = None
-    if reparsed != expected:
-        return _refuse(text, data, "the rewrite could not be verified")
-    return TextRelax(text=new_text, relaxed=tuple(relaxed), not_relaxed=tuple(not_relaxed))
+        return None
+    return new_text if reparsed == expected else None
 
 
 def _dependency_strings(data: dict[str, Any]) -> list[tuple[str, int, str]]:
