@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import io
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pipvet.cli import main
+from pipvet.cli._common import Output
 from tests.support.httpserver import LoopbackServer, loopback_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +47,60 @@ def shared_data() -> Path:
     if problem is not None:
         pytest.fail(problem)
     return SHARED_DATA
+
+
+DB_FILE = "advisories.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def snapshot_db(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """The shared snapshot synced once per test process by ``pipvet db sync``. A full sync
+    costs most of a second; the tests that only need a synced store copy this file instead."""
+    cache = tmp_path_factory.mktemp("snapshot-cache")
+    policy = cache / "pipvet.toml"
+    policy.write_text("", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["db", "sync", "--osv-url", str(shared_data / "osv"), "--cache-dir", str(cache)]
+    code = main([*argv, "--policy", str(policy)], Output(stdout=out, stderr=err))
+    assert code == 0, err.getvalue()
+    return cache / DB_FILE
+
+
+@pytest.fixture
+def snapshot_source(
+    tmp_path: Path, shared_data: Path, snapshot_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Commands run against the shared snapshot: PIPVET_OSV_URL names it, the cache already
+    holds a store synced from it (a copy, so a test may damage it), and nothing comes from the
+    machine running the tests: no overlay, no index, no active venv or conda environment.
+    Returns the cache folder."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copyfile(snapshot_db, cache / DB_FILE)
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+    for name in ("PIPVET_OSV_OVERLAY", "PIPVET_INDEX_URL", "VIRTUAL_ENV", "CONDA_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    return cache
+
+
+def project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    """A new folder as the working directory, with an empty policy file that stops the
+    search for one in the folders above."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "pipvet.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def snapshot_project(
+    snapshot_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """``snapshot_source`` plus a project folder (the working directory) with an empty
+    policy."""
+    return project_folder(tmp_path, monkeypatch, "project")
 
 
 @pytest.fixture

@@ -32,16 +32,8 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pipvet.toml").write_text("", encoding="utf-8")
-    monkeypatch.chdir(project)
-    return project
+def env(snapshot_project: Path) -> Path:
+    return snapshot_project
 
 
 def targets(table: dict[str, str]) -> Any:

@@ -18,6 +18,7 @@ from pipvet.cli._common import Output
 from pipvet.fleet.gitignore import ignored, parse_gitignore
 from pipvet.fleet.inventory import load_inventory
 from pipvet.fleet.walk import find_projects
+from tests.conftest import project_folder
 from tests.support.index_server import IndexServer, document, index_server, wheel_file
 
 
@@ -35,17 +36,8 @@ def write(path: Path, text: str) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("PIPVET_INDEX_URL", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    root = tmp_path / "fleet"
-    root.mkdir()
-    write(root / "pipvet.toml", "")  # stop the policy search here
-    monkeypatch.chdir(root)
-    return root
+def env(snapshot_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return project_folder(tmp_path, monkeypatch, "fleet")
 
 
 def make_fleet(root: Path) -> None:

@@ -14,6 +14,7 @@ from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.fleet.inventory import load_inventory
 from pipvet.fleet.walk import find_projects
+from tests.conftest import project_folder
 
 UV_LOCK = """\
 version = 1
@@ -85,18 +86,9 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+def env(snapshot_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("PIPVET_INDEX_URL", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    root = tmp_path / "fleet"
-    root.mkdir()
-    write(root / "pipvet.toml", "")
-    monkeypatch.chdir(root)
-    return root
+    return project_folder(tmp_path, monkeypatch, "fleet")
 
 
 def make_fleet(root: Path) -> None:

@@ -79,12 +79,7 @@ def make_fleet(root: Path, projects: int = 24, deps: int = 8) -> None:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("PIPVET_INDEX_URL", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+def fleet(snapshot_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "fleet"
     make_fleet(root)
     write(root / "pipvet.toml", "")

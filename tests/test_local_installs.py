@@ -48,20 +48,12 @@ def dependency(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean cache, the snapshot as the advisory source, an overlay folder for MAL- records,
-    and an empty policy that stops the search for one."""
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+def env(snapshot_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The synced snapshot, an overlay folder for MAL- records, and an empty policy."""
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     monkeypatch.setenv("PIPVET_OSV_OVERLAY", str(overlay))
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pipvet.toml").write_text("", encoding="utf-8")
-    monkeypatch.chdir(project)
-    return project
+    return snapshot_project
 
 
 def malware(overlay: Path, name: str, versions: list[str]) -> str:

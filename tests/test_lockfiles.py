@@ -32,18 +32,8 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean cache, the snapshot as the advisory source, no policy from above."""
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    monkeypatch.delenv("CONDA_PREFIX", raising=False)
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pipvet.toml").write_text("", encoding="utf-8")
-    monkeypatch.chdir(project)
-    return project
+def env(snapshot_project: Path) -> Path:
+    return snapshot_project
 
 
 def audit_json(*argv: str) -> tuple[int, dict[str, Any]]:

@@ -53,20 +53,13 @@ def hostile_record() -> dict[str, Any]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(snapshot_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "PYSEC-9999-1.json").write_text(json.dumps(hostile_record()), encoding="utf-8")
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
     monkeypatch.setenv("PIPVET_OSV_OVERLAY", str(overlay))
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "pipvet.toml").write_text("", encoding="utf-8")
-    (root / "requirements.txt").write_text("demo==1.0\n", encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
+    (snapshot_project / "requirements.txt").write_text("demo==1.0\n", encoding="utf-8")
+    return snapshot_project
 
 
 # ------------------------------------------------------------------ the helpers themselves

@@ -24,18 +24,9 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean cache, the snapshot as the advisory source, no policy from above."""
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
+def env(snapshot_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pipvet.toml").write_text("", encoding="utf-8")
-    monkeypatch.chdir(project)
-    return project
+    return snapshot_project
 
 
 HASH = "0" * 63 + "1"
@@ -170,8 +161,9 @@ def test_malware_is_a_vulnerability_with_removal_advice(
 
 
 def test_without_vulnerabilities_needs_no_advisory_data(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path, snapshot_source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (snapshot_source / "advisories.sqlite3").unlink()
     monkeypatch.setenv("PIPVET_OSV_URL", str(env / "no-such-mirror"))
     doc = sbom(["-r", str(requirements(env)), "--without-vulnerabilities"])
     assert "vulnerabilities" not in doc

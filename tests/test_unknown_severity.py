@@ -152,15 +152,10 @@ def test_the_text_note_follows_the_rule() -> None:
 
 
 def test_fail_on_critical_means_what_it_says_with_unknown_severity_ignore(
-    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+    snapshot_project: Path,
 ) -> None:
     """The real snapshot: requests 2.19.0 has findings, none rated critical, some unrated."""
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(shared_data / "osv"))
-    monkeypatch.delenv("PIPVET_OSV_OVERLAY", raising=False)
-    project = tmp_path / "project"
-    project.mkdir()
-    monkeypatch.chdir(project)
+    project = snapshot_project
     (project / "r.txt").write_text("requests==2.19.0\n")
 
     def audit(policy: str) -> tuple[int, dict[str, Any]]:
