@@ -203,11 +203,12 @@ def test_a_new_source_that_cannot_be_read_is_named_and_the_old_data_is_labelled(
     assert "moved-mirror" in warning
 
 
-def test_unreachable_source_with_empty_cache_fails_closed(
-    env: Path, snapshot_source: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_source_without_data_and_an_empty_cache_fail_closed(
+    env: Path, snapshot_source: Path, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # (A source that cannot be reached at all is the same failure after retries: test_cli_db.)
     (snapshot_source / "advisories.sqlite3").unlink()
-    monkeypatch.setenv("PIPVET_OSV_URL", "http://127.0.0.1:9/nothing-listens-here")
+    monkeypatch.setenv("PIPVET_OSV_URL", http_server.url + "/nothing-here")
     req = write(env / "r.txt", "requests==2.32.3\n")
     code, out, err = run(["audit", "-r", str(req)])
     assert code == 2
@@ -553,7 +554,7 @@ def test_staleness_follows_the_injected_clock(env: Path, shared_data: Path) -> N
         outcome = audit_run.prepare_advisories(
             resolve_sources(Policy(), {"PIPVET_OSV_URL": str(shared_data / "osv")}),
             HttpClient(env / "http", offline=True, clock=now),
-            cache_dir=env / f"cache-{day}",
+            cache_dir=env / "cache",  # synced on the first day, then incrementally
             policy=Policy(),
             offline=False,
             clock=now,

@@ -71,16 +71,16 @@ def silent(conn: socket.socket) -> None:
 @pytest.mark.parametrize("behaviour", [stall_after_headers, trickle, come_back_in_an_hour, silent])
 def test_a_slow_source_is_given_up_on_by_the_deadline(tmp_path: Path, behaviour: Behaviour) -> None:
     with misbehaving(behaviour) as base:
-        client = HttpClient(tmp_path / "http", timeout=1.0, deadline=2.0)
+        client = HttpClient(tmp_path / "http", timeout=0.3, deadline=0.6)
         started = time.monotonic()
         with pytest.raises(NetworkError) as caught:
             client.get(f"{base}/pypi/demo/json")
         took = time.monotonic() - started
-    assert took < 4.5, took
+    assert took < 2.5, took
     message = str(caught.value)
     assert f"{base}/pypi/demo/json" in message  # which source was slow
     if behaviour is not come_back_in_an_hour:
-        assert "no complete answer within 2 s" in message
+        assert "no complete answer within 0.6 s" in message
     else:
         assert "asked to wait" in message or "429" in message
     assert "http-timeout" in (caught.value.hint or "") or "rate-limiting" in (
@@ -90,23 +90,23 @@ def test_a_slow_source_is_given_up_on_by_the_deadline(tmp_path: Path, behaviour:
 
 def test_a_download_that_trickles_ends_by_its_own_deadline(tmp_path: Path) -> None:
     with misbehaving(trickle) as base:
-        client = HttpClient(tmp_path / "http", timeout=1.0, download_deadline=2.0)
+        client = HttpClient(tmp_path / "http", timeout=0.3, download_deadline=0.6)
         started = time.monotonic()
-        with pytest.raises(NetworkError, match="no complete answer within 2 s"):
+        with pytest.raises(NetworkError, match=r"no complete answer within 0\.6 s"):
             client.download(f"{base}/all.zip", tmp_path / "all.zip")
-    assert time.monotonic() - started < 4.5
+    assert time.monotonic() - started < 2.5
     assert not (tmp_path / "all.zip").exists()
 
 
 def test_the_command_budget_ends_every_request(tmp_path: Path) -> None:
     with misbehaving(trickle) as base:
-        client = HttpClient(tmp_path / "http", timeout=1.0, deadline=60, budget=1.5)
+        client = HttpClient(tmp_path / "http", timeout=0.3, deadline=60, budget=0.5)
         started = time.monotonic()
-        with pytest.raises(NetworkError, match="network budget of 2 s ran out"):
+        with pytest.raises(NetworkError, match=r"network budget of 0\.5 s ran out"):
             client.get(f"{base}/a.json")
         with pytest.raises(NetworkError, match="network budget"):
             client.get(f"{base}/b.json")  # the budget is spent: fails at once
-    assert time.monotonic() - started < 4.0
+    assert time.monotonic() - started < 2.5
 
 
 def test_a_fast_answer_is_untouched_by_the_deadline(tmp_path: Path) -> None:

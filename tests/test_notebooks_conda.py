@@ -119,6 +119,7 @@ def test_audit_r_notebook_audits_pins_and_lists_the_rest(env: Path) -> None:
     assert f"({nb}, cell 2, line 1)" in text
 
 
+@pytest.mark.slow  # the vet world is a real venv and a warm index cache
 def test_vet_r_notebook_flags_a_mistyped_pip_install_name(world: World) -> None:
     nb = notebook(world.root / "explore.ipynb", ["import pandas\n", "%pip install -q reqeusts\n"])
     result = world.vet("-r", str(nb), "--format", "json")

@@ -328,13 +328,13 @@ def test_credentials_planted_everywhere_reach_no_output_and_no_cache_file(
     outputs.every_format("vet-policy", ["vet", "demo"], VET_FORMATS)
     served = {r.path for r in http_server.requests if r.headers.get("authorization") == policy_auth}
     assert {"/osv/PyPI/all.zip", "/pypi/demo/json", "/top.json"} <= served
-    # 3. an unreachable source: the error names it without its credential
+    # 3. a source that refuses the credential: the error names it without the credential
     (project / "pipvet.toml").write_text("", encoding="utf-8")
-    monkeypatch.setenv("PIPVET_OSV_URL", "http://u:SECRET-DOWN@127.0.0.1:9/osv")
+    monkeypatch.setenv("PIPVET_OSV_URL", with_userinfo(http_server.url, "u:SECRET-DOWN") + "/osv")
     monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cold-cache"))
     code, _, err = run(["audit", *REQ])
     assert code == 2
-    assert "cannot reach http://127.0.0.1:9/osv/PyPI/all.zip" in err
+    assert f"{http_server.url}/osv/PyPI/all.zip" in err
     outputs.texts["unreachable stderr"] = err
 
     for cache in ("cache", "policy-cache", "cold-cache"):

@@ -12,11 +12,10 @@ from __future__ import annotations
 import functools
 import json
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 _BASE = "http://cyclonedx.org/schema/"
 _NEIGHBOURS = {
@@ -32,6 +31,12 @@ def _load(name: str) -> Any:
 @functools.cache
 def cyclonedx_validator(spec: str) -> Draft7Validator:
     """A validator for CycloneDX ``spec`` ("1.4", "1.5", "1.6") JSON, formats checked."""
+    # Imported here: jsonschema's format checkers compile dozens of grammars on import
+    # (about 1.5 s), which every test process would pay while collecting otherwise.
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+
     registry: Registry[Any] = Registry()
     for shipped, own in _NEIGHBOURS.items():
         resource = Resource.from_contents(_load(shipped), default_specification=DRAFT7)

@@ -94,16 +94,22 @@ class RequestDeadlines:
     def _too_slow(self, url: str, limit: float, why: str, by_budget: bool) -> NetworkError:
         if by_budget:
             return NetworkError(
-                f"{url}: the command's network budget of {self.budget:.0f} s ran out ({why})",
+                f"{url}: the command's network budget of {_seconds(self.budget)} ran out ({why})",
                 url=url,
                 hint="a source is too slow; point it at a closer mirror, or try again later",
             )
         return NetworkError(
-            f"{url}: no complete answer within {limit:.0f} s ({why})",
+            f"{url}: no complete answer within {_seconds(limit)} ({why})",
             url=url,
             hint="the source is stalled or too slow; try again later, point it at a closer "
             "mirror, or allow more time (policy http-timeout = 120, or --http-timeout 120)",
         )
+
+
+def _seconds(value: float | None) -> str:
+    """60 s, 1.5 s: whole seconds unless the limit is shorter than ten."""
+    seconds = value or 0.0
+    return f"{seconds:.0f} s" if seconds >= 10 or seconds == int(seconds) else f"{seconds:.1f} s"
 
 
 def _wait_for(exc: Retryable, attempt: int, backoff: float) -> float:
