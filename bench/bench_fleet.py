@@ -13,8 +13,11 @@ versions, as a real fleet repeats the same few versions):
 * every tenth folder nests its project one level deeper, and a ``node_modules`` folder with a
   requirements file in it must be skipped.
 
+Each project's dependencies are also written as a CycloneDX 1.6 SBOM into one folder.
+
 Then syncs pipvet's advisory database from the snapshot once (warm database), and times
-``--runs`` whole-process runs of ``pipvet fleet DIR --format json`` (walk, read, inventory to
+``--runs`` whole-process runs of ``pipvet fleet DIR --format json``, then as many of
+``pipvet fleet --from-sboms SBOMS --format json`` (walk, read, inventory to
 SQLite, audit every version once, analyses, render). Prints the medians of wall time and of
 the process's CPU time (user + sys), the load average, and what was found.
 
@@ -70,7 +73,12 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def make_fleet(root: Path, projects: int, deps: int, seed: int = 7) -> None:
+def make_fleet(
+    root: Path, projects: int, deps: int, seed: int = 7, sboms: Path | None = None
+) -> None:
+    """The project folders under ``root``; with ``sboms``, also one CycloneDX 1.6 SBOM per
+    project there, listing the same names at the same versions (what each project's CI would
+    upload: its installed set)."""
     rng = random.Random(seed)
     affected = snapshot_versions()
     names = sorted(affected)
@@ -86,6 +94,8 @@ def make_fleet(root: Path, projects: int, deps: int, seed: int = 7) -> None:
             base = base / "app"  # nested one level deeper
         chosen = rng.sample(names, min(deps, len(names)))
         pins = [(name, rng.choice(pools[name])) for name in chosen]
+        if sboms is not None:
+            write(sboms / f"project{i:04d}.cdx.json", cyclonedx(f"project{i:04d}", pins))
         style = i % 4
         if style in (0, 1):
             write(base / "requirements.txt", "".join(f"{n}=={v}\n" for n, v in pins))
@@ -110,6 +120,23 @@ def make_fleet(root: Path, projects: int, deps: int, seed: int = 7) -> None:
             write(base / "node_modules" / "x" / "requirements.txt", "skipped==1.0\n")
 
 
+def cyclonedx(project: str, pins: list[tuple[str, str]]) -> str:
+    """A CycloneDX 1.6 JSON SBOM of the shape ``pipvet sbom`` and ``cyclonedx-py`` write."""
+    components = [
+        {"type": "library", "bom-ref": f"pkg:pypi/{n}@{v}", "name": n, "version": v,
+         "purl": f"pkg:pypi/{n}@{v}"}
+        for n, v in pins
+    ]  # fmt: skip
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {"component": {"type": "application", "name": project, "bom-ref": project}},
+        "components": components,
+    }
+    return json.dumps(doc, indent=2)
+
+
 def make_venv(venv: Path, dists: list[tuple[str, str]]) -> None:
     write(venv / "pyvenv.cfg", "home = /usr/bin\n")
     site = venv / "lib" / "python3.11" / "site-packages"
@@ -126,6 +153,38 @@ def make_venv(venv: Path, dists: list[tuple[str, str]]) -> None:
         )
 
 
+def timed(
+    label: str, argv: list[str], env: dict[str, str], cwd: Path, runs: int
+) -> dict[str, object]:
+    """Run ``argv`` ``runs`` times; print the medians of wall and CPU time and the load."""
+    times: list[float] = []
+    cpus: list[float] = []
+    loads: list[float] = []
+    doc: dict[str, object] = {}
+    for _ in range(runs):
+        loads.append(os.getloadavg()[0])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=cwd, check=False)
+        times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(
+            after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        )  # user + sys of the pipvet process: what the load on the machine changes least
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(argv[2:])} failed:\n{done.stderr}")
+        doc = json.loads(done.stdout)
+    print(f"{label}: median {statistics.median(times):.2f} s over {runs} runs "
+          f"(min {min(times):.2f} s, max {max(times):.2f} s)")  # fmt: skip
+    load = f"load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores"
+    print(f"  CPU (user+sys): median {statistics.median(cpus):.2f} s "
+          f"(min {min(cpus):.2f} s, max {max(cpus):.2f} s); {load}")  # fmt: skip
+    print(f"  found: {json.dumps(doc['summary'])}")
+    goal = statistics.median(times) <= 10.0
+    print(f"  goal <= 10 s for the whole run: {'met' if goal else 'NOT met'}")
+    return doc
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=1000)
@@ -134,14 +193,15 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="build the fleet here and keep it")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pipvet-bench-fleet-"))
-    fleet = work / "fleet"
+    fleet, sboms = work / "fleet", work / "sboms"
     try:
         started = time.perf_counter()
-        if fleet.exists():
-            shutil.rmtree(fleet)
-        make_fleet(fleet, args.projects, args.deps)
-        print(f"built {args.projects} projects x {args.deps} dependencies in "
-              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        for folder in (fleet, sboms):
+            if folder.exists():
+                shutil.rmtree(folder)
+        make_fleet(fleet, args.projects, args.deps, sboms=sboms)
+        print(f"built {args.projects} projects x {args.deps} dependencies, and an SBOM of each, "
+              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
         env = {
             **os.environ,
             "PIPVET_CACHE_DIR": str(work / "cache"),
@@ -150,36 +210,18 @@ def main() -> int:
         write(fleet / "pipvet.toml", "")
         pipvet = [sys.executable, "-m", "pipvet"]
         subprocess.run([*pipvet, "db", "sync"], env=env, check=True, capture_output=True)
-        times: list[float] = []
-        cpus: list[float] = []
-        loads: list[float] = []
-        doc: dict[str, object] = {}
-        for _ in range(args.runs):
-            loads.append(os.getloadavg()[0])
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            done = subprocess.run(
-                [*pipvet, "fleet", str(fleet), "--format", "json", "-q"],
-                env=env, capture_output=True, text=True, cwd=fleet, check=False,
-            )  # fmt: skip
-            times.append(time.perf_counter() - t0)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(
-                after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-            )  # user + sys of the pipvet process: what the load on the machine changes least
-            if done.returncode not in (0, 1):
-                print(done.stderr)
-                return 2
-            doc = json.loads(done.stdout)
-        summary = doc["summary"]
-        print(f"pipvet fleet: median {statistics.median(times):.2f} s over {args.runs} runs "
-              f"(min {min(times):.2f} s, max {max(times):.2f} s)")  # fmt: skip
-        load = f"load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores"
-        print(f"CPU (user+sys): median {statistics.median(cpus):.2f} s "
-              f"(min {min(cpus):.2f} s, max {max(cpus):.2f} s); {load}")  # fmt: skip
-        print(f"found: {json.dumps(summary)}")
-        goal = statistics.median(times) <= 10.0
-        print(f"goal <= 10 s for the whole run: {'met' if goal else 'NOT met'}")
+        timed(
+            "pipvet fleet DIR",
+            [*pipvet, "fleet", str(fleet), "--format", "json", "-q"],
+            env,
+            fleet,
+            args.runs,
+        )
+        timed(
+            "pipvet fleet --from-sboms SBOMS",
+            [*pipvet, "fleet", "--from-sboms", str(sboms), "--format", "json", "-q"],
+            env, fleet, args.runs,
+        )  # fmt: skip
         return 0
     finally:
         if not args.keep:

@@ -7,6 +7,7 @@ say so once instead of failing on a stranger's file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,8 @@ class Purl:
     version: str | None
 
 
+# A fleet's SBOMs repeat the same few thousand purls hundreds of times each.
+@functools.lru_cache(maxsize=1 << 16)
 def parse_purl(text: str) -> Purl | None:
     """``pkg:TYPE/[NAMESPACE/]NAME[@VERSION][?QUALIFIERS][#SUBPATH]``, or ``None``."""
     if not text.startswith("pkg:"):
