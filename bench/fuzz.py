@@ -13,7 +13,9 @@ parser (``pip._internal``, used here only, never by pipvet): a line pip rejects 
 accepts is counted as a *disagreement* (must be 0).
 
 Readers: requirements, pyproject, policy, site-packages metadata, OSV records, OSV archives,
-HTTP answers from a hostile loopback server.
+HTTP answers from a hostile loopback server, lock files (each case read as ``uv.lock``,
+``poetry.lock``, ``pylock.toml`` and ``Pipfile.lock``), notebooks, conda ``environment.yml``
+and SBOMs (CycloneDX and SPDX JSON).
 """
 
 from __future__ import annotations
@@ -522,6 +524,213 @@ class HttpCase:
 # ---------------------------------------------------------------------------- driver
 
 
+# ------------------------------------------------------------ lock files, notebooks, SBOMs
+
+UV_LOCK_SEED = """version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "requests" }, { name = "pywin32", marker = "sys_platform == 'win32'" }]
+
+[[package]]
+name = "requests"
+version = "2.19.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "tool"
+version = "1.0"
+source = { git = "https://user:secret@github.com/o/tool?rev=main#abc123" }
+"""
+
+POETRY_LOCK_SEED = """[[package]]
+name = "jinja2"
+version = "2.10"
+optional = false
+python-versions = "*"
+groups = ["main", "dev"]
+markers = {main = "python_version >= '3.8'", dev = "sys_platform == 'linux'"}
+
+[package.source]
+type = "git"
+url = "https://github.com/o/mylib.git"
+reference = "main"
+
+[metadata]
+lock-version = "2.1"
+python-versions = ">=3.11"
+content-hash = "abc"
+"""
+
+PYLOCK_SEED = """lock-version = "1.0"
+created-by = "x"
+
+[[packages]]
+name = "idna"
+version = "2.7"
+marker = "python_version < '3.14'"
+
+[[packages]]
+name = "src"
+vcs = { type = "git", url = "https://example.org/src.git", commit-id = "abc" }
+"""
+
+PIPFILE_LOCK_SEED = json.dumps(
+    {
+        "_meta": {"hash": {"sha256": "x"}, "sources": [{"url": "https://pypi.org/simple"}]},
+        "default": {
+            "requests": {"version": "==2.19.0", "hashes": ["sha256:" + "a" * 64]},
+            "mylib": {"git": "https://github.com/o/mylib.git", "ref": "abc"},
+        },
+        "develop": {"pytest": {"version": "==7.0.0", "markers": "python_version >= '3.8'"}},
+    },
+    indent=4,
+)
+
+LOCK_SEEDS = [UV_LOCK_SEED, POETRY_LOCK_SEED, PYLOCK_SEED, PIPFILE_LOCK_SEED]
+
+
+def run_lock_files(ctx: Context, text: str, tally: Tally) -> None:
+    """The same text under each lock file name: every reader sees every mutation."""
+    from pipvet.inputs.lockfiles import read_lock_file
+
+    folder = ctx.fresh("lock")
+    data = surrogate_free(text).encode("utf-8")
+    for name in ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock"):
+        path = folder / name
+        path.write_bytes(data)
+        with contextlib.suppress(PipvetError):
+            read_lock_file(path)
+
+
+def _notebook(*cells: str) -> str:
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3"}},
+            "cells": [
+                {"cell_type": "code", "source": cell.splitlines(keepends=True), "outputs": []}
+                for cell in cells
+            ],
+        },
+        indent=1,
+    )
+
+
+NOTEBOOK_SEEDS = [
+    _notebook("import pandas\n", "%pip install -q reqeusts==2.19.0 'numpy>=1.26'\n"),
+    _notebook("!pip install --extra-index-url https://u:TOKEN@x.example/simple flask\n"),
+    _notebook("%pip install -r requirements.txt\n%conda install scipy\n", "!pip3 install -U a b"),
+]
+
+
+def run_notebook(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.inputs.notebooks import read_notebook
+
+    folder = ctx.fresh("notebook")
+    (folder / "requirements.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    path = folder / "explore.ipynb"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    with contextlib.suppress(PipvetError):
+        read_notebook(path, environ={"HOME": "/root"})
+
+
+CONDA_SEEDS = [
+    """name: analysis
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - numpy=1.26.4
+  - "conda-forge::pandas>=2"
+  - pip
+  - pip:
+    - requests==2.19.0   # pinned
+    - -r extra.txt
+    - jinja2
+variables:
+  TOKEN: not-read
+""",
+]
+
+
+def run_conda(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.inputs.conda import read_environment_yml
+
+    folder = ctx.fresh("conda")
+    (folder / "extra.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    path = folder / "environment.yml"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    with contextlib.suppress(PipvetError):
+        read_environment_yml(path, environ={"HOME": "/root"})
+
+
+SBOM_SEEDS = [
+    json.dumps(
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.6",
+            "version": 1,
+            "metadata": {"component": {"type": "application", "name": "svc", "bom-ref": "svc"}},
+            "components": [
+                {
+                    "type": "library",
+                    "bom-ref": "pkg:pypi/requests@2.19.0",
+                    "name": "requests",
+                    "version": "2.19.0",
+                    "purl": "pkg:pypi/requests@2.19.0",
+                    "hashes": [{"alg": "SHA-256", "content": "a" * 64}],
+                    "licenses": [{"license": {"id": "Apache-2.0"}}],
+                    "components": [{"type": "library", "name": "vendored", "version": "1"}],
+                },
+                {"type": "library", "name": "urllib3", "version": "1.24.1",
+                 "purl": "pkg:pypi/urllib3@1.24.1"},
+            ],
+            "dependencies": [{"ref": "pkg:pypi/requests@2.19.0", "dependsOn": ["urllib3"]}],
+        },
+        indent=2,
+    ),
+    json.dumps(
+        {
+            "spdxVersion": "SPDX-2.3",
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "name": "svc",
+            "packages": [
+                {
+                    "SPDXID": "SPDXRef-requests",
+                    "name": "requests",
+                    "versionInfo": "2.19.0",
+                    "externalRefs": [
+                        {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                         "referenceLocator": "pkg:pypi/requests@2.19.0"}
+                    ],
+                    "checksums": [{"algorithm": "SHA256", "checksumValue": "b" * 64}],
+                }
+            ],
+            "relationships": [
+                {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
+                 "relatedSpdxElement": "SPDXRef-requests"}
+            ],
+        },
+        indent=2,
+    ),
+]  # fmt: skip
+
+
+def run_sbom(ctx: Context, text: str, tally: Tally) -> None:
+    from pipvet.sbom.read import read_sbom
+
+    folder = ctx.fresh("sbom")
+    path = folder / "bom.json"
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    with contextlib.suppress(PipvetError):
+        read_sbom(path)
+
+
 @dataclass(frozen=True)
 class Reader:
     name: str
@@ -608,6 +817,25 @@ READERS: dict[str, Reader] = {
         Reader("osv-record", _osv_seeds, _static(run_osv_record), _json_strategy),
         Reader("osv-archive", _osv_seeds, _static(run_osv_archive), _json_strategy),
         Reader("http", _osv_seeds, HttpCase, _json_strategy),
+        Reader(
+            "lock-files",
+            lambda: LOCK_SEEDS,
+            _static(run_lock_files),
+            _text_strategy(lambda: LOCK_SEEDS),
+        ),
+        Reader(
+            "notebook",
+            lambda: NOTEBOOK_SEEDS,
+            _static(run_notebook),
+            _text_strategy(lambda: NOTEBOOK_SEEDS),
+        ),
+        Reader(
+            "conda-env",
+            lambda: CONDA_SEEDS,
+            _static(run_conda),
+            _text_strategy(lambda: CONDA_SEEDS),
+        ),
+        Reader("sbom", lambda: SBOM_SEEDS, _static(run_sbom), _text_strategy(lambda: SBOM_SEEDS)),
     )
 }
 

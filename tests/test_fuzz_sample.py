@@ -25,7 +25,7 @@ def _bench() -> ModuleType:
 
 
 fuzz = _bench()
-CASES = 100  # per reader: 7 readers stay within about 20 s on a quiet machine
+CASES = 100  # per reader: the eleven readers take about 20 s together on a quiet machine
 
 
 @pytest.mark.slow  # about 20 s of CPU: in CI, beside the venv tests
