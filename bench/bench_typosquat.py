@@ -6,14 +6,18 @@ Usage: python bench/bench_typosquat.py [--popularity FILE] [--squats FILE] [--li
    ranked 5,001-15,000 is checked as if it were unknown (the worst case: a new project with
    that name). Two levels are counted: every ``avoid`` finding, and every finding at all
    (``avoid`` or ``review``: typosquat, import-name and standard-library notes alike). A band
-   name that was looked at and found to be a squat is in bench/squats.txt (note "band:") and
-   counts as a catch, not a false alarm; the flagged names are listed so a reader can judge.
+   name that was looked at and found to be a squat is in bench/squats.txt (note "band:"), and
+   so is one that is a project of its own but a trap to install by that name (note "trap:",
+   with the evidence: an obsolete backport of a standard-library module, a placeholder, a
+   package that breaks the import of the one people mean); both count as catches, not false
+   alarms. The flagged names are listed so a reader can judge.
    The same band is then checked the way ``pipvet vet`` runs, against all 15,000 names,
    where each band name's own download count is known: the popularity-gap rule applies, and
    a listed name gets at most a ``review`` note.
-2. Catch rate. Each line of bench/squats.txt (near misses from public reports and generated
-   by realistic patterns) is checked against the top-5,000 index: caught (any finding), and
-   whether the suggested name is the intended target.
+2. Catch rate. Each line of bench/squats.txt is checked against the top-5,000 index: caught
+   (any finding), and whether the suggested name is the intended target. The goal's measure
+   is "public + generated" (near misses from public reports and from realistic patterns); the
+   band's squats and traps are reported on their own lines.
 3. Speed. Index build time (median of 7 builds, wall clock and CPU) and time per checked
    name (median and p99 in microseconds; each name timed 3 times and its fastest run kept, to
    keep other processes on the machine out of the figure).
@@ -40,6 +44,7 @@ HERE = Path(__file__).resolve()
 DEFAULT_POPULARITY = HERE.parents[1].parent / "shared/data/top-pypi-packages-30-days.min.json"
 DEFAULT_SQUATS = HERE.parent / "squats.txt"
 TOP = 5_000
+NEAR_MISSES = "public + generated"
 Flag = tuple[str, TyposquatResult]
 
 
@@ -132,8 +137,10 @@ def measure_catch(
         )
         target = table.lookup(squat.target)
         groups = [squat.origin, "all"]
-        if target is not None and target.rank <= TOP:
-            groups.append("all, target in top 5,000")
+        if squat.origin in ("public", "generated"):
+            groups.append(NEAR_MISSES)  # the goal's measure: realistic near misses only
+            if target is not None and target.rank <= TOP:
+                groups.append(f"{NEAR_MISSES}, target in top 5,000")
         for group in groups:
             report.tallies.setdefault(group, Tally()).add(caught, right)
         if result is None:
@@ -179,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     top_index = TyposquatIndex.build(table.top(TOP))
     full_index = TyposquatIndex.build(table.top())
 
-    known = {canonicalize_name(s.name) for s in squats}
-    squats_in_band = [name for name in band if name in known]
+    known = {canonicalize_name(s.name): s.origin for s in squats}
+    squats_in_band = [known[name] for name in band if name in known]
     band = [name for name in band if name not in known]  # looked at: squats, not false alarms
     unknown_flags = flags(top_index, band, "typosquat", "avoid")
     import_notes = flags(top_index, band, "import-name", "avoid")
@@ -207,15 +214,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("  of which import-name findings", str(len(import_notes))),
         ("FALSE ALARMS (avoid or review), same band and index", percent(len(any_level), checked)),
         ("  of which standard-library notes (review)", str(len(stdlib_notes))),
-        ("band names looked at and found to be squats (caught)", str(len(squats_in_band))),
+        ("band names looked at: squats (caught)", str(squats_in_band.count("band"))),
+        ("band names looked at: traps (caught)", str(squats_in_band.count("trap"))),
         ("false alarms (avoid), same band, all 15,000 indexed", percent(len(full_avoid), checked)),
         (
             "  review notes there (typosquat + import-name)",
             str(len(full_flags) + len(full_imports) - len(full_avoid)),
         ),
     ]
-    for group in ("public", "generated", "band", "all", "all, target in top 5,000"):
-        tally = catch.tallies[group]
+    groups = ("public", "generated", NEAR_MISSES, f"{NEAR_MISSES}, target in top 5,000")
+    for group in (*groups, "band", "trap", "all"):
+        tally = catch.tallies.get(group)
+        if tally is None:
+            continue
         rows.append((f"caught, {group}", percent(tally.caught, tally.total)))
         rows.append(("  with the intended target suggested", percent(tally.right, tally.total)))
     speed: list[tuple[str, Callable[[], list[float]]]] = [

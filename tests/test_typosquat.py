@@ -195,7 +195,8 @@ def test_weaker_evidence_needs_a_more_popular_target() -> None:
     rules = TyposquatRules(strong_tier=3, medium_tier=2, weak_tier=1, first_letter_tier=1)
     index = crafted("requests", "colorama", "jellyfish", rules=rules)
     assert _technique(index, "requezts") == "substitution"  # rank 1: within the weak tier
-    assert _technique(index, "colorana") is None  # rank 2: a changed letter is not enough
+    assert _technique(index, "colorapa") is None  # rank 2: a changed letter is not enough
+    assert _technique(index, "colorana") == "substitution"  # ... unless a key next to it
     assert _technique(index, "colourama") == "insertion"  # rank 2: within the medium tier
     assert _technique(index, "jellyfsh") is None  # rank 3: a missing letter is not enough
     assert _technique(index, "jelylfish") == "transposition"  # rank 3: within the strong tier

@@ -58,10 +58,10 @@ def _with_listed(candidate: str, downloads: int, *targets: str) -> TyposquatInde
 
 
 def test_a_listed_candidate_gets_a_review_note_unless_it_is_a_look_alike() -> None:
-    unlisted = crafted("requests").check("grequests")
+    unlisted = crafted("requests").check("requestes")
     assert unlisted is not None
     assert unlisted.level == "avoid"
-    listed = _with_listed("grequests", 10**7, "requests").check("grequests")
+    listed = _with_listed("requestes", 10**7, "requests").check("requestes")
     assert listed is not None
     assert (listed.technique, listed.level) == ("insertion", "review")
     assert "make sure it is the one you meant. Did you mean requests?" in listed.message

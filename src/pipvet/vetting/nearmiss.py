@@ -8,7 +8,7 @@ look-alike character, a ``python-`` prefix, version digits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "classify_edit",
     "homoglyph_fold",
     "homoglyph_fold_all",
+    "is_slip",
     "moved_blocks",
     "osa_distance",
     "word_at",
@@ -60,6 +61,32 @@ SUFFIXES = ("-python3", "-python", "-py3", "-py", "-lib", "-dev", "-pkg", "-pack
 BARE_PREFIXES = ("python3", "python", "py")
 
 
+# Where each key sits on a QWERTY keyboard: (row, column), each row shifted right by its
+# usual stagger, so that the distance between two keys is how far a finger slips.
+_KEY_AT: dict[str, tuple[float, float]] = {
+    key: (row, shift + column)
+    for row, (shift, keys) in enumerate(
+        ((0.0, "1234567890-"), (0.5, "qwertyuiop"), (0.75, "asdfghjkl"), (1.25, "zxcvbnm"))
+    )
+    for column, key in enumerate(keys)
+}
+_SLIP_DISTANCE = 1.8  # a neighbouring key, or the one past it on the next row
+_VOWELS = frozenset("aeiou")
+
+
+def is_slip(intended: str, typed: str) -> bool:
+    """Could ``typed`` be a slip for ``intended``: a key near it (QWERTY, or the y/z swap of
+    QWERTZ), or one vowel for another (a misspelling, not a mistyping)?"""
+    if intended in _VOWELS and typed in _VOWELS:
+        return True
+    if {intended, typed} == {"y", "z"}:
+        return True
+    a, b = _KEY_AT.get(intended), _KEY_AT.get(typed)
+    if a is None or b is None:
+        return False
+    return ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5 <= _SLIP_DISTANCE
+
+
 @dataclass(frozen=True)
 class Edit:
     """One difference between a name and a popular name: what, where and in which words."""
@@ -69,6 +96,7 @@ class Edit:
     at: int  # position in the popular name where the difference starts
     word: str  # the word (``-``-separated part) of the checked name holding the change
     target_word: str  # the word of the popular name at the same place
+    slip: bool = False  # a changed letter that a finger or a speller could have produced
 
 
 def homoglyph_fold(name: str) -> str:
@@ -107,9 +135,10 @@ def classify_edit(candidate: str, key: str, *, two_edit_length: int) -> Edit | N
                 return _edit(
                     "homoglyph", f"{key[i]!r} written as {candidate[i]!r}", i, candidate, key
                 )
-            return _edit(
+            edit = _edit(
                 "substitution", f"{key[i]!r} changed to {candidate[i]!r}", i, candidate, key
             )
+            return replace(edit, slip=is_slip(key[i], candidate[i]))
         if (
             len(diffs) == 2
             and diffs[1] == diffs[0] + 1

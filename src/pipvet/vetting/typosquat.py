@@ -11,8 +11,13 @@ technique, both popularity figures and a message ending in "did you mean X?".
 False alarms are kept rare by rules, not by lists of exceptions (``TyposquatRules``):
 
 - the weaker the evidence, the more popular the target must be: a look-alike character or a
-  swapped pair of letters counts against any of the top 5,000 names, a changed letter only
-  against the top 300, a changed *first* letter only against the top 100;
+  swapped pair of letters counts against any of the top 5,000 names, a changed letter that a
+  slip explains (a neighbouring key, one vowel for another) against the top 1,000, any other
+  changed letter only against the top 300, a changed *first* letter only against the top 100;
+- a changed letter no slip explains does not count at the start of a name or in a name of
+  five letters or fewer, nor does a letter put in front ("grequests", "ipytest": that is how
+  derived projects are named), nor the first two letters of a short name swapped unless the
+  target is in the top 100;
 - a candidate on the popularity list must be far less popular than its target (100 times),
   and a candidate that is itself popular (top 5,000) only counts when the gap is extreme;
   even then a listed candidate is in real use and gets a "review" note, not "avoid" (except
@@ -304,6 +309,8 @@ class TyposquatIndex:
             return False
         if shortest <= rules.short_name and hit.technique not in ("homoglyph", "transposition"):
             return False
+        if not self._plausible_start(hit, shortest):
+            return False
         if (
             hit.edit is not None
             and hit.technique not in _STRONG
@@ -312,16 +319,34 @@ class TyposquatIndex:
             return False
         return not (owners_of is not None and owners_of(candidate) & owners_of(target_name))
 
+    def _plausible_start(self, hit: _Hit, letters: int) -> bool:
+        """Edits that make another name more often than they make a mistake: a letter put in
+        front ("grequests", "ipytest": how derived projects are named), the first two letters
+        swapped, and a changed letter that no finger slip explains at the start of a name or
+        anywhere in a short one ("xoto3", "scipp")."""
+        edit = hit.edit
+        if edit is None:
+            return True
+        if edit.at == 0 and edit.kind == "insertion":
+            return False
+        if edit.kind == "substitution" and not edit.slip:
+            return edit.at != 0 and letters > self.rules.slip_only_length
+        return True
+
     def _required_tier(self, hit: _Hit, letters: int) -> int:
         """How high the target must rank for this evidence (a bound on its 0-based rank)."""
         rules = self.rules
         tier = rules.tier(hit.technique, letters)
+        if hit.technique == "substitution" and hit.edit is not None and hit.edit.slip:
+            tier = max(tier, rules.medium_tier)
         if hit.drops_digits:
             tier = min(tier, rules.tier("version-digits"))
         first_letter = hit.edit is not None and hit.edit.at == 0
         # A doubled first letter ("cchardet") is as rare a slip as an added one.
         edits = ("insertion", "deletion", "substitution", "repeated-letter")
-        if first_letter and hit.technique in edits:
+        # In a name of a few letters, the first two swapped are as often another acronym.
+        short_swap = hit.technique == "transposition" and letters <= rules.short_name
+        if first_letter and (hit.technique in edits or short_swap):
             tier = min(tier, rules.first_letter_tier)
         return tier
 

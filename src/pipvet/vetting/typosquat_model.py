@@ -59,6 +59,10 @@ class TyposquatRules:
     weak_tier: int = 300
     # an added, missing or changed *first* letter: people rarely mistype it
     first_letter_tier: int = 100
+    # one letter changed to a key next to it, or one vowel for another, is a likelier slip
+    # than any other changed letter and counts against the medium tier; in names this short
+    # (and at the first letter) no other changed letter counts at all
+    slip_only_length: int = 5
     popular_tier: int = 5_000  # a candidate ranked this high is itself popular
     min_ratio: float = 100.0  # target downloads / candidate downloads, candidate listed
     extreme_ratio: float = 1_000.0  # the same, when the candidate is itself popular
