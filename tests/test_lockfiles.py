@@ -408,3 +408,23 @@ def test_relax_reports_a_named_lock_file_and_never_rewrites_it(tmp_path: Path) -
     assert plan.problems == ()
     assert plan.files == ()
     assert [(x.path, x.tool) for x in plan.lock_files] == [(lock, "uv")]
+
+
+@pytest.mark.parametrize("version", ["2\t.7", "2\n.7", "2 .7", "2\x0b7"])
+def test_a_version_with_whitespace_inside_is_unchecked_not_a_crash(env: Path, version: str) -> None:
+    """Found by the fuzzing bench: a tab inside a locked version made an invalid ``===``
+    specifier (a traceback). It is no PEP 440 version, so the package is not checked, and
+    the audit says so (and fails closed)."""
+    lock = env / "pylock.toml"
+    escaped = json.dumps(version)  # a TOML basic string takes JSON's escapes
+    lock.write_text(
+        f'lock-version = "1.0"\ncreated-by = "x"\n\n[[packages]]\nname = "idna"\n'
+        f"version = {escaped}\n",
+        encoding="utf-8",
+    )
+    ((name, locked, _skipped, _label),) = deps_of(lock)
+    assert (name, locked) == ("idna", version)
+    code, out, err = run(["audit", "-r", str(lock)])
+    assert "Traceback" not in err
+    assert code == 2, out + err
+    assert "is not a valid PEP 440" in " ".join(out.split())

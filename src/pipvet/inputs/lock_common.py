@@ -266,5 +266,9 @@ class LockReader:
 def _exact(version: str) -> SpecifierSet:
     try:
         return SpecifierSet(f"=={version}")
-    except InvalidSpecifier:  # not PEP 440: matched as written
-        return SpecifierSet(f"==={version}") if " " not in version else SpecifierSet()
+    except InvalidSpecifier:  # not PEP 440: matched as written, when it can be written so
+        pass
+    try:
+        return SpecifierSet(f"==={version}")
+    except InvalidSpecifier:  # whitespace inside: no exact pin, so the entry is unchecked
+        return SpecifierSet()
