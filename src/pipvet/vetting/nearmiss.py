@@ -7,6 +7,7 @@ look-alike character, a ``python-`` prefix, version digits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
@@ -84,7 +85,7 @@ def is_slip(intended: str, typed: str) -> bool:
     a, b = _KEY_AT.get(intended), _KEY_AT.get(typed)
     if a is None or b is None:
         return False
-    return ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5 <= _SLIP_DISTANCE
+    return math.hypot(a[0] - b[0], a[1] - b[1]) <= _SLIP_DISTANCE
 
 
 @dataclass(frozen=True)
