@@ -146,7 +146,14 @@ def _direct_url(folder: Path) -> DirectUrl:
     return DirectUrl(url, "unknown")
 
 
-def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat) -> Distribution:
+# Most metadata folders of an environment hold the same few files: one shared set each per
+# scan instead of a set per distribution (about a third of a distribution's memory).
+_FileSets = dict[frozenset[str], frozenset[str]]
+
+
+def _read_metadata_dir(
+    entry: os.DirEntry[str], site: Path, fmt: MetadataFormat, shared: _FileSets
+) -> Distribution:
     folder = site / entry.name
     guessed_name, _ = _name_from_folder(entry.name.rsplit(".", 1)[0], fmt)
     problem: str | None = None
@@ -155,7 +162,8 @@ def _read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat)
         metadata_name = "METADATA" if fmt == "dist-info" else "PKG-INFO"
         metadata = os.path.join(entry.path, metadata_name)
         try:
-            files = frozenset(os.listdir(entry.path))
+            listed = frozenset(os.listdir(entry.path))
+            files = shared.setdefault(listed, listed)
         except OSError as exc:
             problem = f"cannot read {folder}: {exc.strerror or exc}"
         else:
@@ -245,13 +253,14 @@ def _read_pth(entry: os.DirEntry[str]) -> PthFile | None:
 def _scan_folder(site: Path) -> tuple[list[Distribution], list[PthFile]]:
     dists: list[Distribution] = []
     pths: list[PthFile] = []
+    shared: _FileSets = {}
     with os.scandir(site) as it:
         for entry in it:
             lowered = entry.name.lower()
             if lowered.endswith(".dist-info") and entry.is_dir():
-                dists.append(_read_metadata_dir(entry, site, "dist-info"))
+                dists.append(_read_metadata_dir(entry, site, "dist-info", shared))
             elif lowered.endswith(".egg-info"):
-                dists.append(_read_metadata_dir(entry, site, "egg-info"))
+                dists.append(_read_metadata_dir(entry, site, "egg-info", shared))
             elif lowered.endswith(".egg-link") and entry.is_file():
                 dists.append(_read_egg_link(entry, site))
             elif lowered.endswith(".pth") and entry.is_file():

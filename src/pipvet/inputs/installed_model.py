@@ -80,7 +80,7 @@ class DirectUrl:
 MetadataFormat = Literal["dist-info", "egg-info", "egg-link"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an environment may hold tens of thousands
 class Distribution:
     """One installed distribution as its metadata describes it.
 
