@@ -1,16 +1,18 @@
-"""Writing a report to a device or a pipe writes into it; it never replaces it with a file."""
+"""Writing a report to a device or a pipe writes into it; it never replaces it with a file. A
+report written in pieces replaces the file only when every piece was made."""
 
 from __future__ import annotations
 
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipvet.errors import InputError
-from pipvet.system.files import write_bytes_atomic, write_text_atomic
+from pipvet.system.files import write_bytes_atomic, write_chunks_atomic, write_text_atomic
 
 
 def test_a_fifo_is_written_into_and_stays_a_fifo(tmp_path: Path) -> None:
@@ -37,3 +39,29 @@ def test_the_null_device_stays_a_device() -> None:
 def test_a_folder_is_refused_with_the_path(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="it is a folder"):
         write_text_atomic(tmp_path, "x")
+
+
+def test_chunks_are_written_as_they_come_and_a_failure_leaves_the_old_file(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old\n", encoding="utf-8")
+    seen: list[bytes] = []
+
+    def chunks() -> Iterator[bytes]:
+        for chunk in (b"{", b'"a": 1', b"}\n"):
+            seen.append(chunk)
+            yield chunk
+
+    write_chunks_atomic(target, chunks())
+    assert target.read_bytes() == b'{"a": 1}\n'
+    assert len(seen) == 3
+
+    def failing() -> Iterator[bytes]:
+        yield b"half"
+        raise RuntimeError("the renderer failed")
+
+    with pytest.raises(RuntimeError):
+        write_chunks_atomic(target, failing())
+    assert target.read_bytes() == b'{"a": 1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary left

@@ -14,7 +14,7 @@ from pipvet.redact import mask_userinfo
 # Not typing's: `pipvet --help` imports this module, and typing alone would cost it ~5 ms.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
     from typing import IO
 
@@ -77,6 +77,20 @@ class Output:
         # thousands of packages is megabytes (its encoded copy would add to the peak memory).
         for start in range(0, len(text), _WRITE_SLICE):
             self.stdout.write(text[start : start + _WRITE_SLICE])
+        self.stdout.flush()
+
+    def write_pieces(self, pieces: Iterable[str]) -> None:
+        """``write`` of the pieces joined, each written as it comes (a long report is never
+        held whole); a newline ends the output when the last piece did not."""
+        self.clear_progress()
+        last = ""
+        for piece in pieces:
+            text = mask_userinfo(piece)
+            for start in range(0, len(text), _WRITE_SLICE):
+                self.stdout.write(text[start : start + _WRITE_SLICE])
+            last = text[-1:] or last
+        if last != "\n":
+            self.stdout.write("\n")
         self.stdout.flush()
 
     def err(self, text: str) -> None:
@@ -199,6 +213,33 @@ def emit(out: Output, text: str, output_file: str | None) -> None:
 
     write_report(Path(output_file), text)
     out.info(f"report written to {output_file}")
+
+
+def emit_pieces(out: Output, pieces: Iterable[str], output_file: str | None) -> None:
+    """``emit`` for a report made in pieces, written as they are made."""
+    if output_file is None:
+        out.write_pieces(pieces)
+        return
+    from pathlib import Path
+
+    write_report_pieces(Path(output_file), pieces)
+    out.info(f"report written to {output_file}")
+
+
+def write_report_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """``write_report`` for a report made in pieces."""
+    from pipvet.system.files import write_chunks_atomic
+
+    def encoded() -> Iterator[bytes]:
+        last = ""
+        for piece in pieces:
+            text = mask_userinfo(piece)
+            last = text[-1:] or last
+            yield text.encode("utf-8")
+        if last != "\n":
+            yield b"\n"
+
+    write_chunks_atomic(path, encoded())
 
 
 def write_report(path: Path, text: str) -> None:

@@ -10,7 +10,7 @@ from pipvet.cli._common import (
     EXIT_OK,
     add_common_options,
     apply_output_options,
-    emit,
+    emit_pieces,
 )
 from pipvet.cli._options import (
     add_advisory_options,
@@ -89,7 +89,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from pipvet.audit import run
     from pipvet.cli._context import build_context
     from pipvet.policy import fails, stale_data_fails
-    from pipvet.report.audit import render_audit
+    from pipvet.report.audit import render_audit_pieces
 
     apply_output_options(args, out)
     one_environment(args)
@@ -117,8 +117,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         clock=ctx.clock,
         rebuild=lambda: rebuild_advisory_data(ctx, http, progress=out.progress),
     )
-    text = render_audit(report, args.format, color=out.color, base_dir=str(ctx.cwd))
-    emit(out, text, args.output)
+    pieces = render_audit_pieces(report, args.format, color=out.color, base_dir=str(ctx.cwd))
+    emit_pieces(out, pieces, args.output)
     if args.fix:
         from pipvet.cli._fix import fix_files
 

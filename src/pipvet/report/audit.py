@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # `pipvet audit --help` lists AUDIT_FORMATS without the models
+    from collections.abc import Iterable
+
     from pipvet.models import AuditReport
 
-__all__ = ["AUDIT_FORMATS", "render_audit"]
+__all__ = ["AUDIT_FORMATS", "render_audit", "render_audit_pieces"]
 
 AUDIT_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
 
@@ -37,3 +39,15 @@ def render_audit(
 
         return render_audit_markdown(report)
     raise ValueError(f"unknown audit report format {fmt!r}")
+
+
+def render_audit_pieces(
+    report: AuditReport, fmt: str, *, color: bool = False, base_dir: str | None = None
+) -> Iterable[str]:
+    """``render_audit`` in pieces that join to the same text: JSON, the format of large
+    machine-read reports, one dependency at a time; the others in one piece."""
+    if fmt == "json":
+        from pipvet.report.jsonout import render_audit_json_pieces
+
+        return render_audit_json_pieces(report)
+    return (render_audit(report, fmt, color=color, base_dir=base_dir),)

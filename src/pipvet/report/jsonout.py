@@ -29,44 +29,53 @@ dependencies with a ``skipped`` reason.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
 from pipvet.report._common import fail_on_text, stale_text, verdict
 from pipvet.report.jsonindent import Raw, dumps, dumps_at
-from pipvet.report.safe import json_renderer
+from pipvet.report.safe import json_chunk_renderer, json_renderer
 
-__all__ = ["audit_to_dict", "render_audit_json"]
+__all__ = ["audit_to_dict", "render_audit_json", "render_audit_json_pieces"]
 
 
 @json_renderer
 def render_audit_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
-    # Each dependency is written out as soon as its values are made, and the document is
-    # joined once around them: a report of thousands never holds every dependency's dicts,
-    # nor several copies of the text, at once (the peak memory of a 20,000-package audit).
-    # The text is exactly what dumps(audit_to_dict(report)) writes.
-    written: list[str] = []
-    for result in report.results:
-        text = dumps_at(_dependency(result, report), 2)
-        if text is None:
-            return dumps(audit_to_dict(report)) + "\n"
-        written.append(text)
+    return "".join(_audit_json_pieces(report))
+
+
+@json_chunk_renderer
+def render_audit_json_pieces(report: AuditReport) -> Iterator[str]:
+    """``render_audit_json``'s text in pieces (one per dependency), for writing as they are
+    made: a report of tens of thousands of dependencies is never held whole."""
+    return _audit_json_pieces(report)
+
+
+def _audit_json_pieces(report: AuditReport) -> Iterator[str]:
+    # Each dependency is written out as soon as its values are made: a report of thousands
+    # never holds every dependency's dicts at once. Joined, the pieces are exactly what
+    # dumps(audit_to_dict(report)) writes.
     # A raw NUL never occurs in JSON text (strings escape it): it marks where they go.
-    frame = dumps_at(_document(report, [Raw("\x00")] if written else []), 0)
+    frame = dumps_at(_document(report, [Raw("\x00")] if report.results else []), 0)
     if frame is None:
-        return dumps(audit_to_dict(report)) + "\n"
-    if not written:
-        return frame + "\n"
+        yield dumps(audit_to_dict(report)) + "\n"
+        return
+    if not report.results:
+        yield frame + "\n"
+        return
     head, tail = frame.split("\x00")
-    pieces = [head]
-    for i, text in enumerate(written):
-        if i:
-            pieces.append(",\n    ")
-        pieces.append(text)
-    pieces += (tail, "\n")
-    return "".join(pieces)
+    yield head
+    for i, result in enumerate(report.results):
+        value = _dependency(result, report)
+        text = dumps_at(value, 2)
+        if text is None:  # a value only json.dumps writes, indented for its depth
+            text = json.dumps(value, indent=2).replace("\n", "\n    ")
+        yield f",\n    {text}" if i else text
+    yield tail + "\n"
 
 
 def audit_to_dict(report: AuditReport) -> dict[str, Any]:

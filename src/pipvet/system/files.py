@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipvet.errors import InputError
@@ -32,6 +32,7 @@ __all__ = [
     "read_bytes_capped",
     "read_text_exact",
     "write_bytes_atomic",
+    "write_chunks_atomic",
     "write_text_atomic",
 ]
 
@@ -154,6 +155,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with exactly ``data``: a temporary file in the same folder, flushed to
     disk, then renamed over it, so a reader sees the old file or the new one, never half.
     Keeps an existing file's mode; creates missing folders. InputError naming the file."""
+    write_chunks_atomic(path, (data,))
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
+    """``write_bytes_atomic`` of the chunks joined, written as they come: a report of tens of
+    thousands of packages is never held whole. When making a chunk fails, the temporary file
+    is removed and ``path`` is left as it was."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         info = path.stat()
@@ -164,7 +172,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     else:
         if not stat.S_ISREG(info.st_mode):
-            _write_into(path, info, data)
+            _write_into(path, info, chunks)
             return
     try:
         import tempfile  # only commands that write pay for it
@@ -178,7 +186,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -187,9 +196,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
-def _write_into(path: Path, info: os.stat_result, data: bytes) -> None:
+def _write_into(path: Path, info: os.stat_result, chunks: Iterable[bytes]) -> None:
     """Write into what is not a regular file: ``-o /dev/null``, ``/dev/stdout``, a FIFO.
 
     Renaming a file over it would replace the device or pipe itself (as root, /dev/null would
@@ -198,7 +211,8 @@ def _write_into(path: Path, info: os.stat_result, data: bytes) -> None:
         raise InputError(f"cannot write {path}: it is a folder", hint="name a file instead")
     try:
         with open(path, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
