@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import NetworkError
-from pipvet.system.http import HttpClient, OfflineMiss, local_path
+from pipvet.system.http import HttpClient, OfflineMiss
 from pipvet.system.http_model import HttpResponse
+from pipvet.system.paths import local_path
 from tests.support.httpserver import LoopbackServer, Reply, Request
 
 

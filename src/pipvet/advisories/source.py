@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipvet.errors import UsageError
 from pipvet.redact import mask_userinfo
-from pipvet.system.http import local_path
+from pipvet.system.paths import local_path
 
 __all__ = ["DEFAULT_OSV_URL", "ECOSYSTEM", "OsvSource"]
 

@@ -98,7 +98,7 @@ def sync(
 def ensure_fresh(
     store_path: Path,
     source: OsvSource,
-    http: HttpClient,
+    http: HttpClient | Callable[[], HttpClient],
     *,
     max_age_seconds: float,
     offline: bool = False,
@@ -112,7 +112,8 @@ def ensure_fresh(
     is no database yet). When a due refresh fails but older data exists, the outcome is
     "stale" with the error attached instead of an exception: the caller decides whether old
     data is acceptable. Raises DataError (NetworkError, OfflineMiss) when there is no usable
-    data at all.
+    data at all. ``http`` may be a function that makes the client: it is called only when a
+    sync runs, so a run on fresh data never loads the HTTP machinery.
     """
     fingerprint = overlay_fingerprint(overlay)
     decision = _freshness(store_path, source, max_age_seconds, offline, clock)
@@ -153,7 +154,7 @@ def ensure_fresh(
 def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
     store_path: Path,
     source: OsvSource,
-    http: HttpClient,
+    http: HttpClient | Callable[[], HttpClient],
     max_age_seconds: float,
     offline: bool,
     overlay: Path | None,
@@ -164,7 +165,8 @@ def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
     from pipvet.advisories.syncer import Syncer
 
     with _cache_errors(store_path), sync_lock(store_path):
-        syncer = Syncer(store_path, source, http, overlay=overlay, clock=clock, progress=progress)
+        client = http() if callable(http) else http
+        syncer = Syncer(store_path, source, client, overlay=overlay, clock=clock, progress=progress)
         # Another process may have synced while we waited for the lock: decide again.
         decision = _freshness(store_path, source, max_age_seconds, offline, clock)
         if isinstance(decision, SyncOutcome):

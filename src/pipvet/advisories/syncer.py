@@ -28,8 +28,9 @@ from pipvet.advisories.store_model import CorruptStore, StoredRecord, modified_k
 from pipvet.advisories.sync_model import Action, SyncOutcome
 from pipvet.errors import DataError, NetworkError
 from pipvet.models import Progress
-from pipvet.system.http import HttpClient, local_path
+from pipvet.system.http import HttpClient
 from pipvet.system.http_model import HttpResponse
+from pipvet.system.paths import local_path
 
 __all__ = ["Syncer"]
 

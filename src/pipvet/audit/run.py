@@ -55,9 +55,6 @@ class Collected:
 
 def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Runner) -> Collected:
     """Read every dependency the inputs name; say in words what was read."""
-    from pipvet.inputs import installed as environment
-    from pipvet.inputs import interpreter
-
     deps: list[Dependency] = []
     targets: list[str] = []
     warnings: list[str] = []
@@ -75,7 +72,10 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
     if inputs.paths:
         targets.append("site-packages " + ", ".join(str(p) for p in inputs.paths))
     python: Path | None = inputs.python
+    # The interpreter probe is imported only where an interpreter is asked (not for --path).
     if inputs.venv is not None:
+        from pipvet.inputs import interpreter
+
         python = interpreter.venv_python(inputs.venv)
         if not python.exists():
             raise UsageError(
@@ -86,6 +86,8 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
     elif python is not None:
         targets.append(f"interpreter {python}")
     if not inputs.requirement_files and not inputs.paths and python is None:
+        from pipvet.inputs import interpreter
+
         found = interpreter.discover_target(environ, cwd, Path(sys.executable))
         locks = _project_locks(cwd) if found.source == "running" else ()
         if locks:
@@ -103,8 +105,12 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
         python = found.python
         targets.append(found.description)
     if python is not None:
+        from pipvet.inputs import interpreter
+
         folders.extend(interpreter.site_packages_of(python, runner))
     if folders:
+        from pipvet.inputs import installed as environment
+
         scan = environment.read_environment(folders, missing_ok=not inputs.paths)
         deps.extend(scan.dependencies)
         warnings.extend(scan.warnings)
@@ -122,7 +128,7 @@ def _project_locks(cwd: Path) -> tuple[Path, ...]:
 
 def prepare_advisories(
     sources: Sources,
-    http: HttpClient,
+    http: HttpClient | Callable[[], HttpClient],
     *,
     cache_dir: Path,
     policy: Policy,
@@ -130,7 +136,8 @@ def prepare_advisories(
     clock: Callable[[], float],
     progress: Progress | None = None,
 ) -> SyncOutcome:
-    """Usable advisory data, synced if older than the policy's max age (never when offline)."""
+    """Usable advisory data, synced if older than the policy's max age (never when offline);
+    ``http`` may be a function making the client, called only when a sync runs."""
     overlay = _overlay(sources)
     return ensure_fresh(
         default_store_path(cache_dir),

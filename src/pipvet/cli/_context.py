@@ -9,11 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
-from pipvet.system.http import HttpClient
 from pipvet.system.paths import default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
+
+if TYPE_CHECKING:  # imported by http(): a run on fresh local data never loads it
+    from pipvet.system.http import HttpClient
 
 # All the network work of one command: above any real run (a full sync of the OSV archive
 # on a slow line included), far below "waiting for ever".
@@ -30,22 +33,30 @@ class RunContext:
     offline: bool
     clock: Callable[[], float] = field(default=time.time)
     http_timeout: float | None = None  # --http-timeout
+    _http: dict[str, HttpClient] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def today(self) -> date:
         return datetime.fromtimestamp(self.clock(), UTC).date()
 
     def http(self) -> HttpClient:
-        """The run's HTTP client: each request ends by the http-timeout (flag, else policy),
-        and all of them by the command's budget."""
+        """The run's HTTP client, made on first use and shared (one budget per command): each
+        request ends by the http-timeout (flag, else policy), all of them by the budget."""
+        made = self._http.get("client")
+        if made is not None:
+            return made
+        from pipvet.system.http import HttpClient
+
         timeout = self.http_timeout or self.policy.http_timeout
-        return HttpClient(
+        client = HttpClient(
             self.cache_dir / "http",
             offline=self.offline,
             clock=self.clock,
             deadline=timeout,
             budget=COMMAND_BUDGET,
         )
+        self._http["client"] = client
+        return client
 
     def runner(self) -> SubprocessRunner:
         """The one process runner of this run: the user's environment, this folder."""

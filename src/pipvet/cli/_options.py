@@ -69,26 +69,35 @@ def add_allow_unchecked(container: Container, *, what: str) -> None:
 
 
 def rebuild_advisory_data(
-    ctx: RunContext, http: HttpClient, *, progress: Callable[[str], None] | None = None
+    ctx: RunContext,
+    http: HttpClient | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> SyncOutcome:
-    """A full re-sync from the configured sources (for a database found damaged)."""
+    """A full re-sync from the configured sources (for a database found damaged), with
+    ``http`` or else the run's client."""
     from pipvet.audit.run import rebuild_advisories
 
+    client = ctx.http() if http is None else http
     return rebuild_advisories(
-        ctx.sources, http, cache_dir=ctx.cache_dir, clock=ctx.clock, progress=progress
+        ctx.sources, client, cache_dir=ctx.cache_dir, clock=ctx.clock, progress=progress
     )
 
 
 def advisory_data(
-    ctx: RunContext, http: HttpClient, *, progress: Callable[[str], None] | None = None
+    ctx: RunContext,
+    http: HttpClient | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> SyncOutcome:
     """Usable advisory data from the sources the options and policy name (synced when older
-    than the policy's max age, never with ``--offline``); DataError when there is none."""
+    than the policy's max age, never with ``--offline``); DataError when there is none. With
+    no ``http``, the run's client is made only if a sync runs."""
     from pipvet.audit.run import prepare_advisories
 
     return prepare_advisories(
         ctx.sources,
-        http,
+        ctx.http if http is None else http,
         cache_dir=ctx.cache_dir,
         policy=ctx.policy,
         offline=ctx.offline,

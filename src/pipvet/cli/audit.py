@@ -106,8 +106,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     collected = run.collect(inputs, environ=ctx.environ, cwd=ctx.cwd, runner=ctx.runner())
     out.info(f"auditing {collected.target}")
-    http = ctx.http()
-    outcome = advisory_data(ctx, http, progress=out.progress)
+    outcome = advisory_data(ctx, progress=out.progress)
     if args.explain:
         return _explain(args.explain, collected, outcome, out)
     report = run.audit(
@@ -115,7 +114,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         outcome,
         policy=ctx.policy,
         clock=ctx.clock,
-        rebuild=lambda: rebuild_advisory_data(ctx, http, progress=out.progress),
+        rebuild=lambda: rebuild_advisory_data(ctx, progress=out.progress),
     )
     pieces = render_audit_pieces(report, args.format, color=out.color, base_dir=str(ctx.cwd))
     emit_pieces(out, pieces, args.output)

@@ -64,9 +64,9 @@ from pipvet.system.http_transport import (
     stream_body,
     transport_error,
 )
-from pipvet.system.paths import expand_home
+from pipvet.system.paths import local_path
 
-__all__ = ["HttpClient", "OfflineMiss", "local_path"]
+__all__ = ["HttpClient", "OfflineMiss"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETURNED_STATUSES = frozenset({404, 410})  # "not there" is an answer, not a failure
@@ -82,26 +82,6 @@ class OfflineMiss(NetworkError):
 
 class _Sleep(Protocol):
     def __call__(self, seconds: float, /) -> None: ...
-
-
-def local_path(url: str) -> Path | None:
-    """The file a ``file://`` URL or plain path names, or ``None`` for a network URL."""
-    if "://" not in url:
-        return expand_home(url, origin=url)
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme.lower() != "file":
-        return None
-    if parsed.netloc not in ("", "localhost"):
-        raise NetworkError(
-            f"{url}: file:// URLs on another host are not supported",
-            url=url,
-            hint="use file:///absolute/path or a plain path",
-        )
-    if os.name == "nt":
-        from urllib.request import url2pathname
-
-        return Path(url2pathname(parsed.path))
-    return Path(urllib.parse.unquote(parsed.path))
 
 
 class HttpClient:

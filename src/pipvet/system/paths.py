@@ -1,15 +1,17 @@
 """Where pipvet keeps its cache, per platform, overridable by PIPVET_CACHE_DIR; how a
-suggested command names an interpreter; the one place a leading ``~`` is expanded."""
+suggested command names an interpreter; the one place a leading ``~`` is expanded; which
+file a ``file://`` URL or a plain path names."""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipvet.errors import UsageError
+from pipvet.errors import NetworkError, UsageError
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -68,3 +70,23 @@ def expand_home(value: str | os.PathLike[str], *, origin: str) -> Path:
 
 def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def local_path(url: str) -> Path | None:
+    """The file a ``file://`` URL or plain path names, or ``None`` for a network URL."""
+    if "://" not in url:
+        return expand_home(url, origin=url)
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme.lower() != "file":
+        return None
+    if parsed.netloc not in ("", "localhost"):
+        raise NetworkError(
+            f"{url}: file:// URLs on another host are not supported",
+            url=url,
+            hint="use file:///absolute/path or a plain path",
+        )
+    if os.name == "nt":
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(parsed.path))
+    return Path(urllib.parse.unquote(parsed.path))
