@@ -52,7 +52,7 @@ def canonicalize_name(name: str) -> NormalizedName:
     return cast(NormalizedName, value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per requirement line or installed package
 class Location:
     """Where something came from: a requirements file line, a metadata folder, a pyproject."""
 
@@ -69,7 +69,7 @@ class Location:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # tens of thousands in a large audit
 class Dependency:
     """One thing to audit: a name and (if known) an exact version.
 

@@ -68,6 +68,10 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
         targets.append(f"{_KIND_LABELS.get(kind, 'requirements')} {req}")
         if kind in _KIND_LABELS:  # requirements files keep their warnings to themselves
             warnings.extend(parsed.warnings)
+    if inputs.requirement_files:
+        from pipvet.inputs.requirement_text import forget_parsed_texts
+
+        forget_parsed_texts()
     folders: list[Path] = list(inputs.paths)
     if inputs.paths:
         targets.append("site-packages " + ", ".join(str(p) for p in inputs.paths))

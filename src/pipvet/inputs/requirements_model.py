@@ -38,7 +38,7 @@ UNPINNED_REASON = "not pinned: audit the installed environment instead (pipvet a
 NOT_FROM_INDEX = "not from the index, cannot be audited by version"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per line: a lock or pin file may hold thousands
 class RequirementEntry:
     """One requirement line (or pyproject dependency string).
 
