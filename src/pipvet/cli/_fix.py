@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet.cli._common import Output
 from pipvet.errors import UsageError
-from pipvet.models import AuditReport
+
+if TYPE_CHECKING:  # `pipvet audit --help` registers the options without these
+    from pathlib import Path
+
+    from pipvet.models import AuditReport
 
 
 def add_fix_options(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +49,8 @@ def check_fix_options(args: argparse.Namespace) -> None:
 
 def fix_files(args: argparse.Namespace, report: AuditReport, out: Output, *, cwd: Path) -> None:
     """Plan (and unless --dry-run, write) the fixes; show them where the report went."""
+    from pathlib import Path
+
     from pipvet.project.fix import apply_fix, plan_fix
     from pipvet.report.fix import render_fix_text
 
