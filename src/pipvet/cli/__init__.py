@@ -77,8 +77,8 @@ def build_parser(only: str | None = None, *, listing: bool = False) -> argparse.
         dest="command", metavar="COMMAND", parser_class=PipvetArgumentParser
     )
     for name in _COMMANDS if only is None else (only,):
-        if listing:
-            sub.add_parser(name, help=_SUMMARIES[name])
+        if listing:  # never parses a command's arguments: no -h of its own to build
+            sub.add_parser(name, help=_SUMMARIES[name], add_help=False)
             continue
         module = importlib.import_module(f"pipvet.cli.{name}")
         module.register(sub)
