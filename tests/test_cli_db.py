@@ -121,6 +121,7 @@ def test_status_without_a_database_is_exit_2_with_a_hint(tmp_path: Path) -> None
     assert "hint: run 'pipvet db sync'" in err
 
 
+@pytest.mark.slow  # waits out the real retry back-off (3.5 s): in CI
 def test_unreachable_source_with_empty_cache_is_exit_2(tmp_path: Path) -> None:
     with loopback_server() as server:
         url = server.url

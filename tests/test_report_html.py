@@ -204,6 +204,7 @@ def in_scene(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> Scene:
     return scene
 
 
+@pytest.mark.slow  # a 300-package environment through every section of the page: in CI
 def test_a_300_package_report_is_under_1_mb_and_never_fetches_release_ages(
     in_scene: Scene, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
