@@ -169,7 +169,7 @@ def add_common_options(
         metavar="SECONDS",
         type=_http_seconds,
         help="seconds one request may take, retries included (default: the policy's "
-        "http-timeout, 60)",
+        "http-timeout, 60); downloading the advisory archive has its own 30 minutes",
     )
     g.add_argument(
         "--cache-dir",
