@@ -202,6 +202,9 @@ def test_a_new_source_that_cannot_be_read_is_named_and_the_old_data_is_labelled(
     assert report["advisory_db"]["source"].endswith("osv")
     (warning,) = [w for w in report["warnings"] if "could not be refreshed" in w]
     assert "moved-mirror" in warning
+    assert warning.endswith(
+        f"this audit used the older data, from {report['advisory_db']['source']}"
+    )
 
 
 def test_a_source_without_data_and_an_empty_cache_fail_closed(

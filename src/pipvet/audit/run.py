@@ -231,7 +231,7 @@ def audit(
         warnings.insert(
             0,
             f"the advisory data could not be refreshed ({outcome.error}); "
-            "this audit used the older data",
+            f"this audit used the older data, from {outcome.snapshot.source}",
         )
     return AuditReport(
         tool_version=__version__,
