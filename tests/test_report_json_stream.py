@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,38 @@ def test_the_cli_writes_pieces_masked_and_ends_them_with_one_newline() -> None:
     ended = io.StringIO()
     Output(ended, io.StringIO()).write_pieces(["{", "}\n"])
     assert ended.getvalue() == "{}\n"
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_goes_away_stops_the_output_not_the_command() -> None:
+    out = Output(_ClosedPipe(), io.StringIO())
+    out.write_pieces(["{", "}\n"])  # no exception: `pipvet audit | head` is not a crash
+    out.write("more\n")
+
+
+def test_audit_piped_into_a_reader_that_stops_early_exits_with_its_own_code(
+    snapshot_project: Path,
+) -> None:
+    """A real process and a real pipe: the reader takes 64 bytes of a JSON report of 2,000
+    packages and closes it; pipvet still exits 1 (findings), with nothing on stderr."""
+    site = snapshot_project / "site"
+    for i in range(2000):
+        info = site / f"requests-2.19.{i}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: requests\nVersion: 2.19.{i % 2}\n\n", encoding="utf-8"
+        )
+    command = [sys.executable, "-m", "pipvet", "audit", "--path", str(site), "--format", "json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert proc.stdout.read(64).startswith(b"{")
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert code == 1, err
+    assert "error" not in err.lower()

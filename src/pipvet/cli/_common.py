@@ -58,6 +58,7 @@ class Output:
         self.color = color
         self.progress_enabled = progress_enabled
         self._progress_shown = False
+        self._reader_gone = False
 
     @classmethod
     def from_sys(cls) -> Output:
@@ -73,11 +74,8 @@ class Output:
         text = mask_userinfo(text)  # the last guard: no URL credential reaches the screen
         if text and not text.endswith("\n"):
             text += "\n"
-        # In slices: the stream encodes what it is given in one piece, and a report of
-        # thousands of packages is megabytes (its encoded copy would add to the peak memory).
-        for start in range(0, len(text), _WRITE_SLICE):
-            self.stdout.write(text[start : start + _WRITE_SLICE])
-        self.stdout.flush()
+        self._send(text)
+        self._flush()
 
     def write_pieces(self, pieces: Iterable[str]) -> None:
         """``write`` of the pieces joined, each written as it comes (a long report is never
@@ -86,12 +84,46 @@ class Output:
         last = ""
         for piece in pieces:
             text = mask_userinfo(piece)
-            for start in range(0, len(text), _WRITE_SLICE):
-                self.stdout.write(text[start : start + _WRITE_SLICE])
+            self._send(text)
             last = text[-1:] or last
         if last != "\n":
-            self.stdout.write("\n")
-        self.stdout.flush()
+            self._send("\n")
+        self._flush()
+
+    def _send(self, text: str) -> None:
+        # In slices: the stream encodes what it is given in one piece, and a report of
+        # thousands of packages is megabytes (its encoded copy would add to the peak memory).
+        if self._reader_gone:
+            return
+        try:
+            for start in range(0, len(text), _WRITE_SLICE):
+                self.stdout.write(text[start : start + _WRITE_SLICE])
+        except BrokenPipeError:
+            self._stop_writing()
+
+    def _flush(self) -> None:
+        if self._reader_gone:
+            return
+        try:
+            self.stdout.flush()
+        except BrokenPipeError:
+            self._stop_writing()
+
+    def _stop_writing(self) -> None:
+        """The reader of stdout went away (``pipvet audit | head``): that is no error of the
+        command, which finishes and exits with its own code; nothing more goes to stdout."""
+        self._reader_gone = True
+        try:
+            fd = self.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # a stream without a descriptor
+            return
+        # What is still buffered for the closed pipe would fail again at exit: the descriptor
+        # now leads nowhere, so that last flush succeeds quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
     def err(self, text: str) -> None:
         from pipvet.report.safe import escape_controls  # not imported for a bare --help
