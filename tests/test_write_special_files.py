@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +67,42 @@ def test_chunks_are_written_as_they_come_and_a_failure_leaves_the_old_file(
         write_chunks_atomic(target, failing())
     assert target.read_bytes() == b'{"a": 1}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary left
+
+
+def _audit_argv(project: Path) -> list[str]:
+    requirements = project / "requirements.txt"
+    requirements.write_text("requests==2.19.0\n", encoding="utf-8")
+    return [sys.executable, "-m", "pipvet", "audit", "-r", str(requirements)]
+
+
+def test_a_closed_stdout_is_no_crash(snapshot_project: Path) -> None:
+    """`pipvet audit >&-` (a cron job that closed stdout): the audit runs, its exit code is
+    the verdict's, and nothing like a traceback reaches stderr."""
+    done = subprocess.run(
+        _audit_argv(snapshot_project),
+        preexec_fn=lambda: os.close(1),
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "error" not in done.stderr
+
+
+def test_a_full_device_on_stdout_is_a_clear_error(snapshot_project: Path) -> None:
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            _audit_argv(snapshot_project),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "pipvet: error: cannot write the report to standard output: No space left" in (
+        done.stderr
+    )
+    assert "internal error" not in done.stderr

@@ -161,8 +161,9 @@ def console_main() -> None:
     gc.disable()
     code = main()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the caller closed it (`pipvet audit >&-`)
+                stream.flush()
     except (OSError, ValueError):  # a closed pipe: what the normal exit would do
         sys.exit(code)
     os._exit(code)

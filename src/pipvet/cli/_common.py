@@ -62,11 +62,15 @@ class Output:
 
     @classmethod
     def from_sys(cls) -> Output:
+        # A stream the caller closed (`pipvet audit >&-` from cron) is None here: what would
+        # go there goes nowhere, and the command still runs and exits with its own code.
+        stdout = sys.stdout or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        stderr = sys.stderr or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
         return cls(
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
-            progress_enabled=sys.stderr.isatty(),
+            stdout=stdout,
+            stderr=stderr,
+            color=stdout.isatty() and "NO_COLOR" not in os.environ,
+            progress_enabled=stderr.isatty(),
         )
 
     def write(self, text: str) -> None:
@@ -100,6 +104,8 @@ class Output:
                 self.stdout.write(text[start : start + _WRITE_SLICE])
         except BrokenPipeError:
             self._stop_writing()
+        except OSError as exc:
+            raise _unwritable(exc) from None
 
     def _flush(self) -> None:
         if self._reader_gone:
@@ -108,6 +114,8 @@ class Output:
             self.stdout.flush()
         except BrokenPipeError:
             self._stop_writing()
+        except OSError as exc:
+            raise _unwritable(exc) from None
 
     def _stop_writing(self) -> None:
         """The reader of stdout went away (``pipvet audit | head``): that is no error of the
@@ -227,6 +235,16 @@ def _http_seconds(text: str) -> float:
     if not 1 <= value <= 3600:  # also false for nan
         raise argparse.ArgumentTypeError(f"expected seconds from 1 to 3600, got {text[:40]!r}")
     return value
+
+
+def _unwritable(exc: OSError) -> PipvetError:
+    from pipvet.errors import InputError
+
+    self_reason = exc.strerror or str(exc)
+    return InputError(
+        f"cannot write the report to standard output: {self_reason}",
+        hint="free some space or redirect the output elsewhere (or write it with -o FILE)",
+    )
 
 
 def apply_output_options(args: argparse.Namespace, out: Output) -> None:
