@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from tests.support.httpserver import LoopbackServer, loopback_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -20,8 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.audit import run as audit_run
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.policy import Policy, resolve_sources
 from pipvet.system.http import HttpClient
 from pipvet.system.process import SubprocessRunner

@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 from pipvet import __version__
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

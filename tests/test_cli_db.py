@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from tests.support.httpserver import LoopbackServer, loopback_server
 from tests.support.osv_bucket import OsvBucket
 

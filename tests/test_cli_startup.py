@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from pipvet.cli import _COMMANDS, _SUMMARIES, build_parser, main
-from pipvet.cli._common import Output
+from pipvet.cli import _COMMANDS, _SUMMARIES, Output, build_parser, main
 
 
 def _choices_help(listing: bool) -> dict[str, str]:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.project.added import requirement_strings
 
 DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"

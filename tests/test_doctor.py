@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from pipvet import __version__
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.project.doctor_files import ide_task_check
 from pipvet.project.templates import vscode_task
 from pipvet.project.vscode import inspect_tasks

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.fleet.gitignore import ignored, parse_gitignore
 from pipvet.fleet.inventory import load_inventory
 from pipvet.fleet.walk import find_projects

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 
 GOLDEN = Path(__file__).parent / "golden" / "fleet_synthetic.json"
 VERSIONS = {

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from tests.support.httpserver import LoopbackServer
 from tests.support.index_server import IndexServer, document
 from tests.support.simple_index import SimpleIndex

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import PipvetError, PolicyError, UsageError
 from pipvet.policy import load_policy
 from pipvet.system.files import FileProblem, read_bytes_capped

@@ -15,8 +15,7 @@ import pytest
 import yaml
 
 from pipvet import __version__
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
 from pipvet.policy import Policy, load_policy, parse_policy
 from pipvet.project.guard import user_guard_set

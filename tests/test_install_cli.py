@@ -17,10 +17,9 @@ from typing import IO, Any
 
 import pytest
 
+from pipvet.cli import Output, build_parser, handle_errors
 from pipvet.cli import _install_steps as install_steps
-from pipvet.cli import build_parser
 from pipvet.cli import install as install_cli
-from pipvet.cli._common import Output, handle_errors
 from pipvet.errors import UsageError
 from pipvet.system.process import SubprocessRunner
 from tests.support.index_server import (

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipvet.cli import Output, main
 from pipvet.cli import audit as audit_cli
-from pipvet.cli import main
-from pipvet.cli._common import Output
 
 SECRET = "hunter2-do-not-print"
 

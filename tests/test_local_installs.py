@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import PolicyError
 from pipvet.policy import parse_policy
 from tests.support.wheels import Venv, build_wheel, create_venv, pip_install, write_local_project

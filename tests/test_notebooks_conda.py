@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import InputError
 from pipvet.inputs.requirements import parse_declared, to_dependencies
 from tests.support.wheels import build_wheel

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.report.safe import escape_controls, json_safe, link_target, markdown_link
 from tests.support.index_server import IndexServer, document, index_server
 

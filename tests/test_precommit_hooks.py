@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.cli._hook import _split
 from pipvet.project.added import added_requirements
 from tests.conftest import PROJECT_ROOT

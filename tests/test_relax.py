@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import InputError
 from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.project.relax import apply_relax, find_lock_files, plan_relax

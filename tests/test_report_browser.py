@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from tests.conftest import in_ci
 from tests.support.httpserver import loopback_server
 from tests.support.index_server import index_server

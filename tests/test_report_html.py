@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import InputError
 from pipvet.report.html import STYLESHEET, csp_for, render_report
 from pipvet.report.html_model import PageData, Unavailable

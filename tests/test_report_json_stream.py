@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli._common import Output
+from pipvet.cli import Output
 from pipvet.report.jsonindent import Raw, dumps, dumps_at
 from pipvet.report.jsonout import audit_to_dict, render_audit_json, render_audit_json_pieces
 from tests.report_samples import SAMPLES

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.sbom.read import read_sbom
 from tests.support.cyclonedx_schema import schema_errors
 from tests.support.wheels import build_wheel, create_venv, pip_env, pip_install

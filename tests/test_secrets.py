@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import NetworkError
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient

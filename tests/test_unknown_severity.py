@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from pipvet.errors import PolicyError
 from pipvet.models import (
     UNKNOWN_SEVERITY,

@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import main
-from pipvet.cli._common import Output
+from pipvet.cli import Output, main
 from tests.support.httpserver import LoopbackServer
 from tests.support.index_server import IndexServer, document, index_server
 from tests.support.osv_bucket import csv_for, zip_of

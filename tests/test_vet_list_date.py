@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from pipvet.cli import build_parser
+from pipvet.cli import Output, build_parser, handle_errors
 from pipvet.cli import vet as vet_cli
-from pipvet.cli._common import Output, handle_errors
 from pipvet.system.process import SubprocessRunner
 from pipvet.vetting import signals as S
 from tests.support.index_server import IndexServer, document, index_server

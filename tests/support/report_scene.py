@@ -201,8 +201,7 @@ if __name__ == "__main__":  # make docs/report.png's page: python -m tests.suppo
     import os
     import sys
 
-    from pipvet.cli import main
-    from pipvet.cli._common import Output
+    from pipvet.cli import Output, main
     from tests.support.index_server import index_server
 
     out_dir = Path(sys.argv[1]).resolve()

@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from pipvet.cli._common import Output
+    from pipvet.cli._common import Output, handle_errors
+
+__all__ = ["Output", "console_main", "handle_errors", "main"]
+
+
+def __getattr__(name: str) -> object:
+    # The public names of the CLI's seam (what ``main`` writes to, the error boundary a
+    # command's handler runs in), imported when first asked for: `pipvet --version` does not
+    # load argparse.
+    if name in ("Output", "handle_errors"):
+        from pipvet.cli import _common
+
+        return getattr(_common, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # Command modules, in the order `pipvet --help` lists them.
 _COMMANDS: tuple[str, ...] = (
