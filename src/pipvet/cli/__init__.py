@@ -41,6 +41,7 @@ def __getattr__(name: str) -> object:
         return getattr(_common, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 # Command modules, in the order `pipvet --help` lists them.
 _COMMANDS: tuple[str, ...] = (
     "init", "update", "doctor", "audit", "db", "vet", "install", "relax", "exposure", "sbom",
