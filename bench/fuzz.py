@@ -628,13 +628,20 @@ NOTEBOOK_SEEDS = [
 ]
 
 
+def _with_include(ctx: Context, name: str, include: str, text: str) -> Path:
+    """The case written as ``name`` in a fresh folder beside the requirements file it may
+    include (``-r``), which is well formed."""
+    folder = ctx.fresh(name.rsplit(".", 1)[-1])
+    (folder / include).write_text("six==1.16.0\n", encoding="utf-8")
+    path = folder / name
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    return path
+
+
 def run_notebook(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.inputs.notebooks import read_notebook
 
-    folder = ctx.fresh("notebook")
-    (folder / "requirements.txt").write_text("six==1.16.0\n", encoding="utf-8")
-    path = folder / "explore.ipynb"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _with_include(ctx, "explore.ipynb", "requirements.txt", text)
     with contextlib.suppress(PipvetError):
         read_notebook(path, environ={"HOME": "/root"})
 
@@ -661,10 +668,7 @@ variables:
 def run_conda(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.inputs.conda import read_environment_yml
 
-    folder = ctx.fresh("conda")
-    (folder / "extra.txt").write_text("six==1.16.0\n", encoding="utf-8")
-    path = folder / "environment.yml"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _with_include(ctx, "environment.yml", "extra.txt", text)
     with contextlib.suppress(PipvetError):
         read_environment_yml(path, environ={"HOME": "/root"})
 

@@ -13,18 +13,9 @@ from hypothesis import strategies as st
 from pipvet.vetting.nearmiss import is_slip
 from pipvet.vetting.typosquat import TyposquatIndex
 from pipvet.vetting.typosquat_model import TyposquatRules
+from tests.test_typosquat import crafted
 
 KEYS = string.ascii_lowercase + string.digits + "-"
-
-
-def crafted(*names: str, rules: TyposquatRules | None = None) -> TyposquatIndex:
-    """``names``, most popular first, each ten times as popular as the next."""
-    count = 10 ** (len(names) + 6)
-    pairs = []
-    for name in names:
-        pairs.append((name, count))
-        count //= 10
-    return TyposquatIndex.build(pairs, rules=rules)
 
 
 def technique(index: TyposquatIndex, name: str) -> str | None:
