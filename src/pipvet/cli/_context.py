@@ -15,7 +15,8 @@ from pipvet.policy import Policy, Sources, load_policy, resolve_sources
 from pipvet.system.paths import default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
-if TYPE_CHECKING:  # imported by http(): a run on fresh local data never loads it
+if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads them
+    from pipvet.index.client import IndexClient
     from pipvet.system.http import HttpClient
 
 # All the network work of one command: above any real run (a full sync of the OSV archive
@@ -57,6 +58,19 @@ class RunContext:
         )
         self._http["client"] = client
         return client
+
+    def index(self, http: HttpClient) -> IndexClient:
+        """The package index the sources name, through ``http``, with this run's internal
+        names, parsed-answer cache and clock."""
+        from pipvet.index.client import IndexClient
+
+        return IndexClient(
+            http,
+            self.sources.index_url,
+            is_internal=self.policy.is_internal,
+            parsed_cache=self.cache_dir / "index",
+            clock=self.clock,
+        )
 
     def runner(self) -> SubprocessRunner:
         """The one process runner of this run: the user's environment, this folder."""

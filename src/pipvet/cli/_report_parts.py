@@ -88,17 +88,10 @@ def release_ages(ctx: RunContext, installed: Sequence[tuple[str, str]]) -> AgesP
     index metadata already in the local cache: this never downloads (the HTTP client is
     offline whatever the command line says), and names the policy marks internal are not
     looked up at all."""
-    from pipvet.index.client import IndexClient
     from pipvet.system.http import HttpClient
 
     http = HttpClient(ctx.cache_dir / "http", offline=True, clock=ctx.clock)
-    index = IndexClient(
-        http,
-        ctx.sources.index_url,
-        is_internal=ctx.policy.is_internal,
-        parsed_cache=ctx.cache_dir / "index",
-        clock=ctx.clock,
-    )
+    index = ctx.index(http)
     wanted = sorted(set(installed))
     try:
         answers = index.lookup_many([name for name, _ in wanted])

@@ -29,7 +29,6 @@ from pipvet.cli._options import (
     one_environment,
 )
 from pipvet.errors import DataError, InputError
-from pipvet.index.client import IndexClient
 from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
@@ -182,13 +181,7 @@ def build(
     here (without them, malware and vulnerabilities are reported as not checked). The
     caller closes the returned ``Setup``."""
     say = progress or (lambda _text: None)
-    index = IndexClient(
-        http,
-        ctx.sources.index_url,
-        is_internal=ctx.policy.is_internal,
-        parsed_cache=ctx.cache_dir / "index",
-        clock=ctx.clock,
-    )
+    index = ctx.index(http)
     warnings: list[str] = list(ctx.policy.warnings)
 
     say("loading the popularity list")

@@ -192,18 +192,11 @@ def _constraints(
     from pipvet.fleet.check import package_records
     from pipvet.fleet.floors import plan_constraints
     from pipvet.fleet.releases import release_info
-    from pipvet.index.client import IndexClient
 
     names = sorted(used_versions(inventory.rows))
     out.progress(f"reading advisories and release dates of {len(names)} distributions")
     records = package_records(outcome.store_path, names)
-    index = IndexClient(
-        http,
-        ctx.sources.index_url,
-        is_internal=ctx.policy.is_internal,
-        parsed_cache=ctx.cache_dir / "index",
-        clock=ctx.clock,
-    )
+    index = ctx.index(http)
     plan = plan_constraints(
         inventory.rows,
         records,
