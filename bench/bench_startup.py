@@ -1,0 +1,147 @@
+"""Benchmark: what pipvet's start-up costs, in time and in CPU instructions.
+
+1. Wall time (median of --runs whole-process runs) of `pipvet --version`, `pipvet --help`,
+   `pipvet audit --help` (the installed script) and, for scale, `python -c pass`.
+2. CPU instructions (callgrind, whole process, start-up and exit included; skipped when
+   valgrind is not installed): the same commands through `python -m pipvet`, and `pipvet audit
+   --offline --format json` of a 300-package site (`--path`) and of the same pins (`-r`), built
+   as bench_audit.py builds them. Instructions do not move with the machine's load.
+3. Where a 300-package audit's time goes, in-process: the first run (imports included) against
+   a second run in the same process, and how many dataclasses the first run creates and what
+   creating them costs.
+
+Usage: python bench/bench_startup.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _loopback import compile_pipvet
+from bench_audit import DEFAULT_OSV, build_inputs, load_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wall_ms(argv: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int | None:
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        check=False,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def in_process(argv: list[str], env: dict[str, str], cwd: Path) -> str:
+    """First and second run of one audit in a fresh interpreter, and its dataclasses."""
+    probe = f"""
+import dataclasses, gc, io, os, sys, time
+gc.disable()
+os.chdir({str(cwd)!r})
+made = []
+original = dataclasses._process_class
+def counted(cls, *args, **kwargs):
+    start = time.perf_counter()
+    try:
+        return original(cls, *args, **kwargs)
+    finally:
+        made.append(time.perf_counter() - start)
+dataclasses._process_class = counted
+start = time.perf_counter()
+from pipvet.cli import Output, main
+main({argv!r}, Output(io.StringIO(), io.StringIO()))
+first = time.perf_counter() - start
+start = time.perf_counter()
+main({argv!r}, Output(io.StringIO(), io.StringIO()))
+second = time.perf_counter() - start
+print(f"{{first * 1000:.0f}} {{second * 1000:.0f}} {{len(made)}} {{sum(made) * 1000:.0f}}")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    first, second, count, cost = done.stdout.split()
+    return (
+        f"first run {first} ms (imports included), second run in the same process {second} "
+        f"ms; the first run created {count} dataclasses, which took {cost} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    compile_pipvet()
+    script = str(Path(sys.executable).with_name("pipvet"))
+    python = [sys.executable]
+    print(f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("wall time, median of", args.runs, "runs:")
+    for label, argv in (
+        ("python -c pass", [*python, "-c", "pass"]),
+        ("pipvet --version", [script, "--version"]),
+        ("pipvet --help", [script, "--help"]),
+        ("pipvet audit --help", [script, "audit", "--help"]),
+    ):
+        goal = "  (goal <= 30 ms)" if label in ("pipvet --version", "pipvet --help") else ""
+        print(f"  {label:<22} {wall_ms(argv, args.runs):6.1f} ms{goal}")
+
+    work = Path(tempfile.mkdtemp(prefix="pipvet-bench-startup-"))
+    try:
+        build_inputs(work, 300, load_snapshot(DEFAULT_OSV))
+        (work / "pipvet.toml").write_text("", encoding="utf-8")
+        env = {
+            **os.environ,
+            "PIPVET_CACHE_DIR": str(work / "cache"),
+            "PIPVET_OSV_URL": str(DEFAULT_OSV),
+        }
+        subprocess.run([*python, "-m", "pipvet", "db", "sync"], env=env, cwd=work,
+                       capture_output=True, check=True)  # fmt: skip
+        audit = ["audit", "--offline", "--format", "json", "-q", "-o", os.devnull]
+        runs = {
+            "python -c pass": [*python, "-c", "pass"],
+            "python -m pipvet --version": [*python, "-m", "pipvet", "--version"],
+            "python -m pipvet --help": [*python, "-m", "pipvet", "--help"],
+            "pipvet --version (script)": [script, "--version"],
+            "pipvet --help (script)": [script, "--help"],
+            "audit --path, 300 packages": [script, *audit, "--path", str(work / "site")],
+            "audit -r, the same 300 pins": [
+                script, *audit, "-r", str(work / "requirements.txt")
+            ],
+        }  # fmt: skip
+        if shutil.which("valgrind") is None:
+            print("CPU instructions: valgrind is not installed, skipped")
+        else:
+            print("CPU instructions (callgrind, whole process):")
+            for label, argv in runs.items():
+                count = instructions(argv, env, work)
+                shown = f"{count / 1e6:,.0f} million" if count else "failed"
+                print(f"  {label:<30} {shown}")
+        print("in-process, audit --path of 300 packages:")
+        print("  " + in_process([*audit, "--path", str(work / "site")], env, work))
+        print("in-process, audit -r of the same pins:")
+        print("  " + in_process([*audit, "-r", str(work / "requirements.txt")], env, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
