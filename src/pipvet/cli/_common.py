@@ -8,7 +8,7 @@ import os
 import sys
 
 from pipvet.cli._parser import ArgumentError, PipvetArgumentParser
-from pipvet.errors import PipvetError
+from pipvet.errors import InputError, PipvetError
 from pipvet.redact import mask_userinfo
 
 # Not typing's: `pipvet --help` imports this module, and typing alone would cost it ~5 ms.
@@ -238,11 +238,8 @@ def _http_seconds(text: str) -> float:
 
 
 def _unwritable(exc: OSError) -> PipvetError:
-    from pipvet.errors import InputError
-
-    self_reason = exc.strerror or str(exc)
     return InputError(
-        f"cannot write the report to standard output: {self_reason}",
+        f"cannot write the report to standard output: {exc.strerror or exc}",
         hint="free some space or redirect the output elsewhere (or write it with -o FILE)",
     )
 
@@ -294,7 +291,4 @@ def write_report_pieces(path: Path, pieces: Iterable[str]) -> None:
 
 def write_report(path: Path, text: str) -> None:
     """A report file ends with a newline, and is written atomically like every file."""
-    from pipvet.system.files import write_text_atomic
-
-    text = mask_userinfo(text)
-    write_text_atomic(path, text if text.endswith("\n") else text + "\n")
+    write_report_pieces(path, (text,))
