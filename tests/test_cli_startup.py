@@ -7,6 +7,7 @@ import argparse
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,23 @@ def test_help_and_version_import_no_command() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "[] []"
+
+
+def test_an_audit_of_a_folder_imports_neither_dataclasses_nor_inspect(
+    snapshot_project: Path,
+) -> None:
+    # What a 300-package audit spent a third of its instructions on (pipvet.frozen says why).
+    site = snapshot_project / "site"
+    (site / "demo-1.0.dist-info").mkdir(parents=True)
+    (site / "demo-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n", encoding="utf-8"
+    )
+    probe = (
+        "import sys\n"
+        "from pipvet.cli import main\n"
+        f"code = main(['audit', '--offline', '-q', '--format', 'json', '--path', {str(site)!r}])\n"
+        "print(code, sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules), "
+        "file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.strip().splitlines()[-1] == "0 []"

@@ -342,9 +342,8 @@ def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
 def test_the_simple_file_fast_path_reads_what_the_shared_reader_reads(
     tmp_path: Path, text: str
 ) -> None:
-    from dataclasses import replace
-
     from pipvet.fleet.simple_reqs import read_simple
+    from pipvet.frozen import replace
     from pipvet.inputs.requirements import parse_requirements_file
     from pipvet.models import Location
 

@@ -33,7 +33,9 @@ LAYERS: dict[str, set[str]] = {
         "project", "report", "sbom", "fleet",
     },
 }  # fmt: skip
-TOP_LEVEL = {"models", "errors", "severity", "policy", "policy_schema", "redact", "__main__"}
+TOP_LEVEL = {
+    "models", "errors", "severity", "policy", "policy_schema", "redact", "frozen", "__main__"
+}  # fmt: skip
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -9,6 +8,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import PolicyError
+from pipvet.frozen import replace
 from pipvet.models import (
     UNKNOWN_SEVERITY,
     AuditReport,

@@ -3,7 +3,6 @@ text of the whole document dumped at once."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipvet import frozen
 from pipvet.cli import Output
 from pipvet.report.jsonindent import Raw, dumps, dumps_at
 from pipvet.report.jsonout import audit_to_dict, render_audit_json, render_audit_json_pieces
@@ -26,13 +26,13 @@ def test_written_in_pieces_is_the_whole_document(name: str) -> None:
 
 
 def test_no_dependencies() -> None:
-    report = dataclasses.replace(SAMPLES["clean"], results=())
+    report = frozen.replace(SAMPLES["clean"], results=())
     assert render_audit_json(report) == json.dumps(audit_to_dict(report), indent=2) + "\n"
 
 
 def test_what_only_json_dumps_writes_falls_back_to_it() -> None:
-    snapshot = dataclasses.replace(SAMPLES["full"].snapshot, age_seconds=float("nan"))
-    report = dataclasses.replace(SAMPLES["full"], snapshot=snapshot)
+    snapshot = frozen.replace(SAMPLES["full"].snapshot, age_seconds=float("nan"))
+    report = frozen.replace(SAMPLES["full"], snapshot=snapshot)
     text = render_audit_json(report)
     assert '"age_seconds": NaN' in text
     assert text == json.dumps(audit_to_dict(report), indent=2) + "\n"
@@ -59,14 +59,14 @@ def test_a_dependency_only_json_dumps_writes_falls_back_alone() -> None:
         (i, r) for i, r in enumerate(full.results) if any(f.severity for f in r.findings)
     )
     findings = tuple(
-        dataclasses.replace(f, severity=dataclasses.replace(f.severity, score=float("nan")))
+        frozen.replace(f, severity=frozen.replace(f.severity, score=float("nan")))
         if f.severity
         else f
         for f in result.findings
     )
     results = list(full.results)
-    results[index] = dataclasses.replace(result, findings=findings)
-    report = dataclasses.replace(full, results=tuple(results))
+    results[index] = frozen.replace(result, findings=findings)
+    report = frozen.replace(full, results=tuple(results))
     joined = "".join(render_audit_json_pieces(report))
     assert '"score": NaN' in joined
     assert joined == json.dumps(audit_to_dict(report), indent=2) + "\n"

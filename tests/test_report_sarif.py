@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
 
+from pipvet.frozen import replace
 from pipvet.models import AuditReport, DependencyResult, Location
 from pipvet.report.sarif import render_sarif
 from tests.report_samples import EVIL, FULL, MISTUNE, REQUESTS, SAMPLES, URLLIB3

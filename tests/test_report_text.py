@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
+from pipvet.frozen import replace
 from pipvet.report._common import verdict
 from pipvet.report.text import render_audit_text
 from tests.report_samples import FULL, INCOMPLETE, SAMPLES

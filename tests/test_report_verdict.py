@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
+from pipvet.frozen import replace
 from pipvet.models import AuditReport, DependencyResult, FindingKind, Severity, SeverityLabel
 from pipvet.policy import FailOn
 from pipvet.report._common import (

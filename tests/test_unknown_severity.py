@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 
 from pipvet.cli import Output, main
 from pipvet.errors import PolicyError
+from pipvet.frozen import replace
 from pipvet.models import (
     UNKNOWN_SEVERITY,
     AuditReport,

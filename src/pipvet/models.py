@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NewType, cast
+
+from pipvet.frozen import frozen
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -52,7 +53,7 @@ def canonicalize_name(name: str) -> NormalizedName:
     return cast(NormalizedName, value)
 
 
-@dataclass(frozen=True, slots=True)  # one per requirement line or installed package
+@frozen(slots=True)  # one per requirement line or installed package
 class Location:
     """Where something came from: a requirements file line, a metadata folder, a pyproject."""
 
@@ -69,7 +70,7 @@ class Location:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 
-@dataclass(frozen=True, slots=True)  # tens of thousands in a large audit
+@frozen(slots=True)  # tens of thousands in a large audit
 class Dependency:
     """One thing to audit: a name and (if known) an exact version.
 
@@ -102,26 +103,26 @@ class Dependency:
 RangeEventKind = Literal["introduced", "fixed", "last_affected", "limit"]
 
 
-@dataclass(frozen=True)
+@frozen
 class RangeEvent:
     kind: RangeEventKind
     version: str
 
 
-@dataclass(frozen=True)
+@frozen
 class AffectedRange:
     type: str  # "ECOSYSTEM", "SEMVER", "GIT"; only ECOSYSTEM is evaluated for PyPI
     events: tuple[RangeEvent, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Affected:
     package: NormalizedName
     ranges: tuple[AffectedRange, ...] = ()
     versions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Advisory:
     """One OSV record, reduced to what pipvet uses."""
 
@@ -156,7 +157,7 @@ class SeverityLabel(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
+@frozen
 class Severity:
     label: SeverityLabel
     score: float | None = None  # CVSS base score, only when computed from a vector
@@ -169,7 +170,7 @@ UNKNOWN_SEVERITY = Severity(SeverityLabel.UNKNOWN)
 FindingKind = Literal["vulnerability", "malware"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """One problem (an alias group of advisories) affecting one installed version."""
 
@@ -189,7 +190,7 @@ class Finding:
         return (self.id, *self.aliases)
 
 
-@dataclass(frozen=True)
+@frozen
 class DependencyResult:
     dependency: Dependency
     findings: tuple[Finding, ...] = ()
@@ -198,7 +199,7 @@ class DependencyResult:
     fix_requirement: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Snapshot:
     """Identity of the advisory data a report used."""
 
@@ -224,7 +225,7 @@ class Snapshot:
         return self.newest_age_seconds > self.max_data_age_days * 86400
 
 
-@dataclass(frozen=True)
+@frozen
 class IgnoreNote:
     """An ignore rule from the policy that was expired or matched nothing."""
 
@@ -234,7 +235,7 @@ class IgnoreNote:
     expires: str
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditReport:
     tool_version: str
     target: str  # which environment / files were audited, in words

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipvet.errors import PolicyError
+from pipvet.frozen import field, frozen, replace
 from pipvet.models import (
     AuditReport,
     DependencyResult,
@@ -88,7 +88,7 @@ DEFAULT_TOP_PACKAGES_URL = (
 _LONG_IGNORE = timedelta(days=366)
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy:
     """A validated policy. ``source`` is the file it came from, None for the defaults.
 
@@ -358,7 +358,7 @@ _SOURCE_KEYS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Sources:
     """Where each kind of data comes from, and why (``origins``: field -> who chose it)."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import UsageError
+from pipvet.frozen import frozen
 from pipvet.models import Finding, NormalizedName, SeverityLabel, canonicalize_name
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ _FAIL_ON: dict[str, FailOn] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class IgnoreRule:
     """One ``[[ignore]]`` entry: accept a finding until ``expires`` (inclusive), for a reason."""
 
@@ -105,11 +105,13 @@ class _Bad:
 _BAD = _Bad()
 
 
-@dataclass
 class _Validator:
-    base_dir: Path
-    ignore_header: str
-    problems: list[str] = field(default_factory=list)
+    """Checks one policy's values and collects what is wrong with them."""
+
+    def __init__(self, base_dir: Path, ignore_header: str) -> None:
+        self.base_dir = base_dir
+        self.ignore_header = ignore_header
+        self.problems: list[str] = []
 
     def unknown(self, key: str, valid: Mapping[str, object], prefix: str = "") -> None:
         import difflib  # only for a mistyped key

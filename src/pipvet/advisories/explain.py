@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.version import Version
 
 from pipvet.advisories.match import (
@@ -14,12 +12,13 @@ from pipvet.advisories.match import (
     in_versions,
     public_version,
 )
+from pipvet.frozen import frozen
 from pipvet.models import Advisory, AffectedRange, NormalizedName, canonicalize_name
 
 __all__ = ["Explanation", "explain"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Explanation:
     """Why ``name`` at ``version`` did or did not match one advisory, line by line."""
 

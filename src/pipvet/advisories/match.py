@@ -35,12 +35,12 @@ records it checks. The functions taking ``Advisory`` objects run the same evalua
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from packaging.version import Version
 
 from pipvet.advisories.findings import Fix, group_findings, unique_sorted
 from pipvet.advisories.versions import listed_keys, version_key, version_or_none, versions_keys
+from pipvet.frozen import frozen
 from pipvet.models import (
     Advisory,
     Affected,
@@ -79,7 +79,7 @@ _CACHE_MAX = 65536
 Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range event, record order
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageEntry:
     """One ``affected`` entry of a record, reduced to what matching reads."""
 
@@ -87,7 +87,7 @@ class PackageEntry:
     ranges: tuple[Events, ...]  # its ECOSYSTEM ranges, in record order; other types dropped
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageRecord:
     """An advisory as it concerns one package.
 
@@ -142,7 +142,7 @@ def _record_of(advisory: Advisory, name: NormalizedName) -> PackageRecord:
 # ------------------------------------------------------------------------------ ranges
 
 
-@dataclass(frozen=True)
+@frozen
 class _Event:
     """A range event with its parsed version; ``version is None`` means introduced "0"."""
 
@@ -154,7 +154,7 @@ class _Event:
         return f"{self.kind} {self.text}"
 
 
-@dataclass(frozen=True)
+@frozen
 class RangeResult:
     affected: bool
     events: tuple[_Event, ...]  # sorted, as evaluated
@@ -163,7 +163,7 @@ class RangeResult:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class _Probe:
     """An installed version, ready to compare: itself, its public version (for local builds)
     and the ``versions_keys`` needles it is listed under."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import UsageError
+from pipvet.frozen import frozen
 from pipvet.redact import mask_userinfo
 from pipvet.system.paths import local_path
 
@@ -15,7 +15,7 @@ DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 ECOSYSTEM = "PyPI"
 
 
-@dataclass(frozen=True)
+@frozen
 class OsvSource:
     """Where advisories come from: a base in the OSV bucket layout, or a zip file itself."""
 

@@ -4,11 +4,11 @@ status, its error type, the ``modified`` time key that orders records, and how o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipvet.errors import DataError
+from pipvet.frozen import frozen
 from pipvet.models import NormalizedName
 
 __all__ = [
@@ -28,7 +28,7 @@ class CorruptStore(DataError):
     """The file exists but is not a readable pipvet advisory database of this version."""
 
 
-@dataclass(frozen=True)
+@frozen
 class StoredRecord:
     """What the store keeps of one OSV record.
 
@@ -44,7 +44,7 @@ class StoredRecord:
     digests: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class StoreInfo:
     """Everything ``pipvet db status`` shows."""
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import DataError
+from pipvet.frozen import field, frozen
 from pipvet.models import Snapshot
 
 __all__ = ["Action", "SyncOutcome"]
@@ -14,7 +14,7 @@ __all__ = ["Action", "SyncOutcome"]
 Action = Literal["full", "incremental", "up-to-date", "none", "stale"]
 
 
-@dataclass(frozen=True)
+@frozen
 class SyncOutcome:
     """What a sync (or a freshness check) did.
 

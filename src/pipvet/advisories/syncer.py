@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from pipvet.advisories.osv import MalformedRecord
@@ -27,6 +26,7 @@ from pipvet.advisories.store import AdvisoryStore, build_store
 from pipvet.advisories.store_model import CorruptStore, StoredRecord, modified_key, utc_now_text
 from pipvet.advisories.sync_model import Action, SyncOutcome
 from pipvet.errors import DataError, NetworkError
+from pipvet.frozen import replace
 from pipvet.models import Progress
 from pipvet.system.http import HttpClient
 from pipvet.system.http_model import HttpResponse

@@ -12,7 +12,6 @@ are parsed here and skipped with a warning when malformed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
@@ -24,6 +23,7 @@ from pipvet.advisories.match import (
 )
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.versions import version_or_none
+from pipvet.frozen import frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]
@@ -32,7 +32,7 @@ PackageRecordLookup = Callable[
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class MatchOutcome:
     results: tuple[DependencyResult, ...]
     # Every record naming each checked package (matching or not): fix advice needs them all.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from pipvet.audit.match import (
     with_fix_requirements,
 )
 from pipvet.errors import UsageError
+from pipvet.frozen import frozen, replace
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores, list_local_builds
 from pipvet.system.paths import expand_home
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # an audit of fresh data neither fetches nor runs a process
     from pipvet.system.process import Runner
 
 
-@dataclass(frozen=True)
+@frozen
 class Inputs:
     """What the user asked to audit. All empty means "the default environment"."""
 
@@ -46,7 +46,7 @@ class Inputs:
     venv: Path | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Collected:
     dependencies: tuple[Dependency, ...]
     target: str

@@ -6,11 +6,11 @@ import argparse
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipvet.frozen import field, frozen
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
 from pipvet.system.paths import default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads 
 COMMAND_BUDGET = 3600.0
 
 
-@dataclass(frozen=True)
+@frozen
 class RunContext:
     cwd: Path
     environ: Mapping[str, str]

@@ -4,13 +4,14 @@ no I/O."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pipvet.cli import _install_steps as steps
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from pipvet.cli._context import RunContext
+from pipvet.frozen import frozen
 from pipvet.models import AuditReport, NormalizedName
 from pipvet.policy import fails
 from pipvet.report._common import dependency_text, fix_text, short_severity
@@ -19,14 +20,14 @@ from pipvet.report._common import verdict as audit_verdict
 __all__ = ["Decision", "Outcome", "changes", "difference_doc", "tail_lines"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Decision:
     proceed: bool
     code: int  # the exit code when not proceeding
     notes: tuple[str, ...]
 
 
-@dataclass
+@dataclasses.dataclass
 class Outcome:
     """What the install did, once it ran."""
 

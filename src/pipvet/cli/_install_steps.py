@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -25,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import PipError, UsageError
+from pipvet.frozen import frozen
 from pipvet.models import AuditReport
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
@@ -59,7 +59,7 @@ _WHY = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Pinned:
     """One distribution of the vetted set; ``build`` is set for an accepted source-only one."""
 
@@ -68,7 +68,7 @@ class Pinned:
     build: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Difference:
     unvetted: tuple[PipReportEntry, ...]  # installed, never vetted (at that version)
     missing: tuple[Pinned, ...]  # vetted, not installed

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -19,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from pipvet.cli._common import EXIT_ERROR, Output
 from pipvet.cli._context import RunContext
 from pipvet.errors import InputError, PipvetError
+from pipvet.frozen import frozen
 from pipvet.index.parse import ProjectInfo
 from pipvet.report.html_model import AgesPart, Part, ReleaseAge, Unavailable
 from pipvet.report.html_read import read_part
@@ -29,7 +29,7 @@ MAX_SAVED_BYTES = 64 * 1024 * 1024
 _DAY = 86400.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Ran:
     """One part of the page and the exit code the command that made it would have had."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +29,7 @@ from pipvet.cli._options import (
     one_environment,
 )
 from pipvet.errors import DataError, InputError
+from pipvet.frozen import frozen, replace
 from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
@@ -72,7 +73,7 @@ def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = Tru
     add_advisory_options(group)
 
 
-@dataclass(frozen=True)
+@frozen
 class Chosen:
     python: Path
     description: str
@@ -131,12 +132,12 @@ def _interpreter_key(python: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-@dataclass
+@dataclasses.dataclass
 class Setup:
     vetter: Vetter
     target: TargetEnvironment
     description: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
     store: AdvisoryStore | None = None
     # The advisory data the vetting used: what a later audit of the same run reads.
     advisories: SyncOutcome | None = None

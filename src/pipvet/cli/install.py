@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,6 +48,7 @@ from pipvet.cli._common import (
 from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._install_output import Decision, Outcome, changes, difference_doc, tail_lines
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
+from pipvet.frozen import frozen, replace
 from pipvet.inputs import interpreter
 from pipvet.report.jsonout import audit_to_dict
 from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
@@ -187,7 +187,7 @@ def run(
     return _finish(job, setup, report, pinned)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Job:
     """One ``pipvet install``: its arguments and collaborators."""
 

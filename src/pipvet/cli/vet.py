@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
 from pipvet.errors import UsageError
+from pipvet.frozen import frozen
 from pipvet.report.vet import VET_FORMATS, render_vet
 from pipvet.system.process import Runner
 from pipvet.vetting.service import VetRequest, parse_request
@@ -111,7 +111,7 @@ def run(
     return _vetting.exit_code(report)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Wanted:
     """One request as written, with its environment marker and where it was written."""
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from pipvet.exposure.model import Exposure, Harm, Lifetime
+from pipvet.frozen import frozen
 
 __all__ = ["EnvSecret", "classify_env_name", "env_exposures", "url_has_password"]
 
@@ -130,7 +130,7 @@ _SOURCE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvSecret:
     """A variable that looks like a secret: what it probably unlocks."""
 

@@ -12,13 +12,13 @@ import base64
 import binascii
 import re
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pipvet.exposure.env import classify_env_name
 from pipvet.exposure.model import Exposure, Harm
 from pipvet.exposure.scan import Scan, secret_keys
+from pipvet.frozen import frozen
 
 __all__ = ["KEY_CHECKS", "KeyState", "ssh_key_state"]
 
@@ -27,7 +27,7 @@ _HEADER_BYTES = 4096
 KeyProtection = Literal["none", "passphrase", "hardware", "unknown"]
 
 
-@dataclass(frozen=True)
+@frozen
 class KeyState:
     """What the header of a private key file says. ``protection`` "none" = no passphrase."""
 

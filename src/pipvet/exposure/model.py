@@ -8,8 +8,9 @@ is — never its value. Nothing in these types can hold a secret: checkers recor
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Literal
+
+from pipvet.frozen import frozen
 
 __all__ = [
     "GENERAL_ADVICE",
@@ -67,7 +68,7 @@ Lifetime = Literal["long-lived", "short-lived", "unknown"]
 _LIFETIME_ORDER = {"long-lived": 0, "unknown": 1, "short-lived": 2}
 
 
-@dataclass(frozen=True)
+@frozen
 class Exposure:
     """One credential (or group of credentials in one place) readable by this process.
 
@@ -99,7 +100,7 @@ class Exposure:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Unreadable:
     """A credential location that exists but this process could not read (that is good)."""
 
@@ -107,7 +108,7 @@ class Unreadable:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ExposureReport:
     """The inventory: exposures ranked by harm, unreadable locations, and what was checked."""
 
@@ -126,7 +127,7 @@ class ExposureReport:
         return tuple(e for e in self.exposures if e.protected)
 
 
-@dataclass(frozen=True)
+@frozen
 class ExposureSummary:
     """What ``pipvet doctor`` needs: counts, the worst harm, and the long-lived ones.
 

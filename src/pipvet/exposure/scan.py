@@ -8,11 +8,11 @@ and locations; values never leave the checker that looked at them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,7 +45,7 @@ class LocalFiles:
         return sorted(path.iterdir())
 
 
-@dataclass
+@dataclasses.dataclass
 class Scan:
     """One exposure scan in progress: the inputs and what has been found so far."""
 
@@ -53,9 +53,9 @@ class Scan:
     environ: Mapping[str, str]
     project: Path
     reader: FileReader
-    exposures: list[Exposure] = field(default_factory=list)
-    unreadable: list[Unreadable] = field(default_factory=list)
-    checked: list[str] = field(default_factory=list)
+    exposures: list[Exposure] = dataclasses.field(default_factory=list)
+    unreadable: list[Unreadable] = dataclasses.field(default_factory=list)
+    checked: list[str] = dataclasses.field(default_factory=list)
 
     # ------------------------------------------------------------------ locations
 

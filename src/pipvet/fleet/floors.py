@@ -79,7 +79,7 @@ def plan_constraints(
 
 
 def _with_pins(line: ConstraintLine, below: tuple[str, ...]) -> ConstraintLine:
-    from dataclasses import replace
+    from pipvet.frozen import replace
 
     return replace(line, pinned_below=below)
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+
+from pipvet.frozen import frozen
 
 __all__ = ["IgnoreRule", "ignored", "parse_gitignore"]
 
 
-@dataclass(frozen=True)
+@frozen
 class IgnoreRule:
     base: str  # the .gitignore's folder, relative to the walk's root ("" for the root), "/"-joined
     pattern: re.Pattern[str]

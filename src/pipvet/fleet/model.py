@@ -4,9 +4,9 @@ analyses find in it. Pure: no I/O imports; ``pipvet.report.fleet`` renders these
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
+from pipvet.frozen import field, frozen
 from pipvet.models import NormalizedName
 
 __all__ = [
@@ -36,7 +36,7 @@ RowKind = Literal["installed", "pinned", "locked", "declared"]
 Relation = Literal["direct", "transitive", "undeclared"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Project:
     """One project folder. ``path`` is as shown (relative to the folder scanned when inside
     it); ``problem`` says why something in it could not be read (the rest still counts)."""
@@ -46,7 +46,7 @@ class Project:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Row:
     """One dependency fact: a project's source file says something about a distribution."""
 
@@ -61,7 +61,7 @@ class Row:
     floats: bool = False  # a pin ``pipvet relax`` would turn into a floor
 
 
-@dataclass(frozen=True)
+@frozen
 class Inventory:
     """Everything read from a fleet; ``origin`` says from what (folders or SBOM files)."""
 
@@ -78,7 +78,7 @@ class Inventory:
 # ------------------------------------------------------------------------- analyses
 
 
-@dataclass(frozen=True)
+@frozen
 class DriftVersion:
     """One version (``1.26.5``) or floor (``>=1.26``) of a distribution and who uses it."""
 
@@ -87,7 +87,7 @@ class DriftVersion:
     vulnerable: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Drift:
     name: NormalizedName
     versions: tuple[DriftVersion, ...]  # lowest first
@@ -96,7 +96,7 @@ class Drift:
     spread: int  # release segments apart, lowest to highest (major x 10,000 + minor x 100 + micro)
 
 
-@dataclass(frozen=True)
+@frozen
 class FixLine:
     """``requirement`` (``urllib3>=1.26.19``; ``None``: no fixed release yet) fixes these."""
 
@@ -104,7 +104,7 @@ class FixLine:
     projects: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetVulnerability:
     """One advisory group in one distribution, counted once however many projects it hits."""
 
@@ -120,14 +120,14 @@ class FleetVulnerability:
     fixes: tuple[FixLine, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class UsedOnce:
     name: NormalizedName
     project: str
     source: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Undeclared:
     project: str
     name: NormalizedName
@@ -135,7 +135,7 @@ class Undeclared:
     source: str
 
 
-@dataclass(frozen=True)
+@frozen
 class NotFloating:
     """A project whose files still pin ``==``: what ``pipvet relax`` would change there."""
 
@@ -145,7 +145,7 @@ class NotFloating:
     examples: tuple[str, ...]  # a few pins as written, e.g. "pandas==1.5.3"
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetReport:
     origin: str
     projects: tuple[Project, ...]
@@ -173,7 +173,7 @@ class FleetReport:
 # ---------------------------------------------------------------------- constraints
 
 
-@dataclass(frozen=True)
+@frozen
 class ConstraintLine:
     """``name>=floor`` plus ``!=`` exclusions; ``unchecked`` says what could not be checked."""
 
@@ -190,7 +190,7 @@ class ConstraintLine:
         return ",".join([f"{self.name}>={self.floor}", *(f"!={v}" for v in self.excluded)])
 
 
-@dataclass(frozen=True)
+@frozen
 class ConstraintsPlan:
     origin: str
     made_at: str  # ISO time

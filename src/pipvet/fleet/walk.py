@@ -19,11 +19,11 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import UsageError
 from pipvet.fleet.gitignore import IgnoreRule, ignored, parse_gitignore
+from pipvet.frozen import frozen
 from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import declared_kind
 
@@ -41,7 +41,7 @@ _DECLARED_KINDS = frozenset({"lock", "conda", "notebook"})
 _MAX_GITIGNORE_BYTES = 1_000_000
 
 
-@dataclass(frozen=True)
+@frozen
 class ProjectFolder:
     path: Path
     display: str
@@ -49,7 +49,7 @@ class ProjectFolder:
     venv: Path | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Walked:
     projects: tuple[ProjectFolder, ...]
     warnings: tuple[str, ...]

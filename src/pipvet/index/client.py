@@ -16,13 +16,13 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import DataError, InputError, NetworkError, PipvetError
+from pipvet.frozen import frozen
 from pipvet.index.parse import (
     DistFile,
     OwnerRole,
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Lookup:
     """One answer from the index: the project (``None``: no such project) and its freshness."""
 

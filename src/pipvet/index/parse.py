@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple, cast
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import DataError
+from pipvet.frozen import frozen
 
 __all__ = [
     "DistFile",
@@ -55,7 +55,7 @@ class DistFile(NamedTuple):
         return self.packagetype == "bdist_wheel" or self.filename.endswith(".whl")
 
 
-@dataclass(frozen=True)
+@frozen
 class Release:
     """One version and its files. ``uploaded`` and ``yanked`` summarise the files once."""
 
@@ -80,13 +80,13 @@ class Release:
         return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
 
 
-@dataclass(frozen=True)
+@frozen
 class OwnerRole:
     role: str  # "Owner" or "Maintainer" on the public index
     user: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ProjectInfo:
     """What the index says about one project, reduced to what vetting uses."""
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from pipvet.errors import DataError
+from pipvet.frozen import field, frozen
 
 __all__ = ["PopularityEntry", "PopularityTable", "parse_popularity"]
 
@@ -28,7 +28,7 @@ _HINT = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class PopularityEntry:
     """One ranked project: rank 1 is the most downloaded."""
 
@@ -37,7 +37,7 @@ class PopularityEntry:
     downloads: int
 
 
-@dataclass(frozen=True)
+@frozen
 class PopularityTable:
     """Projects ranked by downloads, most downloaded first, looked up by canonical name."""
 

@@ -19,12 +19,12 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
+from pipvet.frozen import frozen
 from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
@@ -36,7 +36,7 @@ MAX_AGE_DAYS = 30.0
 _SCHEMA = "1"
 
 
-@dataclass(frozen=True)
+@frozen
 class PopularitySnapshot:
     """The list as vetting uses it: a rank per name, and the ranked (name, downloads) pairs
     the typosquat index is built from."""
@@ -61,7 +61,7 @@ class PopularitySnapshot:
         return max(0.0, now - self.fetched_at) / 86400
 
 
-@dataclass(frozen=True)
+@frozen
 class Loaded:
     """The list (None when none could be had) and what the user should know about it."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from pipvet.errors import NetworkError, PipvetError
+from pipvet.frozen import frozen
 
 if TYPE_CHECKING:
     from pipvet.system.http import HttpClient
@@ -39,7 +39,7 @@ __all__ = ["JSON_TYPE", "SimpleFile", "SimpleIndexClient", "parse_simple"]
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
-@dataclass(frozen=True)
+@frozen
 class SimpleFile:
     """One file of a project on a simple index, as pip would consider it."""
 

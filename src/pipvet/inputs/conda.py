@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import InputError
+from pipvet.frozen import frozen
 from pipvet.inputs.lock_common import cut, read_lock_text
 from pipvet.inputs.requirement_text import MAX_NAME_LENGTH
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
@@ -65,7 +65,7 @@ def conda_entry(spec: str, location: Location, *, section: str | None = None) ->
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class _Line:
     number: int
     indent: int

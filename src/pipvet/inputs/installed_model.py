@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipvet.frozen import field, frozen
 from pipvet.models import Dependency, Location, NormalizedName
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
 LOCAL_BUILD = "local build: the code may differ from the release"
 
 
-@dataclass(frozen=True)
+@frozen
 class DirectUrl:
     """Where a distribution came from when it was not installed from an index (PEP 610).
 
@@ -80,7 +80,7 @@ class DirectUrl:
 MetadataFormat = Literal["dist-info", "egg-info", "egg-link"]
 
 
-@dataclass(frozen=True, slots=True)  # an environment may hold tens of thousands
+@frozen(slots=True)  # an environment may hold tens of thousands
 class Distribution:
     """One installed distribution as its metadata describes it.
 
@@ -213,7 +213,7 @@ class Distribution:
         return self.entry_points("console_scripts")
 
 
-@dataclass(frozen=True)
+@frozen
 class PthFile:
     """A ``.pth`` file at the top of site-packages. Lines starting with ``import`` are run
     by every interpreter start-up: that is how a package can run code without being imported."""
@@ -227,7 +227,7 @@ class PthFile:
         return bool(self.code_lines)
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvironmentScan:
     """Everything read from one or more site-packages folders."""
 

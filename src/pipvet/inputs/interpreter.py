@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
+from pipvet.frozen import frozen
 from pipvet.system.process import Runner
 
 __all__ = [
@@ -80,7 +80,7 @@ print(json.dumps({
 """
 
 
-@dataclass(frozen=True)
+@frozen
 class InterpreterInfo:
     """What an interpreter said about itself."""
 
@@ -197,7 +197,7 @@ def environment_kind(prefix: Path) -> Literal["venv", "conda", "system"]:
 TargetSource = Literal["virtual-env", "project-venv", "conda", "running"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """The environment to audit when none was given, and why it was chosen (in words)."""
 

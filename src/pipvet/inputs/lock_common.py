@@ -11,10 +11,10 @@ and counted for a warning: they are reported, never evaluated away.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
         ) from None
 
 
-@dataclass
+@dataclasses.dataclass
 class LockReader:
     """Collects entries, problems and warnings for one lock file.
 
@@ -97,12 +97,12 @@ class LockReader:
     text: str
     tool: str
     header: str = "package"
-    entries: list[RequirementEntry] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    with_markers: list[str] = field(default_factory=list)
-    _lines: list[str] = field(default_factory=list)
-    _headers: list[int] = field(default_factory=list)
+    entries: list[RequirementEntry] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    with_markers: list[str] = dataclasses.field(default_factory=list)
+    _lines: list[str] = dataclasses.field(default_factory=list)
+    _headers: list[int] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lines = self.text.splitlines()

@@ -9,7 +9,6 @@ is the entry point.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +18,7 @@ from packaging.utils import (
     NormalizedName,
 )
 
+from pipvet.frozen import frozen
 from pipvet.models import Location
 
 __all__ = [
@@ -38,7 +38,7 @@ UNPINNED_REASON = "not pinned: audit the installed environment instead (pipvet a
 NOT_FROM_INDEX = "not from the index, cannot be audited by version"
 
 
-@dataclass(frozen=True, slots=True)  # one per line: a lock or pin file may hold thousands
+@frozen(slots=True)  # one per line: a lock or pin file may hold thousands
 class RequirementEntry:
     """One requirement line (or pyproject dependency string).
 
@@ -65,7 +65,7 @@ class RequirementEntry:
     section: str | None = None  # pyproject only: "project.dependencies", "dependency-groups.dev"
 
 
-@dataclass(frozen=True)
+@frozen
 class OptionLine:
     """A pip option written in a requirements file (``--index-url URL``, ``--pre``, ...)."""
 
@@ -75,7 +75,7 @@ class OptionLine:
     raw: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RequirementsFile:
     """Everything read from one requirements file and the files it includes, in file order."""
 

@@ -13,10 +13,10 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import InputError
+from pipvet.frozen import frozen
 from pipvet.inputs.requirement_text import (
     PLAIN_RE,
     URL_RE,
@@ -180,7 +180,7 @@ def _parse_options(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
 # ------------------------------------------------------------------------ files
 
 
-@dataclass(frozen=True)
+@frozen
 class _Source:
     path: Path  # as pipvet opens it
     display: str  # as messages show it: relative to the including file, like pip
@@ -441,6 +441,6 @@ def read_embedded_lines(
 
 
 def _with_section(entry: RequirementEntry, section: str) -> RequirementEntry:
-    from dataclasses import replace
+    from pipvet.frozen import replace
 
     return replace(entry, section=section)

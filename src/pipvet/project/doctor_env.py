@@ -8,10 +8,10 @@ for its site-packages folders through the runner passed in.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import PipvetError
+from pipvet.frozen import frozen
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.inputs.installed_model import EnvironmentScan
@@ -27,7 +27,7 @@ from pipvet.system.process import Runner
 __all__ = ["DoctorEnv", "find_environment", "guard_check", "isolation_check", "scan_environment"]
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorEnv:
     target: interpreter.Target | None
     kind: str  # "venv", "conda", "system", "none"

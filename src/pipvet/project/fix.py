@@ -12,7 +12,6 @@ says which command of the lock's tool refreshes them. ``pipvet update`` then ins
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +19,7 @@ from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import InputError
+from pipvet.frozen import frozen
 from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import parse_requirements_file
 from pipvet.models import DependencyResult
@@ -77,7 +77,7 @@ def _v(text: str) -> Version:
         return Version("0")
 
 
-@dataclass(frozen=True)
+@frozen
 class FileFix:
     path: Path
     display: str
@@ -93,14 +93,14 @@ class FileFix:
         return unified_diff(self.original, self.result.text, self.display) if self.changed else ""
 
 
-@dataclass(frozen=True)
+@frozen
 class LockAdvice:
     display: str
     tool: str
     command: str
 
 
-@dataclass(frozen=True)
+@frozen
 class FixPlan:
     files: tuple[FileFix, ...]
     locks: tuple[LockAdvice, ...]

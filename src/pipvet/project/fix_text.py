@@ -21,12 +21,12 @@ is generated, regenerate it), and a requirement whose other bounds exclude ``T``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pipvet.frozen import frozen
 from pipvet.project.model import NotRelaxed, Relaxed
 from pipvet.project.relax_text import (
     _ENV_VAR,
@@ -50,7 +50,7 @@ TargetOf = Callable[[NormalizedName, str | None], str | None]
 Edit = tuple[int, int, str]
 
 
-@dataclass(frozen=True)
+@frozen
 class TextFix:
     """One file's outcome: the new text, each requirement raised, each one left and why."""
 

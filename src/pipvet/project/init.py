@@ -24,11 +24,11 @@ import shutil
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from pipvet.errors import EnvironmentProblem
+from pipvet.frozen import frozen
 from pipvet.inputs.interpreter import is_conda_env
 from pipvet.policy import parse_policy
 from pipvet.project.guard import user_guard_set
@@ -53,7 +53,7 @@ from pipvet.system.process import Runner
 __all__ = ["InitOptions", "apply_init", "plan_init"]
 
 
-@dataclass(frozen=True)
+@frozen
 class InitOptions:
     project: Path
     python: Path  # the interpreter running pipvet: it creates .venv

@@ -7,9 +7,9 @@ leave every other byte (comments included) as the user wrote it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["JsoncError", "Node", "parse_jsonc"]
@@ -19,7 +19,7 @@ class JsoncError(ValueError):
     """Malformed text; the message names the line and column."""
 
 
-@dataclass
+@dataclasses.dataclass
 class Node:
     """A parsed value: ``value`` as plain Python, its span, and (for containers) children.
 
@@ -30,8 +30,8 @@ class Node:
     value: Any
     start: int
     end: int
-    members: list[tuple[str, Node]] = field(default_factory=list)
-    items: list[Node] = field(default_factory=list)
+    members: list[tuple[str, Node]] = dataclasses.field(default_factory=list)
+    items: list[Node] = dataclasses.field(default_factory=list)
 
     def member(self, key: str) -> Node | None:
         for name, node in self.members:

@@ -1,6 +1,6 @@
 """What ``pipvet init``, ``pipvet relax`` and ``pipvet doctor`` report.
 
-Pure data (dataclasses and Literals, no I/O): ``init`` plans and applies an ``InitPlan``,
+Pure data (frozen value classes and Literals, no I/O): ``init`` plans and applies an ``InitPlan``,
 ``relax`` (with ``relax_text``) a ``RelaxPlan``, ``doctor`` returns a ``DoctorReport``; the
 renderers in ``pipvet.report`` read them. The only computation is the diff a change would make
 (``textdiff``, itself pure).
@@ -8,10 +8,10 @@ renderers in ``pipvet.report`` read them. The only computation is the diff a cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipvet.frozen import field, frozen
 from pipvet.project.textdiff import unified_diff
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
 FileAction = Literal["create", "update", "append", "unchanged", "skip"]
 
 
-@dataclass(frozen=True)
+@frozen
 class FileChange:
     path: Path
     display: str
@@ -60,7 +60,7 @@ class FileChange:
         return unified_diff(self.old, self.new, self.display)
 
 
-@dataclass(frozen=True)
+@frozen
 class VenvStep:
     action: Literal["create", "present", "active", "skip"]
     prefix: Path | None
@@ -68,7 +68,7 @@ class VenvStep:
     command: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class GuardStep:
     action: Literal["set", "already", "skip"]
     description: str
@@ -76,7 +76,7 @@ class GuardStep:
     undo: str = "python -m pip config --user unset global.require-virtualenv"
 
 
-@dataclass(frozen=True)
+@frozen
 class InitPlan:
     project: Path
     venv: VenvStep
@@ -101,7 +101,7 @@ class InitPlan:
         return self.venv.action != "create" and guard_idle and not any(f.writes for f in self.files)
 
 
-@dataclass(frozen=True)
+@frozen
 class InitResult:
     plan: InitPlan
     written: tuple[str, ...]
@@ -112,7 +112,7 @@ class InitResult:
 # ---------------------------------------------------------------------- relax
 
 
-@dataclass(frozen=True)
+@frozen
 class Relaxed:
     """One requirement rewritten: ``before`` and ``after`` are the requirement part only."""
 
@@ -122,7 +122,7 @@ class Relaxed:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class NotRelaxed:
     """A pin (or a source that acts like one) left as it is, and why."""
 
@@ -131,7 +131,7 @@ class NotRelaxed:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class TextRelax:
     """The outcome for one file's text. ``text`` is the new text (equal when nothing changed).
 
@@ -151,7 +151,7 @@ class TextRelax:
 FileRole = Literal["requirements", "constraints", "pyproject"]
 
 
-@dataclass(frozen=True)
+@frozen
 class FileRelax:
     """One file: what it is, its text now, and what relaxing it gives."""
 
@@ -170,7 +170,7 @@ class FileRelax:
         return unified_diff(self.original, self.result.text, self.display) if self.changed else ""
 
 
-@dataclass(frozen=True)
+@frozen
 class LockFile:
     """A lock file in the project: it freezes versions whatever the requirements say."""
 
@@ -180,7 +180,7 @@ class LockFile:
     meaning: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RelaxPlan:
     project: Path
     files: tuple[FileRelax, ...]
@@ -207,7 +207,7 @@ class RelaxPlan:
 CheckStatus = Literal["pass", "warn", "fail"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Check:
     id: str
     title: str
@@ -217,7 +217,7 @@ class Check:
     fix: str = ""  # one command (or action) that fixes it; empty when passing
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorReport:
     project: str
     checks: tuple[Check, ...]

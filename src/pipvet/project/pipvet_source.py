@@ -12,11 +12,11 @@ Reads the file system only (does a named wheel exist).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet import __version__
 from pipvet.errors import UsageError
+from pipvet.frozen import frozen
 
 __all__ = ["PipvetSource", "default_source", "parse_pipvet_source"]
 
@@ -29,7 +29,7 @@ _GIT = re.compile(
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._+/-]+")
 
 
-@dataclass(frozen=True)
+@frozen
 class PipvetSource:
     """``requirement``: the argument to ``pip install`` (shell- and YAML-safe as it stands);
     ``upgrade``: what it is pinned to and how to move to a newer pipvet, for a comment."""

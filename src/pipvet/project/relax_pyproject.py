@@ -14,9 +14,9 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from dataclasses import dataclass, replace
 from typing import Any
 
+from pipvet.frozen import frozen, replace
 from pipvet.project.model import NotRelaxed, Relaxed, TextRelax
 from pipvet.project.relax_text import requirement_edits
 
@@ -27,7 +27,7 @@ _SECTIONS = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class _Item:
     """A string item of a dependency array: ``value`` at ``start:end`` (quotes excluded)."""
 

@@ -23,11 +23,12 @@ continues a line unless the line is a comment, a comment starts at ``#`` after w
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from pipvet.frozen import replace
 from pipvet.project.model import NotRelaxed, Relaxed, TextRelax
 
 __all__ = [
@@ -132,7 +133,7 @@ def _kind_of(target: str) -> str:
 # ---------------------------------------------------------------------- logical lines
 
 
-@dataclass
+@dataclasses.dataclass
 class _Segment:
     physical: int  # index of the physical line
     col: int  # column in that line where this piece starts
@@ -140,7 +141,7 @@ class _Segment:
     length: int
 
 
-@dataclass
+@dataclasses.dataclass
 class _Logical:
     first: int
     last: int

@@ -12,9 +12,9 @@ import hashlib
 import json
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import Any
 
+from pipvet.frozen import frozen
 from pipvet.policy import (
     DEFAULT_INDEX_URL,
     DEFAULT_OSV_URL,
@@ -190,7 +190,7 @@ def workflow_fingerprint(text: str) -> tuple[str | None, str]:
     return recorded, actual
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkflowInspection:
     """What ``pipvet doctor`` asks of a CI workflow file (any workflow, not only pipvet's).
 

@@ -11,9 +11,9 @@ it runs, and which other tasks run on folder open (a persistence mechanism worth
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from pipvet.frozen import frozen
 from pipvet.project.jsonc import JsoncError, Node, parse_jsonc
 from pipvet.project.templates import TASK_LABEL, recorded_fingerprint, task_fingerprint
 
@@ -22,7 +22,7 @@ __all__ = ["MergeResult", "TaskState", "TasksInspection", "inspect_tasks", "merg
 TaskState = Literal["missing", "ok", "modified", "foreign"]
 
 
-@dataclass(frozen=True)
+@frozen
 class TasksInspection:
     """``pipvet``: "missing"; "ok" (pipvet's task, unchanged since pipvet wrote it);
     "modified" (pipvet's fingerprint no longer matches the task); "foreign" (a task uses
@@ -38,7 +38,7 @@ class TasksInspection:
     argv: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class MergeResult:
     """``text`` is the new file (None: leave the file alone, ``reason`` says why)."""
 

@@ -6,10 +6,10 @@ never disagree about whether an audit passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from pipvet.frozen import frozen
 from pipvet.models import (
     AuditReport,
     Dependency,
@@ -45,7 +45,7 @@ MALWARE_STEPS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditVerdict:
     status: VerdictStatus
     text: str  # one line, e.g. "FAILED: 3 known vulnerabilities in 2 packages."

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from pipvet.fleet.model import ConstraintsPlan, FleetReport, FleetVulnerability
+from pipvet.frozen import fields
 from pipvet.report.markdown import code, md
 from pipvet.report.safe import json_renderer, text_renderer
 
@@ -179,7 +179,7 @@ def render_fleet_markdown(r: FleetReport) -> str:
 
 
 def _flat(value: Any) -> dict[str, Any]:
-    """A dataclass's fields, one level deep (tuples of strings become lists); ``asdict``
+    """A frozen value's fields, one level deep (tuples of strings become lists); ``asdict``
     deep-copies every value and is ten times slower on a fleet of thousands."""
     return {
         f.name: list(v) if isinstance(v := getattr(value, f.name), tuple) else v

@@ -19,9 +19,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from typing import Literal
 
+from pipvet.frozen import frozen
 from pipvet.report.html_audit import active_findings, ages_section, audit_section, fixable_count
 from pipvet.report.html_charts import (
     GOOD,
@@ -54,7 +54,7 @@ CssMode = Literal["inline", "external"]
 STYLESHEET_NAME = "pipvet.css"
 
 
-@dataclass(frozen=True)
+@frozen
 class HtmlPage:
     html: str
     stylesheet: str  # what to write beside the page as pipvet.css when css="external"

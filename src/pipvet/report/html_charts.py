@@ -13,8 +13,8 @@ Pure: strings in, SVG text out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from pipvet.frozen import frozen
 from pipvet.report.html_text import esc, short
 
 __all__ = [
@@ -35,7 +35,7 @@ GRID = "#d9dee4"
 _CHAR = 7.2  # average width of one character of the 12 px system font, for layout
 
 
-@dataclass(frozen=True)
+@frozen
 class Tile:
     label: str
     value: str
@@ -43,7 +43,7 @@ class Tile:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Bar:
     label: str
     value: int
@@ -51,7 +51,7 @@ class Bar:
     note: str = ""  # shown after the value
 
 
-@dataclass(frozen=True)
+@frozen
 class Cell:
     color: str
     tip: str  # the cell's <title>

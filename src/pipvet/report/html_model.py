@@ -9,8 +9,9 @@ Pure: no I/O, no imports from pipvet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
+
+from pipvet.frozen import field, frozen
 
 __all__ = [
     "AgesPart",
@@ -39,7 +40,7 @@ KINDS: tuple[PartKind, ...] = ("audit", "doctor", "exposure", "vet", "fleet")
 SEVERITIES = ("critical", "high", "medium", "low", "none", "unknown")
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditFinding:
     id: str
     aliases: tuple[str, ...]
@@ -52,7 +53,7 @@ class AuditFinding:
     fails: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditDep:
     name: str
     version: str | None
@@ -61,7 +62,7 @@ class AuditDep:
     findings: tuple[AuditFinding, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditPart:
     target: str
     advisory_source: str
@@ -75,7 +76,7 @@ class AuditPart:
     kind: Literal["audit"] = "audit"
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorCheck:
     id: str
     title: str
@@ -85,14 +86,14 @@ class DoctorCheck:
     fix: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorPart:
     project: str
     checks: tuple[DoctorCheck, ...]
     kind: Literal["doctor"] = "doctor"
 
 
-@dataclass(frozen=True)
+@frozen
 class ExposureItem:
     kind: str
     what: str
@@ -105,7 +106,7 @@ class ExposureItem:
     advice: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ExposurePart:
     home: str
     project: str
@@ -115,14 +116,14 @@ class ExposurePart:
     kind: Literal["exposure"] = "exposure"
 
 
-@dataclass(frozen=True)
+@frozen
 class VetSignal:
     id: str
     level: str
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class VetPackage:
     name: str
     version: str | None
@@ -133,7 +134,7 @@ class VetPackage:
     problem: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class VetPart:
     target: str
     packages: tuple[VetPackage, ...]
@@ -141,7 +142,7 @@ class VetPart:
     kind: Literal["vet"] = "vet"
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetDrift:
     name: str
     versions: tuple[tuple[str, tuple[str, ...], bool], ...]  # (label, projects, vulnerable)
@@ -149,7 +150,7 @@ class FleetDrift:
     security_floor: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetVuln:
     id: str
     name: str
@@ -162,7 +163,7 @@ class FleetVuln:
     fails: bool = False  # at or above the policy's fail level
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetPart:
     origin: str
     projects: tuple[str, ...]
@@ -177,14 +178,14 @@ class FleetPart:
 Part = AuditPart | DoctorPart | ExposurePart | VetPart | FleetPart
 
 
-@dataclass(frozen=True)
+@frozen
 class Unavailable:
     """A part that was asked for but could not be made; ``reason`` says why, in words."""
 
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ReleaseAge:
     """An installed release's age and how far behind the newest final release it is;
     ``None`` fields were not known from the local metadata cache."""
@@ -196,14 +197,14 @@ class ReleaseAge:
     newest: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class AgesPart:
     cooldown_days: int
     known: tuple[ReleaseAge, ...]
     unknown: int  # installed releases whose metadata is not in the local cache
 
 
-@dataclass(frozen=True)
+@frozen
 class PageData:
     """Everything one page shows; a part left ``None`` was not asked for."""
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
+from pipvet.frozen import fields, is_frozen, replace
 from pipvet.redact import mask_userinfo
 
 __all__ = [
@@ -95,8 +97,9 @@ def _for_display(text: str) -> str:
 
 
 def shown(value: T) -> T:
-    """``value`` (a result: dataclasses, tuples, lists, dicts, strings) with every string in
-    it masked and its control characters made visible, for text and markdown output."""
+    """``value`` (a result: frozen values, dataclasses, tuples, lists, dicts, strings) with
+    every string in it masked and its control characters made visible, for text and markdown
+    output."""
     return _deep(value, _for_display)
 
 
@@ -158,17 +161,16 @@ _ATOMS: frozenset[type] = frozenset({type(None), bool, int, float})
 
 class _Walk:
     """One cleaning pass over a result. A report holds thousands of values of a few types, so
-    each type's way through (its dataclass fields) is worked out once per pass."""
+    each type's way through (its fields) is worked out once per pass."""
 
     def __init__(self, clean: Callable[[str], str]) -> None:
-        # Imported here: the CLI's error path uses escape_controls without these.
-        import dataclasses
+        # Imported here: the CLI's error path uses escape_controls without it.
         from pathlib import PurePath
 
         self._clean = clean
-        self._dataclasses = dataclasses
         self._path = PurePath
         self._fields: dict[type, tuple[str, ...] | None] = {}
+        self._replace: dict[type, Callable[..., Any]] = {}
 
     def walk(self, value: Any) -> Any:
         kind = type(value)
@@ -192,10 +194,15 @@ class _Walk:
         return self._container(value)
 
     def _field_names(self, kind: type) -> tuple[str, ...] | None:
-        """The init fields of a dataclass type (None for any other type)."""
-        dc = self._dataclasses
-        if not dc.is_dataclass(kind):
+        """The init fields of a frozen class or a dataclass (None for any other type)."""
+        if is_frozen(kind):
+            self._replace[kind] = replace
+            return tuple(f.name for f in fields(kind) if f.init)
+        # A dataclass exists only where its module was imported: not imported here for it.
+        dc = sys.modules.get("dataclasses")
+        if dc is None or not dc.is_dataclass(kind):
             return None
+        self._replace[kind] = dc.replace
         return tuple(f.name for f in dc.fields(kind) if f.init)
 
     def _dataclass(self, value: Any, names: tuple[str, ...]) -> Any:
@@ -209,7 +216,7 @@ class _Walk:
             new = clean(old) if type(old) is str else walk(old)
             if new is not old and new != old:
                 changes[name] = new
-        return self._dataclasses.replace(value, **changes) if changes else value
+        return self._replace[type(value)](value, **changes) if changes else value
 
     def _container(self, value: Any) -> Any:
         walk = self.walk

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
+from pipvet.frozen import replace
 from pipvet.models import Location, NormalizedName
 from pipvet.report.sarif import sarif_location
 from pipvet.report.vet import outcome_line, render_vet_markdown

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
@@ -24,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from pipvet.audit.run import Collected, Inputs
 from pipvet.errors import PipvetError
+from pipvet.frozen import frozen
 from pipvet.models import Dependency, NormalizedName, canonicalize_name
 from pipvet.sbom.model import BundledComponent, PackageFacts, SbomComponent, SbomHash
 from pipvet.sbom.parse import parse_bundled
@@ -90,7 +90,7 @@ def target_python(inputs: Inputs, environ: Mapping[str, str], cwd: Path) -> Path
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class _Metadata:
     folder: Path
     requires: tuple[str, ...]

@@ -9,10 +9,10 @@ ready for the audit matcher.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipvet.frozen import field, frozen
 from pipvet.models import AuditReport, Dependency, Location, NormalizedName
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 SbomFormat = Literal["cyclonedx", "spdx"]
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class SbomHash:
     """One hash as the SBOM states it; ``alg`` in CycloneDX spelling (``SHA-256``)."""
 
@@ -36,7 +36,7 @@ class SbomHash:
     value: str  # lower-case hex
 
 
-@dataclass(frozen=True)
+@frozen
 class BundledComponent:
     """Something a package carries inside itself (a native library a wheel vendors, as its
     PEP 770 ``dist-info/sboms`` document declares it). Not a PyPI package: listed, not audited."""
@@ -50,7 +50,7 @@ class BundledComponent:
     source: str = ""  # the SBOM file inside the dist-info it came from
 
 
-@dataclass(frozen=True)
+@frozen
 class SbomComponent:
     """One PyPI package an SBOM lists.
 
@@ -74,7 +74,7 @@ class SbomComponent:
         return self.display_name or self.name
 
 
-@dataclass(frozen=True)
+@frozen
 class SbomInventory:
     """Everything read from one SBOM file.
 
@@ -119,7 +119,7 @@ class SbomInventory:
 # ------------------------------------------------------------------- what pipvet writes
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageFacts:
     """One package as pipvet writes it: the component, and how to state its licence.
 
@@ -134,7 +134,7 @@ class PackageFacts:
     properties: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class BomDocument:
     """Everything a writer needs, so that rendering is a pure function of it.
 

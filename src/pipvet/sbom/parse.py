@@ -10,8 +10,8 @@ passed on as one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,13 @@ SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 # ---------------------------------------------------------------------------- CycloneDX
 
 
-@dataclass
+@dataclasses.dataclass
 class _CdxState:
     notes: Notes
     source: str
-    pypi: list[SbomComponent] = field(default_factory=list)
+    pypi: list[SbomComponent] = dataclasses.field(default_factory=list)
     other: int = 0
-    seen_refs: set[str] = field(default_factory=set)
+    seen_refs: set[str] = dataclasses.field(default_factory=set)
     # pip-audit writes components with a name and version and no purl: in a document where
     # no component names another ecosystem, such a library is taken as a PyPI package.
     assume_pypi: bool = False

@@ -7,13 +7,14 @@ say so once instead of failing on a stranger's file.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipvet.frozen import frozen
 from pipvet.sbom.model import SbomComponent, SbomHash
 
 __all__ = [
@@ -58,14 +59,14 @@ _ALGS = {
 }
 
 
-@dataclass
+@dataclasses.dataclass
 class Notes:
     """What was cut or skipped while reading, reported once per kind."""
 
     cut: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)
 
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -104,7 +105,7 @@ def unquote(text: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-@dataclass(frozen=True)
+@frozen
 class Purl:
     type: str
     name: str

@@ -22,10 +22,10 @@ import time
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from pipvet.frozen import replace
 from pipvet.models import Progress
 
 if TYPE_CHECKING:

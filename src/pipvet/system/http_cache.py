@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.errors import InputError
+from pipvet.frozen import frozen
 from pipvet.system.files import write_bytes_atomic
 from pipvet.system.http_model import HttpResponse
 
@@ -24,7 +24,7 @@ __all__ = ["CacheEntry", "cache_file", "read_entry", "validator_headers", "write
 _CACHE_MAGIC = b"pipvet-http-cache 1\n"
 
 
-@dataclass(frozen=True)
+@frozen
 class CacheEntry:
     response: HttpResponse
 

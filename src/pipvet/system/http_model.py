@@ -1,6 +1,6 @@
 """The answers the HTTP client hands back: one in-memory response, one streamed download.
 
-Pure values (frozen dataclasses, no I/O and no I/O imports), so that the index client, the
+Pure values (frozen value classes, no I/O and no I/O imports), so that the index client, the
 advisory syncer and tests can name and build them without loading the HTTP machinery. The
 client that produces them is ``pipvet.system.http``.
 """
@@ -8,13 +8,14 @@ client that produces them is ``pipvet.system.http``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from pipvet.frozen import frozen
 
 __all__ = ["Downloaded", "HttpResponse"]
 
 
-@dataclass(frozen=True)
+@frozen
 class HttpResponse:
     """One answer. ``fetched_at`` is when this answer was last confirmed by its source."""
 
@@ -33,7 +34,7 @@ class HttpResponse:
         return max(0.0, now - self.fetched_at)
 
 
-@dataclass(frozen=True)
+@frozen
 class Downloaded:
     """A body streamed to ``path`` (``None`` when the status is 404/410 and nothing was kept)."""
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from pipvet.errors import EnvironmentProblem
+from pipvet.frozen import frozen
 
 __all__ = ["RunResult", "Runner", "SubprocessRunner"]
 
 
-@dataclass(frozen=True)
+@frozen
 class RunResult:
     argv: tuple[str, ...]
     returncode: int
@@ -38,7 +38,7 @@ class Runner(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@frozen
 class SubprocessRunner:
     """Runs commands with ``env`` (default: this process's environment)."""
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from pipvet.errors import EnvironmentProblem, InputError
+from pipvet.frozen import asdict, frozen
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.system.files import write_text_atomic
 from pipvet.update.surface import BuildInfo, EnvSnapshot, InstalledPackage, PthState, ScriptState
@@ -33,7 +33,7 @@ JOURNAL_FILE = "pipvet-update.json"
 _VERSION = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class Journal:
     started: str  # ISO 8601 time the first (interrupted) run began
     pip_before: str

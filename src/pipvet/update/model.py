@@ -2,16 +2,16 @@
 the package changes, the install-surface findings, the security fixes and the packages it
 vetted.
 
-Pure data (dataclasses and Literals, no I/O), shared by the update steps beside it and the
+Pure data (frozen value classes and Literals, no I/O), shared by the update steps beside it and the
 renderers in ``pipvet.report``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pipvet.frozen import frozen
 from pipvet.models import AuditReport, DependencyResult, Location, NormalizedName
 from pipvet.policy import Policy, fails
 from pipvet.vetting.model import PackageVet, VetReport
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class UpdateOptions:
     project: Path
     requirement_files: tuple[Path, ...] = ()  # empty: discovered in the project folder
@@ -42,7 +42,7 @@ class UpdateOptions:
     offline: bool = False  # pip gets --no-index: it installs only what is already here
 
 
-@dataclass(frozen=True)
+@frozen
 class Environment:
     python: Path
     prefix: Path
@@ -56,7 +56,7 @@ class Environment:
 ChangeKind = Literal["upgraded", "downgraded", "changed", "added", "removed"]
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageChange:
     kind: ChangeKind
     name: NormalizedName
@@ -71,7 +71,7 @@ SurfaceLevel = Literal["warning", "note"]
 SurfaceKind = Literal["pth-new", "pth-changed", "pth-unowned", "script-new", "built-from-source"]
 
 
-@dataclass(frozen=True)
+@frozen
 class SurfaceFinding:
     """Something that can run code, new since the snapshot before the update."""
 
@@ -86,7 +86,7 @@ class SurfaceFinding:
 # ---------------------------------------------------------------------------- security fixes
 
 
-@dataclass(frozen=True)
+@frozen
 class SecurityFix:
     """A fix for a known vulnerability that the cooldown-respecting upgrade did not bring."""
 
@@ -102,7 +102,7 @@ class SecurityFix:
 # ---------------------------------------------------------------------------- vetting
 
 
-@dataclass(frozen=True)
+@frozen
 class NewPackage:
     """A package the update vets, as it is installed in the environment."""
 
@@ -119,7 +119,7 @@ class NewPackage:
 # ---------------------------------------------------------------------------- the result
 
 
-@dataclass(frozen=True)
+@frozen
 class UpdateResult:
     environment: Environment
     pip_before: str

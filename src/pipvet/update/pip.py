@@ -16,12 +16,12 @@ so the caller can say what was not applied; nothing fails silently.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import PipError
+from pipvet.frozen import frozen
 from pipvet.system.process import Runner, RunResult
 
 __all__ = [
@@ -52,7 +53,7 @@ REPORT_SINCE = Version("22.2")
 _VERSION_LINE = re.compile(r"^pip (\S+) from (.+?) \(python ([\d.]+)\)\s*$")
 
 
-@dataclass(frozen=True)
+@frozen
 class PipFeatures:
     """What one pip can do, decided from its version."""
 
@@ -124,7 +125,7 @@ def cooldown_cutoff(now: datetime, days: int) -> str:
 # ------------------------------------------------------------------------ install reports
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportItem:
     """One package of pip's install report (``--report``): what pip chose and from where."""
 
@@ -173,14 +174,14 @@ def parse_install_report(text: str) -> tuple[ReportItem, ...]:
 # ------------------------------------------------------------------------ running pip
 
 
-@dataclass(frozen=True)
+@frozen
 class InstallOutcome:
     argv: tuple[str, ...]
     report: tuple[ReportItem, ...] | None  # None when this pip cannot write one
     output: str
 
 
-@dataclass
+@dataclasses.dataclass
 class Pip:
     """The pip of one interpreter, run as ``<python> -m pip``."""
 

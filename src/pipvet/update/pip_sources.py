@@ -17,8 +17,9 @@ import configparser
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from pipvet.frozen import frozen
 
 __all__ = ["DEFAULT_INDEX", "PipSources", "pip_sources"]
 
@@ -39,7 +40,7 @@ _HARMLESS = frozenset({
 _SECTIONS = ("global", "install")  # what applies to ``pip install``
 
 
-@dataclass(frozen=True)
+@frozen
 class PipSources:
     index_url: str | None  # None: pip's sources are not only one index (see ``reason``)
     reason: str = ""

@@ -16,7 +16,6 @@ the index is asked by the caller, concurrently, through ``pipvet.index.simple``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -25,13 +24,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import PipvetError
+from pipvet.frozen import frozen
 from pipvet.index.simple import SimpleFile
 from pipvet.inputs.installed_model import Distribution
 
 __all__ = ["Root", "newer_release", "wanted"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Root:
     """Something pip is asked to install: a requirement line, or an installed name."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from pipvet.frozen import frozen
 from pipvet.index.client import FRESH_SECONDS
 from pipvet.index.simple import SimpleIndexClient
 from pipvet.inputs.installed_model import EnvironmentScan
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["PreCheck", "installed_pip", "reason_to_run_pip"]
 
 
-@dataclass(frozen=True)
+@frozen
 class PreCheck:
     """The collaborators of the pre-check: the HTTP client (and its cache) for pip's index,
     and the target interpreter's facts (markers, Python version), which the caller caches."""

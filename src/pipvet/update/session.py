@@ -5,8 +5,8 @@ what pip ran and built so far.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ __all__ = ["Note", "Session", "shown"]
 Note = Callable[[str], None]
 
 
-@dataclass
+@dataclasses.dataclass
 class Session:
     options: UpdateOptions
     environ: Mapping[str, str]
@@ -28,9 +28,9 @@ class Session:
     policy: Policy
     now: datetime
     note: Note
-    commands: list[tuple[str, ...]] = field(default_factory=list)
-    builds: list[ReportItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    commands: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    builds: list[ReportItem] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
     # Called after each pip run that completed (the update's record keeps what it installed).
     after_install: Callable[[], None] | None = None
 

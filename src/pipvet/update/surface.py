@@ -17,11 +17,11 @@ built from source by design and is not a finding.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from pipvet.frozen import frozen
 from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import NormalizedName
 from pipvet.update.model import ChangeKind, PackageChange, SurfaceFinding
@@ -56,7 +56,7 @@ _SENSITIVE_COMMANDS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class InstalledPackage:
     name: NormalizedName
     display_name: str
@@ -64,7 +64,7 @@ class InstalledPackage:
     egg_info: bool  # legacy metadata: installed by ``setup.py``, i.e. built from source
 
 
-@dataclass(frozen=True)
+@frozen
 class PthState:
     path: str
     sha256: str
@@ -72,14 +72,14 @@ class PthState:
     owner: NormalizedName | None  # the distribution whose RECORD lists the file
 
 
-@dataclass(frozen=True)
+@frozen
 class ScriptState:
     name: str
     package: NormalizedName
     target: str
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvSnapshot:
     packages: tuple[InstalledPackage, ...] = ()
     pth_files: tuple[PthState, ...] = ()  # only those that execute code
@@ -145,7 +145,7 @@ def _direction(old: str | None, new: str | None) -> ChangeKind:
 # ---------------------------------------------------------------------------- findings
 
 
-@dataclass(frozen=True)
+@frozen
 class BuildInfo:
     """How pip obtained one package in this run (from its install report)."""
 

@@ -6,9 +6,9 @@ Pure data, shared by the signals, the verdict, the service and the renderers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from pipvet.frozen import frozen
 from pipvet.models import NormalizedName
 
 __all__ = [
@@ -35,7 +35,7 @@ JsonValue: TypeAlias = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Thresholds:
     """The policy's vetting thresholds (the policy file's names in the comments)."""
 
@@ -46,7 +46,7 @@ class Thresholds:
     max_new_dependencies: int = 20  # max-new-dependencies
 
 
-@dataclass(frozen=True)
+@frozen
 class Signal:
     """One piece of evidence: its raw value, the line it was held against, where it came
     from (the index or data field) and what it means, in plain words."""
@@ -59,7 +59,7 @@ class Signal:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class NewDependency:
     """A package that installing the vetted one would add to the target environment."""
 
@@ -69,7 +69,7 @@ class NewDependency:
     on_index: bool = True  # False: required, but the index has no such project
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageVet:
     """The verdict on one package, with every signal behind it."""
 
@@ -88,7 +88,7 @@ class PackageVet:
         return next((s for s in self.signals if s.id == signal_id), None)
 
 
-@dataclass(frozen=True)
+@frozen
 class VetReport:
     tool_version: str
     target: str  # the environment vetted against, in words

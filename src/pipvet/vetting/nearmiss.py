@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
+
+from pipvet.frozen import frozen, replace
 
 __all__ = [
     "BARE_PREFIXES",
@@ -88,7 +89,7 @@ def is_slip(intended: str, typed: str) -> bool:
     return math.hypot(a[0] - b[0], a[1] - b[1]) <= _SLIP_DISTANCE
 
 
-@dataclass(frozen=True)
+@frozen
 class Edit:
     """One difference between a name and a popular name: what, where and in which words."""
 

@@ -12,9 +12,9 @@ when a check that needs no network already says so), never ``ok``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -25,6 +25,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
+from pipvet.frozen import field, frozen, replace
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
 from pipvet.inputs.requirement_text import length_problem
@@ -44,7 +45,7 @@ __all__ = ["VetRequest", "Vetter", "parse_request"]
 Resolver = Literal["metadata", "pip"]
 
 
-@dataclass(frozen=True)
+@frozen
 class VetRequest:
     """One package to vet, as the user asked for it."""
 
@@ -79,14 +80,14 @@ def parse_request(text: str) -> VetRequest:
     return VetRequest(text, canonicalize_name(req.name), req.specifier, frozenset(req.extras))
 
 
-@dataclass
+@dataclasses.dataclass
 class Vetter:
     """Everything one vetting run needs; ``vet`` may be called more than once."""
 
     index: IndexClient
     target: TargetEnvironment
     clock: Callable[[], datetime]
-    thresholds: S.Thresholds = field(default_factory=S.Thresholds)
+    thresholds: S.Thresholds = dataclasses.field(default_factory=S.Thresholds)
     popularity: Mapping[str, int] | None = None  # canonical name -> download rank
     squats: TyposquatIndex | None = None
     # The popularity list's last_update: a project first released after it is not judged
@@ -101,8 +102,8 @@ class Vetter:
     pip_options: tuple[str, ...] = ()  # for resolver "pip": where pip finds packages
     progress: Progress | None = None  # "vetting 37/130" as packages are done
     # Things the user should know that belong to no package (malformed advisory records).
-    warnings: list[str] = field(default_factory=list)
-    _meta: MetadataResolver = field(init=False)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    _meta: MetadataResolver = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self._meta = MetadataResolver(
@@ -394,7 +395,7 @@ class Vetter:
             self.progress(text)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Gathered:
     request: VetRequest
     answer: Lookup | None  # None: the index could not be asked (``problem`` says why)
@@ -405,7 +406,7 @@ class _Gathered:
     newest_metadata: bool = False  # ``requires`` are the newest release's, standing in
 
 
-@dataclass(frozen=True)
+@frozen
 class _Advice:
     findings: Mapping[NormalizedName, tuple[Finding, ...]]
     malware: Mapping[NormalizedName, Sequence[str]]  # MAL- ids for names not on the index

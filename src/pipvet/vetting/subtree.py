@@ -22,9 +22,9 @@ The HTTP lookups and the pip runner are passed in; nothing here opens a socket o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -32,6 +32,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import PipError, PipvetError
+from pipvet.frozen import frozen
 from pipvet.index.client import InternalName, Lookup
 from pipvet.index.parse import ProjectInfo
 from pipvet.system.process import Runner
@@ -65,7 +66,7 @@ SOURCE_ONLY = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Root:
     """A package being vetted, with the release (and its requirements) that would be used."""
 
@@ -76,7 +77,7 @@ class Root:
     newest_metadata: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Subtree:
     """The packages a root would add; ``new is None`` means the tree could not be read."""
 
@@ -87,16 +88,16 @@ class Subtree:
     estimated: tuple[NormalizedName, ...] = ()
 
 
-@dataclass
+@dataclasses.dataclass
 class _Walk:
     root: Root
-    new: dict[NormalizedName, NewDependency] = field(default_factory=dict)
-    extras: dict[NormalizedName, set[str]] = field(default_factory=dict)
-    estimated: set[NormalizedName] = field(default_factory=set)
+    new: dict[NormalizedName, NewDependency] = dataclasses.field(default_factory=dict)
+    extras: dict[NormalizedName, set[str]] = dataclasses.field(default_factory=dict)
+    estimated: set[NormalizedName] = dataclasses.field(default_factory=set)
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class _Step:
     walk: _Walk
     name: NormalizedName
@@ -267,7 +268,7 @@ class MetadataResolver:
 # --------------------------------------------------------------------------- pip
 
 
-@dataclass(frozen=True)
+@frozen
 class PipReportEntry:
     name: NormalizedName
     version: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,6 +19,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 
 from pipvet.errors import EnvironmentProblem
+from pipvet.frozen import field, frozen
 from pipvet.system.process import Runner
 
 __all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]
@@ -39,7 +39,7 @@ print(json.dumps({
 """
 
 
-@dataclass(frozen=True)
+@frozen
 class TargetEnvironment:
     """Facts about the target interpreter, and what is already installed in it."""
 

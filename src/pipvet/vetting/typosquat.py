@@ -46,10 +46,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from pipvet.frozen import frozen
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import (
     CONFUSABLE_WITH,
@@ -100,7 +100,7 @@ _STRONG = frozenset(("homoglyph", "transposition", "repeated-letter", "separator
 _FAMILY_WORD = 4  # in a family, a changed word this short is taken as a sibling's name
 
 
-@dataclass(frozen=True)
+@frozen
 class _Hit:
     target: int  # position in the ranked names (0 = most downloaded)
     technique: Technique

@@ -1,6 +1,6 @@
 """The typosquat detector's values: the techniques, the rules behind every decision, a result.
 
-Pure (frozen dataclasses and type aliases; no I/O and no I/O imports). ``TyposquatRules`` holds
+Pure (frozen value classes and type aliases; no I/O and no I/O imports). ``TyposquatRules`` holds
 the thresholds that both building the index (``typosquat_build``: which names are targets,
 which keys get deletions) and checking a name (``typosquat``) apply; ``TyposquatResult`` is
 what a check reports, read by the vetting signals and the renderers.
@@ -9,10 +9,11 @@ what a check reports, read by the vetting signals and the renderers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from packaging.utils import NormalizedName
+
+from pipvet.frozen import frozen
 
 __all__ = [
     "Kind",
@@ -42,7 +43,7 @@ Kind: TypeAlias = Literal["typosquat", "import-name", "stdlib"]
 OwnersOf: TypeAlias = Callable[[str], frozenset[str]]
 
 
-@dataclass(frozen=True)
+@frozen
 class TyposquatRules:
     """Thresholds behind every decision; the defaults are what ``pipvet vet`` uses.
 
@@ -105,7 +106,7 @@ class TyposquatRules:
         return self.weak_tier
 
 
-@dataclass(frozen=True)
+@frozen
 class TyposquatResult:
     """Why ``name`` looks like a mistake for ``target``.
 

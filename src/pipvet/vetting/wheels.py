@@ -10,13 +10,13 @@ pre-releases are only taken when the specifier asks for them or nothing else mat
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from pipvet.frozen import frozen
 from pipvet.index.parse import DistFile, ProjectInfo, Release
 
 __all__ = ["InstallKind", "install_kind", "select_release"]
@@ -69,7 +69,7 @@ def _version(text: str) -> Version | None:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class InstallKind:
     """How pip would install a release on the target: from a wheel, or by building it."""
 

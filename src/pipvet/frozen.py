@@ -1,0 +1,359 @@
+"""Frozen value classes: what ``@dataclass(frozen=True)`` gives, for a fraction of its cost.
+
+Every pipvet run creates forty or more value classes before it does any work, and
+``dataclasses`` made that a third of a 300-package audit: importing it loads ``inspect`` (and
+with it ``ast``, ``dis`` and ``tokenize``), and each class it makes compiles six generated
+methods (about 0.7 ms each time). ``@frozen`` compiles one, ``__init__`` (where instances are
+made by the thousand), and shares plain functions for the rest.
+
+What it keeps from ``dataclasses``: fields from the class's annotations (a base's first, as
+with dataclasses), defaults and ``field(default_factory=..., init=..., repr=..., compare=...)``,
+``__post_init__``, ``__repr__``, ``__eq__`` and ``__hash__`` over the compared fields,
+``order=True``, ``slots=True``, ``__match_args__``, and assignment refused after ``__init__``
+(``FrozenInstanceError``, an ``AttributeError``). ``replace``, ``fields``, ``asdict`` and
+``is_frozen`` stand in for their ``dataclasses`` namesakes. Type checkers read ``@frozen``
+through ``dataclass_transform`` (PEP 681), so constructors and frozenness are checked as for a
+dataclass. Mutable builders stay ``dataclasses``; none of them is on a hot path.
+"""
+
+from __future__ import annotations
+
+import sys
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+__all__ = ["FrozenInstanceError", "asdict", "field", "fields", "frozen", "is_frozen", "replace"]
+
+
+class FrozenInstanceError(AttributeError):
+    """Assignment to a field of a frozen instance."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Field:
+    """One field of a frozen class, as ``fields`` lists them."""
+
+    __slots__ = ("compare", "default", "default_factory", "init", "name", "repr")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        default_factory: Any = MISSING,
+        init: bool = True,
+        repr: bool = True,
+        compare: bool = True,
+    ) -> None:
+        if default is not MISSING and default_factory is not MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.init = init
+        self.repr = repr
+        self.compare = compare
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r}, init={self.init})"
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Callable[[], Any] = MISSING,
+    init: bool = True,
+    repr: bool = True,
+    compare: bool = True,
+) -> Any:
+    """A field with options, as ``dataclasses.field``."""
+    return Field(default, default_factory, init, repr, compare)
+
+
+@overload
+def frozen(cls: type[T], /) -> type[T]: ...
+
+
+@overload
+def frozen(*, slots: bool = False, order: bool = False) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+def frozen(
+    cls: type[T] | None = None, /, *, slots: bool = False, order: bool = False
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Make ``cls`` a frozen value class (see the module docstring)."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        return _process(cls, slots=slots, order=order)
+
+    return wrap if cls is None else wrap(cls)
+
+
+def is_frozen(value: object) -> bool:
+    """Whether ``value`` is a frozen class made by ``@frozen`` or an instance of one."""
+    kind = value if isinstance(value, type) else type(value)
+    return "__frozen_fields__" in kind.__dict__
+
+
+def fields(value: object) -> tuple[Field, ...]:
+    """The fields of a frozen class or instance, in order."""
+    kind = value if isinstance(value, type) else type(value)
+    found: tuple[Field, ...] | None = getattr(kind, "__frozen_fields__", None)
+    if found is None:
+        raise TypeError(f"{kind.__qualname__} is not a frozen class")
+    return found
+
+
+def replace(value: T, /, **changes: Any) -> T:
+    """A copy of ``value`` with ``changes``, made through its ``__init__`` (so
+    ``__post_init__`` runs again), as ``dataclasses.replace``."""
+    for f in fields(value):
+        if not f.init:
+            if f.name in changes:
+                raise ValueError(f"field {f.name!r} is not an __init__ argument")
+        elif f.name not in changes:
+            changes[f.name] = getattr(value, f.name)
+    made: T = type(value)(**changes)
+    return made
+
+
+def asdict(value: object) -> dict[str, Any]:
+    """The fields of a frozen instance as a dict, recursively (as ``dataclasses.asdict``)."""
+    if isinstance(value, type) or not is_frozen(value):
+        raise TypeError("asdict() should be called on frozen instances")
+    out: dict[str, Any] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if not isinstance(value, type) and is_frozen(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_plain(v) for v in value))
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((_plain(k), _plain(v)) for k, v in value.items())
+    return value
+
+
+# ------------------------------------------------------------------------------ making classes
+
+_MUTABLE_DEFAULTS = (list, dict, set)
+
+
+def _process(cls: type[T], *, slots: bool, order: bool) -> type[T]:
+    inherited: dict[str, Field] = {}
+    for base in cls.__mro__[-1:0:-1]:
+        for f in base.__dict__.get("__frozen_fields__", ()):
+            inherited[f.name] = f
+    own = _own_fields(cls)
+    every = {**inherited, **{f.name: f for f in own}}
+    field_list = tuple(every.values())
+    for f in own:
+        if f.default_factory is not MISSING or f.default is MISSING:
+            if f.name in cls.__dict__:
+                delattr(cls, f.name)
+        else:
+            setattr(cls, f.name, f.default)
+
+    namespace: dict[str, Any] = {
+        "__frozen_fields__": field_list,
+        "__match_args__": tuple(f.name for f in field_list if f.init),
+        "__frozen_repr__": tuple(f.name for f in field_list if f.repr),
+        "__frozen_key__": _key_of(tuple(f.name for f in field_list if f.compare)),
+        "__init__": _init(cls, field_list),
+        "__repr__": _repr,
+        "__eq__": _eq,
+        "__hash__": _hash,
+        "__setattr__": _refuse_set,
+        "__delattr__": _refuse_delete,
+    }
+    if order:
+        namespace.update(__lt__=_lt, __le__=_le, __gt__=_gt, __ge__=_ge)
+    own_eq = "__eq__" in cls.__dict__
+    # Python sets __hash__ to None in a class that writes its own __eq__: not a choice.
+    own_hash = cls.__dict__.get("__hash__", None) is not None or (
+        "__hash__" in cls.__dict__ and not own_eq
+    )
+    written = {"__repr__": "__repr__" in cls.__dict__, "__eq__": own_eq, "__hash__": own_hash}
+    for name, value in namespace.items():
+        if not written.get(name, False):  # what the class writes itself, it keeps
+            setattr(cls, name, value)
+    if slots:
+        cls = _with_slots(cls, field_list)
+    return cls
+
+
+def _own_fields(cls: type) -> list[Field]:
+    out: list[Field] = []
+    # Not inspect.get_annotations: importing inspect is what this module avoids.
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if text.startswith(("ClassVar", "typing.ClassVar", "InitVar")):
+            continue
+        value = cls.__dict__.get(name, MISSING)
+        f = value if isinstance(value, Field) else Field(default=value)
+        f.name = name
+        if isinstance(f.default, _MUTABLE_DEFAULTS):
+            raise ValueError(
+                f"mutable default {type(f.default).__name__} for field {name} of "
+                f"{cls.__qualname__}: use default_factory"
+            )
+        out.append(f)
+    return out
+
+
+def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
+    """``__init__``, compiled once per class: where instances are made, speed counts."""
+    params: list[str] = []
+    body: list[str] = []
+    closure: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
+    seen_default = False
+    for f in field_list:
+        name = f.name
+        if f.default_factory is not MISSING:
+            closure[f"__f_{name}"] = f.default_factory
+            if f.init:
+                params.append(f"{name}=__factory")
+                value = f"__f_{name}() if {name} is __factory else {name}"
+            else:
+                value = f"__f_{name}()"
+            seen_default = True
+        elif f.default is not MISSING:
+            closure[f"__d_{name}"] = f.default
+            value = f"__d_{name}"
+            if f.init:
+                params.append(f"{name}=__d_{name}")
+                value = name
+            seen_default = True
+        elif f.init:
+            if seen_default:
+                raise TypeError(f"non-default argument {name!r} follows default argument")
+            params.append(name)
+            value = name
+        else:
+            continue  # set by __post_init__, if at all
+        body.append(f"  __set(self, {name!r}, {value})")
+    if "__post_init__" in dir(cls):
+        body.append("  self.__post_init__()")
+    source = (
+        f"def __make__({', '.join(closure)}):\n"
+        f" def __init__(self, {', '.join(params)}):\n"
+        + ("\n".join(body) or "  pass")
+        + "\n return __init__\n"
+    )
+    module = sys.modules.get(cls.__module__)
+    scope: dict[str, Any] = {}
+    exec(source, module.__dict__ if module is not None else {}, scope)
+    made: Callable[..., None] = scope["__make__"](**closure)
+    made.__qualname__ = f"{cls.__qualname__}.__init__"
+    return made
+
+
+class _Factory:
+    """The default of an argument whose field has a ``default_factory``."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
+
+
+def _key_of(names: tuple[str, ...]) -> Any:
+    if not names:
+        return staticmethod(_empty_key)
+    if len(names) == 1:  # attrgetter of one name returns the value, not a tuple
+        return attrgetter(names[0], names[0])
+    return attrgetter(*names)
+
+
+def _empty_key(value: object) -> tuple[Any, ...]:
+    return ()
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__frozen_repr__)
+    return f"{type(self).__qualname__}({shown})"
+
+
+def _eq(self: Any, other: object) -> object:  # a bool, or NotImplemented
+    key: Callable[[object], tuple[Any, ...]] = self.__frozen_key__
+    if other.__class__ is self.__class__:
+        return key(self) == key(other)
+    return NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(self.__frozen_key__(self))
+
+
+def _compare(
+    self: Any, other: object, test: Callable[[tuple[Any, ...], tuple[Any, ...]], bool]
+) -> object:  # a bool, or NotImplemented
+    key: Callable[[object], tuple[Any, ...]] = self.__frozen_key__
+    if other.__class__ is self.__class__:
+        return test(key(self), key(other))
+    return NotImplemented
+
+
+def _lt(self: Any, other: object) -> object:
+    return _compare(self, other, tuple.__lt__)
+
+
+def _le(self: Any, other: object) -> object:
+    return _compare(self, other, tuple.__le__)
+
+
+def _gt(self: Any, other: object) -> object:
+    return _compare(self, other, tuple.__gt__)
+
+
+def _ge(self: Any, other: object) -> object:
+    return _compare(self, other, tuple.__ge__)
+
+
+def _refuse_set(self: object, name: str, value: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _refuse_delete(self: object, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _with_slots(cls: type[T], field_list: tuple[Field, ...]) -> type[T]:
+    """The class made again with ``__slots__`` (a class's slots are fixed when it is made)."""
+    names = tuple(f.name for f in field_list)
+    namespace = dict(cls.__dict__)
+    inherited = {slot for base in cls.__mro__[1:-1] for slot in base.__dict__.get("__slots__", ())}
+    namespace["__slots__"] = tuple(n for n in names if n not in inherited)
+    for name in (*names, "__dict__", "__weakref__"):
+        namespace.pop(name, None)
+    namespace["__getstate__"] = _getstate
+    namespace["__setstate__"] = _setstate
+    metaclass: Any = type(cls)
+    made: Any = metaclass(cls.__name__, cls.__bases__, namespace)
+    made.__qualname__ = cls.__qualname__
+    made.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return made  # type: ignore[no-any-return]
+
+
+def _getstate(self: Any) -> tuple[Any, ...]:
+    return tuple(getattr(self, f.name) for f in self.__frozen_fields__)
+
+
+def _setstate(self: Any, state: tuple[Any, ...]) -> None:
+    for f, value in zip(self.__frozen_fields__, state, strict=True):
+        object.__setattr__(self, f.name, value)

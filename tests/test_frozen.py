@@ -1,0 +1,215 @@
+"""``@frozen`` behaves as ``@dataclass(frozen=True)`` where pipvet relies on it: the same
+constructor, equality, hashing, order, repr and frozenness, checked against real dataclasses."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from typing import ClassVar
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipvet.frozen import (
+    FrozenInstanceError,
+    asdict,
+    field,
+    fields,
+    frozen,
+    is_frozen,
+    replace,
+)
+
+
+@frozen
+class Item:
+    name: str
+    version: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list, compare=False)
+    hidden: str = field(default="", repr=False)
+    LIMIT: ClassVar[int] = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemDC:
+    name: str
+    version: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: list[str] = dataclasses.field(default_factory=list, compare=False)
+    hidden: str = dataclasses.field(default="", repr=False)
+    LIMIT: ClassVar[int] = 3
+
+
+@frozen(slots=True, order=True)
+class Pair:
+    first: int
+    second: str = "b"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, order=True)
+class PairDC:
+    first: int
+    second: str = "b"
+
+
+@frozen
+class Checked:
+    low: int
+    high: int
+    span: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low above high")
+        object.__setattr__(self, "span", self.high - self.low)
+
+
+@frozen
+class Child(Item):
+    extra: int = 0
+
+
+values = st.tuples(
+    st.text(max_size=5),
+    st.none() | st.text(max_size=5),
+    st.lists(st.text(max_size=3), max_size=3).map(tuple),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.text(max_size=3),
+)
+
+
+@given(values, values)
+def test_equality_hash_and_repr_are_those_of_a_dataclass(a: tuple, b: tuple) -> None:  # type: ignore[type-arg]
+    mine_a, mine_b, theirs_a, theirs_b = Item(*a), Item(*b), ItemDC(*a), ItemDC(*b)
+    assert (mine_a == mine_b) is (theirs_a == theirs_b)
+    assert (mine_a != mine_b) is (theirs_a != theirs_b)
+    if mine_a == mine_b:
+        assert hash(mine_a) == hash(mine_b)
+    assert repr(mine_a).replace("Item(", "ItemDC(") == repr(theirs_a)
+
+
+@given(st.integers(), st.text(max_size=3), st.integers(), st.text(max_size=3))
+def test_order_is_that_of_a_dataclass(a: int, x: str, b: int, y: str) -> None:
+    for op in ("__lt__", "__le__", "__gt__", "__ge__"):
+        assert getattr(Pair(a, x), op)(Pair(b, y)) == getattr(PairDC(a, x), op)(PairDC(b, y))
+    assert sorted([Pair(b, y), Pair(a, x)]) == sorted([Pair(a, x), Pair(b, y)])
+
+
+def test_the_constructor_takes_positions_keywords_defaults_and_factories() -> None:
+    item = Item("numpy", tags=("a",))
+    assert (item.name, item.version, item.tags, item.hidden) == ("numpy", None, ("a",), "")
+    assert item.notes == []
+    assert item.notes is not Item("x").notes
+    assert Item.LIMIT == 3
+    assert "LIMIT" not in [f.name for f in fields(Item)]
+    assert Item.__match_args__ == ("name", "version", "tags", "notes", "hidden")
+    with pytest.raises(TypeError):
+        Item()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Item("a", nope=1)  # type: ignore[call-arg]
+
+
+def test_assignment_and_deletion_are_refused() -> None:
+    item = Item("numpy")
+    with pytest.raises(FrozenInstanceError):
+        item.name = "pandas"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del item.name
+    pair = Pair(1)
+    with pytest.raises(FrozenInstanceError):
+        pair.first = 2  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        pair.other = 2  # type: ignore[attr-defined]
+
+
+def test_compare_false_and_other_classes_stay_out_of_equality() -> None:
+    assert Item("a", notes=["x"]) == Item("a", notes=["y"])
+    assert Item("a") != ItemDC("a")  # type: ignore[comparison-overlap]
+    assert Child("a") != Item("a")
+    assert len({Item("a"), Item("a"), Item("b")}) == 2
+
+
+def test_post_init_runs_and_init_false_fields_are_set_by_it() -> None:
+    assert Checked(1, 4).span == 3
+    with pytest.raises(ValueError, match="low above high"):
+        Checked(4, 1)
+    with pytest.raises(ValueError, match="span"):
+        replace(Checked(1, 2), span=5)
+    assert replace(Checked(1, 2), high=7).span == 6  # __post_init__ runs again
+    with pytest.raises(ValueError, match="low above high"):
+        replace(Checked(1, 2), low=9)
+
+
+def test_a_subclass_adds_fields_after_its_bases() -> None:
+    child = Child("a", "1", extra=2)
+    assert [f.name for f in fields(child)] == [*(f.name for f in fields(Item)), "extra"]
+    assert child.extra == 2
+    assert child.version == "1"
+    assert isinstance(child, Item)
+
+
+def test_slots_instances_have_no_dict_and_survive_copy_and_pickle() -> None:
+    pair = Pair(1, "x")
+    assert not hasattr(pair, "__dict__")
+    assert Pair.__slots__ == ("first", "second")
+    assert pickle.loads(pickle.dumps(pair)) == pair
+    assert copy.deepcopy(pair) == pair
+    assert copy.copy(pair) == pair
+    item = Item("a", notes=["n"])
+    assert pickle.loads(pickle.dumps(item)) == item
+    assert copy.deepcopy(item).notes == ["n"]
+
+
+def test_replace_fields_asdict_and_is_frozen() -> None:
+    item = Item("a", "1", ("t",))
+    assert replace(item, version="2") == Item("a", "2", ("t",))
+    assert asdict(Child("a", tags=("x",))) == dataclasses.asdict(ItemDC("a", tags=("x",))) | {
+        "extra": 0
+    }
+    assert is_frozen(Item)
+    assert is_frozen(item)
+    assert not is_frozen(ItemDC("a"))
+    with pytest.raises(TypeError):
+        fields(ItemDC("a"))
+    with pytest.raises(TypeError):
+        asdict(Item)
+
+
+def test_mistakes_in_a_class_are_refused_when_it_is_made() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b'"):
+
+        @frozen
+        class Bad:
+            a: int = 0
+            b: int  # type: ignore[misc]
+
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @frozen
+        class Mutable:
+            a: list[int] = []  # noqa: RUF012 - the mistake under test
+
+    with pytest.raises(ValueError, match="both default and default_factory"):
+        field(default=1, default_factory=int)
+
+
+def test_a_class_keeps_the_methods_it_writes() -> None:
+    @frozen
+    class Own:
+        a: int
+
+        def __repr__(self) -> str:
+            return "own"
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return 7
+
+    assert repr(Own(1)) == "own"
+    assert Own(1) == Own(2)
+    assert hash(Own(3)) == 7
