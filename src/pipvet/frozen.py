@@ -173,7 +173,6 @@ def _process(cls: type[T], *, slots: bool, order: bool) -> type[T]:
         "__match_args__": tuple(f.name for f in field_list if f.init),
         "__frozen_repr__": tuple(f.name for f in field_list if f.repr),
         "__frozen_key__": _key_of(tuple(f.name for f in field_list if f.compare)),
-        "__init__": _init(cls, field_list),
         "__repr__": _repr,
         "__eq__": _eq,
         "__hash__": _hash,
@@ -193,7 +192,33 @@ def _process(cls: type[T], *, slots: bool, order: bool) -> type[T]:
             setattr(cls, name, value)
     if slots:
         cls = _with_slots(cls, field_list)
+    _check_order(cls, field_list)
+    setattr(cls, "__init__", _first_init(cls, field_list))  # noqa: B010 - a method, not data
     return cls
+
+
+def _check_order(cls: type, field_list: tuple[Field, ...]) -> None:
+    seen_default = False
+    for f in field_list:
+        if not f.init:
+            continue
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+
+def _first_init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
+    """An ``__init__`` that compiles the real one on the first call and puts it in its place:
+    most classes a run defines are never instantiated in it, and compiling is what costs."""
+
+    def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+        real = _init(cls, field_list)
+        setattr(cls, "__init__", real)  # noqa: B010 - a method, not data
+        real(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _own_fields(cls: type) -> list[Field]:
@@ -220,7 +245,6 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
     params: list[str] = []
     body: list[str] = []
     closure: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
-    seen_default = False
     for f in field_list:
         name = f.name
         if f.default_factory is not MISSING:
@@ -230,17 +254,13 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
                 value = f"__f_{name}() if {name} is __factory else {name}"
             else:
                 value = f"__f_{name}()"
-            seen_default = True
         elif f.default is not MISSING:
             closure[f"__d_{name}"] = f.default
             value = f"__d_{name}"
             if f.init:
                 params.append(f"{name}=__d_{name}")
                 value = name
-            seen_default = True
         elif f.init:
-            if seen_default:
-                raise TypeError(f"non-default argument {name!r} follows default argument")
             params.append(name)
             value = name
         else:
@@ -346,7 +366,6 @@ def _with_slots(cls: type[T], field_list: tuple[Field, ...]) -> type[T]:
     metaclass: Any = type(cls)
     made: Any = metaclass(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
-    made.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return made  # type: ignore[no-any-return]
 
 
