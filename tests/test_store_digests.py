@@ -121,6 +121,15 @@ def test_encode_decode_table() -> None:
         '["A", "m", [], "", "", [], null, "yes", null, []]',  # malicious must be a boolean
         '["A", "m", [], "", "", [], null, false, null, [[["1"], []]]]',  # keys must be text
         '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["fixed"]]]]]]',
+        '["A", "m", [1], "", "", [], null, false, null, []]',  # aliases must be text
+        '["A", "m", [], "", "", [["CVSS_V3"]], null, false, null, []]',  # pairs have two
+        '["A", "m", [], "", "", [["CVSS_V3", 9.8]], null, false, null, []]',
+        '["A", "m", [], "", "", [], 7, false, null, []]',  # severity is text or null
+        '["A", "m", [], "", "", [], null, false, 1, []]',  # withdrawn is text or null
+        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["fixed", 2]]]]]]',
+        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["a", "b", "c"]]]]]]',
+        '["A", "m", [], "", "", [], null, false, null]',  # a field short
+        '[1, "m", [], "", "", [], null, false, null, []]',
     ],
 )
 def test_decode_rejects_what_is_not_a_digest(text: str) -> None:
