@@ -35,6 +35,7 @@ records it checks. The functions taking ``Advisory`` objects run the same evalua
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -142,9 +143,9 @@ def _record_of(advisory: Advisory, name: NormalizedName) -> PackageRecord:
 # ------------------------------------------------------------------------------ ranges
 
 
-@frozen
-class _Event:
-    """A range event with its parsed version; ``version is None`` means introduced "0"."""
+class _Event(NamedTuple):
+    """A range event with its parsed version; ``version is None`` means introduced "0". A
+    named tuple: an audit makes one per event of every record it reads."""
 
     kind: str
     text: str
@@ -208,11 +209,14 @@ def _prepare(events: Events) -> _Prepared:
     limits: list[_Event] = []
     notes: list[str] = []
     for kind, text in events:
-        parsed = version_or_none(text)
+        if kind == "introduced" and text == "0":
+            ordered.append(_Event(kind, text, None))
+            continue
+        parsed = _bound(text)
         if kind == "introduced":
-            if text != "0" and parsed is None:
+            if parsed is None:
                 notes.append(f"introduced {text!r} is not a PEP 440 version; read as 0")
-            ordered.append(_Event("introduced", text, None if text == "0" else parsed))
+            ordered.append(_Event(kind, text, parsed))
         elif parsed is None:
             notes.append(f"{kind} {text!r} is not a PEP 440 version; ignored")
         elif kind == "limit":
@@ -220,12 +224,35 @@ def _prepare(events: Events) -> _Prepared:
         else:
             ordered.append(_Event(kind, text, parsed))
     # Stable sort: ties keep the record's order (see the module docstring).
-    ordered.sort(key=lambda e: (e.version is not None, e.version or Version("0")))
+    ordered.sort(key=_event_order)
     result = (tuple(ordered), tuple(limits), tuple(notes))
     if len(_PREPARED) >= _CACHE_MAX:
         _PREPARED.clear()
     _PREPARED[id(events)] = (events, result)
     return result
+
+
+_ZERO = Version("0")
+
+
+def _event_order(event: _Event) -> tuple[bool, Version]:
+    return (event.version is not None, event.version or _ZERO)
+
+
+# Parsed event versions: records repeat the same bounds ("0", common releases) many times, and
+# parsing is most of preparing a range. Cleared when it reaches _CACHE_MAX.
+_BOUNDS: dict[str, Version | None] = {}
+
+
+def _bound(text: str) -> Version | None:
+    try:
+        return _BOUNDS[text]
+    except KeyError:
+        pass
+    if len(_BOUNDS) >= _CACHE_MAX:
+        _BOUNDS.clear()
+    parsed = _BOUNDS[text] = version_or_none(text)
+    return parsed
 
 
 def _scan(
