@@ -213,3 +213,15 @@ def test_a_class_keeps_the_methods_it_writes() -> None:
     assert repr(Own(1)) == "own"
     assert Own(1) == Own(2)
     assert hash(Own(3)) == 7
+
+
+@frozen
+class Triple(Pair):  # no slots of its own, over a base with slots
+    third: int = 0
+
+
+def test_a_subclass_without_slots_over_a_base_with_slots_sets_every_field() -> None:
+    triple = Triple(1, "x", 3)
+    assert (triple.first, triple.second, triple.third) == (1, "x", 3)
+    assert triple.__dict__ == {"third": 3}  # the base's fields live in its slots
+    assert replace(triple, first=2) == Triple(2, "x", 3)

@@ -245,6 +245,12 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
     params: list[str] = []
     body: list[str] = []
     closure: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
+    # A field without a slot is stored straight into the instance's __dict__: a store, not a
+    # call of object.__setattr__, which halves the cost of making an instance.
+    slotted = {name for kind in cls.__mro__ for name in kind.__dict__.get("__slots__", ())}
+    has_dict = any("__slots__" not in kind.__dict__ for kind in cls.__mro__[:-1])
+    if has_dict:
+        body.append("  __dict = self.__dict__")
     for f in field_list:
         name = f.name
         if f.default_factory is not MISSING:
@@ -265,7 +271,10 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
             value = name
         else:
             continue  # set by __post_init__, if at all
-        body.append(f"  __set(self, {name!r}, {value})")
+        if has_dict and name not in slotted:
+            body.append(f"  __dict[{name!r}] = {value}")
+        else:
+            body.append(f"  __set(self, {name!r}, {value})")
     if "__post_init__" in dir(cls):
         body.append("  self.__post_init__()")
     source = (

@@ -88,7 +88,7 @@ def _read_headers(path: str) -> _Headers:
         try:
             data = os.read(fd, 4096)
             while True:
-                ends = [i for i in (data.find(sep) for sep in _HEADER_END) if i >= 0]
+                ends = [i for sep in _HEADER_END if (i := data.find(sep)) >= 0]
                 if ends:
                     data = data[: min(ends)]
                     break
