@@ -6,6 +6,8 @@
    valgrind is not installed): the same commands through `python -m pipvet`, and `pipvet audit
    --offline --format json` of a 300-package site (`--path`) and of the same pins (`-r`), built
    as bench_audit.py builds them. Instructions do not move with the machine's load.
+   "The import floor" is an interpreter that imports only the standard modules and packaging
+   that an audit cannot do without (FLOOR), and nothing of pipvet.
 3. Where a 300-package audit's time goes, in-process: the first run (imports included) against
    a second run in the same process, and how many dataclasses the first run creates and what
    creating them costs.
@@ -30,6 +32,11 @@ from _loopback import compile_pipvet
 from bench_audit import DEFAULT_OSV, build_inputs, load_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# What any audit written in Python on pipvet's dependencies imports before it reads a file: the
+# command line, paths, the database, JSON, the policy file and PEP 440 versions. No pipvet code:
+# the part of a run that pipvet's own changes cannot remove.
+FLOOR = "import argparse, json, pathlib, sqlite3, tomllib, packaging.version"
 
 
 def wall_ms(argv: list[str], runs: int) -> float:
@@ -96,6 +103,7 @@ def main() -> int:
     print("wall time, median of", args.runs, "runs:")
     for label, argv in (
         ("python -c pass", [*python, "-c", "pass"]),
+        ("the import floor", [*python, "-c", FLOOR]),
         ("pipvet --version", [script, "--version"]),
         ("pipvet --help", [script, "--help"]),
         ("pipvet audit --help", [script, "audit", "--help"]),
@@ -117,6 +125,7 @@ def main() -> int:
         audit = ["audit", "--offline", "--format", "json", "-q", "-o", os.devnull]
         runs = {
             "python -c pass": [*python, "-c", "pass"],
+            "the import floor": [*python, "-c", FLOOR],
             "python -m pipvet --version": [*python, "-m", "pipvet", "--version"],
             "python -m pipvet --help": [*python, "-m", "pipvet", "--help"],
             "pipvet --version (script)": [script, "--version"],
