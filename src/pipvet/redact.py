@@ -8,6 +8,7 @@ ever showing them. Every message, report, ``-o`` file and cache file goes throug
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["MASK", "mask_userinfo"]
@@ -16,7 +17,14 @@ MASK = "***"
 
 # scheme://userinfo@host: the userinfo runs to the last "@" before the host's end (a "/", "?",
 # "#", whitespace or a quote), so an unencoded "@" inside a password is hidden too.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s'\"<>]*@")
+_USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s'\"<>]*@"
+
+
+@functools.cache
+def _userinfo() -> re.Pattern[str]:
+    # Compiled on first use: nearly every text has no URL with "@", and `pipvet --help` should
+    # not compile a pattern it never uses.
+    return re.compile(_USERINFO_PATTERN)
 
 
 def mask_userinfo(text: str) -> str:
@@ -25,7 +33,7 @@ def mask_userinfo(text: str) -> str:
     if "@" not in text or "://" not in text:  # nearly every string: skip the regex scan
         return text
     if len(text) <= _SHORT:
-        return _USERINFO.sub(rf"\1{MASK}@", text)
+        return _userinfo().sub(rf"\1{MASK}@", text)
     return _mask_long(text)
 
 
@@ -37,7 +45,7 @@ _QUOTES = "'\"<>"
 
 
 def _mask_long(text: str) -> str:
-    """``_USERINFO.sub`` over ``text``, searching only the runs of characters that hold a
+    """``_userinfo().sub`` over ``text``, searching only the runs of characters that hold a
     "://" (a match never crosses whitespace or a quote). The same result: ``search`` from a
     position still sees the character before it, so ``\\b`` is decided as in a full scan."""
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
@@ -53,7 +61,7 @@ def _mask_long(text: str) -> str:
             run_end = hit + 3
             while run_end < size and not _breaks(text[run_end]):
                 run_end += 1
-        found = _USERINFO.search(text, start, run_end)
+        found = _userinfo().search(text, start, run_end)
         if found is None:
             hit = text.find("://", run_end)
             continue

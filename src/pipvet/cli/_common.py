@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 
@@ -167,32 +166,49 @@ class _Status:
         self.code = EXIT_ERROR
 
 
-@contextlib.contextmanager
-def handle_errors(out: Output, cache_dir: Path | None = None) -> Iterator[_Status]:
+class handle_errors:  # lower case: it reads as the function it replaced
     """The one error boundary: pipvet's own errors become their message and exit 2; any
-    other exception is a bug, reported in one line (traceback kept in a file) and exit 2."""
-    status = _Status()
-    try:
-        yield status
-    except PipvetError as exc:
-        out.err(f"pipvet: error: {exc}")
-        if exc.hint:
-            out.err(f"hint: {exc.hint}")
-        status.code = EXIT_ERROR
-    except KeyboardInterrupt:
-        out.err("pipvet: interrupted")
-        status.code = 130
-    except Exception as exc:  # the catch-all: a bug must never look like a finding (exit 1)
-        from pipvet.cli._internal import report_internal_error
-        from pipvet.system.paths import default_cache_dir
+    other exception is a bug, reported in one line (traceback kept in a file) and exit 2.
+    A class rather than a generator context manager: ``pipvet --help`` runs through it, and
+    contextlib is not worth its import there."""
 
-        report_internal_error(
-            exc,
-            out.err,
-            environ=os.environ,
-            cache_dir=lambda: cache_dir if cache_dir is not None else default_cache_dir(),
-        )
+    __slots__ = ("_cache_dir", "_out", "_status")
+
+    def __init__(self, out: Output, cache_dir: Path | None = None) -> None:
+        self._out = out
+        self._cache_dir = cache_dir
+        self._status = _Status()
+
+    def __enter__(self) -> _Status:
+        return self._status
+
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> bool:
+        out, status = self._out, self._status
+        if exc is None:
+            return False
+        if isinstance(exc, PipvetError):
+            out.err(f"pipvet: error: {exc}")
+            if exc.hint:
+                out.err(f"hint: {exc.hint}")
+        elif isinstance(exc, KeyboardInterrupt):
+            out.err("pipvet: interrupted")
+            status.code = 130
+            return True
+        elif isinstance(exc, Exception):  # the catch-all: a bug must never look like a finding
+            from pipvet.cli._internal import report_internal_error
+            from pipvet.system.paths import default_cache_dir
+
+            cache_dir = self._cache_dir
+            report_internal_error(
+                exc,
+                out.err,
+                environ=os.environ,
+                cache_dir=lambda: cache_dir if cache_dir is not None else default_cache_dir(),
+            )
+        else:  # SystemExit and the like: not errors of the command
+            return False
         status.code = EXIT_ERROR
+        return True
 
 
 def add_common_options(
