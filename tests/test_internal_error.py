@@ -85,3 +85,24 @@ def test_a_bug_while_building_the_parser_is_caught_too(
     assert code == 2
     assert stderr.startswith("pipvet: internal error: RuntimeError: register failed")
     assert len(list((tmp_path / "errors").glob("internal-error-*.txt"))) == 1
+
+
+def test_the_boundary_names_pipvet_errors_and_interruptions_and_lets_an_exit_through() -> None:
+    from pipvet.cli import handle_errors
+    from pipvet.errors import UsageError
+
+    err = io.StringIO()
+    out = Output(io.StringIO(), err)
+    with handle_errors(out) as status:
+        raise UsageError("no such file: x.txt", hint="check the path")
+    assert status.code == 2
+    assert err.getvalue() == "pipvet: error: no such file: x.txt\nhint: check the path\n"
+    with handle_errors(out) as status:
+        raise KeyboardInterrupt
+    assert status.code == 130
+    assert err.getvalue().endswith("pipvet: interrupted\n")
+    with pytest.raises(SystemExit), handle_errors(out) as status:
+        raise SystemExit(3)
+    with handle_errors(out) as status:
+        status.code = 1
+    assert status.code == 1
