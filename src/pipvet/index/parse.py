@@ -207,25 +207,58 @@ def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
     if not isinstance(raw, list):
         raise _bad(url, f"'{field}' is not a list")
     out: list[DistFile] = []
+    append = out.append
+    # A large project lists tens of thousands of files: each is checked with type() tests in
+    # one condition, and only a file that fails them goes through _file, which names the bad
+    # field. The same values either way.
     for i, item in enumerate(cast(list[object], raw)):
-        if not isinstance(item, dict):
-            raise _bad(url, f"'{field}[{i}]' is not an object")
+        if type(item) is not dict:
+            append(_file(item, field, i, url))
+            continue
         entry = cast(dict[str, object], item)
-        where = f"{field}[{i}]"
-        filename = _str(entry, "filename", url, where) or ""
-        uploaded = _str(entry, "upload_time_iso_8601", url, where) or _str(
-            entry, "upload_time", url, where
-        )
-        out.append(
-            DistFile(
-                filename=filename,
-                packagetype=_str(entry, "packagetype", url, where) or "",
-                uploaded=_time(uploaded, url, f"{where}.upload_time_iso_8601"),
-                yanked=entry.get("yanked") is True,
-                requires_python=_str(entry, "requires_python", url, where) or None,
+        get = entry.get
+        filename, packagetype = get("filename"), get("packagetype")
+        requires, iso = get("requires_python"), get("upload_time_iso_8601")
+        uploaded = iso or get("upload_time")  # the older field only when the newer is empty
+        if (
+            (filename is None or type(filename) is str)
+            and (packagetype is None or type(packagetype) is str)
+            and (requires is None or type(requires) is str)
+            and (iso is None or type(iso) is str)
+            and (uploaded is None or type(uploaded) is str)
+        ):
+            try:
+                when = _timestamp(uploaded)
+            except ValueError:
+                append(_file(item, field, i, url))
+                continue
+            append(
+                DistFile(
+                    filename or "", packagetype or "", when, get("yanked") is True, requires or None
+                )
             )
-        )
+        else:
+            append(_file(item, field, i, url))
     return tuple(out)
+
+
+def _file(item: object, field: str, i: int, url: str) -> DistFile:
+    """One file entry, every field checked and named when it is wrong."""
+    if not isinstance(item, dict):
+        raise _bad(url, f"'{field}[{i}]' is not an object")
+    entry = cast(dict[str, object], item)
+    where = f"{field}[{i}]"
+    filename = _str(entry, "filename", url, where) or ""
+    uploaded = _str(entry, "upload_time_iso_8601", url, where) or _str(
+        entry, "upload_time", url, where
+    )
+    return DistFile(
+        filename=filename,
+        packagetype=_str(entry, "packagetype", url, where) or "",
+        uploaded=_time(uploaded, url, f"{where}.upload_time_iso_8601"),
+        yanked=entry.get("yanked") is True,
+        requires_python=_str(entry, "requires_python", url, where) or None,
+    )
 
 
 def _ownership(
@@ -265,12 +298,17 @@ def _project_urls(info: Mapping[str, object], url: str) -> tuple[tuple[str, str]
 
 
 def _time(text: str | None, url: str, field: str) -> float | None:
-    if not text:
-        return None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return _timestamp(text)
     except ValueError as exc:
         raise _bad(url, f"'{field}' is not a date: {text!r}") from exc
+
+
+def _timestamp(text: str | None) -> float | None:
+    """Seconds since the epoch of an ISO time; ValueError when it is not one."""
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     # The index's older field ("upload_time") has no zone; it is UTC.
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 

@@ -1,0 +1,67 @@
+"""The file list of an index answer: the fast reading of each entry gives exactly what the
+field-by-field reading gives, the same files or the same error naming the bad field."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipvet.errors import DataError
+from pipvet.index.parse import DistFile, _file, _files
+
+URL = "https://pypi.example/pypi/demo/json"
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.sampled_from(
+        ["2024-01-02T03:04:05.678901Z", "2024-01-02T03:04:05", "2019-05-06T07:08:09+02:00",
+         "not a date", "", "demo-1.0-py3-none-any.whl", ">=3.8"]
+    ),
+    st.integers(),
+    st.booleans(),
+    st.lists(st.text(max_size=2), max_size=2),
+)  # fmt: skip
+_KEYS = ["filename", "packagetype", "upload_time_iso_8601", "upload_time", "yanked",
+         "requires_python"]  # fmt: skip
+_ENTRIES = st.one_of(
+    st.dictionaries(st.sampled_from(_KEYS), _VALUES),
+    st.lists(st.integers(), max_size=1),
+    st.text(max_size=3),
+)
+
+
+def _one_by_one(items: list[object]) -> tuple[DistFile, ...] | str:
+    try:
+        return tuple(_file(item, "releases.1.0", i, URL) for i, item in enumerate(items))
+    except DataError as exc:
+        return str(exc)
+
+
+def _fast(items: list[object]) -> tuple[DistFile, ...] | str:
+    try:
+        return _files(items, "releases.1.0", URL)
+    except DataError as exc:
+        return str(exc)
+
+
+@given(st.lists(_ENTRIES, max_size=4))
+def test_the_fast_reading_equals_the_checked_one(items: list[object]) -> None:
+    assert _fast(items) == _one_by_one(items)
+
+
+def test_a_real_entry_and_a_bad_one() -> None:
+    good = {
+        "filename": "demo-1.0.tar.gz",
+        "packagetype": "sdist",
+        "upload_time_iso_8601": "2024-01-02T03:04:05.5Z",
+        "yanked": True,
+        "requires_python": ">=3.9",
+    }
+    assert _files([good], "urls", URL) == (
+        DistFile("demo-1.0.tar.gz", "sdist", 1704164645.5, True, ">=3.9"),
+    )
+    bad = {**good, "upload_time_iso_8601": "yesterday"}
+    assert "'releases.1.0[1].upload_time_iso_8601' is not a date: 'yesterday'" in str(
+        _fast([good, bad])
+    )
