@@ -225,3 +225,12 @@ def test_a_subclass_without_slots_over_a_base_with_slots_sets_every_field() -> N
     assert (triple.first, triple.second, triple.third) == (1, "x", 3)
     assert triple.__dict__ == {"third": 3}  # the base's fields live in its slots
     assert replace(triple, first=2) == Triple(2, "x", 3)
+
+
+def test_a_plain_subclass_of_a_frozen_class_is_still_one() -> None:
+    class Plain(Item):  # not decorated: its fields are Item's
+        pass
+
+    assert is_frozen(Plain("a"))
+    assert [f.name for f in fields(Plain)] == [f.name for f in fields(Item)]
+    assert replace(Plain("a"), version="2").version == "2"

@@ -101,9 +101,10 @@ def frozen(
 
 
 def is_frozen(value: object) -> bool:
-    """Whether ``value`` is a frozen class made by ``@frozen`` or an instance of one."""
+    """Whether ``value`` is a frozen class (made by ``@frozen``, or a subclass of one) or an
+    instance of one."""
     kind = value if isinstance(value, type) else type(value)
-    return "__frozen_fields__" in kind.__dict__
+    return hasattr(kind, "__frozen_fields__")
 
 
 def fields(value: object) -> tuple[Field, ...]:
