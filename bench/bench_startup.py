@@ -9,8 +9,9 @@
    "The import floor" is an interpreter that imports only the standard modules and packaging
    that an audit cannot do without (FLOOR), and nothing of pipvet.
 3. Where a 300-package audit's time goes, in-process: the first run (imports included) against
-   a second run in the same process, and how many dataclasses the first run creates and what
-   creating them costs.
+   a second run in the same process, and how many value classes the first run makes (``@frozen``
+   classes, the ``__init__``s compiled on their first instance, and any dataclass, should
+   anything still import ``dataclasses``) and what making them costs.
 
 Usage: python bench/bench_startup.py [--runs 21]
 """
@@ -59,36 +60,54 @@ def instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int | None:
 
 
 def in_process(argv: list[str], env: dict[str, str], cwd: Path) -> str:
-    """First and second run of one audit in a fresh interpreter, and its dataclasses."""
+    """First and second run of one audit in a fresh interpreter; the value classes the first
+    run makes (``@frozen``, and any dataclass), and what making them and their ``__init__``s
+    costs."""
     probe = f"""
-import dataclasses, gc, io, os, sys, time
+import gc, io, os, sys, time
 gc.disable()
 os.chdir({str(cwd)!r})
-made = []
-original = dataclasses._process_class
-def counted(cls, *args, **kwargs):
-    start = time.perf_counter()
-    try:
-        return original(cls, *args, **kwargs)
-    finally:
-        made.append(time.perf_counter() - start)
-dataclasses._process_class = counted
+made, spent = [], []
+def timed(function, label):
+    def run(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+            made.append(label)
+    return run
 start = time.perf_counter()
+import pipvet.frozen as frozen
+frozen._process = timed(frozen._process, "class")
+frozen._init = timed(frozen._init, "init")
+class Finder:
+    def find_spec(self, name, path=None, target=None):
+        if name == "dataclasses":  # count the dataclasses too, should anything import it
+            sys.meta_path.remove(self)
+            import dataclasses
+            dataclasses._process_class = timed(dataclasses._process_class, "dataclass")
+        return None
+sys.meta_path.insert(0, Finder())
 from pipvet.cli import Output, main
 main({argv!r}, Output(io.StringIO(), io.StringIO()))
 first = time.perf_counter() - start
 start = time.perf_counter()
 main({argv!r}, Output(io.StringIO(), io.StringIO()))
 second = time.perf_counter() - start
-print(f"{{first * 1000:.0f}} {{second * 1000:.0f}} {{len(made)}} {{sum(made) * 1000:.0f}}")
+counts = {{k: made.count(k) for k in ("class", "init", "dataclass")}}
+print(first * 1000, second * 1000, counts["class"], counts["init"], counts["dataclass"],
+      sum(spent) * 1000, "dataclasses" in sys.modules)
 """
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
-    first, second, count, cost = done.stdout.split()
+    first, second, classes, inits, dataclasses, cost, imported = done.stdout.split()
     return (
-        f"first run {first} ms (imports included), second run in the same process {second} "
-        f"ms; the first run created {count} dataclasses, which took {cost} ms"
+        f"first run {float(first):.0f} ms (imports included), second run in the same process "
+        f"{float(second):.0f} ms; the first run made {classes} @frozen classes, compiled "
+        f"{inits} of their __init__s and made {dataclasses} dataclasses, {float(cost):.1f} ms "
+        f"in all; dataclasses imported: {'yes' if imported == 'True' else 'no'}"
     )
 
 

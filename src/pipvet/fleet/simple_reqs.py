@@ -16,7 +16,8 @@ import functools
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirement_text import PLAIN_RE, parse_requirement_text
+from pipvet.inputs.requirement_plain import PLAIN_RE
+from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements_model import RequirementEntry, decode_text
 from pipvet.models import Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
 from pipvet.inputs.lock_common import cut, read_lock_text
-from pipvet.inputs.requirement_text import MAX_NAME_LENGTH
+from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
 from pipvet.models import Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES

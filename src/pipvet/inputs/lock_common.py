@@ -23,7 +23,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirement_text import MAX_NAME_LENGTH, MAX_VERSION_LENGTH, redact
+from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH, MAX_VERSION_LENGTH
+from pipvet.inputs.requirement_text import redact
 from pipvet.inputs.requirements_model import RequirementEntry, decode_text
 from pipvet.models import Location
 from pipvet.system.files import FileProblem, read_bytes_capped

@@ -7,19 +7,26 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
+
+from pipvet.inputs.requirement_plain import (
+    MAX_NAME_LENGTH,
+    MAX_VERSION_LENGTH,
+    NAME_START_RE,
+    Named,
+    pinned_version,
+    plain_named,
 )
+from pipvet.models import NormalizedName, canonicalize_name
+
+if TYPE_CHECKING:
+    # Imported where a line needs them: packaging's requirement and marker grammar loads
+    # dataclasses and inspect, and packaging.utils loads packaging.tags (platform,
+    # sysconfig, subprocess, logging); a file of plain pins needs neither.
+    from packaging.markers import Marker
+    from packaging.requirements import InvalidRequirement, Requirement
 
 from pipvet.errors import InputError
 from pipvet.inputs.requirements_model import (
@@ -47,9 +54,6 @@ _ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", "
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 # Far above any real name or version, capped before any work: a megabyte "name" cannot crawl.
-MAX_NAME_LENGTH = 200
-MAX_VERSION_LENGTH = 128
-_NAME_START_RE = re.compile(r"\s*([A-Za-z0-9._-]*)")
 _COMPARISON_RE = re.compile(r"[=!<>~]=|[<>]")
 _TRAILING_OP_RE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*(;.*)?$")
 
@@ -90,6 +94,13 @@ def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
         return canonicalize_name(egg.group(1)), egg.group(1)
     tail = re.split(r"[#?]", target, maxsplit=1)[0].rstrip("/\\")
     base = re.split(r"[/\\]", tail)[-1].split("@")[0]
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
     try:
         if base.lower().endswith(".whl"):
             name = parse_wheel_filename(base)[0]
@@ -108,7 +119,7 @@ def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
 def length_problem(text: str, req: Requirement | None = None) -> LineProblem | None:
     """Why ``text`` (or its parsed ``req``) cannot be a requirement because of its size: a
     name over MAX_NAME_LENGTH characters or a version over MAX_VERSION_LENGTH."""
-    start = _NAME_START_RE.match(text)
+    start = NAME_START_RE.match(text)
     name = req.name if req is not None else (start.group(1) if start else "")
     if len(name) > MAX_NAME_LENGTH:
         return LineProblem(
@@ -156,6 +167,8 @@ def _named_url_marker_problem(text: str) -> LineProblem | None:
     inside the URL makes a marker pip rejects (packaging alone would keep the URL whole)."""
     if not _NAMED_URL_RE.match(text) or ";" not in text:
         return None
+    from packaging.markers import InvalidMarker, Marker
+
     try:
         Marker(text.partition(";")[2].strip())
     except InvalidMarker as exc:
@@ -201,11 +214,6 @@ def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineProblem:
         col = lines[-1].index("^") - (len(lines[-2]) - len(lines[-2].lstrip())) + 1
         detail += f" at column {col}"
     return LineProblem(f"invalid requirement: {detail}", todo)
-
-
-# Only ``name`` or ``name`` with version clauses: no option, marker, extras, URL or variable.
-_OP = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
-PLAIN_RE = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
 
 
 def plain_entry(
@@ -314,6 +322,8 @@ def entry_from_text(
         target = target.strip()
         marker: Marker | None = None
         if marker_text.strip():
+            from packaging.markers import InvalidMarker, Marker
+
             try:
                 marker = Marker(marker_text.strip())
             except InvalidMarker as exc:
@@ -382,23 +392,18 @@ def entry_from_text(
     )
 
 
-class _Named(NamedTuple):
-    name: NormalizedName
-    display_name: str
-    specifier: SpecifierSet
-    extras: tuple[str, ...]
-    marker: Marker | None
-    url: str | None
-    pinned: str | None
-
-
 @functools.lru_cache(maxsize=65536)
-def _named(text: str) -> _Named:
+def _named(text: str) -> Named:
     """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, parsed once per text: a
     fleet or a big project repeats the same lines in many files, and the same text always
     parses the same way (nothing here looks at files). Raises ``LineProblem`` (not cached)."""
     if (problem := _named_url_marker_problem(text)) is not None:
         raise problem
+    plain = plain_named(text)
+    if plain is not None:
+        return plain
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
@@ -408,14 +413,14 @@ def _named(text: str) -> _Named:
         raise too_long
     if req.url and (problem := _url_problem(req.url, named=True)) is not None:
         raise problem
-    return _Named(
+    return Named(
         canonicalize_name(req.name),
         req.name,
         req.specifier,
         tuple(sorted(req.extras)),
         req.marker,
         req.url or None,
-        None if req.url else _pinned_version(req.specifier),
+        None if req.url else pinned_version(req.specifier),
     )
 
 
@@ -424,17 +429,6 @@ def _shown_url(shown: str, url: str) -> str:
     _, at, rest = shown.partition("@")
     written = rest.split(" ;", 1)[0].split("; ", 1)[0].strip() if at else ""
     return written or url
-
-
-def _pinned_version(specifier: SpecifierSet) -> str | None:
-    """The version of an exact pin: a single ``==X`` (no wildcard) or ``===X``."""
-    specs = list(specifier)
-    if len(specs) != 1:
-        return None
-    spec = specs[0]
-    if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
-        return spec.version
-    return None
 
 
 def format_problem(location: Location, raw: str, err: LineProblem, *, width: int = 120) -> str:

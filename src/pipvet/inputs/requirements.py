@@ -15,18 +15,13 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from packaging.utils import (
-    NormalizedName,
-    canonicalize_name,
-)
-
 from pipvet.inputs.requirements_model import (
     NOT_FROM_INDEX,
     UNPINNED_REASON,
     RequirementEntry,
     RequirementsFile,
 )
-from pipvet.models import Dependency
+from pipvet.models import Dependency, NormalizedName, canonicalize_name
 
 __all__ = [
     "declared_kind",

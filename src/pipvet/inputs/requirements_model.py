@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    NormalizedName,
-)
 
 from pipvet.frozen import frozen
-from pipvet.models import Location
+from pipvet.models import Location, NormalizedName
+
+if TYPE_CHECKING:  # imported where a marker is read (see requirement_text)
+    from packaging.markers import Marker
 
 __all__ = [
     "NOT_FROM_INDEX",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
+from pipvet.inputs.requirement_plain import PLAIN_RE
 from pipvet.inputs.requirement_text import (
-    PLAIN_RE,
     URL_RE,
     entry_from_text,
     format_problem,
