@@ -35,6 +35,9 @@ _OP = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
 PLAIN_RE = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
 
 
+_OTHER_SPACE = re.compile(r"[^\S \t]")  # white space other than a space or a tab
+
+
 class Named(NamedTuple):
     """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, as parsed."""
 
@@ -52,7 +55,9 @@ def plain_named(text: str) -> Named | None:
     requirement grammar: the name as written and its clauses as a SpecifierSet, as
     ``Requirement`` reads them. ``None`` for any other text, and for one whose
     clauses do not parse or are too long: ``Requirement`` then says what is wrong."""
-    if not PLAIN_RE.fullmatch(text):
+    # PLAIN_RE's \s takes any white space, packaging's grammar mostly spaces and tabs: a text
+    # with other white space is left to Requirement, which decides.
+    if not PLAIN_RE.fullmatch(text) or _OTHER_SPACE.search(text):
         return None
     start = NAME_START_RE.match(text)
     if start is None:
