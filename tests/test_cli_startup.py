@@ -8,6 +8,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,25 +26,65 @@ def test_the_listing_says_what_each_command_registers() -> None:
     assert _choices_help(listing=True) == _choices_help(listing=False)
 
 
-def test_help_is_the_full_parsers_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--help"], Output(io.StringIO(), io.StringIO())) == 0
-    listed = capsys.readouterr().out
+def test_help_is_the_full_parsers_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    out = io.StringIO()
+    assert main(["--help"], Output(out, io.StringIO())) == 0
+    listed = out.getvalue()
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     assert listed == capsys.readouterr().out
     assert "report    one self-contained HTML page" in listed
+    bare = io.StringIO()
+    assert main([], Output(bare, io.StringIO())) == 2  # no command to run
+    assert bare.getvalue() == listed
+
+
+@pytest.mark.parametrize("width", [*range(60, 130), 150, 200, 400])
+def test_the_listing_is_laid_out_as_argparse_lays_it_out(width: int) -> None:
+    from pipvet.cli._listing import listing_help
+    from pipvet.cli._parser import PipvetArgumentParser
+
+    parser = build_parser(listing=True)
+    formatter = argparse.HelpFormatter(prog=parser.prog, width=width)
+    assert isinstance(parser, PipvetArgumentParser)
+    expected = argparse.ArgumentParser.format_help(_with(parser, formatter))
+    assert listing_help(_SUMMARIES, width) == expected
+
+
+def _with(parser: argparse.ArgumentParser, formatter: argparse.HelpFormatter) -> Any:
+    # The parser, formatting at the given width (argparse reads the terminal's otherwise).
+    parser._get_formatter = lambda: formatter  # type: ignore[method-assign]
+    return parser
+
+
+@pytest.mark.parametrize("width", [20, 40, 58, 59])
+def test_a_narrow_terminal_gets_argparse_itself(
+    width: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipvet.cli._listing import listing_help
+
+    assert listing_help(_SUMMARIES, width) is None
+    monkeypatch.setenv("COLUMNS", str(width + 2))
+    assert main(["--help"], Output(io.StringIO(), io.StringIO())) == 0
+    narrow = capsys.readouterr().out
+    assert narrow.startswith("usage: pipvet")
+    assert "COMMAND" in narrow
 
 
 def test_help_and_version_import_no_command() -> None:
     probe = (
         "import sys, runpy\n"
         "from pipvet.cli import main\n"
+        "import os\n"
+        "os.environ['COLUMNS'] = '80'\n"
         "for argv in (['--help'], ['--version'], []):\n"
         "    main(argv)\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('pipvet.') and m not in "
-        "('pipvet.cli', 'pipvet.cli._common', 'pipvet.cli._parser', 'pipvet.errors', "
-        "'pipvet.redact'))\n"
-        "heavy = sorted(m for m in ('typing', 'dataclasses', 'pathlib', 'sqlite3') "
+        "('pipvet.cli', 'pipvet.cli._listing'))\n"
+        "heavy = sorted(m for m in ('typing', 'dataclasses', 'pathlib', 'sqlite3', 'argparse') "
         "if m in sys.modules)\n"
         "print(loaded, heavy, file=sys.stderr)\n"
     )

@@ -75,16 +75,13 @@ def build_parser(only: str | None = None, *, listing: bool = False) -> argparse.
     is only named with its one-line help (enough to list them, not to run one)."""
     import importlib
 
+    from pipvet.cli._listing import DESCRIPTION, EPILOG
     from pipvet.cli._parser import PipvetArgumentParser
 
     parser = PipvetArgumentParser(
         prog="pipvet",
-        description=(
-            "Keep your Python dependencies safe: audit them for known vulnerabilities and "
-            "malware, vet packages before adopting them, keep them updated."
-        ),
-        epilog="Exit codes: 0 all good, 1 findings at or above the policy's fail level, "
-        "2 usage error, bad input, data unavailable or anything left unchecked.",
+        description=DESCRIPTION,
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"pipvet {__version__}")
     sub = parser.add_subparsers(
@@ -116,6 +113,14 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
         # Answered before anything else is imported: building the parser imports every command.
         (output.stdout if output else sys.stdout).write(f"pipvet {__version__}\n")
         return 0
+    if args_list in (["--help"], ["-h"], []):
+        # The listing, laid out as argparse would, without importing it (see _listing).
+        from pipvet.cli._listing import columns, listing_help
+
+        text = listing_help(_SUMMARIES, columns() - 2)
+        if text is not None:
+            (output.stdout if output else sys.stdout).write(text)
+            return 0 if args_list else 2  # a bare `pipvet` names no command to run
     from pipvet.cli._common import EXIT_ERROR, Output, handle_errors
 
     out = output or Output.from_sys()

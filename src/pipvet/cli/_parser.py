@@ -7,8 +7,8 @@ the CLI's machinery.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+
+from pipvet.cli._listing import columns
 
 TYPE_CHECKING = False  # not typing's: see pipvet.cli._common
 if TYPE_CHECKING:
@@ -24,21 +24,6 @@ class ArgumentError(Exception):
         self.hint = hint
 
 
-def _columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size`` reads it (COLUMNS, then the
-    terminal, else 80), without importing shutil (and bz2, lzma) for ``pipvet --help``."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
-
-
 class PipvetArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` decides the exit code."""
 
@@ -46,7 +31,7 @@ class PipvetArgumentParser(argparse.ArgumentParser):
         # argparse's own width, minus its import of shutil
         kind = self.formatter_class
         if isinstance(kind, type) and issubclass(kind, argparse.HelpFormatter):
-            return kind(prog=self.prog, width=_columns() - 2)
+            return kind(prog=self.prog, width=columns() - 2)
         return super()._get_formatter()
 
     def error(self, message: str) -> NoReturn:
