@@ -106,3 +106,36 @@ def test_a_full_device_on_stdout_is_a_clear_error(snapshot_project: Path) -> Non
         done.stderr
     )
     assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"), [(["--version"], 0), (["--help"], 0), (["-h"], 0), ([], 2)]
+)
+def test_the_early_answers_survive_a_closed_a_full_and_a_short_lived_stdout(
+    argv: list[str], code: int
+) -> None:
+    """`--version` and the listing are written before the CLI's machinery loads; they too
+    must treat a closed stdout and a reader that stops as no error, and a full disk as one."""
+    command = [sys.executable, "-m", "pipvet", *argv]
+    env = {**os.environ, "COLUMNS": "100"}
+    closed = subprocess.run(
+        command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True,
+        env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert (closed.returncode, closed.stderr) == (code, "")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        filled = subprocess.run(
+            command, stdout=full, stderr=subprocess.PIPE, text=True, env=env, check=False,
+            timeout=60,
+        )  # fmt: skip
+    assert filled.returncode == 2
+    assert filled.stderr == (
+        "pipvet: error: cannot write to standard output: No space left on device\n"
+    )
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    reader.stdout.close()  # gone before a byte is read
+    assert reader.wait(timeout=60) == code
+    assert reader.stderr.read() == b""
+    reader.stderr.close()

@@ -111,16 +111,14 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:
         # Answered before anything else is imported: building the parser imports every command.
-        (output.stdout if output else sys.stdout).write(f"pipvet {__version__}\n")
-        return 0
+        return _answer(output, f"pipvet {__version__}\n", 0)
     if args_list in (["--help"], ["-h"], []):
         # The listing, laid out as argparse would, without importing it (see _listing).
         from pipvet.cli._listing import columns, listing_help
 
         text = listing_help(_SUMMARIES, columns() - 2)
-        if text is not None:
-            (output.stdout if output else sys.stdout).write(text)
-            return 0 if args_list else 2  # a bare `pipvet` names no command to run
+        if text is not None:  # a bare `pipvet` names no command to run: exit 2
+            return _answer(output, text, 0 if args_list else 2)
     from pipvet.cli._common import EXIT_ERROR, Output, handle_errors
 
     out = output or Output.from_sys()
@@ -132,6 +130,32 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
     with handle_errors(out, _cache_dir_option(parsed)) as status:
         status.code = int(parsed.func(parsed, out))
     return status.code
+
+
+def _answer(output: Output | None, text: str, code: int) -> int:
+    """Write an answer given before the CLI's machinery is loaded (``--version``, the
+    listing), as ``Output`` writes: a closed standard output (``>&-``) or a reader that stopped
+    reading is no error, a full disk is."""
+    stream = output.stdout if output else sys.stdout
+    if stream is None:
+        return code
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        # Whatever is still buffered would fail again at exit: point the descriptor nowhere.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass
+    except OSError as exc:
+        error = output.stderr if output else sys.stderr
+        if error is not None:
+            error.write(f"pipvet: error: cannot write to standard output: {exc.strerror or exc}\n")
+        return 2
+    return code
 
 
 def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
