@@ -139,3 +139,15 @@ def test_the_early_answers_survive_a_closed_a_full_and_a_short_lived_stdout(
     assert reader.wait(timeout=60) == code
     assert reader.stderr.read() == b""
     reader.stderr.close()
+
+
+def test_a_full_disk_on_stderr_still_exits_2_never_1() -> None:
+    """A usage error whose message cannot be written (standard error is a full device): the
+    exit code still says "usage error", never 1, which means findings."""
+    script = Path(sys.executable).with_name("pipvet")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            [str(script), "no-such-command"], stderr=full, stdout=subprocess.DEVNULL,
+            check=False, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2
