@@ -78,3 +78,24 @@ def test_the_first_two_letters_of_a_short_name_swapped_need_a_top_target() -> No
     assert technique(index, "adla") == "transposition"
     long_names = crafted("filler", "sniffio", rules=rules)
     assert technique(long_names, "nsiffio") == "transposition"  # long names: any position
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c-d", "C_d", "e.f", "zz", "y"]), st.integers(0, 5)),
+        max_size=12,
+    )
+)
+def test_ranking_is_by_count_then_name_whatever_the_input_order(
+    pairs: list[tuple[str, int]],
+) -> None:
+    from pipvet.models import canonicalize_name
+    from pipvet.vetting.typosquat_build import rank_popular
+
+    best: dict[str, int] = {}
+    for name, count in pairs:
+        canonical = canonicalize_name(name)
+        best[canonical] = max(count, best.get(canonical, 0))
+    expected = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    names, counts = rank_popular(pairs)
+    assert list(zip(names, counts, strict=True)) == expected
