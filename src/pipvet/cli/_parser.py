@@ -1,6 +1,7 @@
 """The argument parser every command uses: argparse that raises instead of exiting.
 
-Only ``argparse``: listing the commands (``pipvet --help``) imports this and nothing else of
+Only ``argparse`` (and the terminal width from ``_listing``): ``pipvet --help`` in a terminal
+narrower than ``_listing`` lays out, and a misspelt command, import this and nothing else of
 the CLI's machinery.
 """
 
