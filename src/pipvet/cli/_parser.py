@@ -1,8 +1,7 @@
 """The argument parser every command uses: argparse that raises instead of exiting.
 
-Only ``argparse`` (and the terminal width from ``_listing``): ``pipvet --help`` in a terminal
-narrower than ``_listing`` lays out, and a misspelt command, import this and nothing else of
-the CLI's machinery.
+It imports only ``argparse`` and the terminal's width (``_listing``): ``pipvet --help`` loads
+it only for a terminal narrower than ``_listing`` lays the listing out for.
 """
 
 from __future__ import annotations
