@@ -605,3 +605,19 @@ def test_empty_missing_and_not_a_folder(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(EnvironmentProblem, match="not a folder: "):
         read_site_packages(tmp_path / "file")
+
+
+@pytest.mark.parametrize(
+    "written", ["evil-pkg\x1b[31m", "evil pkg", "-evil", "evil-", "évil", "evil/pkg"]
+)
+def test_a_name_no_index_can_hold_is_unchecked_not_clean(tmp_path: Path, written: str) -> None:
+    # Matched by such a name, a package would find no advisory and pass: it is unchecked.
+    site = tmp_path / "site-packages"
+    dist_info(
+        site, "evil_pkg-1.0.dist-info", f"Metadata-Version: 2.1\nName: {written}\nVersion: 1.0\n"
+    )
+    (dep,) = read_site_packages(site).dependencies
+    assert dep.skipped is not None
+    assert "which is not a valid project name" in dep.skipped
+    assert dep.skipped.endswith("(python -m pip install --force-reinstall evil_pkg)")
+    assert dep.version is None

@@ -8,6 +8,7 @@ and an unparseable installed version is a reportable fact rather than a crash.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, NewType, cast
 
@@ -41,7 +42,18 @@ __all__ = [
     "SeverityLabel",
     "Snapshot",
     "canonicalize_name",
+    "is_project_name",
 ]
+
+
+# A project name as PEP 508 allows it: ASCII letters, digits, ".", "_" and "-", starting and
+# ending with a letter or a digit.
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def is_project_name(text: str) -> bool:
+    """Whether ``text`` is a valid project name (PEP 508), as written or canonical."""
+    return _PROJECT_NAME.fullmatch(text) is not None
 
 
 def canonicalize_name(name: str) -> NormalizedName:

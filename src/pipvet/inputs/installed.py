@@ -29,7 +29,7 @@ from pipvet.inputs.installed_model import (
     PthFile,
 )
 from pipvet.inputs.interpreter import site_packages_of
-from pipvet.models import canonicalize_name
+from pipvet.models import canonicalize_name, is_project_name
 from pipvet.system.files import (
     MAX_METADATA_BYTES,
     FileProblem,
@@ -181,8 +181,17 @@ def _read_metadata_dir(
     version = str(headers.get("Version") or "").strip() if headers else ""
     if headers is not None and not version:
         problem = f"the metadata in {folder} has no Version: the installed release is unknown"
+    reinstall = name
+    if problem is None and not is_project_name(name):
+        # Matched by this name, a Name no index can hold would find no advisory and pass: a
+        # package could hide that way. Unchecked instead, named by its folder.
+        problem = (
+            f"the metadata in {folder} names the project {name!r}, which is not a valid "
+            "project name, so no advisory can be matched to it"
+        )
+        reinstall = guessed_name
     if problem:
-        problem += f"; reinstall it (python -m pip install --force-reinstall {name})"
+        problem += f"; reinstall it (python -m pip install --force-reinstall {reinstall})"
     return Distribution(
         name=canonicalize_name(name),
         display_name=name,
