@@ -17,7 +17,13 @@ from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
-from pipvet.models import Finding, NormalizedName, SeverityLabel, canonicalize_name
+from pipvet.models import (
+    Finding,
+    NormalizedName,
+    SeverityLabel,
+    canonicalize_name,
+    is_project_name,
+)
 
 if TYPE_CHECKING:
     # Imported where an ignore has a version range: most runs have no policy file at all.
@@ -290,7 +296,7 @@ def _ignore_rule(v: _Validator, number: int, entry: Mapping[str, Any]) -> Ignore
     package: NormalizedName | None = None
     raw_package = entry.get("package")
     if raw_package is not None:
-        if isinstance(raw_package, str) and _NAME.match(raw_package.strip()):
+        if isinstance(raw_package, str) and is_project_name(raw_package.strip()):
             package = canonicalize_name(raw_package.strip())
         else:
             v.bad(label, f"package: {show_toml(raw_package)} is not a valid package name")
@@ -316,9 +322,6 @@ def _ignore_rule(v: _Validator, number: int, entry: Mapping[str, Any]) -> Ignore
     if expires is None:
         return None
     return IgnoreRule(raw_id.strip(), reason.strip(), expires, package, versions)
-
-
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def _expiry(v: _Validator, label: str, value: object) -> date | None:

@@ -26,7 +26,7 @@ from pipvet.errors import InputError
 from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH, MAX_VERSION_LENGTH
 from pipvet.inputs.requirement_text import redact
 from pipvet.inputs.requirements_model import RequirementEntry, decode_text
-from pipvet.models import Location
+from pipvet.models import Location, is_project_name
 from pipvet.system.files import FileProblem, read_bytes_capped
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
 
 # Lock files of large projects run to a few MiB (uv.lock of a monorepo: ~5 MiB).
 MAX_LOCK_BYTES = 32 * 1024 * 1024
-_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _SHOWN = 120
 
@@ -147,7 +146,7 @@ class LockReader:
         if not isinstance(name, str) or not name:
             self.problem(line, f"package {index + 1} has no name", "regenerate the lock")
             return None
-        if len(name) > MAX_NAME_LENGTH or not _NAME_RE.match(name):
+        if len(name) > MAX_NAME_LENGTH or not is_project_name(name):
             self.problem(line, f"'{cut(name)}' is not a valid package name", "regenerate the lock")
             return None
         version = pkg.get("version")

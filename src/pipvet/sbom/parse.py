@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipvet.errors import InputError
-from pipvet.models import canonicalize_name
+from pipvet.models import canonicalize_name, is_project_name
 from pipvet.sbom.model import (
     BundledComponent,
     SbomComponent,
@@ -26,7 +26,6 @@ from pipvet.sbom.model import (
 from pipvet.sbom.parse_fields import (
     MAX_DEPTH,
     MAX_STRING,
-    PROJECT_NAME,
     Notes,
     Purl,
     as_list,
@@ -103,7 +102,7 @@ def _cdx_component(raw: Mapping[str, Any], state: _CdxState, depth: int) -> None
         and state.assume_pypi
         and raw.get("type", "library") in ("library", "framework")
         and isinstance(name, str)
-        and PROJECT_NAME.fullmatch(name)
+        and is_project_name(name)
     ):
         purl = Purl("pypi", name, None)
         state.assumed += 1
@@ -114,7 +113,7 @@ def _cdx_component(raw: Mapping[str, Any], state: _CdxState, depth: int) -> None
                 _cdx_component(child, state, depth + 1)
         return
     display = cut_text(raw.get("name"), notes) or purl.name
-    if not PROJECT_NAME.fullmatch(purl.name):
+    if not is_project_name(purl.name):
         notes.skip("PyPI components whose name is not a valid project name")
         return
     ref = cut_text(raw.get("bom-ref"), notes) or purl_text or purl.name
@@ -128,7 +127,7 @@ def _cdx_component(raw: Mapping[str, Any], state: _CdxState, depth: int) -> None
             name=canonicalize_name(purl.name),
             version=version or None,
             ref=ref,
-            display_name=display if PROJECT_NAME.fullmatch(display) else purl.name,
+            display_name=display if is_project_name(display) else purl.name,
             purl=purl_text,
             hashes=read_hashes(raw.get("hashes"), notes),
             licenses=cdx_licenses(raw.get("licenses"), notes),
@@ -230,7 +229,7 @@ def _spdx(doc: Mapping[str, Any], source: Path, notes: Notes) -> SbomInventory:
         if purl is None or purl.type != "pypi":
             other += 1
             continue
-        if not PROJECT_NAME.fullmatch(purl.name):
+        if not is_project_name(purl.name):
             notes.skip("PyPI packages whose name is not a valid project name")
             continue
         ref = cut_text(raw.get("SPDXID"), notes) or purl_text or purl.name
@@ -245,7 +244,7 @@ def _spdx(doc: Mapping[str, Any], source: Path, notes: Notes) -> SbomInventory:
                 name=canonicalize_name(purl.name),
                 version=version or None,
                 ref=ref,
-                display_name=display if PROJECT_NAME.fullmatch(display) else purl.name,
+                display_name=display if is_project_name(display) else purl.name,
                 purl=purl_text,
                 hashes=read_hashes(raw.get("checksums"), notes),
                 licenses=spdx_license(raw, notes),

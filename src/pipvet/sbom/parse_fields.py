@@ -21,7 +21,6 @@ __all__ = [
     "MAX_COMPONENTS",
     "MAX_DEPTH",
     "MAX_STRING",
-    "PROJECT_NAME",
     "Notes",
     "Purl",
     "as_list",
@@ -40,7 +39,6 @@ MAX_COMPONENTS = 200_000  # components (and dependency edges per component) read
 MAX_DEPTH = 32  # nested components
 
 
-PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _HEX = re.compile(r"[0-9a-fA-F]{8,256}")
 # SPDX checksum algorithms -> CycloneDX spelling
 _ALGS = {
