@@ -259,12 +259,18 @@ def _pip_session() -> Any:
     return _SESSION[0]
 
 
+def _written(ctx: Context, kind: str, name: str, text: str) -> Path:
+    """The case written as ``name`` (UTF-8, lone surrogates replaced) in a fresh folder."""
+    path = ctx.fresh(kind) / name
+    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    return path
+
+
 def run_requirements(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.inputs.requirements import parse_requirements_file
 
-    folder = ctx.fresh("req")
-    path = folder / "requirements.txt"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _written(ctx, "req", "requirements.txt", text)
+    folder = path.parent
     (folder / "other.txt").write_text("six==1.16.0\n", encoding="utf-8")
     (folder / "constraints.txt").write_text("six<2\n", encoding="utf-8")
     accepted = True
@@ -299,9 +305,7 @@ lint = ["ruff"]
 def run_pyproject(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.inputs.requirements import parse_pyproject
 
-    folder = ctx.fresh("pyproject")
-    path = folder / "pyproject.toml"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _written(ctx, "pyproject", "pyproject.toml", text)
     with contextlib.suppress(PipvetError):
         parse_pyproject(path)
 
@@ -328,11 +332,9 @@ versions = "<3"
 def run_policy(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.policy import load_policy
 
-    folder = ctx.fresh("policy")
-    path = folder / "pipvet.toml"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _written(ctx, "policy", "pipvet.toml", text)
     with contextlib.suppress(PipvetError):
-        load_policy(folder, path, today=date(2026, 12, 1))
+        load_policy(path.parent, path, today=date(2026, 12, 1))
 
 
 METADATA_SEED = """Metadata-Version: 2.1
@@ -631,10 +633,8 @@ NOTEBOOK_SEEDS = [
 def _with_include(ctx: Context, name: str, include: str, text: str) -> Path:
     """The case written as ``name`` in a fresh folder beside the requirements file it may
     include (``-r``), which is well formed."""
-    folder = ctx.fresh(name.rsplit(".", 1)[-1])
-    (folder / include).write_text("six==1.16.0\n", encoding="utf-8")
-    path = folder / name
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _written(ctx, name.rsplit(".", 1)[-1], name, text)
+    (path.parent / include).write_text("six==1.16.0\n", encoding="utf-8")
     return path
 
 
@@ -728,9 +728,7 @@ SBOM_SEEDS = [
 def run_sbom(ctx: Context, text: str, tally: Tally) -> None:
     from pipvet.sbom.read import read_sbom
 
-    folder = ctx.fresh("sbom")
-    path = folder / "bom.json"
-    path.write_bytes(surrogate_free(text).encode("utf-8"))
+    path = _written(ctx, "sbom", "bom.json", text)
     with contextlib.suppress(PipvetError):
         read_sbom(path)
 
