@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from pipvet.cli import point_nowhere
 from pipvet.cli._parser import ArgumentError, PipvetArgumentParser
 from pipvet.errors import InputError, PipvetError
 from pipvet.redact import mask_userinfo
@@ -120,17 +121,7 @@ class Output:
         """The reader of stdout went away (``pipvet audit | head``): that is no error of the
         command, which finishes and exits with its own code; nothing more goes to stdout."""
         self._reader_gone = True
-        try:
-            fd = self.stdout.fileno()
-        except (AttributeError, OSError, ValueError):  # a stream without a descriptor
-            return
-        # What is still buffered for the closed pipe would fail again at exit: the descriptor
-        # now leads nowhere, so that last flush succeeds quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, fd)
-        finally:
-            os.close(devnull)
+        point_nowhere(self.stdout)
 
     def err(self, text: str) -> None:
         from pipvet.report.safe import escape_controls  # not imported for a bare --help
