@@ -34,6 +34,7 @@ records it checks. The functions taking ``Advisory`` objects run the same evalua
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -239,20 +240,9 @@ def _event_order(event: _Event) -> tuple[bool, Version]:
     return (event.version is not None, event.version or _ZERO)
 
 
-# Parsed event versions: records repeat the same bounds ("0", common releases) many times, and
-# parsing is most of preparing a range. Cleared when it reaches _CACHE_MAX.
-_BOUNDS: dict[str, Version | None] = {}
-
-
-def _bound(text: str) -> Version | None:
-    try:
-        return _BOUNDS[text]
-    except KeyError:
-        pass
-    if len(_BOUNDS) >= _CACHE_MAX:
-        _BOUNDS.clear()
-    parsed = _BOUNDS[text] = version_or_none(text)
-    return parsed
+# Parsed event versions: records repeat the same bounds (common releases) many times, and
+# parsing is most of preparing a range.
+_bound = functools.lru_cache(maxsize=_CACHE_MAX)(version_or_none)
 
 
 def _scan(
