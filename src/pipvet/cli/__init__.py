@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from pathlib import Path
-    from typing import IO
 
     from pipvet.cli._common import Output, handle_errors
 
@@ -144,6 +143,8 @@ def _answer(output: Output | None, text: str, code: int) -> int:
         stream.write(text)
         stream.flush()
     except BrokenPipeError:
+        from pipvet.system.files import point_nowhere  # only a reader that went away needs it
+
         point_nowhere(stream)
     except OSError as exc:
         error = output.stderr if output else sys.stderr
@@ -151,21 +152,6 @@ def _answer(output: Output | None, text: str, code: int) -> int:
             error.write(f"pipvet: error: cannot write to standard output: {exc.strerror or exc}\n")
         return 2
     return code
-
-
-def point_nowhere(stream: IO[str]) -> None:
-    """After the reader of ``stream`` went away (``pipvet audit | head``): what is still
-    buffered for the closed pipe would fail again at exit, so its descriptor now leads to the
-    null device and that last flush succeeds quietly. A stream without a descriptor is left."""
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
 
 
 def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from pipvet.cli import point_nowhere
 from pipvet.cli._parser import ArgumentError, PipvetArgumentParser
 from pipvet.errors import InputError, PipvetError
 from pipvet.redact import mask_userinfo
@@ -121,6 +120,8 @@ class Output:
         """The reader of stdout went away (``pipvet audit | head``): that is no error of the
         command, which finishes and exits with its own code; nothing more goes to stdout."""
         self._reader_gone = True
+        from pipvet.system.files import point_nowhere  # not imported for a bare --help
+
         point_nowhere(self.stdout)
 
     def err(self, text: str) -> None:

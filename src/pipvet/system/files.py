@@ -18,8 +18,12 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipvet.errors import InputError
+
+if TYPE_CHECKING:
+    from typing import IO
 
 __all__ = [
     "MAX_METADATA_BYTES",
@@ -29,6 +33,7 @@ __all__ = [
     "MAX_REQUIREMENTS_BYTES",
     "FileProblem",
     "open_regular",
+    "point_nowhere",
     "read_bytes_capped",
     "read_text_exact",
     "write_bytes_atomic",
@@ -240,3 +245,18 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def point_nowhere(stream: IO[str]) -> None:
+    """After the reader of ``stream`` went away (``pipvet audit | head``): what is still
+    buffered for the closed pipe would fail again at exit, so its descriptor now leads to the
+    null device and that last flush succeeds quietly. A stream without a descriptor is left."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
