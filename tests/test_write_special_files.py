@@ -151,3 +151,43 @@ def test_a_full_disk_on_stderr_still_exits_2_never_1() -> None:
             check=False, timeout=60,
         )  # fmt: skip
     assert done.returncode == 2
+
+
+def _fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = os.fsync
+
+    def counted(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
+    return calls
+
+
+def test_a_users_file_waits_for_the_disk_a_cache_entry_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _fsyncs(monkeypatch)
+    write_text_atomic(tmp_path / "requirements.txt", "numpy>=2\n")
+    assert len(calls) == 1
+    write_bytes_atomic(tmp_path / "entry.http", b"cached", durable=False)
+    assert len(calls) == 1
+    assert (tmp_path / "entry.http").read_bytes() == b"cached"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.http", "requirements.txt"]
+
+
+def test_the_http_cache_writes_without_waiting_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipvet.system.http_cache import read_entry, write_entry
+    from pipvet.system.http_model import HttpResponse
+
+    calls = _fsyncs(monkeypatch)
+    path = tmp_path / "ab" / "entry.http"
+    response = HttpResponse("http://127.0.0.1/x", 200, b"body", {"etag": '"1"'}, False, 1.0)
+    write_entry(path, response)
+    assert calls == []
+    entry = read_entry(path, "http://127.0.0.1/x")
+    assert entry is not None
+    assert entry.response.body == b"body"

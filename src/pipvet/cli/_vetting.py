@@ -112,7 +112,7 @@ def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvi
     target = _with_installed(facts)
     with contextlib.suppress(OSError, InputError):  # a cache that cannot be written costs time
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(facts))
+        write_text_atomic(path, json.dumps(facts), durable=False)  # torn: re-probed
     return target
 
 

@@ -224,7 +224,8 @@ class _Memo:
         compact["fetched_at"] = fetched_at
         # A cache that cannot be written costs a refetch later, nothing more.
         with contextlib.suppress(InputError):
-            write_text_atomic(self._path(url), json.dumps(compact, separators=(",", ":")))
+            text = json.dumps(compact, separators=(",", ":"))
+            write_text_atomic(self._path(url), text, durable=False)  # torn: not JSON, a miss
 
 
 # --------------------------------------------------------------------------- client

@@ -170,19 +170,24 @@ def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
         ) from None
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, *, durable: bool = True) -> None:
     """Replace ``path`` with exactly ``text`` (UTF-8), atomically, keeping its mode."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, text.encode("utf-8"), durable=durable)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace ``path`` with exactly ``data``: a temporary file in the same folder, flushed to
     disk, then renamed over it, so a reader sees the old file or the new one, never half.
-    Keeps an existing file's mode; creates missing folders. InputError naming the file."""
-    write_chunks_atomic(path, (data,))
+    Keeps an existing file's mode; creates missing folders. InputError naming the file.
+
+    ``durable=False`` skips the flush to disk, for caches only: after a power cut such a file
+    may be empty or torn, and every cache reader checks its entries and treats a damaged one
+    as a miss. A vet writes tens of megabytes of cache, and waiting for the disk each time
+    costs more than refetching after the rare crash."""
+    write_chunks_atomic(path, (data,), durable=durable)
 
 
-def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = True) -> None:
     """``write_bytes_atomic`` of the chunks joined, written as they come: a report of tens of
     thousands of packages is never held whole. When making a chunk fails, the temporary file
     is removed and ``path`` is left as it was."""
@@ -212,8 +217,9 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
                 fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
