@@ -625,3 +625,20 @@ def test_pip_resolver_runs_no_build_code(
     assert signal(src, "subtree")["level"] == "unchecked"
     assert src["verdict"] == "unchecked"
     assert not marker.exists()
+
+
+def test_a_target_that_cannot_be_asked_is_the_error(world: World, tmp_path: Path) -> None:
+    # The target is asked about itself while the popularity list and the advisory data load;
+    # when it cannot answer, that is the error, with nothing vetted.
+    venv = tmp_path / "broken-venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text("#!/bin/sh\necho 'this interpreter is broken' >&2\nexit 3\n")
+    python.chmod(0o755)
+    env = world.env(PIPVET_CACHE_DIR=str(tmp_path / "fresh-cache"))
+    result = world.vet("six", "--venv", str(venv), "--format", "json", env=env)
+    assert result.code == 2
+    assert result.stdout == ""
+    assert "cannot ask" in result.stderr
+    assert "this interpreter is broken" in result.stderr
+    assert (tmp_path / "fresh-cache" / "popularity.sqlite3").exists()  # loaded meanwhile
