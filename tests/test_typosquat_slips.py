@@ -5,6 +5,7 @@ projects are named ("grequests"), not a slip."""
 
 from __future__ import annotations
 
+import random
 import string
 
 from hypothesis import given
@@ -99,3 +100,22 @@ def test_ranking_is_by_count_then_name_whatever_the_input_order(
     expected = sorted(best.items(), key=lambda item: (-item[1], item[0]))
     names, counts = rank_popular(pairs)
     assert list(zip(names, counts, strict=True)) == expected
+
+
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "c-d", "e", "zz", "y", "x-1"]), st.integers(0, 3)),
+    st.randoms(use_true_random=False),
+)
+def test_a_ranked_list_is_kept_and_an_unranked_one_is_sorted(
+    best: dict[str, int], rng: random.Random
+) -> None:
+    from pipvet.vetting.typosquat_build import rank_popular
+
+    # What the popularity cache hands over (canonical, unique, ranked), and the same pairs in
+    # another order: the same ranking either way, ties by name.
+    expected = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    shuffled = list(expected)
+    rng.shuffle(shuffled)
+    for pairs in (expected, shuffled):
+        names, counts = rank_popular(pairs)
+        assert list(zip(names, counts, strict=True)) == expected

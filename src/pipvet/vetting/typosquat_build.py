@@ -14,6 +14,8 @@ Looking names up is ``pipvet.vetting.typosquat``; the thresholds are ``Typosquat
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
@@ -53,6 +55,9 @@ def rank_popular(
     counts: dict[NormalizedName, int]
     if _all_canonical(names) and len(set(names)) == len(names):
         # The common case (a list that went through the popularity cache), in C speed.
+        downloads = [count for _, count in pairs]
+        if _ranked(names, downloads):  # the cache keeps the list ranked: nothing to sort
+            return cast(list[NormalizedName], names), downloads
         counts = dict(cast(list[tuple[NormalizedName, int]], pairs))
     else:
         counts = {}
@@ -179,6 +184,15 @@ def kept_start_deletions(name: str, kept: int) -> set[str]:
     ones = {name[:i] + name[i + 1 :] for i in range(kept, len(name))}
     twos = {one[:j] + one[j + 1 :] for one in ones for j in range(kept, len(one))}
     return {name} | ones | twos
+
+
+def _ranked(names: Sequence[str], counts: Sequence[int]) -> bool:
+    """Whether the pairs are already in ``rank_popular``'s order: counts never rising, equal
+    counts by name. Checked pairwise by ``map`` in C; only ties are compared by name."""
+    if not all(map(operator.ge, counts, counts[1:])):
+        return False
+    ties = itertools.compress(range(len(counts) - 1), map(operator.eq, counts, counts[1:]))
+    return all(names[i] < names[i + 1] for i in ties)
 
 
 def _all_canonical(names: Sequence[str]) -> bool:
