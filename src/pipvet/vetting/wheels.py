@@ -9,6 +9,7 @@ pre-releases are only taken when the specifier asks for them or nothing else mat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -25,8 +26,15 @@ __all__ = ["InstallKind", "install_kind", "select_release"]
 def _accepts_python(file: DistFile, python_version: Version | None) -> bool:
     if python_version is None or not file.requires_python:
         return True
+    return _python_accepts(file.requires_python, python_version)
+
+
+# A release's files, and a project's releases, mostly repeat one Requires-Python text: each
+# distinct text is parsed and checked once per Python version.
+@functools.lru_cache(maxsize=1024)
+def _python_accepts(requires_python: str, python_version: Version) -> bool:
     try:
-        return SpecifierSet(file.requires_python).contains(python_version, prereleases=True)
+        return SpecifierSet(requires_python).contains(python_version, prereleases=True)
     except InvalidSpecifier:
         return True  # pip ignores a malformed Requires-Python too
 
