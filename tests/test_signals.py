@@ -402,6 +402,20 @@ def test_selection_honours_requires_python(shared_data: Path) -> None:
     old = select_release(info, python_version="3.7.9")
     assert old is not None
     assert old.version.startswith("2.31")
+    # The answer per Requires-Python text is remembered per Python version, not across them.
+    newest = select_release(info, python_version="3.12.0")
+    assert newest is not None
+    assert newest.version == info.releases[0].version
+    assert select_release(info, python_version="3.7.9") == old
+
+
+def test_a_malformed_requires_python_is_ignored_as_pip_does() -> None:
+    newer = {**wheel_file("x", "2.0", "2025-02-01T00:00:00Z"), "requires_python": ">=3.9,~"}
+    older = {**wheel_file("x", "1.0", "2025-01-01T00:00:00Z"), "requires_python": ">=3.9"}
+    info = crafted(document("x", {"2.0": [newer], "1.0": [older]}))
+    assert select_release(info, python_version="3.7.9").version == "2.0"  # type: ignore[union-attr]
+    assert select_release(info, SpecifierSet("<2"), python_version="3.7.9") is None
+    assert select_release(info, SpecifierSet("<2"), python_version="3.9.1").version == "1.0"  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------------ advisories
