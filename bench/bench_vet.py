@@ -140,6 +140,8 @@ def main() -> int:
                 "PIPVET_INDEX_URL": url,
                 "PIPVET_TOP_PACKAGES_URL": url + "/top-packages.json",
                 "PIPVET_OSV_URL": str(DATA / "osv"),
+                # Passed on, so that another checkout can be timed side by side with this one.
+                **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
             }
             advisories = work / "advisories"
             argv = ["vet", *PACKAGES, "--venv", str(work / "target"), "--format", "json"]

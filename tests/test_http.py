@@ -83,19 +83,48 @@ def test_429_waits_as_retry_after_says(http_server: LoopbackServer) -> None:
     assert len(seen) == 2
 
 
-def test_retry_after_as_http_date_is_capped(http_server: LoopbackServer) -> None:
+def test_retry_after_as_http_date_is_waited_for_up_to_a_minute(
+    http_server: LoopbackServer,
+) -> None:
     now = 1_700_000_000.0
     soon = email.utils.formatdate(now + 30, usegmt=True)
-    later = email.utils.formatdate(now + 3600, usegmt=True)
+    a_minute = email.utils.formatdate(now + 60, usegmt=True)
     _, handler = sequence(
         Reply(429, headers={"Retry-After": soon}),
-        Reply(503, headers={"Retry-After": later}),
+        Reply(503, headers={"Retry-After": a_minute}),
         Reply(200, b"ok"),
     )
     http_server.route("/busy", handler)  # type: ignore[arg-type]
     c, waits = client(clock=lambda: now, deadline=300)  # room for both waits
     assert c.get(http_server.url + "/busy").body == b"ok"
     assert waits.calls == [30.0, 60.0]
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "said", "hint"),
+    [
+        (429, "3600", "wait 60 min", "rate-limiting"),
+        (503, "61", "wait 61 s", "maintenance"),
+        (503, "1800", "wait 30 min", "maintenance"),
+        (429, "HTTP date, 2 hours on", "wait 2.0 h", "rate-limiting"),
+    ],
+)
+def test_a_server_asking_for_more_than_a_minute_is_given_up_on_at_once(
+    http_server: LoopbackServer, status: int, retry_after: str, said: str, hint: str
+) -> None:
+    now = 1_700_000_000.0
+    if retry_after.startswith("HTTP date"):
+        retry_after = email.utils.formatdate(now + 7200, usegmt=True)
+    seen, handler = sequence(Reply(status, headers={"Retry-After": retry_after}), Reply(200))
+    http_server.route("/later", handler)  # type: ignore[arg-type]
+    c, waits = client(clock=lambda: now, deadline=300)
+    with pytest.raises(NetworkError) as caught:
+        c.get(http_server.url + "/later")
+    assert waits.calls == []  # not a minute at a time for a server that said an hour
+    assert len(seen) == 1
+    assert said in str(caught.value)
+    assert str(status) in str(caught.value)
+    assert hint in (caught.value.hint or "")
 
 
 def test_500_then_success_backs_off(http_server: LoopbackServer) -> None:

@@ -79,6 +79,8 @@ class RequestDeadlines:
                         raise self._too_slow(url, limit, exc.reason, by_budget) from None
                     if attempt >= retries:
                         raise _give_up(url, exc, attempt + 1) from None
+                    if exc.wait is not None and exc.wait > MAX_RETRY_AFTER:
+                        raise _come_back_later(url, exc, exc.wait) from None
                     wait = _wait_for(exc, attempt, backoff)
                     if now() + wait >= end:
                         why = f"{exc.reason}; the server asked to wait {wait:.0f} s more"
@@ -116,6 +118,23 @@ def _wait_for(exc: Retryable, attempt: int, backoff: float) -> float:
     if exc.wait is not None:
         return exc.wait
     return float(min(backoff * (2**attempt), MAX_RETRY_AFTER))
+
+
+def _come_back_later(url: str, exc: Retryable, wait: float) -> NetworkError:
+    if wait < 600:
+        later = f"{wait:.0f} s"
+    elif wait < 5400:
+        later = f"{wait / 60:.0f} min"
+    else:
+        later = f"{wait / 3600:.1f} h"
+    busy = "is rate-limiting pipvet" if exc.status == 429 else "is busy or down for maintenance"
+    return NetworkError(
+        f"{url}: {exc.reason}; the server asks to wait {later} before trying again "
+        f"(pipvet waits at most {MAX_RETRY_AFTER:.0f} s)",
+        url=url,
+        status=exc.status,
+        hint=f"the server {busy}; try again after that time, or point pipvet at a mirror",
+    )
 
 
 def _give_up(url: str, exc: Retryable, attempts: int) -> NetworkError:

@@ -42,7 +42,9 @@ __all__ = [
     "transport_error",
 ]
 
-MAX_RETRY_AFTER = 60.0  # never let a server park us for longer than this per attempt
+# The longest Retry-After pipvet waits for; a server asking for more is given up on at once
+# (waiting a minute at a time for a server that said "come back in an hour" helps nobody).
+MAX_RETRY_AFTER = 60.0
 _CHUNK = 1024 * 1024
 
 
@@ -57,7 +59,7 @@ class Retryable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
-        self.wait = wait  # from Retry-After, already capped
+        self.wait = wait  # seconds, from Retry-After
 
 
 def split_userinfo(url: str) -> tuple[str, str | None]:
@@ -115,19 +117,19 @@ def lower_headers(msg: Message | None) -> dict[str, str]:
 
 
 def retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date), capped."""
+    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date)."""
     if value is None:
         return None
     value = value.strip()
     if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
+        return float(value)
     import email.utils
 
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
+    return max(0.0, when.timestamp() - now)
 
 
 def status_hint(status: int) -> str:
