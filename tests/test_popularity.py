@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
@@ -136,3 +138,43 @@ def test_every_bad_row_is_counted_and_a_few_are_shown() -> None:
     assert "row 5: 'download_count' must not be negative" in text
     assert "row 6:" not in text
     assert "... and 3 more" in text
+
+
+_NAMES = st.sampled_from(["boto3", "Boto3", "foo_bar", "foo-bar", "a", "x--y", "-x", "", " ", "é"])
+_COUNTS = st.one_of(st.integers(-2, 5), st.booleans(), st.none(), st.just("7"), st.just(1.0))
+_ROWS: st.SearchStrategy[list[object]] = st.lists(
+    st.one_of(
+        st.fixed_dictionaries({"project": _NAMES, "download_count": _COUNTS}),
+        st.fixed_dictionaries({"project": _NAMES}),
+        st.just([]),
+        st.text(max_size=3),
+    ),
+    max_size=8,
+)
+
+
+@given(_ROWS)
+def test_the_column_reading_agrees_with_the_row_reading(rows: list[object]) -> None:
+    from pipvet.index.popularity import _downloads, _plain_downloads
+
+    plain = _plain_downloads(rows)
+    by_row, problems = _downloads(rows)
+    if plain is not None:  # taken only for lists the rows read without a problem
+        assert problems == []
+        assert plain == by_row
+    # Either way, the table is the same.
+    if rows and not problems:
+        table = parse_popularity({"rows": rows})
+        assert {e.name: e.downloads for e in table.entries} == by_row
+
+
+@given(st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True), max_size=8))
+def test_a_canonical_list_is_read_by_columns(names: list[str]) -> None:
+    from pipvet.index.popularity import _plain_downloads
+
+    rows: list[object] = [{"project": n, "download_count": i} for i, n in enumerate(names)]
+    plain = _plain_downloads(rows)
+    if names and len(set(names)) == len(names) and not any("--" in n for n in names):
+        assert plain == {n: i for i, n in enumerate(names)}
+    else:
+        assert plain is None

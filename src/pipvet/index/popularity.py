@@ -11,7 +11,10 @@ unknown names look rarer than they are.
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
@@ -88,16 +91,8 @@ def parse_popularity(
     if not rows:
         raise DataError(f"{source}: 'rows' is empty, so no project has a rank", hint=_HINT)
 
-    problems: list[str] = []
-    downloads: dict[NormalizedName, int] = {}
-    for position, row in enumerate(rows):
-        parsed = _parse_row(row, position, problems)
-        if parsed is None:
-            continue
-        name, count = parsed
-        # The same project can appear under two spellings ("Foo_Bar", "foo-bar"): merge them
-        # into one canonical entry carrying the larger count (the rows are totals, not parts).
-        downloads[name] = max(count, downloads.get(name, 0))
+    plain = _plain_downloads(rows)
+    downloads, problems = (plain, []) if plain is not None else _downloads(rows)
     if problems:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
@@ -116,6 +111,49 @@ def parse_popularity(
     return PopularityTable(
         entries=entries, last_update=last_update if isinstance(last_update, str) else None
     )
+
+
+def _downloads(rows: list[object]) -> tuple[dict[NormalizedName, int], list[str]]:
+    """Each project's downloads, row by row, and every problem found on the way."""
+    problems: list[str] = []
+    downloads: dict[NormalizedName, int] = {}
+    for position, row in enumerate(rows):
+        parsed = _parse_row(row, position, problems)
+        if parsed is None:
+            continue
+        name, count = parsed
+        # The same project can appear under two spellings ("Foo_Bar", "foo-bar"): merge them
+        # into one canonical entry carrying the larger count (the rows are totals, not parts).
+        downloads[name] = max(count, downloads.get(name, 0))
+    return downloads, problems
+
+
+# Names already in canonical form, one a line: what the published list holds.
+_NAME = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_CANONICAL_LINES = re.compile(f"{_NAME}(?:\n{_NAME})*")
+
+
+def _plain_downloads(rows: list[object]) -> dict[NormalizedName, int] | None:
+    """``_downloads`` of a list whose rows are all well formed, with names already canonical
+    and each named once, checked a column at a time in C; None for any other list (then
+    ``_downloads`` reads it row by row and names what is wrong)."""
+    if {*map(type, rows)} != {dict}:
+        return None
+    dicts = cast(list[dict[str, object]], rows)
+    projects = list(map(operator.methodcaller("get", "project"), dicts))
+    counts = list(map(operator.methodcaller("get", "download_count"), dicts))
+    if {*map(type, projects)} != {str} or {*map(type, counts)} != {int}:
+        return None
+    names = cast(list[str], projects)
+    text = "\n".join(names)
+    if (
+        min(cast(list[int], counts)) < 0
+        or "--" in text
+        or not _CANONICAL_LINES.fullmatch(text)
+        or len(set(names)) != len(names)
+    ):
+        return None
+    return dict(zip(cast(list[NormalizedName], names), cast(list[int], counts), strict=True))
 
 
 def _decode(data: bytes | str | object, source: str) -> object:
