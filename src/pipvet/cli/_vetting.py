@@ -167,8 +167,9 @@ def prepare(
         asked = pool.submit(describe_target, chosen.python, runner, ctx.cache_dir)
         try:
             sources = _load_sources(ctx, http, progress=progress)
-        except BaseException:
+        except Exception:
             # A target that cannot be asked is the first thing to fix: its error comes first.
+            # (An interruption is not held up by it: the probe ends by its own timeout.)
             problem = asked.exception()
             if problem is not None:
                 raise problem from None
