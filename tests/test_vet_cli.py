@@ -628,8 +628,7 @@ def test_pip_resolver_runs_no_build_code(
 
 
 def test_a_target_that_cannot_be_asked_is_the_error(world: World, tmp_path: Path) -> None:
-    # The target is asked about itself while the popularity list and the advisory data load;
-    # when it cannot answer, that is the error, with nothing vetted.
+    # A target that cannot answer what it is: that is the error, with nothing vetted.
     venv = tmp_path / "broken-venv"
     (venv / "bin").mkdir(parents=True)
     python = venv / "bin" / "python"
@@ -641,4 +640,45 @@ def test_a_target_that_cannot_be_asked_is_the_error(world: World, tmp_path: Path
     assert result.stdout == ""
     assert "cannot ask" in result.stderr
     assert "this interpreter is broken" in result.stderr
-    assert (tmp_path / "fresh-cache" / "popularity.sqlite3").exists()  # loaded meanwhile
+
+
+def test_ctrl_c_while_a_hung_target_is_asked_ends_at_once(world: World, tmp_path: Path) -> None:
+    # A target interpreter that never answers (a sitecustomize waiting on the network, say):
+    # Ctrl-C ends pipvet and the probe, without waiting for the probe's own timeout.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    started = tmp_path / "probe-started"
+    venv = tmp_path / "hung-venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(f"#!/bin/sh\ntouch '{started}'\nexec sleep 120\n")
+    python.chmod(0o755)
+    env = world.env(PIPVET_CACHE_DIR=str(tmp_path / "fresh-cache"))
+    # Ctrl-C as a terminal delivers it, also when this test runs where SIGINT is ignored.
+    as_in_a_terminal = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'pipvet', *sys.argv[1:]])"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", as_in_a_terminal, "vet", "six", "--venv", str(venv)],
+        env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists()
+        interrupted_at = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert time.monotonic() - interrupted_at < 10
+    assert proc.returncode == 130
+    assert err.endswith("pipvet: interrupted\n")
