@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
@@ -32,6 +32,7 @@ from pipvet.index.parse import (
     project_url,
 )
 from pipvet.system.files import write_text_atomic
+from pipvet.system.threads import RequestPool
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
     from pipvet.system.http import HttpClient
@@ -330,7 +331,7 @@ class IndexClient:
         if len(urls) <= 1 or self.max_workers <= 1:
             answers = {key: parse(key, fetch(url)) for key, url in urls.items()}
         else:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(urls))) as pool:
+            with RequestPool(max_workers=min(self.max_workers, len(urls))) as pool:
                 pending = {pool.submit(fetch, url): key for key, url in urls.items()}
                 for done in as_completed(pending):
                     answers[pending[done]] = parse(pending[done], done.result())

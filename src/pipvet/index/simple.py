@@ -124,9 +124,9 @@ class SimpleIndexClient:
         if len(names) <= 1:
             answers = [one(n) for n in names]
         else:
-            from concurrent.futures import ThreadPoolExecutor
+            from pipvet.system.threads import RequestPool
 
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(names))) as pool:
+            with RequestPool(max_workers=min(self.max_workers, len(names))) as pool:
                 answers = list(pool.map(one, names))
         out: dict[NormalizedName, tuple[SimpleFile, ...] | PipvetError | None] = {}
         for name, resp in zip(names, answers, strict=True):

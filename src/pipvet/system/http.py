@@ -199,9 +199,9 @@ class HttpClient:
 
         if len(urls) <= 1 or max_workers <= 1:
             return [one(u) for u in urls]
-        from concurrent.futures import ThreadPoolExecutor
+        from pipvet.system.threads import RequestPool
 
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(urls))) as pool:
+        with RequestPool(max_workers=min(max_workers, len(urls))) as pool:
             return list(pool.map(one, urls))
 
     def download(

@@ -31,6 +31,7 @@ from pipvet.index.parse import ProjectInfo
 from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import Dependency, DependencyResult, Finding, Progress
 from pipvet.system.process import Runner
+from pipvet.system.threads import RequestPool
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
 from pipvet.vetting.subtree import SOURCE_ONLY, MetadataResolver, Root, Subtree, pip_subtree
@@ -179,7 +180,7 @@ class Vetter:
                 for g in gathered
                 if g.project is not None and g.version == g.project.version
             ]
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            with RequestPool(max_workers=1) as pool:
                 first_level = pool.submit(self._meta.prefetch, newest)
                 answers = self.index.lookup_releases(wanted)
                 first_level.result()
