@@ -198,7 +198,44 @@ def main() -> int:
             f"  {name:<13} {median:6.3f} s   min {min(values):.3f}  max {max(values):.3f}"
             f"   CPU {statistics.median(cpu[name]):.3f} s   (target <= {target:g} s: {verdict})"
         )
+    print_floors(opts.latency, max(chains))
     return 0
+
+
+def print_floors(latency_ms: float, chain: int) -> None:
+    """What no vet written in Python on packaging can go below, measured here: the interpreter
+    with the one import it cannot avoid (packaging's requirement grammar, to evaluate the
+    dependencies' markers), then, cold, decoding the recorded answers once and waiting for the
+    longest chain of requests. Medians of 11 processes and 3 decodes."""
+    import json
+
+    def process(code: str) -> float:
+        times = []
+        for _ in range(11):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    bodies = [gzip.decompress(p.read_bytes()) for p in (DATA / "pypi").glob("*.json.gz")]
+    decodes = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for body in bodies:
+            json.loads(body)
+        decodes.append(time.perf_counter() - start)
+    bare = process("pass")
+    grammar = process("import packaging.requirements")
+    decode = statistics.median(decodes)
+    waits = chain * latency_ms / 1000
+    size = sum(map(len, bodies)) / 1e6
+    print("  floors (no Python vet on packaging goes below these here):")
+    print(f"    python -c pass {bare:.3f} s; importing packaging.requirements too {grammar:.3f} s")
+    print(
+        f"    decoding the {len(bodies)} recorded answers ({size:.0f} MB of JSON): {decode:.3f} s"
+    )
+    print(f"    the longest chain of requests: {chain} x {latency_ms:g} ms = {waits:.3f} s")
+    print(f"    warm floor {grammar:.3f} s; cold floor {grammar + decode + waits:.3f} s")
 
 
 if __name__ == "__main__":
