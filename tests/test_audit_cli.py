@@ -543,6 +543,35 @@ def test_a_fresh_mirror_is_not_stale_and_the_limit_is_the_policys(
     assert "STALE" not in out
 
 
+def test_data_from_another_source_fails_closed_when_the_configured_one_cannot_be_synced(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team points pipvet at its mirror (say, with records for its internal names); when
+    that mirror cannot be synced, the fresh data of the old source must not read as current."""
+    req = write(env / "r.txt", "vulnlib==3.0\n")
+    monkeypatch.setenv("PIPVET_OSV_URL", str(fresh_bucket(tmp_path / "public", days_old=1)))
+    assert run(["audit", "-r", str(req), "--ci"])[0] == 0  # synced, fresh
+    mirror = tmp_path / "mirror-not-there"
+    monkeypatch.setenv("PIPVET_OSV_URL", str(mirror))
+    code, out, err = run(["audit", "-r", str(req)])
+    assert code == 0, err  # stale-data = "warn": a warning
+    assert "WARNING: STALE ADVISORY DATA" in out
+    flat = " ".join(out.split())
+    assert f"not from the configured source ({mirror}), which could not be synced" in flat
+    assert "STALE advisory data: not from the configured source" in out.splitlines()[-1]
+    code, _, err = run(["audit", "-r", str(req), "--ci"])
+    assert code == 2
+    assert f"not from the configured source ({mirror})" in err
+    _, report = audit_json(["-r", str(req)])
+    db = report["advisory_db"]
+    assert (db["stale"], db["configured_source"]) == (True, str(mirror))
+    # Offline, the cached data is what was asked for: a warning, not stale.
+    code, report = audit_json(["-r", str(req), "--offline"])
+    assert report["advisory_db"]["configured_source"] is None
+    assert report["advisory_db"]["stale"] is False
+    assert any("not " + str(mirror) in w for w in report["warnings"])
+
+
 def test_staleness_follows_the_injected_clock(env: Path, shared_data: Path) -> None:
     """The library takes the clock: the same snapshot is fresh on 2024-10-12, stale later."""
     req = write(env / "r.txt", "requests==2.32.3\n")

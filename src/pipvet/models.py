@@ -225,13 +225,19 @@ class Snapshot:
     newest_age_seconds: float | None = None
     # The policy's max-data-age-days (None: not judged, e.g. a report rebuilt from parts).
     max_data_age_days: int | None = None
+    # The source the policy names when the data came from another: switching to it failed, so
+    # what only it carries (a mirror's records for internal names, say) was not checked.
+    configured_source: str | None = None
 
     @property
     def stale(self) -> bool:
         """The newest record is older than ``max_data_age_days`` (or its age is unknown while
-        there are records: fail closed). Never for data that was not judged."""
+        there are records: fail closed), or the data is not from the configured source. Never
+        for data that was not judged."""
         if self.max_data_age_days is None or self.records == 0:
             return False
+        if self.configured_source is not None:
+            return True
         if self.newest_age_seconds is None:
             return True
         return self.newest_age_seconds > self.max_data_age_days * 86400

@@ -29,7 +29,8 @@ from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.errors import DataError
-from pipvet.models import Progress
+from pipvet.frozen import replace
+from pipvet.models import Progress, Snapshot
 from pipvet.system.lock import sync_lock
 
 if TYPE_CHECKING:  # an audit of fresh data fetches nothing: it never imports the HTTP client
@@ -138,7 +139,7 @@ def ensure_fresh(
         # still data (used with the stale warning); say plainly when it is not readable.
         try:
             with AdvisoryStore.open(store_path) as store:
-                snap = store.snapshot(clock())
+                snap = _kept(store, source, clock())
         except CorruptStore as bad:
             raise DataError(
                 f"{bad.message}, and it cannot be rebuilt: {exc.message}", hint=exc.hint
@@ -177,7 +178,7 @@ def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
             exc = failure if isinstance(failure, DataError) else _write_error(store_path, failure)
             try:
                 with AdvisoryStore.open(store_path) as store:
-                    snap = store.snapshot(clock())
+                    snap = _kept(store, source, clock())
             except DataError:
                 raise exc from None
             return SyncOutcome(
@@ -189,6 +190,15 @@ def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
                 warnings=tuple(syncer.warnings),
                 error=exc,
             )
+
+
+def _kept(store: AdvisoryStore, source: OsvSource, now: float) -> Snapshot:
+    """The snapshot of data a refresh could not replace, marked when it is not from
+    ``source`` (the configured one)."""
+    snap = store.snapshot(now)
+    if store.source == source.identity:
+        return snap
+    return replace(snap, configured_source=str(source))
 
 
 def _freshness(

@@ -215,7 +215,11 @@ def audit(
         outcome = rebuild()
         matched, snapshot = _match_stored(collected, outcome.store_path, clock)
         repaired.append(f"{exc}; pipvet rebuilt it from {outcome.snapshot.source}")
-    snapshot = replace(snapshot, max_data_age_days=policy.max_data_age_days)
+    snapshot = replace(
+        snapshot,
+        max_data_age_days=policy.max_data_age_days,
+        configured_source=outcome.snapshot.configured_source,
+    )
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
     results = list_local_builds(results, policy)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # registering the options must not import what fetching the d
 
     from pipvet.advisories.sync_model import SyncOutcome
     from pipvet.cli._context import RunContext
+    from pipvet.models import Snapshot
     from pipvet.system.http import HttpClient
 
 __all__ = [
@@ -103,4 +104,18 @@ def advisory_data(
         offline=ctx.offline,
         clock=ctx.clock,
         progress=progress,
+    )
+
+
+def stale_data_error(snapshot: Snapshot, max_data_age_days: int) -> str:
+    """Why stale advisory data fails the command (``--ci`` or ``stale-data = "fail"``)."""
+    if snapshot.configured_source is not None:
+        return (
+            f"pipvet: error: the advisory data comes from {snapshot.source}, not from the "
+            f"configured source ({snapshot.configured_source}), which could not be synced; "
+            "fix that source, then run: pipvet db sync"
+        )
+    return (
+        "pipvet: error: the advisory data is older than max-data-age-days "
+        f"({max_data_age_days}); refresh it (pipvet db sync) or fix its source"
     )

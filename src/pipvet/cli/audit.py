@@ -19,6 +19,7 @@ from pipvet.cli._options import (
     advisory_data,
     one_environment,
     rebuild_advisory_data,
+    stale_data_error,
 )
 from pipvet.report.audit import AUDIT_FORMATS
 
@@ -125,10 +126,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if (report.unchecked or not report.results) and not args.allow_unchecked:
         return EXIT_ERROR
     if stale_data_fails(report, ctx.policy, ci=args.ci):
-        out.err(
-            "pipvet: error: the advisory data is older than max-data-age-days "
-            f"({ctx.policy.max_data_age_days}); refresh it (pipvet db sync) or fix its source"
-        )
+        out.err(stale_data_error(report.snapshot, ctx.policy.max_data_age_days))
         return EXIT_ERROR
     return EXIT_FINDINGS if fails(report, ctx.policy) else EXIT_OK
 

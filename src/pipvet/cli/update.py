@@ -27,6 +27,7 @@ from pipvet.cli._options import (
     advisory_data,
     one_environment,
     rebuild_advisory_data,
+    stale_data_error,
 )
 from pipvet.errors import InputError
 from pipvet.models import Progress
@@ -146,10 +147,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         _append(Path(summary), render_update(result, "markdown"))
         out.info(f"summary appended to {summary}")
     if stale_data_fails(result.audit, ctx.policy, ci=args.ci):
-        out.err(
-            "pipvet: error: the advisory data is older than max-data-age-days "
-            f"({ctx.policy.max_data_age_days}); refresh it (pipvet db sync) or fix its source"
-        )
+        out.err(stale_data_error(result.audit.snapshot, ctx.policy.max_data_age_days))
         return EXIT_ERROR
     return _exit_code(result, ctx.policy, allow_unchecked=args.allow_unchecked)
 

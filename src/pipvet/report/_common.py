@@ -150,7 +150,11 @@ def _closing_parts(report: AuditReport, no_data: bool) -> list[str]:
     if ignored:
         parts.append(f"{plural(ignored, 'finding')} ignored by policy")
     if report.snapshot.stale and not no_data:
-        parts.append(f"STALE advisory data: the newest record is {data_age_text(report.snapshot)}")
+        if report.snapshot.configured_source is not None:
+            parts.append("STALE advisory data: not from the configured source")
+        else:
+            age = data_age_text(report.snapshot)
+            parts.append(f"STALE advisory data: the newest record is {age}")
     return parts
 
 
@@ -214,6 +218,13 @@ def stale_text(snapshot: Snapshot) -> str | None:
     """The warning for advisory data older than the policy allows (None: not stale)."""
     if not snapshot.stale:
         return None
+    if snapshot.configured_source is not None:
+        return (
+            f"The advisory data comes from {snapshot.source}, not from the configured source "
+            f"({snapshot.configured_source}), which could not be synced: advisories that only "
+            "the configured source carries (a mirror's records for internal package names, "
+            "say) are not checked. Check that source, then run: pipvet db sync"
+        )
     if snapshot.newest_age_seconds is None:
         when = (
             f"the time of its newest record ({snapshot.newest_modified}) is in the future"

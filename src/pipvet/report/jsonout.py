@@ -5,7 +5,8 @@ Shape (keys always present, in this order; indent 2)::
     {"tool": {"name": "pipvet", "version": "..."},
      "target": "what was audited, in words",
      "advisory_db": {"source", "newest_modified", "records", "last_sync", "age_seconds",
-                     "newest_age_seconds", "max_data_age_days", "stale", "stale_text"},
+                     "newest_age_seconds", "max_data_age_days", "configured_source",
+                     "stale", "stale_text"},
      "fail_on": "any" | "low" | "medium" | "high" | "critical",
      "verdict": {"status": "fail" | "incomplete" | "pass", "text": "..."},
      "dependencies": [
@@ -99,6 +100,7 @@ def _document(report: AuditReport, dependencies: list[Any]) -> dict[str, Any]:
             "age_seconds": snap.age_seconds,
             "newest_age_seconds": snap.newest_age_seconds,
             "max_data_age_days": snap.max_data_age_days,
+            "configured_source": snap.configured_source,
             "stale": snap.stale,
             "stale_text": stale_text(snap),
         },
