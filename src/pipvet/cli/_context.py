@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipvet.frozen import field, frozen
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
-from pipvet.system.paths import default_cache_dir, expand_home
+from pipvet.system.paths import check_cache_dir, default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
 if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads them
@@ -99,6 +99,7 @@ def build_context(
     )
     cache = getattr(args, "cache_dir", None)
     cache_dir = expand_home(cache, origin="--cache-dir") if cache else default_cache_dir(env)
+    check_cache_dir(cache_dir)
     return RunContext(
         cwd=here,
         environ=env,
