@@ -71,6 +71,22 @@ def test_a_traceback_that_cannot_be_saved_still_exits_2(
     assert "PIPVET_DEBUG=1" in stderr
 
 
+def test_no_traceback_is_saved_where_another_user_can_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shared folder: another user could read the traceback or plant a link where it goes.
+    monkeypatch.delenv("PIPVET_DEBUG", raising=False)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setattr(audit_cli, "handle", _boom)
+    code, _, stderr = _run(["audit", "--offline", "--cache-dir", str(shared)])
+    assert code == 2
+    assert "could not be saved" in stderr
+    assert "can be written by every user" in stderr
+    assert list(shared.iterdir()) == []
+
+
 def test_a_bug_while_building_the_parser_is_caught_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from pipvet.errors import UsageError
 from pipvet.redact import mask_userinfo
+from pipvet.system.paths import check_cache_dir
 
 __all__ = ["report_internal_error"]
 
@@ -43,12 +45,15 @@ def report_internal_error(
         err(details.rstrip("\n"))
         return
     try:
-        folder = cache_dir() / "errors"
+        root = cache_dir()
+        check_cache_dir(root)  # a folder another user can write is no place for a traceback
+        folder = root / "errors"
         folder.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
         path = folder / f"internal-error-{stamp}-{os.getpid()}.txt"
-        path.write_text(details, encoding="utf-8")
-    except (OSError, RuntimeError) as write_problem:
+        with path.open("x", encoding="utf-8") as fh:  # never through a planted file or link
+            fh.write(details)
+    except (OSError, RuntimeError, UsageError) as write_problem:
         err(f"(the traceback could not be saved: {write_problem}; run with PIPVET_DEBUG=1)")
         return
     err(f"this is a bug in pipvet, not a finding: nothing was checked. Details: {path}")
