@@ -372,6 +372,66 @@ def test_remote_include_is_refused(tmp_path: Path) -> None:
     assert "download the file" in problem
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "../home/.huggingface/token",  # a token is a valid package name: "not pinned: hf_..."
+        "../home/.netrc",
+        "../home/.env.txt",  # a dotfile, whatever its suffix
+        "/proc/self/environ",  # every variable of the process, secrets of a CI job included
+        "link.txt",  # inside, but a link to a file outside
+    ],
+)
+def test_an_include_outside_the_folder_reads_only_requirements_files(
+    tmp_path: Path, target: str
+) -> None:
+    # A requirements file from someone else (a pull request) must not make pipvet read any
+    # file of this machine and show its lines.
+    home = tmp_path / "home"
+    write(home / ".huggingface" / "token", "hf_abcdefghijklmnopqrstuvwxyz0123\n")
+    write(home / ".netrc", "machine github.com login bob password ghp_abcdefghijklmnop\n")
+    write(home / ".env.txt", "TOKEN=sk-abcdefghijklmnop\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.txt").symlink_to(home / ".huggingface" / "token")
+    top = write(repo / "requirements.txt", f"six==1.16.0\n-r {target}\n")
+    with pytest.raises(InputError) as caught:
+        parse_requirements_file(top, environ={})
+    (problem,) = caught.value.problems
+    assert "not named as a requirements file (*.txt, *.in), so it is not read" in problem
+    for secret in ("hf_abc", "ghp_", "sk-abc", "PATH="):
+        assert secret not in str(caught.value) + problem
+
+
+def test_an_include_outside_the_folder_may_be_a_requirements_file(tmp_path: Path) -> None:
+    # docs/requirements.txt with "-r ../requirements.txt": the common case outside the folder.
+    write(tmp_path / "requirements.txt", "six==1.16.0\n")
+    write(tmp_path / "constraints.in", "idna==3.7\n")
+    top = write(
+        tmp_path / "docs" / "requirements.txt", "-r ../requirements.txt\n-c ../constraints.in\n"
+    )
+    rf = parse_requirements_file(top, environ={})
+    assert [e.name for e in rf.entries] == ["six", "idna"]
+
+
+def test_a_requirements_file_that_links_out_of_its_folder_to_another_file_is_not_read(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "home" / ".npmrc", "//registry.npmjs.org/:_authToken=npm_abcdefghijkl\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").symlink_to(tmp_path / "home" / ".npmrc")
+    with pytest.raises(InputError) as caught:
+        parse_requirements_file(repo / "requirements.txt", environ={})
+    assert "links to" in str(caught.value)
+    assert "npm_abc" not in str(caught.value)
+    # Named by its own path, the file is the user's choice: read.
+    write(tmp_path / "home" / "pins", "six==1.16.0\n")
+    assert [
+        e.name for e in parse_requirements_file(tmp_path / "home" / "pins", environ={}).entries
+    ] == ["six"]
+
+
 # ------------------------------------------------------------------------ errors
 
 

@@ -140,16 +140,16 @@ def test_an_included_file_shows_at_most_a_cut_of_its_first_bad_line(
     project: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    (home / ".aws").mkdir(parents=True)
+    home.mkdir()
     secret = "wJalrXUtnFEMI-K7MDENG-SECRET-AWS-TAIL-0123456789abcdefghijkl"
-    (home / ".aws" / "credentials").write_text(
+    credentials = (
         f"aws_access_key_id = AKIAFIRSTLINEKEY{'x' * 30}SECRET-CUT\n"
         f"aws_secret_access_key = {secret}\n"
-        "[profile other]\n",
-        encoding="utf-8",
+        "[profile other]\n"
     )
+    (home / "notes.txt").write_text(credentials, encoding="utf-8")  # named as requirements
     req = project / "requirements.txt"
-    req.write_text("requests==2.19.0\n-r ../home/.aws/credentials\nnot valid ==\n", "utf-8")
+    req.write_text("requests==2.19.0\n-r ../home/notes.txt\nnot valid ==\n", "utf-8")
     for command in ("audit", "relax", "vet"):
         code, out, err = run([command, "-r", str(req), "--offline"])
         assert code == 2, (command, err)
@@ -159,12 +159,27 @@ def test_an_included_file_shows_at_most_a_cut_of_its_first_bad_line(
         assert "profile" not in err
         problems = [line for line in err.splitlines() if line.startswith("  ")]
         assert len(problems) == 2, err  # the include's first bad line, and the top file's own
-        assert "credentials:1: 'aws_access_key_id = AKIAFIRSTLINEKEY" in problems[0]
+        assert "notes.txt:1: 'aws_access_key_id = AKIAFIRSTLINEKEY" in problems[0]
         quoted = problems[0].split("'")[1]
         assert len(quoted) <= 60
         assert "requirements.txt:3: 'not valid =='" in problems[1]
     code, _, err = run(["audit", "-r", str(req), "--offline"])
-    assert "credentials not read past the first problem, as pip does" in err
+    assert "notes.txt not read past the first problem, as pip does" in err
+
+
+def test_an_include_of_a_credentials_file_is_not_read_at_all(project: Path, tmp_path: Path) -> None:
+    (tmp_path / "home" / ".aws").mkdir(parents=True)
+    (tmp_path / "home" / ".aws" / "credentials").write_text(
+        "aws_access_key_id = AKIAFIRSTLINEKEYSECRET\n", encoding="utf-8"
+    )
+    req = project / "requirements.txt"
+    req.write_text("requests==2.19.0\n-r ../home/.aws/credentials\n", "utf-8")
+    for command in ("audit", "relax", "vet"):
+        code, out, err = run([command, "-r", str(req), "--offline"])
+        assert code == 2, (command, err)
+        assert out == ""
+        assert "AKIA" not in err
+        assert "not named as a requirements file (*.txt, *.in), so it is not read" in err
 
 
 # ------------------------------------------------------------------ credentials in sources

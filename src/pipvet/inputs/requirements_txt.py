@@ -4,15 +4,19 @@ Mirrors pip's own reader (join continuations, then strip comments, then expand v
 split a line into requirement and options the way pip does). Differences, on purpose:
 - a file included twice through different paths (a diamond, not a cycle) is read once;
 - ``-r``/``-c`` with a URL is an error: pipvet reads local files only;
+- outside the folder of the file given to pipvet, ``-r``/``-c`` read only files named as
+  requirements files (``*.txt``, ``*.in``): a file from someone else must not make pipvet
+  read and show ``~/.netrc`` or ``/proc/self/environ``;
 - every problem in the whole include tree is collected and raised together.
+
+Splitting the text into logical lines, variables and options is ``requirements_lines``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pipvet.errors import InputError
@@ -23,6 +27,14 @@ from pipvet.inputs.requirement_text import (
     entry_from_text,
     format_problem,
     plain_entry,
+)
+from pipvet.inputs.requirements_lines import (
+    COMMENT_RE,
+    STRONG_HASHES,
+    break_args_options,
+    expand_variables,
+    logical_lines,
+    parse_options,
 )
 from pipvet.inputs.requirements_model import (
     LineProblem,
@@ -35,146 +47,6 @@ from pipvet.models import Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped
 
 __all__ = ["read_embedded_lines", "read_requirements_file"]
-
-
-# pip's own patterns: a comment starts a line or follows whitespace (so "#egg=" in a URL is
-# not a comment); variables are ${NAME} with uppercase letters, digits and underscores only.
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
-_ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
-
-
-def _logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
-    """(first line, last line, text) per logical line, joining backslash continuations.
-
-    Mirrors pip: a line ending in a backslash continues unless it is a comment line; the
-    pieces are joined without adding spaces.
-    """
-    start: int | None = None
-    parts: list[str] = []
-    lineno = 0
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        is_comment = _COMMENT_RE.match(line) is not None
-        if not line.endswith("\\") or is_comment:
-            piece = " " + line if is_comment else line
-            if parts:
-                assert start is not None
-                yield start, lineno, "".join([*parts, piece])
-                parts, start = [], None
-            else:
-                yield lineno, lineno, line
-        else:
-            if not parts:
-                start = lineno
-            parts.append(line.strip("\\"))
-    if parts:
-        assert start is not None
-        yield start, lineno, "".join(parts)
-
-
-def _expand(line: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
-    """Expand ``${NAME}`` like pip: unset or empty variables stay as written."""
-    missing: list[str] = []
-
-    def sub(m: re.Match[str]) -> str:
-        value = environ.get(m.group(1))
-        if not value:
-            missing.append(m.group(1))
-            return m.group(0)
-        return value
-
-    return _ENV_VAR_RE.sub(sub, line), missing
-
-
-def _break_args_options(line: str) -> tuple[str, str]:
-    """Split a line into the requirement part and the options part, exactly as pip does."""
-    tokens = line.split(" ")
-    for i, token in enumerate(tokens):
-        if token.startswith("-"):
-            return " ".join(tokens[:i]), " ".join(tokens[i:])
-    return line, ""
-
-
-# Options pip accepts in requirements files: long name -> (short name, takes a value).
-_OPTIONS: dict[str, tuple[str | None, bool]] = {
-    "--index-url": ("-i", True),
-    "--pypi-url": (None, True),
-    "--extra-index-url": (None, True),
-    "--no-index": (None, False),
-    "--constraint": ("-c", True),
-    "--requirement": ("-r", True),
-    "--editable": ("-e", True),
-    "--find-links": ("-f", True),
-    "--no-binary": (None, True),
-    "--only-binary": (None, True),
-    "--prefer-binary": (None, False),
-    "--require-hashes": (None, False),
-    "--no-require-hashes": (None, False),
-    "--pre": (None, False),
-    "--all-releases": (None, True),
-    "--only-final": (None, True),
-    "--trusted-host": (None, True),
-    "--use-feature": (None, True),
-    "--hash": (None, True),
-    "--config-settings": ("-C", True),
-}
-_SHORT = {short: long for long, (short, _) in _OPTIONS.items() if short}
-_STRONG_HASHES = ("sha256", "sha384", "sha512")
-
-
-def _parse_options(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """The (option, value) pairs of an options string, and the stray words pip ignores."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise LineProblem(f"cannot split the options: {exc}", "close the quote") from exc
-    out: list[tuple[str, str | None]] = []
-    stray: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        value: str | None = None
-        if token.startswith("--"):
-            name, eq, inline = token.partition("=")
-            if name not in _OPTIONS:
-                # optparse accepts any unambiguous prefix of a long option; so does pip.
-                matches = [o for o in _OPTIONS if o.startswith(name)]
-                if len(matches) > 1:
-                    raise LineProblem(
-                        f"ambiguous option '{name}' (it could be {', '.join(matches)})",
-                        "write the option in full",
-                    )
-                if not matches:
-                    raise LineProblem(
-                        f"unknown option '{name}'",
-                        "pip does not accept it in requirements files; remove it or fix "
-                        "the spelling",
-                    )
-                name = matches[0]
-            if eq:
-                value = inline
-        elif token.startswith("-") and len(token) >= 2 and token[:2] in _SHORT:
-            name = _SHORT[token[:2]]
-            if len(token) > 2:
-                value = token[2:]
-        elif token.startswith("-"):
-            raise LineProblem(
-                f"unknown option '{token}'",
-                "pip does not accept it in requirements files; remove it or fix the spelling",
-            )
-        else:
-            stray.append(token)  # pip's option parser leaves these over and ignores them
-            continue
-        takes_value = _OPTIONS[name][1]
-        if takes_value and value is None:
-            if i >= len(tokens):
-                raise LineProblem(f"option '{name}' needs a value", f"write {name} VALUE")
-            value = tokens[i]
-            i += 1
-        elif not takes_value and value is not None:
-            raise LineProblem(f"option '{name}' takes no value", f"write {name} alone")
-        out.append((name, value))
-    return out, stray
 
 
 # ------------------------------------------------------------------------ files
@@ -193,9 +65,23 @@ class _Source:
 _INCLUDED_LINE_WIDTH = 60
 
 
+# An include can name any file the user can read (``-r ~/.netrc``, ``-r /proc/self/environ``),
+# and a requirements file from someone else (a pull request) would then make pipvet show its
+# lines: a token is even a valid package name, reported as "not pinned". Outside the folder of
+# the file given to pipvet, only files named as requirements files are read.
+_REQUIREMENTS_SUFFIXES = (".txt", ".in")
+
+
+def _may_include(resolved: Path, root: Path) -> bool:
+    if resolved.is_relative_to(root):
+        return True
+    return resolved.suffix in _REQUIREMENTS_SUFFIXES and not resolved.name.startswith(".")
+
+
 class _Reader:
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, environ: Mapping[str, str], root: Path) -> None:
         self.environ = environ
+        self.root = root  # the resolved folder of the file given to pipvet
         self.entries: list[RequirementEntry] = []
         self.options: list[OptionLine] = []
         self.files: list[Path] = []
@@ -207,12 +93,12 @@ class _Reader:
 
     def read_file(self, src: _Source, text: str) -> None:
         self.files.append(src.path)
-        for first, last, line in _logical_lines(text):
-            raw = _COMMENT_RE.sub("", line).strip()
+        for first, last, line in logical_lines(text):
+            raw = COMMENT_RE.sub("", line).strip()
             if not raw:
                 continue
             location = Location(src.display, first)
-            expanded, missing = _expand(raw, self.environ)
+            expanded, missing = expand_variables(raw, self.environ)
             for var in missing:
                 if var not in self.unset_reported:
                     self.unset_reported.add(var)
@@ -239,9 +125,9 @@ class _Reader:
             end = last if last != location.line else None
             self.entries.append(plain_entry(raw, location, src.constraint, end, src.path.parent))
             return
-        args, opts_text = _break_args_options(expanded)
-        shown_args, shown_opts = _break_args_options(raw)
-        opts, stray = _parse_options(opts_text)
+        args, opts_text = break_args_options(expanded)
+        shown_args, shown_opts = break_args_options(raw)
+        opts, stray = parse_options(opts_text)
         if stray:
             self.warnings.append(
                 f"{location}: pip ignores '{' '.join(stray)}' on this line (after an option, "
@@ -251,7 +137,7 @@ class _Reader:
         # a token kept in a variable never reaches them; fall back to the expanded values if
         # a variable changed the shape of the line.
         try:
-            written = _parse_options(shown_opts)[0]
+            written = parse_options(shown_opts)[0]
         except LineProblem:
             written = []
         if [o for o, _ in written] != [o for o, _ in opts]:
@@ -308,6 +194,13 @@ class _Reader:
             raise LineProblem(f"include cycle: {cycle}", "remove one of these includes")
         if (resolved, constraint) in self.done:
             return  # a diamond: already read through another path
+        if not _may_include(resolved, self.root):
+            shown = display if resolved == path.absolute() else f"{display} (a link to {resolved})"
+            raise LineProblem(
+                f"{shown} is outside {self.root} and not named as a requirements file "
+                "(*.txt, *.in), so it is not read: an include can name any file on this machine",
+                "include a requirements file, or give that file to pipvet yourself",
+            )
         try:
             text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
         except FileProblem as exc:
@@ -337,7 +230,7 @@ class _Reader:
 
 def _check_hash(value: str) -> str:
     algo, sep, digest = value.partition(":")
-    if not sep or algo not in _STRONG_HASHES or not re.fullmatch(r"[0-9a-fA-F]+", digest):
+    if not sep or algo not in STRONG_HASHES or not re.fullmatch(r"[0-9a-fA-F]+", digest):
         raise LineProblem(
             f"invalid --hash value '{value}'",
             "write --hash=sha256:HEXDIGEST (sha256, sha384 or sha512), as pip hash prints it",
@@ -372,8 +265,16 @@ def read_requirements_file(
         raise InputError(
             f"{display} is not UTF-8 text", hint="save the requirements file as UTF-8"
         ) from None
-    reader = _Reader(env)
     resolved = path.resolve()
+    folder = path.absolute().parent.resolve()
+    if not _may_include(resolved, folder):
+        # The file named is a link out of its folder (a pull request can add one).
+        raise InputError(
+            f"{display} links to {resolved}, outside its folder, which is not named as a "
+            "requirements file (*.txt, *.in); it is not read",
+            hint="point -r at the requirements file itself",
+        )
+    reader = _Reader(env, folder)
     reader.done.add((resolved, constraint))
     reader.read_file(_Source(path, display, constraint, (resolved,), (display,)), text)
     if reader.problems:
@@ -410,12 +311,12 @@ def read_embedded_lines(
     options, editables. Raises InputError with every problem, as ``read_requirements_file``.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
-    reader = _Reader(env)
     resolved = path.resolve()
+    reader = _Reader(env, path.absolute().parent.resolve())
     reader.done.add((resolved, False))
     src = _Source(path, str(path), False, (resolved,), (str(path),))
     for location, raw in lines:
-        expanded, _missing = _expand(raw, env)
+        expanded, _missing = expand_variables(raw, env)
         try:
             reader.read_line(src, location, raw, expanded, location.line or 0)
         except LineProblem as err:
