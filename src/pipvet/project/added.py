@@ -13,7 +13,7 @@ import tomllib
 from packaging.utils import canonicalize_name
 
 from pipvet.project.fix_text import parse_named
-from pipvet.project.relax_pyproject import _dependency_strings
+from pipvet.project.relax_pyproject import dependency_strings
 from pipvet.project.relax_text import _logical_lines, _split_line
 
 __all__ = ["added_requirements", "requirement_strings"]
@@ -27,7 +27,7 @@ def requirement_strings(text: str, *, pyproject: bool) -> list[str]:
             data = tomllib.loads(text.removeprefix("\ufeff"))
         except (tomllib.TOMLDecodeError, RecursionError) as exc:
             raise ValueError(f"not valid TOML: {exc}") from None
-        candidates = [value for _, _, value in _dependency_strings(data)]
+        candidates = [value for _, _, value in dependency_strings(data)]
     else:
         bodies = [line.rstrip("\r\n") for line in text.removeprefix("\ufeff").splitlines()]
         candidates = []

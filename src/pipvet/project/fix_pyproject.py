@@ -23,12 +23,12 @@ from pipvet.project.fix_text import (
 )
 from pipvet.project.model import NotRelaxed, Relaxed
 from pipvet.project.relax_pyproject import (
-    _dependency_strings,
-    _line_of,
-    _Scanner,
-    _section_list,
+    Scanner,
     apply_verified,
+    dependency_strings,
+    line_of,
     load_toml,
+    section_list,
 )
 
 __all__ = ["fix_pyproject_text"]
@@ -43,14 +43,14 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
     wanted = _wanted(data, target_of, relax=relax)
     declared = frozenset(
         canonicalize_name(req.name)
-        for _, _, value in _dependency_strings(data)
+        for _, _, value in dependency_strings(data)
         if (req := parse_named(value)) is not None
         and target_of(canonicalize_name(req.name), None) is not None
     )
     if not wanted:
         return TextFix(text, declared=declared)
     try:
-        items = _Scanner(text).run()
+        items = Scanner(text).run()
     except (ValueError, IndexError) as exc:
         return _refuse(text, wanted, f"its layout could not be followed ({exc})")
     edits: list[tuple[int, int, str]] = []
@@ -60,7 +60,7 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
     located: set[tuple[str, int]] = set()
     for item in items:
         located.add((item.section, item.index))
-        actual = _section_list(data, item.section)
+        actual = section_list(data, item.section)
         if not isinstance(actual, list) or item.index >= len(actual):
             return _refuse(text, wanted, "its dependency arrays could not be matched up")
         value = actual[item.index]
@@ -68,7 +68,7 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
         target = target_for(req, target_of) if req is not None else None
         if target is None or not isinstance(value, str):
             continue
-        line = _line_of(text, item.start)
+        line = line_of(text, item.start)
         spans, reason = fix_requirement_edits(value, target, relax=relax)
         if reason:
             not_fixed.append(NotRelaxed(line, value, reason))
@@ -83,7 +83,7 @@ def fix_pyproject_text(text: str, target_of: TargetOf, *, relax: bool) -> TextFi
         for lo, hi, replacement in sorted(spans, reverse=True):
             new_value = new_value[:lo] + replacement + new_value[hi:]
             edits.append((item.start + lo, item.start + hi, replacement))
-        _section_list(expected, item.section)[item.index] = new_value
+        section_list(expected, item.section)[item.index] = new_value
         raised.append(Relaxed(line, value, new_value))
     not_fixed += _unlocated(data, located, wanted)
     new_text = apply_verified(text, edits, expected)
@@ -102,7 +102,7 @@ def _unlocated(
             f"pipvet could not find this string of [{section}] in the text (an inline table "
             "or another unusual layout); edit it by hand",
         )
-        for section, index, value in _dependency_strings(data)
+        for section, index, value in dependency_strings(data)
         if (section, index) not in located and value in wanted
     ]
 
@@ -110,7 +110,7 @@ def _unlocated(
 def _wanted(data: dict[str, Any], target_of: TargetOf, *, relax: bool) -> dict[str, str]:
     """Each dependency string that needs a change -> its wanted text."""
     out: dict[str, str] = {}
-    for _, _, value in _dependency_strings(data):
+    for _, _, value in dependency_strings(data):
         req = parse_named(value)
         target = target_for(req, target_of) if req is not None else None
         if target is None:

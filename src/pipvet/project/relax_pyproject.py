@@ -20,7 +20,15 @@ from pipvet.frozen import frozen, replace
 from pipvet.project.model import NotRelaxed, Relaxed, TextRelax
 from pipvet.project.relax_text import requirement_edits
 
-__all__ = ["relax_pyproject_text"]
+__all__ = [
+    "Scanner",
+    "apply_verified",
+    "dependency_strings",
+    "line_of",
+    "load_toml",
+    "relax_pyproject_text",
+    "section_list",
+]
 
 _SECTIONS = re.compile(
     r"^(project\.dependencies|project\.optional-dependencies\.[^.]+|dependency-groups\.[^.]+)$"
@@ -38,7 +46,7 @@ class _Item:
     value: str | None  # None when the literal uses escapes or is multi-line
 
 
-class _Scanner:
+class Scanner:
     """Just enough TOML to find arrays by their table and key, and the strings inside them."""
 
     def __init__(self, text: str) -> None:
@@ -186,7 +194,7 @@ def _norm_key(raw: str) -> str:
     return ".".join(p.strip("\"'") for p in parts)
 
 
-def _section_list(data: dict[str, Any], section: str) -> Any:
+def section_list(data: dict[str, Any], section: str) -> Any:
     node: Any = data
     for part in _split_section(section):
         node = node.get(part) if isinstance(node, dict) else None
@@ -200,7 +208,7 @@ def _split_section(section: str) -> list[str]:
     return [*head.split("."), name]
 
 
-def _line_of(text: str, offset: int) -> int:
+def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
@@ -214,7 +222,7 @@ def relax_pyproject_text(text: str) -> TextRelax:
         return replace(inner, text="\ufeff" + inner.text)
     data = load_toml(text)
     try:
-        items = _Scanner(text).run()
+        items = Scanner(text).run()
     except (ValueError, IndexError) as exc:
         return _refuse(text, data, f"its layout could not be followed ({exc})")
     edits: list[tuple[int, int, str]] = []
@@ -222,11 +230,11 @@ def relax_pyproject_text(text: str) -> TextRelax:
     not_relaxed: list[NotRelaxed] = []
     expected = copy.deepcopy(data)
     for item in items:
-        actual = _section_list(data, item.section)
+        actual = section_list(data, item.section)
         if not isinstance(actual, list) or item.index >= len(actual):
             return _refuse(text, data, "its dependency arrays could not be matched up")
         value = actual[item.index]
-        line = _line_of(text, item.start)
+        line = line_of(text, item.start)
         try:
             spans, notes, why_not = (
                 requirement_edits(value) if isinstance(value, str) else ([], [], None)
@@ -246,10 +254,10 @@ def relax_pyproject_text(text: str) -> TextRelax:
         for lo, hi, replacement in sorted(spans, reverse=True):
             new_value = new_value[:lo] + replacement + new_value[hi:]
             edits.append((item.start + lo, item.start + hi, replacement))
-        _section_list(expected, item.section)[item.index] = new_value
+        section_list(expected, item.section)[item.index] = new_value
         relaxed.append(Relaxed(line, value, new_value, "; ".join(notes) or None))
     located = {(item.section, item.index) for item in items}
-    for section, index, value in _dependency_strings(data):
+    for section, index, value in dependency_strings(data):
         if (section, index) not in located and "==" in value:
             not_relaxed.append(
                 NotRelaxed(
@@ -290,7 +298,7 @@ def apply_verified(
     return new_text if reparsed == expected else None
 
 
-def _dependency_strings(data: dict[str, Any]) -> list[tuple[str, int, str]]:
+def dependency_strings(data: dict[str, Any]) -> list[tuple[str, int, str]]:
     """(section, index, string) for every string in the dependency arrays tomllib sees."""
     sections = ["project.dependencies"]
     project = data.get("project")
@@ -302,7 +310,7 @@ def _dependency_strings(data: dict[str, Any]) -> list[tuple[str, int, str]]:
         sections += [f"dependency-groups.{k}" for k in groups]
     found: list[tuple[str, int, str]] = []
     for section in sections:
-        values = _section_list(data, section)
+        values = section_list(data, section)
         for index, value in enumerate(values if isinstance(values, list) else ()):
             if isinstance(value, str):
                 found.append((section, index, value))
@@ -313,7 +321,7 @@ def _refuse(text: str, data: dict[str, Any], why: str) -> TextRelax:
     """Rewrite nothing; report every pin in the dependency arrays as not relaxed."""
     pins = [
         NotRelaxed(0, value, f"pyproject.toml was left as it is: {why}")
-        for _, _, value in _dependency_strings(data)
+        for _, _, value in dependency_strings(data)
         if "==" in value
     ]
     return TextRelax(text=text, not_relaxed=tuple(pins), unsafe=(why,))
