@@ -594,3 +594,31 @@ def test_staleness_follows_the_injected_clock(env: Path, shared_data: Path) -> N
         )
         report = audit_run.audit(collected, outcome, policy=Policy(), clock=now)
         assert report.snapshot.stale is stale, day
+
+
+@pytest.mark.parametrize(
+    ("origins", "said"),
+    [
+        ((), "point PIPVET_OSV_URL or the policy's osv-url at a mirror or a local copy"),
+        ((("osv_url", "PIPVET_OSV_URL"),), "the URL comes from PIPVET_OSV_URL"),
+    ],
+)
+def test_no_data_and_no_source_says_where_else_data_can_come_from(
+    tmp_path: Path, origins: tuple[tuple[str, str], ...], said: str
+) -> None:
+    # A first run on a machine that cannot reach the source (air-gapped, behind a proxy).
+    from pipvet.errors import NetworkError
+    from pipvet.policy import Sources
+
+    sources = Sources("http://127.0.0.1:9/osv", None, "http://127.0.0.1:9", "x", origins)
+    with pytest.raises(NetworkError) as caught:
+        audit_run.prepare_advisories(
+            sources,
+            HttpClient(tmp_path / "http", retries=0),
+            cache_dir=tmp_path / "cache",
+            policy=Policy(),
+            offline=False,
+            clock=lambda: 1_800_000_000.0,
+        )
+    assert "http://127.0.0.1:9/osv/PyPI/all.zip" in str(caught.value)
+    assert said in (caught.value.hint or "")

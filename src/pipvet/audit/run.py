@@ -24,7 +24,7 @@ from pipvet.audit.match import (
     match_records,
     with_fix_requirements,
 )
-from pipvet.errors import UsageError
+from pipvet.errors import NetworkError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
 from pipvet.policy import Policy, Sources, apply_ignores, list_local_builds
@@ -143,16 +143,30 @@ def prepare_advisories(
     """Usable advisory data, synced if older than the policy's max age (never when offline);
     ``http`` may be a function making the client, called only when a sync runs."""
     overlay = _overlay(sources)
-    return ensure_fresh(
-        default_store_path(cache_dir),
-        OsvSource.parse(sources.osv_url),
-        http,
-        max_age_seconds=policy.max_age_hours * 3600,
-        offline=offline,
-        overlay=overlay,
-        clock=clock,
-        progress=progress,
-    )
+    try:
+        return ensure_fresh(
+            default_store_path(cache_dir),
+            OsvSource.parse(sources.osv_url),
+            http,
+            max_age_seconds=policy.max_age_hours * 3600,
+            offline=offline,
+            overlay=overlay,
+            clock=clock,
+            progress=progress,
+        )
+    except NetworkError as exc:
+        # No data at all and the source out of reach: a machine without that network (an
+        # air-gapped one, a CI runner behind a proxy) needs to hear where else data can come from.
+        chosen = sources.origin("osv_url")
+        other = (
+            "point PIPVET_OSV_URL or the policy's osv-url at a mirror or a local copy of the "
+            "OSV data (a folder or a file:// URL)"
+            if chosen == "default"
+            else f"the URL comes from {chosen}"
+        )
+        raise NetworkError(
+            exc.message, url=exc.url, status=exc.status, hint=f"{exc.hint}; {other}"
+        ) from None
 
 
 def _overlay(sources: Sources) -> Path | None:
