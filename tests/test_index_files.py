@@ -3,11 +3,14 @@ field-by-field reading gives, the same files or the same error naming the bad fi
 
 from __future__ import annotations
 
-from hypothesis import given
+from datetime import UTC
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipvet.errors import DataError
-from pipvet.index.parse import DistFile, _file, _files
+from pipvet.index.packed import PackedFiles, pack
+from pipvet.index.parse import DistFile, Release, _file, _files, _packed
 
 URL = "https://pypi.example/pypi/demo/json"
 
@@ -65,3 +68,51 @@ def test_a_real_entry_and_a_bad_one() -> None:
     assert "'releases.1.0[1].upload_time_iso_8601' is not a date: 'yesterday'" in str(
         _fast([good, bad])
     )
+
+
+_TIMES = st.one_of(
+    st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat().replace("+00:00", "Z")),
+    st.sampled_from(
+        ["2024-01-02T03:04:05Z", "2024-13-02T03:04:05Z", "2024-01-02T03:04:05",
+         "2024-01-02Z03:04:05Z", "2019-05-06T07:08:09+02:00", "", "Z"]
+    ),
+    _VALUES,
+)  # fmt: skip
+_TEXTS = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["a\tb", "a\nb", "x.whl"]))
+_USUAL = st.fixed_dictionaries(
+    {"filename": _TEXTS, "packagetype": _TEXTS, "upload_time_iso_8601": _TIMES},
+    optional={"requires_python": _TEXTS, "yanked": st.one_of(st.booleans(), st.none()),
+              "upload_time": _VALUES},
+)  # fmt: skip
+
+
+@settings(max_examples=300)  # about a tenth of the lists are usual ones
+@given(st.lists(st.one_of(_USUAL, _ENTRIES), max_size=5))
+def test_a_release_read_by_columns_equals_one_read_entry_by_entry(items: list[object]) -> None:
+    packed = _packed(items)
+    if packed is None:
+        return  # read entry by entry: the test above
+    files, uploaded, yanked = packed
+    expected = Release.of("1.0", _files(items, "releases.1.0", URL))
+    assert tuple(files) == tuple(expected.files)
+    assert len(files) == len(expected.files)
+    assert (uploaded, yanked) == (expected.uploaded, expected.yanked)
+    # What the parsed cache stores gives the same files back.
+    assert tuple(PackedFiles(pack(files) or "")) == tuple(expected.files)
+
+
+def test_the_usual_release_is_read_by_columns() -> None:
+    entry = {
+        "filename": "demo-1.0-py3-none-any.whl",
+        "packagetype": "bdist_wheel",
+        "upload_time_iso_8601": "2024-01-02T03:04:05.500000Z",
+        "upload_time": "2024-01-02T03:04:05",
+        "yanked": False,
+        "requires_python": None,
+    }
+    later = {**entry, "filename": "demo-1.0.tar.gz", "upload_time_iso_8601": "2024-01-03T00:00:00Z"}
+    packed = _packed([later, entry])
+    assert packed is not None
+    files, uploaded, yanked = packed
+    assert (len(files), uploaded, yanked) == (2, 1704164645.5, False)
+    assert files[1] == DistFile("demo-1.0-py3-none-any.whl", "bdist_wheel", 1704164645.5)

@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import DataError, InputError, NetworkError, PipvetError
 from pipvet.frozen import frozen
+from pipvet.index.packed import PackedFiles, pack
 from pipvet.index.parse import (
-    DistFile,
     OwnerRole,
     ProjectInfo,
     Release,
@@ -60,74 +60,16 @@ class Lookup:
 # --------------------------------------------------------------------------- parsed cache
 
 
-class _PackedFiles(Sequence[DistFile]):
-    """A release's files as the parsed cache stores them (one tab-separated line per file),
-    turned into ``DistFile`` on first use: vetting reads the files of one or two releases,
-    and a project can have tens of thousands."""
-
-    def __init__(self, packed: str) -> None:
-        self._packed = packed
-        self._files: tuple[DistFile, ...] | None = None
-        self._count = packed.count("\n") + 1 if packed else 0  # counting must not unpack
-
-    def _unpacked(self) -> tuple[DistFile, ...]:
-        if self._files is None:
-            self._files = tuple(_unpack(line) for line in self._packed.split("\n") if line)
-        return self._files
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> DistFile: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DistFile]: ...
-    def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:
-        return self._unpacked()[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return self._unpacked() == tuple(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _pack(files: Sequence[DistFile]) -> str | None:
-    """One line per file; None when a field would break the format (then nothing is kept)."""
-    lines = [
-        f"{f.filename}\t{f.packagetype}\t{'' if f.uploaded is None else repr(f.uploaded)}\t"
-        f"{'1' if f.yanked else '0'}\t{'' if f.requires_python is None else f.requires_python}"
-        for f in files
-    ]
-    packed = "\n".join(lines)
-    # Exactly four tabs a line and no newline inside a line: no field held either.
-    if packed.count("\t") != 4 * len(lines) or packed.count("\n") != max(0, len(lines) - 1):
-        return None
-    return packed
-
-
-def _unpack(line: str) -> DistFile:
-    filename, packagetype, uploaded, yanked, requires_python = line.split("\t")
-    return DistFile(
-        filename,
-        packagetype,
-        float(uploaded) if uploaded else None,
-        yanked == "1",
-        requires_python or None,
-    )
-
-
 # Parsing a large answer (thousands of files across releases) costs far more than reading a
 # compact copy of the parsed result, so each parsed answer is kept beside the HTTP cache,
 # keyed by URL and checked against a hash of the raw body it came from.
-_MEMO_FORMAT = 4
+_MEMO_FORMAT = 5  # 5: upload times as the index wrote them
 
 
 def _to_compact(project: ProjectInfo, body_hash: str) -> dict[str, object] | None:
     releases = []
     for r in project.releases:
-        packed = _pack(r.files)
+        packed = pack(r.files)
         if packed is None:
             return None
         releases.append([r.version, r.uploaded, r.yanked, packed])
@@ -157,7 +99,7 @@ def _from_compact(data: Mapping[str, Any], url: str) -> ProjectInfo:
         version=version,
         summary=summary,
         releases=tuple(
-            Release(v, _PackedFiles(files), uploaded, yanked)
+            Release(v, PackedFiles(files), uploaded, yanked)
             for v, uploaded, yanked, files in data["releases"]
         ),
         roles=None if roles is None else tuple(OwnerRole(role, user) for role, user in roles),

@@ -9,9 +9,10 @@ is not what the index promises is a ``DataError`` naming the URL and the field. 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple, cast
+from typing import cast
 from urllib.parse import quote
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -19,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
+from pipvet.index.packed import DistFile, PackedFiles, timestamp
 
 __all__ = [
     "DistFile",
@@ -31,28 +33,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- values
-
-
-class DistFile(NamedTuple):
-    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind.
-
-    A named tuple rather than a dataclass: large projects have tens of thousands of files,
-    and building them is on the path of every vet.
-    """
-
-    filename: str
-    packagetype: str
-    uploaded: float | None  # upload time, seconds since the epoch
-    yanked: bool = False
-    requires_python: str | None = None
-
-    @property
-    def upload_time(self) -> datetime | None:
-        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
-
-    @property
-    def is_wheel(self) -> bool:
-        return self.packagetype == "bdist_wheel" or self.filename.endswith(".whl")
 
 
 @frozen
@@ -184,8 +164,64 @@ def _releases(doc: Mapping[str, object], url: str) -> tuple[Release, ...]:
         raise _bad(url, "'releases' is not an object")
     out: list[Release] = []
     for key, entries in cast(dict[str, object], raw).items():
-        out.append(Release.of(str(key), _files(entries, f"releases.{key}", url)))
+        packed = _packed(entries)
+        if packed is None:
+            out.append(Release.of(str(key), _files(entries, f"releases.{key}", url)))
+        else:
+            kept, uploaded, yanked = packed
+            out.append(Release(str(key), kept, uploaded, yanked))
     return _newest_first(out)
+
+
+# The columns _packed reads, and its checks.
+_FIELDS = ("filename", "packagetype", "upload_time_iso_8601", "requires_python")
+_GETS = [operator.methodcaller("get", key) for key in _FIELDS]
+_TEXT_OR_NONE = frozenset({str, type(None)})
+_ENDS_IN_Z = operator.methodcaller("endswith", "Z")
+
+
+def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
+    """A release's file list as ``PackedFiles`` with its earliest upload time and whether all
+    of it is yanked, read a column at a time in C; None for anything but the index's usual
+    answer (then ``_files`` reads it entry by entry and names a bad field). Usual: a
+    non-empty list of objects whose fields are text or null, every upload time an ISO time
+    in UTC ending in "Z" (``upload_time_iso_8601``), no tab or line break in any field."""
+    if type(raw) is not list or not raw or {*map(type, raw)} != {dict}:
+        return None
+    entries = cast(list[dict[str, object]], raw)
+    names, kinds, times, requires = (list(map(get, entries)) for get in _GETS)
+    if {*map(type, times)} != {str} or not {
+        *map(type, names),
+        *map(type, kinds),
+        *map(type, requires),
+    } <= _TEXT_OR_NONE:
+        return None
+    when = cast(list[str], times)
+    stamps = "\n".join(when)
+    if stamps.count("Z") != len(when) or not all(map(_ENDS_IN_Z, when)):
+        return None
+    try:
+        earliest = min(map(datetime.fromisoformat, when))
+    except ValueError:
+        return None
+    yanked = [entry.get("yanked") is True for entry in entries]
+    lines = "\n".join(
+        map(
+            "\t".join,
+            zip(
+                [n or "" for n in cast(list[str | None], names)],
+                [k or "" for k in cast(list[str | None], kinds)],
+                when,
+                ["1" if y else "0" for y in yanked],
+                [r or "" for r in cast(list[str | None], requires)],
+                strict=True,
+            ),
+        )
+    )
+    # Exactly four tabs a line and no line break inside one: no field held either.
+    if lines.count("\t") != 4 * len(when) or lines.count("\n") != len(when) - 1:
+        return None
+    return PackedFiles(lines, len(when)), earliest.timestamp(), all(yanked)
 
 
 def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
@@ -228,7 +264,7 @@ def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
             and (uploaded is None or type(uploaded) is str)
         ):
             try:
-                when = _timestamp(uploaded)
+                when = timestamp(uploaded)
             except ValueError:
                 append(_file(item, field, i, url))
                 continue
@@ -299,18 +335,9 @@ def _project_urls(info: Mapping[str, object], url: str) -> tuple[tuple[str, str]
 
 def _time(text: str | None, url: str, field: str) -> float | None:
     try:
-        return _timestamp(text)
+        return timestamp(text)
     except ValueError as exc:
         raise _bad(url, f"'{field}' is not a date: {text!r}") from exc
-
-
-def _timestamp(text: str | None) -> float | None:
-    """Seconds since the epoch of an ISO time; ValueError when it is not one."""
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    # The index's older field ("upload_time") has no zone; it is UTC.
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _mapping(

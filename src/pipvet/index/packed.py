@@ -1,0 +1,119 @@
+"""A release's files as one text, one tab-separated line a file, turned into ``DistFile`` on
+first use. Pure.
+
+A large project lists tens of thousands of files, and vetting reads those of one or two
+releases: the parser keeps each release's files packed, and the parsed cache stores the
+same text. A line is ``filename, packagetype, upload time, yanked ("1"/"0"), requires_python``;
+the upload time is as the index wrote it (ISO 8601) or, from an older cache, seconds since
+the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple, overload
+
+__all__ = ["DistFile", "PackedFiles", "pack", "timestamp", "unpack"]
+
+
+class DistFile(NamedTuple):
+    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind.
+
+    A named tuple rather than a dataclass: large projects have tens of thousands of files,
+    and building them is on the path of every vet.
+    """
+
+    filename: str
+    packagetype: str
+    uploaded: float | None  # upload time, seconds since the epoch
+    yanked: bool = False
+    requires_python: str | None = None
+
+    @property
+    def upload_time(self) -> datetime | None:
+        return None if self.uploaded is None else datetime.fromtimestamp(self.uploaded, UTC)
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.packagetype == "bdist_wheel" or self.filename.endswith(".whl")
+
+
+class PackedFiles(Sequence[DistFile]):
+    """The files of one release, unpacked on first use; ``packed`` is the text."""
+
+    __slots__ = ("_count", "_files", "packed")
+
+    def __init__(self, packed: str, count: int | None = None) -> None:
+        self.packed = packed
+        self._files: tuple[DistFile, ...] | None = None
+        # Counting must not unpack.
+        self._count = count if count is not None else packed.count("\n") + 1 if packed else 0
+
+    def _unpacked(self) -> tuple[DistFile, ...]:
+        if self._files is None:
+            self._files = tuple(unpack(line) for line in self.packed.split("\n") if line)
+        return self._files
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> DistFile: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DistFile]: ...
+    def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:
+        return self._unpacked()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._unpacked() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PackedFiles({self._unpacked()!r})"
+
+
+def pack(files: Sequence[DistFile]) -> str | None:
+    """One line per file; None when a field would break the format (then nothing is kept)."""
+    if isinstance(files, PackedFiles):
+        return files.packed
+    lines = [
+        f"{f.filename}\t{f.packagetype}\t{'' if f.uploaded is None else repr(f.uploaded)}\t"
+        f"{'1' if f.yanked else '0'}\t{'' if f.requires_python is None else f.requires_python}"
+        for f in files
+    ]
+    packed = "\n".join(lines)
+    # Exactly four tabs a line and no newline inside a line: no field held either.
+    if packed.count("\t") != 4 * len(lines) or packed.count("\n") != max(0, len(lines) - 1):
+        return None
+    return packed
+
+
+def unpack(line: str) -> DistFile:
+    filename, packagetype, uploaded, yanked, requires_python = line.split("\t")
+    return DistFile(
+        filename,
+        packagetype,
+        _seconds(uploaded) if uploaded else None,
+        yanked == "1",
+        requires_python or None,
+    )
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return float(text)  # written by pack
+    except ValueError:
+        return timestamp(text)  # the index's own text, checked when it was parsed
+
+
+def timestamp(text: str | None) -> float | None:
+    """Seconds since the epoch of an ISO time; ValueError when it is not one."""
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    # The index's older field ("upload_time") has no zone; it is UTC.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
