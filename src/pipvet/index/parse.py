@@ -2,8 +2,8 @@
 
 Pure: ``parse_project`` turns one ``{base}/pypi/{name}/json`` document into a ``ProjectInfo``
 (releases newest first, with their files; ownership; links; requirements). A document that
-is not what the index promises is a ``DataError`` naming the URL and the field. Fetching is
-``pipvet.index.client``'s job.
+is not what the index promises is a ``DataError`` naming the URL and the field. A release's
+files are kept packed (``pipvet.index.packed``). Fetching is ``pipvet.index.client``'s job.
 """
 
 from __future__ import annotations
