@@ -142,6 +142,7 @@ _AS_IN_A_TERMINAL = (
 )
 
 
+@pytest.mark.slow  # two pipvet processes
 @pytest.mark.parametrize(
     "command",
     [["vet", "six", "numpy", "pandas"], ["vet", "six"]],
