@@ -398,7 +398,7 @@ def test_an_include_outside_the_folder_reads_only_requirements_files(
     with pytest.raises(InputError) as caught:
         parse_requirements_file(top, environ={})
     (problem,) = caught.value.problems
-    assert "not named as a requirements file (*.txt, *.in), so it is not read" in problem
+    assert "so it is not read: an include can name any file" in problem
     for secret in ("hf_abc", "ghp_", "sk-abc", "PATH="):
         assert secret not in str(caught.value) + problem
 
@@ -407,11 +407,13 @@ def test_an_include_outside_the_folder_may_be_a_requirements_file(tmp_path: Path
     # docs/requirements.txt with "-r ../requirements.txt": the common case outside the folder.
     write(tmp_path / "requirements.txt", "six==1.16.0\n")
     write(tmp_path / "constraints.in", "idna==3.7\n")
+    write(tmp_path / "requirements.lock", "attrs==24.2.0\n")  # rye's name
     top = write(
-        tmp_path / "docs" / "requirements.txt", "-r ../requirements.txt\n-c ../constraints.in\n"
+        tmp_path / "docs" / "requirements.txt",
+        "-r ../requirements.txt\n-c ../constraints.in\n-r ../requirements.lock\n",
     )
     rf = parse_requirements_file(top, environ={})
-    assert [e.name for e in rf.entries] == ["six", "idna"]
+    assert [e.name for e in rf.entries] == ["six", "idna", "attrs"]
 
 
 def test_a_requirements_file_that_links_out_of_its_folder_to_another_file_is_not_read(

@@ -179,7 +179,7 @@ def test_an_include_of_a_credentials_file_is_not_read_at_all(project: Path, tmp_
         assert code == 2, (command, err)
         assert out == ""
         assert "AKIA" not in err
-        assert "not named as a requirements file (*.txt, *.in), so it is not read" in err
+        assert "so it is not read: an include can name any file" in err
 
 
 # ------------------------------------------------------------------ credentials in sources

@@ -68,14 +68,20 @@ _INCLUDED_LINE_WIDTH = 60
 # An include can name any file the user can read (``-r ~/.netrc``, ``-r /proc/self/environ``),
 # and a requirements file from someone else (a pull request) would then make pipvet show its
 # lines: a token is even a valid package name, reported as "not pinned". Outside the folder of
-# the file given to pipvet, only files named as requirements files are read.
+# the file given to pipvet, only files named as requirements files are read: ``*.txt``,
+# ``*.in``, or a name with "requirements" or "constraints" in it (``requirements.lock``), and
+# never a dotfile.
 _REQUIREMENTS_SUFFIXES = (".txt", ".in")
+_REQUIREMENTS_WORDS = ("requirements", "constraints")
 
 
 def _may_include(resolved: Path, root: Path) -> bool:
     if resolved.is_relative_to(root):
         return True
-    return resolved.suffix in _REQUIREMENTS_SUFFIXES and not resolved.name.startswith(".")
+    name = resolved.name.lower()
+    if name.startswith("."):
+        return False
+    return resolved.suffix in _REQUIREMENTS_SUFFIXES or any(w in name for w in _REQUIREMENTS_WORDS)
 
 
 class _Reader:
@@ -198,7 +204,8 @@ class _Reader:
             shown = display if resolved == path.absolute() else f"{display} (a link to {resolved})"
             raise LineProblem(
                 f"{shown} is outside {self.root} and not named as a requirements file "
-                "(*.txt, *.in), so it is not read: an include can name any file on this machine",
+                "(*.txt, *.in, *requirements*, *constraints*), so it is not read: an include "
+                "can name any file on this machine",
                 "include a requirements file, or give that file to pipvet yourself",
             )
         try:
@@ -271,7 +278,7 @@ def read_requirements_file(
         # The file named is a link out of its folder (a pull request can add one).
         raise InputError(
             f"{display} links to {resolved}, outside its folder, which is not named as a "
-            "requirements file (*.txt, *.in); it is not read",
+            "requirements file (*.txt, *.in, *requirements*, *constraints*); it is not read",
             hint="point -r at the requirements file itself",
         )
     reader = _Reader(env, folder)
