@@ -12,7 +12,6 @@ from packaging.utils import canonicalize_name
 from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.typosquat import TyposquatIndex
-from pipvet.vetting.typosquat_build import NameKeys
 from pipvet.vetting.typosquat_model import TyposquatResult
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"
@@ -124,9 +123,9 @@ class _EveryKeyDeleted(TyposquatIndex):
     """The index as it was first written: one-letter deletions of every key, not only of the
     keys whose targets rank high enough for a deletion or substitution to count."""
 
-    def _index(self) -> NameKeys:
+    def _index(self) -> None:
         self._deletes_tier = self.rules.target_tier
-        return super()._index()
+        super()._index()
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from pipvet.cli._options import (
 )
 from pipvet.errors import DataError, InputError
 from pipvet.frozen import frozen, replace
-from pipvet.index.popularity_cache import PopularitySnapshot, load_popularity
+from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.models import DependencyResult, Progress
@@ -194,7 +194,7 @@ def build(
     )
     warnings += popular.warnings
     snapshot = popular.snapshot
-    squats = squat_index(snapshot, ctx.cache_dir) if snapshot is not None else None
+    squats = TyposquatIndex.build(snapshot.pairs) if snapshot is not None else None
 
     say("checking the advisory data")
     store: AdvisoryStore | None = None
@@ -236,33 +236,6 @@ def build(
         progress=progress,
     )
     return Setup(vetter, target, description, warnings, store, outcome if store else None)
-
-
-def squat_index(snapshot: PopularitySnapshot, cache_dir: Path) -> TyposquatIndex:
-    """The look-alike index of the popularity list: its tables from the cache when they were
-    stored for this very list by this very code, else built and stored for the next run."""
-    import zlib
-
-    from pipvet.vetting.typosquat_build import NameKeys, rank_popular
-    from pipvet.vetting.typosquat_model import TyposquatRules
-    from pipvet.vetting.typosquat_store import fingerprint, loaded, stored
-
-    names, downloads = rank_popular(snapshot.pairs)
-    rules = TyposquatRules()
-    listed = zlib.crc32("\n".join(names).encode())
-    key = [snapshot.source, snapshot.fetched_at, len(names), listed, fingerprint(rules)]
-    path = cache_dir / "typosquat-index.json"
-    data: Any = None
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads(path.read_bytes())
-    kept = data.get("key") == key if isinstance(data, dict) else False
-    table = loaded(data.get("tables"), names) if kept else None
-    index = TyposquatIndex(names, downloads, rules, table)
-    if table is None and isinstance(index.table, NameKeys):
-        with contextlib.suppress(OSError, InputError):  # a cache that cannot be written
-            text = json.dumps({"key": key, "tables": stored(index.table)}, separators=(",", ":"))
-            write_text_atomic(path, text, durable=False)  # torn: not JSON, built again
-    return index
 
 
 def vet_installed(

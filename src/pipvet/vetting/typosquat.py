@@ -76,7 +76,6 @@ from pipvet.vetting.typosquat_model import (
     TyposquatResult,
     TyposquatRules,
 )
-from pipvet.vetting.typosquat_store import LoadedKeys
 
 __all__ = ["TyposquatIndex"]
 
@@ -113,8 +112,8 @@ class _Hit:
 class TyposquatIndex:
     """Popular names prepared for fast near-miss lookups. Build once, check many.
 
-    Building from the full 15,000-name list takes tens of milliseconds; ``table`` may pass
-    tables loaded instead (``typosquat_store``). Most of a build is the
+    Building from the full 15,000-name list takes a few tens of milliseconds, so the index is
+    rebuilt from the cached popularity data rather than serialised. Most of a build is the
     one-letter deletions of every key; they are kept only for targets popular enough for a
     deletion, substitution or two-edit finding to count (``_deletes_tier``). Below that only
     swapped letters and look-alike characters count, and those are found by probing the few
@@ -122,11 +121,7 @@ class TyposquatIndex:
     """
 
     def __init__(
-        self,
-        names: Sequence[NormalizedName],
-        downloads: Sequence[int],
-        rules: TyposquatRules,
-        table: LoadedKeys | None = None,
+        self, names: Sequence[NormalizedName], downloads: Sequence[int], rules: TyposquatRules
     ) -> None:
         self.rules = rules
         self._names = tuple(names)
@@ -137,7 +132,7 @@ class TyposquatIndex:
         )
         # Keys of targets ranked below this get no deletions (see the class docstring).
         self._deletes_tier = max(rules.tier(t) for t in ("deletion", "substitution", "two-edits"))
-        self.table: NameKeys | LoadedKeys = table or self._index()
+        self._index()
 
     @classmethod
     def build(
@@ -155,9 +150,11 @@ class TyposquatIndex:
     def __len__(self) -> int:
         return len(self._names)
 
-    def _index(self) -> NameKeys:
+    def _index(self) -> None:
         """Build the lookup tables (``typosquat_build``) for the targets of this list."""
-        return NameKeys(self._names, self._rank_of, self.rules, deletes_tier=self._deletes_tier)
+        self._table = NameKeys(
+            self._names, self._rank_of, self.rules, deletes_tier=self._deletes_tier
+        )
 
     # ------------------------------------------------------------------ checking
 
@@ -196,15 +193,15 @@ class TyposquatIndex:
 
     def _hits(self, candidate: str) -> Iterator[_Hit]:
         stripped = candidate.replace("-", "")
-        for target in self.table.stripped.get(stripped, ()):
+        for target in self._table.stripped.get(stripped, ()):
             yield _Hit(target, "separator", "differs only in '-', '_' or '.' separators")
-        for target in self.table.folded.get(homoglyph_fold(candidate), ()):
+        for target in self._table.folded.get(homoglyph_fold(candidate), ()):
             if self._names[target].replace("-", "") != stripped:
                 detail = f"reads like {self._names[target]!r} (l/1/i, o/0, rn/m, vv/w, cl/d)"
                 yield _Hit(target, "homoglyph", detail)
         words = candidate.split("-")
         if len(words) > 1:
-            for target in self.table.word_sets.get("-".join(sorted(words)), ()):
+            for target in self._table.word_sets.get("-".join(sorted(words)), ()):
                 yield _Hit(target, "word-order", "the same words in another order")
         yield from self._affix_hits(candidate)
         yield from self._edit_hits(candidate)
@@ -212,17 +209,17 @@ class TyposquatIndex:
     def _affix_hits(self, candidate: str) -> Iterator[_Hit]:
         # Sorted: a set's order follows the hash seed, and the first hit names the finding.
         for core in sorted(affix_cores(candidate, bare=True)):
-            for key_id in self.table.key_ids.get(core, ()):
-                _, target, via = self.table.keys[key_id]
+            for key_id in self._table.key_ids.get(core, ()):
+                _, target, via = self._table.keys[key_id]
                 if via == VIA_NAME:
                     yield _Hit(target, "prefix-suffix", f"{core!r} with a prefix or suffix added")
-            for target in self.table.cores.get(core, ()):
+            for target in self._table.cores.get(core, ()):
                 detail = f"the same name as {self._names[target]!r} with another prefix or suffix"
                 yield _Hit(target, "prefix-suffix", detail)
         base = candidate.rstrip(DIGITS)
         if base != candidate:
-            for key_id in self.table.key_ids.get(base, ()):
-                _, target, via = self.table.keys[key_id]
+            for key_id in self._table.key_ids.get(base, ()):
+                _, target, via = self._table.keys[key_id]
                 if via == VIA_NAME:
                     digits = candidate[len(base) :]
                     yield _Hit(target, "version-digits", f"the digits {digits!r} added")
@@ -230,7 +227,7 @@ class TyposquatIndex:
     def _edit_hits(self, candidate: str) -> Iterator[_Hit]:
         seen: set[int] = set()
         length = len(candidate)
-        key_ids, deletes = self.table.key_ids, self.table.deletes
+        key_ids, deletes = self._table.key_ids, self._table.deletes
         for i in range(-1, length):
             probe = candidate if i < 0 else candidate[:i] + candidate[i + 1 :]
             seen.update(key_ids.get(probe, ()))
@@ -246,18 +243,18 @@ class TyposquatIndex:
         if length >= self.rules.two_edit_length:
             self._two_edit_probes(candidate, seen)
         moved: set[int] = set()
-        if length - candidate.count("-") >= self.rules.move_length and self.table.letter_sets:
+        if length - candidate.count("-") >= self.rules.move_length and self._table.letter_sets:
             letters = "".join(sorted(candidate.replace("-", "")))
-            moved.update(self.table.letter_sets.get(letters, ()))
+            moved.update(self._table.letter_sets.get(letters, ()))
             for key_id in sorted(moved):
-                key, target, via = self.table.keys[key_id]
+                key, target, via = self._table.keys[key_id]
                 blocks = moved_blocks(candidate, key) if via != VIA_IMPORT else None
                 kept = self.rules.kept_start
                 if blocks is not None and candidate[:kept] == key[:kept]:
                     detail = f"{blocks[0]!r} and {blocks[1]!r} in the other order"
                     yield _Hit(target, "word-order", detail, drops_digits=via == VIA_BASE)
         for key_id in sorted(seen):  # index order: ties between keys always resolve alike
-            key, target, via = self.table.keys[key_id]
+            key, target, via = self._table.keys[key_id]
             if key == candidate:
                 if via == VIA_BASE:
                     dropped = self._names[target][len(key) :]
@@ -283,9 +280,9 @@ class TyposquatIndex:
         """Add the keys two edits away from ``candidate`` after its first letters: two names
         two edits apart share a spelling with at most two letters taken from each (symmetric
         deletion), so a few dozen probes find them without measuring any distance."""
-        if len(candidate) > self.table.near2_longest + 2:
+        if len(candidate) > self._table.near2_longest + 2:
             return
-        near2 = self.table.near2
+        near2 = self._table.near2
         for variant in kept_start_deletions(candidate, self.rules.kept_start):
             seen.update(near2.get(variant, ()))
 
@@ -363,7 +360,7 @@ class TyposquatIndex:
         word, target_word = edit.word, edit.target_word
         if word + "s" == target_word or target_word + "s" == word:
             return False
-        uses = self.table.word_counts().get(word, 0)
+        uses = self._table.word_counts().get(word, 0)
         if candidate in self._rank_of and word in candidate.split("-"):
             uses -= 1  # the candidate's own listing does not make its word a known word
         if uses > 0 and word not in target.split("-"):
@@ -373,7 +370,7 @@ class TyposquatIndex:
         words = target.split("-")
         for cut in range(len(words) - 1, 0, -1):
             prefix = "-".join(words[:cut]) + "-"
-            if edit.at >= len(prefix) and prefix in self.table.families:
+            if edit.at >= len(prefix) and prefix in self._table.families:
                 return candidate.startswith(prefix)
         return False
 

@@ -35,7 +35,6 @@ __all__ = [
     "NameKeys",
     "kept_start_deletions",
     "rank_popular",
-    "vocabulary",
 ]
 
 # What a key stands for: a popular name, a popular name without its trailing version digits
@@ -147,7 +146,11 @@ class NameKeys:
     def word_counts(self) -> dict[str, int]:
         """How many listed names use each word; built the first time a rule asks."""
         if self._vocabulary is None:
-            self._vocabulary = vocabulary(self.names)
+            vocabulary: dict[str, int] = {}
+            for name in self.names:
+                for word in set(name.split("-")):
+                    vocabulary[word] = vocabulary.get(word, 0) + 1
+            self._vocabulary = vocabulary
         return self._vocabulary
 
     def _add_key(self, key: str, target: int, via: int) -> None:
@@ -174,15 +177,6 @@ class NameKeys:
             near2 = self.near2
             for variant in kept_start_deletions(key, rules.kept_start):
                 near2[variant].append(key_id)
-
-
-def vocabulary(names: Iterable[str]) -> dict[str, int]:
-    """How many of ``names`` use each word (the parts between "-")."""
-    counts: dict[str, int] = {}
-    for name in names:
-        for word in set(name.split("-")):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
 
 
 def kept_start_deletions(name: str, kept: int) -> set[str]:
