@@ -246,3 +246,36 @@ def test_python_of_a_conda_environment_audits_what_conda_and_pip_installed(
     assert names["urllib3"]["findings"], "conda's own package is audited"
     assert names["requests"]["findings"], "pip's package in the conda env is audited"
     assert code == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["environment.yml", "analysis.ipynb", "uv.lock", "poetry.lock", "Pipfile.lock"]
+)
+def test_an_input_that_links_out_of_its_folder_to_another_kind_of_file_is_not_read(
+    tmp_path: Path, name: str
+) -> None:
+    # A pull request can add any of these as a link to a file of the machine it runs on; the
+    # readers quote the line they stop at.
+    secret = tmp_path / "home" / ".npmrc"
+    secret.parent.mkdir()
+    secret.write_text("//registry.npmjs.org/:_authToken=npm_abcdefghijklmnop\n", "utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / name).symlink_to(secret)
+    with pytest.raises(InputError) as caught:
+        parse_declared(repo / name)
+    assert "links to" in str(caught.value)
+    assert "outside its folder" in str(caught.value)
+    assert "npm_abc" not in str(caught.value) + repr(caught.value.problems)
+
+
+def test_an_input_that_links_to_a_file_of_its_kind_is_read(tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "base-environment.yml"
+    shared.parent.mkdir()
+    shared.write_text(ENV_YML, encoding="utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "environment.yml").symlink_to(shared)
+    (repo / "extra.txt").write_text("idna==2.7\n", encoding="utf-8")  # beside the link
+    parsed = parse_declared(repo / "environment.yml")
+    assert "requests" in [e.name for e in parsed.entries]

@@ -51,7 +51,17 @@ def cut(text: str, limit: int = _SHOWN) -> str:
 
 def read_lock_text(path: Path, what: str, *, cap: int = MAX_LOCK_BYTES) -> str:
     """The file as text; InputError naming it when it is missing, not a regular file, over
-    ``cap`` or not UTF-8."""
+    ``cap`` or not UTF-8, or a link out of its folder to a file of another kind."""
+    resolved = path.resolve()
+    outside = not resolved.is_relative_to(path.absolute().parent.resolve())
+    if outside and (resolved.suffix != path.suffix or resolved.name.startswith(".")):
+        # A file from someone else (a pull request) can be a link to any file on the
+        # machine, and a reader's error quotes the line it stopped at.
+        raise InputError(
+            f"{path} links to {resolved}, outside its folder, which is not named as a "
+            f"{what} ({path.suffix or 'no suffix'}); it is not read",
+            hint=f"point pipvet at the {what} itself",
+        )
     try:
         return decode_text(read_bytes_capped(path, cap=cap))
     except FileProblem as exc:
