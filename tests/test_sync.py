@@ -683,3 +683,24 @@ def test_source_parsing(tmp_path: Path) -> None:
     assert local.location == str(tmp_path.resolve())
     assert local.zip_url == str(tmp_path.resolve() / "PyPI" / "all.zip")
     assert OsvSource.parse(tmp_path.as_uri()).zip_url == tmp_path.as_uri() + "/PyPI/all.zip"
+
+
+def test_an_overlay_is_a_folder_of_advisories_not_a_disk(tmp_path: Path) -> None:
+    from pipvet.advisories.records import overlay_files
+
+    overlay = tmp_path / "overlay"
+    (overlay / "private").mkdir(parents=True)
+    for i in range(3):
+        (overlay / "private" / f"ACME-{i}.json").write_text("{}", encoding="utf-8")
+    (overlay / "notes.txt").write_text("", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "OTHER-1.json").write_text("{}", encoding="utf-8")
+    (overlay / "linked").symlink_to(elsewhere)  # links are not followed
+    assert [p.name for p in overlay_files(overlay)] == ["ACME-0.json", "ACME-1.json", "ACME-2.json"]
+    # A policy naming "/" or a home folder: refused once the walk passes the limit.
+    with pytest.raises(DataError, match="holds more than 5 files and folders") as info:
+        overlay_files(overlay, limit=5)
+    assert "osv-overlay" in (info.value.hint or "")
+    with pytest.raises(DataError, match="is not a folder"):
+        overlay_files(overlay / "notes.txt")

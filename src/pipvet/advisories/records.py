@@ -8,6 +8,7 @@ safe to use in a URL path and whose ``modified`` is a time; everything else rais
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,14 +153,38 @@ def archive_records(path: Path, tally: Tally, progress: Progress | None) -> Iter
             tally.skip(f"{name}: {exc}")
 
 
-def overlay_records(folder: Path, tally: Tally) -> list[StoredRecord]:
+# An overlay is a folder of advisories, not a disk: a policy naming "/" (or a home folder)
+# would otherwise have every run walk all of it, and read every JSON file found.
+MAX_OVERLAY_ENTRIES = 100_000  # files and folders looked at
+_OVERLAY_HINT = (
+    "point --osv-overlay, PIPVET_OSV_OVERLAY or the policy's osv-overlay at a folder of OSV "
+    "JSON files"
+)
+
+
+def overlay_files(folder: Path, *, limit: int = MAX_OVERLAY_ENTRIES) -> list[Path]:
+    """The overlay's ``*.json`` files, sorted; links are not followed. DataError when the
+    folder is missing, is not a folder, or holds more than ``limit`` entries."""
     if not folder.is_dir():
-        raise DataError(
-            f"the advisory overlay folder {folder} does not exist",
-            hint="point --osv-overlay (or PIPVET_OSV_OVERLAY) at a folder of OSV JSON files",
-        )
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"the advisory overlay folder {folder} {what}", hint=_OVERLAY_HINT)
+    found: list[Path] = []
+    seen = 0
+    for root, folders, files in os.walk(folder):
+        seen += len(folders) + len(files)
+        if seen > limit:
+            raise DataError(
+                f"the advisory overlay folder {folder} holds more than "
+                f"{limit:,} files and folders: it is not a folder of advisories",
+                hint=_OVERLAY_HINT,
+            )
+        found.extend(Path(root) / name for name in files if name.endswith(".json"))
+    return sorted(found)
+
+
+def overlay_records(folder: Path, tally: Tally) -> list[StoredRecord]:
     records: dict[str, StoredRecord] = {}
-    for path in sorted(folder.rglob("*.json")):
+    for path in overlay_files(folder):
         try:
             record = prepare_record(read_bytes_capped(path, cap=MAX_OSV_RECORD_BYTES))
         except MalformedRecord as exc:
@@ -177,7 +202,7 @@ def overlay_fingerprint(folder: Path | None) -> str:
     if folder is None:
         return ""
     try:
-        stats = [(str(p), p.stat()) for p in sorted(folder.rglob("*.json"))]
+        stats = [(str(p), p.stat()) for p in overlay_files(folder)]
     except OSError:
         return "unreadable"
     return json.dumps([str(folder), [(n, s.st_size, s.st_mtime_ns) for n, s in stats]])
