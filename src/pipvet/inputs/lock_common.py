@@ -27,7 +27,7 @@ from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH, MAX_VERSION_LENGTH
 from pipvet.inputs.requirement_text import redact
 from pipvet.inputs.requirements_model import RequirementEntry, decode_text
 from pipvet.models import Location, is_project_name
-from pipvet.system.files import FileProblem, read_bytes_capped
+from pipvet.system.files import FileProblem, linked_out, read_bytes_capped
 
 __all__ = [
     "MAX_LOCK_BYTES",
@@ -52,13 +52,10 @@ def cut(text: str, limit: int = _SHOWN) -> str:
 def read_lock_text(path: Path, what: str, *, cap: int = MAX_LOCK_BYTES) -> str:
     """The file as text; InputError naming it when it is missing, not a regular file, over
     ``cap`` or not UTF-8, or a link out of its folder to a file of another kind."""
-    resolved = path.resolve()
-    outside = not resolved.is_relative_to(path.absolute().parent.resolve())
-    if outside and (resolved.suffix != path.suffix or resolved.name.startswith(".")):
-        # A file from someone else (a pull request) can be a link to any file on the
-        # machine, and a reader's error quotes the line it stopped at.
+    target = linked_out(path)
+    if target is not None and (target.suffix != path.suffix or target.name.startswith(".")):
         raise InputError(
-            f"{path} links to {resolved}, outside its folder, which is not named as a "
+            f"{path} links to {target}, outside its folder, which is not named as a "
             f"{what} ({path.suffix or 'no suffix'}); it is not read",
             hint=f"point pipvet at the {what} itself",
         )

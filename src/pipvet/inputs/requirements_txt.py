@@ -44,7 +44,12 @@ from pipvet.inputs.requirements_model import (
     decode_text,
 )
 from pipvet.models import Location
-from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped
+from pipvet.system.files import (
+    MAX_REQUIREMENTS_BYTES,
+    FileProblem,
+    linked_out,
+    read_bytes_capped,
+)
 
 __all__ = ["read_embedded_lines", "read_requirements_file"]
 
@@ -75,9 +80,7 @@ _REQUIREMENTS_SUFFIXES = (".txt", ".in")
 _REQUIREMENTS_WORDS = ("requirements", "constraints")
 
 
-def _may_include(resolved: Path, root: Path) -> bool:
-    if resolved.is_relative_to(root):
-        return True
+def _requirements_named(resolved: Path) -> bool:
     name = resolved.name.lower()
     if name.startswith("."):
         return False
@@ -200,7 +203,7 @@ class _Reader:
             raise LineProblem(f"include cycle: {cycle}", "remove one of these includes")
         if (resolved, constraint) in self.done:
             return  # a diamond: already read through another path
-        if not _may_include(resolved, self.root):
+        if not (resolved.is_relative_to(self.root) or _requirements_named(resolved)):
             shown = display if resolved == path.absolute() else f"{display} (a link to {resolved})"
             raise LineProblem(
                 f"{shown} is outside {self.root} and not named as a requirements file "
@@ -272,16 +275,15 @@ def read_requirements_file(
         raise InputError(
             f"{display} is not UTF-8 text", hint="save the requirements file as UTF-8"
         ) from None
-    resolved = path.resolve()
-    folder = path.absolute().parent.resolve()
-    if not _may_include(resolved, folder):
-        # The file named is a link out of its folder (a pull request can add one).
+    target = linked_out(path)
+    if target is not None and not _requirements_named(target):
         raise InputError(
-            f"{display} links to {resolved}, outside its folder, which is not named as a "
+            f"{display} links to {target}, outside its folder, which is not named as a "
             "requirements file (*.txt, *.in, *requirements*, *constraints*); it is not read",
             hint="point -r at the requirements file itself",
         )
-    reader = _Reader(env, folder)
+    resolved = path.resolve()
+    reader = _Reader(env, path.absolute().parent.resolve())
     reader.done.add((resolved, constraint))
     reader.read_file(_Source(path, display, constraint, (resolved,), (display,)), text)
     if reader.problems:

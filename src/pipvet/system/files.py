@@ -32,6 +32,7 @@ __all__ = [
     "MAX_PYPROJECT_BYTES",
     "MAX_REQUIREMENTS_BYTES",
     "FileProblem",
+    "linked_out",
     "open_regular",
     "point_nowhere",
     "read_bytes_capped",
@@ -251,6 +252,16 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def linked_out(path: Path) -> Path | None:
+    """The file ``path`` leads to when a link takes it out of its own folder, else None.
+
+    A file from someone else (a pull request) can be a link to any file on the machine, and
+    the readers' errors quote the line they stop at: each reader refuses such a link unless
+    it leads to a file of its own kind."""
+    resolved = path.resolve()
+    return None if resolved.is_relative_to(path.absolute().parent.resolve()) else resolved
 
 
 def point_nowhere(stream: IO[str]) -> None:
