@@ -79,12 +79,24 @@ def test_an_own_cache_is_used_also_group_writable_and_a_missing_one_is_made(
     assert not fresh.stat().st_mode & stat.S_IWOTH
 
 
-def test_a_cache_owned_by_root_is_trusted(tmp_path: Path) -> None:
-    # A read-only copy prepared by an administrator for many users: root can change anything
-    # on the machine anyway. (Running as root, every folder made here is root's.)
-    check_cache_dir(tmp_path)
+def test_a_cache_owned_by_root_is_trusted_and_one_of_another_user_is_not(
+    tmp_path: Path,
+) -> None:
+    # Root's folders (a read-only copy prepared for many users) are trusted by any user:
+    # root can change anything on the machine anyway.
+    check_cache_dir(Path("/"), uid=1000)
+    mine = os.stat(tmp_path).st_uid
+    check_cache_dir(tmp_path, uid=mine)
+    if mine != 0:
+        theirs, viewer = tmp_path, mine + 1
+    else:
+        theirs, viewer = tmp_path / "theirs", 1000
+        theirs.mkdir()
+        os.chown(theirs, 1001, 1001)
+    with pytest.raises(UsageError, match=r"belongs to another user \(uid"):
+        check_cache_dir(theirs, uid=viewer)
     open_to_all = tmp_path / "open"
     open_to_all.mkdir()
     open_to_all.chmod(0o777)
     with pytest.raises(UsageError, match="every user"):
-        check_cache_dir(open_to_all)
+        check_cache_dir(open_to_all, uid=mine)

@@ -29,7 +29,7 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return (Path(xdg) if xdg else home / ".cache") / "pipvet"
 
 
-def check_cache_dir(path: Path) -> None:
+def check_cache_dir(path: Path, *, uid: int | None = None) -> None:
     """Refuse a cache folder that another user could have written: the cache decides what
     pipvet reports (the advisory database, the popularity list, the index answers), so one
     planted there would hide a vulnerability or make a look-alike name look popular.
@@ -37,17 +37,20 @@ def check_cache_dir(path: Path) -> None:
     The folder must belong to the user running pipvet (or to root, as a read-only copy
     prepared for many users does) and must not be writable by every user. A folder that does
     not exist yet is created by pipvet itself; where ownership is not kept in user ids
-    (Windows), nothing is checked here."""
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:
-        return
+    (Windows), nothing is checked here. ``uid``: the user running pipvet (default: this
+    process's)."""
+    if uid is None:
+        getuid = getattr(os, "getuid", None)
+        if getuid is None:
+            return
+        uid = int(getuid())
     try:
         info = path.stat()
     except OSError:
         return  # missing (created on first use) or unreadable (said when it is used)
     where = f"the cache folder {path}"
     hint = "use a folder of your own: set PIPVET_CACHE_DIR or pass --cache-dir"
-    if info.st_uid not in (getuid(), 0):
+    if info.st_uid not in (uid, 0):
         raise UsageError(
             f"{where} belongs to another user (uid {info.st_uid}), who could change what "
             "pipvet reports (advisories, popularity, index answers)",
