@@ -15,6 +15,7 @@ import pytest
 
 from pipvet.errors import NetworkError
 from pipvet.system.http import HttpClient
+from tests.support.interrupt import press_ctrl_c, start_pipvet
 
 Behaviour = Callable[[socket.socket], None]
 
@@ -135,13 +136,6 @@ def test_the_policy_and_the_flag_set_the_deadline(tmp_path: Path) -> None:
     assert "expected a number of seconds from 1 to 3600" in str(caught.value)
 
 
-# Ctrl-C as a terminal delivers it, also when the tests run where SIGINT is ignored.
-_AS_IN_A_TERMINAL = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'pipvet', *sys.argv[1:]])"
-)
-
-
 @pytest.mark.slow  # two pipvet processes
 @pytest.mark.parametrize(
     "command",
@@ -152,8 +146,6 @@ def test_ctrl_c_ends_a_run_waiting_on_a_stalled_index_at_once(
     tmp_path: Path, shared_data: Path, command: list[str]
 ) -> None:
     import os
-    import signal
-    import subprocess
     import sys
 
     answered = threading.Event()
@@ -172,20 +164,12 @@ def test_ctrl_c_ends_a_run_waiting_on_a_stalled_index_at_once(
             "PIPVET_OSV_URL": str(shared_data / "osv"),
             "PIPVET_TOP_PACKAGES_URL": str(shared_data / "top-pypi-packages-30-days.min.json"),
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _AS_IN_A_TERMINAL, *command, "--python", sys.executable],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_pipvet([*command, "--python", sys.executable], env)
         try:
             assert answered.wait(60)  # a request is waiting on the stalled index
-            interrupted_at = time.monotonic()
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=40)
+            took, err = press_ctrl_c(proc, timeout=40)
         finally:
             proc.kill()
-    assert time.monotonic() - interrupted_at < 5
+    assert took < 5
     assert proc.returncode == 130
     assert err.endswith("pipvet: interrupted\n")

@@ -22,6 +22,7 @@ from pipvet.cli import vet as vet_cli
 from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import Reply
 from tests.support.index_server import IndexServer, document, index_server, sdist_file
+from tests.support.interrupt import press_ctrl_c, start_pipvet
 from tests.support.pipvenv import venv_with_pip
 from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
 from tests.support.simple_index import SimpleIndex
@@ -645,8 +646,6 @@ def test_a_target_that_cannot_be_asked_is_the_error(world: World, tmp_path: Path
 def test_ctrl_c_while_a_hung_target_is_asked_ends_at_once(world: World, tmp_path: Path) -> None:
     # A target interpreter that never answers (a sitecustomize waiting on the network, say):
     # Ctrl-C ends pipvet and the probe, without waiting for the probe's own timeout.
-    import signal
-    import subprocess
     import sys
     import time
 
@@ -657,28 +656,17 @@ def test_ctrl_c_while_a_hung_target_is_asked_ends_at_once(world: World, tmp_path
     python.write_text(f"#!/bin/sh\ntouch '{started}'\nexec sleep 120\n")
     python.chmod(0o755)
     env = world.env(PIPVET_CACHE_DIR=str(tmp_path / "fresh-cache"))
-    # Ctrl-C as a terminal delivers it, also when this test runs where SIGINT is ignored.
-    as_in_a_terminal = (
-        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-        "os.execv(sys.executable, [sys.executable, '-m', 'pipvet', *sys.argv[1:]])"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", as_in_a_terminal, "vet", "six", "--venv", str(venv)],
-        env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = start_pipvet(
+        ["vet", "six", "--venv", str(venv)], {**env, "PYTHONPATH": os.pathsep.join(sys.path)}
     )
     try:
         deadline = time.monotonic() + 30
         while not started.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert started.exists()
-        interrupted_at = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        took, err = press_ctrl_c(proc, timeout=30)
     finally:
         proc.kill()
-    assert time.monotonic() - interrupted_at < 10
+    assert took < 10
     assert proc.returncode == 130
     assert err.endswith("pipvet: interrupted\n")
