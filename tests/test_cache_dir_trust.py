@@ -14,7 +14,7 @@ from pipvet.cli import main
 from pipvet.cli._common import Output
 from pipvet.errors import UsageError
 from pipvet.system.paths import check_cache_dir
-from tests.support.osv_bucket import csv_for, zip_of
+from tests.support.osv_bucket import write_bucket
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -32,11 +32,7 @@ def pins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                       "ranges": [{"type": "ECOSYSTEM",
                                   "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
     }  # fmt: skip
-    bucket = tmp_path / "osv" / "PyPI"
-    bucket.mkdir(parents=True)
-    (bucket / "all.zip").write_bytes(zip_of([record]))
-    (bucket / "modified_id.csv").write_bytes(csv_for([record]))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(bucket.parent))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(write_bucket(tmp_path / "osv", [record])))
     monkeypatch.chdir(tmp_path)
     req = tmp_path / "requirements.txt"
     req.write_text("surely-not-vulnerable==1.0\n", encoding="utf-8")

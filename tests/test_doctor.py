@@ -20,7 +20,7 @@ from pipvet.project.doctor_files import ide_task_check
 from pipvet.project.templates import vscode_task
 from pipvet.project.vscode import inspect_tasks
 from pipvet.system.process import SubprocessRunner
-from tests.support.osv_bucket import csv_for, zip_of
+from tests.support.osv_bucket import write_bucket
 from tests.support.wheels import build_wheel, create_venv, pip_install
 
 # A day ago: the advisory data is current (older than max-data-age-days would only warn).
@@ -59,11 +59,7 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                       "ranges": [{"type": "ECOSYSTEM",
                                   "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
     }  # fmt: skip
-    bucket = tmp_path / "osv" / "PyPI"
-    bucket.mkdir(parents=True)
-    (bucket / "all.zip").write_bytes(zip_of([record]))
-    (bucket / "modified_id.csv").write_bytes(csv_for([record]))
-    monkeypatch.setenv("PIPVET_OSV_URL", str(tmp_path / "osv"))
+    monkeypatch.setenv("PIPVET_OSV_URL", str(write_bucket(tmp_path / "osv", [record])))
     return home
 
 

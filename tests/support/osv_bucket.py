@@ -51,6 +51,16 @@ def zip_of(records: Iterable[Mapping[str, Any]]) -> bytes:
     return build_zip({f"{r['id']}.json": json.dumps(r).encode() for r in records})
 
 
+def write_bucket(folder: Path, records: Iterable[Mapping[str, Any]]) -> Path:
+    """``folder`` as a local OSV source holding ``records`` (``PyPI/all.zip`` and
+    ``PyPI/modified_id.csv``): what ``PIPVET_OSV_URL`` can name."""
+    chosen = list(records)
+    (folder / "PyPI").mkdir(parents=True, exist_ok=True)
+    (folder / "PyPI" / "all.zip").write_bytes(zip_of(chosen))
+    (folder / "PyPI" / "modified_id.csv").write_bytes(csv_for(chosen))
+    return folder
+
+
 class OsvBucket:
     def __init__(self, server: LoopbackServer, zip_bytes: bytes, csv: bytes | None, *,
                  prefix: str = "/osv") -> None:  # fmt: skip
