@@ -4,8 +4,8 @@ first use. Pure.
 A large project lists tens of thousands of files, and vetting reads those of one or two
 releases: the parser keeps each release's files packed, and the parsed cache stores the
 same text. A line is ``filename, packagetype, upload time, yanked ("1"/"0"), requires_python``;
-the upload time is as the index wrote it (ISO 8601) or, from an older cache, seconds since
-the epoch.
+the upload time is as the index wrote it (ISO 8601) or, for a list the parser read entry
+by entry, seconds since the epoch.
 """
 
 from __future__ import annotations
