@@ -26,6 +26,7 @@ else:
 Progress = Callable[[str], None]
 
 __all__ = [
+    "PROJECT_NAME_PATTERN",
     "Advisory",
     "Affected",
     "AffectedRange",
@@ -47,8 +48,9 @@ __all__ = [
 
 
 # A project name as PEP 508 allows it: ASCII letters, digits, ".", "_" and "-", starting and
-# ending with a letter or a digit.
-_PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+# ending with a letter or a digit. The pattern is shared with the plain-requirement reader.
+PROJECT_NAME_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_PROJECT_NAME = re.compile(PROJECT_NAME_PATTERN)
 
 
 def is_project_name(text: str) -> bool:

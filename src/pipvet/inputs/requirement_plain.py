@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pipvet.models import NormalizedName, canonicalize_name
+from pipvet.models import PROJECT_NAME_PATTERN, NormalizedName, canonicalize_name
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
@@ -32,7 +32,7 @@ NAME_START_RE = re.compile(r"\s*([A-Za-z0-9._-]*)")
 
 # Only ``name`` or ``name`` with version clauses: no option, marker, extras, URL or variable.
 _OP = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
-PLAIN_RE = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
+PLAIN_RE = re.compile(rf"{PROJECT_NAME_PATTERN}(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
 
 
 _OTHER_SPACE = re.compile(r"[^\S \t]")  # white space other than a space or a tab
