@@ -25,7 +25,7 @@ from pipvet.policy import Policy, resolve_sources
 from pipvet.system.http import HttpClient
 from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import LoopbackServer
-from tests.support.osv_bucket import OsvBucket, csv_for, zip_of
+from tests.support.osv_bucket import OsvBucket, write_bucket
 from tests.support.wheels import build_wheel, create_venv, pip_install, write_local_project
 
 
@@ -468,10 +468,7 @@ def fresh_bucket(folder: Path, days_old: float) -> Path:
                       "ranges": [{"type": "ECOSYSTEM",
                                   "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
     }  # fmt: skip
-    (folder / "PyPI").mkdir(parents=True)
-    (folder / "PyPI" / "all.zip").write_bytes(zip_of([record]))
-    (folder / "PyPI" / "modified_id.csv").write_bytes(csv_for([record]))
-    return folder
+    return write_bucket(folder, [record])
 
 
 def test_the_old_snapshot_says_it_is_stale_at_the_top_of_every_format(env: Path) -> None:

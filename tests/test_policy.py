@@ -64,8 +64,8 @@ VALIDATION_CASES = [
         "colour: unknown key; valid keys are cooldown-days, fail-on, http-timeout, ignore, "
         "index-url, internal, local-installs, max-age-hours, max-data-age-days, max-maintainers, "
         "max-new-dependencies, max-release-silence-days, min-maintainers, min-project-age-days, "
-        "on-review, osv-overlay, osv-url, stale-data, top-packages-url, unknown-severity, "
-        "vet-fail-on",
+        "on-review, osv-overlay, osv-url, overlay-replaces, stale-data, top-packages-url, "
+        "unknown-severity, vet-fail-on",
     ),
     (
         "max-data-age-days = 0",

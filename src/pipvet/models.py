@@ -230,6 +230,8 @@ class Snapshot:
     # The source the policy names when the data came from another: switching to it failed, so
     # what only it carries (a mirror's records for internal names, say) was not checked.
     configured_source: str | None = None
+    # Public advisory ids the local overlay replaces with its own records (sorted).
+    overlay_replaced: tuple[str, ...] = ()
 
     @property
     def stale(self) -> bool:

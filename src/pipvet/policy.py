@@ -26,6 +26,9 @@ ignores that have expired (their ``expires`` date is before today) are not appli
 cannot be ignored. With ``local-installs = "list"``, ``list_local_builds`` marks the
 vulnerability findings of editable, local-folder, VCS and URL installs ignored the same way
 (listed, not failing); their malware findings still fail.
+
+An advisory overlay record with a public record's id replaces it, and can silence its finding;
+``overlay-replaces`` lists the ids a team has reviewed (``unlisted_replacements``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pipvet.models import (
     Finding,
     IgnoreNote,
     SeverityLabel,
+    Snapshot,
     canonicalize_name,
 )
 from pipvet.policy_schema import (
@@ -76,6 +80,7 @@ __all__ = [
     "parse_policy",
     "resolve_sources",
     "stale_data_fails",
+    "unlisted_replacements",
 ]
 
 DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
@@ -116,6 +121,9 @@ class Policy:
     internal: tuple[str, ...] = ()
     osv_url: str | None = None
     osv_overlay: str | None = None
+    # Public advisory ids the overlay may replace without failing --ci: a replacement can
+    # silence a public finding, so it is reviewed here, like an ignore.
+    overlay_replaces: tuple[str, ...] = ()
     index_url: str | None = None
     top_packages_url: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -338,6 +346,13 @@ def stale_data_fails(report: AuditReport, policy: Policy, *, ci: bool = False) -
     """True when the advisory data is older than ``max-data-age-days`` and that must fail the
     command (exit 2): with ``--ci`` or ``stale-data = "fail"``. Otherwise it is a warning."""
     return report.snapshot.stale and (ci or policy.stale_data == "fail")
+
+
+def unlisted_replacements(snapshot: Snapshot, policy: Policy) -> tuple[str, ...]:
+    """The public advisory ids the overlay replaces that ``overlay-replaces`` does not list:
+    with ``--ci`` they fail the command (exit 2), otherwise they are a warning."""
+    allowed = set(policy.overlay_replaces)
+    return tuple(i for i in snapshot.overlay_replaced if i not in allowed)
 
 
 def fails(report: AuditReport, policy: Policy | None = None) -> bool:

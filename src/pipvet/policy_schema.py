@@ -228,6 +228,15 @@ def _internal(v: _Validator, key: str, value: object) -> object:
     )
 
 
+def _advisory_ids(v: _Validator, key: str, value: object) -> object:
+    if isinstance(value, list) and all(isinstance(i, str) and _ID.match(i.strip()) for i in value):
+        return tuple(sorted({i.strip() for i in value}))
+    return v.bad(
+        key, f'expected a list of advisory ids such as ["PYSEC-2024-1"]; got {show_toml(value)}'
+    )
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -366,6 +375,7 @@ _KEYS: dict[str, tuple[str, Callable[[_Validator, str, Any], object]]] = {
     "internal": ("internal", _internal),
     "osv-url": ("osv_url", _location),
     "osv-overlay": ("osv_overlay", _location),
+    "overlay-replaces": ("overlay_replaces", _advisory_ids),
     "index-url": ("index_url", _location),
     "top-packages-url": ("top_packages_url", _location),
 }

@@ -49,8 +49,10 @@ from pipvet.advisories.store_rows import (
     WITHOUT_DIGEST_INDEX,
     connect,
     decode_digest,
+    effective_counts,
     inflate,
     insert_records,
+    replaced_ids,
 )
 from pipvet.errors import DataError
 from pipvet.models import NormalizedName, Snapshot
@@ -237,10 +239,12 @@ class AdvisoryStore:
             last_sync=info.last_sync,
             age_seconds=None if now is None or last is None else max(0.0, now - last),
             newest_age_seconds=age_since(info.newest_modified, now),
+            overlay_replaced=info.overlay_replaced,
         )
 
     def info(self) -> StoreInfo:
         m = self._meta
+        overlay = int(m.get("overlay_records", "0"))
         try:
             size = self.path.stat().st_size
         except OSError:
@@ -255,7 +259,8 @@ class AdvisoryStore:
             newest_modified=m.get("newest_modified") or None,
             last_sync=m.get("last_sync") or None,
             overlay=m.get("overlay") or None,
-            overlay_records=int(m.get("overlay_records", "0")),
+            overlay_records=overlay,
+            overlay_replaced=replaced_ids(self._conn) if overlay else (),
         )
 
     # ------------------------------------------------------------------ writing
@@ -372,29 +377,7 @@ class AdvisoryStore:
         )
 
     def _refresh_counts(self) -> None:
-        conn = self._conn
-        effective = (
-            "FROM records r WHERE r.layer = 1 OR NOT EXISTS "
-            "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = r.id)"
-        )
-        (records,) = conn.execute(f"SELECT count(*) {effective}").fetchone()
-        (withdrawn,) = conn.execute(
-            f"SELECT count(*) {effective} AND r.withdrawn IS NOT NULL"
-        ).fetchone()
-        (overlay,) = conn.execute("SELECT count(*) FROM records WHERE layer = 1").fetchone()
-        newest = conn.execute(
-            "SELECT modified, modified_key FROM records WHERE layer = 0 "
-            "ORDER BY modified_key DESC LIMIT 1"
-        ).fetchone()
-        self._set_meta(
-            {
-                "records": str(records),
-                "withdrawn": str(withdrawn),
-                "overlay_records": str(overlay),
-                "newest_modified": newest[0] if newest else "",
-                "newest_modified_key": newest[1] if newest else "",
-            }
-        )
+        self._set_meta(effective_counts(self._conn))
 
 
 def build_store(

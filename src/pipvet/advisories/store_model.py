@@ -58,6 +58,7 @@ class StoreInfo:
     last_sync: str | None
     overlay: str | None
     overlay_records: int
+    overlay_replaced: tuple[str, ...] = ()  # public ids the overlay's records replace
 
 
 def modified_key(text: str) -> str:

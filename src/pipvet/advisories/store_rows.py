@@ -30,8 +30,10 @@ __all__ = [
     "connect",
     "decode_digest",
     "deflate",
+    "effective_counts",
     "inflate",
     "insert_records",
+    "replaced_ids",
 ]
 
 SCHEMA_VERSION = 1
@@ -164,3 +166,38 @@ def inflate(body: bytes) -> str:
             f"a stored advisory record is damaged: {exc}",
             hint=REBUILD_HINT,
         ) from None
+
+
+def effective_counts(conn: sqlite3.Connection) -> dict[str, str]:
+    """The meta values that describe the records in effect: snapshot plus overlay, the overlay
+    winning by id."""
+    effective = (
+        "FROM records r WHERE r.layer = 1 OR NOT EXISTS "
+        "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = r.id)"
+    )
+    (records,) = conn.execute(f"SELECT count(*) {effective}").fetchone()
+    (withdrawn,) = conn.execute(
+        f"SELECT count(*) {effective} AND r.withdrawn IS NOT NULL"
+    ).fetchone()
+    (overlay,) = conn.execute("SELECT count(*) FROM records WHERE layer = 1").fetchone()
+    newest = conn.execute(
+        "SELECT modified, modified_key FROM records WHERE layer = 0 "
+        "ORDER BY modified_key DESC LIMIT 1"
+    ).fetchone()
+    return {
+        "records": str(records),
+        "withdrawn": str(withdrawn),
+        "overlay_records": str(overlay),
+        "newest_modified": newest[0] if newest else "",
+        "newest_modified_key": newest[1] if newest else "",
+    }
+
+
+def replaced_ids(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The public (snapshot) ids the overlay has records for, sorted. Such a record replaces
+    the public one and can silence it, so reports name them."""
+    rows = conn.execute(
+        "SELECT o.id FROM records o WHERE o.layer = 1 AND EXISTS "
+        "(SELECT 1 FROM records s WHERE s.layer = 0 AND s.id = o.id) ORDER BY o.id"
+    )
+    return tuple(row[0] for row in rows)

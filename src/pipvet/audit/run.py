@@ -27,7 +27,13 @@ from pipvet.audit.match import (
 from pipvet.errors import NetworkError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.models import Advisory, AuditReport, Dependency, NormalizedName, Progress, Snapshot
-from pipvet.policy import Policy, Sources, apply_ignores, list_local_builds
+from pipvet.policy import (
+    Policy,
+    Sources,
+    apply_ignores,
+    list_local_builds,
+    unlisted_replacements,
+)
 from pipvet.system.paths import expand_home
 
 if TYPE_CHECKING:  # an audit of fresh data neither fetches nor runs a process
@@ -245,6 +251,8 @@ def audit(
         *matched.warnings,
         *policy.warnings,
     ]
+    if snapshot.overlay_replaced:
+        warnings.insert(0, overlay_warning(snapshot, policy))
     if outcome.action == "stale" and outcome.error is not None:
         warnings.insert(
             0,
@@ -261,6 +269,21 @@ def audit(
         fail_on=policy.fail_on,
         unknown_severity=policy.unknown_severity,
     )
+
+
+def overlay_warning(snapshot: Snapshot, policy: Policy) -> str:
+    """Names the public advisories the overlay replaces: its record is used instead, so a
+    finding the public one would report can be gone. A reviewer sees these like ignores."""
+    replaced = snapshot.overlay_replaced
+    text = f"the advisory overlay replaces public records with its own: {', '.join(replaced)}"
+    unlisted = unlisted_replacements(snapshot, policy)
+    if unlisted:
+        text += (
+            f"; not listed in the policy's overlay-replaces: {', '.join(unlisted)} "
+            "(--ci fails on them). Review those overlay files, then list the ids in "
+            "overlay-replaces"
+        )
+    return text
 
 
 def explain(

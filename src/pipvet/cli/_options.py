@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # registering the options must not import what fetching the d
 
     from pipvet.advisories.sync_model import SyncOutcome
     from pipvet.cli._context import RunContext
-    from pipvet.models import Snapshot
+    from pipvet.models import AuditReport
+    from pipvet.policy import Policy
     from pipvet.system.http import HttpClient
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "add_allow_unchecked",
     "add_environment_options",
     "advisory_data",
+    "advisory_data_error",
     "one_environment",
 ]
 
@@ -107,15 +109,30 @@ def advisory_data(
     )
 
 
-def stale_data_error(snapshot: Snapshot, max_data_age_days: int) -> str:
-    """Why stale advisory data fails the command (``--ci`` or ``stale-data = "fail"``)."""
-    if snapshot.configured_source is not None:
+def advisory_data_error(report: AuditReport, policy: Policy, *, ci: bool) -> str | None:
+    """Why the advisory data fails the command (exit 2), or None: stale data (``--ci`` or
+    ``stale-data = "fail"``), or, with ``--ci``, public records the overlay replaces that
+    ``overlay-replaces`` does not list."""
+    from pipvet.policy import stale_data_fails, unlisted_replacements
+
+    snapshot = report.snapshot
+    if stale_data_fails(report, policy, ci=ci):
+        if snapshot.configured_source is not None:
+            return (
+                f"pipvet: error: the advisory data comes from {snapshot.source}, not from the "
+                f"configured source ({snapshot.configured_source}), which could not be synced; "
+                "fix that source, then run: pipvet db sync"
+            )
         return (
-            f"pipvet: error: the advisory data comes from {snapshot.source}, not from the "
-            f"configured source ({snapshot.configured_source}), which could not be synced; "
-            "fix that source, then run: pipvet db sync"
+            "pipvet: error: the advisory data is older than max-data-age-days "
+            f"({policy.max_data_age_days}); refresh it (pipvet db sync) or fix its source"
         )
-    return (
-        "pipvet: error: the advisory data is older than max-data-age-days "
-        f"({max_data_age_days}); refresh it (pipvet db sync) or fix its source"
-    )
+    unlisted = unlisted_replacements(snapshot, policy) if ci else ()
+    if unlisted:
+        return (
+            "pipvet: error: the advisory overlay replaces public records that the policy's "
+            f"overlay-replaces does not list: {', '.join(unlisted)}; a replaced record can hide "
+            "a public vulnerability. Review the overlay's files for these ids, then add them "
+            'to overlay-replaces (e.g. overlay-replaces = ["' + unlisted[0] + '"])'
+        )
+    return None

@@ -17,9 +17,9 @@ from pipvet.cli._options import (
     add_allow_unchecked,
     add_environment_options,
     advisory_data,
+    advisory_data_error,
     one_environment,
     rebuild_advisory_data,
-    stale_data_error,
 )
 from pipvet.report.audit import AUDIT_FORMATS
 
@@ -89,7 +89,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
     from pipvet.audit import run
     from pipvet.cli._context import build_context
-    from pipvet.policy import fails, stale_data_fails
+    from pipvet.policy import fails
     from pipvet.report.audit import render_audit_pieces
 
     apply_output_options(args, out)
@@ -125,8 +125,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         fix_files(args, report, out, cwd=ctx.cwd)
     if (report.unchecked or not report.results) and not args.allow_unchecked:
         return EXIT_ERROR
-    if stale_data_fails(report, ctx.policy, ci=args.ci):
-        out.err(stale_data_error(report.snapshot, ctx.policy.max_data_age_days))
+    data_error = advisory_data_error(report, ctx.policy, ci=args.ci)
+    if data_error is not None:
+        out.err(data_error)
         return EXIT_ERROR
     return EXIT_FINDINGS if fails(report, ctx.policy) else EXIT_OK
 

@@ -148,6 +148,8 @@ def _lines(rows: list[tuple[str, str]]) -> str:
 
 def _info_rows(info: StoreInfo) -> list[tuple[str, str]]:
     overlay = f"{info.overlay} ({info.overlay_records:,} records)" if info.overlay else "none"
+    if info.overlay_replaced:
+        overlay += f"; replaces public {', '.join(info.overlay_replaced)}"
     return [
         ("source", info.source),
         ("overlay", overlay),
@@ -193,6 +195,7 @@ def _info_json(info: StoreInfo) -> dict[str, object]:
         "records": info.records,
         "withdrawn": info.withdrawn,
         "overlay_records": info.overlay_records,
+        "overlay_replaced": list(info.overlay_replaced),
         "newest_modified": info.newest_modified,
         "last_sync": info.last_sync,
         "database": str(info.path),

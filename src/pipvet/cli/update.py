@@ -25,13 +25,12 @@ from pipvet.cli._options import (
     add_allow_unchecked,
     add_environment_options,
     advisory_data,
+    advisory_data_error,
     one_environment,
     rebuild_advisory_data,
-    stale_data_error,
 )
 from pipvet.errors import InputError
 from pipvet.models import Progress
-from pipvet.policy import stale_data_fails
 from pipvet.report.update import UPDATE_FORMATS, render_update
 from pipvet.system.http import HttpClient
 from pipvet.system.process import Runner, SubprocessRunner
@@ -146,8 +145,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if args.ci and summary:
         _append(Path(summary), render_update(result, "markdown"))
         out.info(f"summary appended to {summary}")
-    if stale_data_fails(result.audit, ctx.policy, ci=args.ci):
-        out.err(stale_data_error(result.audit.snapshot, ctx.policy.max_data_age_days))
+    data_error = advisory_data_error(result.audit, ctx.policy, ci=args.ci)
+    if data_error is not None:
+        out.err(data_error)
         return EXIT_ERROR
     return _exit_code(result, ctx.policy, allow_unchecked=args.allow_unchecked)
 

@@ -155,6 +155,11 @@ def _closing_parts(report: AuditReport, no_data: bool) -> list[str]:
         else:
             age = data_age_text(report.snapshot)
             parts.append(f"STALE advisory data: the newest record is {age}")
+    replaced = len(report.snapshot.overlay_replaced)
+    if replaced:
+        parts.append(
+            f"{plural(replaced, 'public advisory', 'public advisories')} replaced by the overlay"
+        )
     return parts
 
 

@@ -6,7 +6,8 @@ Shape (keys always present, in this order; indent 2)::
      "target": "what was audited, in words",
      "advisory_db": {"source", "newest_modified", "records", "last_sync", "age_seconds",
                      "newest_age_seconds", "max_data_age_days", "configured_source",
-                     "stale", "stale_text"},
+                     "stale", "stale_text", "overlay_replaced": [public ids the overlay
+                     replaces]},
      "fail_on": "any" | "low" | "medium" | "high" | "critical",
      "verdict": {"status": "fail" | "incomplete" | "pass", "text": "..."},
      "dependencies": [
@@ -103,6 +104,7 @@ def _document(report: AuditReport, dependencies: list[Any]) -> dict[str, Any]:
             "configured_source": snap.configured_source,
             "stale": snap.stale,
             "stale_text": stale_text(snap),
+            "overlay_replaced": list(snap.overlay_replaced),
         },
         "fail_on": fail_on_text(report.fail_on),
         "unknown_severity": report.unknown_severity,

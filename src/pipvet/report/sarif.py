@@ -100,6 +100,7 @@ def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
                     "advisoryNewestAgeSeconds": report.snapshot.newest_age_seconds,
                     "advisoryMaxDataAgeDays": report.snapshot.max_data_age_days,
                     "advisoryStale": report.snapshot.stale,
+                    "advisoryOverlayReplaced": list(report.snapshot.overlay_replaced),
                 },
             }
         ],
