@@ -249,7 +249,15 @@ def test_python_of_a_conda_environment_audits_what_conda_and_pip_installed(
 
 
 @pytest.mark.parametrize(
-    "name", ["environment.yml", "analysis.ipynb", "uv.lock", "poetry.lock", "Pipfile.lock"]
+    "name",
+    [
+        "environment.yml",
+        "analysis.ipynb",
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "pyproject.toml",
+    ],
 )
 def test_an_input_that_links_out_of_its_folder_to_another_kind_of_file_is_not_read(
     tmp_path: Path, name: str

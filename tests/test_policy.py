@@ -681,3 +681,27 @@ def test_policy_relative_source_is_next_to_the_policy(tmp_path: Path) -> None:
     sources = resolve_sources(policy, {})
     assert sources.osv_overlay == str(tmp_path / "advisories")
     assert sources.origin("osv_overlay") == f"policy file {tmp_path / 'pipvet.toml'}"
+
+
+@pytest.mark.parametrize("name", ["pipvet.toml", "pyproject.toml"])
+def test_a_policy_that_links_out_to_another_kind_of_file_is_not_read(
+    tmp_path: Path, name: str
+) -> None:
+    # The policy is found by walking up from the working folder: a checkout's policy file can
+    # be a link to a credentials file, and policy errors quote values.
+    secret = write(tmp_path / "home" / ".pypirc", '[pypi]\npassword = "pypi-AgEIcHlwaS5vcmc"\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / name).symlink_to(secret)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(repo, today=TODAY)
+    assert f"links to {secret}, outside its folder" in str(caught.value)
+    assert "pypi-AgE" not in str(caught.value) + str(caught.value.hint)
+
+
+def test_a_policy_linked_to_a_shared_toml_file_is_read(tmp_path: Path) -> None:
+    shared = write(tmp_path / "team" / "policy.toml", 'fail-on = "high"\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pipvet.toml").symlink_to(shared)
+    assert load_policy(repo, today=TODAY).fail_on == SeverityLabel.HIGH

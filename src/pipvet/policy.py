@@ -61,7 +61,7 @@ from pipvet.policy_schema import (
     check_table,
     show_toml,
 )
-from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, read_bytes_capped
+from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, foreign_link, read_bytes_capped
 from pipvet.system.paths import expand_home
 
 __all__ = [
@@ -184,6 +184,15 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # A policy is found by walking up from the working folder: a checkout's pipvet.toml or
+    # pyproject.toml can be a link to a credentials file, and errors quote values.
+    target = foreign_link(path)
+    if target is not None:
+        raise PolicyError(
+            f"policy file {path} links to {target}, outside its folder, which is not a .toml "
+            "file; it is not read",
+            hint="replace the link with the policy file itself (or pass one with --policy)",
+        )
     try:
         text = read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
     except (FileProblem, UnicodeDecodeError) as exc:

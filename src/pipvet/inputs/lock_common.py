@@ -27,7 +27,7 @@ from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH, MAX_VERSION_LENGTH
 from pipvet.inputs.requirement_text import redact
 from pipvet.inputs.requirements_model import RequirementEntry, decode_text
 from pipvet.models import Location, is_project_name
-from pipvet.system.files import FileProblem, linked_out, read_bytes_capped
+from pipvet.system.files import FileProblem, foreign_link, read_bytes_capped
 
 __all__ = [
     "MAX_LOCK_BYTES",
@@ -52,8 +52,8 @@ def cut(text: str, limit: int = _SHOWN) -> str:
 def read_lock_text(path: Path, what: str, *, cap: int = MAX_LOCK_BYTES) -> str:
     """The file as text; InputError naming it when it is missing, not a regular file, over
     ``cap`` or not UTF-8, or a link out of its folder to a file of another kind."""
-    target = linked_out(path)
-    if target is not None and (target.suffix != path.suffix or target.name.startswith(".")):
+    target = foreign_link(path)
+    if target is not None:
         raise InputError(
             f"{path} links to {target}, outside its folder, which is not named as a "
             f"{what} ({path.suffix or 'no suffix'}); it is not read",

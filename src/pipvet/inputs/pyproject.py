@@ -13,7 +13,12 @@ from pipvet.errors import InputError
 from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile, decode_text
 from pipvet.models import Location
-from pipvet.system.files import MAX_PYPROJECT_BYTES, FileProblem, read_bytes_capped
+from pipvet.system.files import (
+    MAX_PYPROJECT_BYTES,
+    FileProblem,
+    foreign_link,
+    read_bytes_capped,
+)
 
 __all__ = ["read_pyproject"]
 
@@ -216,6 +221,13 @@ def read_pyproject(path: Path) -> RequirementsFile:
     raised together as ``InputError``; invalid TOML names the line and column.
     """
     display = str(path)
+    target = foreign_link(path)
+    if target is not None:
+        raise InputError(
+            f"{path} links to {target}, outside its folder, which is not a .toml file; "
+            "it is not read",
+            hint="point pipvet at the pyproject.toml itself",
+        )
     try:
         text = decode_text(read_bytes_capped(path, cap=MAX_PYPROJECT_BYTES))
     except FileProblem as exc:

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_PYPROJECT_BYTES",
     "MAX_REQUIREMENTS_BYTES",
     "FileProblem",
+    "foreign_link",
     "linked_out",
     "open_regular",
     "point_nowhere",
@@ -262,6 +263,16 @@ def linked_out(path: Path) -> Path | None:
     it leads to a file of its own kind."""
     resolved = path.resolve()
     return None if resolved.is_relative_to(path.absolute().parent.resolve()) else resolved
+
+
+def foreign_link(path: Path) -> Path | None:
+    """The file ``path`` leads to when a link takes it out of its folder to a file of another
+    kind (another suffix, or a dotfile such as ``~/.netrc``), else None. A link to a file of the
+    same kind (a team's shared ``pipvet.toml``, say) is read."""
+    target = linked_out(path)
+    if target is None or (target.suffix == path.suffix and not target.name.startswith(".")):
+        return None
+    return target
 
 
 def point_nowhere(stream: IO[str]) -> None:
