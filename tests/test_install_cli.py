@@ -22,6 +22,7 @@ from pipvet.cli import _install_steps as install_steps
 from pipvet.cli import install as install_cli
 from pipvet.errors import UsageError
 from pipvet.system.process import SubprocessRunner
+from tests.support.httpserver import LoopbackServer
 from tests.support.index_server import (
     IndexServer,
     document,
@@ -246,6 +247,30 @@ def test_requirements_file_arguments_go_to_pip(world: World) -> None:
     result = world.install("-r", str(req))
     assert result.code == 0, result.stdout + result.stderr
     assert "added     attrs 26.1.0" in result.stdout
+
+
+def test_a_requirements_file_cannot_send_a_variable_to_a_host_it_chose(
+    world: World, http_server: LoopbackServer
+) -> None:
+    """pip fills in ${NAME} from its environment: asked what it would install, it would have
+    sent the secret to the file's host before any verdict."""
+    world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(world.wheels),
+                          "PIPVET_TEST_SECRET": "s3cr3t"}  # fmt: skip
+    req = world.root / "requirements.txt"
+    req.write_text(f"-f {http_server.url}/${{PIPVET_TEST_SECRET}}/\nattrs>=26\n")
+    result = world.install("-r", str(req))
+    assert result.code == 2
+    assert f"{req}:1: '-f {http_server.url}/${{PIPVET_TEST_SECRET}}/'" in result.stderr
+    assert "in the URL's path (${PIPVET_TEST_SECRET})" in " ".join(result.stderr.split())
+    assert http_server.requests == []
+    assert not world.has("attrs")
+
+    # As a credential for a host the command line names, it goes where the user said.
+    req.write_text(f"-f http://${{PIPVET_TEST_SECRET}}@{http_server.url[7:]}/links/\nattrs>=26\n")
+    result = world.install("-f", f"{http_server.url}/cli/", "-r", str(req))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "/links/" in http_server.paths_requested()
+    assert world.has("attrs")
 
 
 @pytest.mark.parametrize(

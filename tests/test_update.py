@@ -632,3 +632,33 @@ def test_pip_runs_only_when_something_would_change(
     assert "asking pip: the environment sets PIP_FIND_LINKS" in err
     assert result["commands"] != []
     assert code == 0, err
+
+
+def test_a_requirements_file_cannot_send_a_variable_to_a_host_it_chose(
+    project: Path, index: SimpleIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip fills in ${NAME} from its environment in every line it reads: on a pull request's
+    branch, `update` would have handed a CI secret to the file's host."""
+    monkeypatch.setenv("PIPVET_TEST_SECRET", "s3cr3t")
+    venv_with_current_pip(project / ".venv")
+    host = index.url.split("/simple")[0]
+    (project / "requirements.txt").write_text(
+        f"--extra-index-url {host}/${{PIPVET_TEST_SECRET}}/simple\nalpha>=1.0\n",
+        encoding="utf-8",
+    )
+    index.server.requests.clear()
+    code, out, err = run(["update"])
+    assert code == 2, out + err
+    flat = " ".join(err.split())
+    assert "requirements.txt:1: '--extra-index-url" in flat
+    assert "in the URL's path (${PIPVET_TEST_SECRET})" in flat
+    assert index.server.paths_requested() == []
+
+    # A credential for the index pip's own settings name (PIP_INDEX_URL here) is the user's.
+    (project / "requirements.txt").write_text(
+        f"--extra-index-url http://${{PIPVET_TEST_SECRET}}@{host[7:]}/extra/\nalpha>=1.0\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["update"])
+    assert "environment variables" not in err
+    assert "/extra/alpha/" in index.server.paths_requested()  # pip was given the file

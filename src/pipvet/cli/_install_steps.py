@@ -186,6 +186,35 @@ def check_no_builds(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str,
     requested(pip_args, cwd=cwd, environ=environ)
 
 
+_ADDRESS_OPTIONS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
+
+
+def check_variables(
+    pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str], configured: frozenset[str]
+) -> None:
+    """InputError when pip, reading the ``-r``/``-c`` files of ``pip_args``, would send the
+    value of a ``${NAME}`` to a host the files chose, and so before any verdict. ``configured``
+    are the hosts pip's settings name; the command line's index options add theirs."""
+    from pipvet.inputs.variables import host_of
+    from pipvet.update.targets import refuse_unsafe_variables
+
+    files: list[Path] = []
+    hosts = set(configured)
+    i = 0
+    while i < len(pip_args):
+        if not pip_args[i].startswith("-"):
+            i += 1
+            continue
+        name, value, i = _option_value(pip_args, i)
+        if value is None:
+            continue
+        if name in ("-r", "--requirement", "-c", "--constraint"):
+            files.append(Path(value) if Path(value).is_absolute() else cwd / value)
+        elif name in _ADDRESS_OPTIONS and (host := host_of(value)) is not None:
+            hosts.add(host)
+    refuse_unsafe_variables(files, environ, frozenset(hosts))
+
+
 def checks_hashes(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> bool:
     """Will pip run in hash-checking mode (``--require-hashes``, or a ``--hash`` in a ``-r``
     file)? Then every requirement it is given needs a hash, so the pins go in the constraints

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipvet.frozen import frozen
 
-__all__ = ["DEFAULT_INDEX", "PipSources", "pip_sources"]
+__all__ = ["DEFAULT_INDEX", "PipSources", "configured_hosts", "pip_sources"]
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -125,3 +125,32 @@ def pip_sources(
     if not index.startswith(("https://", "http://")):
         return PipSources(None, f"pip's index is not an HTTP index ({index.split(':')[0]})")
     return PipSources(index)
+
+
+_ADDRESS_KEYS = ("index-url", "extra-index-url", "find-links")
+
+
+def configured_hosts(
+    environ: Mapping[str, str],
+    prefix: Path,
+    config_list: Callable[[], dict[str, str]],
+) -> frozenset[str]:
+    """The hosts pip's own settings (configuration files, ``PIP_*`` variables) send it to for
+    packages: where a requirements file may send a credential (``pipvet.inputs.variables``).
+    A setting that cannot be read adds nothing: fewer hosts only means more refusals."""
+    from pipvet.inputs.variables import host_of
+
+    files = _config_files(environ, prefix)
+    if files is None:
+        settings: dict[str, str] | str = config_list()
+    else:
+        settings = _read_files(files)
+    values: list[str] = []
+    if isinstance(settings, dict):
+        for full, value in settings.items():
+            section, _, key = full.partition(".")
+            if section in _SECTIONS and key in _ADDRESS_KEYS:
+                values += value.split()
+    for key in _ADDRESS_KEYS:
+        values += environ.get("PIP_" + key.upper().replace("-", "_"), "").split()
+    return frozenset(h for v in values if (h := host_of(v)) is not None)

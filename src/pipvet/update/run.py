@@ -74,6 +74,7 @@ from pipvet.update.pip import (
     PipFeatures,
     cooldown_cutoff,
 )
+from pipvet.update.pip_sources import configured_hosts
 from pipvet.update.precheck import PreCheck, installed_pip, reason_to_run_pip
 from pipvet.update.session import Note, Session
 from pipvet.update.surface import (
@@ -83,7 +84,7 @@ from pipvet.update.surface import (
     snapshot,
     surface_findings,
 )
-from pipvet.update.targets import installed_unnamed, target_args
+from pipvet.update.targets import installed_unnamed, refuse_unsafe_variables, target_args
 from pipvet.update.vet_new import VetNew, read_pending, to_vet, write_pending
 from pipvet.vetting.model import VetReport
 
@@ -139,6 +140,8 @@ def run_update(
     before_scan = _scan(env.python, runner)
     files = options.requirement_files or discover_requirement_files(options.project)
     project_name = None if options.requirement_files else _pyproject_name(options.project)
+    trusted = configured_hosts(environ, env.prefix, run.pip.config_list)
+    refuse_unsafe_variables(files, environ, trusted)
     if precheck is not None:
         kept = _unchanged(run, env, before_scan, files, project_name, check=precheck,
                           outcome=outcome, vet=vet, clock=clock, rebuild=rebuild)  # fmt: skip

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pipvet.errors import InputError
 from pipvet.inputs.installed_model import EnvironmentScan
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.policy import Policy
 from pipvet.update.session import Session, shown
 
-__all__ = ["installed_unnamed", "target_args"]
+__all__ = ["installed_unnamed", "refuse_unsafe_variables", "target_args"]
 
 
 def target_args(
@@ -90,3 +91,32 @@ def installed_unnamed(
 def _few(names: Sequence[str], limit: int = 4) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+VARIABLES_HINT = (
+    "a requirements file from someone else (a pull request) could send any variable anywhere "
+    "this way. If the host is your package index, name it where a file cannot change it: "
+    "pip config set global.extra-index-url https://HOST/simple, or PIP_EXTRA_INDEX_URL; "
+    "otherwise remove the variable from the line"
+)
+
+
+def refuse_unsafe_variables(
+    files: Sequence[Path], environ: Mapping[str, str], trusted_hosts: frozenset[str]
+) -> None:
+    """InputError when pip, given these files, would send a ``${NAME}``'s value to a host the
+    files chose (``pipvet.inputs.variables``); checked before pip runs at all."""
+    from pipvet.inputs.requirements import parse_requirements_file
+    from pipvet.inputs.variables import unsafe_variables
+
+    problems: list[str] = []
+    for path in files:
+        parsed = parse_requirements_file(path, environ=environ)
+        problems += unsafe_variables(parsed, trusted_hosts)
+    if problems:
+        raise InputError(
+            "pip would fill in environment variables in these requirements and send them to "
+            "hosts the files chose, so pipvet does not give it the files",
+            problems=tuple(problems),
+            hint=VARIABLES_HINT,
+        )
