@@ -84,6 +84,9 @@ def group_findings(
     known = set(groups.parent)
     joined: list[Advisory] = []  # related records that name one matching problem
     for advisory in related:
+        # Most of a package's other records name none of these ids: no set built for them.
+        if advisory.id not in known and known.isdisjoint(advisory.aliases):
+            continue
         names = {advisory.id, *advisory.aliases}
         roots = {groups.find(n) for n in names & known}
         # A record that does not affect this version adds its ids to one problem, but never
