@@ -47,8 +47,8 @@ class PackedFiles(Sequence[DistFile]):
     def __init__(self, packed: str, count: int | None = None) -> None:
         self.packed = packed
         self._files: tuple[DistFile, ...] | None = None
-        # Counting must not unpack.
-        self._count = count if count is not None else packed.count("\n") + 1 if packed else 0
+        # Counted when asked (most releases of a large project never are), never by unpacking.
+        self._count = count
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
@@ -56,7 +56,12 @@ class PackedFiles(Sequence[DistFile]):
         return self._files
 
     def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.packed.count("\n") + 1 if self.packed else 0
         return self._count
+
+    def __bool__(self) -> bool:
+        return bool(self.packed)
 
     @overload
     def __getitem__(self, index: int) -> DistFile: ...
