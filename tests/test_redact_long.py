@@ -34,3 +34,21 @@ def test_a_long_report_is_masked_like_a_short_one() -> None:
     text = ("padding " * 100 + url) * 20 + "_https://hidden@no-boundary " + "x://@"
     assert mask_userinfo(text) == _regex(text)
     assert "user:tok" not in mask_userinfo(text)
+
+
+def test_a_long_run_of_word_starts_is_scanned_in_linear_time() -> None:
+    """An advisory's details (64 KiB) made of "a-a-a-...://": each word start used to be tried
+    to the end of the run, and one such record held an audit for 17 s. A hang guard, not a
+    speed target: the old pattern needs minutes for this text."""
+    import time
+
+    text = "x@ " + "a-" * 32_000 + "://"
+    started = time.perf_counter()
+    assert mask_userinfo(text) == text
+    assert time.perf_counter() - started < 5.0
+
+
+def test_a_scheme_is_at_most_32_characters() -> None:
+    long_scheme = "a" * 33 + "://user:tok@host/"
+    assert mask_userinfo(long_scheme) == long_scheme  # no scheme: nothing to mask
+    assert mask_userinfo("x-" + "a" * 23 + "://user:tok@host/") == "x-" + "a" * 23 + "://***@host/"

@@ -16,8 +16,10 @@ __all__ = ["MASK", "mask_userinfo"]
 MASK = "***"
 
 # scheme://userinfo@host: the userinfo runs to the last "@" before the host's end (a "/", "?",
-# "#", whitespace or a quote), so an unencoded "@" inside a password is hidden too.
-_USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s'\"<>]*@"
+# "#", whitespace or a quote), so an unencoded "@" inside a password is hidden too. A scheme is
+# at most 32 characters (git+https, view-source): unbounded, the regex tried every word start
+# of a long "a-a-a-...://" run to its end, and one advisory's 64 KiB details took 17 s.
+_USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@"
 
 
 @functools.cache
