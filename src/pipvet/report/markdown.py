@@ -44,10 +44,18 @@ def md(text: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code that survives backticks inside the text and table pipes."""
+    """Inline code that survives backticks inside the text and table pipes. A code span ends
+    at a run of exactly as many backticks as opened it, so the fence is one longer than the
+    longest run inside: a version of ``1.0`` <img src=...> `` (a stranger's text) stays code."""
     flat = " ".join(text.split()).replace("|", "\\|")
-    fence = "``" if "`" in flat else "`"
-    return f"{fence} {flat} {fence}" if fence == "``" else f"`{flat}`"
+    longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
+    if not longest:
+        return f"`{flat}`" if flat else "` `"  # two backticks alone would be text
+    fence = "`" * (longest + 1)
+    return f"{fence} {flat} {fence}"
+
+
+_BACKTICKS = re.compile(r"`+")
 
 
 def link(advisory_id: str) -> str:
