@@ -6,6 +6,7 @@ import email.utils
 import gzip
 import http.server
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -523,3 +524,64 @@ def test_proxy_from_environment_is_used(
     c, _ = client()
     assert c.get("http://pypi.invalid/simple/").body == b"via proxy"
     assert http_server.paths_requested() == ["http://pypi.invalid/simple/"]
+
+
+# ---------------------------------------------------------------------------- redirects
+
+
+def test_a_redirect_to_another_scheme_is_not_followed(http_server: LoopbackServer) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # an "FTP server" that must stay idle
+    listener.settimeout(0.2)
+    ftp = f"ftp://127.0.0.1:{listener.getsockname()[1]}/secret.json"
+    http_server.route("/moved", lambda _r: Reply(302, headers={"Location": ftp}))
+    c, waits = client()
+    with listener:
+        with pytest.raises(NetworkError) as info:
+            c.get(http_server.url + "/moved")
+        with pytest.raises(TimeoutError):  # nothing connected to it
+            listener.accept()
+    assert f"redirected to {ftp}; only http and https are followed" in str(info.value)
+    assert waits.calls == []  # not retried either
+
+
+def test_https_is_not_given_up_for_plain_http_on_a_redirect(
+    http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # this client trusts the test server
+    target = http_server.url + "/plain.json"
+    http_server.route("/plain.json", lambda _r: Reply(200, b"{}"))
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target if self.path == "/down" else "/ok")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        c, _ = client()
+        with pytest.raises(NetworkError) as info:
+            c.get(f"https://127.0.0.1:{srv.server_address[1]}/down")
+        assert "https is not given up for plain http" in str(info.value)
+        assert http_server.paths_requested() == []
+    finally:
+        srv.shutdown()
+        srv.server_close()

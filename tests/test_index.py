@@ -106,6 +106,8 @@ def test_missing_ownership_is_unknown_not_empty() -> None:
             b'{"info": {"name": "x"}, "releases": {"1": [{"upload_time_iso_8601": "soon"}]}}',
             "'releases.1[0].upload_time_iso_8601' is not a date: 'soon'",
         ),
+        # A hostile index: an internal error (RecursionError) before, repeated from the cache.
+        (b'{"info": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deeply"),
     ],
 )
 def test_malformed_answers_name_the_url(body: bytes, problem: str) -> None:
@@ -280,6 +282,27 @@ def test_a_fresh_parsed_answer_needs_no_request(index: IndexServer, tmp_path: Pa
     assert make(offline=True).lookup_many(["numpy"])["numpy"] == again
     make().lookup("numpy")
     assert len(index.requests_for("numpy")) == 2
+
+
+def test_a_mirror_with_a_credential_gets_its_parsed_answers_back(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """The parsed answer is stored under the answer's URL, which never holds the credential:
+    it was looked up under the URL with it, so a private mirror's answers were parsed anew on
+    every run."""
+    base = index.url.replace("http://", "http://reader:s3cret@")
+
+    def make() -> IndexClient:
+        return IndexClient(HttpClient(tmp_path / "http"), base, parsed_cache=tmp_path / "parsed")
+
+    first = make().lookup("numpy")
+    import shutil
+
+    shutil.rmtree(tmp_path / "http")
+    again = make().lookup("numpy")
+    assert again.project == first.project
+    assert len(index.requests_for("numpy")) == 1
+    assert "s3cret" not in again.url
 
 
 def test_per_release_documents_are_fetched_together(index: IndexServer, tmp_path: Path) -> None:

@@ -82,6 +82,12 @@ def test_equal_counts_rank_alphabetically() -> None:
         ("{}", "top.json: no 'rows' list (found nothing under 'rows')"),
         ('{"rows": "x"}', "top.json: no 'rows' list (found a string under 'rows')"),
         ('{"rows": []}', "top.json: 'rows' is empty, so no project has a rank"),
+        # A hostile mirror's answers: an internal error (a traceback file) before.
+        (
+            '{"rows": [{"project": "a", "download_count": 1' + "0" * 5000 + "}]}",
+            "top.json: not a usable JSON document: Exceeds the limit",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "top.json: not a usable JSON document: nested too deeply"),
     ],
 )
 def test_document_errors_name_the_source(data: bytes | str, message: str) -> None:
@@ -117,6 +123,10 @@ def test_document_errors_name_the_source(data: bytes | str, message: str) -> Non
         (
             {"project": "ok", "download_count": -4},
             "row 2: 'download_count' must not be negative, got -4",
+        ),
+        (  # SQLite could not store it: the cache write raised OverflowError
+            {"project": "ok", "download_count": 2**64},
+            "row 2: 'download_count' is larger than any real count (1.845e+19)",
         ),
     ],
 )

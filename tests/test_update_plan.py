@@ -158,6 +158,7 @@ def test_parse_simple_reads_pep_691_with_upload_times() -> None:
     assert got[1].uploaded == 1767312000.0
     assert parse_simple(page([], api="1.0")) is None  # no upload times before 1.1
     assert parse_simple(b"<html>") is None
+    assert parse_simple(b"[" * 200_000 + b"]" * 200_000) is None  # not a RecursionError
 
 
 def write(path: Path, text: str) -> Path:

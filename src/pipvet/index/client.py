@@ -32,6 +32,7 @@ from pipvet.index.parse import (
     project_url,
 )
 from pipvet.system.files import write_text_atomic
+from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import RequestPool
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
@@ -293,11 +294,12 @@ class IndexClient:
         if self._memo is None:
             return None
         newer_than = None if self.http.offline else self._clock() - self.fresh_seconds
-        found = self._memo.fresh(url, newer_than)
+        # Stored under the answer's URL, which never holds the credential a mirror's has.
+        found = self._memo.fresh(split_userinfo(url)[0], newer_than)
         if found is None:
             return None
         project, fetched_at = found
-        return Lookup(canonicalize_name(name), project, url, True, fetched_at)
+        return Lookup(canonicalize_name(name), project, split_userinfo(url)[0], True, fetched_at)
 
     def _parse(self, resp: HttpResponse) -> ProjectInfo:
         if self._memo is None:

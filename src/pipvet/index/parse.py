@@ -122,6 +122,8 @@ def parse_project(body: bytes | str, url: str) -> ProjectInfo:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _bad(url, f"the answer is not JSON ({exc})") from exc
+    except RecursionError:  # json recurses once per nested array or object
+        raise _bad(url, "the answer's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise _bad(url, "the answer is not a JSON object")
     doc = cast(dict[str, object], data)

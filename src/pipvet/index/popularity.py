@@ -133,6 +133,10 @@ _NAME = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _CANONICAL_LINES = re.compile(f"{_NAME}(?:\n{_NAME})*")
 
 
+# SQLite stores integers up to 2**63 - 1; no project is downloaded anywhere near that often.
+MAX_DOWNLOADS = 2**63 - 1
+
+
 def _plain_downloads(rows: list[object]) -> dict[NormalizedName, int] | None:
     """``_downloads`` of a list whose rows are all well formed, with names already canonical
     and each named once, checked a column at a time in C; None for any other list (then
@@ -148,6 +152,7 @@ def _plain_downloads(rows: list[object]) -> dict[NormalizedName, int] | None:
     text = "\n".join(names)
     if (
         min(cast(list[int], counts)) < 0
+        or max(cast(list[int], counts)) > MAX_DOWNLOADS
         or "--" in text
         or not _CANONICAL_LINES.fullmatch(text)
         or len(set(names)) != len(names)
@@ -172,6 +177,9 @@ def _decode(data: bytes | str | object, source: str) -> object:
                 f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                 hint=_HINT,
             ) from exc
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number; deep nesting
+            what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise DataError(f"{source}: not a usable JSON document: {what}", hint=_HINT) from None
     return data
 
 
@@ -201,6 +209,8 @@ def _parse_row(
         problems.append(f"{where}: 'download_count' must be a whole number, got {count!r}")
     elif count < 0:
         problems.append(f"{where}: 'download_count' must not be negative, got {count}")
+    elif count > MAX_DOWNLOADS:
+        problems.append(f"{where}: 'download_count' is larger than any real count ({count:.3e})")
     else:
         value = count
     if not ok or name is None or value is None:

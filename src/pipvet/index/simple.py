@@ -93,7 +93,7 @@ def parse_simple(body: bytes) -> tuple[SimpleFile, ...] | None:
                 )
             )
         return tuple(out)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
         return None
 
 

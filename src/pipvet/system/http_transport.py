@@ -93,6 +93,8 @@ def redirect_handler() -> urllib.request.HTTPRedirectHandler:
             newurl: str,
         ) -> urllib.request.Request | None:
             new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is not None:
+                _check_redirect(req.full_url, new.full_url)
             auth = req.unredirected_hdrs.get("Authorization")
             if (
                 new is not None
@@ -103,6 +105,27 @@ def redirect_handler() -> urllib.request.HTTPRedirectHandler:
             return new
 
     return _SameOriginAuth()
+
+
+def _check_redirect(old: str, new: str) -> None:
+    """NetworkError for a redirect to anything but HTTP(S), or from HTTPS to plain HTTP:
+    urllib would follow one to ftp:// (a connection to any host the answer names) and would
+    let a man in the middle of the redirect's target replace an HTTPS answer."""
+    before, after = (
+        urllib.parse.urlsplit(old).scheme.lower(),
+        urllib.parse.urlsplit(new).scheme.lower(),
+    )
+    if after not in ("http", "https"):
+        why = "only http and https are followed"
+    elif before == "https" and after == "http":
+        why = "https is not given up for plain http"
+    else:
+        return
+    raise NetworkError(
+        f"{old}: the server redirected to {new.split('?', 1)[0][:200]}; {why}",
+        url=old,
+        hint="point pipvet at the URL the server should have answered on, over https",
+    )
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
