@@ -332,6 +332,21 @@ def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
     assert "not valid JSON" in broken["problem"]
 
 
+def test_from_sboms_walks_any_depth_and_no_link(env: Path, tmp_path: Path) -> None:
+    # 990 levels deep: rglob recursed once a level and the run ended in RecursionError.
+    deep = env / "sboms"
+    deep.mkdir()
+    for _ in range(990):  # Path.mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    write(deep / "deep.cdx.json", cyclonedx([("urllib3", "2.0.3")]))
+    outside = write(tmp_path / "elsewhere" / "other.cdx.json", cyclonedx([("idna", "2.7")]))
+    (env / "sboms" / "linked.cdx.json").symlink_to(outside)
+    code, doc = fleet_json(["--from-sboms", "sboms"])
+    assert code == 1, doc
+    assert [p["path"] for p in doc["projects"]] == ["/".join(["d"] * 990) + "/deep.cdx.json"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

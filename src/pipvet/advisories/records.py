@@ -8,7 +8,6 @@ safe to use in a URL path and whose ``modified`` is a time; everything else rais
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,13 @@ from pipvet.advisories.osv import MalformedRecord, parse_advisory
 from pipvet.advisories.store_model import StoredRecord, modified_key
 from pipvet.errors import DataError
 from pipvet.models import Progress
-from pipvet.system.files import MAX_OSV_RECORD_BYTES, FileProblem, read_bytes_capped
+from pipvet.system.files import (
+    MAX_OSV_RECORD_BYTES,
+    FileProblem,
+    TooManyEntries,
+    files_below,
+    read_bytes_capped,
+)
 
 __all__ = [
     "SAFE_ID",
@@ -163,23 +168,19 @@ _OVERLAY_HINT = (
 
 
 def overlay_files(folder: Path, *, limit: int = MAX_OVERLAY_ENTRIES) -> list[Path]:
-    """The overlay's ``*.json`` files, sorted; links are not followed. DataError when the
-    folder is missing, is not a folder, or holds more than ``limit`` entries."""
+    """The overlay's ``*.json`` files, sorted; links are neither followed nor read. DataError
+    when the folder is missing, is not a folder, or holds more than ``limit`` entries."""
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise DataError(f"the advisory overlay folder {folder} {what}", hint=_OVERLAY_HINT)
-    found: list[Path] = []
-    seen = 0
-    for root, folders, files in os.walk(folder):
-        seen += len(folders) + len(files)
-        if seen > limit:
-            raise DataError(
-                f"the advisory overlay folder {folder} holds more than "
-                f"{limit:,} files and folders: it is not a folder of advisories",
-                hint=_OVERLAY_HINT,
-            )
-        found.extend(Path(root) / name for name in files if name.endswith(".json"))
-    return sorted(found)
+    try:
+        return files_below(folder, ".json", limit=limit)
+    except TooManyEntries:
+        raise DataError(
+            f"the advisory overlay folder {folder} holds more than "
+            f"{limit:,} files and folders: it is not a folder of advisories",
+            hint=_OVERLAY_HINT,
+        ) from None
 
 
 def overlay_records(folder: Path, tally: Tally) -> list[StoredRecord]:

@@ -15,8 +15,11 @@ from pathlib import Path
 from pipvet.errors import PipvetError, UsageError
 from pipvet.fleet.model import Inventory, Project, Row
 from pipvet.sbom.read import read_sbom
+from pipvet.system.files import TooManyEntries, files_below
 
-__all__ = ["inventory_from_sboms"]
+__all__ = ["MAX_SBOM_ENTRIES", "inventory_from_sboms"]
+
+MAX_SBOM_ENTRIES = 100_000  # files and folders looked at: a folder of SBOMs, not a disk
 
 
 def inventory_from_sboms(folder: Path) -> Inventory:
@@ -27,9 +30,15 @@ def inventory_from_sboms(folder: Path) -> Inventory:
     projects: list[Project] = []
     rows: list[Row] = []
     warnings: list[str] = []
-    for path in sorted(folder.rglob("*.json")):
-        if not path.is_file() or path.is_symlink():
-            continue
+    try:
+        paths = files_below(folder, ".json", limit=MAX_SBOM_ENTRIES)
+    except TooManyEntries:
+        raise UsageError(
+            f"{folder} holds more than {MAX_SBOM_ENTRIES:,} files and folders: it is not a "
+            "folder of SBOMs",
+            hint="pass --from-sboms the folder your SBOM files are collected in",
+        ) from None
+    for path in paths:
         name = path.relative_to(folder).as_posix()
         try:
             sbom = read_sbom(path)

@@ -32,6 +32,8 @@ __all__ = [
     "MAX_PYPROJECT_BYTES",
     "MAX_REQUIREMENTS_BYTES",
     "FileProblem",
+    "TooManyEntries",
+    "files_below",
     "foreign_link",
     "linked_out",
     "open_regular",
@@ -263,6 +265,35 @@ def linked_out(path: Path) -> Path | None:
     it leads to a file of its own kind."""
     resolved = path.resolve()
     return None if resolved.is_relative_to(path.absolute().parent.resolve()) else resolved
+
+
+class TooManyEntries(Exception):
+    """A folder walk met more files and folders than its limit."""
+
+
+def files_below(folder: Path, suffix: str, *, limit: int) -> list[Path]:
+    """The regular files named ``*suffix`` at any depth below ``folder``, sorted. Links are
+    neither followed nor listed, unreadable folders are passed over, and more than ``limit``
+    files and folders in all raises TooManyEntries. Iterative: os.walk recurses once per
+    level, and a folder 990 levels deep ended a run in RecursionError."""
+    found: list[Path] = []
+    pending = [folder]
+    seen = 0
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        seen += len(entries)
+        if seen > limit:
+            raise TooManyEntries(limit)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 def foreign_link(path: Path) -> Path | None:
