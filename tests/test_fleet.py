@@ -18,6 +18,7 @@ from pipvet.fleet.gitignore import ignored, parse_gitignore
 from pipvet.fleet.inventory import load_inventory
 from pipvet.fleet.walk import find_projects
 from tests.conftest import project_folder
+from tests.support.deep import LEVELS, deep_folder
 from tests.support.index_server import IndexServer, document, index_server, wheel_file
 
 
@@ -334,17 +335,14 @@ def test_from_sboms_reports_drift_and_vulnerabilities(env: Path) -> None:
 
 def test_from_sboms_walks_any_depth_and_no_link(env: Path, tmp_path: Path) -> None:
     # 990 levels deep: rglob recursed once a level and the run ended in RecursionError.
-    deep = env / "sboms"
-    deep.mkdir()
-    for _ in range(990):  # Path.mkdir(parents=True) recurses too
-        deep = deep / "d"
-        deep.mkdir()
-    write(deep / "deep.cdx.json", cyclonedx([("urllib3", "2.0.3")]))
+    (env / "sboms").mkdir()
     outside = write(tmp_path / "elsewhere" / "other.cdx.json", cyclonedx([("idna", "2.7")]))
     (env / "sboms" / "linked.cdx.json").symlink_to(outside)
-    code, doc = fleet_json(["--from-sboms", "sboms"])
+    with deep_folder(env / "sboms") as deep:
+        write(deep / "deep.cdx.json", cyclonedx([("urllib3", "2.0.3")]))
+        code, doc = fleet_json(["--from-sboms", "sboms"])
     assert code == 1, doc
-    assert [p["path"] for p in doc["projects"]] == ["/".join(["d"] * 990) + "/deep.cdx.json"]
+    assert [p["path"] for p in doc["projects"]] == ["/".join(["d"] * LEVELS) + "/deep.cdx.json"]
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,13 @@ def _audit_doc(summary: str = EVIL, fixed: str = "2.0") -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _exposure_doc(**item: Any) -> dict[str, Any]:
+    entry = {"kind": "env-secret", "what": "w", "location": "environment", "names": ["TOKEN"],
+             "harm": "cloud-bill", "harm_rank": 1, "lifetime": "unknown", "protected": False,
+             "advice": "a", **item}  # fmt: skip
+    return {"home": "~", "project": ".", "checked": ["a"], "exposures": [entry]}
+
+
 def _all_parts_page(css: str = "inline") -> str:
     doctor = {"project": EVIL, "checks": [
         {"id": "venv", "title": EVIL, "status": "fail", "summary": EVIL, "evidence": [EVIL],
@@ -137,6 +144,27 @@ def test_charts_have_text_equivalents() -> None:
         ([1, 2], "expected an object"),
         ({**_audit_doc(), "dependencies": {"x": 1}}, "dependencies"),
         ({"project": "p", "checks": [{"status": "maybe"}]}, "checks[0].status"),
+        # json reads NaN and Infinity: int() of them was an internal error, and no page
+        (_exposure_doc(harm_rank=float("inf")), "exposures[0].harm_rank: expected a number"),
+        (
+            {
+                "origin": "o",
+                "summary": {"distributions": float("nan")},
+                "projects": [],
+                "drift": [],
+            },
+            "summary.distributions: expected a number",
+        ),
+        # values that become CSS classes are one of the known words
+        (
+            {**_audit_doc(), "verdict": {"status": "pass sev-critical", "text": "x"}},
+            "verdict.status: expected one of fail, incomplete, pass",
+        ),
+        (_exposure_doc(harm="cloud-bill x"), "exposures[0].harm: expected one of"),
+        (
+            {"target": "t", "resolver": "metadata", "packages": [{"name": "a", "verdict": "ok x"}]},
+            "packages[0].verdict: expected one of",
+        ),
     ],
 )
 def test_saved_documents_that_are_not_reports_are_named(doc: Any, message: str) -> None:

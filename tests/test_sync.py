@@ -24,6 +24,7 @@ from pipvet.errors import DataError, NetworkError
 from pipvet.models import NormalizedName
 from pipvet.system.http import HttpClient, OfflineMiss
 from pipvet.system.lock import sync_lock
+from tests.support.deep import deep_folder
 from tests.support.httpserver import LoopbackServer, Reply, loopback_server
 from tests.support.osv_bucket import (
     OsvBucket,
@@ -700,12 +701,9 @@ def test_an_overlay_is_a_folder_of_advisories_not_a_disk(tmp_path: Path) -> None
     (overlay / "LINKED-1.json").symlink_to(elsewhere / "OTHER-1.json")  # nor read
     assert [p.name for p in overlay_files(overlay)] == ["ACME-0.json", "ACME-1.json", "ACME-2.json"]
     # 990 levels deep: os.walk recursed once a level and ended the run in RecursionError.
-    deep = overlay
-    for _ in range(990):  # Path.mkdir(parents=True) recurses too
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "DEEP-1.json").write_text("{}", encoding="utf-8")
-    assert "DEEP-1.json" in [p.name for p in overlay_files(overlay)]
+    with deep_folder(overlay) as deep:
+        (deep / "DEEP-1.json").write_text("{}", encoding="utf-8")
+        assert "DEEP-1.json" in [p.name for p in overlay_files(overlay)]
     # A policy naming "/" or a home folder: refused once the walk passes the limit.
     with pytest.raises(DataError, match="holds more than 5 files and folders") as info:
         overlay_files(overlay, limit=5)

@@ -10,10 +10,12 @@ Pure: no I/O; imports only ``pipvet.errors`` and ``report.html_model``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, get_args
 
 from pipvet.errors import InputError
+from pipvet.report.html_charts import HARM_COLOR
 from pipvet.report.html_model import (
     SEVERITIES,
     AuditDep,
@@ -32,6 +34,7 @@ from pipvet.report.html_model import (
     VetPart,
     VetSignal,
 )
+from pipvet.vetting.model import VetVerdict
 
 __all__ = ["detect_kind", "read_part"]
 
@@ -95,7 +98,18 @@ def _int(doc: Mapping[str, Any], key: str, where: str) -> int:
     value = doc.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Bad(f"{where}.{key}", "expected a number")
+    if isinstance(value, float) and not math.isfinite(value):  # json reads NaN, Infinity
+        raise _Bad(f"{where}.{key}", f"expected a number, found {value}")
     return int(value)
+
+
+def _word(doc: Mapping[str, Any], key: str, where: str, allowed: Collection[str]) -> str:
+    """A value the page turns into a CSS class: one of ``allowed``; anything else is refused
+    like a value of the wrong type, so a file cannot add a class of its choosing."""
+    value = _str(doc, key, where)
+    if value not in allowed:
+        raise _Bad(f"{where}.{key}", f"expected one of {', '.join(sorted(allowed))}")
+    return value
 
 
 def _items(doc: Mapping[str, Any], key: str, where: str) -> list[tuple[Mapping[str, Any], str]]:
@@ -156,7 +170,7 @@ def _severity(doc: Mapping[str, Any], where: str) -> tuple[str, float | None]:
     sev = _obj(sev, f"{where}.severity")
     label = _str(sev, "label", f"{where}.severity", "unknown").lower()
     score = sev.get("score")
-    if not isinstance(score, (int, float)) or isinstance(score, bool):
+    if not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score):
         score = None
     return (label if label in SEVERITIES else "unknown"), score
 
@@ -196,7 +210,7 @@ def _audit(doc: Mapping[str, Any]) -> AuditPart:
         newest_modified=_opt(db, "newest_modified", "advisory_db"),
         stale_text=_opt(db, "stale_text", "advisory_db"),
         fail_on=_str(doc, "fail_on", "fail_on"),
-        verdict_status=_str(verdict, "status", "verdict"),
+        verdict_status=_word(verdict, "status", "verdict", ("fail", "incomplete", "pass")),
         verdict_text=_str(verdict, "text", "verdict"),
         deps=tuple(deps),
         warnings=_strs(doc, "warnings", "the document"),
@@ -232,7 +246,7 @@ def _exposure(doc: Mapping[str, Any]) -> ExposurePart:
                 what=_str(e, "what", where),
                 location=_str(e, "location", where),
                 names=_strs(e, "names", where),
-                harm=_str(e, "harm", where),
+                harm=_word(e, "harm", where, HARM_COLOR),
                 harm_rank=_int(e, "harm_rank", where),
                 lifetime=_str(e, "lifetime", where),
                 protected=_bool(e, "protected", where),
@@ -259,7 +273,7 @@ def _vet(doc: Mapping[str, Any]) -> VetPart:
             VetPackage(
                 name=_str(p, "name", where),
                 version=_opt(p, "version", where),
-                verdict=_str(p, "verdict", where),
+                verdict=_word(p, "verdict", where, get_args(VetVerdict)),
                 did_you_mean=_opt(p, "did_you_mean", where),
                 signals=signals,
                 new_dependencies=len(_list(p, "new_dependencies", where)),
