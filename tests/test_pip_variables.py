@@ -33,6 +33,7 @@ def problems(tmp_path: Path, text: str) -> tuple[str, ...]:
         "--extra-index-url https://${TOKEN}@pypi.org/simple",  # pip's default index
         "requests==2.32.3",
         "--extra-index-url https://evil.example/simple",  # no variable: nothing to send
+        "-f file://${HOME}/wheels",  # a local folder
     ],
 )
 def test_what_may_stay(tmp_path: Path, line: str) -> None:

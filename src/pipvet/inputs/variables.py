@@ -51,6 +51,8 @@ def _problem(token: str, trusted: Collection[str]) -> str | None:
         if ":" not in value:
             return None  # a path or a version: pip sends it nowhere
         return "the variable is part of a value pip may read as an address"
+    if value[:7].lower() == "file://":
+        return None  # a local path: pip reads it, and sends it nowhere
     authority, rest = found.group(1), found.group(2)
     if _VARIABLE.search(authority.rpartition("@")[2]):
         return "the variable chooses the host pip connects to"

@@ -93,7 +93,7 @@ def _few(names: Sequence[str], limit: int = 4) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-VARIABLES_HINT = (
+_VARIABLES_HINT = (
     "a requirements file from someone else (a pull request) could send any variable anywhere "
     "this way. If the host is your package index, name it where a file cannot change it: "
     "pip config set global.extra-index-url https://HOST/simple, or PIP_EXTRA_INDEX_URL; "
@@ -118,5 +118,5 @@ def refuse_unsafe_variables(
             "pip would fill in environment variables in these requirements and send them to "
             "hosts the files chose, so pipvet does not give it the files",
             problems=tuple(problems),
-            hint=VARIABLES_HINT,
+            hint=_VARIABLES_HINT,
         )
