@@ -267,6 +267,21 @@ def test_known_malware_from_the_overlay_is_avoid(world: World) -> None:
     assert result.code == 1
 
 
+def test_an_overlay_that_replaces_a_public_record_is_named(world: World) -> None:
+    """A replaced MAL- record would let its package pass vetting: the report says so."""
+    overlay = world.root / "overlay"
+    overlay.mkdir()
+    (overlay / "PYSEC-2018-28.json").write_text(
+        json.dumps({"id": "PYSEC-2018-28", "modified": "2026-11-01T00:00:00Z", "affected": []})
+    )
+    result = world.vet(
+        "requests", "--format", "json", env=world.env(PIPVET_OSV_OVERLAY=str(overlay))
+    )
+    (warning,) = [w for w in result.json()["warnings"] if "overlay" in w]
+    assert "replaces public records with its own: PYSEC-2018-28" in warning
+    assert "not listed in the policy's overlay-replaces" in warning
+
+
 def test_pinned_old_release_with_a_fixed_vulnerability(world: World) -> None:
     old = document(
         "requests",

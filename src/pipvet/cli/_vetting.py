@@ -203,6 +203,11 @@ def build(
         outcome = advisories or advisory_data(ctx, http, progress=progress)
         warnings += outcome.warnings
         store = AdvisoryStore.open(outcome.store_path)
+        replaced = store.snapshot()
+        if replaced.overlay_replaced:  # a replaced MAL- record would let its package pass
+            from pipvet.audit.run import overlay_warning
+
+            warnings.append(overlay_warning(replaced, ctx.policy))
     except DataError as exc:
         warnings.append(
             f"no advisory data, so malware and known vulnerabilities were not checked: {exc}"
