@@ -613,6 +613,41 @@ def test_locations_follow_environment_overrides(tmp_path: Path) -> None:
     assert str(elsewhere / "creds") in {e.location for e in report.exposures}
 
 
+def test_a_variable_that_holds_no_path_is_never_shown(tmp_path: Path) -> None:
+    """GOOGLE_APPLICATION_CREDENTIALS holding the key itself (a common mistake) was listed
+    among the checked locations, private key and all; one over 255 characters ended the scan
+    in an internal error that saved the key in its traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    inline = json.dumps({"type": "service_account", "private_key": "PLANTED" + "k" * 300})
+    environ = {
+        "GOOGLE_APPLICATION_CREDENTIALS": inline,
+        "NETRC": "PLANTED" + "n" * 300,
+        "KUBECONFIG": "PLANTED-line1\nline2",
+    }
+    report = scan_exposure(home, environ, tmp_path)
+    rendered = render_exposure_json(report) + render_exposure_text(report)
+    assert "PLANTED" not in rendered
+    data = json.loads(render_exposure_json(report))
+    assert "$GOOGLE_APPLICATION_CREDENTIALS (its value is not a path)" in data["checked"]
+    assert "$NETRC (its value is not a path)" in data["checked"]
+    assert "$KUBECONFIG (its value is not a path)" in data["checked"]
+
+
+def test_a_password_with_an_at_sign_is_not_reported_as_a_host(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config" / "pip").mkdir(parents=True)
+    (home / ".config" / "pip" / "pip.conf").write_text(
+        "[global]\nindex-url = https://alice:p@PLANTED18@pypi.internal.example/simple\n"
+    )
+    (home / ".git-credentials").write_text("https://bob:x@PLANTED19@git.example.org\n")
+    report = scan_exposure(home, {}, tmp_path)
+    names = [n for e in report.exposures for n in e.names]
+    assert "pypi.internal.example" in names
+    assert "git.example.org" in names
+    assert "PLANTED" not in render_exposure_json(report)
+
+
 def test_a_readable_file_pipvet_cannot_parse_counts_as_exposed(tmp_path: Path) -> None:
     p = Planted(home=tmp_path / "home", project=tmp_path)
     p.home.mkdir()

@@ -44,6 +44,7 @@ def test_an_unexpected_exception_is_exit_2_with_one_line_and_a_saved_traceback(
     assert "Traceback (most recent call last)" in text
     assert "_boom" in text
     assert SECRET not in text
+    assert saved[0].stat().st_mode & 0o777 == 0o600  # a traceback can quote what the run read
 
 
 def test_pipvet_debug_prints_the_traceback_instead(

@@ -51,7 +51,10 @@ def report_internal_error(
         folder.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
         path = folder / f"internal-error-{stamp}-{os.getpid()}.txt"
-        with path.open("x", encoding="utf-8") as fh:  # never through a planted file or link
+        # Exclusive: never through a planted file or link. Owner-only: a traceback holds the
+        # values of local variables' messages, which can be anything the run read.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(details)
     except (OSError, RuntimeError, UsageError) as write_problem:
         err(f"(the traceback could not be saved: {write_problem}; run with PIPVET_DEBUG=1)")

@@ -12,7 +12,6 @@ from typing import Any
 
 from pipvet.exposure.model import Exposure, Harm, Lifetime
 from pipvet.exposure.scan import Scan, ini_sections
-from pipvet.system.paths import expand_home
 
 __all__ = ["CLOUD_CHECKS"]
 
@@ -247,13 +246,13 @@ def _kube_users(text: str) -> list[tuple[str, str]]:
 def check_kube(scan: Scan) -> None:
     configured = scan.environ.get("KUBECONFIG", "").strip()
     paths = (
-        [expand_home(p, origin="KUBECONFIG") for p in configured.split(os.pathsep) if p]
+        [scan.path_value(p, "KUBECONFIG") for p in configured.split(os.pathsep) if p]
         if configured
         else [scan.home / ".kube" / "config"]
     )
     for path in paths:
-        text = scan.read_text(path)
-        if text is None:
+        text = None if path is None else scan.read_text(path)
+        if path is None or text is None:
             continue
         users = _kube_users(text) or [("(all users)", text)]
         inline = [name for name, block in users if _KUBE_INLINE.search(block)]

@@ -60,8 +60,19 @@ class Scan:
     # ------------------------------------------------------------------ locations
 
     def env_path(self, name: str) -> Path | None:
+        """The file the variable ``name`` points at; None when unset or when its value is no
+        path (inline credentials JSON in GOOGLE_APPLICATION_CREDENTIALS, say): such a value
+        is never shown, and the variable is listed as checked by its name."""
         value = self.environ.get(name, "").strip()
-        return expand_home(value, origin=name) if value else None
+        return self.path_value(value, name) if value else None
+
+    def path_value(self, value: str, name: str) -> Path | None:
+        """``value`` (of the variable ``name``) as a path; None, listed by the variable's
+        name, when it is no path."""
+        if not _looks_like_path(value):
+            self.checked.append(f"${name} (its value is not a path)")
+            return None
+        return expand_home(value, origin=name)
 
     @property
     def config_home(self) -> Path:
@@ -86,7 +97,11 @@ class Scan:
     def read_bytes(self, path: Path, limit: int = _READ_LIMIT) -> bytes | None:
         """The file's first ``limit`` bytes; None when it is absent or unreadable (noted)."""
         self.checked.append(self.show(path))
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return None
+        except OSError as exc:  # a name too long, say: not a file pipvet can read
+            self.unreadable.append(Unreadable(self.show(path), _reason(exc)))
             return None
         try:
             return self.reader.read(path, limit)
@@ -241,3 +256,14 @@ def harm_for_host(host: str) -> Harm:
     if under(_CLOUD_HOSTS):
         return Harm.CLOUD_BILL
     return Harm.IDENTITY
+
+
+_MAX_PATH = 4096  # PATH_MAX on Linux; a component is at most 255 bytes (NAME_MAX)
+
+
+def _looks_like_path(value: str) -> bool:
+    if len(value) > _MAX_PATH or value.startswith(("{", "[")):
+        return False
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        return False
+    return all(len(part.encode("utf-8", "surrogateescape")) <= 255 for part in value.split("/"))

@@ -64,8 +64,10 @@ def check_docker(scan: Scan) -> None:
             )
 
 
+# The userinfo runs to the last "@" before the host, as pip reads it: a password with an
+# unencoded "@" (alice:p@ss@host) must not leave its tail reported as the host's name.
 _URL_CREDENTIALS = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]*://([^/@\s'\"]+)@([^/\s:'\"@]+)", re.MULTILINE
+    r"[A-Za-z][A-Za-z0-9+.-]{0,31}://([^/\s'\"]+)@([^/\s:'\"@]+)", re.MULTILINE
 )
 
 
