@@ -38,6 +38,44 @@ def test_the_null_device_stays_a_device() -> None:
     assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
 
 
+def test_a_link_to_a_pipe_or_device_outside_dev_is_refused(tmp_path: Path) -> None:
+    """A checkout's pipvet.sarif planted as a link: CI's `-o pipvet.sarif` wrote into the pipe
+    or device it named."""
+    fifo = tmp_path / "elsewhere.fifo"
+    os.mkfifo(fifo)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pipvet.sarif").symlink_to(fifo)
+    (checkout / "null.sarif").symlink_to(os.devnull)
+    for name in ("pipvet.sarif", "null.sarif"):
+        with pytest.raises(InputError, match="which is not a regular file"):
+            write_text_atomic(checkout / name, "report\n")  # refused before any open
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    # Named outright, or through the system's own links, a device is still written into.
+    write_text_atomic(Path("/dev/stdout") if Path("/dev/stdout").exists() else Path(os.devnull), "")
+
+
+def test_a_link_to_a_setuid_file_does_not_lend_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "ww.txt"
+    target.write_text("x\n")
+    target.chmod(0o4777)
+    linked = tmp_path / "requirements.txt"
+    linked.symlink_to(target)
+    write_text_atomic(linked, "y\n")
+    assert not linked.is_symlink()
+    assert stat.S_IMODE(linked.stat().st_mode) == 0o666 & ~_umask()
+    assert target.read_text() == "x\n"  # the target is left alone
+    # A file's own mode is kept, without setuid, setgid or sticky bits.
+    write_text_atomic(target, "z\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def test_a_folder_is_refused_with_the_path(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="it is a folder"):
         write_text_atomic(tmp_path, "x")

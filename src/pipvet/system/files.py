@@ -196,17 +196,23 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
     thousands of packages is never held whole. When making a chunk fails, the temporary file
     is removed and ``path`` is left as it was."""
     directory = path.parent if str(path.parent) else Path(".")
+    # What open() would give a new file (mkstemp uses 0600); also for a link replaced by a
+    # file: a link's target's mode (setuid, world-write) is not the new file's business.
+    mode = 0o666 & ~_umask()
     try:
-        info = path.stat()
-        mode = stat.S_IMODE(info.st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()  # what open() would give a new file (mkstemp uses 0600)
+        own = os.lstat(path)
+        info = os.stat(path) if stat.S_ISLNK(own.st_mode) else own
+    except FileNotFoundError:  # nothing there, or a dangling link: replaced
+        pass
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     else:
         if not stat.S_ISREG(info.st_mode):
+            _check_special(path, own, info)
             _write_into(path, info, chunks)
             return
+        if not stat.S_ISLNK(own.st_mode):
+            mode = stat.S_IMODE(own.st_mode) & 0o777  # never setuid, setgid or sticky
     try:
         import tempfile  # only commands that write pay for it
 
@@ -234,6 +240,24 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _check_special(path: Path, own: os.stat_result, info: os.stat_result) -> None:
+    """InputError for a special file a report must not go into: a disk, or a device or pipe
+    reached through a link outside /dev and /proc (a checkout's pipvet.sarif planted as a
+    link would have a CI job write into whatever it names). ``-o /dev/null``, ``-o
+    /dev/stdout`` and a FIFO named outright are written into."""
+    if stat.S_ISBLK(info.st_mode):
+        raise InputError(f"cannot write {path}: it is a disk device", hint="name a file instead")
+    if stat.S_ISLNK(own.st_mode) and Path(os.path.abspath(path)).parts[1:2] not in (
+        ("dev",),
+        ("proc",),
+    ):
+        raise InputError(
+            f"cannot write {path}: it is a link to {os.path.realpath(path)}, which is not a "
+            "regular file",
+            hint="remove the link, or name the device or pipe itself",
+        )
 
 
 def _write_into(path: Path, info: os.stat_result, chunks: Iterable[bytes]) -> None:
