@@ -210,6 +210,26 @@ def test_a_file_that_cannot_be_parsed_is_not_touched(tmp_path: Path) -> None:
     assert (tmp_path / "dev-requirements.txt").read_text(encoding="utf-8") == "requests==2.19.0 [\n"
 
 
+def test_a_file_outside_the_project_is_audited_never_edited(tmp_path: Path) -> None:
+    other = tmp_path / "other" / "requirements.txt"
+    other.parent.mkdir()
+    other.write_text("requests==2.19.0\n", encoding="utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("-r ../other/requirements.txt\n", encoding="utf-8")
+    finding = Finding(
+        "vulnerability", "PYSEC-2018-28", (), "", Severity(SeverityLabel.HIGH), ("2.20.0",),
+        ("PYSEC-2018-28",), "2024-01-01T00:00:00Z",
+    )  # fmt: skip
+    dep = Dependency(canonicalize_name("requests"), "2.19.0", "requests")
+    plan = plan_fix(repo, [], [DependencyResult(dep, (finding,), "requests>=2.20.0")])
+    assert plan.changed == ()
+    (note,) = plan.left
+    assert note.startswith(f"{other}: outside {repo} (through an include or a link)")
+    assert apply_fix(plan) == ()
+    assert other.read_text(encoding="utf-8") == "requests==2.19.0\n"
+
+
 def test_fix_flags_are_checked(env: Path) -> None:
     (env / "requirements.txt").write_text("requests==2.19.0\n", encoding="utf-8")
     code, _, err = run(["audit", "-r", "requirements.txt", "--dry-run"])

@@ -344,6 +344,23 @@ def test_includes_are_followed_constraints_reported_and_left(tmp_path: Path) -> 
     assert (tmp_path / "constraints.txt").read_text() == "c==3\n"
 
 
+def test_a_file_outside_the_project_is_read_never_rewritten(tmp_path: Path) -> None:
+    """A pull request's include (or a found file that is a link) leading out of the project
+    had relax rewrite another project's file and drop its hashes."""
+    pinned = "urllib3==1.24.1 --hash=sha256:" + "a" * 64 + "\n"
+    other = write(tmp_path / "other" / "requirements.txt", pinned)
+    repo = tmp_path / "repo"
+    write(repo / "requirements.txt", "-r ../other/requirements.txt\nidna==2.7\n")
+    (repo / "dev-requirements.txt").symlink_to(other)
+    plan = plan_relax(repo, pyproject=False)
+    assert [f.display for f in plan.changed] == ["requirements.txt"]
+    assert sum("is not rewritten; relax it in its own project" in w for w in plan.warnings) == 2
+    apply_relax(plan)
+    assert (repo / "requirements.txt").read_text() == "-r ../other/requirements.txt\nidna>=2.7\n"
+    assert other.read_text() == pinned
+    assert (repo / "dev-requirements.txt").is_symlink()
+
+
 @pytest.mark.parametrize("base_name", ["a-base.txt", "z-base.txt"])
 def test_constraints_role_does_not_depend_on_discovery_order(
     tmp_path: Path, base_name: str

@@ -134,6 +134,8 @@ def plan_fix(
     lock_dirs = {project}
     left: list[str] = []
     for top in tops:
+        if top not in requirement_files and not collector.inside(top):
+            continue  # found, not named: a link out of the project
         if top.resolve() in {lock.path.resolve() for lock in find_lock_files(top.parent)}:
             lock_dirs.add(top.parent)  # a lock is refreshed by its tool, never edited
         elif top.suffix in (".ipynb", ".yml", ".yaml"):
@@ -156,7 +158,7 @@ def plan_fix(
         files=tuple(files),
         locks=_lock_advice(lock_dirs, sorted(targets.best)) if targets.best else (),
         problems=tuple(collector.problems),
-        left=tuple(left),
+        left=tuple(left + collector.left),
         no_fix=tuple(targets.no_fix),
         undeclared=undeclared,
     )
@@ -176,6 +178,7 @@ class _Collector:
         self.relax = relax
         self.files: list[FileFix] = []
         self.problems: list[str] = []
+        self.left: list[str] = []
         self.seen: set[Path] = set()
 
     def tree(self, top: Path) -> None:
@@ -203,7 +206,19 @@ class _Collector:
                 self.problems.append(f"{display}: {err}")
                 continue
             self.files.append(FileFix(path, display, "requirements", text, result))
-            queue += [path.parent / target for target, _ in includes if "://" not in target]
+            children = [path.parent / target for target, _ in includes if "://" not in target]
+            queue += [child for child in children if self.inside(child)]
+
+    def inside(self, path: Path) -> bool:
+        """Is ``path`` (links resolved) in the project? A file an include or a link leads out
+        to (another project's, or one a pull request points at) is audited, never edited."""
+        if path.resolve().is_relative_to(self.project.resolve()):
+            return True
+        self.left.append(
+            f"{path.resolve()}: outside {self.project.resolve()} (through an include or a "
+            "link), so pipvet does not edit it; raise the versions named above in its own project"
+        )
+        return False
 
     def pyproject(self, path: Path) -> None:
         if path.resolve() in self.seen:

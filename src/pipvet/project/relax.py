@@ -145,6 +145,18 @@ class _Planner:
         self.by_name_constraints: set[Path] = set()
         self.pyprojects: list[FileRelax] = []
 
+    def inside(self, path: Path) -> bool:
+        """Is ``path`` (links resolved) in the project? Another project's file, or one a
+        pull request's include or link leads to, is read for the audit but never rewritten
+        here; the warning says so."""
+        if path.resolve().is_relative_to(self.project.resolve()):
+            return True
+        self.warnings.append(
+            f"{path.resolve()} is outside {self.project.resolve()} (through an include or "
+            "a link): it is not rewritten; relax it in its own project"
+        )
+        return False
+
     def requirements_tree(self, top: Path, *, discovered: bool) -> None:
         """Validate the whole include tree, then remember each file and how it is named."""
         try:
@@ -158,6 +170,8 @@ class _Planner:
             self.as_requirements.add(top.resolve())
         elif "constraint" in top.name.lower():
             self.by_name_constraints.add(top.resolve())
+        if discovered and not self.inside(top):
+            return
         queue = [top]
         while queue:
             path = queue.pop(0)
@@ -178,6 +192,8 @@ class _Planner:
                 if "://" in target:
                     continue
                 child = path.parent / target
+                if not self.inside(child):
+                    continue
                 named = self.as_constraints if is_constraint else self.as_requirements
                 named.add(child.resolve())
                 queue.append(child)
