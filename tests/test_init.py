@@ -16,7 +16,7 @@ import yaml
 
 from pipvet import __version__
 from pipvet.cli import Output, main
-from pipvet.errors import EnvironmentProblem, PipError, UsageError
+from pipvet.errors import EnvironmentProblem, InputError, PipError, UsageError
 from pipvet.policy import Policy, load_policy, parse_policy
 from pipvet.project.guard import user_guard_set
 from pipvet.project.init import InitOptions, apply_init, plan_init
@@ -395,6 +395,36 @@ def test_existing_user_files_are_kept_unless_forced(tmp_path: Path) -> None:
     apply_init(forced, SubprocessRunner())
     assert workflow_fingerprint(workflow.read_text())[0] is not None
     assert (project / "pipvet.toml").read_text() == 'fail-on = "high"\n'  # policy always kept
+
+
+def test_nothing_is_written_through_a_link_out_of_the_project(tmp_path: Path) -> None:
+    """A checkout's .vscode linked to the user's editor settings and .gitignore linked to
+    ~/.bashrc: init wrote a folder-open task into the user's settings and copied .bashrc
+    into the project."""
+    env = clean_environ(tmp_path)
+    home = Path(env["HOME"])
+    (home / ".config" / "Code" / "User").mkdir(parents=True)
+    (home / ".bashrc").write_text("export TOKEN=PLANTED\n")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".vscode").symlink_to(home / ".config" / "Code" / "User")
+    (project / ".gitignore").symlink_to(home / ".bashrc")
+    with pytest.raises(InputError) as caught:
+        plan_init(options(project, env, venv=False))
+    problems = "\n".join(caught.value.problems)
+    assert f".vscode/tasks.json leads to {home / '.config/Code/User/tasks.json'}" in problems
+    assert f".gitignore leads to {home / '.bashrc'}" in problems
+    assert "PLANTED" not in str(caught.value) + problems
+    assert list((home / ".config" / "Code" / "User").iterdir()) == []
+    # A policy linked to a team's shared file is left as it is, and init goes on.
+    (project / ".vscode").unlink()
+    (project / ".gitignore").unlink()
+    shared = tmp_path / "team" / "pipvet.toml"
+    shared.parent.mkdir()
+    shared.write_text('fail-on = "high"\n')
+    (project / "pipvet.toml").symlink_to(shared)
+    apply_init(plan_init(options(project, env, venv=False)), SubprocessRunner())
+    assert (project / ".vscode" / "tasks.json").is_file()
 
 
 def test_pipvets_own_workflow_is_updated_while_unchanged(tmp_path: Path) -> None:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import shutil
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from pipvet.errors import EnvironmentProblem
+from pipvet.errors import EnvironmentProblem, InputError
 from pipvet.frozen import frozen
 from pipvet.inputs.interpreter import is_conda_env
 from pipvet.policy import parse_policy
@@ -318,7 +318,27 @@ def plan_init(opts: InitOptions) -> InitPlan:
             )
         )
     files.append(_gitignore_change(project))
+    _refuse_links_out(project, files)
     return InitPlan(project, venv, tuple(files), _guard_step(opts, venv), tuple(notes))
+
+
+def _refuse_links_out(project: Path, files: Sequence[FileChange]) -> None:
+    """InputError when a file init would write leads out of the project through a link: a
+    checkout's .vscode linked to the user's editor settings, or .gitignore linked to
+    ~/.bashrc, would have init write there, or copy that file's content into the project. A
+    file left as it is (a pipvet.toml linked to a team's shared policy) may be a link."""
+    root = project.resolve()
+    outside = [
+        (c.display, c.path.resolve())
+        for c in files
+        if c.writes and not c.path.resolve().is_relative_to(root)
+    ]
+    if outside:
+        raise InputError(
+            "pipvet init neither reads nor writes through links that leave the project",
+            problems=tuple(f"{shown} leads to {target}" for shown, target in outside),
+            hint="replace those links with the project's own files or folders, then run init",
+        )
 
 
 def _task_note(opts: InitOptions, venv: VenvStep) -> str | None:
