@@ -7,6 +7,7 @@ is passed in), the rest reads a few files.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ __all__ = [
     "inspect_interpreter",
     "is_conda_env",
     "is_virtual_env",
+    "project_venv_python",
     "read_pyvenv_cfg",
     "site_packages_of",
     "venv_python",
@@ -159,6 +161,38 @@ def venv_python(venv_dir: Path) -> Path:
     )
 
 
+def project_venv_python(prefix: Path, project: Path) -> Path:
+    """The interpreter of a virtual environment found in ``project`` (not named by the user),
+    if it can be one ``python -m venv`` made: a link out of the project to an installed
+    Python, or a copy of the one its pyvenv.cfg names (``--copies``). EnvironmentProblem
+    otherwise: a checkout can bring a ``.venv`` along, and pipvet runs the interpreter it
+    finds there. Windows venvs hold a launcher, not a copy, and are not checked."""
+    python = venv_python(prefix)
+    real = python.resolve()
+    root = project.resolve()
+    if os.name == "nt" or not real.is_relative_to(root):
+        return python
+    home = read_pyvenv_cfg(prefix).get("home", "")
+    for name in dict.fromkeys((real.name, "python3", "python")):
+        base = (Path(home) / name).resolve() if home else None
+        if base is None or base.is_relative_to(root) or not base.is_file():
+            continue
+        import filecmp  # only for a venv made with --copies
+
+        try:
+            if filecmp.cmp(real, base, shallow=False):
+                return python
+        except OSError:
+            continue
+    raise EnvironmentProblem(
+        f"{python} is a file inside {project}, not a link to an installed Python nor a copy of "
+        "the one its pyvenv.cfg names; a checkout can bring such a file along, so pipvet does "
+        "not run it",
+        hint=f"recreate the environment (python -m venv --clear {prefix}), or name it with "
+        "--venv (or --python) if you made it yourself",
+    )
+
+
 # ---------------------------------------------------------------------- environments
 
 
@@ -232,7 +266,7 @@ def discover_target(environ: Mapping[str, str], cwd: Path, running_python: Path)
         prefix = cwd / name
         if is_virtual_env(prefix):
             return Target(
-                venv_python(prefix),
+                project_venv_python(prefix, cwd),
                 prefix,
                 "project-venv",
                 f"the project's virtual environment {prefix} (found in the current folder; "
