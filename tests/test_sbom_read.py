@@ -281,13 +281,18 @@ def test_deeply_nested_components_are_bounded(tmp_path: Path) -> None:
     assert 0 < len(top.bundled) <= 40
 
 
-def test_nested_components_count_towards_one_cap(tmp_path: Path) -> None:
+def test_nested_components_count_towards_one_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each list was capped, not the file: 10 components of 150,000 children each made
-    1,500,000 rows (3.6 GB) from one file. Here: 3 of 80,000 against the cap of 200,000."""
-    from pipvet.sbom.parse_fields import MAX_COMPONENTS
-
-    children = [{"purl": f"pkg:pypi/p{i}@1"} for i in range(80_000)]
-    doc = cdx("1.6", [{"purl": f"pkg:npm/n{j}@1", "components": children} for j in range(3)])
+    1,500,000 rows (3.6 GB) from one file. Here the cap is 1,000 (200,000 in use, which takes
+    seconds to build a file for), against 3 npm components of 800 PyPI children each."""
+    monkeypatch.setattr("pipvet.sbom.parse.MAX_COMPONENTS", 1_000)
+    doc = cdx("1.6", [
+        {"purl": f"pkg:npm/n{j}@1", "components": [{"purl": f"pkg:pypi/p{j}-{i}@1"}
+                                                    for i in range(800)]}
+        for j in range(3)
+    ])  # fmt: skip
     inv = read_sbom(write_json(tmp_path / "many.json", doc))
-    assert len(inv.components) == 80_000  # the same names again are skipped as seen refs
-    assert any(f"past the first {MAX_COMPONENTS:,}" in w for w in inv.warnings)
+    assert len(inv.components) == 1_000 - 2  # all but the two npm components met on the way
+    assert any("past the first 1,000 (nested ones included)" in w for w in inv.warnings)
