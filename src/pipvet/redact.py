@@ -18,8 +18,9 @@ MASK = "***"
 # scheme://userinfo@host: the userinfo runs to the last "@" before the host's end (a "/", "?",
 # "#", whitespace or a quote), so an unencoded "@" inside a password is hidden too. A scheme is
 # at most 32 characters (git+https, view-source): unbounded, the regex tried every word start
-# of a long "a-a-a-...://" run to its end, and one advisory's 64 KiB details took 17 s.
-_USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@"
+# of a long "a-a-a-...://" run to its end, and one advisory's 64 KiB details took 17 s. No word
+# boundary is needed before it: a URL glued to other text ("...ab01https://u:p@h") is masked.
+_USERINFO_PATTERN = r"(?i)([a-z][a-z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@"
 
 
 @functools.cache
@@ -48,8 +49,8 @@ _QUOTES = "'\"<>"
 
 def _mask_long(text: str) -> str:
     """``_userinfo().sub`` over ``text``, searching only the runs of characters that hold a
-    "://" (a match never crosses whitespace or a quote). The same result: ``search`` from a
-    position still sees the character before it, so ``\\b`` is decided as in a full scan."""
+    "://" (a match never crosses whitespace or a quote), so the leftmost match of each run is
+    the one a scan of the whole text finds."""
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     done = 0  # text[:done] is decided
     run_end = 0  # the end of the run holding the last "://" looked at
