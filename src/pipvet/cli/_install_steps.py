@@ -369,7 +369,7 @@ def install_vetted(
         if p.build:
             binary += ["--no-binary", p.name]
     argv = [
-        str(python), "-m", "pip", "install", *pip_args,
+        str(python), "-I", "-m", "pip", "install", *pip_args,
         "--no-deps", "-c", str(constraints), "--report", str(report), *binary,
         *(f"{p.name}=={p.version}" for p in vetted if name_pins),
     ]  # fmt: skip

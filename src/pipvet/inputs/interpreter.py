@@ -106,7 +106,9 @@ def inspect_interpreter(python: Path, runner: Runner) -> InterpreterInfo:
             hint="pass --python the path of an interpreter (e.g. .venv/bin/python) "
             "or --venv the environment's folder",
         )
-    proc = runner([str(python), "-S", "-E", "-c", _PROBE], timeout=_TIMEOUT)
+    # -I: the probe runs with the working folder off sys.path, so a checkout's json.py is
+    # never imported in its place (-E alone kept the folder on the path).
+    proc = runner([str(python), "-I", "-S", "-c", _PROBE], timeout=_TIMEOUT)
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout or "").strip().splitlines()
         last = f": {lines[-1]}" if lines else ""

@@ -45,7 +45,7 @@ def plan_venv(
         return VenvStep(
             "skip", None, f"{venv} exists but is not a virtual environment (no pyvenv.cfg)"
         )
-    command = (str(python), "-m", "venv", str(venv))
+    command = (str(python), "-I", "-m", "venv", str(venv))  # never a checkout's venv/ folder
     return VenvStep("create", venv, f"with {python}", command)
 
 

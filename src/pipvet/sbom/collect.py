@@ -66,7 +66,7 @@ def marker_environment(python: Path, runner: Runner) -> dict[str, str] | None:
     """The target interpreter's marker values (``-S -E``: its ``.pth`` files do not run),
     or ``None`` when it cannot say."""
     try:
-        proc = runner([str(python), "-S", "-E", "-c", _PROBE], timeout=60.0)
+        proc = runner([str(python), "-I", "-S", "-c", _PROBE], timeout=60.0)  # -I: see interpreter
         data = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
     except (PipvetError, OSError, ValueError, IndexError):
         return None

@@ -190,7 +190,9 @@ class Pip:
     _version: tuple[Version, str] | None = None
 
     def argv(self, *args: str) -> list[str]:
-        return [str(self.python), "-m", "pip", *args]
+        # -I: a checkout's own pip/ folder must not be run in pip's place (-m puts the working
+        # folder first on sys.path otherwise); PIP_* settings still apply.
+        return [str(self.python), "-I", "-m", "pip", *args]
 
     def run(self, *args: str, timeout: float | None = None) -> RunResult:
         return self.runner(self.argv(*args), timeout=timeout)

@@ -305,7 +305,7 @@ def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipRe
     ARGS must not name a local folder, an archive or URL to build, or a requirements file with
     ``--no-binary``: pip builds those whatever the options say. The caller checks."""
     argv = [
-        python, "-m", "pip", "install", "--dry-run", "--report", "-", "--quiet",
+        python, "-I", "-m", "pip", "install", "--dry-run", "--report", "-", "--quiet",
         "--disable-pip-version-check", "--no-input", *args, *NO_BUILDS,
     ]  # fmt: skip
     result = runner(argv)
