@@ -75,3 +75,19 @@ def test_a_venv_python_made_is_found(tmp_path: Path, copies: bool) -> None:
     target = discover_target({}, project, Path(sys.executable))
     assert target.source == "project-venv"
     assert target.python.parent == project / ".venv" / "bin"
+
+
+def test_a_checkouts_module_is_not_imported_by_the_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe ran as 'python -S -E -c' in the project folder, which -c keeps first on
+    sys.path: a checkout's json.py ran instead of the standard library's."""
+    from pipvet.inputs.interpreter import inspect_interpreter
+    from pipvet.system.process import SubprocessRunner
+
+    marker = tmp_path / "ran"
+    (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path)
+    info = inspect_interpreter(Path(sys.executable), SubprocessRunner())
+    assert info.site_packages
+    assert not marker.exists()
