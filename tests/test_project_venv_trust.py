@@ -91,3 +91,19 @@ def test_a_checkouts_module_is_not_imported_by_the_probe(
     info = inspect_interpreter(Path(sys.executable), SubprocessRunner())
     assert info.site_packages
     assert not marker.exists()
+
+
+def test_in_the_home_folder_a_python_under_it_is_the_users_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv and uv keep their Pythons under ~: a venv in ~ links to a file inside it."""
+    home = tmp_path / "home"
+    python = home / ".pyenv" / "versions" / "3.11" / "bin" / "python3.11"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n")
+    venv = home / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text(f"home = {python.parent}\n")
+    (venv / "bin" / "python").symlink_to(python)
+    monkeypatch.setenv("HOME", str(home))
+    assert discover_target({}, home, Path(sys.executable)).source == "project-venv"

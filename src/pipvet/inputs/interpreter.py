@@ -174,6 +174,10 @@ def project_venv_python(prefix: Path, project: Path) -> Path:
     root = project.resolve()
     if os.name == "nt" or not real.is_relative_to(root):
         return python
+    # Run in the home folder (or above it), the project holds pyenv's and uv's Pythons: it is
+    # the user's own folder, not a checkout.
+    if Path(os.path.expanduser("~")).resolve().is_relative_to(root):
+        return python
     home = read_pyvenv_cfg(prefix).get("home", "")
     for name in dict.fromkeys((real.name, "python3", "python")):
         base = (Path(home) / name).resolve() if home else None
