@@ -624,6 +624,8 @@ def test_a_variable_that_holds_no_path_is_never_shown(tmp_path: Path) -> None:
         "GOOGLE_APPLICATION_CREDENTIALS": inline,
         "NETRC": "PLANTED" + "n" * 300,
         "KUBECONFIG": "PLANTED-line1\nline2",
+        # looks like a path, names nothing: a base64 key, or inline JSON split at ":"
+        "AWS_SHARED_CREDENTIALS_FILE": "PLANTEDeyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=",
     }
     report = scan_exposure(home, environ, tmp_path)
     rendered = render_exposure_json(report) + render_exposure_text(report)
@@ -632,6 +634,7 @@ def test_a_variable_that_holds_no_path_is_never_shown(tmp_path: Path) -> None:
     assert "$GOOGLE_APPLICATION_CREDENTIALS (its value is not a path)" in data["checked"]
     assert "$NETRC (its value is not a path)" in data["checked"]
     assert "$KUBECONFIG (its value is not a path)" in data["checked"]
+    assert "$AWS_SHARED_CREDENTIALS_FILE (names no file)" in data["checked"]
 
 
 def test_a_password_with_an_at_sign_is_not_reported_as_a_host(tmp_path: Path) -> None:

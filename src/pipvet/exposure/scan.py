@@ -72,7 +72,12 @@ class Scan:
         if not _looks_like_path(value):
             self.checked.append(f"${name} (its value is not a path)")
             return None
-        return expand_home(value, origin=name)
+        path = expand_home(value, origin=name)
+        # Shown only when it names something: a base64 key "looks like a path" too.
+        if not os.path.lexists(path):
+            self.checked.append(f"${name} (names no file)")
+            return None
+        return path
 
     @property
     def config_home(self) -> Path:
