@@ -344,6 +344,9 @@ def test_includes_are_followed_constraints_reported_and_left(tmp_path: Path) -> 
     assert (tmp_path / "constraints.txt").read_text() == "c==3\n"
 
 
+PYPROJECT_PINNED = '[project]\nname = "other"\nversion = "1"\ndependencies = ["six==1.16.0"]\n'
+
+
 def test_a_file_outside_the_project_is_read_never_rewritten(tmp_path: Path) -> None:
     """A pull request's include (or a found file that is a link) leading out of the project
     had relax rewrite another project's file and drop its hashes."""
@@ -352,13 +355,17 @@ def test_a_file_outside_the_project_is_read_never_rewritten(tmp_path: Path) -> N
     repo = tmp_path / "repo"
     write(repo / "requirements.txt", "-r ../other/requirements.txt\nidna==2.7\n")
     (repo / "dev-requirements.txt").symlink_to(other)
-    plan = plan_relax(repo, pyproject=False)
+    outside_pyproject = write(tmp_path / "other" / "pyproject.toml", PYPROJECT_PINNED)
+    (repo / "pyproject.toml").symlink_to(outside_pyproject)
+    plan = plan_relax(repo)
     assert [f.display for f in plan.changed] == ["requirements.txt"]
-    assert sum("is not rewritten; relax it in its own project" in w for w in plan.warnings) == 2
+    assert sum("is not rewritten; relax it in its own project" in w for w in plan.warnings) == 3
     apply_relax(plan)
     assert (repo / "requirements.txt").read_text() == "-r ../other/requirements.txt\nidna>=2.7\n"
     assert other.read_text() == pinned
     assert (repo / "dev-requirements.txt").is_symlink()
+    assert (repo / "pyproject.toml").is_symlink()
+    assert outside_pyproject.read_text() == PYPROJECT_PINNED
 
 
 @pytest.mark.parametrize("base_name", ["a-base.txt", "z-base.txt"])

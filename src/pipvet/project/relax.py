@@ -97,7 +97,8 @@ def plan_relax(
             named_locks += [lock for lock in find_lock_files(target.parent) if lock.path == target]
             continue
         if target.name == "pyproject.toml":
-            planner.pyproject(target)
+            if paths or planner.inside(target):  # found, not named: maybe a link out
+                planner.pyproject(target)
         else:
             planner.requirements_tree(target, discovered=not paths)
     planner.finish()
