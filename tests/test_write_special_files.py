@@ -229,3 +229,16 @@ def test_the_http_cache_writes_without_waiting_for_the_disk(
     entry = read_entry(path, "http://127.0.0.1/x")
     assert entry is not None
     assert entry.response.body == b"body"
+
+
+@pytest.mark.skipif(not os.path.islink("/dev/stdout"), reason="/dev/stdout is no link here")
+def test_dev_stdout_sent_to_a_file_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """/dev/stdout leads to a regular file when stdout is redirected: renaming over the link,
+    as for any file, would replace /dev/stdout for every program on the machine (as root)."""
+    out = tmp_path / "out.txt"
+    code = "from pathlib import Path; from pipvet.system.files import write_text_atomic; "
+    code += "write_text_atomic(Path('/dev/stdout'), 'report\\n')"
+    with out.open("wb") as fh:
+        subprocess.run([sys.executable, "-c", code], stdout=fh, check=True)
+    assert out.read_text() == "report\n"
+    assert os.path.islink("/dev/stdout")

@@ -211,6 +211,11 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
             _check_special(path, own, info)
             _write_into(path, info, chunks)
             return
+        if stat.S_ISLNK(own.st_mode) and _system_link(path):
+            # -o /dev/stdout with stdout sent to a file: write into that file; renaming over
+            # the link would replace /dev/stdout itself for every program on the machine.
+            _write_into(path, info, chunks)
+            return
         if not stat.S_ISLNK(own.st_mode):
             mode = stat.S_IMODE(own.st_mode) & 0o777  # never setuid, setgid or sticky
     try:
@@ -249,15 +254,17 @@ def _check_special(path: Path, own: os.stat_result, info: os.stat_result) -> Non
     /dev/stdout`` and a FIFO named outright are written into."""
     if stat.S_ISBLK(info.st_mode):
         raise InputError(f"cannot write {path}: it is a disk device", hint="name a file instead")
-    if stat.S_ISLNK(own.st_mode) and Path(os.path.abspath(path)).parts[1:2] not in (
-        ("dev",),
-        ("proc",),
-    ):
+    if stat.S_ISLNK(own.st_mode) and not _system_link(path):
         raise InputError(
             f"cannot write {path}: it is a link to {os.path.realpath(path)}, which is not a "
             "regular file",
             hint="remove the link, or name the device or pipe itself",
         )
+
+
+def _system_link(path: Path) -> bool:
+    """A link the system keeps (/dev/stdout, /dev/fd/1, /proc/self/fd/1), not a user's."""
+    return Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",))
 
 
 def _write_into(path: Path, info: os.stat_result, chunks: Iterable[bytes]) -> None:
