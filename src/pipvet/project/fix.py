@@ -29,6 +29,7 @@ from pipvet.project.model import NotRelaxed
 from pipvet.project.relax import find_lock_files
 from pipvet.project.relax_text import relax_requirements_text
 from pipvet.project.textdiff import unified_diff
+from pipvet.project.within import as_shown, outside
 from pipvet.system.files import read_text_exact, write_text_atomic
 
 __all__ = ["FileFix", "FixPlan", "LockAdvice", "Targets", "apply_fix", "plan_fix"]
@@ -140,7 +141,7 @@ def plan_fix(
             lock_dirs.add(top.parent)  # a lock is refreshed by its tool, never edited
         elif top.suffix in (".ipynb", ".yml", ".yaml"):
             left.append(
-                f"{_display(project, top)}: pipvet does not edit notebooks or conda "
+                f"{as_shown(project, top)}: pipvet does not edit notebooks or conda "
                 "environment files; raise the versions named above by hand"
             )
         elif top.name == "pyproject.toml":
@@ -162,13 +163,6 @@ def plan_fix(
         no_fix=tuple(targets.no_fix),
         undeclared=undeclared,
     )
-
-
-def _display(project: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(project.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 class _Collector:
@@ -194,7 +188,7 @@ class _Collector:
             if path.resolve() in self.seen:
                 continue
             self.seen.add(path.resolve())
-            display = _display(self.project, path)
+            display = as_shown(self.project, path)
             try:
                 text = read_text_exact(path)
                 includes = relax_requirements_text(text, constraints=True).includes
@@ -212,10 +206,11 @@ class _Collector:
     def inside(self, path: Path) -> bool:
         """Is ``path`` (links resolved) in the project? A file an include or a link leads out
         to (another project's, or one a pull request points at) is audited, never edited."""
-        if path.resolve().is_relative_to(self.project.resolve()):
+        target = outside(self.project, path)
+        if target is None:
             return True
         self.left.append(
-            f"{path.resolve()}: outside {self.project.resolve()} (through an include or a "
+            f"{target}: outside {self.project.resolve()} (through an include or a "
             "link), so pipvet does not edit it; raise the versions named above in its own project"
         )
         return False
@@ -224,7 +219,7 @@ class _Collector:
         if path.resolve() in self.seen:
             return
         self.seen.add(path.resolve())
-        display = _display(self.project, path)
+        display = as_shown(self.project, path)
         try:
             text = read_text_exact(path)
             result = fix_pyproject_text(text, self.targets, relax=self.relax)

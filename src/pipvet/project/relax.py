@@ -25,6 +25,7 @@ from pipvet.inputs.requirements import parse_pyproject, parse_requirements_file
 from pipvet.project.model import FileRelax, FileRole, LockFile, RelaxPlan, TextRelax
 from pipvet.project.relax_pyproject import relax_pyproject_text
 from pipvet.project.relax_text import relax_requirements_text
+from pipvet.project.within import as_shown, outside
 from pipvet.system.files import read_text_exact, write_text_atomic
 
 __all__ = ["apply_relax", "find_lock_files", "plan_relax"]
@@ -56,15 +57,8 @@ def find_lock_files(project: Path) -> tuple[LockFile, ...]:
                 "this one on a schedule (the CI job pipvet init writes is a good place) or, for "
                 "a project that should float, stop committing it"
             )
-            found.append(LockFile(path, _display(project, path), tool, meaning))
+            found.append(LockFile(path, as_shown(project, path), tool, meaning))
     return tuple(found)
-
-
-def _display(project: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(project.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 # ---------------------------------------------------------------------- planning
@@ -150,10 +144,11 @@ class _Planner:
         """Is ``path`` (links resolved) in the project? Another project's file, or one a
         pull request's include or link leads to, is read for the audit but never rewritten
         here; the warning says so."""
-        if path.resolve().is_relative_to(self.project.resolve()):
+        target = outside(self.project, path)
+        if target is None:
             return True
         self.warnings.append(
-            f"{path.resolve()} is outside {self.project.resolve()} (through an include or "
+            f"{target} is outside {self.project.resolve()} (through an include or "
             "a link): it is not rewritten; relax it in its own project"
         )
         return False
@@ -186,7 +181,7 @@ class _Planner:
                 self.problems.append(str(err))
                 continue
             except ValueError as err:
-                self.problems.append(f"{_display(self.project, path)}: {err}")
+                self.problems.append(f"{as_shown(self.project, path)}: {err}")
                 continue
             self.texts[resolved] = (path, text)
             for target, is_constraint in includes:
@@ -207,10 +202,10 @@ class _Planner:
             )
             if resolved in self.as_requirements and resolved in self.as_constraints:
                 self.warnings.append(
-                    f"{_display(self.project, path)} is used both as requirements (-r) and as "
+                    f"{as_shown(self.project, path)} is used both as requirements (-r) and as "
                     "constraints (-c); it is relaxed as requirements"
                 )
-            display = _display(self.project, path)
+            display = as_shown(self.project, path)
             try:
                 result = relax_requirements_text(text, constraints=constraint)
             except ValueError as err:
@@ -224,7 +219,7 @@ class _Planner:
             self.note(file.display, "pyproject", file.result)
 
     def pyproject(self, path: Path) -> None:
-        display = _display(self.project, path)
+        display = as_shown(self.project, path)
         try:
             parse_pyproject(path)
         except InputError as err:

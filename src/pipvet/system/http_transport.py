@@ -122,7 +122,7 @@ def _check_redirect(old: str, new: str) -> None:
     else:
         return
     raise NetworkError(
-        f"{old}: the server redirected to {new.split('?', 1)[0][:200]}; {why}",
+        f"{old.split('?', 1)[0]}: the server redirected to {new.split('?', 1)[0][:200]}; {why}",
         url=old,
         hint="point pipvet at the URL the server should have answered on, over https",
     )
