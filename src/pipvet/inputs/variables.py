@@ -63,8 +63,10 @@ def _problem(line: str, trusted: Collection[str]) -> str | None:
     allowed: list[tuple[int, int]] = []  # userinfo spans of URLs to trusted hosts
     for url in _AUTHORITY.finditer(line):
         authority = url.group(1)
-        if url.group().lower().endswith("file://" + authority.lower()):
-            # file:// names a local file: pip reads it and sends it nowhere.
+        local = authority.lower() in ("", "localhost") or _VARIABLE.fullmatch(authority)
+        if url.group().lower().endswith("file://" + authority.lower()) and local:
+            # file:// names a local file: pip reads it and sends it nowhere. A named host
+            # (file://server/share) is a network share on Windows: judged as any address.
             rest = _TOKEN_END.search(line, url.start(1))
             allowed.append((url.start(1), rest.start() if rest else len(line)))
             continue
