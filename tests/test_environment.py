@@ -484,6 +484,21 @@ def test_broken_metadata_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert dirmeta.startswith(f"cannot read {unreadable / 'METADATA'}: ")
 
 
+def test_a_version_no_release_has_is_unchecked_and_cut(tmp_path: Path) -> None:
+    """A 100 KB Version was printed in full, twice, in every report."""
+    site = tmp_path / "site-packages"
+    folder = dist_info(
+        site, "huge-1.0.dist-info", "Name: huge\nVersion: 1.0" + "a" * 100_000 + "\n"
+    )
+    (dep,) = read_site_packages(site).dependencies
+    assert dep.skipped is not None
+    assert dep.skipped.startswith(
+        f"the metadata in {folder} has a Version of 100,003 characters ('1.0aaaa"
+    )
+    assert len(dep.skipped) < 400
+    assert dep.version is None or len(dep.version) <= 128
+
+
 def test_invalid_versions_are_kept_as_written(tmp_path: Path) -> None:
     site = tmp_path / "site-packages"
     dist_info(site, "legacy-1.0.dist-info", "Name: legacy\nVersion: 2004d-final\n")

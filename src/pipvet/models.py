@@ -26,6 +26,8 @@ else:
 Progress = Callable[[str], None]
 
 __all__ = [
+    "MAX_NAME_LENGTH",
+    "MAX_VERSION_LENGTH",
     "PROJECT_NAME_PATTERN",
     "Advisory",
     "Affected",
@@ -46,6 +48,10 @@ __all__ = [
     "is_project_name",
 ]
 
+
+# Longer names and versions belong to no release: refused before any work is done on them.
+MAX_NAME_LENGTH = 200
+MAX_VERSION_LENGTH = 128
 
 # A project name as PEP 508 allows it: ASCII letters, digits, ".", "_" and "-", starting and
 # ending with a letter or a digit. The pattern is shared with the plain-requirement reader.

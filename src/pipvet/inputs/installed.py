@@ -29,7 +29,7 @@ from pipvet.inputs.installed_model import (
     PthFile,
 )
 from pipvet.inputs.interpreter import site_packages_of
-from pipvet.models import canonicalize_name, is_project_name
+from pipvet.models import MAX_VERSION_LENGTH, canonicalize_name, is_project_name
 from pipvet.system.files import (
     MAX_METADATA_BYTES,
     FileProblem,
@@ -181,6 +181,13 @@ def _read_metadata_dir(
     version = str(headers.get("Version") or "").strip() if headers else ""
     if headers is not None and not version:
         problem = f"the metadata in {folder} has no Version: the installed release is unknown"
+    elif len(version) > MAX_VERSION_LENGTH:
+        # No release has such a version; shown in full it would fill the report, twice.
+        problem = (
+            f"the metadata in {folder} has a Version of {len(version):,} characters "
+            f"({version[:40]!r}...), which no release has"
+        )
+        version = version[:MAX_VERSION_LENGTH]
     reinstall = name
     if problem is None and not is_project_name(name):
         # Matched by this name, a Name no index can hold would find no advisory and pass: a

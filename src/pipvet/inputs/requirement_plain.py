@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pipvet.models import PROJECT_NAME_PATTERN, NormalizedName, canonicalize_name
+from pipvet.models import (
+    MAX_NAME_LENGTH,
+    MAX_VERSION_LENGTH,
+    PROJECT_NAME_PATTERN,
+    NormalizedName,
+    canonicalize_name,
+)
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
@@ -26,8 +32,6 @@ __all__ = [
     "plain_named",
 ]
 
-MAX_NAME_LENGTH = 200
-MAX_VERSION_LENGTH = 128
 NAME_START_RE = re.compile(r"\s*([A-Za-z0-9._-]*)")
 
 # Only ``name`` or ``name`` with version clauses: no option, marker, extras, URL or variable.
