@@ -116,6 +116,19 @@ def test_uv_lock_skips_the_project_and_members_and_lists_local_sources(tmp_path:
     assert any("markers are not evaluated" in w for w in parsed.warnings)
 
 
+def test_a_registry_package_is_audited_whatever_else_its_source_claims(tmp_path: Path) -> None:
+    """A pull request's uv.lock: django from the index, with a "virtual" key and listed as a
+    workspace member, was skipped as the project itself; uv installs it from the index."""
+    lock = tmp_path / "uv.lock"
+    lock.write_text(
+        'version = 1\n\n[manifest]\nmembers = ["django"]\n\n'
+        '[[package]]\nname = "django"\nversion = "1.11"\n'
+        'source = { registry = "https://pypi.org/simple", virtual = "x" }\n',
+        encoding="utf-8",
+    )
+    assert [(n, v, skipped) for n, v, skipped, _ in deps_of(lock)] == [("django", "1.11", None)]
+
+
 POETRY_LOCK = """\
 [[package]]
 name = "jinja2"

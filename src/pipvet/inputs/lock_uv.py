@@ -41,7 +41,9 @@ def read_uv_lock(path: Path) -> RequirementsFile:
             reader.not_from_index(name, version, line, "no source recorded in uv.lock")
             continue
         kind = next((k for k in _LOCAL_KINDS if k in source), None)
-        if kind is None and "registry" in source:
+        # A registry entry is audited whatever else the source claims: uv installs such a
+        # package from the index, and an added "virtual" key must not make it the project.
+        if "registry" in source:
             if version is None:
                 reader.not_from_index(name, None, line, "a registry package without a version")
             else:
