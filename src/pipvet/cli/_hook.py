@@ -15,6 +15,7 @@ are pipvet's.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,11 +33,19 @@ def _split(argv: list[str]) -> tuple[list[str], list[Path]]:
     for arg in argv:
         if options and options[-1] in _VALUED:
             options.append(arg)  # the value of the option before it
-        elif not arg.startswith("-") and Path(arg).is_file():
+        elif Path(arg).is_file():
+            # A file, whatever its name: a checkout can hold a folder named '--python=evil',
+            # and its requirements.txt must not become an option of pipvet's.
             files.append(Path(arg))
         else:
             options.append(arg)
     return options, files
+
+
+def _path_arg(path: Path) -> str:
+    """``path`` as an argument no parser can take for an option."""
+    text = str(path)
+    return f".{os.sep}{text}" if text.startswith("-") else text
 
 
 def _old_text(path: Path) -> str | None:
@@ -63,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     kind, rest = args[0], args[1:]
     options, files = _split(rest)
     if kind == "relax":
-        return pipvet_main(["relax", "--check", *options, *map(str, files)]) if files else 0
+        return pipvet_main(["relax", "--check", *options, *map(_path_arg, files)]) if files else 0
     if kind == "audit":
         if not files:
             return 0
-        return pipvet_main(["audit", *options, *(a for f in files for a in ("-r", str(f)))])
+        return pipvet_main(["audit", *options, *(a for f in files for a in ("-r", _path_arg(f)))])
     from pipvet.errors import InputError
     from pipvet.project.added import added_requirements
     from pipvet.system.files import read_text_exact
