@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,16 +217,31 @@ def test_task_with_an_environment_python_without_pipvet_fails(tmp_path: Path) ->
     named pipvet" on every folder open, so doctor must not pass it."""
     project = tmp_path / "proj"
     bin_dir = project / ".venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    # a real interpreter that cannot import pipvet (-S: no site-packages, no editable pipvet)
-    (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "$@"\n')
-    (bin_dir / "python").chmod(0o755)
+    # a real environment, without pipvet (the probe runs it isolated: no editable pipvet)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")],
+                   check=True)  # fmt: skip
     write_task(project, vscode_task("${workspaceFolder}/.venv/bin/python"))
     check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
     assert check.status == "fail"
-    assert f"{bin_dir / 'python'} -m pipvet --version does not answer" in check.summary
+    assert f"{bin_dir / 'python'} -I -m pipvet --version does not answer" in check.summary
     assert "No module named pipvet" in check.evidence[-1]
+
+
+def test_doctor_never_runs_an_environment_a_checkout_brought_along(tmp_path: Path) -> None:
+    """A task with a valid fingerprint naming tools/bin/python, and tools/pyvenv.cfg beside an
+    executable the checkout committed: doctor ran it and reported PASS."""
+    project = tmp_path / "proj"
+    marker = tmp_path / "ran"
+    (project / "tools" / "bin").mkdir(parents=True)
+    (project / "tools" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    fake = project / "tools" / "bin" / "python"
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\necho pipvet 9.9\n")
+    fake.chmod(0o755)
+    write_task(project, vscode_task("${workspaceFolder}/tools/bin/python"))
+    check = ide_task_check(project, {"PATH": "/usr/bin:/bin"}, SubprocessRunner(cwd="/"))
+    assert check.status == "fail"
+    assert "which pipvet does not run" in check.summary
+    assert not marker.exists()
 
 
 def test_doctor_never_runs_a_task_pipvet_would_not_write(tmp_path: Path) -> None:

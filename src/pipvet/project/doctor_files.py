@@ -230,6 +230,20 @@ def _task_runs_check(
             (str(path),),
             fix="review it, then: pipvet init --force",
         )
+    if argv[0] != "pipvet":
+        from pipvet.inputs.interpreter import project_venv_python
+
+        try:  # the same test as for a .venv found in the folder: a checkout can bring one
+            project_venv_python(Path(command).parent.parent, project)
+        except EnvironmentProblem as exc:
+            return Check(
+                "ide-task",
+                title,
+                "fail",
+                f"pipvet's task runs {shown}, which pipvet does not run: {exc.message}",
+                (str(path),),
+                fix="review it, then: pipvet init --force",
+            )
     if argv[0] == "pipvet":
         found = shutil.which(command, path=environ.get("PATH", ""))
         if found is None:
@@ -243,7 +257,9 @@ def _task_runs_check(
                 fix=fix,
             )
         command = found
-    probe = (command, *argv[1:-1], "--version")
+    # -I: the checkout's own folders are not imported in place of pipvet (see interpreter).
+    isolated = ("-I",) if argv[0] != "pipvet" else ()
+    probe = (command, *isolated, *argv[1:-1], "--version")
     try:
         answer = runner(probe, timeout=60)
     except EnvironmentProblem as exc:
