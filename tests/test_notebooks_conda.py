@@ -98,6 +98,34 @@ def test_a_broken_notebook_is_an_error_naming_it(tmp_path: Path, text: str, expe
     assert expected in str(err.value)
 
 
+def test_every_command_of_a_chained_line_and_of_a_shell_cell_is_read(tmp_path: Path) -> None:
+    """A helper's attacker pass (fail-open): the second command of a chained line, a %%bash
+    cell and spellings such as '!pip -q install' were dropped, and the audit passed."""
+    nb = notebook(
+        tmp_path / "chain.ipynb",
+        "!pip install -q requests==2.31.0 && pip install django==1.11\n"
+        "%pip install six==1.16.0 || pip install idna==2.7\n"
+        "!pip -q install attrs==1.0\n"
+        "!python3.11 -m pip install pyyaml==3.12\n"
+        "!sudo pip3.11 install jinja2==2.10\n",
+        "%%bash\npip install urllib3==1.24.1\necho done\n",
+    )
+    names = [e.name for e in parse_declared(nb).entries]
+    assert names == ["requests", "django", "six", "idna", "attrs", "pyyaml", "jinja2", "urllib3"]
+
+
+@pytest.mark.parametrize(
+    "line", ["!uv add django==1.11", "!conda env update -f env.yml", "!poetry add django"]
+)
+def test_an_install_pipvet_cannot_read_makes_the_notebook_unreadable(
+    tmp_path: Path, line: str
+) -> None:
+    nb = notebook(tmp_path / "other.ipynb", f"%pip install six==1.16.0\n{line}\n")
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    assert "installs packages in a way pipvet does not read" in " ".join(err.value.problems)
+
+
 def test_unbalanced_quotes_name_the_cell_and_line(tmp_path: Path) -> None:
     nb = notebook(tmp_path / "q.ipynb", "x = 1\n%pip install 'pandas\n")
     with pytest.raises(InputError) as err:

@@ -28,13 +28,24 @@ __all__ = ["read_notebook"]
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # outputs (images) make notebooks large
 _MAX_LINE = 10_000
 
+# One shell command (the "%"/"!" and any shell operators already taken off).
 _PIP_RE = re.compile(
-    r"^[%!]\s*(?:(?:python3?|\{sys\.executable\}|\S*/python3?)\s+-m\s+pip|pip3?|uv\s+pip)"
-    r"\s+install\b(?P<args>.*)$"
+    r"^(?:sudo\s+(?:-\S+\s+)*)?"
+    r"(?:(?:python[0-9.]*|\{sys\.executable\}|\S*/python[0-9.]*)\s+-m\s+pip|pip[0-9.]*|uv\s+pip)"
+    r"(?:\s+-[A-Za-z-]+)*\s+install\b(?P<args>.*)$"
 )
-_CONDA_RE = re.compile(r"^[%!]\s*(?:conda|mamba|micromamba)\s+install\b(?P<args>.*)$")
-# Shell operators end the install command: "!pip install x && echo ok".
-_SHELL_END_RE = re.compile(r"\s(?:&&|\|\||;|\||>|2>|#).*$")
+_CONDA_RE = re.compile(r"^(?:sudo\s+)?(?:conda|mamba|micromamba)\s+install\b(?P<args>.*)$")
+# Shell operators between commands: each command of "!pip install x && pip install y" counts.
+_SEGMENTS = re.compile(r"&&|\|\||;|\|")
+# What ends one command's arguments: a redirection or a comment.
+_SHELL_END_RE = re.compile(r"\s(?:>|2>|#).*$")
+# A command that installs something, in any spelling pipvet does not read: its packages would
+# go unchecked, so the notebook is refused instead (fail closed).
+_INSTALL_WORDS = re.compile(
+    r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipenv)\b.*\b(?:install|add|sync|update)\b"
+)
+# Cell magics that run the whole cell as shell commands.
+_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
 
 _PIP_VALUE = {
     "-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c",
@@ -73,31 +84,45 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         if not isinstance(source, str):
             problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
             continue
-        for line_no, line in enumerate(source.splitlines(), start=1):
+        lines = source.splitlines()
+        shell_cell = bool(lines) and _SHELL_CELL.match(lines[0].strip()) is not None
+        for line_no, line in enumerate(lines, start=1):
             stripped = line.strip()
-            if not stripped.startswith(("%", "!")):
+            if stripped.startswith(("%", "!")) and not stripped.startswith("%%"):
+                body = stripped[1:].strip()
+            elif shell_cell and line_no > 1:
+                body = stripped
+            else:
                 continue
             location = Location(str(path), finder.find(line), number, line_no)
-            pip = _PIP_RE.match(stripped)
-            command = pip or _CONDA_RE.match(stripped)
-            if command is None:
-                continue
-            args = _SHELL_END_RE.sub("", command.group("args"))
-            try:
-                tokens = shlex.split(args[:_MAX_LINE])
-            except ValueError as exc:
-                problems.append(f"{location}: '{cut(stripped)}' — {exc} (fix the quoting)")
-                continue
-            if any("{" in t or t.startswith("$") for t in tokens):
-                warnings.append(
-                    f"{location}: '{cut(stripped)}' uses a Python or shell variable, which "
-                    "pipvet cannot expand: those names are not read"
-                )
-                tokens = [t for t in tokens if "{" not in t and not t.startswith("$")]
-            if pip is not None:
-                pip_lines += [(location, t) for t in _pip_lines(tokens)]
-            else:
-                conda += [conda_entry(t, location, section="notebook") for t in _conda(tokens)]
+            for segment in _SEGMENTS.split(body):
+                command = segment.strip()
+                pip = _PIP_RE.match(command)
+                found = pip or _CONDA_RE.match(command)
+                if found is None:
+                    if _INSTALL_WORDS.search(command):
+                        problems.append(
+                            f"{location}: '{cut(stripped)}' installs packages in a way pipvet "
+                            "does not read, so they would go unchecked; write it as "
+                            "%pip install NAME ... (one command a line)"
+                        )
+                    continue
+                args = _SHELL_END_RE.sub("", found.group("args"))
+                try:
+                    tokens = shlex.split(args[:_MAX_LINE])
+                except ValueError as exc:
+                    problems.append(f"{location}: '{cut(stripped)}' — {exc} (fix the quoting)")
+                    continue
+                if any("{" in t or t.startswith("$") for t in tokens):
+                    warnings.append(
+                        f"{location}: '{cut(stripped)}' uses a Python or shell variable, which "
+                        "pipvet cannot expand: those names are not read"
+                    )
+                    tokens = [t for t in tokens if "{" not in t and not t.startswith("$")]
+                if pip is not None:
+                    pip_lines += [(location, t) for t in _pip_lines(tokens)]
+                else:
+                    conda += [conda_entry(t, location, section="notebook") for t in _conda(tokens)]
     if problems:
         raise InputError(
             f"cannot read the install lines of {path}: {len(problems)} problem"
