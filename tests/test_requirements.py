@@ -657,6 +657,19 @@ def test_dependency_group_include_problems(tmp_path: Path, monkeypatch: pytest.M
     )
 
 
+def test_dependency_group_includes_are_walked_once_each(tmp_path: Path) -> None:
+    """26 groups each including the next twice took 2**26 steps (a hang); a chain of 3,000
+    overflowed the recursion limit (an internal error)."""
+    twice = [f'g{i} = [{{include-group = "g{i + 1}"}}, {{include-group = "g{i + 1}"}}]'
+             for i in range(26)]  # fmt: skip
+    path = write(tmp_path / "pyproject.toml", "[dependency-groups]\n" + "\n".join(
+        [*twice, 'g26 = ["django==1.11"]']) + "\n")  # fmt: skip
+    assert [e.name for e in parse_pyproject(path).entries] == ["django"]
+    chain = [f'c{i} = [{{include-group = "c{i + 1}"}}]' for i in range(3000)]
+    path.write_text("[dependency-groups]\n" + "\n".join([*chain, 'c3000 = ["six==1.0"]']) + "\n")
+    assert [e.name for e in parse_pyproject(path).entries] == ["six"]
+
+
 def test_pyproject_missing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="pyproject file not found"):
         parse_pyproject(tmp_path / "pyproject.toml")

@@ -177,22 +177,36 @@ class _Pyproject:
     def _check_includes(
         self, by_name: Mapping[str, str], includes: Mapping[str, list[tuple[str, int]]]
     ) -> None:
+        """Unknown groups (each where it is written) and include cycles. One walk with a stack,
+        each group entered once: walking every path took 2**26 steps for 26 groups that each
+        include the next twice, and a chain of 3,000 groups overflowed the recursion limit."""
         reported: set[frozenset[str]] = set()
-
-        def visit(norm: str, chain: tuple[str, ...]) -> None:
-            for target, line in includes.get(norm, []):
-                tnorm = canonicalize_name(target)
-                if tnorm not in by_name:
-                    if not chain[1:]:  # report an unknown group once, where it is written
-                        self.problem(
-                            line,
-                            f'{{include-group = "{target}"}}',
-                            f"in [dependency-groups.{by_name[norm]}]: no group named '{target}'",
-                            "fix the name or add the group",
-                        )
+        state: dict[str, bool] = {}  # True: on the current path; False: done
+        for start in by_name:
+            if start in state:
+                continue
+            path, pending = [start], [iter(includes.get(start, []))]
+            state[start] = True
+            while pending:
+                step = next(pending[-1], None)
+                if step is None:
+                    state[path.pop()] = False
+                    pending.pop()
                     continue
-                if tnorm in chain:
-                    cycle = chain[chain.index(tnorm) :]
+                target, line = step
+                tnorm = canonicalize_name(target)
+                if tnorm not in by_name:  # each group's includes are read once: said once
+                    self.problem(
+                        line,
+                        f'{{include-group = "{target}"}}',
+                        f"in [dependency-groups.{by_name[path[-1]]}]: no group named '{target}'",
+                        "fix the name or add the group",
+                    )
+                    continue
+                if state.get(tnorm) is False:
+                    continue
+                if state.get(tnorm):
+                    cycle = path[path.index(tnorm) :]
                     if frozenset(cycle) not in reported:
                         reported.add(frozenset(cycle))
                         names = " -> ".join(by_name[n] for n in (*cycle, tnorm))
@@ -203,10 +217,9 @@ class _Pyproject:
                             "remove one of these includes",
                         )
                     continue
-                visit(tnorm, (*chain, tnorm))
-
-        for norm in by_name:
-            visit(norm, (norm,))
+                state[tnorm] = True
+                path.append(tnorm)
+                pending.append(iter(includes.get(tnorm, [])))
 
 
 def read_pyproject(path: Path) -> RequirementsFile:
