@@ -212,6 +212,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"{path} is not valid TOML: {exc}",
             hint="fix the syntax at that line (or pass another file with --policy)",
         ) from exc
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise PolicyError(
+            f"{path} is not usable TOML: {exc}", hint="fix the file (or pass another with --policy)"
+        ) from None
 
 
 def _pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -89,6 +89,8 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
             f"cannot read {path}: it is not valid TOML",
             problems=(f"{where}: invalid TOML: {detail} (fix the syntax at that position)",),
         ) from None
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise InputError(f"cannot read {path}: it is not usable TOML ({exc})") from None
 
 
 @dataclasses.dataclass

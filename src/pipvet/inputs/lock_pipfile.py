@@ -59,6 +59,8 @@ def load_json(path: Path, text: str) -> Any:
             f"cannot read {path}: it is not valid JSON",
             problems=(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg} (fix the syntax there)",),
         ) from None
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise InputError(f"cannot read {path}: it is not usable JSON ({exc})") from None
 
 
 def _line(lines: list[str], needle: str, start: int) -> int | None:

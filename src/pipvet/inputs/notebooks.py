@@ -152,6 +152,8 @@ def _load(path: Path, text: str) -> Any:
             problems=(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}",),
             hint="open and save it in Jupyter, or check that it is the .ipynb file",
         ) from None
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise InputError(f"cannot read {path}: it is not a notebook ({exc})") from None
 
 
 def _cells(path: Path, data: Any) -> list[Any]:

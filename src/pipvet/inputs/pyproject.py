@@ -267,6 +267,8 @@ def read_pyproject(path: Path) -> RequirementsFile:
         raise InputError(
             f"cannot read {display}: it is not valid TOML", problems=(problem,)
         ) from None
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise InputError(f"cannot read {display}: it is not usable TOML ({exc})") from None
 
     reader = _Pyproject(display, text)
     if "project" in data:
