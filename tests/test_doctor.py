@@ -268,3 +268,27 @@ def test_doctor_never_runs_a_task_pipvet_would_not_write(tmp_path: Path) -> None
     assert check.status == "fail"
     assert "is not a virtual environment: pipvet does not run it" in check.summary
     assert not marker.exists()
+
+
+def test_hostile_project_files_are_read_safely(tmp_path: Path) -> None:
+    """From a helper's attacker pass: a FIFO workflow hung doctor, a link to /dev/zero was read
+    without end, and tasks.json or .claude/settings.json nested 100,000 deep ended in
+    RecursionError (an internal error: nothing checked)."""
+    from pipvet.project.doctor_content import persistence_check
+    from pipvet.project.doctor_files import ci_check
+
+    project = tmp_path / "proj"
+    workflows = project / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    os.mkfifo(workflows / "a.yml")
+    (workflows / "z.yml").symlink_to("/dev/zero")
+    assert ci_check(project).status != "pass"
+    deep = "[" * 100_000 + "]" * 100_000
+    (project / ".vscode").mkdir()
+    (project / ".vscode" / "tasks.json").write_text(deep)
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.json").write_text('{"hooks": ' + deep + "}")
+    check = persistence_check(project)
+    assert "cannot be read as JSON" in " ".join(check.evidence)
+    env = {"PATH": "/usr/bin:/bin"}
+    assert "nested too deeply" in ide_task_check(project, env, SubprocessRunner()).summary

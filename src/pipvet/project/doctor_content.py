@@ -19,6 +19,7 @@ from pipvet.policy import Policy, Sources, fails
 from pipvet.project.doctor_env import DoctorEnv
 from pipvet.project.model import Check
 from pipvet.project.vscode import inspect_tasks
+from pipvet.system.files import read_checked_text
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import pip_shown
 from pipvet.system.process import Runner
@@ -158,7 +159,7 @@ def persistence_check(project: Path) -> Check:
     evidence: list[str] = []
     tasks = project / ".vscode" / "tasks.json"
     if tasks.is_file():
-        seen = inspect_tasks(tasks.read_text(encoding="utf-8", errors="replace"))
+        seen = inspect_tasks(read_checked_text(tasks))
         evidence += [
             f"{tasks}: task '{label}' runs on folder open and was not written by pipvet"
             for label in seen.folder_open
@@ -185,8 +186,8 @@ def _agent_hooks(path: Path) -> list[str]:
     if not path.is_file():
         return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_checked_text(path))
+    except (ValueError, RecursionError):
         return [f"{path}: cannot be read as JSON (check it by hand)"]
     hooks = data.get("hooks") if isinstance(data, dict) else None
     if not isinstance(hooks, dict):

@@ -19,6 +19,7 @@ from pipvet.inputs.requirements_model import RequirementsFile
 from pipvet.project.model import Check
 from pipvet.project.templates import inspect_workflow
 from pipvet.project.vscode import inspect_tasks
+from pipvet.system.files import read_checked_text
 from pipvet.system.process import Runner
 
 __all__ = [
@@ -150,7 +151,7 @@ def ide_task_check(project: Path, environ: Mapping[str, str], runner: Runner) ->
             "no .vscode/tasks.json",
             fix="pipvet init   (writes the folder-open task)",
         )
-    seen = inspect_tasks(path.read_text(encoding="utf-8", errors="replace"))
+    seen = inspect_tasks(read_checked_text(path))
     if seen.error:
         return Check(
             "ide-task",
@@ -302,7 +303,7 @@ def ci_check(project: Path) -> Check:
     files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
     running: list[tuple[Path, bool, bool]] = []
     for path in files:
-        seen = inspect_workflow(path.read_text(encoding="utf-8", errors="replace"))
+        seen = inspect_workflow(read_checked_text(path))
         if seen.runs_pipvet:
             running.append((path, seen.has_schedule, seen.modified))
     if not running:

@@ -162,7 +162,10 @@ class _Parser:
 def parse_jsonc(text: str) -> Node:
     """Parse the whole text as one JSON-with-comments value; raise JsoncError otherwise."""
     parser = _Parser(text)
-    root = parser.value()
+    try:
+        root = parser.value()
+    except RecursionError:  # the parser recurses once per nested array or object
+        raise parser.fail("arrays or objects nested too deeply") from None
     parser.skip()
     if parser.pos != len(text):
         raise parser.fail("unexpected text after the end of the JSON value")

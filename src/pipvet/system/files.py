@@ -39,6 +39,7 @@ __all__ = [
     "open_regular",
     "point_nowhere",
     "read_bytes_capped",
+    "read_checked_text",
     "read_text_exact",
     "write_bytes_atomic",
     "write_chunks_atomic",
@@ -158,6 +159,16 @@ def read_bytes_capped(path: Path | str, *, cap: int) -> bytes:
         except OSError as exc:
             raise FileProblem(path, str(exc.strerror or exc)) from None
     return b"".join(chunks)
+
+
+def read_checked_text(path: Path | str, *, cap: int = MAX_POLICY_BYTES) -> str:
+    """A small text file a checkout holds (a workflow, an editor's settings), as text; ""
+    when it is no regular file or larger than ``cap``: a FIFO there hung doctor, and a link
+    to /dev/zero was read without end."""
+    try:
+        return read_bytes_capped(path, cap=cap).decode("utf-8", errors="replace")
+    except FileProblem:
+        return ""
 
 
 def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
