@@ -159,6 +159,9 @@ def pip_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         if not k.startswith("PIP_") and k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}
     }
     env["PIP_CONFIG_FILE"] = os.devnull
+    # No wheel cache of the user's: a wheel pip built in an earlier run (same sdist path, as
+    # pytest numbers its folders again) made a test of when build code runs see no build.
+    env["PIP_NO_CACHE_DIR"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env
