@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gzip
 import http.server
@@ -479,29 +480,39 @@ def test_download_offline_is_refused(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- TLS, proxies
 
 
-@pytest.fixture
-def https_url(tmp_path: Path) -> Iterator[str]:
-    """A loopback HTTPS server with a self-signed certificate nobody trusts."""
+@contextlib.contextmanager
+def tls_server(
+    tmp_path: Path, handler: type[http.server.BaseHTTPRequestHandler]
+) -> Iterator[tuple[int, Path]]:
+    """A loopback HTTPS server answering with ``handler``, and its self-signed certificate
+    (for 127.0.0.1), which nothing trusts unless told to."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("openssl is needed to make a test certificate")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
         [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
-        yield f"https://127.0.0.1:{srv.server_address[1]}"
+        yield srv.server_address[1], cert
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+@pytest.fixture
+def https_url(tmp_path: Path) -> Iterator[str]:
+    """A loopback HTTPS server with a self-signed certificate nobody trusts."""
+    with tls_server(tmp_path, http.server.SimpleHTTPRequestHandler) as (port, _cert):
+        yield f"https://127.0.0.1:{port}"
 
 
 def test_tls_is_always_verified(https_url: str) -> None:
@@ -547,17 +558,6 @@ def test_a_redirect_to_another_scheme_is_not_followed(http_server: LoopbackServe
 def test_https_is_not_given_up_for_plain_http_on_a_redirect(
     http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # this client trusts the test server
     target = http_server.url + "/plain.json"
     http_server.route("/plain.json", lambda _r: Reply(200, b"{}"))
 
@@ -571,17 +571,10 @@ def test_https_is_not_given_up_for_plain_http_on_a_redirect(
         def log_message(self, *args: object) -> None:
             pass
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
+    with tls_server(tmp_path, Redirect) as (port, cert):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # this client trusts the test server
         c, _ = client()
         with pytest.raises(NetworkError) as info:
-            c.get(f"https://127.0.0.1:{srv.server_address[1]}/down")
-        assert "https is not given up for plain http" in str(info.value)
-        assert http_server.paths_requested() == []
-    finally:
-        srv.shutdown()
-        srv.server_close()
+            c.get(f"https://127.0.0.1:{port}/down")
+    assert "https is not given up for plain http" in str(info.value)
+    assert http_server.paths_requested() == []
