@@ -5,7 +5,8 @@ I/O, each reading only what it is pointed at: ``requirements``, ``requirements_t
 ``pyproject`` read the files they are given; ``discover`` looks for requirements files in a
 folder; ``installed`` reads a site-packages folder (or asks an interpreter for its folders) and
 ``interpreter`` asks an interpreter about itself, both through the ``system.process`` runner
-they are passed. Nothing here fetches anything.
+they are passed; ``git_tracked`` reads a checkout's git index (never running git) to tell a
+committed virtual environment. Nothing here fetches anything.
 
 May import: ``pipvet.errors``, ``pipvet.models``, ``pipvet.system``; never the layers above.
 """

@@ -168,8 +168,21 @@ def project_venv_python(prefix: Path, project: Path) -> Path:
     if it can be one ``python -m venv`` made: a link out of the project to an installed
     Python, or a copy of the one its pyvenv.cfg names (``--copies``). EnvironmentProblem
     otherwise: a checkout can bring a ``.venv`` along, and pipvet runs the interpreter it
-    finds there. Windows venvs hold a launcher, not a copy, and are not checked."""
+    finds there. Windows venvs hold a launcher, not a copy, and are not checked. A venv the
+    checkout's git tracks is refused whatever its interpreter is: its site-packages are the
+    checkout's."""
     python = venv_python(prefix)
+    from pipvet.inputs.git_tracked import tracked_path  # only when a venv is found
+
+    tracked = tracked_path(prefix)
+    if tracked is not None:
+        raise EnvironmentProblem(
+            f"the git checkout tracks {prefix} ({tracked} is committed): a virtual environment "
+            "that comes with a checkout runs the checkout's own code (its .pth files, its pip) "
+            "whenever its interpreter starts, so pipvet does not run it",
+            hint=f"take it out of git (git rm -r --cached {prefix.name}, and add it to "
+            f".gitignore), then recreate it: python -m venv --clear {prefix}",
+        )
     real = python.resolve()
     root = project.resolve()
     if os.name == "nt" or not real.is_relative_to(root):

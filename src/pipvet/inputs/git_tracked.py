@@ -1,0 +1,127 @@
+"""Whether a checkout's git index tracks a folder: a virtual environment that came with the
+checkout runs the checkout's own code (its ``.pth`` files, its ``pip``) the moment pipvet runs
+its interpreter with site-packages.
+
+The index is read, never git run: a ``.git/config`` that came in an archive can name commands
+(``core.fsmonitor``) that any git command in that folder would run. ``first_tracked`` is pure;
+``tracked_path`` reads the files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["first_tracked", "tracked_path"]
+
+_MAX_INDEX = 512 * 1024 * 1024  # far above the index of any real checkout
+_FIXED = 40  # ctime, mtime, dev, ino, mode, uid, gid, size: ten 32-bit fields
+
+
+def first_tracked(index: bytes, folder: str, hash_size: int = 20) -> str | None:
+    """The first path in a git index (format 2, 3 or 4) that is ``folder`` or lies below it
+    (``folder`` in git's form: relative, ``/``-separated), or None. An index this cannot read
+    gives None: it is written by the user's own git, so only damage makes it unreadable."""
+    if len(index) < 12 or index[:4] != b"DIRC":
+        return None
+    version = int.from_bytes(index[4:8], "big")
+    count = int.from_bytes(index[8:12], "big")
+    if version not in (2, 3, 4):
+        return None
+    wanted = folder.encode("utf-8", "surrogateescape")
+    below = wanted + b"/"
+    pos, previous = 12, b""
+    for _ in range(count):
+        flags_at = pos + _FIXED + hash_size
+        if flags_at + 2 > len(index):
+            return None
+        flags = int.from_bytes(index[flags_at : flags_at + 2], "big")
+        name_at = flags_at + 2 + (2 if version >= 3 and flags & 0x4000 else 0)
+        if version == 4:
+            strip, name_at = _varint(index, name_at)
+            end = index.find(b"\0", name_at)
+            if end < 0 or strip < 0 or strip > len(previous):
+                return None
+            path = previous[: len(previous) - strip] + index[name_at:end]
+            pos = end + 1
+        else:
+            end = index.find(b"\0", name_at)
+            if end < 0:
+                return None
+            path = index[name_at:end]
+            pos = pos + ((end - pos) // 8 + 1) * 8  # one to eight NULs pad an entry to 8 bytes
+        if path == wanted or path.startswith(below):
+            return path.decode("utf-8", "replace")
+        previous = path
+    return None
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """git's offset varint (each continuation adds one before shifting); -1 when cut short."""
+    if pos >= len(data):
+        return -1, pos
+    byte = data[pos]
+    value = byte & 0x7F
+    pos += 1
+    while byte & 0x80:
+        if pos >= len(data) or value > 1 << 32:
+            return -1, pos
+        byte = data[pos]
+        value = ((value + 1) << 7) | (byte & 0x7F)
+        pos += 1
+    return value, pos
+
+
+def tracked_path(folder: Path) -> str | None:
+    """A path under ``folder`` that the git checkout around it tracks, or None (no checkout,
+    nothing tracked there, or an index that cannot be read)."""
+    folder = Path(os.path.abspath(folder))
+    for top in folder.parents:
+        dot_git = top / ".git"
+        if dot_git.exists():
+            break
+    else:
+        return None
+    git_dir = _git_dir(dot_git)
+    if git_dir is None:
+        return None
+    try:
+        with open(git_dir / "index", "rb") as handle:
+            index = handle.read(_MAX_INDEX)
+    except OSError:
+        return None
+    relative = folder.relative_to(top).as_posix()
+    return first_tracked(index, relative, _hash_size(git_dir))
+
+
+def _git_dir(dot_git: Path) -> Path | None:
+    if dot_git.is_dir():
+        return dot_git
+    try:  # a linked worktree or a submodule: "gitdir: PATH"
+        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return None
+    key, _, value = text.strip().partition(":")
+    if key.strip() != "gitdir" or not value.strip():
+        return None
+    return (dot_git.parent / value.strip()).resolve()
+
+
+def _hash_size(git_dir: Path) -> int:
+    """32 in a repository of SHA-256 objects (its config says so), else 20."""
+    places = [git_dir]
+    try:
+        common = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
+        places.append((git_dir / common).resolve())
+    except OSError:
+        pass
+    for place in places:
+        try:
+            config = (place / "config").read_text(encoding="utf-8", errors="replace")[:65536]
+        except OSError:
+            continue
+        for line in config.splitlines():
+            key, _, value = line.partition("=")
+            if key.strip().lower() == "objectformat" and value.strip().lower() == "sha256":
+                return 32
+    return 20
