@@ -61,6 +61,7 @@ from pipvet.policy_schema import (
     check_table,
     show_toml,
 )
+from pipvet.redact import refuse_unusable_url
 from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, foreign_link, read_bytes_capped
 from pipvet.system.paths import expand_home
 
@@ -435,6 +436,7 @@ def resolve_sources(
         if value is not None and origin in (flag, env_name) and value.startswith("~"):
             # The policy's paths were expanded when it was read; a flag or variable here.
             value = str(expand_home(value, origin=origin))
+        refuse_unusable_url(value or "", origin)
         if value is not None and name in ("osv_url", "index_url") and len(value) > 1:
             value = value.rstrip("/") or value
         chosen[name] = value

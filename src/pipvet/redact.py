@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["MASK", "mask_userinfo"]
+__all__ = ["BAD_PORT_HINT", "MASK", "bad_port", "mask_userinfo", "refuse_unusable_url"]
 
 MASK = "***"
 
@@ -38,6 +38,51 @@ def mask_userinfo(text: str) -> str:
     if len(text) <= _SHORT:
         return _userinfo().sub(rf"\1{MASK}@", text)
     return _mask_long(text)
+
+
+def bad_port(url: str, *, at_after_host: bool = False) -> str | None:
+    """``url`` as it may be shown, when its host has a port that is not a number from 0 to
+    65535 (or, with ``at_after_host``, when an "@" follows the end of its host); None for any
+    other text. Either is most often a password holding "#", "?" or "/": the host then ends at
+    that character, and the password's first part reads as the port (or as the host, which
+    would be sent the rest). The whole part before the last "@" is masked, since
+    ``mask_userinfo`` stops at those characters."""
+    if "://" not in url:
+        return None
+    import urllib.parse  # only for a URL; most texts are paths
+
+    head, sep, tail = url.rpartition("@")
+    shown = f"{url.split('://', 1)[0]}://{MASK}@{tail}" if sep and "://" in head else url
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is no number
+    except ValueError:
+        return shown
+    host_end = url.index("://") + 3 + len(parts.netloc)
+    if at_after_host and sep and len(head) >= host_end:
+        return shown
+    return None
+
+
+BAD_PORT_HINT = (
+    "if a user name or password in the URL holds '#', '?', '/' or '@', percent-encode those "
+    "characters (%23, %3F, %2F, %40), as pip requires too; an '@' in a path is written %40"
+)
+
+
+def refuse_unusable_url(value: str, origin: str) -> None:
+    """UsageError for a source URL that ``bad_port`` finds (with ``at_after_host``): used as it
+    reads, it would send part of a password to the wrong host. ``origin`` names who gave it."""
+    shown = bad_port(value, at_after_host=True)
+    if shown is not None:
+        from pipvet.errors import UsageError
+
+        raise UsageError(
+            f"{origin} gives {shown}, which is not a URL pipvet can use as it reads: its host "
+            "ends at a '#', '?' or '/' that comes before an '@', or its port is not a number "
+            "from 0 to 65535",
+            hint=BAD_PORT_HINT,
+        )
 
 
 # Up to this length the regex scans the whole text; longer texts (a whole report) are scanned

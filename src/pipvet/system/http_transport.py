@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from pipvet.errors import NetworkError
 from pipvet.models import Progress
+from pipvet.redact import BAD_PORT_HINT, bad_port
 
 if TYPE_CHECKING:
     import http.client
@@ -67,6 +68,14 @@ def split_userinfo(url: str) -> tuple[str, str | None]:
     stood for (``None`` when there is none). Private mirrors take their credentials in the
     URL, as pip does; the client sends them as a header and shows only the bare URL."""
     parts = urllib.parse.urlsplit(url)
+    shown = bad_port(url)
+    if shown is not None:  # said once, not retried
+        raise NetworkError(
+            f"{shown} is not a valid URL: the text after ':' in its host is not a port number "
+            "from 0 to 65535",
+            url=shown,
+            hint=BAD_PORT_HINT,
+        )
     if "@" not in parts.netloc:
         return url, None
     userinfo, _, host = parts.netloc.rpartition("@")
