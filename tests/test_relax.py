@@ -449,6 +449,26 @@ def test_writes_keep_the_file_mode(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["requirements.txt"]  # no temp file left
 
 
+def test_a_failed_write_leaves_every_file_as_it_was(tmp_path: Path) -> None:
+    """A requirements file and its include are relaxed together or not at all. The include's
+    name leaves no room for the temporary file beside it (names are capped at 255 bytes), a
+    failure that needs no permissions (tests may run as root)."""
+    long_name = "r" * 240 + ".txt"
+    top = write(tmp_path / "requirements.txt", f"a==1\n-r {long_name}\n")
+    include = write(tmp_path / long_name, "b==2\n")
+    plan = plan_relax(tmp_path, pyproject=False)
+    assert [f.path.name for f in plan.changed] == ["requirements.txt", long_name]
+    with pytest.raises(InputError, match="cannot write"):
+        apply_relax(plan)
+    assert top.read_text() == f"a==1\n-r {long_name}\n"
+    assert include.read_text() == "b==2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["requirements.txt", long_name])
+    code, _, err = run(["relax", "--project", str(tmp_path)])
+    assert code == 2
+    assert "cannot write" in err
+    assert top.read_text() == f"a==1\n-r {long_name}\n"
+
+
 # ---------------------------------------------------------------------------- the command
 
 

@@ -242,3 +242,20 @@ def test_dev_stdout_sent_to_a_file_is_written_into_not_replaced(tmp_path: Path) 
         subprocess.run([sys.executable, "-c", code], stdout=fh, check=True)
     assert out.read_text() == "report\n"
     assert os.path.islink("/dev/stdout")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_edits_that_belong_together_stop_before_a_pipe(tmp_path: Path) -> None:
+    from pipvet.system.files import write_texts_atomic
+
+    first = tmp_path / "requirements.txt"
+    first.write_text("a==1\n")
+    pipe = tmp_path / "dev.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match=r"dev\.txt: it is a FIFO"):
+        write_texts_atomic([(first, "a>=1\n"), (pipe, "b>=2\n")])
+    assert first.read_text() == "a==1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.txt", "requirements.txt"]
+    write_texts_atomic([(first, "a>=1\n"), (tmp_path / "new" / "c.txt", "c\n")])
+    assert first.read_text() == "a>=1\n"
+    assert (tmp_path / "new" / "c.txt").read_text() == "c\n"

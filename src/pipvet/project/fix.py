@@ -30,7 +30,7 @@ from pipvet.project.relax import find_lock_files
 from pipvet.project.relax_text import relax_requirements_text
 from pipvet.project.textdiff import unified_diff
 from pipvet.project.within import as_shown, outside
-from pipvet.system.files import read_text_exact, write_text_atomic
+from pipvet.system.files import read_text_exact, write_texts_atomic
 
 __all__ = ["FileFix", "FixPlan", "LockAdvice", "Targets", "apply_fix", "plan_fix"]
 
@@ -258,9 +258,6 @@ def _lock_advice(folders: set[Path], names: Sequence[str]) -> tuple[LockAdvice, 
 
 
 def apply_fix(plan: FixPlan) -> tuple[str, ...]:
-    """Write every changed file atomically; return their display names."""
-    written: list[str] = []
-    for f in plan.changed:
-        write_text_atomic(f.path, f.result.text)
-        written.append(f.display)
-    return tuple(written)
+    """Write every changed file, all or none; return their display names."""
+    write_texts_atomic((f.path, f.result.text) for f in plan.changed)
+    return tuple(f.display for f in plan.changed)

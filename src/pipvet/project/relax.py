@@ -26,7 +26,7 @@ from pipvet.project.model import FileRelax, FileRole, LockFile, RelaxPlan, TextR
 from pipvet.project.relax_pyproject import relax_pyproject_text
 from pipvet.project.relax_text import relax_requirements_text
 from pipvet.project.within import as_shown, outside
-from pipvet.system.files import read_text_exact, write_text_atomic
+from pipvet.system.files import read_text_exact, write_texts_atomic
 
 __all__ = ["apply_relax", "find_lock_files", "plan_relax"]
 
@@ -278,8 +278,6 @@ def apply_relax(plan: RelaxPlan) -> tuple[Path, ...]:
             problems=plan.problems,
             hint="fix the lines listed above, then run pipvet relax again",
         )
-    written: list[Path] = []
-    for file in plan.changed:
-        write_text_atomic(file.path, file.result.text)
-        written.append(file.path)
-    return tuple(written)
+    # All or none: a requirements file and its includes are relaxed together.
+    write_texts_atomic((file.path, file.result.text) for file in plan.changed)
+    return tuple(file.path for file in plan.changed)

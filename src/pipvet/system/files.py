@@ -44,6 +44,7 @@ __all__ = [
     "write_bytes_atomic",
     "write_chunks_atomic",
     "write_text_atomic",
+    "write_texts_atomic",
 ]
 
 _MIB = 1024 * 1024
@@ -206,7 +207,6 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
     """``write_bytes_atomic`` of the chunks joined, written as they come: a report of tens of
     thousands of packages is never held whole. When making a chunk fails, the temporary file
     is removed and ``path`` is left as it was."""
-    directory = path.parent if str(path.parent) else Path(".")
     # What open() would give a new file (mkstemp uses 0600); also for a link replaced by a
     # file: a link's target's mode (setuid, world-write) is not the new file's business.
     mode = 0o666 & ~_umask()
@@ -229,6 +229,55 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
             return
         if not stat.S_ISLNK(own.st_mode):
             mode = stat.S_IMODE(own.st_mode) & 0o777  # never setuid, setgid or sticky
+    tmp = _stage(path, chunks, durable=durable, mode=mode)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_texts_atomic(files: Iterable[tuple[Path, str]]) -> None:
+    """Replace each path with its text (UTF-8), all or none: every new file is written in full
+    beside its target and flushed first, and only then renamed over it, so a failure (a full
+    disk, an unwritable folder) leaves every file as it was. For edits that belong together
+    (a requirements file and its includes). Regular files only; InputError naming the file."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files:
+            try:
+                own = os.lstat(path)
+            except FileNotFoundError:
+                mode = 0o666 & ~_umask()
+            except OSError as exc:
+                raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            else:
+                if not (stat.S_ISREG(own.st_mode) or stat.S_ISLNK(own.st_mode)):
+                    raise InputError(f"cannot write {path}: it is {_kind(own.st_mode)}")
+                link = stat.S_ISLNK(own.st_mode)
+                mode = 0o666 & ~_umask() if link else stat.S_IMODE(own.st_mode) & 0o777
+            data = (text.encode("utf-8"),)
+            staged.append((_stage(path, data, durable=True, mode=mode), path))
+        done: list[Path] = []
+        for tmp, path in staged:  # a rename in one folder needs no space and cannot tear
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                written = ", ".join(map(str, done)) or "none"
+                raise InputError(
+                    f"cannot write {path}: {exc.strerror or exc} (already written: {written})"
+                ) from None
+            done.append(path)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # gone once renamed
+
+
+def _stage(path: Path, chunks: Iterable[bytes], *, durable: bool, mode: int) -> str:
+    """A temporary file beside ``path`` holding the chunks, with ``mode``: its name."""
+    directory = path.parent if str(path.parent) else Path(".")
     try:
         import tempfile  # only commands that write pay for it
 
@@ -247,7 +296,6 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
                 fh.flush()
                 os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -256,6 +304,7 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, durable: bool = 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _check_special(path: Path, own: os.stat_result, info: os.stat_result) -> None:
