@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipvet.errors import UsageError
-from pipvet.fleet.gitignore import IgnoreRule, ignored, parse_gitignore
+from pipvet.fleet.gitignore import MAX_GLOBS, IgnoreFile, ignored, parse_gitignore
 from pipvet.frozen import frozen
 from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import declared_kind
@@ -80,7 +80,7 @@ def _walk(
     warnings: list[str],
 ) -> None:
     # (folder, path relative to root, depth, the .gitignore rules in force there)
-    stack: list[tuple[Path, str, int, tuple[IgnoreRule, ...]]] = [(root, "", 0, ())]
+    stack: list[tuple[Path, str, int, tuple[IgnoreFile, ...]]] = [(root, "", 0, ())]
     while stack:
         folder, rel, depth, rules = stack.pop()
         try:
@@ -88,7 +88,7 @@ def _walk(
         except OSError as exc:
             warnings.append(f"{folder}: cannot be read ({exc.strerror or exc}); skipped")
             continue
-        rules = rules + _gitignore(folder, rel, entries, warnings)
+        rules = rules + _gitignore(folder, rel, entries, rules, warnings)
         names = {e.name for e in entries}
         project = _project(root, folder, rel, names, rules)
         key = folder.resolve()
@@ -106,7 +106,7 @@ def _walk(
 def _enter(
     entry: os.DirEntry[str],
     rel: str,
-    rules: tuple[IgnoreRule, ...],
+    rules: tuple[IgnoreFile, ...],
     exclude: tuple[str, ...],
     *,
     is_project: bool,
@@ -126,8 +126,12 @@ def _enter(
 
 
 def _gitignore(
-    folder: Path, rel: str, entries: list[os.DirEntry[str]], warnings: list[str]
-) -> tuple[IgnoreRule, ...]:
+    folder: Path,
+    rel: str,
+    entries: list[os.DirEntry[str]],
+    rules: tuple[IgnoreFile, ...],
+    warnings: list[str],
+) -> tuple[IgnoreFile, ...]:
     entry = next((e for e in entries if e.name == ".gitignore"), None)
     if entry is None or not entry.is_file(follow_symlinks=False):
         return ()
@@ -137,11 +141,21 @@ def _gitignore(
     except OSError as exc:
         warnings.append(f"{entry.path}: cannot be read ({exc.strerror or exc}); not applied")
         return ()
-    return parse_gitignore(data.decode("utf-8", errors="replace"), rel)
+    # The globs of every .gitignore above a folder are tried on each of its entries: at most
+    # MAX_GLOBS in force, however deep the checkout nests its .gitignore files.
+    room = MAX_GLOBS - sum(len(f.globs) for f in rules)
+    found = parse_gitignore(data.decode("utf-8", errors="replace"), rel, max_globs=room)
+    if found.dropped:
+        warnings.append(
+            f"{entry.path}: {found.dropped:,} of its glob lines are not applied, since at most "
+            f"{MAX_GLOBS:,} are in force (plain names and paths all are); folders they name are "
+            "walked"
+        )
+    return (found,)
 
 
 def _project(
-    root: Path, folder: Path, rel: str, names: set[str], rules: tuple[IgnoreRule, ...]
+    root: Path, folder: Path, rel: str, names: set[str], rules: tuple[IgnoreFile, ...]
 ) -> ProjectFolder | None:
     manifests = list(discover_requirement_files(folder))
     manifests.extend(
