@@ -7,9 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from pipvet.cli import Output, main
 from tests.support.httpserver import LoopbackServer, loopback_server
+
+# Hypothesis checks each example against a 200 ms deadline: a timing test in disguise, which
+# a loaded two-core machine failed now and then (a requirements property once took 17 s for
+# its examples). Speed is measured in bench/; CI runs hypothesis's own "ci" profile, which
+# has no deadline either and a fixed seed.
+if not os.environ.get("CI"):
+    settings.register_profile("pipvet-local", deadline=None)
+    settings.load_profile("pipvet-local")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Real public data recorded for offline tests lives beside the project (see its README).
