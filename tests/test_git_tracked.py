@@ -161,3 +161,36 @@ def test_an_untracked_venv_in_a_checkout_is_used(tmp_path: Path) -> None:
         [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True
     )
     assert discover_target({}, project, Path(sys.executable)).source == "project-venv"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("planted", ["index", "dot-git-file", "config", "zero"])
+def test_an_archive_planting_special_files_where_git_keeps_its_own_does_not_hang(
+    tmp_path: Path, planted: str
+) -> None:
+    """A tarball of a checkout can hold a FIFO or a link to /dev/zero as .git/index, .git or
+    .git/config: the probe reads none of them (unbounded, either would hang it)."""
+    import threading
+
+    project = tmp_path / "checkout"
+    (project / ".venv").mkdir(parents=True)
+    git_dir = project / ".git"
+    if planted == "dot-git-file":
+        os.mkfifo(git_dir)
+    else:
+        git_dir.mkdir()
+        if planted == "config":  # read only once there is an index to read
+            (git_dir / "index").write_bytes(b"DIRC" + (2).to_bytes(4, "big") + bytes(4))
+        target = git_dir / ("config" if planted == "config" else "index")
+        if planted == "zero":
+            target.symlink_to("/dev/zero")
+        else:
+            os.mkfifo(target)
+    answers: list[str | None] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(tracked_path(project / ".venv")), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the probe hangs"
+    assert answers == [None]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipvet.system.files import FileProblem, read_bytes_capped
+
 __all__ = ["first_tracked", "tracked_path"]
 
 _MAX_INDEX = 512 * 1024 * 1024  # far above the index of any real checkout
@@ -85,10 +87,8 @@ def tracked_path(folder: Path) -> str | None:
     git_dir = _git_dir(dot_git)
     if git_dir is None:
         return None
-    try:
-        with open(git_dir / "index", "rb") as handle:
-            index = handle.read(_MAX_INDEX)
-    except OSError:
+    index = _read(git_dir / "index", _MAX_INDEX)
+    if index is None:
         return None
     relative = folder.relative_to(top).as_posix()
     return first_tracked(index, relative, _hash_size(git_dir))
@@ -97,10 +97,10 @@ def tracked_path(folder: Path) -> str | None:
 def _git_dir(dot_git: Path) -> Path | None:
     if dot_git.is_dir():
         return dot_git
-    try:  # a linked worktree or a submodule: "gitdir: PATH"
-        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
-    except OSError:
+    data = _read(dot_git, 4096)  # a linked worktree or a submodule: "gitdir: PATH"
+    if data is None:
         return None
+    text = data.decode("utf-8", errors="replace")
     key, _, value = text.strip().partition(":")
     if key.strip() != "gitdir" or not value.strip():
         return None
@@ -110,18 +110,24 @@ def _git_dir(dot_git: Path) -> Path | None:
 def _hash_size(git_dir: Path) -> int:
     """32 in a repository of SHA-256 objects (its config says so), else 20."""
     places = [git_dir]
-    try:
-        common = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
-        places.append((git_dir / common).resolve())
-    except OSError:
-        pass
+    common = _read(git_dir / "commondir", 4096)
+    if common is not None:
+        places.append((git_dir / common.decode("utf-8", errors="replace").strip()).resolve())
     for place in places:
-        try:
-            config = (place / "config").read_text(encoding="utf-8", errors="replace")[:65536]
-        except OSError:
+        config = _read(place / "config", 1 << 20)
+        if config is None:
             continue
-        for line in config.splitlines():
+        for line in config.decode("utf-8", errors="replace").splitlines():
             key, _, value = line.partition("=")
             if key.strip().lower() == "objectformat" and value.strip().lower() == "sha256":
                 return 32
     return 20
+
+
+def _read(path: Path, cap: int) -> bytes | None:
+    """A regular file's bytes, or None: an archive of a checkout can hold a FIFO or a link to
+    /dev/zero where git keeps a file, and neither may hang or fill the probe."""
+    try:
+        return read_bytes_capped(path, cap=cap)
+    except (FileProblem, OSError):
+        return None
