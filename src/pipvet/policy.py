@@ -50,6 +50,7 @@ from pipvet.models import (
     Snapshot,
     canonicalize_name,
 )
+from pipvet.policy_file import candidate, has_pipvet_table, pipvet_table, read_toml
 from pipvet.policy_schema import (
     FailOn,
     IgnoreRule,
@@ -59,10 +60,8 @@ from pipvet.policy_schema import (
     UnknownSeverity,
     VetFailOn,
     check_table,
-    show_toml,
 )
 from pipvet.redact import refuse_unusable_url
-from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, foreign_link, read_bytes_capped
 from pipvet.system.paths import expand_home
 
 __all__ = [
@@ -153,8 +152,8 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
                 hint="give --policy the path of a pipvet.toml or pyproject.toml file",
             )
         in_pyproject = explicit.name == "pyproject.toml"
-        data = _read_toml(explicit)
-        table = _pipvet_table(explicit, data) if in_pyproject else data
+        data = read_toml(explicit)
+        table = pipvet_table(explicit, data) if in_pyproject else data
         if table is None:
             raise PolicyError(
                 f"{explicit} has no [tool.pipvet] table",
@@ -165,75 +164,26 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
     folder = start.resolve()
     if not folder.is_dir():
         folder = folder.parent
+    skipped: list[str] = []  # another user's file where every user can write: not applied
+    found: Policy | None = None
     for current in (folder, *folder.parents):
-        pipvet_toml = current / "pipvet.toml"
-        pyproject = current / "pyproject.toml"
-        if pipvet_toml.is_file():
-            policy = parse_policy(_read_toml(pipvet_toml), pipvet_toml, today=today)
-            if pyproject.is_file() and _has_pipvet_table(pyproject):
+        pipvet_toml, pyproject = current / "pipvet.toml", current / "pyproject.toml"
+        if candidate(pipvet_toml, skipped):
+            found = parse_policy(read_toml(pipvet_toml), pipvet_toml, today=today)
+            if candidate(pyproject, []) and has_pipvet_table(pyproject):
                 note = (
                     f"both {pipvet_toml.name} and [tool.pipvet] in {pyproject.name} exist in "
                     f"{current}; using {pipvet_toml.name} (remove one to avoid confusion)"
                 )
-                policy = replace(policy, warnings=(note, *policy.warnings))
-            return policy
-        if pyproject.is_file():
-            table = _pipvet_table(pyproject, _read_toml(pyproject))
+                found = replace(found, warnings=(note, *found.warnings))
+            break
+        if candidate(pyproject, skipped):
+            table = pipvet_table(pyproject, read_toml(pyproject))
             if table is not None:
-                return parse_policy(table, pyproject, in_pyproject=True, today=today)
-    return Policy()
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    # A policy is found by walking up from the working folder: a checkout's pipvet.toml or
-    # pyproject.toml can be a link to a credentials file, and errors quote values.
-    target = foreign_link(path)
-    if target is not None:
-        raise PolicyError(
-            f"policy file {path} links to {target}, outside its folder, which is not a .toml "
-            "file; it is not read",
-            hint="replace the link with the policy file itself (or pass one with --policy)",
-        )
-    try:
-        text = read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
-    except (FileProblem, UnicodeDecodeError) as exc:
-        detail = exc.reason if isinstance(exc, FileProblem) else "not UTF-8 text"
-        raise PolicyError(f"cannot read policy file {path}: {detail}") from None
-    import tomllib  # only when there is a policy file to read
-
-    try:
-        return tomllib.loads(text)
-    except RecursionError:  # tomllib recurses once per nested array or table
-        raise PolicyError(
-            f"{path} is not valid TOML: arrays or tables nested too deeply",
-            hint="fix the file (or pass another file with --policy)",
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(
-            f"{path} is not valid TOML: {exc}",
-            hint="fix the syntax at that line (or pass another file with --policy)",
-        ) from exc
-    except ValueError as exc:  # a number of over 4,300 digits
-        raise PolicyError(
-            f"{path} is not usable TOML: {exc}", hint="fix the file (or pass another with --policy)"
-        ) from None
-
-
-def _pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    tool = data.get("tool")
-    if not isinstance(tool, dict) or "pipvet" not in tool:
-        return None
-    table = tool["pipvet"]
-    if not isinstance(table, dict):
-        raise PolicyError(f"{path}: [tool.pipvet] must be a table, got {show_toml(table)}")
-    return table
-
-
-def _has_pipvet_table(path: Path) -> bool:
-    try:
-        return _pipvet_table(path, _read_toml(path)) is not None
-    except PolicyError:
-        return False  # only used for a warning; the file pipvet reads is the other one
+                found = parse_policy(table, pyproject, in_pyproject=True, today=today)
+                break
+    policy = found or Policy()
+    return replace(policy, warnings=(*skipped, *policy.warnings)) if skipped else policy
 
 
 # ---------------------------------------------------------------------------- validation
