@@ -53,6 +53,7 @@ from pipvet.system.http_model import Downloaded, HttpResponse
 from pipvet.system.http_transport import (
     Readable,
     Retryable,
+    RunBytes,
     copy_local,
     decode_body,
     lower_headers,
@@ -72,6 +73,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETURNED_STATUSES = frozenset({404, 410})  # "not there" is an answer, not a failure
 MAX_BODY = 256 * 1024 * 1024  # in-memory bodies (index JSON, CSV); archives use download()
 MAX_DOWNLOAD = 2 * 1024 * 1024 * 1024
+# What the in-memory bodies of one command may hold past 16 MiB each, all together.
+MAX_RUN_BYTES = 512 * 1024 * 1024
+ANSWER_ALLOWANCE = 16 * 1024 * 1024
 
 _T = TypeVar("_T")
 
@@ -102,6 +106,8 @@ class HttpClient:
         deadline: float = DEFAULT_DEADLINE,
         download_deadline: float = DOWNLOAD_DEADLINE,
         budget: float | None = None,
+        max_run_bytes: int | None = MAX_RUN_BYTES,
+        answer_allowance: int = ANSWER_ALLOWANCE,
     ) -> None:
         self.cache_dir = cache_dir
         self.offline = offline
@@ -119,6 +125,7 @@ class HttpClient:
         self.deadline = deadline
         self.download_deadline = download_deadline
         self._clock_of_requests = RequestDeadlines(budget)
+        self._run_bytes = RunBytes(max_run_bytes, answer_allowance)
 
     # ------------------------------------------------------------------ public API
 
@@ -145,6 +152,8 @@ class HttpClient:
         self._check_scheme(url)
         use_cache = cache and self.cache_dir is not None
         entry = self._cache_load(url) if use_cache else None
+        if entry is not None:  # a stored body is held in memory like a fetched one
+            self._run_bytes.grow(0, len(entry.response.body), url)
         now = self._clock()
         if entry is not None and (
             self.offline
@@ -271,9 +280,11 @@ class HttpClient:
         with self._open(url, sent, auth) as (status, headers, stream):
             if status == 304:
                 return status, headers, b""
-            body = read_capped(stream, self.max_body, url, headers.get("content-length"))
+            body = read_capped(
+                stream, self.max_body, url, headers.get("content-length"), self._run_bytes
+            )
         try:
-            body = decode_body(body, headers, self.max_body)
+            body = decode_body(body, headers, self.max_body, self._run_bytes, url)
             if "content-encoding" in headers:
                 # The body is stored and returned decoded; its old framing no longer applies.
                 headers.pop("content-encoding")

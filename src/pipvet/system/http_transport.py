@@ -31,6 +31,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "Readable",
     "Retryable",
+    "RunBytes",
     "copy_local",
     "decode_body",
     "lower_headers",
@@ -61,6 +62,41 @@ class Retryable(Exception):
         self.reason = reason
         self.status = status
         self.wait = wait  # seconds, from Retry-After
+
+
+class RunBytes:
+    """How many bytes of large answers one command may hold, all requests together. Each
+    answer has its own cap too, but a source answering every name with a few hundred
+    kilobytes of gzip that inflate to that cap would otherwise fill memory and the response
+    cache many times over in one run. The first ``allowance`` bytes of each answer are not
+    counted: a real index answer is a few MB (the largest, with a 16 MB description, not
+    much more), so a command that looks up thousands of names is never stopped; only what
+    answers hold beyond it is. Thread-safe: the client's workers share it."""
+
+    def __init__(self, limit: int | None, allowance: int) -> None:
+        import threading
+
+        self.limit = limit
+        self.allowance = allowance
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def grow(self, before: int, after: int, url: str) -> None:
+        """One answer grew from ``before`` to ``after`` bytes: count what lies past its
+        allowance; NetworkError once the command's limit is passed."""
+        if self.limit is None or after <= self.allowance:
+            return
+        with self._lock:
+            self.used += after - max(before, self.allowance)
+            over = self.used > self.limit
+        if over:
+            raise NetworkError(
+                f"{url}: this command has received more than "
+                f"{self.limit // (1024 * 1024)} MiB of oversized answers in all; refusing more",
+                url=url,
+                hint="no real index or advisory source sends that much to one command; check "
+                "that the index and advisory URLs point at the sources you trust",
+            )
 
 
 def split_userinfo(url: str) -> tuple[str, str | None]:
@@ -204,11 +240,17 @@ def transport_error(url: str, reason: object) -> Exception:
     return Retryable(str(reason) or type(reason).__name__)
 
 
-def read_capped(stream: Readable, cap: int, url: str, expected: str | None = None) -> bytes:
+def read_capped(
+    stream: Readable,
+    cap: int,
+    url: str,
+    expected: str | None = None,
+    run: RunBytes | None = None,
+) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    stream_body(stream, buffer, url=url, cap=cap, progress=None, total=expected)
+    stream_body(stream, buffer, url=url, cap=cap, progress=None, total=expected, run=run)
     return buffer.getvalue()
 
 
@@ -219,19 +261,30 @@ def _check_complete(size: int, expected: str | None) -> None:
         raise Retryable(f"the answer was cut short ({size} of {int(expected)} bytes received)")
 
 
-def decode_body(body: bytes, headers: Mapping[str, str], cap: int) -> bytes:
+def decode_body(
+    body: bytes, headers: Mapping[str, str], cap: int, run: RunBytes | None = None, url: str = ""
+) -> bytes:
+    """``body`` gunzipped, at most ``cap`` bytes; each piece inflated is counted against
+    ``run`` as it comes, so concurrent bombs cannot each inflate to ``cap`` first."""
     encoding = headers.get("content-encoding", "").strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "x-gzip"):
         raise zlib.error(f"unsupported Content-Encoding {encoding!r}; pipvet asked for gzip")
     inflater = zlib.decompressobj(wbits=31)
-    out = inflater.decompress(body, cap + 1)
-    if len(out) > cap or inflater.unconsumed_tail:
-        raise zlib.error(f"decompressed size exceeds {cap // (1024 * 1024)} MiB")
-    if not inflater.eof:
-        raise zlib.error("the compressed stream is truncated")
-    return out
+    out = bytearray()
+    rest = body
+    while not inflater.eof:
+        piece = inflater.decompress(rest, min(_CHUNK, cap + 1 - len(out)))
+        rest = inflater.unconsumed_tail
+        if run is not None:
+            run.grow(len(out), len(out) + len(piece), url)
+        out += piece
+        if len(out) > cap:
+            raise zlib.error(f"decompressed size exceeds {cap // (1024 * 1024)} MiB")
+        if not piece and not rest:
+            raise zlib.error("the compressed stream is truncated")
+    return bytes(out)
 
 
 def stream_body(
@@ -242,6 +295,7 @@ def stream_body(
     cap: int,
     progress: Progress | None,
     total: str | None,
+    run: RunBytes | None = None,
 ) -> int:
     size = 0
     of_total = f" of {int(total) / 1e6:.1f} MB" if total and total.isdigit() else ""
@@ -253,6 +307,8 @@ def stream_body(
                 url=url,
                 hint="check that the URL points at what pipvet expects",
             )
+        if run is not None:
+            run.grow(size - len(chunk), size, url)
         out.write(chunk)
         if progress is not None:
             progress(f"downloading {url}: {size / 1e6:.1f} MB{of_total}")
