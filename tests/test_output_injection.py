@@ -194,6 +194,26 @@ def test_hostile_env_file_names_are_escaped_by_exposure(project: Path, tmp_path:
             assert ".env.\\x1b" in out.replace("\\\\", "\\"), fmt
 
 
+# A markdown code span: a run of backticks up to the next run of exactly as many.
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+
+
+def test_a_backtick_in_an_env_file_name_cannot_end_its_code_span(
+    project: Path, tmp_path: Path
+) -> None:
+    # A checkout's file name: the backtick would close `location`, and GitHub renders the
+    # HTML after it (an image from anywhere, a heading saying all is well) in a job summary.
+    (project / ".env.x` <img src=x> <h2>No credentials found `").write_text("API_TOKEN=x\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    code, out, err = run(["exposure", "--home", str(home), "--format", "markdown"])
+    assert code == 0, err
+    assert out.count("<img src=x> <h2>No credentials found") == 2  # the table and the list
+    outside_code = CODE_SPAN.sub("", out)
+    assert "<img" not in outside_code
+    assert "<h2>" not in outside_code
+
+
 @pytest.fixture
 def hostile_index(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IndexServer]:
     with index_server(shared_data) as server:

@@ -10,6 +10,7 @@ import json
 import textwrap
 
 from pipvet.exposure.model import GENERAL_ADVICE, Exposure, ExposureReport, summarize
+from pipvet.report.markdown import code, md
 from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = [
@@ -35,6 +36,10 @@ def _summary_line(report: ExposureReport) -> str:
 
 def _names(e: Exposure) -> str:
     return ", ".join(e.names)
+
+
+def _names_md(e: Exposure) -> str:
+    return ", ".join(code(name) for name in e.names)
 
 
 @text_renderer
@@ -107,10 +112,6 @@ def render_exposure_json(report: ExposureReport) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 @text_renderer
 def render_exposure_markdown(report: ExposureReport) -> str:
     lines = [
@@ -118,7 +119,7 @@ def render_exposure_markdown(report: ExposureReport) -> str:
         "",
         "What a package running here could read — names and locations only, never values.",
         "",
-        f"**{_cell(_summary_line(report))}**",
+        f"**{md(_summary_line(report))}**",
         "",
     ]
     if report.exposed:
@@ -128,24 +129,24 @@ def render_exposure_markdown(report: ExposureReport) -> str:
         ]
         for number, e in enumerate(report.exposed, start=1):
             lines.append(
-                f"| {number} | {e.harm.label} | {e.lifetime} | {_cell(e.what)} | "
-                f"`{_cell(e.location)}` | {_cell(_names(e))} | {_cell(e.advice)} |"
+                f"| {number} | {e.harm.label} | {e.lifetime} | {md(e.what)} | "
+                f"{code(e.location)} | {_names_md(e)} | {md(e.advice)} |"
             )
         lines += ["", GENERAL_ADVICE, ""]
     if report.protected:
         lines += ["### Checked and protected", ""]
         for e in report.protected:
-            names = f" ({_cell(_names(e))})" if e.names else ""
-            lines.append(f"- {_cell(e.what)}: `{_cell(e.location)}`{names}")
+            names = f" ({_names_md(e)})" if e.names else ""
+            lines.append(f"- {md(e.what)}: {code(e.location)}{names}")
         lines.append("")
     if report.unreadable:
         lines += ["### Present but unreadable by this process", ""]
-        lines += [f"- `{_cell(u.location)}`: {_cell(u.reason)}" for u in report.unreadable]
+        lines += [f"- {code(u.location)}: {md(u.reason)}" for u in report.unreadable]
         lines.append("")
     lines += [
         "<details><summary>Checked locations</summary>",
         "",
-        *(f"- `{_cell(c)}`" for c in report.checked),
+        *(f"- {code(c)}" for c in report.checked),
         "",
         "</details>",
     ]
