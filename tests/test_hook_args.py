@@ -38,3 +38,22 @@ def test_a_file_named_like_an_option_stays_a_file(
     assert code == 2  # no advisory data offline: an error, and nothing run
     assert not marker.exists()
     assert "Traceback" not in err.getvalue()
+
+
+def test_a_file_name_with_terminal_controls_is_shown_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vet hook's own error named the file as the checkout spelled it: a file named
+    requirements<ESC>[2J...txt (matched by the hook's files: pattern) that is not UTF-8 text
+    cleared the screen and wrote its own verdict."""
+    name = "requirements\x1b[2J\x1b[32mPASSED\x1b]0;owned\x07.txt"
+    (tmp_path / name).write_bytes(b"six==1.16.0\n\xff\n")
+    monkeypatch.chdir(tmp_path)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()) as err:
+        code = _hook.main(["vet", "--offline", name])
+    assert code == 2
+    shown = err.getvalue()
+    assert "not vetted" in shown
+    assert "\x1b" not in shown
+    assert "\x07" not in shown
+    assert "requirements\\x1b[2J\\x1b[32mPASSED\\x1b]0;owned\\x07.txt" in shown

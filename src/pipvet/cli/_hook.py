@@ -88,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                 _old_text(path), read_text_exact(path), pyproject=path.name == "pyproject.toml"
             )
         except (InputError, ValueError) as exc:
-            sys.stderr.write(f"pipvet hook: {path}: not vetted ({exc})\n")
+            from pipvet.report.safe import escape_controls
+
+            # The checkout names the file: its name must not drive the terminal.
+            sys.stderr.write(escape_controls(f"pipvet hook: {path}: not vetted ({exc})") + "\n")
             return 2
     if not added:
         return 0
