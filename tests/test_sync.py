@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -497,6 +498,29 @@ def test_oversized_members_and_bombs_are_refused(tmp_path: Path) -> None:
     assert skipped == ["all.zip: skipped 'BIG-1.json': member is 5000 bytes, over the 1000 limit"]
     with pytest.raises(DataError, match="expands to more than"):
         list(iter_json_members(archive, on_skip=skipped.append, max_total=300))
+
+
+def test_an_archive_listing_too_many_members_is_refused_before_it_is_opened(
+    tmp_path: Path,
+) -> None:
+    """zipfile reads the whole list of members into memory (~600 bytes each) when it opens an
+    archive: 178 MB of empty members took a sync to 1.1 GB before any check could run."""
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(20_000):
+            z.writestr(f"M-{i}.json", b"")
+        z.comment = b"a comment after the list"
+    with zipfile.ZipFile(archive) as z:  # each entry: 46 bytes and the name
+        listed = sum(46 + len(i.filename) for i in z.infolist())
+    with pytest.raises(DataError) as info:
+        list(iter_json_members(archive, on_skip=lambda _m: None, max_directory=listed - 1))
+    assert info.value.message == (
+        f"the advisory archive {archive} lists {listed / 2**20:.1f} MiB of member names, more "
+        f"than the {(listed - 1) / 2**20:.1f} MiB any OSV archive needs; refusing to open it"
+    )
+    # The same archive under a limit it fits is read as before.
+    members = list(iter_json_members(archive, on_skip=lambda _m: None, max_directory=listed))
+    assert len(members) == 20_000
 
 
 # ---------------------------------------------------------------------------- overlay

@@ -3,12 +3,15 @@
 Promises: only flat ``<ID>.json`` members are read (names with folders, ``..``, drive letters
 or a leading dot are skipped and reported); a member larger than ``max_member`` bytes
 uncompressed is skipped and reported; more than ``max_total`` bytes in all aborts the read
-(a zip bomb, not advisory data); other members are ignored silently. A damaged archive raises
-``DataError``. Nothing is ever extracted to disk.
+(a zip bomb, not advisory data); other members are ignored silently. An archive whose central
+directory (the list of members, which ``zipfile`` holds in memory whole before anything can be
+checked) is larger than ``max_directory`` bytes is refused before it is opened. A damaged
+archive raises ``DataError``. Nothing is ever extracted to disk.
 """
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -16,10 +19,13 @@ from pathlib import Path
 
 from pipvet.errors import DataError
 
-__all__ = ["MAX_MEMBER", "MAX_TOTAL", "iter_json_members"]
+__all__ = ["MAX_DIRECTORY", "MAX_MEMBER", "MAX_TOTAL", "iter_json_members"]
 
 MAX_MEMBER = 64 * 1024 * 1024
 MAX_TOTAL = 2 * 1024 * 1024 * 1024
+# About 75 bytes a record: the PyPI archive's list of 30,000 records is 2 MB. zipfile keeps
+# some 600 bytes of Python objects per member, so 32 MiB of it is at most ~400 MB in memory.
+MAX_DIRECTORY = 32 * 1024 * 1024
 
 
 def _unsafe_name(name: str) -> str | None:
@@ -33,12 +39,38 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
+def _directory_size(path: Path) -> int:
+    """The size of the central directory that ``zipfile`` would read, from the end records
+    it reads it from (found the same way: the last end record in the file's last 64 KiB;
+    the ZIP64 one just before it when there is one). 0 when there is none to be found."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        tail_start = max(0, size - (1 << 16) - 22)
+        fh.seek(tail_start)
+        tail = fh.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or len(tail) - end < 22:
+            return 0
+        found: int = struct.unpack_from("<I", tail, end + 12)[0]
+        # A ZIP64 end record (56 bytes) and its locator (20) sit just before the end record.
+        locator = end - 20
+        record = tail_start + locator - 56
+        if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07" and record >= 0:
+            fh.seek(record)
+            head = fh.read(56)
+            if len(head) == 56 and head[:4] == b"PK\x06\x06":
+                found = max(found, struct.unpack_from("<Q", head, 40)[0])
+        return min(found, size)  # zipfile reads it from the file: no more than is there
+
+
 def iter_json_members(
     path: Path,
     *,
     on_skip: Callable[[str], None],
     max_member: int = MAX_MEMBER,
     max_total: int = MAX_TOTAL,
+    max_directory: int = MAX_DIRECTORY,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(member name, bytes)`` for each acceptable ``*.json`` member of ``path``.
 
@@ -46,6 +78,14 @@ def iter_json_members(
     """
     total = 0
     try:
+        directory = _directory_size(path)
+        if directory > max_directory:
+            raise DataError(
+                f"the advisory archive {path} lists {directory / 2**20:.1f} MiB of member "
+                f"names, more than the {max_directory / 2**20:.1f} MiB any OSV archive needs; "
+                "refusing to open it",
+                hint="check that --osv-url points at an OSV PyPI archive",
+            )
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
                 name = info.filename
