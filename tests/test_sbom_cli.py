@@ -229,3 +229,27 @@ def test_a_bad_requirements_file_is_a_clear_error(env: Path) -> None:
     assert out == ""
     assert "requirements.txt:1" in err
     assert "Traceback" not in err
+
+
+def test_versions_that_encode_alike_stay_two_components(env: Path) -> None:
+    """Each character of a version was written as %XX of its code point: U+0100 gave "%100",
+    like the two characters "\\x10" "0", and U+02B0 gave "%2B0", like the "+0" of a real local
+    version. Two installed versions shared a purl (the bom-ref) and one vanished from the SBOM."""
+    from urllib.parse import unquote
+
+    site = env / "site-packages"
+    versions = ["1.0+0", "1.0\u02b0", "1.0\u0100", "1.0\x100"]
+    for n, version in enumerate(versions):
+        info = site / f"demo-{n}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: demo\nVersion: {version}\n", encoding="utf-8"
+        )
+    doc = sbom(["--path", str(site), "--without-vulnerabilities"])
+    purls = {c["version"]: c["purl"] for c in doc["components"]}
+    assert sorted(purls) == sorted(versions)
+    assert len(set(purls.values())) == len(versions)
+    assert purls["1.0+0"] == "pkg:pypi/demo@1.0%2B0"
+    assert purls["1.0\u02b0"] == "pkg:pypi/demo@1.0%CA%B0"  # UTF-8 bytes, as the purl spec says
+    assert all(unquote(purl.split("@", 1)[1]) == v for v, purl in purls.items())
+    assert schema_errors(doc, "1.6") == []

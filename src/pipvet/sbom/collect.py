@@ -53,13 +53,14 @@ print(json.dumps({"implementation_name": i.name, "implementation_version": iv,
 
 
 def purl_for(name: NormalizedName, version: str | None) -> str:
-    """``pkg:pypi/NAME@VERSION`` (PEP 503 name; ``+`` of a local version percent-encoded)."""
+    """``pkg:pypi/NAME@VERSION`` (PEP 503 name; ``+`` of a local version, and anything else
+    but letters, digits and ``.-_~``, percent-encoded as UTF-8 bytes, as the purl spec says:
+    two versions never share a purl, which is each component's ``bom-ref``)."""
     if not version:
         return f"pkg:pypi/{name}"
-    safe = "".join(
-        c if c.isascii() and (c.isalnum() or c in ".-_~") else f"%{ord(c):02X}" for c in version
-    )
-    return f"pkg:pypi/{name}@{safe}"
+    from urllib.parse import quote
+
+    return f"pkg:pypi/{name}@{quote(version, safe='')}"
 
 
 def marker_environment(python: Path, runner: Runner) -> dict[str, str] | None:
