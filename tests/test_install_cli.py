@@ -595,3 +595,39 @@ def test_a_hashed_requirements_file_installs_and_is_held_to_the_vetted_set(world
     assert result.code == 0, result.stdout + result.stderr
     assert "added     attrs 26.1.0" in result.stdout
     assert "not vetted" not in result.stdout
+
+
+def test_what_a_package_installs_cannot_drive_the_terminal(world: World) -> None:
+    """A wheel can carry a second distribution's metadata through its .data folder (pip
+    refuses two top-level .dist-info folders, not one that lands in site-packages). What the
+    install changed is listed from the environment afterwards, and those lines reached the
+    terminal with the smuggled Name and Version as written: ESC [2J cleared the screen."""
+    hostile = "1.0\x1b[2J\x1b[32mALL CLEAN\x1b]0;owned\x07"
+    folder = world.root / "dists"
+    shutil.copytree(world.wheels, folder)
+    world.wheels = folder
+    build_wheel(
+        folder,
+        "smuggler",
+        "1.0",
+        files={
+            "smuggler/__init__.py": "",
+            "smuggler-1.0.data/purelib/ghost-1.0.dist-info/METADATA": (
+                f"Metadata-Version: 2.1\nName: ghost\x9b31m\nVersion: {hostile}\n"
+            ),
+        },
+    )
+    world.index.project("smuggler", document("smuggler", {"1.0": "2025-01-01T00:00:00Z"}))
+    result = world.install("smuggler")
+    assert (world.venv.site_packages / "ghost-1.0.dist-info").is_dir()  # the smuggling works
+    shown = result.stdout + result.stderr
+    assert "ghost" in result.stdout
+    for raw in ("\x1b", "\x07", "\x9b"):
+        assert raw not in shown
+    assert "1.0\\x1b[2J\\x1b[32mALL CLEAN" in result.stdout
+    for fmt, ghost in (("json", "ghost\\u009b31m"), ("markdown", "ghost\\\\x9b31m")):
+        shutil.rmtree(world.venv.site_packages / "ghost-1.0.dist-info")  # "added" once more
+        again = world.install("--format", fmt, "--force-reinstall", "smuggler")
+        for raw in ("\x1b", "\x07", "\x9b"):
+            assert raw not in again.stdout, fmt
+        assert ghost in again.stdout, fmt

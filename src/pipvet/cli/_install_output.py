@@ -17,7 +17,7 @@ from pipvet.policy import fails
 from pipvet.report._common import dependency_text, fix_text, short_severity
 from pipvet.report._common import verdict as audit_verdict
 
-__all__ = ["Decision", "Outcome", "changes", "difference_doc", "tail_lines"]
+__all__ = ["Decision", "Outcome", "changes", "difference_doc", "tail_lines", "tail_text"]
 
 
 @frozen
@@ -91,6 +91,19 @@ def tail_lines(planned: bool, decision: Decision, outcome: Outcome, ctx: RunCont
             "the data is available."
         )
     return lines
+
+
+def tail_text(lines: list[str], fmt: str) -> str:
+    """``lines`` as shown. They name what is installed now, read back from the environment:
+    a package can put any Name and Version there (a dist-info folder in its .data), so
+    control characters are written out visibly, URL credentials masked, and in markdown each
+    line is escaped and kept on its own line."""
+    from pipvet.redact import mask_userinfo
+    from pipvet.report.markdown import md
+    from pipvet.report.safe import escape_controls
+
+    safe = [escape_controls(mask_userinfo(line)) for line in lines]
+    return "  \n".join(map(md, safe)) if fmt == "markdown" else "\n".join(safe)
 
 
 def _audit_lines(report: AuditReport, ctx: RunContext) -> list[str]:

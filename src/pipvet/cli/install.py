@@ -46,11 +46,20 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.cli._context import RunContext, build_context
-from pipvet.cli._install_output import Decision, Outcome, changes, difference_doc, tail_lines
+from pipvet.cli._install_output import (
+    Decision,
+    Outcome,
+    changes,
+    difference_doc,
+    tail_lines,
+    tail_text,
+)
 from pipvet.errors import EnvironmentProblem, PipError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.inputs import interpreter
+from pipvet.redact import mask_userinfo
 from pipvet.report.jsonout import audit_to_dict
+from pipvet.report.safe import json_safe
 from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
@@ -248,7 +257,7 @@ def _finish(
     planned = [{"name": p.name, "version": p.version} for p in pinned]
     tail = tail_lines(bool(pinned) or unresolved is not None, decision, outcome, ctx)
     if streaming and tail:
-        out.write("\n" + "\n".join(tail))
+        out.write("\n" + tail_text(tail, args.format))
     elif args.format == "json":
         doc = vet_to_dict(report)
         doc["install"] = {
@@ -261,9 +270,12 @@ def _finish(
             "audit": audit_to_dict(outcome.audit) if outcome.audit is not None else None,
             "exit_code": code,
         }
-        emit(out, json.dumps(doc, indent=2, ensure_ascii=False), args.output)
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        emit(out, json_safe(mask_userinfo(text)), args.output)
     else:
-        emit(out, render_vet(report, args.format) + "\n" + "\n".join(tail), args.output)
+        emit(
+            out, render_vet(report, args.format) + "\n" + tail_text(tail, args.format), args.output
+        )
     if unresolved is not None and not decision.proceed:
         raise unresolved
     return code
