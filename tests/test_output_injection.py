@@ -194,6 +194,58 @@ def test_hostile_env_file_names_are_escaped_by_exposure(project: Path, tmp_path:
             assert ".env.\\x1b" in out.replace("\\\\", "\\"), fmt
 
 
+def runner_commands(output: str) -> list[str]:
+    """The lines of ``output`` GitHub's runner would act on as log commands: ``##[name]``
+    anywhere in a line, ``::name::`` at its start after white space (actions/runner,
+    ActionCommand.TryParse and TryParseV2)."""
+    found = []
+    for line in output.splitlines():
+        legacy = line.find("##[")
+        start = line.lstrip()
+        if (legacy >= 0 and "]" in line[legacy:]) or (start.startswith("::") and "::" in start[2:]):
+            found.append(line)
+    return found
+
+
+def test_advisory_text_cannot_send_the_ci_runner_commands(project: Path, tmp_path: Path) -> None:
+    """A job's log is the terminal in CI: "##[add-mask]FAILED" in a summary would hide every
+    later FAILED, "##[stop-commands]x" silence the runner, "::error::" add an annotation."""
+    record = dict(
+        hostile_record(),
+        id="PYSEC-9999-2",
+        aliases=["CVE-9999-2 ##[stop-commands]tok"],
+        summary="##[add-mask]FAILED ##[error file=a.py]fake\n::add-mask::FAILED\n\u2003::error::x",
+        details="first line\n::add-mask::FAILED",
+    )
+    (tmp_path / "overlay" / "PYSEC-9999-2.json").write_text(json.dumps(record))
+    argvs = [["--format", fmt] for fmt in ("text", "markdown", "json", "sarif")]
+    for argv in [*argvs, ["--explain", "PYSEC-9999-2"]]:
+        code, out, err = run(["audit", "-r", "requirements.txt", *argv])
+        assert code == 1, err
+        assert "FAILED" in out, argv
+        assert runner_commands(out) == [], argv
+        assert runner_commands(err) == [], argv
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--format", "json"])
+    findings = {f["id"]: f for f in json.loads(out)["dependencies"][0]["findings"]}
+    assert findings["PYSEC-9999-2"]["summary"] == record["summary"]  # JSON keeps the value
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--explain", "PYSEC-9999-2"])
+    assert "##\\x5badd-mask]FAILED" in out
+    assert "\n\\x3a:add-mask::FAILED" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a ##[add-mask]b", "a ##\\x5badd-mask]b"),
+        ("x\n  ::error::y", "x\n  \\x3a:error::y"),
+        ("::warning::z", "\\x3a:warning::z"),
+        ("host ::1 and a::b", "host ::1 and a::b"),  # not at the start of a line
+    ],
+)
+def test_escape_controls_leaves_no_runner_command(text: str, shown: str) -> None:
+    assert escape_controls(text) == shown
+
+
 # A markdown code span: a run of backticks up to the next run of exactly as many.
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 

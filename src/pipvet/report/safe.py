@@ -2,7 +2,9 @@
 
 Advisory records, package metadata, index answers and file names are written by strangers. A
 string from them can carry terminal escape sequences (rewrite the screen, hide a finding, fake
-"PASSED"), and a URL from the user's own files can carry a credential. Each render function
+"PASSED") or a CI runner's log commands (GitHub's runner acts on ``##[add-mask]FAILED``
+anywhere in a line of a job's log, and on ``::error::`` at a line's start), and a URL from the
+user's own files can carry a credential. Each render function
 passes its result through ``shown`` (or ``shown_json``) once, before any field is formatted:
 every string in it, however deep, gets the userinfo of its URLs masked and, for text and
 markdown, its control characters written out visibly (``\\x1b``).
@@ -42,6 +44,10 @@ P = ParamSpec("P")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # What json.dumps(ensure_ascii=False) leaves raw yet a terminal acts on: DEL and C1.
 _JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A CI runner's log command: "##[name]" anywhere, "::name::" at the start of a line after any
+# white space (GitHub's runner, actions/runner ActionCommand.TryParse and TryParseV2). The
+# bracket, or the first colon, is written out like a control character: no command is left.
+_RUNNER_COMMAND = re.compile(r"##\[|^\s*:(?=:)", re.MULTILINE)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -49,15 +55,29 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{point:02x}" if point <= 0xFF else f"\\u{point:04x}"
 
 
+def _no_command(match: re.Match[str]) -> str:
+    found = match.group()
+    return "##\\x5b" if found == "##[" else found[:-1] + "\\x3a"
+
+
 def escape_controls(text: str) -> str:
-    """``text`` with every control character but newline and tab written out visibly:
-    ESC becomes the four characters ``\\x1b``, U+202E the six characters ``\\u202e``."""
-    return _CONTROL.sub(_visible, text)
+    """``text`` with every control character but newline and tab written out visibly (ESC
+    becomes the four characters ``\\x1b``, U+202E the six characters ``\\u202e``), and with
+    no CI runner log command in it: ``##[`` becomes ``##\\x5b``, and a ``::`` that starts a
+    line ``\\x3a:``."""
+    text = _CONTROL.sub(_visible, text)
+    if "##[" in text or "::" in text:
+        text = _RUNNER_COMMAND.sub(_no_command, text)
+    return text
 
 
 def json_safe(document: str) -> str:
-    """A JSON document whose raw DEL, C1 and bidi characters are ``\\u`` escapes: the same
-    JSON value, harmless when the document itself lands on a terminal."""
+    """A JSON document whose raw DEL, C1 and bidi characters are ``\\u`` escapes, and whose
+    ``##[`` (a CI runner's log command, wherever it is) is ``##\\u005b``: the same JSON value,
+    harmless when the document itself lands on a terminal or in a job's log. (A JSON string
+    holds no raw newline, so no line of it starts with a stranger's ``::``.)"""
+    if "##[" in document:  # "#" is no JSON outside a string: only strings hold it
+        document = document.replace("##[", "##\\u005b")
     if document.isascii() and "\x7f" not in document:  # isascii reads a flag: no scan
         return document
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
