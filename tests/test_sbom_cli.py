@@ -253,3 +253,33 @@ def test_versions_that_encode_alike_stay_two_components(env: Path) -> None:
     assert purls["1.0\u02b0"] == "pkg:pypi/demo@1.0%CA%B0"  # UTF-8 bytes, as the purl spec says
     assert all(unquote(purl.split("@", 1)[1]) == v for v, purl in purls.items())
     assert schema_errors(doc, "1.6") == []
+
+
+def test_an_alias_cannot_leave_its_osv_url(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The references' URLs were osv.dev and the alias as written: a record's alias of
+    "x) [evil](https://evil.example" made a URL with a space and a parenthesis in it, which
+    an SBOM viewer that shows it as a markdown link turns into a link to evil.example."""
+    from urllib.parse import unquote
+
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    alias = "x) [evil](https://evil.example"
+    record = {
+        "id": "PYSEC-9999-1",
+        "modified": "2026-11-01T00:00:00Z",
+        "aliases": [alias],
+        "summary": "crafted",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"}, "versions": ["1.0"]}],
+    }
+    (overlay / "PYSEC-9999-1.json").write_text(json.dumps(record), encoding="utf-8")
+    monkeypatch.setenv("PIPVET_OSV_OVERLAY", str(overlay))
+    doc = sbom(["-r", str(requirements(env, "demo==1.0\n"))])
+    (vuln,) = [v for v in doc["vulnerabilities"] if v["id"] == "PYSEC-9999-1"]
+    (reference,) = vuln["references"]
+    url = reference["source"]["url"]
+    assert reference["id"] == alias
+    assert url == "https://osv.dev/vulnerability/x%29%20%5Bevil%5D%28https%3A%2F%2Fevil.example"
+    assert unquote(url.rsplit("/", 1)[1]) == alias
+    assert schema_errors(doc, "1.6") == []

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pipvet.models import AuditReport, Dependency, Finding, NormalizedName, SeverityLabel
 from pipvet.sbom.model import BomDocument, BundledComponent, PackageFacts, SbomHash
@@ -129,6 +130,13 @@ def _recommendation(dep: Dependency, finding: Finding) -> str:
     return f"No fixed release of {dep.label} is known; remove it or replace it."
 
 
+def _osv_url(advisory_id: str) -> str:
+    """The id's page on osv.dev, the id percent-encoded: a record names itself and its
+    aliases, and an alias such as "x) [evil](https://evil.example" must stay in the path (an
+    SBOM viewer may show the URL as a markdown link)."""
+    return _OSV + quote(advisory_id, safe="")
+
+
 def _vulnerabilities(
     report: AuditReport, refs: Mapping[tuple[NormalizedName, str | None], str]
 ) -> list[Any]:
@@ -141,11 +149,11 @@ def _vulnerabilities(
         pairs = sorted(grouped[vid], key=lambda p: (p[0].name, p[0].version or ""))
         first = pairs[0][1]
         entry: dict[str, Any] = {"bom-ref": f"vulnerability:{vid}", "id": vid}
-        entry["source"] = {"name": "OSV", "url": _OSV + vid}
+        entry["source"] = {"name": "OSV", "url": _osv_url(vid)}
         aliases = sorted({a for _, f in pairs for a in f.aliases})
         if aliases:
             entry["references"] = [
-                {"id": a, "source": {"name": "OSV", "url": _OSV + a}} for a in aliases
+                {"id": a, "source": {"name": "OSV", "url": _osv_url(a)}} for a in aliases
             ]
         if ratings := _rating(max((f for _, f in pairs), key=lambda f: f.severity.label)):
             entry["ratings"] = ratings
