@@ -80,7 +80,8 @@ class World:
             env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.wheels)})
         else:
             env.update(self.pip_settings)
-        return SubprocessRunner(env=env)
+        # pip runs where pipvet runs, so a relative path means the same to both.
+        return SubprocessRunner(env=env, cwd=str(self.root))
 
     def install(self, *argv: str, stdin: IO[str] | None = None, target: bool = True) -> Result:
         where = ["--venv", str(self.venv.root)] if target else []
@@ -331,6 +332,10 @@ def test_named_requirements_of_a_pip_command_line(pip_args: list[str], names: li
     [
         (["./local-project"], "is a path, archive or URL"),
         (["mine.tar.gz"], "is a path, archive or URL"),
+        (["mine.tlz"], "is a path, archive or URL"),
+        (["mine.tar.lz"], "is a path, archive or URL"),
+        (["mine.tar.gz[extra]"], "is a path, archive or URL"),
+        (['mine.tar.gz; python_version > "3"'], "is a path, archive or URL"),
         (["git+https://x.example/r.git"], "is a path, archive or URL"),
         (["pkg @ https://x.example/pkg-1.0.tar.gz"], "is a path, archive or URL"),
         (["-e", "src/mine"], "cannot vet the editable install"),
@@ -375,6 +380,26 @@ def test_a_local_sdist_is_refused_and_its_build_code_never_runs(world: World) ->
     assert result.code == 2
     assert "is a path, archive or URL" in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("spelling", ["{name}[extra]", '{name} ;python_version>"3"'])
+@pytest.mark.parametrize("where", ["command line", "requirements file"])
+def test_a_local_sdist_spelled_as_pip_reads_it_is_refused_too(
+    world: World, spelling: str, where: str
+) -> None:
+    """pip cuts the marker and the extras off before it looks at the name, and unpacks every
+    archive it knows (.tlz too): each is a local sdist whose build would run in the dry run."""
+    marker = world.root / "MARKER"
+    sdist = build_marker_sdist(world.root, "gate-local", "1.0", marker, kind="backend")
+    argument = spelling.format(name=sdist.name)
+    if where == "command line":
+        result = world.install(argument)
+    else:
+        (world.root / "requirements.txt").write_text(argument + "\n")
+        result = world.install("-r", "requirements.txt")
+    assert result.code == 2, result.stdout + result.stderr
+    assert not marker.exists()
+    assert sdist.name in result.stderr
 
 
 # ------------------------------------------------------------------------ the gate holds

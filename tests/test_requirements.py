@@ -107,6 +107,10 @@ ORIGINS = [
     ),
     ("./dist/foo_bar-1.2-py3-none-any.whl", "url", "foo-bar", "local path ./dist/foo_bar"),
     ("https://x.example/a/b/thing-2.0.tar.gz", "url", "thing", "direct URL https://x.example"),
+    # every compression pip unpacks, and extras after the file name (pip strips them first)
+    ("thing-2.0.tlz", "url", None, "local path thing-2.0.tlz: not from the index"),
+    ("thing-2.0.tar.lzma", "url", None, "local path thing-2.0.tar.lzma: not from the index"),
+    ("thing-2.0.tar.gz[x]", "url", None, "local path thing-2.0.tar.gz[x]: not from the index"),
     # a folder is a requirement only when it exists and holds a project, as in pip
     ("./proj", "url", None, "local path ./proj: not from the index"),
     ("-e .", "editable", None, "editable install of .: not from the index"),

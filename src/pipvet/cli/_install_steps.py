@@ -51,8 +51,6 @@ PIP_VALUE_OPTIONS = frozenset(
      "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
 )  # fmt: skip
 
-_ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip", ".whl")
-
 _WHY = (
     "pip reads what such a source needs by running its build code, and pipvet lets nothing of "
     "a package run before you have seen and accepted its verdict"
@@ -200,14 +198,17 @@ _LONG_PREFIXES = _long_prefixes()
 
 
 def _direct_reference(token: str) -> bool:
-    """A positional pip argument that is a path, archive or URL rather than NAME[SPEC]."""
+    """A positional pip argument that is a path, archive or URL rather than NAME[SPEC]: pip
+    cuts a marker off at the first ``;`` before it looks (``pkg.tar.gz; python_version>"3"``)."""
+    from pipvet.inputs.requirement_text import names_archive
+
     return (
         "/" in token
         or "\\" in token
         or token.startswith(".")
         or "://" in token
         or "@" in token
-        or token.lower().endswith(_ARCHIVES)
+        or names_archive(token.split(";", 1)[0])
     )
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "entry_from_text",
     "forget_parsed_texts",
     "format_problem",
+    "names_archive",
     "parse_requirement_text",
     "redact",
 ]
@@ -50,7 +51,9 @@ __all__ = [
 
 URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
-_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
+# Every archive pip unpacks (and builds), whatever the compression.
+_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
+             ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 # Far above any real name or version, capped before any work: a megabyte "name" cannot crawl.
@@ -63,15 +66,18 @@ def redact(url: str) -> str:
     return mask_userinfo(url)
 
 
+def names_archive(target: str) -> bool:
+    """Whether pip reads ``target`` (no marker) as an archive: extras are cut off first."""
+    return re.sub(r"\[[^\]]+\]$", "", target.strip()).lower().endswith(_ARCHIVES)
+
+
 def _looks_like_url_or_path(target: str) -> bool:
-    if URL_RE.match(target) or _VCS_RE.match(target):
-        return True
-    lowered = target.lower()
     return (
-        target.startswith((".", "/", "~"))
+        bool(URL_RE.match(target) or _VCS_RE.match(target))
+        or target.startswith((".", "/", "~"))
         or "/" in target
         or "\\" in target
-        or lowered.endswith(_ARCHIVES)
+        or names_archive(target)
     )
 
 
@@ -284,7 +290,7 @@ def _text_shape(text: str, editable: bool) -> tuple[bool, bool]:
         and not editable
         and not URL_RE.match(first)
         and not _VCS_RE.match(first)
-        and not first.lower().endswith(_ARCHIVES)
+        and not names_archive(first)
     )
     if folder_only and _COMPARISON_RE.search(first):
         # "flask==0.12/", "..==2.19.0", "requests==${HOME}": a name and a version operator,
