@@ -83,7 +83,14 @@ class World:
         # pip runs where pipvet runs, so a relative path means the same to both.
         return SubprocessRunner(env=env, cwd=str(self.root))
 
-    def install(self, *argv: str, stdin: IO[str] | None = None, target: bool = True) -> Result:
+    def install(
+        self,
+        *argv: str,
+        stdin: IO[str] | None = None,
+        target: bool = True,
+        environ: dict[str, str] | None = None,
+    ) -> Result:
+        """``environ`` adds to pipvet's own environment (pip's is ``runner``'s)."""
         where = ["--venv", str(self.venv.root)] if target else []
         args = build_parser().parse_args(["install", *where, *argv])
         out, err = io.StringIO(), io.StringIO()
@@ -92,7 +99,7 @@ class World:
             status.code = install_cli.run(
                 args,
                 output,
-                environ=self.env(),
+                environ={**self.env(), **(environ or {})},
                 cwd=self.root,
                 clock=lambda: NOW,
                 runner=self.runner(),
@@ -656,3 +663,36 @@ def test_what_a_package_installs_cannot_drive_the_terminal(world: World) -> None
         for raw in ("\x1b", "\x07", "\x9b"):
             assert raw not in again.stdout, fmt
         assert ghost in again.stdout, fmt
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        ("PIP_CONSTRAINT", "attrs @ file://{sdist}"),  # pip takes a URL as a constraint
+        ("PIP_REQUIREMENT", "{sdist}"),
+        ("pip.conf", "attrs @ file://{sdist}"),  # [install] constraint = FILE
+    ],
+)
+def test_a_file_pip_settings_add_is_checked_like_one_on_the_command_line(
+    world: World, setting: str, line: str
+) -> None:
+    """pip adds PIP_CONSTRAINT, PIP_REQUIREMENT and their pip.conf keys to every install,
+    its dry run too: a local sdist named there would be built before any verdict."""
+    marker = world.root / "MARKER"
+    sdist = build_marker_sdist(world.root, "gate-local", "1.0", marker, kind="backend")
+    listed = world.root / "shared.txt"
+    listed.write_text(line.format(sdist=sdist) + "\n")
+    settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(world.wheels)}
+    if setting == "pip.conf":
+        (world.venv.root / "pip.conf").write_text(f"[install]\nconstraint = {listed}\n")
+        where = "pip's setting install.constraint"
+    else:
+        settings[setting] = str(listed)
+        where = setting
+    world.pip_settings = settings
+    # pipvet reads pip's settings from its own environment, which pip inherits.
+    result = world.install("attrs", environ=settings)
+    assert result.code == 2, result.stdout + result.stderr
+    assert not marker.exists()
+    assert f"{where} adds " in result.stderr
+    assert "shared.txt" in result.stderr

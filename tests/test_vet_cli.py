@@ -685,3 +685,22 @@ def test_ctrl_c_while_a_hung_target_is_asked_ends_at_once(world: World, tmp_path
     assert took < 10
     assert proc.returncode == 130
     assert err.endswith("pipvet: interrupted\n")
+
+
+@pytest.mark.slow
+def test_pip_resolver_checks_what_pip_settings_add(world: World, tmp_path: Path) -> None:
+    """pip adds PIP_CONSTRAINT to its dry run too: a local sdist named there would be built
+    while the subtree is being read."""
+    marker = tmp_path / "MARKER"
+    sdist = build_marker_sdist(tmp_path, "gate-local", "1.0", marker, kind="backend")
+    shared = tmp_path / "shared.txt"
+    shared.write_text(f"six @ file://{sdist}\n")
+    settings = {"PIP_NO_INDEX": "1", "PIP_CONSTRAINT": str(shared)}
+    world.runner = SubprocessRunner(env={**pip_env(), **settings})
+    venv = venv_with_pip(tmp_path / "pipvenv")
+    result = world.vet(
+        "six", "--resolver", "pip", "--venv", str(venv.root), env=world.env(**settings)
+    )
+    assert not marker.exists(), marker.read_text()
+    assert result.code == 2
+    assert "PIP_CONSTRAINT adds '-c " in result.stderr

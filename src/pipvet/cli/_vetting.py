@@ -28,7 +28,7 @@ from pipvet.cli._options import (
     advisory_data,
     one_environment,
 )
-from pipvet.errors import DataError, InputError
+from pipvet.errors import DataError, InputError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.index.popularity_cache import load_popularity
 from pipvet.inputs import installed as environment
@@ -90,6 +90,37 @@ def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
         return Chosen(python, f"the interpreter {python}", "explicit")
     found = interpreter.discover_target(ctx.environ, ctx.cwd, Path(sys.executable))
     return Chosen(found.python, found.description, found.source)
+
+
+def check_pip_settings(
+    pip_args: Sequence[str], ctx: RunContext, chosen: Chosen, runner: Runner
+) -> None:
+    """Before any dry run of pip with ``pip_args``: what pip's own settings add
+    (``PIP_CONSTRAINT``, ...) builds nothing either, and no ``${NAME}`` of the ``-r``/``-c``
+    files goes to a host they chose."""
+    from pipvet.cli import _install_steps as steps
+    from pipvet.update.pip import Pip
+    from pipvet.update.pip_sources import configured_hosts, configured_inputs
+
+    # The environment's own pip.conf sits in its prefix: bin/python (Scripts\python.exe).
+    prefix = chosen.python.parent.parent
+    config_list = Pip(chosen.python, runner).config_list
+    settings = configured_inputs(ctx.environ, prefix, config_list)
+    for where, option, value in settings:  # pip reads them as if on its command line
+        try:
+            steps.check_no_builds([option, value], cwd=ctx.cwd, environ=ctx.environ)
+        except (UsageError, InputError) as exc:
+            message = f"{where} adds '{option} {value}' to every pip install: {exc.message}"
+            undo = f"unset {where}" if where.startswith("PIP_") else f"remove {where}"
+            hint = f"{exc.hint}; or {undo}" if exc.hint else undo
+            if isinstance(exc, InputError):
+                raise InputError(message, problems=exc.problems, hint=hint) from None
+            raise UsageError(message, hint=hint) from None
+    configured = configured_hosts(ctx.environ, prefix, config_list)
+    added = [token for _, option, value in settings for token in (option, value)]
+    steps.check_variables(
+        [*added, *pip_args], cwd=ctx.cwd, environ=ctx.environ, configured=configured
+    )
 
 
 def describe_target(python: Path, runner: Runner, cache_dir: Path) -> TargetEnvironment:

@@ -170,7 +170,7 @@ def run(
     steps.check_no_builds(pip_args, cwd=ctx.cwd, environ=ctx.environ)
     run_cmd = runner or ctx.runner()
     chosen = _isolated_target(args, ctx, run_cmd)
-    _check_variables(pip_args, ctx, chosen, run_cmd)
+    _vetting.check_pip_settings(pip_args, ctx, chosen, run_cmd)
     out.info(f"installing into {chosen.description}")
     job = _Job(args, ctx, chosen, run_cmd, pip_args, out, stdin if stdin is not None else sys.stdin)
 
@@ -313,19 +313,6 @@ def _unresolved(job: _Job, error: PipError) -> int:
         if p.version is not None and p.verdict != "internal"
     ]
     return _finish(job, setup, report, pinned, unresolved=error)
-
-
-def _check_variables(
-    pip_args: Sequence[str], ctx: RunContext, chosen: _vetting.Chosen, runner: Runner
-) -> None:
-    """Before pip's dry run: no ``${NAME}`` of the ``-r`` files goes to a host they chose."""
-    from pipvet.update.pip import Pip
-    from pipvet.update.pip_sources import configured_hosts
-
-    # The environment's own pip.conf sits in its prefix: bin/python (Scripts\python.exe).
-    prefix = chosen.python.parent.parent
-    configured = configured_hosts(ctx.environ, prefix, Pip(chosen.python, runner).config_list)
-    steps.check_variables(pip_args, cwd=ctx.cwd, environ=ctx.environ, configured=configured)
 
 
 def _source_only(package: PackageVet) -> bool:

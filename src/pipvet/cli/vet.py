@@ -90,10 +90,13 @@ def run(
     ctx = build_context(args, environ=environ, cwd=cwd, clock=clock)
     wanted, warnings = _collect(args, ctx.environ, ctx.cwd)
     chosen = _vetting.choose_target(args, ctx)
+    run_cmd = runner or ctx.runner()
+    if args.resolver == "pip":
+        _vetting.check_pip_settings([], ctx, chosen, run_cmd)
     setup = _vetting.prepare(
         ctx,
         chosen,
-        runner or ctx.runner(),
+        run_cmd,
         resolver=args.resolver,
         progress=out.progress,
     )

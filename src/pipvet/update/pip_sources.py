@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipvet.frozen import frozen
 
-__all__ = ["DEFAULT_INDEX", "PipSources", "configured_hosts", "pip_sources"]
+__all__ = ["DEFAULT_INDEX", "PipSources", "configured_hosts", "configured_inputs", "pip_sources"]
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -154,3 +154,31 @@ def configured_hosts(
     for key in _ADDRESS_KEYS:
         values += environ.get("PIP_" + key.upper().replace("-", "_"), "").split()
     return frozenset(h for v in values if (h := host_of(v)) is not None)
+
+
+# pip's options that add what to install to every ``pip install``, by their setting's name.
+_INPUT_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
+
+
+def configured_inputs(
+    environ: Mapping[str, str],
+    prefix: Path,
+    config_list: Callable[[], dict[str, str]],
+) -> tuple[tuple[str, str, str], ...]:
+    """The requirements files, constraints files and editables pip's own settings add to
+    every ``pip install`` (``PIP_CONSTRAINT``, ``constraint`` in a pip.conf, ...): each as
+    (where it is set, the command-line option that says the same, its value)."""
+    files = _config_files(environ, prefix)
+    settings = config_list() if files is None else _read_files(files)
+    out: list[tuple[str, str, str]] = []
+    if isinstance(settings, dict):
+        for full, value in settings.items():
+            section, _, key = full.partition(".")
+            if section in _SECTIONS and key in _INPUT_OPTIONS:
+                where = f"pip's setting {full}"
+                out += [(where, _INPUT_OPTIONS[key], v) for v in value.split()]
+    for name, value in environ.items():  # pip reads PIP_Constraint as PIP_CONSTRAINT
+        key = _key(name[4:]) if name.startswith("PIP_") else ""
+        if key in _INPUT_OPTIONS:
+            out += [(name, _INPUT_OPTIONS[key], v) for v in value.split()]
+    return tuple(out)
