@@ -33,7 +33,7 @@ from tests.support.index_server import (
 from tests.support.pipvenv import venv_with_pip
 from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
 from tests.support.simple_index import SimpleIndex
-from tests.support.wheels import Venv, build_wheel, pip_env
+from tests.support.wheels import Venv, build_wheel, create_venv, pip_env
 
 pytestmark = pytest.mark.slow
 
@@ -696,3 +696,35 @@ def test_a_file_pip_settings_add_is_checked_like_one_on_the_command_line(
     assert not marker.exists()
     assert f"{where} adds " in result.stderr
     assert "shared.txt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting"),
+    [
+        (["--target", "{elsewhere}"], None),
+        (["-t{elsewhere}"], None),
+        (["--tar={elsewhere}"], None),  # pip reads a unique prefix as the option
+        (["--prefix", "{elsewhere}"], None),
+        (["--root", "{elsewhere}"], None),
+        ([], ("PIP_TARGET", "{elsewhere}")),
+        ([], ("PIP_PYTHON", "{python}")),  # pip runs itself again with that interpreter
+    ],
+)
+def test_pip_never_installs_outside_the_environment_pipvet_checks(
+    world: World, argv: list[str], setting: Any
+) -> None:
+    """What pip installs elsewhere escapes the changes shown and the audit (which found
+    nothing, so said nothing failed), and may land where a system Python imports it."""
+    elsewhere = world.root / "elsewhere"
+    other = create_venv(world.root / "other")  # pip --python needs no pip in it
+    values = {"elsewhere": str(elsewhere), "python": str(other.python)}
+    environ: dict[str, str] = {}
+    if setting is not None:
+        environ[setting[0]] = setting[1].format(**values)
+        world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(world.wheels), **environ}
+    result = world.install(*(a.format(**values) for a in argv), "attrs", environ=environ)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "pip would install outside the environment" in result.stderr
+    assert not elsewhere.exists()
+    assert not (other.site_packages / "attrs").exists()
+    assert not world.has("attrs")

@@ -32,6 +32,7 @@ from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.subtree import PipReportEntry, parse_pip_report
 
 __all__ = [
+    "WHERE",
     "Difference",
     "Pinned",
     "audit_installed",
@@ -50,6 +51,13 @@ PIP_VALUE_OPTIONS = frozenset(
      "--src", "--upgrade-strategy", "--progress-bar", "--report", "--log", "--cache-dir",
      "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
 )  # fmt: skip
+
+# pip options that install somewhere else than the environment pipvet vetted for.
+_ELSEWHERE = frozenset({"-t", "--target", "--prefix", "--root", "--user"})
+WHERE = (
+    "pip would install outside the environment pipvet vets for and checks afterwards, where "
+    "pipvet can neither show what changed nor audit it"
+)
 
 _WHY = (
     "pip reads what such a source needs by running its build code, and pipvet lets nothing of "
@@ -233,6 +241,11 @@ def requested(
                     f"pipvet install cannot vet the editable install '{value}': {_WHY}",
                     hint="vet its dependencies (pipvet vet -r pyproject.toml), then install it "
                     "with pip yourself",
+                )
+            if name in _ELSEWHERE:
+                raise UsageError(
+                    f"pipvet install cannot honour {name}: {WHERE}",
+                    hint="leave it out, or vet (pipvet vet NAME) and then run pip yourself",
                 )
             if name == "--no-binary":
                 raise UsageError(

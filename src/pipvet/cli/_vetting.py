@@ -93,18 +93,26 @@ def choose_target(args: argparse.Namespace, ctx: RunContext) -> Chosen:
 
 
 def check_pip_settings(
-    pip_args: Sequence[str], ctx: RunContext, chosen: Chosen, runner: Runner
+    pip_args: Sequence[str], ctx: RunContext, chosen: Chosen, runner: Runner, *, installing: bool
 ) -> None:
     """Before any dry run of pip with ``pip_args``: what pip's own settings add
-    (``PIP_CONSTRAINT``, ...) builds nothing either, and no ``${NAME}`` of the ``-r``/``-c``
-    files goes to a host they chose."""
+    (``PIP_CONSTRAINT``, ...) builds nothing either, no ``${NAME}`` of the ``-r``/``-c``
+    files goes to a host they chose, and (for ``pipvet install``) no setting sends pip to
+    install elsewhere (``PIP_TARGET``, ``PIP_PYTHON``, ...)."""
     from pipvet.cli import _install_steps as steps
     from pipvet.update.pip import Pip
-    from pipvet.update.pip_sources import configured_hosts, configured_inputs
+    from pipvet.update.pip_sources import configured_elsewhere, configured_hosts, configured_inputs
 
     # The environment's own pip.conf sits in its prefix: bin/python (Scripts\python.exe).
     prefix = chosen.python.parent.parent
     config_list = Pip(chosen.python, runner).config_list
+    elsewhere = configured_elsewhere(ctx.environ, prefix, config_list)
+    if installing and elsewhere is not None:
+        where, option = elsewhere
+        raise UsageError(
+            f"{where} makes pip install with {option}: {steps.WHERE}",
+            hint=f"{'unset' if where.startswith('PIP_') else 'remove'} {where} for pipvet install",
+        )
     settings = configured_inputs(ctx.environ, prefix, config_list)
     for where, option, value in settings:  # pip reads them as if on its command line
         try:

@@ -170,7 +170,7 @@ def run(
     steps.check_no_builds(pip_args, cwd=ctx.cwd, environ=ctx.environ)
     run_cmd = runner or ctx.runner()
     chosen = _isolated_target(args, ctx, run_cmd)
-    _vetting.check_pip_settings(pip_args, ctx, chosen, run_cmd)
+    _vetting.check_pip_settings(pip_args, ctx, chosen, run_cmd, installing=True)
     out.info(f"installing into {chosen.description}")
     job = _Job(args, ctx, chosen, run_cmd, pip_args, out, stdin if stdin is not None else sys.stdin)
 

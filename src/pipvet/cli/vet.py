@@ -92,7 +92,7 @@ def run(
     chosen = _vetting.choose_target(args, ctx)
     run_cmd = runner or ctx.runner()
     if args.resolver == "pip":
-        _vetting.check_pip_settings([], ctx, chosen, run_cmd)
+        _vetting.check_pip_settings([], ctx, chosen, run_cmd, installing=False)
     setup = _vetting.prepare(
         ctx,
         chosen,

@@ -21,7 +21,14 @@ from pathlib import Path
 
 from pipvet.frozen import frozen
 
-__all__ = ["DEFAULT_INDEX", "PipSources", "configured_hosts", "configured_inputs", "pip_sources"]
+__all__ = [
+    "DEFAULT_INDEX",
+    "PipSources",
+    "configured_elsewhere",
+    "configured_hosts",
+    "configured_inputs",
+    "pip_sources",
+]
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -156,6 +163,25 @@ def configured_hosts(
     return frozenset(h for v in values if (h := host_of(v)) is not None)
 
 
+def _install_settings(
+    environ: Mapping[str, str], prefix: Path, config_list: Callable[[], dict[str, str]]
+) -> list[tuple[str, str, str]]:
+    """Every setting pip applies to ``pip install``: (where it is set, its key, its value),
+    the configuration files' ``[global]`` and ``[install]`` first, then ``PIP_*``."""
+    files = _config_files(environ, prefix)
+    settings = config_list() if files is None else _read_files(files)
+    out: list[tuple[str, str, str]] = []
+    if isinstance(settings, dict):
+        for full, value in settings.items():
+            section, _, key = full.partition(".")
+            if section in _SECTIONS:
+                out.append((f"pip's setting {full}", key, value))
+    for name, value in environ.items():  # pip reads PIP_Constraint as PIP_CONSTRAINT
+        if name.startswith("PIP_"):
+            out.append((name, _key(name[4:]), value))
+    return out
+
+
 # pip's options that add what to install to every ``pip install``, by their setting's name.
 _INPUT_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
 
@@ -168,17 +194,32 @@ def configured_inputs(
     """The requirements files, constraints files and editables pip's own settings add to
     every ``pip install`` (``PIP_CONSTRAINT``, ``constraint`` in a pip.conf, ...): each as
     (where it is set, the command-line option that says the same, its value)."""
-    files = _config_files(environ, prefix)
-    settings = config_list() if files is None else _read_files(files)
-    out: list[tuple[str, str, str]] = []
-    if isinstance(settings, dict):
-        for full, value in settings.items():
-            section, _, key = full.partition(".")
-            if section in _SECTIONS and key in _INPUT_OPTIONS:
-                where = f"pip's setting {full}"
-                out += [(where, _INPUT_OPTIONS[key], v) for v in value.split()]
-    for name, value in environ.items():  # pip reads PIP_Constraint as PIP_CONSTRAINT
-        key = _key(name[4:]) if name.startswith("PIP_") else ""
-        if key in _INPUT_OPTIONS:
-            out += [(name, _INPUT_OPTIONS[key], v) for v in value.split()]
-    return tuple(out)
+    return tuple(
+        (where, _INPUT_OPTIONS[key], v)
+        for where, key, value in _install_settings(environ, prefix, config_list)
+        if key in _INPUT_OPTIONS
+        for v in value.split()
+    )
+
+
+# Settings that make pip install somewhere else than the environment it runs in.
+_ELSEWHERE = ("target", "prefix", "root", "user", "python")
+
+
+def configured_elsewhere(
+    environ: Mapping[str, str],
+    prefix: Path,
+    config_list: Callable[[], dict[str, str]],
+) -> tuple[str, str] | None:
+    """The first of pip's settings that sends ``pip install`` into another place than the
+    environment at ``prefix`` (``PIP_TARGET``, ``PIP_USER=1``, ``PIP_PYTHON``, their pip.conf
+    keys), as (where it is set, the option with its value), else None."""
+    for where, key, value in _install_settings(environ, prefix, config_list):
+        if key not in _ELSEWHERE or not value.strip():
+            continue
+        if key == "user":  # a flag: pip reads yes/true/on/1 and no/false/off/0
+            if value.strip().lower() in ("0", "no", "false", "off"):
+                continue
+            return where, "--user"
+        return where, f"--{key} {value.strip()}"
+    return None
