@@ -255,6 +255,32 @@ def test_update_honours_the_cooldown_except_for_security_fixes(
     assert "New packages vetted" not in out  # nothing new: nothing to vet
 
 
+def test_a_security_fix_is_that_release_never_a_fresher_one(
+    project: Path, index: SimpleIndex, tmp_path: Path, vet_index: IndexServer
+) -> None:
+    """The fix 1.1 skips the cooldown; 1.2, uploaded minutes ago, must not ride along with it:
+    an upgrade is not vetted, so the cooldown is all that stands in its way."""
+    wheel = _required_pip_wheel()
+    shutil.copy(wheel, index.folder / wheel.name)
+    index.set_uploaded(wheel.name, NOW - timedelta(days=30))
+    publish(index, "beta", "1.0", 60)
+    publish(index, "beta", "1.1", 1)
+    publish(index, "beta", "1.2", 0.01)
+    (project / "requirements.txt").write_text("beta>=1.0\n", encoding="utf-8")
+    venv = venv_with_pip(project / ".venv")
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(index.folder / "beta-1.0-py3-none-any.whl", old)
+    pip_install(venv, "beta==1.0", find_links=old)
+    code, out, err = run(["update", "--format", "json"])
+    result = json.loads(out)
+    changes = {c["name"]: (c["old"], c["new"]) for c in result["changes"]}
+    assert changes["beta"] == ("1.0", "1.1"), err
+    [fix] = result["security_fixes"]
+    assert (fix["fixed"], fix["applied"]) == ("1.1", True)
+    assert code == 0, err
+
+
 def test_update_creates_the_venv_and_says_what_an_old_pip_cannot_protect(
     project: Path, index: SimpleIndex, vet_index: IndexServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -93,12 +93,14 @@ def security_fixes(
             continue
         run.note(f"installing the security fix {dep.label} {fixed} (inside the cooldown)")
         try:
-            run.install([*run.protective_flags(cooldown=False), f"{dep.label}>={fixed}"])
+            # That release exactly: ">=" would let pip take a newer one, published an hour
+            # ago, past the cooldown and (an upgrade, not a new package) past the vetting.
+            run.install([*run.protective_flags(cooldown=False), f"{dep.label}=={fixed}"])
         except PipError as exc:
             fixes.append(
                 fix(
                     False,
-                    (f"installing {dep.label}>={fixed} (fixes {', '.join(ids)}) failed: {exc}"),
+                    (f"installing {dep.label}=={fixed} (fixes {', '.join(ids)}) failed: {exc}"),
                 )
             )
             continue
