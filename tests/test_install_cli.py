@@ -728,3 +728,30 @@ def test_pip_never_installs_outside_the_environment_pipvet_checks(
     assert not elsewhere.exists()
     assert not (other.site_packages / "attrs").exists()
     assert not world.has("attrs")
+
+
+@pytest.mark.parametrize("fresh", ["a fresh wheel beside an old sdist", "a time in the future"])
+def test_a_release_inside_the_cooldown_needs_review(world: World, fresh: str) -> None:
+    """A release uploaded hours ago is how a taken-over popular project spreads malware: the
+    policy's cooldown holds it for review, also when only one of its files is fresh (pip may
+    well take that one) or the index dates it in the future."""
+    hours = 2 if fresh.startswith("a fresh") else -48
+    when = datetime.fromtimestamp(NOW - hours * 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    world.index.project(
+        "attrs",
+        document(
+            "attrs",
+            {"25.4.0": "2025-06-01T00:00:00Z",
+             "26.1.0": [sdist_file("attrs", "26.1.0", "2026-01-01T00:00:00Z"),
+                        wheel_file("attrs", "26.1.0", when)]},
+        ),
+    )  # fmt: skip
+    result = world.install("--format", "json", "attrs")
+    doc = _json(result)
+    [attrs] = doc["packages"]
+    activity = next(s for s in attrs["signals"] if s["id"] == "activity")
+    assert activity["level"] == "review", activity
+    assert "inside the policy's 3-day cooldown" in activity["message"]
+    assert attrs["verdict"] == "review"
+    old = world.install("--format", "json", "attrs==25.4.0")
+    assert _json(old)["packages"][0]["verdict"] == "ok"

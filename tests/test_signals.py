@@ -270,6 +270,22 @@ def test_young_project_is_review() -> None:
     assert S.activity(info, NOW, S.Thresholds(min_project_age_days=7)).level == "ok"
 
 
+def test_a_release_with_a_file_inside_the_cooldown_is_review() -> None:
+    old, fresh = "2026-01-01T00:00:00Z", "2026-11-27T09:00:00Z"  # two hours before NOW
+    info = crafted(
+        document("x", {"1.0": "2025-01-01T00:00:00Z",
+                       "1.1": [sdist_file("x", "1.1", old), wheel_file("x", "1.1", fresh)]})
+    )  # fmt: skip
+    sig = S.activity(info, NOW, LIMITS, version="1.1")
+    assert sig.level == "review"
+    assert "Release 1.1 has a file uploaded 2026-11-27 09:00 UTC" in sig.message
+    assert "3-day cooldown" in sig.message
+    assert S.activity(info, NOW, LIMITS, version="1.0").level == "ok"
+    assert S.activity(info, NOW, S.Thresholds(cooldown_days=0), version="1.1").level == "ok"
+    future = crafted(document("x", {"1.0": "2025-01-01T00:00:00Z", "1.1": "2027-01-01T00:00:00Z"}))
+    assert S.activity(future, NOW, LIMITS, version="1.1").level == "review"
+
+
 def test_release_after_long_dormancy_is_review() -> None:
     info = crafted(document("x", {"1.0": "2019-03-01T00:00:00Z", "1.1": "2026-10-01T00:00:00Z"}))
     sig = S.activity(info, NOW, LIMITS)

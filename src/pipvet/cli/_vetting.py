@@ -268,6 +268,7 @@ def build(
             min_project_age_days=policy.min_project_age_days,
             max_release_silence_days=policy.max_release_silence_days,
             max_new_dependencies=policy.max_new_dependencies,
+            cooldown_days=policy.cooldown_days,
         ),
         popularity=snapshot.ranks if snapshot is not None else None,
         squats=squats,

@@ -44,6 +44,7 @@ class Thresholds:
     min_project_age_days: int = 30  # min-project-age-days
     max_release_silence_days: int = 365  # max-release-silence-days
     max_new_dependencies: int = 20  # max-new-dependencies
+    cooldown_days: int = 3  # cooldown-days
 
 
 @frozen

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipvet.index.parse import ProjectInfo, Release
@@ -221,11 +221,14 @@ def activity(
     limits: Thresholds,
     *,
     weak: Sequence[str] | None = None,
+    version: str | None = None,
 ) -> Signal:
     """Age, last release, recent releases, yanked ones. A silence over the policy's limit is
     ``review`` only together with another weak signal (``weak``, from ``silence_partners``):
     a widely used project with several maintainers is often simply finished. Over twice the
-    limit it is ``review`` on its own. ``weak=None``: not known, so ``review``."""
+    limit it is ``review`` on its own. ``weak=None``: not known, so ``review``. ``version``
+    (the release that would be installed) with a file uploaded inside the policy's cooldown
+    is ``review``."""
     source = "index: releases[*][*].upload_time_iso_8601, yanked; info.classifiers"
     threshold = (
         f"first release at least {limits.min_project_age_days} days ago; last release within "
@@ -284,6 +287,13 @@ def activity(
                 f"no release since {_day(last)} ({_span(silence)}); alone this is no reason to "
                 "review: the project is widely used and has more than one maintainer"
             )
+    if (fresh := _fresh_file(project, version, now, limits.cooldown_days)) is not None:
+        value["release_newest_file"] = fresh
+        reasons.append(
+            f"release {version} has a file uploaded {fresh}, inside the policy's "
+            f"{limits.cooldown_days}-day cooldown: a fresh release is how a taken-over project "
+            "spreads malware; wait, or check who published it and what changed"
+        )
     if inactive:
         reasons.append("inactive: its maintainers mark it 'Development Status :: 7 - Inactive'")
     if gap is not None and gap_end is not None and gap > 2 * limits.max_release_silence_days:
@@ -303,6 +313,17 @@ def activity(
     level: SignalLevel = "review" if reasons else "info" if quiet else "ok"
     message = "; ".join(reasons + quiet + facts) + "."
     return Signal("activity", level, value, threshold, source, message[0].upper() + message[1:])
+
+
+def _fresh_file(project: ProjectInfo, version: str | None, now: datetime, days: int) -> str | None:
+    """When ``version``'s newest file was uploaded, if inside the cooldown (or in the future:
+    no clock excuses it). Each file counts: a fresh wheel added to an old release is the one
+    pip may take."""
+    release = project.release(version) if version is not None and days > 0 else None
+    times = [f.uploaded for f in release.files if f.uploaded is not None] if release else []
+    if not times or now.timestamp() - max(times) >= days * 86400:
+        return None
+    return datetime.fromtimestamp(max(times), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _dormancy(dated: Sequence[tuple[datetime, Release]]) -> tuple[int | None, datetime | None]:

@@ -291,7 +291,9 @@ class Vetter:
             limits = self.thresholds
             signals += [
                 S.maintainers(project, limits, weak=self._weak_points(project, now)),
-                S.activity(project, now, limits, weak=self._silence_partners(project)),
+                S.activity(
+                    project, now, limits, weak=self._silence_partners(project), version=g.version
+                ),
                 S.funding(project),
                 S.security_policy(project),
                 S.source(project),
