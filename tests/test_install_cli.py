@@ -32,8 +32,8 @@ from tests.support.index_server import (
 )
 from tests.support.pipvenv import venv_with_pip
 from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
-from tests.support.simple_index import SimpleIndex
-from tests.support.wheels import Venv, build_wheel, create_venv, pip_env
+from tests.support.simple_index import SimpleIndex, venv_with_current_pip
+from tests.support.wheels import Venv, _python_in, build_wheel, create_venv, pip_env
 
 pytestmark = pytest.mark.slow
 
@@ -327,6 +327,9 @@ def test_a_name_pip_cannot_find_still_gets_the_verdict(world: World) -> None:
         (["--index-url", "http://x.example/simple", "six"], ["six"]),
         (["--index-url=http://x.example/simple", "-f", "dir", "six"], ["six"]),
         (["--no-deps", "colourama==1.0"], ["colourama"]),
+        # every value option of pip 26.3: its value is no package name
+        (["--timeout", "60", "--exists-action", "w", "--only-final", ":all:", "six"], ["six"]),
+        (["--pypi-url", "http://x.example/simple", "--source-dir", "s", "six"], ["six"]),
     ],
 )
 def test_named_requirements_of_a_pip_command_line(pip_args: list[str], names: list[str]) -> None:
@@ -755,3 +758,27 @@ def test_a_release_inside_the_cooldown_needs_review(world: World, fresh: str) ->
     assert attrs["verdict"] == "review"
     old = world.install("--format", "json", "attrs==25.4.0")
     assert _json(old)["packages"][0]["verdict"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--group", "dev"], ["--group=pyproject.toml:dev"], ["--requirements-from-script", "run.py"]],
+)
+def test_what_pip_reads_from_a_group_or_a_script_is_refused(world: World, argv: list[str]) -> None:
+    """pip 25.1+ reads --group from pyproject.toml and pip 26.2+ a script's inline metadata:
+    pipvet read neither ("dev" was vetted as a package name), so a direct reference there was
+    built in the dry run."""
+    marker = world.root / "MARKER"
+    sdist = build_marker_sdist(world.root / "dists", "gate-local", "1.0", marker, kind="backend")
+    (world.root / "pyproject.toml").write_text(
+        f'[dependency-groups]\ndev = ["gate-local @ {sdist.as_uri()}"]\n'
+    )
+    (world.root / "run.py").write_text(
+        f'# /// script\n# dependencies = ["gate-local @ {sdist.as_uri()}"]\n# ///\n'
+    )
+    root = venv_with_current_pip(world.root / "pip26")  # pip 26.3 knows both options
+    world.venv = Venv(root, _python_in(root))
+    result = world.install(*argv)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "pipvet install cannot read --" in result.stderr
+    assert not marker.exists()

@@ -44,13 +44,18 @@ __all__ = [
 ]
 
 # pip options that take a value: the token after them is not a requirement.
-PIP_VALUE_OPTIONS = frozenset(
-    {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-     "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target",
-     "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi",
-     "--src", "--upgrade-strategy", "--progress-bar", "--report", "--log", "--cache-dir",
-     "--config-settings", "-C", "--only-binary", "--no-binary", "--uploaded-prior-to"}
-)  # fmt: skip
+PIP_VALUE_OPTIONS = frozenset({
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+    "--pypi-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target",
+    "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi", "--src",
+    "--source", "--source-dir", "--source-directory", "--upgrade-strategy", "--progress-bar",
+    "--report", "--log", "--log-file", "--local-log", "--cache-dir", "-C", "--config-settings",
+    "--only-binary", "--no-binary", "--uploaded-prior-to", "--group", "--requirements-from-script",
+    "--build-constraint", "--all-releases", "--only-final", "--refresh-package", "--python",
+    "--keyring-provider", "--proxy", "--retries", "--timeout", "--default-timeout",
+    "--exists-action", "--cert", "--client-cert", "--use-feature", "--use-deprecated",
+    "--resume-retries"
+})  # fmt: skip
 
 # pip options that install somewhere else than the environment pipvet vetted for.
 _ELSEWHERE = frozenset({"-t", "--target", "--prefix", "--root", "--user"})
@@ -107,98 +112,43 @@ def _option_value(args: Sequence[str], i: int) -> tuple[str, str | None, int]:
 
 # pip install's long options (pip 26.3): a shortened value option is read as that option,
 # but a flag's own name never is (--pre is not --prefix).
-_PIP_LONG_OPTIONS = frozenset(
-    {
-        "--abi",
-        "--all-releases",
-        "--break-system-packages",
-        "--build-constraint",
-        "--cache-dir",
-        "--cert",
-        "--check-build-dependencies",
-        "--client-cert",
-        "--compile",
-        "--config-settings",
-        "--constraint",
-        "--debug",
-        "--disable-pip-version-check",
-        "--dry-run",
-        "--editable",
-        "--exists-action",
-        "--extra-index-url",
-        "--find-links",
-        "--force-reinstall",
-        "--group",
-        "--hash",
-        "--help",
-        "--ignore-installed",
-        "--ignore-requires-python",
-        "--implementation",
-        "--index-url",
-        "--isolated",
-        "--keyring-provider",
-        "--log",
-        "--no-binary",
-        "--no-build-isolation",
-        "--no-cache-dir",
-        "--no-clean",
-        "--no-color",
-        "--no-compile",
-        "--no-deps",
-        "--no-index",
-        "--no-input",
-        "--no-proxy-env",
-        "--no-require-hashes",
-        "--no-warn-conflicts",
-        "--no-warn-script-location",
-        "--only-binary",
-        "--only-deps",
-        "--only-final",
-        "--platform",
-        "--pre",
-        "--prefer-binary",
-        "--prefix",
-        "--progress-bar",
-        "--proxy",
-        "--python",
-        "--python-version",
-        "--quiet",
-        "--refresh-package",
-        "--report",
-        "--require-hashes",
-        "--require-virtualenv",
-        "--requirement",
-        "--requirements-from-script",
-        "--resume-retries",
-        "--retries",
-        "--root",
-        "--root-user-action",
-        "--src",
-        "--target",
-        "--timeout",
-        "--trusted-host",
-        "--upgrade",
-        "--upgrade-strategy",
-        "--uploaded-prior-to",
-        "--use-deprecated",
-        "--use-feature",
-        "--user",
-        "--verbose",
-    }
-)
+_PIP_LONG_OPTIONS = frozenset({
+    "--abi", "--all-releases", "--break-system-packages", "--build-constraint", "--cache-dir",
+    "--cert", "--check-build-dependencies", "--client-cert", "--compile", "--config-settings",
+    "--constraint", "--debug", "--default-timeout", "--disable-pip-version-check", "--dry-run",
+    "--editable", "--exists-action", "--extra-index-url", "--find-links", "--force-reinstall",
+    "--group", "--help", "--ignore-installed", "--ignore-requires-python", "--implementation",
+    "--index-url", "--isolated", "--keyring-provider", "--local-log", "--log", "--log-file",
+    "--no-binary", "--no-build-isolation", "--no-cache-dir", "--no-clean", "--no-color",
+    "--no-compile", "--no-dependencies", "--no-deps", "--no-index", "--no-input", "--no-proxy-env",
+    "--no-python-version-warning", "--no-require-hashes", "--no-user", "--no-warn-conflicts",
+    "--no-warn-script-location", "--only-binary", "--only-dependencies", "--only-deps",
+    "--only-final", "--platform", "--pre", "--prefer-binary", "--prefix", "--progress-bar",
+    "--proxy", "--pypi-url", "--python", "--python-version", "--quiet", "--refresh-package",
+    "--report", "--require-hashes", "--require-venv", "--require-virtualenv", "--requirement",
+    "--requirements-from-script", "--resume-retries", "--retries", "--root", "--root-user-action",
+    "--source", "--source-dir", "--source-directory", "--src", "--target", "--timeout",
+    "--trusted-host", "--upgrade", "--upgrade-strategy", "--uploaded-prior-to", "--use-deprecated",
+    "--use-feature", "--use-pep517", "--user", "--verbose"
+})  # fmt: skip
+
+
+_SCRIPT = "--requirements-from-script"
 
 
 def _long_prefixes() -> dict[str, str]:
     """Each shortened spelling of a long value option that names only that one among the
     value options and is no option of its own. Some pip versions find some of these
     ambiguous and stop; treating them as the value option only checks more."""
-    values = [o for o in PIP_VALUE_OPTIONS if o.startswith("--")]
+    values = [o for o in PIP_VALUE_OPTIONS if o.startswith("--") and o != _SCRIPT]
     out: dict[str, str] = {}
     for option in values:
         for end in range(3, len(option)):
             prefix = option[:end]
             if prefix not in _PIP_LONG_OPTIONS and sum(o.startswith(prefix) for o in values) == 1:
                 out[prefix] = option
+    # --requirem stays --requirement (pip before 26.2 knows no other); --requirements is this.
+    out.update((_SCRIPT[:end], _SCRIPT) for end in range(len("--requirements"), len(_SCRIPT)))
     return out
 
 
@@ -241,6 +191,14 @@ def requested(
                     f"pipvet install cannot vet the editable install '{value}': {_WHY}",
                     hint="vet its dependencies (pipvet vet -r pyproject.toml), then install it "
                     "with pip yourself",
+                )
+            if name in ("--group", _SCRIPT):
+                raise UsageError(
+                    f"pipvet install cannot read {name} {value}: it cannot tell what pip would "
+                    "take from it, so it could not check that nothing there is built before "
+                    "the verdict",
+                    hint="vet it (pipvet vet -r pyproject.toml), then install it with pip "
+                    "yourself; or list the packages in a requirements file for pipvet install -r",
                 )
             if name in _ELSEWHERE:
                 raise UsageError(
@@ -308,7 +266,7 @@ def check_no_builds(pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str,
     requested(pip_args, cwd=cwd, environ=environ)
 
 
-_ADDRESS_OPTIONS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
+_ADDRESS_OPTIONS = ("-i", "--index-url", "--pypi-url", "--extra-index-url", "-f", "--find-links")
 
 
 def check_variables(

@@ -322,8 +322,8 @@ def _source_only(package: PackageVet) -> bool:
 
 def _pip_options(pip_args: Sequence[str]) -> list[str]:
     """The options of a pip command line that say where packages come from."""
-    keep = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index",
-            "--pre", "--trusted-host"}  # fmt: skip
+    keep = {"-i", "--index-url", "--pypi-url", "--extra-index-url", "-f", "--find-links",
+            "--no-index", "--pre", "--trusted-host"}  # fmt: skip
     out: list[str] = []
     i = 0
     while i < len(pip_args):
