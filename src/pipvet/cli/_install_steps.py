@@ -25,6 +25,7 @@ from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import PipError, UsageError
 from pipvet.frozen import frozen
+from pipvet.inputs.requirements_model import OptionLine
 from pipvet.models import AuditReport
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
@@ -170,6 +171,15 @@ def _direct_reference(token: str) -> bool:
     )
 
 
+def _allows_builds(option: OptionLine) -> bool:
+    """A requirements file's option that lets pip build (pip applies it after the command
+    line's ``--only-binary :all:``): ``--no-binary``, or ``--only-binary`` with ``:none:``."""
+    values = (option.value or "").split(",")
+    return option.option == "--no-binary" or (
+        option.option == "--only-binary" and ":none:" in values
+    )
+
+
 def requested(
     pip_args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]
 ) -> list[VetRequest]:
@@ -212,26 +222,27 @@ def requested(
                     "from the index and built only once you accept (--yes)",
                 )
             if name in ("-c", "--constraint") and value is not None:
-                # pip applies a constraints file's options too: --no-binary there would undo
-                # the dry run's --only-binary.
+                # pip applies a constraints file's options too, after the command line's:
+                # --no-binary or --only-binary :none: there would undo the dry run's
+                # --only-binary :all:.
                 path = Path(value) if Path(value).is_absolute() else cwd / value
                 for option in parse_requirements_file(
                     path, environ=environ, constraint=True
                 ).options:
-                    if option.option == "--no-binary":
+                    if _allows_builds(option):
                         raise UsageError(
                             f"{option.location}: '{option.raw.strip()}': pipvet install cannot "
-                            f"honour --no-binary: {_WHY}",
+                            f"honour {option.option}: {_WHY}",
                             hint="remove the line from the constraints file",
                         )
             if name in ("-r", "--requirement") and value is not None:
                 path = Path(value) if Path(value).is_absolute() else cwd / value
                 parsed = parse_requirements_file(path, environ=environ)
                 for option in parsed.options:
-                    if option.option == "--no-binary":
+                    if _allows_builds(option):
                         raise UsageError(
                             f"{option.location}: '{option.raw.strip()}': pipvet install cannot "
-                            f"honour --no-binary: {_WHY}",
+                            f"honour {option.option}: {_WHY}",
                             hint="remove the line, or install that file with pip yourself after "
                             "vetting it (pipvet vet -r FILE)",
                         )
