@@ -258,6 +258,14 @@ def test_requests_yanked_releases_are_counted(shared_data: Path) -> None:
     assert "2 yanked (2.32.1, 2.32.0)" in sig.message
 
 
+def test_a_yanked_release_to_be_installed_is_review(shared_data: Path) -> None:
+    requests = recorded(shared_data, "requests")
+    sig = S.activity(requests, NOW, LIMITS, version="2.32.0")
+    assert sig.level == "review"
+    assert "Release 2.32.0 is yanked: its maintainers withdrew it" in sig.message
+    assert S.activity(requests, NOW, LIMITS, version="2.32.3").level == "ok"
+
+
 def test_young_project_is_review() -> None:
     info = crafted(document("x", {"0.1": "2026-11-20T08:00:00Z", "0.2": "2026-11-25T08:00:00Z"}))
     sig = S.activity(info, NOW, LIMITS)

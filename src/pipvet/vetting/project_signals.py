@@ -227,8 +227,8 @@ def activity(
     ``review`` only together with another weak signal (``weak``, from ``silence_partners``):
     a widely used project with several maintainers is often simply finished. Over twice the
     limit it is ``review`` on its own. ``weak=None``: not known, so ``review``. ``version``
-    (the release that would be installed) with a file uploaded inside the policy's cooldown
-    is ``review``."""
+    (the release that would be installed) is ``review`` when it is yanked or has a file
+    uploaded inside the policy's cooldown."""
     source = "index: releases[*][*].upload_time_iso_8601, yanked; info.classifiers"
     threshold = (
         f"first release at least {limits.min_project_age_days} days ago; last release within "
@@ -293,6 +293,11 @@ def activity(
             f"release {version} has a file uploaded {fresh}, inside the policy's "
             f"{limits.cooldown_days}-day cooldown: a fresh release is how a taken-over project "
             "spreads malware; wait, or check who published it and what changed"
+        )
+    if version is not None and version in yanked:
+        reasons.append(
+            f"release {version} is yanked: its maintainers withdrew it, and pip takes it only "
+            "because it is pinned; read why on the index before you use it"
         )
     if inactive:
         reasons.append("inactive: its maintainers mark it 'Development Status :: 7 - Inactive'")
