@@ -194,3 +194,51 @@ def test_an_archive_planting_special_files_where_git_keeps_its_own_does_not_hang
     worker.join(timeout=20)
     assert not worker.is_alive(), "the probe hangs"
     assert answers == [None]
+
+
+def test_a_split_index_is_read_with_its_shared_index(tmp_path: Path) -> None:
+    """With core.splitIndex, the index holds only recent changes; the rest sits in a shared
+    index its `link` extension names."""
+    root = make_repo(tmp_path / "r")
+    git(root, "commit", "-qm", "one")
+    git(root, "update-index", "--split-index")
+    (root / "new.txt").write_text("x")
+    git(root, "add", "new.txt")
+    assert list((root / ".git").glob("sharedindex.*"))
+    assert tracked_path(root / "tools" / ".venv") is not None
+    assert tracked_path(root / "new.txt") == "new.txt"
+    assert tracked_path(root / "nowhere") is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX venv layout")
+def test_a_venv_that_is_the_checkout_itself_is_refused(tmp_path: Path) -> None:
+    """doctor runs ${workspaceFolder}/bin/python from a task: the venv folder is then the
+    work tree's root, which holds .git itself."""
+    from pipvet.errors import EnvironmentProblem
+    from pipvet.inputs.interpreter import project_venv_python
+
+    project = tmp_path / "checkout"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project)], check=True)
+    git(project, "init", "-q")
+    git(project, "add", "-f", "pyvenv.cfg", "bin")
+    assert tracked_path(project) is not None
+    with pytest.raises(EnvironmentProblem, match="the git checkout tracks"):
+        project_venv_python(project, project)
+
+
+def entry(path: bytes) -> bytes:
+    """One index entry of format 2: stat fields, a SHA-1, flags, the path, NUL padding."""
+    head = bytes(40) + bytes(20) + min(len(path), 0xFFF).to_bytes(2, "big") + path
+    return head + bytes(8 - len(head) % 8)
+
+
+def test_case_long_paths_and_damaged_gitdirs(tmp_path: Path) -> None:
+    index = b"DIRC" + (2).to_bytes(4, "big") + (2).to_bytes(4, "big")
+    index += entry(b"a.txt") + entry(b".VENV/bin/python")
+    assert first_tracked(index, ".venv") == ".VENV/bin/python"  # one folder on macOS
+    long_one = b"DIRC" + (2).to_bytes(4, "big") + (1).to_bytes(4, "big") + entry(b"x" * 5000)
+    assert first_tracked(long_one, "x") is None
+    project = tmp_path / "p"
+    (project / ".venv").mkdir(parents=True)
+    (project / ".git").write_bytes(b"gitdir: x\0y\n")  # a NUL in the path it names
+    assert tracked_path(project / ".venv") is None
