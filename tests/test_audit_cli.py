@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -380,6 +381,26 @@ def test_an_editable_install_is_audited_by_version_and_labelled(env: Path, tmp_p
     code, out, _ = run(["audit", "--venv", str(venv.root)])
     assert code == 0
     assert "no known vulnerabilities or malware in 2 dependencies" in out.lower()
+
+
+@pytest.mark.slow
+def test_a_package_in_a_folder_a_pth_file_adds_is_audited(env: Path, tmp_path: Path) -> None:
+    """A folder named by a .pth line is on the venv's sys.path: what pip installed there is
+    imported and listed by pip, so the audit checks it (it had passed the venv)."""
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "Jinja2", "2.10")
+    build_wheel(wheels, "tinylib", "1.0")
+    venv = create_venv(tmp_path / "venv")
+    pip_install(venv, "tinylib==1.0", find_links=wheels)
+    extra = tmp_path / "extra"
+    pip_install(venv, "--target", str(extra), "Jinja2==2.10", find_links=wheels)
+    (venv.site_packages / "extra.pth").write_text(f"{extra}\n", encoding="utf-8")
+    ask = "import importlib.metadata as m; print(m.version('jinja2'))"
+    seen = subprocess.run([str(venv.python), "-c", ask], capture_output=True, text=True, check=True)
+    assert seen.stdout.strip() == "2.10"
+    code, report = audit_json(["--venv", str(venv.root)])
+    assert code == 1
+    assert "PYSEC-2019-217" in findings_by_dep(report)[("jinja2", "2.10")]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -546,6 +547,45 @@ def test_egg_info_folder_file_and_egg_link(tmp_path: Path) -> None:
         "local build: the code may differ from the release; editable install (setup.py "
         f"develop) of {project}"
     )
+
+
+def test_what_folders_named_by_pth_files_hold_is_read(tmp_path: Path) -> None:
+    """Python imports from every folder a .pth line names and pip lists what it holds: a
+    vulnerable package there was left out of the audit, which then passed."""
+    site = tmp_path / "site-packages"
+    dist_info(site, "six-1.16.0.dist-info", "Name: six\nVersion: 1.16.0\n")
+    extra = tmp_path / "extra"
+    dist_info(extra, "Jinja2-2.10.dist-info", "Name: Jinja2\nVersion: 2.10\n")
+    dist_info(
+        site / "old-1.0-py3.11.egg", "EGG-INFO", None, {"PKG-INFO": "Name: old\nVersion: 1.0\n"}
+    )
+    zipped = tmp_path / "zipped-2.0-py3.11.egg"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("EGG-INFO/PKG-INFO", "Name: zipped\nVersion: 2.0\n")
+    (tmp_path / "notes.txt").write_text("no archive: Python finds nothing in it\n")
+    # An editable project's own egg-info is the release site-packages already lists.
+    dist_info(tmp_path / "proj", "proj.egg-info", None, {"PKG-INFO": "Name: proj\nVersion: 0.1\n"})
+    dist_info(site, "proj-0.1.dist-info", "Name: proj\nVersion: 0.1\n")
+    lines = ["# a comment", "", str(extra), "./old-1.0-py3.11.egg", str(zipped)]
+    lines += [str(tmp_path / "notes.txt"), str(tmp_path / "missing"), "import os", "../proj"]
+    (site / "extra.pth").write_text("\n".join(lines) + "\n")
+    (site / "again.pth").write_text(f"{extra}\n{site}\n")  # each folder is read once
+    scan = read_site_packages(site)
+    got = [(d.name, d.version, d.skipped) for d in scan.dependencies]
+    assert got == [
+        ("jinja2", "2.10", None),
+        ("old", "1.0", None),
+        ("proj", "0.1", None),
+        ("six", "1.16.0", None),
+        (
+            "zipped",
+            None,
+            f"{site / 'extra.pth'} puts the file {zipped} on sys.path; pipvet does not read "
+            "inside archives, so what it holds is not checked: install it with pip instead, "
+            "or remove the line",
+        ),
+    ]
+    assert scan.warnings == ()
 
 
 def test_headers_only_folding_crlf_and_body(tmp_path: Path) -> None:

@@ -258,24 +258,32 @@ def _read_pth(entry: os.DirEntry[str]) -> PthFile | None:
         data = read_bytes_capped(entry.path, cap=MAX_METADATA_BYTES)
     except FileProblem:
         return None
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    lines = data.decode("utf-8-sig", errors="replace").splitlines()
     # site.py runs exactly the lines that start with "import " or "import\t"
     code = tuple(line for line in lines if line.startswith(("import ", "import\t")))
+    # ...and puts every other line that is no comment on sys.path, relative to the folder
+    added = tuple(
+        line.rstrip()
+        for line in lines
+        if line.strip() and not line.startswith(("#", "import ", "import\t"))
+    )
     import hashlib  # loads OpenSSL: only environments with .pth files pay for it
 
-    return PthFile(Path(entry.path), code, hashlib.sha256(data).hexdigest())
+    return PthFile(Path(entry.path), code, hashlib.sha256(data).hexdigest(), added)
 
 
 def _scan_folder(site: Path) -> tuple[list[Distribution], list[PthFile]]:
     dists: list[Distribution] = []
     pths: list[PthFile] = []
     shared: _FileSets = {}
+    is_egg = site.name.lower().endswith(".egg")
     with os.scandir(site) as it:
         for entry in it:
             lowered = entry.name.lower()
             if lowered.endswith(".dist-info") and entry.is_dir():
                 dists.append(_read_metadata_dir(entry, site, "dist-info", shared))
-            elif lowered.endswith(".egg-info"):
+            elif lowered.endswith(".egg-info") or (is_egg and lowered == "egg-info"):
+                # an .egg folder on sys.path keeps its metadata in EGG-INFO
                 dists.append(_read_metadata_dir(entry, site, "egg-info", shared))
             elif lowered.endswith(".egg-link") and entry.is_file():
                 dists.append(_read_egg_link(entry, site))
@@ -328,6 +336,7 @@ def read_environment(paths: Iterable[Path], *, missing_ok: bool = True) -> Envir
         read.append(folder)
         dists.extend(found)
         pths.extend(pth)
+    dists.extend(_added_by_pth(pths, seen, dists))
     dists.sort(key=lambda d: (d.name, d.version or "", str(d.metadata_path)))
     pths.sort(key=lambda p: str(p.path))
     return EnvironmentScan(
@@ -335,6 +344,55 @@ def read_environment(paths: Iterable[Path], *, missing_ok: bool = True) -> Envir
         distributions=tuple(dists),
         warnings=tuple(_warnings(read, dists)),
         pth_files=tuple(pths),
+    )
+
+
+def _added_by_pth(
+    pths: Sequence[PthFile], seen: set[Path], found: Sequence[Distribution]
+) -> list[Distribution]:
+    """What the folders that ``.pth`` lines put on sys.path hold: Python imports from them and
+    pip lists them, so a package there is installed. The same release found in site-packages
+    too (an editable project's own egg-info) is not counted twice. Their ``.pth`` files are
+    not read: site.py reads only those of site folders."""
+    known = {(d.name, d.version) for d in found}
+    out: list[Distribution] = []
+    for pth in pths:
+        for line in pth.added_paths:
+            folder = Path(os.path.abspath(os.path.join(pth.path.parent, line)))
+            try:
+                resolved = folder.resolve()
+                if resolved in seen or not folder.exists():
+                    continue
+                seen.add(resolved)
+                if folder.is_dir():
+                    dists = _scan_folder(folder)[0]
+                else:
+                    import zipfile  # only a .pth line naming a file needs it
+
+                    if not zipfile.is_zipfile(folder):  # Python finds nothing in it either
+                        continue
+                    dists = [_archive_on_path(folder, pth.path)]
+            except (OSError, ValueError, RuntimeError):  # unreadable, a NUL byte, a loop
+                continue
+            out.extend(d for d in dists if (d.name, d.version) not in known)
+    return out
+
+
+def _archive_on_path(path: Path, pth: Path) -> Distribution:
+    """A file a ``.pth`` line puts on sys.path (a zipped egg): Python imports from inside
+    it, pipvet does not read it, so what it holds is unchecked."""
+    name = _name_from_folder(path.name.rsplit(".", 1)[0], "egg-info")[0] or path.name
+    return Distribution(
+        name=canonicalize_name(name),
+        display_name=name,
+        version=None,
+        metadata_path=path,
+        site_packages=pth.parent,
+        format="egg-info",
+        problem=(
+            f"{pth} puts the file {path} on sys.path; pipvet does not read inside archives, "
+            "so what it holds is not checked: install it with pip instead, or remove the line"
+        ),
     )
 
 

@@ -221,6 +221,7 @@ class PthFile:
     path: Path
     code_lines: tuple[str, ...]
     sha256: str
+    added_paths: tuple[str, ...] = ()  # the other lines: folders (or zips) put on sys.path
 
     @property
     def executes_code(self) -> bool:
