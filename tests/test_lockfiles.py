@@ -228,6 +228,35 @@ def test_pipfile_lock_sections_and_git(tmp_path: Path) -> None:
     )
 
 
+def test_pipfile_lock_categories_beyond_default_and_develop_are_audited(env: Path) -> None:
+    """A Pipfile's [docs] category is locked under "docs" and installed with pipenv install
+    --categories docs: a vulnerable package there passed the audit unseen."""
+    lock = env / "Pipfile.lock"
+    lock.write_text(
+        json.dumps(
+            {
+                "_meta": {"hash": {"sha256": "x"}, "pipfile-spec": 6},
+                "default": {"six": {"version": "==1.16.0"}},
+                "develop": {},
+                "docs": {"jinja2": {"version": "==2.10"}},
+            },
+            indent=4,
+        ),
+        encoding="utf-8",
+    )
+    assert [(e.name, e.section) for e in parse_declared(lock).entries] == [
+        ("six", "default"),
+        ("jinja2", "docs"),
+    ]
+    code, report = audit_json("-r", str(lock))
+    assert code == 1
+    assert ("jinja2", "2.10", "PYSEC-2019-217") in finding_ids(report)
+    lock.write_text('{"default": {}, "docs": ["jinja2==2.10"]}', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        parse_declared(lock)
+    assert "'docs' is not an object" in str(err.value.problems)
+
+
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [

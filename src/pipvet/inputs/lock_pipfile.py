@@ -1,4 +1,6 @@
-"""``Pipfile.lock``: the ``default`` and ``develop`` sections, each package pinned ``==``.
+"""``Pipfile.lock``: the ``default`` and ``develop`` sections and every other package
+category (a Pipfile's ``[docs]`` is locked as ``"docs"`` and installed with ``pipenv install
+--categories docs``), each package pinned ``==``.
 
 Packages with ``git``, ``path`` or ``file`` instead of a version are listed as not from a
 package index. ``markers`` are kept and reported.
@@ -30,7 +32,8 @@ def read_pipfile_lock(path: Path) -> RequirementsFile:
         reader.problem(None, "no 'default' or 'develop' section", "is this a Pipfile.lock?")
         data = {}
     lines = text.splitlines()
-    for section in _SECTIONS:
+    categories = [k for k in data if k not in (*_SECTIONS, "_meta")]
+    for section in (*_SECTIONS, *categories):
         packages = data.get(section, {})
         if not isinstance(packages, dict):
             reader.problem(None, f"'{section}' is not an object", "regenerate it: pipenv lock")
