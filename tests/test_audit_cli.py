@@ -11,6 +11,7 @@ import os
 import random
 import re
 import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,13 @@ from pipvet.system.http import HttpClient
 from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import LoopbackServer
 from tests.support.osv_bucket import OsvBucket, write_bucket
-from tests.support.wheels import build_wheel, create_venv, pip_install, write_local_project
+from tests.support.wheels import (
+    build_wheel,
+    create_venv,
+    pip_env,
+    pip_install,
+    write_local_project,
+)
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -401,6 +408,28 @@ def test_a_package_in_a_folder_a_pth_file_adds_is_audited(env: Path, tmp_path: P
     code, report = audit_json(["--venv", str(venv.root)])
     assert code == 1
     assert "PYSEC-2019-217" in findings_by_dep(report)[("jinja2", "2.10")]
+
+
+@pytest.mark.slow
+def test_what_pip_reads_in_a_file_that_declares_its_encoding_is_audited(
+    env: Path, tmp_path: Path
+) -> None:
+    """pip decodes a requirements file by its "coding:" comment: in UTF-7 the comment after
+    six==1.16.0 ends at "+AAo-" and jinja2==2.10 is installed; read as UTF-8 it passed."""
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "six", "1.16.0")
+    build_wheel(wheels, "Jinja2", "2.10")
+    req = env / "requirements.txt"
+    req.write_bytes(b"# -*- coding: utf-7 -*-\nsix==1.16.0 # +AAo-jinja2==2.10\n")
+    report = tmp_path / "pip-report.json"
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q"]
+    pip += ["--no-index", "--find-links", str(wheels), "--report", str(report), "-r", str(req)]
+    subprocess.run(pip, check=True, capture_output=True, env=pip_env())
+    installs = json.loads(report.read_text(encoding="utf-8"))["install"]
+    assert {i["metadata"]["name"] for i in installs} == {"six", "Jinja2"}
+    code, audited = audit_json(["-r", str(req)])
+    assert code == 1
+    assert "PYSEC-2019-217" in findings_by_dep(audited)[("jinja2", "2.10")]
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,41 @@ def test_utf16_file_with_bom(tmp_path: Path) -> None:
     assert parse_requirements_file(req, environ={}).entries[0].pinned_version == "2.0"
 
 
+# pip decodes by a PEP 263 comment in the first two lines: in UTF-7, "+AAo-" is a line break,
+# so for pip the comment below ends and jinja2==2.10 is a requirement of its own.
+UTF7_HIDDEN = b"# -*- coding: utf-7 -*-\nsix==1.16.0 # +AAo-jinja2==2.10\n"
+
+
+def test_a_coding_comment_decides_the_encoding_as_for_pip(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_bytes(UTF7_HIDDEN)
+    pins = [(e.name, e.pinned_version) for e in parse_requirements_file(req, environ={}).entries]
+    assert pins == [("six", "1.16.0"), ("jinja2", "2.10")]
+    (tmp_path / "more.txt").write_bytes(UTF7_HIDDEN)
+    top = write(tmp_path / "top.txt", "-r more.txt\n")
+    assert [e.name for e in parse_requirements_file(top, environ={}).entries] == ["six", "jinja2"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "said"),
+    [
+        ("rot13", "(rot13: 'rot13' is not a text encoding"),
+        ("no-such", "(no-such: unknown encoding: no-such)"),
+        ("ascii", "(ascii: ordinal not in range(128))"),
+    ],
+)
+def test_a_coding_comment_that_does_not_decode_is_an_error(
+    tmp_path: Path, declared: str, said: str
+) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_bytes(f"# coding: {declared}\nsix==1.16.0  # caf\u00e9\n".encode())
+    with pytest.raises(InputError) as info:
+        parse_requirements_file(req, environ={})
+    assert str(info.value).startswith(
+        f"{req} is not text in the encoding its coding: comment names {said}"
+    )
+
+
 def test_environment_variables_expand_like_pip(tmp_path: Path) -> None:
     rf = parse(
         tmp_path,

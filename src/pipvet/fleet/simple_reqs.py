@@ -18,7 +18,7 @@ from pathlib import Path
 from pipvet.errors import InputError
 from pipvet.inputs.requirement_plain import PLAIN_RE
 from pipvet.inputs.requirement_text import parse_requirement_text
-from pipvet.inputs.requirements_model import RequirementEntry, decode_text
+from pipvet.inputs.requirements_model import RequirementEntry, decode_requirements
 from pipvet.models import Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES, FileProblem, read_bytes_capped
 
@@ -42,7 +42,7 @@ def read_simple(path: Path) -> list[tuple[RequirementEntry, int]] | None:
     (or cannot be read). An entry is shared by every line written the same way across the
     fleet, so its own location is a placeholder: the line number beside it is where it is."""
     try:
-        text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
+        text = decode_requirements(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
     except (FileProblem, UnicodeDecodeError, OSError):
         return None
     entries: list[tuple[RequirementEntry, int]] = []

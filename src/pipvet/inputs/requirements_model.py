@@ -9,6 +9,7 @@ is the entry point.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -28,6 +29,7 @@ __all__ = [
     "OptionLine",
     "RequirementEntry",
     "RequirementsFile",
+    "decode_requirements",
     "decode_text",
 ]
 
@@ -117,3 +119,25 @@ def decode_text(data: bytes) -> str:
         if data.startswith(bom):
             return data.decode(encoding).lstrip("\ufeff")
     return data.decode("utf-8")
+
+
+# pip's own pattern, searched in the first two lines when they start with "#".
+_CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def decode_requirements(data: bytes) -> str:
+    """Decode a pip requirements file as pip does: a BOM decides, else a PEP 263 ``coding:``
+    comment in its first two lines, else UTF-8. pip honours that comment, so a file that
+    declares UTF-7 holds for pip whatever its UTF-7 says (``# +AAo-jinja2==2.10`` is a
+    comment in UTF-8 and a second line in UTF-7). UnicodeDecodeError when the text does not
+    decode, or names an encoding Python has no text codec for."""
+    if not data.startswith(tuple(bom for bom, _ in _BOMS)):
+        for line in data.split(b"\n")[:2]:
+            found = _CODING_RE.search(line) if line[:1] == b"#" else None
+            if found is not None:
+                encoding = found.group(1).decode("ascii")
+                try:
+                    return data.decode(encoding)
+                except LookupError as exc:  # no such codec, or one that is not for text
+                    raise UnicodeDecodeError(encoding, data, 0, 0, str(exc)) from None
+    return decode_text(data)

@@ -41,7 +41,7 @@ from pipvet.inputs.requirements_model import (
     OptionLine,
     RequirementEntry,
     RequirementsFile,
-    decode_text,
+    decode_requirements,
 )
 from pipvet.models import Location
 from pipvet.system.files import (
@@ -212,7 +212,7 @@ class _Reader:
                 "include a requirements file, or give that file to pipvet yourself",
             )
         try:
-            text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
+            text = decode_requirements(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
         except FileProblem as exc:
             if exc.missing:
                 raise LineProblem(
@@ -223,9 +223,9 @@ class _Reader:
                 f"cannot read included file {exc.path}: {exc.reason}",
                 "point -r or -c at a requirements file",
             ) from None
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             raise LineProblem(
-                f"included file {display} is not UTF-8 text", "save it as UTF-8"
+                f"included file {display} is not {_text_in(exc)}", "save it as UTF-8"
             ) from None
         self.done.add((resolved, constraint))
         child = _Source(
@@ -236,6 +236,12 @@ class _Reader:
             (*src.chain_display, display),
         )
         self.read_file(child, text)
+
+
+def _text_in(exc: UnicodeDecodeError) -> str:
+    if exc.encoding == "utf-8":
+        return "UTF-8 text"
+    return f"text in the encoding its coding: comment names ({exc.encoding}: {exc.reason})"
 
 
 def _check_hash(value: str) -> str:
@@ -261,7 +267,7 @@ def read_requirements_file(
     env: Mapping[str, str] = os.environ if environ is None else environ
     display = str(path)
     try:
-        text = decode_text(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
+        text = decode_requirements(read_bytes_capped(path, cap=MAX_REQUIREMENTS_BYTES))
     except FileProblem as exc:
         if exc.missing:
             raise InputError(
@@ -271,9 +277,9 @@ def read_requirements_file(
             f"cannot read requirements file {exc.path}: {exc.reason}",
             hint="give -r the path of a requirements file",
         ) from None
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         raise InputError(
-            f"{display} is not UTF-8 text", hint="save the requirements file as UTF-8"
+            f"{display} is not {_text_in(exc)}", hint="save the requirements file as UTF-8"
         ) from None
     target = linked_out(path)
     if target is not None and not _requirements_named(target):
