@@ -114,6 +114,33 @@ def test_every_command_of_a_chained_line_and_of_a_shell_cell_is_read(tmp_path: P
     assert names == ["requests", "django", "six", "idna", "attrs", "pyyaml", "jinja2", "urllib3"]
 
 
+def test_a_one_line_cell_ipython_runs_as_a_magic_without_its_percent_is_read(
+    env: Path,
+) -> None:
+    """IPython's automagic runs a cell that is only 'pip install jinja2==2.10' as %pip
+    install: pipvet skipped it and the audit passed. In a longer cell such a line is a
+    SyntaxError, and nothing of that cell runs."""
+    nb = notebook(
+        env / "magic.ipynb",
+        "%pip install six==1.16.0\n",
+        "pip install jinja2==2.10\n",
+        "\n   uv pip install idna==2.7\n\n",
+        "conda install -y numpy\n",
+        "x = 1\npip install urllib3==1.24.1\n",
+        "pip = 3\n",
+        "pip list\n",
+    )
+    assert [e.name for e in parse_declared(nb).entries] == ["six", "jinja2", "idna", "numpy"]
+    code, report = audit_json("-r", str(nb))
+    assert code == 1
+    jinja2 = next(d for d in report["dependencies"] if d["name"] == "jinja2")
+    assert "PYSEC-2019-217" in {f["id"] for f in jinja2["findings"]}
+    notebook(env / "uv.ipynb", "uv add django==1.11\n")
+    with pytest.raises(InputError) as err:
+        parse_declared(env / "uv.ipynb")
+    assert "installs packages in a way pipvet does not read" in " ".join(err.value.problems)
+
+
 @pytest.mark.parametrize(
     "line", ["!uv add django==1.11", "!conda env update -f env.yml", "!poetry add django"]
 )

@@ -1,7 +1,8 @@
 """Jupyter notebooks (``.ipynb``): the install lines in code cells are requirements.
 
 ``%pip install``, ``!pip install``, ``!pip3 install``, ``!python -m pip install`` (and
-``python3``, ``{sys.executable}``), ``!uv pip install``: every name is a requirement, read as a
+``python3``, ``{sys.executable}``), ``!uv pip install``, and a cell of one line that IPython runs
+as a magic without its "%" (``pip install x``): every name is a requirement, read as a
 requirements-file line (``-r``, ``-c``, ``-e`` and index options kept, ``-U``, ``-q`` and other
 flags dropped). ``%conda install`` / ``!conda install`` / ``mamba``: every package is listed
 as installed by conda. Each entry's location names the notebook, the cell (counting every
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ _INSTALL_WORDS = re.compile(
 )
 # Cell magics that run the whole cell as shell commands.
 _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
+# IPython's automagic: a cell of one line that starts with the name of a line magic runs
+# that magic without the "%" ("pip install x" is %pip install x).
+_AUTOMAGIC = re.compile(r"^(?:pip|conda|mamba|micromamba|uv)(?:\s|$)")
 
 _PIP_VALUE = {
     "-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c",
@@ -84,16 +88,8 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         if not isinstance(source, str):
             problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
             continue
-        lines = source.splitlines()
-        shell_cell = bool(lines) and _SHELL_CELL.match(lines[0].strip()) is not None
-        for line_no, line in enumerate(lines, start=1):
+        for line_no, line, body in _commands(source.splitlines()):
             stripped = line.strip()
-            if stripped.startswith(("%", "!")) and not stripped.startswith("%%"):
-                body = stripped[1:].strip()
-            elif shell_cell and line_no > 1:
-                body = stripped
-            else:
-                continue
             location = Location(str(path), finder.find(line), number, line_no)
             for segment in _SEGMENTS.split(body):
                 command = segment.strip()
@@ -137,6 +133,19 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         files=parsed.files,
         warnings=(*parsed.warnings, *warnings),
     )
+
+
+def _commands(lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """(line number, line, shell command) for each line of a code cell that IPython runs as
+    a shell command or a line magic."""
+    shell_cell = bool(lines) and _SHELL_CELL.match(lines[0].strip()) is not None
+    one_line = len([line for line in lines if line.strip()]) == 1
+    for line_no, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith(("%", "!")) and not stripped.startswith("%%"):
+            yield line_no, line, stripped[1:].strip()
+        elif (shell_cell and line_no > 1) or (one_line and _AUTOMAGIC.match(stripped)):
+            yield line_no, line, stripped
 
 
 def _load(path: Path, text: str) -> Any:
