@@ -129,8 +129,10 @@ def test_a_one_line_cell_ipython_runs_as_a_magic_without_its_percent_is_read(
         "x = 1\npip install urllib3==1.24.1\n",
         "pip = 3\n",
         "pip list\n",
+        "%%capture\npip install pyyaml==3.12\n",  # the rest of the cell runs as a cell
     )
-    assert [e.name for e in parse_declared(nb).entries] == ["six", "jinja2", "idna", "numpy"]
+    names = ["six", "jinja2", "idna", "pyyaml", "numpy"]  # conda packages come last
+    assert [e.name for e in parse_declared(nb).entries] == names
     code, report = audit_json("-r", str(nb))
     assert code == 1
     jinja2 = next(d for d in report["dependencies"] if d["name"] == "jinja2")

@@ -47,6 +47,8 @@ _INSTALL_WORDS = re.compile(
 )
 # Cell magics that run the whole cell as shell commands.
 _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
+# Cell magics that run the rest of the cell as IPython code.
+_CODE_CELL = re.compile(r"^%%(?:capture|time|timeit|prun)\b")
 # IPython's automagic: a cell of one line that starts with the name of a line magic runs
 # that magic without the "%" ("pip install x" is %pip install x).
 _AUTOMAGIC = re.compile(r"^(?:pip|conda|mamba|micromamba|uv)(?:\s|$)")
@@ -138,8 +140,11 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
 def _commands(lines: list[str]) -> Iterator[tuple[int, str, str]]:
     """(line number, line, shell command) for each line of a code cell that IPython runs as
     a shell command or a line magic."""
-    shell_cell = bool(lines) and _SHELL_CELL.match(lines[0].strip()) is not None
-    one_line = len([line for line in lines if line.strip()]) == 1
+    first = lines[0].strip() if lines else ""
+    shell_cell = _SHELL_CELL.match(first) is not None
+    # %%capture, %%time... run the rest of the cell as a cell of its own
+    body = lines[1:] if _CODE_CELL.match(first) else lines
+    one_line = len([line for line in body if line.strip()]) == 1
     for line_no, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped.startswith(("%", "!")) and not stripped.startswith("%%"):
