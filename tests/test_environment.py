@@ -265,6 +265,28 @@ def test_system_site_packages_venv_includes_the_base_folders(tmp_path: Path) -> 
     assert set(imported_site_dirs(venv.python)) <= set(dirs)
 
 
+@pytest.mark.slow
+def test_the_user_site_folder_an_interpreter_imports_from_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe runs isolated (-I), which turns the user site off for it alone: a package
+    in ~/.local, imported first by every ordinary start, was left out of the audit."""
+    venv = create_venv(tmp_path / "venv", system_site_packages=True)  # it uses the user site
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PYTHONUSERBASE", raising=False)
+    ask = "import site; print(site.getusersitepackages())"
+    asked = subprocess.run(
+        [str(venv.python), "-c", ask], capture_output=True, text=True, check=True
+    )
+    user = Path(asked.stdout.strip())
+    assert user.is_relative_to(tmp_path / "home")
+    dist_info(user, "Jinja2-2.10.dist-info", "Name: Jinja2\nVersion: 2.10\n")
+    assert user in imported_site_dirs(venv.python)
+    assert user in site_packages_of(venv.python, RUN)
+    scan = scan_interpreter(venv.python, RUN)
+    assert ("jinja2", "2.10") in {(d.name, d.version) for d in scan.distributions}
+
+
 def test_running_interpreter_folders_match_what_it_imports() -> None:
     python = Path(sys.executable)
     assert set(imported_site_dirs(python)) <= set(site_packages_of(python, RUN))

@@ -70,7 +70,13 @@ else:
 dirs = [paths["purelib"], paths["platlib"]]
 if system_site and hasattr(site, "getsitepackages"):
     dirs += site.getsitepackages([base, base_exec])
-if system_site and hasattr(site, "check_enableusersite") and site.check_enableusersite():
+# -I turns the user site off for this question only: an ordinary start uses it unless the
+# process runs set-uid or set-gid (what site.check_enableusersite checks besides -s).
+user_site = hasattr(site, "getusersitepackages")
+for real, effective in (("getuid", "geteuid"), ("getgid", "getegid")):
+    if hasattr(os, real) and hasattr(os, effective):
+        user_site = user_site and getattr(os, real)() == getattr(os, effective)()
+if system_site and user_site:
     dirs.append(site.getusersitepackages())
 print(json.dumps({
     "executable": sys.executable,
