@@ -264,6 +264,36 @@ def test_listed_record_missing_at_source_is_skipped_with_a_warning(
     assert outcome.snapshot.newest_modified == "2099-01-01T00:00:00Z"
 
 
+def test_a_listed_record_missing_at_source_is_fetched_at_the_next_sync(
+    synced: Path, bucket: OsvBucket
+) -> None:
+    """A record the listing names but the source does not serve yet (a mirror copied half
+    way) was lost for good when a newer record came in the same sync: the next sync starts
+    at the newest stored record, so the older one was never asked for again."""
+    package = {"ecosystem": "PyPI", "name": "requests"}
+    older = {
+        "id": "PYSEC-2099-1",
+        "modified": "2099-01-01T00:00:00Z",
+        "affected": [{"package": package, "versions": ["2.32.3"]}],
+    }
+    newer = {"id": "PYSEC-2099-2", "modified": "2099-01-02T00:00:00Z", "affected": []}
+    bucket.csv = csv_for([older, newer]) + (bucket.csv or b"")
+    bucket.members["PYSEC-2099-2.json"] = json.dumps(newer).encode()
+    first = sync(synced, OsvSource.parse(bucket.url), client(synced.parent))
+    assert (first.action, first.fetched) == ("incremental", 1)
+    assert any("PYSEC-2099-1 is listed in modified_id.csv but missing" in w for w in first.warnings)
+    assert "PYSEC-2099-1" not in stored_ids(synced, "requests")["requests"]
+
+    bucket.members["PYSEC-2099-1.json"] = json.dumps(older).encode()
+    bucket.server.requests.clear()
+    second = sync(synced, OsvSource.parse(bucket.url), client(synced.parent))
+    assert (second.action, second.fetched) == ("incremental", 1)
+    assert bucket.requested() == ["modified_id.csv", "PYSEC-2099-1.json"]
+    assert "PYSEC-2099-1" in stored_ids(synced, "requests")["requests"]
+    third = sync(synced, OsvSource.parse(bucket.url), client(synced.parent))
+    assert (third.action, third.fetched) == ("up-to-date", 0)
+
+
 def test_failed_fetch_leaves_the_database_as_it_was(synced: Path, bucket: OsvBucket) -> None:
     with AdvisoryStore.open(synced) as store:
         before = store.info()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from pipvet.advisories.osv import MalformedRecord
@@ -234,8 +235,11 @@ class Syncer:
                 f"{csv_url} is missing (HTTP {listing.status}); read the whole archive instead"
             )
             return "the source has no modified_id.csv"
+        # Listed but not served at the last sync: older than what that sync stored, so the
+        # listing's new rows no longer reach them; asked for again until they come.
+        pending = set((store.meta("missing_ids") or "").split())
         try:
-            changed = _changed_since(listing, store.newest_modified_key or "")
+            changed = _changed_since(listing, store.newest_modified_key or "", pending)
         except ValueError as exc:
             self.warnings.append(f"{exc}; read the whole archive instead")
             return "modified_id.csv is malformed"
@@ -245,7 +249,8 @@ class Syncer:
         if len(todo) > max_incremental:
             return f"{len(todo)} records changed (more than {max_incremental})"
         tally = Tally("advisory records")
-        fetched = self._fetch(todo, tally)
+        missing: list[str] = []
+        fetched = self._fetch(todo, tally, missing)
         overlay_tally = Tally("overlay records")
         overlay: list[StoredRecord] | None = None
         if store.meta("overlay_fingerprint") != overlay_fingerprint(self.overlay):
@@ -259,6 +264,7 @@ class Syncer:
                 "last_sync": utc_now_text(now),
                 "last_sync_epoch": repr(now),
                 "malformed_skipped": str(previous + tally.count),
+                "missing_ids": " ".join(sorted(missing)),
                 **(self._overlay_meta() if overlay is not None else {}),
             },
         )
@@ -267,7 +273,8 @@ class Syncer:
         reason = f"{len(todo)} records changed since {since}"
         return self._outcome("incremental", reason, len(fetched), tally, overlay_tally)
 
-    def _fetch(self, ids: list[str], tally: Tally) -> list[StoredRecord]:
+    def _fetch(self, ids: list[str], tally: Tally, missing: list[str]) -> list[StoredRecord]:
+        """The records ``ids`` from the source; the ids it does not serve go to ``missing``."""
         if not ids:
             return []
         self.say(f"fetching {len(ids)} changed advisory records")
@@ -279,8 +286,9 @@ class Syncer:
             if answer.status != 200:
                 self.warnings.append(
                     f"{rid} is listed in modified_id.csv but missing from the source "
-                    f"(HTTP {answer.status}); skipped"
+                    f"(HTTP {answer.status}); skipped, and asked for again at the next sync"
                 )
+                missing.append(rid)
                 continue
             try:
                 record = prepare_record(answer.body)
@@ -312,8 +320,11 @@ class Syncer:
         )
 
 
-def _changed_since(listing: HttpResponse, newest_key: str) -> dict[str, str]:
-    """Ids of the rows of ``modified_id.csv`` at or after ``newest_key``, in any row order.
+def _changed_since(
+    listing: HttpResponse, newest_key: str, pending: AbstractSet[str] = frozenset()
+) -> dict[str, str]:
+    """Ids of the rows of ``modified_id.csv`` at or after ``newest_key``, in any row order,
+    and of the rows naming a ``pending`` id whatever their time.
 
     Rows at exactly the newest stored time are included (the caller skips those it already
     has): two records can share a timestamp and only one may have reached us.
@@ -335,7 +346,7 @@ def _changed_since(listing: HttpResponse, newest_key: str) -> dict[str, str]:
             ) from None
         # The bucket lists newest first, but a mirror may not: read every row, never stop
         # at the first old one, so an oldest-first listing misses nothing.
-        if key >= newest_key and key > changed.get(record_id, ""):
+        if (key >= newest_key or record_id in pending) and key > changed.get(record_id, ""):
             changed[record_id] = key
     return changed
 
