@@ -104,6 +104,15 @@ def test_text_report_never_claims_safety_when_something_was_unchecked(env: Path)
     assert "not pinned" in out
 
 
+def test_a_wheel_named_by_url_is_audited_by_the_release_its_file_name_states(env: Path) -> None:
+    """'jinja2 @ .../Jinja2-2.10-py2.py3-none-any.whl' passed as 'not audited by version'."""
+    url = "https://files.pythonhosted.org/packages/7f/ff/ae64/Jinja2-2.10-py2.py3-none-any.whl"
+    req = write(env / "r.txt", f"six==1.16.0\njinja2 @ {url}\n")
+    code, report = audit_json(["-r", str(req)])
+    assert code == 1
+    assert "PYSEC-2019-217" in findings_by_dep(report)[("jinja2", "2.10")]
+
+
 Pair = tuple[str, str, set[str]]
 
 

@@ -93,20 +93,8 @@ ORIGINS = [
         None,
         "VCS requirement git+https://github.com/o/repo.git@abc123: not from the index",
     ),
-    (
-        "pkg @ https://files.example/pkg-1.0.tar.gz",
-        "url",
-        "pkg",
-        "direct URL https://files.example/pkg-1.0.tar.gz: not from the index",
-    ),
-    (
-        "pkg@file:///opt/wheels/pkg-1.0-py3-none-any.whl",
-        "url",
-        "pkg",
-        "local path file:///opt/wheels/pkg-1.0-py3-none-any.whl",
-    ),
-    ("./dist/foo_bar-1.2-py3-none-any.whl", "url", "foo-bar", "local path ./dist/foo_bar"),
-    ("https://x.example/a/b/thing-2.0.tar.gz", "url", "thing", "direct URL https://x.example"),
+    ("pkg @ https://files.example/pkg.tar.gz", "url", "pkg", "direct URL https://files.example"),
+    ("pkg @ https://h.example/other-1.0.tar.gz", "url", "pkg", "direct URL https://h.example"),
     # every compression pip unpacks, and extras after the file name (pip strips them first)
     ("thing-2.0.tlz", "url", None, "local path thing-2.0.tlz: not from the index"),
     ("thing-2.0.tar.lzma", "url", None, "local path thing-2.0.tar.lzma: not from the index"),
@@ -130,6 +118,39 @@ def test_unauditable_origins_are_recorded_with_a_reason(
     assert entry.reason.startswith(reason)
     assert entry.reason.endswith("cannot be audited by version")
     assert entry.pinned_version is None
+
+
+# A wheel or sdist file states its release: audited by it (pip installs such a file whatever
+# its metadata says, so the label says what was assumed). These had passed unaudited.
+FILES = [
+    # text, name, version, reason starts with
+    ("pkg @ https://files.example/pkg-1.0.tar.gz", "pkg", "1.0", "direct URL https://files"),
+    ("pkg@file:///opt/wheels/pkg-1.0-py3-none-any.whl", "pkg", "1.0", "local path file:///opt"),
+    ("./dist/foo_bar-1.2-py3-none-any.whl", "foo-bar", "1.2", "local path ./dist/foo_bar"),
+    ("https://x.example/a/b/thing-2.0.tar.gz", "thing", "2.0", "direct URL https://x.example"),
+    ("https://h.example/Jinja2-2.10%2Bcpu-py3-none-any.whl", "jinja2", "2.10+cpu", "direct URL"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "version", "reason"), FILES)
+def test_a_wheel_or_sdist_file_is_audited_by_the_release_its_name_states(
+    tmp_path: Path, text: str, name: str, version: str, reason: str
+) -> None:
+    (entry,) = parse(tmp_path, text + "\n").entries
+    assert (entry.kind, entry.name, entry.pinned_version) == ("url", name, version)
+    assert entry.reason is not None
+    assert entry.reason.startswith(reason)
+    assert entry.reason.endswith(
+        f"not from the index; audited as {version}, the version its file name states (pip "
+        "does not check that the file holds that release)"
+    )
+    (dep,) = to_dependencies([entry])
+    assert (dep.version, dep.skipped, dep.local, dep.local_build) == (
+        version,
+        None,
+        True,
+        entry.reason,
+    )
 
 
 def test_url_credentials_never_reach_reasons(tmp_path: Path) -> None:
@@ -749,12 +770,13 @@ def test_to_dependencies(tmp_path: Path) -> None:
         ),
         Dependency(
             canonicalize_name("pkg"),
-            None,
+            "1.0",
             "pkg",
             Location(loc, 4),
-            skipped="direct URL https://x.example/pkg-1.0.tar.gz: not from the index, cannot "
-            "be audited by version",
             local=True,
+            local_build="direct URL https://x.example/pkg-1.0.tar.gz: not from the index; "
+            "audited as 1.0, the version its file name states (pip does not check that the "
+            "file holds that release)",
         ),
     ]
 

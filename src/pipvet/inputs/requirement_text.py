@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 
+from pipvet.inputs.release_files import ARCHIVES as _ARCHIVES
+from pipvet.inputs.release_files import VCS_RE as _VCS_RE
+from pipvet.inputs.release_files import file_release, release_version
 from pipvet.inputs.requirement_plain import (
     MAX_NAME_LENGTH,
     MAX_VERSION_LENGTH,
@@ -50,10 +53,6 @@ __all__ = [
 
 
 URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
-_VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
-# Every archive pip unpacks (and builds), whatever the compression.
-_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
-             ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 # Far above any real name or version, capped before any work: a megabyte "name" cannot crawl.
@@ -81,15 +80,23 @@ def _looks_like_url_or_path(target: str) -> bool:
     )
 
 
-def _origin_reason(target: str, *, editable: bool) -> str:
+def _origin_reason(target: str, *, editable: bool, version: str | None = None) -> str:
     shown = mask_userinfo(target)
+    why = (
+        NOT_FROM_INDEX
+        if version is None
+        else (
+            f"not from the index; audited as {version}, the version its file name states "
+            "(pip does not check that the file holds that release)"
+        )
+    )
     if editable:
-        return f"editable install of {shown}: {NOT_FROM_INDEX}"
+        return f"editable install of {shown}: {why}"
     if _VCS_RE.match(target):
-        return f"VCS requirement {shown}: {NOT_FROM_INDEX}"
+        return f"VCS requirement {shown}: {why}"
     if URL_RE.match(target) and not target.lower().startswith("file:"):
-        return f"direct URL {shown}: {NOT_FROM_INDEX}"
-    return f"local path {shown}: {NOT_FROM_INDEX}"
+        return f"direct URL {shown}: {why}"
+    return f"local path {shown}: {why}"
 
 
 def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
@@ -100,22 +107,9 @@ def _guess_name(target: str) -> tuple[NormalizedName | None, str]:
         return canonicalize_name(egg.group(1)), egg.group(1)
     tail = re.split(r"[#?]", target, maxsplit=1)[0].rstrip("/\\")
     base = re.split(r"[/\\]", tail)[-1].split("@")[0]
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    try:
-        if base.lower().endswith(".whl"):
-            name = parse_wheel_filename(base)[0]
-            return name, name
-        if base.lower().endswith(_ARCHIVES):
-            name = parse_sdist_filename(base)[0]
-            return name, name
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        pass
+    release = file_release(target)
+    if release is not None:
+        return release[0], release[0]
     label = base.removesuffix(".git")
     if not re.search(r"[A-Za-z0-9]", label):  # "-e ." names no project: show the target
         label = target
@@ -344,6 +338,7 @@ def entry_from_text(
             raise problem
         shown_target = shown.partition(sep)[0].strip() or target
         name, label = _guess_name(target)
+        version = release_version(name, None if editable else target)
         return RequirementEntry(
             name=name,
             display_name=label,
@@ -354,8 +349,9 @@ def entry_from_text(
             raw=raw,
             kind="editable" if editable else "url",
             hashes=hashes,
+            pinned_version=version,
             url=mask_userinfo(shown_target),
-            reason=_origin_reason(shown_target, editable=editable),
+            reason=_origin_reason(shown_target, editable=editable, version=version),
             end_line=end_line,
             section=section,
         )
@@ -366,6 +362,7 @@ def entry_from_text(
                 "direct URL requirements cannot be constraints",
                 "pip rejects them in constraints files; move the line to a requirements file",
             )
+        version = release_version(req.name, req.url)
         return RequirementEntry(
             name=req.name,
             display_name=req.display_name,
@@ -376,8 +373,9 @@ def entry_from_text(
             raw=raw,
             kind="url",
             hashes=hashes,
+            pinned_version=version,
             url=mask_userinfo(_shown_url(shown, req.url)),
-            reason=_origin_reason(_shown_url(shown, req.url), editable=False),
+            reason=_origin_reason(_shown_url(shown, req.url), editable=False, version=version),
             end_line=end_line,
             section=section,
         )

@@ -1,0 +1,49 @@
+"""What a wheel or sdist file name in a URL or path says about the release it holds. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from pipvet.models import NormalizedName
+
+__all__ = ["ARCHIVES", "VCS_RE", "file_release", "release_version"]
+
+VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
+# Every archive pip unpacks (and builds), whatever the compression.
+ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
+            ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
+
+
+def file_release(target: str) -> tuple[NormalizedName, str] | None:
+    """The name and version a wheel or sdist file name in a URL or path states
+    (``.../Jinja2-2.10-py2.py3-none-any.whl``): pip installs that file only when its metadata
+    says the same, so the release is known. None for anything else (a VCS URL, a folder)."""
+    if VCS_RE.match(target):
+        return None
+    from urllib.parse import unquote
+
+    tail = re.split(r"[#?]", target, maxsplit=1)[0].rstrip("/\\")
+    base = unquote(re.split(r"[/\\]", tail)[-1])
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if base.lower().endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(base)
+            return name, str(version)
+        if base.lower().endswith(ARCHIVES):
+            name, version = parse_sdist_filename(base)
+            return name, str(version)
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+        pass
+    return None
+
+
+def release_version(name: NormalizedName | None, target: str | None) -> str | None:
+    """The version a wheel or sdist named by ``target`` states, when it names ``name``."""
+    release = file_release(target) if name is not None and target is not None else None
+    return release[1] if release is not None and release[0] == name else None
