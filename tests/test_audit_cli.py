@@ -113,6 +113,16 @@ def test_a_wheel_named_by_url_is_audited_by_the_release_its_file_name_states(env
     assert "PYSEC-2019-217" in findings_by_dep(report)[("jinja2", "2.10")]
 
 
+def test_uv_dev_dependencies_of_a_pyproject_are_audited(env: Path) -> None:
+    """'uv sync' installs [tool.uv] dev-dependencies: 'pipvet audit -r pyproject.toml' had
+    passed with jinja2==2.10 there."""
+    text = '[project]\nname = "x"\ndependencies = ["six==1.16.0"]\n\n[tool.uv]\n'
+    path = write(env / "pyproject.toml", text + 'dev-dependencies = ["jinja2==2.10"]\n')
+    code, report = audit_json(["-r", str(path)])
+    assert code == 1
+    assert "PYSEC-2019-217" in findings_by_dep(report)[("jinja2", "2.10")]
+
+
 Pair = tuple[str, str, set[str]]
 
 

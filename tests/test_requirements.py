@@ -643,6 +643,44 @@ def test_pyproject_sections_and_lines(tmp_path: Path) -> None:
     assert rf.entries[2].extras == ("performance",)
 
 
+def test_pyproject_what_uv_and_pdm_install_from_their_own_tables_is_read(
+    tmp_path: Path,
+) -> None:
+    """'uv sync' installs [tool.uv] dev-dependencies and 'pdm install' the groups of
+    [tool.pdm.dev-dependencies]: jinja2==2.10 there passed 'pipvet audit -r pyproject.toml'."""
+    path = write(
+        tmp_path / "pyproject.toml",
+        "[project]\n"
+        'name = "x"\n'
+        'dependencies = ["six==1.16.0", "idna"]\n'
+        "\n"
+        "[tool.uv]\n"
+        'dev-dependencies = ["jinja2==2.10"]\n'
+        'override-dependencies = ["urllib3==1.24.1"]\n'
+        'constraint-dependencies = ["idna==2.7"]\n'
+        "\n"
+        "[tool.pdm.dev-dependencies]\n"
+        'test = ["pyyaml==3.12", "-e file:///${PROJECT_ROOT}/libs/mine#egg=mine"]\n',
+    )
+    rf = parse_pyproject(path)
+    got = [(e.name, e.kind, e.section, e.location.line) for e in rf.entries]
+    assert got == [
+        ("six", "pinned", "project.dependencies", 3),
+        ("idna", "unpinned", "project.dependencies", 3),
+        ("jinja2", "pinned", "tool.uv.dev-dependencies", 6),
+        ("urllib3", "pinned", "tool.uv.override-dependencies", 7),
+        ("idna", "constraint", "tool.uv.constraint-dependencies", 8),
+        ("pyyaml", "pinned", "tool.pdm.dev-dependencies.test", 11),
+        ("mine", "editable", "tool.pdm.dev-dependencies.test", 11),
+    ]
+    pins = {(d.name, d.version) for d in to_dependencies(rf.entries)}
+    assert {("jinja2", "2.10"), ("urllib3", "1.24.1"), ("idna", "2.7"), ("pyyaml", "3.12")} <= pins
+    bad = write(tmp_path / "bad" / "pyproject.toml", "[tool.pdm]\ndev-dependencies = 3\n")
+    with pytest.raises(InputError) as info:
+        parse_pyproject(bad)
+    assert "[tool.pdm.dev-dependencies] — must be a table" in info.value.problems[0]
+
+
 def test_pyproject_without_project_table(tmp_path: Path) -> None:
     rf = parse_pyproject(write(tmp_path / "pyproject.toml", "[tool.black]\nline-length = 99\n"))
     assert rf.entries == ()

@@ -1,4 +1,5 @@
-"""Dependencies declared in ``pyproject.toml``: PEP 621 ``[project]`` and PEP 735 groups."""
+"""Dependencies declared in ``pyproject.toml``: PEP 621 ``[project]``, PEP 735 groups, and what
+uv and PDM install from their own tables (``[tool.uv]``, ``[tool.pdm.dev-dependencies]``)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,9 @@ class _Pyproject:
     def problem(self, line: int, text: str, what: str, todo: str) -> None:
         self.problems.append(f"{self.display}:{line}: {text} — {what} ({todo})")
 
-    def requirements(self, value: object, section: str, key: str, table: int) -> None:
+    def requirements(
+        self, value: object, section: str, key: str, table: int, *, constraint: bool = False
+    ) -> None:
         start = self.key(key, table)
         if not isinstance(value, list):
             self.problem(
@@ -85,9 +88,11 @@ class _Pyproject:
             )
             return
         for item in value:
-            self.requirement(item, section, start)
+            self.requirement(item, section, start, constraint=constraint)
 
-    def requirement(self, item: object, section: str, start: int) -> None:
+    def requirement(
+        self, item: object, section: str, start: int, *, constraint: bool = False
+    ) -> None:
         if not isinstance(item, str):
             self.problem(
                 start + 1,
@@ -97,8 +102,19 @@ class _Pyproject:
             )
             return
         location = Location(self.display, self.line_of(section, start, item))
+        editable = item.startswith("-e ")  # PDM writes editables so
+        text = item[3:].strip() if editable else item
         try:
-            self.entries.append(parse_requirement_text(item, location, section=section))
+            self.entries.append(
+                parse_requirement_text(
+                    text,
+                    location,
+                    raw=item,
+                    editable=editable,
+                    constraint=constraint,
+                    section=section,
+                )
+            )
         except InputError as err:
             self.problems.extend(err.problems)
 
@@ -127,6 +143,35 @@ class _Pyproject:
             return
         for extra, reqs in optional.items():
             self.requirements(reqs, f"project.optional-dependencies.{extra}", extra, opt_start)
+
+    def tools(self, tool: object) -> None:
+        """What uv and PDM install besides [project]: uv's dev-dependencies (installed by
+        ``uv sync``) and override-dependencies (they replace what is asked for), its
+        constraint-dependencies, and PDM's dev-dependencies groups (installed by ``pdm
+        install``)."""
+        if not isinstance(tool, dict):
+            return
+        uv = tool.get("uv")
+        if isinstance(uv, dict):
+            start = self.table("tool.uv")
+            for key in ("dev-dependencies", "override-dependencies", "constraint-dependencies"):
+                if key in uv:
+                    constraint = key == "constraint-dependencies"
+                    self.requirements(uv[key], f"tool.uv.{key}", key, start, constraint=constraint)
+        pdm = tool.get("pdm")
+        dev = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
+        if dev is not None:
+            start = self.table("tool.pdm.dev-dependencies", "tool.pdm")
+            if not isinstance(dev, dict):
+                self.problem(
+                    start + 1,
+                    "[tool.pdm.dev-dependencies]",
+                    "must be a table",
+                    "write one line per group: NAME = [requirement strings]",
+                )
+                return
+            for group, reqs in dev.items():
+                self.requirements(reqs, f"tool.pdm.dev-dependencies.{group}", group, start)
 
     def groups(self, groups: object) -> None:
         """PEP 735 groups: strings and ``{include-group = "name"}`` tables, names normalised."""
@@ -275,6 +320,7 @@ def read_pyproject(path: Path) -> RequirementsFile:
         reader.project(data["project"])
     if "dependency-groups" in data:
         reader.groups(data["dependency-groups"])
+    reader.tools(data.get("tool"))
     if reader.problems:
         count = len(reader.problems)
         raise InputError(
