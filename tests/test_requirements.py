@@ -681,6 +681,55 @@ def test_pyproject_what_uv_and_pdm_install_from_their_own_tables_is_read(
     assert "[tool.pdm.dev-dependencies] — must be a table" in info.value.problems[0]
 
 
+POETRY = """\
+[project]
+name = "x"
+dependencies = ["six==1.16.0"]
+
+[tool.poetry.dependencies]
+python = "^3.8"
+requests = "^2.19"
+idna = {version = "==2.7", markers = "python_version >= '3'"}
+mylib = {path = "../mylib", develop = true}
+tool = {git = "https://github.com/o/tool.git", rev = "v1"}
+numpy = [{version = "1.21.0", python = "<3.10"}, {version = "1.26.4", python = ">=3.10"}]
+
+[tool.poetry.dev-dependencies]
+pytest = "*"
+
+[tool.poetry.group.docs.dependencies]
+jinja2 = "2.10"
+"""
+
+
+def test_pyproject_poetry_tables_are_read_in_poetry_syntax(tmp_path: Path) -> None:
+    """'poetry install' installs [tool.poetry.dependencies] and every group: jinja2 = "2.10"
+    (exact, in Poetry's syntax) in a group passed 'pipvet audit -r pyproject.toml'."""
+    rf = parse_pyproject(write(tmp_path / "pyproject.toml", POETRY))
+    got = [(e.name, e.kind, e.pinned_version, e.section, e.location.line) for e in rf.entries]
+    deps, dev, docs = (
+        "tool.poetry.dependencies",
+        "tool.poetry.dev-dependencies",
+        "tool.poetry.group.docs.dependencies",
+    )
+    assert got == [
+        ("six", "pinned", "1.16.0", "project.dependencies", 3),
+        ("requests", "unpinned", None, deps, 7),
+        ("idna", "pinned", "2.7", deps, 8),
+        (None, "editable", None, deps, 9),
+        ("tool", "url", None, deps, 10),
+        ("numpy", "pinned", "1.21.0", deps, 11),
+        ("numpy", "pinned", "1.26.4", deps, 11),
+        ("pytest", "unpinned", None, dev, 14),
+        ("jinja2", "pinned", "2.10", docs, 17),
+    ]
+    assert rf.entries[-1].raw == "jinja2 = 2.10"
+    bad = write(tmp_path / "bad" / "pyproject.toml", "[tool.poetry]\ndependencies = 3\n")
+    with pytest.raises(InputError) as info:
+        parse_pyproject(bad)
+    assert "[tool.poetry.dependencies] — must be a table" in info.value.problems[0]
+
+
 def test_pyproject_without_project_table(tmp_path: Path) -> None:
     rf = parse_pyproject(write(tmp_path / "pyproject.toml", "[tool.black]\nline-length = 99\n"))
     assert rf.entries == ()

@@ -1,5 +1,6 @@
 """Dependencies declared in ``pyproject.toml``: PEP 621 ``[project]``, PEP 735 groups, and what
-uv and PDM install from their own tables (``[tool.uv]``, ``[tool.pdm.dev-dependencies]``)."""
+uv, Poetry and PDM install from their own tables (``[tool.uv]``, ``[tool.poetry]``,
+``[tool.pdm.dev-dependencies]``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pipvet.errors import InputError
+from pipvet.inputs.lock_common import cut
 from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile, decode_text
 from pipvet.models import Location
@@ -158,6 +160,9 @@ class _Pyproject:
                 if key in uv:
                     constraint = key == "constraint-dependencies"
                     self.requirements(uv[key], f"tool.uv.{key}", key, start, constraint=constraint)
+        poetry = tool.get("poetry")
+        if isinstance(poetry, dict):
+            self.poetry(poetry)
         pdm = tool.get("pdm")
         dev = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
         if dev is not None:
@@ -172,6 +177,43 @@ class _Pyproject:
                 return
             for group, reqs in dev.items():
                 self.requirements(reqs, f"tool.pdm.dev-dependencies.{group}", group, start)
+
+    def poetry(self, poetry: dict[str, object]) -> None:
+        """Poetry's own tables (``poetry install`` installs them and every group): each
+        dependency read as the requirement it means, in Poetry's version syntax."""
+        tables: list[tuple[str, object]] = [
+            ("tool.poetry.dependencies", poetry.get("dependencies")),
+            ("tool.poetry.dev-dependencies", poetry.get("dev-dependencies")),
+        ]
+        groups = poetry.get("group")
+        if isinstance(groups, dict):
+            tables += [
+                (f"tool.poetry.group.{name}.dependencies", group.get("dependencies"))
+                for name, group in groups.items()
+                if isinstance(group, dict)
+            ]
+        for section, deps in tables:
+            if deps is None:
+                continue
+            start = self.table(section)
+            if not isinstance(deps, dict):
+                self.problem(start + 1, f"[{section}]", "must be a table", "run poetry check")
+                continue
+            for name, spec in deps.items():
+                if canonicalize_name(name) == "python":
+                    continue
+                line = self.key(name, start) + 1
+                for text, editable in _poetry_requirements(name, spec):
+                    location = Location(self.display, line)
+                    try:
+                        entry = parse_requirement_text(
+                            text, location, raw=f"{name} = {cut(str(spec), 200)}",
+                            editable=editable, section=section,
+                        )  # fmt: skip
+                    except InputError as err:
+                        self.problems.extend(err.problems)
+                        continue
+                    self.entries.append(entry)
 
     def groups(self, groups: object) -> None:
         """PEP 735 groups: strings and ``{include-group = "name"}`` tables, names normalised."""
@@ -265,6 +307,28 @@ class _Pyproject:
                 state[tnorm] = True
                 path.append(tnorm)
                 pending.append(iter(includes.get(tnorm, [])))
+
+
+_POETRY_EXACT = re.compile(r"(?:==)?\s*([0-9][A-Za-z0-9.+!_-]*)")
+
+
+def _poetry_requirements(name: str, spec: object) -> list[tuple[str, bool]]:
+    """(requirement text, editable) for one Poetry dependency: a bare version is exact in
+    Poetry (``"2.10"`` is ``==2.10``); ``^``, ``~``, ranges and ``*`` are not pins; a git,
+    url or path table names where the code comes from; a list holds one table per marker."""
+    if isinstance(spec, list):
+        return [r for item in spec for r in _poetry_requirements(name, item)]
+    table = spec if isinstance(spec, dict) else {"version": spec}
+    for key, prefix in (("git", "git+"), ("url", "")):
+        where = table.get(key)
+        if isinstance(where, str):
+            return [(f"{name} @ {prefix}{where}", False)]
+    where = table.get("path")
+    if isinstance(where, str):
+        return [(where if "/" in where or "\\" in where else f"./{where}", True)]
+    version = table.get("version")
+    exact = _POETRY_EXACT.fullmatch(version.strip()) if isinstance(version, str) else None
+    return [(f"{name}=={exact.group(1)}" if exact else name, False)]
 
 
 def read_pyproject(path: Path) -> RequirementsFile:
