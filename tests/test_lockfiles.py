@@ -228,6 +228,58 @@ def test_pipfile_lock_sections_and_git(tmp_path: Path) -> None:
     )
 
 
+PYLOCK_NO_VERSIONS = """\
+lock-version = "1.0"
+
+[[packages]]
+name = "six"
+version = "1.16.0"
+wheels = [{ name = "six-1.16.0-py2.py3-none-any.whl", hashes = { sha256 = "8abb" } }]
+
+[[packages]]
+name = "jinja2"
+wheels = [
+  { name = "Jinja2-2.10-py2.py3-none-any.whl", hashes = { sha256 = "74c9" } },
+  { url = "https://files.example/packages/Jinja2-2.10-py3-none-any.whl", hashes = {} },
+]
+
+[[packages]]
+name = "idna"
+sdist = { url = "https://files.example/packages/idna-2.7.tar.gz", hashes = { sha256 = "68" } }
+
+[[packages]]
+name = "mystery"
+index = "https://pypi.org/simple"
+"""
+
+
+def test_an_index_package_locked_without_a_version_is_never_passed_as_local(env: Path) -> None:
+    """PEP 751 lets a lock leave 'version' out: such index packages were listed as 'not from a
+    package index' and the audit passed. The version their file names state is audited; with
+    none, the package is unchecked (so is a uv.lock registry package without a version)."""
+    lock = env / "pylock.toml"
+    lock.write_text(PYLOCK_NO_VERSIONS, encoding="utf-8")
+    deps = {name: (version, skipped, local) for name, version, skipped, local in deps_of(lock)}
+    assert deps["jinja2"] == ("2.10", None, None)
+    assert deps["idna"] == ("2.7", None, None)
+    assert deps["mystery"][:1] == (None,)
+    assert deps["mystery"][1] == (
+        "locked without a version (nor do its file names state one): cannot be audited; "
+        "regenerate the lock"
+    )
+    code, report = audit_json("-r", str(lock))
+    assert code == 2  # mystery is unchecked
+    assert report["summary"]["unchecked"] == 1
+    assert ("jinja2", "2.10", "PYSEC-2019-217") in finding_ids(report)
+    uv = env / "uv.lock"
+    uv.write_text(
+        'version = 1\n[[package]]\nname = "jinja2"\nsource = { registry = "https://x" }\n',
+        encoding="utf-8",
+    )
+    code, report = audit_json("-r", str(uv))
+    assert (code, report["summary"]["unchecked"], report["summary"]["not_from_index"]) == (2, 1, 0)
+
+
 def test_pipfile_lock_categories_beyond_default_and_develop_are_audited(env: Path) -> None:
     """A Pipfile's [docs] category is locked under "docs" and installed with pipenv install
     --categories docs: a vulnerable package there passed the audit unseen."""

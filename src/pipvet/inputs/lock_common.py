@@ -212,6 +212,23 @@ class LockReader:
             )
         )
 
+    def unversioned(self, name: str, line: int | None, why: str, *, marker: Marker | None) -> None:
+        """A package from a package index that the lock gives no version: unchecked (it
+        makes the audit incomplete), never passed off as not from an index."""
+        self.entries.append(
+            RequirementEntry(
+                name=canonicalize_name(name),
+                display_name=name,
+                specifier=SpecifierSet(),
+                extras=(),
+                marker=marker,
+                location=self.location(line),
+                raw=name,
+                kind="unpinned",
+                reason=f"locked without a version ({why}): cannot be audited; regenerate the lock",
+            )
+        )
+
     def not_from_index(
         self,
         name: str,

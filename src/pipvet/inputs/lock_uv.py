@@ -45,7 +45,7 @@ def read_uv_lock(path: Path) -> RequirementsFile:
         # package from the index, and an added "virtual" key must not make it the project.
         if "registry" in source:
             if version is None:
-                reader.not_from_index(name, None, line, "a registry package without a version")
+                reader.unversioned(name, line, "a registry package", marker=None)
             else:
                 reader.locked(name, version, line)
             continue

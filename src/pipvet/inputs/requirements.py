@@ -80,7 +80,8 @@ def _dependency(
     if e.kind == "unpinned":
         pin = constraint_pins.get(name)
         if pin is None or pin.pinned_version is None:
-            return Dependency(name, None, e.display_name, e.location, skipped=UNPINNED_REASON)
+            why = e.reason or UNPINNED_REASON
+            return Dependency(name, None, e.display_name, e.location, skipped=why)
         if e.specifier.contains(pin.pinned_version, prereleases=True):
             return Dependency(name, pin.pinned_version, e.display_name, pin.location)
         return Dependency(
