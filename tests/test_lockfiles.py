@@ -280,6 +280,25 @@ def test_an_index_package_locked_without_a_version_is_never_passed_as_local(env:
     assert (code, report["summary"]["unchecked"], report["summary"]["not_from_index"]) == (2, 1, 0)
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Pipfile.lock", '{"default": {"jinja2": {"hashes": [], "index": "pypi"}}}'),
+        ("poetry.lock", '[metadata]\ncontent-hash = "x"\n[[package]]\nname = "jinja2"\n'),
+    ],
+)
+def test_an_index_package_a_lock_gives_no_version_is_unchecked(
+    env: Path, name: str, text: str
+) -> None:
+    """It was listed as 'not from a package index' and the audit passed."""
+    lock = env / name
+    lock.write_text(text, encoding="utf-8")
+    code, report = audit_json("-r", str(lock))
+    assert (code, report["summary"]["unchecked"], report["summary"]["not_from_index"]) == (2, 1, 0)
+    (dep,) = report["dependencies"]
+    assert dep["skipped"].startswith("locked without a version (from the index)")
+
+
 def test_pipfile_lock_categories_beyond_default_and_develop_are_audited(env: Path) -> None:
     """A Pipfile's [docs] category is locked under "docs" and installed with pipenv install
     --categories docs: a vulnerable package there passed the audit unseen."""

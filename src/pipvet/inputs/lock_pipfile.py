@@ -94,6 +94,9 @@ def _package(reader: LockReader, section: str, name: str, pkg: object, line: int
     if kind is None and pinned is not None:
         reader.locked(name, pinned, line, marker=marker, section=section)
         return
+    if kind is None:
+        reader.unversioned(name, line, "from the index", marker=marker)
+        return
     where = str(pkg.get(kind or "", "")) if kind else "no version recorded"
     ref = pkg.get("ref")
     if isinstance(ref, str) and ref:

@@ -46,6 +46,9 @@ def read_poetry_lock(path: Path) -> RequirementsFile:
         if kind in _INDEX_TYPES and version is not None:
             reader.locked(name, version, line, marker=marker, section=section)
             continue
+        if kind in _INDEX_TYPES:
+            reader.unversioned(name, line, "from the index", marker=marker)
+            continue
         where = source.get("url", "") if isinstance(source, dict) else ""
         reader.not_from_index(
             name, version, line, f"{kind or 'source'}: {where}", marker=marker, section=section
