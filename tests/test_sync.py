@@ -33,6 +33,7 @@ from tests.support.osv_bucket import (
     csv_for,
     newest_first,
     records_by_id,
+    write_bucket,
     zip_of,
 )
 
@@ -292,6 +293,21 @@ def test_a_listed_record_missing_at_source_is_fetched_at_the_next_sync(
     assert "PYSEC-2099-1" in stored_ids(synced, "requests")["requests"]
     third = sync(synced, OsvSource.parse(bucket.url), client(synced.parent))
     assert (third.action, third.fetched) == ("up-to-date", 0)
+
+
+def test_an_archive_with_no_pypi_advisory_is_refused(tmp_path: Path) -> None:
+    """Another ecosystem's data copied into a mirror's PyPI folder synced fine, and every
+    audit against it passed: no record names a PyPI package."""
+    npm = {"ecosystem": "npm", "name": "jinja2"}
+    records = [
+        {"id": f"GHSA-{i}", "modified": "2026-12-01T00:00:00Z", "affected": [{"package": npm}]}
+        for i in range(3)
+    ]
+    source = write_bucket(tmp_path / "osv", records)
+    with pytest.raises(DataError) as info:
+        sync(tmp_path / "advisories.sqlite3", OsvSource.parse(str(source)), client(tmp_path))
+    assert str(info.value).endswith("holds 3 OSV records, none of them about a PyPI package")
+    assert not (tmp_path / "advisories.sqlite3").exists()
 
 
 def test_failed_fetch_leaves_the_database_as_it_was(synced: Path, bucket: OsvBucket) -> None:

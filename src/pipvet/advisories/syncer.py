@@ -169,11 +169,12 @@ class Syncer:
 
         with tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIX, dir=self.path.parent) as tmp:
             archive = self._archive(Path(tmp))
-            read = [0]
+            read = [0, 0]  # records, and those naming a PyPI package
 
             def records() -> Iterator[StoredRecord]:
                 for record in archive_records(archive, tally, self.progress):
                     read[0] += 1
+                    read[1] += bool(record.names)
                     yield record
 
             now = self.clock()
@@ -190,6 +191,13 @@ class Syncer:
             if not read[0]:
                 raise DataError(
                     f"the advisory archive {self.source.zip_url} holds no usable OSV records",
+                    hint="check that --osv-url points at the OSV data for PyPI",
+                )
+            if not read[1]:
+                # Another ecosystem's data in the PyPI place: every audit would pass.
+                raise DataError(
+                    f"the advisory archive {self.source.zip_url} holds {read[0]:,} OSV records, "
+                    "none of them about a PyPI package",
                     hint="check that --osv-url points at the OSV data for PyPI",
                 )
             if tally.count:  # only known once the archive was read
