@@ -134,3 +134,19 @@ def test_overlay_replaces_must_be_a_list_of_ids(value: str) -> None:
         parse_policy(table, Path("pipvet.toml"), today=date(2026, 12, 2))
     assert "overlay-replaces" in str(caught.value)
     assert "advisory ids" in str(caught.value)
+
+
+@pytest.mark.parametrize("spelling", ["pypi", "PYPI", " PyPI "])
+def test_an_overlay_record_spelling_the_ecosystem_otherwise_still_counts(
+    project: Path, tmp_path: Path, spelling: str
+) -> None:
+    """A private advisory written by hand with "ecosystem": "pypi" was dropped as another
+    ecosystem's, and the audit of the package it names passed."""
+    private = record("ACME-2026-1", "acme-internal", fixed="2.0")
+    private["affected"][0]["package"]["ecosystem"] = spelling
+    (tmp_path / "overlay" / "ACME-2026-1.json").write_text(json.dumps(private), encoding="utf-8")
+    (project / "requirements.txt").write_text("acme-internal==1.0\n", encoding="utf-8")
+    code, out, _ = run(["audit", "-r", "requirements.txt", "--format", "json"])
+    assert code == 1
+    (dep,) = json.loads(out)["dependencies"]
+    assert [f["id"] for f in dep["findings"]] == ["ACME-2026-1"]

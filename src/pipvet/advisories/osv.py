@@ -26,6 +26,7 @@ from pipvet.models import (
 __all__ = ["PYPI", "MalformedRecord", "is_malicious", "parse_advisory", "parse_advisory_json"]
 
 PYPI = "PyPI"
+_PYPI_FOLDED = PYPI.casefold()
 
 # Order in which the keys of one event object become events. The schema allows one key per
 # event; a record that packs two ("introduced" and "fixed") still has an obvious meaning, so we
@@ -156,7 +157,10 @@ def parse_advisory(data: Mapping[str, object]) -> Advisory:
     entry_malicious = False
     for path, entry in r.objects(data, "affected", "affected"):
         package = r.mapping(entry, "package", f"{path}.package")
-        if r.string(package, "ecosystem", f"{path}.package.ecosystem") != PYPI:
+        ecosystem = r.string(package, "ecosystem", f"{path}.package.ecosystem") or ""
+        # The schema spells it "PyPI"; a hand-written record (an overlay) saying "pypi" means
+        # the same, and skipping it would hide the advisory.
+        if ecosystem.strip().casefold() != _PYPI_FOLDED:
             continue
         name = r.string(package, "name", f"{path}.package.name")
         if not name or not name.strip():
