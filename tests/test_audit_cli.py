@@ -631,11 +631,18 @@ def test_data_from_another_source_fails_closed_when_the_configured_one_cannot_be
     _, report = audit_json(["-r", str(req)])
     db = report["advisory_db"]
     assert (db["stale"], db["configured_source"]) == (True, str(mirror))
-    # Offline, the cached data is what was asked for: a warning, not stale.
+    # Offline too: --offline asks for no download, not for another source's data. It had
+    # passed 'pipvet audit --ci --offline' with the mirror's records never checked.
     code, report = audit_json(["-r", str(req), "--offline"])
-    assert report["advisory_db"]["configured_source"] is None
-    assert report["advisory_db"]["stale"] is False
+    assert code == 0  # stale-data = "warn"
+    assert (report["advisory_db"]["stale"], report["advisory_db"]["configured_source"]) == (
+        True,
+        str(mirror),
+    )
     assert any("not " + str(mirror) in w for w in report["warnings"])
+    code, _, err = run(["audit", "-r", str(req), "--offline", "--ci"])
+    assert code == 2
+    assert f"not from the configured source ({mirror})" in err
 
 
 def test_staleness_follows_the_injected_clock(env: Path, shared_data: Path) -> None:

@@ -229,6 +229,9 @@ def _freshness(
                     f"the cached advisory data comes from {store.source}, not {source}; "
                     "--offline: using it anyway",
                 )
+                # What only the configured source carries was not checked: judged like
+                # data a failed switch left behind (stale; --ci fails).
+                snap = _kept(store, source, now)
             return SyncOutcome(
                 "none", snap, store_path, "offline: using the cached data",
                 warnings=warnings, overlay_fingerprint=fingerprint,
