@@ -155,6 +155,34 @@ def test_an_install_pipvet_cannot_read_makes_the_notebook_unreadable(
     assert "installs packages in a way pipvet does not read" in " ".join(err.value.problems)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'jinja2==2.10'])",
+        'os.system("pip install jinja2==2.10")',
+        "get_ipython().system('pip install jinja2==2.10')",
+        "pip.main(['install', 'jinja2==2.10'])",
+    ],
+)
+def test_an_install_from_python_code_makes_the_notebook_unreadable(
+    tmp_path: Path, line: str
+) -> None:
+    """Notebooks meant for hosted kernels install with subprocess or os.system: such a line
+    went unread and the audit passed."""
+    nb = notebook(
+        tmp_path / "code.ipynb",
+        "%pip install six==1.16.0\n",
+        f"import os, subprocess, sys\n{line}\n",
+        "# os.system('pip install x') in a comment, and print('pip install x'): no install\n"
+        "print('run: pip install x')\n",
+    )
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{nb}, cell 3, line 2: '")
+    assert "installs packages from Python code, which pipvet does not read" in problem
+
+
 def test_unbalanced_quotes_name_the_cell_and_line(tmp_path: Path) -> None:
     nb = notebook(tmp_path / "q.ipynb", "x = 1\n%pip install 'pandas\n")
     with pytest.raises(InputError) as err:

@@ -45,6 +45,13 @@ _SHELL_END_RE = re.compile(r"\s(?:>|2>|#).*$")
 _INSTALL_WORDS = re.compile(
     r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipenv)\b.*\b(?:install|add|sync|update)\b"
 )
+# Python code that runs pip (or conda) itself: subprocess.check_call([sys.executable, "-m",
+# "pip", "install", ...]), os.system("pip install ..."), get_ipython().system(...), pip.main.
+_CODE_INSTALL = re.compile(
+    r"(?:\b(?:os\.system|os\.popen|subprocess\.\w+|check_call|check_output|Popen|getoutput"
+    r"|get_ipython\(\)\.\w+)\s*\(.*\b(?:pip[0-9.]*|conda|mamba|uv)\b.*\binstall\b)"
+    r"|\bpip\.main\s*\("
+)
 # Cell magics that run the whole cell as shell commands.
 _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
 # Cell magics that run the rest of the cell as IPython code.
@@ -90,7 +97,16 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         if not isinstance(source, str):
             problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
             continue
-        for line_no, line, body in _commands(source.splitlines()):
+        lines = source.splitlines()
+        for line_no, line in enumerate(lines, start=1):
+            code = line.strip()
+            if not code.startswith(("%", "!", "#")) and _CODE_INSTALL.search(code):
+                where = Location(str(path), None, number, line_no)
+                problems.append(
+                    f"{where}: '{cut(code)}' installs packages from Python code, which pipvet "
+                    "does not read, so they would go unchecked; write it as %pip install NAME"
+                )
+        for line_no, line, body in _commands(lines):
             stripped = line.strip()
             location = Location(str(path), finder.find(line), number, line_no)
             for segment in _SEGMENTS.split(body):
