@@ -525,14 +525,21 @@ def scrubbed_runner(environ: dict[str, str]) -> Runner:
 
 
 @pytest.mark.slow
-def test_guard_pip_writes_the_user_pip_config(tmp_path: Path) -> None:
+def test_guard_pip_writes_the_user_pip_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = tmp_path / "proj"
     project.mkdir()
+    marker = tmp_path / "ran"
+    # run in the project, a checkout's pip.py would be imported by `python -m pip` without -I
+    (project / "pip.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(project)
     env = clean_environ(tmp_path)
     plan = plan_init(options(project, env, venv=False, vscode=False, ci=False, guard_pip=True))
     assert plan.guard is not None
     assert plan.guard.action == "set"
     assert plan.guard.command[1:] == (
+        "-I",
         "-m",
         "pip",
         "config",
@@ -543,6 +550,7 @@ def test_guard_pip_writes_the_user_pip_config(tmp_path: Path) -> None:
     )
     result = apply_init(plan, runner=scrubbed_runner(env))
     assert result.guard_set
+    assert not marker.exists()
     conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
     assert re.search(r"(?m)^\[global\]\s*^require-virtualenv = true$", conf.read_text())
     assert user_guard_set(env) == conf

@@ -222,6 +222,7 @@ def _guard_step(opts: InitOptions, venv: VenvStep) -> GuardStep | None:
         python = venv.prefix / "Scripts" / "python.exe"
     command = (
         str(python),
+        "-I",  # never a checkout's pip.py or pip/ folder
         "-m",
         "pip",
         "config",
