@@ -84,13 +84,28 @@ def test_a_request_to_a_url_whose_port_is_not_a_number_is_not_retried(tmp_path: 
         "/srv/osv",
         "file:///srv/osv/all.zip",
         "https://files.example/top.json?sig=a/b",
+        "file:///srv/mirror@2026/osv",  # a path with an "@": no credentials in a file URL
+        "http://[::1]:8080/osv",
+        "https://u:se'cret@mirror.example/osv",  # "'" may stand in a password, and is masked
     ],
 )
 def test_usable_urls_pass(url: str) -> None:
     assert bad_port(url, at_after_host=True) is None
 
 
-PASSWORD = st.text(alphabet="abc123#?/@:%", min_size=1, max_size=12)
+PASSWORD = st.text(alphabet="abc123#?/@:%'\" <>", min_size=1, max_size=12)
+
+
+def test_a_password_with_a_quote_is_masked_and_one_masking_cannot_find_is_refused() -> None:
+    assert mask_userinfo("source https://u:se'cret@h.example/osv") == (
+        "source https://***@h.example/osv"
+    )
+    assert mask_userinfo("x" * 300 + " https://u:se'cret@h.example/osv").endswith(
+        " https://***@h.example/osv"
+    )  # the long scan as well
+    for url in ('https://u:se"cret@h.example/osv', "https://u:se<cret@h.example/osv"):
+        shown = bad_port(url, at_after_host=True)
+        assert shown == "https://***@h.example/osv"
 
 
 @given(user=st.text(alphabet="abc12", min_size=1, max_size=5), password=PASSWORD)

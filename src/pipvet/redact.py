@@ -16,11 +16,14 @@ __all__ = ["BAD_PORT_HINT", "MASK", "bad_port", "mask_userinfo", "refuse_unusabl
 MASK = "***"
 
 # scheme://userinfo@host: the userinfo runs to the last "@" before the host's end (a "/", "?",
-# "#", whitespace or a quote), so an unencoded "@" inside a password is hidden too. A scheme is
-# at most 32 characters (git+https, view-source): unbounded, the regex tried every word start
-# of a long "a-a-a-...://" run to its end, and one advisory's 64 KiB details took 17 s. No word
-# boundary is needed before it: a URL glued to other text ("...ab01https://u:p@h") is masked.
-_USERINFO_PATTERN = r"(?i)([a-z][a-z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@"
+# "#", whitespace, '"', "<" or ">"), so an unencoded "@" inside a password is hidden too. A "'"
+# may stand unencoded in a password (RFC 3986 sub-delims), so it does not end one: at worst a
+# quoted URL glued to a quoted address ('https://h','a@b') is masked too far, never too
+# little. A scheme is at most 32 characters (git+https, view-source): unbounded, the regex
+# tried every word start of a long "a-a-a-...://" run to its end, and one advisory's 64 KiB
+# details took 17 s. No word boundary is needed before it: a URL glued to other text
+# ("...ab01https://u:p@h") is masked.
+_USERINFO_PATTERN = r"(?i)([a-z][a-z0-9+.-]{0,31}://)[^/?#\s\"<>]*@"
 
 
 @functools.cache
@@ -58,9 +61,12 @@ def bad_port(url: str, *, at_after_host: bool = False) -> str | None:
         parts.port  # noqa: B018 - raises for a port that is no number
     except ValueError:
         return shown
+    if not at_after_host or not sep or parts.scheme.lower() == "file":
+        return None
     host_end = url.index("://") + 3 + len(parts.netloc)
-    if at_after_host and sep and len(head) >= host_end:
-        return shown
+    userinfo = parts.netloc.rpartition("@")[0]
+    if len(head) >= host_end or (userinfo and userinfo in mask_userinfo(url)):
+        return shown  # the wrong host, or a password the masking cannot find ('"', a space)
     return None
 
 
@@ -89,7 +95,7 @@ def refuse_unusable_url(value: str, origin: str) -> None:
 # only around each "://", since the regex tries its pattern at every word boundary.
 _SHORT = 256
 # No match crosses one of these: the scheme, "://", the userinfo and "@" exclude them all.
-_QUOTES = "'\"<>"
+_QUOTES = '"<>'
 
 
 def _mask_long(text: str) -> str:
