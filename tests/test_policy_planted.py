@@ -79,11 +79,27 @@ def test_a_planted_link_and_a_broken_file_are_skipped_too(tmp_path: Path) -> Non
 
 @as_root
 def test_the_same_file_in_a_folder_others_cannot_write_is_applied(tmp_path: Path) -> None:
-    team = tmp_path / "team"
-    team.mkdir()
-    team.chmod(0o2775)  # a shared project folder: group-writable, not every user's
-    planted(team / "pipvet.toml", 'fail-on = "critical"\n')
-    assert load_policy(team, today=TODAY).fail_on == SeverityLabel.CRITICAL
+    """A team's folder (group-writable) is no shared scratch folder, unless it sits below one:
+    pytest's folders are below /tmp, so this one is made in the home folder."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="pipvet-team-", dir=Path.home()))
+    try:
+        if any(p.stat().st_mode & stat.S_IWOTH for p in base.parents):
+            pytest.skip("the home folder is below a folder every user can write")
+        team = base / "team"
+        team.mkdir()
+        team.chmod(0o2775)  # a shared project folder: group-writable, not every user's
+        planted(team / "pipvet.toml", 'fail-on = "critical"\n')
+        assert load_policy(team, today=TODAY).fail_on == SeverityLabel.CRITICAL
+        # Below /tmp, the same folder is skipped: anyone could have made it.
+        shared = shared_scratch(tmp_path) / "team"
+        shared.mkdir()
+        planted(shared / "pipvet.toml", 'fail-on = "critical"\n')
+        assert load_policy(shared, today=TODAY).source is None
+    finally:
+        shutil.rmtree(base)
 
 
 def test_own_files_and_roots_are_candidates_anywhere(tmp_path: Path) -> None:
@@ -127,3 +143,24 @@ def test_a_planted_policy_cannot_pass_a_vulnerable_audit(
     assert code == 1, text
     assert "PYSEC-2099-8" in text
     assert f"{scratch / 'pipvet.toml'} is not applied: it belongs to another user" in text
+
+
+@as_root
+def test_a_strangers_folders_below_a_shared_one_do_not_make_the_policy_safe(
+    tmp_path: Path,
+) -> None:
+    """/tmp/x/build/out: the stranger made /tmp/x and everything in it, not only the file."""
+    scratch = shared_scratch(tmp_path)
+    build = scratch / "x" / "build"
+    build.mkdir(parents=True)
+    for folder in (scratch / "x", build):
+        folder.chmod(0o755)
+        os.chown(folder, STRANGER, STRANGER)
+    planted(build / "pipvet.toml", 'fail-on = "critical"\n')
+    out = build / "out"
+    out.mkdir()
+    out.chmod(0o777)
+    policy = load_policy(out, today=TODAY)
+    assert policy.source is None
+    (warning,) = policy.warnings
+    assert f"sits below {scratch}, which every user can write" in warning

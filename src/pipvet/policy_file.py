@@ -19,7 +19,7 @@ __all__ = ["candidate", "has_pipvet_table", "pipvet_table", "read_toml"]
 
 def candidate(path: Path, skipped: list[str], *, uid: int | None = None) -> bool:
     """Whether the walk up from the working folder may read ``path`` as a policy: a file, and
-    not one that belongs to another user in a folder every user can write (``/tmp``,
+    not one that belongs to another user below a folder every user can write (``/tmp``,
     ``/var/tmp``, a shared scratch folder). Anyone could have put such a file above a user's
     work, and a policy decides what fails, which advisories count and where they come from.
     A skipped file is said in ``skipped``. ``uid``: the user running pipvet (default: this
@@ -38,18 +38,24 @@ def candidate(path: Path, skipped: list[str], *, uid: int | None = None) -> bool
     strangers = {info.st_uid, own.st_uid} - {uid, 0}
     if not strangers:
         return True
-    try:
-        folder = path.parent.stat()
-    except OSError:
-        return True
-    if not folder.st_mode & stat.S_IWOTH:
+    # Below a folder every user can write, anyone could have made the folders on the way
+    # down too (/tmp/x/build/pipvet.toml, with /tmp/x the stranger's), not only this file.
+    open_to_all = next((f for f in path.parents if _writable_by_all(f)), None)
+    if open_to_all is None:
         return True
     skipped.append(
-        f"{path} is not applied: it belongs to another user (uid {min(strangers)}) and sits in "
-        f"{path.parent}, which every user can write, so anyone could have put it there; "
+        f"{path} is not applied: it belongs to another user (uid {min(strangers)}) and sits "
+        f"below {open_to_all}, which every user can write, so anyone could have put it there; "
         "pass it with --policy if you trust it"
     )
     return False
+
+
+def _writable_by_all(folder: Path) -> bool:
+    try:
+        return bool(folder.stat().st_mode & stat.S_IWOTH)
+    except OSError:
+        return False
 
 
 def read_toml(path: Path) -> dict[str, Any]:
