@@ -446,3 +446,25 @@ def test_anything_else_goes_to_the_shared_reader(tmp_path: Path, line: str) -> N
     from pipvet.fleet.simple_reqs import read_simple
 
     assert read_simple(write(tmp_path / "requirements.txt", f"ok==1\n{line}\n")) is None
+
+
+def test_long_globs_and_many_gitignore_files_cannot_stall_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One 1 MB '*a*a*...' line took 18 s to compile; and sibling folders each bring their own
+    globs, so a walk compiles at most so many in all."""
+    from pipvet.fleet import walk
+    from pipvet.fleet.gitignore import MAX_GLOB_LENGTH
+
+    root = tmp_path / "fleet"
+    write(root / ".gitignore", "*a" * 500_000 + "\n" + "x" * (MAX_GLOB_LENGTH - 1) + "*\n")
+    assert len(parse_gitignore((root / ".gitignore").read_text(), "").globs) == 1
+    monkeypatch.setattr(walk, "_MAX_COMPILED", 5)
+    for i in range(4):
+        write(root / f"p{i}" / ".gitignore", "g1-*\ng2-*\ng3-*\n")
+        write(root / f"p{i}" / "g1-x" / "requirements.txt", "x\n")
+    walked = find_projects([root])
+    shown = sorted(p.path.relative_to(root).as_posix() for p in walked.projects)
+    # 1 glob at the root, then 3 and 1 of the siblings' before the walk's five are spent
+    assert shown == ["p2/g1-x", "p3/g1-x"]
+    assert any("at most 200 characters" in w for w in walked.warnings)

@@ -20,12 +20,15 @@ import re
 
 from pipvet.frozen import frozen
 
-__all__ = ["MAX_GLOBS", "IgnoreFile", "ignored", "parse_gitignore"]
+__all__ = ["MAX_GLOBS", "MAX_GLOB_LENGTH", "IgnoreFile", "ignored", "parse_gitignore"]
 
 # Globs are tried one by one against every entry of every folder below; a .gitignore is the
 # checkout's to write, so one of 60,000 globs made a 600-folder walk take 13 s. Plain names and
 # paths (nearly every real line) are looked up in sets instead, whatever their number.
 MAX_GLOBS = 1000
+# Compiling one glob costs time with its length (a 1 MB "*a*a*..." line took 18 s); a real one
+# is a few characters, and a longer line is skipped like one past MAX_GLOBS.
+MAX_GLOB_LENGTH = 200
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -39,7 +42,7 @@ class IgnoreFile:
     paths: frozenset[str]  # anchored: a path relative to ``base``
     dir_paths: frozenset[str]
     globs: tuple[tuple[re.Pattern[str], bool, bool], ...]  # (pattern, anchored, dir only)
-    dropped: int = 0  # globs past MAX_GLOBS, not honoured
+    dropped: int = 0  # globs past MAX_GLOBS or longer than MAX_GLOB_LENGTH, not honoured
 
 
 def parse_gitignore(text: str, base: str, *, max_globs: int = MAX_GLOBS) -> IgnoreFile:
@@ -62,7 +65,7 @@ def parse_gitignore(text: str, base: str, *, max_globs: int = MAX_GLOBS) -> Igno
             sets[anchored, dir_only].add(line)
         elif (line, anchored, dir_only) in globs:
             continue
-        elif len(globs) < max_globs:
+        elif len(globs) < max_globs and len(line) <= MAX_GLOB_LENGTH:
             globs[line, anchored, dir_only] = None
         else:
             dropped += 1

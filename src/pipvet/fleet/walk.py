@@ -22,7 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipvet.errors import UsageError
-from pipvet.fleet.gitignore import MAX_GLOBS, IgnoreFile, ignored, parse_gitignore
+from pipvet.fleet.gitignore import (
+    MAX_GLOB_LENGTH,
+    MAX_GLOBS,
+    IgnoreFile,
+    ignored,
+    parse_gitignore,
+)
 from pipvet.frozen import frozen
 from pipvet.inputs.discover import discover_requirement_files
 from pipvet.inputs.requirements import declared_kind
@@ -39,6 +45,7 @@ VENV_NAMES = (".venv", "venv")
 # What `-r` reads besides requirements files and pyproject.toml (told by name, as it does).
 _DECLARED_KINDS = frozenset({"lock", "conda", "notebook"})
 _MAX_GITIGNORE_BYTES = 1_000_000
+_MAX_COMPILED = 20_000  # globs compiled in one walk, all .gitignore files together
 
 
 @frozen
@@ -81,6 +88,7 @@ def _walk(
 ) -> None:
     # (folder, path relative to root, depth, the .gitignore rules in force there)
     stack: list[tuple[Path, str, int, tuple[IgnoreFile, ...]]] = [(root, "", 0, ())]
+    compiled = [0]  # globs compiled so far
     while stack:
         folder, rel, depth, rules = stack.pop()
         try:
@@ -88,7 +96,9 @@ def _walk(
         except OSError as exc:
             warnings.append(f"{folder}: cannot be read ({exc.strerror or exc}); skipped")
             continue
-        rules = rules + _gitignore(folder, rel, entries, rules, warnings)
+        rules = rules + _gitignore(
+            folder, rel, entries, rules, compiled=compiled, warnings=warnings
+        )
         names = {e.name for e in entries}
         project = _project(root, folder, rel, names, rules)
         key = folder.resolve()
@@ -130,6 +140,8 @@ def _gitignore(
     rel: str,
     entries: list[os.DirEntry[str]],
     rules: tuple[IgnoreFile, ...],
+    *,
+    compiled: list[int],
     warnings: list[str],
 ) -> tuple[IgnoreFile, ...]:
     entry = next((e for e in entries if e.name == ".gitignore"), None)
@@ -143,13 +155,16 @@ def _gitignore(
         return ()
     # The globs of every .gitignore above a folder are tried on each of its entries: at most
     # MAX_GLOBS in force, however deep the checkout nests its .gitignore files.
-    room = MAX_GLOBS - sum(len(f.globs) for f in rules)
+    # And a walk compiles at most _MAX_COMPILED globs in all, however many folders bring them.
+    room = min(MAX_GLOBS - sum(len(f.globs) for f in rules), _MAX_COMPILED - compiled[0])
     found = parse_gitignore(data.decode("utf-8", errors="replace"), rel, max_globs=room)
+    compiled[0] += len(found.globs)
     if found.dropped:
         warnings.append(
             f"{entry.path}: {found.dropped:,} of its glob lines are not applied, since at most "
-            f"{MAX_GLOBS:,} are in force (plain names and paths all are); folders they name are "
-            "walked"
+            f"{MAX_GLOBS:,} are in force, each of at most {MAX_GLOB_LENGTH} characters, and "
+            f"{_MAX_COMPILED:,} in one walk (plain names and paths all are); folders they name "
+            "are walked"
         )
     return (found,)
 
