@@ -469,6 +469,21 @@ def test_a_failed_write_leaves_every_file_as_it_was(tmp_path: Path) -> None:
     assert top.read_text() == f"a==1\n-r {long_name}\n"
 
 
+def test_a_link_in_the_project_is_written_through(tmp_path: Path) -> None:
+    """requirements.txt -> secret/reqs.txt (0600, it holds an index token): the target is
+    relaxed in place, keeping its mode; the link stays a link (it was replaced by a 0644 copy
+    of the token)."""
+    target = write(tmp_path / "secret" / "reqs.txt", "--index-url https://u:tok@h/simple\na==1\n")
+    target.chmod(0o600)
+    link = tmp_path / "requirements.txt"
+    link.symlink_to(Path("secret") / "reqs.txt")
+    written = apply_relax(plan_relax(tmp_path, pyproject=False))
+    assert written
+    assert link.is_symlink()
+    assert target.read_text() == "--index-url https://u:tok@h/simple\na>=1\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
 # ---------------------------------------------------------------------------- the command
 
 

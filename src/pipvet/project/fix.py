@@ -259,5 +259,6 @@ def _lock_advice(folders: set[Path], names: Sequence[str]) -> tuple[LockAdvice, 
 
 def apply_fix(plan: FixPlan) -> tuple[str, ...]:
     """Write every changed file, all or none; return their display names."""
-    write_texts_atomic((f.path, f.result.text) for f in plan.changed)
+    # A link in the project is written through, as relax does: its target is in the project.
+    write_texts_atomic((f.path.resolve(), f.result.text) for f in plan.changed)
     return tuple(f.display for f in plan.changed)

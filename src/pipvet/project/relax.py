@@ -278,6 +278,8 @@ def apply_relax(plan: RelaxPlan) -> tuple[Path, ...]:
             problems=plan.problems,
             hint="fix the lines listed above, then run pipvet relax again",
         )
-    # All or none: a requirements file and its includes are relaxed together.
-    write_texts_atomic((file.path, file.result.text) for file in plan.changed)
+    # All or none: a requirements file and its includes are relaxed together. A link in the
+    # project is written through (its target was checked to be in the project too), keeping
+    # the target's mode: replaced, it became a 0644 copy of a 0600 file.
+    write_texts_atomic((file.path.resolve(), file.result.text) for file in plan.changed)
     return tuple(file.path for file in plan.changed)
