@@ -698,3 +698,25 @@ def test_a_name_no_index_can_hold_is_unchecked_not_clean(tmp_path: Path, written
     assert "which is not a valid project name" in dep.skipped
     assert dep.skipped.endswith("(python -m pip install --force-reinstall evil_pkg)")
     assert dep.version is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_pth_line_naming_a_fifo_or_a_device_does_not_hang_the_scan(tmp_path: Path) -> None:
+    """Installed malware can write such a line: opening the FIFO to look for a zip archive hung
+    the audit, which then never reported the malware."""
+    import threading
+
+    site = tmp_path / "site-packages"
+    dist_info(site, "six-1.16.0.dist-info", "Name: six\nVersion: 1.16.0\n")
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (site / "hang.pth").write_text(f"{tmp_path / 'pipe'}\n{tmp_path / 'zero'}\n")
+    found: list[list[str]] = []
+    worker = threading.Thread(
+        target=lambda: found.append([d.name for d in read_site_packages(site).dependencies]),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the scan hangs"
+    assert found == [["six"]]

@@ -366,6 +366,8 @@ def _added_by_pth(
                 seen.add(resolved)
                 if folder.is_dir():
                     dists = _scan_folder(folder)[0]
+                elif not folder.is_file():  # a FIFO or a device: opening it could hang
+                    continue
                 else:
                     import zipfile  # only a .pth line naming a file needs it
 
