@@ -360,7 +360,8 @@ def entry_from_text(
         if constraint:
             raise LineProblem(
                 "direct URL requirements cannot be constraints",
-                "pip rejects them in constraints files; move the line to a requirements file",
+                "pip would fetch (and, for a source archive, build) the file a constraint names; "
+                "move the line to a requirements file",
             )
         version = release_version(req.name, req.url)
         return RequirementEntry(
