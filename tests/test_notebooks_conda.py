@@ -296,6 +296,20 @@ def test_audit_r_environment_yml(env: Path) -> None:
     assert any("audit the environment itself with --python" in w for w in report["warnings"])
 
 
+def test_conda_packages_are_named_as_such_in_the_verdict(env: Path) -> None:
+    """They are not "local or editable installs", and an advisory could well name them: the
+    text says what they are and how to check them."""
+    path = env / "environment.yml"
+    path.write_text("dependencies:\n  - jinja2=2.10\n  - pip:\n    - six==1.16.0\n")
+    code, out, _ = run(["audit", "-r", str(path), "--offline"])
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "1 conda package not audited (audit the environment with --python)" in flat
+    assert "local or editable" not in flat
+    assert "Not from a package index (not audited by version; each line says why):" in flat
+    assert "no advisory can name these" not in flat
+
+
 @pytest.mark.slow
 def test_python_of_a_conda_environment_audits_what_conda_and_pip_installed(
     env: Path, tmp_path: Path

@@ -90,6 +90,15 @@ class Location:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 
+# A conda package's reason for not being audited by version: listed by the readers (environment
+# files, notebooks), told apart by the reports (no advisory "cannot name" it: conda's names and
+# versions are not PyPI's, and the environment itself can be audited).
+CONDA_REASON = (
+    "installed by conda: audit the environment itself with --python "
+    "(for example --python ENV/bin/python)"
+)
+
+
 @frozen(slots=True)  # tens of thousands in a large audit
 class Dependency:
     """One thing to audit: a name and (if known) an exact version.

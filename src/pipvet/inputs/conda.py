@@ -24,15 +24,11 @@ from pipvet.frozen import frozen
 from pipvet.inputs.lock_common import cut, read_lock_text
 from pipvet.inputs.requirement_plain import MAX_NAME_LENGTH
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
-from pipvet.models import Location
+from pipvet.models import CONDA_REASON, Location
 from pipvet.system.files import MAX_REQUIREMENTS_BYTES
 
 __all__ = ["CONDA_REASON", "conda_entry", "read_environment_yml"]
 
-CONDA_REASON = (
-    "installed by conda: audit the environment itself with --python "
-    "(for example --python ENV/bin/python)"
-)
 _KEYS = ("name", "channels", "dependencies", "prefix", "variables")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:(?:\s+(.*))?$")
 _ITEM_RE = re.compile(r"^-(?:\s+(.*))?$")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from pipvet.frozen import frozen
 from pipvet.models import (
+    CONDA_REASON,
     AuditReport,
     Dependency,
     DependencyResult,
@@ -92,6 +93,7 @@ def verdict(report: AuditReport) -> AuditVerdict:
     failing = [f for _, f in vulns if finding_fails(f, report.fail_on, report.unknown_severity)]
     unchecked = len(report.unchecked)
     local = len(report.not_from_index)
+    conda = sum(r.dependency.skipped == CONDA_REASON for r in report.not_from_index)
     no_data = report.snapshot.records == 0
     parts: list[str] = []
     if malware:
@@ -120,7 +122,7 @@ def verdict(report: AuditReport) -> AuditVerdict:
             text += f"; nothing was found in the {deps} that {were} checked"
         parts.append(text)
     if local and not no_data:
-        parts.append(f"{plural(local, 'local or editable install')} not audited by version")
+        parts += _not_from_index(local, conda)
     parts += _closing_parts(report, no_data)
 
     status: VerdictStatus
@@ -279,3 +281,16 @@ def osv_url(advisory_id: str) -> str:
     """The advisory's page on osv.dev; the id is percent-encoded, so whatever a record calls
     itself stays inside the URL's path."""
     return f"https://osv.dev/vulnerability/{quote(advisory_id, safe='')}"
+
+
+def _not_from_index(local: int, conda: int) -> list[str]:
+    """The verdict's words for what was listed, not audited by version: conda's packages apart,
+    since an audit of the environment itself checks them."""
+    parts = []
+    if local - conda:
+        parts.append(f"{plural(local - conda, 'local or editable install')} not audited by version")
+    if conda:
+        parts.append(
+            f"{plural(conda, 'conda package')} not audited (audit the environment with --python)"
+        )
+    return parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from pipvet.models import AuditReport, DependencyResult, Finding, SeverityLabel
+from pipvet.models import CONDA_REASON, AuditReport, DependencyResult, Finding, SeverityLabel
 from pipvet.report._common import (
     MALWARE_MEANING,
     MALWARE_STEPS,
@@ -142,6 +142,8 @@ def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
         w.line()
         w.line(
             "Not from a package index (no advisory can name these; review their source yourself):"
+            if all(r.dependency.skipped != CONDA_REASON for r in report.not_from_index)
+            else "Not from a package index (not audited by version; each line says why):"
         )
         for result in report.not_from_index:
             dep = result.dependency
