@@ -330,6 +330,7 @@ def test_a_name_pip_cannot_find_still_gets_the_verdict(world: World) -> None:
         # every value option of pip 26.3: its value is no package name
         (["--timeout", "60", "--exists-action", "w", "--only-final", ":all:", "six"], ["six"]),
         (["--pypi-url", "http://x.example/simple", "--source-dir", "s", "six"], ["six"]),
+        (["--root-user-action", "ignore", "six"], ["six"]),
     ],
 )
 def test_named_requirements_of_a_pip_command_line(pip_args: list[str], names: list[str]) -> None:
@@ -674,6 +675,8 @@ def test_what_a_package_installs_cannot_drive_the_terminal(world: World) -> None
         ("PIP_CONSTRAINT", "attrs @ file://{sdist}"),  # pip takes a URL as a constraint
         ("PIP_REQUIREMENT", "{sdist}"),
         ("pip.conf", "attrs @ file://{sdist}"),  # [install] constraint = FILE
+        ("PIP_GROUP", "attrs @ file://{sdist}"),  # a [dependency-groups] group of pyproject
+        ("PIP_REQUIREMENTS_FROM_SCRIPT", "attrs @ file://{sdist}"),  # a script's PEP 723 block
     ],
 )
 def test_a_file_pip_settings_add_is_checked_like_one_on_the_command_line(
@@ -686,9 +689,19 @@ def test_a_file_pip_settings_add_is_checked_like_one_on_the_command_line(
     listed = world.root / "shared.txt"
     listed.write_text(line.format(sdist=sdist) + "\n")
     settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(world.wheels)}
+    named = "shared.txt"
     if setting == "pip.conf":
         (world.venv.root / "pip.conf").write_text(f"[install]\nconstraint = {listed}\n")
         where = "pip's setting install.constraint"
+    elif setting == "PIP_GROUP":
+        dependency = line.format(sdist=sdist)
+        (world.root / "pyproject.toml").write_text(f"[dependency-groups]\ng = [{dependency!r}]\n")
+        settings[setting], where, named = "g", setting, "--group g"
+    elif setting == "PIP_REQUIREMENTS_FROM_SCRIPT":
+        script = world.root / "s.py"
+        block = f"# /// script\n# dependencies = [{line.format(sdist=sdist)!r}]\n# ///\n"
+        script.write_text(block)
+        settings[setting], where, named = str(script), setting, "--requirements-from-script"
     else:
         settings[setting] = str(listed)
         where = setting
@@ -698,7 +711,7 @@ def test_a_file_pip_settings_add_is_checked_like_one_on_the_command_line(
     assert result.code == 2, result.stdout + result.stderr
     assert not marker.exists()
     assert f"{where} adds " in result.stderr
-    assert "shared.txt" in result.stderr
+    assert named in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -799,3 +812,13 @@ def test_only_binary_none_in_a_file_cannot_undo_wheels_only(world: World, flag: 
     assert result.code == 2, result.stdout + result.stderr
     assert "listed.txt:1: '--only-binary :none:'" in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(("value", "elsewhere"), [("n", False), ("f", False), ("Off", False),
+                                                  ("y", True), ("1", True)])  # fmt: skip
+def test_pip_user_is_read_as_pip_reads_a_flag(tmp_path: Path, value: str, elsewhere: bool) -> None:
+    from pipvet.update.pip_sources import configured_elsewhere
+
+    environ = {"PIP_USER": value, "PIP_CONFIG_FILE": os.devnull}
+    found = configured_elsewhere(environ, tmp_path, dict)
+    assert (found == ("PIP_USER", "--user")) is elsewhere

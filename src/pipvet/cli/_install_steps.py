@@ -55,7 +55,7 @@ PIP_VALUE_OPTIONS = frozenset({
     "--build-constraint", "--all-releases", "--only-final", "--refresh-package", "--python",
     "--keyring-provider", "--proxy", "--retries", "--timeout", "--default-timeout",
     "--exists-action", "--cert", "--client-cert", "--use-feature", "--use-deprecated",
-    "--resume-retries"
+    "--resume-retries", "--root-user-action"
 })  # fmt: skip
 
 # pip options that install somewhere else than the environment pipvet vetted for.

@@ -183,7 +183,13 @@ def _install_settings(
 
 
 # pip's options that add what to install to every ``pip install``, by their setting's name.
-_INPUT_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
+_INPUT_OPTIONS = {
+    "requirement": "-r",
+    "constraint": "-c",
+    "editable": "-e",
+    "group": "--group",  # pip 26.3 reads PIP_GROUP and [install] group as well
+    "requirements-from-script": "--requirements-from-script",
+}
 
 
 def configured_inputs(
@@ -217,8 +223,8 @@ def configured_elsewhere(
     for where, key, value in _install_settings(environ, prefix, config_list):
         if key not in _ELSEWHERE or not value.strip():
             continue
-        if key == "user":  # a flag: pip reads yes/true/on/1 and no/false/off/0
-            if value.strip().lower() in ("0", "no", "false", "off"):
+        if key == "user":  # a flag: pip reads y/yes/t/true/on/1 and n/no/f/false/off/0
+            if value.strip().lower() in ("0", "n", "no", "f", "false", "off"):
                 continue
             return where, "--user"
         return where, f"--{key} {value.strip()}"
