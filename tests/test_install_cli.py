@@ -797,20 +797,25 @@ def test_what_pip_reads_from_a_group_or_a_script_is_refused(world: World, argv: 
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("value", [":none:", "${PV}"])
 @pytest.mark.parametrize("flag", ["-r", "-c"])
-def test_only_binary_none_in_a_file_cannot_undo_wheels_only(world: World, flag: str) -> None:
+def test_only_binary_none_in_a_file_cannot_undo_wheels_only(
+    world: World, flag: str, value: str
+) -> None:
     """pip applies a requirements or constraints file's options after the command line's:
     `--only-binary :none:` there cleared the dry run's --only-binary :all:, and pip built
-    the source-only release to read it."""
+    the source-only release to read it. pip fills in ${PV} before it reads the value."""
     marker = world.root / "MARKER"
     folder = world.root / "dists"
     build_marker_sdist(folder, "gate-src", "1.0", marker, kind="backend")
-    world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)}
+    world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder), "PV": ":none:"}
     listed = world.root / "listed.txt"
-    listed.write_text("--only-binary :none:\n" + ("gate-src\n" if flag == "-r" else ""))
-    result = world.install(flag, str(listed), *(["gate-src"] if flag == "-c" else []))
+    listed.write_text(f"--only-binary {value}\n" + ("gate-src\n" if flag == "-r" else ""))
+    result = world.install(
+        flag, str(listed), *(["gate-src"] if flag == "-c" else []), environ={"PV": ":none:"}
+    )
     assert result.code == 2, result.stdout + result.stderr
-    assert "listed.txt:1: '--only-binary :none:'" in result.stderr
+    assert f"listed.txt:1: '--only-binary {value}'" in result.stderr
     assert not marker.exists()
 
 

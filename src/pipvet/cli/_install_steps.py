@@ -173,10 +173,12 @@ def _direct_reference(token: str) -> bool:
 
 def _allows_builds(option: OptionLine) -> bool:
     """A requirements file's option that lets pip build (pip applies it after the command
-    line's ``--only-binary :all:``): ``--no-binary``, or ``--only-binary`` with ``:none:``."""
+    line's ``--only-binary :all:``): ``--no-binary``, or ``--only-binary`` with ``:none:``,
+    or with a ``${NAME}`` pip fills in from its environment (``:none:``, for all pipvet can
+    tell: the value is read here as written)."""
     values = (option.value or "").split(",")
     return option.option == "--no-binary" or (
-        option.option == "--only-binary" and ":none:" in values
+        option.option == "--only-binary" and (":none:" in values or "${" in (option.value or ""))
     )
 
 
