@@ -569,6 +569,25 @@ def test_an_archive_listing_too_many_members_is_refused_before_it_is_opened(
     assert len(members) == 20_000
 
 
+def test_the_end_record_signature_planted_in_its_own_fields_hides_nothing(tmp_path: Path) -> None:
+    """Four bytes "PK\\x05\\x06" written into the end record's entry counts made the last copy
+    of the signature a record too short to read, so the size check found nothing; zipfile
+    still reads the real record (at the very end) and its 20,000 members."""
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(20_000):
+            z.writestr(f"M-{i}.json", b"")
+    data = bytearray(archive.read_bytes())
+    end = len(data) - 22  # no comment: the end record is the last 22 bytes
+    assert data[end : end + 4] == b"PK\x05\x06"
+    data[end + 8 : end + 12] = b"PK\x05\x06"  # entries on this disk and in all, as counts
+    archive.write_bytes(bytes(data))
+    with zipfile.ZipFile(archive) as z:
+        assert len(z.infolist()) == 20_000  # zipfile is not fooled
+    with pytest.raises(DataError, match="refusing to open it"):
+        list(iter_json_members(archive, on_skip=lambda _m: None, max_directory=1 << 16))
+
+
 # ---------------------------------------------------------------------------- overlay
 
 

@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from pipvet.errors import DataError
 
@@ -41,27 +42,37 @@ def _unsafe_name(name: str) -> str | None:
 
 def _directory_size(path: Path) -> int:
     """The size of the central directory that ``zipfile`` would read, from the end records
-    it reads it from (found the same way: the last end record in the file's last 64 KiB;
-    the ZIP64 one just before it when there is one). 0 when there is none to be found."""
+    it reads it from: the largest any end record in the file's last 64 KiB states (the ZIP64
+    one just before it when there is one). zipfile takes the record at the very end when it is
+    whole, else the last one it finds; the same four bytes planted inside a record's own
+    fields must not hide it. 0 when there is none to be found."""
     with path.open("rb") as fh:
         fh.seek(0, 2)
         size = fh.tell()
         tail_start = max(0, size - (1 << 16) - 22)
         fh.seek(tail_start)
         tail = fh.read()
+        found = 0
         end = tail.rfind(b"PK\x05\x06")
-        if end < 0 or len(tail) - end < 22:
-            return 0
-        found: int = struct.unpack_from("<I", tail, end + 12)[0]
-        # A ZIP64 end record (56 bytes) and its locator (20) sit just before the end record.
-        locator = end - 20
-        record = tail_start + locator - 56
-        if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07" and record >= 0:
-            fh.seek(record)
-            head = fh.read(56)
-            if len(head) == 56 and head[:4] == b"PK\x06\x06":
-                found = max(found, struct.unpack_from("<Q", head, 40)[0])
+        while end >= 0:
+            if len(tail) - end >= 22:
+                found = max(found, _stated_size(fh, tail, tail_start, end))
+            end = tail.rfind(b"PK\x05\x06", 0, end)
         return min(found, size)  # zipfile reads it from the file: no more than is there
+
+
+def _stated_size(fh: BinaryIO, tail: bytes, tail_start: int, end: int) -> int:
+    """The central directory's size an end record at ``end`` of ``tail`` states."""
+    found: int = struct.unpack_from("<I", tail, end + 12)[0]
+    # A ZIP64 end record (56 bytes) and its locator (20) sit just before the end record.
+    locator = end - 20
+    record = tail_start + locator - 56
+    if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07" and record >= 0:
+        fh.seek(record)
+        head = fh.read(56)
+        if len(head) == 56 and head[:4] == b"PK\x06\x06":
+            found = max(found, struct.unpack_from("<Q", head, 40)[0])
+    return found
 
 
 def iter_json_members(
