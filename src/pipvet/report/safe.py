@@ -41,9 +41,13 @@ P = ParamSpec("P")
 
 # C0 controls except newline and tab, DEL, C1 controls, and the bidirectional overrides and
 # isolates that reorder what a terminal shows ("Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A lone surrogate (JSON's "\ud800" escape, read from a stranger's lock file) cannot be written
+# as UTF-8 at all: shown escaped like the rest, it no longer ends the run in an internal error.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 # What json.dumps(ensure_ascii=False) leaves raw yet a terminal acts on: DEL and C1.
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # A CI runner's log command: "##[name]" anywhere, "::name::" at the start of a line after any
 # white space (GitHub's runner, actions/runner ActionCommand.TryParse and TryParseV2). The
 # bracket, or the first colon, is written out like a control character: no command is left.

@@ -60,7 +60,7 @@ def purl_for(name: NormalizedName, version: str | None) -> str:
         return f"pkg:pypi/{name}"
     from urllib.parse import quote
 
-    return f"pkg:pypi/{name}@{quote(version, safe='')}"
+    return f"pkg:pypi/{name}@{quote(version.encode('utf-8', 'surrogatepass'), safe='')}"
 
 
 def marker_environment(python: Path, runner: Runner) -> dict[str, str] | None:

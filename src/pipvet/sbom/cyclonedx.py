@@ -134,7 +134,7 @@ def _osv_url(advisory_id: str) -> str:
     """The id's page on osv.dev, the id percent-encoded: a record names itself and its
     aliases, and an alias such as "x) [evil](https://evil.example" must stay in the path (an
     SBOM viewer may show the URL as a markdown link)."""
-    return _OSV + quote(advisory_id, safe="")
+    return _OSV + quote(advisory_id.encode("utf-8", "surrogatepass"), safe="")
 
 
 def _vulnerabilities(
@@ -235,7 +235,9 @@ def render_cyclonedx(doc: BomDocument, spec: SpecVersion = "1.6") -> str:
     return json.dumps(ordered, indent=2, ensure_ascii=True) + "\n"
 
 
-def derived_serial(body: object) -> str:
+def derived_serial(body: object, kind: str = "sbom") -> str:
     """A ``urn:uuid:`` that depends only on the content: the same input, the same serial."""
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipvet-sbom:' + text)}"
+    # A lone surrogate (a stranger's "\ud800") cannot be hashed as UTF-8: replaced, for the hash.
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipvet-{kind}:' + text)}"

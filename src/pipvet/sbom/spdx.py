@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from typing import Any
 
+from pipvet.sbom.cyclonedx import derived_serial
 from pipvet.sbom.model import BomDocument, SbomHash
 
 __all__ = ["render_spdx"]
@@ -137,7 +137,7 @@ def render_spdx(doc: BomDocument) -> str:
         "packages": packages,
         "relationships": relationships,
     }
-    serial = doc.serial or _derived(body)
+    serial = doc.serial or derived_serial(body, "spdx")
     body["documentNamespace"] = "https://spdx.org/spdxdocs/pipvet-" + serial.removeprefix(
         "urn:uuid:"
     )
@@ -146,8 +146,3 @@ def render_spdx(doc: BomDocument) -> str:
 
 def _rel(a: str, kind: str, b: str) -> dict[str, str]:
     return {"spdxElementId": a, "relationshipType": kind, "relatedSpdxElement": b}
-
-
-def _derived(body: object) -> str:
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipvet-spdx:' + text)}"
