@@ -57,3 +57,20 @@ def test_a_file_name_with_terminal_controls_is_shown_escaped(
     assert "\x1b" not in shown
     assert "\x07" not in shown
     assert "requirements\\x1b[2J\\x1b[32mPASSED\\x1b]0;owned\\x07.txt" in shown
+
+
+def test_a_file_that_declares_another_coding_is_not_passed_unvetted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip decodes a requirements file by its coding: comment, and in UTF-7 '# +AAo-' starts
+    a new line: pip installs jinja2==2.10 from what reads in UTF-8 as two comments. The vet
+    hook read UTF-8, found nothing added and passed."""
+    (tmp_path / "requirements.txt").write_text("# -*- coding: utf-7 -*-\n# +AAo-jinja2==2.10\n")
+    assert (tmp_path / "requirements.txt").read_bytes().decode("utf-7").splitlines()[-1] == (
+        "jinja2==2.10"
+    )
+    monkeypatch.chdir(tmp_path)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()) as err:
+        code = _hook.main(["vet", "--offline", "requirements.txt"])
+    assert code == 2
+    assert "declares the coding 'utf-7'" in err.getvalue()

@@ -484,6 +484,18 @@ def test_a_link_in_the_project_is_written_through(tmp_path: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
+def test_a_file_declaring_another_coding_is_not_rewritten(tmp_path: Path) -> None:
+    """pip reads it in that coding: relaxed as UTF-8, its lines would not be pip's."""
+    path = write(tmp_path / "requirements.txt", "# -*- coding: latin-1 -*-\na==1\n")
+    plan = plan_relax(tmp_path, pyproject=False)
+    assert any("declares the coding 'latin-1'" in p for p in plan.problems)
+    with pytest.raises(InputError, match="nothing was relaxed"):
+        apply_relax(plan)
+    assert path.read_text() == "# -*- coding: latin-1 -*-\na==1\n"
+    write(tmp_path / "requirements.txt", "# -*- coding: utf-8 -*-\na==1\n")
+    assert not plan_relax(tmp_path, pyproject=False).problems
+
+
 # ---------------------------------------------------------------------------- the command
 
 

@@ -9,7 +9,6 @@ is the entry point.
 from __future__ import annotations
 
 import codecs
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,6 +16,7 @@ from packaging.specifiers import SpecifierSet
 
 from pipvet.frozen import frozen
 from pipvet.models import Location, NormalizedName
+from pipvet.system.files import declared_coding
 
 if TYPE_CHECKING:  # imported where a marker is read (see requirement_text)
     from packaging.markers import Marker
@@ -121,10 +121,6 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8")
 
 
-# pip's own pattern, searched in the first two lines when they start with "#".
-_CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
-
-
 def decode_requirements(data: bytes) -> str:
     """Decode a pip requirements file as pip does: a BOM decides, else a PEP 263 ``coding:``
     comment in its first two lines, else UTF-8. pip honours that comment, so a file that
@@ -132,12 +128,10 @@ def decode_requirements(data: bytes) -> str:
     comment in UTF-8 and a second line in UTF-7). UnicodeDecodeError when the text does not
     decode, or names an encoding Python has no text codec for."""
     if not data.startswith(tuple(bom for bom, _ in _BOMS)):
-        for line in data.split(b"\n")[:2]:
-            found = _CODING_RE.search(line) if line[:1] == b"#" else None
-            if found is not None:
-                encoding = found.group(1).decode("ascii")
-                try:
-                    return data.decode(encoding)
-                except LookupError as exc:  # no such codec, or one that is not for text
-                    raise UnicodeDecodeError(encoding, data, 0, 0, str(exc)) from None
+        encoding = declared_coding(data)
+        if encoding is not None:
+            try:
+                return data.decode(encoding)
+            except LookupError as exc:  # no such codec, or one that is not for text
+                raise UnicodeDecodeError(encoding, data, 0, 0, str(exc)) from None
     return decode_text(data)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_REQUIREMENTS_BYTES",
     "FileProblem",
     "TooManyEntries",
+    "declared_coding",
     "files_below",
     "foreign_link",
     "linked_out",
@@ -174,16 +176,39 @@ def read_checked_text(path: Path | str, *, cap: int = MAX_POLICY_BYTES) -> str:
 
 def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
     """The file as text, byte-for-byte reversible: UTF-8 (a BOM is kept as ``\\ufeff``),
-    no newline translation. Raises InputError naming the file when it cannot be read.
+    no newline translation. Raises InputError naming the file when it cannot be read, or when
+    it declares another coding (pip decodes a requirements file by it, so what pipvet would
+    read or rewrite as UTF-8 is not what pip reads).
     """
     data = read_bytes_capped(path, cap=cap)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path} is not UTF-8 text (byte {exc.start})",
             hint="save it as UTF-8; pipvet edits UTF-8 files only",
         ) from None
+    coding = declared_coding(data)
+    if coding is not None and coding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise InputError(
+            f"{path} declares the coding {coding!r}: pip reads it in that coding, pipvet reads "
+            "and edits UTF-8 files only",
+            hint="save it as UTF-8 and remove the coding: line",
+        )
+    return text
+
+
+# pip's own pattern, searched in the first two lines when they start with "#" (PEP 263).
+_CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def declared_coding(data: bytes) -> str | None:
+    """The encoding a ``coding:`` comment in the first two lines names, as pip finds it."""
+    for line in data.split(b"\n", 2)[:2]:
+        found = _CODING_RE.search(line) if line[:1] == b"#" else None
+        if found is not None:
+            return found.group(1).decode("ascii")
+    return None
 
 
 def write_text_atomic(path: Path, text: str, *, durable: bool = True) -> None:
