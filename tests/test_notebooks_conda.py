@@ -183,6 +183,35 @@ def test_an_install_from_python_code_makes_the_notebook_unreadable(
     assert "installs packages from Python code, which pipvet does not read" in problem
 
 
+@pytest.mark.parametrize("magic", ["%%!", "%%sx", "%%system"])
+def test_every_cell_magic_that_runs_a_shell_is_read(tmp_path: Path, magic: str) -> None:
+    nb = notebook(tmp_path / "sh.ipynb", f"{magic}\npip install jinja2==2.10\n")
+    assert [e.name for e in parse_declared(nb).entries] == ["jinja2"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        # one call over two lines
+        "import subprocess, sys\nsubprocess.check_call([sys.executable, '-m', 'pip',\n"
+        "    'install', 'jinja2==2.10'])\n",
+        "sp.run(['pip', 'install', 'jinja2==2.10'])\n",  # subprocess imported as sp elsewhere
+        "os.system('p' + 'ip install jinja2==2.10')\n",
+        "!p''ip install jinja2==2.10\n",  # the shell joins the quotes away
+        "!P=pip && $P install jinja2==2.10\n",
+    ],
+)
+def test_installs_spelled_to_hide_make_the_notebook_unreadable(tmp_path: Path, cell: str) -> None:
+    """Each of these installs jinja2 2.10, and the audit passed: a notebook is refused when
+    pipvet cannot read what one of its cells installs."""
+    nb = notebook(tmp_path / "hide.ipynb", "%pip install six==1.16.0\n", cell)
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{nb}, cell 3, line ")  # cell 1 is markdown
+    assert "installs packages" in problem
+
+
 def test_unbalanced_quotes_name_the_cell_and_line(tmp_path: Path) -> None:
     nb = notebook(tmp_path / "q.ipynb", "x = 1\n%pip install 'pandas\n")
     with pytest.raises(InputError) as err:

@@ -53,7 +53,18 @@ _CODE_INSTALL = re.compile(
     r"|\bpip\.main\s*\("
 )
 # Cell magics that run the whole cell as shell commands.
-_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
+_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|!|sx|system)(?=\s|$)")
+# What a stranger can put between the letters of a word the shell or Python still reads as
+# that word ('p''ip', "p" + "ip", p\ip): taken out before looking for one.
+_SPLITTERS = re.compile(r"\s*\+\s*|['\"\\]")
+_INSTALLER = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipenv)\b")
+_INSTALL = re.compile(r"\b(?:install|add|sync)\b")
+# Python that runs a command (a call, or subprocess under any alias): with an installer and
+# "install" named in the same cell, the cell may install ("print('pip install x')" does not).
+_EXECUTES = re.compile(
+    r"\b(?:system|popen|run|call|check_call|check_output|Popen|getoutput|getstatusoutput"
+    r"|spawn\w*|exec\w*|main|run_module|run_path)\s*\(|\bsubprocess\b"
+)
 # Cell magics that run the rest of the cell as IPython code.
 _CODE_CELL = re.compile(r"^%%(?:capture|time|timeit|prun)\b")
 # IPython's automagic: a cell of one line that starts with the name of a line magic runs
@@ -98,15 +109,9 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
             problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
             continue
         lines = source.splitlines()
-        for line_no, line in enumerate(lines, start=1):
-            code = line.strip()
-            if not code.startswith(("%", "!", "#")) and _CODE_INSTALL.search(code):
-                where = Location(str(path), None, number, line_no)
-                problems.append(
-                    f"{where}: '{cut(code)}' installs packages from Python code, which pipvet "
-                    "does not read, so they would go unchecked; write it as %pip install NAME"
-                )
-        for line_no, line, body in _commands(lines):
+        commands = list(_commands(lines))
+        problems += _code_installs(path, number, lines, {n for n, _, _ in commands})
+        for line_no, line, body in commands:
             stripped = line.strip()
             location = Location(str(path), finder.find(line), number, line_no)
             for segment in _SEGMENTS.split(body):
@@ -114,7 +119,9 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
                 pip = _PIP_RE.match(command)
                 found = pip or _CONDA_RE.match(command)
                 if found is None:
-                    if _INSTALL_WORDS.search(command):
+                    # "$P install x" after "P=pip": a command pipvet cannot name installs too
+                    named_later = command.startswith("$") and re.search(r"\binstall\b", command)
+                    if named_later or _INSTALL_WORDS.search(_SPLITTERS.sub("", command)):
                         problems.append(
                             f"{location}: '{cut(stripped)}' installs packages in a way pipvet "
                             "does not read, so they would go unchecked; write it as "
@@ -151,6 +158,32 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         files=parsed.files,
         warnings=(*parsed.warnings, *warnings),
     )
+
+
+def _code_installs(path: Path, cell: int, lines: list[str], commands: set[int]) -> list[str]:
+    """Python code of a cell (the lines that are no shell command or magic, nor comments)
+    that names an installer and "install" anywhere, however split over lines or strings
+    (``subprocess.check_call([sys.executable, "-m", "pip",`` / ``"install", "x"])``, an alias
+    of subprocess, ``"p" + "ip"``): its packages would go unchecked, so the notebook is
+    refused. One problem a cell, at its first such line."""
+    code = [
+        (n, line.strip())
+        for n, line in enumerate(lines, start=1)
+        if n not in commands and line.strip() and not line.strip().startswith(("#", "%"))
+    ]
+    found = next(((n, t) for n, t in code if _CODE_INSTALL.search(t)), None)
+    if found is None:
+        raw = " ".join(text for _, text in code)
+        joined = _SPLITTERS.sub("", raw)
+        if not (_INSTALLER.search(joined) and _INSTALL.search(joined) and _EXECUTES.search(raw)):
+            return []
+        found = next(((n, t) for n, t in code if _INSTALL.search(_SPLITTERS.sub("", t))), code[0])
+    line_no, text = found
+    where = Location(str(path), None, cell, line_no)
+    return [
+        f"{where}: '{cut(text)}' installs packages from Python code, which pipvet does not "
+        "read, so they would go unchecked; write it as %pip install NAME"
+    ]
 
 
 def _commands(lines: list[str]) -> Iterator[tuple[int, str, str]]:
