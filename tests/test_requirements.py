@@ -903,3 +903,18 @@ def test_pyproject_to_dependencies(tmp_path: Path) -> None:
         ("sphinx", None),
         ("ruff", "0.5.0"),
     ]
+
+
+def test_pdm_overrides_are_what_pdm_installs(tmp_path: Path) -> None:
+    """[tool.pdm.resolution.overrides] replaces what anything asks for: with jinja2 = "==2.10"
+    there, pdm install installs 2.10 whatever [project] says, and the audit had passed."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[project]\nname = "x"\nversion = "1"\ndependencies = ["jinja2==3.1.6"]\n'
+        '[tool.pdm.resolution.overrides]\njinja2 = "==2.10"\nsix = "*"\n'
+        'idna = "https://example.org/idna-2.7-py2.py3-none-any.whl"\n'
+    )
+    got = {(e.name, str(e.specifier), e.kind) for e in parse_pyproject(path).entries}
+    assert ("jinja2", "==2.10", "pinned") in got
+    assert ("six", "", "unpinned") in got
+    assert any(name == "idna" and kind == "url" for name, _, kind in got)

@@ -164,6 +164,7 @@ class _Pyproject:
         if isinstance(poetry, dict):
             self.poetry(poetry)
         pdm = tool.get("pdm")
+        self.pdm_overrides(pdm)
         dev = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
         if dev is not None:
             start = self.table("tool.pdm.dev-dependencies", "tool.pdm")
@@ -177,6 +178,29 @@ class _Pyproject:
                 return
             for group, reqs in dev.items():
                 self.requirements(reqs, f"tool.pdm.dev-dependencies.{group}", group, start)
+
+    def pdm_overrides(self, pdm: object) -> None:
+        """PDM's ``[tool.pdm.resolution.overrides]``: NAME = "==2.10" (or a URL) replaces what
+        anything asks for, so ``pdm install`` installs that."""
+        resolution = pdm.get("resolution") if isinstance(pdm, dict) else None
+        overrides = resolution.get("overrides") if isinstance(resolution, dict) else None
+        if overrides is None:
+            return
+        section = "tool.pdm.resolution.overrides"
+        start = self.table(section)
+        if not isinstance(overrides, dict):
+            self.problem(start + 1, f"[{section}]", "must be a table", 'write: NAME = "==1.2"')
+            return
+        for name, spec in overrides.items():
+            if not isinstance(spec, str):
+                self.requirement(spec, section, start)  # named as not a requirement string
+                continue
+            bare = spec.strip()
+            if bare in ("", "*"):  # any version
+                joined = name
+            else:
+                joined = f"{name}{bare}" if bare[:1] in "<>=!~" else f"{name} @ {bare}"
+            self.requirement(joined, section, start)
 
     def poetry(self, poetry: dict[str, object]) -> None:
         """Poetry's own tables (``poetry install`` installs them and every group): each
