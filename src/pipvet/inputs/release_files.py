@@ -16,8 +16,9 @@ ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".
 
 def file_release(target: str) -> tuple[NormalizedName, str] | None:
     """The name and version a wheel or sdist file name in a URL or path states
-    (``.../Jinja2-2.10-py2.py3-none-any.whl``): pip installs that file only when its metadata
-    says the same, so the release is known. None for anything else (a VCS URL, a folder)."""
+    (``.../Jinja2-2.10-py2.py3-none-any.whl``), None for anything else (a VCS URL, a folder).
+    A claim, not a fact: pip installs ``name @ URL`` whatever version the file's metadata
+    holds, so what is audited by it is labelled as the version its file name states."""
     if VCS_RE.match(target):
         return None
     from urllib.parse import unquote
