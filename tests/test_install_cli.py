@@ -63,6 +63,8 @@ class World:
     wheels: Path
     # What pip's own environment adds (default: no index, only the wheels folder).
     pip_settings: dict[str, str] | None = None
+    # Whether pip's find-links folders stand in for the index's files (see IndexServer).
+    links_stand_in: bool = True
 
     def env(self) -> dict[str, str]:
         return {
@@ -91,6 +93,10 @@ class World:
         environ: dict[str, str] | None = None,
     ) -> Result:
         """``environ`` adds to pipvet's own environment (pip's is ``runner``'s)."""
+        # The local builds pip installs stand in for the index's files of those names.
+        links = (self.pip_settings or {}).get("PIP_FIND_LINKS", str(self.wheels))
+        for folder in links.split() if self.links_stand_in else ():
+            self.index.stand_in(Path(folder))
         where = ["--venv", str(self.venv.root)] if target else []
         args = build_parser().parse_args(["install", *where, *argv])
         out, err = io.StringIO(), io.StringIO()
@@ -119,7 +125,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_wheel(folder, "colourama", "1.0")
     build_wheel(folder, "fastapi", "0.165.0")
     build_wheel(folder, "review-me", "1.0")
-    build_wheel(folder, "requests", "2.25.0")
+    build_wheel(folder, "requests", "2.25.0", tag="py2.py3-none-any")  # PyPI's file name
     build_wheel(folder, "vet-parent", "1.0", requires=["colourama"])
     return folder
 
@@ -827,3 +833,25 @@ def test_pip_user_is_read_as_pip_reads_a_flag(tmp_path: Path, value: str, elsewh
     environ = {"PIP_USER": value, "PIP_CONFIG_FILE": os.devnull}
     found = configured_elsewhere(environ, tmp_path, dict)
     assert (found == ("PIP_USER", "--user")) is elsewhere
+
+
+@pytest.mark.parametrize("same_name", [True, False])
+def test_a_file_the_vetted_index_does_not_list_is_unchecked(world: World, same_name: bool) -> None:
+    """The verdict is about the index's files. pip took attrs 26.1.0 from a find-links folder
+    (a requirements file can add one) holding other bytes, and pipvet said OK and installed
+    them."""
+    evil = world.root / "evil"
+    tag = "py3-none-any" if same_name else "py2.py3-none-any"
+    build_wheel(evil, "attrs", "26.1.0", files={"attrs/__init__.py": "EVIL = 1\n"}, tag=tag)
+    world.index.stand_in(world.wheels)  # the index lists the usual build's hash
+    world.links_stand_in = False
+    world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(evil)}
+    result = world.install("attrs")
+    flat = " ".join(result.stdout.split())
+    assert result.code == 2, result.stdout + result.stderr
+    assert "attrs 26.1.0 (asked for attrs==26.1.0)  UNCHECKED" in result.stdout
+    wheel = f"attrs-26.1.0-{tag}.whl"
+    assert f"pip would install {wheel} from a local file" in flat
+    why = "the index lists other bytes under that name" if same_name else "lists for none"
+    assert why in flat
+    assert not world.has("attrs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -322,3 +323,28 @@ def test_an_environment_without_pip_is_told_how_to_get_it(tmp_path: Path) -> Non
     assert "has no pip" in str(err.value)
     assert err.value.hint is not None
     assert "-m ensurepip" in err.value.hint
+
+
+def test_the_report_gives_where_pip_takes_each_file_and_its_hash() -> None:
+    from pipvet.vetting.subtree import parse_pip_report
+
+    report = {
+        "install": [
+            {"metadata": {"name": "A", "version": "1"}, "requested": True,
+             "download_info": {"url": "https://files.example/a-1-py3-none-any.whl",
+                               "archive_info": {"hashes": {"sha256": "AB" * 32}}}},
+            {"metadata": {"name": "b", "version": "2"},
+             "download_info": {"url": "file:///w/b-2.tar.gz",
+                               "archive_info": {"hash": "sha256=" + "cd" * 32}}},
+            {"metadata": {"name": "c", "version": "3"},
+             "download_info": {"url": "git+https://g.example/c", "vcs_info": {"vcs": "git"}}},
+            {"metadata": {"name": "d", "version": "4"}},
+        ]
+    }  # fmt: skip
+    got = [(e.name, e.url, e.sha256) for e in parse_pip_report(json.dumps(report))]
+    assert got == [
+        ("a", "https://files.example/a-1-py3-none-any.whl", "ab" * 32),
+        ("b", "file:///w/b-2.tar.gz", "cd" * 32),
+        ("c", "git+https://g.example/c", None),
+        ("d", None, None),
+    ]

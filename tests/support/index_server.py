@@ -35,6 +35,8 @@ class IndexServer:
     release_documents: dict[tuple[str, str], bytes] = field(default_factory=dict)
     overrides: dict[str, Handler] = field(default_factory=dict)
     _recorded: dict[str, bytes] = field(default_factory=dict)
+    # Folders of local builds standing in for the index's files of the same names.
+    stand_ins: list[Path] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -64,6 +66,28 @@ class IndexServer:
         """Serve ``document`` as the per-release answer ``/pypi/<name>/<version>/json``."""
         self.release_documents[(_canonical(name), version)] = json.dumps(document).encode()
 
+    def stand_in(self, folder: Path) -> None:
+        """Files in ``folder`` stand in for the index's files of the same names: the answers
+        list their sha256 (tests install local builds of real releases, and pipvet install
+        holds pip's file to the hashes the index lists)."""
+        if folder not in self.stand_ins:
+            self.stand_ins.append(folder)
+
+    def _with_local_hashes(self, body: bytes) -> bytes:
+        if not self.stand_ins:
+            return body
+        doc = json.loads(body)
+        listed = [*(doc.get("releases") or {}).values(), doc.get("urls") or []]
+        changed = False
+        for entry in (e for files in listed for e in files if isinstance(e, dict)):
+            for folder in self.stand_ins:
+                local = folder / str(entry.get("filename") or "-")
+                if local.is_file():
+                    digest = hashlib.sha256(local.read_bytes()).hexdigest()
+                    entry["digests"] = {**(entry.get("digests") or {}), "sha256": digest}
+                    changed = True
+        return json.dumps(doc).encode() if changed else body
+
     def override(self, name: str, reply: Reply | Handler) -> None:
         """Answer requests for ``name`` with ``reply`` (status, headers, delay, body), or with
         what ``reply(request)`` returns (for answers that change between requests)."""
@@ -90,7 +114,7 @@ class IndexServer:
             body = self.documents.get(name) or self.recorded(name)
         if body is None:
             return Reply(404, b'{"message": "Not Found"}')
-        return _with_etag(req, body)
+        return _with_etag(req, self._with_local_hashes(body))
 
 
 def _with_etag(req: Request, body: bytes) -> Reply:

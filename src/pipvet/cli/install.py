@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from packaging.specifiers import SpecifierSet
 
@@ -54,7 +54,7 @@ from pipvet.cli._install_output import (
     tail_lines,
     tail_text,
 )
-from pipvet.errors import EnvironmentProblem, PipError, UsageError
+from pipvet.errors import EnvironmentProblem, PipError, PipvetError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.inputs import interpreter
 from pipvet.redact import mask_userinfo
@@ -64,7 +64,10 @@ from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
 from pipvet.system.process import Runner
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest
-from pipvet.vetting.subtree import pip_dry_run
+from pipvet.vetting.subtree import PipReportEntry, pip_dry_run
+
+if TYPE_CHECKING:
+    from pipvet.index.client import IndexClient
 
 __all__ = ["register", "run"]
 
@@ -189,12 +192,37 @@ def run(
         vetted = setup.vetter.vet(requests, subtree=False)
     finally:
         setup.close()
+    vetted = _check_files(setup.vetter.index, planned, vetted)
     # Packages pip brings in as dependencies were not asked for by name.
     requested = {e.name for e in planned if e.requested}
     packages = tuple(p if p.name in requested else replace(p, requested=None) for p in vetted)
     report = _vetting.build_report(ctx, setup, packages, resolver="pip")
     pinned = [steps.Pinned(e.name, e.version) for e in planned]
     return _finish(job, setup, report, pinned)
+
+
+def _check_files(
+    index: IndexClient, planned: Sequence[PipReportEntry], vetted: Sequence[PackageVet]
+) -> tuple[PackageVet, ...]:
+    """Each package whose file pip would take from somewhere else than the vetted index (no
+    listed hash is its hash) is unchecked: its verdict is about other bytes."""
+    from pipvet.vetting.files_match import file_signal, with_file_signal
+
+    entries = {e.name: e for e in planned}
+    out: list[PackageVet] = []
+    for package in vetted:
+        entry = entries.get(package.name)
+        if entry is None or entry.sha256 is None or index.is_internal(package.name):
+            out.append(package)
+            continue
+        try:
+            digests = index.file_digests(package.name, entry.version)
+        except PipvetError:  # the index could not be asked: the vetting says so already
+            digests = None
+        shown = mask_userinfo(index.base_url)
+        found = digests and file_signal(entry.version, entry.url, entry.sha256, digests, shown)
+        out.append(with_file_signal(package, found) if found else package)
+    return tuple(out)
 
 
 @frozen

@@ -236,6 +236,32 @@ class IndexClient:
         found = self._many([(canonicalize_name(n), v) for n, v in wanted])
         return {(name, version or ""): answer for (name, version), answer in found.items()}
 
+    def file_digests(self, name: str, version: str) -> dict[str, str] | None:
+        """The sha256 of each file the index lists for ``name`` ``version``, by file name, from
+        its project answer (from the cache when fresh); None when the index lists no hashes
+        for that release (or has no such release). NetworkError / DataError on failure."""
+        url = self.url_for(name)
+        resp = self.http.get(url, max_age=self.fresh_seconds)
+        if not resp.ok:
+            return None
+        try:
+            doc = json.loads(resp.body)
+        except (ValueError, RecursionError):
+            raise DataError(f"the package index's answer {resp.url} is not JSON") from None
+        releases = doc.get("releases") if isinstance(doc, dict) else None
+        files = releases.get(version) if isinstance(releases, dict) else None
+        if not isinstance(files, list):
+            return None
+        found = {
+            entry["filename"]: entry["digests"]["sha256"].lower()
+            for entry in files
+            if isinstance(entry, dict)
+            and isinstance(entry.get("filename"), str)
+            and isinstance(entry.get("digests"), dict)
+            and isinstance(entry["digests"].get("sha256"), str)
+        }
+        return found or None
+
     def _many(
         self, keys: Sequence[tuple[NormalizedName, str | None]]
     ) -> dict[tuple[NormalizedName, str | None], Lookup | PipvetError]:

@@ -4,7 +4,8 @@ the verdict they combine into.
 
 Pure (no network, disk, database or process): the values (``model``), the signals
 (``signals``, ``project_signals``), release and wheel selection (``wheels``), the verdict
-(``verdict``), and the typosquat check: ``typosquat`` (looking a name up), ``typosquat_build``
+(``verdict``), whether pip's file is one the index lists (``files_match``), and the
+typosquat check: ``typosquat`` (looking a name up), ``typosquat_build``
 (building its tables), ``typosquat_model`` (its rules and result), ``typosquat_messages``
 (how a finding reads), ``nearmiss`` (how two names differ) and ``import_names``.
 

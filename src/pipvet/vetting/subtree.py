@@ -273,6 +273,8 @@ class PipReportEntry:
     name: NormalizedName
     version: str
     requested: bool
+    url: str | None = None  # where pip would take the file from (``download_info.url``)
+    sha256: str | None = None  # the file's hash, when pip's report gives it
 
 
 def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
@@ -282,11 +284,14 @@ def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
         entries = []
         for item in data["install"]:
             meta = item["metadata"]
+            url, sha256 = _download(item.get("download_info"))
             entries.append(
                 PipReportEntry(
                     canonicalize_name(str(meta["name"])),
                     str(meta["version"]),
                     bool(item.get("requested", False)),
+                    url,
+                    sha256,
                 )
             )
         return tuple(entries)
@@ -295,6 +300,22 @@ def parse_pip_report(text: str) -> tuple[PipReportEntry, ...]:
             f"pip's installation report could not be read ({exc})",
             hint="pip 22.2 or newer is needed for --dry-run --report",
         ) from exc
+
+
+def _download(info: object) -> tuple[str | None, str | None]:
+    """(URL, sha256) of a report entry's ``download_info`` (PEP 610), as far as it says."""
+    if not isinstance(info, dict):
+        return None, None
+    url = info.get("url") if isinstance(info.get("url"), str) else None
+    archive = info.get("archive_info")
+    if not isinstance(archive, dict):
+        return url, None
+    hashes = archive.get("hashes")
+    found = hashes.get("sha256") if isinstance(hashes, dict) else None
+    if not isinstance(found, str):
+        single = archive.get("hash")
+        found = single[7:] if isinstance(single, str) and single.startswith("sha256=") else None
+    return url, found.lower() if isinstance(found, str) else None
 
 
 def pip_dry_run(python: str, args: Sequence[str], runner: Runner) -> tuple[PipReportEntry, ...]:
