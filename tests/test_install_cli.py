@@ -607,6 +607,23 @@ def test_the_difference_between_vetted_and_installed(
     assert bool(diff) is bool(unvetted or missing)
 
 
+def test_other_bytes_than_the_dry_run_planned_are_unvetted() -> None:
+    """A source that answers differently the second time: same name and version, another
+    file. Either side without a hash says nothing."""
+    from packaging.utils import canonicalize_name
+
+    from pipvet.vetting.subtree import PipReportEntry
+
+    name = canonicalize_name("a")
+    planned = [install_steps.Pinned(name, "1.0", sha256="aa" * 32)]
+    other = install_steps.difference(planned, [PipReportEntry(name, "1.0", True, None, "bb" * 32)])
+    assert [(e.name, e.sha256) for e in other.unvetted] == [("a", "bb" * 32)]
+    same = install_steps.difference(planned, [PipReportEntry(name, "1.0", True, None, "aa" * 32)])
+    unknown = install_steps.difference(planned, [PipReportEntry(name, "1.0", True)])
+    assert not same
+    assert not unknown
+
+
 def test_what_was_installed_is_audited(world: World) -> None:
     """requests 2.25.0 has known vulnerabilities with a fix: review, so a non-interactive
     install goes ahead, and the audit afterwards fails it."""

@@ -78,6 +78,7 @@ class Pinned:
     name: NormalizedName
     version: str
     build: bool = False
+    sha256: str | None = None  # the file pip's dry run would take, when its report says
 
 
 @frozen
@@ -385,6 +386,12 @@ def _same_version(a: str, b: str) -> bool:
         return a == b
 
 
+def _other_bytes(planned: str | None, installed: str | None) -> bool:
+    """The install took another file than the dry run (a source that answers differently the
+    second time): what was vetted is not what is installed."""
+    return planned is not None and installed is not None and planned != installed
+
+
 def difference(vetted: Sequence[Pinned], installed: Sequence[PipReportEntry]) -> Difference:
     """Compare pip's report of what it installed with the vetted set."""
     wanted = {p.name: p for p in vetted}
@@ -392,6 +399,7 @@ def difference(vetted: Sequence[Pinned], installed: Sequence[PipReportEntry]) ->
     unvetted = tuple(
         e for name, e in got.items()
         if name not in wanted or not _same_version(wanted[name].version, e.version)
+        or _other_bytes(wanted[name].sha256, e.sha256)
     )  # fmt: skip
     missing = tuple(
         p for p in vetted if p.name not in got or not _same_version(p.version, got[p.name].version)

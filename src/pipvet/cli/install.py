@@ -197,7 +197,7 @@ def run(
     requested = {e.name for e in planned if e.requested}
     packages = tuple(p if p.name in requested else replace(p, requested=None) for p in vetted)
     report = _vetting.build_report(ctx, setup, packages, resolver="pip")
-    pinned = [steps.Pinned(e.name, e.version) for e in planned]
+    pinned = [steps.Pinned(e.name, e.version, sha256=e.sha256) for e in planned]
     return _finish(job, setup, report, pinned)
 
 
