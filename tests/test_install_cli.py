@@ -609,7 +609,8 @@ def test_the_difference_between_vetted_and_installed(
 
 def test_other_bytes_than_the_dry_run_planned_are_unvetted() -> None:
     """A source that answers differently the second time: same name and version, another
-    file. Either side without a hash says nothing."""
+    file, or now none with a hash. A dry run without a hash says nothing here (the file check
+    before the verdict made that package unchecked)."""
     from packaging.utils import canonicalize_name
 
     from pipvet.vetting.subtree import PipReportEntry
@@ -619,9 +620,13 @@ def test_other_bytes_than_the_dry_run_planned_are_unvetted() -> None:
     other = install_steps.difference(planned, [PipReportEntry(name, "1.0", True, None, "bb" * 32)])
     assert [(e.name, e.sha256) for e in other.unvetted] == [("a", "bb" * 32)]
     same = install_steps.difference(planned, [PipReportEntry(name, "1.0", True, None, "aa" * 32)])
-    unknown = install_steps.difference(planned, [PipReportEntry(name, "1.0", True)])
+    unhashed = install_steps.difference(planned, [PipReportEntry(name, "1.0", True)])
+    unplanned = install_steps.difference(
+        [install_steps.Pinned(name, "1.0")], [PipReportEntry(name, "1.0", True, None, "bb" * 32)]
+    )
     assert not same
-    assert not unknown
+    assert [e.name for e in unhashed.unvetted] == ["a"]
+    assert not unplanned
 
 
 def test_what_was_installed_is_audited(world: World) -> None:
@@ -871,4 +876,32 @@ def test_a_file_the_vetted_index_does_not_list_is_unchecked(world: World, same_n
     assert f"pip would install {wheel} from a local file" in flat
     why = "the index lists other bytes under that name" if same_name else "lists for none"
     assert why in flat
+    assert not world.has("attrs")
+
+
+@pytest.mark.parametrize("case", ["a sha512 link", "the version spelt 26.1.0.0"])
+def test_a_file_pip_gives_no_sha256_for_or_spells_otherwise_is_unchecked(
+    world: World, case: str
+) -> None:
+    """A find-links page offering only a sha512 (pip then hashes nothing), or a release
+    spelt otherwise than the index's key: the check was skipped, and other bytes installed."""
+    import hashlib
+
+    evil = world.root / "evil"
+    version = "26.1.0.0" if case.startswith("the version") else "26.1.0"
+    wheel = build_wheel(evil, "attrs", version, files={"attrs/__init__.py": "EVIL = 1\n"})
+    world.index.stand_in(world.wheels)
+    world.links_stand_in = False
+    links = str(evil)
+    if case == "a sha512 link":
+        page = world.root / "links.html"
+        digest = hashlib.sha512(wheel.read_bytes()).hexdigest()
+        page.write_text(f'<a href="evil/{wheel.name}#sha512={digest}">{wheel.name}</a>\n')
+        links = str(page)
+    world.pip_settings = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": links}
+    result = world.install("attrs==26.1.0")
+    flat = " ".join(result.stdout.split())
+    assert result.code == 2, result.stdout + result.stderr
+    assert "UNCHECKED" in result.stdout
+    assert f"pip would install {wheel.name}" in flat
     assert not world.has("attrs")

@@ -206,20 +206,21 @@ def _check_files(
 ) -> tuple[PackageVet, ...]:
     """Each package whose file pip would take from somewhere else than the vetted index (no
     listed hash is its hash) is unchecked: its verdict is about other bytes."""
-    from pipvet.vetting.files_match import file_signal, with_file_signal
+    from pipvet.vetting.files_match import file_signal, unread_signal, with_file_signal
 
     entries = {e.name: e for e in planned}
+    shown = mask_userinfo(index.base_url)
     out: list[PackageVet] = []
     for package in vetted:
         entry = entries.get(package.name)
-        if entry is None or entry.sha256 is None or index.is_internal(package.name):
+        if entry is None or index.is_internal(package.name):
             out.append(package)
             continue
         try:
             digests = index.file_digests(package.name, entry.version)
-        except PipvetError:  # the index could not be asked: the vetting says so already
-            digests = None
-        shown = mask_userinfo(index.base_url)
+        except PipvetError as exc:  # fail closed: nothing says the file is the index's
+            out.append(with_file_signal(package, unread_signal(shown, str(exc))))
+            continue
         found = digests and file_signal(entry.version, entry.url, entry.sha256, digests, shown)
         out.append(with_file_signal(package, found) if found else package)
     return tuple(out)

@@ -250,6 +250,8 @@ class IndexClient:
             raise DataError(f"the package index's answer {resp.url} is not JSON") from None
         releases = doc.get("releases") if isinstance(doc, dict) else None
         files = releases.get(version) if isinstance(releases, dict) else None
+        if files is None and isinstance(releases, dict):  # 26.1.0.0 is release 26.1.0
+            files = next((f for v, f in releases.items() if _same_release(v, version)), None)
         if not isinstance(files, list):
             return None
         found = {
@@ -336,3 +338,12 @@ class IndexClient:
             project = parse_project(resp.body, resp.url)
             self._memo.store(resp.url, body_hash, resp.fetched_at, project)
         return project
+
+
+def _same_release(listed: str, wanted: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(listed) == Version(wanted)
+    except InvalidVersion:
+        return False

@@ -16,20 +16,34 @@ from pipvet.frozen import replace
 from pipvet.vetting.model import PackageVet, Signal
 from pipvet.vetting.verdict import combine
 
-__all__ = ["FILE_SIGNAL", "file_signal", "with_file_signal"]
+__all__ = ["FILE_SIGNAL", "file_signal", "unread_signal", "with_file_signal"]
 
 FILE_SIGNAL = "file"
 
 
 def file_signal(
-    version: str, url: str | None, sha256: str, digests: Mapping[str, str], index: str
+    version: str, url: str | None, sha256: str | None, digests: Mapping[str, str], index: str
 ) -> Signal | None:
-    """An ``unchecked`` signal when ``sha256`` is none of the release's listed hashes."""
-    if sha256 in digests.values():
+    """An ``unchecked`` signal when ``sha256`` is none of the release's listed hashes, or pip
+    gives no sha256 for its file (a find-links page offering only sha512, or metadata without
+    the file: pip then never hashes what it would install)."""
+    if sha256 is not None and sha256 in digests.values():
         return None
     where = urlsplit(url or "")
     filename = unquote(where.path.rsplit("/", 1)[-1]) or "the file"
     source = "a local file" if where.scheme == "file" else (where.hostname or "an unknown source")
+    if sha256 is None:
+        return Signal(
+            id=FILE_SIGNAL,
+            level="unchecked",
+            value=filename,
+            threshold=None,
+            source=f"pip's dry-run report and {index}",
+            message=(
+                f"pip would install {filename} from {source} and gives no sha256 for it, so "
+                f"pipvet cannot tell it is one of the files {index} lists for release {version}"
+            ),
+        )
     same_name = filename in digests
     return Signal(
         id=FILE_SIGNAL,
@@ -47,6 +61,18 @@ def file_signal(
             + ": the verdict is about the index's files, not this one (another index, a "
             "find-links folder or a mirror is in play)"
         ),
+    )
+
+
+def unread_signal(index: str, reason: str) -> Signal:
+    """``unchecked``: the index's list of the release's files could not be read."""
+    return Signal(
+        id=FILE_SIGNAL,
+        level="unchecked",
+        value=None,
+        threshold=None,
+        source=index,
+        message=f"the files {index} lists for this release could not be read ({reason})",
     )
 
 
