@@ -911,10 +911,11 @@ def test_pdm_overrides_are_what_pdm_installs(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text(
         '[project]\nname = "x"\nversion = "1"\ndependencies = ["jinja2==3.1.6"]\n'
-        '[tool.pdm.resolution.overrides]\njinja2 = "==2.10"\nsix = "*"\n'
+        '[tool.pdm.resolution.overrides]\njinja2 = "==2.10"\nsix = "*"\nflask = "0.12"\n'
         'idna = "https://example.org/idna-2.7-py2.py3-none-any.whl"\n'
     )
     got = {(e.name, str(e.specifier), e.kind) for e in parse_pyproject(path).entries}
     assert ("jinja2", "==2.10", "pinned") in got
     assert ("six", "", "unpinned") in got
+    assert ("flask", "==0.12", "pinned") in got  # a bare version is exact, as PDM reads it
     assert any(name == "idna" and kind == "url" for name, _, kind in got)

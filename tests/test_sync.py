@@ -588,6 +588,31 @@ def test_the_end_record_signature_planted_in_its_own_fields_hides_nothing(tmp_pa
         list(iter_json_members(archive, on_skip=lambda _m: None, max_directory=1 << 16))
 
 
+def test_a_zip64_record_outside_the_tail_is_read_too(tmp_path: Path) -> None:
+    """A 64 KiB comment after an end record stating 0 puts the ZIP64 locator before the
+    tail the check read; zipfile still follows it to the real directory."""
+    import io
+    import struct
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(200):
+            z.writestr(f"PYSEC-{i}.json", "{}")
+    raw = buf.getvalue()
+    eocd = raw.rfind(b"PK\x05\x06")
+    size, offset = struct.unpack_from("<II", raw, eocd + 12)
+    body = raw[:eocd]
+    z64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, 200, 200, size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0, 0, 65535)
+    archive = tmp_path / "all.zip"
+    archive.write_bytes(body + z64 + locator + end + b"x" * 65535)
+    with zipfile.ZipFile(archive) as z:
+        assert len(z.infolist()) == 200
+    with pytest.raises(DataError, match="refusing to open it"):
+        list(iter_json_members(archive, on_skip=lambda _m: None, max_directory=1000))
+
+
 # ---------------------------------------------------------------------------- overlay
 
 

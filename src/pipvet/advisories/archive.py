@@ -64,13 +64,13 @@ def _directory_size(path: Path) -> int:
 def _stated_size(fh: BinaryIO, tail: bytes, tail_start: int, end: int) -> int:
     """The central directory's size an end record at ``end`` of ``tail`` states."""
     found: int = struct.unpack_from("<I", tail, end + 12)[0]
-    # A ZIP64 end record (56 bytes) and its locator (20) sit just before the end record.
-    locator = end - 20
-    record = tail_start + locator - 56
-    if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07" and record >= 0:
-        fh.seek(record)
-        head = fh.read(56)
-        if len(head) == 56 and head[:4] == b"PK\x06\x06":
+    # A ZIP64 end record (56 bytes) and its locator (20) sit just before the end record, read
+    # from the file: a 64 KiB comment can leave them outside the tail.
+    locator = tail_start + end - 20
+    if locator >= 56:
+        fh.seek(locator - 56)
+        head = fh.read(76)
+        if len(head) == 76 and head[56:60] == b"PK\x06\x07" and head[:4] == b"PK\x06\x06":
             found = max(found, struct.unpack_from("<Q", head, 40)[0])
     return found
 

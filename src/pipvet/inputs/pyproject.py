@@ -195,11 +195,7 @@ class _Pyproject:
             if not isinstance(spec, str):
                 self.requirement(spec, section, start)  # named as not a requirement string
                 continue
-            bare = spec.strip()
-            if bare in ("", "*"):  # any version
-                joined = name
-            else:
-                joined = f"{name}{bare}" if bare[:1] in "<>=!~" else f"{name} @ {bare}"
+            joined = _pdm_override(name, spec.strip())
             self.requirement(joined, section, start)
 
     def poetry(self, poetry: dict[str, object]) -> None:
@@ -419,3 +415,19 @@ def read_pyproject(path: Path) -> RequirementsFile:
     return RequirementsFile(
         path=path, entries=tuple(reader.entries), files=(path,), warnings=tuple(reader.warnings)
     )
+
+
+def _pdm_override(name: str, spec: str) -> str:
+    """An override as PDM reads it: a URL is where the package comes from, a specifier set
+    constrains it, anything else is an exact version ("2.10" is ==2.10)."""
+    if spec in ("", "*"):
+        return name
+    if "://" in spec or spec.startswith("file:"):
+        return f"{name} @ {spec}"
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier:
+        return f"{name}=={spec}"
+    return f"{name}{spec}"

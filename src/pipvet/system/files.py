@@ -189,7 +189,7 @@ def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
             hint="save it as UTF-8; pipvet edits UTF-8 files only",
         ) from None
     coding = declared_coding(data)
-    if coding is not None and coding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+    if coding is not None and not _reads_alike(data, coding, text):
         raise InputError(
             f"{path} declares the coding {coding!r}: pip reads it in that coding, pipvet reads "
             "and edits UTF-8 files only",
@@ -200,6 +200,15 @@ def read_text_exact(path: Path, *, cap: int = MAX_REQUIREMENTS_BYTES) -> str:
 
 # pip's own pattern, searched in the first two lines when they start with "#" (PEP 263).
 _CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def _reads_alike(data: bytes, coding: str, text: str) -> bool:
+    """Whether pip, decoding by the declared coding, reads the same text (an ASCII-only file
+    declaring latin-1 does; UTF-7's "+AAo-" does not)."""
+    try:
+        return data.decode(coding) == text
+    except (LookupError, UnicodeDecodeError):
+        return False
 
 
 def declared_coding(data: bytes) -> str | None:
