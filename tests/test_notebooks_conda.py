@@ -212,6 +212,54 @@ def test_installs_spelled_to_hide_make_the_notebook_unreadable(tmp_path: Path, c
     assert "installs packages" in problem
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "%%script /bin/bash\npip install jinja2==2.10\n",
+        "%%script --no-raise-error bash\npip install jinja2==2.10\n",
+        'tool = "pip"\n!{tool} install jinja2==2.10\n',
+        '!P=pip; "$P" install jinja2==2.10\n',
+        "!command $P install jinja2==2.10\n",
+        "%%bash\np$()ip install jinja2==2.10\n",
+        "ip = get_ipython()\nip.run_line_magic('pip', 'install jinja2==2.10')\n",
+        "get_ipython().run_cell('!pip install jinja2==2.10')\n",
+        "from pip._internal.cli.main import main as m\nm(['install', 'jinja2==2.10'])\n",
+        "subprocess.check_call([sys.executable, '-m', 'pi' 'p', 'install', 'jinja2==2.10'])\n",
+        "if True:\n    !pip -V\n    subprocess.run(['pip', 'install', 'jinja2==2.10'])\n",
+    ],
+)
+def test_more_installs_spelled_to_hide_are_caught(tmp_path: Path, cell: str) -> None:
+    nb = notebook(tmp_path / "hide.ipynb", cell)
+    if cell.startswith("%%script"):  # a shell cell: read as the install it is
+        assert [e.name for e in parse_declared(nb).entries] == ["jinja2"]
+        return
+    with pytest.raises(InputError) as err:
+        parse_declared(nb)
+    assert "installs packages" in " ".join(err.value.problems)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        'print("conda users: conda install aiohttp")\nasyncio.run(fetch_all(urls))\n',
+        'subprocess.run(["nvidia-smi"])\nprint("tip: pip install gputil")\n',
+        'def main():\n    print("pip install -r requirements.txt first")\nmain()\n',
+        "df.add(other)\nresult = model.run(x)\nuv = mesh.uv\n",
+        "pip = point_in_polygon(p, poly)\nsess.run(op)\nseen.add(pip)\n",
+        '%%writefile app.py\n"""pip install streamlit"""\nmain()\n',
+        '!git commit -am "pip: add notebook"\n',
+        "!echo pip install jinja2\n",
+        "x = 1\npip install urllib3==1.24.1\n",  # a SyntaxError: nothing of the cell runs
+        "files = !ls\nprint('pip install x')\n",
+    ],
+)
+def test_ordinary_cells_are_no_installs(tmp_path: Path, cell: str) -> None:
+    """Words are not installs: a data-science notebook that mentions pip and runs things
+    must still be read (it was refused, and every audit of it was INCOMPLETE)."""
+    nb = notebook(tmp_path / "ok.ipynb", "%pip install six==1.16.0\n", cell)
+    assert [e.name for e in parse_declared(nb).entries] == ["six"]
+
+
 def test_unbalanced_quotes_name_the_cell_and_line(tmp_path: Path) -> None:
     nb = notebook(tmp_path / "q.ipynb", "x = 1\n%pip install 'pandas\n")
     with pytest.raises(InputError) as err:

@@ -1,6 +1,7 @@
 """What is installed or declared: site-packages, interpreters, requirements files, pyproject.
 
-Pure: ``requirements_model`` (the entry types), ``requirement_text`` (one requirement string).
+Pure: ``requirements_model`` (the entry types), ``requirement_text`` (one requirement string),
+``notebook_installs`` (whether a notebook cell installs in a way the reader cannot read).
 I/O, each reading only what it is pointed at: ``requirements``, ``requirements_txt`` and
 ``pyproject`` read the files they are given; ``discover`` looks for requirements files in a
 folder; ``installed`` reads a site-packages folder (or asks an interpreter for its folders) and

@@ -21,6 +21,7 @@ from typing import Any
 from pipvet.errors import InputError
 from pipvet.inputs.conda import conda_entry
 from pipvet.inputs.lock_common import cut, read_lock_text
+from pipvet.inputs.notebook_installs import code_installs, shell_installs
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
 from pipvet.models import Location
 
@@ -40,31 +41,15 @@ _CONDA_RE = re.compile(r"^(?:sudo\s+)?(?:conda|mamba|micromamba)\s+install\b(?P<
 _SEGMENTS = re.compile(r"&&|\|\||;|\|")
 # What ends one command's arguments: a redirection or a comment.
 _SHELL_END_RE = re.compile(r"\s(?:>|2>|#).*$")
-# A command that installs something, in any spelling pipvet does not read: its packages would
-# go unchecked, so the notebook is refused instead (fail closed).
-_INSTALL_WORDS = re.compile(
-    r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipenv)\b.*\b(?:install|add|sync|update)\b"
+# Cell magics that run the whole cell as shell commands (%%script runs any interpreter named).
+_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script|!|sx|system)(?=\s|$)")
+# Cell magics whose body is not run at all: a file written, text shown.
+_INERT_CELL = re.compile(
+    r"^%%(?:writefile|file|markdown|md|html|latex|javascript|js|svg|text|perl|ruby)(?=\s|$)"
 )
-# Python code that runs pip (or conda) itself: subprocess.check_call([sys.executable, "-m",
-# "pip", "install", ...]), os.system("pip install ..."), get_ipython().system(...), pip.main.
-_CODE_INSTALL = re.compile(
-    r"(?:\b(?:os\.system|os\.popen|subprocess\.\w+|check_call|check_output|Popen|getoutput"
-    r"|get_ipython\(\)\.\w+)\s*\(.*\b(?:pip[0-9.]*|conda|mamba|uv)\b.*\binstall\b)"
-    r"|\bpip\.main\s*\("
-)
-# Cell magics that run the whole cell as shell commands.
-_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|!|sx|system)(?=\s|$)")
-# What a stranger can put between the letters of a word the shell or Python still reads as
-# that word ('p''ip', "p" + "ip", p\ip): taken out before looking for one.
-_SPLITTERS = re.compile(r"\s*\+\s*|['\"\\]")
-_INSTALLER = re.compile(r"\b(?:pip[0-9.]*|conda|mamba|micromamba|uv|poetry|pipenv)\b")
-_INSTALL = re.compile(r"\b(?:install|add|sync)\b")
-# Python that runs a command (a call, or subprocess under any alias): with an installer and
-# "install" named in the same cell, the cell may install ("print('pip install x')" does not).
-_EXECUTES = re.compile(
-    r"\b(?:system|popen|run|call|check_call|check_output|Popen|getoutput|getstatusoutput"
-    r"|spawn\w*|exec\w*|main|run_module|run_path)\s*\(|\bsubprocess\b"
-)
+# An IPython line that is no Python (a shell or magic assignment, help): kept out of the
+# syntax tree the Python code is judged by.
+_IPYTHON_ONLY = re.compile(r"^\s*(?:[\w.]+\s*=\s*[!%]|\?|.*\?\s*$)")
 # Cell magics that run the rest of the cell as IPython code.
 _CODE_CELL = re.compile(r"^%%(?:capture|time|timeit|prun)\b")
 # IPython's automagic: a cell of one line that starts with the name of a line magic runs
@@ -109,6 +94,8 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
             problems.append(f"{path}, cell {number}: the source is not text (is it a notebook?)")
             continue
         lines = source.splitlines()
+        if lines and _INERT_CELL.match(lines[0].strip()):
+            continue  # %%writefile and the like: the cell's text is not run
         commands = list(_commands(lines))
         problems += _code_installs(path, number, lines, {n for n, _, _ in commands})
         for line_no, line, body in commands:
@@ -119,9 +106,7 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
                 pip = _PIP_RE.match(command)
                 found = pip or _CONDA_RE.match(command)
                 if found is None:
-                    # "$P install x" after "P=pip": a command pipvet cannot name installs too
-                    named_later = command.startswith("$") and re.search(r"\binstall\b", command)
-                    if named_later or _INSTALL_WORDS.search(_SPLITTERS.sub("", command)):
+                    if shell_installs(command):
                         problems.append(
                             f"{location}: '{cut(stripped)}' installs packages in a way pipvet "
                             "does not read, so they would go unchecked; write it as "
@@ -161,28 +146,26 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
 
 
 def _code_installs(path: Path, cell: int, lines: list[str], commands: set[int]) -> list[str]:
-    """Python code of a cell (the lines that are no shell command or magic, nor comments)
-    that names an installer and "install" anywhere, however split over lines or strings
-    (``subprocess.check_call([sys.executable, "-m", "pip",`` / ``"install", "x"])``, an alias
-    of subprocess, ``"p" + "ip"``): its packages would go unchecked, so the notebook is
-    refused. One problem a cell, at its first such line."""
+    """The cell's Python code (its shell commands and magics kept out, line numbers kept)
+    installing in a way pipvet cannot read: one problem, at the line of that call."""
     code = [
-        (n, line.strip())
+        "" if n in commands or line.lstrip().startswith("%") or _IPYTHON_ONLY.match(line)
+        else line
         for n, line in enumerate(lines, start=1)
-        if n not in commands and line.strip() and not line.strip().startswith(("#", "%"))
-    ]
-    found = next(((n, t) for n, t in code if _CODE_INSTALL.search(t)), None)
-    if found is None:
-        raw = " ".join(text for _, text in code)
-        joined = _SPLITTERS.sub("", raw)
-        if not (_INSTALLER.search(joined) and _INSTALL.search(joined) and _EXECUTES.search(raw)):
-            return []
-        found = next(((n, t) for n, t in code if _INSTALL.search(_SPLITTERS.sub("", t))), code[0])
-    line_no, text = found
+    ]  # fmt: skip
+    # A blank line where a command was could leave a block empty: "pass" keeps it Python.
+    code = [
+        (lines[i][: len(lines[i]) - len(lines[i].lstrip())] + "pass") if not c and lines[i].strip()
+        else c
+        for i, c in enumerate(code)
+    ]  # fmt: skip
+    line_no = code_installs("\n".join(code))
+    if line_no is None:
+        return []
     where = Location(str(path), None, cell, line_no)
     return [
-        f"{where}: '{cut(text)}' installs packages from Python code, which pipvet does not "
-        "read, so they would go unchecked; write it as %pip install NAME"
+        f"{where}: '{cut(lines[line_no - 1].strip())}' installs packages from Python code, "
+        "which pipvet does not read, so they would go unchecked; write it as %pip install NAME"
     ]
 
 
