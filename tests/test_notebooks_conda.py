@@ -226,16 +226,45 @@ def test_installs_spelled_to_hide_make_the_notebook_unreadable(tmp_path: Path, c
         "from pip._internal.cli.main import main as m\nm(['install', 'jinja2==2.10'])\n",
         "subprocess.check_call([sys.executable, '-m', 'pi' 'p', 'install', 'jinja2==2.10'])\n",
         "if True:\n    !pip -V\n    subprocess.run(['pip', 'install', 'jinja2==2.10'])\n",
+        # the command in a variable, a method call or an f-string
+        'cmd = "pip install jinja2==2.10"\nsp.run(cmd, shell=True)\n',
+        'subprocess.run("pip install jinja2==2.10".split())\n',
+        'os.system(f"{P} install jinja2==2.10")\n',
+        'sys.argv = ["pip", "install", "jinja2==2.10"]\nrunpy.run_module("pip")\n',
+        # calls that run code, or pip by its module name
+        'get_ipython().magic("pip install jinja2==2.10")\n',
+        "exec(\"import os; os.system('pip install jinja2==2.10')\")\n",
+        '__import__("pip").main(["install", "jinja2==2.10"])\n',
+        'importlib.import_module("pip").main(["install", "jinja2==2.10"])\n',
+        # a line ending in "?" and newer syntax than pipvet's Python still count
+        'os.system("pip install jinja2==2.10")  # why?\n',
+        'import os\nprint(f"{"ok"}")\nos.system("pip install jinja2==2.10")\n',
+        # assignments from commands, line magics that run Python
+        "out = !pip install jinja2==2.10\n",
+        '%time os.system("pip install jinja2==2.10")\n',
+        "%run -m pip install jinja2==2.10\n",
+        "%sx pip install jinja2==2.10\n",
+        '%%script python3\nimport os\nos.system("pip install jinja2==2.10")\n',
+        # shell wrappers
+        "!/usr/bin/env pip install jinja2==2.10\n",
+        "!echo jinja2==2.10 | xargs pip install\n",
+        '!bash -c "pip install jinja2==2.10"\n',
+        "!timeout 60 pip install jinja2==2.10\n",
+        "!(pip install jinja2==2.10)\n",
+        "%%bash\nfor p in jinja2==2.10; do pip install $p; done\n",
     ],
 )
 def test_more_installs_spelled_to_hide_are_caught(tmp_path: Path, cell: str) -> None:
+    """Either read as the install it is (jinja2 is audited) or refused: never passed by."""
     nb = notebook(tmp_path / "hide.ipynb", cell)
-    if cell.startswith("%%script"):  # a shell cell: read as the install it is
-        assert [e.name for e in parse_declared(nb).entries] == ["jinja2"]
-        return
-    with pytest.raises(InputError) as err:
-        parse_declared(nb)
-    assert "installs packages" in " ".join(err.value.problems)
+    assert "jinja2" in _read_or_refused(nb) or "installs packages" in _read_or_refused(nb)
+
+
+def _read_or_refused(nb: Path) -> str:
+    try:
+        return " ".join(str(e.name) for e in parse_declared(nb).entries)
+    except InputError as err:
+        return " ".join(err.problems)
 
 
 @pytest.mark.parametrize(
@@ -251,6 +280,14 @@ def test_more_installs_spelled_to_hide_are_caught(tmp_path: Path, cell: str) -> 
         "!echo pip install jinja2\n",
         "x = 1\npip install urllib3==1.24.1\n",  # a SyntaxError: nothing of the cell runs
         "files = !ls\nprint('pip install x')\n",
+        "!cp model.pt {out_dir}/install/\n",
+        "!ls $HOME/install\n",
+        '%%bash\necho "$HOME install done"\n',
+        'raise ImportError("run: pip install torch")\n',
+        '"""Setup: pip install -r requirements.txt."""\nmain()\n',
+        "!apt-get install -y ffmpeg\n",
+        "!pip list\n",
+        "print('a' + " + " + ".join(["'a'"] * 2000) + ")\n",  # no recursion error either
     ],
 )
 def test_ordinary_cells_are_no_installs(tmp_path: Path, cell: str) -> None:

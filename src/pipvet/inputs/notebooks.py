@@ -42,16 +42,25 @@ _SEGMENTS = re.compile(r"&&|\|\||;|\|")
 # What ends one command's arguments: a redirection or a comment.
 _SHELL_END_RE = re.compile(r"\s(?:>|2>|#).*$")
 # Cell magics that run the whole cell as shell commands (%%script runs any interpreter named).
-_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script|!|sx|system)(?=\s|$)")
+_SHELL_CELL = re.compile(
+    r"^%%(?:bash|sh|zsh|!|sx|system"
+    r"|script(?:\s+--?\S+)*\s+(?:\S*/)?(?:ba|z|da|k|tc|c|fi)?sh)(?=\s|$)"
+)
 # Cell magics whose body is not run at all: a file written, text shown.
 _INERT_CELL = re.compile(
     r"^%%(?:writefile|file|markdown|md|html|latex|javascript|js|svg|text|perl|ruby)(?=\s|$)"
 )
 # An IPython line that is no Python (a shell or magic assignment, help): kept out of the
 # syntax tree the Python code is judged by.
-_IPYTHON_ONLY = re.compile(r"^\s*(?:[\w.]+\s*=\s*[!%]|\?|.*\?\s*$)")
+_IPYTHON_ONLY = re.compile(r"^\s*(?:[\w.]+\s*=\s*[!%]|\?{1,2}[\w.]+\s*$|[\w.]+\?{1,2}\s*$)")
+# "x = !cmd" and "x = %magic ...": IPython runs the command and keeps its output.
+_ASSIGNED = re.compile(r"^\s*[\w.]+\s*=\s*[!%](.*)$")
+# Line magics that run the rest of their line as Python.
+_CODE_LINE = re.compile(r"^\s*%(?:time|timeit|prun)\s+(.*)$")
 # Cell magics that run the rest of the cell as IPython code.
-_CODE_CELL = re.compile(r"^%%(?:capture|time|timeit|prun)\b")
+_CODE_CELL = re.compile(
+    r"^%%(?:capture|time|timeit|prun|script(?:\s+--?\S+)*\s+(?:\S*/)?python[0-9.]*)(?=\s|$)"
+)
 # IPython's automagic: a cell of one line that starts with the name of a line magic runs
 # that magic without the "%" ("pip install x" is %pip install x).
 _AUTOMAGIC = re.compile(r"^(?:pip|conda|mamba|micromamba|uv)(?:\s|$)")
@@ -149,7 +158,8 @@ def _code_installs(path: Path, cell: int, lines: list[str], commands: set[int]) 
     """The cell's Python code (its shell commands and magics kept out, line numbers kept)
     installing in a way pipvet cannot read: one problem, at the line of that call."""
     code = [
-        "" if n in commands or line.lstrip().startswith("%") or _IPYTHON_ONLY.match(line)
+        (code_line.group(1) if (code_line := _CODE_LINE.match(line)) else "")
+        if n in commands or line.lstrip().startswith("%") or _IPYTHON_ONLY.match(line)
         else line
         for n, line in enumerate(lines, start=1)
     ]  # fmt: skip
@@ -179,8 +189,13 @@ def _commands(lines: list[str]) -> Iterator[tuple[int, str, str]]:
     one_line = len([line for line in body if line.strip()]) == 1
     for line_no, line in enumerate(lines, start=1):
         stripped = line.strip()
+        assigned = _ASSIGNED.match(line)
+        if _CODE_LINE.match(line):
+            continue  # %time CODE: Python, judged with the cell's code
         if stripped.startswith(("%", "!")) and not stripped.startswith("%%"):
             yield line_no, line, stripped[1:].strip()
+        elif assigned is not None:
+            yield line_no, line, assigned.group(1).strip()
         elif (shell_cell and line_no > 1) or (one_line and _AUTOMAGIC.match(stripped)):
             yield line_no, line, stripped
 
