@@ -905,3 +905,17 @@ def test_a_file_pip_gives_no_sha256_for_or_spells_otherwise_is_unchecked(
     assert "UNCHECKED" in result.stdout
     assert f"pip would install {wheel.name}" in flat
     assert not world.has("attrs")
+
+
+def test_an_index_that_lists_no_sha256_leaves_the_file_unchecked(world: World) -> None:
+    """A mirror that lists files without sha256 (md5 only): nothing ties the file pip takes
+    to the verdict, so the package is unchecked rather than passed."""
+    doc = json.loads(world.index.recorded("attrs") or b"{}")
+    for entry in doc["releases"]["26.1.0"]:
+        entry["digests"] = {"md5": "0" * 32}
+    world.index.project("attrs", doc)
+    world.links_stand_in = False
+    result = world.install("attrs==26.1.0")
+    assert result.code == 2, result.stdout + result.stderr
+    assert "lists no sha256 for the release's files" in " ".join(result.stdout.split())
+    assert not world.has("attrs")

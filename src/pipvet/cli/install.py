@@ -221,7 +221,11 @@ def _check_files(
         except PipvetError as exc:  # fail closed: nothing says the file is the index's
             out.append(with_file_signal(package, unread_signal(shown, str(exc))))
             continue
-        found = digests and file_signal(entry.version, entry.url, entry.sha256, digests, shown)
+        found = (  # no hash listed: nothing ties pip's file to the verdict
+            unread_signal(shown, "it lists no sha256 for the release's files")
+            if digests is None
+            else file_signal(entry.version, entry.url, entry.sha256, digests, shown)
+        )
         out.append(with_file_signal(package, found) if found else package)
     return tuple(out)
 
