@@ -128,12 +128,14 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
                 except ValueError as exc:
                     problems.append(f"{location}: '{cut(stripped)}' — {exc} (fix the quoting)")
                     continue
-                if any("{" in t or t.startswith("$") for t in tokens):
-                    warnings.append(
-                        f"{location}: '{cut(stripped)}' uses a Python or shell variable, which "
-                        "pipvet cannot expand: those names are not read"
+                if any("{" in t or "$" in t for t in tokens):
+                    # What the variable holds is installed, unchecked: fail closed.
+                    problems.append(
+                        f"{location}: '{cut(stripped)}' installs what a Python or shell "
+                        "variable holds, which pipvet cannot expand, so it would go unchecked; "
+                        "write the names out (%pip install NAME ...)"
                     )
-                    tokens = [t for t in tokens if "{" not in t and not t.startswith("$")]
+                    continue
                 if pip is not None:
                     pip_lines += [(location, t) for t in _pip_lines(tokens)]
                 else:
