@@ -46,6 +46,7 @@ __all__ = [
     "Snapshot",
     "canonicalize_name",
     "is_project_name",
+    "same_version",
 ]
 
 
@@ -71,6 +72,17 @@ def canonicalize_name(name: str) -> NormalizedName:
     while "--" in value:
         value = value.replace("--", "-")
     return cast(NormalizedName, value)
+
+
+def same_version(a: str, b: str) -> bool:
+    """Whether two version texts name one release (``1.0`` and ``1.0.0`` do, as PEP 440 reads
+    them); texts that are no PEP 440 version only when they are equal."""
+    from packaging.version import InvalidVersion, Version  # not on every command's path
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 @frozen(slots=True)  # one per requirement line or installed package

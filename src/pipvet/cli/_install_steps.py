@@ -19,14 +19,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.audit import run as auditing
 from pipvet.errors import PipError, UsageError
 from pipvet.frozen import frozen
 from pipvet.inputs.requirements_model import OptionLine
-from pipvet.models import AuditReport
+from pipvet.models import AuditReport, same_version
 from pipvet.policy import Policy
 from pipvet.system.process import Runner
 from pipvet.vetting.service import VetRequest, parse_request
@@ -379,13 +378,6 @@ def install_vetted(
     return parse_pip_report(text)
 
 
-def _same_version(a: str, b: str) -> bool:
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return a == b
-
-
 def _other_bytes(planned: str | None, installed: str | None) -> bool:
     """The install took another file than the dry run (a source that answers differently the
     second time): what was vetted is not what is installed."""
@@ -398,11 +390,11 @@ def difference(vetted: Sequence[Pinned], installed: Sequence[PipReportEntry]) ->
     got = {canonicalize_name(e.name): e for e in installed}
     unvetted = tuple(
         e for name, e in got.items()
-        if name not in wanted or not _same_version(wanted[name].version, e.version)
+        if name not in wanted or not same_version(wanted[name].version, e.version)
         or _other_bytes(wanted[name].sha256, e.sha256)
     )  # fmt: skip
     missing = tuple(
-        p for p in vetted if p.name not in got or not _same_version(p.version, got[p.name].version)
+        p for p in vetted if p.name not in got or not same_version(p.version, got[p.name].version)
     )
     return Difference(unvetted, missing)
 

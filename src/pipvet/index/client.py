@@ -31,6 +31,7 @@ from pipvet.index.parse import (
     parse_project,
     project_url,
 )
+from pipvet.models import same_version
 from pipvet.system.files import write_text_atomic
 from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import RequestPool
@@ -251,7 +252,7 @@ class IndexClient:
         releases = doc.get("releases") if isinstance(doc, dict) else None
         files = releases.get(version) if isinstance(releases, dict) else None
         if files is None and isinstance(releases, dict):  # 26.1.0.0 is release 26.1.0
-            files = next((f for v, f in releases.items() if _same_release(v, version)), None)
+            files = next((f for v, f in releases.items() if same_version(v, version)), None)
         if not isinstance(files, list):
             return None
         found = {
@@ -338,12 +339,3 @@ class IndexClient:
             project = parse_project(resp.body, resp.url)
             self._memo.store(resp.url, body_hash, resp.fetched_at, project)
         return project
-
-
-def _same_release(listed: str, wanted: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(listed) == Version(wanted)
-    except InvalidVersion:
-        return False
