@@ -33,47 +33,36 @@ def file_signal(
     filename = unquote(where.path.rsplit("/", 1)[-1]) or "the file"
     source = "a local file" if where.scheme == "file" else (where.hostname or "an unknown source")
     if sha256 is None:
-        return Signal(
-            id=FILE_SIGNAL,
-            level="unchecked",
-            value=filename,
-            threshold=None,
-            source=f"pip's dry-run report and {index}",
-            message=(
-                f"pip would install {filename} from {source} and gives no sha256 for it, so "
-                f"pipvet cannot tell it is one of the files {index} lists for release {version}"
-            ),
+        why = (
+            f"and gives no sha256 for it, so pipvet cannot tell it is one of the files {index} "
+            f"lists for release {version}"
         )
-    same_name = filename in digests
-    return Signal(
-        id=FILE_SIGNAL,
-        level="unchecked",
-        value=filename,
-        threshold=None,
-        source=f"pip's dry-run report and {index}",
-        message=(
-            f"pip would install {filename} from {source} (sha256 {sha256[:16]}...), "
-            + (
-                "but the index lists other bytes under that name"
-                if same_name
-                else f"a file the index lists for none of release {version}"
-            )
-            + ": the verdict is about the index's files, not this one (another index, a "
-            "find-links folder or a mirror is in play)"
-        ),
-    )
+    else:
+        listed = (
+            "but the index lists other bytes under that name"
+            if filename in digests
+            else f"a file the index lists for none of release {version}"
+        )
+        why = (
+            f"(sha256 {sha256[:16]}...), {listed}: the verdict is about the index's files, not "
+            "this one (another index, a find-links folder or a mirror is in play)"
+        )
+    message = f"pip would install {filename} from {source} {why}"
+    return _unchecked(filename, f"pip's dry-run report and {index}", message)
 
 
 def unread_signal(index: str, reason: str) -> Signal:
     """``unchecked``: the index's list of the release's files could not be read."""
-    return Signal(
-        id=FILE_SIGNAL,
-        level="unchecked",
-        value=None,
-        threshold=None,
-        source=index,
-        message=f"the files {index} lists for this release could not be read ({reason})",
+    return _unchecked(
+        None, index, f"the files {index} lists for this release could not be read ({reason})"
     )
+
+
+def _unchecked(value: str | None, source: str, message: str) -> Signal:
+    return Signal(
+        id=FILE_SIGNAL, level="unchecked", value=value, threshold=None, source=source,
+        message=message,
+    )  # fmt: skip
 
 
 def with_file_signal(package: PackageVet, signal: Signal) -> PackageVet:
