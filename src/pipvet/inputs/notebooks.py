@@ -50,9 +50,9 @@ _SHELL_CELL = re.compile(
 _INERT_CELL = re.compile(
     r"^%%(?:writefile|file|markdown|md|html|latex|javascript|js|svg|text|perl|ruby)(?=\s|$)"
 )
-# An IPython line that is no Python (a shell or magic assignment, help): kept out of the
-# syntax tree the Python code is judged by.
-_IPYTHON_ONLY = re.compile(r"^\s*(?:[\w.]+\s*=\s*[!%]|\?{1,2}[\w.]+\s*$|[\w.]+\?{1,2}\s*$)")
+# IPython's help line (obj? or ?obj): no Python, kept out of the syntax tree the cell's Python
+# code is judged by (shell and magic lines, assignments from them included, are too).
+_IPYTHON_ONLY = re.compile(r"^\s*(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 # "x = !cmd" and "x = %magic ...": IPython runs the command and keeps its output.
 _ASSIGNED = re.compile(r"^\s*[\w.]+\s*=\s*[!%](.*)$")
 # Line magics that run the rest of their line as Python.
@@ -92,7 +92,6 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
     pip_lines: list[tuple[Location, str]] = []
     conda: list[RequirementEntry] = []
     problems: list[str] = []
-    warnings: list[str] = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -152,25 +151,22 @@ def read_notebook(path: Path, *, environ: Mapping[str, str] | None = None) -> Re
         entries=(*parsed.entries, *conda),
         options=parsed.options,
         files=parsed.files,
-        warnings=(*parsed.warnings, *warnings),
+        warnings=parsed.warnings,
     )
 
 
 def _code_installs(path: Path, cell: int, lines: list[str], commands: set[int]) -> list[str]:
     """The cell's Python code (its shell commands and magics kept out, line numbers kept)
     installing in a way pipvet cannot read: one problem, at the line of that call."""
-    code = [
-        (code_line.group(1) if (code_line := _CODE_LINE.match(line)) else "")
-        if n in commands or line.lstrip().startswith("%") or _IPYTHON_ONLY.match(line)
-        else line
-        for n, line in enumerate(lines, start=1)
-    ]  # fmt: skip
-    # A blank line where a command was could leave a block empty: "pass" keeps it Python.
-    code = [
-        (lines[i][: len(lines[i]) - len(lines[i].lstrip())] + "pass") if not c and lines[i].strip()
-        else c
-        for i, c in enumerate(code)
-    ]  # fmt: skip
+    code: list[str] = []
+    for n, line in enumerate(lines, start=1):
+        indent = line[: len(line) - len(line.lstrip())]
+        if code_line := _CODE_LINE.match(line):  # %time CODE
+            code.append(indent + (code_line.group(1) or "pass"))
+        elif n in commands or line.lstrip().startswith("%") or _IPYTHON_ONLY.match(line):
+            code.append(indent + "pass" if line.strip() else "")  # keeps a block Python
+        else:
+            code.append(line)
     line_no = code_installs("\n".join(code))
     if line_no is None:
         return []
