@@ -3,7 +3,6 @@ index itself (all three formats, SHA-1 and SHA-256, linked worktrees) and refuse
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipvet.cli import Output, main
 from pipvet.inputs.git_tracked import first_tracked, tracked_path
+from tests.test_project_venv_trust import run_in_checkout
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -134,13 +133,7 @@ def test_a_committed_venv_is_never_run(
     project = tmp_path / "checkout"
     marker = tmp_path / "ran"
     committed_venv(project, marker)
-    monkeypatch.chdir(project)
-    for key in ("VIRTUAL_ENV", "CONDA_PREFIX"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(stdout=out, stderr=err))
-    flat = " ".join(err.getvalue().split())
+    code, flat = run_in_checkout(project, argv, tmp_path / "cache", monkeypatch)
     assert code == 2, flat
     assert "the git checkout tracks" in flat
     assert "git rm -r --cached .venv" in flat

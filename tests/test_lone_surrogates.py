@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipvet.cli import Output, main
-from tests.support.osv_bucket import write_bucket
+from tests.support.osv_bucket import fixed_in, write_bucket
 
-RECORD = {
-    "id": "PYSEC-2099-9", "modified": "2099-01-01T00:00:00Z",
-    "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnpkg"},
-                  "ranges": [{"type": "ECOSYSTEM",
-                              "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
-}  # fmt: skip
+RECORD = fixed_in("PYSEC-2099-9", "vulnpkg")
 
 
 @pytest.mark.parametrize(

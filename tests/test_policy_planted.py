@@ -17,7 +17,7 @@ from pipvet.cli import Output, main
 from pipvet.models import SeverityLabel
 from pipvet.policy import load_policy
 from pipvet.policy_file import candidate
-from tests.support.osv_bucket import write_bucket
+from tests.support.osv_bucket import fixed_in, write_bucket
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "getuid"), reason="needs user ids")
 TODAY = date(2026, 12, 2)
@@ -122,12 +122,7 @@ def test_own_files_and_roots_are_candidates_anywhere(tmp_path: Path) -> None:
 def test_a_planted_policy_cannot_pass_a_vulnerable_audit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = {
-        "id": "PYSEC-2099-8", "modified": "2099-01-01T00:00:00Z",
-        "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnpkg"},
-                      "ranges": [{"type": "ECOSYSTEM",
-                                  "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
-    }  # fmt: skip
+    record = fixed_in("PYSEC-2099-8", "vulnpkg")
     monkeypatch.setenv("PIPVET_OSV_URL", str(write_bucket(tmp_path / "osv", [record])))
     monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
     scratch = shared_scratch(tmp_path)

@@ -31,20 +31,28 @@ def planted_venv(project: Path, marker: Path) -> Path:
     return python
 
 
+def run_in_checkout(
+    project: Path, argv: list[str], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """``pipvet ARGV`` in ``project`` with no environment active: (exit code, stderr on one
+    line)."""
+    monkeypatch.chdir(project)
+    for key in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(cache))
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Output(stdout=out, stderr=err))
+    return code, " ".join(err.getvalue().split())
+
+
 def test_a_planted_interpreter_is_never_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "checkout"
     marker = tmp_path / "ran"
     planted_venv(project, marker)
-    monkeypatch.chdir(project)
-    for key in ("VIRTUAL_ENV", "CONDA_PREFIX"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["audit", "--offline"], Output(stdout=out, stderr=err))
+    code, flat = run_in_checkout(project, ["audit", "--offline"], tmp_path / "cache", monkeypatch)
     assert code == 2
-    flat = " ".join(err.getvalue().split())
     assert "not a link to an installed Python nor a copy of the one its pyvenv.cfg names" in flat
     assert "--venv" in flat
     assert not marker.exists()

@@ -51,6 +51,16 @@ def zip_of(records: Iterable[Mapping[str, Any]]) -> bytes:
     return build_zip({f"{r['id']}.json": json.dumps(r).encode() for r in records})
 
 
+def fixed_in(record_id: str, name: str, fixed: str = "2.0") -> dict[str, Any]:
+    """An OSV record: every version of PyPI's ``name`` before ``fixed`` is affected."""
+    return {
+        "id": record_id, "modified": "2099-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                      "ranges": [{"type": "ECOSYSTEM",
+                                  "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+    }  # fmt: skip
+
+
 def write_bucket(folder: Path, records: Iterable[Mapping[str, Any]]) -> Path:
     """``folder`` as a local OSV source holding ``records`` (``PyPI/all.zip`` and
     ``PyPI/modified_id.csv``): what ``PIPVET_OSV_URL`` can name."""
