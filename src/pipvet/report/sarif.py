@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -33,6 +32,7 @@ from pipvet.report._common import (
     stale_text,
     verdict,
 )
+from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import escape_controls, json_renderer, markdown_link
 
@@ -105,7 +105,7 @@ def render_sarif(report: AuditReport, *, base_dir: str | None = None) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return dumps(log) + "\n"
 
 
 def _md(text: str) -> str:
