@@ -94,36 +94,37 @@ def refuse_unusable_url(value: str, origin: str) -> None:
 # Up to this length the regex scans the whole text; longer texts (a whole report) are scanned
 # only around each "://", since the regex tries its pattern at every word boundary.
 _SHORT = 256
-# No match crosses one of these: the scheme, "://", the userinfo and "@" exclude them all.
-_QUOTES = '"<>'
+# A match is a scheme of at most this many characters, "://", then the userinfo and "@".
+_SCHEME = 32
+# No match crosses one of these: the scheme, "://", the userinfo and "@" exclude them all
+# (``\s`` is exactly ``str.isspace``).
+_BREAK = re.compile(r'[\s"<>]')
 
 
 def _mask_long(text: str) -> str:
-    """``_userinfo().sub`` over ``text``, searching only the runs of characters that hold a
-    "://" (a match never crosses whitespace or a quote), so the leftmost match of each run is
-    the one a scan of the whole text finds."""
+    """``_userinfo().sub`` over ``text``, searching only near each "://": a match starts at
+    most ``_SCHEME`` characters before its "://" and ends before the next break (a match never
+    crosses whitespace or a quote), so the leftmost match found there is the one a scan of the
+    whole text finds."""
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     done = 0  # text[:done] is decided
     run_end = 0  # the end of the run holding the last "://" looked at
     size = len(text)
-    hit = text.find("://")
+    find, search, next_break = text.find, _userinfo().search, _BREAK.search
+    hit = find("://")
     while hit >= 0:
-        start = hit
-        while start > done and not _breaks(text[start - 1]):
-            start -= 1
         if hit >= run_end:
-            run_end = hit + 3
-            while run_end < size and not _breaks(text[run_end]):
-                run_end += 1
-        found = _userinfo().search(text, start, run_end)
+            stop = next_break(text, hit + 3)
+            run_end = size if stop is None else stop.start()
+        found = search(text, max(done, hit - _SCHEME), run_end)
         if found is None:
-            hit = text.find("://", run_end)
+            hit = find("://", run_end)
             continue
         replacement = f"{found.group(1)}{MASK}@"
         if found.group() != replacement:  # already masked: a report is masked twice
             edits.append((found.start(), found.end(), replacement))
         done = found.end()
-        hit = text.find("://", done)
+        hit = find("://", done)
     if not edits:
         return text  # not a copy: a whole report is megabytes
     parts: list[str] = []
@@ -133,7 +134,3 @@ def _mask_long(text: str) -> str:
         last = end
     parts.append(text[last:])
     return "".join(parts)
-
-
-def _breaks(char: str) -> bool:
-    return char.isspace() or char in _QUOTES
