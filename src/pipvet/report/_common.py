@@ -280,7 +280,7 @@ def fix_text(result: DependencyResult, finding: Finding) -> str:
 def osv_url(advisory_id: str) -> str:
     """The advisory's page on osv.dev; the id is percent-encoded, so whatever a record calls
     itself stays inside the URL's path."""
-    return f"https://osv.dev/vulnerability/{quote(advisory_id, safe='')}"
+    return f"https://osv.dev/vulnerability/{quote(advisory_id, safe='', errors='surrogatepass')}"
 
 
 def _not_from_index(local: int, conda: int) -> list[str]:

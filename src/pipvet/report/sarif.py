@@ -187,7 +187,9 @@ def _result(
     }
     if dep.location is not None:
         out["locations"] = [sarif_location(dep.location, base_dir)]
-    digest = hashlib.sha256(f"{dep.name}\x00{finding.id}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{dep.name}\x00{finding.id}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
     out["partialFingerprints"] = {FINGERPRINT_KEY: digest}
     if finding.ignored:
         out["suppressions"] = [
@@ -223,8 +225,18 @@ _UNRESERVED = frozenset(
 def _quote(path: str) -> str:
     """Percent-encode a path for a URI (RFC 3986), keeping '/' and sub-delimiters."""
     return "".join(
-        ch if ch in _UNRESERVED else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in path
+        ch if ch in _UNRESERVED else "".join(f"%{b:02X}" for b in _utf8(ch)) for ch in path
     )
+
+
+def _utf8(char: str) -> bytes:
+    # A file name that is no UTF-8 holds its bytes as lone surrogates (os.fsdecode): the URI
+    # names those bytes. Any other lone surrogate has no bytes: it is written as UTF-8 would
+    # write it, rather than ending the run in an internal error.
+    try:
+        return char.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return char.encode("utf-8", "surrogatepass")
 
 
 def _uri(path: str, base_dir: str | None) -> str:
