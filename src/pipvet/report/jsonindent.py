@@ -15,7 +15,9 @@ import math
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
-__all__ = ["Raw", "dumps", "dumps_at"]
+__all__ = ["Raw", "dumps", "dumps_at", "scalar", "string"]
+
+string = _string  # a str as JSON (the C encoder; raises TypeError for anything else)
 
 
 class _Unsupported(Exception):
@@ -88,3 +90,19 @@ def _dumps(value: Any, newline: str) -> str:
     if kind is float and math.isfinite(value):
         return float.__repr__(value)
     raise _Unsupported
+
+
+def scalar(value: object) -> str:
+    """``None``, a bool, an int or a finite float as JSON, as ``json.dumps`` writes it;
+    ``ValueError`` for anything else."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    raise ValueError(f"not a JSON scalar pipvet writes itself: {type(value).__name__}")

@@ -37,32 +37,70 @@ from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
+from pipvet.redact import mask_userinfo
 from pipvet.report._common import fail_on_text, stale_text, verdict
-from pipvet.report.jsonindent import Raw, dumps, dumps_at
-from pipvet.report.safe import json_chunk_renderer, json_renderer
+from pipvet.report.jsonindent import Raw, dumps, dumps_at, scalar
+from pipvet.report.jsonindent import string as _s
+from pipvet.report.safe import json_safe, shown_json
 
 __all__ = ["audit_to_dict", "render_audit_json", "render_audit_json_pieces"]
 
 
-@json_renderer
 def render_audit_json(report: AuditReport) -> str:
     """The report as indented JSON text ending in a newline."""
-    return "".join(_audit_json_pieces(report))
+    return "".join(render_audit_json_pieces(report))
 
 
-@json_chunk_renderer
 def render_audit_json_pieces(report: AuditReport) -> Iterator[str]:
-    """``render_audit_json``'s text in pieces (one per dependency), for writing as they are
-    made: a report of tens of thousands of dependencies is never held whole."""
-    return _audit_json_pieces(report)
+    """The report's JSON text in pieces (one per dependency), for writing as they are made: a
+    report of tens of thousands of dependencies is never held whole. Safe as
+    ``safe.json_renderer`` makes a document: the userinfo of every URL in the report's strings
+    masked, and each piece ``json_safe`` with its URLs' userinfo masked (a piece is a whole
+    JSON value or the punctuation between values, so no URL is cut across two pieces)."""
+    for piece in _cleaned_pieces(report):
+        yield json_safe(mask_userinfo(piece))
+
+
+def _may_mask(text: str) -> bool:
+    """Could ``mask_userinfo`` change a string written into ``text``? Not unless ``text`` holds
+    an "@" and a "://": JSON's escapes make neither, and keep every one a string holds."""
+    return "@" in text and "://" in text
+
+
+def _cleaned_pieces(report: AuditReport) -> Iterator[str]:
+    """The pieces of ``_audit_json_pieces(shown_json(report))``, without cleaning (walking)
+    the whole report first: each piece is written from the report as it is and checked, and
+    only a piece whose text could hold a URL's userinfo is written again from cleaned values.
+    The frame counts distinct dependency names, which cleaning could merge: those are checked
+    first."""
+    names = "\n".join([result.dependency.name for result in report.results])
+    frame = None if _may_mask(names) else dumps_at(_document(report, _marks(report)), 0)
+    if frame is None or _may_mask(frame):
+        yield from _audit_json_pieces(shown_json(report))
+        return
+    if not report.results:
+        yield frame + "\n"
+        return
+    head, tail = frame.split("\x00")
+    yield head
+    for i, result in enumerate(report.results):
+        text = _dependency_text(result, report)
+        if _may_mask(text):
+            text = _dependency_text(shown_json(result), report)
+        yield f",\n    {text}" if i else text
+    yield tail + "\n"
+
+
+def _marks(report: AuditReport) -> list[Any]:
+    # A raw NUL never occurs in JSON text (strings escape it): it marks where they go.
+    return [Raw("\x00")] if report.results else []
 
 
 def _audit_json_pieces(report: AuditReport) -> Iterator[str]:
     # Each dependency is written out as soon as its values are made: a report of thousands
     # never holds every dependency's dicts at once. Joined, the pieces are exactly what
     # dumps(audit_to_dict(report)) writes.
-    # A raw NUL never occurs in JSON text (strings escape it): it marks where they go.
-    frame = dumps_at(_document(report, [Raw("\x00")] if report.results else []), 0)
+    frame = dumps_at(_document(report, _marks(report)), 0)
     if frame is None:
         yield dumps(audit_to_dict(report)) + "\n"
         return
@@ -72,12 +110,21 @@ def _audit_json_pieces(report: AuditReport) -> Iterator[str]:
     head, tail = frame.split("\x00")
     yield head
     for i, result in enumerate(report.results):
-        value = _dependency(result, report)
-        text = dumps_at(value, 2)
-        if text is None:  # a value only json.dumps writes, indented for its depth
-            text = json.dumps(value, indent=2).replace("\n", "\n    ")
+        text = _dependency_text(result, report)
         yield f",\n    {text}" if i else text
     yield tail + "\n"
+
+
+def _dependency_text(result: DependencyResult, report: AuditReport) -> str:
+    """``_dependency(result, report)`` as JSON two levels deep."""
+    text = _dependency_json(result, report)
+    if text is not None:
+        return text
+    value = _dependency(result, report)
+    text = dumps_at(value, 2)
+    if text is None:  # a value only json.dumps writes, indented for its depth
+        text = json.dumps(value, indent=2).replace("\n", "\n    ")
+    return text
 
 
 def audit_to_dict(report: AuditReport) -> dict[str, Any]:
@@ -171,3 +218,102 @@ def _severity(severity: Severity) -> dict[str, Any] | None:
         "vector": severity.vector,
         "source": severity.source,
     }
+
+
+# The dependencies are most of a report: each is written by the templates below, straight from
+# its values (the C string encoder for each string), not by building its dicts and walking
+# them. The text is exactly what dumps_at(_dependency(result, report), 2) writes; a value of a
+# type the templates do not know (a float that is not finite, say) raises, and the dependency
+# is written the general way.
+_DEP = """{{
+      "name": {},
+      "version": {},
+      "skipped": {},
+      "local": {},
+      "location": {},
+      "fix_requirement": {},
+      "findings": {}
+    }}"""
+_LOCATION = """{{
+        "path": {},
+        "line": {}
+      }}"""
+_FINDING = """{{
+          "id": {},
+          "aliases": {},
+          "kind": {},
+          "severity": {},
+          "summary": {},
+          "fixed_in": {},
+          "ignored": {},
+          "ignore_reason": {},
+          "fails": {},
+          "records": {},
+          "modified": {}
+        }}"""
+_SEVERITY = """{{
+            "label": {},
+            "score": {},
+            "vector": {},
+            "source": {}
+          }}"""
+
+
+def _dependency_json(result: DependencyResult, report: AuditReport) -> str | None:
+    try:
+        dep = result.dependency
+        where = dep.location
+        location = "null" if where is None else _LOCATION.format(_s(where.path), scalar(where.line))
+        findings = "[]"
+        if result.findings:
+            fail_on, unknown = report.fail_on, report.unknown_severity
+            texts = [_finding_json(f, finding_fails(f, fail_on, unknown)) for f in result.findings]
+            findings = "[\n        " + ",\n        ".join(texts) + "\n      ]"
+        return _DEP.format(
+            _s(dep.name),
+            _optional(dep.version),
+            _optional(dep.skipped),
+            scalar(dep.local),
+            location,
+            _optional(result.fix_requirement),
+            findings,
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def _finding_json(finding: Finding, fails: bool) -> str:
+    severity = finding.severity
+    if severity.label == SeverityLabel.UNKNOWN:
+        rating = "null"
+    else:
+        rating = _SEVERITY.format(
+            _s(severity.label.text),
+            scalar(severity.score),
+            _optional(severity.vector),
+            _s(severity.source),
+        )
+    return _FINDING.format(
+        _s(finding.id),
+        _strings(finding.aliases),
+        _s(finding.kind),
+        rating,
+        _s(finding.summary),
+        _strings(finding.fixed_in),
+        scalar(finding.ignored),
+        _optional(finding.ignore_reason),
+        scalar(fails),
+        _strings(finding.records),
+        _s(finding.modified),
+    )
+
+
+def _optional(text: str | None) -> str:
+    return "null" if text is None else _s(text)
+
+
+def _strings(items: tuple[str, ...]) -> str:
+    """A finding's list of strings, three levels into a dependency."""
+    if not items:
+        return "[]"
+    return "[\n            " + ",\n            ".join(map(_s, items)) + "\n          ]"

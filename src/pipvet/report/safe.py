@@ -18,7 +18,7 @@ import enum
 import functools
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from pipvet.frozen import fields, is_frozen, replace
@@ -26,7 +26,6 @@ from pipvet.redact import mask_userinfo
 
 __all__ = [
     "escape_controls",
-    "json_chunk_renderer",
     "json_renderer",
     "json_safe",
     "link_target",
@@ -155,21 +154,6 @@ def json_renderer(render: Callable[P, str]) -> Callable[P, str]:
         cleaned_args: Any = shown_json(args)
         cleaned_kwargs: Any = shown_json(kwargs)
         return json_safe(mask_userinfo(render(*cleaned_args, **cleaned_kwargs)))
-
-    return safe_render
-
-
-def json_chunk_renderer(render: Callable[P, Iterable[str]]) -> Callable[P, Iterator[str]]:
-    """``json_renderer`` for a renderer that yields its document in pieces: the arguments are
-    cleaned once, each piece is made safe as it comes. A piece is a whole JSON value or the
-    punctuation between values, so no URL is ever cut across two pieces."""
-
-    @functools.wraps(render)
-    def safe_render(*args: P.args, **kwargs: P.kwargs) -> Iterator[str]:
-        cleaned_args: Any = shown_json(args)
-        cleaned_kwargs: Any = shown_json(kwargs)
-        for piece in render(*cleaned_args, **cleaned_kwargs):
-            yield json_safe(mask_userinfo(piece))
 
     return safe_render
 
