@@ -10,10 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipvet.frozen import replace
 from pipvet.models import AuditReport, DependencyResult, Finding
 from pipvet.redact import mask_userinfo
+from pipvet.report._common import osv_url
 from pipvet.report.audit import AUDIT_FORMATS, render_audit_pieces
 from pipvet.report.jsonindent import dumps
 from pipvet.report.jsonout import (
@@ -23,7 +26,8 @@ from pipvet.report.jsonout import (
     render_audit_json,
     render_audit_json_pieces,
 )
-from pipvet.report.safe import json_safe, shown_json
+from pipvet.report.markdown import link, md
+from pipvet.report.safe import json_safe, link_target, markdown_link, shown_json
 from tests.report_samples import FULL
 
 HOSTILE = (
@@ -142,3 +146,11 @@ def test_an_at_sign_alone_or_a_scheme_alone_needs_no_cleaning() -> None:
     for text in ("user@example.org", "https://example.org/x", "a@b and c://d"):
         report = _finding(FULL, summary=text)
         assert render_audit_json(report) == _cleaned_first(report)
+
+
+@given(st.text() | st.sampled_from([HOSTILE, "\udc80", "a b)](javascript:x)", "%2F..%00"]))
+def test_an_advisory_link_is_always_a_safe_target(advisory_id: str) -> None:
+    # markdown and SARIF link advisories to osv_url without asking link_target each time
+    url = osv_url(advisory_id)
+    assert link_target(url) == url
+    assert link(advisory_id) == markdown_link(md(advisory_id), url)

@@ -28,7 +28,7 @@ from pipvet.report._common import (
     verdict,
     vulnerability_findings,
 )
-from pipvet.report.safe import markdown_link, text_renderer
+from pipvet.report.safe import text_renderer
 
 __all__ = ["render_audit_markdown"]
 
@@ -59,7 +59,9 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def link(advisory_id: str) -> str:
-    return markdown_link(md(advisory_id), osv_url(advisory_id))
+    # osv_url percent-encodes the id: after its fixed https prefix only unreserved characters
+    # and "%" escapes remain, which link_target always accepts, so it is not asked each time.
+    return f"[{md(advisory_id)}]({osv_url(advisory_id)})"
 
 
 Pair = tuple[DependencyResult, Finding]

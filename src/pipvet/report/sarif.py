@@ -34,7 +34,7 @@ from pipvet.report._common import (
 )
 from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
-from pipvet.report.safe import escape_controls, json_renderer, markdown_link
+from pipvet.report.safe import escape_controls, json_renderer
 
 __all__ = ["SARIF_SCHEMA", "render_sarif"]
 
@@ -133,7 +133,7 @@ def _rule(result: DependencyResult, finding: Finding) -> dict[str, Any]:
     url = osv_url(finding.id)
     help_text = "\n\n".join(p for p in (full, also, advice, f"Details: {url}") if p)
     # Markdown that code-scanning UIs render: every advisory-supplied string is escaped.
-    details = markdown_link(md(escape_controls(finding.id)), url)
+    details = f"[{md(escape_controls(finding.id))}]({url})"  # always a safe target: see md.link
     paragraphs = (
         f"**{_md(headline)}**: {_md(full)}",
         _md(also),
