@@ -116,7 +116,11 @@ def _mask_long(text: str) -> str:
         if hit >= run_end:
             stop = next_break(text, hit + 3)
             run_end = size if stop is None else stop.start()
-        found = search(text, max(done, hit - _SCHEME), run_end)
+        # A match holds an "@" after its "://" (this one or a later one in the run): most URLs
+        # in a report have none, and need no search.
+        found = None
+        if find("@", hit + 3, run_end) >= 0:
+            found = search(text, max(done, hit - _SCHEME), run_end)
         if found is None:
             hit = find("://", run_end)
             continue
