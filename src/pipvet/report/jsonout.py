@@ -220,63 +220,38 @@ def _severity(severity: Severity) -> dict[str, Any] | None:
     }
 
 
-# The dependencies are most of a report: each is written by the templates below, straight from
+# The dependencies are most of a report: each is written by the f-strings below, straight from
 # its values (the C string encoder for each string), not by building its dicts and walking
-# them. The text is exactly what dumps_at(_dependency(result, report), 2) writes; a value of a
-# type the templates do not know (a float that is not finite, say) raises, and the dependency
-# is written the general way.
-_DEP = """{{
-      "name": {},
-      "version": {},
-      "skipped": {},
-      "local": {},
-      "location": {},
-      "fix_requirement": {},
-      "findings": {}
-    }}"""
-_LOCATION = """{{
-        "path": {},
-        "line": {}
-      }}"""
-_FINDING = """{{
-          "id": {},
-          "aliases": {},
-          "kind": {},
-          "severity": {},
-          "summary": {},
-          "fixed_in": {},
-          "ignored": {},
-          "ignore_reason": {},
-          "fails": {},
-          "records": {},
-          "modified": {}
-        }}"""
-_SEVERITY = """{{
-            "label": {},
-            "score": {},
-            "vector": {},
-            "source": {}
-          }}"""
+# them. The text is exactly what dumps_at(_dependency(result, report), 2) writes (the keys of
+# _dependency, _finding and _severity in their order, indented for their depth); a value of a
+# type they do not know (a float that is not finite, say) raises, and the dependency is written
+# the general way.
 
 
 def _dependency_json(result: DependencyResult, report: AuditReport) -> str | None:
     try:
         dep = result.dependency
         where = dep.location
-        location = "null" if where is None else _LOCATION.format(_s(where.path), scalar(where.line))
+        location = "null"
+        if where is not None:
+            location = (
+                f'{{\n        "path": {_s(where.path)},'
+                f'\n        "line": {scalar(where.line)}\n      }}'
+            )
         findings = "[]"
         if result.findings:
             fail_on, unknown = report.fail_on, report.unknown_severity
             texts = [_finding_json(f, finding_fails(f, fail_on, unknown)) for f in result.findings]
             findings = "[\n        " + ",\n        ".join(texts) + "\n      ]"
-        return _DEP.format(
-            _s(dep.name),
-            _optional(dep.version),
-            _optional(dep.skipped),
-            scalar(dep.local),
-            location,
-            _optional(result.fix_requirement),
-            findings,
+        return (
+            f'{{\n      "name": {_s(dep.name)},'
+            f'\n      "version": {_optional(dep.version)},'
+            f'\n      "skipped": {_optional(dep.skipped)},'
+            f'\n      "local": {scalar(dep.local)},'
+            f'\n      "location": {location},'
+            f'\n      "fix_requirement": {_optional(result.fix_requirement)},'
+            f'\n      "findings": {findings}'
+            "\n    }"
         )
     except (TypeError, ValueError):
         return None
@@ -284,27 +259,29 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
 
 def _finding_json(finding: Finding, fails: bool) -> str:
     severity = finding.severity
-    if severity.label == SeverityLabel.UNKNOWN:
-        rating = "null"
-    else:
-        rating = _SEVERITY.format(
-            _s(severity.label.text),
-            scalar(severity.score),
-            _optional(severity.vector),
-            _s(severity.source),
+    rating = "null"
+    if severity.label != SeverityLabel.UNKNOWN:
+        rating = (
+            f'{{\n            "label": {_s(severity.label.text)},'
+            f'\n            "score": {scalar(severity.score)},'
+            f'\n            "vector": {_optional(severity.vector)},'
+            f'\n            "source": {_s(severity.source)}'
+            "\n          }"
         )
-    return _FINDING.format(
-        _s(finding.id),
-        _strings(finding.aliases),
-        _s(finding.kind),
-        rating,
-        _s(finding.summary),
-        _strings(finding.fixed_in),
-        scalar(finding.ignored),
-        _optional(finding.ignore_reason),
-        scalar(fails),
-        _strings(finding.records),
-        _s(finding.modified),
+    reason = finding.ignore_reason
+    return (
+        f'{{\n          "id": {_s(finding.id)},'
+        f'\n          "aliases": {_strings(finding.aliases)},'
+        f'\n          "kind": {_s(finding.kind)},'
+        f'\n          "severity": {rating},'
+        f'\n          "summary": {_s(finding.summary)},'
+        f'\n          "fixed_in": {_strings(finding.fixed_in)},'
+        f'\n          "ignored": {scalar(finding.ignored)},'
+        f'\n          "ignore_reason": {"null" if reason is None else _s(reason)},'
+        f'\n          "fails": {scalar(fails)},'
+        f'\n          "records": {_strings(finding.records)},'
+        f'\n          "modified": {_s(finding.modified)}'
+        "\n        }"
     )
 
 
