@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from packaging.version import Version
-
 from pipvet.models import Advisory, Finding, Severity
 from pipvet.severity import severity_of
 
@@ -24,7 +22,9 @@ __all__ = ["Fix", "Matched", "group_findings", "id_sort_key", "summary_of", "uni
 
 _ID_CLASSES = ("PYSEC", "GHSA", "CVE")
 
-Fix = tuple[Version, str]  # a fixed version, parsed and as the record spells it
+# A fixed version: its order key (``ranges.order_key``: sorts and compares as the version) and
+# its text as the record spells it.
+Fix = tuple[str, str]
 Matched = tuple[Advisory, Sequence[Fix]]  # a record that affects the version, and its fixes
 
 
@@ -37,7 +37,7 @@ def id_sort_key(advisory_id: str) -> tuple[int, str]:
 
 def unique_sorted(pairs: Iterable[Fix]) -> tuple[str, ...]:
     """Fixed versions ascending, one spelling per version (the first in sort order)."""
-    seen: dict[Version, str] = {}
+    seen: dict[str, str] = {}
     for parsed, text in sorted(pairs):
         seen.setdefault(parsed, text)
     return tuple(seen.values())

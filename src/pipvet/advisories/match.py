@@ -26,22 +26,34 @@ Choices the schema leaves to the consumer, made here once:
 * Withdrawn records never match.
 
 Evaluation reads a ``PackageRecord``: one advisory as it concerns one package, with its
-``versions`` lists reduced to equality keys and its ECOSYSTEM ranges' events, beside the facts
-a finding shows. ``package_record`` derives one from an ``Advisory``; the advisory store keeps
-them ready-made (``pipvet.advisories.digest``), so an audit neither decompresses nor parses the
-records it checks. The functions taking ``Advisory`` objects run the same evaluation.
+``versions`` lists reduced to equality keys and its ECOSYSTEM ranges compiled into interval
+tables (``pipvet.advisories.ranges``: the same rules, decided once per range rather than once
+per version asked), beside the facts a finding shows. ``package_record`` derives one from an
+``Advisory``; the advisory store keeps them ready-made (``pipvet.advisories.digest``), so an
+audit neither decompresses nor parses the records it checks, nor any version they name. The
+functions taking ``Advisory`` objects run the same evaluation.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from packaging.version import Version
 
 from pipvet.advisories.findings import Fix, group_findings, unique_sorted
-from pipvet.advisories.versions import listed_keys, version_key, version_or_none, versions_keys
+from pipvet.advisories.ranges import (
+    AFFECTED,
+    Compiled,
+    Event,
+    Events,
+    against,
+    compile_range,
+    order_key,
+    prepare,
+    scan,
+    segment,
+)
+from pipvet.advisories.versions import listed_keys, version_key, versions_keys
 from pipvet.frozen import frozen
 from pipvet.models import (
     Advisory,
@@ -78,15 +90,13 @@ _CACHE_MAX = 65536
 
 # ------------------------------------------------------------------------------ package records
 
-Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range event, record order
-
 
 @frozen
 class PackageEntry:
     """One ``affected`` entry of a record, reduced to what matching reads."""
 
     keys: str  # ``versions_keys`` of its versions list
-    ranges: tuple[Events, ...]  # its ECOSYSTEM ranges, in record order; other types dropped
+    ranges: tuple[Compiled, ...]  # its ECOSYSTEM ranges, in record order; other types dropped
 
 
 @frozen
@@ -110,7 +120,9 @@ def package_record(advisory: Advisory, name: NormalizedName) -> PackageRecord:
             PackageEntry(
                 versions_keys(entry.versions),
                 tuple(
-                    _pairs(rng.events) for rng in entry.ranges if rng.type == EVALUATED_RANGE_TYPE
+                    compile_range(_pairs(rng.events))
+                    for rng in entry.ranges
+                    if rng.type == EVALUATED_RANGE_TYPE
                 ),
             )
             for entry in advisory.affected
@@ -144,138 +156,73 @@ def _record_of(advisory: Advisory, name: NormalizedName) -> PackageRecord:
 # ------------------------------------------------------------------------------ ranges
 
 
-class _Event(NamedTuple):
-    """A range event with its parsed version; ``version is None`` means introduced "0". A
-    named tuple: an audit makes one per event of every record it reads."""
-
-    kind: str
-    text: str
-    version: Version | None
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.text}"
-
-
 @frozen
 class RangeResult:
     affected: bool
-    events: tuple[_Event, ...]  # sorted, as evaluated
-    decided_by: _Event | None  # the last event whose condition held; None if none did
+    events: tuple[Event, ...]  # sorted, as evaluated
+    decided_by: Event | None  # the last event whose condition held; None if none did
     outside_limits: bool = False
     notes: tuple[str, ...] = ()
 
 
 @frozen
 class _Probe:
-    """An installed version, ready to compare: itself, its public version (for local builds)
-    and the ``versions_keys`` needles it is listed under."""
+    """An installed version, ready to compare: itself, its public version (for local builds),
+    the ``versions_keys`` needles it is listed under, and the order keys of both."""
 
     version: Version
     public: Version
     needles: tuple[str, ...]
+    key: str
+    public_key: str
 
 
 def _probe(version: Version, public: Version | None = None) -> _Probe:
     public = public_version(version) if public is None else public
+    key = order_key(version)
     needles: tuple[str, ...] = (f" {version_key(version)} ",)
-    if public is not version:
-        needles += (f" {version_key(public)} ",)
-    return _Probe(version, public, needles)
-
-
-def _against(installed: Version, public: Version, bound: Version) -> Version:
-    """The installed version as compared to ``bound`` (see the module docstring on locals)."""
-    if installed is public:  # no local label (nearly always): skip Version.local, a property
-        return installed
-    return installed if bound.local is not None else public
+    if public is version:
+        return _Probe(version, public, needles, key, key)
+    return _Probe(version, public, (*needles, f" {version_key(public)} "), key, order_key(public))
 
 
 def public_version(installed: Version) -> Version:
     return Version(installed.public) if installed.local is not None else installed
 
 
-_Prepared = tuple[tuple[_Event, ...], tuple[_Event, ...], tuple[str, ...]]
-# Parsed and sorted events per range, keyed by the identity of the (immutable) events tuple:
-# an audit asks about the same ranges many times, and hashing the events on every lookup
-# would cost as much as the evaluation. The stored tuple reference guards against id reuse.
-_PREPARED: dict[int, tuple[Events, _Prepared]] = {}
+def _key_for(rng: Compiled, probe: _Probe) -> str | None:
+    """The key ``probe`` is compared by in ``rng``; None when only ``scan`` can tell."""
+    if probe.version is probe.public:
+        return probe.key
+    # A local build compares by its public version against bounds without a local label.
+    return probe.public_key if rng.events is None else None
 
 
-def _prepare(events: Events) -> _Prepared:
-    """A range's events parsed and sorted (``ordered``), its ``limits``, and notes on them."""
-    cached = _PREPARED.get(id(events))
-    if cached is not None and cached[0] is events:
-        return cached[1]
-    ordered: list[_Event] = []
-    limits: list[_Event] = []
-    notes: list[str] = []
-    for kind, text in events:
-        if kind == "introduced" and text == "0":
-            ordered.append(_Event(kind, text, None))
-            continue
-        parsed = _bound(text)
-        if kind == "introduced":
-            if parsed is None:
-                notes.append(f"introduced {text!r} is not a PEP 440 version; read as 0")
-            ordered.append(_Event(kind, text, parsed))
-        elif parsed is None:
-            notes.append(f"{kind} {text!r} is not a PEP 440 version; ignored")
-        elif kind == "limit":
-            limits.append(_Event("limit", text, parsed))
-        else:
-            ordered.append(_Event(kind, text, parsed))
-    # Stable sort: ties keep the record's order (see the module docstring).
-    ordered.sort(key=_event_order)
-    result = (tuple(ordered), tuple(limits), tuple(notes))
-    if len(_PREPARED) >= _CACHE_MAX:
-        _PREPARED.clear()
-    _PREPARED[id(events)] = (events, result)
-    return result
+def _contains(rng: Compiled, probe: _Probe) -> bool:
+    key = _key_for(rng, probe)
+    if key is None:
+        return scan(prepare(rng.events or ()), probe.version, probe.public)[0]
+    return rng.states[segment(rng.bounds, key)] == AFFECTED
 
 
-_ZERO = Version("0")
-
-
-def _event_order(event: _Event) -> tuple[bool, Version]:
-    return (event.version is not None, event.version or _ZERO)
-
-
-# Parsed event versions: records repeat the same bounds (common releases) many times, and
-# parsing is most of preparing a range.
-_bound = functools.lru_cache(maxsize=_CACHE_MAX)(version_or_none)
-
-
-def _scan(
-    prepared: _Prepared, installed: Version, public: Version
-) -> tuple[bool, _Event | None, bool]:
-    """OSV ``IncludedInRanges`` for one range: (affected, deciding event, outside limits)."""
-    ordered, limits, _ = prepared
-    if limits and not any(
-        _against(installed, public, lim.version) < lim.version
-        for lim in limits
-        if lim.version is not None
-    ):
-        return False, None, True
-    affected = False
-    decided_by: _Event | None = None
-    for event in ordered:
-        bound = event.version
-        if event.kind == "introduced":
-            if bound is None or _against(installed, public, bound) >= bound:
-                affected, decided_by = True, event
-        elif bound is None:
-            continue
-        elif event.kind == "fixed":
-            if _against(installed, public, bound) >= bound:
-                affected, decided_by = False, event
-        elif event.kind == "last_affected" and _against(installed, public, bound) > bound:
-            affected, decided_by = False, event
-    return affected, decided_by, False
+def _fixes_above(rng: Compiled, probe: _Probe) -> list[tuple[str, str, str]]:
+    """The range's ``fixed`` events above the installed version, in evaluation order."""
+    key = _key_for(rng, probe)
+    if key is not None:
+        return [f for f in rng.fixed if f[0] > key]
+    installed, public = probe.version, probe.public
+    return [
+        (order_key(e.version), e.text, version_key(e.version))
+        for e in prepare(rng.events or ())[0]
+        if e.kind == "fixed"
+        and e.version is not None
+        and against(installed, public, e.version) < e.version
+    ]
 
 
 def evaluate_range(rng: AffectedRange, installed: Version) -> RangeResult:
-    prepared = _prepare(_pairs(rng.events))
-    affected, decided_by, outside = _scan(prepared, installed, public_version(installed))
+    prepared = prepare(_pairs(rng.events))
+    affected, decided_by, outside = scan(prepared, installed, public_version(installed))
     return RangeResult(affected, prepared[0], decided_by, outside, prepared[2])
 
 
@@ -294,7 +241,7 @@ def in_versions(entry: Affected, installed: Version, public: Version) -> str | N
 
 
 def _affected(record: PackageRecord, probe: _Probe) -> bool:
-    """``_match(record, probe, fixes=False)[0]``, stopping at the first hit."""
+    """``_match(record, probe)[0]``, stopping at the first hit."""
     if record.advisory.withdrawn:
         return False
     for entry in record.entries:
@@ -302,41 +249,29 @@ def _affected(record: PackageRecord, probe: _Probe) -> bool:
         for needle in probe.needles:
             if needle in keys:
                 return True
-        for events in entry.ranges:
-            if _scan(_prepare(events), probe.version, probe.public)[0]:
+        for rng in entry.ranges:
+            if _contains(rng, probe):
                 return True
     return False
 
 
-def _match(record: PackageRecord, probe: _Probe, *, fixes: bool) -> tuple[bool, list[Fix]]:
-    """Whether the record affects the version and, if asked, the fixes (unsorted)."""
+def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
+    """Whether the record affects the version, and the fixes (unsorted)."""
     if record.advisory.withdrawn:
         return False, []
-    installed, public = probe.version, probe.public
     hit = False
     found: list[Fix] = []
     for entry in record.entries:
         listed = any(needle in entry.keys for needle in probe.needles)
-        if listed and not fixes:
-            return True, []
-        ranges = [_prepare(events) for events in entry.ranges]
-        containing = [p for p in ranges if _scan(p, installed, public)[0]]
-        if containing and not fixes:
-            return True, []
+        containing = [rng for rng in entry.ranges if _contains(rng, probe)]
         hit = hit or listed or bool(containing)
         if not containing and listed:
             # Listed but in no range (an inconsistent record): offer the next fix above it.
-            containing = ranges
-        for ordered, _, _ in containing:
-            above = [
-                (e.version, e.text)
-                for e in ordered
-                if e.kind == "fixed"
-                and e.version is not None
-                and _against(installed, public, e.version) < e.version
-            ]
+            containing = list(entry.ranges)
+        for rng in containing:
+            above = _fixes_above(rng, probe)
             if above:
-                found.append(min(above))
+                found.append(min((key, text) for key, text, _ in above))
     return hit, found
 
 
@@ -354,7 +289,7 @@ def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -
     Empty when no fix is known (open range, ``last_affected`` only, or not affected).
     """
     record = _record_of(advisory, canonicalize_name(name))
-    hit, found = _match(record, _probe(version), fixes=True)
+    hit, found = _match(record, _probe(version))
     return unique_sorted(found) if hit else ()
 
 
@@ -377,36 +312,38 @@ def closing_version(
 def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | None:
     """``closing_version`` over the package records of one package."""
     probe = _probe(version)
-    public = probe.public
     relevant = [r for r in records if not r.advisory.withdrawn]
     matching = [r for r in relevant if _affected(r, probe)]
     if not matching:
         return None
-    candidates: dict[Version, str] = {}
+    candidates: dict[str, tuple[str, str]] = {}  # order key: (text, equality key)
     for record in relevant:
         for entry in record.entries:
-            for events in entry.ranges:
-                for event in _prepare(events)[0]:
-                    bound = event.version
-                    if (
-                        event.kind == "fixed"
-                        and bound is not None
-                        and _against(version, public, bound) < bound
-                    ):
-                        candidates.setdefault(bound, event.text)
+            for rng in entry.ranges:
+                for key, text, equal in _fixes_above(rng, probe):
+                    candidates.setdefault(key, (text, equal))
     ordered_candidates = sorted(candidates)
     for pool in (relevant, matching):
         order = list(pool)
-        for parsed in ordered_candidates:
+        for key in ordered_candidates:
             # A candidate is an exact release: compared as itself, local label and all.
-            candidate = _probe(parsed, parsed)
+            candidate = _candidate(key, candidates[key][1])
             hit = next((i for i, r in enumerate(order) if _affected(r, candidate)), None)
             if hit is None:
-                return candidates[parsed]
+                return candidates[key][0]
             # The record that rules out this candidate often rules out the next one too:
             # ask it first (the answer does not depend on the order).
             order.insert(0, order.pop(hit))
     return None
+
+
+def _candidate(key: str, equal: str) -> _Probe:
+    """A probe of a fixed version known by its keys: its full key is compared everywhere
+    (``version is public``), so the parsed version itself is never read."""
+    return _Probe(_ZERO, _ZERO, (f" {equal} ",), key, key)
+
+
+_ZERO = Version("0")
 
 
 def find(
@@ -429,7 +366,7 @@ def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding
     matched: list[tuple[Advisory, list[Fix]]] = []
     related: list[Advisory] = []
     for record in records:
-        hit, fixes = _match(record, probe, fixes=True)
+        hit, fixes = _match(record, probe)
         if hit:
             matched.append((record.advisory, fixes))
         else:

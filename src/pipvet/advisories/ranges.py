@@ -1,0 +1,240 @@
+"""OSV ECOSYSTEM ranges: their events parsed and sorted, evaluated one version at a time
+(``scan``, which ``pipvet.advisories.match``'s docstring describes), and compiled once into an
+interval table that answers the same question with a binary search on text. Pure, no I/O.
+
+``order_key`` turns a ``Version`` into text that sorts exactly as PEP 440 orders versions
+(equal keys for equal versions). A compiled range (``Compiled``) holds its distinct bounds as
+such keys, ascending, and the answer of ``scan`` for every piece of the line they cut: below
+the first bound, at each bound, between two bounds, above the last. The store keeps compiled
+ranges (``pipvet.advisories.digest``), so an audit parses no advisory version at all.
+
+One case the table cannot answer: an installed version with a local label (``2.1+cu118``)
+against a range with a local-labelled bound, where the two kinds of bound compare it
+differently (public version against one, full version against the other). Such ranges keep
+their events and are evaluated by ``scan``.
+"""
+
+from __future__ import annotations
+
+import functools
+from bisect import bisect_left
+from typing import NamedTuple
+
+from packaging.version import Version
+
+from pipvet.advisories.versions import version_key, version_or_none
+
+__all__ = [
+    "AFFECTED",
+    "Compiled",
+    "Event",
+    "Events",
+    "Prepared",
+    "against",
+    "compile_range",
+    "order_key",
+    "prepare",
+    "scan",
+    "segment",
+]
+
+Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range event, record order
+# Identity-keyed caches are cleared when they reach this size.
+_CACHE_MAX = 65536
+
+
+class Event(NamedTuple):
+    """A range event with its parsed version; ``version is None`` means introduced "0". A
+    named tuple: an audit makes one per event of every record it reads."""
+
+    kind: str
+    text: str
+    version: Version | None
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.text}"
+
+
+Prepared = tuple[tuple[Event, ...], tuple[Event, ...], tuple[str, ...]]
+# Parsed and sorted events per range, keyed by the identity of the (immutable) events tuple:
+# an audit asks about the same ranges many times, and hashing the events on every lookup
+# would cost as much as the evaluation. The stored tuple reference guards against id reuse.
+_PREPARED: dict[int, tuple[Events, Prepared]] = {}
+
+
+def prepare(events: Events) -> Prepared:
+    """A range's events parsed and sorted (``ordered``), its ``limits``, and notes on them."""
+    cached = _PREPARED.get(id(events))
+    if cached is not None and cached[0] is events:
+        return cached[1]
+    ordered: list[Event] = []
+    limits: list[Event] = []
+    notes: list[str] = []
+    for kind, text in events:
+        if kind == "introduced" and text == "0":
+            ordered.append(Event(kind, text, None))
+            continue
+        parsed = _bound(text)
+        if kind == "introduced":
+            if parsed is None:
+                notes.append(f"introduced {text!r} is not a PEP 440 version; read as 0")
+            ordered.append(Event(kind, text, parsed))
+        elif parsed is None:
+            notes.append(f"{kind} {text!r} is not a PEP 440 version; ignored")
+        elif kind == "limit":
+            limits.append(Event("limit", text, parsed))
+        else:
+            ordered.append(Event(kind, text, parsed))
+    # Stable sort: ties keep the record's order (see match's docstring).
+    ordered.sort(key=_event_order)
+    result = (tuple(ordered), tuple(limits), tuple(notes))
+    if len(_PREPARED) >= _CACHE_MAX:
+        _PREPARED.clear()
+    _PREPARED[id(events)] = (events, result)
+    return result
+
+
+_ZERO = Version("0")
+
+
+def _event_order(event: Event) -> tuple[bool, Version]:
+    return (event.version is not None, event.version or _ZERO)
+
+
+# Parsed event versions: records repeat the same bounds (common releases) many times, and
+# parsing is most of preparing a range.
+_bound = functools.lru_cache(maxsize=_CACHE_MAX)(version_or_none)
+
+
+def against(installed: Version, public: Version, bound: Version) -> Version:
+    """The installed version as compared to ``bound`` (see match's docstring on locals)."""
+    if installed is public:  # no local label (nearly always): skip Version.local, a property
+        return installed
+    return installed if bound.local is not None else public
+
+
+def scan(
+    prepared: Prepared, installed: Version, public: Version
+) -> tuple[bool, Event | None, bool]:
+    """OSV ``IncludedInRanges`` for one range: (affected, deciding event, outside limits)."""
+    ordered, limits, _ = prepared
+    if limits and not any(
+        against(installed, public, lim.version) < lim.version
+        for lim in limits
+        if lim.version is not None
+    ):
+        return False, None, True
+    affected = False
+    decided_by: Event | None = None
+    for event in ordered:
+        bound = event.version
+        if event.kind == "introduced":
+            if bound is None or against(installed, public, bound) >= bound:
+                affected, decided_by = True, event
+        elif bound is None:
+            continue
+        elif event.kind == "fixed":
+            if against(installed, public, bound) >= bound:
+                affected, decided_by = False, event
+        elif event.kind == "last_affected" and against(installed, public, bound) > bound:
+            affected, decided_by = False, event
+    return affected, decided_by, False
+
+
+# ------------------------------------------------------------------------------ order keys
+
+
+def _int(number: int) -> str:
+    # Length first, so that numbers of any size sort as numbers (no leading zeros to strip).
+    digits = str(number)
+    return chr(0x40 + len(digits)) + digits
+
+
+_PRE_RANK = {"a": "B", "b": "C", "rc": "D"}
+
+
+@functools.lru_cache(maxsize=_CACHE_MAX)
+def order_key(version: Version) -> str:
+    """Text that sorts as PEP 440 orders versions; equal exactly for equal versions.
+
+    It spells ``packaging``'s comparison key: epoch, release without trailing zeros (ended by
+    "!", below any number, so a shorter release sorts first), then the pre/post/dev suffix
+    (dev-only < a < b < rc < final; no post < post; dev < no dev), then the local label (none
+    sorts first; per segment, text "$..!" below numbers "%...").
+    """
+    release = version.release
+    end = len(release)
+    while end and release[end - 1] == 0:
+        end -= 1
+    parts = [_int(version.epoch), *map(_int, release[:end]), "!"]
+    pre, post, dev = version.pre, version.post, version.dev
+    if pre is not None:
+        parts += (_PRE_RANK[pre[0]], _int(pre[1]))
+    else:
+        parts.append("A" if post is None and dev is not None else "E")
+    parts.append("A" if post is None else "B" + _int(post))
+    parts.append("B" if dev is None else "A" + _int(dev))
+    local = version.local
+    if local is not None:
+        for segment in local.split("."):
+            parts.append("%" + _int(int(segment)) if segment.isdigit() else f"${segment}!")
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------------ compiled ranges
+
+AFFECTED = "A"  # a piece of the line the range covers; "-" one it does not
+
+
+class Compiled(NamedTuple):
+    """A range as an interval table (see the module docstring).
+
+    ``states[2 * i + 1]`` answers at ``bounds[i]``, ``states[2 * i]`` between
+    ``bounds[i - 1]`` and ``bounds[i]`` (below the first when ``i == 0``, above the last when
+    ``i == len(bounds)``). ``fixed`` lists the ``fixed`` events as (order key, text, equality
+    key) in evaluation order; ``events`` is kept only when a bound carries a local label.
+    """
+
+    bounds: tuple[str, ...]
+    states: str
+    fixed: tuple[tuple[str, str, str], ...]
+    events: Events | None
+
+
+def segment(bounds: tuple[str, ...], key: str) -> int:
+    """The piece of the line ``key`` falls in: the index into ``Compiled.states``."""
+    low = bisect_left(bounds, key)
+    return 2 * low + 1 if low < len(bounds) and bounds[low] == key else 2 * low
+
+
+def compile_range(events: Events) -> Compiled:
+    """The interval table of one range, with ``scan``'s answer for every piece of the line."""
+    ordered, limits, _ = prepare(events)
+    keyed = [(e, None if e.version is None else order_key(e.version)) for e in ordered]
+    limit = max((order_key(e.version) for e in limits if e.version is not None), default=None)
+    bounds = sorted({k for _, k in keyed if k is not None} | ({limit} if limit else set()))
+    index = {k: i for i, k in enumerate(bounds)}
+    states: list[str] = []
+    for piece in range(2 * len(bounds) + 1):
+        # At piece p, x >= bounds[j] holds when 2j + 1 <= p, and x > bounds[j] when 2j + 2 <= p.
+        affected = False
+        if limit is None or piece < 2 * index[limit] + 1:
+            for event, key in keyed:
+                at = -1 if key is None else 2 * index[key] + 1
+                if event.kind == "introduced":
+                    if at <= piece:
+                        affected = True
+                elif event.kind == "fixed":
+                    if at <= piece:
+                        affected = False
+                elif event.kind == "last_affected" and at + 1 <= piece:
+                    affected = False
+        states.append(AFFECTED if affected else "-")
+    fixed = tuple(
+        (key, e.text, version_key(e.version))
+        for e, key in keyed
+        if e.kind == "fixed" and e.version is not None and key is not None
+    )
+    has_local = any(e.version is not None and e.version.local is not None for e in ordered)
+    has_local = has_local or any(e.version is not None and e.version.local for e in limits)
+    return Compiled(tuple(bounds), "".join(states), fixed, events if has_local else None)
