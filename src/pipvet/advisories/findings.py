@@ -12,6 +12,7 @@ entries are read here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -28,6 +29,7 @@ Fix = tuple[str, str]
 Matched = tuple[Advisory, Sequence[Fix]]  # a record that affects the version, and its fixes
 
 
+@functools.lru_cache(maxsize=65536)
 def id_sort_key(advisory_id: str) -> tuple[int, str]:
     """Display order of ids: PYSEC, then GHSA, then CVE, then others; sorted within a class."""
     prefix = advisory_id.split("-", 1)[0].upper()
@@ -43,25 +45,31 @@ def unique_sorted(pairs: Iterable[Fix]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-class _Groups:
-    """Union-find over advisory ids."""
+class _Group:
+    """Ids that name one problem, and the matching records among them."""
+
+    __slots__ = ("ids",)
 
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.ids: set[str] = set()
 
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
 
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def _add(group_of: dict[str, _Group], group: _Group, names: Iterable[str]) -> _Group:
+    """``names`` join ``group``; a name already in another group merges the two (the larger
+    one absorbs the smaller). Returns the group they are in."""
+    for name in names:
+        other = group_of.get(name)
+        if other is None:
+            group.ids.add(name)
+            group_of[name] = group
+        elif other is not group:
+            if len(other.ids) < len(group.ids):
+                other, group = group, other
+            for moved in group.ids:
+                group_of[moved] = other
+            other.ids |= group.ids
+            group = other
+    return group
 
 
 def group_findings(
@@ -76,58 +84,69 @@ def group_findings(
     """
     if not matched:
         return ()
-    groups = _Groups()
+    group_of: dict[str, _Group] = {}
     for advisory, _ in matched:
-        groups.find(advisory.id)
-        for alias in advisory.aliases:
-            groups.union(advisory.id, alias)
-    known = set(groups.parent)
+        first = group_of.get(advisory.id) or _Group()
+        _add(group_of, first, (advisory.id, *advisory.aliases))
+    known = set(group_of)  # the ids of matching records only
     joined: list[Advisory] = []  # related records that name one matching problem
     for advisory in related:
         # Most of a package's other records name none of these ids: no set built for them.
         if advisory.id not in known and known.isdisjoint(advisory.aliases):
             continue
         names = {advisory.id, *advisory.aliases}
-        roots = {groups.find(n) for n in names & known}
+        groups = {id(g): g for g in (group_of[n] for n in names & known)}
         # A record that does not affect this version adds its ids to one problem, but never
         # joins two: that would merge findings on the word of a record that does not apply.
-        if not advisory.withdrawn and len(roots) == 1:
-            root = roots.pop()
-            for alias in names:
-                groups.union(root, alias)
+        if not advisory.withdrawn and len(groups) == 1:
+            _add(group_of, groups.popitem()[1], names)
             joined.append(advisory)
-    members: dict[str, list[Matched]] = {}
+    members: dict[int, tuple[_Group, list[Matched]]] = {}
     for item in matched:
-        members.setdefault(groups.find(item[0].id), []).append(item)
-    ids_by_root: dict[str, set[str]] = {}
-    for item_id in list(groups.parent):
-        ids_by_root.setdefault(groups.find(item_id), set()).add(item_id)
-    rated: dict[str, list[Severity]] = {}
-    for advisory in joined:
-        rated.setdefault(groups.find(advisory.id), []).append(severity_of(advisory))
+        group = group_of[item[0].id]
+        members.setdefault(id(group), (group, []))[1].append(item)
+    rated: dict[int, list[Advisory]] = {}
+    for advisory in joined:  # grouped once every merge is done
+        rated.setdefault(id(group_of[advisory.id]), []).append(advisory)
     findings = [
-        _finding(group, ids_by_root[root], rated.get(root, ())) for root, group in members.items()
+        _finding(items, group.ids, rated.get(key, ())) for key, (group, items) in members.items()
     ]
-    return tuple(sorted(findings, key=lambda f: id_sort_key(f.id)))
+    if len(findings) > 1:
+        findings.sort(key=_finding_order)
+    return tuple(findings)
 
 
-def _finding(group: list[Matched], ids: set[str], also_rated: Sequence[Severity]) -> Finding:
+def _finding_order(finding: Finding) -> tuple[int, str]:
+    return id_sort_key(finding.id)
+
+
+def _finding(group: list[Matched], ids: set[str], joined: Sequence[Advisory]) -> Finding:
     ordered_ids = sorted(ids, key=id_sort_key)
     display = ordered_ids[0]
-    records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
-    lead = next((a for a in records if a.id == display), records[0])
+    if len(group) == 1:  # most problems have one matching record
+        records = [group[0][0]]
+        lead = records[0]
+        fixes: Iterable[Fix] = group[0][1]
+        modified = lead.modified
+    else:
+        records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
+        lead = next((a for a in records if a.id == display), records[0])
+        fixes = [fix for _, group_fixes in group for fix in group_fixes]
+        modified = _newest(a.modified for a in records)
     malicious = any(a.malicious for a in records) or any(
         i.upper().startswith("MAL-") for i in ordered_ids
     )
+    severities = [severity_of(a) for a in records]
+    severities += [severity_of(a) for a in joined]
     return Finding(
         kind="malware" if malicious else "vulnerability",
         id=display,
         aliases=tuple(sorted(ordered_ids[1:])),
         summary=summary_of(lead) or next((s for a in records if (s := summary_of(a))), ""),
-        severity=max([*(severity_of(a) for a in records), *also_rated], key=_severity_key),
-        fixed_in=unique_sorted(fix for _, fixes in group for fix in fixes),
+        severity=severities[0] if len(severities) == 1 else max(severities, key=_severity_key),
+        fixed_in=unique_sorted(fixes),
         records=tuple(dict.fromkeys(a.id for a in records)),
-        modified=_newest(a.modified for a in records),
+        modified=modified,
     )
 
 
