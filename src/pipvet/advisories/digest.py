@@ -1,15 +1,22 @@
 """Package records as text: what the advisory store keeps beside each record, per package it
 affects, so an audit matches without decompressing or parsing whole records. Pure.
 
-A digest is one compact JSON array::
+A digest is lines: a compact JSON array of the facts and the ranges, the first line of the
+details, and the versions keys of each entry (one line each)::
 
-    [id, modified, aliases, summary, details_head, cvss, database_severity, malicious,
-     withdrawn, entries]   with entries = [[keys, [range, ...]], ...]
-    and range = [bounds, states, [[order key, text, equality key], ...], events or null]
+    [id, modified, aliases, summary, cvss, database_severity, malicious, withdrawn,
+     [[range, ...] per entry]]   with range = [bounds, states, fixed, events or null]
+    details_head
+    keys of entry 1
+    ...
+
+The long texts (details, versions keys) stay out of the JSON: splitting them off costs less
+than scanning them as JSON strings. Neither can hold a line break: keys are versions without
+spaces between spaces, and the head is one of ``str.splitlines``'s lines.
 
 A range is ``pipvet.advisories.ranges.Compiled``: its interval table, so an audit parses no
-version of a record; its events (``[[kind, version], ...]``) are kept only when a bound has a
-local label.
+version of a record; ``fixed`` is ``[[order key, text, equality key], ...]`` and its events
+(``[[kind, version], ...]``) are kept only when a bound has a local label.
 
 ``details_head`` is the first non-blank line of ``details`` when the summary is empty (the only
 use findings make of details), else "". ``keys`` is ``versions.versions_keys`` of the entry's
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from pipvet.advisories.findings import summary_of
@@ -39,21 +47,21 @@ def encode(record: PackageRecord) -> str:
     """The digest text of ``record``."""
     a = record.advisory
     head = "" if a.summary.strip() else summary_of(a)
-    return json.dumps(
+    facts = json.dumps(
         [
             a.id,
             a.modified,
             list(a.aliases),
             a.summary,
-            head,
             [list(pair) for pair in a.cvss],
             a.database_severity,
             a.malicious,
             a.withdrawn,
-            [[e.keys, [_range_json(rng) for rng in e.ranges]] for e in record.entries],
+            [[_range_json(rng) for rng in e.ranges] for e in record.entries],
         ],
         separators=(",", ":"),
     )
+    return "\n".join([facts, head, *(e.keys for e in record.entries)])
 
 
 def _range_json(rng: Compiled) -> list[object]:
@@ -71,27 +79,19 @@ def decode(text: str) -> PackageRecord:
     # An audit decodes hundreds of these: the checks stay in C (type(), map, set) while still
     # refusing any shape encode() cannot produce.
     try:
-        (rid, modified, aliases, summary, head, cvss, severity, malicious, withdrawn, entries) = (
-            json.loads(text)
+        facts, head, *keys = text.split("\n")
+        (rid, modified, aliases, summary, cvss, severity, malicious, withdrawn, ranges) = (
+            json.loads(facts)
         )
         pairs = tuple(map(tuple, cvss))
-        keys = [keys for keys, _ in entries]
-        ranges = [tuple(map(_compiled, r)) for _, r in entries]
-        events = [e for r in ranges for rng in r for e in rng.events or ()]
-        fixed = [f for r in ranges for rng in r for f in rng.fixed]
-        strings = [s for r in ranges for rng in r for s in (rng.states, *rng.bounds)]
+        compiled = [tuple(map(_compiled, r)) for r in ranges]
         if (
-            type(rid) is not str
-            or type(modified) is not str
-            or type(summary) is not str
-            or type(head) is not str
-            or type(malicious) is not bool
+            type(malicious) is not bool
             or not (severity is None or type(severity) is str)
             or not (withdrawn is None or type(withdrawn) is str)
-            or not {*map(type, aliases), *map(type, keys), *map(type, strings)} <= _STR
-            or not {*map(len, pairs), *map(len, events)} <= _TWO
-            or not set(map(len, fixed)) <= _THREE
-            or not {type(x) for pair in (*pairs, *events, *fixed) for x in pair} <= _STR
+            or len(compiled) != len(keys)
+            or not set(map(len, pairs)) <= _TWO
+            or not set(map(type, [rid, modified, summary, *aliases, *chain(*pairs)])) <= _STR
         ):
             raise ValueError("a field has the wrong type")
         advisory = Advisory(
@@ -105,21 +105,25 @@ def decode(text: str) -> PackageRecord:
             malicious=malicious,
             withdrawn=withdrawn,
         )
-        return PackageRecord(advisory, tuple(map(PackageEntry, keys, ranges)))
+        return PackageRecord(advisory, tuple(map(PackageEntry, keys, compiled)))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not a package record digest: {exc}") from None
 
 
 def _compiled(rng: list[Any]) -> Compiled:
     bounds, states, fixed, events = rng
-    if len(states) != 2 * len(bounds) + 1:
-        raise ValueError("a range's table does not fit its bounds")
-    return Compiled(
-        tuple(bounds),
-        states,
-        tuple(map(tuple, fixed)),
-        None if events is None else tuple(map(tuple, events)),
-    )
+    fixed = tuple(map(tuple, fixed))
+    events = None if events is None else tuple(map(tuple, events))
+    if (
+        type(bounds) is not list
+        or type(states) is not str
+        or len(states) != 2 * len(bounds) + 1
+        or not set(map(len, fixed)) <= _THREE
+        or not (events is None or set(map(len, events)) <= _TWO)
+        or not set(map(type, [*bounds, *chain(*fixed), *chain(*(events or ()))])) <= _STR
+    ):
+        raise ValueError("a range's table is damaged")
+    return Compiled(tuple(bounds), states, fixed, events)
 
 
 _STR = frozenset({str})
