@@ -36,6 +36,7 @@ functions taking ``Advisory`` objects run the same evaluation.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from packaging.version import Version
@@ -244,13 +245,27 @@ def _affected(record: PackageRecord, probe: _Probe) -> bool:
     """``_match(record, probe)[0]``, stopping at the first hit."""
     if record.advisory.withdrawn:
         return False
+    # Asked for every record and every candidate fix: _contains is written out for the
+    # common probe (no local label).
+    key = probe.key if probe.version is probe.public else None
     for entry in record.entries:
         keys = entry.keys
-        for needle in probe.needles:
-            if needle in keys:
-                return True
+        if keys:
+            for needle in probe.needles:
+                if needle in keys:
+                    return True
         for rng in entry.ranges:
-            if _contains(rng, probe):
+            if key is None:
+                if _contains(rng, probe):
+                    return True
+                continue
+            bounds = rng.bounds
+            low = bisect_left(bounds, key)
+            if low < len(bounds) and bounds[low] == key:
+                low = 2 * low + 1
+            else:
+                low *= 2
+            if rng.states[low] == AFFECTED:
                 return True
     return False
 
