@@ -26,6 +26,7 @@ from pipvet.advisories.ranges import (
     Events,
     against,
     compile_range,
+    mark_covered,
     order_key,
     prepare,
     scan,
@@ -205,3 +206,17 @@ def test_the_closing_fix_is_the_one_the_events_give(
     every = [tuple(r) for raw, _ in specs for r in raw]
     installed = _installed(data, every, tuple(t for _, listed in specs for t in listed))
     assert closing_version(advisories, PKG, installed) == _old_closing(advisories, installed)
+
+
+@given(_events, st.lists(version_texts, max_size=8), st.booleans())
+@settings(max_examples=600)
+def test_marking_covered_keys_agrees_with_searching_each(
+    raw: list[tuple[str, str]], texts: list[str], with_bounds: bool
+) -> None:
+    table = compile_range(tuple(raw))
+    extra = [t for _, t in raw if version_or_none(t) is not None] if with_bounds else []
+    keys = sorted({order_key(Version(t)) for t in [*texts, *extra]})
+    covered = bytearray(len(keys))
+    mark_covered(table, keys, covered)
+    expected = [table.states[segment(table.bounds, key)] == AFFECTED for key in keys]
+    assert [bool(c) for c in covered] == expected

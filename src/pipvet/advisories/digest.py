@@ -118,6 +118,7 @@ def _compiled(rng: list[Any]) -> Compiled:
         type(bounds) is not list
         or type(states) is not str
         or len(states) != 2 * len(bounds) + 1
+        or states.strip("A-")  # each piece is affected ("A") or not ("-")
         or not set(map(len, fixed)) <= _THREE
         or not (events is None or set(map(len, events)) <= _TWO)
         or not set(map(type, [*bounds, *chain(*fixed), *chain(*(events or ()))])) <= _STR

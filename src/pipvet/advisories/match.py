@@ -49,6 +49,7 @@ from pipvet.advisories.ranges import (
     Events,
     against,
     compile_range,
+    mark_covered,
     order_key,
     prepare,
     scan,
@@ -337,28 +338,32 @@ def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | Non
             for rng in entry.ranges:
                 for key, text, equal in _fixes_above(rng, probe):
                     candidates.setdefault(key, (text, equal))
-    ordered_candidates = sorted(candidates)
-    for pool in (relevant, matching):
-        order = list(pool)
-        for key in ordered_candidates:
-            # A candidate is an exact release: compared as itself, local label and all.
-            candidate = _candidate(key, candidates[key][1])
-            hit = next((i for i, r in enumerate(order) if _affected(r, candidate)), None)
-            if hit is None:
-                return candidates[key][0]
-            # The record that rules out this candidate often rules out the next one too:
-            # ask it first (the answer does not depend on the order).
-            order.insert(0, order.pop(hit))
+    ordered = sorted(candidates)
+    # Which candidates each pool's records affect (a candidate is an exact release, compared
+    # as itself, local label and all): ranges first, in one pass each, then versions lists
+    # for the candidates no range rules out.
+    chosen = set(map(id, matching))
+    others = [r for r in relevant if id(r) not in chosen]
+    by_matching, by_others = bytearray(len(ordered)), bytearray(len(ordered))
+    for pool, covered in ((matching, by_matching), (others, by_others)):
+        for record in pool:
+            for entry in record.entries:
+                for rng in entry.ranges:
+                    mark_covered(rng, ordered, covered)
+    for pool, covered in ((matching, by_matching), (others, by_others)):
+        for i, key in enumerate(ordered):
+            if not (by_matching[i] or covered[i]):
+                needle = f" {candidates[key][1]} "
+                if any(needle in e.keys for r in pool for e in r.entries):
+                    covered[i] = 1
+    # Preferred: a fix no advisory affects; else one that closes every current finding.
+    for i, key in enumerate(ordered):
+        if not (by_matching[i] or by_others[i]):
+            return candidates[key][0]
+    for i, key in enumerate(ordered):
+        if not by_matching[i]:
+            return candidates[key][0]
     return None
-
-
-def _candidate(key: str, equal: str) -> _Probe:
-    """A probe of a fixed version known by its keys: its full key is compared everywhere
-    (``version is public``), so the parsed version itself is never read."""
-    return _Probe(_ZERO, _ZERO, (f" {equal} ",), key, key)
-
-
-_ZERO = Version("0")
 
 
 def find(

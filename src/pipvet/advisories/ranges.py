@@ -17,7 +17,7 @@ their events and are evaluated by ``scan``.
 from __future__ import annotations
 
 import functools
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from packaging.version import Version
@@ -32,6 +32,7 @@ __all__ = [
     "Prepared",
     "against",
     "compile_range",
+    "mark_covered",
     "order_key",
     "prepare",
     "scan",
@@ -205,6 +206,36 @@ def segment(bounds: tuple[str, ...], key: str) -> int:
     """The piece of the line ``key`` falls in: the index into ``Compiled.states``."""
     low = bisect_left(bounds, key)
     return 2 * low + 1 if low < len(bounds) and bounds[low] == key else 2 * low
+
+
+def mark_covered(rng: Compiled, keys: list[str], covered: bytearray) -> None:
+    """Sets ``covered[i]`` for each ``keys[i]`` (order keys, ascending) the range contains,
+    each compared as itself (no local-label rule): one pass over the range's runs of affected
+    pieces, rather than one search per key."""
+    bounds, states = rng.bounds, rng.states
+    last = len(states) - 1
+    start = states.find(AFFECTED)
+    while start != -1:
+        end = start
+        while end < last and states[end + 1] == AFFECTED:
+            end += 1
+        # Pieces start..end: even 2i is between bounds[i - 1] and bounds[i], odd 2i + 1 is
+        # bounds[i] itself.
+        if start == 0:
+            low = 0
+        elif start % 2:
+            low = bisect_left(keys, bounds[start // 2])
+        else:
+            low = bisect_right(keys, bounds[start // 2 - 1])
+        if end == last:
+            high = len(keys)
+        elif end % 2:
+            high = bisect_right(keys, bounds[end // 2])
+        else:
+            high = bisect_left(keys, bounds[end // 2])
+        if high > low:
+            covered[low:high] = b"\x01" * (high - low)
+        start = states.find(AFFECTED, end + 1)
 
 
 def compile_range(events: Events) -> Compiled:
