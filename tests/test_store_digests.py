@@ -118,18 +118,27 @@ def test_encode_decode_table() -> None:
         "",
         "[]",
         '{"id": "x"}',
-        '["A", "m", [], "", "", [], null, "yes", null, []]',  # malicious must be a boolean
-        '["A", "m", [], "", "", [], null, false, null, [[["1"], []]]]',  # keys must be text
-        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["fixed"]]]]]]',
-        '["A", "m", [1], "", "", [], null, false, null, []]',  # aliases must be text
-        '["A", "m", [], "", "", [["CVSS_V3"]], null, false, null, []]',  # pairs have two
-        '["A", "m", [], "", "", [["CVSS_V3", 9.8]], null, false, null, []]',
-        '["A", "m", [], "", "", [], 7, false, null, []]',  # severity is text or null
-        '["A", "m", [], "", "", [], null, false, 1, []]',  # withdrawn is text or null
-        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["fixed", 2]]]]]]',
-        '["A", "m", [], "", "", [], null, false, null, [[" 1 ", [[["a", "b", "c"]]]]]]',
-        '["A", "m", [], "", "", [], null, false, null]',  # a field short
-        '[1, "m", [], "", "", [], null, false, null, []]',
+        '["A","m",[],"",[],null,"yes",null,[]]\n',  # malicious must be a boolean
+        '["A","m",[1],"",[],null,false,null,[]]\n',  # aliases must be text
+        '["A","m",[],"",[["CVSS_V3"]],null,false,null,[]]\n',  # pairs have two
+        '["A","m",[],"",[["CVSS_V3",9.8]],null,false,null,[]]\n',
+        '["A","m",[],"",[],7,false,null,[]]\n',  # severity is text or null
+        '["A","m",[],"",[],null,false,1,[]]\n',  # withdrawn is text or null
+        '["A","m",[],"",[],null,false,null]\n',  # a field short
+        '[1,"m",[],"",[],null,false,null,[]]\n',
+        '["A","m",[],"",[],null,false,null,[]]',  # no details line
+        '["A","m",[],"",[],null,false,null,[[]]]\n',  # an entry without its versions line
+        '["A","m",[],"",[],null,false,null,[]]\n\n 1 ',  # a versions line without its entry
+        # ranges: [bounds, states, fixed, events]
+        '["A","m",[],"",[],null,false,null,[[[["k"],"-A",[],null]]]]\n\n',  # states too short
+        '["A","m",[],"",[],null,false,null,[[[["k"],"-x-",[],null]]]]\n\n',  # not A or -
+        '["A","m",[],"",[],null,false,null,[[[[1],"-A-",[],null]]]]\n\n',  # bounds are text
+        '["A","m",[],"",[],null,false,null,[[["k","-A-",[],null]]]]\n\n',  # bounds a list
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[["k","1"]],null]]]]\n\n',  # fixed: 3
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[["k","1",2]],null]]]]\n\n',
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[],[["fixed"]]]]]]\n\n',  # events: 2
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[],[["fixed",2]]]]]]\n\n',
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[]]]]]\n\n',  # a range field short
     ],
 )
 def test_decode_rejects_what_is_not_a_digest(text: str) -> None:
