@@ -278,7 +278,8 @@ def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
     hit = False
     found: list[Fix] = []
     for entry in record.entries:
-        listed = any(needle in entry.keys for needle in probe.needles)
+        keys = entry.keys
+        listed = bool(keys) and any(needle in keys for needle in probe.needles)
         containing = [rng for rng in entry.ranges if _contains(rng, probe)]
         hit = hit or listed or bool(containing)
         if not containing and listed:
@@ -286,7 +287,9 @@ def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
             containing = list(entry.ranges)
         for rng in containing:
             above = _fixes_above(rng, probe)
-            if above:
+            if len(above) == 1:  # most ranges name one fix
+                found.append(above[0][:2])
+            elif above:
                 found.append(min((key, text) for key, text, _ in above))
     return hit, found
 
