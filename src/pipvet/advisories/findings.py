@@ -123,31 +123,37 @@ def _finding_order(finding: Finding) -> tuple[int, str]:
 def _finding(group: list[Matched], ids: set[str], joined: Sequence[Advisory]) -> Finding:
     ordered_ids = sorted(ids, key=id_sort_key)
     display = ordered_ids[0]
-    if len(group) == 1:  # most problems have one matching record
-        records = [group[0][0]]
-        lead = records[0]
-        fixes: Iterable[Fix] = group[0][1]
+    if len(group) == 1:  # most problems have one matching record: nothing to choose
+        lead, fixes = group[0]
+        records: Sequence[Advisory] = (lead,)
+        summary = summary_of(lead)
         modified = lead.modified
+        malicious = lead.malicious
     else:
         records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
         lead = next((a for a in records if a.id == display), records[0])
         fixes = [fix for _, group_fixes in group for fix in group_fixes]
+        summary = summary_of(lead) or next((s for a in records if (s := summary_of(a))), "")
         modified = _newest(a.modified for a in records)
-    malicious = any(a.malicious for a in records) or any(
-        i.upper().startswith("MAL-") for i in ordered_ids
-    )
+        malicious = any(a.malicious for a in records)
     severities = [severity_of(a) for a in records]
-    severities += [severity_of(a) for a in joined]
+    if joined:
+        severities += [severity_of(a) for a in joined]
     return Finding(
-        kind="malware" if malicious else "vulnerability",
+        kind="malware" if malicious or any(map(_malware_id, ordered_ids)) else "vulnerability",
         id=display,
         aliases=tuple(sorted(ordered_ids[1:])),
-        summary=summary_of(lead) or next((s for a in records if (s := summary_of(a))), ""),
+        summary=summary,
         severity=severities[0] if len(severities) == 1 else max(severities, key=_severity_key),
-        fixed_in=unique_sorted(fixes),
-        records=tuple(dict.fromkeys(a.id for a in records)),
+        fixed_in=(fixes[0][1],) if len(fixes) == 1 else unique_sorted(fixes),
+        records=(lead.id,) if len(group) == 1 else tuple(dict.fromkeys(a.id for a in records)),
         modified=modified,
     )
+
+
+@functools.lru_cache(maxsize=65536)
+def _malware_id(advisory_id: str) -> bool:
+    return advisory_id.upper().startswith("MAL-")
 
 
 def summary_of(advisory: Advisory) -> str:
