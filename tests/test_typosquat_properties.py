@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_build import NameKeys
 from pipvet.vetting.typosquat_model import TyposquatResult
 
 POPULARITY_FILE = "top-pypi-packages-30-days.min.json"
@@ -123,9 +124,9 @@ class _EveryKeyDeleted(TyposquatIndex):
     """The index as it was first written: one-letter deletions of every key, not only of the
     keys whose targets rank high enough for a deletion or substitution to count."""
 
-    def _index(self) -> None:
+    def _build(self) -> NameKeys:
         self._deletes_tier = self.rules.target_tier
-        super()._index()
+        return super()._build()
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
 from pipvet.vetting.signals import Thresholds, list_time
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
-from pipvet.vetting.typosquat import TyposquatIndex
+from pipvet.vetting.typosquat_cache import load_index
 from pipvet.vetting.verdict import combine
 
 
@@ -233,7 +233,7 @@ def build(
     )
     warnings += popular.warnings
     snapshot = popular.snapshot
-    squats = TyposquatIndex.build(snapshot.pairs) if snapshot is not None else None
+    squats = load_index(snapshot.pairs, ctx.cache_dir) if snapshot is not None else None
 
     say("checking the advisory data")
     store: AdvisoryStore | None = None

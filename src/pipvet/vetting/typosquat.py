@@ -76,6 +76,7 @@ from pipvet.vetting.typosquat_model import (
     TyposquatResult,
     TyposquatRules,
 )
+from pipvet.vetting.typosquat_tables import BrokenTables, KeyTables
 
 __all__ = ["TyposquatIndex"]
 
@@ -112,8 +113,8 @@ class _Hit:
 class TyposquatIndex:
     """Popular names prepared for fast near-miss lookups. Build once, check many.
 
-    Building from the full 15,000-name list takes a few tens of milliseconds, so the index is
-    rebuilt from the cached popularity data rather than serialised. Most of a build is the
+    Building from the full 15,000-name list takes a few tens of milliseconds; ``tables=`` takes
+    the tables stored in the cache instead (``typosquat_cache``). Most of a build is the
     one-letter deletions of every key; they are kept only for targets popular enough for a
     deletion, substitution or two-edit finding to count (``_deletes_tier``). Below that only
     swapped letters and look-alike characters count, and those are found by probing the few
@@ -121,7 +122,12 @@ class TyposquatIndex:
     """
 
     def __init__(
-        self, names: Sequence[NormalizedName], downloads: Sequence[int], rules: TyposquatRules
+        self,
+        names: Sequence[NormalizedName],
+        downloads: Sequence[int],
+        rules: TyposquatRules,
+        *,
+        tables: KeyTables | None = None,
     ) -> None:
         self.rules = rules
         self._names = tuple(names)
@@ -132,7 +138,7 @@ class TyposquatIndex:
         )
         # Keys of targets ranked below this get no deletions (see the class docstring).
         self._deletes_tier = max(rules.tier(t) for t in ("deletion", "substitution", "two-edits"))
-        self._index()
+        self._table: KeyTables = self._build() if tables is None else tables
 
     @classmethod
     def build(
@@ -147,14 +153,17 @@ class TyposquatIndex:
         names, downloads = rank_popular(popular)
         return cls(names, downloads, rules or TyposquatRules())
 
+    @property
+    def tables(self) -> KeyTables:
+        """The lookup tables: built here, or the stored ones ``tables=`` gave."""
+        return self._table
+
     def __len__(self) -> int:
         return len(self._names)
 
-    def _index(self) -> None:
+    def _build(self) -> NameKeys:
         """Build the lookup tables (``typosquat_build``) for the targets of this list."""
-        self._table = NameKeys(
-            self._names, self._rank_of, self.rules, deletes_tier=self._deletes_tier
-        )
+        return NameKeys(self._names, self._rank_of, self.rules, deletes_tier=self._deletes_tier)
 
     # ------------------------------------------------------------------ checking
 
@@ -165,6 +174,13 @@ class TyposquatIndex:
         project. A near miss that shares an owner with its target is a sibling and not
         reported; an import name that does is reported at "review" level.
         """
+        try:
+            return self._check(name, owners_of)
+        except BrokenTables:  # stored tables that do not hold what they claim: build them
+            self._table = self._build()
+            return self._check(name, owners_of)
+
+    def _check(self, name: str, owners_of: OwnersOf | None) -> TyposquatResult | None:
         shown = name.strip()
         candidate = canonicalize_name(shown)
         position = self._rank_of.get(candidate)
@@ -188,7 +204,8 @@ class TyposquatIndex:
                 return self._squat_result(shown, candidate, position, hit)
 
         if candidate in self._stdlib:
-            return self._stdlib_result(shown, candidate, position)
+            rank, downloads = self._popularity(position)
+            return stdlib_result(shown, candidate, rank=rank, downloads=downloads)
         return None
 
     def _hits(self, candidate: str) -> Iterator[_Hit]:
@@ -431,9 +448,3 @@ class TyposquatIndex:
             sibling=sibling,
             in_use=in_use,
         )
-
-    def _stdlib_result(
-        self, shown: str, candidate: NormalizedName, position: int | None
-    ) -> TyposquatResult:
-        rank, downloads = self._popularity(position)
-        return stdlib_result(shown, candidate, rank=rank, downloads=downloads)

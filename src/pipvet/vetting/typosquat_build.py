@@ -35,6 +35,7 @@ __all__ = [
     "NameKeys",
     "kept_start_deletions",
     "rank_popular",
+    "word_counts",
 ]
 
 # What a key stands for: a popular name, a popular name without its trailing version digits
@@ -146,11 +147,7 @@ class NameKeys:
     def word_counts(self) -> dict[str, int]:
         """How many listed names use each word; built the first time a rule asks."""
         if self._vocabulary is None:
-            vocabulary: dict[str, int] = {}
-            for name in self.names:
-                for word in set(name.split("-")):
-                    vocabulary[word] = vocabulary.get(word, 0) + 1
-            self._vocabulary = vocabulary
+            self._vocabulary = word_counts(self.names)
         return self._vocabulary
 
     def _add_key(self, key: str, target: int, via: int) -> None:
@@ -177,6 +174,15 @@ class NameKeys:
             near2 = self.near2
             for variant in kept_start_deletions(key, rules.kept_start):
                 near2[variant].append(key_id)
+
+
+def word_counts(names: Iterable[str]) -> dict[str, int]:
+    """How many of ``names`` use each word (``-``-separated part)."""
+    vocabulary: dict[str, int] = {}
+    for name in names:
+        for word in set(name.split("-")):
+            vocabulary[word] = vocabulary.get(word, 0) + 1
+    return vocabulary
 
 
 def kept_start_deletions(name: str, kept: int) -> set[str]:
