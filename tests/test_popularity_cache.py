@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+from packaging.utils import NormalizedName
 
-from pipvet.index.popularity_cache import FILE_NAME, Loaded, load_popularity
+from pipvet.index.popularity_cache import (
+    FILE_NAME,
+    Loaded,
+    PopularitySnapshot,
+    _read,
+    _write,
+    load_popularity,
+)
 from pipvet.system.http import HttpClient
 from tests.support.httpserver import Reply
 from tests.support.index_server import POPULARITY_PATH, IndexServer, index_server
@@ -104,34 +112,37 @@ def test_malformed_list_without_a_cache_is_no_list(index: IndexServer, tmp_path:
     assert "'rows' is empty" in loaded.warnings[0]
 
 
-def _packed(cache: Path) -> str | None:
+def _columns(cache: Path) -> tuple[object, object]:
     with sqlite3.connect(cache / FILE_NAME) as conn:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'packed'").fetchone()
-    return None if row is None else str(row[0])
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    return meta.get("names"), meta.get("downloads")
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("names", "downloads"),
     [
-        None,  # a file written before the packed copy existed
-        "not json",
-        '[["boto3"], [1], [1, 2]]',  # columns of different lengths
-        '[["boto3"], ["1"], [5]]',  # a rank that is not a number
-        '{"names": []}',
+        (None, None),  # a file written before the packed copy existed
+        ("boto3\npackaging", None),
+        ("boto3", b"\x01" * 16),  # two counts for one name
+        ("boto3\npackaging", b"\x01" * 15),  # not whole 64-bit numbers
+        (b"boto3\npackaging", b"\x01" * 16),  # names that are not text
+        ("boto3\npackaging", "not bytes"),
     ],
 )
 def test_without_a_usable_packed_list_the_rows_are_read(
-    index: IndexServer, tmp_path: Path, damage: str | None
+    index: IndexServer, tmp_path: Path, names: object, downloads: object
 ) -> None:
     first = load(index, tmp_path, T0)
-    packed = _packed(tmp_path)
-    assert packed is not None
-    assert json.loads(packed)[0][:2] == ["boto3", "packaging"]
+    stored, counts = _columns(tmp_path)
+    assert isinstance(stored, str)
+    assert stored.split("\n")[:2] == ["boto3", "packaging"]
+    assert isinstance(counts, bytes)
+    assert int.from_bytes(counts[:8], "little") == 1880218825
     with sqlite3.connect(tmp_path / FILE_NAME) as conn:
-        if damage is None:
-            conn.execute("DELETE FROM meta WHERE key = 'packed'")
-        else:
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'packed'", (damage,))
+        conn.execute("DELETE FROM meta WHERE key IN ('names', 'downloads')")
+        for key, value in (("names", names), ("downloads", downloads)):
+            if value is not None:
+                conn.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
     again = load(index, tmp_path, T0 + 1)
     assert again.warnings == ()
     assert again.snapshot == first.snapshot
@@ -146,6 +157,37 @@ def test_the_packed_list_is_what_is_read(index: IndexServer, tmp_path: Path) -> 
     assert again.snapshot is not None
     assert again.snapshot.ranks["requests"] == 7
     assert len(again.snapshot.pairs) == 15000
+    assert again.snapshot.names[6] == "requests"
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        None,  # no copy at all: the rows
+        '[["boto3", "packaging"], [1, 2], [1880218825, 1000]]',
+        "not json",
+        '[["boto3"], [1], [1, 2]]',  # columns of different lengths
+        '[["boto3"], ["1"], [5]]',  # a rank that is not a number
+        '{"names": []}',
+    ],
+)
+def test_a_file_an_earlier_pipvet_wrote_is_read(
+    index: IndexServer, tmp_path: Path, packed: str | None
+) -> None:
+    first = load(index, tmp_path, T0)
+    assert first.snapshot is not None
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("DELETE FROM meta WHERE key IN ('names', 'downloads')")
+        if packed is not None:
+            conn.execute("INSERT INTO meta VALUES ('packed', ?)", (packed,))
+    again = load(index, tmp_path, T0 + 1)
+    assert again.warnings == ()
+    assert again.snapshot is not None
+    if packed is not None and packed.startswith('[["boto3", "packaging"]'):
+        assert again.snapshot.pairs == (("boto3", 1880218825), ("packaging", 1000))
+        assert again.snapshot.ranks == {"boto3": 1, "packaging": 2}
+    else:
+        assert again.snapshot == first.snapshot
 
 
 @pytest.mark.parametrize("reply", [Reply(500, b"down"), Reply(200, b"<html>captive portal")])
@@ -178,3 +220,20 @@ def test_an_unreachable_list_names_the_settings(tmp_path: Path) -> None:
     assert loaded.snapshot is None
     assert "PIPVET_TOP_PACKAGES_URL" in loaded.warnings[0]
     assert url in loaded.warnings[0]
+
+
+def _snapshot(names: tuple[str, ...], downloads: tuple[int, ...]) -> PopularitySnapshot:
+    ranks = {name: rank for rank, name in enumerate(names, 1)}
+    return PopularitySnapshot(ranks, cast(tuple[NormalizedName, ...], names), downloads, "x", T0)
+
+
+def test_a_list_the_packed_copy_cannot_hold_is_kept_in_rows(tmp_path: Path) -> None:
+    snapshot = _snapshot(("boto3", "line\nbreak"), (5, 4))
+    _write(tmp_path / FILE_NAME, snapshot)
+    assert _columns(tmp_path) == (None, None)
+    assert _read(tmp_path / FILE_NAME) == snapshot
+
+
+def test_a_list_no_file_can_hold_is_not_kept(tmp_path: Path) -> None:
+    _write(tmp_path / FILE_NAME, _snapshot(("boto3", "packaging"), (2**70, 4)))
+    assert list(tmp_path.iterdir()) == []

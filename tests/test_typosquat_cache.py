@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,10 @@ def _candidates(pairs: Pairs) -> list[str]:
     return [c for c in found if c]
 
 
+def _columns(pairs: Sequence[tuple[NormalizedName, int]]) -> tuple[list[NormalizedName], list[int]]:
+    return [name for name, _ in pairs], [count for _, count in pairs]
+
+
 def _same_answers(index: TyposquatIndex, reference: TyposquatIndex, pairs: Pairs) -> None:
     def owners(name: str) -> frozenset[str]:
         return frozenset({name[:3]})  # some near misses share an "owner" with their target
@@ -64,33 +69,33 @@ def _same_answers(index: TyposquatIndex, reference: TyposquatIndex, pairs: Pairs
 def test_stored_tables_answer_as_built_ones(
     pairs: Pairs, reference: TyposquatIndex, tmp_path: Path
 ) -> None:
-    first = load_index(pairs, tmp_path)
+    first = load_index(*_columns(pairs), tmp_path)
     assert isinstance(first.tables, NameKeys)
     assert (tmp_path / FILE_NAME).is_file()
-    again = load_index(pairs, tmp_path)
+    again = load_index(*_columns(pairs), tmp_path)
     assert isinstance(again.tables, StoredKeys)
     _same_answers(again, reference, pairs)
 
 
 def test_another_list_builds_its_own_tables(pairs: Pairs, tmp_path: Path) -> None:
-    load_index(pairs, tmp_path)
+    load_index(*_columns(pairs), tmp_path)
     # "requests" and "reqeusts" swap places: the tables of the first list would name the
     # wrong project as the target.
     swapped = [(name, count) for name, count in pairs[:50]]
     at = next(i for i, (name, _) in enumerate(swapped) if name == "requests")
     swapped[at] = (NormalizedName("reqeusts"), swapped[at][1])
-    other = load_index(tuple(swapped), tmp_path)
+    other = load_index(*_columns(tuple(swapped)), tmp_path)
     assert isinstance(other.tables, NameKeys)
     assert other.check("requests") is not None
     assert other.check("requests") == TyposquatIndex.build(swapped).check("requests")
     counts = [(name, count + 1) for name, count in pairs]  # same names, new counts
-    assert isinstance(load_index(tuple(counts), tmp_path).tables, NameKeys)
-    assert isinstance(load_index(tuple(counts), tmp_path).tables, StoredKeys)
+    assert isinstance(load_index(*_columns(tuple(counts)), tmp_path).tables, NameKeys)
+    assert isinstance(load_index(*_columns(tuple(counts)), tmp_path).tables, StoredKeys)
 
 
 def test_an_unranked_list_is_ranked_and_not_stored(tmp_path: Path) -> None:
     pairs = ((NormalizedName("small"), 5), (NormalizedName("requests"), 900))
-    index = load_index(pairs, tmp_path)
+    index = load_index(*_columns(pairs), tmp_path)
     assert index.check("reqests") == TyposquatIndex.build(pairs).check("reqests") is not None
     assert not (tmp_path / FILE_NAME).exists()
 
@@ -99,13 +104,13 @@ def test_an_unranked_list_is_ranked_and_not_stored(tmp_path: Path) -> None:
 def test_a_torn_file_is_a_miss(
     pairs: Pairs, reference: TyposquatIndex, tmp_path: Path, cut: int
 ) -> None:
-    load_index(pairs, tmp_path)
+    load_index(*_columns(pairs), tmp_path)
     path = tmp_path / FILE_NAME
     path.write_bytes(path.read_bytes()[:cut])
-    index = load_index(pairs, tmp_path)
+    index = load_index(*_columns(pairs), tmp_path)
     assert isinstance(index.tables, NameKeys)
     assert index.check("reqeusts") == reference.check("reqeusts")
-    assert isinstance(load_index(pairs, tmp_path).tables, StoredKeys)  # written again
+    assert isinstance(load_index(*_columns(pairs), tmp_path).tables, StoredKeys)  # written again
 
 
 def _tamper(path: Path, change: str) -> None:
@@ -139,9 +144,9 @@ def _tamper(path: Path, change: str) -> None:
 def test_a_damaged_file_is_a_miss_never_a_crash(
     pairs: Pairs, reference: TyposquatIndex, tmp_path: Path, change: str
 ) -> None:
-    load_index(pairs, tmp_path)
+    load_index(*_columns(pairs), tmp_path)
     _tamper(tmp_path / FILE_NAME, change)
-    index = load_index(pairs, tmp_path)
+    index = load_index(*_columns(pairs), tmp_path)
     assert isinstance(index.tables, StoredKeys)  # the checksum fits: read, then found out
     for candidate in ("reqeusts", "requests", "nunpy", "python-dateutil", "matlibplot", "bot03"):
         assert index.check(candidate) == reference.check(candidate), candidate
@@ -150,7 +155,7 @@ def test_a_damaged_file_is_a_miss_never_a_crash(
 
 def test_names_no_line_can_hold_are_not_stored(tmp_path: Path) -> None:
     pairs = ((NormalizedName("requests"), 900), (NormalizedName("tab\there"), 800))
-    index = load_index(pairs, tmp_path)
+    index = load_index(*_columns(pairs), tmp_path)
     assert not (tmp_path / FILE_NAME).exists()
     assert index.check("reqests") is not None
 
@@ -158,5 +163,5 @@ def test_names_no_line_can_hold_are_not_stored(tmp_path: Path) -> None:
 def test_a_cache_that_cannot_be_written_costs_only_the_build(pairs: Pairs, tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    index = load_index(pairs[:100], blocked)
+    index = load_index(*_columns(pairs[:100]), blocked)
     assert index.check("reqeusts") == TyposquatIndex.build(pairs[:100]).check("reqeusts")

@@ -233,7 +233,9 @@ def build(
     )
     warnings += popular.warnings
     snapshot = popular.snapshot
-    squats = load_index(snapshot.pairs, ctx.cache_dir) if snapshot is not None else None
+    squats = None
+    if snapshot is not None:
+        squats = load_index(snapshot.names, snapshot.downloads, ctx.cache_dir)
 
     say("checking the advisory data")
     store: AdvisoryStore | None = None

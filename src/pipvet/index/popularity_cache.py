@@ -6,20 +6,24 @@ came from another source). A refresh that fails keeps the old copy and says how 
 two pipvet processes refreshing at once never leave a half-written table; a file that cannot
 be read is fetched again, with a warning.
 
-Beside one row per project the file keeps the whole ranked list as one JSON value (meta
-``packed``), which loads several times faster than 15,000 rows; a file without it (written
-by an older pipvet) or with a damaged one is read from the rows.
+Beside one row per project the file keeps the whole ranked list as two values: the names one
+a line (meta ``names``) and the download counts as 64-bit integers (meta ``downloads``), which
+load in a fraction of a millisecond, about 20 times faster than 15,000 rows. A file without
+them is read from the JSON copy an earlier pipvet kept (meta ``packed``) or from the rows.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
 import json
 import os
 import sqlite3
+import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 from packaging.utils import NormalizedName
 
@@ -38,24 +42,26 @@ _SCHEMA = "1"
 
 @frozen
 class PopularitySnapshot:
-    """The list as vetting uses it: a rank per name, and the ranked (name, downloads) pairs
+    """The list as vetting uses it: a rank per name, and the ranked names and download counts
     the typosquat index is built from."""
 
-    ranks: Mapping[str, int]  # canonical name -> rank; 1 = most downloaded
-    pairs: tuple[tuple[NormalizedName, int], ...]  # in rank order
+    ranks: Mapping[str, int]  # canonical name -> rank (its place in ``names``; 1 = first)
+    names: tuple[NormalizedName, ...]  # in rank order
+    downloads: tuple[int, ...]  # of each name
     source: str
     fetched_at: float  # epoch seconds when the list was downloaded
     last_update: str | None = None
 
     @classmethod
     def of(cls, table: PopularityTable, source: str, fetched_at: float) -> PopularitySnapshot:
-        return cls(
-            {e.name: e.rank for e in table.entries},
-            table.top(),
-            source,
-            fetched_at,
-            table.last_update,
-        )
+        names = tuple(e.name for e in table.entries)
+        downloads = tuple(e.downloads for e in table.entries)
+        return cls(_ranks(names), names, downloads, source, fetched_at, table.last_update)
+
+    @property
+    def pairs(self) -> tuple[tuple[NormalizedName, int], ...]:
+        """``(name, downloads)`` in rank order."""
+        return tuple(zip(self.names, self.downloads, strict=True))
 
     def age_days(self, now: float) -> float:
         return max(0.0, now - self.fetched_at) / 86400
@@ -138,23 +144,26 @@ def _read(path: Path) -> PopularitySnapshot | None:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") != _SCHEMA:
                 raise DataError(f"the popularity cache {path} has another format")
-            packed = _unpack(meta.get("packed"))
-            if packed is None:
-                rows = conn.execute(
-                    "SELECT name, rank, downloads FROM ranks ORDER BY rank"
-                ).fetchall()
-                names = [name for name, _, _ in rows]
-                ranks = [rank for _, rank, _ in rows]
-                counts = [count for _, _, count in rows]
-            else:
-                names, ranks, counts = packed
+            columns = _columns(meta.get("names"), meta.get("downloads"))
+            if columns is None:
+                packed = _unpack(meta.get("packed"))
+                if packed is None:
+                    rows = conn.execute(
+                        "SELECT name, downloads FROM ranks ORDER BY rank"
+                    ).fetchall()
+                    columns = [name for name, _ in rows], [count for _, count in rows]
+                else:
+                    columns = packed[0], packed[2]
         finally:
             conn.close()
+        names, counts = columns
         if not names:
             raise DataError(f"the popularity cache {path} is empty")
+        names_ = cast(tuple[NormalizedName, ...], tuple(names))
         return PopularitySnapshot(
-            dict(zip(names, ranks, strict=True)),
-            tuple(zip(names, counts, strict=True)),
+            _ranks(names_),
+            names_,
+            tuple(counts),
             meta["source"],
             float(meta["fetched_at"]),
             meta.get("last_update") or None,
@@ -163,17 +172,40 @@ def _read(path: Path) -> PopularitySnapshot | None:
         raise DataError(f"the popularity cache {path} is unreadable ({exc})") from None
 
 
-def _pack(snapshot: PopularitySnapshot) -> str:
-    names = [name for name, _ in snapshot.pairs]
-    return json.dumps(
-        [names, [snapshot.ranks[name] for name in names], [count for _, count in snapshot.pairs]],
-        separators=(",", ":"),
-    )
+def _ranks(names: Sequence[NormalizedName]) -> dict[str, int]:
+    return dict(zip(names, range(1, len(names) + 1), strict=True))
+
+
+def _pack(snapshot: PopularitySnapshot) -> list[tuple[str, str | bytes]]:
+    """The ``names`` and ``downloads`` values; none for a list they cannot hold (a name with
+    a line break, a count past 64 bits: then the rows are read)."""
+    text = "\n".join(snapshot.names)
+    if text.count("\n") != len(snapshot.names) - 1:
+        return []
+    try:
+        counts = array.array("q", snapshot.downloads)
+    except OverflowError:
+        return []
+    if sys.byteorder == "big":
+        counts.byteswap()
+    return [("names", text), ("downloads", counts.tobytes())]
+
+
+def _columns(names: object, downloads: object) -> tuple[list[str], list[int]] | None:
+    """What ``_pack`` wrote; None when absent or not exactly that."""
+    if type(names) is not str or type(downloads) is not bytes or len(downloads) % 8:
+        return None
+    counts = array.array("q")
+    counts.frombytes(downloads)
+    if sys.byteorder == "big":
+        counts.byteswap()
+    listed = names.split("\n")
+    return (listed, counts.tolist()) if len(listed) == len(counts) else None
 
 
 def _unpack(text: str | None) -> tuple[list[str], list[int], list[int]] | None:
-    """The packed list: names, ranks and download counts in rank order; None when absent or
-    not exactly that (the rows are read instead)."""
+    """The JSON copy an earlier pipvet kept: names, ranks and download counts in rank order;
+    None when absent or not exactly that (the rows are read instead)."""
     if text is None:
         return None
     try:
@@ -215,18 +247,21 @@ def _write(path: Path, snapshot: PopularitySnapshot) -> None:
                         ("source", snapshot.source),
                         ("fetched_at", repr(snapshot.fetched_at)),
                         ("last_update", snapshot.last_update or ""),
-                        ("packed", _pack(snapshot)),
+                        *_pack(snapshot),
                     ],
                 )
                 conn.executemany(
                     "INSERT INTO ranks VALUES (?, ?, ?)",
-                    [(name, snapshot.ranks[name], downloads) for name, downloads in snapshot.pairs],
+                    [
+                        (name, rank, count)
+                        for rank, (name, count) in enumerate(snapshot.pairs, start=1)
+                    ],
                 )
         finally:
             conn.close()
         os.replace(tmp, path)
         tmp = None
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error, OverflowError):  # OverflowError: a count past 64 bits
         pass  # costs a refetch next time, nothing more
     finally:
         if tmp is not None:

@@ -37,11 +37,11 @@ __all__ = ["FILE_NAME", "load_index"]
 FILE_NAME = "typosquat.tables"
 
 
-def load_index(pairs: Sequence[tuple[NormalizedName, int]], cache_dir: Path) -> TyposquatIndex:
-    """The index of the ``(name, downloads)`` pairs (as ``TyposquatIndex.build`` makes it),
-    from the tables in ``cache_dir`` when they were made for these pairs."""
-    names = [name for name, _ in pairs]
-    downloads = [count for _, count in pairs]
+def load_index(
+    names: Sequence[NormalizedName], downloads: Sequence[int], cache_dir: Path
+) -> TyposquatIndex:
+    """The index of the names and their download counts (as ``TyposquatIndex.build`` makes
+    it), from the tables in ``cache_dir`` when they were made for this list."""
     stamp = _stamp(names, downloads)
     path = cache_dir / FILE_NAME
     if stamp is not None:
@@ -50,9 +50,9 @@ def load_index(pairs: Sequence[tuple[NormalizedName, int]], cache_dir: Path) -> 
             if stored is not None:
                 # Stored only for a list that was ranked as given (below): it is ranked.
                 return TyposquatIndex(names, downloads, TyposquatRules(), tables=stored)
-    ranked, counts = rank_popular(pairs)
+    ranked, counts = rank_popular(zip(names, downloads, strict=True))
     index = TyposquatIndex(ranked, counts, TyposquatRules())
-    if stamp is None or ranked != names or counts != downloads:
+    if stamp is None or ranked != list(names) or counts != list(downloads):
         return index  # a list ranked here is ranked again next time: rare, and cheap
     tables = index.tables
     data = dump_tables(tables, stamp) if isinstance(tables, typosquat_build.NameKeys) else None
