@@ -4,12 +4,14 @@ kept up, and where its code and its money come from. Pure; ``now`` is passed in.
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from pipvet.index.parse import ProjectInfo, Release
+from pipvet.index.parse import ProjectInfo
 from pipvet.vetting.model import JsonValue, Signal, SignalLevel, Thresholds
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "source",
     "weak_points",
 ]
+
+
+_utc = functools.partial(datetime.fromtimestamp, tz=UTC)  # upload time (seconds) -> time
 
 
 def _day(moment: datetime | None) -> str | None:
@@ -90,9 +95,9 @@ def weak_points(
     downloaded projects (or no list to tell), and no release for longer than the policy
     allows. ``listed`` is the popularity list's length, None when there is none."""
     weak = _rank_weakness(rank, listed)
-    times = [t for r in project.releases if (t := r.upload_time) is not None]
-    if times and (now - max(times)).days > limits.max_release_silence_days:
-        weak.append(f"no release since {_day(max(times))}")
+    latest = max((u for r in project.releases if (u := r.uploaded) is not None), default=None)
+    if latest is not None and (now - _utc(latest)).days > limits.max_release_silence_days:
+        weak.append(f"no release since {_day(_utc(latest))}")
     return weak
 
 
@@ -235,13 +240,12 @@ def activity(
         f"{limits.max_release_silence_days} days; no return after "
         f"{2 * limits.max_release_silence_days} days of silence"
     )
-    dated = sorted(
-        ((t, r) for r in project.releases if (t := r.upload_time) is not None),
-        key=lambda pair: pair[0],
-    )
+    # Upload times as numbers, made times only where a figure needs one: the times they make
+    # are in the same order, so the count of recent ones (t >= now - 730 days) is a bisection.
+    uploads = sorted(u for r in project.releases if (u := r.uploaded) is not None)
     yanked = [r.version for r in project.releases if r.yanked]
     inactive = _INACTIVE in project.classifiers
-    if not dated:
+    if not uploads:
         return Signal(
             "activity",
             "review",
@@ -250,11 +254,11 @@ def activity(
             source,
             "The project has no published files: nothing to judge its history by.",
         )
-    first, last = dated[0][0], dated[-1][0]
+    first, last = _utc(uploads[0]), _utc(uploads[-1])
     age = (now - first).days
     silence = (now - last).days
-    recent = sum(1 for t, _ in dated if now - t <= timedelta(days=_RECENT_DAYS))
-    gap, gap_end = _dormancy(dated)
+    recent = len(uploads) - bisect_left(uploads, now - timedelta(days=_RECENT_DAYS), key=_utc)
+    gap, gap_end = _dormancy(uploads)
     value: dict[str, JsonValue] = {
         "first_release": _day(first),
         "last_release": _day(last),
@@ -331,17 +335,16 @@ def _fresh_file(project: ProjectInfo, version: str | None, now: datetime, days: 
     return datetime.fromtimestamp(max(times), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _dormancy(dated: Sequence[tuple[datetime, Release]]) -> tuple[int | None, datetime | None]:
-    """The gap (days) before the newest release, and that release's date."""
-    if len(dated) < 2:
+def _dormancy(uploads: Sequence[float]) -> tuple[int | None, datetime | None]:
+    """The gap (days) before the newest release, and its date; ``uploads`` sorted."""
+    if len(uploads) < 2:
         return None, None
-    # Files of one release can be uploaded days apart; compare release dates, not files.
-    times = sorted({t for t, _ in dated})
-    newest = times[-1]
-    earlier = [t for t in times if (newest - t).days > 0]
-    if not earlier:
+    newest = _utc(uploads[-1])
+    # Files of one release can be uploaded days apart: the latest a whole day before it.
+    before = bisect_right(uploads, newest - timedelta(days=1), key=_utc)
+    if before == 0:
         return None, None
-    return (newest - earlier[-1]).days, newest
+    return (newest - _utc(uploads[before - 1])).days, newest
 
 
 # --------------------------------------------------------------------------- links
