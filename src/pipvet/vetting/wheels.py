@@ -93,7 +93,7 @@ class InstallKind:
 
 def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> InstallKind:
     """Find the wheel pip would prefer for the target's ``tags`` (most specific first)."""
-    priority = {tag: i for i, tag in enumerate(tags)}
+    priority = _priority(tags)
     best: tuple[int, str] | None = None
     has_wheels = has_sdist = False
     for file in release.files:
@@ -103,19 +103,54 @@ def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> Insta
             has_sdist = has_sdist or file.packagetype == "sdist" or _looks_sdist(file.filename)
             continue
         has_wheels = True
+        rank = _rank(file.filename, priority)
+        if rank is None or (best is not None and rank >= best[0]):
+            continue
+        # The name is read in full only for a wheel that would be chosen: a name packaging
+        # does not accept is skipped, as pip skips it.
         try:
-            _name, _ver, _build, file_tags = parse_wheel_filename(file.filename)
+            parse_wheel_filename(file.filename)
         except InvalidWheelFilename:
             continue
-        ranks = [priority[t] for t in file_tags if t in priority]
-        if ranks and (best is None or min(ranks) < best[0]):
-            best = (min(ranks), file.filename)
+        best = (rank, file.filename)
     return InstallKind(
         wheel=best[1] if best else None,
         has_wheels=has_wheels,
         has_sdist=has_sdist,
         files=len(release.files),
     )
+
+
+# The target's tags as text ("cp311-cp311-manylinux_2_17_x86_64") -> place in its order, for
+# the last tags asked about: a vet asks about one target's tags for every package.
+_PRIORITY: list[tuple[tuple[Tag, ...], dict[str, int]]] = []
+
+
+def _priority(tags: Sequence[Tag] | Iterable[Tag]) -> dict[str, int]:
+    if _PRIORITY and _PRIORITY[0][0] is tags:
+        return _PRIORITY[0][1]
+    kept = tags if isinstance(tags, tuple) else tuple(tags)
+    priority = {str(tag): i for i, tag in enumerate(kept)}  # a repeated tag: its last place
+    _PRIORITY[:] = [(kept, priority)]
+    return priority
+
+
+def _rank(filename: str, priority: dict[str, int]) -> int | None:
+    """The best place among the target's tags of a wheel's tags, read from its name as
+    ``parse_wheel_filename`` reads them (the last three parts, each maybe a ``.``-separated
+    set, case folded as ``Tag`` folds it), without the rest of what it checks; None when none
+    is the target's or the name has no tags where a wheel's are."""
+    if not filename.endswith(".whl") or filename.count("-") not in (4, 5):
+        return None
+    interpreters, abis, platforms = (p.split(".") for p in filename[:-4].lower().split("-")[-3:])
+    ranks = [
+        found
+        for i in interpreters
+        for a in abis
+        for p in platforms
+        if (found := priority.get(f"{i}-{a}-{p}")) is not None
+    ]
+    return min(ranks) if ranks else None
 
 
 def _looks_sdist(filename: str) -> bool:
