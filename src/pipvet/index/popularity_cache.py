@@ -20,7 +20,6 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import cast
@@ -227,6 +226,8 @@ def _unpack(text: str | None) -> tuple[list[str], list[int], list[int]] | None:
 
 def _write(path: Path, snapshot: PopularitySnapshot) -> None:
     """Write a new file and rename it into place; a cache that cannot be written is skipped."""
+    import tempfile  # only when the list is refreshed: a warm vet never writes it
+
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
