@@ -1,10 +1,9 @@
 """What is installed, as values: distributions, where they came from, ``.pth`` files, a scan.
 
 No I/O imports: the reader that builds these from site-packages folders is
-``pipvet.inputs.installed``. The values are frozen; a ``Distribution`` remembers which files
-its metadata folder holds and reads one of them (RECORD, entry points, INSTALLER, WHEEL) from
-disk only when a caller asks for that fact, so a scan of thousands of distributions reads
-none of them up front.
+``pipvet.inputs.installed``. The values are frozen; a ``Distribution`` reads a file of its
+metadata folder (RECORD, entry points, INSTALLER, WHEEL), or lists the folder, only when a
+caller asks for that fact, so a scan of thousands of distributions does neither up front.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pipvet.frozen import field, frozen
+from pipvet.frozen import frozen
 from pipvet.models import Dependency, Location, NormalizedName
 
 __all__ = [
@@ -99,7 +98,17 @@ class Distribution:
     requires_dist: tuple[str, ...] = ()
     direct_url: DirectUrl | None = None
     problem: str | None = None
-    metadata_files: frozenset[str] = field(default=frozenset(), repr=False)
+
+    @property
+    def metadata_files(self) -> frozenset[str]:
+        """The names in the metadata folder, listed when asked: a scan lists no folder (for
+        thousands of distributions, listing cost as much as reading their headers)."""
+        if self.format == "egg-link":  # its path is the project's folder, not metadata
+            return frozenset()
+        try:
+            return frozenset(os.listdir(self.metadata_path))
+        except (OSError, ValueError):  # no folder (an .egg-info file, an archive), or gone
+            return frozenset()
 
     @property
     def location(self) -> Location:
@@ -145,8 +154,8 @@ class Distribution:
 
     def read_text(self, filename: str) -> str | None:
         """A file of the metadata folder, or ``None`` if absent or unreadable."""
-        if filename not in self.metadata_files:  # listed once when the folder was scanned
-            return None
+        if self.format == "egg-link" or "/" in filename or "\\" in filename:
+            return None  # an egg-link's path is the project's folder; a name is one file
         from pipvet.system.files import MAX_METADATA_BYTES, FileProblem, read_bytes_capped
 
         try:  # never a FIFO or a device: either would hang whoever asked

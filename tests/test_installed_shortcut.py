@@ -1,0 +1,151 @@
+"""A scan reads each metadata folder without listing it (``read_metadata_dir``); anything
+unusual is read again by the careful reader, which lists the folder and says what is wrong.
+Whatever a folder holds, both give the same distribution: no refusal is lost to the shortcut."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipvet.inputs import installed_metadata
+from pipvet.inputs.installed import read_site_packages
+from pipvet.inputs.installed_model import Distribution, MetadataFormat
+
+GOOD = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: a>=1\n\nbody\n"
+
+
+def _special(folder: Path, kind: str) -> None:
+    """Make ``folder/METADATA`` (or PKG-INFO) the special thing ``kind`` names."""
+    meta = folder / ("PKG-INFO" if folder.name.endswith(".egg-info") else "METADATA")
+    if kind == "fifo":
+        os.mkfifo(meta)
+    elif kind == "device":
+        meta.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        meta.symlink_to(folder / "nowhere")
+    elif kind == "folder":
+        meta.mkdir()
+    elif kind == "huge":  # short headers, a file over the 5 MiB cap: refused by its size
+        with meta.open("wb") as f:
+            f.write(GOOD.encode())
+            f.truncate(5 * 1024 * 1024 + 1)
+    elif kind == "huge-headers":  # no blank line in the first 5 MiB
+        with meta.open("wb") as f:
+            f.write(b"Name: demo\nVersion: 1.0\n" + b"X-Pad: " + b"p" * (5 * 1024 * 1024))
+    elif kind == "crlf":
+        meta.write_bytes(GOOD.replace("\n", "\r\n").encode())
+    elif kind == "latin-1":
+        meta.write_bytes("Name: d\xe9mo\nVersion: 1.0\n".encode("latin-1"))
+    elif kind == "no-version":
+        meta.write_text("Name: demo\n")
+    elif kind == "bad-name":
+        meta.write_text("Name: evil pkg\nVersion: 1.0\n")
+    elif kind == "no-name":
+        meta.write_text("Version: 1.0\n")
+    elif kind == "nul":
+        meta.write_bytes(b"Name: de\x00mo\nVersion: 1.0\n")
+    elif kind == "link":
+        (folder.parent.parent / "elsewhere.txt").write_text(GOOD)
+        meta.symlink_to(folder.parent.parent / "elsewhere.txt")
+    elif kind != "missing":
+        meta.write_text(GOOD)
+
+
+KINDS = [
+    "plain", "fifo", "device", "dangling", "folder", "huge", "huge-headers", "crlf", "latin-1",
+    "no-version", "bad-name", "no-name", "nul", "link", "missing",
+]  # fmt: skip
+DIRECT = [None, {"url": "https://h.example/p-1.0.tar.gz", "archive_info": {}}, "{oops", "link"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("fmt", ["dist-info", "egg-info"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("direct", range(len(DIRECT)))
+def test_the_shortcut_reads_every_folder_as_the_careful_reader(
+    tmp_path: Path, fmt: MetadataFormat, kind: str, direct: int
+) -> None:
+    site = tmp_path / "site-packages"
+    folder = site / f"Demo_Pkg-1.0.{fmt}"
+    folder.mkdir(parents=True)
+    _special(folder, kind)
+    record = DIRECT[direct]
+    if record == "link":  # a dangling link counts as there, as a listing shows it
+        (folder / "direct_url.json").symlink_to(tmp_path / "gone.json")
+    elif record is not None:
+        text = record if isinstance(record, str) else json.dumps(record)
+        (folder / "direct_url.json").write_text(text)
+    (entry,) = os.scandir(site)
+    quick = installed_metadata.read_metadata_dir(entry, site, fmt)
+    careful = installed_metadata.read_metadata_carefully(entry, site, fmt)
+    assert quick == careful
+    assert quick.requires_dist == careful.requires_dist
+    assert (quick.direct_url is None) == (record is None)
+    if kind in ("fifo", "device", "folder", "huge", "huge-headers", "missing", "dangling"):
+        assert quick.problem is not None  # refused, and said why
+        assert quick.dependency().version is None
+
+
+def test_a_scan_refuses_a_special_metadata_file_by_name(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs FIFOs")
+    site = tmp_path / "site-packages"
+    for kind in ("fifo", "device", "huge"):
+        folder = site / f"{kind}-1.0.dist-info"
+        folder.mkdir(parents=True)
+        _special(folder, kind)
+    by = {str(d.name): d.problem or "" for d in read_site_packages(site).distributions}
+    assert "it is a FIFO (named pipe), not a regular file" in by["fifo"]
+    assert "it is a character device, not a regular file" in by["device"]
+    assert "it is larger than 5 MiB" in by["huge"]
+
+
+def test_metadata_files_are_listed_when_asked(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    folder = site / "demo-1.0.dist-info"
+    folder.mkdir(parents=True)
+    (folder / "METADATA").write_text(GOOD)
+    (folder / "WHEEL").write_text("Wheel-Version: 1.0\nGenerator: w (1)\n")
+    (dist,) = read_site_packages(site).distributions
+    assert dist.metadata_files == frozenset({"METADATA", "WHEEL"})
+    assert dist.installed_from_wheel is True
+    assert dist.wheel_generator == "w (1)"
+    assert dist.read_text("RECORD") is None
+    assert dist.read_text("../demo-1.0.dist-info/WHEEL") is None  # one file of the folder
+    (folder / "WHEEL").unlink()
+    assert dist.installed_from_wheel is None  # asked again: the folder as it is now
+
+
+def test_an_egg_link_reads_no_file_of_the_project_it_names(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "RECORD").write_text("secret,,\n")
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "proj.egg-link").write_text(f"{project}\n.\n")
+    (dist,) = read_site_packages(site).distributions
+    assert isinstance(dist, Distribution)
+    assert dist.metadata_files == frozenset()
+    assert dist.read_text("RECORD") is None
+    assert dist.record() == ()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="permission bits")
+def test_an_unreadable_metadata_file_is_named(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    site = tmp_path / "site-packages"
+    folder = site / "locked-1.0.dist-info"
+    folder.mkdir(parents=True)
+    (folder / "METADATA").write_text(GOOD)
+    (folder / "METADATA").chmod(0)
+    try:
+        (dist,) = read_site_packages(site).distributions
+    finally:
+        (folder / "METADATA").chmod(0o644)
+    assert dist.problem is not None
+    assert dist.problem.startswith(f"cannot read {folder / 'METADATA'}: ")
