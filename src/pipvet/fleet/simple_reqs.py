@@ -16,7 +16,7 @@ import functools
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.inputs.requirement_plain import PLAIN_RE
+from pipvet.inputs.requirement_plain import is_plain
 from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements_model import RequirementEntry, decode_requirements
 from pipvet.models import Location
@@ -29,7 +29,7 @@ _PLACE = Location("<fleet>", 1)
 
 @functools.lru_cache(maxsize=65536)
 def _entry(text: str) -> RequirementEntry | None:
-    if not PLAIN_RE.fullmatch(text):
+    if not is_plain(text):
         return None
     try:
         return parse_requirement_text(text, _PLACE)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pipvet.models import NormalizedName
 
-__all__ = ["ARCHIVES", "VCS_RE", "file_release", "release_version"]
+__all__ = ["ARCHIVES", "file_release", "release_version", "vcs_re"]
 
-VCS_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
+
+@functools.cache  # compiled when first used: a file of pins names no VCS
+def vcs_re() -> re.Pattern[str]:
+    """A VCS requirement's prefix (``git+``, ``hg+``, ``svn+``, ``bzr+``)."""
+    return re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
+
+
 # Every archive pip unpacks (and builds), whatever the compression.
 ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
             ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
@@ -19,7 +26,7 @@ def file_release(target: str) -> tuple[NormalizedName, str] | None:
     (``.../Jinja2-2.10-py2.py3-none-any.whl``), None for anything else (a VCS URL, a folder).
     A claim, not a fact: pip installs ``name @ URL`` whatever version the file's metadata
     holds, so what is audited by it is labelled as the version its file name states."""
-    if VCS_RE.match(target):
+    if vcs_re().match(target):
         return None
     from urllib.parse import unquote
 

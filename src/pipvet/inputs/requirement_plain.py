@@ -2,15 +2,20 @@
 ``name`` with version clauses (``name==1.0``, ``name>=1,<2``), no option, marker, extras, URL
 or variable. Such a text is a name and a ``SpecifierSet``, exactly what ``Requirement`` makes
 of it; loading that grammar costs more than reading a file of pins (it imports dataclasses and
-inspect), so ``requirement_text`` asks here first and parses anything else in full. Pure."""
+inspect), so ``requirement_text`` asks here first and parses anything else in full. Pure.
+
+The patterns are compiled when first used: compiling them was most of this module's import,
+and a file of exact pins (``exact_pin``) needs only one of them."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from pipvet.inputs.release_files import ARCHIVES
 from pipvet.models import (
     MAX_NAME_LENGTH,
     MAX_VERSION_LENGTH,
@@ -25,21 +30,43 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VERSION_LENGTH",
-    "NAME_START_RE",
-    "PLAIN_RE",
     "Named",
+    "exact_pin",
+    "is_plain",
+    "name_start",
     "pinned_version",
     "plain_named",
 ]
 
-NAME_START_RE = re.compile(r"\s*([A-Za-z0-9._-]*)")
 
-# Only ``name`` or ``name`` with version clauses: no option, marker, extras, URL or variable.
-_OP = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
-PLAIN_RE = re.compile(rf"{PROJECT_NAME_PATTERN}(?:\s*{_OP}(?:\s*,\s*{_OP})*)?")
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(plain text, start of a name, white space other than a space or a tab)."""
+    # Only ``name`` or ``name`` with version clauses: no option, marker, extras, URL or variable.
+    op = r"(?:==|>=|<=|~=|!=|<|>)\s*[0-9][A-Za-z0-9.*+!_-]*"
+    return (
+        re.compile(rf"{PROJECT_NAME_PATTERN}(?:\s*{op}(?:\s*,\s*{op})*)?"),
+        re.compile(r"\s*([A-Za-z0-9._-]*)"),
+        re.compile(r"[^\S \t]"),
+    )
 
 
-_OTHER_SPACE = re.compile(r"[^\S \t]")  # white space other than a space or a tab
+@functools.cache
+def _pin_pattern() -> re.Pattern[str]:
+    # ``name==version`` and nothing else: no space, no wildcard, one clause.
+    return re.compile(rf"({PROJECT_NAME_PATTERN})==([0-9][A-Za-z0-9.+!_-]*)")
+
+
+def is_plain(text: str) -> bool:
+    """Whether ``text`` is a name, with version clauses or not, and nothing else."""
+    return _patterns()[0].fullmatch(text) is not None
+
+
+def name_start(text: str) -> re.Match[str]:
+    """The name characters at the start of ``text`` (group 1; maybe none), after white space."""
+    found = _patterns()[1].match(text)
+    assert found is not None  # every part of the pattern may match nothing
+    return found
 
 
 class Named(NamedTuple):
@@ -55,15 +82,16 @@ class Named(NamedTuple):
 
 
 def plain_named(text: str) -> Named | None:
-    """What ``requirement_text._named`` makes of a ``PLAIN_RE`` text, without packaging's
-    requirement grammar: the name as written and its clauses as a SpecifierSet, as
+    """What ``requirement_text._named`` makes of a plain text (``is_plain``), without
+    packaging's requirement grammar: the name as written and its clauses as a SpecifierSet, as
     ``Requirement`` reads them. ``None`` for any other text, and for one whose
     clauses do not parse or are too long: ``Requirement`` then says what is wrong."""
-    # PLAIN_RE's \s takes any white space, packaging's grammar mostly spaces and tabs: a text
-    # with other white space is left to Requirement, which decides.
-    if not PLAIN_RE.fullmatch(text) or _OTHER_SPACE.search(text):
+    plain, start_re, other_space = _patterns()
+    # The plain pattern's \s takes any white space, packaging's grammar mostly spaces and
+    # tabs: a text with other white space is left to Requirement, which decides.
+    if not plain.fullmatch(text) or other_space.search(text):
         return None
-    start = NAME_START_RE.match(text)
+    start = start_re.match(text)
     if start is None:
         return None
     name = start.group(1)
@@ -78,6 +106,30 @@ def plain_named(text: str) -> Named | None:
     return Named(
         canonicalize_name(name), name, specifier, (), None, None, pinned_version(specifier)
     )
+
+
+def exact_pin(text: str) -> tuple[str, str, SpecifierSet] | None:
+    """(name as written, version, specifier) of ``name==version`` written with nothing else,
+    the line a file of pins is made of; ``None`` for any other text. What it gives is what
+    ``plain_named`` and the requirement reader make of such a text, for a third of the work:
+    a name or version over the length caps, a version that does not parse and one that reads
+    as an archive's file name (``name==1.0+local.whl``, which pip installs as a path) are
+    left to them, which say what it is."""
+    found = _pin_pattern().fullmatch(text)
+    if found is None:
+        return None
+    name, version = found.groups()
+    if (
+        len(name) > MAX_NAME_LENGTH
+        or len(version) > MAX_VERSION_LENGTH
+        or version.lower().endswith(ARCHIVES)
+    ):
+        return None
+    try:
+        specifier = SpecifierSet(text[len(name) :])
+    except InvalidSpecifier:
+        return None
+    return name, version, specifier
 
 
 def pinned_version(specifier: SpecifierSet) -> str | None:

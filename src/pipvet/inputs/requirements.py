@@ -142,7 +142,8 @@ def parse_pyproject(path: Path) -> RequirementsFile:
     return read_pyproject(path)
 
 
-_CONDA_RE = re.compile(r"^(.*[._-])?environment([._-].*)?\.ya?ml$", re.IGNORECASE)
+# An environment file's name, as conda's tools write them (a pattern compiled when asked).
+_CONDA = r"^(.*[._-])?environment([._-].*)?\.ya?ml$"
 
 
 def declared_kind(path: Path) -> str:
@@ -154,7 +155,7 @@ def declared_kind(path: Path) -> str:
         return "pyproject"
     if is_lock_file(path):
         return "lock"
-    if _CONDA_RE.match(path.name):
+    if re.match(_CONDA, path.name, re.IGNORECASE):
         return "conda"
     if path.suffix.lower() == ".ipynb":
         return "notebook"

@@ -4,8 +4,8 @@ and following includes is ``requirements_txt``'s job."""
 
 from __future__ import annotations
 
+import functools
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 
 from pipvet.inputs.requirements_model import LineProblem
@@ -23,7 +23,11 @@ __all__ = [
 # pip's own patterns: a comment starts a line or follows whitespace (so "#egg=" in a URL is
 # not a comment); variables are ${NAME} with uppercase letters, digits and underscores only.
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")
-_ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+@functools.cache  # compiled when first used: most files name no variable
+def _env_var_re() -> re.Pattern[str]:
+    return re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
@@ -36,7 +40,10 @@ def logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
     parts: list[str] = []
     lineno = 0
     for lineno, line in enumerate(text.splitlines(), start=1):
-        is_comment = COMMENT_RE.match(line) is not None
+        if not parts and not line.endswith("\\"):  # the commonest line: whole on its own
+            yield lineno, lineno, line
+            continue
+        is_comment = "#" in line and COMMENT_RE.match(line) is not None
         if not line.endswith("\\") or is_comment:
             piece = " " + line if is_comment else line
             if parts:
@@ -56,6 +63,8 @@ def logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
 
 def expand_variables(line: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
     """Expand ``${NAME}`` like pip: unset or empty variables stay as written."""
+    if "${" not in line:  # most lines: nothing to expand
+        return line, []
     missing: list[str] = []
 
     def sub(m: re.Match[str]) -> str:
@@ -65,7 +74,7 @@ def expand_variables(line: str, environ: Mapping[str, str]) -> tuple[str, list[s
             return m.group(0)
         return value
 
-    return _ENV_VAR_RE.sub(sub, line), missing
+    return _env_var_re().sub(sub, line), missing
 
 
 def break_args_options(line: str) -> tuple[str, str]:
@@ -106,6 +115,8 @@ STRONG_HASHES = ("sha256", "sha384", "sha512")
 
 def parse_options(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
     """The (option, value) pairs of an options string, and the stray words pip ignores."""
+    import shlex  # a tenth of reading a file of pins, which has no option to split
+
     try:
         tokens = shlex.split(text)
     except ValueError as exc:

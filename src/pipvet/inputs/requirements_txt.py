@@ -21,12 +21,11 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
-from pipvet.inputs.requirement_plain import PLAIN_RE
 from pipvet.inputs.requirement_text import (
-    URL_RE,
     entry_from_text,
     format_problem,
     plain_entry,
+    url_re,
 )
 from pipvet.inputs.requirements_lines import (
     COMMENT_RE,
@@ -103,7 +102,7 @@ class _Reader:
     def read_file(self, src: _Source, text: str) -> None:
         self.files.append(src.path)
         for first, last, line in logical_lines(text):
-            raw = COMMENT_RE.sub("", line).strip()
+            raw = (COMMENT_RE.sub("", line) if "#" in line else line).strip()
             if not raw:
                 continue
             location = Location(src.display, first)
@@ -130,10 +129,12 @@ class _Reader:
     def read_line(
         self, src: _Source, location: Location, raw: str, expanded: str, last: int
     ) -> None:
-        if expanded == raw and PLAIN_RE.fullmatch(raw):  # no option to parse: the commonest
+        if expanded == raw:  # no option to parse in a plain line: the commonest
             end = last if last != location.line else None
-            self.entries.append(plain_entry(raw, location, src.constraint, end, src.path.parent))
-            return
+            entry = plain_entry(raw, location, src.constraint, end, src.path)
+            if entry is not None:
+                self.entries.append(entry)
+                return
         args, opts_text = break_args_options(expanded)
         shown_args, shown_opts = break_args_options(raw)
         opts, stray = parse_options(opts_text)
@@ -186,7 +187,7 @@ class _Reader:
                 self.options.append(OptionLine(option, value_written, location, raw))
 
     def include(self, src: _Source, target: str, *, constraint: bool) -> None:
-        if URL_RE.match(target):
+        if url_re().match(target):
             raise LineProblem(
                 "remote requirements files are not read",
                 "download the file and point -r or -c at the local copy",
