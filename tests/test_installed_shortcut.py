@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from pipvet.inputs import installed_metadata
 from pipvet.inputs.installed import read_site_packages
@@ -149,3 +151,66 @@ def test_an_unreadable_metadata_file_is_named(tmp_path: Path) -> None:
         (folder / "METADATA").chmod(0o644)
     assert dist.problem is not None
     assert dist.problem.startswith(f"cannot read {folder / 'METADATA'}: ")
+
+
+@pytest.mark.parametrize("given", ["absolute", "site-packages", ".", "x/../site-packages"])
+def test_a_distribution_shows_its_folder_as_its_path_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """No Path is made per distribution: the text kept is what ``str(site / name)`` gives,
+    for every way of naming the folder (a scan of "." shows no "./")."""
+    site = tmp_path / "site-packages"
+    (tmp_path / "x").mkdir()
+    for folder, metadata in [("good-1.0.dist-info", GOOD), ("bad-1.0.dist-info", "Name: bad\n")]:
+        (site / folder).mkdir(parents=True)
+        (site / folder / "METADATA").write_text(metadata)
+    monkeypatch.chdir(site if given == "." else tmp_path)
+    named = site if given == "absolute" else Path(given)
+    scan = read_site_packages(named)
+    assert [d.where for d in scan.distributions] == [
+        str(named / "bad-1.0.dist-info"),
+        str(named / "good-1.0.dist-info"),
+    ]
+    for dist in scan.distributions:
+        assert dist.metadata_path == named / dist.metadata_path.name
+        assert dist.location.path == dist.where
+    bad = scan.distributions[0]
+    assert bad.problem is not None
+    assert bad.problem.startswith(f"the metadata in {named / 'bad-1.0.dist-info'} has no Version")
+
+
+_KEYS = st.sampled_from(
+    ["Name", "NAME", "name", "Version", "vErSiOn", "Requires-Dist", "requires-dist", "Summary",
+     "Metadata-Version", "Name-Extra", "Versions", "\xa0Name", "\xa0 Version", " Name", "\tName",
+     "Ver\u017fion", "Require\u017f-Dist", "\u212aame", "Na me", "", "Requires-Dist\x1f",
+     "\x1fName"]
+)  # fmt: skip
+_GAPS = st.sampled_from([":", " :", ": ", ":  ", "\xa0:", "\t:\t", "", "::", " : "])
+_CHARS = st.characters(codec="utf-8", exclude_characters="\n")
+_VALUES = st.text(_CHARS, max_size=12)
+_LINE = st.one_of(
+    st.tuples(_KEYS, _GAPS, _VALUES).map("".join),  # a header, or no colon at all
+    st.tuples(st.sampled_from([" ", "\t", "  ", " \t"]), _VALUES).map("".join),  # continued
+    _VALUES,
+)
+_TEXTS = st.lists(_LINE, max_size=8).map("\n".join)
+_ASCII = st.characters(codec="ascii", exclude_characters="\n")
+_ASCII_LINES = st.one_of(
+    st.tuples(_KEYS.filter(str.isascii), _GAPS.filter(str.isascii), st.text(_ASCII)),
+    st.tuples(st.sampled_from([" ", "\t"]), st.text(_ASCII)),
+).map("".join)
+_ASCII_TEXTS = st.lists(st.one_of(_ASCII_LINES, st.text(_ASCII)), max_size=8).map("\n".join)
+
+
+@given(st.one_of(_TEXTS, _ASCII_TEXTS, st.text(max_size=60)))
+@example("Name: a\nVersion: 1\nRequires-Dist: x>=1;\n extra == 'y'\n\t z\nName: b")
+@example("Summary: s\n Name: hidden\nVersion:1.0 \n")
+@example("\xa0Name\xa0: spaced\nVersion\r: 1\n")
+@example("Require\u017f-Dist: not this\nVer\u017fion: nor this")
+@example("Name: a\x0c\nVersion: 2\u2028Name: b")
+def test_the_header_pattern_reads_as_the_line_reader(text: str) -> None:
+    """One pattern finds Name, Version and Requires-Dist; what it finds is exactly what the
+    line-by-line reader (the reading of email.parser for these files) finds."""
+    lines = installed_metadata.parse_lines(text)
+    wanted = {k: v for k, v in lines.items() if k in ("name", "version", "requires-dist")}
+    assert installed_metadata.parse_headers(text) == wanted

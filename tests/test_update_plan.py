@@ -31,7 +31,7 @@ MARKERS = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platf
 
 def dist(name: str, version: str | None, *requires: str, direct: str | None = None) -> Distribution:
     url = DirectUrl("file:///x", direct) if direct else None  # type: ignore[arg-type]
-    return Distribution(canonicalize_name(name), name, version, Path(f"/sp/{name}.dist-info"),
+    return Distribution(canonicalize_name(name), name, version, f"/sp/{name}.dist-info",
                         Path("/sp"), "dist-info", tuple(requires), url)  # fmt: skip
 
 

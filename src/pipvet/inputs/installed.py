@@ -113,7 +113,7 @@ def read_environment(paths: Iterable[Path], *, missing_ok: bool = True) -> Envir
         dists.extend(found)
         pths.extend(pth)
     dists.extend(_added_by_pth(pths, seen, dists))
-    dists.sort(key=lambda d: (d.name, d.version or "", str(d.metadata_path)))
+    dists.sort(key=lambda d: (d.name, d.version or "", d.where))
     pths.sort(key=lambda p: str(p.path))
     return EnvironmentScan(
         paths=tuple(read),
@@ -130,7 +130,7 @@ def _added_by_pth(
     pip lists them, so a package there is installed. The same release found in site-packages
     too (an editable project's own egg-info) is not counted twice. Their ``.pth`` files are
     not read: site.py reads only those of site folders."""
-    known = {(d.name, d.version) for d in found}
+    known: set[tuple[str, str | None]] | None = None  # made when a folder is read
     out: list[Distribution] = []
     for pth in pths:
         for line in pth.added_paths:
@@ -152,6 +152,8 @@ def _added_by_pth(
                     dists = [_archive_on_path(folder, pth.path)]
             except (OSError, ValueError, RuntimeError):  # unreadable, a NUL byte, a loop
                 continue
+            if known is None:
+                known = {(d.name, d.version) for d in found}
             out.extend(d for d in dists if (d.name, d.version) not in known)
     return out
 
@@ -164,7 +166,7 @@ def _archive_on_path(path: Path, pth: Path) -> Distribution:
         name=canonicalize_name(name),
         display_name=name,
         version=None,
-        metadata_path=path,
+        where=str(path),
         site_packages=pth.parent,
         format="egg-info",
         problem=(
@@ -185,7 +187,7 @@ def _warnings(folders: Sequence[Path], dists: Sequence[Distribution]) -> list[st
     for group in by_name.values():
         if len(group) < 2:
             continue
-        copies = ", ".join(f"{d.version or 'unknown version'} ({d.metadata_path})" for d in group)
+        copies = ", ".join(f"{d.version or 'unknown version'} ({d.where})" for d in group)
         out.append(
             f"{group[0].display_name} is installed {len(group)} times: {copies}; all are "
             "audited. A failed or interrupted install leaves stale metadata behind: reinstall "

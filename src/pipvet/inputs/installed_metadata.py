@@ -11,8 +11,10 @@ folder and says what is wrong, so the shortcut loses no refusal.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 from pathlib import Path
 from stat import S_ISREG
 from typing import Literal
@@ -28,28 +30,24 @@ from pipvet.system.files import (
 
 __all__ = [
     "name_from_folder",
+    "parse_headers",
+    "parse_lines",
     "read_egg_link",
     "read_metadata_carefully",
     "read_metadata_dir",
 ]
 
 
-class _Headers:
-    """Metadata headers (RFC 822 style, as in PKG-INFO / METADATA), case-insensitive."""
-
-    def __init__(self, fields: dict[str, list[str]]) -> None:
-        self.fields = fields
-
-    def get(self, name: str) -> str | None:
-        values = self.fields.get(name.lower())
-        return values[0] if values else None
+# What a scan keeps of a distribution's headers; the others are read past.
+_WANTED = ("name", "version", "requires-dist")
+_Fields = dict[str, list[str]]
 
 
-def _parse_headers(text: str) -> _Headers:
-    """The same reading as ``email.parser.HeaderParser`` for these files (continuation lines
-    start with whitespace and are joined; lines without a colon are skipped), about four
-    times faster, which matters at thousands of distributions."""
-    fields: dict[str, list[str]] = {}
+def parse_lines(text: str) -> _Fields:
+    """Every header of a METADATA / PKG-INFO text (lower-case names, values in order), the
+    same reading as ``email.parser.HeaderParser`` for these files: continuation lines start
+    with a space or a tab and are joined, lines without a colon are skipped."""
+    fields: _Fields = {}
     current: list[str] | None = None
     for line in text.splitlines():
         if line[:1] in (" ", "\t"):
@@ -62,14 +60,76 @@ def _parse_headers(text: str) -> _Headers:
             continue
         current = fields.setdefault(key.strip().lower(), [])
         current.append(value.strip())
-    return _Headers(fields)
+    return fields
+
+
+# The wanted names, letters spelt out: IGNORECASE would also take the long s (U+017F) for
+# "s", which .lower() does not.
+_KEYS = (
+    r"([Nn][Aa][Mm][Ee]|[Vv][Ee][Rr][Ss][Ii][Oo][Nn]"
+    r"|[Rr][Ee][Qq][Uu][Ii][Rr][Ee][Ss]-[Dd][Ii][Ss][Tt])"
+)
+# A wanted header's line, after the "\n" before it (a literal start lets the pattern skip
+# from line to line): its name, its value, and its continuation lines.
+_ASCII_LINE = re.compile(rf"\n{_KEYS}[ \t]*:(.*)((?:\n[ \t].*)*)")
+
+
+@functools.cache  # compiled when first needed: most METADATA files are ASCII
+def _any_text() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(line ends str.splitlines knows besides a newline, ``_ASCII_LINE`` for any text): in any
+    text, a header's name may follow white space that is not a space or a tab (which would
+    make the line a continuation), as .strip() finds it."""
+    return (
+        re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"),
+        re.compile(rf"\n(?:[^\S \t\n][^\S\n]*)?{_KEYS}[^\S\n]*:(.*)((?:\n[ \t].*)*)"),
+    )
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether ``text`` is ASCII whose only white space is spaces, tabs and newlines: a
+    header's name then starts its line, and only spaces and tabs can stand before its colon."""
+    return text.isascii() and not (
+        "\r" in text
+        or "\x0b" in text
+        or "\x0c" in text
+        or "\x1c" in text
+        or "\x1d" in text
+        or "\x1e" in text
+        or "\x1f" in text
+    )
+
+
+def parse_headers(text: str) -> _Fields:
+    """Name, Version and Requires-Dist as ``parse_lines`` reads them, found by one pattern:
+    a real METADATA has thirty header lines or more, and reading each of them in Python was
+    most of the cost of a scan."""
+    if _plain_ascii(text):
+        pattern = _ASCII_LINE  # most files
+    else:
+        other_breaks, pattern = _any_text()
+        if other_breaks.search(text) is not None:  # read line by line, as str.splitlines
+            return {k: v for k, v in parse_lines(text).items() if k in _WANTED}
+    fields: _Fields = {}
+    for key, written, more in pattern.findall("\n" + text):
+        value = written.strip()
+        if more:
+            value += "".join(" " + part.strip() for part in more[1:].split("\n"))
+        fields.setdefault(key.lower(), []).append(value)
+    return fields
+
+
+def _first(fields: _Fields, key: str) -> str:
+    values = fields.get(key)
+    return values[0] if values else ""
 
 
 def _header_bytes(fd: int, path: str) -> bytes:
     """The bytes before the first blank line: a long description after them is never read."""
     data = os.read(fd, 4096)
     while True:
-        end, crlf = data.find(b"\n\n"), data.find(b"\r\n\r\n")
+        end = data.find(b"\n\n")
+        # A CRLF blank line counts only before that one: no need to search past it.
+        crlf = data.find(b"\r\n\r\n", 0, len(data) if end < 0 else end + 3)
         if crlf >= 0 and (end < 0 or crlf < end):
             end = crlf
         if end >= 0:
@@ -82,7 +142,7 @@ def _header_bytes(fd: int, path: str) -> bytes:
         data += more
 
 
-def _read_headers(path: str) -> _Headers:
+def _read_headers(path: str) -> _Fields:
     """Read and parse the headers only, through ``open_regular``: a FIFO or a link to
     /dev/zero (either would hang the scan) and a file over the cap are refused by name."""
     with open_regular(path, cap=MAX_METADATA_BYTES) as fd:
@@ -90,7 +150,7 @@ def _read_headers(path: str) -> _Headers:
             data = _header_bytes(fd, path)
         except OSError as exc:
             raise FileProblem(path, str(exc.strerror or exc)) from None
-    return _parse_headers(data.decode("utf-8", errors="replace"))
+    return parse_headers(data.decode("utf-8", errors="replace"))
 
 
 # open_regular's flags: never block on a FIFO, never take a terminal, never translate lines.
@@ -98,7 +158,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY
 _READ_FLAGS |= getattr(os, "O_BINARY", 0)
 
 
-def _plain_headers(path: str) -> _Headers | None:
+def _plain_headers(path: str) -> _Fields | None:
     """``_read_headers`` of a regular file under the cap that opens and reads without error,
     the file of nearly every distribution; ``None`` for anything else, which
     ``_read_headers`` then refuses and words. The same checks as ``open_regular`` (opened
@@ -117,7 +177,7 @@ def _plain_headers(path: str) -> _Headers | None:
         return None
     finally:
         os.close(fd)
-    return _parse_headers(data.decode("utf-8", errors="replace"))
+    return parse_headers(data.decode("utf-8", errors="replace"))
 
 
 def name_from_folder(stem: str, fmt: MetadataFormat) -> tuple[str, str | None]:
@@ -129,9 +189,11 @@ def name_from_folder(stem: str, fmt: MetadataFormat) -> tuple[str, str | None]:
     return parts[0], parts[1] if len(parts) > 1 else None
 
 
-def _direct_url(folder: Path) -> DirectUrl:
+def _direct_url(folder: str) -> DirectUrl:
     try:
-        data = json.loads(read_bytes_capped(folder / "direct_url.json", cap=MAX_METADATA_BYTES))
+        data = json.loads(
+            read_bytes_capped(os.path.join(folder, "direct_url.json"), cap=MAX_METADATA_BYTES)
+        )
         url = data["url"]
         if not isinstance(url, str) or not isinstance(data, dict):
             raise TypeError("url is not a string")
@@ -174,6 +236,15 @@ else:  # pragma: no cover - Windows
     _present = os.path.lexists
 
 
+_HERE = "." + os.sep
+
+
+def _folder(entry: os.DirEntry[str]) -> str:
+    """``str(site / entry.name)``, without making the Path: the entry's path, except in a scan
+    of "." itself, which a Path shows without the "./"."""
+    return entry.name if entry.path.startswith(_HERE) else entry.path
+
+
 def read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat) -> Distribution:
     """One ``.dist-info`` / ``.egg-info``: its headers and whether it has a direct_url.json,
     without listing the folder (a listing cost as much as reading the headers). Anything
@@ -183,7 +254,7 @@ def read_metadata_dir(entry: os.DirEntry[str], site: Path, fmt: MetadataFormat) 
         where = entry.path + os.sep
         headers = _plain_headers(where + ("METADATA" if fmt == "dist-info" else "PKG-INFO"))
         if headers is not None:
-            folder = site / entry.name
+            folder = _folder(entry)
             direct = _direct_url(folder) if _present(where + "direct_url.json") else None
             return _distribution(entry.name, site, fmt, folder, headers, direct=direct)
     return read_metadata_carefully(entry, site, fmt)
@@ -194,7 +265,7 @@ def read_metadata_carefully(
 ) -> Distribution:
     """``read_metadata_dir`` the long way: the folder listed, its METADATA read through
     ``open_regular``, and whatever stops either named in the distribution's problem."""
-    folder = site / entry.name
+    folder = _folder(entry)
     problem: str | None = None
     files: list[str] = []
     if fmt == "dist-info" or entry.is_dir():
@@ -223,19 +294,17 @@ def _distribution(
     entry_name: str,
     site: Path,
     fmt: MetadataFormat,
-    folder: Path,
-    headers: _Headers | None,
+    folder: str,
+    headers: _Fields | None,
     *,
     direct: DirectUrl | None,
     problem: str | None = None,
 ) -> Distribution:
     """The distribution its headers describe, or what is wrong with them."""
-    fields = headers.fields if headers is not None else {}
+    fields = headers if headers is not None else {}
     stem = entry_name.rsplit(".", 1)[0]
-    named = fields.get("name")
-    name = (named[0] if named else "").strip() or name_from_folder(stem, fmt)[0].strip()
-    versions = fields.get("version")
-    version = versions[0].strip() if versions else ""
+    name = _first(fields, "name").strip() or name_from_folder(stem, fmt)[0].strip()
+    version = _first(fields, "version").strip()
     if headers is not None and not version:
         problem = f"the metadata in {folder} has no Version: the installed release is unknown"
     elif len(version) > MAX_VERSION_LENGTH:
@@ -260,7 +329,7 @@ def _distribution(
         name=canonicalize_name(name),
         display_name=name,
         version=version or None,
-        metadata_path=folder,
+        where=folder,
         site_packages=site,
         format=fmt,
         requires_dist=tuple(fields.get("requires-dist", ())),
@@ -285,8 +354,8 @@ def _egg_link_version(target: str, name: str) -> str | None:
             headers = _read_headers(os.path.join(target, entry, "PKG-INFO"))
         except FileProblem:
             return None
-        found = (headers.get("Name") or "").strip()
-        version = (headers.get("Version") or "").strip()
+        found = _first(headers, "name").strip()
+        version = _first(headers, "version").strip()
         if canonicalize_name(found) == wanted and version:
             return version
     return None
@@ -303,7 +372,7 @@ def read_egg_link(entry: os.DirEntry[str], site: Path) -> Distribution:
         name=canonicalize_name(name),
         display_name=name,
         version=_egg_link_version(target, name),
-        metadata_path=Path(target) if target else Path(entry.path),
+        where=str(Path(target or entry.path)),
         site_packages=site,
         format="egg-link",
     )

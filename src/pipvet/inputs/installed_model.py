@@ -92,12 +92,18 @@ class Distribution:
     name: NormalizedName
     display_name: str
     version: str | None
-    metadata_path: Path  # the .dist-info / .egg-info folder, or the .egg-info / .egg-link file
+    # The .dist-info / .egg-info folder, or the .egg-info / .egg-link file, as the text of its
+    # Path (``metadata_path``): a scan makes no Path per distribution, reports show the text.
+    where: str
     site_packages: Path
     format: MetadataFormat
     requires_dist: tuple[str, ...] = ()
     direct_url: DirectUrl | None = None
     problem: str | None = None
+
+    @property
+    def metadata_path(self) -> Path:
+        return Path(self.where)
 
     @property
     def metadata_files(self) -> frozenset[str]:
@@ -112,7 +118,7 @@ class Distribution:
 
     @property
     def location(self) -> Location:
-        return Location(str(self.metadata_path))
+        return Location(self.where)
 
     @property
     def local_build(self) -> str | None:
@@ -121,7 +127,7 @@ class Distribution:
         version like any other, because an advisory for that release may well apply to it and
         because a wheel can write its own ``direct_url.json``."""
         if self.format == "egg-link":
-            how: str | None = f"editable install (setup.py develop) of {self.metadata_path}"
+            how: str | None = f"editable install (setup.py develop) of {self.where}"
         else:
             how = self.direct_url.origin if self.direct_url is not None else None
         return f"{LOCAL_BUILD}; {how}" if how else None
@@ -133,9 +139,9 @@ class Distribution:
             return self.problem
         if self.version is None:  # an egg-link whose project folder has no readable metadata
             return (
-                f"editable install (setup.py develop) of {self.metadata_path}: no version is "
+                f"editable install (setup.py develop) of {self.where}: no version is "
                 "recorded for it, so it cannot be checked; reinstall it "
-                f"(python -m pip install -e {self.metadata_path})"
+                f"(python -m pip install -e {self.where})"
             )
         return None
 
