@@ -227,6 +227,23 @@ def test_a_subclass_without_slots_over_a_base_with_slots_sets_every_field() -> N
     assert replace(triple, first=2) == Triple(2, "x", 3)
 
 
+@frozen(slots=True)
+class SlottedTriple(Pair):  # slots of its own, over a base with slots
+    third: int = 0
+
+
+def test_a_slotted_subclass_over_a_slotted_base_sets_every_field_and_stays_frozen() -> None:
+    triple = SlottedTriple(1, "x", 3)
+    assert (triple.first, triple.second, triple.third) == (1, "x", 3)
+    assert not hasattr(triple, "__dict__")
+    assert tuple(SlottedTriple.__dict__["__slots__"]) == ("third",)
+    with pytest.raises(FrozenInstanceError):
+        triple.first = 2  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        triple.third = 2  # type: ignore[misc]
+    assert replace(triple, first=2, third=4) == SlottedTriple(2, "x", 4)
+
+
 def test_a_plain_subclass_of_a_frozen_class_is_still_one() -> None:
     class Plain(Item):  # not decorated: its fields are Item's
         pass

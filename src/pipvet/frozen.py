@@ -248,7 +248,14 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
     closure: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
     # A field without a slot is stored straight into the instance's __dict__: a store, not a
     # call of object.__setattr__, which halves the cost of making an instance.
-    slotted = {name for kind in cls.__mro__ for name in kind.__dict__.get("__slots__", ())}
+    # A slotted field is stored through its slot's own descriptor: the call object.__setattr__
+    # would make only to find that descriptor (and go round the class's refusing __setattr__).
+    slotted = {
+        name: kind.__dict__[name]
+        for kind in reversed(cls.__mro__)
+        for name in kind.__dict__.get("__slots__", ())
+        if name in kind.__dict__
+    }
     has_dict = any("__slots__" not in kind.__dict__ for kind in cls.__mro__[:-1])
     if has_dict:
         body.append("  __dict = self.__dict__")
@@ -274,6 +281,9 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
             continue  # set by __post_init__, if at all
         if has_dict and name not in slotted:
             body.append(f"  __dict[{name!r}] = {value}")
+        elif name in slotted:
+            closure[f"__s_{name}"] = slotted[name].__set__
+            body.append(f"  __s_{name}(self, {value})")
         else:
             body.append(f"  __set(self, {name!r}, {value})")
     if "__post_init__" in dir(cls):
