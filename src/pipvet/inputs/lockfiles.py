@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,20 @@ __all__ = ["LOCK_FILE_NAMES", "find_lock_files", "is_lock_file", "read_lock_file
 
 # The names `pipvet audit` looks for in a project folder, in this order.
 LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml")
-_PYLOCK_RE = re.compile(r"^pylock\.[^/\\]+\.toml$")
+
+
+def _is_pylock_name(name: str) -> bool:
+    """``pylock.<name>.toml`` (PEP 751), as the pattern ``^pylock\\.[^/\\\\]+\\.toml$`` reads it
+    (a final newline included): tested as text, since every `-r` run asks and compiling the
+    pattern cost more than the rest of this module's import."""
+    core = name.removesuffix("\n")
+    return (
+        len(core) > len("pylock..toml")
+        and core.startswith("pylock.")
+        and core.endswith(".toml")
+        and "/" not in core
+        and "\\" not in core
+    )
 
 
 def _reader(path: Path) -> Callable[[Path], RequirementsFile] | None:
@@ -33,7 +45,7 @@ def _reader(path: Path) -> Callable[[Path], RequirementsFile] | None:
         from pipvet.inputs.lock_pipfile import read_pipfile_lock
 
         return read_pipfile_lock
-    if name == "pylock.toml" or _PYLOCK_RE.match(name):
+    if name == "pylock.toml" or _is_pylock_name(name):
         from pipvet.inputs.lock_pylock import read_pylock
 
         return read_pylock
