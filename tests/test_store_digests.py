@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from pipvet.advisories import digest
@@ -343,3 +346,40 @@ def test_rows_an_older_pipvet_added_without_digests_are_completed(tmp_path: Path
         fast = match_records(alpha, store.package_records_for)
     assert [f.id for f in slow.results[0].findings] == ["B-1"]
     assert fast.results == slow.results
+
+
+_IDS = st.sampled_from(["A-1", "A-2", "B-1", "C-1"])
+_NAMES = st.sampled_from(["alpha", "beta"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    public=st.dictionaries(_IDS, _NAMES, max_size=4),
+    overlay=st.none() | st.dictionaries(_IDS, _NAMES, max_size=3),
+)
+def test_package_records_are_the_raw_records_with_and_without_an_overlay(
+    public: dict[str, str], overlay: dict[str, str] | None
+) -> None:
+    """Without an overlay the store reads rows by its key alone; with one, an overlay record
+    replaces the public one of its id whatever package it names. Either way: the records the
+    raw lookup gives, in the same order."""
+    names = [ALPHA, NormalizedName("beta"), NormalizedName("gamma")]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "db.sqlite3"
+        build_store(path, [_record(i, n) for i, n in public.items()], {"source": "s"})
+        with AdvisoryStore.open(path) as store:
+            if overlay is not None:
+                store.update(
+                    overlay=[
+                        _record(i, n, modified="2025-01-01T00:00:00Z") for i, n in overlay.items()
+                    ]
+                )
+            raw = store.raw_records_for(names)
+            records = store.package_records_for(names)
+    assert {n: [json.loads(t)["id"] for t in texts] for n, texts in raw.items()} == {
+        n: [r.advisory.id for r in rs] for n, rs in records.items()
+    }
+    for name, texts in raw.items():  # the overlay's version where it has one
+        assert [json.loads(t)["modified"] for t in texts] == [
+            r.advisory.modified for r in records[name]
+        ]

@@ -177,8 +177,15 @@ class AdvisoryStore:
                 hint="run 'pipvet db sync' to add them",
             )
         out: dict[NormalizedName, list[PackageRecord]] = {}
+        # Without an overlay every row is a snapshot row: no record to look up per row, and
+        # the primary key's own order (name, layer, id) needs no sorting. The count is written
+        # in the transaction that writes the overlay; were it wrong, a public record would be
+        # read beside the overlay's that replaces it: more to report, never less.
         sql = (
-            "SELECT a.name, a.id, a.data FROM affected a "
+            "SELECT a.name, a.id, a.data FROM affected a WHERE a.name IN ({marks}) "
+            "ORDER BY a.name, a.layer, a.id"
+            if self._meta.get("overlay_records") == "0"
+            else "SELECT a.name, a.id, a.data FROM affected a "
             "WHERE a.name IN ({marks}) AND (a.layer = 1 OR NOT EXISTS "
             "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = a.id)) "
             "ORDER BY a.name, a.id"
