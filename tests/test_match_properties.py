@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from pipvet.advisories.explain import explain
-from pipvet.advisories.match import affects, find, fixed_versions
+from pipvet.advisories.match import (
+    affects,
+    closing_fix,
+    find,
+    find_in,
+    find_matching,
+    fixed_versions,
+    package_record,
+)
+from pipvet.frozen import replace
 from pipvet.models import Advisory, Affected, AffectedRange, RangeEvent, canonicalize_name
 
 PKG = canonicalize_name("pkg")
@@ -236,3 +245,33 @@ def test_version_list_key_is_exactly_pep440_equality(
         plain = plain_key(text)
         if plain is not None:
             assert plain == version_key(parsed)
+
+
+@given(
+    st.lists(
+        st.tuples(sorted_events("fixed"), st.lists(versions, max_size=2), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    st.data(),
+)
+@settings(max_examples=300)
+def test_closing_fix_told_the_affecting_records_advises_as_when_it_asks(
+    specs: list[tuple[tuple[RangeEvent, ...], list[str], bool]], data: st.DataObject
+) -> None:
+    """An audit hands ``closing_fix`` the records ``find_matching`` found, and drops ignored
+    ones from the records it counts: the advice is the one ``closing_fix`` reaches alone."""
+    records = [
+        package_record(
+            replace(
+                record(events, tuple(listed), withdrawn="2024" if gone else None), id=f"PYSEC-{i}"
+            ),
+            PKG,
+        )
+        for i, (events, listed, gone) in enumerate(specs)
+    ]
+    version = Version(near(data, specs[0][0], specs[0][1]))
+    findings, affecting = find_matching(records, version)
+    assert findings == find_in(records, version)
+    counted = data.draw(st.lists(st.sampled_from(records), unique_by=id))
+    assert closing_fix(counted, version, affecting) == closing_fix(counted, version)

@@ -79,6 +79,7 @@ __all__ = [
     "evaluate_range",
     "find",
     "find_in",
+    "find_matching",
     "fixed_versions",
     "in_versions",
     "package_record",
@@ -328,11 +329,21 @@ def closing_version(
     return closing_fix([_record_of(a, name) for a in advisories], version)
 
 
-def closing_fix(records: Iterable[PackageRecord], version: Version) -> str | None:
-    """``closing_version`` over the package records of one package."""
+def closing_fix(
+    records: Iterable[PackageRecord],
+    version: Version,
+    affecting: Iterable[PackageRecord] | None = None,
+) -> str | None:
+    """``closing_version`` over the package records of one package. ``affecting``, when
+    given, are the records ``find_matching`` found affecting ``version`` (those not among
+    ``records`` are left out), so they are not asked again."""
     probe = _probe(version)
     relevant = [r for r in records if not r.advisory.withdrawn]
-    matching = [r for r in relevant if _affected(r, probe)]
+    if affecting is None:
+        matching = [r for r in relevant if _affected(r, probe)]
+    else:
+        counted = set(map(id, relevant))
+        matching = [r for r in affecting if id(r) in counted]
     if not matching:
         return None
     candidates: dict[str, tuple[str, str]] = {}  # order key: (text, equality key)
@@ -383,15 +394,24 @@ def find(
 
 def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding, ...]:
     """``find`` over the package records of one package."""
+    return find_matching(records, version)[0]
+
+
+def find_matching(
+    records: Iterable[PackageRecord], version: Version
+) -> tuple[tuple[Finding, ...], tuple[PackageRecord, ...]]:
+    """``find_in``, and the records that affect ``version`` (what ``closing_fix`` asks)."""
     if not records:
-        return ()
+        return (), ()
     probe = _probe(version)
     matched: list[tuple[Advisory, list[Fix]]] = []
     related: list[Advisory] = []
+    affecting: list[PackageRecord] = []
     for record in records:
         hit, fixes = _match(record, probe)
         if hit:
             matched.append((record.advisory, fixes))
+            affecting.append(record)
         else:
             related.append(record.advisory)
-    return group_findings(matched, related)
+    return group_findings(matched, related), tuple(affecting)

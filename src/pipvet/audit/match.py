@@ -18,15 +18,16 @@ from packaging.version import Version
 from pipvet.advisories.match import (
     PackageRecord,
     closing_fix,
-    find_in,
+    find_matching,
     package_record,
 )
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.versions import version_or_none
-from pipvet.frozen import frozen, replace
+from pipvet.frozen import field, frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]
+Affecting = tuple[NormalizedName, str]  # a dependency's name and version as written
 PackageRecordLookup = Callable[
     [Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[PackageRecord]]
 ]
@@ -38,6 +39,9 @@ class MatchOutcome:
     # Every record naming each checked package (matching or not): fix advice needs them all.
     records: Mapping[NormalizedName, Sequence[PackageRecord]]
     warnings: tuple[str, ...]
+    # The records affecting each checked (name, version as written): fix advice need not
+    # ask them again.
+    affecting: Mapping[Affecting, Sequence[PackageRecord]] = field(default_factory=dict)
 
 
 def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> MatchOutcome:
@@ -52,7 +56,9 @@ def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> Matc
         return {n: [package_record(a, n) for a in advs] for n, advs in advisories.items()}
 
     outcome = match_records(deps, records)
-    return MatchOutcome(outcome.results, outcome.records, (*warnings, *outcome.warnings))
+    return MatchOutcome(
+        outcome.results, outcome.records, (*warnings, *outcome.warnings), outcome.affecting
+    )
 
 
 def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> MatchOutcome:
@@ -84,13 +90,17 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
     records = lookup(names) if names else {}
 
     results: list[DependencyResult] = []
+    affecting: dict[Affecting, Sequence[PackageRecord]] = {}
     for item in prepared:
         if isinstance(item, Dependency):
             results.append(DependencyResult(item))
             continue
         dep, version = item
-        results.append(DependencyResult(dep, find_in(records.get(dep.name, ()), version)))
-    return MatchOutcome(tuple(results), records, ())
+        findings, affecting[(dep.name, dep.version or "")] = find_matching(
+            records.get(dep.name, ()), version
+        )
+        results.append(DependencyResult(dep, findings))
+    return MatchOutcome(tuple(results), records, (), affecting)
 
 
 def _parse_all(
@@ -115,18 +125,31 @@ def _parse_all(
 
 
 def with_fix_requirements(
-    results: Sequence[DependencyResult], records: Mapping[NormalizedName, Sequence[PackageRecord]]
+    results: Sequence[DependencyResult],
+    records: Mapping[NormalizedName, Sequence[PackageRecord]],
+    affecting: Mapping[Affecting, Sequence[PackageRecord]] | None = None,
 ) -> tuple[DependencyResult, ...]:
-    """Attach ``name>=X``: the smallest fixed release that closes every active finding."""
+    """Attach ``name>=X``: the smallest fixed release that closes every active finding.
+    ``affecting`` is ``MatchOutcome.affecting``; without it the records are asked again."""
     out: list[DependencyResult] = []
+    known = affecting or {}
     for r in results:
-        fix = fix_requirement(r, records.get(r.dependency.name, ())) if r.findings else None
+        dep = r.dependency
+        fix = (
+            fix_requirement(r, records.get(dep.name, ()), known.get((dep.name, dep.version or "")))
+            if r.findings
+            else None
+        )
         # Most results have nothing to fix: kept as they are, not copied.
         out.append(r if fix == r.fix_requirement else replace(r, fix_requirement=fix))
     return tuple(out)
 
 
-def fix_requirement(result: DependencyResult, records: Sequence[PackageRecord]) -> str | None:
+def fix_requirement(
+    result: DependencyResult,
+    records: Sequence[PackageRecord],
+    affecting: Sequence[PackageRecord] | None = None,
+) -> str | None:
     active = [f for f in result.findings if not f.ignored]
     version = version_or_none(result.dependency.version or "")
     if not active or version is None:
@@ -135,5 +158,5 @@ def fix_requirement(result: DependencyResult, records: Sequence[PackageRecord]) 
     # suggestion does not walk into the next known vulnerability.
     ignored = {rid for f in result.findings if f.ignored for rid in f.records}
     counted = [r for r in records if r.advisory.id not in ignored]
-    target = closing_fix(counted, version)
+    target = closing_fix(counted, version, affecting)
     return None if target is None else f"{result.dependency.label}>={target}"

@@ -243,7 +243,7 @@ def audit(
     today = datetime.fromtimestamp(clock(), UTC).date()
     results, notes = apply_ignores(matched.results, policy, today)
     results = list_local_builds(results, policy)
-    results = with_fix_requirements(results, matched.records)
+    results = with_fix_requirements(results, matched.records, matched.affecting)
     warnings = [
         *repaired,
         *outcome.warnings,
