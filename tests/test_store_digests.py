@@ -31,6 +31,7 @@ from pipvet.advisories.store import AdvisoryStore, build_store
 from pipvet.advisories.store_model import CorruptStore, StoredRecord
 from pipvet.advisories.versions import version_or_none
 from pipvet.audit.match import match_dependencies, match_records, with_fix_requirements
+from pipvet.frozen import replace
 from pipvet.models import Advisory, Dependency, NormalizedName, canonicalize_name
 from pipvet.severity import severity_of
 
@@ -110,6 +111,8 @@ def test_encode_decode_table() -> None:
     )
     record = digest.decode(digest.encode(package_record(advisory, NormalizedName("x"))))
     assert record.entries == ()
+    # every fact in its own field (decode builds the Advisory positionally)
+    assert record.advisory == replace(advisory, details="first line")
     assert record.advisory.details == "first line"
     assert record.advisory.cvss == advisory.cvss
     assert record.advisory.malicious is True

@@ -76,8 +76,9 @@ def digests_of(advisory: Advisory, names: Sequence[NormalizedName]) -> tuple[str
 
 def decode(text: str) -> PackageRecord:
     """The package record a digest describes; ValueError when the text is not a digest."""
-    # An audit decodes hundreds of these: the checks stay in C (type(), map, set) while still
-    # refusing any shape encode() cannot produce.
+    # An audit decodes hundreds of these: the checks stay in C (type(), map, set, and str.join,
+    # whose TypeError refuses any item that is not text) while still refusing any shape
+    # encode() cannot produce.
     try:
         facts, head, *keys = text.split("\n")
         (rid, modified, aliases, summary, cvss, severity, malicious, withdrawn, ranges) = (
@@ -90,20 +91,30 @@ def decode(text: str) -> PackageRecord:
             or not (severity is None or type(severity) is str)
             or not (withdrawn is None or type(withdrawn) is str)
             or len(compiled) != len(keys)
-            or not set(map(len, pairs)) <= _TWO
-            or not set(map(type, [rid, modified, summary, *aliases, *chain(*pairs)])) <= _STR
+            or (pairs and not set(map(len, pairs)) <= _TWO)
+            or type(rid) is not str
+            or type(modified) is not str
+            or type(summary) is not str
         ):
             raise ValueError("a field has the wrong type")
+        _join(aliases)
+        _join(chain.from_iterable(pairs))
+        # Positional: a third cheaper than keywords. Field order: id, modified, aliases,
+        # related, summary, details, published, withdrawn, cvss, database_severity, affected,
+        # malicious (test_encode_decode_table compares with a keyword-built Advisory).
         advisory = Advisory(
-            id=rid,
-            modified=modified,
-            aliases=tuple(aliases),
-            summary=summary,
-            details=head,
-            cvss=pairs,
-            database_severity=severity,
-            malicious=malicious,
-            withdrawn=withdrawn,
+            rid,
+            modified,
+            tuple(aliases),
+            (),
+            summary,
+            head,
+            None,
+            withdrawn,
+            pairs,
+            severity,
+            (),
+            malicious,
         )
         return PackageRecord(advisory, tuple(map(PackageEntry, keys, compiled)))
     except (TypeError, ValueError) as exc:
@@ -113,20 +124,26 @@ def decode(text: str) -> PackageRecord:
 def _compiled(rng: list[Any]) -> Compiled:
     bounds, states, fixed, events = rng
     fixed = tuple(map(tuple, fixed))
-    events = None if events is None else tuple(map(tuple, events))
+    if events is not None:
+        events = tuple(map(tuple, events))
+        if not set(map(len, events)) <= _TWO:
+            raise ValueError("a range's events are damaged")
+        _join(chain.from_iterable(events))
     if (
         type(bounds) is not list
         or type(states) is not str
         or len(states) != 2 * len(bounds) + 1
         or states.strip("A-")  # each piece is affected ("A") or not ("-")
-        or not set(map(len, fixed)) <= _THREE
-        or not (events is None or set(map(len, events)) <= _TWO)
-        or not set(map(type, [*bounds, *chain(*fixed), *chain(*(events or ()))])) <= _STR
+        or (fixed and not set(map(len, fixed)) <= _THREE)
     ):
         raise ValueError("a range's table is damaged")
-    return Compiled(tuple(bounds), states, fixed, events)
+    _join(bounds)
+    _join(chain.from_iterable(fixed))
+    # tuple.__new__ skips the named tuple's Python-level __new__.
+    return _new_tuple(Compiled, (tuple(bounds), states, fixed, events))
 
 
-_STR = frozenset({str})
+_join = "".join
+_new_tuple = tuple.__new__
 _TWO = frozenset({2})
 _THREE = frozenset({3})
