@@ -386,3 +386,46 @@ def test_package_records_are_the_raw_records_with_and_without_an_overlay(
         assert [json.loads(t)["modified"] for t in texts] == [
             r.advisory.modified for r in records[name]
         ]
+
+
+_text = st.text(max_size=8)
+_facts = st.fixed_dictionaries(
+    {
+        "id": _text,
+        "modified": _text,
+        "aliases": st.lists(_text, max_size=3).map(tuple),
+        "summary": _text,
+        "details": st.text(max_size=20),
+        "cvss": st.lists(st.tuples(_text, _text), max_size=2).map(tuple),
+        "database_severity": st.none() | _text,
+        "malicious": st.booleans(),
+        "withdrawn": st.none() | _text,
+    }
+)
+_NOT_TEXT: list[object] = [1, 2.5, None, True, [], {}]
+
+
+@given(_facts, st.data())
+def test_a_digest_round_trips_and_a_field_of_the_wrong_type_is_refused(
+    facts: dict[str, object], data: st.DataObject
+) -> None:
+    advisory = Advisory(**facts)  # type: ignore[arg-type]
+    text = digest.encode(package_record(advisory, NormalizedName("x")))
+    record = digest.decode(text)
+    assert record.advisory == replace(
+        advisory, details=summary_of(advisory) if not advisory.summary.strip() else ""
+    )
+    line, rest = text.split("\n", 1)
+    fields = json.loads(line)
+    where = data.draw(st.sampled_from([0, 1, 2, 3, 4, 5, 7]))
+    bad = data.draw(st.sampled_from(_NOT_TEXT))
+    if where == 2:  # an alias
+        fields[where] = [bad, *fields[where][1:]]
+    elif where == 4:  # a score of a (type, score) pair
+        fields[where] = [["CVSS_V3", bad], *fields[where][1:]]
+    elif bad is None and where in (5, 7):
+        return  # severity and withdrawn may be null
+    else:
+        fields[where] = bad
+    with pytest.raises(ValueError, match="not a package record digest"):
+        digest.decode(json.dumps(fields) + "\n" + rest)
