@@ -131,6 +131,8 @@ def test_encode_decode_table() -> None:
         '["A","m",[],"",[],7,false,null,[]]\n',  # severity is text or null
         '["A","m",[],"",[],null,false,1,[]]\n',  # withdrawn is text or null
         '["A","m",[],"",[],null,false,null]\n',  # a field short
+        '["A","m",[],"",[],null,false,null,[]] []\n',  # text after the facts
+        '["A","m",[],"",[],null,false,null,[]\n',  # facts cut short
         '[1,"m",[],"",[],null,false,null,[]]\n',
         '["A","m",[],"",[],null,false,null,[]]',  # no details line
         '["A","m",[],"",[],null,false,null,[[]]]\n',  # an entry without its versions line

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from itertools import chain
+from json.scanner import make_scanner
 from typing import Any
 
 from pipvet.advisories.findings import summary_of
@@ -81,9 +82,15 @@ def decode(text: str) -> PackageRecord:
     # encode() cannot produce.
     try:
         facts, head, *keys = text.split("\n")
-        (rid, modified, aliases, summary, cvss, severity, malicious, withdrawn, ranges) = (
-            json.loads(facts)
-        )
+        # json.loads without its two Python-level wrappers: the scanner json.loads ends in
+        # (same strictness), with json.loads's refusal of text after the value.
+        try:
+            value, end = _scan(facts, 0)
+        except StopIteration:  # the scanner's word for "no JSON value here"
+            raise ValueError("the facts are not JSON") from None
+        if end != len(facts):
+            raise ValueError("text after the facts")
+        (rid, modified, aliases, summary, cvss, severity, malicious, withdrawn, ranges) = value
         pairs = tuple(map(tuple, cvss))
         compiled = [tuple(map(_compiled, r)) for r in ranges]
         if (
@@ -143,6 +150,8 @@ def _compiled(rng: list[Any]) -> Compiled:
     return _new_tuple(Compiled, (tuple(bounds), states, fixed, events))
 
 
+# typeshed types the context as a scanner; json itself passes its decoder, as here.
+_scan = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _join = "".join
 _new_tuple = tuple.__new__
 _TWO = frozenset({2})
