@@ -276,22 +276,46 @@ def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
     """Whether the record affects the version, and the fixes (unsorted)."""
     if record.advisory.withdrawn:
         return False, []
+    # Asked for every record of every package checked: _contains and _fixes_above are
+    # written out for the common probe (no local label), as in _affected.
+    key = probe.key if probe.version is probe.public else None
     hit = False
     found: list[Fix] = []
     for entry in record.entries:
         keys = entry.keys
-        listed = bool(keys) and any(needle in keys for needle in probe.needles)
-        containing = [rng for rng in entry.ranges if _contains(rng, probe)]
-        hit = hit or listed or bool(containing)
-        if not containing and listed:
+        listed = False
+        if keys:
+            for needle in probe.needles:
+                if needle in keys:
+                    listed = True
+                    break
+        if key is None:
+            containing = [rng for rng in entry.ranges if _contains(rng, probe)]
+        else:
+            containing = []
+            for rng in entry.ranges:
+                bounds = rng.bounds
+                low = bisect_left(bounds, key)
+                if low < len(bounds) and bounds[low] == key:
+                    low = 2 * low + 1
+                else:
+                    low *= 2
+                if rng.states[low] == AFFECTED:
+                    containing.append(rng)
+        if not containing:
+            if not listed:
+                continue
             # Listed but in no range (an inconsistent record): offer the next fix above it.
             containing = list(entry.ranges)
+        hit = True
         for rng in containing:
-            above = _fixes_above(rng, probe)
+            above = (
+                _fixes_above(rng, probe) if key is None else [f for f in rng.fixed if f[0] > key]
+            )
             if len(above) == 1:  # most ranges name one fix
                 found.append(above[0][:2])
             elif above:
-                found.append(min((key, text) for key, text, _ in above))
+                found.append(min((order, text) for order, text, _ in above))
     return hit, found
 
 
