@@ -371,11 +371,17 @@ def closing_fix(
     if not matching:
         return None
     candidates: dict[str, tuple[str, str]] = {}  # order key: (text, equality key)
+    installed = probe.key if probe.version is probe.public else None
     for record in relevant:
         for entry in record.entries:
             for rng in entry.ranges:
-                for key, text, equal in _fixes_above(rng, probe):
-                    candidates.setdefault(key, (text, equal))
+                if installed is None:
+                    for key, text, equal in _fixes_above(rng, probe):
+                        candidates.setdefault(key, (text, equal))
+                    continue
+                for key, text, equal in rng.fixed:  # _fixes_above, for the common probe
+                    if key > installed:
+                        candidates.setdefault(key, (text, equal))
     ordered = sorted(candidates)
     # Which candidates each pool's records affect (a candidate is an exact release, compared
     # as itself, local label and all): ranges first, in one pass each, then versions lists
