@@ -1,7 +1,9 @@
 """A stranger's string in any one field of an audit report comes out masked and escaped in
 every format. The JSON report writes each dependency straight from the report and cleans only
 the pieces that could hold a URL's userinfo: it must give exactly the text of cleaning the
-whole report first (``shown_json``) and dumping it."""
+whole report first (``shown_json``) and dumping it. Text and markdown clean a report without
+walking its results when one test of their strings says nothing in them would change
+(``report.plain``): each single defect, in each field of a result, must fail that test."""
 
 from __future__ import annotations
 
@@ -68,42 +70,49 @@ def _dependency(report: AuditReport, **fields: object) -> AuditReport:
     )
 
 
-EDITS: dict[str, Edit] = {
-    "target": lambda r: replace(r, target=HOSTILE),
-    "tool_version": lambda r: replace(r, tool_version=HOSTILE),
-    "warning": lambda r: replace(r, warnings=(HOSTILE,)),
-    "snapshot.source": lambda r: replace(r, snapshot=replace(r.snapshot, source=HOSTILE)),
-    "snapshot.newest_modified": lambda r: replace(
-        r, snapshot=replace(r.snapshot, newest_modified=HOSTILE)
-    ),
-    "snapshot.overlay_replaced": lambda r: replace(
-        r, snapshot=replace(r.snapshot, overlay_replaced=(HOSTILE,))
-    ),
-    "ignore_note.reason": lambda r: replace(
-        r, ignore_notes=(replace(r.ignore_notes[0], reason=HOSTILE),)
-    ),
-    "dependency.name": lambda r: _dependency(r, name=HOSTILE),
-    "dependency.version": lambda r: _dependency(r, version=HOSTILE),
-    "dependency.skipped": lambda r: _dependency(r, skipped=HOSTILE),
-    "dependency.location": lambda r: _dependency(
-        r, location=replace(r.results[_rated(r)].dependency.location, path=HOSTILE)
-    ),
-    "fix_requirement": lambda r: _result(r, lambda d: replace(d, fix_requirement=HOSTILE)),
-    "finding.id": lambda r: _finding(r, id=HOSTILE),
-    "finding.aliases": lambda r: _finding(r, aliases=("CVE-1", HOSTILE)),
-    "finding.kind": lambda r: _finding(r, kind=HOSTILE),
-    "finding.summary": lambda r: _finding(r, summary=HOSTILE),
-    "finding.fixed_in": lambda r: _finding(r, fixed_in=(HOSTILE,)),
-    "finding.records": lambda r: _finding(r, records=(HOSTILE,)),
-    "finding.modified": lambda r: _finding(r, modified=HOSTILE),
-    "finding.ignore_reason": lambda r: _finding(r, ignored=True, ignore_reason=HOSTILE),
-    "finding.severity.vector": lambda r: _finding(
-        r, severity=replace(r.results[_rated(r)].findings[0].severity, vector=HOSTILE)
-    ),
-    "finding.severity.source": lambda r: _finding(
-        r, severity=replace(r.results[_rated(r)].findings[0].severity, source=HOSTILE)
-    ),
-}
+def _edits(text: str) -> dict[str, Edit]:
+    """Edits that put ``text`` in one field of a report each."""
+    return {
+        "target": lambda r: replace(r, target=text),
+        "tool_version": lambda r: replace(r, tool_version=text),
+        "warning": lambda r: replace(r, warnings=(text,)),
+        "snapshot.source": lambda r: replace(r, snapshot=replace(r.snapshot, source=text)),
+        "snapshot.newest_modified": lambda r: replace(
+            r, snapshot=replace(r.snapshot, newest_modified=text)
+        ),
+        "snapshot.overlay_replaced": lambda r: replace(
+            r, snapshot=replace(r.snapshot, overlay_replaced=(text,))
+        ),
+        "ignore_note.reason": lambda r: replace(
+            r, ignore_notes=(replace(r.ignore_notes[0], reason=text),)
+        ),
+        "dependency.name": lambda r: _dependency(r, name=text),
+        "dependency.version": lambda r: _dependency(r, version=text),
+        "dependency.skipped": lambda r: _dependency(r, skipped=text),
+        "dependency.display_name": lambda r: _dependency(r, display_name=text),
+        "dependency.local_build": lambda r: _dependency(r, local_build=text),
+        "dependency.location": lambda r: _dependency(
+            r, location=replace(r.results[_rated(r)].dependency.location, path=text)
+        ),
+        "fix_requirement": lambda r: _result(r, lambda d: replace(d, fix_requirement=text)),
+        "finding.id": lambda r: _finding(r, id=text),
+        "finding.aliases": lambda r: _finding(r, aliases=("CVE-1", text)),
+        "finding.kind": lambda r: _finding(r, kind=text),
+        "finding.summary": lambda r: _finding(r, summary=text),
+        "finding.fixed_in": lambda r: _finding(r, fixed_in=(text,)),
+        "finding.records": lambda r: _finding(r, records=(text,)),
+        "finding.modified": lambda r: _finding(r, modified=text),
+        "finding.ignore_reason": lambda r: _finding(r, ignored=True, ignore_reason=text),
+        "finding.severity.vector": lambda r: _finding(
+            r, severity=replace(r.results[_rated(r)].findings[0].severity, vector=text)
+        ),
+        "finding.severity.source": lambda r: _finding(
+            r, severity=replace(r.results[_rated(r)].findings[0].severity, source=text)
+        ),
+    }
+
+
+EDITS: dict[str, Edit] = _edits(HOSTILE)
 
 
 def _cleaned_first(report: AuditReport) -> str:
@@ -154,3 +163,108 @@ def test_an_advisory_link_is_always_a_safe_target(advisory_id: str) -> None:
     url = osv_url(advisory_id)
     assert link_target(url) == url
     assert link(advisory_id) == markdown_link(md(advisory_id), url)
+
+
+# Text and markdown clean a report (safe.shown) without walking its results when a test of
+# their strings, joined, says no cleaning would change them (report.plain). Each piece below
+# alone makes cleaning change a string: the test must see it, in every field it can be in.
+ONE_DEFECT = (
+    "https://u:TOKEN@h/x",  # userinfo
+    "a\x1bb",  # C0
+    "a\x9bb",  # C1
+    "a\x7fb",  # DEL
+    "a\u202eb",  # bidi override
+    "a\u2066b",  # bidi isolate
+    "a\ud800b",  # lone surrogate
+    "a ##[add-mask]b",  # runner command anywhere
+    "::error::x",  # runner command at the start
+    " \t::error::x",  # after white space
+    "line\n  ::warning::x",  # at a later line's start
+    "\xa0a\x0bb",  # a no-break space does not hide a control character
+)
+# Unprintable or suspicious-looking, yet left as they are by cleaning: still no walk needed.
+HARMLESS = ("a\xa0b", "a\nb\tc", "PCIDSK::File", "a :: b", "a::\nb::", "user@example.org")
+
+
+def _walked(report: AuditReport, json: bool) -> AuditReport:
+    """What cleaning gives when every result is walked, field by field."""
+    from pipvet.report import safe
+
+    walk = (
+        safe._Walk(mask_userinfo, safe._mask_changes)
+        if json
+        else safe._Walk(safe._for_display, safe._display_changes)
+    )
+    walk._result_kind = None  # no shortcut
+    cleaned: AuditReport = walk.walk(report)
+    return cleaned
+
+
+_STRING_FIELDS = [f for f in sorted(EDITS) if f not in ("target", "tool_version", "warning")]
+_STRING_FIELDS = [f for f in _STRING_FIELDS if not f.startswith(("snapshot.", "ignore_note."))]
+
+
+def _edited(field: str, text: str) -> AuditReport:
+    return _edits(text)[field](FULL)
+
+
+@pytest.mark.parametrize("text", ONE_DEFECT)
+@pytest.mark.parametrize("field", _STRING_FIELDS)
+def test_each_defect_in_each_result_field_is_seen_without_a_walk(field: str, text: str) -> None:
+    from pipvet.report.plain import results_unchanged
+    from pipvet.report.safe import _display_changes, shown
+
+    report = _edited(field, text)
+    assert not results_unchanged(report.results, _display_changes)
+    assert shown(report) == _walked(report, json=False) != report
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+@pytest.mark.parametrize("field", _STRING_FIELDS)
+def test_a_harmless_string_takes_no_walk(field: str, text: str) -> None:
+    from pipvet.report.plain import results_unchanged
+    from pipvet.report.safe import _display_changes, _mask_changes, shown
+
+    report = _edited(field, text)
+    assert results_unchanged(report.results, _display_changes)
+    assert results_unchanged(report.results, _mask_changes)
+    assert shown(report).results is report.results
+    assert _walked(report, json=False).results == report.results
+
+
+def test_the_sample_reports_take_no_walk() -> None:
+    # A field of the models that report.plain cannot read sends every report down the walk:
+    # this says so (update report.plain's field lists).
+    from pipvet.report.plain import results_unchanged
+    from pipvet.report.safe import _display_changes
+
+    assert results_unchanged(FULL.results, _display_changes)
+
+
+def test_a_value_of_an_unexpected_type_takes_the_walk() -> None:
+    from pipvet.report.plain import results_unchanged
+    from pipvet.report.safe import _display_changes
+
+    class Text(str):
+        def __str__(self) -> str:
+            return "clean"
+
+    for value in (Text("a\x1bb"), ("a\x1bb",), ["x"], {"a\x1bb": 1}):
+        report = _dependency(FULL, version=value)
+        assert not results_unchanged(report.results, _display_changes)
+
+
+@given(st.text(max_size=12), st.sampled_from(_STRING_FIELDS))
+def test_shown_is_the_walk_for_any_text(text: str, field: str) -> None:
+    from pipvet.report.safe import shown, shown_json
+
+    report = _edited(field, text)
+    assert shown(report) == _walked(report, json=False)
+    assert shown_json(report) == _walked(report, json=True)
+
+
+def test_every_control_character_is_one_isprintable_refuses() -> None:
+    from pipvet.report.safe import _CONTROL
+
+    every = "".join(map(chr, range(0x110000)))
+    assert not any(c.isprintable() for c in _CONTROL.findall(every))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import operator
 import re
 import sys
 from collections.abc import Callable
@@ -68,7 +69,8 @@ def escape_controls(text: str) -> str:
     becomes the four characters ``\\x1b``, U+202E the six characters ``\\u202e``), and with
     no CI runner log command in it: ``##[`` becomes ``##\\x5b``, and a ``::`` that starts a
     line ``\\x3a:``."""
-    text = _CONTROL.sub(_visible, text)
+    if not text.isprintable():  # every character _CONTROL finds is one isprintable refuses
+        text = _CONTROL.sub(_visible, text)
     if "##[" in text or "::" in text:
         text = _RUNNER_COMMAND.sub(_no_command, text)
     return text
@@ -119,17 +121,51 @@ def _for_display(text: str) -> str:
     return escape_controls(mask_userinfo(text))
 
 
+def _display_changes(text: str) -> bool:
+    """Whether ``_for_display`` would change ``text``, or any line of it (``report.plain``
+    tests a report's strings joined as lines): a character ``_CONTROL`` finds, a runner
+    command, or a URL's userinfo. Told without the regex scans where it can be: over a whole
+    report's text they cost more than the walk they spare."""
+    if not text.isprintable():  # isprintable refuses every character _CONTROL finds
+        # Newline, tab and no-break space are common, unprintable and no _CONTROL character.
+        spaced = text.replace("\n", " ").replace("\t", " ").replace("\xa0", " ")
+        if not spaced.isprintable() and _CONTROL.search(text):
+            return True
+    if "##[" in text or ("::" in text and _line_command(text)):
+        return True
+    return _mask_changes(text)
+
+
+def _line_command(text: str) -> bool:
+    """Whether ``_RUNNER_COMMAND`` finds a line-start "::" in ``text``: some "::" with only
+    white space (``\\s`` is ``str.isspace``) between it and its line's start."""
+    at = text.find("::")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start == at or text[start:at].isspace():
+            return True
+        at = text.find("::", at + 1)
+    return False
+
+
+def _mask_changes(text: str) -> bool:
+    """Whether ``mask_userinfo`` would change ``text``, or any line of it: no userinfo it masks
+    spans lines, and a text's masking matches those of its lines (long texts are masked
+    near each "://", without the regex scan of every word)."""
+    return "@" in text and "://" in text and mask_userinfo(text) != text
+
+
 def shown(value: T) -> T:
     """``value`` (a result: frozen values, dataclasses, tuples, lists, dicts, strings) with
     every string in it masked and its control characters made visible, for text and markdown
     output."""
-    return _deep(value, _for_display)
+    return _deep(value, _for_display, _display_changes)
 
 
 def shown_json(value: T) -> T:
     """``value`` with the userinfo of every URL in its strings masked, for JSON and SARIF
     (``json`` escapes the control characters itself; see also ``json_safe``)."""
-    return _deep(value, mask_userinfo)
+    return _deep(value, mask_userinfo, _mask_changes)
 
 
 def text_renderer(render: Callable[P, str]) -> Callable[P, str]:
@@ -158,8 +194,8 @@ def json_renderer(render: Callable[P, str]) -> Callable[P, str]:
     return safe_render
 
 
-def _deep(value: T, clean: Callable[[str], str]) -> T:
-    result: Any = _Walk(clean).walk(value)
+def _deep(value: T, clean: Callable[[str], str], changes: Callable[[str], bool]) -> T:
+    result: Any = _Walk(clean, changes).walk(value)
     return result  # type: ignore[no-any-return]
 
 
@@ -169,21 +205,41 @@ _ATOMS: frozenset[type] = frozenset({type(None), bool, int, float})
 
 class _Walk:
     """One cleaning pass over a result. A report holds thousands of values of a few types, so
-    each type's way through (its fields) is worked out once per pass."""
+    each type's way through (its fields) is worked out once per pass, and each distinct string
+    is cleaned once. A value none of whose strings changes is returned itself, not a copy."""
 
-    def __init__(self, clean: Callable[[str], str]) -> None:
+    def __init__(self, clean: Callable[[str], str], changes: Callable[[str], bool]) -> None:
         # Imported here: the CLI's error path uses escape_controls without it.
         from pathlib import PurePath
+
+        # A dependency's result is told unchanged without walking it (report.plain), when
+        # there can be one: only once the models are loaded.
+        self._result_kind: type | None = None
+        if "pipvet.models" in sys.modules:
+            from pipvet.models import DependencyResult
+            from pipvet.report.plain import results_unchanged
+
+            self._result_kind = DependencyResult
+            self._unchanged = results_unchanged
+        self._changes = changes
 
         self._clean = clean
         self._path = PurePath
         self._fields: dict[type, tuple[str, ...] | None] = {}
         self._replace: dict[type, Callable[..., Any]] = {}
+        # Each distinct string's cleaned value: a report repeats ids, versions and summaries.
+        self._cleaned: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        cleaned = self._cleaned.get(value)
+        if cleaned is None:
+            cleaned = self._cleaned[value] = self._clean(value)
+        return cleaned
 
     def walk(self, value: Any) -> Any:
         kind = type(value)
         if kind is str:
-            return self._clean(value)
+            return self.text(value)
         if kind in _ATOMS or isinstance(value, enum.Enum):
             return value
         if isinstance(value, (bool, int, float)):
@@ -215,13 +271,18 @@ class _Walk:
 
     def _dataclass(self, value: Any, names: tuple[str, ...]) -> Any:
         changes = {}
-        walk, clean = self.walk, self._clean
+        walk, cleaned, text = self.walk, self._cleaned, self.text
         for name in names:
             old = getattr(value, name)
             # walk() inlined for the two commonest fields: a plain string, and nothing.
             if old is None:
                 continue
-            new = clean(old) if type(old) is str else walk(old)
+            if type(old) is str:
+                new = cleaned.get(old) or text(old)
+                if new is not old and new != old:
+                    changes[name] = new
+                continue
+            new = walk(old)
             if new is not old and new != old:
                 changes[name] = new
         return self._replace[type(value)](value, **changes) if changes else value
@@ -229,7 +290,15 @@ class _Walk:
     def _container(self, value: Any) -> Any:
         walk = self.walk
         if isinstance(value, tuple):
-            items = tuple(walk(v) for v in value)
+            if (
+                value
+                and type(value[0]) is self._result_kind
+                and self._unchanged(value, self._changes)
+            ):
+                return value  # a report's results, none of which cleaning would change
+            items = tuple([walk(v) for v in value])
+            if all(map(operator.is_, items, value)):
+                return value  # nothing in it changed: no copy
             return type(value)(*items) if hasattr(value, "_fields") else items
         if isinstance(value, list):
             return [walk(v) for v in value]
