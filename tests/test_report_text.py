@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipvet.frozen import replace
 from pipvet.report._common import verdict
@@ -90,3 +92,26 @@ def test_sections_are_left_out_when_empty() -> None:
     text = render_audit_text(report)
     for heading in ("MALWARE", "Not checked", "Ignored by", "Policy ignores", "Warnings"):
         assert heading not in text
+
+
+@given(
+    st.text(st.sampled_from("ab \t\n\x0b\xa0\u2003-x"), max_size=100),
+    st.sampled_from(["", "  ", "    ", " " * 40]),
+)
+def test_a_paragraph_is_wrapped_as_textwrap_wraps_it(text: str, indent: str) -> None:
+    # _Writer.wrap writes a paragraph that fits on its first line without textwrap
+    import textwrap
+
+    from pipvet.report.text import _WIDTH, _Writer
+
+    w = _Writer(color=False)
+    w.wrap(text, indent=indent, hang="    ")
+    expected = textwrap.wrap(
+        text,
+        _WIDTH,
+        initial_indent=indent,
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    assert w.lines == expected

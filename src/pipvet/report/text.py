@@ -59,6 +59,12 @@ class _Writer:
 
     def wrap(self, text: str, indent: str = "  ", hang: str = "    ") -> None:
         """A paragraph of prose, wrapped for an 88-column terminal."""
+        # Most paragraphs fit on their first line: textwrap would give exactly ``indent +
+        # text`` for one that is printable (so holds no tab, newline or white space but " "),
+        # does not end in a space (it would drop it) and fits.
+        if len(indent) + len(text) <= _WIDTH and text.isprintable() and text[-1:] not in ("", " "):
+            self.lines.append(indent + text)
+            return
         self.lines += textwrap.wrap(
             text,
             _WIDTH,
