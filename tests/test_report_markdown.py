@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipvet.frozen import replace
 from pipvet.report._common import verdict
@@ -86,3 +88,23 @@ def test_incomplete_summary_lists_what_was_not_checked() -> None:
     assert "### Not checked (1)" in text
     assert "### Findings" not in text
     assert "no known vulnerabilities" not in text.lower()
+
+
+_OLD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+@given(st.text(st.sampled_from("a \t\n\xa0\\`*_[]<>|#~&;x")) | st.text())
+def test_md_escapes_as_the_regex_did(text: str) -> None:
+    # md translates in one pass what a regex substitution and a replace did
+    old = _OLD_SPECIAL.sub(r"\\\1", " ".join(text.split())).replace("&", "&amp;")
+    assert md(text) == old
+
+
+@given(st.text(st.sampled_from("aZ09_.~-/%?#@ \u00e9\ud800")) | st.text())
+def test_an_advisory_url_is_quoted_as_quote_does(advisory_id: str) -> None:
+    from urllib.parse import quote
+
+    from pipvet.report._common import osv_url
+
+    expected = quote(advisory_id, safe="", errors="surrogatepass")
+    assert osv_url(advisory_id) == f"https://osv.dev/vulnerability/{expected}"
