@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -224,6 +225,8 @@ _UNRESERVED = frozenset(
 
 def _quote(path: str) -> str:
     """Percent-encode a path for a URI (RFC 3986), keeping '/' and sub-delimiters."""
+    if _UNRESERVED.issuperset(path):  # most paths: nothing to encode, no loop per character
+        return path
     return "".join(
         ch if ch in _UNRESERVED else "".join(f"%{b:02X}" for b in _utf8(ch)) for ch in path
     )
@@ -239,6 +242,8 @@ def _utf8(char: str) -> bytes:
         return char.encode("utf-8", "surrogatepass")
 
 
+# A dependency's location is written once per finding: its URI is worked out once.
+@functools.lru_cache(maxsize=1024)
 def _uri(path: str, base_dir: str | None) -> str:
     windows = PureWindowsPath(path)
     posix = PurePosixPath(path.replace("\\", "/")) if windows.drive else PurePosixPath(path)
