@@ -264,7 +264,7 @@ def test_shown_is_the_walk_for_any_text(text: str, field: str) -> None:
 
 
 def test_every_control_character_is_one_isprintable_refuses() -> None:
-    from pipvet.report.safe import _CONTROL
+    from pipvet.report.safe import _control
 
     every = "".join(map(chr, range(0x110000)))
-    assert not any(c.isprintable() for c in _CONTROL.findall(every))
+    assert not any(c.isprintable() for c in _control().findall(every))

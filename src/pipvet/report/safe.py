@@ -43,11 +43,25 @@ P = ParamSpec("P")
 # isolates that reorder what a terminal shows ("Trojan Source").
 # A lone surrogate (JSON's "\ud800" escape, read from a stranger's lock file) cannot be written
 # as UTF-8 at all: shown escaped like the rest, it no longer ends the run in an internal error.
-_CONTROL = re.compile(
+_CONTROL_PATTERN = (
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 # What json.dumps(ensure_ascii=False) leaves raw yet a terminal acts on: DEL and C1.
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_RAW_PATTERN = r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+# Compiled when first needed: the two classes above take about 1.3 ms to compile (their
+# surrogate and bidi ranges), and a report whose strings are all printable ASCII needs neither.
+@functools.cache
+def _control() -> re.Pattern[str]:
+    return re.compile(_CONTROL_PATTERN)
+
+
+@functools.cache
+def _json_raw() -> re.Pattern[str]:
+    return re.compile(_JSON_RAW_PATTERN)
+
+
 # A CI runner's log command: "##[name]" anywhere, "::name::" at the start of a line after any
 # white space (GitHub's runner, actions/runner ActionCommand.TryParse and TryParseV2). The
 # bracket, or the first colon, is written out like a control character: no command is left.
@@ -69,8 +83,8 @@ def escape_controls(text: str) -> str:
     becomes the four characters ``\\x1b``, U+202E the six characters ``\\u202e``), and with
     no CI runner log command in it: ``##[`` becomes ``##\\x5b``, and a ``::`` that starts a
     line ``\\x3a:``."""
-    if not text.isprintable():  # every character _CONTROL finds is one isprintable refuses
-        text = _CONTROL.sub(_visible, text)
+    if not text.isprintable():  # every character _control() finds is one isprintable refuses
+        text = _control().sub(_visible, text)
     if "##[" in text or "::" in text:
         text = _RUNNER_COMMAND.sub(_no_command, text)
     return text
@@ -85,7 +99,7 @@ def json_safe(document: str) -> str:
         document = document.replace("##[", "##\\u005b")
     if document.isascii() and "\x7f" not in document:  # isascii reads a flag: no scan
         return document
-    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return _json_raw().sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 # Characters that could end a markdown link target early or start markup after it.
@@ -96,7 +110,7 @@ def link_target(url: str) -> str | None:
     """``url`` when it is safe as a markdown link target: an http or https URL that parses,
     names a host and holds nothing that could end the link (whitespace, brackets,
     parentheses, quotes) or act on a terminal; else ``None``."""
-    if _LINK_BREAKERS.search(url) or _CONTROL.search(url):
+    if _LINK_BREAKERS.search(url) or _control().search(url):
         return None
     from urllib.parse import urlsplit
 
@@ -123,13 +137,13 @@ def _for_display(text: str) -> str:
 
 def _display_changes(text: str) -> bool:
     """Whether ``_for_display`` would change ``text``, or any line of it (``report.plain``
-    tests a report's strings joined as lines): a character ``_CONTROL`` finds, a runner
+    tests a report's strings joined as lines): a character ``_control()`` finds, a runner
     command, or a URL's userinfo. Told without the regex scans where it can be: over a whole
     report's text they cost more than the walk they spare."""
-    if not text.isprintable():  # isprintable refuses every character _CONTROL finds
-        # Newline, tab and no-break space are common, unprintable and no _CONTROL character.
+    if not text.isprintable():  # isprintable refuses every character _control() finds
+        # Newline, tab and no-break space are common, unprintable and no _control() character.
         spaced = text.replace("\n", " ").replace("\t", " ").replace("\xa0", " ")
-        if not spaced.isprintable() and _CONTROL.search(text):
+        if not spaced.isprintable() and _control().search(text):
             return True
     if "##[" in text or ("::" in text and _line_command(text)):
         return True
