@@ -704,3 +704,54 @@ def test_pip_resolver_checks_what_pip_settings_add(world: World, tmp_path: Path)
     assert not marker.exists(), marker.read_text()
     assert result.code == 2
     assert "PIP_CONSTRAINT adds '-c " in result.stderr
+
+
+def _damage_parsed(cache: Path, project: str, damage: str) -> int:
+    """Damage every parsed-cache entry of ``project`` one way; how many were changed."""
+    changed = 0
+    for path in (cache / "index").rglob("*.json"):
+        data = json.loads(path.read_bytes())
+        if data["info"][0].lower() != project:
+            continue
+        for release in data["releases"]:
+            if not release[3]:  # a release without files keeps none: a line added is no damage
+                continue
+            lines = release[3].split("\n")
+            fields = lines[0].split("\t")
+            if damage == "a field missing":
+                lines[0] = "\t".join(fields[:4])
+            elif damage == "a time that is no time":
+                lines[-1] = "\t".join([*fields[:2], "inf", *fields[3:]])
+            elif damage == "a yanked flag that is no flag":
+                lines[0] = "\t".join([*fields[:3], "yes", *fields[4:]])
+            elif damage == "a release time out of range":
+                release[1] = float("nan") if changed % 2 else 1e300
+            release[3] = "\n".join(lines)
+        path.write_text(json.dumps(data))
+        changed += 1
+    return changed
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "a field missing",
+        "a time that is no time",
+        "a yanked flag that is no flag",
+        "a release time out of range",
+    ],
+)
+def test_a_damaged_parsed_answer_is_a_miss(world: World, damage: str) -> None:
+    """A parsed answer kept in the cache whose files or times are not what pipvet writes is
+    parsed again from the index's answer: the same verdict, never a crash. The files of a
+    release are read on first use, so that is where their damage is found."""
+
+    def verdict() -> tuple[int, dict[str, Any]]:
+        result = world.vet("requests", "--format", "json")
+        package = result.package("requests") if result.code in (0, 1) else {}
+        return result.code, {k: v for k, v in package.items() if k != "data_age_seconds"}
+
+    before = verdict()
+    assert _damage_parsed(world.cache, "requests", damage) >= 1
+    assert verdict() == before
+    assert verdict() == before  # and the entry written again is whole

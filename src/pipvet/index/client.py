@@ -11,11 +11,13 @@ The values and the (pure) parser live in ``pipvet.index.parse``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import as_completed
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +25,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.errors import DataError, InputError, NetworkError, PipvetError
 from pipvet.frozen import frozen
-from pipvet.index.packed import PackedFiles, pack
+from pipvet.index.packed import EARLIEST, LATEST, DistFile, PackedFiles, pack
 from pipvet.index.parse import (
     OwnerRole,
     ProjectInfo,
@@ -91,19 +93,34 @@ def _to_compact(project: ProjectInfo, body_hash: str) -> dict[str, object] | Non
     }  # fmt: skip
 
 
-def _from_compact(data: Mapping[str, Any], url: str) -> ProjectInfo:
+def _from_compact(
+    data: Mapping[str, Any], url: str, recover: Callable[[], ProjectInfo]
+) -> ProjectInfo:
+    """The parsed answer kept in ``data``; ValueError / TypeError / KeyError when it is not
+    what ``_to_compact`` writes. A release's files are checked when first unpacked, and
+    damage found then is a miss too: ``recover`` parses the index's answer again."""
     (display, version, summary, org, home, requires_python, license_expression, license_,
      author) = data["info"]  # fmt: skip
     roles = data["roles"]
+    again = functools.cache(recover)  # once for all the damaged releases of the answer
+    releases = []
+    for v, uploaded, yanked, files in data["releases"]:
+        if (
+            type(v) is not str
+            or type(files) is not str
+            or type(yanked) is not bool
+            or not (uploaded is None or EARLIEST <= uploaded <= LATEST)  # false for nan
+        ):
+            raise ValueError(f"a damaged release in the parsed answer of {url}")
+        releases.append(
+            Release(v, PackedFiles(files, None, partial(_files, again, v)), uploaded, yanked)
+        )
     return ProjectInfo(
         name=canonicalize_name(display),
         display_name=display,
         version=version,
         summary=summary,
-        releases=tuple(
-            Release(v, PackedFiles(files), uploaded, yanked)
-            for v, uploaded, yanked, files in data["releases"]
-        ),
+        releases=tuple(releases),
         roles=None if roles is None else tuple(OwnerRole(role, user) for role, user in roles),
         organization=org,
         project_urls=tuple((label, link) for label, link in data["project_urls"]),
@@ -116,6 +133,11 @@ def _from_compact(data: Mapping[str, Any], url: str) -> ProjectInfo:
         author=author,
         source_url=url,
     )
+
+
+def _files(project: Callable[[], ProjectInfo], version: str) -> Sequence[DistFile]:
+    """The files of ``version`` in the answer parsed again (none: it is gone from it)."""
+    return next((r.files for r in project().releases if r.version == version), ())
 
 
 class _Memo:
@@ -139,23 +161,27 @@ class _Memo:
             return None
         return data if isinstance(data, dict) and data.get("format") == _MEMO_FORMAT else None
 
-    def fresh(self, url: str, newer_than: float | None) -> tuple[ProjectInfo, float] | None:
+    def fresh(
+        self, url: str, newer_than: float | None, recover: Callable[[], ProjectInfo]
+    ) -> tuple[ProjectInfo, float] | None:
         """The parsed answer and its confirmation time, if confirmed after ``newer_than``
         (None: any age will do)."""
         data = self._read(url)
         try:
             if data is None or (newer_than is not None and data["fetched_at"] < newer_than):
                 return None
-            return _from_compact(data, url), float(data["fetched_at"])
+            return _from_compact(data, url, recover), float(data["fetched_at"])
         except (KeyError, TypeError, ValueError):
             return None
 
-    def load(self, url: str, body_hash: str, fetched_at: float) -> ProjectInfo | None:
+    def load(
+        self, url: str, body_hash: str, fetched_at: float, recover: Callable[[], ProjectInfo]
+    ) -> ProjectInfo | None:
         data = self._read(url)
         try:
             if data is None or data.get("body_sha256") != body_hash:
                 return None
-            project = _from_compact(data, url)
+            project = _from_compact(data, url, recover)
         except (KeyError, TypeError, ValueError):
             return None
         if fetched_at - float(data.get("fetched_at", 0)) > 60:
@@ -324,7 +350,7 @@ class IndexClient:
             return None
         newer_than = None if self.http.offline else self._clock() - self.fresh_seconds
         # Stored under the answer's URL, which never holds the credential a mirror's has.
-        found = self._memo.fresh(split_userinfo(url)[0], newer_than)
+        found = self._memo.fresh(split_userinfo(url)[0], newer_than, partial(self._again, url))
         if found is None:
             return None
         project, fetched_at = found
@@ -334,8 +360,21 @@ class IndexClient:
         if self._memo is None:
             return parse_project(resp.body, resp.url)
         body_hash = hashlib.sha256(resp.body).hexdigest()
-        project = self._memo.load(resp.url, body_hash, resp.fetched_at)
-        if project is None:
-            project = parse_project(resp.body, resp.url)
-            self._memo.store(resp.url, body_hash, resp.fetched_at, project)
+        again = partial(self._fresh, resp, body_hash)
+        return self._memo.load(resp.url, body_hash, resp.fetched_at, again) or again()
+
+    def _fresh(self, resp: HttpResponse, body_hash: str | None = None) -> ProjectInfo:
+        """``resp`` parsed, and kept in place of a parsed copy that was missing or damaged."""
+        project = parse_project(resp.body, resp.url)
+        if self._memo is not None:
+            digest = body_hash or hashlib.sha256(resp.body).hexdigest()
+            self._memo.store(resp.url, digest, resp.fetched_at, project)
         return project
+
+    def _again(self, url: str) -> ProjectInfo:
+        """The answer at ``url`` (with any credential) asked and parsed again, for a parsed
+        copy found damaged after it was read (the HTTP cache may still answer)."""
+        resp = self.http.get(url, max_age=self.fresh_seconds)
+        if not resp.ok:
+            raise DataError(f"the package index answered {resp.status} for {resp.url}")
+        return self._fresh(resp)

@@ -10,7 +10,7 @@ by entry, seconds since the epoch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple, overload
 
@@ -40,19 +40,38 @@ class DistFile(NamedTuple):
 
 
 class PackedFiles(Sequence[DistFile]):
-    """The files of one release, unpacked on first use; ``packed`` is the text."""
+    """The files of one release, unpacked on first use; ``packed`` is the text.
 
-    __slots__ = ("_count", "_files", "packed")
+    Text read back from a cache is checked only when unpacked (checking all of a large
+    project's files up front would cost more than vetting reads): a line that is not what
+    ``pack`` writes is found then, and ``recover`` gives the release's files parsed afresh
+    from the index's answer instead. Without ``recover`` (text the parser made) it raises.
+    """
 
-    def __init__(self, packed: str, count: int | None = None) -> None:
+    __slots__ = ("_count", "_files", "_recover", "packed")
+
+    def __init__(
+        self,
+        packed: str,
+        count: int | None = None,
+        recover: Callable[[], Sequence[DistFile]] | None = None,
+    ) -> None:
         self.packed = packed
         self._files: tuple[DistFile, ...] | None = None
         # Counted when asked (most releases of a large project never are), never by unpacking.
         self._count = count
+        self._recover = recover
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
-            self._files = tuple(unpack(line) for line in self.packed.split("\n") if line)
+            try:
+                files = tuple(unpack(line) for line in self.packed.split("\n") if line)
+            except (ValueError, OverflowError):
+                if self._recover is None:
+                    raise
+                files = tuple(self._recover())
+                self._count = len(files)
+            self._files = files
         return self._files
 
     def __len__(self) -> int:
@@ -97,8 +116,16 @@ def pack(files: Sequence[DistFile]) -> str | None:
     return packed
 
 
+# The upload times a datetime can be made of (years 1 to 9999), in seconds since the epoch:
+# anything else (nan and inf too) is damage, which would raise where a time is shown.
+EARLIEST, LATEST = -62135596800.0, 253402300799.0
+
+
 def unpack(line: str) -> DistFile:
+    """One line as ``pack`` writes it; ValueError for any other (a damaged cache)."""
     filename, packagetype, uploaded, yanked, requires_python = line.split("\t")
+    if yanked not in {"0", "1"}:
+        raise ValueError(f"not a yanked flag: {yanked!r}")
     return DistFile(
         filename,
         packagetype,
@@ -108,17 +135,20 @@ def unpack(line: str) -> DistFile:
     )
 
 
-def _seconds(text: str) -> float | None:
-    try:
-        return float(text)  # written by pack
-    except ValueError:
-        return timestamp(text)  # the index's own text, checked when it was parsed
+def _seconds(text: str) -> float:
+    # The index's own text (checked when it was parsed) ends in "Z"; pack writes a number.
+    seconds = _iso(text) if text[-1] == "Z" else float(text)
+    if not EARLIEST <= seconds <= LATEST:  # false for nan too
+        raise ValueError(f"not an upload time: {text!r}")
+    return seconds
 
 
 def timestamp(text: str | None) -> float | None:
     """Seconds since the epoch of an ISO time; ValueError when it is not one."""
-    if not text:
-        return None
+    return _iso(text) if text else None
+
+
+def _iso(text: str) -> float:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     # The index's older field ("upload_time") has no zone; it is UTC.
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
