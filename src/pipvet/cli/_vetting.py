@@ -235,7 +235,7 @@ def build(
     snapshot = popular.snapshot
     squats = None
     if snapshot is not None:
-        squats = load_index(snapshot.names, snapshot.downloads, ctx.cache_dir)
+        squats = load_index(snapshot.names, snapshot.downloads, ctx.cache_dir, snapshot.ranks)
 
     say("checking the advisory data")
     store: AdvisoryStore | None = None

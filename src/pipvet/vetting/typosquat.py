@@ -44,8 +44,7 @@ Pure (no I/O). This module looks names up and applies the rules; beside it,
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -68,6 +67,7 @@ from pipvet.vetting.typosquat_build import (
     NameKeys,
     kept_start_deletions,
     rank_popular,
+    stdlib_names,
 )
 from pipvet.vetting.typosquat_messages import import_name_result, squat_result, stdlib_result
 from pipvet.vetting.typosquat_model import (
@@ -128,14 +128,13 @@ class TyposquatIndex:
         rules: TyposquatRules,
         *,
         tables: KeyTables | None = None,
+        ranks: Mapping[str, int] | None = None,
     ) -> None:
         self.rules = rules
         self._names = tuple(names)
         self._downloads = tuple(downloads)
-        self._rank_of = {name: i for i, name in enumerate(self._names)}
-        self._stdlib = frozenset(
-            canonicalize_name(module) for module in sys.stdlib_module_names if module[0] != "_"
-        )
+        # Rank (1 = first) by name: the popularity snapshot's own map of these names if given.
+        self._ranks = ranks or dict(zip(self._names, range(1, len(names) + 1), strict=True))
         # Keys of targets ranked below this get no deletions (see the class docstring).
         self._deletes_tier = max(rules.tier(t) for t in ("deletion", "substitution", "two-edits"))
         self._table: KeyTables = self._build() if tables is None else tables
@@ -161,9 +160,12 @@ class TyposquatIndex:
     def __len__(self) -> int:
         return len(self._names)
 
-    def _build(self) -> NameKeys:
-        """Build the lookup tables (``typosquat_build``) for the targets of this list."""
-        return NameKeys(self._names, self._rank_of, self.rules, deletes_tier=self._deletes_tier)
+    def _build(self) -> NameKeys:  # the tables (typosquat_build) for the targets of this list
+        positions = dict(zip(self._names, range(len(self._names)), strict=True))
+        return NameKeys(self._names, positions, self.rules, deletes_tier=self._deletes_tier)
+
+    def _position(self, name: str) -> int | None:  # in the ranked names; 0 = most downloaded
+        return None if (rank := self._ranks.get(name)) is None else rank - 1
 
     # ------------------------------------------------------------------ checking
 
@@ -183,7 +185,7 @@ class TyposquatIndex:
     def _check(self, name: str, owners_of: OwnersOf | None) -> TyposquatResult | None:
         shown = name.strip()
         candidate = canonicalize_name(shown)
-        position = self._rank_of.get(candidate)
+        position = self._position(candidate)
 
         distribution = IMPORT_NAME_TO_DISTRIBUTION.get(candidate)
         if distribution is not None:
@@ -203,7 +205,7 @@ class TyposquatIndex:
             if self._is_squat(candidate, position, hit, owners_of):
                 return self._squat_result(shown, candidate, position, hit)
 
-        if candidate in self._stdlib:
+        if candidate in stdlib_names():
             rank, downloads = self._popularity(position)
             return stdlib_result(shown, candidate, rank=rank, downloads=downloads)
         return None
@@ -378,7 +380,7 @@ class TyposquatIndex:
         if word + "s" == target_word or target_word + "s" == word:
             return False
         uses = self._table.word_counts().get(word, 0)
-        if candidate in self._rank_of and word in candidate.split("-"):
+        if candidate in self._ranks and word in candidate.split("-"):
             uses -= 1  # the candidate's own listing does not make its word a known word
         if uses > 0 and word not in target.split("-"):
             return True
@@ -429,9 +431,7 @@ class TyposquatIndex:
         owners_of: OwnersOf | None,
     ) -> TyposquatResult:
         rank, downloads = self._popularity(position)
-        target_rank, target_downloads = self._popularity(
-            self._rank_of.get(NormalizedName(distribution))
-        )
+        target_rank, target_downloads = self._popularity(self._position(distribution))
         sibling = owners_of is not None and bool(owners_of(candidate) & owners_of(distribution))
         in_use = (
             downloads is not None

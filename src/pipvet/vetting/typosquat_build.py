@@ -14,8 +14,10 @@ Looking names up is ``pipvet.vetting.typosquat``; the thresholds are ``Typosquat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
@@ -35,6 +37,7 @@ __all__ = [
     "NameKeys",
     "kept_start_deletions",
     "rank_popular",
+    "stdlib_names",
     "word_counts",
 ]
 
@@ -207,3 +210,9 @@ def _all_canonical(names: Sequence[str]) -> bool:
     a newline cannot fake a "--" or hide a capital."""
     text = "\n".join(names)
     return text == text.lower() and "_" not in text and "." not in text and "--" not in text
+
+
+@functools.cache
+def stdlib_names() -> frozenset[str]:
+    """The standard library's public module names, canonical: made once a process."""
+    return frozenset(canonicalize_name(m) for m in sys.stdlib_module_names if m[0] != "_")

@@ -12,7 +12,7 @@ import array
 import contextlib
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -38,10 +38,14 @@ FILE_NAME = "typosquat.tables"
 
 
 def load_index(
-    names: Sequence[NormalizedName], downloads: Sequence[int], cache_dir: Path
+    names: Sequence[NormalizedName],
+    downloads: Sequence[int],
+    cache_dir: Path,
+    ranks: Mapping[str, int] | None = None,
 ) -> TyposquatIndex:
     """The index of the names and their download counts (as ``TyposquatIndex.build`` makes
-    it), from the tables in ``cache_dir`` when they were made for this list."""
+    it), from the tables in ``cache_dir`` when they were made for this list. ``ranks`` may
+    give each name's rank (1 = first) as the popularity snapshot keeps it."""
     stamp = _stamp(names, downloads)
     path = cache_dir / FILE_NAME
     if stamp is not None:
@@ -49,7 +53,9 @@ def load_index(
             stored = load_tables(path.read_bytes(), stamp, names)
             if stored is not None:
                 # Stored only for a list that was ranked as given (below): it is ranked.
-                return TyposquatIndex(names, downloads, TyposquatRules(), tables=stored)
+                return TyposquatIndex(
+                    names, downloads, TyposquatRules(), tables=stored, ranks=ranks
+                )
     ranked, counts = rank_popular(zip(names, downloads, strict=True))
     index = TyposquatIndex(ranked, counts, TyposquatRules())
     if stamp is None or ranked != list(names) or counts != list(downloads):
