@@ -124,6 +124,11 @@ class MetadataResolver:
         self.projects: dict[str, Lookup | PipvetError] = {}
         self.releases: dict[tuple[str, str], Lookup | PipvetError] = {}
         self._selected: dict[tuple[NormalizedName, str], str | None] = {}
+        # Requirement texts recur (the roots' in prefetch and resolve, common dependencies in
+        # many projects): each is parsed once (None: pip cannot use it either), and its
+        # marker evaluated once per set of extras.
+        self._parsed: dict[str, Requirement | None] = {}
+        self._applied: dict[tuple[str, frozenset[str]], bool] = {}
 
     def fetch(self, names: Iterable[str]) -> None:
         """Look up every name not seen yet, in one concurrent batch."""
@@ -229,13 +234,22 @@ class MetadataResolver:
         extras: set[str],
     ) -> list[_Step]:
         steps: list[_Step] = []
+        parsed, applied = self._parsed, self._applied
+        evaluated_with = frozenset(extras)
         for text in requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
+            if text in parsed:
+                req = parsed[text]
+            else:
+                req = parsed[text] = _requirement(text)
+            if req is None:
                 continue  # pip cannot use it either; the index should not have published it
-            if not self._applies(req.marker, extras):
-                continue
+            if req.marker is not None or "" not in extras:
+                key = (text, evaluated_with)
+                applies = applied.get(key)
+                if applies is None:
+                    applies = applied[key] = self._applies(req.marker, extras)
+                if not applies:
+                    continue
             name = canonicalize_name(req.name)
             if name == walk.root.name or name in self.target.installed:
                 continue
@@ -263,6 +277,13 @@ class MetadataResolver:
             except (UndefinedComparison, UndefinedEnvironmentName):
                 return True  # cannot tell: count it rather than hide a package
         return False
+
+
+def _requirement(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 # --------------------------------------------------------------------------- pip
