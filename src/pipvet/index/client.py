@@ -103,24 +103,30 @@ def _from_compact(
      author) = data["info"]  # fmt: skip
     roles = data["roles"]
     again = functools.cache(recover)  # once for all the damaged releases of the answer
-    releases = []
-    for v, uploaded, yanked, files in data["releases"]:
-        if (
+
+    def files_of(version: str) -> Sequence[DistFile]:
+        # The files of ``version`` in the answer parsed again (none: it is gone from it).
+        return next((r.files for r in again().releases if r.version == version), ())
+
+    rows = data["releases"]
+    for v, uploaded, yanked, files in rows:  # no value of another type, no time a datetime
+        if (  # cannot be made of (nan fails every comparison)
             type(v) is not str
             or type(files) is not str
             or type(yanked) is not bool
-            or not (uploaded is None or EARLIEST <= uploaded <= LATEST)  # false for nan
+            or not (uploaded is None or EARLIEST <= uploaded <= LATEST)
         ):
             raise ValueError(f"a damaged release in the parsed answer of {url}")
-        releases.append(
-            Release(v, PackedFiles(files, None, partial(_files, again, v)), uploaded, yanked)
-        )
+    releases = tuple(
+        Release(v, PackedFiles(files, None, files_of, v), uploaded, yanked)
+        for v, uploaded, yanked, files in rows
+    )
     return ProjectInfo(
         name=canonicalize_name(display),
         display_name=display,
         version=version,
         summary=summary,
-        releases=tuple(releases),
+        releases=releases,
         roles=None if roles is None else tuple(OwnerRole(role, user) for role, user in roles),
         organization=org,
         project_urls=tuple((label, link) for label, link in data["project_urls"]),
@@ -133,11 +139,6 @@ def _from_compact(
         author=author,
         source_url=url,
     )
-
-
-def _files(project: Callable[[], ProjectInfo], version: str) -> Sequence[DistFile]:
-    """The files of ``version`` in the answer parsed again (none: it is gone from it)."""
-    return next((r.files for r in project().releases if r.version == version), ())
 
 
 class _Memo:

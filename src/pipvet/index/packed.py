@@ -48,19 +48,21 @@ class PackedFiles(Sequence[DistFile]):
     from the index's answer instead. Without ``recover`` (text the parser made) it raises.
     """
 
-    __slots__ = ("_count", "_files", "_recover", "packed")
+    __slots__ = ("_count", "_files", "_recover", "_version", "packed")
 
     def __init__(
         self,
         packed: str,
         count: int | None = None,
-        recover: Callable[[], Sequence[DistFile]] | None = None,
+        recover: Callable[[str], Sequence[DistFile]] | None = None,
+        version: str = "",
     ) -> None:
         self.packed = packed
         self._files: tuple[DistFile, ...] | None = None
         # Counted when asked (most releases of a large project never are), never by unpacking.
         self._count = count
-        self._recover = recover
+        self._recover = recover  # recover(version), shared by the releases of an answer
+        self._version = version
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
@@ -69,7 +71,7 @@ class PackedFiles(Sequence[DistFile]):
             except (ValueError, OverflowError):
                 if self._recover is None:
                     raise
-                files = tuple(self._recover())
+                files = tuple(self._recover(self._version))
                 self._count = len(files)
             self._files = files
         return self._files
