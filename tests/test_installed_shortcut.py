@@ -214,3 +214,21 @@ def test_the_header_pattern_reads_as_the_line_reader(text: str) -> None:
     lines = installed_metadata.parse_lines(text)
     wanted = {k: v for k, v in lines.items() if k in ("name", "version", "requires-dist")}
     assert installed_metadata.parse_headers(text) == wanted
+
+
+@pytest.mark.skipif(not Path("/proc/self/pagemap").exists(), reason="needs Linux's /proc")
+def test_a_metadata_larger_than_it_says_is_one_unread_package_not_the_end_of_the_audit(
+    tmp_path: Path,
+) -> None:
+    # /proc/self/pagemap reports a size of 0 and reads past the cap with no blank line.
+    (tmp_path / "a-1.dist-info").mkdir()
+    (tmp_path / "a-1.dist-info" / "METADATA").symlink_to("/proc/self/pagemap")
+    (tmp_path / "b-2.dist-info").mkdir()
+    (tmp_path / "b-2.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: b\nVersion: 2\n\n", encoding="utf-8"
+    )
+    scan = read_site_packages(tmp_path)
+    by_name: dict[str, Distribution] = {d.name: d for d in scan.distributions}
+    assert by_name["b"].version == "2"
+    assert by_name["a"].problem is not None
+    assert "larger than 5 MiB" in by_name["a"].problem

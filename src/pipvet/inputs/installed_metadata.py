@@ -173,7 +173,7 @@ def _plain_headers(path: str) -> _Fields | None:
         if not S_ISREG(info.st_mode) or info.st_size > MAX_METADATA_BYTES:
             return None
         data = _header_bytes(fd, path)
-    except OSError:
+    except (OSError, FileProblem):  # a file past the cap: the careful reader words it
         return None
     finally:
         os.close(fd)
