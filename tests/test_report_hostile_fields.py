@@ -29,13 +29,15 @@ from pipvet.report.jsonout import (
     render_audit_json_pieces,
 )
 from pipvet.report.markdown import link, md
-from pipvet.report.safe import json_safe, link_target, markdown_link, shown_json
+from pipvet.report.safe import json_safe, link_target, markdown_link, shown_json, text_renderer
 from tests.report_samples import FULL
 
 HOSTILE = (
     "see https://user:TOKEN@evil.example/x \x1b[2K\rPASSED ##[add-mask]x\n::error::y "
     "\u202eexe \x9b31m \x7f \ud800"
 )
+# Harmless in any one place, but a terminal-width wrap puts each "::" at a line's start.
+WRAPPED = f"2.0.0 {'a' * 80} ::set-env x=1 {'b' * 85} ::error::z {'c' * 90}   ::warning::w"
 # What no format may hold raw: C0 but newline and tab, DEL, C1, the bidi override, a surrogate.
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e\ud800]")
 
@@ -143,6 +145,16 @@ def test_a_hostile_field_is_masked_and_escaped_in_every_format(field: str, fmt: 
     assert "TOKEN" not in text
     assert "##[" not in text
     assert not RAW.search(text)
+    assert not re.search(r"^\s*::", text, re.MULTILINE)
+
+
+WRAPPED_EDITS = _edits(WRAPPED)
+
+
+@pytest.mark.parametrize("fmt", AUDIT_FORMATS)
+@pytest.mark.parametrize("field", sorted(WRAPPED_EDITS))
+def test_wrapping_a_long_field_starts_no_line_with_a_runner_command(field: str, fmt: str) -> None:
+    text = "".join(render_audit_pieces(WRAPPED_EDITS[field](FULL), fmt, base_dir="/work"))
     assert not re.search(r"^\s*::", text, re.MULTILINE)
 
 
@@ -268,3 +280,14 @@ def test_every_control_character_is_one_isprintable_refuses() -> None:
 
     every = "".join(map(chr, range(0x110000)))
     assert not any(c.isprintable() for c in _control().findall(every))
+
+
+def test_any_text_renderer_leaves_no_runner_command_at_a_line_start() -> None:
+    @text_renderer
+    def render(value: str) -> str:
+        return "pipvet\n" + "\n  ".join(value.split("|")) + "\n"  # as a wrap would
+
+    text = render("plain|::set-env x=1")  # harmless as a value, at a line start once written
+    assert not re.search(r"^\s*::", text, re.MULTILINE)
+    assert "  \\x3a:set-env x=1" in text
+    assert render("a::b|c :: d") == "pipvet\na::b\n  c :: d\n"  # mid-line colons stay

@@ -184,13 +184,19 @@ def shown_json(value: T) -> T:
 
 def text_renderer(render: Callable[P, str]) -> Callable[P, str]:
     """Decorate a text or markdown renderer: its arguments go through ``shown``, and what it
-    returns has its URLs' userinfo masked."""
+    returns has its URLs' userinfo masked and no CI runner log command in it."""
 
     @functools.wraps(render)
     def safe_render(*args: P.args, **kwargs: P.kwargs) -> str:
         cleaned_args: Any = shown(args)
         cleaned_kwargs: Any = shown(kwargs)
-        return mask_userinfo(render(*cleaned_args, **cleaned_kwargs))
+        text = mask_userinfo(render(*cleaned_args, **cleaned_kwargs))
+        # Cleaning each string is not enough: wrapping a long one for the terminal can start a
+        # line with its "::" ("2.0.0 aaaa… ::set-env x=1"). pipvet's own text never starts a
+        # line with "::", so the rendered text is checked once more, line by line.
+        if "::" in text or "##[" in text:
+            text = _RUNNER_COMMAND.sub(_no_command, text)
+        return text
 
     return safe_render
 
