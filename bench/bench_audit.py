@@ -55,6 +55,7 @@ from _loopback import (
     Response,
     calibration_line,
     compile_pipvet,
+    pipvet_command,
     time_requests,
 )
 from packaging.utils import canonicalize_name
@@ -479,7 +480,7 @@ def main() -> int:
     records = load_snapshot(args.osv)
     import pipvet
 
-    print(f"pipvet {pipvet.__version__}")
+    print(f"pipvet {pipvet.__version__}, run as: {' '.join(pipvet_command())}")
     exes, not_run = find_peers(args.peers)
     with tempfile.TemporaryDirectory(prefix="pipvet-bench-") as tmp:
         work = Path(tmp)
@@ -536,7 +537,7 @@ def make_tools(bench: Bench, base: Path) -> list[Tool]:
     """The commands to time on the inputs in ``base``: pipvet's two, then the peers'."""
     args, work, exes = bench.args, bench.work, bench.exes
     site, pins, project = base / "site", base / "requirements.txt", base / "project"
-    pipvet = [sys.executable, "-m", "pipvet", "audit", "--offline", "--allow-unchecked"]
+    pipvet = [*pipvet_command(), "audit", "--offline", "--allow-unchecked"]
     tools = [
         Tool("pipvet --path", [*pipvet, "--path", str(site), "--format", "json"],
              findings_pipvet),
