@@ -250,15 +250,59 @@ def build_inputs(
     for name, version in dists:
         info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n", encoding="utf-8"
-        )
+        requires = [rng.choice(dists)[0] for _ in range(rng.randint(0, 5))]
+        (info / "METADATA").write_text(metadata(name, version, requires), encoding="utf-8")
         (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
         (info / "RECORD").write_text("", encoding="utf-8")
     pins = "".join(f"{name}=={version}\n" for name, version in dists)
     (dest / "requirements.txt").write_text(pins, encoding="utf-8")
     write_uv_project(dest / "project", dists)
     return len(vulnerable)
+
+
+_CLASSIFIERS = "".join(
+    f"Classifier: {c}\n"
+    for c in (
+        "Development Status :: 5 - Production/Stable",
+        "Intended Audience :: Developers",
+        "Intended Audience :: Science/Research",
+        "License :: OSI Approved :: MIT License",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python",
+        "Programming Language :: Python :: 3",
+        *(f"Programming Language :: Python :: 3.{minor}" for minor in range(10, 15)),
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: Implementation :: CPython",
+        "Topic :: Scientific/Engineering",
+        "Topic :: Software Development :: Libraries",
+    )
+)
+# A README as long as the median installed one (about 4.5 kB of a 5 kB METADATA).
+_DESCRIPTION = "".join(
+    f"## Part {i}\n\nThis paragraph stands for the project's README, which installers copy "
+    "into METADATA as its long description: usage, examples, a change log and badges, "
+    "[docs](https://example.org/docs) and `code` included.\n\n"
+    for i in range(20)
+)
+
+
+def metadata(name: str, version: str, requires: list[str]) -> str:
+    """A METADATA shaped like the median one of a data science venv (about 35 header lines
+    and a 5 kB file): every tool that reads a site pays for what real ones hold."""
+    deps = "".join(f"Requires-Dist: {dep}>=1.0\n" for dep in requires)
+    return (
+        f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n"
+        f"Summary: {name}, a package of the benchmark's site\n"
+        "Author-email: A. Maintainer <maintainer@example.org>\nLicense: MIT\n"
+        f"Project-URL: Documentation, https://example.org/{name}\n"
+        f"Project-URL: Source, https://github.com/example/{name}\n"
+        f"{_CLASSIFIERS}Requires-Python: >=3.10\n"
+        "Description-Content-Type: text/markdown\nLicense-File: LICENSE\n"
+        f"{deps}Provides-Extra: test\n"
+        'Requires-Dist: pytest>=8; extra == "test"\n'
+        'Requires-Dist: hypothesis>=6; extra == "test"\n'
+        f"Dynamic: license-file\n\n# {name}\n\n{_DESCRIPTION}"
+    )
 
 
 def write_uv_project(dest: Path, dists: list[tuple[str, str]]) -> None:
