@@ -4,8 +4,10 @@ One run, same machine, same advisory data (the OSV snapshot in ../shared/data/os
 
 * builds a synthetic site-packages folder of N distributions, half of them (or
   ``--vulnerable-share``) at versions the snapshot marks affected (taken from the records'
-  ``versions`` lists), the rest names no advisory names, plus the same N pins as a
-  requirements file and as a ``uv.lock`` project;
+  ``versions`` lists), a fifth (``--advised-share``) at a release above everything their
+  advisories name (records to read, nothing affected), the rest names no advisory names, plus
+  the same N pins as a requirements file and as a ``uv.lock`` project; each METADATA shaped
+  like a real one (header lines, Requires-Dist, a README body);
 * syncs pipvet's database from the snapshot once (the "warm database" case);
 * serves the OSV API from the same snapshot on loopback (``POST /v1/query``,
   ``POST /v1/querybatch``, ``GET /v1/vulns/ID``), once with no added latency and once with
@@ -24,7 +26,7 @@ The peers, each pointed at the loopback OSV API (nothing leaves the machine):
   warm and cold cache as for pysentry-rs.
 
 Usage: python bench/bench_audit.py [--sizes 300,5000] [--runs 5] [--latency 30]
-       [--peers DIR] [--peer-max 300] [--vulnerable-share 0.5]
+       [--peers DIR] [--peer-max 300] [--vulnerable-share 0.5] [--advised-share 0.2]
 The peers come from the ``bench`` extra (``pip install -e '.[bench]'``) or any folder holding
 their executables (``--peers DIR``, e.g. a separate venv's ``bin``).
 """
@@ -109,6 +111,44 @@ def _version(text: str) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
+
+
+def clean_releases(
+    records: list[dict[str, Any]], names: list[str], wanted: int
+) -> list[tuple[str, str]]:
+    """Up to ``wanted`` of ``names``, each at the next major release above every version its
+    records name, checked against each record (withdrawn ones too, which some peers report)."""
+    mentioned: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        for name, aff in pypi_affected(rec):
+            mentioned[name].append(aff)
+    out: list[tuple[str, str]] = []
+    for name in names:
+        if len(out) == wanted:
+            break
+        seen = [
+            v
+            for aff in mentioned[name]
+            for text in (
+                *aff.get("versions", []),
+                *(
+                    e
+                    for r in aff.get("ranges", [])
+                    for ev in r.get("events", [])
+                    for e in ev.values()
+                ),
+            )
+            if (v := _version(str(text))) is not None
+        ]
+        if not seen:
+            continue
+        release = Version(f"{max(seen).major + 1}.0.0")
+        if not any(
+            in_ecosystem_ranges(release, aff) or str(release) in aff.get("versions", [])
+            for aff in mentioned[name]
+        ):
+            out.append((name, str(release)))
+    return out
 
 
 def in_ecosystem_ranges(version: Version, affected: dict[str, Any]) -> bool:
@@ -213,10 +253,19 @@ def withdrawn_groups(records: list[dict[str, Any]], groups: dict[str, str]) -> s
 
 
 def build_inputs(
-    dest: Path, n: int, records: list[dict[str, Any]], seed: int = 7, share: float = 0.5
+    dest: Path,
+    n: int,
+    records: list[dict[str, Any]],
+    *,
+    seed: int = 7,
+    share: float = 0.5,
+    advised_share: float = 0.2,
 ) -> int:
     """N distributions: ``share`` of them (half by default) at a (PEP 440) version some
-    advisory lists, the rest names no advisory names, at ordinary versions.
+    advisory lists; ``advised_share`` at a version above everything their advisories name,
+    which none of them affects (as most installed packages with a history of advisories, like
+    requests or jinja2 at a recent release: a tool still reads and weighs their records), as far
+    as the snapshot has names for them; the rest names no advisory names, at ordinary versions.
 
     Writes ``dest/site`` (a site-packages folder), ``dest/requirements.txt`` (the same pins)
     and ``dest/project`` (a pyproject.toml and a uv.lock with the same pins).
@@ -235,6 +284,7 @@ def build_inputs(
     dists: list[tuple[str, str]] = []
     for name in vulnerable:
         dists.append((name, rng.choice(sorted(affected_versions[name]))))
+    dists += clean_releases(records, names[len(vulnerable) :], round(n * advised_share))
     # The rest: names with no advisories at all, at ordinary versions.
     filler_needed = n - len(dists)
     i = 0
@@ -509,6 +559,12 @@ def main() -> int:
         help="the share of packages at an affected version (0.5: the stress case; most real "
         "environments have a few)",
     )
+    ap.add_argument(
+        "--advised-share",
+        type=float,
+        default=0.2,
+        help="the share of packages at a release none of their advisories affects",
+    )
     ap.add_argument("--peers", type=Path, help="folder holding pip-audit, pysentry-rs, uv")
     ap.add_argument(
         "--peer-max",
@@ -620,7 +676,9 @@ def make_tools(bench: Bench, base: Path) -> list[Tool]:
 def run_size(bench: Bench, n: int) -> None:
     args = bench.args
     base = bench.work / f"inputs-{n}"
-    vulnerable = build_inputs(base, n, bench.records, share=args.vulnerable_share)
+    vulnerable = build_inputs(
+        base, n, bench.records, share=args.vulnerable_share, advised_share=args.advised_share
+    )
     peers = n <= args.peer_max
     tools = make_tools(bench, base)
     if not peers:
