@@ -110,3 +110,33 @@ def test_an_audit_of_a_folder_imports_neither_dataclasses_nor_inspect(
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "0 []"
+
+
+# What an offline audit of fresh data does without: each is imported only on the rarer path
+# that needs it (named here, and tested where that path is).
+_NOT_ON_AN_AUDITS_PATH = (
+    "tomllib",  # a policy file of blank lines and comments (tests/test_policy_blank.py)
+)
+
+
+@pytest.mark.parametrize("source", ["--path", "-r"])
+def test_an_offline_audit_leaves_the_rare_paths_unimported(
+    snapshot_project: Path, source: str
+) -> None:
+    site = snapshot_project / "site"
+    (site / "demo-1.0.dist-info").mkdir(parents=True)
+    (site / "demo-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (snapshot_project / "requirements.txt").write_text("demo==1.0\n", encoding="utf-8")
+    (snapshot_project / "pipvet.toml").write_text("# the defaults\n", encoding="utf-8")
+    target = str(site) if source == "--path" else "requirements.txt"
+    probe = (
+        "import sys\n"
+        "from pipvet.cli import main\n"
+        f"code = main(['audit', '--offline', '-q', '--format', 'json', {source!r}, {target!r}])\n"
+        f"print(code, sorted(m for m in {_NOT_ON_AN_AUDITS_PATH!r} if m in sys.modules), "
+        "file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.strip().splitlines()[-1] == "0 []"

@@ -73,7 +73,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except (FileProblem, UnicodeDecodeError) as exc:
         detail = exc.reason if isinstance(exc, FileProblem) else "not UTF-8 text"
         raise PolicyError(f"cannot read policy file {path}: {detail}") from None
-    import tomllib  # only when there is a policy file to read
+    if _blank(text):
+        return {}  # what tomllib reads there; a policy of defaults need not import it
+    import tomllib  # only when there is a policy to read
 
     try:
         return tomllib.loads(text)
@@ -91,6 +93,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise PolicyError(
             f"{path} is not usable TOML: {exc}", hint="fix the file (or pass another with --policy)"
         ) from None
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` is a TOML document with nothing in it but blank lines and comments
+    (``tomllib.loads`` gives ``{}``): every line, after spaces and tabs, is empty or a comment
+    of printable characters and tabs. Anything else, a valid document or not, is left to
+    tomllib (which refuses a control character in a comment, a lone carriage return, a BOM)."""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        body = line.lstrip(" \t")
+        if body and not (body[0] == "#" and body.replace("\t", " ").isprintable()):
+            return False
+    return True
 
 
 def pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
