@@ -140,3 +140,16 @@ def test_an_offline_audit_leaves_the_rare_paths_unimported(
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_the_policy_and_the_reports_import_no_packaging() -> None:
+    # An audit reads versions without packaging where it can; these modules must not bring it
+    # back (an ignore limited to versions imports it when it is matched).
+    probe = (
+        "import sys\n"
+        "import pipvet.policy, pipvet.cli.audit, pipvet.cli._context, pipvet.report.jsonout\n"
+        "import pipvet.report.text, pipvet.report.sarif, pipvet.report.markdown\n"
+        "print(sorted(m for m in sys.modules if m.startswith('packaging')), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]"

@@ -13,8 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.version import InvalidVersion, Version
-
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
 from pipvet.models import (
@@ -75,6 +73,9 @@ class IgnoreRule:
         if self.package is not None and self.package != canonicalize_name(name):
             return False
         if self.versions is not None:
+            # Only an ignore limited to versions needs packaging (its SpecifierSet is one).
+            from packaging.version import InvalidVersion, Version
+
             try:
                 installed = Version(version or "")
             except InvalidVersion:
