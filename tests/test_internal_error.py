@@ -98,9 +98,28 @@ def test_a_bug_while_building_the_parser_is_caught_too(
         raise RuntimeError("register failed")
 
     monkeypatch.setattr(audit_cli, "register", broken)
-    code, _, stderr = _run(["audit"])
+    # An abbreviated option: a command line that cli._quick leaves to argparse.
+    code, _, stderr = _run(["audit", "--off"])
     assert code == 2
     assert stderr.startswith("pipvet: internal error: RuntimeError: register failed")
+    assert len(list((tmp_path / "errors").glob("internal-error-*.txt"))) == 1
+
+
+def test_a_bug_while_reading_the_command_line_quickly_is_caught_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipvet.cli import _quick
+
+    monkeypatch.delenv("PIPVET_DEBUG", raising=False)
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path))
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("quick_parse failed")
+
+    monkeypatch.setattr(_quick, "quick_parse", broken)
+    code, _, stderr = _run(["audit", "--offline"])
+    assert code == 2
+    assert stderr.startswith("pipvet: internal error: RuntimeError: quick_parse failed")
     assert len(list((tmp_path / "errors").glob("internal-error-*.txt"))) == 1
 
 

@@ -156,10 +156,14 @@ def _answer(output: Output | None, text: str, code: int) -> int:
 
 def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
     """The parsed command line, or the exit code when there is no command to run."""
+    chosen = _chosen_command(args_list)
+    if chosen is not None:
+        quick = _read_quickly(chosen, args_list)
+        if quick is not None:
+            return quick
     from pipvet.cli._common import EXIT_ERROR
     from pipvet.cli._parser import ArgumentError
 
-    chosen = _chosen_command(args_list)
     parser = build_parser(only=chosen, listing=chosen is None)
     try:
         args = parser.parse_args(args_list)
@@ -174,6 +178,20 @@ def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
         out.write(parser.format_help())
         return EXIT_ERROR
     return args
+
+
+def _read_quickly(chosen: str, args_list: list[str]) -> argparse.Namespace | None:
+    """The command line read without argparse (cli._quick), when the command keeps a table
+    of its options and the line is one that table reads; else None."""
+    import importlib
+
+    module = importlib.import_module(f"pipvet.cli.{chosen}")  # what argparse would import
+    options = getattr(module, "QUICK_OPTIONS", None)
+    if options is None:
+        return None
+    from pipvet.cli._quick import quick_parse
+
+    return quick_parse(args_list, chosen, options, module.quick_defaults())
 
 
 def _cache_dir_option(args: argparse.Namespace) -> Path | None:

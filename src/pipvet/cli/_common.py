@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from pipvet.cli._parser import ArgumentError, PipvetArgumentParser
 from pipvet.errors import InputError, PipvetError
 from pipvet.redact import mask_userinfo
 
 # Not typing's: `pipvet --help` imports this module, and typing alone would cost it ~5 ms.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse  # not at run time: a command line cli._quick reads needs no argparse
     from collections.abc import Iterable, Iterator
     from pathlib import Path
     from typing import IO
@@ -26,9 +25,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_FINDINGS",
     "EXIT_OK",
-    "ArgumentError",
     "Output",
-    "PipvetArgumentParser",
     "add_common_options",
     "apply_output_options",
     "emit",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +15,8 @@ from pipvet.system.paths import check_cache_dir, default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
 if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads them
+    import argparse  # a command line cli._quick reads needs no argparse
+
     from pipvet.index.client import IndexClient
     from pipvet.system.http import HttpClient
 

@@ -8,12 +8,12 @@ exits 2, ``--allow-unchecked``.
 
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
 from pipvet.errors import UsageError
 
 if TYPE_CHECKING:  # registering the options must not import what fetching the data needs
+    import argparse  # nor argparse: a command line cli._quick reads does without it
     from collections.abc import Callable
 
     from pipvet.advisories.sync_model import SyncOutcome
@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # registering the options must not import what fetching the d
     from pipvet.models import AuditReport
     from pipvet.policy import Policy
     from pipvet.system.http import HttpClient
+
+    # An ArgumentParser or one of its argument groups: both inherit add_argument from here.
+    Container = argparse._ActionsContainer
 
 __all__ = [
     "add_advisory_options",
@@ -30,9 +33,6 @@ __all__ = [
     "advisory_data_error",
     "one_environment",
 ]
-
-# An ArgumentParser or one of its argument groups: both inherit add_argument from here.
-Container = argparse._ActionsContainer
 
 
 def add_environment_options(container: Container, *, python: str, venv: str) -> None:

@@ -21,6 +21,7 @@ from pipvet.cli._options import (
     one_environment,
     rebuild_advisory_data,
 )
+from pipvet.cli._quick import APPEND, FLAG, VALUE
 from pipvet.report.audit import AUDIT_FORMATS
 
 # Registering the command (and `pipvet audit --help`) imports only the above: the audit's
@@ -155,3 +156,59 @@ def _explain(record_id: str, collected: run.Collected, outcome: Any, out: Output
         lines.extend(f"  {line}" for line in trace)
     out.write(escape_controls("\n".join(lines)))  # it quotes the advisory: a stranger's text
     return EXIT_FINDINGS if any(m for _, _, m in traces) else EXIT_OK
+
+
+# `pipvet audit` as most runs write it, read without argparse (see cli._quick; a test checks
+# this table against the parser ``register`` builds). Left to argparse: -h, --http-timeout.
+QUICK_OPTIONS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "-r": ("requirement", APPEND, None),
+    "--requirement": ("requirement", APPEND, None),
+    "--path": ("path", APPEND, None),
+    "--python": ("python", VALUE, None),
+    "--venv": ("venv", VALUE, None),
+    "--osv-url": ("osv_url", VALUE, None),
+    "--osv-overlay": ("osv_overlay", VALUE, None),
+    "--explain": ("explain", VALUE, None),
+    "--ci": ("ci", FLAG, None),
+    "--allow-unchecked": ("allow_unchecked", FLAG, None),
+    "--fix": ("fix", FLAG, None),
+    "--dry-run": ("dry_run", FLAG, None),
+    "--relax": ("relax", FLAG, None),
+    "--format": ("format", VALUE, AUDIT_FORMATS),
+    "--output": ("output", VALUE, None),
+    "-o": ("output", VALUE, None),
+    "--quiet": ("quiet", FLAG, None),
+    "-q": ("quiet", FLAG, None),
+    "--no-color": ("no_color", FLAG, None),
+    "--offline": ("offline", FLAG, None),
+    "--cache-dir": ("cache_dir", VALUE, None),
+    "--policy": ("policy", VALUE, None),
+}
+
+
+def quick_defaults() -> dict[str, object]:
+    """What argparse sets for each option not given, and the handler: made at each call, so
+    ``handle`` is the module's at the time (as ``set_defaults`` reads it at registration)."""
+    return {
+        "requirement": [],
+        "path": [],
+        "python": None,
+        "venv": None,
+        "osv_url": None,
+        "osv_overlay": None,
+        "explain": None,
+        "ci": False,
+        "allow_unchecked": False,
+        "fix": False,
+        "dry_run": False,
+        "relax": False,
+        "format": AUDIT_FORMATS[0],
+        "output": None,
+        "quiet": False,
+        "no_color": False,
+        "offline": False,
+        "http_timeout": None,
+        "cache_dir": None,
+        "policy": None,
+        "func": handle,
+    }

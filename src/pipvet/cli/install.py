@@ -40,7 +40,6 @@ from pipvet.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     Output,
-    PipvetArgumentParser,
     add_common_options,
     apply_output_options,
     emit,
@@ -54,6 +53,7 @@ from pipvet.cli._install_output import (
     tail_lines,
     tail_text,
 )
+from pipvet.cli._parser import PipvetArgumentParser
 from pipvet.errors import EnvironmentProblem, PipError, PipvetError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.inputs import interpreter
