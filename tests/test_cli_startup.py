@@ -119,6 +119,7 @@ _NOT_ON_AN_AUDITS_PATH = (
     "argparse",  # a command line of the command's own options (tests/test_cli_quick.py)
     "gettext",
     "locale",
+    "fcntl",  # the sync lock: only a run that syncs takes it (tests/test_sync.py)
 )
 
 

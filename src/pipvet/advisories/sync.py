@@ -31,7 +31,6 @@ from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.errors import DataError
 from pipvet.frozen import replace
 from pipvet.models import Progress, Snapshot
-from pipvet.system.lock import sync_lock
 
 if TYPE_CHECKING:  # an audit of fresh data fetches nothing: it never imports the HTTP client
     from pipvet.system.http import HttpClient
@@ -89,6 +88,7 @@ def sync(
     unusable; either way the previous database is untouched.
     """
     from pipvet.advisories.syncer import Syncer
+    from pipvet.system.lock import sync_lock  # fcntl: only a run that syncs takes the lock
 
     with _cache_errors(store_path), sync_lock(store_path):
         return Syncer(
@@ -164,6 +164,7 @@ def _refresh(  # noqa: PLR0917 - ensure_fresh's own arguments, passed on
 ) -> SyncOutcome:
     """Take the lock and sync, or use what another process synced meanwhile."""
     from pipvet.advisories.syncer import Syncer
+    from pipvet.system.lock import sync_lock
 
     with _cache_errors(store_path), sync_lock(store_path):
         client = http() if callable(http) else http
