@@ -98,7 +98,12 @@ _SHORT = 256
 _SCHEME = 32
 # No match crosses one of these: the scheme, "://", the userinfo and "@" exclude them all
 # (``\s`` is exactly ``str.isspace``).
-_BREAK = re.compile(r'[\s"<>]')
+_BREAK_PATTERN = r'[\s"<>]'
+
+
+@functools.cache
+def _break() -> re.Pattern[str]:
+    return re.compile(_BREAK_PATTERN)  # on first use: few texts are long and hold a URL
 
 
 def _mask_long(text: str) -> str:
@@ -110,7 +115,7 @@ def _mask_long(text: str) -> str:
     done = 0  # text[:done] is decided
     run_end = 0  # the end of the run holding the last "://" looked at
     size = len(text)
-    find, search, next_break = text.find, _userinfo().search, _BREAK.search
+    find, search, next_break = text.find, _userinfo().search, _break().search
     hit = find("://")
     while hit >= 0:
         if hit >= run_end:

@@ -7,6 +7,7 @@ safe to use in a URL path and whose ``modified`` is a time; everything else rais
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -27,16 +28,22 @@ from pipvet.system.files import (
 )
 
 __all__ = [
-    "SAFE_ID",
     "Tally",
     "archive_records",
     "overlay_fingerprint",
     "overlay_records",
     "prepare_record",
+    "safe_id",
     "trim_record",
 ]
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+@functools.cache
+def safe_id() -> re.Pattern[str]:
+    """What an advisory id may look like; compiled on first use: only a sync checks ids."""
+    return re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 _MAX_LISTED_WARNINGS = 5
 
 
@@ -106,7 +113,7 @@ def prepare_record(raw: bytes | str) -> StoredRecord:
     advisory = parse_advisory(data)
     if len(advisory.id) > MAX_ID_CHARS:
         raise MalformedRecord(f"OSV record id {advisory.id[:60]!r}... is too long to be an id")
-    if not SAFE_ID.match(advisory.id) or ".." in advisory.id:
+    if not safe_id().match(advisory.id) or ".." in advisory.id:
         raise MalformedRecord(f"OSV record id {advisory.id!r} has characters ids never use")
     try:
         modified_key(advisory.modified)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pipvet.advisories.osv import MalformedRecord
 from pipvet.advisories.records import (
-    SAFE_ID,
     Tally,
     archive_records,
     overlay_fingerprint,
     overlay_records,
     prepare_record,
+    safe_id,
 )
 from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore, build_store
@@ -345,7 +345,7 @@ def _changed_since(
         when, sep, record_id = line.strip().partition(",")
         record_id = record_id.strip()
         try:
-            if not sep or not SAFE_ID.match(record_id) or ".." in record_id:
+            if not sep or not safe_id().match(record_id) or ".." in record_id:
                 raise ValueError
             key = modified_key(when)
         except ValueError:

@@ -65,7 +65,10 @@ def _json_raw() -> re.Pattern[str]:
 # A CI runner's log command: "##[name]" anywhere, "::name::" at the start of a line after any
 # white space (GitHub's runner, actions/runner ActionCommand.TryParse and TryParseV2). The
 # bracket, or the first colon, is written out like a control character: no command is left.
-_RUNNER_COMMAND = re.compile(r"##\[|^\s*:(?=:)", re.MULTILINE)
+@functools.cache
+def _runner_command() -> re.Pattern[str]:
+    # Compiled on first use: a JSON report never needs it, nor does most text.
+    return re.compile(r"##\[|^\s*:(?=:)", re.MULTILINE)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -86,7 +89,7 @@ def escape_controls(text: str) -> str:
     if not text.isprintable():  # every character _control() finds is one isprintable refuses
         text = _control().sub(_visible, text)
     if "##[" in text or "::" in text:
-        text = _RUNNER_COMMAND.sub(_no_command, text)
+        text = _runner_command().sub(_no_command, text)
     return text
 
 
@@ -103,14 +106,16 @@ def json_safe(document: str) -> str:
 
 
 # Characters that could end a markdown link target early or start markup after it.
-_LINK_BREAKERS = re.compile(r"[\s()<>\[\]\"'`\\|]")
+@functools.cache
+def _link_breakers() -> re.Pattern[str]:
+    return re.compile(r"[\s()<>\[\]\"'`\\|]")  # on first use: only markdown makes links
 
 
 def link_target(url: str) -> str | None:
     """``url`` when it is safe as a markdown link target: an http or https URL that parses,
     names a host and holds nothing that could end the link (whitespace, brackets,
     parentheses, quotes) or act on a terminal; else ``None``."""
-    if _LINK_BREAKERS.search(url) or _control().search(url):
+    if _link_breakers().search(url) or _control().search(url):
         return None
     from urllib.parse import urlsplit
 
@@ -151,7 +156,7 @@ def _display_changes(text: str) -> bool:
 
 
 def _line_command(text: str) -> bool:
-    """Whether ``_RUNNER_COMMAND`` finds a line-start "::" in ``text``: some "::" with only
+    """Whether ``_runner_command()`` finds a line-start "::" in ``text``: some "::" with only
     white space (``\\s`` is ``str.isspace``) between it and its line's start."""
     at = text.find("::")
     while at >= 0:
@@ -195,7 +200,7 @@ def text_renderer(render: Callable[P, str]) -> Callable[P, str]:
         # line with its "::" ("2.0.0 aaaa… ::set-env x=1"). pipvet's own text never starts a
         # line with "::", so the rendered text is checked once more, line by line.
         if "::" in text or "##[" in text:
-            text = _RUNNER_COMMAND.sub(_no_command, text)
+            text = _runner_command().sub(_no_command, text)
         return text
 
     return safe_render
