@@ -120,6 +120,7 @@ _NOT_ON_AN_AUDITS_PATH = (
     "gettext",
     "locale",
     "fcntl",  # the sync lock: only a run that syncs takes it (tests/test_sync.py)
+    "importlib",  # the command's module is imported with __import__
 )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from pathlib import Path
+    from types import ModuleType
 
     from pipvet.cli._common import Output, handle_errors
 
@@ -73,8 +74,6 @@ _SUMMARIES: dict[str, str] = {
 def build_parser(only: str | None = None, *, listing: bool = False) -> argparse.ArgumentParser:
     """The parser of every command, or of ``only`` that one; with ``listing``, each command
     is only named with its one-line help (enough to list them, not to run one)."""
-    import importlib
-
     from pipvet.cli._listing import DESCRIPTION, EPILOG
     from pipvet.cli._parser import PipvetArgumentParser
 
@@ -91,9 +90,17 @@ def build_parser(only: str | None = None, *, listing: bool = False) -> argparse.
         if listing:  # never parses a command's arguments: no -h of its own to build
             sub.add_parser(name, help=_SUMMARIES[name], add_help=False)
             continue
-        module = importlib.import_module(f"pipvet.cli.{name}")
+        module = _command_module(name)
         module.register(sub)
     return parser
+
+
+def _command_module(name: str) -> ModuleType:
+    """``pipvet.cli.<name>``, imported as ``importlib.import_module`` would, without importing
+    importlib (and warnings with it), which no other module an audit needs imports."""
+    full = f"pipvet.cli.{name}"
+    __import__(full)
+    return sys.modules[full]
 
 
 def _chosen_command(args: Sequence[str]) -> str | None:
@@ -183,9 +190,7 @@ def _parse(args_list: list[str], out: Output) -> argparse.Namespace | int:
 def _read_quickly(chosen: str, args_list: list[str]) -> argparse.Namespace | None:
     """The command line read without argparse (cli._quick), when the command keeps a table
     of its options and the line is one that table reads; else None."""
-    import importlib
-
-    module = importlib.import_module(f"pipvet.cli.{chosen}")  # what argparse would import
+    module = _command_module(chosen)  # what building the parser would import
     options = getattr(module, "QUICK_OPTIONS", None)
     if options is None:
         return None
