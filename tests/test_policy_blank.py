@@ -66,3 +66,22 @@ def test_a_blank_policy_file_is_the_defaults_from_that_file(tmp_path: Path) -> N
     assert loaded.source == policy
     (tmp_path / "pipvet.toml").write_text("# changed\nfail-on = 'high'\n", encoding="utf-8")
     assert load_policy(tmp_path, today=date(2026, 1, 1)).fail_on == SeverityLabel.HIGH
+
+
+def test_each_key_with_a_pattern_still_reads_as_before(tmp_path: Path) -> None:
+    # The validator's patterns are compiled when a key needs them (policy_schema).
+    (tmp_path / "pipvet.toml").write_text(
+        'osv-url = "C:\\\\osv"\nindex-url = "https://mirror.example/simple"\n'
+        'internal = ["Acme._x"]\noverlay-replaces = [" PYSEC-1 "]\n'
+        '[[ignore]]\nid = "PYSEC-2"\nreason = "r"\nexpires = "2026-02-01"\n',
+        encoding="utf-8",
+    )
+    policy = load_policy(tmp_path, today=date(2026, 1, 1))
+    assert policy.osv_url == str(tmp_path / "C:\\osv")  # a drive, not a URL scheme
+    assert policy.index_url == "https://mirror.example/simple"
+    assert policy.internal == ("acme-x",)
+    assert policy.overlay_replaces == ("PYSEC-1",)
+    assert policy.ignores[0].expires == date(2026, 2, 1)
+    (tmp_path / "pipvet.toml").write_text('overlay-replaces = ["-x"]\n', encoding="utf-8")
+    with pytest.raises(PolicyError):
+        load_policy(tmp_path, today=date(2026, 1, 1))

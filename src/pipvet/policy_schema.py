@@ -217,36 +217,44 @@ def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-_GLOB_SEPARATORS = re.compile(r"[-_.]+")
+# Patterns as text, compiled (and cached by re) when a policy has a key that needs them:
+# compiling the five at import was ~2M instructions of every run, most with no policy file.
+_GLOB_SEPARATORS = r"[-_.]+"
 
 
 def _internal(v: _Validator, key: str, value: object) -> object:
     if isinstance(value, list) and all(isinstance(p, str) and p.strip() for p in value):
         # Patterns are compared with canonical names, so canonicalise them the same way.
-        return tuple(_GLOB_SEPARATORS.sub("-", p.strip().lower()) for p in value)
+        return tuple(re.sub(_GLOB_SEPARATORS, "-", p.strip().lower()) for p in value)
     return v.bad(
         key, f'expected a list of name patterns such as ["acme-*"]; got {show_toml(value)}'
     )
 
 
 def _advisory_ids(v: _Validator, key: str, value: object) -> object:
-    if isinstance(value, list) and all(isinstance(i, str) and _ID.match(i.strip()) for i in value):
+    if isinstance(value, list) and all(isinstance(i, str) and _is_id(i) for i in value):
         return tuple(sorted({i.strip() for i in value}))
     return v.bad(
         key, f'expected a list of advisory ids such as ["PYSEC-2024-1"]; got {show_toml(value)}'
     )
 
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+def _is_id(text: str) -> bool:
+    return re.match(_ID, text.strip()) is not None
+
+
+_URL = r"^[A-Za-z][A-Za-z0-9+.-]*:"
+_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"
 
 
 def _location(v: _Validator, key: str, value: object) -> object:
     if not isinstance(value, str) or not value.strip():
         return v.bad(key, f"expected a URL or a path as a string; got {show_toml(value)}")
     text = value.strip()
-    if _URL.match(text) and not _WINDOWS_DRIVE.match(text):
+    if re.match(_URL, text) and not re.match(_WINDOWS_DRIVE, text):
         return text
     from pipvet.system.paths import expand_home
 
@@ -259,7 +267,7 @@ def _location(v: _Validator, key: str, value: object) -> object:
 
 
 _IGNORE_KEYS = ("id", "reason", "expires", "package", "versions")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _ignores(v: _Validator, key: str, value: object) -> object:
@@ -343,7 +351,7 @@ def _expiry(v: _Validator, label: str, value: object) -> date | None:
         return None
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and _DATE.match(value.strip()):
+    if isinstance(value, str) and re.match(_DATE, value.strip()):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
