@@ -38,10 +38,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-
-from packaging.version import Version
+from typing import TYPE_CHECKING
 
 from pipvet.advisories.findings import Fix, group_findings, unique_sorted
+from pipvet.advisories.pep440 import Parts
+from pipvet.advisories.probe import Probe, as_versions, probe_of
 from pipvet.advisories.ranges import (
     AFFECTED,
     Compiled,
@@ -66,6 +67,9 @@ from pipvet.models import (
     RangeEvent,
     canonicalize_name,
 )
+
+if TYPE_CHECKING:  # an audit compares keys (pep440): packaging only for local-label ranges
+    from packaging.version import Version
 
 __all__ = [
     "EVALUATED_RANGE_TYPE",
@@ -168,32 +172,15 @@ class RangeResult:
     notes: tuple[str, ...] = ()
 
 
-@frozen
-class _Probe:
-    """An installed version, ready to compare: itself, its public version (for local builds),
-    the ``versions_keys`` needles it is listed under, and the order keys of both."""
-
-    version: Version
-    public: Version
-    needles: tuple[str, ...]
-    key: str
-    public_key: str
-
-
-def _probe(version: Version, public: Version | None = None) -> _Probe:
-    public = public_version(version) if public is None else public
-    key = order_key(version)
-    needles: tuple[str, ...] = (f" {version_key(version)} ",)
-    if public is version:
-        return _Probe(version, public, needles, key, key)
-    return _Probe(version, public, (*needles, f" {version_key(public)} "), key, order_key(public))
-
-
 def public_version(installed: Version) -> Version:
-    return Version(installed.public) if installed.local is not None else installed
+    if installed.local is None:
+        return installed
+    from packaging.version import Version
+
+    return Version(installed.public)
 
 
-def _key_for(rng: Compiled, probe: _Probe) -> str | None:
+def _key_for(rng: Compiled, probe: Probe) -> str | None:
     """The key ``probe`` is compared by in ``rng``; None when only ``scan`` can tell."""
     if probe.version is probe.public:
         return probe.key
@@ -201,19 +188,19 @@ def _key_for(rng: Compiled, probe: _Probe) -> str | None:
     return probe.public_key if rng.events is None else None
 
 
-def _contains(rng: Compiled, probe: _Probe) -> bool:
+def _contains(rng: Compiled, probe: Probe) -> bool:
     key = _key_for(rng, probe)
     if key is None:
-        return scan(prepare(rng.events or ()), probe.version, probe.public)[0]
+        return scan(prepare(rng.events or ()), *as_versions(probe))[0]
     return rng.states[segment(rng.bounds, key)] == AFFECTED
 
 
-def _fixes_above(rng: Compiled, probe: _Probe) -> list[tuple[str, str, str]]:
+def _fixes_above(rng: Compiled, probe: Probe) -> list[tuple[str, str, str]]:
     """The range's ``fixed`` events above the installed version, in evaluation order."""
     key = _key_for(rng, probe)
     if key is not None:
         return [f for f in rng.fixed if f[0] > key]
-    installed, public = probe.version, probe.public
+    installed, public = as_versions(probe)
     return [
         (order_key(e.version), e.text, version_key(e.version))
         for e in prepare(rng.events or ())[0]
@@ -243,7 +230,7 @@ def in_versions(entry: Affected, installed: Version, public: Version) -> str | N
 # ------------------------------------------------------------------------------ matching
 
 
-def _affected(record: PackageRecord, probe: _Probe) -> bool:
+def _affected(record: PackageRecord, probe: Probe) -> bool:
     """``_match(record, probe)[0]``, stopping at the first hit."""
     if record.advisory.withdrawn:
         return False
@@ -272,7 +259,7 @@ def _affected(record: PackageRecord, probe: _Probe) -> bool:
     return False
 
 
-def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
+def _match(record: PackageRecord, probe: Probe) -> tuple[bool, list[Fix]]:
     """Whether the record affects the version, and the fixes (unsorted)."""
     if record.advisory.withdrawn:
         return False, []
@@ -319,12 +306,14 @@ def _match(record: PackageRecord, probe: _Probe) -> tuple[bool, list[Fix]]:
     return hit, found
 
 
-def affects(advisory: Advisory, name: NormalizedName, version: Version) -> bool:
+def affects(advisory: Advisory, name: NormalizedName, version: Version | Parts) -> bool:
     """True when ``advisory`` says ``name`` at ``version`` is affected (OSV ``IsVulnerable``)."""
-    return _affected(_record_of(advisory, canonicalize_name(name)), _probe(version))
+    return _affected(_record_of(advisory, canonicalize_name(name)), probe_of(version))
 
 
-def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -> tuple[str, ...]:
+def fixed_versions(
+    advisory: Advisory, name: NormalizedName, version: Version | Parts
+) -> tuple[str, ...]:
     """The fixes for ``version``: per range of this package that contains it, ascending.
 
     From each containing range, the first ``fixed`` event above the installed version. When
@@ -333,12 +322,12 @@ def fixed_versions(advisory: Advisory, name: NormalizedName, version: Version) -
     Empty when no fix is known (open range, ``last_affected`` only, or not affected).
     """
     record = _record_of(advisory, canonicalize_name(name))
-    hit, found = _match(record, _probe(version))
+    hit, found = _match(record, probe_of(version))
     return unique_sorted(found) if hit else ()
 
 
 def closing_version(
-    advisories: Iterable[Advisory], name: NormalizedName, version: Version
+    advisories: Iterable[Advisory], name: NormalizedName, version: Version | Parts
 ) -> str | None:
     """The smallest known fix to upgrade ``name`` to, or None when nothing needs fixing.
 
@@ -355,13 +344,13 @@ def closing_version(
 
 def closing_fix(
     records: Iterable[PackageRecord],
-    version: Version,
+    version: Version | Parts,
     affecting: Iterable[PackageRecord] | None = None,
 ) -> str | None:
     """``closing_version`` over the package records of one package. ``affecting``, when
     given, are the records ``find_matching`` found affecting ``version`` (those not among
     ``records`` are left out), so they are not asked again."""
-    probe = _probe(version)
+    probe = probe_of(version)
     relevant = [r for r in records if not r.advisory.withdrawn]
     if affecting is None:
         matching = [r for r in relevant if _affected(r, probe)]
@@ -411,7 +400,7 @@ def closing_fix(
 
 
 def find(
-    advisories: Iterable[Advisory], name: NormalizedName, version: Version
+    advisories: Iterable[Advisory], name: NormalizedName, version: Version | Parts
 ) -> tuple[Finding, ...]:
     """Every problem ``advisories`` report for ``name`` at ``version``, one Finding per group.
 
@@ -422,18 +411,18 @@ def find(
     return find_in([_record_of(a, name) for a in advisories], version)
 
 
-def find_in(records: Iterable[PackageRecord], version: Version) -> tuple[Finding, ...]:
+def find_in(records: Iterable[PackageRecord], version: Version | Parts) -> tuple[Finding, ...]:
     """``find`` over the package records of one package."""
     return find_matching(records, version)[0]
 
 
 def find_matching(
-    records: Iterable[PackageRecord], version: Version
+    records: Iterable[PackageRecord], version: Version | Parts
 ) -> tuple[tuple[Finding, ...], tuple[PackageRecord, ...]]:
     """``find_in``, and the records that affect ``version`` (what ``closing_fix`` asks)."""
     if not records:
         return (), ()
-    probe = _probe(version)
+    probe = probe_of(version)
     matched: list[tuple[Advisory, list[Fix]]] = []
     related: list[Advisory] = []
     affecting: list[PackageRecord] = []

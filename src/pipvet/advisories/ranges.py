@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.version import Version
-
+from pipvet.advisories import pep440
 from pipvet.advisories.versions import version_key, version_or_none
+
+if TYPE_CHECKING:  # an audit compares keys: packaging is imported only where versions are
+    from packaging.version import Version
 
 __all__ = [
     "AFFECTED",
@@ -95,11 +97,15 @@ def prepare(events: Events) -> Prepared:
     return result
 
 
-_ZERO = Version("0")
+@functools.cache
+def _zero() -> Version:
+    from packaging.version import Version
+
+    return Version("0")
 
 
 def _event_order(event: Event) -> tuple[bool, Version]:
-    return (event.version is not None, event.version or _ZERO)
+    return (event.version is not None, event.version or _zero())
 
 
 # Parsed event versions: records repeat the same bounds (common releases) many times, and
@@ -145,41 +151,11 @@ def scan(
 # ------------------------------------------------------------------------------ order keys
 
 
-def _int(number: int) -> str:
-    # Length first, so that numbers of any size sort as numbers (no leading zeros to strip).
-    digits = str(number)
-    return chr(0x40 + len(digits)) + digits
-
-
-_PRE_RANK = {"a": "B", "b": "C", "rc": "D"}
-
-
 @functools.lru_cache(maxsize=_CACHE_MAX)
 def order_key(version: Version) -> str:
-    """Text that sorts as PEP 440 orders versions; equal exactly for equal versions.
-
-    It spells ``packaging``'s comparison key: epoch, release without trailing zeros (ended by
-    "!", below any number, so a shorter release sorts first), then the pre/post/dev suffix
-    (dev-only < a < b < rc < final; no post < post; dev < no dev), then the local label (none
-    sorts first; per segment, text "$..!" below numbers "%...").
-    """
-    release = version.release
-    end = len(release)
-    while end and release[end - 1] == 0:
-        end -= 1
-    parts = [_int(version.epoch), *map(_int, release[:end]), "!"]
-    pre, post, dev = version.pre, version.post, version.dev
-    if pre is not None:
-        parts += (_PRE_RANK[pre[0]], _int(pre[1]))
-    else:
-        parts.append("A" if post is None and dev is not None else "E")
-    parts.append("A" if post is None else "B" + _int(post))
-    parts.append("B" if dev is None else "A" + _int(dev))
-    local = version.local
-    if local is not None:
-        for segment in local.split("."):
-            parts.append("%" + _int(int(segment)) if segment.isdigit() else f"${segment}!")
-    return "".join(parts)
+    """Text that sorts as PEP 440 orders versions; equal exactly for equal versions (see
+    ``pep440.order_key``, which reads the same key off a text without ``packaging``)."""
+    return pep440.order_key(pep440.parts_of(version))
 
 
 # ------------------------------------------------------------------------------ compiled ranges

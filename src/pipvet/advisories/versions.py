@@ -7,8 +7,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
+from pipvet.advisories import pep440
+
+if TYPE_CHECKING:  # imported where a version is parsed: an audit reads keys (see pep440)
+    from packaging.version import Version
 
 __all__ = [
     "MAX_VERSION_LENGTH",
@@ -22,7 +26,7 @@ __all__ = [
 
 # No real version comes near this; a longer text is hostile or broken, and parsing one with
 # thousands of digits costs time and raises ValueError (Python's int conversion limit).
-MAX_VERSION_LENGTH = 128
+MAX_VERSION_LENGTH = pep440.MAX_VERSION_LENGTH
 
 
 @functools.lru_cache(maxsize=65536)
@@ -31,6 +35,8 @@ def version_or_none(text: str) -> Version | None:
     than any real version)."""
     if len(text) > MAX_VERSION_LENGTH:
         return None
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text.strip())
     except (InvalidVersion, ValueError):
@@ -67,26 +73,7 @@ def plain_key(text: str) -> str | None:
 def version_key(version: Version) -> str:
     """Equality key of any version: its normal form with the release's trailing zeros dropped
     (what ``packaging.utils.canonicalize_version`` returns, without importing that module)."""
-    if (
-        version.epoch == 0
-        and version.pre is None
-        and version.post is None
-        and (version.dev is None and version.local is None)
-    ):
-        return plain_key(version.base_version) or str(version)
-    release = list(version.release)
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    parts = [f"{version.epoch}!" if version.epoch else "", ".".join(map(str, release))]
-    if version.pre is not None:
-        parts.append(f"{version.pre[0]}{version.pre[1]}")
-    if version.post is not None:
-        parts.append(f".post{version.post}")
-    if version.dev is not None:
-        parts.append(f".dev{version.dev}")
-    if version.local is not None:
-        parts.append(f"+{version.local}")
-    return "".join(parts)
+    return pep440.equality_key(pep440.parts_of(version))
 
 
 def _equality_keys(versions: Iterable[str]) -> dict[str, str]:
@@ -96,10 +83,10 @@ def _equality_keys(versions: Iterable[str]) -> dict[str, str]:
     for text in versions:
         key = plain_key(text.strip())
         if key is None:
-            parsed = version_or_none(text)
-            if parsed is None:
+            parts = pep440.parse(text)
+            if parts is None:
                 continue
-            key = version_key(parsed)
+            key = pep440.equality_key(parts)
         out.setdefault(key, text)
     return out
 

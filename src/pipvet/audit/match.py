@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from packaging.version import Version
-
 from pipvet.advisories.match import (
     PackageRecord,
     closing_fix,
@@ -22,7 +20,7 @@ from pipvet.advisories.match import (
     package_record,
 )
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.advisories.versions import version_or_none
+from pipvet.advisories.pep440 import Parts, parse
 from pipvet.frozen import field, frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 
@@ -63,14 +61,15 @@ def match_dependencies(deps: Sequence[Dependency], lookup: RecordLookup) -> Matc
 
 def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> MatchOutcome:
     """Find the advisories affecting each dependency; unparseable versions become skipped."""
-    checkable: list[tuple[Dependency, Version]] = []
-    prepared: list[Dependency | tuple[Dependency, Version]] = []
+    checkable: list[tuple[Dependency, Parts]] = []
+    prepared: list[Dependency | tuple[Dependency, Parts]] = []
     for dep in deps:
         if dep.skipped is not None or dep.version is None:
             reason = dep.skipped or "no version known: cannot be checked"
             prepared.append(replace(dep, skipped=reason))
             continue
-        parsed = version_or_none(dep.version)
+        # Read without packaging (pep440): exactly the versions Version reads, no other.
+        parsed = parse(dep.version)
         if parsed is None:
             prepared.append(
                 replace(
@@ -151,7 +150,7 @@ def fix_requirement(
     affecting: Sequence[PackageRecord] | None = None,
 ) -> str | None:
     active = [f for f in result.findings if not f.ignored]
-    version = version_or_none(result.dependency.version or "")
+    version = parse(result.dependency.version or "")
     if not active or version is None:
         return None
     # Ignored problems must not steer the advice; every other record still counts, so the
