@@ -1,4 +1,4 @@
-"""pipvet's own PEP 440 reading (``pipvet.advisories.pep440``) against ``packaging``'s
+"""pipvet's own PEP 440 reading (``pipvet.pep440``) against ``packaging``'s
 ``Version``, which it replaces on an audit's path: the same texts valid, the same parts, normal
 form and keys, and an audit that finds, skips and advises exactly as matching on Versions."""
 
@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pipvet.advisories import pep440
+from pipvet import pep440
 from pipvet.advisories.match import package_record
 from pipvet.advisories.ranges import order_key
 from pipvet.advisories.versions import version_key, version_or_none

@@ -41,7 +41,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pipvet.advisories.findings import Fix, group_findings, unique_sorted
-from pipvet.advisories.pep440 import Parts
 from pipvet.advisories.probe import Probe, as_versions, probe_of
 from pipvet.advisories.ranges import (
     AFFECTED,
@@ -67,6 +66,7 @@ from pipvet.models import (
     RangeEvent,
     canonicalize_name,
 )
+from pipvet.pep440 import Parts
 
 if TYPE_CHECKING:  # an audit compares keys (pep440): packaging only for local-label ranges
     from packaging.version import Version

@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from pipvet.advisories.pep440 import Parts, equality_key, normal, order_key, parts_of
 from pipvet.advisories.versions import version_or_none
 from pipvet.frozen import frozen
+from pipvet.pep440 import Parts, equality_key, normal, order_key, parts_of
 
 if TYPE_CHECKING:
     from packaging.version import Version

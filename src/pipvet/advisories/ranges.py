@@ -20,7 +20,7 @@ import functools
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 
-from pipvet.advisories import pep440
+from pipvet import pep440
 from pipvet.advisories.versions import version_key, version_or_none
 
 if TYPE_CHECKING:  # an audit compares keys: packaging is imported only where versions are

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from pipvet.advisories import pep440
+from pipvet import pep440
 
 if TYPE_CHECKING:  # imported where a version is parsed: an audit reads keys (see pep440)
     from packaging.version import Version

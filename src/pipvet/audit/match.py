@@ -20,9 +20,9 @@ from pipvet.advisories.match import (
     package_record,
 )
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.advisories.pep440 import Parts, parse
 from pipvet.frozen import field, frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
+from pipvet.pep440 import Parts, parse
 
 RecordLookup = Callable[[Iterable[NormalizedName]], Mapping[NormalizedName, Sequence[str]]]
 Affecting = tuple[NormalizedName, str]  # a dependency's name and version as written

@@ -2,8 +2,10 @@
 of a text, and the two keys matching compares by. Pure, no I/O.
 
 An audit reads one version per package it checks and compares it only through its keys (the
-advisories' bounds are keys already, ``pipvet.advisories.digest``); importing
-``packaging.version`` for that cost more than reading them all. ``parse`` reads an ASCII text
+advisories' bounds are keys already, ``pipvet.advisories.digest``), and a file of exact pins
+needs to know only that each version is one (``inputs.requirement_plain.exact_pin``);
+importing ``packaging.version`` and ``packaging.specifiers`` for that cost more than reading
+them all. ``parse`` reads an ASCII text
 with the specification's own pattern and normalisation, exactly as ``Version`` does (leading
 ``v``, case, ``alpha``/``c``/``pre``/``rev``/``r`` spellings, separators, implicit numbers,
 ``1.0-1``, epochs, local labels); a text with any other character is handed to ``Version``,
@@ -31,7 +33,8 @@ __all__ = [
     "parts_of",
 ]
 
-# No real version comes near this; a longer text is hostile or broken (see versions).
+# No real version comes near this; a longer text is hostile or broken (see
+# pipvet.advisories.versions).
 MAX_VERSION_LENGTH = 128
 
 
