@@ -13,8 +13,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
+from pipvet import pep440
 from pipvet.inputs.release_files import ARCHIVES
 from pipvet.models import (
     MAX_NAME_LENGTH,
@@ -25,7 +24,9 @@ from pipvet.models import (
 )
 
 if TYPE_CHECKING:
+    # Imported where a clause is read: a file of exact pins needs neither (see exact_pin).
     from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -95,6 +96,8 @@ def plain_named(text: str) -> Named | None:
     if start is None:
         return None
     name = start.group(1)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         specifier = SpecifierSet(text[start.end(1) :].strip())
     except InvalidSpecifier:
@@ -108,13 +111,17 @@ def plain_named(text: str) -> Named | None:
     )
 
 
-def exact_pin(text: str) -> tuple[str, str, SpecifierSet] | None:
-    """(name as written, version, specifier) of ``name==version`` written with nothing else,
-    the line a file of pins is made of; ``None`` for any other text. What it gives is what
+def exact_pin(text: str) -> tuple[str, str] | None:
+    """(name as written, version) of ``name==version`` written with nothing else, the line a
+    file of pins is made of; ``None`` for any other text. What it gives is what
     ``plain_named`` and the requirement reader make of such a text, for a third of the work:
     a name or version over the length caps, a version that does not parse and one that reads
     as an archive's file name (``name==1.0+local.whl``, which pip installs as a path) are
-    left to them, which say what it is."""
+    left to them, which say what it is.
+
+    The specifier, ``SpecifierSet(text[len(name):])``, is not built: for a version of these
+    characters (ASCII, no space, no wildcard) ``==version`` parses as a specifier exactly when
+    the version is a PEP 440 version, which ``pep440`` tells without importing packaging."""
     found = _pin_pattern().fullmatch(text)
     if found is None:
         return None
@@ -125,11 +132,9 @@ def exact_pin(text: str) -> tuple[str, str, SpecifierSet] | None:
         or version.lower().endswith(ARCHIVES)
     ):
         return None
-    try:
-        specifier = SpecifierSet(text[len(name) :])
-    except InvalidSpecifier:
+    if pep440.parse(version) is None:
         return None
-    return name, version, specifier
+    return name, version
 
 
 def pinned_version(specifier: SpecifierSet) -> str | None:

@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import SpecifierSet
-
 from pipvet.inputs.release_files import release_version, vcs_re
 from pipvet.inputs.requirement_plain import (
     MAX_NAME_LENGTH,
@@ -44,7 +42,7 @@ from pipvet.inputs.requirement_urls import (
     url_problem,
     url_re,
 )
-from pipvet.inputs.requirements_model import EntryKind, LineProblem, RequirementEntry
+from pipvet.inputs.requirements_model import EntryKind, LineProblem, RequirementEntry, pin_entry
 from pipvet.models import Location
 from pipvet.redact import mask_userinfo
 
@@ -119,17 +117,14 @@ def plain_entry(
     exact pin (``exact_pin``), most lines of most files, is made here directly."""
     pin = exact_pin(text)
     if pin is not None:
-        name, version, specifier = pin
-        return RequirementEntry(
-            name=canonicalize_name(name),
-            display_name=name,
-            specifier=specifier,
-            extras=(),
-            marker=None,
-            location=location,
-            raw=text,
-            kind="constraint" if constraint else "pinned",
-            pinned_version=version,
+        name, version = pin
+        return pin_entry(
+            canonicalize_name(name),
+            name,
+            location,
+            text,
+            constraint=constraint,
+            version=version,
             end_line=end_line,
         )
     if not is_plain(text):
@@ -251,6 +246,8 @@ def entry_from_text(
         if (problem := url_problem(target, named=False)) is not None:
             raise problem
         shown_target = shown.partition(sep)[0].strip() or target
+        from packaging.specifiers import SpecifierSet
+
         name, label = guess_name(target)
         version = release_version(name, None if editable else target)
         return RequirementEntry(

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from packaging.specifiers import SpecifierSet
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipvet.frozen import frozen
 from pipvet.models import Location, NormalizedName
 from pipvet.system.files import declared_coding
 
-if TYPE_CHECKING:  # imported where a marker is read (see requirement_text)
+if TYPE_CHECKING:  # imported where a marker or a clause is read (see requirement_text)
     from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
 __all__ = [
     "NOT_FROM_INDEX",
@@ -31,6 +30,7 @@ __all__ = [
     "RequirementsFile",
     "decode_requirements",
     "decode_text",
+    "pin_entry",
 ]
 
 EntryKind = Literal["pinned", "unpinned", "editable", "url", "constraint"]
@@ -64,6 +64,52 @@ class RequirementEntry:
     reason: str | None = None
     end_line: int | None = None  # last physical line of a continued line
     section: str | None = None  # pyproject only: "project.dependencies", "dependency-groups.dev"
+
+    if not TYPE_CHECKING:  # (a __getattr__ would make every misspelt attribute type-check)
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only for an attribute not set: ``specifier`` of an exact pin (pin_entry).
+            if name != "specifier":
+                raise AttributeError(name)
+            from packaging.specifiers import SpecifierSet
+
+            specifier = SpecifierSet(self.raw[len(self.display_name) :])
+            _SPECIFIER.__set__(self, specifier)
+            return specifier
+
+
+# The slot ``specifier`` is kept in; pin_entry leaves it empty.
+_SPECIFIER = RequirementEntry.__dict__["specifier"]
+
+
+def pin_entry(
+    name: NormalizedName,
+    display_name: str,
+    location: Location,
+    raw: str,
+    *,
+    constraint: bool,
+    version: str,
+    end_line: int | None,
+) -> RequirementEntry:
+    """The entry of ``display_name==version`` written with nothing else (``raw``, as
+    ``requirement_plain.exact_pin`` reads it), whose ``specifier`` is made when first read:
+    an audit of a file of pins reads none, and making them imported packaging.specifiers and
+    cost as much as reading the file. It equals the entry the requirement reader makes."""
+    entry = RequirementEntry(
+        name=name,
+        display_name=display_name,
+        specifier=None,  # type: ignore[arg-type]  # emptied below
+        extras=(),
+        marker=None,
+        location=location,
+        raw=raw,
+        kind="constraint" if constraint else "pinned",
+        pinned_version=version,
+        end_line=end_line,
+    )
+    _SPECIFIER.__delete__(entry)
+    return entry
 
 
 @frozen
