@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -38,16 +38,12 @@ __all__ = [
 MAX_VERSION_LENGTH = 128
 
 
-class Parts(NamedTuple):
-    """A version as ``Version`` holds it: ``pre`` as ("a" | "b" | "rc", n), ``local`` in its
-    normal form (lower case, "." between segments, numbers without leading zeros)."""
-
-    epoch: int
-    release: tuple[int, ...]
-    pre: tuple[str, int] | None
-    post: int | None
-    dev: int | None
-    local: str | None
+# A version as ``Version`` holds it: (epoch, release, pre as ("a" | "b" | "rc", n) or None, post,
+# dev, local label in its normal form: lower case, "." between segments, numbers without
+# leading zeros). A plain tuple: a NamedTuple's string annotations cost a compile() each.
+Parts: TypeAlias = tuple[
+    int, tuple[int, ...], tuple[str, int] | None, int | None, int | None, str | None
+]
 
 
 @functools.cache
@@ -81,7 +77,7 @@ def parse(text: str) -> Parts | None:
         return _decided_by_packaging(text)
     release = _release(text)
     if release is not None:  # most versions: a release and nothing else
-        return Parts(0, release, None, None, None, None)
+        return (0, release, None, None, None, None)
     canonical = _canonical(text)
     if canonical is not None:
         return canonical
@@ -92,7 +88,7 @@ def parse(text: str) -> Parts | None:
         found.groups()
     )
     post = post_n1 or post_n2
-    return Parts(
+    return (
         int(epoch) if epoch else 0,
         tuple(map(int, release_text.split("."))),
         (_PRE.get(pre_l.lower(), "rc"), int(pre_n or 0)) if pre_l else None,
@@ -135,7 +131,7 @@ def _canonical(text: str) -> Parts | None:
         pre = ("rc", int(text[len(head) :]))
         text = head[:-2]
     release = _release(text)
-    return None if release is None else Parts(0, release, pre, post, dev, None)
+    return None if release is None else (0, release, pre, post, dev, None)
 
 
 def _local(label: str) -> str:
@@ -157,7 +153,7 @@ def _decided_by_packaging(text: str) -> Parts | None:
 def parts_of(version: Version) -> Parts:
     """The parts of a ``Version``."""
     pre = version.pre
-    return Parts(
+    return (
         version.epoch,
         version.release,
         None if pre is None else (pre[0], pre[1]),

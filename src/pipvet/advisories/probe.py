@@ -32,12 +32,13 @@ class Probe:
 
 @functools.lru_cache(maxsize=65536)
 def probe_of(version: Version | Parts) -> Probe:
-    parts = version if isinstance(version, Parts) else parts_of(version)
+    parts = version if isinstance(version, tuple) else parts_of(version)
     key = order_key(parts)
     needles: tuple[str, ...] = (f" {equality_key(parts)} ",)
-    if parts.local is None:
+    epoch, release, pre, post, dev, local = parts
+    if local is None:
         return Probe(parts, parts, needles, key, key)
-    public = parts._replace(local=None)
+    public = (epoch, release, pre, post, dev, None)
     needles = (*needles, f" {equality_key(public)} ")
     return Probe(parts, public, needles, key, order_key(public))
 
