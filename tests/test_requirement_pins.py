@@ -16,14 +16,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from pipvet import pep440
 from pipvet.frozen import replace
 from pipvet.inputs.release_files import ARCHIVES
 from pipvet.inputs.requirement_plain import exact_pin
 from pipvet.inputs.requirement_text import plain_entry
 from pipvet.inputs.requirements_model import RequirementEntry
-from pipvet.models import Location
+from pipvet.models import PROJECT_NAME_PATTERN, Location
 from tests.test_pep440 import spelled
-from tests.test_requirement_plain import _PINS
+from tests.test_requirement_plain import _NAMES, _PINS
 
 # Versions of the characters a pin's may have (ASCII letters, digits, ".+!_-"), often valid.
 _VERSIONS = st.from_regex(r"[0-9][A-Za-z0-9.+!_-]{0,16}", fullmatch=True) | spelled().filter(
@@ -108,3 +109,36 @@ def test_an_audit_of_pins_or_of_a_folder_imports_no_packaging(snapshot_project: 
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True
         )
         assert done.stderr.strip().splitlines()[-1] == "0 []", args
+
+
+_PIN_RE = re.compile(rf"({PROJECT_NAME_PATTERN})==([0-9][A-Za-z0-9.+!_-]*)")
+
+
+@given(
+    st.text(st.sampled_from([*"aZ09._-+!=* \t;[]@\u0661\u00b2\u212a"]), max_size=14)
+    | _PINS
+    | st.tuples(_NAMES, _VERSIONS).map("==".join)
+)
+@example("a==1")
+@example("a-==1")
+@example("-a==1")
+@example("a==b==1")
+@example("a===1")
+@example("\u212a==1")
+@example("a==1\u0661")
+def test_a_pin_is_told_by_its_characters_as_the_pattern_tells_it(text: str) -> None:
+    """exact_pin reads ``name==version`` with string methods; the pattern it stands for."""
+    found = _PIN_RE.fullmatch(text)
+    pin = exact_pin(text)
+    if found is None:
+        assert pin is None
+    elif pin is not None:
+        assert pin == found.groups()
+    else:  # left out for its length, an archive's name or a version that does not parse
+        name, version = found.groups()
+        assert (
+            len(name) > 200
+            or len(version) > 128
+            or version.lower().endswith(ARCHIVES)
+            or pep440.parse(version) is None
+        )

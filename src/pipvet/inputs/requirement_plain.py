@@ -52,10 +52,12 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     )
 
 
-@functools.cache
-def _pin_pattern() -> re.Pattern[str]:
-    # ``name==version`` and nothing else: no space, no wildcard, one clause.
-    return re.compile(rf"({PROJECT_NAME_PATTERN})==([0-9][A-Za-z0-9.+!_-]*)")
+# ``name==version`` and nothing else (no space, no wildcard, one clause) is
+# ``PROJECT_NAME_PATTERN==[0-9][A-Za-z0-9.+!_-]*``, told by string methods: compiling that
+# pattern cost more than matching a file of pins with it.
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_NAME_CHARS = _ALNUM + "._-"
+_VERSION_CHARS = _ALNUM + ".+!_-"
 
 
 def is_plain(text: str) -> bool:
@@ -122,12 +124,15 @@ def exact_pin(text: str) -> tuple[str, str] | None:
     The specifier, ``SpecifierSet(text[len(name):])``, is not built: for a version of these
     characters (ASCII, no space, no wildcard) ``==version`` parses as a specifier exactly when
     the version is a PEP 440 version, which ``pep440`` tells without importing packaging."""
-    found = _pin_pattern().fullmatch(text)
-    if found is None:
-        return None
-    name, version = found.groups()
+    name, sep, version = text.partition("==")
     if (
-        len(name) > MAX_NAME_LENGTH
+        not (sep and name and version)
+        or name.strip(_NAME_CHARS)  # a character outside the set: not all stripped
+        or version.strip(_VERSION_CHARS)
+        or name[0] not in _ALNUM
+        or name[-1] not in _ALNUM
+        or version[0] not in "0123456789"
+        or len(name) > MAX_NAME_LENGTH
         or len(version) > MAX_VERSION_LENGTH
         or version.lower().endswith(ARCHIVES)
     ):
