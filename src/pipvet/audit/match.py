@@ -156,6 +156,6 @@ def fix_requirement(
     # Ignored problems must not steer the advice; every other record still counts, so the
     # suggestion does not walk into the next known vulnerability.
     ignored = {rid for f in result.findings if f.ignored for rid in f.records}
-    counted = [r for r in records if r.advisory.id not in ignored]
+    counted = [r for r in records if r.advisory.id not in ignored] if ignored else records
     target = closing_fix(counted, version, affecting)
     return None if target is None else f"{result.dependency.label}>={target}"
