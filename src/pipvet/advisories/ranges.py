@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from pipvet import pep440
 from pipvet.advisories.versions import version_key, version_or_none
 
 if TYPE_CHECKING:  # an audit compares keys: packaging is imported only where versions are
     from packaging.version import Version
+
+    _Bound: TypeAlias = Version | None
+else:
+    _Bound = object  # the named tuple's field type at run time, never checked
 
 __all__ = [
     "AFFECTED",
@@ -46,13 +50,16 @@ Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range eve
 _CACHE_MAX = 65536
 
 
-class Event(NamedTuple):
+# The named tuples are made by the functional form, with types as objects: in a class body
+# they would be text here (annotations are postponed), and NamedTuple compiles each text (the
+# first compile() of a process alone costs about 10 million instructions).
+
+
+class Event(NamedTuple("Event", [("kind", str), ("text", str), ("version", _Bound)])):
     """A range event with its parsed version; ``version is None`` means introduced "0". A
     named tuple: an audit makes one per event of every record it reads."""
 
-    kind: str
-    text: str
-    version: Version | None
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.kind} {self.text}"
@@ -163,7 +170,17 @@ def order_key(version: Version) -> str:
 AFFECTED = "A"  # a piece of the line the range covers; "-" one it does not
 
 
-class Compiled(NamedTuple):
+class Compiled(
+    NamedTuple(
+        "Compiled",
+        [
+            ("bounds", tuple[str, ...]),
+            ("states", str),
+            ("fixed", tuple[tuple[str, str, str], ...]),
+            ("events", Events | None),
+        ],
+    )
+):
     """A range as an interval table (see the module docstring).
 
     ``states[2 * i + 1]`` answers at ``bounds[i]``, ``states[2 * i]`` between
@@ -172,10 +189,7 @@ class Compiled(NamedTuple):
     key) in evaluation order; ``events`` is kept only when a bound carries a local label.
     """
 
-    bounds: tuple[str, ...]
-    states: str
-    fixed: tuple[tuple[str, str, str], ...]
-    events: Events | None
+    __slots__ = ()
 
 
 def segment(bounds: tuple[str, ...], key: str) -> int:

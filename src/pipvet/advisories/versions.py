@@ -43,9 +43,15 @@ def version_or_none(text: str) -> Version | None:
         return None
 
 
-_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
-# A plain release without leading zeros (most are): its key is itself minus trailing ".0"s.
-_PLAIN_KEY = re.compile(r"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*?)(?:\.0)*")
+@functools.cache
+def _plain_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # Compiled when first used (a sync, an explanation): an audit reads keys, not lists.
+    return (
+        # A plain release without leading zeros (most are): its key is itself minus
+        # trailing ".0"s.
+        re.compile(r"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*?)(?:\.0)*"),
+        re.compile(r"[0-9]+(?:\.[0-9]+)*"),
+    )
 
 
 def plain_key(text: str) -> str | None:
@@ -58,10 +64,11 @@ def plain_key(text: str) -> str | None:
     """
     if len(text) > MAX_VERSION_LENGTH:
         return None
-    plain = _PLAIN_KEY.fullmatch(text)
+    plain_key_re, plain_release_re = _plain_patterns()
+    plain = plain_key_re.fullmatch(text)
     if plain is not None:
         return plain.group(1)
-    if not _PLAIN_RELEASE.fullmatch(text):
+    if not plain_release_re.fullmatch(text):
         return None
     parts = [str(int(p)) for p in text.split(".")]
     while len(parts) > 1 and parts[-1] == "0":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from pipvet import pep440
 from pipvet.inputs.release_files import ARCHIVES
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     # Imported where a clause is read: a file of exact pins needs neither (see exact_pin).
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet
+
+    _Specifier: TypeAlias = SpecifierSet
+    _Marker: TypeAlias = Marker | None
+else:  # the named tuple's field types at run time, never checked
+    _Specifier = _Marker = object
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -72,16 +77,26 @@ def name_start(text: str) -> re.Match[str]:
     return found
 
 
-class Named(NamedTuple):
+# Made by the functional form, with types as objects: in a class body they would be text
+# here (annotations are postponed), and NamedTuple compiles each text (the first compile() of
+# a process alone costs about 10 million instructions).
+class Named(
+    NamedTuple(
+        "Named",
+        [
+            ("name", NormalizedName),
+            ("display_name", str),
+            ("specifier", _Specifier),
+            ("extras", tuple[str, ...]),
+            ("marker", _Marker),
+            ("url", str | None),
+            ("pinned", str | None),
+        ],
+    )
+):
     """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, as parsed."""
 
-    name: NormalizedName
-    display_name: str
-    specifier: SpecifierSet
-    extras: tuple[str, ...]
-    marker: Marker | None
-    url: str | None
-    pinned: str | None
+    __slots__ = ()
 
 
 def plain_named(text: str) -> Named | None:
