@@ -13,8 +13,16 @@ import pytest
 
 from pipvet import frozen
 from pipvet.cli import Output
+from pipvet.models import AuditReport
+from pipvet.redact import mask_userinfo
 from pipvet.report.jsonindent import Raw, dumps, dumps_at
-from pipvet.report.jsonout import audit_to_dict, render_audit_json, render_audit_json_pieces
+from pipvet.report.jsonout import (
+    _GROUP,
+    audit_to_dict,
+    render_audit_json,
+    render_audit_json_pieces,
+)
+from pipvet.report.safe import json_safe, shown_json
 from tests.report_samples import SAMPLES
 
 
@@ -49,8 +57,42 @@ def test_the_pieces_the_cli_writes_join_to_the_same_text(name: str) -> None:
     report = SAMPLES[name]
     pieces = list(render_audit_json_pieces(report))
     assert "".join(pieces) == render_audit_json(report)
-    # the frame's head, one piece per dependency, the frame's tail: never the whole document
-    assert len(pieces) == (len(report.results) + 2 if report.results else 1)
+    # the frame's head, the dependencies a group at a time, the frame's tail
+    groups = -(-len(report.results) // _GROUP)
+    assert len(pieces) == (groups + 2 if report.results else 1)
+
+
+def _many(count: int, hostile: dict[int, str]) -> AuditReport:
+    """The full sample's results repeated under new names, some with a hostile version."""
+    base = SAMPLES["full"]
+    results = []
+    for i in range(count):
+        result = base.results[i % len(base.results)]
+        dep = frozen.replace(
+            result.dependency,
+            name=f"{result.dependency.name}-{i}",
+            version=hostile.get(i, result.dependency.version),
+        )
+        results.append(frozen.replace(result, dependency=dep))
+    return frozen.replace(base, results=tuple(results))
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [{}, {0: "https://u:TOKEN@h/x"}, {129: "a@b", 200: "c://d"}, {255: "https://u:TOKEN@h/"}],
+)
+def test_dependencies_written_a_group_at_a_time_are_the_whole_document(
+    hostile: dict[int, str],
+) -> None:
+    # Groups of clean dependencies, and groups holding one that could carry a URL's userinfo
+    # (or two that together could): the same text as the whole report cleaned, then dumped.
+    report = _many(2 * _GROUP + 3, hostile)
+    pieces = list(render_audit_json_pieces(report))
+    expected = json_safe(mask_userinfo(dumps(audit_to_dict(shown_json(report))) + "\n"))
+    assert "".join(pieces) == expected
+    assert "TOKEN" not in expected
+    if not hostile:
+        assert len(pieces) == 3 + 2
 
 
 def test_a_dependency_only_json_dumps_writes_falls_back_alone() -> None:

@@ -52,11 +52,11 @@ def render_audit_json(report: AuditReport) -> str:
 
 
 def render_audit_json_pieces(report: AuditReport) -> Iterator[str]:
-    """The report's JSON text in pieces (one per dependency), for writing as they are made: a
-    report of tens of thousands of dependencies is never held whole. Safe as
+    """The report's JSON text in pieces (up to ``_GROUP`` dependencies each), for writing as
+    they are made: a report of tens of thousands of dependencies is never held whole. Safe as
     ``safe.json_renderer`` makes a document: the userinfo of every URL in the report's strings
-    masked, and each piece ``json_safe`` with its URLs' userinfo masked (a piece is a whole
-    JSON value or the punctuation between values, so no URL is cut across two pieces)."""
+    masked, and each piece ``json_safe`` with its URLs' userinfo masked (a piece is whole JSON
+    values and the punctuation between them, so no URL is cut across two pieces)."""
     for piece in _cleaned_pieces(report):
         yield json_safe(mask_userinfo(piece))
 
@@ -83,12 +83,25 @@ def _cleaned_pieces(report: AuditReport) -> Iterator[str]:
         return
     head, tail = frame.split("\x00")
     yield head
-    for i, result in enumerate(report.results):
-        text = _dependency_text(result, report)
-        if _may_mask(text):
-            text = _dependency_text(shown_json(result), report)
-        yield f",\n    {text}" if i else text
+    results = report.results
+    for start in range(0, len(results), _GROUP):
+        group = results[start : start + _GROUP]
+        texts = [_dependency_text(result, report) for result in group]
+        text = ",\n    ".join(texts)
+        if not _may_mask(text):  # nor then can any of its dependencies
+            yield ",\n    " + text if start else text
+            continue
+        # One piece per dependency, as a piece of its own is masked, and only the one that
+        # could hold a URL's userinfo is written again from cleaned values.
+        for i, (result, written) in enumerate(zip(group, texts, strict=True)):
+            text = _dependency_text(shown_json(result), report) if _may_mask(written) else written
+            yield f",\n    {text}" if start or i else text
     yield tail + "\n"
+
+
+# Dependencies per piece: each piece is cleaned, masked, encoded and written as one, and for
+# a dependency with no findings those steps cost more than writing its text.
+_GROUP = 128
 
 
 def _marks(report: AuditReport) -> list[Any]:
@@ -234,9 +247,24 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
         where = dep.location
         location = "null"
         if where is not None:
+            line = where.line
             location = (
                 f'{{\n        "path": {_s(where.path)},'
-                f'\n        "line": {scalar(where.line)}\n      }}'
+                f'\n        "line": {"null" if line is None else scalar(line)}\n      }}'
+            )
+        if not result.findings:
+            # Most dependencies of a large report: no call per value (see _optional, scalar).
+            version, skipped, local = dep.version, dep.skipped, dep.local
+            fix = result.fix_requirement
+            return (
+                f'{{\n      "name": {_s(dep.name)},'
+                f'\n      "version": {"null" if version is None else _s(version)},'
+                f'\n      "skipped": {"null" if skipped is None else _s(skipped)},'
+                f'\n      "local": {_BOOLS[local] if type(local) is bool else scalar(local)},'
+                f'\n      "location": {location},'
+                f'\n      "fix_requirement": {"null" if fix is None else _s(fix)},'
+                '\n      "findings": []'
+                "\n    }"
             )
         findings = "[]"
         if result.findings:
@@ -255,6 +283,9 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
         )
     except (TypeError, ValueError):
         return None
+
+
+_BOOLS = {True: "true", False: "false"}
 
 
 def _finding_json(finding: Finding, fails: bool) -> str:
