@@ -306,3 +306,50 @@ def test_age_of_the_newest_record(iso: str | None, now: str, age: float | None) 
     from pipvet.advisories.store_model import age_since
 
     assert age_since(iso, datetime.fromisoformat(now).timestamp()) == age
+
+
+# ---------------------------------------------------------------------------- many names
+
+
+def _asked_one_by_one(store: AdvisoryStore, *, scan: bool) -> None:
+    # The store reads its stored names first when asked for more than half as many names as
+    # it has records: the record count decides which way it goes.
+    store._meta["records"] = "0" if scan else str(10**9)
+
+
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=663), max_size=40),
+    unknown=st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True), max_size=40),
+)
+def test_reading_the_stored_names_first_finds_what_asking_each_name_finds(
+    built: Path, picks: list[int], unknown: list[str]
+) -> None:
+    with AdvisoryStore.open(built) as store:
+        stored = sorted(expected_names(store))
+        names = [NormalizedName(stored[i]) for i in picks] + [NormalizedName(u) for u in unknown]
+        _asked_one_by_one(store, scan=False)
+        raw, records = store.raw_records_for(names), store.package_records_for(names)
+        _asked_one_by_one(store, scan=True)
+        assert store.raw_records_for(names) == raw
+        assert store.package_records_for(names) == records
+    assert set(raw) == set(records) == {stored[i] for i in picks} | (set(unknown) & set(stored))
+
+
+def expected_names(store: AdvisoryStore) -> list[str]:
+    return [name for (name,) in store._conn.execute("SELECT DISTINCT name FROM affected")]
+
+
+def test_reading_the_stored_names_first_sees_the_overlay(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [record("PYSEC-1", "alpha")], {"source": "s"})
+    with AdvisoryStore.open(path) as store:
+        store.update(overlay=[record("ACME-1", "acme-internal")])
+        names = [NormalizedName(n) for n in ("alpha", "acme-internal", "gamma")]
+        for scan in (False, True):
+            _asked_one_by_one(store, scan=scan)
+            found = store.raw_records_for(names)
+            assert {n: ids(t) for n, t in found.items()} == {
+                "alpha": {"PYSEC-1"},
+                "acme-internal": {"ACME-1"},
+            }
+            assert set(store.package_records_for(names)) == {"alpha", "acme-internal"}

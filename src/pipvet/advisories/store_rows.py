@@ -34,6 +34,7 @@ __all__ = [
     "inflate",
     "insert_records",
     "replaced_ids",
+    "stored_names",
 ]
 
 SCHEMA_VERSION = 1
@@ -84,6 +85,12 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         # file left beside it would then belong to the wrong database.
         conn.execute("PRAGMA journal_mode=DELETE")
     return conn
+
+
+def stored_names(conn: sqlite3.Connection) -> set[str]:
+    """Every name the database has a row for, from the by-record index (the planner's choice:
+    it holds every name and is small, the table holds the digests too)."""
+    return {name for (name,) in conn.execute("SELECT name FROM affected")}
 
 
 _BATCH = 500
