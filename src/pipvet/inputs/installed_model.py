@@ -146,6 +146,10 @@ class Distribution:
         return None
 
     def dependency(self) -> Dependency:
+        # Nothing skipped and no local build, as most are: no property asked.
+        plain = self.problem is None and self.version is not None and self.direct_url is None
+        if plain and self.format != "egg-link":
+            return Dependency(self.name, self.version, self.display_name, Location(self.where))
         skipped = self.skipped
         label = None if skipped else self.local_build
         return Dependency(
