@@ -244,13 +244,30 @@ def test_parsed_answers_are_kept_and_checked_against_the_body(
         return IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", fresh_seconds=0)
 
     first = fresh_client().lookup("boto3").project
-    memo_files = list((tmp_path / "parsed").rglob("*.json"))
+    memo_files = list((tmp_path / "parsed").rglob("*.parsed"))
     assert len(memo_files) == 1
     again = fresh_client().lookup("boto3").project
     assert again == first  # the compact copy gives back exactly what parsing gave
     assert again == parse_project(index.recorded("boto3") or b"", f"{index.url}/pypi/boto3/json")
     # A damaged copy is ignored, and a changed answer is parsed afresh.
-    for damaged in (b"{not json", b"", bytes(4096)):  # the last two: a power cut's leftovers
+    whole = memo_files[0].read_bytes()
+    magic, line, files = whole.split(b"\n", 2)
+    head = json.loads(line)
+    longer = {**head, "releases": [[*head["releases"][0][:3], head["releases"][0][3] + 1]]}
+    for damaged in (
+        b"{not json",
+        b"",  # this and the next: a power cut's leftovers
+        bytes(4096),
+        whole[: len(whole) // 2],  # torn in the files
+        whole[: len(magic) + len(line) // 2],  # torn in the JSON line
+        whole + b"x",  # lengths that do not add up
+        b"\n".join([magic, json.dumps(longer).encode(), files]),
+        b"\n".join([magic, line, b"\xff" + files[1:]]),  # not UTF-8
+        b"\n".join([magic, b"[" * 100_000, files]),  # nested past the recursion limit
+        b"\n".join([magic, json.dumps({**head, "releases": [["1", None, False, -1]]}).encode()]),
+        b"\n".join([magic, json.dumps({**head, "fetched_at": "1e300"}).encode(), files]),
+        b"\n".join([magic, json.dumps({**head, "info": 7}).encode(), files]),
+    ):
         memo_files[0].write_bytes(damaged)
         assert fresh_client().lookup("boto3").project == first
     index.project("boto3", document("boto3", {"9.9": "2026-01-01T00:00:00Z"}))

@@ -709,25 +709,30 @@ def test_pip_resolver_checks_what_pip_settings_add(world: World, tmp_path: Path)
 def _damage_parsed(cache: Path, project: str, damage: str) -> int:
     """Damage every parsed-cache entry of ``project`` one way; how many were changed."""
     changed = 0
-    for path in (cache / "index").rglob("*.json"):
-        data = json.loads(path.read_bytes())
+    for path in (cache / "index").rglob("*.parsed"):
+        magic, line, blob = path.read_bytes().split(b"\n", 2)
+        data = json.loads(line)
         if data["info"][0].lower() != project:
             continue
+        texts, start = [], 0
         for release in data["releases"]:
-            if not release[3]:  # a release without files keeps none: a line added is no damage
-                continue
-            lines = release[3].split("\n")
-            fields = lines[0].split("\t")
-            if damage == "a field missing":
-                lines[0] = "\t".join(fields[:4])
-            elif damage == "a time that is no time":
-                lines[-1] = "\t".join([*fields[:2], "inf", *fields[3:]])
-            elif damage == "a yanked flag that is no flag":
-                lines[0] = "\t".join([*fields[:3], "yes", *fields[4:]])
-            elif damage == "a release time out of range":
-                release[1] = float("nan") if changed % 2 else 1e300
-            release[3] = "\n".join(lines)
-        path.write_text(json.dumps(data))
+            text = blob[start : start + release[3]].decode()
+            start += release[3]
+            if text:  # a release without files keeps none: a line added is no damage
+                lines = text.split("\n")
+                fields = lines[0].split("\t")
+                if damage == "a field missing":
+                    lines[0] = "\t".join(fields[:4])
+                elif damage == "a time that is no time":
+                    lines[-1] = "\t".join([*fields[:2], "inf", *fields[3:]])
+                elif damage == "a yanked flag that is no flag":
+                    lines[0] = "\t".join([*fields[:3], "yes", *fields[4:]])
+                elif damage == "a release time out of range":
+                    release[1] = float("nan") if changed % 2 else 1e300
+                text = "\n".join(lines)
+            release[3] = len(text)
+            texts.append(text)
+        path.write_bytes(b"\n".join([magic, json.dumps(data).encode(), "".join(texts).encode()]))
         changed += 1
     return changed
 
