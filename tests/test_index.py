@@ -340,3 +340,62 @@ def test_per_release_documents_are_fetched_together(index: IndexServer, tmp_path
     assert two.project.requires_dist == ("dep2.0",)
     assert not isinstance(three, Exception)
     assert three.project is None
+
+
+def test_names_started_early_are_asked_once_and_answered_the_same(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """``start`` asks in the background; a later lookup of the same names waits for those
+    answers (not asking again), and gets what a lookup without ``start`` gets."""
+    index.server.latency = 0.2
+    early = client(index, tmp_path / "early")
+    early.start(["six", "Numpy", "no-such-thing"])
+    early.start([])  # nothing to ask: nothing started
+    for _, started in early._started:
+        started.result()  # all asked and parsed before anyone needs the answers
+    assert sorted(index.lookups()) == ["no-such-thing", "numpy", "six"]
+    import shutil
+
+    shutil.rmtree(tmp_path / "early")  # with the cache gone and offline, asking again fails:
+    early.http.offline = True  # the answers must be those asked for by start
+    found = early.lookup_many(["numpy", "six", "no-such-thing"])
+    early.http.offline = False
+    found |= early.lookup_many(["boto3"])
+    assert sorted(index.lookups()) == ["boto3", "no-such-thing", "numpy", "six"]
+    plain = client(index, tmp_path / "plain").lookup_many(["numpy", "six", "no-such-thing"])
+    for name, answer in plain.items():
+        assert not isinstance(answer, Exception)
+        again = found[name]
+        assert not isinstance(again, Exception)
+        assert again.project == answer.project
+    boto3 = found["boto3"]
+    assert not isinstance(boto3, Exception)
+    assert boto3.project is not None
+
+
+def test_a_failure_started_early_stays_in_place(index: IndexServer, tmp_path: Path) -> None:
+    c = client(index, tmp_path, offline=True)  # nothing cached: every lookup fails
+    c.start(["six"])
+    assert isinstance(c.lookup_many(["six"])["six"], NetworkError)
+    assert index.lookups() == []
+
+
+def test_an_answer_asked_for_by_two_threads_is_asked_once(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """Two lookups of the same release at once (the roots' older releases and the subtree's
+    first level can overlap) share one request."""
+    index.server.latency = 0.3
+    doc = document("x", {"1.0": "2024-01-01T00:00:00Z"}, requires_dist=["dep"])
+    del doc["releases"]
+    index.release("x", "1.0", doc)
+    c = client(index, tmp_path)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(c.lookup_releases, [("x", "1.0")]) for _ in range(2)]
+        first, second = (f.result()[("x", "1.0")] for f in futures)
+    assert first is second  # the one answer, handed to both
+    assert not isinstance(first, Exception)
+    assert first.project is not None
+    assert [r.path for r in index.server.requests] == ["/pypi/x/1.0/json"]

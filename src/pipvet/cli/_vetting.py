@@ -8,10 +8,12 @@ import dataclasses
 import hashlib
 import json
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import packaging
 from packaging.specifiers import SpecifierSet
@@ -30,7 +32,8 @@ from pipvet.cli._options import (
 )
 from pipvet.errors import DataError, InputError, UsageError
 from pipvet.frozen import frozen, replace
-from pipvet.index.popularity_cache import load_popularity
+from pipvet.index.client import IndexClient
+from pipvet.index.popularity_cache import Loaded, load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
 from pipvet.models import DependencyResult, Progress
@@ -46,6 +49,8 @@ from pipvet.vetting.signals import Thresholds, list_time
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat_cache import load_index
 from pipvet.vetting.verdict import combine
+
+_T = TypeVar("_T")
 
 
 def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -193,19 +198,51 @@ def prepare(
     *,
     resolver: Literal["metadata", "pip"] = "metadata",
     progress: Progress | None = None,
+    names: Sequence[str] = (),
 ) -> Setup:
-    """Everything a vetting run needs, loaded once: target facts, popularity, advisories."""
+    """Everything a vetting run needs, loaded once: target facts, popularity, advisories.
+
+    The index answers for ``names`` (the packages the run will vet) and the popularity list
+    are asked for first, in the background, so that their latency passes while the target
+    is read."""
+    http = ctx.http()
+    index = ctx.index(http)
+    index.start(names)
+    popular = _Background(
+        lambda: load_popularity(
+            http, ctx.sources.top_packages_url, ctx.cache_dir, now=ctx.clock, offline=ctx.offline
+        )
+    )
     if progress is not None:
         progress(f"reading {chosen.description}")
-    # Asked first and on its own: asking it beside the loading below would be about 0.1 s
-    # sooner on a first run, but Ctrl-C would then wait for a hung interpreter until the
-    # probe's own timeout.
+    # Asked on its own, in this thread: asking it in the background as well would be about
+    # 0.1 s sooner on a first run, but Ctrl-C would then wait for a hung interpreter until
+    # the probe's own timeout.
     target = describe_target(chosen.python, runner, ctx.cache_dir)
     description = f"{chosen.description}: {target.label}"
     return build(
-        ctx, target, description, http=ctx.http(), runner=runner, resolver=resolver,
-        progress=progress,
+        ctx, target, description, http=http, runner=runner, resolver=resolver,
+        progress=progress, index=index, popular=popular.result,
     )  # fmt: skip
+
+
+class _Background(Generic[_T]):
+    """``work()`` run on a daemon thread (a run interrupted meanwhile does not wait for it);
+    ``result()`` waits for it and returns its value or raises its exception."""
+
+    def __init__(self, work: Callable[[], _T]) -> None:
+        self._done: Future[_T] = Future()
+
+        def run() -> None:
+            try:
+                self._done.set_result(work())
+            except BaseException as exc:  # raised again where the value is needed
+                self._done.set_exception(exc)
+
+        threading.Thread(target=run, name="pipvet-background", daemon=True).start()
+
+    def result(self) -> _T:
+        return self._done.result()
 
 
 def build(
@@ -218,21 +255,28 @@ def build(
     resolver: Literal["metadata", "pip"] = "metadata",
     advisories: SyncOutcome | None = None,
     progress: Progress | None = None,
+    index: IndexClient | None = None,
+    popular: Callable[[], Loaded] | None = None,
 ) -> Setup:
     """The vetter for ``target`` with the policy's thresholds, the popularity list and the
     advisory data: ``advisories`` when the caller has prepared them already, else prepared
     here (without them, malware and vulnerabilities are reported as not checked). The
-    caller closes the returned ``Setup``."""
+    caller closes the returned ``Setup``. ``index`` and ``popular`` (the popularity list's
+    loading) are made here unless the caller started them already."""
     say = progress or (lambda _text: None)
-    index = ctx.index(http)
+    index = index or ctx.index(http)
     warnings: list[str] = list(ctx.policy.warnings)
 
     say("loading the popularity list")
-    popular = load_popularity(
-        http, ctx.sources.top_packages_url, ctx.cache_dir, now=ctx.clock, offline=ctx.offline
+    loaded = (
+        popular()
+        if popular is not None
+        else load_popularity(
+            http, ctx.sources.top_packages_url, ctx.cache_dir, now=ctx.clock, offline=ctx.offline
+        )
     )
-    warnings += popular.warnings
-    snapshot = popular.snapshot
+    warnings += loaded.warnings
+    snapshot = loaded.snapshot
     squats = None
     if snapshot is not None:
         squats = load_index(snapshot.names, snapshot.downloads, ctx.cache_dir, snapshot.ranks)

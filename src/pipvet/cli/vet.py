@@ -93,12 +93,10 @@ def run(
     run_cmd = runner or ctx.runner()
     if args.resolver == "pip":
         _vetting.check_pip_settings([], ctx, chosen, run_cmd, installing=False)
+    # Names whose request applies whatever the target (no marker) are asked for at once.
+    early = [w.request.name for w in wanted if w.marker is None and w.request.problem is None]
     setup = _vetting.prepare(
-        ctx,
-        chosen,
-        run_cmd,
-        resolver=args.resolver,
-        progress=out.progress,
+        ctx, chosen, run_cmd, resolver=args.resolver, progress=out.progress, names=early
     )
     try:
         requests, notes = _requests(wanted, setup.target)

@@ -36,6 +36,7 @@ from pipvet.frozen import frozen
 from pipvet.index.client import InternalName, Lookup
 from pipvet.index.parse import ProjectInfo
 from pipvet.system.process import Runner
+from pipvet.system.threads import RequestPool
 from pipvet.vetting.model import NewDependency
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
@@ -142,7 +143,16 @@ class MetadataResolver:
         steps: list[_Step] = []
         for root in roots:
             steps += self._children(_Walk(root), root.name, root.requires, {"", *root.extras})
-        self.fetch(step.name for step in steps)
+        # The older releases this level selects of projects known already (other roots) are
+        # asked for in the same round trip, not after it.
+        known = [step for step in steps if step.name in self.projects]
+        if not known:
+            self.fetch(step.name for step in steps)
+            return
+        with RequestPool(max_workers=1) as pool:
+            releases = pool.submit(self._fetch_releases, known)
+            self.fetch(step.name for step in steps)
+            releases.result()
 
     def resolve(self, roots: Sequence[Root]) -> dict[str, Subtree]:
         """Each root's subtree, keyed by the root's canonical name."""
