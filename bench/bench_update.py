@@ -48,7 +48,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _loopback import LoopbackServer, Request, Response, calibration_line, compile_pipvet
+from _loopback import (
+    LoopbackServer,
+    Request,
+    Response,
+    calibration_line,
+    compile_pipvet,
+    pipvet_command,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -150,7 +157,7 @@ def run_update(project: Path, env: dict[str, str], log: list[str]) -> Run:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pipvet", "update", "--format", "json"],
+        [*pipvet_command(), "update", "--format", "json"],
         cwd=project, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     wall = time.perf_counter() - start

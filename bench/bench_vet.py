@@ -12,7 +12,8 @@ Each round:
 * warm: the same command again on the cache the cold run left.
 
 Both are timed in-process (the command itself, as `pipvet.cli.main` runs it) and as a separate
-process (`python -m pipvet vet ...`, which adds the interpreter's start-up and imports).
+process (the installed `pipvet` script, as a user runs it, which adds the interpreter's
+start-up and imports).
 Targets: cold <= 1.0 s, warm <= 0.15 s. Prints medians over --runs rounds, the CPU time of
 each (process-wide: it includes the loopback server's threads in-process), the load average,
 and the cold run's longest chain of requests each waiting for the one before (how many times the
@@ -38,7 +39,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _loopback import LoopbackServer, Request, Response, calibration_line, compile_pipvet
+from _loopback import (
+    LoopbackServer,
+    Request,
+    Response,
+    calibration_line,
+    compile_pipvet,
+    pipvet_command,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -110,9 +118,7 @@ def in_process(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 def as_process(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     start, before = time.perf_counter(), os.times()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipvet", *argv], env=env, capture_output=True, check=False
-    )
+    proc = subprocess.run([*pipvet_command(), *argv], env=env, capture_output=True, check=False)
     after = os.times()
     CPU.append(
         after.children_user + after.children_system - before.children_user - before.children_system
