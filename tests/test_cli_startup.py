@@ -164,3 +164,47 @@ def test_the_policy_and_the_reports_import_no_packaging() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+# Which pipvet modules import typing: each import statement calls __import__, even when the
+# module is already loaded.
+_TYPING_IMPORTERS = """
+import builtins, sys
+importers = set()
+_import = builtins.__import__
+def _watch(name, globals=None, *args, **kwargs):
+    if name == "typing" and (globals or {}).get("__name__", "").startswith("pipvet"):
+        importers.add(globals["__name__"])
+    return _import(name, globals, *args, **kwargs)
+builtins.__import__ = _watch
+"""
+
+# cli._options (shared with the other commands) still imports typing for its TYPE_CHECKING;
+# with it changed like the rest, an audit imports no typing at all.
+_TYPING_ALLOWED = {"pipvet.cli._options"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "markdown", "sarif"])
+@pytest.mark.parametrize("source", ["--path", "-r"])
+def test_an_audit_imports_typing_through_no_module_of_its_own(
+    snapshot_project: Path, source: str, fmt: str
+) -> None:
+    # typing (with the Literal, NamedTuple and TypeVar objects made from it at import) was
+    # about 15 million instructions of a 300-package audit: the modules an audit runs name
+    # typing's objects only for type checkers (see pipvet.frozen).
+    site = snapshot_project / "site"
+    (site / "demo-1.0.dist-info").mkdir(parents=True)
+    (site / "demo-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (snapshot_project / "requirements.txt").write_text("demo==1.0\n", encoding="utf-8")
+    target = str(site) if source == "--path" else "requirements.txt"
+    probe = _TYPING_IMPORTERS + (
+        "from pipvet.cli import main\n"
+        f"code = main(['audit', '--offline', '-q', '--format', {fmt!r}, {source!r}, {target!r}])\n"
+        "print(code, *sorted(importers), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    code, *importers = proc.stderr.strip().splitlines()[-1].split()
+    assert code == "0"
+    assert set(importers) <= _TYPING_ALLOWED

@@ -10,17 +10,22 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, NewType
 
 from pipvet.frozen import frozen
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
     from packaging.utils import NormalizedName
 else:
-    # The same NewType packaging declares. Importing packaging.utils at run time would also
-    # import packaging.tags (platform, sysconfig, subprocess, logging): a tenth of the start-up
-    # of ``pipvet audit``, for a one-line function.
-    NormalizedName = NewType("NormalizedName", str)
+    # packaging's NewType, as it behaves at run time: the name itself. Importing
+    # packaging.utils at run time would also import packaging.tags (platform, sysconfig,
+    # subprocess, logging): a tenth of the start-up of ``pipvet audit``, for a one-line
+    # function; typing.NewType would import typing.
+    def NormalizedName(name: str) -> str:
+        return name
+
 
 # A line of progress for the user (where long work is); the CLI shows it on stderr.
 Progress = Callable[[str], None]
@@ -141,7 +146,7 @@ class Dependency:
 
 # ---------------------------------------------------------------------------- advisories
 
-RangeEventKind = Literal["introduced", "fixed", "last_affected", "limit"]
+RangeEventKind: TypeAlias = 'Literal["introduced", "fixed", "last_affected", "limit"]'
 
 
 @frozen
@@ -208,7 +213,7 @@ class Severity:
 
 UNKNOWN_SEVERITY = Severity(SeverityLabel.UNKNOWN)
 
-FindingKind = Literal["vulnerability", "malware"]
+FindingKind: TypeAlias = 'Literal["vulnerability", "malware"]'
 
 
 @frozen

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, TypeAlias
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from packaging.version import Version
 
 __all__ = [

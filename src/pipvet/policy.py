@@ -37,7 +37,6 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from pipvet.errors import PolicyError
 from pipvet.frozen import field, frozen, replace
@@ -63,6 +62,10 @@ from pipvet.policy_schema import (
 )
 from pipvet.redact import refuse_unusable_url
 from pipvet.system.paths import expand_home
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_INDEX_URL",

@@ -8,11 +8,14 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from pipvet.errors import PolicyError
 from pipvet.policy_schema import show_toml
 from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, foreign_link, read_bytes_capped
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["candidate", "has_pipvet_table", "pipvet_table", "read_toml"]
 

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
 
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
@@ -23,7 +22,10 @@ from pipvet.models import (
     is_project_name,
 )
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
+    from typing import Any, Literal, TypeAlias
+
     # Imported where an ignore has a version range: most runs have no policy file at all.
     from packaging.specifiers import SpecifierSet
 
@@ -39,13 +41,13 @@ __all__ = [
     "show_toml",
 ]
 
-FailOn = SeverityLabel | Literal["any"]
+FailOn: TypeAlias = 'SeverityLabel | Literal["any"]'
 # What a finding whose advisories give no severity rating does at a fail level above "any".
-UnknownSeverity = Literal["fail", "ignore"]
-VetFailOn = Literal["avoid", "review"]
-OnReview = Literal["ask", "allow", "block"]
-StaleData = Literal["warn", "fail"]
-LocalInstalls = Literal["audit", "list"]
+UnknownSeverity: TypeAlias = 'Literal["fail", "ignore"]'
+VetFailOn: TypeAlias = 'Literal["avoid", "review"]'
+OnReview: TypeAlias = 'Literal["ask", "allow", "block"]'
+StaleData: TypeAlias = 'Literal["warn", "fail"]'
+LocalInstalls: TypeAlias = 'Literal["audit", "list"]'
 
 _FAIL_ON: dict[str, FailOn] = {
     "any": "any",

@@ -31,12 +31,15 @@ import json
 from collections.abc import Sequence
 from itertools import chain
 from json.scanner import make_scanner
-from typing import Any
 
 from pipvet.advisories.findings import summary_of
 from pipvet.advisories.match import PackageEntry, PackageRecord, package_record
 from pipvet.advisories.ranges import Compiled
 from pipvet.models import Advisory, NormalizedName
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FORMAT", "decode", "digests_of", "encode"]
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pipvet.advisories.findings import Fix, group_findings, unique_sorted
 from pipvet.advisories.probe import Probe, as_versions, probe_of
@@ -68,6 +67,7 @@ from pipvet.models import (
 )
 from pipvet.pep440 import Parts
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # an audit compares keys (pep440): packaging only for local-label ranges
     from packaging.version import Version
 

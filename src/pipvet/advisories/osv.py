@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import cast
 
 from pipvet.errors import DataError
 from pipvet.models import (
@@ -68,7 +67,7 @@ class _Reader:
             return {}
         if not isinstance(value, Mapping):
             raise self.fail(field, f"must be an object, got {_type_name(value)}")
-        return cast(Mapping[str, object], value)
+        return value
 
     def array(self, obj: Mapping[str, object], key: str, field: str) -> Sequence[object]:
         value = obj.get(key)
@@ -76,7 +75,7 @@ class _Reader:
             return ()
         if not isinstance(value, list):
             raise self.fail(field, f"must be an array, got {_type_name(value)}")
-        return cast(list[object], value)
+        return value
 
     def strings(self, obj: Mapping[str, object], key: str, field: str) -> tuple[str, ...]:
         out: list[str] = []
@@ -94,7 +93,7 @@ class _Reader:
             path = f"{field}[{i}]"
             if not isinstance(item, Mapping):
                 raise self.fail(path, f"must be an object, got {_type_name(item)}")
-            out.append((path, cast(Mapping[str, object], item)))
+            out.append((path, item))
         return out
 
 

@@ -5,12 +5,12 @@ a local-labelled bound needs (``ranges.scan``). Pure, no I/O."""
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
 from pipvet.advisories.versions import version_or_none
 from pipvet.frozen import frozen
 from pipvet.pep440 import Parts, equality_key, normal, order_key, parts_of
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from packaging.version import Version
 

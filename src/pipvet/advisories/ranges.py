@@ -18,17 +18,35 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from pipvet import pep440
 from pipvet.advisories.versions import version_key, version_or_none
 
+# Not typing's: an audit imports no typing (see pipvet.frozen). The named tuples are made by
+# collections.namedtuple at run time: typing.NamedTuple would import typing, and in a class
+# body it would compile each (postponed) annotation's text.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # an audit compares keys: packaging is imported only where versions are
+    from typing import NamedTuple, TypeAlias
+
     from packaging.version import Version
 
-    _Bound: TypeAlias = Version | None
+    class _Event(NamedTuple):
+        kind: str
+        text: str
+        version: Version | None
+
+    class _Compiled(NamedTuple):
+        bounds: tuple[str, ...]
+        states: str
+        fixed: tuple[tuple[str, str, str], ...]
+        events: Events | None
+
 else:
-    _Bound = object  # the named tuple's field type at run time, never checked
+    from collections import namedtuple
+
+    _Event = namedtuple("Event", ["kind", "text", "version"])
+    _Compiled = namedtuple("Compiled", ["bounds", "states", "fixed", "events"])
 
 __all__ = [
     "AFFECTED",
@@ -45,17 +63,13 @@ __all__ = [
     "segment",
 ]
 
-Events = tuple[tuple[str, str], ...]  # (kind, version as written) per range event, record order
+# (kind, version as written) per range event, record order
+Events: TypeAlias = tuple[tuple[str, str], ...]
 # Identity-keyed caches are cleared when they reach this size.
 _CACHE_MAX = 65536
 
 
-# The named tuples are made by the functional form, with types as objects: in a class body
-# they would be text here (annotations are postponed), and NamedTuple compiles each text (the
-# first compile() of a process alone costs about 10 million instructions).
-
-
-class Event(NamedTuple("Event", [("kind", str), ("text", str), ("version", _Bound)])):
+class Event(_Event):
     """A range event with its parsed version; ``version is None`` means introduced "0". A
     named tuple: an audit makes one per event of every record it reads."""
 
@@ -170,17 +184,7 @@ def order_key(version: Version) -> str:
 AFFECTED = "A"  # a piece of the line the range covers; "-" one it does not
 
 
-class Compiled(
-    NamedTuple(
-        "Compiled",
-        [
-            ("bounds", tuple[str, ...]),
-            ("states", str),
-            ("fixed", tuple[tuple[str, str, str], ...]),
-            ("events", Events | None),
-        ],
-    )
-):
+class Compiled(_Compiled):
     """A range as an interval table (see the module docstring).
 
     ``states[2 * i + 1]`` answers at ``bounds[i]``, ``states[2 * i]`` between

@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pipvet.advisories.digest import digests_of
 from pipvet.advisories.osv import MalformedRecord, parse_advisory
@@ -26,6 +25,10 @@ from pipvet.system.files import (
     files_below,
     read_bytes_capped,
 )
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Tally",

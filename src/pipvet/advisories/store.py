@@ -28,7 +28,6 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from pipvet.advisories import digest
 from pipvet.advisories.match import PackageRecord
@@ -57,6 +56,10 @@ from pipvet.advisories.store_rows import (
 )
 from pipvet.errors import DataError
 from pipvet.models import NormalizedName, Snapshot
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["AdvisoryStore", "build_store"]
 

@@ -21,7 +21,6 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipvet.advisories.records import overlay_fingerprint
 from pipvet.advisories.source import OsvSource
@@ -32,6 +31,7 @@ from pipvet.errors import DataError
 from pipvet.frozen import replace
 from pipvet.models import Progress, Snapshot
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # an audit of fresh data fetches nothing: it never imports the HTTP client
     from pipvet.system.http import HttpClient
 

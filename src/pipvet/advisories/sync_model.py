@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pipvet.errors import DataError
 from pipvet.frozen import field, frozen
 from pipvet.models import Snapshot
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
 __all__ = ["Action", "SyncOutcome"]
 
-Action = Literal["full", "incremental", "up-to-date", "none", "stale"]
+Action: TypeAlias = 'Literal["full", "incremental", "up-to-date", "none", "stale"]'
 
 
 @frozen

@@ -7,10 +7,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pipvet import pep440
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # imported where a version is parsed: an audit reads keys (see pep440)
     from packaging.version import Version
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipvet import __version__
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
@@ -36,6 +35,7 @@ from pipvet.policy import (
 )
 from pipvet.system.paths import expand_home
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # an audit of fresh data neither fetches nor runs a process
     from pipvet.advisories.sync_model import SyncOutcome
     from pipvet.system.http import HttpClient

@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipvet.frozen import field, frozen
 from pipvet.policy import Policy, Sources, load_policy, resolve_sources
 from pipvet.system.paths import check_cache_dir, default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads them
     import argparse  # a command line cli._quick reads needs no argparse
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -26,8 +24,10 @@ from pipvet.report.audit import AUDIT_FORMATS
 
 # Registering the command (and `pipvet audit --help`) imports only the above: the audit's
 # machinery is imported by the handler that uses it.
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from pipvet.audit import run
     from pipvet.cli._common import Output

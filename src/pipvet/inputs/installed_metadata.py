@@ -17,7 +17,6 @@ import os
 import re
 from pathlib import Path
 from stat import S_ISREG
-from typing import Literal
 
 from pipvet.inputs.installed_model import DirectUrl, Distribution, MetadataFormat
 from pipvet.models import MAX_VERSION_LENGTH, canonicalize_name, is_project_name
@@ -27,6 +26,10 @@ from pipvet.system.files import (
     open_regular,
     read_bytes_capped,
 )
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = [
     "name_from_folder",

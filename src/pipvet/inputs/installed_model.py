@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
 
 from pipvet.frozen import frozen
 from pipvet.models import Dependency, Location, NormalizedName
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
 
 __all__ = [
     "LOCAL_BUILD",
@@ -76,7 +79,7 @@ class DirectUrl:
                 return None
 
 
-MetadataFormat = Literal["dist-info", "egg-info", "egg-link"]
+MetadataFormat: TypeAlias = 'Literal["dist-info", "egg-info", "egg-link"]'
 
 
 @frozen(slots=True)  # an environment may hold tens of thousands

@@ -10,11 +10,14 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 from pipvet.errors import EnvironmentProblem
 from pipvet.frozen import frozen
 from pipvet.system.process import Runner
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
 
 __all__ = [
     "InterpreterInfo",
@@ -253,7 +256,7 @@ def environment_kind(prefix: Path) -> Literal["venv", "conda", "system"]:
     return "system"
 
 
-TargetSource = Literal["virtual-env", "project-venv", "conda", "running"]
+TargetSource: TypeAlias = 'Literal["virtual-env", "project-venv", "conda", "running"]'
 
 
 @frozen

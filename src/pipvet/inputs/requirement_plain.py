@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from pipvet import pep440
 from pipvet.inputs.release_files import ARCHIVES
@@ -23,15 +22,32 @@ from pipvet.models import (
     canonicalize_name,
 )
 
+# Not typing's: an audit imports no typing (see pipvet.frozen). The named tuple is made by
+# collections.namedtuple at run time: typing.NamedTuple would import typing, and in a class
+# body it would compile each (postponed) annotation's text.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     # Imported where a clause is read: a file of exact pins needs neither (see exact_pin).
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet
 
-    _Specifier: TypeAlias = SpecifierSet
-    _Marker: TypeAlias = Marker | None
-else:  # the named tuple's field types at run time, never checked
-    _Specifier = _Marker = object
+    class _Named(NamedTuple):
+        name: NormalizedName
+        display_name: str
+        specifier: SpecifierSet
+        extras: tuple[str, ...]
+        marker: Marker | None
+        url: str | None
+        pinned: str | None
+
+else:
+    from collections import namedtuple
+
+    _Named = namedtuple(
+        "Named", ["name", "display_name", "specifier", "extras", "marker", "url", "pinned"]
+    )
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -77,23 +93,7 @@ def name_start(text: str) -> re.Match[str]:
     return found
 
 
-# Made by the functional form, with types as objects: in a class body they would be text
-# here (annotations are postponed), and NamedTuple compiles each text (the first compile() of
-# a process alone costs about 10 million instructions).
-class Named(
-    NamedTuple(
-        "Named",
-        [
-            ("name", NormalizedName),
-            ("display_name", str),
-            ("specifier", _Specifier),
-            ("extras", tuple[str, ...]),
-            ("marker", _Marker),
-            ("url", str | None),
-            ("pinned", str | None),
-        ],
-    )
-):
+class Named(_Named):
     """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, as parsed."""
 
     __slots__ = ()

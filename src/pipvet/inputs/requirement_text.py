@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from pipvet.errors import InputError
 from pipvet.inputs.release_files import release_version, vcs_re
 from pipvet.inputs.requirement_plain import (
     MAX_NAME_LENGTH,
@@ -20,16 +20,6 @@ from pipvet.inputs.requirement_plain import (
     pinned_version,
     plain_named,
 )
-from pipvet.models import canonicalize_name
-
-if TYPE_CHECKING:
-    # Imported where a line needs them: packaging's requirement and marker grammar loads
-    # dataclasses and inspect, and packaging.utils loads packaging.tags (platform,
-    # sysconfig, subprocess, logging); a file of plain pins needs neither.
-    from packaging.markers import Marker
-    from packaging.requirements import InvalidRequirement, Requirement
-
-from pipvet.errors import InputError
 from pipvet.inputs.requirement_urls import (
     guess_name,
     local_folder_problem,
@@ -43,8 +33,16 @@ from pipvet.inputs.requirement_urls import (
     url_re,
 )
 from pipvet.inputs.requirements_model import EntryKind, LineProblem, RequirementEntry, pin_entry
-from pipvet.models import Location
+from pipvet.models import Location, canonicalize_name
 from pipvet.redact import mask_userinfo
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    # Imported where a line needs them: packaging's requirement and marker grammar loads
+    # dataclasses and inspect, and packaging.utils loads packaging.tags (platform,
+    # sysconfig, subprocess, logging); a file of plain pins needs neither.
+    from packaging.markers import Marker
+    from packaging.requirements import InvalidRequirement, Requirement
 
 __all__ = [
     "entry_from_text",

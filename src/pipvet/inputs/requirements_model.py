@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
 
 from pipvet.frozen import frozen
 from pipvet.models import Location, NormalizedName
 from pipvet.system.files import declared_coding
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # imported where a marker or a clause is read (see requirement_text)
+    from typing import Any, Literal, TypeAlias
+
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet
 
@@ -33,7 +35,7 @@ __all__ = [
     "pin_entry",
 ]
 
-EntryKind = Literal["pinned", "unpinned", "editable", "url", "constraint"]
+EntryKind: TypeAlias = 'Literal["pinned", "unpinned", "editable", "url", "constraint"]'
 
 UNPINNED_REASON = "not pinned: audit the installed environment instead (pipvet audit --venv ...)"
 NOT_FROM_INDEX = "not from the index, cannot be audited by version"

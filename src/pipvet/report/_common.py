@@ -6,7 +6,6 @@ never disagree about whether an audit passed.
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import quote
 
 from pipvet.frozen import frozen
@@ -22,7 +21,11 @@ from pipvet.models import (
 )
 from pipvet.policy import FailOn, finding_fails
 
-VerdictStatus = Literal["fail", "incomplete", "pass"]
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+VerdictStatus: TypeAlias = 'Literal["fail", "incomplete", "pass"]'
 
 STATUS_WORD: dict[VerdictStatus, str] = {
     "fail": "FAILED",

@@ -5,8 +5,7 @@ A run renders one format, so each renderer's module is imported when it is first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # `pipvet audit --help` lists AUDIT_FORMATS without the models
     from collections.abc import Iterable
 

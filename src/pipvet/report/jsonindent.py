@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import math
 from json.encoder import encode_basestring_ascii as _string
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Raw", "dumps", "dumps_at", "scalar", "string"]
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
 from pipvet.policy import finding_fails
@@ -42,6 +41,10 @@ from pipvet.report._common import fail_on_text, stale_text, verdict
 from pipvet.report.jsonindent import Raw, dumps, dumps_at, scalar
 from pipvet.report.jsonindent import string as _s
 from pipvet.report.safe import json_safe, shown_json
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["audit_to_dict", "render_audit_json", "render_audit_json_pieces"]
 

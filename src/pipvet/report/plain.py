@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
 
 from pipvet.frozen import fields
 from pipvet.models import Dependency, DependencyResult, Finding, Location, Severity, SeverityLabel
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["results_unchanged"]
 

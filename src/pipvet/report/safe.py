@@ -20,10 +20,16 @@ import operator
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
 
 from pipvet.frozen import fields, is_frozen, replace
 from pipvet.redact import mask_userinfo
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any, ParamSpec, TypeVar
+
+    T = TypeVar("T")
+    P = ParamSpec("P")
 
 __all__ = [
     "escape_controls",
@@ -36,8 +42,6 @@ __all__ = [
     "text_renderer",
 ]
 
-T = TypeVar("T")
-P = ParamSpec("P")
 
 # C0 controls except newline and tab, DEL, C1 controls, and the bidirectional overrides and
 # isolates that reorder what a terminal shows ("Trojan Source").

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Location, SeverityLabel
 from pipvet.report._common import (
@@ -36,6 +35,10 @@ from pipvet.report._common import (
 from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import escape_controls, json_renderer
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SARIF_SCHEMA", "render_sarif"]
 

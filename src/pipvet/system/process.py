@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
 from pipvet.errors import EnvironmentProblem
 from pipvet.frozen import frozen
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    # A protocol is for type checkers; at run time nothing asks isinstance of Runner (a
+    # Protocol refuses that anyway), so a plain base does.
+    Protocol = object
 
 __all__ = ["RunResult", "Runner", "SubprocessRunner"]
 
