@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import pickle
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import pipvet.frozen as frozen_module
 from pipvet.frozen import (
     FrozenInstanceError,
     asdict,
@@ -251,3 +253,103 @@ def test_a_plain_subclass_of_a_frozen_class_is_still_one() -> None:
     assert is_frozen(Plain("a"))
     assert [f.name for f in fields(Plain)] == [f.name for f in fields(Item)]
     assert replace(Plain("a"), version="2").version == "2"
+
+
+# --------------------------------------------------------------- the generic __init__
+
+# A field: its kind, and whether the class stores it in a slot. "late" is init=False with no
+# default, which __post_init__ sets.
+_KINDS = ("required", "default", "factory", "no_init_default", "no_init_factory", "late")
+
+
+def _logged(log: list[str], name: str) -> list[str]:
+    log.append(name)
+    return [name]  # a new list each time, as a factory makes
+
+
+def _make_class(kinds: list[str], slots: bool, post_init: bool, log: list[str]) -> type:
+    namespace: dict[str, object] = {"__annotations__": {}}
+    for i, kind in enumerate(kinds):
+        name = f"f{i}"
+        namespace["__annotations__"][name] = "object"  # type: ignore[index]
+        made = functools.partial(_logged, log, name)
+        namespace[name] = {
+            "required": frozen_module.MISSING,
+            "default": f"d{i}",
+            "factory": field(default_factory=made),
+            "no_init_default": field(default=f"n{i}", init=False),
+            "no_init_factory": field(default_factory=made, init=False),
+            "late": field(init=False),
+        }[kind]
+        if namespace[name] is frozen_module.MISSING:
+            del namespace[name]
+    if post_init:
+
+        def __post_init__(self: object) -> None:
+            log.append("post")
+            for i, kind in enumerate(kinds):
+                if kind == "late":
+                    object.__setattr__(self, f"f{i}", "late")
+
+        namespace["__post_init__"] = __post_init__
+    return frozen(slots=slots)(type("Shape", (), namespace))
+
+
+def _state(obj: object, kinds: list[str]) -> list[object]:
+    return [getattr(obj, f"f{i}", "<unset>") for i in range(len(kinds))]
+
+
+@given(
+    shape=st.tuples(st.lists(st.sampled_from(_KINDS), max_size=6), st.booleans(), st.booleans()),
+    # Small numbers: most calls then bind, and a keyword often repeats a position.
+    call=st.tuples(st.integers(0, 4), st.sets(st.integers(0, 4), max_size=3), st.booleans()),
+)
+def test_the_generic_init_does_what_the_compiled_one_does(
+    shape: tuple[list[str], bool, bool], call: tuple[int, set[int], bool]
+) -> None:
+    kinds, slots, post_init = shape
+    positional, keywords, stranger = call
+    # Defaults after required fields only, as a class must have them.
+    kinds = sorted(kinds, key=lambda k: k != "required")
+    log: list[str] = []
+    cls = _make_class(kinds, slots, post_init, log)
+    every = fields(cls)
+    args = tuple(f"a{i}" for i in range(positional))
+    kwargs = {f"f{i}": f"k{i}" for i in keywords}
+    if stranger:
+        kwargs["stranger"] = "s"
+    generic_log: list[str] = []
+    compiled_log: list[str] = []
+    plan = ([f.name for f in every if f.init], *frozen_module._stores(cls))
+    one: object = object.__new__(cls)
+    log.clear()
+    done = frozen_module._generic_init(every, plan, one, args, dict(kwargs))
+    generic_log[:] = log
+    two: object = object.__new__(cls)
+    log.clear()
+    try:
+        frozen_module._init(cls, every)(two, *args, **kwargs)
+    except TypeError:
+        assert not done  # the generic one declined what Python refuses
+        assert generic_log == []  # and did nothing first
+        return
+    compiled_log[:] = log
+    assert done
+    assert _state(one, kinds) == _state(two, kinds)
+    assert generic_log == compiled_log  # factories and __post_init__, in the same order
+
+
+def test_a_class_compiles_its_init_at_its_fourth_instance() -> None:
+    @frozen
+    class Few:
+        a: int
+        b: list[int] = field(default_factory=list)
+
+    first = Few.__init__
+    made = [Few(i) for i in range(3)]
+    assert Few.__init__ is first  # made the generic way
+    Few(3)
+    assert Few.__init__ is not first  # compiled, and in its place
+    assert [Few(i) for i in range(3)] == made
+    with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
+        Few(1, c=2)  # type: ignore[call-arg]

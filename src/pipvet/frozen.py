@@ -3,8 +3,8 @@
 Every pipvet run creates forty or more value classes before it does any work, and
 ``dataclasses`` made that a third of a 300-package audit: importing it loads ``inspect`` (and
 with it ``ast``, ``dis`` and ``tokenize``), and each class it makes compiles six generated
-methods (about 0.7 ms each time). ``@frozen`` compiles one, ``__init__`` (where instances are
-made by the thousand), and shares plain functions for the rest.
+methods (about 0.7 ms each time). ``@frozen`` compiles one, ``__init__``, once a class has
+made a few instances (a few classes make thousands), and shares plain functions for the rest.
 
 What it keeps from ``dataclasses``: fields from the class's annotations (a base's first, as
 with dataclasses), defaults and ``field(default_factory=..., init=..., repr=..., compare=...)``,
@@ -21,17 +21,16 @@ from __future__ import annotations
 import sys
 from operator import attrgetter
 
-# Not typing's: an audit imports no typing (about 15 million instructions of start-up), and
-# this module is on every command's path. mypy treats any constant of this name as true.
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (mypy reads this as true)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar, dataclass_transform, overload
 
     T = TypeVar("T")
-else:
-    # What type checkers read; at run time overload's registry and dataclass_transform's
-    # marker attribute serve introspection only, which nothing here does.
+    # The __init__ arguments' names, then what _stores says of the class.
+    _Plan = tuple[list[str], bool, dict[str, Any], bool]
+else:  # for type checkers: at run time their marks serve introspection only
+
     def overload(function: object) -> object:
         return function
 
@@ -221,17 +220,76 @@ def _check_order(cls: type, field_list: tuple[Field, ...]) -> None:
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
 
 
+# The instance that compiles its class's __init__ (_generic_init makes those before): compiling
+# costs about 25 generic instances, and of the classes an audit instantiates, 15 of 24 make
+# one or two instances (the others hundreds).
+_COMPILE_AT = 4
+
+
 def _first_init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
-    """An ``__init__`` that compiles the real one on the first call and puts it in its place:
-    most classes a run defines are never instantiated in it, and compiling is what costs."""
+    """An ``__init__`` that makes the first few instances by ``_generic_init``, then compiles
+    the real one and puts it in its place (compiling is what costs: see _COMPILE_AT)."""
+    made = 0
+    plan: _Plan | None = None
 
     def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+        nonlocal made, plan
+        made += 1
+        if made < _COMPILE_AT:
+            plan = plan or ([f.name for f in field_list if f.init], *_stores(cls))
+            if _generic_init(field_list, plan, self, args, kwargs):
+                return
         real = _init(cls, field_list)
         setattr(cls, "__init__", real)  # noqa: B010 - a method, not data
         real(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
+
+
+def _generic_init(every: tuple[Field, ...], plan: _Plan, self: Any, args: Any, kw: Any) -> bool:
+    """What the compiled ``__init__`` does, for arguments that bind as they are (False, with
+    nothing done, for any others: the compiled one then raises Python's own TypeError)."""
+    names, has_dict, slotted, post_init = plan
+    given = dict(zip(names, args, strict=False))
+    if len(args) > len(names) or any(k in given or k not in names for k in kw):
+        return False
+    given.update(kw)
+    for f in every:
+        if f.init and f.name not in given and f.default is MISSING is f.default_factory:
+            return False  # a required argument is missing
+    for f in every:
+        name = f.name
+        if name in given:
+            value = given[name]
+        elif f.default_factory is not MISSING:
+            value = f.default_factory()
+        elif f.default is not MISSING:
+            value = f.default
+        else:
+            continue  # set by __post_init__, if at all
+        if has_dict and name not in slotted:
+            self.__dict__[name] = value
+        elif name in slotted:
+            slotted[name].__set__(self, value)
+        else:
+            object.__setattr__(self, name, value)
+    if post_init:
+        self.__post_init__()
+    return True
+
+
+def _stores(cls: type) -> tuple[bool, dict[str, Any], bool]:
+    """Whether instances have a __dict__, the slot descriptor of each slotted field, and
+    whether the class has a __post_init__."""
+    slotted = {
+        name: kind.__dict__[name]
+        for kind in reversed(cls.__mro__)
+        for name in kind.__dict__.get("__slots__", ())
+        if name in kind.__dict__
+    }
+    has_dict = any("__slots__" not in kind.__dict__ for kind in cls.__mro__[:-1])
+    return has_dict, slotted, "__post_init__" in dir(cls)
 
 
 def _own_fields(cls: type) -> list[Field]:
@@ -262,13 +320,7 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
     # call of object.__setattr__, which halves the cost of making an instance.
     # A slotted field is stored through its slot's own descriptor: the call object.__setattr__
     # would make only to find that descriptor (and go round the class's refusing __setattr__).
-    slotted = {
-        name: kind.__dict__[name]
-        for kind in reversed(cls.__mro__)
-        for name in kind.__dict__.get("__slots__", ())
-        if name in kind.__dict__
-    }
-    has_dict = any("__slots__" not in kind.__dict__ for kind in cls.__mro__[:-1])
+    has_dict, slotted, post_init = _stores(cls)
     if has_dict:
         body.append("  __dict = self.__dict__")
     for f in field_list:
@@ -298,7 +350,7 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
             body.append(f"  __s_{name}(self, {value})")
         else:
             body.append(f"  __set(self, {name!r}, {value})")
-    if "__post_init__" in dir(cls):
+    if post_init:
         body.append("  self.__post_init__()")
     source = (
         f"def __make__({', '.join(closure)}):\n"
@@ -352,29 +404,17 @@ def _hash(self: Any) -> int:
     return hash(self.__frozen_key__(self))
 
 
-def _compare(
-    self: Any, other: object, test: Callable[[tuple[Any, ...], tuple[Any, ...]], bool]
-) -> object:  # a bool, or NotImplemented
-    key: Callable[[object], tuple[Any, ...]] = self.__frozen_key__
-    if other.__class__ is self.__class__:
-        return test(key(self), key(other))
-    return NotImplemented
+def _ordering(test: Callable[[Any, Any], bool]) -> Callable[[Any, object], object]:
+    def compare(self: Any, other: object) -> object:  # a bool, or NotImplemented
+        key: Callable[[object], tuple[Any, ...]] = self.__frozen_key__
+        if other.__class__ is self.__class__:
+            return test(key(self), key(other))
+        return NotImplemented
+
+    return compare
 
 
-def _lt(self: Any, other: object) -> object:
-    return _compare(self, other, tuple.__lt__)
-
-
-def _le(self: Any, other: object) -> object:
-    return _compare(self, other, tuple.__le__)
-
-
-def _gt(self: Any, other: object) -> object:
-    return _compare(self, other, tuple.__gt__)
-
-
-def _ge(self: Any, other: object) -> object:
-    return _compare(self, other, tuple.__ge__)
+_lt, _le, _gt, _ge = map(_ordering, (tuple.__lt__, tuple.__le__, tuple.__gt__, tuple.__ge__))
 
 
 def _refuse_set(self: object, name: str, value: object) -> None:
