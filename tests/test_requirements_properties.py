@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipvet.errors import InputError
+from pipvet.inputs import requirements
 from pipvet.inputs.requirement_text import parse_requirement_text
 from pipvet.inputs.requirements import parse_requirements_file
 from pipvet.inputs.requirements_model import RequirementEntry, RequirementsFile
@@ -200,3 +201,18 @@ def test_any_text_parses_or_fails_with_located_problems(tmp_path: Path, lines: l
     assert all(raw and raw == raw.strip() for _, raw in located)
     assert all(e.name is None or e.name == canonicalize_name(e.name) for e in parsed.entries)
     assert all(o.location.path == str(path) for o in parsed.options)
+
+
+_ENVIRONMENT_NAMES = st.tuples(
+    st.sampled_from(["", "dev-", "x.", "a", "\u212a_", "\u017f-"]),
+    st.sampled_from(["environment", "ENVIRONMENT", "Environment", "env\u0131ronment"])
+    | st.sampled_from(["ENV\u0130RONMENT", "environ", "requirements", "ment"]),
+    st.sampled_from([".yml", ".yaml", ".YML", ".txt", "-dev.yml", "", "_\u00e9.yml"]),
+).map("".join)
+
+
+@given(_ENVIRONMENT_NAMES | st.text())
+def test_is_conda_name_is_the_patterns_match(name: str) -> None:
+    # The ASCII shortcut must say no only where the pattern says no.
+    expected = re.match(requirements._CONDA, name, re.IGNORECASE) is not None
+    assert requirements.is_conda_name(name) == expected

@@ -25,6 +25,7 @@ from pipvet.models import Dependency, NormalizedName, canonicalize_name
 
 __all__ = [
     "declared_kind",
+    "is_conda_name",
     "parse_declared",
     "parse_pyproject",
     "parse_requirements_file",
@@ -146,6 +147,16 @@ def parse_pyproject(path: Path) -> RequirementsFile:
 _CONDA = r"^(.*[._-])?environment([._-].*)?\.ya?ml$"
 
 
+def is_conda_name(name: str) -> bool:
+    """Whether a file name is an environment file's (``_CONDA``, ignoring case)."""
+    # An ASCII name without "environment" in any case cannot match: asked first, so reading
+    # requirements.txt compiles no pattern (about a million instructions). Other names are
+    # left to the pattern, whose case folding knows more than str.lower().
+    if name.isascii() and "environment" not in name.lower():
+        return False
+    return re.match(_CONDA, name, re.IGNORECASE) is not None
+
+
 def declared_kind(path: Path) -> str:
     """What ``-r FILE`` holds, by its name: "pyproject", "lock", "conda", "notebook" or
     "requirements" (anything else is read as a pip requirements file)."""
@@ -155,7 +166,7 @@ def declared_kind(path: Path) -> str:
         return "pyproject"
     if is_lock_file(path):
         return "lock"
-    if re.match(_CONDA, path.name, re.IGNORECASE):
+    if is_conda_name(path.name):
         return "conda"
     if path.suffix.lower() == ".ipynb":
         return "notebook"

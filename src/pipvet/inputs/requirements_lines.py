@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from pipvet.inputs.requirements_model import LineProblem
 
 __all__ = [
-    "COMMENT_RE",
     "STRONG_HASHES",
     "break_args_options",
+    "comment_re",
     "expand_variables",
     "logical_lines",
     "parse_options",
@@ -22,7 +22,9 @@ __all__ = [
 
 # pip's own patterns: a comment starts a line or follows whitespace (so "#egg=" in a URL is
 # not a comment); variables are ${NAME} with uppercase letters, digits and underscores only.
-COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+@functools.cache  # compiled when first used: a file of pins has no "#"
+def comment_re() -> re.Pattern[str]:
+    return re.compile(r"(^|\s+)#.*$")
 
 
 @functools.cache  # compiled when first used: most files name no variable
@@ -43,7 +45,7 @@ def logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
         if not parts and not line.endswith("\\"):  # the commonest line: whole on its own
             yield lineno, lineno, line
             continue
-        is_comment = "#" in line and COMMENT_RE.match(line) is not None
+        is_comment = "#" in line and comment_re().match(line) is not None
         if not line.endswith("\\") or is_comment:
             piece = " " + line if is_comment else line
             if parts:

@@ -28,9 +28,9 @@ from pipvet.inputs.requirement_text import (
     url_re,
 )
 from pipvet.inputs.requirements_lines import (
-    COMMENT_RE,
     STRONG_HASHES,
     break_args_options,
+    comment_re,
     expand_variables,
     logical_lines,
     parse_options,
@@ -102,7 +102,7 @@ class _Reader:
     def read_file(self, src: _Source, text: str) -> None:
         self.files.append(src.path)
         for first, last, line in logical_lines(text):
-            raw = (COMMENT_RE.sub("", line) if "#" in line else line).strip()
+            raw = (comment_re().sub("", line) if "#" in line else line).strip()
             if not raw:
                 continue
             location = Location(src.display, first)
