@@ -312,34 +312,32 @@ def _own_fields(cls: type) -> list[Field]:
 
 
 def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
-    """``__init__``, compiled once per class: where instances are made, speed counts."""
+    """``__init__``, compiled once per class: where instances are made, speed counts. Its text
+    is short (defaults go in __defaults__, no name unused): parsing it is what costs."""
     params: list[str] = []
-    body: list[str] = []
-    closure: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
-    # A field without a slot is stored straight into the instance's __dict__: a store, not a
-    # call of object.__setattr__, which halves the cost of making an instance.
-    # A slotted field is stored through its slot's own descriptor: the call object.__setattr__
-    # would make only to find that descriptor (and go round the class's refusing __setattr__).
+    defaults: list[Any] = []
+    closure: dict[str, Any] = {}
+    # A field without a slot is stored straight into the instance's __dict__ (half the cost of
+    # object.__setattr__); a slotted one through its slot's own descriptor (which that call
+    # would only look up, going round the class's refusing __setattr__).
     has_dict, slotted, post_init = _stores(cls)
-    if has_dict:
-        body.append("  __dict = self.__dict__")
+    body = ["  __dict = self.__dict__"] if has_dict else []
     for f in field_list:
         name = f.name
         if f.default_factory is not MISSING:
             closure[f"__f_{name}"] = f.default_factory
+            value = f"__f_{name}()"
             if f.init:
-                params.append(f"{name}=__factory")
-                value = f"__f_{name}() if {name} is __factory else {name}"
-            else:
-                value = f"__f_{name}()"
-        elif f.default is not MISSING:
+                params.append(f"{name}=0")
+                defaults.append(_FACTORY)
+                closure["__factory"] = _FACTORY
+                value = f"{value} if {name} is __factory else {name}"
+        elif f.default is not MISSING and not f.init:
             closure[f"__d_{name}"] = f.default
             value = f"__d_{name}"
-            if f.init:
-                params.append(f"{name}=__d_{name}")
-                value = name
         elif f.init:
-            params.append(name)
+            params.append(name if f.default is MISSING else f"{name}=0")
+            defaults.extend(() if f.default is MISSING else (f.default,))
             value = name
         else:
             continue  # set by __post_init__, if at all
@@ -349,6 +347,7 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
             closure[f"__s_{name}"] = slotted[name].__set__
             body.append(f"  __s_{name}(self, {value})")
         else:
+            closure["__set"] = object.__setattr__
             body.append(f"  __set(self, {name!r}, {value})")
     if post_init:
         body.append("  self.__post_init__()")
@@ -362,6 +361,7 @@ def _init(cls: type, field_list: tuple[Field, ...]) -> Callable[..., None]:
     scope: dict[str, Any] = {}
     exec(source, module.__dict__ if module is not None else {}, scope)
     made: Callable[..., None] = scope["__make__"](**closure)
+    made.__defaults__ = tuple(defaults) or None
     made.__qualname__ = f"{cls.__qualname__}.__init__"
     return made
 
