@@ -5,11 +5,13 @@ missing or stale (never a crash), and a damaged one must be reported, not truste
 from __future__ import annotations
 
 import json
+import json.scanner
 import sqlite3
 import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -431,3 +433,40 @@ def test_a_digest_round_trips_and_a_field_of_the_wrong_type_is_refused(
         fields[where] = bad
     with pytest.raises(ValueError, match="not a package record digest"):
         digest.decode(json.dumps(fields) + "\n" + rest)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+# Texts json.dumps never writes: raw control characters in strings (strict refuses them),
+# NaN and the infinities (parse_constant), numbers in other spellings, broken syntax.
+_JSON_PIECES = st.sampled_from(
+    [
+        *['"a\tb"', '"a\nb"', "NaN", "-Infinity", "Infinity", "1e400", "-0", "1.5E+3", "01"],
+        *['{"a":1,"a":2}', "[", '"\\ud800"', "tru", "nul", " [1 , 2] ", '"\\u00e9"', "2" * 30],
+        "[1,]",
+    ]
+)
+
+
+@given(
+    _JSON_VALUES.map(json.dumps)
+    | _JSON_PIECES
+    | st.lists(_JSON_PIECES, min_size=1, max_size=3).map(",".join).map("[{}]".format)
+)
+def test_the_digest_scanner_reads_as_json_loads_scanner(text: str) -> None:
+    # decode() scans with _json's scanner made from its own context, not json.JSONDecoder()
+    # (importing json compiles six patterns): both must read every text alike.
+    def scanned(scan: Any) -> str:
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            return "no value"
+        except ValueError as exc:  # json.JSONDecodeError
+            return f"error {exc}"
+        return f"{json.dumps(value)} {end} {type(value).__name__}"
+
+    loads_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+    assert scanned(digest._scan) == scanned(loads_scan)

@@ -27,10 +27,10 @@ records it holds.
 
 from __future__ import annotations
 
-import json
+from _json import make_scanner
 from collections.abc import Sequence
 from itertools import chain
-from json.scanner import make_scanner
+from math import inf, nan
 
 from pipvet.advisories.findings import summary_of
 from pipvet.advisories.match import PackageEntry, PackageRecord, package_record
@@ -51,6 +51,8 @@ def encode(record: PackageRecord) -> str:
     """The digest text of ``record``."""
     a = record.advisory
     head = "" if a.summary.strip() else summary_of(a)
+    import json  # a sync writes digests; an audit only reads them (see _Decoding)
+
     facts = json.dumps(
         [
             a.id,
@@ -153,8 +155,21 @@ def _compiled(rng: list[Any]) -> Compiled:
     return _new_tuple(Compiled, (tuple(bounds), states, fixed, events))
 
 
-# typeshed types the context as a scanner; json itself passes its decoder, as here.
-_scan = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+class _Decoding:
+    """What ``json.JSONDecoder()`` gives the scanner json.loads ends in (the same C scanner
+    json.scanner.make_scanner is): its strictness and parsers, without importing json, whose
+    decoder and encoder compile six patterns at import (an audit needs neither)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": -inf, "Infinity": inf, "NaN": nan}.__getitem__
+
+
+# typeshed types the context as a scanner; json itself passes its decoder.
+_scan = make_scanner(_Decoding)  # type: ignore[arg-type]
 _join = "".join
 _new_tuple = tuple.__new__
 _TWO = frozenset({2})

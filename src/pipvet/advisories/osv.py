@@ -9,7 +9,6 @@ are read opportunistically and never make a record malformed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from pipvet.errors import DataError
@@ -112,6 +111,8 @@ def _type_name(value: object) -> str:
 
 def parse_advisory_json(text: str | bytes) -> Advisory:
     """Parse one OSV record from JSON text; invalid JSON is a ``MalformedRecord`` too."""
+    import json  # an audit reads stored digests, not records (see advisories.digest)
+
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:

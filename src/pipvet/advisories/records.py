@@ -8,7 +8,6 @@ safe to use in a URL path and whose ``modified`` is a time; everything else rais
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,6 +102,8 @@ def trim_record(data: Any) -> tuple[Any, bool]:
 def prepare_record(raw: bytes | str) -> StoredRecord:
     """Check one OSV record and extract what the store indexes; MalformedRecord if unusable.
     Free text over the caps is cut (see ``trim_record``) before it is stored."""
+    import json  # a sync prepares records; an audit reads digests (see advisories.digest)
+
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         data = json.loads(text)
@@ -216,4 +217,6 @@ def overlay_fingerprint(folder: Path | None) -> str:
         stats = [(str(p), p.stat()) for p in overlay_files(folder)]
     except OSError:
         return "unreadable"
+    import json  # only with an overlay
+
     return json.dumps([str(folder), [(n, s.st_size, s.st_mtime_ns) for n, s in stats]])

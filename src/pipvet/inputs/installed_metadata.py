@@ -12,7 +12,6 @@ folder and says what is wrong, so the shortcut loses no refusal.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from pathlib import Path
@@ -193,6 +192,8 @@ def name_from_folder(stem: str, fmt: MetadataFormat) -> tuple[str, str | None]:
 
 
 def _direct_url(folder: str) -> DirectUrl:
+    import json  # only a distribution installed from a URL or folder has direct_url.json
+
     try:
         data = json.loads(
             read_bytes_capped(os.path.join(folder, "direct_url.json"), cap=MAX_METADATA_BYTES)

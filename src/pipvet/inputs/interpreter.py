@@ -6,7 +6,6 @@ is passed in), the rest reads a few files.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -126,6 +125,8 @@ def inspect_interpreter(python: Path, runner: Runner) -> InterpreterInfo:
             f"folders{last}",
             hint="check that it is a working Python interpreter",
         )
+    import json  # only when an interpreter is asked: an audit of a folder asks none
+
     try:
         data = json.loads(proc.stdout.strip().splitlines()[-1])
         dirs = [Path(d) for d in data["site_packages"]]

@@ -10,9 +10,10 @@ that are not strings, unusual types) is handed to ``json.dumps`` whole.
 
 from __future__ import annotations
 
-import json
 import math
-from json.encoder import encode_basestring_ascii as _string
+
+# json.encoder's own (the C function): importing json would compile six patterns at import.
+from _json import encode_basestring_ascii as _string
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def dumps(value: object) -> str:
     try:
         return _dumps(value, "\n")
     except _Unsupported:
+        import json  # a value only json.dumps writes: no audit report holds one
+
         return json.dumps(value, indent=2)
 
 

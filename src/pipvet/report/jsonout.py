@@ -31,7 +31,6 @@ dependencies with a ``skipped`` reason.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
@@ -139,6 +138,8 @@ def _dependency_text(result: DependencyResult, report: AuditReport) -> str:
     value = _dependency(result, report)
     text = dumps_at(value, 2)
     if text is None:  # a value only json.dumps writes, indented for its depth
+        import json  # (not otherwise imported by an audit: see jsonindent)
+
         text = json.dumps(value, indent=2).replace("\n", "\n    ")
     return text
 
