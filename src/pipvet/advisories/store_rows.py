@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -148,6 +147,8 @@ def _digests(record: StoredRecord) -> tuple[str, ...]:
 
 
 def deflate(text: str) -> bytes:
+    import zlib  # records are read and written by a sync, an audit reads digests
+
     return zlib.compress(text.encode("utf-8"), 6)
 
 
@@ -166,6 +167,8 @@ def decode_digest(record_id: str, data: str | bytes | None) -> PackageRecord:
 
 
 def inflate(body: bytes) -> str:
+    import zlib  # (see deflate)
+
     try:
         return zlib.decompress(body).decode("utf-8")
     except (zlib.error, UnicodeDecodeError) as exc:

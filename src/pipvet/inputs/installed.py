@@ -22,7 +22,6 @@ from pathlib import Path
 from pipvet.errors import EnvironmentProblem
 from pipvet.inputs.installed_metadata import name_from_folder, read_egg_link, read_metadata_dir
 from pipvet.inputs.installed_model import Distribution, EnvironmentScan, PthFile
-from pipvet.inputs.interpreter import site_packages_of
 from pipvet.models import canonicalize_name
 from pipvet.system.files import MAX_METADATA_BYTES, FileProblem, read_bytes_capped
 from pipvet.system.process import Runner
@@ -199,4 +198,6 @@ def _warnings(folders: Sequence[Path], dists: Sequence[Distribution]) -> list[st
 
 def scan_interpreter(python: Path, runner: Runner) -> EnvironmentScan:
     """Read every site-packages folder ``python`` imports from (one small subprocess)."""
+    from pipvet.inputs.interpreter import site_packages_of  # not for a folder: --path
+
     return read_environment(site_packages_of(python, runner))
