@@ -125,7 +125,15 @@ _NOT_ON_AN_AUDITS_PATH = (
     # (tests/test_store_digests.py compares the scanner with json.loads's)
     "zlib",  # records are stored compressed; an audit reads their digests
     "pipvet.inputs.interpreter",  # a folder or a file is read without asking an interpreter
+    "pipvet.advisories.records",  # without an overlay (test_no_overlay_has_no_fingerprint)
 )
+
+
+def test_no_overlay_has_no_fingerprint() -> None:
+    # What sync.ensure_fresh takes for no overlay without importing records.
+    from pipvet.advisories.records import overlay_fingerprint
+
+    assert overlay_fingerprint(None) == ""
 
 
 @pytest.mark.parametrize("source", ["--path", "-r"])

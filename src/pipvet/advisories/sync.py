@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipvet.advisories.records import overlay_fingerprint
 from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
@@ -116,7 +115,12 @@ def ensure_fresh(
     data at all. ``http`` may be a function that makes the client: it is called only when a
     sync runs, so a run on fresh data never loads the HTTP machinery.
     """
-    fingerprint = overlay_fingerprint(overlay)
+    if overlay is None:
+        fingerprint = ""  # overlay_fingerprint's answer: an audit without one imports no records
+    else:
+        from pipvet.advisories.records import overlay_fingerprint
+
+        fingerprint = overlay_fingerprint(overlay)
     decision = _freshness(store_path, source, max_age_seconds, offline, clock)
     if isinstance(decision, SyncOutcome):
         if decision.overlay_fingerprint == fingerprint:
