@@ -31,7 +31,6 @@ from pathlib import Path
 
 from pipvet.advisories import digest
 from pipvet.advisories.match import PackageRecord
-from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.store_model import (
     REBUILD_HINT,
     CorruptStore,
@@ -347,6 +346,9 @@ class AdvisoryStore:
     def _add_missing_digests(self) -> int:
         """Compute the digests the rows lack from the stored records. A record that no longer
         parses is dropped, as a sync would skip it; returns how many were dropped."""
+        # Imported here: an audit reads digests, and parses no record (see advisories.digest).
+        from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+
         conn = self._conn
         rows = conn.execute(
             "SELECT r.layer, r.id, r.body FROM records r JOIN "

@@ -19,7 +19,6 @@ from pipvet.advisories.match import (
     find_matching,
     package_record,
 )
-from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.frozen import field, frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 from pipvet.pep440 import Parts, parse
@@ -105,6 +104,9 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
 def _parse_all(
     raw: Mapping[NormalizedName, Sequence[str]], warnings: list[str]
 ) -> dict[NormalizedName, tuple[Advisory, ...]]:
+    # Imported here: the audit of a current database matches digests, not records.
+    from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+
     parsed_by_text: dict[str, Advisory | None] = {}
     out: dict[NormalizedName, tuple[Advisory, ...]] = {}
     for name, texts in raw.items():

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipvet import __version__
-from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.advisories.source import OsvSource
 from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.store_model import CorruptStore
@@ -292,6 +291,7 @@ def explain(
     """The record named ``record_id`` (or an alias of one) and, for every collected dependency
     it names, the matcher's step-by-step reasoning."""
     from pipvet.advisories.explain import explain as explain_match
+    from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
     from pipvet.advisories.versions import version_or_none
 
     with AdvisoryStore.open(outcome.store_path) as store:
@@ -322,6 +322,8 @@ def explain(
 
 
 def _find_by_alias(store: AdvisoryStore, alias: str, deps: Sequence[Dependency]) -> str | None:
+    from pipvet.advisories.osv import MalformedRecord, parse_advisory_json  # (see explain)
+
     wanted = alias.casefold()
     names: list[NormalizedName] = sorted({d.name for d in deps})
     for texts in store.raw_records_for(names).values():
