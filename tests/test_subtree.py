@@ -44,7 +44,7 @@ def target(
         implementation="CPython",
         prefix=sys.prefix,
         markers=env,
-        tags=tuple(tags.sys_tags()),
+        tags=tuple(str(t) for t in tags.sys_tags()),
         installed={canonicalize_name(k): v for k, v in (installed or {}).items()},
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import hashlib
 import json
 import sys
@@ -17,7 +16,6 @@ from typing import Any, Generic, Literal, TypeVar
 
 import packaging
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName
 
 from pipvet import __version__
 from pipvet.advisories.store import AdvisoryStore
@@ -36,7 +34,7 @@ from pipvet.index.client import IndexClient
 from pipvet.index.popularity_cache import Loaded, load_popularity
 from pipvet.inputs import installed as environment
 from pipvet.inputs import interpreter
-from pipvet.models import DependencyResult, Progress
+from pipvet.models import DependencyResult, NormalizedName, Progress
 from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
 from pipvet.system.files import write_text_atomic
@@ -176,15 +174,25 @@ def _interpreter_key(python: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-@dataclasses.dataclass
 class Setup:
-    vetter: Vetter
-    target: TargetEnvironment
-    description: str
-    warnings: list[str] = dataclasses.field(default_factory=list)
-    store: AdvisoryStore | None = None
-    # The advisory data the vetting used: what a later audit of the same run reads.
-    advisories: SyncOutcome | None = None
+    # A plain class: dataclasses (with inspect and ast) is no import a vet otherwise needs.
+    def __init__(
+        self,
+        vetter: Vetter,
+        target: TargetEnvironment,
+        description: str,
+        *,
+        warnings: list[str] | None = None,
+        store: AdvisoryStore | None = None,
+        advisories: SyncOutcome | None = None,
+    ) -> None:
+        self.vetter = vetter
+        self.target = target
+        self.description = description
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.store = store
+        # The advisory data the vetting used: what a later audit of the same run reads.
+        self.advisories = advisories
 
     def close(self) -> None:
         if self.store is not None:
@@ -326,7 +334,14 @@ def build(
         runner=runner,
         progress=progress,
     )
-    return Setup(vetter, target, description, warnings, store, outcome if store else None)
+    return Setup(
+        vetter,
+        target,
+        description,
+        warnings=warnings,
+        store=store,
+        advisories=outcome if store else None,
+    )
 
 
 def vet_installed(

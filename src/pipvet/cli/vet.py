@@ -8,22 +8,23 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.markers import Marker, UndefinedEnvironmentName
-from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
+from pipvet.models import canonicalize_name
 from pipvet.report.vet import VET_FORMATS, render_vet
 from pipvet.system.process import Runner
+from pipvet.vetting import requires
 from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
 if TYPE_CHECKING:
+    from packaging.markers import Marker
+
     from pipvet.inputs.requirements_model import RequirementEntry
 
 __all__ = ["register", "run"]
@@ -131,7 +132,8 @@ def _collect(
     warnings: list[str] = []
     for text in args.names:
         request = parse_request(text)
-        wanted.append(_Wanted(request, Requirement(text).marker, "the command line"))
+        found = requires.read(text)
+        wanted.append(_Wanted(request, _marker(text, found), "the command line"))
     for name in args.requirement:
         from pipvet.inputs.requirements import parse_declared
 
@@ -171,6 +173,8 @@ def _requests(
         if w.marker is None:
             applying.append(w)
             continue
+        from packaging.markers import UndefinedEnvironmentName
+
         try:
             applies = w.marker.evaluate(target.marker_environment())
         except UndefinedEnvironmentName as exc:
@@ -212,6 +216,16 @@ def _requests(
             "one release that must satisfy every request"
         )
     return requests, notes
+
+
+def _marker(text: str, found: requires.Read | None) -> Marker | None:
+    """The marker of a request of the command line: none when ``requires`` read it without
+    one (as packaging reads it), else packaging's."""
+    if found is not None and found[4] is None:
+        return None
+    from packaging.requirements import Requirement
+
+    return Requirement(text).marker
 
 
 def _text(w: _Wanted) -> str:

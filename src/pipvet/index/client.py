@@ -20,8 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from packaging.utils import NormalizedName, canonicalize_name
-
 from pipvet.errors import DataError, NetworkError, PipvetError
 from pipvet.frozen import frozen
 from pipvet.index.parse import (
@@ -30,7 +28,7 @@ from pipvet.index.parse import (
     project_url,
 )
 from pipvet.index.parsed_cache import ParsedCache
-from pipvet.models import same_version
+from pipvet.models import NormalizedName, canonicalize_name, same_version
 from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import RequestPool
 

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import cast
 from urllib.parse import quote
 
-from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
 from pipvet.index.packed import DistFile, PackedFiles, timestamp
+from pipvet.models import NormalizedName, canonicalize_name
 
 __all__ = [
     "DistFile",

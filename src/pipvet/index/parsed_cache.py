@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from pipvet.errors import InputError
 from pipvet.index.packed import EARLIEST, LATEST, DistFile, PackedFiles, pack
 from pipvet.index.parse import OwnerRole, ProjectInfo, Release
+from pipvet.models import canonicalize_name
 from pipvet.system.files import write_chunks_atomic
 
 __all__ = ["ParsedCache"]

@@ -16,10 +16,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import cast
 
-from packaging.utils import InvalidName, NormalizedName, canonicalize_name
-
 from pipvet.errors import DataError
 from pipvet.frozen import field, frozen
+from pipvet.models import NormalizedName, canonicalize_name, is_project_name
 
 __all__ = ["PopularityEntry", "PopularityTable", "parse_popularity"]
 
@@ -197,12 +196,13 @@ def _parse_row(
     if not isinstance(project, str) or not project.strip():
         problems.append(f"{where}: 'project' must be a non-empty string, got {project!r}")
         ok = False
+    # What canonicalize_name(project, validate=True) of packaging.utils accepts: that
+    # module imports packaging.tags (platform, sysconfig, subprocess).
+    elif is_project_name(project):
+        name = canonicalize_name(project)
     else:
-        try:
-            name = canonicalize_name(project, validate=True)
-        except InvalidName:
-            problems.append(f"{where}: 'project' {project!r} is not a valid project name")
-            ok = False
+        problems.append(f"{where}: 'project' {project!r} is not a valid project name")
+        ok = False
     # bool is an int subclass; a true/false count is a broken export, not a number.
     value: int | None = None
     if isinstance(count, bool) or not isinstance(count, int):

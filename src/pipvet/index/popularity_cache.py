@@ -24,11 +24,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
-from packaging.utils import NormalizedName
-
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
 from pipvet.index.popularity import PopularityTable, parse_popularity
+from pipvet.models import NormalizedName
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
 

@@ -12,28 +12,32 @@ when a check that needs no network already says so), never ``ok``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
 
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
-from pipvet.frozen import field, frozen, replace
+from pipvet.frozen import frozen, replace
 from pipvet.index.client import IndexClient, Lookup
 from pipvet.index.parse import ProjectInfo
-from pipvet.inputs.requirement_text import length_problem
-from pipvet.models import Dependency, DependencyResult, Finding, Progress
+from pipvet.models import (
+    Dependency,
+    DependencyResult,
+    Finding,
+    NormalizedName,
+    Progress,
+    canonicalize_name,
+)
 from pipvet.system.process import Runner
 from pipvet.system.threads import RequestPool
 from pipvet.vetting import signals as S
 from pipvet.vetting.model import NewDependency, PackageVet, Signal
+from pipvet.vetting.request import VetRequest, parse_request
 from pipvet.vetting.subtree import SOURCE_ONLY, MetadataResolver, Root, Subtree, pip_subtree
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.typosquat import TyposquatIndex
@@ -41,75 +45,53 @@ from pipvet.vetting.typosquat_model import TyposquatResult
 from pipvet.vetting.verdict import combine
 from pipvet.vetting.wheels import install_kind, select_release
 
-__all__ = ["VetRequest", "Vetter", "parse_request"]
+__all__ = ["VetRequest", "Vetter", "parse_request"]  # the first and last from .request
 
 Resolver = Literal["metadata", "pip"]
 
 
-@frozen
-class VetRequest:
-    """One package to vet, as the user asked for it."""
-
-    requested: str
-    name: NormalizedName
-    specifier: SpecifierSet = field(default_factory=SpecifierSet)
-    extras: frozenset[str] = frozenset()
-    problem: str | None = None  # set when the request itself cannot be vetted (a URL, ...)
-
-
-def parse_request(text: str) -> VetRequest:
-    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one.
-    A name or version too long to be real is refused before any work is done on it."""
-    shown = text if len(text) <= 80 else text[:80] + "..."
-    hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
-    problem = length_problem(text)
-    try:
-        req = Requirement(text) if problem is None else None
-    except InvalidRequirement as exc:
-        raise UsageError(
-            f"'{shown}' is not a package name or requirement: {exc}", hint=hint
-        ) from None
-    problem = problem or length_problem(text, req)
-    if problem is not None or req is None:
-        reason = problem.what if problem is not None else "not a requirement"
-        raise UsageError(f"'{shown}' is {reason}", hint=hint)
-    if req.url:
-        raise UsageError(
-            f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
-            hint="vet the package by its name instead",
-        )
-    return VetRequest(text, canonicalize_name(req.name), req.specifier, frozenset(req.extras))
-
-
-@dataclasses.dataclass
 class Vetter:
-    """Everything one vetting run needs; ``vet`` may be called more than once."""
+    """Everything one vetting run needs; ``vet`` may be called more than once. A plain class:
+    dataclasses (with inspect and ast) is no import a vet otherwise needs."""
 
-    index: IndexClient
-    target: TargetEnvironment
-    clock: Callable[[], datetime]
-    thresholds: S.Thresholds = dataclasses.field(default_factory=S.Thresholds)
-    popularity: Mapping[str, int] | None = None  # canonical name -> download rank
-    squats: TyposquatIndex | None = None
-    # The popularity list's last_update: a project first released after it is not judged
-    # by its absence from the list.
-    popularity_date: str | None = None
-    advisories: RecordLookup | None = None  # None: no advisory data (signals unchecked)
-    # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
-    ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None
-    is_internal: Callable[[str], bool] = lambda _name: False
-    resolver: Resolver = "metadata"
-    runner: Runner | None = None  # for resolver "pip"
-    pip_options: tuple[str, ...] = ()  # for resolver "pip": where pip finds packages
-    progress: Progress | None = None  # "vetting 37/130" as packages are done
-    # Things the user should know that belong to no package (malformed advisory records).
-    warnings: list[str] = dataclasses.field(default_factory=list)
-    _meta: MetadataResolver = dataclasses.field(init=False)
-
-    def __post_init__(self) -> None:
-        self._meta = MetadataResolver(
-            self.index.lookup_many, self.target, self.index.lookup_releases
-        )
+    def __init__(
+        self,
+        index: IndexClient,
+        target: TargetEnvironment,
+        clock: Callable[[], datetime],
+        *,
+        thresholds: S.Thresholds | None = None,
+        popularity: Mapping[str, int] | None = None,
+        squats: TyposquatIndex | None = None,
+        popularity_date: str | None = None,
+        advisories: RecordLookup | None = None,
+        ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None,
+        is_internal: Callable[[str], bool] = lambda _name: False,
+        resolver: Resolver = "metadata",
+        runner: Runner | None = None,
+        pip_options: tuple[str, ...] = (),
+        progress: Progress | None = None,
+    ) -> None:
+        self.index = index
+        self.target = target
+        self.clock = clock
+        self.thresholds = S.Thresholds() if thresholds is None else thresholds
+        self.popularity = popularity  # canonical name -> download rank
+        self.squats = squats
+        # The popularity list's last_update: a project first released after it is not judged
+        # by its absence from the list.
+        self.popularity_date = popularity_date
+        self.advisories = advisories  # None: no advisory data (signals unchecked)
+        # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
+        self.ignores = ignores
+        self.is_internal = is_internal
+        self.resolver = resolver
+        self.runner = runner  # for resolver "pip"
+        self.pip_options = pip_options  # for resolver "pip": where pip finds packages
+        self.progress = progress  # "vetting 37/130" as packages are done
+        # Things the user should know that belong to no package (malformed advisory records).
+        self.warnings: list[str] = []
+        self._meta = MetadataResolver(index.lookup_many, target, index.lookup_releases)
 
     # ------------------------------------------------------------------ entry point
 

@@ -22,24 +22,26 @@ The HTTP lookups and the pip runner are passed in; nothing here opens a socket o
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pipvet.errors import PipError, PipvetError
 from pipvet.frozen import frozen
 from pipvet.index.client import InternalName, Lookup
 from pipvet.index.parse import ProjectInfo
+from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.system.process import Runner
 from pipvet.system.threads import RequestPool
+from pipvet.vetting import requires
 from pipvet.vetting.model import NewDependency
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
 
 __all__ = [
     "SOURCE_ONLY",
@@ -89,13 +91,27 @@ class Subtree:
     estimated: tuple[NormalizedName, ...] = ()
 
 
-@dataclasses.dataclass
 class _Walk:
-    root: Root
-    new: dict[NormalizedName, NewDependency] = dataclasses.field(default_factory=dict)
-    extras: dict[NormalizedName, set[str]] = dataclasses.field(default_factory=dict)
-    estimated: set[NormalizedName] = dataclasses.field(default_factory=set)
-    problem: str | None = None
+    # A plain class: dataclasses (with inspect and ast) is no import a vet otherwise needs.
+    __slots__ = ("estimated", "extras", "new", "problem", "root")
+
+    def __init__(self, root: Root) -> None:
+        self.root = root
+        self.new: dict[NormalizedName, NewDependency] = {}
+        self.extras: dict[NormalizedName, set[str]] = {}
+        self.estimated: set[NormalizedName] = set()
+        self.problem: str | None = None
+
+
+@frozen
+class _Requirement:
+    """A requirement as the walk uses it. ``marker`` is ``pipvet.vetting.requires``'s
+    reading, or packaging's ``Marker`` for a text that reader leaves to packaging."""
+
+    name: NormalizedName
+    extras: frozenset[str]
+    specifier: SpecifierSet
+    marker: requires.Marker | Marker | None
 
 
 @frozen
@@ -128,7 +144,7 @@ class MetadataResolver:
         # Requirement texts recur (the roots' in prefetch and resolve, common dependencies in
         # many projects): each is parsed once (None: pip cannot use it either), and its
         # marker evaluated once per set of extras.
-        self._parsed: dict[str, Requirement | None] = {}
+        self._parsed: dict[str, _Requirement | None] = {}
         self._applied: dict[tuple[str, frozenset[str]], bool] = {}
 
     def fetch(self, names: Iterable[str]) -> None:
@@ -257,10 +273,10 @@ class MetadataResolver:
                 key = (text, evaluated_with)
                 applies = applied.get(key)
                 if applies is None:
-                    applies = applied[key] = self._applies(req.marker, extras)
+                    applies = applied[key] = self._applies(text, req.marker, extras)
                 if not applies:
                     continue
-            name = canonicalize_name(req.name)
+            name = req.name
             if name == walk.root.name or name in self.target.installed:
                 continue
             wanted = set(req.extras)
@@ -277,23 +293,54 @@ class MetadataResolver:
                 steps.append(_Step(walk, name, req.specifier, frozenset(added), parent, False))
         return steps
 
-    def _applies(self, marker: Marker | None, extras: set[str]) -> bool:
+    def _applies(
+        self, text: str, marker: requires.Marker | Marker | None, extras: set[str]
+    ) -> bool:
         if marker is None:
             return "" in extras
         for extra in extras:
-            try:
-                if marker.evaluate(self.target.marker_environment(extra)):
-                    return True
-            except (UndefinedComparison, UndefinedEnvironmentName):
-                return True  # cannot tell: count it rather than hide a package
+            environment = self.target.marker_environment(extra)
+            applies = requires.evaluate(marker, environment) if isinstance(marker, tuple) else None
+            if applies is None:  # packaging decides
+                from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+
+                if isinstance(marker, tuple):
+                    marker = _packaging_marker(text)
+                try:
+                    applies = marker is not None and marker.evaluate(environment)
+                except (UndefinedComparison, UndefinedEnvironmentName):
+                    return True  # cannot tell: count it rather than hide a package
+            if applies:
+                return True
         return False
 
 
-def _requirement(text: str) -> Requirement | None:
+def _requirement(text: str) -> _Requirement | None:
+    """``text`` read by ``requires`` when it can, else by packaging; None when it is no
+    requirement at all."""
+    found = requires.read(text)
+    if found is not None:
+        try:
+            specifier = SpecifierSet(found[3])
+        except InvalidSpecifier:
+            pass  # packaging's reader says what it is
+        else:
+            return _Requirement(found[1], found[2], specifier, found[4])
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
-        return Requirement(text)
+        req = Requirement(text)
     except InvalidRequirement:
         return None
+    return _Requirement(
+        canonicalize_name(req.name), frozenset(req.extras), req.specifier, req.marker
+    )
+
+
+def _packaging_marker(text: str) -> Marker | None:
+    from packaging.requirements import Requirement
+
+    return Requirement(text).marker  # the text was read as a requirement: it is one
 
 
 # --------------------------------------------------------------------------- pip

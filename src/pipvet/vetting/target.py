@@ -14,12 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-import packaging
-from packaging.tags import Tag
-from packaging.utils import NormalizedName
-
 from pipvet.errors import EnvironmentProblem
 from pipvet.frozen import field, frozen
+from pipvet.models import NormalizedName
 from pipvet.system.process import Runner
 
 __all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]
@@ -48,7 +45,10 @@ class TargetEnvironment:
     implementation: str
     prefix: str
     markers: Mapping[str, str]
-    tags: tuple[Tag, ...]  # most preferred first, as pip ranks them
+    # Most preferred first, as pip ranks them; each as ``str(packaging.tags.Tag)`` writes it
+    # (``cp311-cp311-manylinux_2_17_x86_64``, lower case): wheels are matched by that text,
+    # and making Tag objects would import packaging.tags (platform, sysconfig, subprocess).
+    tags: tuple[str, ...]
     installed: Mapping[NormalizedName, str] = field(default_factory=dict)  # name -> version
 
     @property
@@ -73,6 +73,8 @@ def probe_target(
 
 def probe_facts(python: str | Path, runner: Runner) -> dict[str, Any]:
     """The probe's raw answer (JSON-able, so callers can keep it)."""
+    import packaging
+
     here = str(Path(packaging.__file__).resolve().parent.parent)
     result = runner([str(python), "-I", "-S", "-c", _PROBE, here], timeout=60)
     if result.returncode != 0:
@@ -97,7 +99,7 @@ def from_facts(
 ) -> TargetEnvironment:
     """A ``TargetEnvironment`` from the probe's answer; KeyError/TypeError/ValueError if the
     answer is not one."""
-    tags = tuple(Tag(*t.split("-", 2)) for t in cast(list[str], data["tags"]))
+    tags = tuple(_tag(t) for t in cast(list[str], data["tags"]))
     return TargetEnvironment(
         python=str(data["executable"]),
         python_version=str(data["version"]),
@@ -107,3 +109,11 @@ def from_facts(
         tags=tags,
         installed=dict(installed),
     )
+
+
+def _tag(text: str) -> str:
+    """``str(Tag(*text.split("-", 2)))``: the text in lower case; TypeError, as ``Tag`` raises,
+    when it has fewer than three parts."""
+    if text.count("-") < 2:
+        raise TypeError(f"not a wheel tag: {text!r}")
+    return text.lower()

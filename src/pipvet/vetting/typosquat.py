@@ -46,9 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from packaging.utils import NormalizedName, canonicalize_name
-
 from pipvet.frozen import frozen
+from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import (
     CONFUSABLE_WITH,

@@ -22,8 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
-from packaging.utils import NormalizedName, canonicalize_name
-
+from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import PREFIXES, affix_cores, homoglyph_fold_all
 from pipvet.vetting.typosquat_model import TyposquatRules

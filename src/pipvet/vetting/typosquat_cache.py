@@ -15,9 +15,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from packaging.utils import NormalizedName
-
 from pipvet.errors import InputError
+from pipvet.models import NormalizedName
 from pipvet.system.files import write_bytes_atomic
 from pipvet.vetting import (
     import_names,

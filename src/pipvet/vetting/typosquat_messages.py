@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from packaging.utils import NormalizedName
-
+from pipvet.models import NormalizedName
 from pipvet.vetting.typosquat_model import Technique, TyposquatResult
 
 __all__ = ["import_name_result", "squat_result", "stdlib_result"]

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, TypeAlias
 
-from packaging.utils import NormalizedName
-
 from pipvet.frozen import frozen
+from pipvet.models import NormalizedName
 
 __all__ = [
     "Kind",

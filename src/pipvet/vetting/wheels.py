@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from pipvet import pep440
 from pipvet.frozen import frozen
 from pipvet.index.parse import DistFile, ProjectInfo, Release
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 __all__ = ["InstallKind", "install_kind", "select_release"]
 
@@ -91,7 +94,9 @@ class InstallKind:
         return self.wheel is None and self.has_sdist
 
 
-def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> InstallKind:
+def install_kind(
+    release: Release, tags: Sequence[Tag] | Iterable[Tag] | Sequence[str]
+) -> InstallKind:
     """Find the wheel pip would prefer for the target's ``tags`` (most specific first)."""
     priority = _priority(tags)
     best: tuple[int, str] | None = None
@@ -108,9 +113,7 @@ def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> Insta
             continue
         # The name is read in full only for a wheel that would be chosen: a name packaging
         # does not accept is skipped, as pip skips it.
-        try:
-            parse_wheel_filename(file.filename)
-        except InvalidWheelFilename:
+        if not wheel_name_valid(file.filename):
             continue
         best = (rank, file.filename)
     return InstallKind(
@@ -123,10 +126,10 @@ def install_kind(release: Release, tags: Sequence[Tag] | Iterable[Tag]) -> Insta
 
 # The target's tags as text ("cp311-cp311-manylinux_2_17_x86_64") -> place in its order, for
 # the last tags asked about: a vet asks about one target's tags for every package.
-_PRIORITY: list[tuple[tuple[Tag, ...], dict[str, int]]] = []
+_PRIORITY: list[tuple[tuple[object, ...], dict[str, int]]] = []
 
 
-def _priority(tags: Sequence[Tag] | Iterable[Tag]) -> dict[str, int]:
+def _priority(tags: Sequence[Tag] | Iterable[Tag] | Sequence[str]) -> dict[str, int]:
     if _PRIORITY and _PRIORITY[0][0] is tags:
         return _PRIORITY[0][1]
     kept = tags if isinstance(tags, tuple) else tuple(tags)
@@ -151,6 +154,43 @@ def _rank(filename: str, priority: dict[str, int]) -> int | None:
         if (found := priority.get(f"{i}-{a}-{p}")) is not None
     ]
     return min(ranks) if ranks else None
+
+
+_ASCII_NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._")
+_IDENTIFIER_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def wheel_name_valid(filename: str) -> bool:
+    """Whether ``packaging.utils.parse_wheel_filename`` accepts ``filename``. The common
+    names (ASCII, a PEP 440 version ``pep440`` reads, tags of letters, digits and ``_``) are
+    told here; any other is handed to packaging (whose utils module imports packaging.tags:
+    platform, sysconfig, subprocess)."""
+    if filename.isascii() and filename.endswith(".whl"):
+        stem = filename[:-4]
+        dashes = stem.count("-")
+        if dashes in (4, 5):
+            parts = stem.split("-")
+            name, version, tags = parts[0], parts[1], parts[-3:]
+            build = parts[2] if dashes == 5 else "0"
+            components = [c for part in tags for c in part.split(".")]
+            if (
+                name
+                and "__" not in name
+                and all(c in _ASCII_NAME for c in name)
+                and pep440.parse(version) is not None
+                and build[:1].isdigit()
+                and all(c and (c.isalnum() or "_" in c) for c in components)
+                and all(c.replace("_", "a").isalnum() for c in components)
+                and all(i[0] in _IDENTIFIER_START for i in tags[0].split("."))
+            ):
+                return True
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return False
+    return True
 
 
 def _looks_sdist(filename: str) -> bool:

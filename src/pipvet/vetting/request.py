@@ -1,0 +1,60 @@
+"""What a user asks ``pipvet vet`` to vet: ``NAME[EXTRAS]SPEC`` read into a ``VetRequest``."""
+
+from __future__ import annotations
+
+from packaging.specifiers import SpecifierSet
+
+from pipvet.errors import UsageError
+from pipvet.frozen import field, frozen
+from pipvet.inputs.requirement_text import length_problem
+from pipvet.models import MAX_VERSION_LENGTH, NormalizedName, canonicalize_name
+from pipvet.vetting import requires
+
+__all__ = ["VetRequest", "parse_request"]
+
+
+@frozen
+class VetRequest:
+    """One package to vet, as the user asked for it."""
+
+    requested: str
+    name: NormalizedName
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    extras: frozenset[str] = frozenset()
+    problem: str | None = None  # set when the request itself cannot be vetted (a URL, ...)
+
+
+def parse_request(text: str) -> VetRequest:
+    """``NAME[EXTRAS]SPEC`` as typed on the command line; UsageError when it is not one.
+    A name or version too long to be real is refused before any work is done on it."""
+    found = requires.read(text) if len(text) <= MAX_VERSION_LENGTH else None
+    if found is not None and found[4] is None:
+        # Read here, as packaging reads it; a text this short has no name or version over the
+        # length caps. A marker, or clauses SpecifierSet refuses, go the long way.
+        from packaging.specifiers import InvalidSpecifier
+
+        try:
+            return VetRequest(text, found[1], SpecifierSet(found[3]), found[2])
+        except InvalidSpecifier:
+            pass
+    shown = text if len(text) <= 80 else text[:80] + "..."
+    hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
+    problem = length_problem(text)
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text) if problem is None else None
+    except InvalidRequirement as exc:
+        raise UsageError(
+            f"'{shown}' is not a package name or requirement: {exc}", hint=hint
+        ) from None
+    problem = problem or length_problem(text, req)
+    if problem is not None or req is None:
+        reason = problem.what if problem is not None else "not a requirement"
+        raise UsageError(f"'{shown}' is {reason}", hint=hint)
+    if req.url:
+        raise UsageError(
+            f"'{text}' names a URL, not a package on the index: pipvet vets index packages",
+            hint="vet the package by its name instead",
+        )
+    return VetRequest(text, canonicalize_name(req.name), req.specifier, frozenset(req.extras))
