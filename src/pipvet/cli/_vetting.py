@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 import packaging
-from packaging.specifiers import SpecifierSet
 
 from pipvet import __version__
 from pipvet.advisories.store import AdvisoryStore
@@ -352,6 +351,8 @@ def vet_installed(
     Nothing is left to estimate about them: no subtree (what they brought along is installed
     and vetted in its own right), and no install-code signal (their install has run; whether
     it built from source is for the caller to tell from what pip did)."""
+    from packaging.specifiers import SpecifierSet
+
     requests = [VetRequest(name, name, SpecifierSet(f"=={version}")) for name, version in packages]
     vetted = setup.vetter.vet(requests, subtree=False)
     # The installed version is the one reported, also when the index does not list it.

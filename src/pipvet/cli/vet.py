@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import SpecifierSet
-
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
@@ -201,6 +199,8 @@ def _requests(
         if len(group) == 1:
             requests.append(group[0].request)
             continue
+        from packaging.specifiers import SpecifierSet
+
         specifier = SpecifierSet()
         extras: frozenset[str] = frozenset()
         for w in group:

@@ -12,15 +12,16 @@ import json
 import operator
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
-
-from packaging.version import InvalidVersion, Version
 
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
 from pipvet.index.packed import DistFile, PackedFiles, timestamp
 from pipvet.models import NormalizedName, canonicalize_name
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = [
     "DistFile",
@@ -228,6 +229,9 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
 
 def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
     """Releases in PEP 440 order, newest first; versions that do not parse go last."""
+    # Imported here: a vet whose answers are all in the parsed cache sorts none.
+    from packaging.version import InvalidVersion, Version
+
     valid: list[tuple[Version, Release]] = []
     invalid: list[Release] = []
     for release in releases:

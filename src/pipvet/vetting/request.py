@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from packaging.specifiers import SpecifierSet
+from typing import TYPE_CHECKING
 
 from pipvet.errors import UsageError
-from pipvet.frozen import field, frozen
+from pipvet.frozen import frozen
 from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import MAX_VERSION_LENGTH, NormalizedName, canonicalize_name
-from pipvet.vetting import requires
+from pipvet.vetting import clauses, requires
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["VetRequest", "parse_request"]
 
@@ -19,7 +22,8 @@ class VetRequest:
 
     requested: str
     name: NormalizedName
-    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    # A SpecifierSet, or the text of clauses pipvet.vetting.clauses reads ("": any version).
+    specifier: SpecifierSet | str = ""
     extras: frozenset[str] = frozenset()
     problem: str | None = None  # set when the request itself cannot be vetted (a URL, ...)
 
@@ -31,7 +35,9 @@ def parse_request(text: str) -> VetRequest:
     if found is not None and found[4] is None:
         # Read here, as packaging reads it; a text this short has no name or version over the
         # length caps. A marker, or clauses SpecifierSet refuses, go the long way.
-        from packaging.specifiers import InvalidSpecifier
+        if clauses.read(found[3]) is not None:
+            return VetRequest(text, found[1], found[3], found[2])
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
         try:
             return VetRequest(text, found[1], SpecifierSet(found[3]), found[2])

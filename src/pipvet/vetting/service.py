@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Literal
 
-from packaging.specifiers import SpecifierSet
-
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import RecordLookup, match_dependencies
 from pipvet.errors import UsageError
@@ -358,7 +356,7 @@ class Vetter:
                 if dep.name in seen or self.is_internal(dep.name):
                     continue
                 seen.add(dep.name)
-                spec = SpecifierSet(f"=={dep.version}") if dep.version else SpecifierSet()
+                spec = f"=={dep.version}" if dep.version else ""
                 wanted.append((dep, VetRequest(dep.name, dep.name, spec)))
         if not wanted:
             return []

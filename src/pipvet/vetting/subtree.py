@@ -26,8 +26,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from pipvet.errors import PipError, PipvetError
 from pipvet.frozen import frozen
 from pipvet.index.client import InternalName, Lookup
@@ -35,13 +33,14 @@ from pipvet.index.parse import ProjectInfo
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.system.process import Runner
 from pipvet.system.threads import RequestPool
-from pipvet.vetting import requires
+from pipvet.vetting import clauses, requires
 from pipvet.vetting.model import NewDependency
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
 __all__ = [
     "SOURCE_ONLY",
@@ -110,7 +109,7 @@ class _Requirement:
 
     name: NormalizedName
     extras: frozenset[str]
-    specifier: SpecifierSet
+    specifier: SpecifierSet | str  # a text of the clauses pipvet.vetting.clauses reads
     marker: requires.Marker | Marker | None
 
 
@@ -118,7 +117,7 @@ class _Requirement:
 class _Step:
     walk: _Walk
     name: NormalizedName
-    spec: SpecifierSet
+    spec: SpecifierSet | str
     extras: frozenset[str]  # the extras to evaluate markers with ("" is the base set)
     parent: NormalizedName
     first: bool  # first time this walk meets the name: it counts as new
@@ -196,7 +195,7 @@ class MetadataResolver:
             for w in walks
         }
 
-    def _version(self, project: ProjectInfo, spec: SpecifierSet) -> str | None:
+    def _version(self, project: ProjectInfo, spec: SpecifierSet | str) -> str | None:
         key = (project.name, str(spec))
         if key not in self._selected:
             release = select_release(project, spec, python_version=self.target.python_version)
@@ -305,7 +304,9 @@ class MetadataResolver:
                 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 
                 if isinstance(marker, tuple):
-                    marker = _packaging_marker(text)
+                    from packaging.requirements import Requirement
+
+                    marker = Requirement(text).marker  # read as a requirement: it is one
                 try:
                     applies = marker is not None and marker.evaluate(environment)
                 except (UndefinedComparison, UndefinedEnvironmentName):
@@ -320,6 +321,10 @@ def _requirement(text: str) -> _Requirement | None:
     requirement at all."""
     found = requires.read(text)
     if found is not None:
+        if clauses.read(found[3]) is not None:
+            return _Requirement(found[1], found[2], found[3], found[4])
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             specifier = SpecifierSet(found[3])
         except InvalidSpecifier:
@@ -335,12 +340,6 @@ def _requirement(text: str) -> _Requirement | None:
     return _Requirement(
         canonicalize_name(req.name), frozenset(req.extras), req.specifier, req.marker
     )
-
-
-def _packaging_marker(text: str) -> Marker | None:
-    from packaging.requirements import Requirement
-
-    return Requirement(text).marker  # the text was read as a requirement: it is one
 
 
 # --------------------------------------------------------------------------- pip

@@ -13,17 +13,91 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from pipvet import pep440
 from pipvet.frozen import frozen
 from pipvet.index.parse import DistFile, ProjectInfo, Release
+from pipvet.vetting import clauses
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
     from packaging.tags import Tag
+    from packaging.version import Version
 
 __all__ = ["InstallKind", "install_kind", "select_release"]
+
+
+def select_release(
+    project: ProjectInfo,
+    spec: SpecifierSet | str | None = None,
+    *,
+    python_version: str | None = None,
+) -> Release | None:
+    """The release pip would pick for ``spec`` (a ``SpecifierSet`` or its text) on a Python
+    of ``python_version``, or None. A text of the clauses ``pipvet.vetting.clauses`` reads is
+    matched there; anything else by packaging."""
+    read = clauses.read(spec) if isinstance(spec, str) else None
+    if read is None:
+        return _select_by_packaging(project, spec, python_version)
+    pinned = any(op == "==" for op, _, _, _ in read)
+    takes_pre = clauses.prereleases(read)
+    # Releases come newest first: stop at the first usable one. Checking Requires-Python of
+    # every file of every release would cost more than all the rest of vetting a package.
+    fallback: Release | None = None  # the newest usable pre-release, if no final one matches
+    for release in project.releases:
+        parts = _parts(release.version)
+        if parts is None or not release.files or (release.yanked and not pinned):
+            continue
+        matches = clauses.contains(read, parts)
+        if matches is None:  # a local label: packaging decides
+            matches = _packaging_contains(str(spec), release.version)
+        if not matches:
+            continue
+        if not any(
+            not python_version
+            or not f.requires_python
+            or _python_accepts_text(f.requires_python, python_version)
+            for f in release.files
+            if not f.yanked or pinned
+        ):
+            continue
+        if (parts[2] is None and parts[4] is None) or takes_pre:  # not a pre-release, or asked
+            return release
+        fallback = fallback or release
+    return fallback
+
+
+def _parts(text: str) -> pep440.Parts | None:
+    """``Version(text)``'s parts, or None where ``Version`` refuses the text."""
+    if len(text) <= pep440.MAX_VERSION_LENGTH:
+        return pep440.parse(text)
+    version = _version(text)  # pep440 leaves texts this long to packaging
+    return None if version is None else pep440.parts_of(version)
+
+
+def _packaging_contains(spec: str, version: str) -> bool:
+    from packaging.specifiers import SpecifierSet
+
+    parsed = _version(version)
+    return parsed is not None and SpecifierSet(spec).contains(parsed, prereleases=True)
+
+
+# A release's files, and a project's releases, mostly repeat one Requires-Python text: each
+# distinct text is parsed and checked once per Python version.
+@functools.lru_cache(maxsize=1024)
+def _python_accepts_text(requires_python: str, python_version: str) -> bool:
+    py = _parts(python_version)
+    if py is None:
+        return True  # as with a Python version packaging cannot read: nothing is refused
+    read = clauses.read(requires_python)
+    if read is not None:
+        accepts = clauses.contains(read, py)
+        if accepts is not None:
+            return accepts
+    version = _version(python_version)
+    return version is None or _python_accepts(requires_python, version)
+
+
+# --------------------------------------------------------------------------- packaging's way
 
 
 def _accepts_python(file: DistFile, python_version: Version | None) -> bool:
@@ -32,10 +106,10 @@ def _accepts_python(file: DistFile, python_version: Version | None) -> bool:
     return _python_accepts(file.requires_python, python_version)
 
 
-# A release's files, and a project's releases, mostly repeat one Requires-Python text: each
-# distinct text is parsed and checked once per Python version.
 @functools.lru_cache(maxsize=1024)
 def _python_accepts(requires_python: str, python_version: Version) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return SpecifierSet(requires_python).contains(python_version, prereleases=True)
     except InvalidSpecifier:
@@ -46,19 +120,15 @@ def _exact_pin(spec: SpecifierSet) -> bool:
     return any(s.operator in ("==", "===") and "*" not in s.version for s in spec)
 
 
-def select_release(
-    project: ProjectInfo,
-    spec: SpecifierSet | None = None,
-    *,
-    python_version: str | None = None,
+def _select_by_packaging(
+    project: ProjectInfo, spec: SpecifierSet | str | None, python_version: str | None
 ) -> Release | None:
-    """The release pip would pick for ``spec`` on a Python of ``python_version``, or None."""
-    spec = spec or SpecifierSet()
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(spec) if isinstance(spec, str) else spec or SpecifierSet()
     py = _version(python_version) if python_version else None
     pinned = _exact_pin(spec)
-    # Releases come newest first: stop at the first usable one. Checking Requires-Python of
-    # every file of every release would cost more than all the rest of vetting a package.
-    fallback: Release | None = None  # the newest usable pre-release, if no final one matches
+    fallback: Release | None = None
     for release in project.releases:
         version = _version(release.version)
         if version is None or not release.files or (release.yanked and not pinned):
@@ -74,6 +144,8 @@ def select_release(
 
 
 def _version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except InvalidVersion:
