@@ -760,3 +760,34 @@ def test_a_damaged_parsed_answer_is_a_miss(world: World, damage: str) -> None:
     assert _damage_parsed(world.cache, "requests", damage) >= 1
     assert verdict() == before
     assert verdict() == before  # and the entry written again is whole
+
+
+def test_the_stored_package_records_match_as_the_raw_records_do(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vet matches with the digests stored at sync time, as an audit does; the verdicts and
+    findings are those of matching the raw records (a database written before the digests)."""
+    from pipvet.advisories.store import AdvisoryStore
+
+    argv = (
+        "pycrypto", "urllib3==1.26.4", "requests==2.5.0", "jinja2==2.10", "idna", "--deep",
+        "--format", "json",
+    )  # fmt: skip
+    world.vet(*argv)  # every answer in the cache: both runs below read the same
+    used: list[bool] = []
+    has = AdvisoryStore.has_package_records
+
+    def spy(store: AdvisoryStore) -> bool:
+        used.append(has.fget(store))  # type: ignore[attr-defined]
+        return used[-1]
+
+    monkeypatch.setattr(AdvisoryStore, "has_package_records", property(spy))
+    stored = world.vet(*argv)
+    assert used
+    assert all(used)
+    monkeypatch.setattr(AdvisoryStore, "has_package_records", property(lambda _store: False))
+    raw = world.vet(*argv)
+    assert stored.code == raw.code == 1
+    assert stored.stdout == raw.stdout
+    vulns = signal(stored.package("pycrypto"), "vulnerabilities")
+    assert vulns["level"] == "avoid"

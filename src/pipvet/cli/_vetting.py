@@ -327,6 +327,9 @@ def build(
         squats=squats,
         popularity_date=snapshot.last_update if snapshot is not None else None,
         advisories=store.raw_records_for if store is not None else None,
+        package_records=(
+            store.package_records_for if store is not None and store.has_package_records else None
+        ),
         ignores=ignores,
         is_internal=policy.is_internal,
         resolver=resolver,

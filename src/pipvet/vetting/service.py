@@ -18,7 +18,12 @@ from datetime import datetime
 from typing import Literal
 
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-from pipvet.audit.match import RecordLookup, match_dependencies
+from pipvet.audit.match import (
+    PackageRecordLookup,
+    RecordLookup,
+    match_dependencies,
+    match_records,
+)
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.index.client import IndexClient, Lookup
@@ -63,6 +68,7 @@ class Vetter:
         squats: TyposquatIndex | None = None,
         popularity_date: str | None = None,
         advisories: RecordLookup | None = None,
+        package_records: PackageRecordLookup | None = None,
         ignores: Callable[[Sequence[DependencyResult]], Sequence[DependencyResult]] | None = None,
         is_internal: Callable[[str], bool] = lambda _name: False,
         resolver: Resolver = "metadata",
@@ -80,6 +86,9 @@ class Vetter:
         # by its absence from the list.
         self.popularity_date = popularity_date
         self.advisories = advisories  # None: no advisory data (signals unchecked)
+        # The same records as digested at sync time, when the database has them: matched as
+        # an audit matches (raw records' ranges are compiled with packaging.version).
+        self.package_records = package_records
         # The policy's ignores: marks accepted findings (an ignored vulnerability is no reason).
         self.ignores = ignores
         self.is_internal = is_internal
@@ -213,7 +222,11 @@ class Vetter:
         if self.advisories is None:
             return None
         deps = [Dependency(g.request.name, g.version) for g in gathered if g.version is not None]
-        outcome = match_dependencies(deps, self.advisories)
+        outcome = (
+            match_records(deps, self.package_records)
+            if self.package_records is not None
+            else match_dependencies(deps, self.advisories)
+        )
         results = self.ignores(outcome.results) if self.ignores else outcome.results
         by_name = {r.dependency.name: r.findings for r in results}
         missing = [g.request.name for g in gathered if g.answer is not None and g.project is None]
