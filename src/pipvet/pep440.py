@@ -211,18 +211,7 @@ def equality_key(parts: Parts) -> str:
     end = len(release)
     while end > 1 and release[end - 1] == 0:
         end -= 1
-    text = ".".join(map(str, release[:end]))
-    if epoch:
-        text = f"{epoch}!{text}"
-    if pre is not None:
-        text += f"{pre[0]}{pre[1]}"
-    if post is not None:
-        text += f".post{post}"
-    if dev is not None:
-        text += f".dev{dev}"
-    if local is not None:
-        text += f"+{local}"
-    return text
+    return normal((epoch, release[:end], pre, post, dev, local))
 
 
 def normal(parts: Parts) -> str:
