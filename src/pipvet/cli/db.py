@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
-from pipvet.advisories.source import OsvSource
-from pipvet.advisories.store import AdvisoryStore
-from pipvet.advisories.store_model import StoreInfo
-from pipvet.advisories.sync import default_store_path, sync
-from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.cli._common import EXIT_OK, Output, add_common_options, apply_output_options, emit
-from pipvet.cli._context import RunContext, build_context
 from pipvet.errors import UsageError
 from pipvet.report.safe import json_renderer, text_renderer
-from pipvet.system.paths import expand_home
+
+# Not typing's (see cli._common); the database, its source and the sync are imported where
+# they are used: `pipvet db --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    from pipvet.advisories.store_model import StoreInfo
+    from pipvet.advisories.sync_model import SyncOutcome
+    from pipvet.cli._context import RunContext
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,11 +72,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _overlay(ctx: RunContext) -> Path | None:
+    from pipvet.system.paths import expand_home
+
     value = ctx.sources.osv_overlay
     return expand_home(value, origin=ctx.sources.origin("osv_overlay")).resolve() if value else None
 
 
 def run_sync(args: argparse.Namespace, out: Output) -> int:
+    from pipvet.advisories.source import OsvSource
+    from pipvet.advisories.store import AdvisoryStore
+    from pipvet.advisories.sync import default_store_path, sync
+    from pipvet.cli._context import build_context
+
     apply_output_options(args, out)
     ctx = build_context(args)
     source = OsvSource.parse(ctx.sources.osv_url)
@@ -108,6 +116,11 @@ def run_sync(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_status(args: argparse.Namespace, out: Output) -> int:
+    from pipvet.advisories.source import OsvSource
+    from pipvet.advisories.store import AdvisoryStore
+    from pipvet.advisories.sync import default_store_path
+    from pipvet.cli._context import build_context
+
     apply_output_options(args, out)
     ctx = build_context(args)
     with AdvisoryStore.open(default_store_path(ctx.cache_dir)) as store:
@@ -176,6 +189,8 @@ def render_sync_text(outcome: SyncOutcome, info: StoreInfo, seconds: float) -> s
 
 @json_renderer
 def render_sync_json(outcome: SyncOutcome, info: StoreInfo, seconds: float) -> str:
+    import json
+
     data = {
         "action": outcome.action,
         "reason": outcome.reason,
@@ -222,6 +237,8 @@ def render_status_text(info: StoreInfo, age: float | None, configured: str) -> s
 
 @json_renderer
 def render_status_json(info: StoreInfo, age: float | None, configured: str) -> str:
+    import json
+
     data = {
         **_info_json(info),
         "age_seconds": None if age is None else round(age, 1),

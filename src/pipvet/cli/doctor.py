@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-from typing import Any
-
 from pipvet.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -14,9 +10,14 @@ from pipvet.cli._common import (
     apply_output_options,
     emit,
 )
-from pipvet.cli._context import build_context
-from pipvet.project.doctor import run_doctor
-from pipvet.report.doctor import DOCTOR_FORMATS, render_doctor
+from pipvet.report.formats import DOCTOR_FORMATS
+
+# Not typing's (see cli._common); the checks and their renderer are imported by ``handle``:
+# `pipvet doctor --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 
 def register(sub: Any) -> None:
@@ -37,6 +38,12 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.cli._context import build_context
+    from pipvet.project.doctor import run_doctor
+    from pipvet.report.doctor import render_doctor
+
     apply_output_options(args, out)
     ctx = build_context(args)
     home = Path(ctx.environ.get("HOME") or Path.home())

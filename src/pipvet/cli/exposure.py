@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
 
 from pipvet.cli._common import (
     EXIT_FINDINGS,
@@ -15,19 +13,12 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.errors import UsageError
-from pipvet.exposure.inventory import fails_on, scan_exposure
-from pipvet.report.exposure import (
-    render_exposure_json,
-    render_exposure_markdown,
-    render_exposure_text,
-)
-from pipvet.system.paths import expand_home
 
-_RENDERERS = {
-    "text": render_exposure_text,
-    "json": render_exposure_json,
-    "markdown": render_exposure_markdown,
-}
+# Not typing's (see cli._common); the scan and its renderers are imported by ``run``:
+# `pipvet exposure --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,6 +63,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.exposure.inventory import fails_on, scan_exposure
+    from pipvet.report.exposure import (
+        render_exposure_json,
+        render_exposure_markdown,
+        render_exposure_text,
+    )
+    from pipvet.system.paths import expand_home
+
     apply_output_options(args, out)
     environ = dict(os.environ)
     home_arg = args.home or environ.get("HOME") or str(Path.home())
@@ -86,5 +87,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
             f"project folder {project} does not exist", hint="pass an existing folder to --project"
         )
     report = scan_exposure(home.resolve(), environ, project.resolve())
-    emit(out, _RENDERERS[args.format](report), args.output)
+    renderers = {
+        "text": render_exposure_text,
+        "json": render_exposure_json,
+        "markdown": render_exposure_markdown,
+    }
+    emit(out, renderers[args.format](report), args.output)
     return EXIT_FINDINGS if fails_on(report, args.fail_on) else EXIT_OK

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pipvet import __version__
 from pipvet.cli._common import (
@@ -19,7 +18,6 @@ from pipvet.cli._common import (
     emit,
     write_report,
 )
-from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import (
     add_advisory_options,
     add_allow_unchecked,
@@ -27,13 +25,16 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import UsageError
-from pipvet.fleet.model import Inventory
-from pipvet.report.fleet import (
-    FLEET_FORMATS,
-    render_constraints_file,
-    render_constraints_summary,
-    render_fleet,
-)
+from pipvet.report.formats import FLEET_FORMATS
+
+# The walk, the inventory and the renderers are imported where they are used: `pipvet fleet
+# --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False  # not typing's (see cli._common)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pipvet.cli._context import RunContext
+    from pipvet.fleet.model import Inventory
 
 
 def register(sub: Any) -> None:
@@ -88,6 +89,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pipvet.cli._context import build_context
+
     apply_output_options(args, out)
     paths = list(args.paths)
     constraints = bool(paths) and paths[0] == "constraints"
@@ -149,6 +152,7 @@ def _report(
 ) -> int:
     from pipvet.fleet.analyse import analyse
     from pipvet.fleet.check import audit_versions
+    from pipvet.report.fleet import render_fleet
 
     audit = audit_versions(
         inventory.rows,
@@ -192,6 +196,7 @@ def _constraints(
     from pipvet.fleet.check import package_records
     from pipvet.fleet.floors import plan_constraints
     from pipvet.fleet.releases import release_info
+    from pipvet.report.fleet import render_constraints_file, render_constraints_summary
 
     names = sorted(used_versions(inventory.rows))
     out.progress(f"reading advisories and release dates of {len(names)} distributions")

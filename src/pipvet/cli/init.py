@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from pathlib import Path
 
 from pipvet.cli._common import (
     EXIT_ERROR,
@@ -15,10 +13,12 @@ from pipvet.cli._common import (
     apply_output_options,
     emit,
 )
-from pipvet.project.init import InitOptions, apply_init, plan_init
-from pipvet.project.pipvet_source import parse_pipvet_source
-from pipvet.report.init import render_init_json, render_init_text
-from pipvet.system.process import SubprocessRunner
+
+# Not typing's (see cli._common); what init plans, writes and prints is imported by ``run``:
+# `pipvet init --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.project.init import InitOptions, apply_init, plan_init
+    from pipvet.project.pipvet_source import parse_pipvet_source
+    from pipvet.report.init import render_init_json, render_init_text
+    from pipvet.system.process import SubprocessRunner
+
     apply_output_options(args, out)
     project = Path(args.project).absolute()
     source = (

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 from pipvet.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -14,8 +11,12 @@ from pipvet.cli._common import (
     emit,
 )
 from pipvet.errors import InputError, UsageError
-from pipvet.project.relax import apply_relax, plan_relax
-from pipvet.report.relax import render_relax_json, render_relax_text
+
+# Not typing's (see cli._common); the rewriting and its renderer are imported by ``run``:
+# `pipvet relax --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,6 +74,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.project.relax import apply_relax, plan_relax
+    from pipvet.report.relax import render_relax_json, render_relax_text
+
     apply_output_options(args, out)
     project = Path(args.project)
     if not project.is_dir():

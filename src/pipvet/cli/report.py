@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pipvet import __version__
 from pipvet.cli._common import (
@@ -23,12 +22,10 @@ from pipvet.cli._common import (
     apply_output_options,
     emit,
 )
-from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import add_advisory_options, add_environment_options, one_environment
-from pipvet.cli._report_parts import Ran, read_saved, release_ages, run_part
 from pipvet.errors import UsageError
-from pipvet.report.html import STYLESHEET_NAME, render_report
 from pipvet.report.html_model import (
+    STYLESHEET_NAME,
     AuditPart,
     DoctorPart,
     ExposurePart,
@@ -38,7 +35,15 @@ from pipvet.report.html_model import (
     Unavailable,
     VetPart,
 )
-from pipvet.system.files import write_text_atomic
+
+# The parts' runner and reader, the page's renderer and the context are imported where they
+# are used: `pipvet report --help` needs only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False  # not typing's (see cli._common)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pipvet.cli._context import RunContext
+    from pipvet.cli._report_parts import Ran
 
 
 def register(sub: Any) -> None:
@@ -100,6 +105,11 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pipvet.cli._context import build_context
+    from pipvet.cli._report_parts import Ran, release_ages
+    from pipvet.report.html import render_report
+    from pipvet.system.files import write_text_atomic
+
     apply_output_options(args, out)
     one_environment(args)
     if args.css == "external" and not args.output:
@@ -162,6 +172,8 @@ def _no_runs_with_saved(args: argparse.Namespace) -> None:
 
 
 def _saved(files: list[str]) -> dict[str, Ran]:
+    from pipvet.cli._report_parts import Ran, read_saved
+
     parts: dict[str, Ran] = {}
     origin: dict[str, str] = {}
     for name in files:
@@ -210,6 +222,8 @@ def _common(args: argparse.Namespace, *, advisories: bool = True) -> list[str]:
 
 
 def _run(args: argparse.Namespace, ctx: RunContext, out: Output) -> dict[str, Ran]:
+    from pipvet.cli._report_parts import Ran, run_part
+
     target: list[str] = []
     for flag, values in (("-r", args.requirement), ("--path", args.path)):
         for value in values:

@@ -7,10 +7,8 @@ import argparse
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pipvet import __version__
-from pipvet.audit import run
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -19,7 +17,6 @@ from pipvet.cli._common import (
     apply_output_options,
     emit,
 )
-from pipvet.cli._context import build_context
 from pipvet.cli._options import (
     add_advisory_options,
     add_allow_unchecked,
@@ -29,10 +26,11 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import UsageError
-from pipvet.sbom.collect import collect_packages
-from pipvet.sbom.cyclonedx import SPEC_VERSIONS, render_cyclonedx
-from pipvet.sbom.model import BomDocument
-from pipvet.sbom.spdx import render_spdx
+from pipvet.sbom.model import SPEC_VERSIONS
+
+TYPE_CHECKING = False  # not typing's (see cli._common)
+if TYPE_CHECKING:
+    from typing import Any
 
 _SERIAL = re.compile(
     r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -114,6 +112,15 @@ def _timestamp(environ: Any, clock: Any) -> str:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    # Here, not at the top: `pipvet sbom --help` needs only the parser
+    # (tests/test_cli_help_startup.py).
+    from pipvet.audit import run
+    from pipvet.cli._context import build_context
+    from pipvet.sbom.collect import collect_packages
+    from pipvet.sbom.cyclonedx import render_cyclonedx
+    from pipvet.sbom.model import BomDocument
+    from pipvet.sbom.spdx import render_spdx
+
     apply_output_options(args, out)
     one_environment(args)
     serial = args.serial_number

@@ -5,6 +5,8 @@ A run renders one format, so each renderer's module is imported when it is first
 
 from __future__ import annotations
 
+from pipvet.report.formats import AUDIT_FORMATS
+
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # `pipvet audit --help` lists AUDIT_FORMATS without the models
     from collections.abc import Iterable
@@ -12,8 +14,6 @@ if TYPE_CHECKING:  # `pipvet audit --help` lists AUDIT_FORMATS without the model
     from pipvet.models import AuditReport
 
 __all__ = ["AUDIT_FORMATS", "render_audit", "render_audit_pieces"]
-
-AUDIT_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
 
 
 def render_audit(

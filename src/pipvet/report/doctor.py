@@ -6,12 +6,11 @@ import json
 from typing import Any
 
 from pipvet.project.model import Check, DoctorReport
+from pipvet.report.formats import DOCTOR_FORMATS
 from pipvet.report.markdown import code, md
 from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = ["DOCTOR_FORMATS", "doctor_to_dict", "render_doctor"]
-
-DOCTOR_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 _EMOJI = {"pass": "✅", "warn": "⚠️", "fail": "❌"}

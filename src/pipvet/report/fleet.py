@@ -9,6 +9,7 @@ from typing import Any
 
 from pipvet.fleet.model import ConstraintsPlan, FleetReport, FleetVulnerability
 from pipvet.frozen import fields
+from pipvet.report.formats import FLEET_FORMATS
 from pipvet.report.markdown import code, md
 from pipvet.report.safe import json_renderer, text_renderer
 
@@ -19,7 +20,6 @@ __all__ = [
     "render_fleet",
 ]
 
-FLEET_FORMATS = ("text", "json", "markdown")
 _SHOWN = 10  # projects named per line before "and N more"
 
 

@@ -37,6 +37,7 @@ from pipvet.report.html_charts import (
 )
 from pipvet.report.html_fleet import fleet_section
 from pipvet.report.html_model import (
+    STYLESHEET_NAME,
     AuditPart,
     DoctorPart,
     ExposurePart,
@@ -51,7 +52,6 @@ from pipvet.report.html_text import esc
 __all__ = ["STYLESHEET", "STYLESHEET_NAME", "HtmlPage", "csp_for", "render_report"]
 
 CssMode = Literal["inline", "external"]
-STYLESHEET_NAME = "pipvet.css"
 
 
 @frozen

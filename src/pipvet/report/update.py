@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from pipvet.models import Location, canonicalize_name
+from pipvet.report.formats import UPDATE_FORMATS
 from pipvet.report.jsonout import audit_to_dict
 from pipvet.report.markdown import code, md, render_audit_markdown
 from pipvet.report.safe import json_renderer, text_renderer
@@ -32,8 +33,6 @@ __all__ = [
     "render_update_text",
     "update_to_dict",
 ]
-
-UPDATE_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
 
 
 def render_update(

@@ -26,13 +26,12 @@ from typing import Any
 
 from pipvet import __version__
 from pipvet.report._common import age_text, plural
+from pipvet.report.formats import VET_FORMATS
 from pipvet.report.markdown import md
 from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
 
 __all__ = ["VET_FORMATS", "outcome_line", "render_vet", "vet_to_dict"]
-
-VET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
 _RESET = "\x1b[0m"
 _COLORS = {

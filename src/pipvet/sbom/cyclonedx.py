@@ -17,16 +17,21 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from pipvet.models import AuditReport, Dependency, Finding, NormalizedName, SeverityLabel
-from pipvet.sbom.model import BomDocument, BundledComponent, PackageFacts, SbomHash
+from pipvet.sbom.model import (
+    SPEC_VERSIONS,
+    BomDocument,
+    BundledComponent,
+    PackageFacts,
+    SbomHash,
+    SpecVersion,
+)
 
 __all__ = ["SPEC_VERSIONS", "render_cyclonedx"]
 
-SpecVersion = Literal["1.5", "1.6"]
-SPEC_VERSIONS: tuple[SpecVersion, ...] = ("1.6", "1.5")
 
 _HASH_ALGS = {
     "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512",

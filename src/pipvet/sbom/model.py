@@ -23,9 +23,14 @@ __all__ = [
     "SbomFormat",
     "SbomHash",
     "SbomInventory",
+    "SpecVersion",
 ]
 
 SbomFormat = Literal["cyclonedx", "spdx"]
+SpecVersion = Literal["1.5", "1.6"]
+# The CycloneDX versions pipvet writes, the default first (here, not in the writer: the
+# parser offers them, and `pipvet sbom --help` should not load the writer).
+SPEC_VERSIONS: tuple[SpecVersion, ...] = ("1.6", "1.5")
 
 
 @frozen(order=True)

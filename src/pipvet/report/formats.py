@@ -1,0 +1,18 @@
+"""The formats each command's report is written in. Imports nothing: a command's parser offers
+these as choices, and ``pipvet CMD --help`` should not load the renderers that write them."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AUDIT_FORMATS",
+    "DOCTOR_FORMATS",
+    "FLEET_FORMATS",
+    "UPDATE_FORMATS",
+    "VET_FORMATS",
+]
+
+AUDIT_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "sarif")
+UPDATE_FORMATS: tuple[str, ...] = AUDIT_FORMATS
+VET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+DOCTOR_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+FLEET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
