@@ -9,7 +9,6 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -40,6 +39,7 @@ from pipvet.system.files import write_text_atomic
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
+from pipvet.system.threads import Future
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
 from pipvet.vetting.signals import Thresholds, list_time

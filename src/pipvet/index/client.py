@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, as_completed
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -30,7 +29,7 @@ from pipvet.index.parse import (
 from pipvet.index.parsed_cache import ParsedCache
 from pipvet.models import NormalizedName, canonicalize_name, same_version
 from pipvet.system.http_transport import split_userinfo
-from pipvet.system.threads import RequestPool
+from pipvet.system.threads import Future, RequestPool, as_completed
 
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
     from pipvet.system.http import HttpClient

@@ -13,7 +13,6 @@ when a check that needs no network already says so), never ``ok``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Literal
 
@@ -215,7 +214,8 @@ class Vetter:
                 requirement, self.target, runner, root=g.request.name, pip_args=self.pip_options
             )
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        # Waited for also after Ctrl-C, as before: each call runs the target's pip.
+        with RequestPool(max_workers=4, wait_on_interrupt=True) as pool:
             return dict(pool.map(one, present))
 
     def _findings(self, gathered: Sequence[_Gathered]) -> _Advice | None:
