@@ -33,6 +33,12 @@ def test_same_text_as_the_standard_library(value: object) -> None:
     assert dumps(value) == json.dumps(value, indent=2)
 
 
+@given(_values)
+def test_same_text_as_the_standard_library_with_ensure_ascii_off(value: object) -> None:
+    # What a vet report is written with: its non-ASCII characters as they are.
+    assert dumps(value, ensure_ascii=False) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -46,6 +52,7 @@ def test_same_text_as_the_standard_library(value: object) -> None:
 )
 def test_table(value: object) -> None:
     assert dumps(value) == json.dumps(value, indent=2)
+    assert dumps(value, ensure_ascii=False) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def test_values_json_cannot_write_fail_the_same_way() -> None:

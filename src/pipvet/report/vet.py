@@ -20,13 +20,13 @@ JSON is a contract other tools read; its shape (keys always present, indent 2)::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipvet import __version__
 from pipvet.report._common import age_text, plural
 from pipvet.report.formats import VET_FORMATS
+from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
@@ -58,7 +58,7 @@ def render_vet(report: VetReport, fmt: str, *, color: bool = False) -> str:
 
 @json_renderer
 def _json(report: VetReport) -> str:
-    return json.dumps(vet_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(vet_to_dict(report), ensure_ascii=False) + "\n"
 
 
 def _counts(report: VetReport) -> dict[str, int]:
