@@ -7,18 +7,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipvet.cli import Output, audit, build_parser, main
+from pipvet.cli import Output, audit, build_parser, main, vet
 from pipvet.cli._parser import ArgumentError
 from pipvet.cli._quick import APPEND, FLAG, VALUE, quick_parse
 
 # Commands that keep a table, and the options each leaves to argparse on purpose.
-_QUICK_COMMANDS = {"audit": (audit, {"-h", "--help", "--http-timeout"})}
+_QUICK_COMMANDS = {
+    "audit": (audit, {"-h", "--help", "--http-timeout"}),
+    "vet": (vet, {"-h", "--help", "--http-timeout"}),
+}
 
 
 def _subparser(command: str) -> argparse.ArgumentParser:
@@ -54,6 +59,12 @@ def test_the_table_is_the_parsers(command: str) -> None:
             choices = tuple(action.choices) if action.choices is not None else None
             expected[option] = (action.dest, kind, choices)
     assert expected == module.QUICK_OPTIONS
+    # The one list of positional arguments the table's reader takes, if any.
+    positionals = [a for a in _subparser(command)._actions if not a.option_strings]
+    quick_positional = getattr(module, "QUICK_POSITIONAL", None)
+    assert [(a.dest, a.nargs, a.type, a.choices) for a in positionals] == (
+        [] if quick_positional is None else [(quick_positional, "*", None, None)]
+    )
     parsed = build_parser(only=command).parse_args([command])
     assert vars(parsed) == {"command": command, **module.quick_defaults()}
 
@@ -82,6 +93,51 @@ def test_the_quick_reader_reads_as_argparse_or_not_at_all(tokens: list[str]) -> 
     quick = quick_parse(argv, "audit", audit.QUICK_OPTIONS, audit.quick_defaults())
     if quick is not None:
         assert vars(quick) == _argparse_reads(argv)
+
+
+_VET_TOKENS = [*vet.QUICK_OPTIONS, "-h", "--help", "--http-timeout", "--version", "5", "x"]
+_VET_TOKENS += ["requests", "a b", "x==1", "y[z]>=2; python_version<'4'", "", "-", "--", "-1"]
+_VET_TOKENS += ["json", "markdown", "text", "pip", "metadata", "sarif", "--deep=1", "-qo", "vet"]
+_VET_TOKENS += ["--res", "=", "-r=x", "--format=json"]
+
+
+@settings(max_examples=3000)
+@given(st.lists(st.sampled_from(_VET_TOKENS), max_size=9))
+@example(["requests", "pandas", "--venv", "v", "--format", "json"])
+@example(["--venv", "v", "requests", "pandas"])
+@example(["a", "--deep", "b"])
+@example(["--deep", "a", "b", "--format", "json"])
+@example(["a", "--venv", "v", "b"])
+@example(["--resolver", "pip", "a", "-r", "req.txt"])
+def test_the_quick_reader_reads_vet_as_argparse_or_not_at_all(tokens: list[str]) -> None:
+    argv = ["vet", *tokens]
+    quick = quick_parse(argv, "vet", vet.QUICK_OPTIONS, vet.quick_defaults(), "names")
+    if quick is not None:
+        assert vars(quick) == _argparse_reads(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["vet", "requests", "pandas", "--venv", "v", "--format", "json"],
+        ["vet", "--deep", "-r", "requirements.txt"],
+        ["vet", "-q", "--offline", "six"],
+    ],
+)
+def test_usual_vet_command_lines_take_the_quick_path(argv: list[str]) -> None:
+    quick = quick_parse(argv, "vet", vet.QUICK_OPTIONS, vet.quick_defaults(), "names")
+    assert quick is not None
+    assert vars(quick) == _argparse_reads(argv)
+
+
+def test_a_second_run_of_names_is_left_to_argparse() -> None:
+    # argparse reads the first run and refuses the second ("unrecognized arguments: b").
+    argv = ["vet", "a", "--deep", "b"]
+    assert quick_parse(argv, "vet", vet.QUICK_OPTIONS, vet.quick_defaults(), "names") is None
+    assert _argparse_reads(argv) is None
+    err = io.StringIO()
+    assert main(argv, Output(io.StringIO(), err)) == 2
+    assert "unrecognized arguments: b" in err.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -136,3 +192,16 @@ def test_help_of_the_command_is_argparses(capsys: pytest.CaptureFixture[str]) ->
     out = io.StringIO()
     assert main(["audit", "--help"], Output(out, io.StringIO())) == 0
     assert "usage: pipvet audit" in capsys.readouterr().out + out.getvalue()
+
+
+def test_a_usual_vet_imports_no_argparse() -> None:
+    code = (
+        "import io, sys\n"
+        "from pipvet.cli import Output, _parse\n"
+        "out = Output(io.StringIO(), io.StringIO())\n"
+        "args = _parse(['vet', 'requests', '--format', 'json'], out)\n"
+        "loaded = sorted(m for m in ('argparse', 'gettext') if m in sys.modules)\n"
+        "print(args.names, args.format, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['requests'] json []"

@@ -196,7 +196,8 @@ def _read_quickly(chosen: str, args_list: list[str]) -> argparse.Namespace | Non
         return None
     from pipvet.cli._quick import quick_parse
 
-    return quick_parse(args_list, chosen, options, module.quick_defaults())
+    positional = getattr(module, "QUICK_POSITIONAL", None)
+    return quick_parse(args_list, chosen, options, module.quick_defaults(), positional)
 
 
 def _cache_dir_option(args: argparse.Namespace) -> Path | None:

@@ -8,6 +8,10 @@ module reads exactly those, from a table the command module keeps beside ``regis
 gives up (None) on everything else: an abbreviation, ``--option=value``, ``-qo FILE``, ``--``,
 a value that starts with "-" or is missing, a choice that is not offered, ``--help``, an option
 whose value argparse converts. argparse then reads the command line as always, errors included.
+A command with one list of positional arguments (``nargs="*"``, as ``pipvet vet NAME...``) has
+them read when they stand together in one run (``vet a b --format json``, ``vet --deep a b``);
+anything after an option's value and before the next option that is not one of them, or a
+second run, is argparse's (which refuses a second run).
 
 tests/test_cli_quick.py checks each table against the command's argparse parser and compares
 the two readers on generated command lines.
@@ -46,20 +50,31 @@ def quick_parse(
     command: str,
     options: Mapping[str, tuple[str, str, tuple[str, ...] | None]],
     defaults: Mapping[str, object],
+    positional: str | None = None,
 ) -> Namespace | None:
     """``argv`` read as argparse reads it, when it is ``command`` followed only by options of
     ``options`` (option string -> (attribute, FLAG / VALUE / APPEND, the values a VALUE
-    option allows or None)); None when argparse is needed. ``defaults``: every attribute the
-    command's parser sets (``func`` included), with the value it has when not given."""
+    option allows or None)) and, when ``positional`` names the attribute of the command's one
+    ``nargs="*"`` positional argument, one run of those; None when argparse is needed.
+    ``defaults``: every attribute the command's parser sets (``func`` included), with the
+    value it has when not given."""
     if not argv or argv[0] != command:
         return None
     values: dict[str, object] = {"command": command, **defaults}
     appended: dict[str, list[str]] = {}
     at, end = 1, len(argv)
+    ran = False  # the run of positional arguments was read
     while at < end:
         known = options.get(argv[at])
         if known is None:
-            return None
+            if positional is None or ran or argv[at][:1] == "-":
+                return None  # an option of argparse's, or a second run (an error there)
+            first = at
+            while at < end and argv[at][:1] != "-":
+                at += 1
+            values[positional] = list(argv[first:at])
+            ran = True
+            continue
         name, kind, choices = known
         if kind == FLAG:
             values[name] = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -11,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import packaging
 
@@ -46,6 +45,9 @@ from pipvet.vetting.signals import Thresholds, list_time
 from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat_cache import load_index
 from pipvet.vetting.verdict import combine
+
+if TYPE_CHECKING:
+    import argparse  # a command line cli._quick reads needs no argparse
 
 _T = TypeVar("_T")
 

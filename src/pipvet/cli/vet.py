@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
+from pipvet.cli._quick import APPEND, FLAG, VALUE
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
 from pipvet.models import canonicalize_name
@@ -21,6 +21,8 @@ from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
 if TYPE_CHECKING:
+    import argparse  # a command line cli._quick reads needs no argparse
+
     from packaging.markers import Marker
 
     from pipvet.inputs.requirements_model import RequirementEntry
@@ -73,6 +75,59 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     return run(args, out)
+
+
+# `pipvet vet NAME...` as most runs write it, read without argparse (see cli._quick; a test
+# checks the table against the parser): what argparse cost a warm vet, about 24M instructions
+# of its import, parser and parsing.
+QUICK_POSITIONAL = "names"
+QUICK_OPTIONS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "-r": ("requirement", APPEND, None),
+    "--requirement": ("requirement", APPEND, None),
+    "--deep": ("deep", FLAG, None),
+    "--resolver": ("resolver", VALUE, ("metadata", "pip")),
+    "--python": ("python", VALUE, None),
+    "--venv": ("venv", VALUE, None),
+    "--index-url": ("index_url", VALUE, None),
+    "--top-packages-url": ("top_packages_url", VALUE, None),
+    "--osv-url": ("osv_url", VALUE, None),
+    "--osv-overlay": ("osv_overlay", VALUE, None),
+    "--format": ("format", VALUE, VET_FORMATS),
+    "--output": ("output", VALUE, None),
+    "-o": ("output", VALUE, None),
+    "--quiet": ("quiet", FLAG, None),
+    "-q": ("quiet", FLAG, None),
+    "--no-color": ("no_color", FLAG, None),
+    "--offline": ("offline", FLAG, None),
+    "--cache-dir": ("cache_dir", VALUE, None),
+    "--policy": ("policy", VALUE, None),
+}
+
+
+def quick_defaults() -> dict[str, object]:
+    """What argparse sets for each argument not given, and the handler: made at each call, so
+    ``handle`` is the module's at the time (as ``set_defaults`` reads it at registration)."""
+    return {
+        "names": [],
+        "requirement": [],
+        "deep": False,
+        "resolver": "metadata",
+        "python": None,
+        "venv": None,
+        "index_url": None,
+        "top_packages_url": None,
+        "osv_url": None,
+        "osv_overlay": None,
+        "format": VET_FORMATS[0],
+        "output": None,
+        "quiet": False,
+        "no_color": False,
+        "offline": False,
+        "http_timeout": None,
+        "cache_dir": None,
+        "policy": None,
+        "func": handle,
+    }
 
 
 def run(
