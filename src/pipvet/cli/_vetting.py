@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import packaging
 
@@ -46,10 +45,12 @@ from pipvet.vetting.target import TargetEnvironment, from_facts, probe_facts
 from pipvet.vetting.typosquat_cache import load_index
 from pipvet.vetting.verdict import combine
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     import argparse  # a command line cli._quick reads needs no argparse
+    from typing import Any, Literal, TypeVar
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
 
 
 def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -217,7 +218,7 @@ def prepare(
     http = ctx.http()
     index = ctx.index(http)
     index.start(names)
-    popular = _Background(
+    popular = _background(
         lambda: load_popularity(
             http, ctx.sources.top_packages_url, ctx.cache_dir, now=ctx.clock, offline=ctx.offline
         )
@@ -235,23 +236,19 @@ def prepare(
     )  # fmt: skip
 
 
-class _Background(Generic[_T]):
+def _background(work: Callable[[], _T]) -> Future[_T]:
     """``work()`` run on a daemon thread (a run interrupted meanwhile does not wait for it);
-    ``result()`` waits for it and returns its value or raises its exception."""
+    the future's ``result()`` waits for it and returns its value or raises its exception."""
+    done: Future[_T] = Future()
 
-    def __init__(self, work: Callable[[], _T]) -> None:
-        self._done: Future[_T] = Future()
+    def run() -> None:
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # raised again where the value is needed
+            done.set_exception(exc)
 
-        def run() -> None:
-            try:
-                self._done.set_result(work())
-            except BaseException as exc:  # raised again where the value is needed
-                self._done.set_exception(exc)
-
-        threading.Thread(target=run, name="pipvet-background", daemon=True).start()
-
-    def result(self) -> _T:
-        return self._done.result()
+    threading.Thread(target=run, name="pipvet-background", daemon=True).start()
+    return done
 
 
 def build(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
@@ -20,8 +19,10 @@ from pipvet.vetting import requires
 from pipvet.vetting.service import VetRequest, parse_request
 from pipvet.vetting.target import TargetEnvironment
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     import argparse  # a command line cli._quick reads needs no argparse
+    from typing import Any
 
     from packaging.markers import Marker
 

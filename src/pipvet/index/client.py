@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from pipvet.errors import DataError, NetworkError, PipvetError
 from pipvet.frozen import frozen
@@ -31,9 +30,17 @@ from pipvet.models import NormalizedName, canonicalize_name, same_version
 from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import Future, RequestPool, as_completed
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
+    from typing import cast
+
     from pipvet.system.http import HttpClient
     from pipvet.system.http_model import HttpResponse
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = [
     "FRESH_SECONDS",

@@ -12,23 +12,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple, overload
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import NamedTuple, overload
+
+    class _DistFile(NamedTuple):
+        filename: str
+        packagetype: str
+        uploaded: float | None  # upload time, seconds since the epoch
+        yanked: bool = False
+        requires_python: str | None = None
+
+else:
+    # collections.namedtuple: typing.NamedTuple would import typing.
+    from collections import namedtuple
+
+    _DistFile = namedtuple(
+        "DistFile",
+        ["filename", "packagetype", "uploaded", "yanked", "requires_python"],
+        defaults=(False, None),
+    )
+
+    def overload(function: object) -> object:
+        return function
+
 
 __all__ = ["DistFile", "PackedFiles", "pack", "timestamp", "unpack"]
 
 
-class DistFile(NamedTuple):
-    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind.
+class DistFile(_DistFile):
+    """One file of a release: a wheel (``bdist_wheel``), an sdist, or an older kind: its
+    ``filename``, ``packagetype``, ``uploaded`` (seconds since the epoch, or None), ``yanked``
+    and ``requires_python``.
 
     A named tuple rather than a dataclass: large projects have tens of thousands of files,
     and building them is on the path of every vet.
     """
 
-    filename: str
-    packagetype: str
-    uploaded: float | None  # upload time, seconds since the epoch
-    yanked: bool = False
-    requires_python: str | None = None
+    __slots__ = ()
 
     @property
     def upload_time(self) -> datetime | None:
@@ -86,9 +108,9 @@ class PackedFiles(Sequence[DistFile]):
 
     @overload
     def __getitem__(self, index: int) -> DistFile: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DistFile]: ...
-    def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:
+    @overload  # (ruff takes only typing's overload for one: not imported at run time)
+    def __getitem__(self, index: slice) -> Sequence[DistFile]: ...  # noqa: F811
+    def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:  # noqa: F811
         return self._unpacked()[index]
 
     def __eq__(self, other: object) -> bool:

@@ -12,7 +12,6 @@ import json
 import operator
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 from pipvet.errors import DataError
@@ -20,8 +19,16 @@ from pipvet.frozen import frozen
 from pipvet.index.packed import DistFile, PackedFiles, timestamp
 from pipvet.models import NormalizedName, canonicalize_name
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
+    from typing import cast
+
     from packaging.version import Version
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = [
     "DistFile",
@@ -127,7 +134,7 @@ def parse_project(body: bytes | str, url: str) -> ProjectInfo:
         raise _bad(url, "the answer's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise _bad(url, "the answer is not a JSON object")
-    doc = cast(dict[str, object], data)
+    doc = cast("dict[str, object]", data)
     info = _mapping(doc, "info", url, required=True)
     display = _str(info, "name", url)
     if not display:
@@ -166,7 +173,7 @@ def _releases(doc: Mapping[str, object], url: str) -> tuple[Release, ...]:
     if not isinstance(raw, dict):
         raise _bad(url, "'releases' is not an object")
     out: list[Release] = []
-    for key, entries in cast(dict[str, object], raw).items():
+    for key, entries in cast("dict[str, object]", raw).items():
         packed = _packed(entries)
         if packed is None:
             out.append(Release.of(str(key), _files(entries, f"releases.{key}", url)))
@@ -191,7 +198,7 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
     in UTC ending in "Z" (``upload_time_iso_8601``), no tab or line break in any field."""
     if type(raw) is not list or not raw or {*map(type, raw)} != {dict}:
         return None
-    entries = cast(list[dict[str, object]], raw)
+    entries = cast("list[dict[str, object]]", raw)
     names, kinds, times, requires = (list(map(get, entries)) for get in _GETS)
     if {*map(type, times)} != {str} or not {
         *map(type, names),
@@ -199,7 +206,7 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
         *map(type, requires),
     } <= _TEXT_OR_NONE:
         return None
-    when = cast(list[str], times)
+    when = cast("list[str]", times)
     stamps = "\n".join(when)
     if stamps.count("Z") != len(when) or not all(map(_ENDS_IN_Z, when)):
         return None
@@ -212,11 +219,11 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
         map(
             "\t".join,
             zip(
-                [n or "" for n in cast(list[str | None], names)],
-                [k or "" for k in cast(list[str | None], kinds)],
+                [n or "" for n in cast("list[str | None]", names)],
+                [k or "" for k in cast("list[str | None]", kinds)],
                 when,
                 ["1" if y else "0" for y in yanked],
-                [r or "" for r in cast(list[str | None], requires)],
+                [r or "" for r in cast("list[str | None]", requires)],
                 strict=True,
             ),
         )
@@ -253,11 +260,11 @@ def _files(raw: object, field: str, url: str) -> tuple[DistFile, ...]:
     # A large project lists tens of thousands of files: each is checked with type() tests in
     # one condition, and only a file that fails them goes through _file, which names the bad
     # field. The same values either way.
-    for i, item in enumerate(cast(list[object], raw)):
+    for i, item in enumerate(cast("list[object]", raw)):
         if type(item) is not dict:
             append(_file(item, field, i, url))
             continue
-        entry = cast(dict[str, object], item)
+        entry = cast("dict[str, object]", item)
         get = entry.get
         filename, packagetype = get("filename"), get("packagetype")
         requires, iso = get("requires_python"), get("upload_time_iso_8601")
@@ -288,7 +295,7 @@ def _file(item: object, field: str, i: int, url: str) -> DistFile:
     """One file entry, every field checked and named when it is wrong."""
     if not isinstance(item, dict):
         raise _bad(url, f"'{field}[{i}]' is not an object")
-    entry = cast(dict[str, object], item)
+    entry = cast("dict[str, object]", item)
     where = f"{field}[{i}]"
     filename = _str(entry, "filename", url, where) or ""
     uploaded = _str(entry, "upload_time_iso_8601", url, where) or _str(
@@ -316,10 +323,10 @@ def _ownership(
     if not isinstance(raw, list):
         raise _bad(url, "'ownership.roles' is not a list")
     roles = []
-    for i, item in enumerate(cast(list[object], raw)):
+    for i, item in enumerate(cast("list[object]", raw)):
         if not isinstance(item, dict):
             raise _bad(url, f"'ownership.roles[{i}]' is not an object")
-        entry = cast(dict[str, object], item)
+        entry = cast("dict[str, object]", item)
         user = _str(entry, "user", url, f"ownership.roles[{i}]")
         if user:
             roles.append(OwnerRole(_str(entry, "role", url, f"ownership.roles[{i}]") or "", user))
@@ -334,7 +341,7 @@ def _project_urls(info: Mapping[str, object], url: str) -> tuple[tuple[str, str]
         raise _bad(url, "'info.project_urls' is not an object")
     return tuple(
         (str(label), link)
-        for label, link in cast(dict[str, object], raw).items()
+        for label, link in cast("dict[str, object]", raw).items()
         if isinstance(link, str) and link
     )
 
@@ -356,7 +363,7 @@ def _mapping(
         return {}
     if not isinstance(value, dict):
         raise _bad(url, f"'{key}' is not an object")
-    return cast(dict[str, object], value)
+    return cast("dict[str, object]", value)
 
 
 def _str(obj: Mapping[str, object], key: str, url: str, where: str = "info") -> str | None:
@@ -372,7 +379,7 @@ def _strings(obj: Mapping[str, object], key: str, url: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _bad(url, f"'info.{key}' is not a list of strings")
-    return tuple(cast(list[str], value))
+    return tuple(cast("list[str]", value))
 
 
 def _bad(url: str, problem: str) -> DataError:

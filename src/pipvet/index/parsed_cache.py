@@ -13,13 +13,16 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from pipvet.errors import InputError
 from pipvet.index.packed import EARLIEST, LATEST, DistFile, PackedFiles, pack
 from pipvet.index.parse import OwnerRole, ProjectInfo, Release
 from pipvet.models import canonicalize_name
 from pipvet.system.files import write_chunks_atomic
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ParsedCache"]
 

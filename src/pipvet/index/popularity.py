@@ -14,11 +14,19 @@ import json
 import operator
 import re
 from collections.abc import Iterator, Mapping
-from typing import cast
 
 from pipvet.errors import DataError
 from pipvet.frozen import field, frozen
 from pipvet.models import NormalizedName, canonicalize_name, is_project_name
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import cast
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = ["PopularityEntry", "PopularityTable", "parse_popularity"]
 
@@ -142,22 +150,22 @@ def _plain_downloads(rows: list[object]) -> dict[NormalizedName, int] | None:
     ``_downloads`` reads it row by row and names what is wrong)."""
     if {*map(type, rows)} != {dict}:
         return None
-    dicts = cast(list[dict[str, object]], rows)
+    dicts = cast("list[dict[str, object]]", rows)
     projects = list(map(operator.methodcaller("get", "project"), dicts))
     counts = list(map(operator.methodcaller("get", "download_count"), dicts))
     if {*map(type, projects)} != {str} or {*map(type, counts)} != {int}:
         return None
-    names = cast(list[str], projects)
+    names = cast("list[str]", projects)
     text = "\n".join(names)
     if (
-        min(cast(list[int], counts)) < 0
-        or max(cast(list[int], counts)) > MAX_DOWNLOADS
+        min(cast("list[int]", counts)) < 0
+        or max(cast("list[int]", counts)) > MAX_DOWNLOADS
         or "--" in text
         or not _CANONICAL_LINES.fullmatch(text)
         or len(set(names)) != len(names)
     ):
         return None
-    return dict(zip(cast(list[NormalizedName], names), cast(list[int], counts), strict=True))
+    return dict(zip(cast("list[NormalizedName]", names), cast("list[int]", counts), strict=True))
 
 
 def _decode(data: bytes | str | object, source: str) -> object:

@@ -22,7 +22,6 @@ import sqlite3
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import cast
 
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
@@ -30,6 +29,15 @@ from pipvet.index.popularity import PopularityTable, parse_popularity
 from pipvet.models import NormalizedName
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import cast
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
 
@@ -157,7 +165,7 @@ def _read(path: Path) -> PopularitySnapshot | None:
         names, counts = columns
         if not names:
             raise DataError(f"the popularity cache {path} is empty")
-        names_ = cast(tuple[NormalizedName, ...], tuple(names))
+        names_ = cast("tuple[NormalizedName, ...]", tuple(names))
         return PopularitySnapshot(
             _ranks(names_),
             names_,

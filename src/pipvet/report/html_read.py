@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, get_args
+from typing import Any
 
 from pipvet.errors import InputError
 from pipvet.report.html_charts import HARM_COLOR
@@ -34,7 +34,7 @@ from pipvet.report.html_model import (
     VetPart,
     VetSignal,
 )
-from pipvet.vetting.model import VetVerdict
+from pipvet.vetting.model import VET_VERDICTS
 
 __all__ = ["detect_kind", "read_part"]
 
@@ -273,7 +273,7 @@ def _vet(doc: Mapping[str, Any]) -> VetPart:
             VetPackage(
                 name=_str(p, "name", where),
                 version=_opt(p, "version", where),
-                verdict=_word(p, "verdict", where, get_args(VetVerdict)),
+                verdict=_word(p, "verdict", where, VET_VERDICTS),
                 did_you_mean=_opt(p, "did_you_mean", where),
                 signals=signals,
                 new_dependencies=len(_list(p, "new_dependencies", where)),

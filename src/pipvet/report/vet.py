@@ -21,7 +21,6 @@ JSON is a contract other tools read; its shape (keys always present, indent 2)::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from pipvet import __version__
 from pipvet.report._common import age_text, plural
@@ -30,6 +29,10 @@ from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["VET_FORMATS", "outcome_line", "render_vet", "vet_to_dict"]
 

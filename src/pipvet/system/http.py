@@ -23,19 +23,11 @@ import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
-
-from pipvet.frozen import replace
-from pipvet.models import Progress
-
-if TYPE_CHECKING:
-    import urllib.request
-
-# urllib.request, ssl, http.client and email load about a third of pipvet's start-up time; an
-# offline audit never needs them, so they are imported where a request is actually made.
 
 from pipvet import __version__
 from pipvet.errors import NetworkError
+from pipvet.frozen import replace
+from pipvet.models import Progress
 from pipvet.system.http_cache import (
     CacheEntry,
     cache_file,
@@ -67,6 +59,19 @@ from pipvet.system.http_transport import (
 )
 from pipvet.system.paths import local_path
 
+# urllib.request, ssl, http.client and email load about a third of pipvet's start-up time; an
+# offline audit never needs them, so they are imported where a request is actually made.
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    import urllib.request
+    from typing import Protocol, TypeVar
+
+    _T = TypeVar("_T")
+else:
+    # A protocol is for type checkers; at run time nothing asks isinstance of it, so a
+    # plain base does (as pipvet.system.process's Runner).
+    Protocol = object
+
 __all__ = ["HttpClient", "OfflineMiss"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -76,8 +81,6 @@ MAX_DOWNLOAD = 2 * 1024 * 1024 * 1024
 # What the in-memory bodies of one command may hold past 16 MiB each, all together.
 MAX_RUN_BYTES = 512 * 1024 * 1024
 ANSWER_ALLOWANCE = 16 * 1024 * 1024
-
-_T = TypeVar("_T")
 
 
 class OfflineMiss(NetworkError):

@@ -13,14 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from pipvet.errors import NetworkError
 from pipvet.system.http_transport import MAX_RETRY_AFTER, Readable, Retryable
 
 __all__ = ["DEFAULT_DEADLINE", "DOWNLOAD_DEADLINE", "Deadlined", "RequestDeadlines"]
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 
 # A JSON answer gets a minute, retries and waits included; an archive download half an hour.
 DEFAULT_DEADLINE = 60.0

@@ -16,16 +16,21 @@ import urllib.parse
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
 
 from pipvet.errors import NetworkError
 from pipvet.models import Progress
 from pipvet.redact import BAD_PORT_HINT, bad_port
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     import http.client
     import urllib.request
     from email.message import Message
+    from typing import IO, Protocol
+else:
+    # A protocol is for type checkers; at run time nothing asks isinstance of it, so a
+    # plain base does (as pipvet.system.process's Runner).
+    Protocol = object
 
 __all__ = [
     "MAX_RETRY_AFTER",

@@ -14,9 +14,11 @@ than its whole matching. The tests compare both with packaging. Pure.
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
 from pipvet import pep440
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 __all__ = ["Clause", "contains", "prereleases", "read"]
 

@@ -6,10 +6,13 @@ Pure data, shared by the signals, the verdict, the service and the renderers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypeAlias
 
 from pipvet.frozen import frozen
 from pipvet.models import NormalizedName
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
 
 __all__ = [
     "JsonValue",
@@ -24,15 +27,17 @@ __all__ = [
 
 # "info" is a fact worth showing that asks nothing of the user. "unchecked" means the data the
 # signal needs was unavailable: never read as "ok".
-SignalLevel = Literal["ok", "info", "review", "avoid", "unchecked"]
+SignalLevel: TypeAlias = 'Literal["ok", "info", "review", "avoid", "unchecked"]'
 # "unchecked": something that could decide the verdict was not checked, so pipvet will not say
 # "ok" (or even "review"). "internal": the policy marks the name as the user's own package; it
 # is never looked up on a public index.
-VetVerdict = Literal["ok", "review", "avoid", "unchecked", "internal"]
+VetVerdict: TypeAlias = 'Literal["ok", "review", "avoid", "unchecked", "internal"]'
 
 JsonValue: TypeAlias = (
-    str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
+    "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 )
+# The verdicts, as a report read back is checked against (VetVerdict's, tested).
+VET_VERDICTS: tuple[VetVerdict, ...] = ("ok", "review", "avoid", "unchecked", "internal")
 
 
 @frozen

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, TypeAlias
 
 from pipvet.frozen import frozen, replace
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
 
 __all__ = [
     "BARE_PREFIXES",
@@ -30,15 +33,10 @@ __all__ = [
     "word_at",
 ]
 
-EditKind: TypeAlias = Literal[
-    "homoglyph",
-    "transposition",
-    "repeated-letter",
-    "insertion",
-    "deletion",
-    "substitution",
-    "two-edits",
-]
+EditKind: TypeAlias = (
+    'Literal["homoglyph", "transposition", "repeated-letter", "insertion", '
+    '"deletion", "substitution", "two-edits"]'
+)
 
 # Characters that look alike in common fonts once names are lower-cased (so "I" is "i").
 # Multi-letter look-alikes are folded first: "rn" reads as "m", "vv" as "w", "cl" as "d".

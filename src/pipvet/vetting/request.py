@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
 from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import MAX_VERSION_LENGTH, NormalizedName, canonicalize_name
 from pipvet.vetting import clauses, requires
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 

@@ -16,9 +16,12 @@ tests compare both with packaging over generated texts and environments. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeAlias
 
 from pipvet.models import NormalizedName, canonicalize_name
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 __all__ = ["Marker", "Read", "evaluate", "read"]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal
 
 from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import (
@@ -47,9 +46,13 @@ from pipvet.vetting.typosquat_model import TyposquatResult
 from pipvet.vetting.verdict import combine
 from pipvet.vetting.wheels import install_kind, select_release
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
 __all__ = ["VetRequest", "Vetter", "parse_request"]  # the first and last from .request
 
-Resolver = Literal["metadata", "pip"]
+Resolver: TypeAlias = 'Literal["metadata", "pip"]'
 
 
 class Vetter:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal, Protocol
 
 from pipvet.index.parse import ProjectInfo
 from pipvet.models import Finding
@@ -27,6 +26,14 @@ from pipvet.vetting.project_signals import (
     weak_points,
 )
 from pipvet.vetting.wheels import InstallKind
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, Protocol
+else:
+    # A protocol is for type checkers; at run time nothing asks isinstance of it, so a
+    # plain base does (as pipvet.system.process's Runner).
+    Protocol = object
 
 __all__ = [
     "SquatLike",

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from pipvet.errors import PipError, PipvetError
 from pipvet.frozen import frozen
@@ -38,6 +37,7 @@ from pipvet.vetting.model import NewDependency
 from pipvet.vetting.target import TargetEnvironment
 from pipvet.vetting.wheels import select_release
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet

@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
 
 from pipvet.errors import EnvironmentProblem
 from pipvet.frozen import field, frozen
 from pipvet.models import NormalizedName
 from pipvet.system.process import Runner
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Any, cast
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]
 
@@ -91,7 +99,7 @@ def probe_facts(python: str | Path, runner: Runner) -> dict[str, Any]:
         raise EnvironmentProblem(
             f"{python} gave an unreadable answer about its platform ({exc})"
         ) from exc
-    return cast(dict[str, Any], data)
+    return cast("dict[str, Any]", data)
 
 
 def from_facts(
@@ -99,13 +107,13 @@ def from_facts(
 ) -> TargetEnvironment:
     """A ``TargetEnvironment`` from the probe's answer; KeyError/TypeError/ValueError if the
     answer is not one."""
-    tags = tuple(_tag(t) for t in cast(list[str], data["tags"]))
+    tags = tuple(_tag(t) for t in cast("list[str]", data["tags"]))
     return TargetEnvironment(
         python=str(data["executable"]),
         python_version=str(data["version"]),
         implementation=str(data["implementation"]),
         prefix=str(data["prefix"]),
-        markers={str(k): str(v) for k, v in cast(dict[str, str], data["markers"]).items()},
+        markers={str(k): str(v) for k, v in cast("dict[str, str]", data["markers"]).items()},
         tags=tags,
         installed=dict(installed),
     )

@@ -20,12 +20,20 @@ import operator
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import cast
 
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import PREFIXES, affix_cores, homoglyph_fold_all
 from pipvet.vetting.typosquat_model import TyposquatRules
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import cast
+else:
+
+    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
+        return value
+
 
 __all__ = [
     "DIGITS",
@@ -60,8 +68,8 @@ def rank_popular(
         # The common case (a list that went through the popularity cache), in C speed.
         downloads = [count for _, count in pairs]
         if _ranked(names, downloads):  # the cache keeps the list ranked: nothing to sort
-            return cast(list[NormalizedName], names), downloads
-        counts = dict(cast(list[tuple[NormalizedName, int]], pairs))
+            return cast("list[NormalizedName]", names), downloads
+        counts = dict(cast("list[tuple[NormalizedName, int]]", pairs))
     else:
         counts = {}
         for name, count in pairs:

@@ -9,10 +9,13 @@ what a check reports, read by the vetting signals and the renderers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, TypeAlias
 
 from pipvet.frozen import frozen
 from pipvet.models import NormalizedName
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
 
 __all__ = [
     "Kind",
@@ -23,22 +26,12 @@ __all__ = [
 ]
 
 
-Technique: TypeAlias = Literal[
-    "homoglyph",
-    "transposition",
-    "separator",
-    "word-order",
-    "repeated-letter",
-    "prefix-suffix",
-    "version-digits",
-    "deletion",
-    "insertion",
-    "substitution",
-    "two-edits",
-    "import-name",
-    "stdlib-shadowing",
-]
-Kind: TypeAlias = Literal["typosquat", "import-name", "stdlib"]
+Technique: TypeAlias = (
+    'Literal["homoglyph", "transposition", "separator", "word-order", '
+    '"repeated-letter", "prefix-suffix", "version-digits", "deletion", "insertion", '
+    '"substitution", "two-edits", "import-name", "stdlib-shadowing"]'
+)
+Kind: TypeAlias = 'Literal["typosquat", "import-name", "stdlib"]'
 OwnersOf: TypeAlias = Callable[[str], frozenset[str]]
 
 

@@ -19,7 +19,6 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from typing import Protocol
 
 from pipvet.vetting.typosquat_build import (
     POSITION_BITS,
@@ -29,6 +28,14 @@ from pipvet.vetting.typosquat_build import (
     NameKeys,
     word_counts,
 )
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    # A protocol is for type checkers; at run time nothing asks isinstance of it, so a
+    # plain base does (as pipvet.system.process's Runner).
+    Protocol = object
 
 __all__ = ["BrokenTables", "KeyTables", "StoredKeys", "dump_tables", "load_tables"]
 

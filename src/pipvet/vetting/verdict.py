@@ -9,9 +9,12 @@ not be checked makes the verdict ``unchecked``: the missing check might have sai
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 from pipvet.vetting.model import Signal, VetVerdict
+
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = ["combine", "reaches"]
 

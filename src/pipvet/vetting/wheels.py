@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from pipvet import pep440
 from pipvet.frozen import frozen
 from pipvet.index.parse import DistFile, ProjectInfo, Release
 from pipvet.vetting import clauses
 
+TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.tags import Tag
