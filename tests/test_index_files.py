@@ -116,3 +116,45 @@ def test_the_usual_release_is_read_by_columns() -> None:
     files, uploaded, yanked = packed
     assert (len(files), uploaded, yanked) == (2, 1704164645.5, False)
     assert files[1] == DistFile("demo-1.0-py3-none-any.whl", "bdist_wheel", 1704164645.5)
+
+
+_LINES = st.lists(
+    st.sampled_from(
+        [
+            "a-1.0-py3-none-any.whl\tbdist_wheel\t1700000000.0\t0\t>=3.8",
+            "a-1.0.tar.gz\tsdist\t\t1\t",
+            "é-1.0.zip\tsdist\t2024-01-02T03:04:05Z\t0\t",
+            "broken line",
+            "x\ty\tz\t2\t",
+            "",
+        ]
+    ),
+    max_size=4,
+).map("\n".join)
+
+
+@settings(max_examples=300)
+@given(st.lists(_LINES, min_size=1, max_size=4), st.integers(0, 3))
+def test_a_release_in_a_shared_text_is_the_release_cut_out(texts: list[str], at: int) -> None:
+    # The parsed cache hands each release its span of one text of the whole answer; that
+    # must read as the release's own text would, damage (and its recovery) included.
+    at = min(at, len(texts) - 1)
+    shared = "".join(texts)
+    start = sum(map(len, texts[:at]))
+    end = start + len(texts[at])
+    recovered = (DistFile("r-1.0.tar.gz", "sdist", None),)
+
+    def both() -> list[PackedFiles]:
+        return [
+            PackedFiles(texts[at], None, lambda _v: recovered, "1.0"),
+            PackedFiles(shared, None, lambda _v: recovered, "1.0", (start, end)),
+        ]
+
+    cut, spanned = both()
+    assert (len(spanned), bool(spanned)) == (len(cut), bool(cut))
+    assert spanned.packed == cut.packed == texts[at]
+    assert tuple(spanned) == tuple(cut)
+    assert len(spanned) == len(cut)  # after unpacking (recovery sets the count)
+    cut, spanned = both()
+    assert pack(spanned) == pack(cut)
+    assert list(spanned) == list(cut)

@@ -68,9 +68,13 @@ class PackedFiles(Sequence[DistFile]):
     project's files up front would cost more than vetting reads): a line that is not what
     ``pack`` writes is found then, and ``recover`` gives the release's files parsed afresh
     from the index's answer instead. Without ``recover`` (text the parser made) it raises.
+
+    ``span`` (start, end) says where the release's text lies in ``packed``, a text the
+    releases of a cached answer share: it is cut out when first needed, since most releases
+    of a large project never are (cutting every one was a copy of the whole answer a run).
     """
 
-    __slots__ = ("_count", "_files", "_recover", "_version", "packed")
+    __slots__ = ("_count", "_end", "_files", "_recover", "_start", "_text", "_version")
 
     def __init__(
         self,
@@ -78,13 +82,23 @@ class PackedFiles(Sequence[DistFile]):
         count: int | None = None,
         recover: Callable[[str], Sequence[DistFile]] | None = None,
         version: str = "",
+        span: tuple[int, int] | None = None,
     ) -> None:
-        self.packed = packed
+        self._text = packed
+        self._start, self._end = (0, len(packed)) if span is None else span
         self._files: tuple[DistFile, ...] | None = None
         # Counted when asked (most releases of a large project never are), never by unpacking.
         self._count = count
         self._recover = recover  # recover(version), shared by the releases of an answer
         self._version = version
+
+    @property
+    def packed(self) -> str:
+        """The release's text: one line a file."""
+        if self._start or self._end != len(self._text):
+            self._text = self._text[self._start : self._end]
+            self._start, self._end = 0, len(self._text)
+        return self._text
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
@@ -100,11 +114,12 @@ class PackedFiles(Sequence[DistFile]):
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self.packed.count("\n") + 1 if self.packed else 0
+            start, end = self._start, self._end
+            self._count = self._text.count("\n", start, end) + 1 if end > start else 0
         return self._count
 
     def __bool__(self) -> bool:
-        return bool(self.packed)
+        return self._end > self._start
 
     @overload
     def __getitem__(self, index: int) -> DistFile: ...

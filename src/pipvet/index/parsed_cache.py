@@ -94,7 +94,7 @@ def _from_compact(
         ):
             raise ValueError(f"a damaged release in the parsed answer of {url}")
         end = start + length
-        files = PackedFiles(files_text[start:end], None, files_of, v)
+        files = PackedFiles(files_text, None, files_of, v, (start, end))
         releases.append(Release(v, files, uploaded, yanked))
         start = end
     if start != len(files_text):  # torn, or lengths that do not add up
@@ -151,7 +151,8 @@ class ParsedCache:
             if end < 0:
                 return None
             data = json.loads(raw[len(_MEMO_MAGIC) : end])
-            text = raw[end + 1 :].decode("utf-8", "surrogatepass")
+            # Decoded from a view: slicing the bytes first would copy the whole answer.
+            text = str(memoryview(raw)[end + 1 :], "utf-8", "surrogatepass")
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return None
         return (data, text) if isinstance(data, dict) else None
