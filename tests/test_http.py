@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import NetworkError
+from pipvet.frozen import replace
 from pipvet.system.http import HttpClient, OfflineMiss
 from pipvet.system.http_model import HttpResponse
 from pipvet.system.paths import local_path
@@ -275,6 +276,48 @@ def test_changed_resource_replaces_cache(http_server: LoopbackServer, tmp_path: 
     assert (resp.body, resp.from_cache) == (b"two", False)
     assert http_server.requests[1].headers["if-none-match"] == '"1"'
     assert c.get(http_server.url + "/doc", revalidate=False).body == b"two"
+
+
+def test_each_answer_carries_its_bodys_digest_hashed_once(
+    http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The index client keys its parsed copies by the body's SHA-256: the cache works it out
+    # once (storing or reading the body) and the answer carries it, right after a change,
+    # a 304 and a read from the cache alike; it is not part of the answer's value.
+    import hashlib
+
+    from pipvet.system import http_cache
+
+    hashed: list[bytes] = []
+    real = http_cache._sha256_hex
+
+    def counted(data: bytes) -> str:
+        hashed.append(data)
+        return real(data)
+
+    monkeypatch.setattr(http_cache, "_sha256_hex", counted)
+    bodies = iter([(b"one", '"1"'), (b"two", '"2"'), (b"", '"2"'), (b"three", '"3"')])
+
+    def handler(req: Request) -> Reply:
+        body, etag = next(bodies)
+        if req.headers.get("if-none-match") == etag:
+            return Reply(304, b"", headers={"ETag": etag})
+        return Reply(200, body, headers={"ETag": etag})
+
+    http_server.route("/doc", handler)
+    c, _ = client(tmp_path)
+    url = http_server.url + "/doc"
+    for expected in (b"one", b"two", b"two"):  # fetched, changed, confirmed by a 304
+        hashed.clear()
+        resp = c.get(url)
+        assert resp.body == expected
+        assert resp.body_sha256 == hashlib.sha256(expected).hexdigest()
+        assert hashed.count(expected) == 1  # stored (or read back, for the 304), hashed once
+    cached = c.get(url, revalidate=False)
+    assert cached.body_sha256 == hashlib.sha256(b"two").hexdigest()
+    assert cached == replace(cached, body_sha256=None)
+    uncached, _ = client(None)
+    assert uncached.get(url).body_sha256 is None  # no cache, no digest worked out
 
 
 def test_max_age_serves_without_contacting_server(

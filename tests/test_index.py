@@ -236,6 +236,38 @@ def test_internal_names_are_never_sent(index: IndexServer, tmp_path: Path) -> No
     assert index.lookups() == ["six"]
 
 
+def test_a_fetched_body_is_hashed_by_the_cache_alone(
+    index: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parsed copy is keyed by the body's SHA-256, which the response cache worked out
+    # storing the body (a cold vet hashed 34 MB twice): the client asks for no other.
+    import hashlib
+
+    from pipvet.index import client as client_module
+    from pipvet.system import http_cache
+
+    bodies: list[bytes] = []
+    real = http_cache._sha256_hex
+
+    def counted(data: bytes) -> str:
+        bodies.append(data)
+        return real(data)
+
+    class NoHashing:
+        def sha256(self, data: bytes) -> object:
+            raise AssertionError("the index client hashed a body itself")
+
+    monkeypatch.setattr(http_cache, "_sha256_hex", counted)
+    monkeypatch.setattr(client_module, "hashlib", NoHashing())
+    http = HttpClient(tmp_path / "http", retries=0)
+    c = IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", fresh_seconds=0)
+    body = index.recorded("six") or b""
+    assert c.lookup("six").project == parse_project(body, f"{index.url}/pypi/six/json")
+    assert bodies.count(body) == 1
+    copy = next((tmp_path / "parsed").rglob("*.parsed")).read_bytes()
+    assert hashlib.sha256(body).hexdigest().encode() in copy  # the copy names that body
+
+
 def test_parsed_answers_are_kept_and_checked_against_the_body(
     index: IndexServer, tmp_path: Path
 ) -> None:

@@ -282,7 +282,7 @@ class IndexClient:
     def _parse(self, resp: HttpResponse) -> ProjectInfo:
         if self._memo is None:
             return parse_project(resp.body, resp.url)
-        body_hash = hashlib.sha256(resp.body).hexdigest()
+        body_hash = resp.body_sha256 or hashlib.sha256(resp.body).hexdigest()
         again = partial(self._fresh, resp, body_hash)
         return self._memo.load(resp.url, body_hash, resp.fetched_at, again) or again()
 
@@ -290,7 +290,7 @@ class IndexClient:
         """``resp`` parsed, and kept in place of a parsed copy that was missing or damaged."""
         project = parse_project(resp.body, resp.url)
         if self._memo is not None:
-            digest = body_hash or hashlib.sha256(resp.body).hexdigest()
+            digest = body_hash or resp.body_sha256 or hashlib.sha256(resp.body).hexdigest()
             self._memo.store(resp.url, digest, resp.fetched_at, project)
         return project
 

@@ -188,8 +188,8 @@ class HttpClient:
             self._cache_store(fresh)
             return replace(fresh, from_cache=True)
         response = HttpResponse(url, status, body, headers, False, fetched_at)
-        if use_cache:
-            self._cache_store(response)
+        if use_cache:  # with the body's digest, worked out once for the cache and its users
+            response = replace(response, body_sha256=self._cache_store(response))
         return response
 
     def get_many(
@@ -438,6 +438,7 @@ class HttpClient:
         """The stored answer for ``url``; a missing or damaged entry is simply a miss."""
         return read_entry(self._cache_path(url), url)
 
-    def _cache_store(self, response: HttpResponse) -> None:
-        """Write atomically; a cache that cannot be written only costs a refetch later."""
-        write_entry(self._cache_path(response.url), response)
+    def _cache_store(self, response: HttpResponse) -> str:
+        """Write atomically; a cache that cannot be written only costs a refetch later.
+        Returns the body's SHA-256 (hex)."""
+        return write_entry(self._cache_path(response.url), response)

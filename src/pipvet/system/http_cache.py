@@ -57,30 +57,34 @@ def read_entry(path: Path, url: str) -> CacheEntry | None:
         header_end = data.index(b"\n", len(_CACHE_MAGIC))
         meta = json.loads(data[len(_CACHE_MAGIC) : header_end])
         body = data[header_end + 1 :]
-        if meta["url"] != url or len(body) != meta["length"] or _sha256_hex(body) != meta["sha256"]:
+        digest = _sha256_hex(body)
+        if meta["url"] != url or len(body) != meta["length"] or digest != meta["sha256"]:
             return None
         headers = {str(k): str(v) for k, v in meta["headers"].items()}
         response = HttpResponse(
-            url, int(meta["status"]), body, headers, True, float(meta["fetched_at"])
+            url, int(meta["status"]), body, headers, True, float(meta["fetched_at"]), digest
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return CacheEntry(response)
 
 
-def write_entry(path: Path, response: HttpResponse) -> None:
-    """Write atomically; a cache that cannot be written only costs a refetch later."""
+def write_entry(path: Path, response: HttpResponse) -> str:
+    """Write atomically; a cache that cannot be written only costs a refetch later. Returns
+    the body's SHA-256 (hex): the response's own when it has one."""
+    digest = response.body_sha256 or _sha256_hex(response.body)
     meta = {
         "url": response.url,
         "status": response.status,
         "headers": dict(response.headers),
         "fetched_at": response.fetched_at,
         "length": len(response.body),
-        "sha256": _sha256_hex(response.body),
+        "sha256": digest,
     }
     blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
     with contextlib.suppress(InputError):
         write_bytes_atomic(path, blob, durable=False)  # checked on reading: sha256
+    return digest
 
 
 def validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
