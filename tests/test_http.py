@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import gzip
+import hashlib
 import http.server
 import shutil
 import socket
@@ -621,3 +622,24 @@ def test_https_is_not_given_up_for_plain_http_on_a_redirect(
             c.get(f"https://127.0.0.1:{port}/down")
     assert "https is not given up for plain http" in str(info.value)
     assert http_server.paths_requested() == []
+
+
+def test_a_stored_entry_is_the_head_line_then_the_body(tmp_path: Path) -> None:
+    # Written in two pieces (the body is not copied to be joined to its head first): the
+    # file is the magic line, the JSON line and the body, and reads back as the answer.
+    import json
+
+    from pipvet.system.http_cache import _CACHE_MAGIC, read_entry, write_entry
+    from pipvet.system.http_model import HttpResponse
+
+    body = b'{"info": {}}\n\x00\xff' * 1000
+    response = HttpResponse("https://x/doc", 200, body, {"etag": '"1"'}, False, 5.0)
+    path = tmp_path / "entry.http"
+    digest = write_entry(path, response)
+    magic, line, rest = path.read_bytes().split(b"\n", 2)
+    assert magic + b"\n" == _CACHE_MAGIC
+    assert rest == body
+    assert json.loads(line)["sha256"] == digest == hashlib.sha256(body).hexdigest()
+    entry = read_entry(path, "https://x/doc")
+    assert entry is not None
+    assert entry.response == replace(response, from_cache=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
-from pipvet.system.files import write_bytes_atomic
+from pipvet.system.files import write_chunks_atomic
 from pipvet.system.http_model import HttpResponse
 
 __all__ = ["CacheEntry", "cache_file", "read_entry", "validator_headers", "write_entry"]
@@ -81,9 +81,11 @@ def write_entry(path: Path, response: HttpResponse) -> str:
         "length": len(response.body),
         "sha256": digest,
     }
-    blob = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n" + response.body
+    head = _CACHE_MAGIC + json.dumps(meta).encode("utf-8") + b"\n"
+    # The body written as it is, not joined to the head first: a copy of every body (34 MB
+    # for a cold vet of 25 packages) for nothing.
     with contextlib.suppress(InputError):
-        write_bytes_atomic(path, blob, durable=False)  # checked on reading: sha256
+        write_chunks_atomic(path, (head, response.body), durable=False)  # checked: sha256
     return digest
 
 
