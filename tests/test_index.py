@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipvet.errors import DataError, NetworkError
+from pipvet.frozen import replace
 from pipvet.index.client import IndexClient, InternalName
 from pipvet.index.parse import parse_project, project_url
 from pipvet.system.http import HttpClient, OfflineMiss
@@ -331,6 +332,48 @@ def test_a_fresh_parsed_answer_needs_no_request(index: IndexServer, tmp_path: Pa
     assert make(offline=True).lookup_many(["numpy"])["numpy"] == again
     make().lookup("numpy")
     assert len(index.requests_for("numpy")) == 2
+
+
+def test_no_such_project_is_remembered_as_a_parsed_answer_is(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    # A warm vet asked the HTTP cache, on a thread each, about every subtree name that is not
+    # on the index: the parsed cache keeps "no such project" too, with the same freshness.
+    now = [1_800_000_000.0]
+
+    def make(*, offline: bool = False) -> IndexClient:
+        http = HttpClient(tmp_path / "http", offline=offline, clock=lambda: now[0])
+        return IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", clock=lambda: now[0])
+
+    first = make().lookup("no-such-thing")
+    assert (first.project, first.from_cache) == (None, False)
+    import shutil
+
+    shutil.rmtree(tmp_path / "http")  # answered without the HTTP layer
+    now[0] += 600
+    again = make().lookup_many(["no-such-thing", "six"])
+    assert again["no-such-thing"] == replace(first, from_cache=True)
+    assert len(index.requests_for("no-such-thing")) == 1
+    # Past the freshness window the index is asked again; offline, any age will do.
+    now[0] += 7200
+    assert make(offline=True).lookup("no-such-thing") == replace(first, from_cache=True)
+    assert len(index.requests_for("no-such-thing")) == 1
+    make().lookup("no-such-thing")
+    assert len(index.requests_for("no-such-thing")) == 2
+    # A copy that says more than "absent" is damage: a miss (the HTTP cache answers, and the
+    # copy is written again). A project that appears is seen once the answer is not fresh.
+    copy = next(p for p in (tmp_path / "parsed").rglob("*.parsed") if b"absent" in p.read_bytes())
+    whole = copy.read_bytes()
+    for damaged in (whole + b"x\tsdist\t\t0\t", whole.replace(b"}", b', "info": 1}')):
+        copy.write_bytes(damaged)
+        assert make().lookup("no-such-thing").project is None
+        assert copy.read_bytes() == whole
+    assert len(index.requests_for("no-such-thing")) == 2
+    index.project("no-such-thing", document("no-such-thing", {"1.0": "2026-01-01T00:00:00Z"}))
+    now[0] += 7200
+    found = make().lookup("no-such-thing").project
+    assert found is not None
+    assert found.version == "1.0"
 
 
 def test_a_mirror_with_a_credential_gets_its_parsed_answers_back(

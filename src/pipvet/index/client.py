@@ -262,13 +262,16 @@ class IndexClient:
     def _answer(self, name: str, resp: HttpResponse) -> Lookup:
         canon = canonicalize_name(name)
         if resp.status in (404, 410):
+            if self._memo is not None:  # remembered as a parsed answer is
+                self._memo.store_absent(resp.url, resp.fetched_at)
             return Lookup(canon, None, resp.url, resp.from_cache, resp.fetched_at)
         if not resp.ok:
             raise DataError(f"the package index answered {resp.status} for {resp.url}")
         return Lookup(canon, self._parse(resp), resp.url, resp.from_cache, resp.fetched_at)
 
     def _remembered(self, name: str, url: str) -> Lookup | None:
-        """A parsed answer fresh enough to skip the HTTP layer (offline: of any age)."""
+        """A parsed answer (or the index's "no such project") fresh enough to skip the HTTP
+        layer (offline: of any age)."""
         if self._memo is None:
             return None
         newer_than = None if self.http.offline else self._clock() - self.fresh_seconds

@@ -159,9 +159,9 @@ class ParsedCache:
 
     def fresh(
         self, url: str, newer_than: float | None, recover: Callable[[], ProjectInfo]
-    ) -> tuple[ProjectInfo, float] | None:
-        """The parsed answer and its confirmation time, if confirmed after ``newer_than``
-        (None: any age will do)."""
+    ) -> tuple[ProjectInfo | None, float] | None:
+        """The parsed answer (None: the index has no such project) and its confirmation
+        time, if confirmed after ``newer_than`` (None: any age will do)."""
         found = self._read(url)
         if found is None:
             return None
@@ -169,6 +169,8 @@ class ParsedCache:
         fetched_at = _confirmed(data)
         if fetched_at is None or (newer_than is not None and not fetched_at >= newer_than):
             return None  # (nan is never fresh)
+        if data.get("absent") is True:  # nothing else in it: anything more is damage
+            return (None, fetched_at) if len(data) == 2 and not text else None
         try:
             return _from_compact(data, text, url, recover), fetched_at
         except (KeyError, TypeError, ValueError):
@@ -192,6 +194,15 @@ class ParsedCache:
             # Re-confirmed by the index (or a time that is none): written again.
             self.store(url, body_hash, fetched_at, project)
         return project
+
+    def store_absent(self, url: str, fetched_at: float) -> None:
+        """Keep the index's answer that it has no such project (404, 410), as confirmed at
+        ``fetched_at``: a run that names it again (a subtree's names that are not on the
+        index) need not read the HTTP cache, nor start a thread to read it. Earlier pipvets
+        read such a copy as a damaged one: a miss."""
+        line = json.dumps({"absent": True, "fetched_at": fetched_at}).encode("ascii")
+        with contextlib.suppress(InputError):
+            write_chunks_atomic(self._path(url), [_MEMO_MAGIC, line, b"\n"], durable=False)
 
     def store(self, url: str, body_hash: str, fetched_at: float, project: ProjectInfo) -> None:
         pieces = _to_compact(project, body_hash, fetched_at)
