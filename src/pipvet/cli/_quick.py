@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from argparse import Namespace
     from collections.abc import Mapping, Sequence
 
-__all__ = ["APPEND", "FLAG", "VALUE", "Namespace", "quick_parse"]
+__all__ = [
+    "APPEND",
+    "FLAG",
+    "VALUE",
+    "Namespace",
+    "common_defaults",
+    "common_options",
+    "quick_parse",
+]
 
 # What an option does with the command line, as argparse's action of the same name.
 FLAG = "store_true"  # no value; True when given
@@ -43,6 +51,36 @@ if not TYPE_CHECKING:  # type checkers see argparse's, of which handlers use thi
         def __repr__(self):
             shown = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
             return f"Namespace({shown})"
+
+
+def common_options(formats: tuple[str, ...]) -> dict[str, tuple[str, str, tuple[str, ...] | None]]:
+    """The table of the options ``cli._common.add_common_options`` adds, for a command of
+    ``formats`` (all but --http-timeout, whose value argparse converts)."""
+    return {
+        "--format": ("format", VALUE, formats),
+        "--output": ("output", VALUE, None),
+        "-o": ("output", VALUE, None),
+        "--quiet": ("quiet", FLAG, None),
+        "-q": ("quiet", FLAG, None),
+        "--no-color": ("no_color", FLAG, None),
+        "--offline": ("offline", FLAG, None),
+        "--cache-dir": ("cache_dir", VALUE, None),
+        "--policy": ("policy", VALUE, None),
+    }
+
+
+def common_defaults(formats: tuple[str, ...]) -> dict[str, object]:
+    """What argparse sets for each of those options (and --http-timeout) when not given."""
+    return {
+        "format": formats[0],
+        "output": None,
+        "quiet": False,
+        "no_color": False,
+        "offline": False,
+        "http_timeout": None,
+        "cache_dir": None,
+        "policy": None,
+    }
 
 
 def quick_parse(

@@ -19,7 +19,7 @@ from pipvet.cli._options import (
     one_environment,
     rebuild_advisory_data,
 )
-from pipvet.cli._quick import APPEND, FLAG, VALUE
+from pipvet.cli._quick import APPEND, FLAG, VALUE, common_defaults, common_options
 from pipvet.report.audit import AUDIT_FORMATS
 
 # Registering the command (and `pipvet audit --help`) imports only the above: the audit's
@@ -174,15 +174,7 @@ QUICK_OPTIONS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "--fix": ("fix", FLAG, None),
     "--dry-run": ("dry_run", FLAG, None),
     "--relax": ("relax", FLAG, None),
-    "--format": ("format", VALUE, AUDIT_FORMATS),
-    "--output": ("output", VALUE, None),
-    "-o": ("output", VALUE, None),
-    "--quiet": ("quiet", FLAG, None),
-    "-q": ("quiet", FLAG, None),
-    "--no-color": ("no_color", FLAG, None),
-    "--offline": ("offline", FLAG, None),
-    "--cache-dir": ("cache_dir", VALUE, None),
-    "--policy": ("policy", VALUE, None),
+    **common_options(AUDIT_FORMATS),
 }
 
 
@@ -202,13 +194,6 @@ def quick_defaults() -> dict[str, object]:
         "fix": False,
         "dry_run": False,
         "relax": False,
-        "format": AUDIT_FORMATS[0],
-        "output": None,
-        "quiet": False,
-        "no_color": False,
-        "offline": False,
-        "http_timeout": None,
-        "cache_dir": None,
-        "policy": None,
+        **common_defaults(AUDIT_FORMATS),
         "func": handle,
     }

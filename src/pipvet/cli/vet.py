@@ -9,7 +9,7 @@ from pathlib import Path
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
-from pipvet.cli._quick import APPEND, FLAG, VALUE
+from pipvet.cli._quick import APPEND, FLAG, VALUE, common_defaults, common_options
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
 from pipvet.models import canonicalize_name
@@ -93,15 +93,7 @@ QUICK_OPTIONS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "--top-packages-url": ("top_packages_url", VALUE, None),
     "--osv-url": ("osv_url", VALUE, None),
     "--osv-overlay": ("osv_overlay", VALUE, None),
-    "--format": ("format", VALUE, VET_FORMATS),
-    "--output": ("output", VALUE, None),
-    "-o": ("output", VALUE, None),
-    "--quiet": ("quiet", FLAG, None),
-    "-q": ("quiet", FLAG, None),
-    "--no-color": ("no_color", FLAG, None),
-    "--offline": ("offline", FLAG, None),
-    "--cache-dir": ("cache_dir", VALUE, None),
-    "--policy": ("policy", VALUE, None),
+    **common_options(VET_FORMATS),
 }
 
 
@@ -119,14 +111,7 @@ def quick_defaults() -> dict[str, object]:
         "top_packages_url": None,
         "osv_url": None,
         "osv_overlay": None,
-        "format": VET_FORMATS[0],
-        "output": None,
-        "quiet": False,
-        "no_color": False,
-        "offline": False,
-        "http_timeout": None,
-        "cache_dir": None,
-        "policy": None,
+        **common_defaults(VET_FORMATS),
         "func": handle,
     }
 
