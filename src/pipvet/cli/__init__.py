@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
         text = listing_help(_SUMMARIES, columns() - 2)
         if text is not None:  # a bare `pipvet` names no command to run: exit 2
             return _answer(output, text, 0 if args_list else 2)
-    from pipvet.cli._common import EXIT_ERROR, Output, handle_errors
+    from pipvet.cli._common import EXIT_ERROR, Output, handle_errors, settle_output
 
     out = output or Output.from_sys()
     parsed: argparse.Namespace | int = EXIT_ERROR
@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None, output: Output | None = None) -> int
     if isinstance(parsed, int):
         return parsed
     with handle_errors(out, _cache_dir_option(parsed)) as status:
+        settle_output(parsed)
         status.code = int(parsed.func(parsed, out))
     return status.code
 

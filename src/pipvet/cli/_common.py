@@ -30,6 +30,7 @@ __all__ = [
     "apply_output_options",
     "emit",
     "handle_errors",
+    "settle_output",
     "write_report",
 ]
 
@@ -205,7 +206,12 @@ def add_common_options(
 ) -> None:
     g = parser.add_argument_group("common options")
     g.add_argument("--format", choices=formats, default=formats[0], help="output format")
-    g.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
+    g.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the report to FILE (atomically; its folder must exist); - is standard output",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="print only the report")
     g.add_argument("--no-color", action="store_true", help="never use colour")
     g.add_argument("--offline", action="store_true", help="use only cached data; never fetch")
@@ -256,6 +262,30 @@ def apply_output_options(args: argparse.Namespace, out: Output) -> None:
         out.color = False
 
 
+def settle_output(args: argparse.Namespace) -> None:
+    """``--output -`` is standard output, as for most command-line tools (a file named "-" is
+    ``-o ./-``); any other FILE must be in a folder that exists. Asked before the command
+    runs, so a mistyped folder costs no audit; a folder is never made, since a typo would
+    silently make a tree and leave the report where nobody looks."""
+    output = getattr(args, "output", None)
+    if output == "-":
+        args.output = None
+    elif output is not None:
+        check_output_folder(output)
+
+
+def check_output_folder(output: str) -> None:
+    """InputError naming the missing folder when ``output``'s folder does not exist."""
+    folder = os.path.dirname(output)
+    if folder and not os.path.isdir(folder):
+        raise InputError(
+            f"cannot write the report to {output}: the folder {folder} does not exist"
+            if not os.path.exists(folder)
+            else f"cannot write the report to {output}: {folder} is not a folder",
+            hint="fix the path, or create the folder first (pipvet does not create folders for -o)",
+        )
+
+
 def emit(out: Output, text: str, output_file: str | None) -> None:
     """Write a report to stdout or, atomically, to a file."""
     if output_file is None:
@@ -281,6 +311,8 @@ def emit_pieces(out: Output, pieces: Iterable[str], output_file: str | None) -> 
 def write_report_pieces(path: Path, pieces: Iterable[str]) -> None:
     """``write_report`` for a report made in pieces."""
     from pipvet.system.files import write_chunks_atomic
+
+    check_output_folder(str(path))  # again: the folder may have gone while the command ran
 
     def encoded() -> Iterator[bytes]:
         last = ""

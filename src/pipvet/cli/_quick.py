@@ -6,8 +6,9 @@ command line that is the command's name followed by its own options, each writte
 (``--offline``, ``-q``, ``--format json``, ``-r FILE``), means the same to any reader: this
 module reads exactly those, from a table the command module keeps beside ``register``, and
 gives up (None) on everything else: an abbreviation, ``--option=value``, ``-qo FILE``, ``--``,
-a value that starts with "-" or is missing, a choice that is not offered, ``--help``, an option
-whose value argparse converts. argparse then reads the command line as always, errors included.
+a value that starts with "-" (but "-" alone, which argparse takes as a value too) or is
+missing, a choice that is not offered, ``--help``, an option whose value argparse converts.
+argparse then reads the command line as always, errors included.
 A command with one list of positional arguments (``nargs="*"``, as ``pipvet vet NAME...``) has
 them read when they stand together in one run (``vet a b --format json``, ``vet --deep a b``);
 anything after an option's value and before the next option that is not one of them, or a
@@ -121,7 +122,7 @@ def quick_parse(
         if at + 1 == end:
             return None
         value = argv[at + 1]
-        if value[:1] == "-" or (choices is not None and value not in choices):
+        if (value[:1] == "-" and value != "-") or (choices is not None and value not in choices):
             return None  # an option, a negative number or "--" to argparse; or refused
         if kind == APPEND:  # argparse appends to a copy of the default
             if name not in appended:
