@@ -161,6 +161,23 @@ MYLIB = DependencyResult(
     )
 )
 
+# A requirement of a wheel's URL: audited by the version its file name states, and listed as
+# not from a package index in every format though it has no finding.
+MYPKG_URL = DependencyResult(
+    Dependency(
+        canonicalize_name("mypkg"),
+        "1.0",
+        "mypkg",
+        Location("requirements.txt", 4),
+        local=True,
+        local_build=(
+            "direct URL https://files.example/mypkg-1.0-py3-none-any.whl: not from the index; "
+            "audited as 1.0, the version its file name states (pip does not check that the "
+            "file holds that release)"
+        ),
+    )
+)
+
 FULL = AuditReport(
     tool_version="0.1.0",
     target="requirements.txt (and the files it includes)",
@@ -189,7 +206,7 @@ CLEAN = AuditReport(
     snapshot=Snapshot(
         "/srv/mirror/osv", "2024-10-10T18:25:43Z", 2661, None, None, 782 * 86400 + 3600, 7
     ),
-    results=(NUMPY, DependencyResult(dep("pandas", "2.2.3"))),
+    results=(NUMPY, DependencyResult(dep("pandas", "2.2.3")), MYPKG_URL),
 )
 
 SAMPLES = {"full": FULL, "incomplete": INCOMPLETE, "clean": CLEAN}

@@ -112,7 +112,7 @@ def test_ignored_and_failing_flags() -> None:
         ),
         (
             CLEAN,
-            {"dependencies": 2, "findings": 0, "unchecked": 0, "not_from_index": 0,
+            {"dependencies": 3, "findings": 0, "unchecked": 0, "not_from_index": 0,
              "malware": 0, "ignored": 0, "unrated": 0, "failing": 0},
         ),
     ],

@@ -77,38 +77,54 @@ def test_requirement_lines(
     assert entry.raw == text
 
 
+# A local folder is the user's own project: listed as not from the index, no advisory can name
+# it. Anything else whose release its text does not state (a VCS URL, an archive or URL whose
+# file name states no version) could install any release of any project: not checked, so the
+# audit is incomplete (exit 2). These had been listed as "not from the index" and passed.
 ORIGINS = [
-    # text, kind, name, reason starts with
-    ("-e ./src/mypkg", "editable", None, "editable install of ./src/mypkg: not from the index"),
-    ("--editable=../lib#egg=Lib_X", "editable", "lib-x", "editable install of ../lib#egg=Lib_X"),
+    # text, kind, name, reason starts with, left unchecked
+    ("-e ./src/mypkg", "editable", None, "editable install of ./src/mypkg: not from the index", 0),
+    ("--editable=../lib#egg=Lib_X", "editable", "lib-x", "editable install of ../lib#egg=Lib_X", 0),
     (
         "-e git+https://github.com/o/tool.git@v1#egg=tool",
         "editable",
         "tool",
         "editable install of git+https://github.com/o/tool.git@v1#egg=tool",
+        1,
     ),
     (
         "git+https://github.com/o/repo.git@abc123",
         "url",
         None,
         "VCS requirement git+https://github.com/o/repo.git@abc123: not from the index",
+        1,
     ),
-    ("pkg @ https://files.example/pkg.tar.gz", "url", "pkg", "direct URL https://files.example"),
-    ("pkg @ https://h.example/other-1.0.tar.gz", "url", "pkg", "direct URL https://h.example"),
+    ("pkg @ https://files.example/pkg.tar.gz", "url", "pkg", "direct URL https://files.example", 1),
+    ("pkg @ https://h.example/other-1.0.tar.gz", "url", "pkg", "direct URL https://h.example", 1),
+    ("https://h.example/download/latest", "url", None, "direct URL https://h.example/download", 1),
+    ("pkg @ file:///opt/dl/pkg.zip", "url", "pkg", "local path file:///opt/dl/pkg.zip", 1),
     # every compression pip unpacks, and extras after the file name (pip strips them first)
-    ("thing-2.0.tlz", "url", None, "local path thing-2.0.tlz: not from the index"),
-    ("thing-2.0.tar.lzma", "url", None, "local path thing-2.0.tar.lzma: not from the index"),
-    ("thing-2.0.tar.gz[x]", "url", None, "local path thing-2.0.tar.gz[x]: not from the index"),
+    ("thing-2.0.tlz", "url", None, "local path thing-2.0.tlz: not from the index", 1),
+    ("thing-2.0.tar.lzma", "url", None, "local path thing-2.0.tar.lzma: not from the index", 1),
+    ("thing-2.0.tar.gz[x]", "url", None, "local path thing-2.0.tar.gz[x]: not from the index", 1),
     # a folder is a requirement only when it exists and holds a project, as in pip
-    ("./proj", "url", None, "local path ./proj: not from the index"),
-    ("-e .", "editable", None, "editable install of .: not from the index"),
+    ("./proj", "url", None, "local path ./proj: not from the index", 0),
+    ("-e .", "editable", None, "editable install of .: not from the index", 0),
+    ("proj @ file:///opt/src/proj", "url", "proj", "local path file:///opt/src/proj: not from", 0),
 ]
 
+UNKNOWABLE = (
+    "not from the index, and its version cannot be known without fetching it, so no advisory "
+    "was matched; pin a release from the index (NAME==VERSION), or audit the environment it "
+    "is installed in (--venv DIR)"
+)
 
-@pytest.mark.parametrize(("text", "kind", "name", "reason"), ORIGINS)
+
+@pytest.mark.parametrize("case", ORIGINS)
 def test_unauditable_origins_are_recorded_with_a_reason(
-    tmp_path: Path, text: str, kind: str, name: str | None, reason: str
+    tmp_path: Path, case: tuple[str, str, str | None, str, int]
 ) -> None:
+    text, kind, name, reason, unchecked = case
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / "setup.py").write_text("", encoding="utf-8")
     (entry,) = parse(tmp_path, text + "\n").entries
@@ -116,8 +132,11 @@ def test_unauditable_origins_are_recorded_with_a_reason(
     assert entry.name == name
     assert entry.reason is not None
     assert entry.reason.startswith(reason)
-    assert entry.reason.endswith("cannot be audited by version")
+    assert entry.reason.endswith(UNKNOWABLE if unchecked else "cannot be audited by version")
     assert entry.pinned_version is None
+    (dep,) = to_dependencies([entry])
+    assert (dep.version, dep.skipped, dep.local_build) == (None, entry.reason, None)
+    assert dep.local is not unchecked  # AuditReport.unchecked: skipped and not local
 
 
 # A wheel or sdist file states its release: audited by it (pip installs such a file whatever

@@ -317,6 +317,17 @@ class AuditReport:
         )
 
     @property
+    def local_builds(self) -> tuple[DependencyResult, ...]:
+        """Audited by the name and version they state, but not from a package index (a URL or
+        a file of a requirement, an editable, folder, VCS or URL install): listed, so a reader
+        knows the code may differ from that release, findings or not."""
+        return tuple(
+            r
+            for r in self.results
+            if r.dependency.local_build is not None and r.dependency.skipped is None
+        )
+
+    @property
     def unrated(self) -> int:
         """Active vulnerability findings that no advisory of their alias group rates."""
         return sum(

@@ -24,6 +24,7 @@ __all__ = [
     "shown_url",
     "url_problem",
     "url_re",
+    "version_unknowable",
 ]
 
 
@@ -58,16 +59,33 @@ def looks_like_url_or_path(target: str) -> bool:
     )
 
 
+def version_unknowable(target: str) -> bool:
+    """Whether a requirement of ``target`` without a version from its file name installs code
+    whose release nobody can tell without fetching it: a URL (``file:`` too) or path of an
+    archive, a VCS URL, any URL other than ``file:``. Such a line could be any release of any
+    project, so the audit lists it as not checked (it fails closed); a local folder is the
+    user's own project, listed as not from the index."""
+    if vcs_re().match(target) or names_archive(re.split(r"[#?]", target, maxsplit=1)[0]):
+        return True
+    scheme = url_re().match(target)
+    return scheme is not None and scheme.group(1).lower() != "file"
+
+
 def origin_reason(target: str, *, editable: bool, version: str | None = None) -> str:
     shown = mask_userinfo(target)
-    why = (
-        NOT_FROM_INDEX
-        if version is None
-        else (
+    if version is not None:
+        why = (
             f"not from the index; audited as {version}, the version its file name states "
             "(pip does not check that the file holds that release)"
         )
-    )
+    elif version_unknowable(target):
+        why = (
+            "not from the index, and its version cannot be known without fetching it, so no "
+            "advisory was matched; pin a release from the index (NAME==VERSION), or audit "
+            "the environment it is installed in (--venv DIR)"
+        )
+    else:
+        why = NOT_FROM_INDEX
     if editable:
         return f"editable install of {shown}: {why}"
     if vcs_re().match(target):

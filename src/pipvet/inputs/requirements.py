@@ -43,7 +43,10 @@ def to_dependencies(entries: Iterable[RequirementEntry]) -> list[Dependency]:
     - unpinned -> skipped, "not pinned: ...", *unless* a constraints file pins the same name
       to a version the requirement allows: pip would install exactly that version, so it is
       audited, located at the constraint line (where the version is decided and fixed);
-    - editable / URL / path / VCS -> skipped with the reason recorded on the entry;
+    - editable / URL / path / VCS whose file name states a version -> audited by it, labelled
+      ``local_build`` (the code comes from outside the index);
+    - any other URL, VCS or archive -> skipped and *unchecked* (its release cannot be known);
+    - a local folder (editable or not) -> skipped, listed as not from the index;
     - constraint lines alone produce nothing: a constraint only limits what is installed.
     Markers are not evaluated: a pin is audited whatever platform it is meant for.
     """
@@ -106,13 +109,17 @@ def _dependency(
             local=True,
             local_build=e.reason or NOT_FROM_INDEX,
         )
+    from pipvet.inputs.requirement_urls import version_unknowable
+
     return Dependency(
         name,
         None,
         e.display_name,
         e.location,
         skipped=e.reason or f"{e.kind}: {NOT_FROM_INDEX}",
-        local=True,
+        # A URL, VCS or archive line could install any release: not checked (the audit
+        # fails closed). A local folder is the user's own code: listed, as no advisory names it.
+        local=not (e.url is not None and version_unknowable(e.url)),
     )
 
 

@@ -263,6 +263,11 @@ def shorten(text: str, width: int = 100) -> str:
     return cut + "..."
 
 
+# The heading of what ``AuditReport.local_builds`` lists, in every format.
+LOCAL_BUILDS_TITLE = "Not from a package index, audited by the version they state"
+LOCAL_BUILDS_LEAD = "the code may differ from that release, since no index vouches for it"
+
+
 def dependency_text(dep: Dependency) -> str:
     text = f"{dep.label} {dep.version}" if dep.version else dep.label
     return f"{text} ({dep.local_build})" if dep.local_build else text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pipvet.report._common import LOCAL_BUILDS_LEAD, LOCAL_BUILDS_TITLE
 from pipvet.report.html_charts import (
     GOOD,
     NEUTRAL,
@@ -151,14 +152,24 @@ def _findings_table(found: Sequence[tuple[str, str | None, AuditFinding]]) -> st
 
 def _unchecked(audit: AuditPart) -> str:
     skipped = [d for d in audit.deps if d.skipped]
-    if not skipped:
-        return ""
-    shown, left = capped(skipped, UNCHECKED_SHOWN)
-    items = "".join(f"<li>{esc(d.name)} {esc(d.version or '')}: {esc(d.skipped)}</li>"
-                    for d in shown)  # fmt: skip
-    return f'<h3>Not checked ({len(skipped):,})</h3><ul class="unchecked">{items}</ul>' + more_note(
-        left, "dependency", "dependencies"
-    )
+    local = [d for d in audit.deps if d.local_build and not d.skipped]
+    out = ""
+    if skipped:
+        shown, left = capped(skipped, UNCHECKED_SHOWN)
+        items = "".join(f"<li>{esc(d.name)} {esc(d.version or '')}: {esc(d.skipped)}</li>"
+                        for d in shown)  # fmt: skip
+        out += f'<h3>Not checked ({len(skipped):,})</h3><ul class="unchecked">{items}</ul>'
+        out += more_note(left, "dependency", "dependencies")
+    if local:
+        shown, left = capped(local, UNCHECKED_SHOWN)
+        items = "".join(f"<li>{esc(d.name)} {esc(d.version or '')}: {esc(d.local_build or '')}"
+                        "</li>" for d in shown)  # fmt: skip
+        out += (
+            f"<h3>{esc(LOCAL_BUILDS_TITLE)} ({len(local):,})</h3>"
+            f"<p>{esc(LOCAL_BUILDS_LEAD.capitalize())}: review its source.</p>"
+            f'<ul class="unchecked">{items}</ul>' + more_note(left, "dependency", "dependencies")
+        )
+    return out
 
 
 # ------------------------------------------------------------------------ release ages

@@ -65,6 +65,8 @@ class AuditDep:
     skipped: str | None
     fix_requirement: str | None
     findings: tuple[AuditFinding, ...]
+    # Not from a package index, audited by the version it states (the JSON's local_build).
+    local_build: str | None = None
 
 
 @frozen

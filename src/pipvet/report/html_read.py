@@ -202,6 +202,7 @@ def _audit(doc: Mapping[str, Any]) -> AuditPart:
                 skipped=_opt(dep, "skipped", where),
                 fix_requirement=_opt(dep, "fix_requirement", where),
                 findings=tuple(_finding(f, w) for f, w in _items(dep, "findings", where)),
+                local_build=_opt(dep, "local_build", where),
             )
         )
     return AuditPart(

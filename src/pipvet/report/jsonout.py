@@ -12,6 +12,7 @@ Shape (keys always present, in this order; indent 2)::
      "verdict": {"status": "fail" | "incomplete" | "pass", "text": "..."},
      "dependencies": [
        {"name": canonical name, "version": str | null, "skipped": reason | null,
+        "local": bool, ["local_build": str | null, only when "local" is true,]
         "location": {"path", "line"} | null, "fix_requirement": str | null,
         "findings": [
           {"id", "aliases": [...], "kind": "vulnerability" | "malware",
@@ -26,14 +27,26 @@ Shape (keys always present, in this order; indent 2)::
 otherwise ``score`` and ``vector`` are null unless computed from a CVSS vector, and ``source``
 is "cvss" or "database". In ``summary``, ``findings`` counts findings that are not ignored;
 ``failing`` counts those at or above the fail level (malware always); ``unchecked`` counts
-dependencies with a ``skipped`` reason.
+dependencies with a ``skipped`` reason that must have been checked (the audit is then
+incomplete), ``not_from_index`` those listed as not from a package index (a local folder).
+``local`` is true for what did not come from a package index (a URL, VCS or file requirement,
+an editable, folder, VCS or URL install); such a dependency also has ``local_build``: how it
+was audited and where it came from (the version its file name or metadata states: the code
+may differ from that release), or null when it has a ``skipped`` reason instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipvet.models import AuditReport, DependencyResult, Finding, Severity, SeverityLabel
+from pipvet.models import (
+    AuditReport,
+    Dependency,
+    DependencyResult,
+    Finding,
+    Severity,
+    SeverityLabel,
+)
 from pipvet.policy import finding_fails
 from pipvet.redact import mask_userinfo
 from pipvet.report._common import fail_on_text, stale_text, verdict
@@ -199,11 +212,15 @@ def _dependency(result: DependencyResult, report: AuditReport) -> dict[str, Any]
     location = None
     if dep.location is not None:
         location = {"path": dep.location.path, "line": dep.location.line}
-    return {
+    shown: dict[str, Any] = {
         "name": dep.name,
         "version": dep.version,
         "skipped": dep.skipped,
         "local": dep.local,
+    }
+    if dep.local:
+        shown["local_build"] = dep.local_build
+    return shown | {
         "location": location,
         "fix_requirement": result.fix_requirement,
         "findings": [_finding(f, report) for f in result.findings],
@@ -265,6 +282,7 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
                 f'\n      "version": {"null" if version is None else _s(version)},'
                 f'\n      "skipped": {"null" if skipped is None else _s(skipped)},'
                 f'\n      "local": {_BOOLS[local] if type(local) is bool else scalar(local)},'
+                f"{_local_build(dep) if local else ''}"
                 f'\n      "location": {location},'
                 f'\n      "fix_requirement": {"null" if fix is None else _s(fix)},'
                 '\n      "findings": []'
@@ -280,6 +298,7 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
             f'\n      "version": {_optional(dep.version)},'
             f'\n      "skipped": {_optional(dep.skipped)},'
             f'\n      "local": {scalar(dep.local)},'
+            f"{_local_build(dep) if dep.local else ''}"
             f'\n      "location": {location},'
             f'\n      "fix_requirement": {_optional(result.fix_requirement)},'
             f'\n      "findings": {findings}'
@@ -290,6 +309,10 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
 
 
 _BOOLS = {True: "true", False: "false"}
+
+
+def _local_build(dep: Dependency) -> str:
+    return f'\n      "local_build": {_optional(dep.local_build)},'
 
 
 def _finding_json(finding: Finding, fails: bool) -> str:

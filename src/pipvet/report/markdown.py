@@ -10,6 +10,8 @@ import re
 
 from pipvet.models import AuditReport, DependencyResult, Finding
 from pipvet.report._common import (
+    LOCAL_BUILDS_LEAD,
+    LOCAL_BUILDS_TITLE,
     MALWARE_MEANING,
     MALWARE_STEPS,
     dependency_text,
@@ -161,6 +163,20 @@ def _unchecked(report: AuditReport) -> list[str]:
             dep = result.dependency
             where = f" ({code(str(dep.location))})" if dep.location else ""
             out.append(f"- **{md(dependency_text(dep))}**{where}: {md(dep.skipped or '')}")
+    if report.local_builds:
+        lead = LOCAL_BUILDS_LEAD.capitalize()
+        out += [
+            "",
+            f"### {LOCAL_BUILDS_TITLE} ({len(report.local_builds):,})",
+            "",
+            f"{lead}; review its source:",
+            "",
+        ]
+        for result in report.local_builds:
+            dep = result.dependency
+            where = f" ({code(str(dep.location))})" if dep.location else ""
+            label = f"{dep.label} {dep.version}"
+            out.append(f"- **{md(label)}**{where}: {md(dep.local_build or '')}")
     return out
 
 

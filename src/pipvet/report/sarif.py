@@ -22,6 +22,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Location, SeverityLabel
 from pipvet.report._common import (
+    LOCAL_BUILDS_LEAD,
+    LOCAL_BUILDS_TITLE,
     MALWARE_MEANING,
     dependency_text,
     fail_on_text,
@@ -277,6 +279,10 @@ def _notifications(report: AuditReport) -> list[dict[str, Any]]:
         dep = result.dependency
         text = f"Not from a package index, not audited by version: {dependency_text(dep)}"
         notes.append({"level": "note", "message": {"text": f"{text}: {dep.skipped}"}})
+    for result in report.local_builds:
+        dep = result.dependency
+        text = f"{LOCAL_BUILDS_TITLE} ({LOCAL_BUILDS_LEAD}): {dep.label} {dep.version}"
+        notes.append({"level": "note", "message": {"text": f"{text}: {dep.local_build}"}})
     for note in report.ignore_notes:
         what = (
             f"expired on {note.expires} and was not applied"

@@ -6,6 +6,8 @@ import textwrap
 
 from pipvet.models import CONDA_REASON, AuditReport, DependencyResult, Finding, SeverityLabel
 from pipvet.report._common import (
+    LOCAL_BUILDS_LEAD,
+    LOCAL_BUILDS_TITLE,
     MALWARE_MEANING,
     MALWARE_STEPS,
     dependency_text,
@@ -93,6 +95,44 @@ def _stale_block(w: _Writer, report: AuditReport) -> None:
         w.wrap(stale, indent="", hang="")
 
 
+def _listed_blocks(w: _Writer, report: AuditReport) -> None:
+    """What was not checked, what is not from an index (not audited, or audited by the version
+    it states): each line says why."""
+    if report.unchecked:
+        w.line()
+        w.line(
+            f"Not checked: {plural(len(report.unchecked), 'dependency', 'dependencies')} "
+            "(pipvet cannot say whether these are safe)",
+            _YELLOW,
+        )
+        for result in report.unchecked:
+            dep = result.dependency
+            where = f" ({dep.location})" if dep.location else ""
+            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+
+    if report.not_from_index:
+        w.line()
+        w.line(
+            "Not from a package index (no advisory can name these; review their source yourself):"
+            if all(r.dependency.skipped != CONDA_REASON for r in report.not_from_index)
+            else "Not from a package index (not audited by version; each line says why):"
+        )
+        for result in report.not_from_index:
+            dep = result.dependency
+            where = f" ({dep.location})" if dep.location else ""
+            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+
+    if report.local_builds:
+        w.line()
+        w.wrap(
+            f"{LOCAL_BUILDS_TITLE} ({LOCAL_BUILDS_LEAD}; review its source):", indent="", hang=""
+        )
+        for result in report.local_builds:
+            dep = result.dependency
+            where = f" ({dep.location})" if dep.location else ""
+            w.wrap(f"{dep.label} {dep.version}{where}: {dep.local_build}")
+
+
 @text_renderer
 def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
     """The full report as text ending in a newline; ``color`` adds ANSI colours only."""
@@ -132,29 +172,7 @@ def render_audit_text(report: AuditReport, *, color: bool = False) -> str:
             )
         _vulnerability_table(w, vulns)
 
-    if report.unchecked:
-        w.line()
-        w.line(
-            f"Not checked: {plural(len(report.unchecked), 'dependency', 'dependencies')} "
-            "(pipvet cannot say whether these are safe)",
-            _YELLOW,
-        )
-        for result in report.unchecked:
-            dep = result.dependency
-            where = f" ({dep.location})" if dep.location else ""
-            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
-
-    if report.not_from_index:
-        w.line()
-        w.line(
-            "Not from a package index (no advisory can name these; review their source yourself):"
-            if all(r.dependency.skipped != CONDA_REASON for r in report.not_from_index)
-            else "Not from a package index (not audited by version; each line says why):"
-        )
-        for result in report.not_from_index:
-            dep = result.dependency
-            where = f" ({dep.location})" if dep.location else ""
-            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+    _listed_blocks(w, report)
 
     ignored = ignored_findings(report)
     if ignored:
