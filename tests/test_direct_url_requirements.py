@@ -6,7 +6,8 @@ where their code comes from, in every format:
   findings or not, in text, JSON, markdown, SARIF and HTML;
 - a VCS URL, or an archive or URL whose file name states no release: not checked (exit 2
   unless ``--allow-unchecked``): it could install any release of any project;
-- a local folder (the user's own project) stays listed as not from the index.
+- a local folder (the user's own project) stays listed as not from the index;
+- no credential of a URL (userinfo, a query's token or signature) reaches any output.
 
 The advisories are the shared OSV snapshot; real pip installs the same lines into a real venv
 where a test compares the two audits.
@@ -166,6 +167,59 @@ def test_unchecked_lines_and_findings_are_all_reported(snapshot_project: Path) -
     assert "FAILED: 2 known vulnerabilities in 1 package; 1 dependency could not be checked" in (
         " ".join(out.split())
     )
+
+
+# ----------------------------------------------------------- credentials in URLs
+
+
+SECRETS = ("SECRET-USERINFO", "SECRET-QUERY", "SECRET-SIG", "SECRET-VCS", "SECRET-ANYNAME")
+PLANTED = """\
+jinja2 @ https://me:SECRET-USERINFO@files.example/Jinja2-2.10-py2.py3-none-any.whl
+requests @ https://files.example/requests-2.19.0.tar.gz?token=SECRET-QUERY
+urllib3 @ https://b.example/urllib3-1.24.1.tar.gz?X-Amz-Date=1&X-Amz-Signature=SECRET-SIG
+tool @ git+https://SECRET-VCS@github.com/o/tool.git@v1
+https://files.example/dl/latest?X=SECRET-ANYNAME
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
+def test_no_credential_of_a_requirement_url_reaches_any_output(
+    snapshot_project: Path, fmt: str
+) -> None:
+    code, out, err = audit(PLANTED, "--format", fmt)
+    assert code == 2, err
+    code, _, err_o = audit(PLANTED, "--format", fmt, "-o", f"report.{fmt}")
+    assert code == 2
+    written = Path(f"report.{fmt}").read_text(encoding="utf-8")
+    for where, text in (("stdout", out), ("stderr", err + err_o), ("-o", written)):
+        assert [s for s in SECRETS if s in text] == [], where
+    assert "***" in out
+
+
+def test_no_credential_reaches_the_html_page(snapshot_project: Path) -> None:
+    code, out, _ = audit(PLANTED, "--format", "json", "-o", "audit.json")
+    assert code == 2
+    code, out, err = run(["report", "--from", "audit.json", "-o", "-"])
+    assert code == 2, err  # the page is written; the audit it shows was incomplete
+    assert "Not checked (2)" in out
+    assert [s for s in SECRETS if s in out + err] == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_no_credential_reaches_what_vet_says_of_the_same_lines(
+    snapshot_project: Path, fmt: str
+) -> None:
+    Path("requirements.txt").write_text(PLANTED, encoding="utf-8")
+    _, out, err = run(["vet", "--offline", "-r", "requirements.txt", "--format", fmt])
+    if fmt != "markdown":  # the markdown table names the package only
+        assert "latest?X=***" in out
+    assert [s for s in SECRETS if s in out + err] == []
+
+
+def test_every_query_value_of_a_shown_requirement_url_is_hidden(snapshot_project: Path) -> None:
+    code, report = audit_json("https://files.example/dl/latest?X=SECRET-ANYNAME&v=2\n")
+    assert code == 2
+    assert "latest?X=***&v=***:" in only(report)["skipped"]
 
 
 # ------------------------------------------------------------------ real pip (slow)

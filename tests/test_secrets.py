@@ -27,8 +27,10 @@ requests==2.19.0
 pkg @ https://user:SECRET-REQLINE@files.example/pkg/main.tar.gz
 -e git+https://user:SECRET-EDITABLE@github.com/o/r.git#egg=r
 --extra-index-url https://user:SECRET-EXTRA@private.example/simple
+signed @ https://files.example/signed-1.0.tar.gz?X-Amz-Signature=SECRET-SIGNED&X-Amz-Date=1
+https://files.example/dl/latest.whl?token=SECRET-QUERY
 """
-PLANTED = ("SECRET-REQLINE", "SECRET-EDITABLE", "SECRET-EXTRA")
+PLANTED = ("SECRET-REQLINE", "SECRET-EDITABLE", "SECRET-EXTRA", "SECRET-SIGNED", "SECRET-QUERY")
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

@@ -1,9 +1,14 @@
-"""The one way pipvet hides credentials: the userinfo of every URL becomes ``***``.
+"""The one way pipvet hides credentials: the userinfo of every URL becomes ``***``, and so
+does the value of every query parameter of a URL whose name says it holds a secret
+(``?token=...``, ``&X-Amz-Signature=...``, ``?sig=...``).
 
-Private indexes and mirrors take their credentials in the URL (``https://user:token@host``);
+Private indexes and mirrors take their credentials in the URL (``https://user:token@host``),
+and links to private files in their query (a signed download URL in a requirements file);
 pip, the policy and the environment pass such URLs around, and pipvet must use them without
 ever showing them. Every message, report, ``-o`` file and cache file goes through
-``mask_userinfo`` before it is written. Pure: strings in, strings out; imported by every layer.
+``mask_userinfo`` before it is written. ``mask_query`` hides every query value of a URL that
+pipvet itself shows (a requirement's URL). Pure: strings in, strings out; imported by every
+layer.
 """
 
 from __future__ import annotations
@@ -11,7 +16,15 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["BAD_PORT_HINT", "MASK", "bad_port", "mask_userinfo", "refuse_unusable_url"]
+__all__ = [
+    "BAD_PORT_HINT",
+    "MASK",
+    "bad_port",
+    "mask_query",
+    "mask_userinfo",
+    "may_hold_credentials",
+    "refuse_unusable_url",
+]
 
 MASK = "***"
 
@@ -33,14 +46,85 @@ def _userinfo() -> re.Pattern[str]:
     return re.compile(_USERINFO_PATTERN)
 
 
+def may_hold_credentials(text: str) -> bool:
+    """False when ``mask_userinfo`` surely leaves ``text`` as it is (no URL with an "@" or a
+    query): asked of nearly every string, so by ``in`` alone, one character first (a search
+    for one character is a memchr; one for "://" costs an instruction a character)."""
+    return ("@" in text or "?" in text) and "://" in text
+
+
 def mask_userinfo(text: str) -> str:
     """``text`` with the userinfo of every URL in it replaced by ``***``
-    (``https://user:token@host/x`` -> ``https://***@host/x``); anything else unchanged."""
-    if "@" not in text or "://" not in text:  # nearly every string: skip the regex scan
+    (``https://user:token@host/x`` -> ``https://***@host/x``), and the value of each query
+    parameter whose name says it holds a secret (``_SECRET_NAME``) too
+    (``?token=abc&v=1`` -> ``?token=***&v=1``); anything else unchanged."""
+    at = "@" in text
+    if (not at and "?" not in text) or "://" not in text:  # nearly every string (see above)
         return text
-    if len(text) <= _SHORT:
-        return _userinfo().sub(rf"\1{MASK}@", text)
-    return _mask_long(text)
+    if at:
+        text = _userinfo().sub(rf"\1{MASK}@", text) if len(text) <= _SHORT else _mask_long(text)
+    if "?" in text:
+        text = _mask_queries(text, every=False)
+    return text
+
+
+def mask_query(text: str) -> str:
+    """``mask_userinfo`` of ``text``, with the value of every query parameter of its URLs
+    hidden, whatever its name: for a URL pipvet shows that the user wrote (a signed link's
+    parameters have names no list foresees)."""
+    text = mask_userinfo(text)
+    return _mask_queries(text, every=True) if "?" in text and "://" in text else text
+
+
+# A query parameter's name that says its value is a secret, in any case: tokens, keys,
+# passwords, signatures (S3's X-Amz-Signature, GCS's X-Goog-Signature, Azure's sig), session
+# and auth codes, credentials. Broad on purpose: a value hidden by mistake costs a reader a
+# detail, one shown by mistake costs a credential.
+_SECRET_NAME = r"(?i)token|secret|pass|pwd|key|auth|sig|cred|session|jwt|private|code"
+
+
+@functools.cache
+def _secret_name() -> re.Pattern[str]:
+    return re.compile(_SECRET_NAME)
+
+
+@functools.cache
+def _parameter() -> re.Pattern[str]:
+    # One "name=value" of a query; the value runs to the next "&", ";" or the fragment.
+    return re.compile(r"([?&;])([^=&;#]*)=([^&;#]*)")
+
+
+def _mask_queries(text: str, *, every: bool) -> str:
+    """The query values of every URL in ``text`` masked (``every``: all of them, else those
+    ``_secret_name`` names). A URL's query runs from its first "?" after "://" to its "#" or
+    the end of the URL (a white space, a quote, "<" or ">", where the userinfo ends too)."""
+
+    def masked(found: re.Match[str]) -> str:
+        mark, name, value = found.groups()
+        # Masked already (a report is masked twice, and a masked value may be followed by the
+        # text's own punctuation, ":" or ")", which the run of the URL takes in).
+        if not value or value.startswith(MASK) or not (every or _secret_name().search(name)):
+            return found.group()
+        return f"{mark}{name}={MASK}"
+
+    parts: list[str] = []
+    last = 0
+    find, next_break = text.find, _break().search
+    hit = find("://")
+    while hit >= 0:
+        stop = next_break(text, hit + 3)
+        end = len(text) if stop is None else stop.start()
+        query = find("?", hit + 3, end)
+        if query >= 0:
+            fragment = find("#", query, end)
+            query_end = end if fragment < 0 else fragment
+            parts += (text[last:query], _parameter().sub(masked, text[query:query_end]))
+            last = query_end
+        hit = find("://", end)
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def bad_port(url: str, *, at_after_host: bool = False) -> str | None:

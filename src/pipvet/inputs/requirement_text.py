@@ -34,7 +34,7 @@ from pipvet.inputs.requirement_urls import (
 )
 from pipvet.inputs.requirements_model import EntryKind, LineProblem, RequirementEntry, pin_entry
 from pipvet.models import Location, canonicalize_name
-from pipvet.redact import mask_userinfo
+from pipvet.redact import mask_query, mask_userinfo
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def entry_from_text(
             kind="editable" if editable else "url",
             hashes=hashes,
             pinned_version=version,
-            url=mask_userinfo(shown_target),
+            url=mask_query(shown_target),
             reason=origin_reason(shown_target, editable=editable, version=version),
             end_line=end_line,
             section=section,
@@ -284,7 +284,7 @@ def entry_from_text(
             kind="url",
             hashes=hashes,
             pinned_version=version,
-            url=mask_userinfo(shown_url(shown, req.url)),
+            url=mask_query(shown_url(shown, req.url)),
             reason=origin_reason(shown_url(shown, req.url), editable=False, version=version),
             end_line=end_line,
             section=section,

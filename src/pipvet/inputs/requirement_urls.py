@@ -11,7 +11,7 @@ from pathlib import Path
 from pipvet.inputs.release_files import ARCHIVES, file_release, vcs_re
 from pipvet.inputs.requirements_model import NOT_FROM_INDEX, LineProblem
 from pipvet.models import NormalizedName, canonicalize_name
-from pipvet.redact import mask_userinfo
+from pipvet.redact import mask_query, mask_userinfo
 
 __all__ = [
     "guess_name",
@@ -72,7 +72,7 @@ def version_unknowable(target: str) -> bool:
 
 
 def origin_reason(target: str, *, editable: bool, version: str | None = None) -> str:
-    shown = mask_userinfo(target)
+    shown = mask_query(mask_userinfo(target))
     if version is not None:
         why = (
             f"not from the index; audited as {version}, the version its file name states "

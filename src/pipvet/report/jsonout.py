@@ -78,8 +78,14 @@ def render_audit_json_pieces(report: AuditReport) -> Iterator[str]:
 
 def _may_mask(text: str) -> bool:
     """Could ``mask_userinfo`` change a string written into ``text``? Not unless ``text`` holds
-    an "@" and a "://": JSON's escapes make neither, and keep every one a string holds."""
-    return "@" in text and "://" in text
+    a "://" and an "@" (JSON's escapes make neither, and keep every one a string holds), or a
+    query ``mask_userinfo`` masks in ``text`` itself: a string's URL runs to a white space or a
+    quote, which JSON keeps or makes a longer run of (``\n``), and its query's names and values
+    keep their "=", "&", ";" and "#". Advisory texts hold many URLs with queries and none with
+    a secret: asking only "?" sent their pieces the slow way (1% of an audit)."""
+    if "@" in text:
+        return "://" in text
+    return "?" in text and "://" in text and mask_userinfo(text) != text
 
 
 def _cleaned_pieces(report: AuditReport) -> Iterator[str]:

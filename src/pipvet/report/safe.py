@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable
 
 from pipvet.frozen import fields, is_frozen, replace
-from pipvet.redact import mask_userinfo
+from pipvet.redact import mask_userinfo, may_hold_credentials
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
@@ -172,10 +172,10 @@ def _line_command(text: str) -> bool:
 
 
 def _mask_changes(text: str) -> bool:
-    """Whether ``mask_userinfo`` would change ``text``, or any line of it: no userinfo it masks
-    spans lines, and a text's masking matches those of its lines (long texts are masked
-    near each "://", without the regex scan of every word)."""
-    return "@" in text and "://" in text and mask_userinfo(text) != text
+    """Whether ``mask_userinfo`` would change ``text``, or any line of it: no userinfo or query
+    it masks spans lines, and a text's masking matches those of its lines (long texts are
+    masked near each "://", without the regex scan of every word)."""
+    return may_hold_credentials(text) and mask_userinfo(text) != text
 
 
 def shown(value: T) -> T:

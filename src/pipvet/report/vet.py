@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pipvet import __version__
+from pipvet.redact import mask_query
 from pipvet.report._common import age_text, plural
 from pipvet.report.formats import VET_FORMATS
 from pipvet.report.jsonindent import dumps
@@ -135,7 +136,7 @@ def _title(package: PackageVet) -> str:
     if package.required_by:
         text += f" (needed by {package.required_by})"
     elif package.requested and package.requested != package.name:
-        text += f" (asked for {package.requested})"
+        text += f" (asked for {mask_query(package.requested)})"
     return text
 
 
@@ -164,7 +165,8 @@ def vet_to_dict(report: VetReport) -> dict[str, Any]:
 def _package(package: PackageVet) -> dict[str, Any]:
     return {
         "name": package.name,
-        "requested": package.requested,
+        # A requirement line of a URL: every query value hidden, as an audit shows it.
+        "requested": None if package.requested is None else mask_query(package.requested),
         "version": package.version,
         "verdict": package.verdict,
         "did_you_mean": package.did_you_mean,

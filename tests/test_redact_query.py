@@ -1,0 +1,93 @@
+"""Query credentials in URLs: ``mask_userinfo`` hides the value of every query parameter whose
+name says it holds a secret, ``mask_query`` every query value of a URL pipvet shows that the
+user wrote. The JSON writer's shortcut (``_may_mask``: which pieces to write again from masked
+values) must never skip a piece that holds a string masking would change."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from pipvet.redact import mask_query, mask_userinfo, may_hold_credentials
+from pipvet.report.jsonout import _may_mask
+
+TABLE = [
+    # text, mask_userinfo, mask_query
+    (
+        "https://h.example/p-1.0.tar.gz?token=abc&v=1",
+        "https://h.example/p-1.0.tar.gz?token=***&v=1",
+        "https://h.example/p-1.0.tar.gz?token=***&v=***",
+    ),
+    (
+        "see https://b.example/x?X-Amz-Date=1&X-Amz-Signature=f00d&X-Amz-Credential=AK/x then",
+        "see https://b.example/x?X-Amz-Date=1&X-Amz-Signature=***&X-Amz-Credential=*** then",
+        "see https://b.example/x?X-Amz-Date=***&X-Amz-Signature=***&X-Amz-Credential=*** then",
+    ),
+    (
+        "https://u:pw@h.example/a?access_token=t#sha256=00",
+        "https://***@h.example/a?access_token=***#sha256=00",
+        "https://***@h.example/a?access_token=***#sha256=00",
+    ),
+    (
+        "'https://h.example/?sig=s' and https://o.example/?q=1",
+        "'https://h.example/?sig=*** and https://o.example/?q=1",
+        "'https://h.example/?sig=*** and https://o.example/?q=***",
+    ),
+    ("no url ?token=1", "no url ?token=1", "no url ?token=1"),
+    ("https://h.example/a?id=5", "https://h.example/a?id=5", "https://h.example/a?id=***"),
+    ("https://h.example/a?password=", "https://h.example/a?password=", "https://h.example/a?password="),
+    # a "?" in the fragment is read as a query too: more hidden, never less
+    ("https://h.example/#?token=x", "https://h.example/#?token=***", "https://h.example/#?token=***"),
+    ('"https://h.example/a?apikey=k"', '"https://h.example/a?apikey=***"', '"https://h.example/a?apikey=***"'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "masked", "all_masked"), TABLE)
+def test_query_credentials_are_masked(text: str, masked: str, all_masked: str) -> None:
+    assert mask_userinfo(text) == masked
+    assert mask_query(text) == all_masked
+    assert mask_userinfo(masked) == masked  # a report is masked twice
+    assert mask_query(all_masked) == all_masked
+
+
+def test_a_long_text_is_masked_like_a_short_one() -> None:
+    url = "https://h.example/f-1.0.whl?token=SECRET&x=1"
+    text = ("padding " * 100 + url + "\n") * 20
+    assert "SECRET" not in mask_userinfo(text)
+    assert mask_userinfo(text) == text.replace("SECRET", "***")
+
+
+# Pieces that make URLs with queries, near misses, and every character a query stops at.
+_PIECES = st.sampled_from(
+    ["https://", "://", "u:p@", "?", "&", ";", "=", "#", "token", "sig", "id", "v", "x",
+     "SECRET", " ", "\n", "\t", "\u2003", '"', "'", "<", ">", "/", "\\", "\x01", "é", "***"]
+)  # fmt: skip
+
+
+@settings(max_examples=3000 if os.environ.get("CI") else 300)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+@example('https://h/?a=1"&token=SECRET')
+@example("https://h/x\u2003?token=SECRET")
+@example("https://h/?a=b\n&token=SECRET")
+def test_the_json_shortcut_never_skips_a_string_masking_changes(text: str) -> None:
+    """``_may_mask`` reads a piece of JSON text; a string masking would change must make it
+    say yes however JSON escapes the string (ASCII or not)."""
+    if mask_userinfo(text) != text:
+        assert may_hold_credentials(text)
+        assert _may_mask(json.dumps(text))
+        assert _may_mask(json.dumps(text, ensure_ascii=False))
+        assert _may_mask(json.dumps({"a": [text, 1]}, indent=2))
+
+
+@settings(max_examples=3000 if os.environ.get("CI") else 300)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_masking_is_idempotent_and_only_hides(text: str) -> None:
+    once = mask_userinfo(text)
+    assert mask_userinfo(once) == once
+    assert mask_query(mask_query(text)) == mask_query(text)
+    if not may_hold_credentials(text):
+        assert once == text
