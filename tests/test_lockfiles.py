@@ -184,7 +184,16 @@ def test_poetry_lock_groups_markers_and_sources(tmp_path: Path) -> None:
     assert f"{lock}: no [metadata] table" in str(err.value)
 
 
-def test_pylock_vcs_without_a_version_is_listed(tmp_path: Path) -> None:
+UNKNOWABLE = (
+    "and locked without a version, which cannot be known without fetching it, so no advisory "
+    "was matched; lock it with its version, or audit the environment it is installed in "
+    "(--venv DIR)"
+)
+
+
+def test_pylock_vcs_without_a_version_is_not_checked(tmp_path: Path) -> None:
+    """It was listed as not from a package index, and the audit passed: a VCS source without
+    a version could be any release, as a requirements file's VCS line is (not checked)."""
     lock = tmp_path / "pylock.dev.toml"
     lock.write_text(
         'lock-version = "1.0"\ncreated-by = "x"\n\n[[packages]]\nname = "idna"\n'
@@ -197,11 +206,27 @@ def test_pylock_vcs_without_a_version_is_listed(tmp_path: Path) -> None:
         (
             "src",
             None,
-            "not from a package index (vcs: https://example.org/src.git) and locked without a "
-            "version: cannot be audited by version",
+            f"not from a package index (vcs: https://example.org/src.git) {UNKNOWABLE}",
             None,
         ),
     ]
+    (_, src) = to_dependencies(parse_declared(lock).entries)
+    assert src.local is False  # AuditReport.unchecked: the audit is incomplete (exit 2)
+
+
+def test_a_locked_folder_without_a_version_is_listed_not_unchecked(tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\ncreated-by = "x"\n\n[[packages]]\nname = "mine"\n'
+        'directory = { path = "src/mine" }\n',
+        encoding="utf-8",
+    )
+    (dep,) = to_dependencies(parse_declared(lock).entries)
+    assert (dep.version, dep.local) == (None, True)
+    assert dep.skipped == (
+        "not from a package index (directory: src/mine) and locked without a version: "
+        "cannot be audited by version"
+    )
 
 
 def test_pipfile_lock_sections_and_git(tmp_path: Path) -> None:
@@ -223,8 +248,7 @@ def test_pipfile_lock_sections_and_git(tmp_path: Path) -> None:
         ("tool", "develop", 14),
     ]
     assert deps_of(lock)[1][2] == (
-        "not from a package index (git: https://example.org/t.git@abc) and locked without a "
-        "version: cannot be audited by version"
+        f"not from a package index (git: https://example.org/t.git@abc) {UNKNOWABLE}"
     )
 
 

@@ -239,10 +239,21 @@ class LockReader:
         marker: Marker | None = None,
         section: str | None = None,
     ) -> None:
-        """A package from a VCS, folder, file or URL (``source`` says which, credentials
-        hidden): listed as not from a package index; audited by ``version`` when it has one."""
+        """A package from a VCS, folder, file or URL (``source``, "KIND: WHERE", says which,
+        credentials hidden): audited by ``version`` when it has one; without one, a VCS,
+        URL or archive is not checked (it could be any release), a folder is listed as not
+        from a package index, as a requirements file's line of each is."""
+        from pipvet.inputs.requirement_urls import version_unknowable
+
         shown = cut(redact(source), 200)
-        if version is None:
+        target = source.partition(": ")[2]
+        if version is None and version_unknowable(target):
+            reason = (
+                f"not from a package index ({shown}) and locked without a version, which "
+                "cannot be known without fetching it, so no advisory was matched; lock it "
+                "with its version, or audit the environment it is installed in (--venv DIR)"
+            )
+        elif version is None:
             reason = (
                 f"not from a package index ({shown}) and locked without a version: "
                 "cannot be audited by version"
@@ -263,7 +274,8 @@ class LockReader:
                 raw=f"{name} @ {shown}",
                 kind="url",
                 pinned_version=version,
-                url=shown,
+                # What requirements._dependency tells a VCS, URL or archive by.
+                url=cut(redact(target), 200) if target else shown,
                 reason=reason,
                 section=section,
             )
