@@ -216,6 +216,22 @@ def test_no_credential_reaches_what_vet_says_of_the_same_lines(
     assert [s for s in SECRETS if s in out + err] == []
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_relax_shows_no_credential_and_writes_the_urls_as_they_were(
+    snapshot_project: Path, fmt: str
+) -> None:
+    Path("requirements.txt").write_text(PLANTED + "flask==0.12\n", encoding="utf-8")
+    code, out, err = run(["relax", "-r", "requirements.txt", "--dry-run", "--format", fmt])
+    assert code == 0, err
+    assert "flask>=0.12" in out
+    assert [s for s in SECRETS if s in out + err] == []
+    code, out, err = run(["relax", "-r", "requirements.txt", "--format", fmt])
+    assert code == 0, err
+    assert [s for s in SECRETS if s in out + err] == []
+    # the file is the user's: its URLs are written back as they were
+    assert Path("requirements.txt").read_text(encoding="utf-8") == PLANTED + "flask>=0.12\n"
+
+
 def test_every_query_value_of_a_shown_requirement_url_is_hidden(snapshot_project: Path) -> None:
     code, report = audit_json("https://files.example/dl/latest?X=SECRET-ANYNAME&v=2\n")
     assert code == 2

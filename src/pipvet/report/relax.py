@@ -1,4 +1,6 @@
-"""Renderers for ``pipvet relax``: text (with diffs on a dry run) and JSON. Pure."""
+"""Renderers for ``pipvet relax``: text (with diffs on a dry run) and JSON. Pure. A line a
+report shows has every query value of its URLs hidden (``mask_query``), as an audit shows a
+requirement's URL; the file written keeps them."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 import textwrap
 
 from pipvet.project.model import RelaxPlan
+from pipvet.redact import mask_query
 from pipvet.report.safe import json_renderer, text_renderer
 
 __all__ = ["render_relax_json", "render_relax_text"]
@@ -16,7 +19,7 @@ def render_relax_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...
     lines: list[str] = []
     if dry_run:
         for file in plan.changed:
-            lines.append(file.diff().rstrip("\n"))
+            lines.append(mask_query(file.diff()).rstrip("\n"))
         if plan.changed:
             lines.append("")
     relaxed = [(f, r) for f in plan.files if f.role != "constraints" for r in f.result.relaxed]
@@ -40,7 +43,7 @@ def render_relax_text(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...
         lines += ["", "Not relaxed (change these by hand if they should float):"]
         for f, n in plan.not_relaxed:
             where = f"{f.display}:{n.line}" if n.line else f.display
-            lines.append(f"  {where}  {n.text}")
+            lines.append(f"  {where}  {mask_query(n.text)}")
             lines.append(f"      {n.reason}")
     if plan.warnings:
         lines += ["", "Notes:"]
@@ -77,11 +80,11 @@ def render_relax_json(plan: RelaxPlan, *, dry_run: bool, written: tuple[str, ...
                     for r in f.result.relaxed
                 ],
                 "not_relaxed": [
-                    {"line": n.line, "text": n.text, "reason": n.reason}
+                    {"line": n.line, "text": mask_query(n.text), "reason": n.reason}
                     for n in f.result.not_relaxed
                 ],
                 "hashes_dropped": f.result.hashes_dropped if f.changed else 0,
-                "diff": f.diff(),
+                "diff": mask_query(f.diff()),
             }
             for f in plan.files
         ],
