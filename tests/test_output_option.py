@@ -105,6 +105,20 @@ def test_a_missing_folder_is_an_error_in_every_command(
     assert out == ""
 
 
+def test_update_sarif_is_checked_like_output(
+    recorded: list[argparse.Namespace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["update", "--sarif", "ci/out/pipvet.sarif"])
+    assert code == 2
+    assert "the folder ci/out does not exist" in err
+    code, _, err = run(["update", "--sarif", "-"])
+    assert code == 2
+    assert "--format sarif -o -" in err
+    assert recorded == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_file_where_the_folder_should_be_is_named(
     recorded: list[argparse.Namespace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

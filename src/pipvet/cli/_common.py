@@ -264,14 +264,25 @@ def apply_output_options(args: argparse.Namespace, out: Output) -> None:
 
 def settle_output(args: argparse.Namespace) -> None:
     """``--output -`` is standard output, as for most command-line tools (a file named "-" is
-    ``-o ./-``); any other FILE must be in a folder that exists. Asked before the command
-    runs, so a mistyped folder costs no audit; a folder is never made, since a typo would
-    silently make a tree and leave the report where nobody looks."""
+    ``-o ./-``); any other FILE (and ``update --sarif FILE``) must be in a folder that
+    exists. Asked before the command runs, so a mistyped folder costs no audit; a folder is
+    never made, since a typo would silently make a tree and leave the report where nobody
+    looks."""
     output = getattr(args, "output", None)
     if output == "-":
         args.output = None
     elif output is not None:
         check_output_folder(output)
+    sarif = getattr(args, "sarif", None)  # pipvet update's second report
+    if sarif == "-":
+        from pipvet.errors import UsageError
+
+        raise UsageError(
+            "--sarif - would mix the SARIF report into the report on standard output",
+            hint="give --sarif a file, or write the SARIF alone with --format sarif -o -",
+        )
+    if sarif is not None:
+        check_output_folder(sarif)
 
 
 def check_output_folder(output: str) -> None:
