@@ -91,3 +91,67 @@ def test_masking_is_idempotent_and_only_hides(text: str) -> None:
     assert mask_query(mask_query(text)) == mask_query(text)
     if not may_hold_credentials(text):
         assert once == text
+
+
+def _whole_text_search(text: str, *, every: bool) -> str:
+    """The path ``_mask_queries`` skips: every "://" of the whole text searched, its run
+    (to the next ``\\s``, '"', "<" or ">") read for a "?" and its query masked."""
+    import re
+
+    from pipvet.redact import MASK, _parameter, _secret_name
+
+    def masked(found: re.Match[str]) -> str:
+        mark, name, value = found.groups()
+        if not value or value.startswith(MASK) or not (every or _secret_name().search(name)):
+            return found.group()
+        return f"{mark}{name}={MASK}"
+
+    parts: list[str] = []
+    last = 0
+    hit = text.find("://")
+    while hit >= 0:
+        stop = re.compile(r'[\s"<>]').search(text, hit + 3)
+        end = len(text) if stop is None else stop.start()
+        query = text.find("?", hit + 3, end)
+        if query >= 0:
+            fragment = text.find("#", query, end)
+            query_end = end if fragment < 0 else fragment
+            parts += (text[last:query], _parameter().sub(masked, text[query:query_end]))
+            last = query_end
+        hit = text.find("://", end)
+    return "".join([*parts, text[last:]]) if parts else text
+
+
+_QUERY_PIECES = st.sampled_from(
+    ["https://", "://", "?", "?", "&", "=", "#", "token=", "sig=", "x=", "SECRET", "a", "/",
+     " ", "\n", "\t", "\r", '"', "<", ">", "\x0b", "\x1f", "\u2003", "\x85", "***"]
+)  # fmt: skip
+
+
+@settings(max_examples=5000 if os.environ.get("CI") else 500)
+@given(st.lists(_QUERY_PIECES, max_size=30).map("".join), st.booleans())
+@example("https://h/?a=1 x?token=SECRET", False)
+@example("https://a/x https://b/?q=1?token=SECRET https://c/?sig=SECRET", False)
+@example("https://h/p\u2003?token=SECRET", False)
+def test_each_query_run_is_found_as_a_whole_text_search_finds_it(text: str, every: bool) -> None:
+    """``_mask_queries`` looks for "://" only in the run of each "?": the same text as the
+    whole-text search, except that a Unicode space it does not look back for makes a run
+    longer, so it may hide more, never less."""
+    from pipvet.redact import _mask_queries
+
+    fast, whole = _mask_queries(text, every=every), _whole_text_search(text, every=every)
+    if "\u2003" in text or "\x85" in text:
+        assert fast.count("SECRET") <= whole.count("SECRET")
+    else:
+        assert fast == whole
+
+
+@pytest.mark.parametrize("brk", [c for c in map(chr, range(128)) if c.isspace()] + ['"', "<", ">"])
+def test_an_ascii_break_ends_the_url_before_a_query(brk: str) -> None:
+    """What ends a URL's run for the whole-text search ends it for the run search too: a
+    "?token=" after it is no URL's query (each ASCII break is looked back for)."""
+    from pipvet.redact import _mask_queries
+
+    for text in (f"https://h/p{brk}?token=SECRET", f"x?y https://h/p{brk}a?b=1?token=SECRET"):
+        assert _mask_queries(text, every=False) == _whole_text_search(text, every=False)
+        assert "SECRET" in _mask_queries(text, every=False)
