@@ -90,8 +90,11 @@ def _secret_name() -> re.Pattern[str]:
 
 @functools.cache
 def _parameter() -> re.Pattern[str]:
-    # One "name=value" of a query; the value runs to the next "&", ";" or the fragment.
-    return re.compile(r"([?&;])([^=&;#]*)=([^&;#]*)")
+    # One "name=value" of a query; the name and the value run to the next "&", ";", "?" or
+    # the fragment. A "?" ends both: a name that could run past one made a text of many "?"
+    # and no "=" take quadratic time, and a "?token=" inside a value is masked as a parameter
+    # of its own (a server may read it so).
+    return re.compile(r"([?&;])([^=&;#?]*)=([^&;#?]*)")
 
 
 def _mask_queries(text: str, *, every: bool) -> str:
