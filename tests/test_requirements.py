@@ -104,9 +104,9 @@ ORIGINS = [
     ("https://h.example/download/latest", "url", None, "direct URL https://h.example/download", 1),
     ("pkg @ file:///opt/dl/pkg.zip", "url", "pkg", "local path file:///opt/dl/pkg.zip", 1),
     # every compression pip unpacks, and extras after the file name (pip strips them first)
-    ("thing-2.0.tlz", "url", None, "local path thing-2.0.tlz: not from the index", 1),
-    ("thing-2.0.tar.lzma", "url", None, "local path thing-2.0.tar.lzma: not from the index", 1),
-    ("thing-2.0.tar.gz[x]", "url", None, "local path thing-2.0.tar.gz[x]: not from the index", 1),
+    ("thing.tlz", "url", None, "local path thing.tlz: not from the index", 1),
+    ("thing.tar.lzma", "url", None, "local path thing.tar.lzma: not from the index", 1),
+    ("thing.tar.gz[x]", "url", None, "local path thing.tar.gz[x]: not from the index", 1),
     # a folder is a requirement only when it exists and holds a project, as in pip
     ("./proj", "url", None, "local path ./proj: not from the index", 0),
     ("-e .", "editable", None, "editable install of .: not from the index", 0),
@@ -148,6 +148,13 @@ FILES = [
     ("./dist/foo_bar-1.2-py3-none-any.whl", "foo-bar", "1.2", "local path ./dist/foo_bar"),
     ("https://x.example/a/b/thing-2.0.tar.gz", "thing", "2.0", "direct URL https://x.example"),
     ("https://h.example/Jinja2-2.10%2Bcpu-py3-none-any.whl", "jinja2", "2.10+cpu", "direct URL"),
+    # every compression pip unpacks, and extras after the file name (pip strips them first):
+    # these were listed, then not checked, though their names state the release
+    ("thing-2.0.tlz", "thing", "2.0", "local path thing-2.0.tlz"),
+    ("thing-2.0.tar.lzma", "thing", "2.0", "local path thing-2.0.tar.lzma"),
+    ("thing-2.0.tar.gz[x]", "thing", "2.0", "local path thing-2.0.tar.gz[x]"),
+    ("./dist/foo_bar-1.2-py3-none-any.whl[a]", "foo-bar", "1.2", "local path ./dist/foo_bar"),
+    ("x @ https://h.example/X-3.0.tar.bz2", "x", "3.0", "direct URL https://h.example/X-3.0"),
 ]
 
 

@@ -32,6 +32,7 @@ def file_release(target: str) -> tuple[NormalizedName, str] | None:
 
     tail = re.split(r"[#?]", target, maxsplit=1)[0].rstrip("/\\")
     base = unquote(re.split(r"[/\\]", tail)[-1])
+    base = re.sub(r"\[[^\]]+\]$", "", base)  # extras after the file name: pip cuts them off
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
@@ -43,8 +44,11 @@ def file_release(target: str) -> tuple[NormalizedName, str] | None:
         if base.lower().endswith(".whl"):
             name, version, _, _ = parse_wheel_filename(base)
             return name, str(version)
-        if base.lower().endswith(ARCHIVES):
-            name, version = parse_sdist_filename(base)
+        ext = next((e for e in ARCHIVES if base.lower().endswith(e)), None)
+        if ext is not None:
+            # packaging reads .tar.gz and .zip; an sdist of another compression pip unpacks
+            # alike (thing-2.0.tar.bz2) states its release the same way.
+            name, version = parse_sdist_filename(base[: -len(ext)] + ".tar.gz")
             return name, str(version)
     except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
         pass
