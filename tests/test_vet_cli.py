@@ -710,9 +710,12 @@ def _damage_parsed(cache: Path, project: str, damage: str) -> int:
     """Damage every parsed-cache entry of ``project`` one way; how many were changed."""
     changed = 0
     for path in (cache / "index").rglob("*.parsed"):
-        magic, line, blob = path.read_bytes().split(b"\n", 2)
+        parts = path.read_bytes().split(b"\n", 2)
+        if len(parts) < 3:  # the index's "no such project" kept: no answer to damage
+            continue
+        magic, line, blob = parts
         data = json.loads(line)
-        if data["info"][0].lower() != project:
+        if "info" not in data or data["info"][0].lower() != project:
             continue
         texts, start = [], 0
         for release in data["releases"]:
