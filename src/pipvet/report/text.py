@@ -27,6 +27,10 @@ from pipvet.report._common import (
 )
 from pipvet.report.safe import text_renderer
 
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 __all__ = ["render_audit_text"]
 
 _RESET = "\x1b[0m"
@@ -95,6 +99,18 @@ def _stale_block(w: _Writer, report: AuditReport) -> None:
         w.wrap(stale, indent="", hang="")
 
 
+def _reason_lines(w: _Writer, results: Sequence[DependencyResult], *, stated: bool = False) -> None:
+    """One wrapped line per dependency: where it is declared and why it is listed (with
+    ``stated``, the version it was audited by and where that version came from)."""
+    for result in results:
+        dep = result.dependency
+        where = f" ({dep.location})" if dep.location else ""
+        if stated:
+            w.wrap(f"{dep.label} {dep.version}{where}: {dep.local_build}")
+        else:
+            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+
+
 def _listed_blocks(w: _Writer, report: AuditReport) -> None:
     """What was not checked, what is not from an index (not audited, or audited by the version
     it states): each line says why."""
@@ -105,10 +121,7 @@ def _listed_blocks(w: _Writer, report: AuditReport) -> None:
             "(pipvet cannot say whether these are safe)",
             _YELLOW,
         )
-        for result in report.unchecked:
-            dep = result.dependency
-            where = f" ({dep.location})" if dep.location else ""
-            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+        _reason_lines(w, report.unchecked)
 
     if report.not_from_index:
         w.line()
@@ -117,20 +130,14 @@ def _listed_blocks(w: _Writer, report: AuditReport) -> None:
             if all(r.dependency.skipped != CONDA_REASON for r in report.not_from_index)
             else "Not from a package index (not audited by version; each line says why):"
         )
-        for result in report.not_from_index:
-            dep = result.dependency
-            where = f" ({dep.location})" if dep.location else ""
-            w.wrap(f"{dependency_text(dep)}{where}: {dep.skipped}")
+        _reason_lines(w, report.not_from_index)
 
     if report.local_builds:
         w.line()
         w.wrap(
             f"{LOCAL_BUILDS_TITLE} ({LOCAL_BUILDS_LEAD}; review its source):", indent="", hang=""
         )
-        for result in report.local_builds:
-            dep = result.dependency
-            where = f" ({dep.location})" if dep.location else ""
-            w.wrap(f"{dep.label} {dep.version}{where}: {dep.local_build}")
+        _reason_lines(w, report.local_builds, stated=True)
 
 
 @text_renderer
