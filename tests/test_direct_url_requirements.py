@@ -160,6 +160,25 @@ def test_a_local_folder_is_listed_not_from_the_index_and_passes(snapshot_project
     assert (report["summary"]["unchecked"], report["summary"]["not_from_index"]) == (0, 1)
 
 
+def test_the_page_lists_a_local_folder_apart_from_what_was_not_checked(
+    snapshot_project: Path,
+) -> None:
+    Path("proj").mkdir()
+    Path("proj/pyproject.toml").write_text("[project]\nname = 'proj'\n", encoding="utf-8")
+    lines = "-e ./proj\nx @ git+https://h.example/x.git\n"
+    code, _, err = audit(lines, "--format", "json", "-o", "audit.json")
+    assert code == 2, err
+    code, page, err = run(["report", "--from", "audit.json", "-o", "-"])
+    assert code == 2, err
+    # as the text report counts them: the VCS line was not checked, the folder is listed
+    assert "Not checked (1)" in page
+    assert "1 not checked" in page
+    assert "Not from a package index (1)" in page
+    unchecked = page.split("Not checked (1)")[1].split("</ul>")[0]
+    assert "git+https://h.example/x.git" in unchecked
+    assert "proj" not in unchecked
+
+
 def test_unchecked_lines_and_findings_are_all_reported(snapshot_project: Path) -> None:
     lines = "jinja2 @ https://h.example/Jinja2-2.10.tar.gz\nx @ git+https://h.example/x.git\n"
     code, out, _ = audit(lines)

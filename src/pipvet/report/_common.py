@@ -266,6 +266,9 @@ def shorten(text: str, width: int = 100) -> str:
 # The heading of what ``AuditReport.local_builds`` lists, in every format.
 LOCAL_BUILDS_TITLE = "Not from a package index, audited by the version they state"
 LOCAL_BUILDS_LEAD = "the code may differ from that release, since no index vouches for it"
+# ...and of what ``AuditReport.not_from_index`` lists (not audited by version).
+NOT_FROM_INDEX_TITLE = "Not from a package index"
+NOT_FROM_INDEX_LEAD = "no advisory can name these; review their source yourself"
 
 
 def dependency_text(dep: Dependency) -> str:

@@ -22,7 +22,13 @@ from collections import Counter
 from typing import Literal
 
 from pipvet.frozen import frozen
-from pipvet.report.html_audit import active_findings, ages_section, audit_section, fixable_count
+from pipvet.report.html_audit import (
+    active_findings,
+    ages_section,
+    audit_section,
+    fixable_count,
+    unchecked_deps,
+)
 from pipvet.report.html_charts import (
     GOOD,
     HARM_COLOR,
@@ -226,7 +232,7 @@ def _audit_tiles(audit: AuditPart) -> list[Tile]:
     found = active_findings(audit)
     failing = sum(1 for _, _, f in found if f.fails)
     malware = sum(1 for _, _, f in found if f.kind == "malware")
-    unchecked = sum(1 for d in audit.deps if d.skipped)
+    unchecked = len(unchecked_deps(audit))
     worst = found[0][2] if found else None
     color = GOOD
     if worst is not None:

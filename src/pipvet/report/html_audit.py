@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipvet.report._common import LOCAL_BUILDS_LEAD, LOCAL_BUILDS_TITLE
+from pipvet.report._common import (
+    LOCAL_BUILDS_LEAD,
+    LOCAL_BUILDS_TITLE,
+    NOT_FROM_INDEX_LEAD,
+    NOT_FROM_INDEX_TITLE,
+)
 from pipvet.report.html_charts import (
     GOOD,
     NEUTRAL,
@@ -18,10 +23,23 @@ from pipvet.report.html_charts import (
     column_chart,
     split_bar,
 )
-from pipvet.report.html_model import AgesPart, AuditFinding, AuditPart, ReleaseAge, Unavailable
+from pipvet.report.html_model import (
+    AgesPart,
+    AuditDep,
+    AuditFinding,
+    AuditPart,
+    ReleaseAge,
+    Unavailable,
+)
 from pipvet.report.html_text import advisory_link, capped, esc, more_note, plural, short
 
-__all__ = ["active_findings", "ages_section", "audit_section", "fixable_count"]
+__all__ = [
+    "active_findings",
+    "ages_section",
+    "audit_section",
+    "fixable_count",
+    "unchecked_deps",
+]
 
 FINDINGS_SHOWN = 150
 UNCHECKED_SHOWN = 40
@@ -150,16 +168,33 @@ def _findings_table(found: Sequence[tuple[str, str | None, AuditFinding]]) -> st
     )
 
 
+def unchecked_deps(audit: AuditPart) -> list[AuditDep]:
+    """What should have been checked and was not: what makes an audit incomplete. A local
+    folder or editable is listed apart, as the text report does."""
+    return [d for d in audit.deps if d.skipped and not d.local]
+
+
 def _unchecked(audit: AuditPart) -> str:
-    skipped = [d for d in audit.deps if d.skipped]
-    local = [d for d in audit.deps if d.local_build and not d.skipped]
+    sections = (
+        ("Not checked", "pipvet cannot say whether these are safe", unchecked_deps(audit)),
+        (
+            NOT_FROM_INDEX_TITLE,
+            NOT_FROM_INDEX_LEAD,
+            [d for d in audit.deps if d.skipped and d.local],
+        ),
+    )
     out = ""
-    if skipped:
-        shown, left = capped(skipped, UNCHECKED_SHOWN)
+    for title, lead, deps in sections:
+        if not deps:
+            continue
+        shown, left = capped(deps, UNCHECKED_SHOWN)
         items = "".join(f"<li>{esc(d.name)} {esc(d.version or '')}: {esc(d.skipped)}</li>"
                         for d in shown)  # fmt: skip
-        out += f'<h3>Not checked ({len(skipped):,})</h3><ul class="unchecked">{items}</ul>'
-        out += more_note(left, "dependency", "dependencies")
+        out += (
+            f"<h3>{esc(title)} ({len(deps):,})</h3><p>{esc(lead.capitalize())}.</p>"
+            f'<ul class="unchecked">{items}</ul>' + more_note(left, "dependency", "dependencies")
+        )
+    local = [d for d in audit.deps if d.local_build and not d.skipped]
     if local:
         shown, left = capped(local, UNCHECKED_SHOWN)
         items = "".join(f"<li>{esc(d.name)} {esc(d.version or '')}: {esc(d.local_build or '')}"

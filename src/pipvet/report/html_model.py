@@ -67,6 +67,9 @@ class AuditDep:
     findings: tuple[AuditFinding, ...]
     # Not from a package index, audited by the version it states (the JSON's local_build).
     local_build: str | None = None
+    # Not from a package index (the JSON's local): when skipped too, not audited by version,
+    # which is not the "not checked" that makes an audit incomplete.
+    local: bool = False
 
 
 @frozen

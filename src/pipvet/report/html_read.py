@@ -203,6 +203,7 @@ def _audit(doc: Mapping[str, Any]) -> AuditPart:
                 fix_requirement=_opt(dep, "fix_requirement", where),
                 findings=tuple(_finding(f, w) for f, w in _items(dep, "findings", where)),
                 local_build=_opt(dep, "local_build", where),
+                local=_bool(dep, "local", where),
             )
         )
     return AuditPart(

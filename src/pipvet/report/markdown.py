@@ -14,6 +14,8 @@ from pipvet.report._common import (
     LOCAL_BUILDS_TITLE,
     MALWARE_MEANING,
     MALWARE_STEPS,
+    NOT_FROM_INDEX_LEAD,
+    NOT_FROM_INDEX_TITLE,
     dependency_text,
     fail_on_text,
     fix_text,
@@ -149,11 +151,7 @@ def _unchecked(report: AuditReport) -> list[str]:
     out: list[str] = []
     sections = (
         (report.unchecked, "Not checked", "pipvet cannot say whether these are safe:"),
-        (
-            report.not_from_index,
-            "Not from a package index",
-            "No advisory can name these; review their source yourself:",
-        ),
+        (report.not_from_index, NOT_FROM_INDEX_TITLE, f"{NOT_FROM_INDEX_LEAD.capitalize()}:"),
     )
     for results, title, lead in sections:
         if not results:
