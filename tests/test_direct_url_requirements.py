@@ -96,6 +96,9 @@ def test_a_clean_url_requirement_is_still_named_in_every_format(
     assert LISTED in flat
     assert url in flat
     assert AUDITED_AS in flat
+    if fmt == "text":  # the verdict says what the pass rests on
+        assert "PASSED: no known vulnerabilities or malware in 1 dependency; 1 dependency " in flat
+        assert "audited by the version it states, not from a package index" in flat
 
 
 def test_a_clean_url_requirement_in_json_and_the_html_page(snapshot_project: Path) -> None:

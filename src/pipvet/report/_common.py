@@ -124,8 +124,8 @@ def verdict(report: AuditReport) -> AuditVerdict:
             deps = plural(checked, "dependency", "dependencies")
             text += f"; nothing was found in the {deps} that {were} checked"
         parts.append(text)
-    if local and not no_data:
-        parts += _not_from_index(local, conda)
+    if not no_data:
+        parts += _not_from_index(local, conda, len(report.local_builds))
     parts += _closing_parts(report, no_data)
 
     status: VerdictStatus
@@ -301,14 +301,20 @@ def osv_url(advisory_id: str) -> str:
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-")
 
 
-def _not_from_index(local: int, conda: int) -> list[str]:
+def _not_from_index(local: int, conda: int, stated: int) -> list[str]:
     """The verdict's words for what was listed, not audited by version: conda's packages apart,
-    since an audit of the environment itself checks them."""
+    since an audit of the environment itself checks them; and for what was matched at the
+    version a file name or lock states, which a pass says less about."""
     parts = []
     if local - conda:
         parts.append(f"{plural(local - conda, 'local or editable install')} not audited by version")
     if conda:
         parts.append(
             f"{plural(conda, 'conda package')} not audited (audit the environment with --python)"
+        )
+    if stated:
+        parts.append(
+            f"{plural(stated, 'dependency', 'dependencies')} audited by the version "
+            f"{'it states' if stated == 1 else 'they state'}, not from a package index"
         )
     return parts
