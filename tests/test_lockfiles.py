@@ -409,6 +409,20 @@ def test_audit_r_lock_file_and_a_project_with_only_a_lock(env: Path) -> None:
     assert "pipvet audited the project's lock file (uv.lock) instead" in report["warnings"][0]
 
 
+def test_a_requirements_file_beside_an_audit_of_the_running_python_is_named(env: Path) -> None:
+    (env / "requirements.txt").write_text("jinja2==2.10\n", encoding="utf-8")
+    _, report = audit_json("--offline")
+    assert report["target"].startswith("the Python running pipvet")
+    said = [w for w in report["warnings"] if w.startswith("requirements.txt in the current")]
+    assert len(said) == 1
+    assert "run 'pipvet audit -r requirements.txt'" in said[0]
+    # told what to audit, so nothing of it is hidden: a lock file is audited in its place
+    (env / "uv.lock").write_text(UV_LOCK, encoding="utf-8")
+    _, report = audit_json("--offline")
+    assert report["target"] == f"lock file {env / 'uv.lock'}"
+    assert not [w for w in report["warnings"] if w.startswith("requirements.txt in the current")]
+
+
 # ----------------------------------------------------------------- the real tools
 
 

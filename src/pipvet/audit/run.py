@@ -7,6 +7,7 @@ matching and rendering stay in the pure core.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -113,6 +114,8 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
             return replace(got, warnings=(said, *got.warnings))
         python = found.python
         targets.append(found.description)
+        if found.source == "running":
+            warnings.extend(_unread_declarations(cwd))
     if python is not None:
         from pipvet.inputs import interpreter
 
@@ -127,6 +130,19 @@ def collect(inputs: Inputs, *, environ: Mapping[str, str], cwd: Path, runner: Ru
 
 
 _KIND_LABELS = {"lock": "lock file", "conda": "conda environment file", "notebook": "notebook"}
+
+
+def _unread_declarations(cwd: Path) -> list[str]:
+    """A warning when the audit fell back to the Python running pipvet beside a
+    requirements.txt: a pass would otherwise read as if the project had been audited. (A
+    pyproject.toml is left out: many hold only tools' settings.)"""
+    if not os.path.isfile(os.path.join(cwd, "requirements.txt")):
+        return []
+    return [
+        "requirements.txt in the current folder was not audited: no environment of this "
+        "project was found, so pipvet audited the Python running it; run 'pipvet audit -r "
+        "requirements.txt', or pass --venv or --python to audit the project's environment"
+    ]
 
 
 def _project_locks(cwd: Path) -> tuple[Path, ...]:
