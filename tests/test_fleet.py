@@ -185,6 +185,25 @@ def test_the_walk_skips_venvs_ignored_excluded_and_linked_folders(tmp_path: Path
     assert [p.path.name for p in find_projects([root], max_depth=1).projects] == ["a", "skipme"]
 
 
+def test_a_manifest_that_is_no_regular_file_is_a_problem_not_a_silent_gap(env: Path) -> None:
+    make_fleet(env)
+    (env / "piped").mkdir()
+    os.mkfifo(env / "piped" / "requirements.txt")  # read, it would hang the walk
+    (env / "linked").mkdir()
+    os.symlink(env / "nowhere", env / "linked" / "dev-requirements.txt")
+    (env / "folder" / "requirements.txt").mkdir(parents=True)  # a folder is no manifest
+    write(env / ".gitignore", "ignored/\n")
+    (env / "ignored").mkdir()
+    os.mkfifo(env / "ignored" / "requirements.txt")  # ignored: walked past, not read
+    code, doc = fleet_json([])
+    assert code == 2
+    problems = {p["path"]: p["problem"] for p in doc["projects"] if p["problem"]}
+    assert sorted(problems) == ["linked", "piped"]
+    assert "FIFO" in problems["piped"]
+    assert "dev-requirements.txt" in problems["linked"]
+    assert doc["summary"]["projects"] == 6  # the four good ones are still reported
+
+
 @pytest.mark.parametrize(
     ("lines", "rel", "is_dir", "expected"),
     [

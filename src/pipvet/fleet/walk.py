@@ -30,7 +30,7 @@ from pipvet.fleet.gitignore import (
     parse_gitignore,
 )
 from pipvet.frozen import frozen
-from pipvet.inputs.discover import discover_requirement_files
+from pipvet.inputs.discover import sort_requirement_files
 from pipvet.inputs.requirements import declared_kind
 
 __all__ = ["SKIPPED_FOLDERS", "ProjectFolder", "Walked", "find_projects", "site_packages_in"]
@@ -170,9 +170,14 @@ def _gitignore(
 
 
 def _project(
-    root: Path, folder: Path, rel: str, names: set[str], rules: tuple[IgnoreFile, ...]
+    root: Path,
+    folder: Path,
+    rel: str,
+    names: set[str],
+    rules: tuple[IgnoreFile, ...],
 ) -> ProjectFolder | None:
-    manifests = list(discover_requirement_files(folder))
+    found, special = sort_requirement_files(folder)
+    manifests = [*found, *special]
     manifests.extend(
         folder / n
         for n in sorted(names)
@@ -186,10 +191,12 @@ def _project(
         for n in sorted(names)
         if declared_kind(Path(n)) in _DECLARED_KINDS and folder / n not in manifests
     )
+    # A FIFO, device or broken link under a manifest's name stays one: the reader refuses it
+    # by name, so its project is listed with that problem (exit 2), never silently left out.
     manifests = [
         m
         for m in manifests
-        if m.is_file() and not ignored(rules, _rel(rel, m, folder), m.name, is_dir=False)
+        if not m.is_dir() and not ignored(rules, _rel(rel, m, folder), m.name, is_dir=False)
     ]
     venv = next(
         (folder / n for n in VENV_NAMES if n in names and (folder / n / "pyvenv.cfg").is_file()),
