@@ -3,7 +3,9 @@ and the advisory data those options point at.
 
 ``audit``, ``update``, ``vet`` and ``install`` each take an environment (``--python`` /
 ``--venv``), advisory sources (``--osv-url`` / ``--osv-overlay``) and, where a partial check
-exits 2, ``--allow-unchecked``.
+exits 2, ``--allow-unchecked``; ``vet``, ``install`` and ``update`` the vetting's data sources
+as well. Registering them imports nothing: `pipvet CMD --help` builds only its parser
+(tests/test_cli_help_startup.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
     "add_advisory_options",
     "add_allow_unchecked",
     "add_environment_options",
+    "add_source_options",
+    "add_target_options",
     "advisory_data",
     "advisory_data_error",
     "one_environment",
@@ -60,6 +64,34 @@ def add_advisory_options(container: Container) -> None:
         metavar="DIR",
         help="a folder of OSV JSON files with private advisories, merged on top",
     )
+
+
+def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The environment a vetting is for: ``--python`` / ``--venv``, in their own group."""
+    add_environment_options(
+        parser.add_argument_group("target environment"),
+        python=f"the interpreter to {verb} for (its platform and packages)",
+        venv=f"the virtual environment to {verb} for",
+    )
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = True) -> None:
+    """Where a vetting's data comes from: the index (unless ``index_url`` is false), the
+    popularity list and the advisory data."""
+    group = parser.add_argument_group("data sources")
+    if index_url:
+        group.add_argument(
+            "--index-url",
+            metavar="URL",
+            help="package index for metadata (default PIPVET_INDEX_URL, the policy, or the "
+            "public index)",
+        )
+    group.add_argument(
+        "--top-packages-url",
+        metavar="URL",
+        help="popularity list (default PIPVET_TOP_PACKAGES_URL, the policy, or the public list)",
+    )
+    add_advisory_options(group)
 
 
 def add_allow_unchecked(container: Container, *, what: str) -> None:

@@ -18,12 +18,7 @@ from pipvet.advisories.store import AdvisoryStore
 from pipvet.advisories.sync_model import SyncOutcome
 from pipvet.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from pipvet.cli._context import RunContext
-from pipvet.cli._options import (
-    add_advisory_options,
-    add_environment_options,
-    advisory_data,
-    one_environment,
-)
+from pipvet.cli._options import advisory_data, one_environment
 from pipvet.errors import DataError, InputError, UsageError
 from pipvet.frozen import frozen, replace
 from pipvet.index.client import IndexClient
@@ -51,31 +46,6 @@ if TYPE_CHECKING:
     from typing import Any, Literal, TypeVar
 
     _T = TypeVar("_T")
-
-
-def add_target_options(parser: argparse.ArgumentParser, verb: str) -> None:
-    add_environment_options(
-        parser.add_argument_group("target environment"),
-        python=f"the interpreter to {verb} for (its platform and packages)",
-        venv=f"the virtual environment to {verb} for",
-    )
-
-
-def add_source_options(parser: argparse.ArgumentParser, *, index_url: bool = True) -> None:
-    group = parser.add_argument_group("data sources")
-    if index_url:
-        group.add_argument(
-            "--index-url",
-            metavar="URL",
-            help="package index for metadata (default PIPVET_INDEX_URL, the policy, or the "
-            "public index)",
-        )
-    group.add_argument(
-        "--top-packages-url",
-        metavar="URL",
-        help="popularity list (default PIPVET_TOP_PACKAGES_URL, the policy, or the public list)",
-    )
-    add_advisory_options(group)
 
 
 @frozen

@@ -53,6 +53,7 @@ from pipvet.cli._install_output import (
     tail_lines,
     tail_text,
 )
+from pipvet.cli._options import add_source_options, add_target_options
 from pipvet.cli._parser import PipvetArgumentParser
 from pipvet.errors import EnvironmentProblem, PipError, PipvetError, UsageError
 from pipvet.frozen import frozen, replace
@@ -97,11 +98,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="install even what vetting says to avoid (the report is still shown)",
     )
-    _vetting.add_target_options(p, "install into")
+    add_target_options(p, "install into")
     # No --index-url here: after the pip arguments start it is pip's, and before them it
     # would silently mean something else. The metadata index comes from PIPVET_INDEX_URL or
     # the policy.
-    _vetting.add_source_options(p, index_url=False)
+    add_source_options(p, index_url=False)
     add_common_options(p, formats=VET_FORMATS)
     p.add_argument(
         "pip_args",

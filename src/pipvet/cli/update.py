@@ -24,6 +24,7 @@ from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import (
     add_allow_unchecked,
     add_environment_options,
+    add_source_options,
     advisory_data,
     advisory_data_error,
     one_environment,
@@ -99,7 +100,7 @@ def register(sub: Any) -> None:
     )
     # No --index-url: next to pip it would read as pip's. The metadata index for vetting
     # comes from PIPVET_INDEX_URL or the policy.
-    _vetting.add_source_options(p, index_url=False)
+    add_source_options(p, index_url=False)
     add_allow_unchecked(p, what="some installed packages could not be audited or vetted")
     add_common_options(p, formats=UPDATE_FORMATS)
     p.set_defaults(func=handle)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
 from pipvet.cli._context import build_context
+from pipvet.cli._options import add_source_options, add_target_options
 from pipvet.cli._quick import APPEND, FLAG, VALUE, common_defaults, common_options
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
@@ -68,8 +69,8 @@ def register(sub: Any) -> None:
         help="how to find the packages each one adds: from index metadata (fast, default) or "
         "by asking the target's pip (pip install --dry-run --report: exact, slower)",
     )
-    _vetting.add_target_options(p, "vet")
-    _vetting.add_source_options(p)
+    add_target_options(p, "vet")
+    add_source_options(p)
     add_common_options(p, formats=VET_FORMATS)
     p.set_defaults(func=handle)
 
