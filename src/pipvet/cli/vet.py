@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
-from pipvet.cli import _vetting
 from pipvet.cli._common import Output, add_common_options, apply_output_options, emit
-from pipvet.cli._context import build_context
 from pipvet.cli._options import add_source_options, add_target_options
 from pipvet.cli._quick import APPEND, FLAG, VALUE, common_defaults, common_options
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
-from pipvet.models import canonicalize_name
-from pipvet.report.vet import VET_FORMATS, render_vet
-from pipvet.system.process import Runner
-from pipvet.vetting import requires
-from pipvet.vetting.service import VetRequest, parse_request
-from pipvet.vetting.target import TargetEnvironment
+from pipvet.report.formats import VET_FORMATS
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     import argparse  # a command line cli._quick reads needs no argparse
+    from pathlib import Path
     from typing import Any
 
     from packaging.markers import Marker
 
     from pipvet.inputs.requirements_model import RequirementEntry
+    from pipvet.system.process import Runner
+    from pipvet.vetting import requires
+    from pipvet.vetting.request import VetRequest
+    from pipvet.vetting.target import TargetEnvironment
+
+# What vetting takes (the index client, the advisory store, the target's probe, threads,
+# packaging) is imported by ``run``: `pipvet vet --help`, and a mistake on its command line,
+# need only the parser (tests/test_cli_help_startup.py).
 
 __all__ = ["register", "run"]
 
@@ -127,6 +128,10 @@ def run(
     runner: Runner | None = None,
 ) -> int:
     """The command with its collaborators passed in (tests give a clock and a runner)."""
+    from pipvet.cli import _vetting
+    from pipvet.cli._context import build_context
+    from pipvet.report.vet import render_vet
+
     apply_output_options(args, out)
     ctx = build_context(args, environ=environ, cwd=cwd, clock=clock)
     wanted, warnings = _collect(args, ctx.environ, ctx.cwd)
@@ -168,6 +173,11 @@ def _collect(
     """Every request of the command line and the -r files, in order, markers not yet applied.
 
     Parsed before the target is asked about itself, so bad input fails fast."""
+    from pathlib import Path
+
+    from pipvet.vetting import requires
+    from pipvet.vetting.request import parse_request
+
     wanted: list[_Wanted] = []
     warnings: list[str] = []
     for text in args.names:
@@ -207,6 +217,8 @@ def _requests(
     A request whose marker is false for the target is skipped, as pip skips it. Requests of
     one name are vetted as one, with their specifiers intersected and extras united: pip
     installs one release of a name, and it must satisfy every request of it."""
+    from pipvet.vetting.request import VetRequest
+
     notes: list[str] = []
     applying: list[_Wanted] = []
     for w in wanted:
@@ -276,6 +288,9 @@ def _text(w: _Wanted) -> str:
 
 
 def _from_entry(entry: RequirementEntry) -> VetRequest:
+    from pipvet.models import canonicalize_name
+    from pipvet.vetting.request import VetRequest
+
     shown = entry.raw.strip()
     if entry.location.cell is not None:  # a notebook's install line: say which one
         shown = f"{shown} ({entry.location})"
