@@ -3,13 +3,6 @@ and vet the packages that are new to it."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
-from pipvet.advisories.sync_model import SyncOutcome
-from pipvet.cli import _vetting
 from pipvet.cli._common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -20,7 +13,6 @@ from pipvet.cli._common import (
     emit,
     write_report,
 )
-from pipvet.cli._context import RunContext, build_context
 from pipvet.cli._options import (
     add_allow_unchecked,
     add_environment_options,
@@ -31,15 +23,26 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import InputError
-from pipvet.models import Progress
-from pipvet.report.update import UPDATE_FORMATS, render_update
-from pipvet.system.http import HttpClient
-from pipvet.system.process import Runner, SubprocessRunner
-from pipvet.update.model import Environment, NewPackage, UpdateOptions, UpdateResult
-from pipvet.update.precheck import PreCheck
-from pipvet.update.run import run_update
-from pipvet.update.vet_new import VetNew
-from pipvet.vetting.model import PackageVet, VetReport
+from pipvet.report.formats import UPDATE_FORMATS
+
+# Not typing's (see cli._common); pip's runner, the update, the vetting and the renderer are
+# imported by ``handle``: `pipvet update --help`, and a mistake on its command line, need
+# only the parser (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from pipvet.advisories.sync_model import SyncOutcome
+    from pipvet.cli._context import RunContext
+    from pipvet.models import Progress
+    from pipvet.system.http import HttpClient
+    from pipvet.system.process import Runner
+    from pipvet.update.model import Environment, NewPackage, UpdateResult
+    from pipvet.update.vet_new import VetNew
+    from pipvet.vetting.model import PackageVet, VetReport
 
 DEFAULT_SARIF = "pipvet.sarif"
 
@@ -107,6 +110,16 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from pipvet.cli import _vetting
+    from pipvet.cli._context import build_context
+    from pipvet.report.update import render_update
+    from pipvet.system.process import SubprocessRunner
+    from pipvet.update.model import UpdateOptions
+    from pipvet.update.precheck import PreCheck
+    from pipvet.update.run import run_update
+
     apply_output_options(args, out)
     one_environment(args)
     ctx = build_context(args)
@@ -157,6 +170,8 @@ def _vetter(ctx: RunContext, http: HttpClient, runner: Runner, progress: Progres
     """Vetting as ``pipvet vet`` does it, of packages already installed in ``env``."""
 
     def vet(env: Environment, packages: Sequence[NewPackage], advisories: SyncOutcome) -> VetReport:
+        from pipvet.cli import _vetting
+
         target = _vetting.describe_target(env.python, runner, ctx.cache_dir)
         setup = _vetting.build(
             ctx, target, f"{env.description}: {target.label}", http=http, runner=runner,
@@ -174,6 +189,8 @@ def _vetter(ctx: RunContext, http: HttpClient, runner: Runner, progress: Progres
 
 
 def _not_vetted(package: NewPackage) -> PackageVet:
+    from pipvet.vetting.model import PackageVet
+
     if package.direct is not None:
         # Like a policy-internal name: never looked up on an index (its name may be private).
         return PackageVet(
