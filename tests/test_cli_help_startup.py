@@ -38,6 +38,8 @@ _RUN_TIME_ONLY = (
     "pipvet.system.process",
     "pipvet.cli._vetting",
     "pipvet.cli._context",
+    "pipvet.cli._install_run",
+    "pipvet.cli._install_steps",
 )
 
 _PROBE = """
@@ -52,16 +54,6 @@ print(code, heavy, err.getvalue().replace("\\n", " "), file=sys.stderr)
 """
 
 
-# Their parsers take the index options from cli._vetting, which loads the vetting itself.
-_NOT_YET = {"install"}
-_EACH = [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="parser loads vetting"))
-    if c in _NOT_YET
-    else c
-    for c in _COMMANDS
-]
-
-
 def _run(argv: list[str]) -> tuple[str, str]:
     """(standard output, the probe's last line: exit code, run-time modules, messages)."""
     probe = _PROBE.format(run_time_only=_RUN_TIME_ONLY)
@@ -71,14 +63,14 @@ def _run(argv: list[str]) -> tuple[str, str]:
     return proc.stdout, proc.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("command", _EACH)
+@pytest.mark.parametrize("command", _COMMANDS)
 def test_a_commands_help_imports_only_its_parser(command: str) -> None:
     out, last = _run([command, "--help"])
     assert out.startswith(f"usage: pipvet {command} ")
     assert last == "0 []"
 
 
-@pytest.mark.parametrize("command", _EACH)
+@pytest.mark.parametrize("command", _COMMANDS)
 def test_a_mistake_on_a_commands_line_imports_only_its_parser(command: str) -> None:
     # (Not an unknown option: install hands those to pip.)
     out, last = _run([command, "--format", "no-such-format"])

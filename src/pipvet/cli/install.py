@@ -22,53 +22,28 @@ what was vetted:
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
-from packaging.specifiers import SpecifierSet
-
-from pipvet.cli import _install_steps as steps
-from pipvet.cli import _vetting
-from pipvet.cli._common import (
-    EXIT_ERROR,
-    EXIT_FINDINGS,
-    EXIT_OK,
-    Output,
-    add_common_options,
-    apply_output_options,
-    emit,
-)
-from pipvet.cli._context import RunContext, build_context
-from pipvet.cli._install_output import (
-    Decision,
-    Outcome,
-    changes,
-    difference_doc,
-    tail_lines,
-    tail_text,
-)
+from pipvet.cli._common import Output, add_common_options, apply_output_options
 from pipvet.cli._options import add_source_options, add_target_options
 from pipvet.cli._parser import PipvetArgumentParser
-from pipvet.errors import EnvironmentProblem, PipError, PipvetError, UsageError
-from pipvet.frozen import frozen, replace
-from pipvet.inputs import interpreter
-from pipvet.redact import mask_userinfo
-from pipvet.report.jsonout import audit_to_dict
-from pipvet.report.safe import json_safe
-from pipvet.report.vet import VET_FORMATS, render_vet, vet_to_dict
-from pipvet.system.process import Runner
-from pipvet.vetting.model import PackageVet, VetReport
-from pipvet.vetting.service import VetRequest
-from pipvet.vetting.subtree import PipReportEntry, pip_dry_run
+from pipvet.errors import PipError, UsageError
+from pipvet.frozen import replace
+from pipvet.report.formats import VET_FORMATS
 
+# Not typing's (see cli._common). What installing takes (pip's dry run, the vetting, the
+# index, the audit, packaging, json, the renderers) is imported by ``run``: `pipvet install
+# --help`, and a mistake on its command line, need only the parser
+# (tests/test_cli_help_startup.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pipvet.index.client import IndexClient
+    import argparse
+    from pathlib import Path
+    from typing import IO, Any
+
+    from pipvet.system.process import Runner
 
 __all__ = ["register", "run"]
 
@@ -162,6 +137,15 @@ def run(
     stdin: IO[str] | None = None,
 ) -> int:
     """The command with its collaborators passed in (tests give a clock, runner and stdin)."""
+    from packaging.specifiers import SpecifierSet
+
+    from pipvet.cli import _install_run as running
+    from pipvet.cli import _install_steps as steps
+    from pipvet.cli import _vetting
+    from pipvet.cli._context import build_context
+    from pipvet.vetting.request import VetRequest
+    from pipvet.vetting.subtree import pip_dry_run
+
     apply_output_options(args, out)
     pip_args = list(args.pip_args)
     if not pip_args:
@@ -173,16 +157,18 @@ def run(
     # Before anything runs: what pip could only read by building it is refused.
     steps.check_no_builds(pip_args, cwd=ctx.cwd, environ=ctx.environ)
     run_cmd = runner or ctx.runner()
-    chosen = _isolated_target(args, ctx, run_cmd)
+    chosen = running.isolated_target(args, ctx, run_cmd)
     _vetting.check_pip_settings(pip_args, ctx, chosen, run_cmd, installing=True)
     out.info(f"installing into {chosen.description}")
-    job = _Job(args, ctx, chosen, run_cmd, pip_args, out, stdin if stdin is not None else sys.stdin)
+    job = running.Job(
+        args, ctx, chosen, run_cmd, pip_args, out, stdin if stdin is not None else sys.stdin
+    )
 
     out.progress("asking pip what it would install (wheels only: nothing is built)")
     try:
         planned = pip_dry_run(str(chosen.python), pip_args, run_cmd)
     except PipError as exc:
-        return _unresolved(job, exc)
+        return running.vet_requested(job, exc)
     setup = _vetting.prepare(ctx, chosen, run_cmd, progress=out.progress)
     try:
         # Every package of pip's exact set is vetted, so no subtree is estimated.
@@ -193,238 +179,10 @@ def run(
         vetted = setup.vetter.vet(requests, subtree=False)
     finally:
         setup.close()
-    vetted = _check_files(setup.vetter.index, planned, vetted)
+    vetted = running.check_files(setup.vetter.index, planned, vetted)
     # Packages pip brings in as dependencies were not asked for by name.
     requested = {e.name for e in planned if e.requested}
     packages = tuple(p if p.name in requested else replace(p, requested=None) for p in vetted)
     report = _vetting.build_report(ctx, setup, packages, resolver="pip")
     pinned = [steps.Pinned(e.name, e.version, sha256=e.sha256) for e in planned]
-    return _finish(job, setup, report, pinned)
-
-
-def _check_files(
-    index: IndexClient, planned: Sequence[PipReportEntry], vetted: Sequence[PackageVet]
-) -> tuple[PackageVet, ...]:
-    """Each package whose file pip would take from somewhere else than the vetted index (no
-    listed hash is its hash) is unchecked: its verdict is about other bytes."""
-    from pipvet.vetting.files_match import file_signal, unread_signal, with_file_signal
-
-    entries = {e.name: e for e in planned}
-    shown = mask_userinfo(index.base_url)
-    out: list[PackageVet] = []
-    for package in vetted:
-        entry = entries.get(package.name)
-        if entry is None or index.is_internal(package.name):
-            out.append(package)
-            continue
-        try:
-            digests = index.file_digests(package.name, entry.version)
-        except PipvetError as exc:  # fail closed: nothing says the file is the index's
-            out.append(with_file_signal(package, unread_signal(shown, str(exc))))
-            continue
-        found = (  # no hash listed: nothing ties pip's file to the verdict
-            unread_signal(shown, "it lists no sha256 for the release's files")
-            if digests is None
-            else file_signal(entry.version, entry.url, entry.sha256, digests, shown)
-        )
-        out.append(with_file_signal(package, found) if found else package)
-    return tuple(out)
-
-
-@frozen
-class _Job:
-    """One ``pipvet install``: its arguments and collaborators."""
-
-    args: argparse.Namespace
-    ctx: RunContext
-    chosen: _vetting.Chosen
-    runner: Runner
-    pip_args: list[str]
-    out: Output
-    stdin: IO[str]
-
-
-def _finish(
-    job: _Job,
-    setup: _vetting.Setup,
-    report: VetReport,
-    pinned: Sequence[steps.Pinned],
-    *,
-    unresolved: PipError | None = None,
-) -> int:
-    """Show the verdict, decide, install exactly ``pinned``, check and audit what pip did."""
-    args, ctx, chosen, runner, out = job.args, job.ctx, job.chosen, job.runner, job.out
-    # On a terminal the report comes first: the question and pip's output refer to it.
-    streaming = args.format != "json" and args.output is None
-    if streaming:
-        out.write(render_vet(report, args.format, color=out.color))
-    if unresolved is not None and not args.yes:
-        decision = Decision(False, EXIT_ERROR, (_UNRESOLVED_NOTE,))
-    else:
-        decision = _decide(report, args.yes, ctx, out, job.stdin)
-    outcome = Outcome()
-    if decision.proceed and pinned:
-        with tempfile.TemporaryDirectory(prefix="pipvet-install-") as work:
-            installed = steps.install_vetted(
-                chosen.python, job.pip_args, pinned, runner, Path(work), on_line=out.info,
-                say=out.info,
-                name_pins=not steps.checks_hashes(job.pip_args, cwd=ctx.cwd, environ=ctx.environ),
-            )  # fmt: skip
-        after = _vetting.describe_target(chosen.python, runner, ctx.cache_dir).installed
-        outcome.changes = changes(setup.target.installed, after)
-        outcome.difference = steps.difference(pinned, installed)
-        outcome.built = tuple(p.name for p in pinned if p.build)
-        if setup.advisories is not None and installed:
-            outcome.audit = steps.audit_installed(
-                chosen.python,
-                {e.name for e in installed},
-                setup.advisories,
-                policy=ctx.policy,
-                environ=ctx.environ,
-                cwd=ctx.cwd,
-                runner=runner,
-                clock=ctx.clock,
-                description=f"what pipvet installed into {chosen.description}",
-            )
-        outcome.unaudited = setup.advisories is None and bool(installed)
-    code = outcome.code(ctx) if decision.proceed else decision.code
-    planned = [{"name": p.name, "version": p.version} for p in pinned]
-    tail = tail_lines(bool(pinned) or unresolved is not None, decision, outcome, ctx)
-    if streaming and tail:
-        out.write("\n" + tail_text(tail, args.format))
-    elif args.format == "json":
-        doc = vet_to_dict(report)
-        doc["install"] = {
-            "resolved": unresolved is None,
-            "planned": planned,
-            "installed": outcome.changes is not None,
-            "notes": list(decision.notes),
-            "changes": outcome.changes,
-            "unvetted": difference_doc(outcome.difference),
-            "audit": audit_to_dict(outcome.audit) if outcome.audit is not None else None,
-            "exit_code": code,
-        }
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
-        emit(out, json_safe(mask_userinfo(text)), args.output)
-    else:
-        emit(
-            out, render_vet(report, args.format) + "\n" + tail_text(tail, args.format), args.output
-        )
-    if unresolved is not None and not decision.proceed:
-        raise unresolved
-    return code
-
-
-_UNRESOLVED_NOTE = (
-    "not installed: pip could not tell what it would install from wheels alone (its error "
-    "follows). "
-    "pipvet never lets pip run a package's build code before you accept the verdict, so "
-    "what it would bring in could not all be vetted (see above). If you accept the verdict, "
-    "re-run with --yes: pipvet then installs exactly the packages vetted above, building the "
-    "source-only ones, without their unknown dependencies."
-)
-
-
-def _unresolved(job: _Job, error: PipError) -> int:
-    """pip cannot tell what it would install without building something (or at all: a name
-    it cannot find, which is when a typo or an invented name is likely). Vet what was asked
-    for from the index, each with what pip would add from wheels alone; a source-only
-    release's dependencies are ``unchecked``. Nothing is installed without ``--yes``."""
-    ctx = job.ctx
-    requests = steps.requested(job.pip_args, cwd=ctx.cwd, environ=ctx.environ)
-    if not requests:
-        raise error
-    setup = _vetting.prepare(ctx, job.chosen, job.runner, resolver="pip", progress=job.out.progress)
-    setup.vetter.pip_options = tuple(_pip_options(job.pip_args))
-    try:
-        vetted = setup.vetter.vet(requests, deep=True)
-    finally:
-        setup.close()
-    report = _vetting.build_report(ctx, setup, vetted, resolver="pip")
-    pinned = [
-        steps.Pinned(p.name, p.version, build=_source_only(p))
-        for p in vetted
-        if p.version is not None and p.verdict != "internal"
-    ]
-    return _finish(job, setup, report, pinned, unresolved=error)
-
-
-def _source_only(package: PackageVet) -> bool:
-    code = next((s for s in package.signals if s.id == "install-code"), None)
-    return code is not None and code.value is None
-
-
-def _pip_options(pip_args: Sequence[str]) -> list[str]:
-    """The options of a pip command line that say where packages come from."""
-    keep = {"-i", "--index-url", "--pypi-url", "--extra-index-url", "-f", "--find-links",
-            "--no-index", "--pre", "--trusted-host"}  # fmt: skip
-    out: list[str] = []
-    i = 0
-    while i < len(pip_args):
-        token = pip_args[i]
-        name = token.split("=", 1)[0]
-        takes_value = name in steps.PIP_VALUE_OPTIONS and "=" not in token
-        if name in keep:
-            out += pip_args[i : i + (2 if takes_value else 1)]
-        i += 2 if takes_value else 1
-    return out
-
-
-def _isolated_target(args: argparse.Namespace, ctx: RunContext, runner: Runner) -> _vetting.Chosen:
-    chosen = _vetting.choose_target(args, ctx)
-    if chosen.source == "running":
-        raise EnvironmentProblem(
-            "no virtual environment is active and none was found in ./.venv or ./venv; "
-            "pipvet install only installs into an isolated environment",
-            hint="create one (python -m venv .venv) and activate it, or pass --venv DIR",
-        )
-    info = interpreter.inspect_interpreter(chosen.python, runner)
-    kind = "venv" if info.is_virtual_env else interpreter.environment_kind(info.prefix)
-    if kind == "system":
-        raise EnvironmentProblem(
-            f"{chosen.python} is not an isolated environment (its prefix {info.prefix} is "
-            "neither a virtual environment nor a conda environment): a package installed "
-            "there is shared by everything that uses that Python",
-            hint="create a virtual environment (python -m venv .venv) and pass --venv .venv",
-        )
-    return chosen
-
-
-def _decide(report: VetReport, yes: bool, ctx: RunContext, out: Output, stdin: IO[str]) -> Decision:
-    avoid = [p.name for p in report.packages if p.verdict == "avoid"]
-    unchecked = [p.name for p in report.packages if p.verdict == "unchecked"]
-    review = [p.name for p in report.packages if p.verdict == "review"]
-    notes: list[str] = []
-    if avoid or unchecked:
-        parts = []
-        if avoid:
-            parts.append(f"vetting says to avoid {', '.join(avoid)}")
-        if unchecked:
-            parts.append(f"{', '.join(unchecked)} could not be vetted")
-        text = " and ".join(parts)
-        if not yes:
-            notes.append(f"not installed: {text}. Re-run with --yes to install anyway.")
-            return Decision(False, EXIT_FINDINGS if avoid else EXIT_ERROR, tuple(notes))
-        notes.append(f"installing although {text} (--yes)")
-    if review and not yes:
-        listed = ", ".join(review)
-        match ctx.policy.on_review:
-            case "block":
-                notes.append(
-                    f"not installed: {listed} need review and the policy says on-review = "
-                    '"block". Review them, then re-run with --yes.'
-                )
-                return Decision(False, EXIT_FINDINGS, tuple(notes))
-            case "ask" if stdin.isatty():
-                out.err(f"pipvet: {listed} need review (see the report above).")
-                out.stderr.write("Install anyway? [y/N] ")
-                out.stderr.flush()
-                answer = stdin.readline().strip().lower()
-                if answer not in ("y", "yes"):
-                    notes.append(f"not installed: you declined after reviewing {listed}.")
-                    return Decision(False, EXIT_FINDINGS, tuple(notes))
-            case _:
-                notes.append(
-                    f"warning: installing {listed}, which need review; read the notes above"
-                )
-    return Decision(True, EXIT_OK, tuple(notes))
+    return running.finish(job, setup, report, pinned)
