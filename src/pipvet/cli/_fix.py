@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
-
 from pipvet.cli._common import Output
 from pipvet.errors import UsageError
 
+# Not typing's (see cli._common): `pipvet audit --help` imports this module to register the
+# options, and typing would be its only import of it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # `pipvet audit --help` registers the options without these
+    import argparse
     from pathlib import Path
 
     from pipvet.models import AuditReport
