@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
-from pathlib import Path
 
 from pipvet import __version__
 from pipvet.cli._common import (
@@ -89,6 +87,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
     from pipvet.cli._context import build_context
 
     apply_output_options(args, out)
@@ -117,6 +117,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
 
 def _now(ctx: RunContext) -> str:
+    from datetime import UTC, datetime
+
     return datetime.fromtimestamp(ctx.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -126,9 +128,13 @@ def _inventory(
     if args.from_sboms:
         if paths:
             raise UsageError("use either folders or --from-sboms, not both")
+        from pathlib import Path
+
         from pipvet.fleet.sboms import inventory_from_sboms
 
         return inventory_from_sboms(Path(args.from_sboms))
+    from pathlib import Path
+
     from pipvet.fleet.scan import scan_folders
 
     roots = [Path(p) for p in paths] or [Path(".")]
@@ -192,6 +198,8 @@ def _constraints(
     http: Any,
     out: Output,
 ) -> int:
+    from pathlib import Path
+
     from pipvet.fleet.analyse import used_versions
     from pipvet.fleet.check import package_records
     from pipvet.fleet.floors import plan_constraints
