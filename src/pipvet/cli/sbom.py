@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import UTC, datetime
-from pathlib import Path
 
 from pipvet import __version__
 from pipvet.cli._common import (
@@ -26,15 +24,14 @@ from pipvet.cli._options import (
     rebuild_advisory_data,
 )
 from pipvet.errors import UsageError
-from pipvet.sbom.model import SPEC_VERSIONS
+from pipvet.report.formats import CYCLONEDX_VERSIONS
 
 TYPE_CHECKING = False  # not typing's (see cli._common)
 if TYPE_CHECKING:
     from typing import Any
 
-_SERIAL = re.compile(
-    r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-)
+# Compiled (and cached by re) when a serial number is given, not by every `pipvet sbom --help`.
+_SERIAL = r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 def register(sub: Any) -> None:
@@ -76,8 +73,8 @@ def register(sub: Any) -> None:
     doc = p.add_argument_group("the document")
     doc.add_argument(
         "--spec",
-        choices=SPEC_VERSIONS,
-        default=SPEC_VERSIONS[0],
+        choices=CYCLONEDX_VERSIONS,
+        default=CYCLONEDX_VERSIONS[0],
         help="CycloneDX version (default 1.6; 1.5 for older consumers)",
     )
     doc.add_argument(
@@ -98,6 +95,8 @@ def register(sub: Any) -> None:
 
 def _timestamp(environ: Any, clock: Any) -> str:
     """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds), as ISO 8601 UTC."""
+    from datetime import UTC, datetime
+
     given = environ.get("SOURCE_DATE_EPOCH")
     if given:
         if not given.isdigit() or len(given) > 12:
@@ -114,6 +113,8 @@ def _timestamp(environ: Any, clock: Any) -> str:
 def handle(args: argparse.Namespace, out: Output) -> int:
     # Here, not at the top: `pipvet sbom --help` needs only the parser
     # (tests/test_cli_help_startup.py).
+    from pathlib import Path
+
     from pipvet.audit import run
     from pipvet.cli._context import build_context
     from pipvet.sbom.collect import collect_packages
@@ -124,7 +125,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     apply_output_options(args, out)
     one_environment(args)
     serial = args.serial_number
-    if serial is not None and not _SERIAL.fullmatch(serial.lower()):
+    if serial is not None and not re.fullmatch(_SERIAL, serial.lower()):
         raise UsageError(
             f"--serial-number {serial[:80]!r} is not a urn:uuid: (RFC 4122)",
             hint="pass urn:uuid: followed by a UUID, e.g. from 'python -c \"import uuid; "

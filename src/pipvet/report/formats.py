@@ -5,6 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "AUDIT_FORMATS",
+    "CYCLONEDX_VERSIONS",
     "DOCTOR_FORMATS",
     "FLEET_FORMATS",
     "UPDATE_FORMATS",
@@ -16,3 +17,7 @@ UPDATE_FORMATS: tuple[str, ...] = AUDIT_FORMATS
 VET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 DOCTOR_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 FLEET_FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+
+# The CycloneDX versions `pipvet sbom --spec` offers, the default first (sbom.model's
+# SpecVersion, which the writer takes, lists the same: tests/test_sbom_cli.py).
+CYCLONEDX_VERSIONS: tuple[str, ...] = ("1.6", "1.5")

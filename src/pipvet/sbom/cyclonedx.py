@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 from pipvet.models import AuditReport, Dependency, Finding, NormalizedName, SeverityLabel
 from pipvet.sbom.model import (
-    SPEC_VERSIONS,
     BomDocument,
     BundledComponent,
     PackageFacts,
@@ -30,7 +29,7 @@ from pipvet.sbom.model import (
     SpecVersion,
 )
 
-__all__ = ["SPEC_VERSIONS", "render_cyclonedx"]
+__all__ = ["render_cyclonedx"]
 
 
 _HASH_ALGS = {

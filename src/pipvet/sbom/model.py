@@ -27,10 +27,9 @@ __all__ = [
 ]
 
 SbomFormat = Literal["cyclonedx", "spdx"]
+# The CycloneDX versions pipvet writes (pipvet.report.formats.CYCLONEDX_VERSIONS, which
+# `pipvet sbom --spec` offers, lists the same: tests/test_sbom_cli.py).
 SpecVersion = Literal["1.5", "1.6"]
-# The CycloneDX versions pipvet writes, the default first (here, not in the writer: the
-# parser offers them, and `pipvet sbom --help` should not load the writer).
-SPEC_VERSIONS: tuple[SpecVersion, ...] = ("1.6", "1.5")
 
 
 @frozen(order=True)
