@@ -9,8 +9,6 @@ Runs audit, doctor and exposure (vet of the direct dependencies with ``--vet``, 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
-from pathlib import Path
 
 from pipvet import __version__
 from pipvet.cli._common import (
@@ -24,26 +22,18 @@ from pipvet.cli._common import (
 )
 from pipvet.cli._options import add_advisory_options, add_environment_options, one_environment
 from pipvet.errors import UsageError
-from pipvet.report.html_model import (
-    STYLESHEET_NAME,
-    AuditPart,
-    DoctorPart,
-    ExposurePart,
-    FleetPart,
-    PageData,
-    Part,
-    Unavailable,
-    VetPart,
-)
+from pipvet.report.formats import STYLESHEET_NAME
 
-# The parts' runner and reader, the page's renderer and the context are imported where they
-# are used: `pipvet report --help` needs only the parser (tests/test_cli_help_startup.py).
+# The parts' runner and reader, the page's values and renderer and the context are imported
+# where they are used: `pipvet report --help` needs only the parser
+# (tests/test_cli_help_startup.py).
 TYPE_CHECKING = False  # not typing's (see cli._common)
 if TYPE_CHECKING:
     from typing import Any
 
     from pipvet.cli._context import RunContext
     from pipvet.cli._report_parts import Ran
+    from pipvet.report.html_model import Part
 
 
 def register(sub: Any) -> None:
@@ -105,9 +95,20 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
     from pipvet.cli._context import build_context
     from pipvet.cli._report_parts import Ran, release_ages
     from pipvet.report.html import render_report
+    from pipvet.report.html_model import (
+        AuditPart,
+        DoctorPart,
+        ExposurePart,
+        FleetPart,
+        PageData,
+        VetPart,
+    )
     from pipvet.system.files import write_text_atomic
 
     apply_output_options(args, out)
@@ -172,6 +173,8 @@ def _no_runs_with_saved(args: argparse.Namespace) -> None:
 
 
 def _saved(files: list[str]) -> dict[str, Ran]:
+    from pathlib import Path
+
     from pipvet.cli._report_parts import Ran, read_saved
 
     parts: dict[str, Ran] = {}
@@ -189,6 +192,8 @@ def _saved(files: list[str]) -> dict[str, Ran]:
 
 def _saved_code(part: Part) -> int:
     """The exit code the saved result would have had, as far as its JSON says."""
+    from pipvet.report.html_model import AuditPart, DoctorPart, FleetPart, VetPart
+
     match part:
         case AuditPart():
             if part.verdict_status == "incomplete" or any(d.skipped for d in part.deps):
@@ -223,6 +228,7 @@ def _common(args: argparse.Namespace, *, advisories: bool = True) -> list[str]:
 
 def _run(args: argparse.Namespace, ctx: RunContext, out: Output) -> dict[str, Ran]:
     from pipvet.cli._report_parts import Ran, run_part
+    from pipvet.report.html_model import Unavailable
 
     target: list[str] = []
     for flag, values in (("-r", args.requirement), ("--path", args.path)):
@@ -274,6 +280,8 @@ def _vet_argv(args: argparse.Namespace, ctx: RunContext) -> list[str]:
 
 
 def _part(parts: dict[str, Ran], kind: str, cls: type[Any]) -> Any:
+    from pipvet.report.html_model import Unavailable
+
     ran = parts.get(kind)
     if ran is None:
         return None
@@ -281,6 +289,8 @@ def _part(parts: dict[str, Ran], kind: str, cls: type[Any]) -> Any:
 
 
 def _source(kind: str, ran: Ran) -> str:
+    from pipvet.report.html_model import Unavailable
+
     return f"{kind}: {ran.origin}" + (
         f" (not available: {ran.part.reason})" if isinstance(ran.part, Unavailable) else ""
     )

@@ -22,6 +22,7 @@ from collections import Counter
 from typing import Literal
 
 from pipvet.frozen import frozen
+from pipvet.report.formats import STYLESHEET_NAME
 from pipvet.report.html_audit import (
     active_findings,
     ages_section,
@@ -43,7 +44,6 @@ from pipvet.report.html_charts import (
 )
 from pipvet.report.html_fleet import fleet_section
 from pipvet.report.html_model import (
-    STYLESHEET_NAME,
     AuditPart,
     DoctorPart,
     ExposurePart,

@@ -14,7 +14,6 @@ from typing import Literal
 from pipvet.frozen import field, frozen
 
 __all__ = [
-    "STYLESHEET_NAME",
     "AgesPart",
     "AuditDep",
     "AuditFinding",
@@ -35,10 +34,6 @@ __all__ = [
     "VetPart",
     "VetSignal",
 ]
-
-# The stylesheet's file name with --css external (its parser names it, so it is kept here, with
-# the light models, rather than in pipvet.report.html).
-STYLESHEET_NAME = "pipvet.css"
 
 PartKind = Literal["audit", "doctor", "exposure", "vet", "fleet"]
 KINDS: tuple[PartKind, ...] = ("audit", "doctor", "exposure", "vet", "fleet")
