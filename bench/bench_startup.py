@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What an audit in Python that reads a SQLite database and writes JSON cannot do without. No
 # pipvet code: the part of a run that pipvet's own changes cannot remove. (It was argparse,
-# pathlib, tomllib and packaging.version too, until an offline audit stopped importing them: it
-# reads plain command lines itself, skips a policy of comments and reads PEP 440 itself.)
+# tomllib and packaging.version too, until an offline audit stopped importing them: it reads
+# plain command lines itself, skips a policy of comments and reads PEP 440 itself. pathlib it
+# still imports: its paths are Path objects.)
 FLOOR = "import json, sqlite3"
 
 
@@ -130,6 +131,12 @@ def main() -> int:
     ):
         goal = "  (goal <= 30 ms)" if label in ("pipvet --version", "pipvet --help") else ""
         print(f"  {label:<22} {wall_ms(argv, args.runs):6.1f} ms{goal}")
+    # Each command's own help loads only its parser: what it runs with is not paid for here.
+    from pipvet.cli import _COMMANDS
+
+    helps = {c: wall_ms([script, c, "--help"], args.runs) for c in _COMMANDS}
+    print("  pipvet CMD --help, each: " + ", ".join(f"{c} {ms:.1f}" for c, ms in helps.items()))
+    print(f"  pipvet CMD --help, slowest: {max(helps.values()):.1f} ms")
 
     work = Path(tempfile.mkdtemp(prefix="pipvet-bench-startup-"))
     try:
