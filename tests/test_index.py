@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipvet.index.parse import parse_project, project_url
 from pipvet.system.http import HttpClient, OfflineMiss
 from tests.support.httpserver import Reply, Request
 from tests.support.index_server import IndexServer, document, index_server
+from tests.support.parsed_copy import Copy
 
 
 def recorded(shared_data: Path, name: str) -> bytes:
@@ -284,22 +286,47 @@ def test_parsed_answers_are_kept_and_checked_against_the_body(
     assert again == parse_project(index.recorded("boto3") or b"", f"{index.url}/pypi/boto3/json")
     # A damaged copy is ignored, and a changed answer is parsed afresh.
     whole = memo_files[0].read_bytes()
-    magic, line, files = whole.split(b"\n", 2)
-    head = json.loads(line)
-    longer = {**head, "releases": [[*head["releases"][0][:3], head["releases"][0][3] + 1]]}
+    copy = Copy.read(whole)
+    assert copy.bytes() == whole
+    magic, line, rest = whole.split(b"\n", 2)
+    columns = copy.head["releases"]
+
+    def head(**changes: object) -> bytes:
+        return b"\n".join([magic, json.dumps({**copy.head, **changes}).encode(), rest])
+
+    def releases(**changes: object) -> bytes:
+        return head(releases={**columns, **changes})
+
+    def at(offset: int, new: bytes) -> bytes:
+        return whole[:offset] + new + whole[offset + len(new) :]
+
+    versions_at = copy.files_at - len(copy.versions)
     for damaged in (
         b"{not json",
         b"",  # this and the next: a power cut's leftovers
         bytes(4096),
         whole[: len(whole) // 2],  # torn in the files
         whole[: len(magic) + len(line) // 2],  # torn in the JSON line
+        whole[: copy.columns_at + 4],  # torn in the upload times
+        whole[: versions_at - 2],  # torn in the lengths
         whole + b"x",  # lengths that do not add up
-        b"\n".join([magic, json.dumps(longer).encode(), files]),
-        b"\n".join([magic, line, b"\xff" + files[1:]]),  # not UTF-8
-        b"\n".join([magic, b"[" * 100_000, files]),  # nested past the recursion limit
-        b"\n".join([magic, json.dumps({**head, "releases": [["1", None, False, -1]]}).encode()]),
-        b"\n".join([magic, json.dumps({**head, "fetched_at": "1e300"}).encode(), files]),
-        b"\n".join([magic, json.dumps({**head, "info": 7}).encode(), files]),
+        releases(versions=columns["versions"] + 1),
+        releases(versions=-1),
+        releases(versions="12"),
+        releases(yanked=columns["yanked"][1:]),  # a release short
+        releases(yanked="x" + columns["yanked"][1:]),  # a flag that is none
+        releases(dated=None),
+        releases(dated="1" * len(columns["dated"])),  # times that are not there
+        head(releases=[1]),
+        at(copy.files_at, b"\xff"),  # files that are not UTF-8
+        at(versions_at, b"\xff"),  # versions that are not UTF-8
+        at(copy.columns_at, struct.pack("<d", float("nan"))),  # times that are none
+        at(copy.columns_at, struct.pack("<d", float("inf"))),
+        at(copy.columns_at, struct.pack("<d", 1e300)),
+        at(copy.columns_at, struct.pack("<d", -1e300)),
+        b"\n".join([magic, b"[" * 100_000, rest]),  # nested past the recursion limit
+        head(fetched_at="1e300"),
+        head(info=7),
     ):
         memo_files[0].write_bytes(damaged)
         assert fresh_client().lookup("boto3").project == first

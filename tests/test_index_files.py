@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,17 +145,34 @@ def test_a_release_in_a_shared_text_is_the_release_cut_out(texts: list[str], at:
     end = start + len(texts[at])
     recovered = (DistFile("r-1.0.tar.gz", "sdist", None),)
 
+    # And in the UTF-8 bytes of that text (as a copy is read from its file), spans in bytes.
+    encoded = [t.encode() for t in texts]
+    byte_start = sum(map(len, encoded[:at]))
+    byte_span = (byte_start, byte_start + len(encoded[at]))
+
     def both() -> list[PackedFiles]:
         return [
             PackedFiles(texts[at], None, lambda _v: recovered, "1.0"),
             PackedFiles(shared, None, lambda _v: recovered, "1.0", (start, end)),
+            PackedFiles(b"".join(encoded), None, lambda _v: recovered, "1.0", byte_span),
         ]
 
-    cut, spanned = both()
-    assert (len(spanned), bool(spanned)) == (len(cut), bool(cut))
-    assert spanned.packed == cut.packed == texts[at]
-    assert tuple(spanned) == tuple(cut)
-    assert len(spanned) == len(cut)  # after unpacking (recovery sets the count)
-    cut, spanned = both()
-    assert pack(spanned) == pack(cut)
-    assert list(spanned) == list(cut)
+    cut, spanned, read = both()
+    assert (len(spanned), bool(spanned)) == (len(read), bool(read)) == (len(cut), bool(cut))
+    assert spanned.encoded == read.encoded == cut.encoded == encoded[at]
+    assert spanned.packed == read.packed == cut.packed == texts[at]
+    assert tuple(spanned) == tuple(read) == tuple(cut)
+    assert len(spanned) == len(read) == len(cut)  # after unpacking (recovery sets the count)
+    cut, spanned, read = both()
+    assert pack(spanned) == pack(read) == pack(cut)
+    assert list(spanned) == list(read) == list(cut)
+
+
+def test_bytes_that_are_not_utf8_are_damage() -> None:
+    recovered = (DistFile("r-1.0.tar.gz", "sdist", None),)
+    damaged = PackedFiles(b"x\xff\tsdist\t\t0\t", None, lambda _v: recovered, "1.0")
+    assert len(damaged) == 1
+    assert pack(damaged) is None  # nothing kept of it
+    assert tuple(damaged) == recovered
+    with pytest.raises(UnicodeDecodeError):
+        tuple(PackedFiles(b"x\xff\tsdist\t\t0\t"))

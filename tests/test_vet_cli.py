@@ -23,6 +23,7 @@ from pipvet.system.process import SubprocessRunner
 from tests.support.httpserver import Reply
 from tests.support.index_server import IndexServer, document, index_server, sdist_file
 from tests.support.interrupt import press_ctrl_c, start_pipvet
+from tests.support.parsed_copy import Copy
 from tests.support.pipvenv import venv_with_pip
 from tests.support.sdists import BuildKind, build_marker_sdist, setuptools_wheel
 from tests.support.simple_index import SimpleIndex
@@ -710,32 +711,25 @@ def _damage_parsed(cache: Path, project: str, damage: str) -> int:
     """Damage every parsed-cache entry of ``project`` one way; how many were changed."""
     changed = 0
     for path in (cache / "index").rglob("*.parsed"):
-        parts = path.read_bytes().split(b"\n", 2)
-        if len(parts) < 3:  # the index's "no such project" kept: no answer to damage
-            continue
-        magic, line, blob = parts
-        data = json.loads(line)
-        if "info" not in data or data["info"][0].lower() != project:
-            continue
-        texts, start = [], 0
-        for release in data["releases"]:
-            text = blob[start : start + release[3]].decode()
-            start += release[3]
-            if text:  # a release without files keeps none: a line added is no damage
-                lines = text.split("\n")
-                fields = lines[0].split("\t")
-                if damage == "a field missing":
-                    lines[0] = "\t".join(fields[:4])
-                elif damage == "a time that is no time":
-                    lines[-1] = "\t".join([*fields[:2], "inf", *fields[3:]])
-                elif damage == "a yanked flag that is no flag":
-                    lines[0] = "\t".join([*fields[:3], "yes", *fields[4:]])
-                elif damage == "a release time out of range":
-                    release[1] = float("nan") if changed % 2 else 1e300
-                text = "\n".join(lines)
-            release[3] = len(text)
-            texts.append(text)
-        path.write_bytes(b"\n".join([magic, json.dumps(data).encode(), "".join(texts).encode()]))
+        head = json.loads(path.read_bytes().split(b"\n", 2)[1])
+        if "info" not in head or head["info"][0].lower() != project:
+            continue  # another project, or the index's "no such project" kept
+        copy = Copy.read(path.read_bytes())
+        for i, blob in enumerate(copy.files):
+            if not blob:  # a release without files keeps none: a line added is no damage
+                continue
+            lines = blob.decode().split("\n")
+            fields = lines[0].split("\t")
+            if damage == "a field missing":
+                lines[0] = "\t".join(fields[:4])
+            elif damage == "a time that is no time":
+                lines[-1] = "\t".join([*fields[:2], "inf", *fields[3:]])
+            elif damage == "a yanked flag that is no flag":
+                lines[0] = "\t".join([*fields[:3], "yes", *fields[4:]])
+            copy.files[i] = "\n".join(lines).encode()
+        if damage == "a release time out of range" and copy.times:
+            copy.times[0] = float("nan") if changed % 2 else 1e300
+        path.write_bytes(copy.bytes())
         changed += 1
     return changed
 

@@ -72,13 +72,16 @@ class PackedFiles(Sequence[DistFile]):
     ``span`` (start, end) says where the release's text lies in ``packed``, a text the
     releases of a cached answer share: it is cut out when first needed, since most releases
     of a large project never are (cutting every one was a copy of the whole answer a run).
+    ``packed`` may also be the UTF-8 bytes of such a text (a cached answer as read from its
+    file, ``span`` in bytes): a release's bytes are decoded when first needed too, and bytes
+    that are not UTF-8 are damage like a bad line.
     """
 
     __slots__ = ("_count", "_end", "_files", "_recover", "_start", "_text", "_version")
 
     def __init__(
         self,
-        packed: str,
+        packed: str | bytes,
         count: int | None = None,
         recover: Callable[[str], Sequence[DistFile]] | None = None,
         version: str = "",
@@ -94,17 +97,32 @@ class PackedFiles(Sequence[DistFile]):
 
     @property
     def packed(self) -> str:
-        """The release's text: one line a file."""
-        if self._start or self._end != len(self._text):
-            self._text = self._text[self._start : self._end]
-            self._start, self._end = 0, len(self._text)
-        return self._text
+        """The release's text: one line a file. UnicodeDecodeError (a ValueError) when it
+        was read as bytes that are not UTF-8."""
+        text = self._text
+        if isinstance(text, bytes):
+            text = str(memoryview(text)[self._start : self._end], "utf-8", "surrogatepass")
+        elif self._start or self._end != len(text):
+            text = text[self._start : self._end]
+        else:
+            return text
+        self._text, self._start, self._end = text, 0, len(text)
+        return text
+
+    @property
+    def encoded(self) -> bytes:
+        """The release's text as UTF-8 (lone surrogates kept), as a cache stores it: bytes
+        read from one are handed back as they are, not decoded and encoded again."""
+        text = self._text
+        if isinstance(text, bytes):
+            return text[self._start : self._end]
+        return self.packed.encode("utf-8", "surrogatepass")
 
     def _unpacked(self) -> tuple[DistFile, ...]:
         if self._files is None:
             try:
                 files = tuple(unpack(line) for line in self.packed.split("\n") if line)
-            except (ValueError, OverflowError):
+            except (ValueError, OverflowError):  # UnicodeDecodeError is a ValueError
                 if self._recover is None:
                     raise
                 files = tuple(self._recover(self._version))
@@ -115,7 +133,11 @@ class PackedFiles(Sequence[DistFile]):
     def __len__(self) -> int:
         if self._count is None:
             start, end = self._start, self._end
-            self._count = self._text.count("\n", start, end) + 1 if end > start else 0
+            if end <= start:
+                self._count = 0
+            else:
+                newline = b"\n" if isinstance(self._text, bytes) else "\n"
+                self._count = self._text.count(newline, start, end) + 1  # type: ignore[arg-type]
         return self._count
 
     def __bool__(self) -> bool:
@@ -142,7 +164,10 @@ class PackedFiles(Sequence[DistFile]):
 def pack(files: Sequence[DistFile]) -> str | None:
     """One line per file; None when a field would break the format (then nothing is kept)."""
     if isinstance(files, PackedFiles):
-        return files.packed
+        try:
+            return files.packed
+        except ValueError:  # bytes read back that are not UTF-8: nothing to keep
+            return None
     lines = [
         f"{f.filename}\t{f.packagetype}\t{'' if f.uploaded is None else repr(f.uploaded)}\t"
         f"{'1' if f.yanked else '0'}\t{'' if f.requires_python is None else f.requires_python}"

@@ -82,7 +82,7 @@ class ProjectInfo:
     display_name: str
     version: str  # the version the index calls latest (``info.version``)
     summary: str
-    releases: tuple[Release, ...]  # newest first (PEP 440 order), unparseable versions last
+    releases: Sequence[Release]  # newest first (PEP 440 order), unparseable versions last
     # ``None`` when the response carries no ``ownership`` block (older indexes and mirrors do
     # not publish it): "unknown" must not read as "nobody".
     roles: tuple[OwnerRole, ...] | None

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipvet.index.parse import ProjectInfo
+from pipvet.index.release_table import upload_times, yanked_versions
 from pipvet.vetting.model import JsonValue, Signal, SignalLevel, Thresholds
 
 __all__ = [
@@ -95,7 +96,7 @@ def weak_points(
     downloaded projects (or no list to tell), and no release for longer than the policy
     allows. ``listed`` is the popularity list's length, None when there is none."""
     weak = _rank_weakness(rank, listed)
-    latest = max((u for r in project.releases if (u := r.uploaded) is not None), default=None)
+    latest = max(upload_times(project.releases), default=None)
     if latest is not None and (now - _utc(latest)).days > limits.max_release_silence_days:
         weak.append(f"no release since {_day(_utc(latest))}")
     return weak
@@ -240,10 +241,9 @@ def activity(
         f"{limits.max_release_silence_days} days; no return after "
         f"{2 * limits.max_release_silence_days} days of silence"
     )
-    # Upload times as numbers, made times only where a figure needs one: the times they make
-    # are in the same order, so the count of recent ones (t >= now - 730 days) is a bisection.
-    uploads = sorted(u for r in project.releases if (u := r.uploaded) is not None)
-    yanked = [r.version for r in project.releases if r.yanked]
+    # Upload times as numbers (in the order of the times they make): recent ones by bisection.
+    uploads = sorted(upload_times(project.releases))
+    yanked = yanked_versions(project.releases)
     inactive = _INACTIVE in project.classifiers
     if not uploads:
         return Signal(

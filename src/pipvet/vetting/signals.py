@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pipvet.index.parse import ProjectInfo
+from pipvet.index.release_table import count_with_files, upload_times
 from pipvet.models import Finding
 from pipvet.vetting.model import NewDependency, Signal, SignalLevel, Thresholds
 from pipvet.vetting.project_signals import (
@@ -90,7 +91,7 @@ def exists(name: str, project: ProjectInfo | None) -> Signal:
             "project's own documentation; assistants and chatbots invent plausible package "
             "names, and attackers register them ('slopsquatting').",
         )
-    count = len([r for r in project.releases if r.files])
+    count = count_with_files(project.releases)
     return Signal(
         "exists",
         "ok",
@@ -250,7 +251,7 @@ def list_time(last_update: str | None) -> datetime | None:
 
 def first_release(project: ProjectInfo | None) -> datetime | None:
     """When the project's earliest file was uploaded (None: no dated file)."""
-    times = [r.uploaded for r in project.releases if r.uploaded is not None] if project else []
+    times = upload_times(project.releases) if project else ()
     return datetime.fromtimestamp(min(times), UTC) if times else None
 
 
