@@ -3,6 +3,8 @@ field-by-field reading gives, the same files or the same error naming the bad fi
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from datetime import UTC
 
 import pytest
@@ -166,6 +168,18 @@ def test_a_release_in_a_shared_text_is_the_release_cut_out(texts: list[str], at:
     cut, spanned, read = both()
     assert pack(spanned) == pack(read) == pack(cut)
     assert list(spanned) == list(read) == list(cut)
+    # Iterating (the unpacked files at once) gives what indexing them one by one gives.
+    assert list(read) == list(itertools.takewhile(bool, map(_at(read), itertools.count())))
+
+
+def _at(files: PackedFiles) -> Callable[[int], DistFile | None]:
+    def at(i: int) -> DistFile | None:
+        try:
+            return files[i]
+        except IndexError:
+            return None
+
+    return at
 
 
 def test_bytes_that_are_not_utf8_are_damage() -> None:

@@ -10,7 +10,7 @@ by entry, seconds since the epoch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
@@ -149,6 +149,10 @@ class PackedFiles(Sequence[DistFile]):
     def __getitem__(self, index: slice) -> Sequence[DistFile]: ...  # noqa: F811
     def __getitem__(self, index: int | slice) -> DistFile | Sequence[DistFile]:  # noqa: F811
         return self._unpacked()[index]
+
+    def __iter__(self) -> Iterator[DistFile]:
+        # Sequence's would index the unpacked files one call at a time.
+        return iter(self._unpacked())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence):
