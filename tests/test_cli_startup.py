@@ -231,6 +231,23 @@ def test_a_vet_imports_typing_through_no_module_of_its_own() -> None:
     assert proc.stderr.strip().splitlines()[-1] == "False"
 
 
+def test_a_vet_loads_the_markdown_renderer_only_for_markdown() -> None:
+    # About 0.8 million instructions of a warm vet (its module and two patterns compiled).
+    probe = (
+        "import sys\n"
+        "import pipvet.cli.vet\n"
+        "from pipvet.report.vet import render_vet\n"
+        "from pipvet.vetting.model import VetReport\n"
+        "report = VetReport(tool_version='1', target='t', packages=())\n"
+        "render_vet(report, 'json'); render_vet(report, 'text')\n"
+        "print('pipvet.report.markdown' in sys.modules, file=sys.stderr)\n"
+        "render_vet(report, 'markdown')\n"
+        "print('pipvet.report.markdown' in sys.modules, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.split() == ["False", "True"]
+
+
 def test_the_vet_verdicts_are_the_literals() -> None:
     import typing
 

@@ -27,7 +27,6 @@ from pipvet.redact import mask_query
 from pipvet.report._common import age_text, plural
 from pipvet.report.formats import VET_FORMATS
 from pipvet.report.jsonindent import dumps
-from pipvet.report.markdown import md
 from pipvet.report.safe import json_renderer, text_renderer
 from pipvet.vetting.model import JsonValue, PackageVet, Signal, VetReport
 
@@ -210,6 +209,8 @@ def _plain(value: JsonValue) -> Any:
 
 @text_renderer
 def render_vet_markdown(report: VetReport) -> str:
+    from pipvet.report.markdown import md  # a JSON or text vet does not load it
+
     counts = _counts(report)
     worst = next((v for v in _ORDER if counts[v]), "ok")
     out = [
