@@ -248,6 +248,26 @@ def test_a_vet_loads_the_markdown_renderer_only_for_markdown() -> None:
     assert proc.stderr.split() == ["False", "True"]
 
 
+def test_a_vet_of_plain_requests_loads_no_requirement_file_reader() -> None:
+    # About 3.5 million instructions of a warm vet: the readers come with the check of a
+    # request's lengths that only a request read the long way (by packaging) needs.
+    probe = (
+        "import sys\n"
+        "import pipvet.cli.vet\n"
+        "from pipvet.errors import UsageError\n"
+        "from pipvet.vetting.request import parse_request\n"
+        "parse_request('requests'); parse_request('demo[extra]>=1.0,<2')\n"
+        "print('pipvet.inputs.requirement_text' in sys.modules, file=sys.stderr)\n"
+        "try:\n"
+        "    parse_request('demo @ https://example.org/demo-1.0.tar.gz')\n"
+        "except UsageError as exc:\n"
+        "    print('URL' in exc.message, file=sys.stderr)\n"
+        "print('pipvet.inputs.requirement_text' in sys.modules, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.split() == ["False", "True", "True"]
+
+
 def test_the_vet_verdicts_are_the_literals() -> None:
     import typing
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pipvet.errors import UsageError
 from pipvet.frozen import frozen
-from pipvet.inputs.requirement_text import length_problem
 from pipvet.models import MAX_VERSION_LENGTH, NormalizedName, canonicalize_name
 from pipvet.vetting import clauses, requires
 
@@ -44,8 +43,13 @@ def parse_request(text: str) -> VetRequest:
             pass
     shown = text if len(text) <= 80 else text[:80] + "..."
     hint = "write NAME, NAME==VERSION or NAME[EXTRA]>=VERSION (quote it in the shell)"
-    problem = length_problem(text)
+    # Imported here: the requirement-file readers it comes with are no import the requests
+    # read above need (about 3.5M instructions of a warm vet).
     from packaging.requirements import InvalidRequirement, Requirement
+
+    from pipvet.inputs.requirement_text import length_problem
+
+    problem = length_problem(text)
 
     try:
         req = Requirement(text) if problem is None else None
