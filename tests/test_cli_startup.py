@@ -231,7 +231,7 @@ def test_a_vet_imports_typing_through_no_module_of_its_own() -> None:
     assert proc.stderr.strip().splitlines()[-1] == "False"
 
 
-def test_a_vet_loads_the_markdown_renderer_only_for_markdown() -> None:
+def test_a_json_vet_loads_neither_the_markdown_renderer_nor_the_osv_parser() -> None:
     # About 0.8 million instructions of a warm vet (its module and two patterns compiled).
     probe = (
         "import sys\n"
@@ -241,11 +241,13 @@ def test_a_vet_loads_the_markdown_renderer_only_for_markdown() -> None:
         "report = VetReport(tool_version='1', target='t', packages=())\n"
         "render_vet(report, 'json'); render_vet(report, 'text')\n"
         "print('pipvet.report.markdown' in sys.modules, file=sys.stderr)\n"
+        "print('pipvet.advisories.osv' in sys.modules, file=sys.stderr)\n"
         "render_vet(report, 'markdown')\n"
         "print('pipvet.report.markdown' in sys.modules, file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert proc.stderr.split() == ["False", "True"]
+    # Nor the OSV parser: only names missing from the index have raw records read.
+    assert proc.stderr.split() == ["False", "False", "True"]
 
 
 def test_a_vet_of_plain_requests_loads_no_requirement_file_reader() -> None:

@@ -239,6 +239,34 @@ def test_a_project_younger_than_30_days(world: World) -> None:
     assert package["verdict"] == "review"
 
 
+def test_a_name_not_on_the_index_is_named_as_malware_by_its_raw_records(world: World) -> None:
+    # The index no longer has it (removed as malicious): the OSV record says what it was.
+    overlay = world.root / "overlay"
+    overlay.mkdir()
+    (overlay / "MAL-2026-0009.json").write_text(
+        json.dumps(
+            {
+                "id": "MAL-2026-0009",
+                "modified": "2026-11-01T00:00:00Z",
+                "summary": "Malicious code in gone-evil (PyPI)",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "gone-evil"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+                    }
+                ],
+            }
+        )
+    )
+    result = world.vet(
+        "gone-evil", "--format", "json", env=world.env(PIPVET_OSV_OVERLAY=str(overlay))
+    )
+    package = result.package("gone-evil")
+    assert signal(package, "malware")["level"] == "avoid"
+    assert signal(package, "malware")["value"] == ["MAL-2026-0009"]
+    assert package["verdict"] == "avoid"
+
+
 def test_known_malware_from_the_overlay_is_avoid(world: World) -> None:
     overlay = world.root / "overlay"
     overlay.mkdir()

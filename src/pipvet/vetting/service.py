@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
 from pipvet.audit.match import (
     PackageRecordLookup,
     RecordLookup,
@@ -234,7 +233,9 @@ class Vetter:
         by_name = {r.dependency.name: r.findings for r in results}
         missing = [g.request.name for g in gathered if g.answer is not None and g.project is None]
         malware_ids: dict[NormalizedName, list[str]] = {}
-        if missing:
+        if missing:  # names not on the index: their raw records say if they are malware
+            from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+
             for name, texts in self.advisories(missing).items():
                 for text in texts:
                     try:
