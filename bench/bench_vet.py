@@ -4,6 +4,15 @@ The index serves the recorded real answers in ../shared/data/pypi (with ETags, s
 can revalidate) and the popularity list; every other name is a 404, also after the delay. It is
 bench/_loopback.py's server (TCP_NODELAY, one write per answer); its calibration line is
 printed first.
+
+Only project documents (``/pypi/NAME/json``) are recorded. A per-release URL
+(``/pypi/NAME/VERSION/json``, which a vet asks for a release older than the newest, here
+numpy's and pydantic-core's) is answered as the index shapes it, derived from the project
+document: no "releases" (pipvet would otherwise parse the whole history a second time),
+"urls" that release's files, "info" the newest release's with "version", "release_url" and
+"yanked" of that release; its other "info" fields (requirements among them) were not
+recorded for that release, so they are the newest release's. "vulnerabilities" is left out
+(it is the newest release's). A version the project does not list is a 404, as on the index.
 Each round:
 
 * cold: an empty cache folder (no index answers, no popularity list, no target facts); the
@@ -28,6 +37,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import statistics
@@ -66,6 +76,7 @@ def loopback_index(latency_ms: float) -> Iterator[tuple[str, list[float]]]:
         for p in (DATA / "pypi").glob("*.json.gz")
     }
     popularity = (DATA / "top-pypi-packages-30-days.min.json").read_bytes()
+    per_release: dict[tuple[str, str], bytes | None] = {}  # made when first asked for
     answered: list[float] = []  # when each index request was answered
 
     def respond(request: Request) -> Response:
@@ -74,7 +85,14 @@ def loopback_index(latency_ms: float) -> Iterator[tuple[str, list[float]]]:
         if request.path == "/top-packages.json":
             body = popularity
         elif request.path.startswith("/pypi/") and request.path.endswith("/json"):
-            body = answers.get(request.path.split("/")[2])
+            parts = request.path.split("/")  # "", "pypi", NAME, [VERSION,] "json"
+            if len(parts) == 4:
+                body = answers.get(parts[2])
+            elif len(parts) == 5 and parts[2] in answers:
+                key = (parts[2], parts[3])
+                if key not in per_release:
+                    per_release[key] = release_document(answers[parts[2]], parts[3])
+                body = per_release[key]
         if body is None:
             return Response(404, b'{"message": "Not Found"}')
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -85,6 +103,24 @@ def loopback_index(latency_ms: float) -> Iterator[tuple[str, list[float]]]:
     with LoopbackServer(respond, latency_ms) as server:
         print(calibration_line(server))
         yield server.url, answered
+
+
+def release_document(project: bytes, version: str) -> bytes | None:
+    """The per-release answer for ``version`` made from the recorded project answer (see the
+    module's docstring for what is derived and what is the newest release's); None when the
+    project lists no such release."""
+    doc = json.loads(project)
+    files = doc["releases"].get(version)
+    if files is None:
+        return None
+    info = dict(doc["info"])
+    info["release_url"] = str(info.get("release_url") or "").replace(
+        f"/{info['version']}/", f"/{version}/"
+    )
+    info["version"] = version
+    info["yanked"] = bool(files) and all(f.get("yanked") for f in files)
+    kept = {k: v for k, v in doc.items() if k not in ("releases", "vulnerabilities")}
+    return json.dumps({**kept, "info": info, "urls": files}).encode()
 
 
 def rounds(answered: list[float], latency_ms: float) -> int:
@@ -213,7 +249,6 @@ def print_floors(latency_ms: float, chain: int) -> None:
     cold, decoding the recorded answers once and waiting for the longest chain of requests.
     Also what packaging's requirement grammar costs to import, which a warm vet paid until it
     read the common Requires-Dist forms itself. Medians of 11 processes and 3 decodes."""
-    import json
 
     def process(code: str) -> float:
         times = []
