@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -567,6 +568,48 @@ def test_tls_is_always_verified(https_url: str) -> None:
     assert info.value.hint is not None
     assert "SSL_CERT_FILE" in info.value.hint
     assert waits.calls == []  # a bad certificate is not retried
+
+
+def counted_tls_contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
+    """Every context ``ssl.create_default_context`` makes from now on, in order."""
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    return made
+
+
+def test_plain_http_loads_no_certificates(
+    http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A verifying context loads the system's certificates (about 20 ms): made for https only.
+    made = counted_tls_contexts(monkeypatch)
+    http_server.route("/doc", Reply(200, b"{}"))
+    c, _ = client()
+    assert c.get(http_server.url + "/doc").body == b"{}"
+    assert made == []
+
+
+def test_tls_is_verified_when_https_comes_after_plain_http(
+    http_server: LoopbackServer, https_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = counted_tls_contexts(monkeypatch)
+    http_server.route("/doc", Reply(200, b"{}"))
+    http_server.route("/up", Reply(302, headers={"Location": https_url + "/"}))
+    c, waits = client()
+    c.get(http_server.url + "/doc")
+    for url in (https_url + "/", http_server.url + "/up"):  # asked for, and redirected to
+        with pytest.raises(NetworkError) as info:
+            c.get(url)
+        assert "certificate verification failed" in str(info.value)
+    assert len(made) == 1  # one context, made at the first https request, for all of them
+    assert made[0].verify_mode == ssl.CERT_REQUIRED
+    assert made[0].check_hostname
+    assert waits.calls == []
 
 
 def test_proxy_from_environment_is_used(

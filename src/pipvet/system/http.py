@@ -56,6 +56,7 @@ from pipvet.system.http_transport import (
     status_hint,
     stream_body,
     transport_error,
+    verifying_https_handler,
 )
 from pipvet.system.paths import local_path
 
@@ -307,14 +308,13 @@ class HttpClient:
 
     def _build_opener(self) -> urllib.request.OpenerDirector:
         if self._opener_instance is None:
-            import ssl
             import urllib.request
 
             # ProxyHandler (environment proxies) is part of the default opener; the HTTPS
-            # handler gets an explicitly verifying context so nothing can switch it off.
+            # handler makes an explicitly verifying context (at the first https request) so
+            # nothing can switch it off.
             self._opener_instance = urllib.request.build_opener(
-                urllib.request.HTTPSHandler(context=ssl.create_default_context()),
-                redirect_handler(),
+                verifying_https_handler(), redirect_handler()
             )
         return self._opener_instance
 

@@ -47,6 +47,7 @@ __all__ = [
     "status_hint",
     "stream_body",
     "transport_error",
+    "verifying_https_handler",
 ]
 
 # The longest Retry-After pipvet waits for; a server asking for more is given up on at once
@@ -155,6 +156,34 @@ def redirect_handler() -> urllib.request.HTTPRedirectHandler:
             return new
 
     return _SameOriginAuth()
+
+
+def verifying_https_handler() -> urllib.request.HTTPSHandler:
+    """urllib's HTTPS handler, always with a verifying context of its own, made at the first
+    https request: loading the system's certificates costs about 20 ms, which a run that
+    talks only plain http (a mirror on the local network, a loopback index) never needs.
+    Every https connection, a redirect's or a proxy's too, goes through ``https_open``."""
+    import http.client
+    import ssl
+    import threading
+    import urllib.request
+
+    class _VerifyingHTTPS(urllib.request.HTTPSHandler):
+        def __init__(self) -> None:
+            super().__init__()
+            self._lock = threading.Lock()
+            self._made: ssl.SSLContext | None = None
+
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(http.client.HTTPSConnection, req, context=self._verifying())
+
+        def _verifying(self) -> ssl.SSLContext:
+            with self._lock:
+                if self._made is None:
+                    self._made = ssl.create_default_context()
+                return self._made
+
+    return _VerifyingHTTPS()
 
 
 def _check_redirect(old: str, new: str) -> None:
