@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName
 
 from pipvet.errors import DataError
-from pipvet.index.popularity import PopularityEntry, parse_popularity
+from pipvet.index.popularity import PopularityEntry, parse_popularity, parse_ranked
 
 
 def entry(name: str, rank: int, downloads: int) -> PopularityEntry:
@@ -71,6 +71,16 @@ def test_equal_counts_rank_alphabetically() -> None:
         )
     )
     assert [(e.name, e.rank) for e in table] == [("a", 1), ("b", 2)]
+
+
+def test_the_ranked_columns_are_the_tables(shared_data: Path) -> None:
+    # What the popularity cache keeps, read without an entry object per project.
+    raw = (shared_data / POPULARITY_FILE).read_bytes()
+    ranked = parse_ranked(raw, source=POPULARITY_FILE)
+    table = parse_popularity(raw, source=POPULARITY_FILE)
+    assert tuple(zip(ranked.names, ranked.downloads, strict=True)) == table.top()
+    assert ranked.last_update == table.last_update == "2026-04-01 06:34:06"
+    assert [e.rank for e in table] == list(range(1, len(ranked.names) + 1))
 
 
 @pytest.mark.parametrize(

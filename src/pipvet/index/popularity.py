@@ -3,17 +3,20 @@
 The list is published as ``{"rows": [{"project": NAME, "download_count": N}, ...]}`` (plus
 metadata such as ``last_update``). ``parse_popularity`` turns it into a ``PopularityTable``:
 names canonicalised (PEP 503), duplicates that canonicalise to the same name merged, rows
-ranked by downloads (rank 1 = most downloaded). Malformed input is a ``DataError`` naming the
-source, the row and the bad value: a popularity table that silently dropped rows would make
-unknown names look rarer than they are.
+ranked by downloads (rank 1 = most downloaded). ``parse_ranked`` gives the same list as two
+columns, names and counts, without an entry object per project (what the popularity cache
+keeps). Malformed input is a ``DataError`` naming the source, the row and the bad value: a
+popularity table that silently dropped rows would make unknown names look rarer than they
+are.
 """
 
 from __future__ import annotations
 
 import json
-import operator
 import re
 from collections.abc import Iterator, Mapping
+from itertools import repeat
+from operator import itemgetter
 
 from pipvet.errors import DataError
 from pipvet.frozen import field, frozen
@@ -28,7 +31,7 @@ else:
         return value
 
 
-__all__ = ["PopularityEntry", "PopularityTable", "parse_popularity"]
+__all__ = ["PopularityEntry", "PopularityTable", "RankedList", "parse_popularity", "parse_ranked"]
 
 _MAX_PROBLEMS_SHOWN = 5
 _HINT = (
@@ -45,6 +48,16 @@ class PopularityEntry:
     name: NormalizedName
     rank: int
     downloads: int
+
+
+@frozen
+class RankedList:
+    """The list as two columns: names most downloaded first (rank 1 is the first), and the
+    download count of each."""
+
+    names: tuple[NormalizedName, ...]
+    downloads: tuple[int, ...]
+    last_update: str | None = None
 
 
 @frozen
@@ -86,6 +99,18 @@ def parse_popularity(
     the JSON is invalid, ``rows`` is missing or empty, or any row lacks a valid project name
     or a non-negative integer ``download_count``; every problem found is listed (up to a few).
     """
+    ranked = parse_ranked(data, source=source)
+    entries = tuple(
+        PopularityEntry(name=name, rank=rank, downloads=count)
+        for rank, (name, count) in enumerate(
+            zip(ranked.names, ranked.downloads, strict=True), start=1
+        )
+    )
+    return PopularityTable(entries=entries, last_update=ranked.last_update)
+
+
+def parse_ranked(data: bytes | str | object, *, source: str = "popularity list") -> RankedList:
+    """``parse_popularity``'s list as columns, with the same checks and errors."""
     document = _decode(data, source)
     if not isinstance(document, dict):
         raise DataError(
@@ -110,13 +135,11 @@ def parse_popularity(
         )
 
     ranked = sorted(downloads.items(), key=lambda item: (-item[1], item[0]))
-    entries = tuple(
-        PopularityEntry(name=name, rank=rank, downloads=count)
-        for rank, (name, count) in enumerate(ranked, start=1)
-    )
     last_update = document.get("last_update")
-    return PopularityTable(
-        entries=entries, last_update=last_update if isinstance(last_update, str) else None
+    return RankedList(
+        tuple(map(itemgetter(0), ranked)),
+        tuple(map(itemgetter(1), ranked)),
+        last_update if isinstance(last_update, str) else None,
     )
 
 
@@ -151,8 +174,9 @@ def _plain_downloads(rows: list[object]) -> dict[NormalizedName, int] | None:
     if {*map(type, rows)} != {dict}:
         return None
     dicts = cast("list[dict[str, object]]", rows)
-    projects = list(map(operator.methodcaller("get", "project"), dicts))
-    counts = list(map(operator.methodcaller("get", "download_count"), dicts))
+    # dict.get unbound, mapped in C: a methodcaller makes a bound method a row, 3x slower.
+    projects = list(map(dict.get, dicts, repeat("project")))
+    counts = list(map(dict.get, dicts, repeat("download_count")))
     if {*map(type, projects)} != {str} or {*map(type, counts)} != {int}:
         return None
     names = cast("list[str]", projects)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipvet.errors import DataError
 from pipvet.frozen import frozen
-from pipvet.index.popularity import PopularityTable, parse_popularity
+from pipvet.index.popularity import RankedList, parse_ranked
 from pipvet.models import NormalizedName
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
@@ -59,10 +59,9 @@ class PopularitySnapshot:
     last_update: str | None = None
 
     @classmethod
-    def of(cls, table: PopularityTable, source: str, fetched_at: float) -> PopularitySnapshot:
-        names = tuple(e.name for e in table.entries)
-        downloads = tuple(e.downloads for e in table.entries)
-        return cls(_ranks(names), names, downloads, source, fetched_at, table.last_update)
+    def of(cls, ranked: RankedList, source: str, fetched_at: float) -> PopularitySnapshot:
+        names = ranked.names
+        return cls(_ranks(names), names, ranked.downloads, source, fetched_at, ranked.last_update)
 
     @property
     def pairs(self) -> tuple[tuple[NormalizedName, int], ...]:
@@ -126,7 +125,7 @@ def load_popularity(
         response = http.get(url)
         if not response.ok:
             raise DataError(f"the popularity list at {source} answered {response.status}")
-        table = parse_popularity(response.body, source=source)
+        ranked = parse_ranked(response.body, source=source)
     except DataError as exc:
         if cached is None:
             warnings.append(f"cannot load the popularity list: {exc}; {_WHERE}")
@@ -136,7 +135,7 @@ def load_popularity(
             f"{cached.age_days(now()):.0f} days ago; {_WHERE}"
         )
         return Loaded(cached, tuple(warnings))
-    snapshot = PopularitySnapshot.of(table, source, now())
+    snapshot = PopularitySnapshot.of(ranked, source, now())
     _write(path, snapshot)
     return Loaded(snapshot, tuple(warnings))
 
