@@ -6,10 +6,11 @@ came from another source). A refresh that fails keeps the old copy and says how 
 two pipvet processes refreshing at once never leave a half-written table; a file that cannot
 be read is fetched again, with a warning.
 
-Beside one row per project the file keeps the whole ranked list as two values: the names one
-a line (meta ``names``) and the download counts as 64-bit integers (meta ``downloads``), which
-load in a fraction of a millisecond, about 20 times faster than 15,000 rows. A file without
-them is read from the JSON copy an earlier pipvet kept (meta ``packed``) or from the rows.
+The file keeps the whole ranked list as two values: the names one a line (meta ``names``) and
+the download counts as 64-bit integers (meta ``downloads``), which load in a fraction of a
+millisecond, about 20 times faster than 15,000 rows. Only a list they cannot hold (a name
+with a line break, a count past 64 bits) is kept as one row per project in ``ranks``. A file
+without them (an earlier pipvet's) is read from its JSON copy (meta ``packed``) or its rows.
 """
 
 from __future__ import annotations
@@ -247,6 +248,7 @@ def _write(path: Path, snapshot: PopularitySnapshot) -> None:
                     "CREATE TABLE ranks (name TEXT PRIMARY KEY, rank INTEGER NOT NULL, "
                     "downloads INTEGER NOT NULL)"
                 )
+                columns = _pack(snapshot)
                 conn.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
                     [
@@ -254,16 +256,19 @@ def _write(path: Path, snapshot: PopularitySnapshot) -> None:
                         ("source", snapshot.source),
                         ("fetched_at", repr(snapshot.fetched_at)),
                         ("last_update", snapshot.last_update or ""),
-                        *_pack(snapshot),
+                        *columns,
                     ],
                 )
-                conn.executemany(
-                    "INSERT INTO ranks VALUES (?, ?, ?)",
-                    [
-                        (name, rank, count)
-                        for rank, (name, count) in enumerate(snapshot.pairs, start=1)
-                    ],
-                )
+                # One row a project only for a list the columns cannot hold: rows of a list
+                # they hold would never be read, and cost five times the rest of the file.
+                if not columns:
+                    conn.executemany(
+                        "INSERT INTO ranks VALUES (?, ?, ?)",
+                        [
+                            (name, rank, count)
+                            for rank, (name, count) in enumerate(snapshot.pairs, start=1)
+                        ],
+                    )
         finally:
             conn.close()
         os.replace(tmp, path)
