@@ -3,9 +3,12 @@ field-by-field reading gives, the same files or the same error naming the bad fi
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import json
 from collections.abc import Callable
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -119,6 +122,74 @@ def test_the_usual_release_is_read_by_columns() -> None:
     files, uploaded, yanked = packed
     assert (len(files), uploaded, yanked) == (2, 1704164645.5, False)
     assert files[1] == DistFile("demo-1.0-py3-none-any.whl", "bdist_wheel", 1704164645.5)
+
+
+@pytest.mark.parametrize("project", ["boto3", "numpy", "black", "pycrypto"])
+def test_every_recorded_release_is_read_by_columns(shared_data: Path, project: str) -> None:
+    # The index's own answers take the column reading, and it gives what the field-by-field
+    # reading gives (2,000 releases of boto3; numpy's wheels; black's yanked ones).
+    doc = json.loads(gzip.decompress((shared_data / "pypi" / f"{project}.json.gz").read_bytes()))
+    for version, items in doc["releases"].items():
+        if not items:
+            continue
+        packed = _packed(items)
+        assert packed is not None, version
+        files, uploaded, yanked = packed
+        expected = Release.of(version, _files(items, f"releases.{version}", URL))
+        assert tuple(files) == expected.files
+        assert (uploaded, yanked) == (expected.uploaded, expected.yanked)
+
+
+_ENTRY = {
+    "filename": "demo-1.0-py3-none-any.whl",
+    "packagetype": "bdist_wheel",
+    "upload_time_iso_8601": "2024-01-02T03:04:05.500000Z",
+    "yanked": False,
+    "requires_python": None,
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [{}, {"requires_python": ">=3.9"}],
+        [{"yanked": True}, {"yanked": True}],
+        [{"yanked": True}, {}],
+        [{"yanked": 0}, {"yanked": None}, {"yanked": 1}, {"yanked": "true"}],
+        [{"filename": None, "packagetype": None}, {}],
+        [{"requires_python": ""}],
+    ],
+)
+def test_usual_variations_are_read_by_columns(changes: list[dict[str, object]]) -> None:
+    items: list[object] = [{**_ENTRY, **change} for change in changes]
+    left_out = {k: v for k, v in _ENTRY.items() if k not in ("yanked", "requires_python")}
+    for entries in (items, [left_out, *items]):  # a mirror leaving fields out too
+        packed = _packed(entries)
+        assert packed is not None
+        files, uploaded, yanked = packed
+        expected = Release.of("1.0", _files(entries, "releases.1.0", URL))
+        assert tuple(files) == expected.files
+        assert (uploaded, yanked) == (expected.uploaded, expected.yanked)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"filename": 5},
+        {"packagetype": ["sdist"]},
+        {"requires_python": {">=": 3}},
+        {"requires_python": False},
+        {"upload_time_iso_8601": None},
+        {"upload_time_iso_8601": "2024-01-02T03:04:05+00:00"},
+        {"upload_time_iso_8601": "2024-01-02T03:04:05Z\n2024-01-02T03:04:05"},
+        {"upload_time_iso_8601": "2024-01-02T03:04:05ZZ"},
+        {"upload_time_iso_8601": "2024-02-30T03:04:05Z"},
+        {"filename": "a\tb"},
+    ],
+)
+def test_anything_else_is_read_entry_by_entry(change: dict[str, object]) -> None:
+    for items in ([{**_ENTRY, **change}], [_ENTRY, {**_ENTRY, **change}], [_ENTRY, "x"]):
+        assert _packed(items) is None
 
 
 _LINES = st.lists(

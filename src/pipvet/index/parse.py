@@ -12,6 +12,7 @@ import json
 import operator
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
 from urllib.parse import quote
 
 from pipvet.errors import DataError
@@ -183,11 +184,10 @@ def _releases(doc: Mapping[str, object], url: str) -> tuple[Release, ...]:
     return _newest_first(out)
 
 
-# The columns _packed reads, and its checks.
-_FIELDS = ("filename", "packagetype", "upload_time_iso_8601", "requires_python")
-_GETS = [operator.methodcaller("get", key) for key in _FIELDS]
-_TEXT_OR_NONE = frozenset({str, type(None)})
-_ENDS_IN_Z = operator.methodcaller("endswith", "Z")
+# The columns _packed reads.
+_FIELDS = ("filename", "packagetype", "upload_time_iso_8601", "requires_python", "yanked")
+_ROW = operator.itemgetter(*_FIELDS)
+_FLAGS = ("0", "1")  # indexed by a bool
 
 
 def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
@@ -195,43 +195,61 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
     of it is yanked, read a column at a time in C; None for anything but the index's usual
     answer (then ``_files`` reads it entry by entry and names a bad field). Usual: a
     non-empty list of objects whose fields are text or null, every upload time an ISO time
-    in UTC ending in "Z" (``upload_time_iso_8601``), no tab or line break in any field."""
-    if type(raw) is not list or not raw or {*map(type, raw)} != {dict}:
+    in UTC ending in "Z" (``upload_time_iso_8601``), no tab or line break in any field.
+
+    The types are checked by the C code that reads the columns (no ``type()`` of every
+    value, which cost as much as the rest): the reading of the fields refuses an entry that
+    is not an object, ``str.join`` a value that is not text, each with a TypeError."""
+    if type(raw) is not list or not raw:
         return None
     entries = cast("list[dict[str, object]]", raw)
-    names, kinds, times, requires = (list(map(get, entries)) for get in _GETS)
-    if {*map(type, times)} != {str} or not {
-        *map(type, names),
-        *map(type, kinds),
-        *map(type, requires),
-    } <= _TEXT_OR_NONE:
-        return None
-    when = cast("list[str]", times)
-    stamps = "\n".join(when)
-    if stamps.count("Z") != len(when) or not all(map(_ENDS_IN_Z, when)):
-        return None
+    count = len(entries)
     try:
+        try:  # the five fields of every entry in one call each, turned into five columns
+            names, kinds, times, requires, yanks = zip(*map(_ROW, entries), strict=True)
+        except KeyError:  # a field left out (some mirrors do): null, as .get reads it
+            names, kinds, times, requires, yanks = (
+                tuple(map(dict.get, entries, repeat(key))) for key in _FIELDS
+            )
+        stamps = "\n".join(cast("list[str]", times))
+        # Every time ends in its one "Z": with no line break inside a time, the n - 1 breaks
+        # joining them each follow a "Z", and the last time ends the text with one.
+        if (
+            stamps.count("Z") != count
+            or stamps.count("\n") != count - 1
+            or stamps.count("Z\n") != count - 1
+            or stamps[-1] != "Z"
+        ):
+            return None
+        when = cast("list[str]", times)
         earliest = min(map(datetime.fromisoformat, when))
-    except ValueError:
-        return None
-    yanked = [entry.get("yanked") is True for entry in entries]
-    lines = "\n".join(
-        map(
-            "\t".join,
-            zip(
-                [n or "" for n in cast("list[str | None]", names)],
-                [k or "" for k in cast("list[str | None]", kinds)],
-                when,
-                ["1" if y else "0" for y in yanked],
-                [r or "" for r in cast("list[str | None]", requires)],
-                strict=True,
-            ),
+        if yanks.count(False) == count:  # False (or 0): none is yanked, the usual release
+            flags, yanked = ["0"] * count, False
+        else:
+            marks = list(map(operator.is_, yanks, repeat(True)))
+            flags, yanked = list(map(_FLAGS.__getitem__, marks)), all(marks)
+        lines = "\n".join(
+            map(
+                "\t".join,
+                zip(_texts(names), _texts(kinds), when, flags, _texts(requires), strict=True),
+            )
         )
-    )
-    # Exactly four tabs a line and no line break inside one: no field held either.
-    if lines.count("\t") != 4 * len(when) or lines.count("\n") != len(when) - 1:
+    except (TypeError, ValueError):  # not all objects or text; a time that is not one
         return None
-    return PackedFiles(lines, len(when)), earliest.timestamp(), all(yanked)
+    # Exactly four tabs a line and no line break inside one: no field held either.
+    if lines.count("\t") != 4 * count or lines.count("\n") != count - 1:
+        return None
+    return PackedFiles(lines, count), earliest.timestamp(), yanked
+
+
+def _texts(values: Sequence[object]) -> Sequence[str]:
+    """``values`` with "" for None; any other value that is not text is left for the join
+    to refuse. A column that is all text (most are) is checked by one join and kept."""
+    try:
+        "".join(cast("Sequence[str]", values))
+    except TypeError:
+        return [cast("str", "" if v is None else v) for v in values]
+    return cast("Sequence[str]", values)
 
 
 def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
