@@ -202,7 +202,7 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
     is not an object, ``str.join`` a value that is not text, each with a TypeError."""
     if type(raw) is not list or not raw:
         return None
-    entries = cast("list[dict[str, object]]", raw)
+    entries: list[dict[str, object]] = raw  # a list, as type() said: its items are checked below
     count = len(entries)
     try:
         try:  # the five fields of every entry in one call each, turned into five columns
@@ -211,7 +211,8 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
             names, kinds, times, requires, yanks = (
                 tuple(map(dict.get, entries, repeat(key))) for key in _FIELDS
             )
-        stamps = "\n".join(cast("list[str]", times))
+        # No cast() in this function: a call of it per release cost more than the reading.
+        stamps = "\n".join(times)
         # Every time ends in its one "Z": with no line break inside a time, the n - 1 breaks
         # joining them each follow a "Z", and the last time ends the text with one.
         if (
@@ -221,8 +222,7 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
             or stamps[-1] != "Z"
         ):
             return None
-        when = cast("list[str]", times)
-        earliest = min(map(datetime.fromisoformat, when))
+        earliest = min(map(datetime.fromisoformat, times))
         if yanks.count(False) == count:  # False (or 0): none is yanked, the usual release
             flags, yanked = ["0"] * count, False
         else:
@@ -231,7 +231,7 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
         lines = "\n".join(
             map(
                 "\t".join,
-                zip(_texts(names), _texts(kinds), when, flags, _texts(requires), strict=True),
+                zip(_texts(names), _texts(kinds), times, flags, _texts(requires), strict=True),
             )
         )
     except (TypeError, ValueError):  # not all objects or text; a time that is not one
@@ -242,14 +242,15 @@ def _packed(raw: object) -> tuple[PackedFiles, float, bool] | None:
     return PackedFiles(lines, count), earliest.timestamp(), yanked
 
 
-def _texts(values: Sequence[object]) -> Sequence[str]:
-    """``values`` with "" for None; any other value that is not text is left for the join
-    to refuse. A column that is all text (most are) is checked by one join and kept."""
+def _texts(values: Sequence[str]) -> Sequence[str]:
+    """``values`` with "" for None (the columns are typed as text, and may hold anything);
+    any other value that is not text is left for the join to refuse. A column that is all
+    text (most are) is checked by one join and kept."""
     try:
-        "".join(cast("Sequence[str]", values))
+        "".join(values)
     except TypeError:
-        return [cast("str", "" if v is None else v) for v in values]
-    return cast("Sequence[str]", values)
+        return ["" if v is None else v for v in values]
+    return values
 
 
 def _newest_first(releases: list[Release]) -> tuple[Release, ...]:
