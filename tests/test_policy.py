@@ -383,7 +383,8 @@ def test_empty_pipvet_toml_stops_the_search_with_defaults(tmp_path: Path) -> Non
 
 
 def test_broken_pyproject_on_the_way_up_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "pyproject.toml", "[project\n")
+    # (one that could not hold [tool.pipvet] is not read: tests/test_policy_pyproject_skip.py)
+    path = write(tmp_path / "pyproject.toml", "[project\n[tool.pipvet]\n")
     with pytest.raises(PolicyError) as info:
         load_policy(tmp_path, today=TODAY)
     assert str(info.value).startswith(f"{path} is not valid TOML: ")

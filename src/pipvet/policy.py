@@ -49,7 +49,13 @@ from pipvet.models import (
     Snapshot,
     canonicalize_name,
 )
-from pipvet.policy_file import candidate, has_pipvet_table, pipvet_table, read_toml
+from pipvet.policy_file import (
+    candidate,
+    has_pipvet_table,
+    pipvet_table,
+    pyproject_table,
+    read_toml,
+)
 from pipvet.policy_schema import (
     FailOn,
     IgnoreRule,
@@ -181,7 +187,7 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
                 found = replace(found, warnings=(note, *found.warnings))
             break
         if candidate(pyproject, skipped):
-            table = pipvet_table(pyproject, read_toml(pyproject))
+            table = pyproject_table(pyproject)
             if table is not None:
                 found = parse_policy(table, pyproject, in_pyproject=True, today=today)
                 break

@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.fr
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["candidate", "has_pipvet_table", "pipvet_table", "read_toml"]
+__all__ = ["candidate", "has_pipvet_table", "pipvet_table", "pyproject_table", "read_toml"]
 
 
 def candidate(path: Path, skipped: list[str], *, uid: int | None = None) -> bool:
@@ -62,6 +62,21 @@ def _writable_by_all(folder: Path) -> bool:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    return _parse(path, _read_text(path))
+
+
+def pyproject_table(path: Path) -> Mapping[str, Any] | None:
+    """The ``[tool.pipvet]`` table of a pyproject.toml found on the way up, or ``None``. A
+    file whose text has no "pipvet" and no escape (``\\u``, ``\\U``) that could spell it
+    cannot hold one, and is not parsed: most projects' pyproject.toml, whose TOML is their
+    build tools' business (a broken one still stops pip, not pipvet)."""
+    text = _read_text(path)
+    if "pipvet" not in text and "\\u" not in text and "\\U" not in text:
+        return None
+    return pipvet_table(path, _parse(path, text))
+
+
+def _read_text(path: Path) -> str:
     # A policy is found by walking up from the working folder: a checkout's pipvet.toml or
     # pyproject.toml can be a link to a credentials file, and errors quote values.
     target = foreign_link(path)
@@ -72,10 +87,13 @@ def read_toml(path: Path) -> dict[str, Any]:
             hint="replace the link with the policy file itself (or pass one with --policy)",
         )
     try:
-        text = read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
+        return read_bytes_capped(path, cap=MAX_POLICY_BYTES).decode("utf-8")
     except (FileProblem, UnicodeDecodeError) as exc:
         detail = exc.reason if isinstance(exc, FileProblem) else "not UTF-8 text"
         raise PolicyError(f"cannot read policy file {path}: {detail}") from None
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
     if _blank(text):
         return {}  # what tomllib reads there; a policy of defaults need not import it
     import tomllib  # only when there is a policy to read
@@ -122,6 +140,6 @@ def pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | Non
 
 def has_pipvet_table(path: Path) -> bool:
     try:
-        return pipvet_table(path, read_toml(path)) is not None
+        return pyproject_table(path) is not None
     except PolicyError:
         return False  # only used for a warning; the file pipvet reads is the other one
