@@ -153,7 +153,13 @@ def inspect_interpreter(python: Path, runner: Runner) -> InterpreterInfo:
 
 def site_packages_of(python: Path, runner: Runner) -> list[Path]:
     """The existing site-packages folders ``python`` would import from (purelib, platlib,
-    then system and user site folders when that interpreter uses them)."""
+    then system and user site folders when that interpreter uses them). A plain venv's are
+    read from its layout, without starting it (``venv_layout``)."""
+    from pipvet.inputs.venv_layout import layout_site_packages
+
+    found = layout_site_packages(python) if python.exists() else None
+    if found is not None:
+        return found
     return list(inspect_interpreter(python, runner).site_packages)
 
 
