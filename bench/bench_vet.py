@@ -34,6 +34,7 @@ Usage: python bench/bench_vet.py [--runs 5] [--latency 50]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import io
@@ -175,7 +176,10 @@ def main() -> int:
         subprocess.run(
             [sys.executable, "-m", "venv", "--without-pip", str(work / "target")], check=True
         )
-        with loopback_index(opts.latency) as (url, seen):
+        # Every run looks for a policy from its working folder up: run in the bench's own
+        # folder, so that the numbers do not depend on where the script is started (in
+        # pipvet's checkout a vet parsed pipvet's own pyproject.toml, tomllib imported for it).
+        with loopback_index(opts.latency) as (url, seen), contextlib.chdir(work):
             base_env = {
                 "PATH": os.environ.get("PATH", ""),
                 "HOME": str(work),
