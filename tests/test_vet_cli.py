@@ -239,25 +239,28 @@ def test_a_project_younger_than_30_days(world: World) -> None:
     assert package["verdict"] == "review"
 
 
+def _malware_overlay(root: Path, record_id: str, name: str) -> Path:
+    """An overlay folder holding one MAL- record of every version of ``name``."""
+    overlay = root / "overlay"
+    overlay.mkdir()
+    record = {
+        "id": record_id,
+        "modified": "2026-11-01T00:00:00Z",
+        "summary": f"Malicious code in {name} (PyPI)",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+            }
+        ],
+    }
+    (overlay / f"{record_id}.json").write_text(json.dumps(record))
+    return overlay
+
+
 def test_a_name_not_on_the_index_is_named_as_malware_by_its_raw_records(world: World) -> None:
     # The index no longer has it (removed as malicious): the OSV record says what it was.
-    overlay = world.root / "overlay"
-    overlay.mkdir()
-    (overlay / "MAL-2026-0009.json").write_text(
-        json.dumps(
-            {
-                "id": "MAL-2026-0009",
-                "modified": "2026-11-01T00:00:00Z",
-                "summary": "Malicious code in gone-evil (PyPI)",
-                "affected": [
-                    {
-                        "package": {"ecosystem": "PyPI", "name": "gone-evil"},
-                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
-                    }
-                ],
-            }
-        )
-    )
+    overlay = _malware_overlay(world.root, "MAL-2026-0009", "gone-evil")
     result = world.vet(
         "gone-evil", "--format", "json", env=world.env(PIPVET_OSV_OVERLAY=str(overlay))
     )
@@ -268,23 +271,7 @@ def test_a_name_not_on_the_index_is_named_as_malware_by_its_raw_records(world: W
 
 
 def test_known_malware_from_the_overlay_is_avoid(world: World) -> None:
-    overlay = world.root / "overlay"
-    overlay.mkdir()
-    (overlay / "MAL-2026-0001.json").write_text(
-        json.dumps(
-            {
-                "id": "MAL-2026-0001",
-                "modified": "2026-11-01T00:00:00Z",
-                "summary": "Malicious code in evil-helper (PyPI)",
-                "affected": [
-                    {
-                        "package": {"ecosystem": "PyPI", "name": "evil-helper"},
-                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
-                    }
-                ],
-            }
-        )
-    )
+    overlay = _malware_overlay(world.root, "MAL-2026-0001", "evil-helper")
     world.index.project("evil-helper", document("evil-helper", {"1.0": "2026-01-01T00:00:00Z"}))
     result = world.vet(
         "evil-helper", "--format", "json", env=world.env(PIPVET_OSV_OVERLAY=str(overlay))
