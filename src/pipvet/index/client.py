@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from pipvet.errors import DataError, NetworkError, PipvetError
-from pipvet.frozen import frozen
+from pipvet.frozen import cast, frozen
 from pipvet.index.parse import (
     ProjectInfo,
     parse_project,
@@ -32,14 +32,8 @@ from pipvet.system.threads import Future, RequestPool, as_completed
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself
-    from typing import cast
-
     from pipvet.system.http import HttpClient
     from pipvet.system.http_model import HttpResponse
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
 
 
 __all__ = [

@@ -16,19 +16,13 @@ from itertools import repeat
 from urllib.parse import quote
 
 from pipvet.errors import DataError
-from pipvet.frozen import frozen
+from pipvet.frozen import cast, frozen
 from pipvet.index.packed import DistFile, PackedFiles, timestamp
 from pipvet.models import NormalizedName, canonicalize_name
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
-    from typing import cast
-
     from packaging.version import Version
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
 
 
 __all__ = [

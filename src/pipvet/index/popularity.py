@@ -19,17 +19,8 @@ from itertools import repeat
 from operator import itemgetter
 
 from pipvet.errors import DataError
-from pipvet.frozen import field, frozen
+from pipvet.frozen import cast, field, frozen
 from pipvet.models import NormalizedName, canonicalize_name, is_project_name
-
-TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
-if TYPE_CHECKING:
-    from typing import cast
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
-
 
 __all__ = ["PopularityEntry", "PopularityTable", "RankedList", "parse_popularity", "parse_ranked"]
 

@@ -25,20 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import DataError
-from pipvet.frozen import frozen
+from pipvet.frozen import cast, frozen
 from pipvet.index.popularity import RankedList, parse_ranked
 from pipvet.models import NormalizedName
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
-
-TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
-if TYPE_CHECKING:
-    from typing import cast
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
-
 
 __all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
 

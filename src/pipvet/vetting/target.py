@@ -14,17 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipvet.errors import EnvironmentProblem
-from pipvet.frozen import field, frozen
+from pipvet.frozen import cast, field, frozen
 from pipvet.models import NormalizedName
 from pipvet.system.process import Runner
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
-    from typing import Any, cast
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
+    from typing import Any
 
 
 __all__ = ["TargetEnvironment", "from_facts", "probe_facts", "probe_target"]

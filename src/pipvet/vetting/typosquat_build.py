@@ -21,19 +21,11 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+from pipvet.frozen import cast
 from pipvet.models import NormalizedName, canonicalize_name
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import PREFIXES, affix_cores, homoglyph_fold_all
 from pipvet.vetting.typosquat_model import TyposquatRules
-
-TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
-if TYPE_CHECKING:
-    from typing import cast
-else:
-
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
-
 
 __all__ = [
     "DIGITS",
