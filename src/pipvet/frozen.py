@@ -24,7 +24,7 @@ from operator import attrgetter
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (mypy reads this as true)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar, cast, dataclass_transform, overload
+    from typing import Any, TypeVar, dataclass_transform, overload
 
     T = TypeVar("T")
     # The __init__ arguments' names, then what _stores says of the class.
@@ -37,20 +37,8 @@ else:  # for type checkers: at run time their marks serve introspection only
     def dataclass_transform(**_: object) -> object:
         return overload
 
-    def cast(_kind: object, value: object) -> object:  # typing's, as it runs
-        return value
 
-
-__all__ = [
-    "FrozenInstanceError",
-    "asdict",
-    "cast",
-    "field",
-    "fields",
-    "frozen",
-    "is_frozen",
-    "replace",
-]
+__all__ = ["FrozenInstanceError", "asdict", "field", "fields", "frozen", "is_frozen", "replace"]
 
 
 class FrozenInstanceError(AttributeError):

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from pipvet.errors import DataError, NetworkError, PipvetError
-from pipvet.frozen import cast, frozen
+from pipvet.frozen import frozen
 from pipvet.index.parse import (
     ProjectInfo,
     parse_project,
@@ -29,6 +29,7 @@ from pipvet.index.parsed_cache import ParsedCache
 from pipvet.models import NormalizedName, canonicalize_name, same_version
 from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import Future, RequestPool, as_completed
+from pipvet.typing_free import cast
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # the client is passed in: this module never opens a connection itself

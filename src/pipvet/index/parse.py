@@ -16,9 +16,10 @@ from itertools import repeat
 from urllib.parse import quote
 
 from pipvet.errors import DataError
-from pipvet.frozen import cast, frozen
+from pipvet.frozen import frozen
 from pipvet.index.packed import DistFile, PackedFiles, timestamp
 from pipvet.models import NormalizedName, canonicalize_name
+from pipvet.typing_free import cast
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:

@@ -19,8 +19,9 @@ from itertools import repeat
 from operator import itemgetter
 
 from pipvet.errors import DataError
-from pipvet.frozen import cast, field, frozen
+from pipvet.frozen import field, frozen
 from pipvet.models import NormalizedName, canonicalize_name, is_project_name
+from pipvet.typing_free import cast
 
 __all__ = ["PopularityEntry", "PopularityTable", "RankedList", "parse_popularity", "parse_ranked"]
 

@@ -25,11 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import DataError
-from pipvet.frozen import cast, frozen
+from pipvet.frozen import frozen
 from pipvet.index.popularity import RankedList, parse_ranked
 from pipvet.models import NormalizedName
 from pipvet.redact import mask_userinfo
 from pipvet.system.http import HttpClient
+from pipvet.typing_free import cast
 
 __all__ = ["FILE_NAME", "MAX_AGE_DAYS", "Loaded", "PopularitySnapshot", "load_popularity"]
 

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipvet.errors import EnvironmentProblem
-from pipvet.frozen import cast, field, frozen
+from pipvet.frozen import field, frozen
 from pipvet.models import NormalizedName
 from pipvet.system.process import Runner
+from pipvet.typing_free import cast
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:

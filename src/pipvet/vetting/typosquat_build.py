@@ -21,8 +21,8 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from pipvet.frozen import cast
 from pipvet.models import NormalizedName, canonicalize_name
+from pipvet.typing_free import cast
 from pipvet.vetting.import_names import IMPORT_NAME_TO_DISTRIBUTION
 from pipvet.vetting.nearmiss import PREFIXES, affix_cores, homoglyph_fold_all
 from pipvet.vetting.typosquat_model import TyposquatRules
