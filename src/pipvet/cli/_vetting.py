@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sys
 import threading
@@ -32,6 +31,7 @@ from pipvet.system.files import write_text_atomic
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
+from pipvet.system.sha256 import sha256
 from pipvet.system.threads import Future
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter
@@ -143,7 +143,7 @@ def _interpreter_key(python: Path) -> str:
         with contextlib.suppress(OSError):
             st = candidate.stat()
             parts.append(f"{candidate}:{st.st_mtime_ns}:{st.st_size}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 class Setup:

@@ -10,7 +10,6 @@ The values and the (pure) parser live in ``pipvet.index.parse``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -28,6 +27,7 @@ from pipvet.index.parse import (
 from pipvet.index.parsed_cache import ParsedCache
 from pipvet.models import NormalizedName, canonicalize_name, same_version
 from pipvet.system.http_transport import split_userinfo
+from pipvet.system.sha256 import sha256
 from pipvet.system.threads import Future, RequestPool, as_completed
 from pipvet.typing_free import cast
 
@@ -280,7 +280,7 @@ class IndexClient:
     def _parse(self, resp: HttpResponse) -> ProjectInfo:
         if self._memo is None:
             return parse_project(resp.body, resp.url)
-        body_hash = resp.body_sha256 or hashlib.sha256(resp.body).hexdigest()
+        body_hash = resp.body_sha256 or sha256(resp.body).hexdigest()
         again = partial(self._fresh, resp, body_hash)
         return self._memo.load(resp.url, body_hash, resp.fetched_at, again) or again()
 
@@ -288,7 +288,7 @@ class IndexClient:
         """``resp`` parsed, and kept in place of a parsed copy that was missing or damaged."""
         project = parse_project(resp.body, resp.url)
         if self._memo is not None:
-            digest = body_hash or resp.body_sha256 or hashlib.sha256(resp.body).hexdigest()
+            digest = body_hash or resp.body_sha256 or sha256(resp.body).hexdigest()
             self._memo.store(resp.url, digest, resp.fetched_at, project)
         return project
 

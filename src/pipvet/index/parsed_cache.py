@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import struct
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +22,7 @@ from pipvet.index.parse import OwnerRole, ProjectInfo, Release
 from pipvet.index.release_table import ReleaseTable
 from pipvet.models import canonicalize_name
 from pipvet.system.files import write_chunks_atomic
+from pipvet.system.sha256 import sha256
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class ParsedCache:
     def _file(self, url: str) -> str:
         # A text, not a Path: a warm vet reads 50 copies, and joining Paths twice for each
         # was 2M instructions.
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        digest = sha256(url.encode("utf-8")).hexdigest()
         return f"{self._root}/{digest[:2]}/{digest}.parsed"
 
     def _path(self, url: str) -> Path:

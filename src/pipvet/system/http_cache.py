@@ -96,6 +96,6 @@ def validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _sha256_hex(data: bytes) -> str:
     # hashlib loads OpenSSL (a few milliseconds): only runs that use the response cache pay.
-    import hashlib
+    from pipvet.system.sha256 import sha256
 
-    return hashlib.sha256(data).hexdigest()
+    return sha256(data).hexdigest()

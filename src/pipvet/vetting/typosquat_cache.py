@@ -11,13 +11,13 @@ from __future__ import annotations
 import array
 import contextlib
 import functools
-import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.models import NormalizedName
 from pipvet.system.files import write_bytes_atomic
+from pipvet.system.sha256 import sha256
 from pipvet.vetting import (
     import_names,
     nearmiss,
@@ -78,7 +78,7 @@ def _stamp(names: Sequence[str], downloads: Sequence[int]) -> str | None:
         counts = array.array("q", downloads)  # in C: str() of each count costs ten times more
     except OverflowError:
         return None
-    digest = hashlib.sha256(code.encode())
+    digest = sha256(code.encode())
     digest.update(text.encode("utf-8", "surrogatepass"))
     digest.update(b"\0" + counts.tobytes())
     return digest.hexdigest()
@@ -88,7 +88,7 @@ def _stamp(names: Sequence[str], downloads: Sequence[int]) -> str | None:
 def _code_digest() -> str | None:
     """A digest of the source of every module that builds, reads or looks up the tables: a
     changed rule or table rebuilds them, whatever the version number says."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for module in (typosquat, typosquat_build, typosquat_tables, typosquat_model, nearmiss,
                    import_names):  # fmt: skip
         try:

@@ -1,0 +1,21 @@
+"""SHA-256 for names and stamps in the cache folder, without loading OpenSSL.
+
+``hashlib`` loads OpenSSL's library and registers its algorithms on import, about 11 million
+instructions (3 ms): more than a warm ``pipvet vet`` spends hashing. CPython's own SHA-256
+module gives the same digests; ``hashlib``'s is used where that module is absent."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:
+        sha256 = __import__("_sha2").sha256  # CPython 3.12 and later
+    except ImportError:
+        try:
+            sha256 = __import__("_sha256").sha256  # CPython 3.11
+        except ImportError:
+            from hashlib import sha256
+
+__all__ = ["sha256"]
