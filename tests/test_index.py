@@ -260,7 +260,7 @@ def test_a_fetched_body_is_hashed_by_the_cache_alone(
         raise AssertionError("the index client hashed a body itself")
 
     monkeypatch.setattr(http_cache, "_sha256_hex", counted)
-    monkeypatch.setattr(client_module, "sha256", no_hashing)
+    monkeypatch.setattr(client_module, "_body_sha256", no_hashing)
     http = HttpClient(tmp_path / "http", retries=0)
     c = IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", fresh_seconds=0)
     body = index.recorded("six") or b""
