@@ -8,7 +8,6 @@ pipvet leaves it alone (unless ``--force``), and ``pipvet doctor`` reports it as
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import textwrap
@@ -22,6 +21,7 @@ from pipvet.policy import (
     Policy,
 )
 from pipvet.project.pipvet_source import PipvetSource, default_source
+from pipvet.system.sha256 import sha256
 
 __all__ = [
     "CI_SARIF_FILE",
@@ -49,7 +49,7 @@ MANAGED_RE = re.compile(r"pipvet-managed sha256:([0-9a-f]{64})")
 
 
 def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256(text.encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------------- VS Code task

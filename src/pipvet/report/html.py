@@ -17,7 +17,6 @@ Pure: a ``PageData`` in, strings out.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections import Counter
 from typing import Literal
 
@@ -54,6 +53,7 @@ from pipvet.report.html_model import (
 )
 from pipvet.report.html_practice import doctor_section, exposure_section, vet_section
 from pipvet.report.html_text import esc
+from pipvet.system.sha256 import sha256
 
 __all__ = ["STYLESHEET", "STYLESHEET_NAME", "HtmlPage", "csp_for", "render_report"]
 
@@ -139,7 +139,7 @@ def csp_for(css: CssMode, stylesheet: str = STYLESHEET) -> str:
     if css == "external":
         style = "'self'"
     else:
-        digest = base64.b64encode(hashlib.sha256(stylesheet.encode("utf-8")).digest())
+        digest = base64.b64encode(sha256(stylesheet.encode("utf-8")).digest())
         style = f"'sha256-{digest.decode('ascii')}'"
     return f"default-src 'none'; style-src {style}; img-src data:;"
 

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import PurePosixPath, PureWindowsPath
 
 from pipvet.models import AuditReport, DependencyResult, Finding, Location, SeverityLabel
@@ -37,6 +36,7 @@ from pipvet.report._common import (
 from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import escape_controls, json_renderer
+from pipvet.system.sha256 import sha256
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
@@ -193,9 +193,7 @@ def _result(
     }
     if dep.location is not None:
         out["locations"] = [sarif_location(dep.location, base_dir)]
-    digest = hashlib.sha256(
-        f"{dep.name}\x00{finding.id}".encode("utf-8", "surrogatepass")
-    ).hexdigest()
+    digest = sha256(f"{dep.name}\x00{finding.id}".encode("utf-8", "surrogatepass")).hexdigest()
     out["partialFingerprints"] = {FINGERPRINT_KEY: digest}
     if finding.ignored:
         out["suppressions"] = [

@@ -8,7 +8,6 @@ unexpected install-surface change and per new package that vetting says to avoid
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -21,6 +20,7 @@ from pipvet.report.sarif import render_sarif, sarif_location
 from pipvet.report.text import render_audit_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
 from pipvet.report.vet import vet_to_dict
+from pipvet.system.sha256 import sha256
 from pipvet.update.model import PackageChange, SecurityFix, SurfaceFinding, UpdateResult
 from pipvet.vetting.model import VetReport
 
@@ -238,7 +238,7 @@ def render_update_sarif(result: UpdateResult, *, base_dir: str | None = None) ->
                 "shortDescription": {"text": _RULE_TEXT[f.kind]},
                 "defaultConfiguration": {"level": "warning"},
             })  # fmt: skip
-        digest = hashlib.sha256(f"{f.kind}\0{f.subject}".encode()).hexdigest()
+        digest = sha256(f"{f.kind}\0{f.subject}".encode()).hexdigest()
         results.append({
             "ruleId": rule_id,
             "ruleIndex": next(i for i, r in enumerate(rules) if r["id"] == rule_id),

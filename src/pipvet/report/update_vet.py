@@ -9,7 +9,6 @@ SARIF adds one result per ``avoid`` or ``review`` verdict (rules ``pipvet/vet/av
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from pipvet.frozen import replace
 from pipvet.models import Location, NormalizedName
 from pipvet.report.sarif import sarif_location
 from pipvet.report.vet import outcome_line, render_vet_markdown
+from pipvet.system.sha256 import sha256
 from pipvet.vetting.model import PackageVet, Signal, VetReport
 
 __all__ = [
@@ -120,7 +120,7 @@ def sarif_additions(
             "message": {"text": f"{_label(p)} is new to the environment; vetting says "
                                 f"{p.verdict}: {why}"},
             "partialFingerprints": {
-                "pipvetVet/v1": hashlib.sha256(f"{p.name}\0{p.verdict}".encode()).hexdigest()
+                "pipvetVet/v1": sha256(f"{p.name}\0{p.verdict}".encode()).hexdigest()
             },
             "properties": {"package": p.name, "version": p.version, "verdict": p.verdict,
                            "signals": [s.id for s in reasons(p)]},
