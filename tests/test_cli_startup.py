@@ -127,6 +127,10 @@ _NOT_ON_AN_AUDITS_PATH = (
     "pipvet.inputs.interpreter",  # a folder or a file is read without asking an interpreter
     "pipvet.advisories.records",  # without an overlay (test_no_overlay_has_no_fingerprint)
     "pipvet.advisories.osv",  # records are parsed by a sync; an audit matches their digests
+    "pipvet.policy_schema",  # a blank policy is the defaults (test_policy_blank.py)
+    # A file of exact pins has no URL, path or VCS line (tests/test_requirements.py)
+    "pipvet.inputs.requirement_urls",
+    "pipvet.inputs.release_files",
 )
 
 

@@ -85,3 +85,19 @@ def test_each_key_with_a_pattern_still_reads_as_before(tmp_path: Path) -> None:
     (tmp_path / "pipvet.toml").write_text('overlay-replaces = ["-x"]\n', encoding="utf-8")
     with pytest.raises(PolicyError):
         load_policy(tmp_path, today=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("in_pyproject", [False, True])
+def test_an_empty_table_is_what_the_key_checks_make_of_it(
+    tmp_path: Path, in_pyproject: bool
+) -> None:
+    # parse_policy answers an empty table without importing policy_schema: what check_table
+    # accepts from it (nothing) and finds wrong with it (nothing) must stay that.
+    from pipvet.policy import parse_policy
+    from pipvet.policy_schema import check_table
+
+    source = tmp_path / ("pyproject.toml" if in_pyproject else "pipvet.toml")
+    assert check_table({}, tmp_path) == ({}, [])
+    parsed = parse_policy({}, source, in_pyproject=in_pyproject, today=date(2026, 1, 1))
+    assert parsed == Policy(source=source)
+    assert parsed.warnings == ()

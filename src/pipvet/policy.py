@@ -56,22 +56,34 @@ from pipvet.policy_file import (
     pyproject_table,
     read_toml,
 )
-from pipvet.policy_schema import (
-    FailOn,
-    IgnoreRule,
-    LocalInstalls,
-    OnReview,
-    StaleData,
-    UnknownSeverity,
-    VetFailOn,
-    check_table,
-)
 from pipvet.redact import refuse_unusable_url
 from pipvet.system.paths import expand_home
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from typing import Any
+
+    # The policy file's keys are checked by policy_schema, imported where a policy says
+    # something (parse_policy): a run on the defaults (no file, or a blank one) never loads it.
+    from pipvet.policy_schema import (
+        FailOn,
+        IgnoreRule,
+        LocalInstalls,
+        OnReview,
+        StaleData,
+        UnknownSeverity,
+        VetFailOn,
+    )
+else:  # (a __getattr__ type checkers saw would make every misspelt attribute type-check)
+
+    def __getattr__(name: str) -> object:
+        # The names this module has always exported from policy_schema (see __all__).
+        if name in ("FailOn", "IgnoreRule"):
+            from pipvet import policy_schema
+
+            return getattr(policy_schema, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -202,6 +214,10 @@ def parse_policy(
     table: Mapping[str, Any], source: Path, *, in_pyproject: bool = False, today: date
 ) -> Policy:
     """Validate one policy table; raise PolicyError listing every problem."""
+    if not table:  # nothing to check: the defaults (a blank pipvet.toml, an empty table)
+        return Policy(source=source)
+    from pipvet.policy_schema import check_table
+
     header = "[[tool.pipvet.ignore]]" if in_pyproject else "[[ignore]]"
     values, problems = check_table(table, source.parent, ignore_header=header)
     lo = values.get("min_maintainers", Policy.min_maintainers)

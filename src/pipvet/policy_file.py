@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipvet.errors import PolicyError
-from pipvet.policy_schema import show_toml
 from pipvet.system.files import MAX_POLICY_BYTES, FileProblem, foreign_link, read_bytes_capped
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
@@ -134,6 +133,8 @@ def pipvet_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | Non
         return None
     table = tool["pipvet"]
     if not isinstance(table, dict):
+        from pipvet.policy_schema import show_toml  # (see policy.parse_policy)
+
         raise PolicyError(f"{path}: [tool.pipvet] must be a table, got {show_toml(table)}")
     return table
 

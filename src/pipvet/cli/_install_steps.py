@@ -159,7 +159,7 @@ _LONG_PREFIXES = _long_prefixes()
 def _direct_reference(token: str) -> bool:
     """A positional pip argument that is a path, archive or URL rather than NAME[SPEC]: pip
     cuts a marker off at the first ``;`` before it looks (``pkg.tar.gz; python_version>"3"``)."""
-    from pipvet.inputs.requirement_text import names_archive
+    from pipvet.inputs.requirement_urls import names_archive
 
     return (
         "/" in token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+from pipvet.inputs.requirement_plain import ARCHIVES
 from pipvet.models import NormalizedName
 
 __all__ = ["ARCHIVES", "file_release", "release_version", "vcs_re"]
@@ -14,11 +15,6 @@ __all__ = ["ARCHIVES", "file_release", "release_version", "vcs_re"]
 def vcs_re() -> re.Pattern[str]:
     """A VCS requirement's prefix (``git+``, ``hg+``, ``svn+``, ``bzr+``)."""
     return re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
-
-
-# Every archive pip unpacks (and builds), whatever the compression.
-ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
-            ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
 
 
 def file_release(target: str) -> tuple[NormalizedName, str] | None:

@@ -13,7 +13,6 @@ import functools
 import re
 
 from pipvet import pep440
-from pipvet.inputs.release_files import ARCHIVES
 from pipvet.models import (
     MAX_NAME_LENGTH,
     MAX_VERSION_LENGTH,
@@ -50,6 +49,7 @@ else:
     )
 
 __all__ = [
+    "ARCHIVES",
     "MAX_NAME_LENGTH",
     "MAX_VERSION_LENGTH",
     "Named",
@@ -126,6 +126,13 @@ def plain_named(text: str) -> Named | None:
     return Named(
         canonicalize_name(name), name, specifier, (), None, None, pinned_version(specifier)
     )
+
+
+# Every archive pip unpacks (and builds), whatever the compression. Kept here, not with the
+# rest of what a file name says (release_files, which imports it from here): exact_pin needs
+# it, and a file of pins need not import release_files for one tuple.
+ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz",
+            ".tar.lz", ".tar.lzma", ".tar")  # fmt: skip
 
 
 def exact_pin(text: str) -> tuple[str, str] | None:

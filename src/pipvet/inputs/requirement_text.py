@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 from pipvet.errors import InputError
-from pipvet.inputs.release_files import release_version, vcs_re
 from pipvet.inputs.requirement_plain import (
     MAX_NAME_LENGTH,
     MAX_VERSION_LENGTH,
@@ -19,18 +18,6 @@ from pipvet.inputs.requirement_plain import (
     name_start,
     pinned_version,
     plain_named,
-)
-from pipvet.inputs.requirement_urls import (
-    guess_name,
-    local_folder_problem,
-    looks_like_url_or_path,
-    named_url_marker_problem,
-    named_url_re,
-    names_archive,
-    origin_reason,
-    shown_url,
-    url_problem,
-    url_re,
 )
 from pipvet.inputs.requirements_model import EntryKind, LineProblem, RequirementEntry, pin_entry
 from pipvet.models import Location, canonicalize_name
@@ -48,16 +35,15 @@ __all__ = [
     "entry_from_text",
     "forget_parsed_texts",
     "format_problem",
-    "names_archive",
     "parse_requirement_text",
     "redact",
-    "url_re",
 ]
 
 
 # The patterns are compiled when first used: compiling them was most of this module's import,
 # and a file of exact pins needs none of them (see requirement_plain.exact_pin). URL, path and
-# VCS requirements are told apart in requirement_urls.
+# VCS requirements are told apart in requirement_urls (with release_files), imported by the
+# functions that read a line other than an exact pin: a file of pins never loads them.
 
 
 @functools.cache
@@ -181,6 +167,14 @@ def _text_shape(text: str, editable: bool) -> tuple[bool, bool]:
     """Whether ``text`` is a URL or path (``path_like``), and a local folder only (not a URL,
     VCS or archive); once per text, as it looks at nothing else. Raises ``LineProblem`` for a
     text too long (not cached)."""
+    from pipvet.inputs.release_files import vcs_re
+    from pipvet.inputs.requirement_urls import (
+        looks_like_url_or_path,
+        named_url_re,
+        names_archive,
+        url_re,
+    )
+
     first = text.split(";", 1)[0].strip().split(" ", 1)[0]
     too_long = length_problem(text)
     if too_long is not None:
@@ -218,6 +212,15 @@ def entry_from_text(
     local folder named by a line may also be found."""
     path_like, folder_only = _text_shape(text, editable)
     if editable or path_like:
+        from pipvet.inputs.release_files import release_version, vcs_re
+        from pipvet.inputs.requirement_urls import (
+            guess_name,
+            local_folder_problem,
+            origin_reason,
+            url_problem,
+            url_re,
+        )
+
         if constraint:
             raise LineProblem(
                 "URL, path and editable requirements cannot be constraints",
@@ -266,6 +269,9 @@ def entry_from_text(
         )
     req = _named(text)
     if req.url:
+        from pipvet.inputs.release_files import release_version
+        from pipvet.inputs.requirement_urls import origin_reason, shown_url
+
         if constraint:
             raise LineProblem(
                 "direct URL requirements cannot be constraints",
@@ -311,6 +317,8 @@ def _named(text: str) -> Named:
     """A ``name[extras] spec ; marker`` or ``name @ URL`` requirement, parsed once per text: a
     fleet or a big project repeats the same lines in many files, and the same text always
     parses the same way (nothing here looks at files). Raises ``LineProblem`` (not cached)."""
+    from pipvet.inputs.requirement_urls import named_url_marker_problem, url_problem
+
     if (problem := named_url_marker_problem(text)) is not None:
         raise problem
     plain = plain_named(text)

@@ -21,12 +21,7 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
-from pipvet.inputs.requirement_text import (
-    entry_from_text,
-    format_problem,
-    plain_entry,
-    url_re,
-)
+from pipvet.inputs.requirement_text import entry_from_text, format_problem, plain_entry
 from pipvet.inputs.requirements_lines import (
     STRONG_HASHES,
     break_args_options,
@@ -187,6 +182,8 @@ class _Reader:
                 self.options.append(OptionLine(option, value_written, location, raw))
 
     def include(self, src: _Source, target: str, *, constraint: bool) -> None:
+        from pipvet.inputs.requirement_urls import url_re  # (see requirement_text)
+
         if url_re().match(target):
             raise LineProblem(
                 "remote requirements files are not read",

@@ -19,11 +19,13 @@ from pipvet.models import (
     SeverityLabel,
     Snapshot,
 )
-from pipvet.policy import FailOn, finding_fails
+from pipvet.policy import finding_fails
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from typing import Literal, TypeAlias
+
+    from pipvet.policy import FailOn
 
 VerdictStatus: TypeAlias = 'Literal["fail", "incomplete", "pass"]'
 
