@@ -131,6 +131,10 @@ _NOT_ON_AN_AUDITS_PATH = (
     # A file of exact pins has no URL, path or VCS line (tests/test_requirements.py)
     "pipvet.inputs.requirement_urls",
     "pipvet.inputs.release_files",
+    # The store opens _sqlite3, OSV times are read without datetime, and only an ignore
+    # needs today's date (tests/test_audit_no_datetime.py)
+    "sqlite3",
+    "datetime",
 )
 
 

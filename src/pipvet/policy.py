@@ -34,8 +34,7 @@ An advisory overlay record with a public record's id replaces it, and can silenc
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipvet.errors import PolicyError
@@ -61,6 +60,7 @@ from pipvet.system.paths import expand_home
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
+    from datetime import date  # imported where a date is read: most policies have no ignore
     from typing import Any
 
     # The policy file's keys are checked by policy_schema, imported where a policy says
@@ -102,6 +102,7 @@ __all__ = [
     "resolve_sources",
     "stale_data_fails",
     "unlisted_replacements",
+    "utc_date",
 ]
 
 DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
@@ -110,8 +111,22 @@ DEFAULT_TOP_PACKAGES_URL = (
     "https://hugovk.github.io/top-pypi-packages/top-pypi-packages-30-days.min.json"
 )
 
-# An ignore that outlives this is probably forgotten; say so (a warning, not an error).
-_LONG_IGNORE = timedelta(days=366)
+# An ignore that outlives this many days is probably forgotten; say so (a warning).
+_LONG_IGNORE_DAYS = 366
+
+
+def utc_date(epoch: float) -> date:
+    """The date in UTC at ``epoch`` (unix time): what "today" is to an ignore's ``expires``.
+
+    A ``today`` argument here is that date or a function giving it, called only when there
+    is an ignore: datetime, which makes it, is not imported by a run whose policy has none."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).date()
+
+
+def _date(today: date | Callable[[], date]) -> date:
+    return today() if callable(today) else today
 
 
 @frozen
@@ -158,11 +173,14 @@ class Policy:
 # ---------------------------------------------------------------------------- finding the file
 
 
-def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Policy:
+def load_policy(
+    start: Path, explicit: Path | None = None, *, today: date | Callable[[], date]
+) -> Policy:
     """Find, read and validate the policy (see the module docstring for the search order).
 
-    ``today`` is only used to warn about ignores that expire more than a year ahead (they are
-    applied; the warning lands in ``Policy.warnings``). Raises PolicyError when ``explicit``
+    ``today`` (a date, or a function called for it when there is an ignore: see utc_date) is
+    only used to warn about ignores that expire more than a year ahead (they are applied; the
+    warning lands in ``Policy.warnings``). Raises PolicyError when ``explicit``
     does not exist or a policy file is invalid.
     """
     if explicit is not None:
@@ -211,7 +229,11 @@ def load_policy(start: Path, explicit: Path | None = None, *, today: date) -> Po
 
 
 def parse_policy(
-    table: Mapping[str, Any], source: Path, *, in_pyproject: bool = False, today: date
+    table: Mapping[str, Any],
+    source: Path,
+    *,
+    in_pyproject: bool = False,
+    today: date | Callable[[], date],
 ) -> Policy:
     """Validate one policy table; raise PolicyError listing every problem."""
     if not table:  # nothing to check: the defaults (a blank pipvet.toml, an empty table)
@@ -234,11 +256,13 @@ def parse_policy(
             problems=tuple(problems),
             hint="fix the keys listed above; unknown keys are errors so typos cannot hide",
         )
+    ignores: tuple[IgnoreRule, ...] = values.get("ignores", ())
+    now = _date(today) if ignores else None
     warnings = tuple(
         f"{where}: the ignore for {rule.id} expires on {rule.expires.isoformat()}, more than "
         "a year from today; shorter expiry dates make sure accepted risks are looked at again"
-        for rule in values.get("ignores", ())
-        if rule.expires - today > _LONG_IGNORE
+        for rule in ignores
+        if now is not None and (rule.expires - now).days > _LONG_IGNORE_DAYS
     )
     return Policy(source=source, warnings=warnings, **values)
 
@@ -247,7 +271,7 @@ def parse_policy(
 
 
 def apply_ignores(
-    results: Sequence[DependencyResult], policy: Policy, today: date
+    results: Sequence[DependencyResult], policy: Policy, today: date | Callable[[], date]
 ) -> tuple[tuple[DependencyResult, ...], tuple[IgnoreNote, ...]]:
     """Mark findings the policy ignores; report expired and unused ignores.
 
@@ -255,7 +279,8 @@ def apply_ignores(
     (``expires`` before ``today``) are not applied and are noted as "expired"; live rules that
     matched nothing are noted as "unused". Malware findings are never ignored.
     """
-    live = [rule for rule in policy.ignores if rule.expires >= today]
+    now = _date(today) if policy.ignores else None
+    live = [rule for rule in policy.ignores if now is not None and rule.expires >= now]
     used: set[int] = set()
     out: list[DependencyResult] = []
     for result in results:

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
+from pipvet.advisories.store_model import utc_micros
 from pipvet.models import Advisory, Finding, Severity
 from pipvet.severity import severity_of
+
+TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
+if TYPE_CHECKING:  # imported by _newest when a time is not in the usual spelling
+    from datetime import datetime
 
 __all__ = ["Fix", "Matched", "group_findings", "id_sort_key", "summary_of", "unique_sorted"]
 
@@ -167,6 +171,8 @@ def summary_of(advisory: Advisory) -> str:
 
 
 def _modified_key(text: str) -> tuple[int, datetime | str]:
+    from datetime import datetime
+
     # ISO times with and without fractions do not sort as strings ("58.3Z" < "58Z").
     try:
         return (1, datetime.fromisoformat(text.replace("Z", "+00:00")))
@@ -175,7 +181,15 @@ def _modified_key(text: str) -> tuple[int, datetime | str]:
 
 
 def _newest(times: Iterable[str]) -> str:
-    parsed = [(_modified_key(t), t) for t in times]
+    texts = list(times)
+    # UTC times in the usual spelling (most records), compared without datetime: the same
+    # instants in the same order (store_model.utc_micros), ties broken by the text as below.
+    micros = [utc_micros(t) for t in texts]
+    if None not in micros:
+        return max(zip(micros, texts, strict=True))[1]
+    from datetime import datetime
+
+    parsed = [(_modified_key(t), t) for t in texts]
     aware = [(k[1], t) for k, t in parsed if isinstance(k[1], datetime) and k[1].tzinfo]
     if aware and len(aware) == len(parsed):
         return max(aware)[1]

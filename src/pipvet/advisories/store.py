@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from pipvet.advisories.store_rows import (
     inflate,
     insert_records,
     replaced_ids,
+    sqlite3,  # the C module (see store_rows): an audit imports no datetime
     stored_names,
 )
 from pipvet.errors import DataError

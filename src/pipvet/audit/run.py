@@ -32,6 +32,7 @@ from pipvet.policy import (
     apply_ignores,
     list_local_builds,
     unlisted_replacements,
+    utc_date,
 )
 from pipvet.system.paths import expand_home
 
@@ -239,8 +240,6 @@ def audit(
 ) -> AuditReport:
     """Match, apply the policy and build the report. ``rebuild`` (a full sync) is called once
     when the database turns out to be damaged inside, which opening it cannot detect."""
-    from datetime import UTC, datetime
-
     repaired: list[str] = []
     try:
         matched, snapshot = _match_stored(collected, outcome.store_path, clock)
@@ -255,8 +254,8 @@ def audit(
         max_data_age_days=policy.max_data_age_days,
         configured_source=outcome.snapshot.configured_source,
     )
-    today = datetime.fromtimestamp(clock(), UTC).date()
-    results, notes = apply_ignores(matched.results, policy, today)
+    # Today's date is read only for an ignore (see policy.utc_date).
+    results, notes = apply_ignores(matched.results, policy, lambda: utc_date(clock()))
     results = list_local_builds(results, policy)
     results = with_fix_requirements(results, matched.records, matched.affecting)
     warnings = [

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipvet.frozen import field, frozen
-from pipvet.policy import Policy, Sources, load_policy, resolve_sources
+from pipvet.policy import Policy, Sources, load_policy, resolve_sources, utc_date
 from pipvet.system.paths import check_cache_dir, default_cache_dir, expand_home
 from pipvet.system.process import SubprocessRunner
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:  # imported where used: a run on fresh local data never loads them
     import argparse  # a command line cli._quick reads needs no argparse
+    from datetime import date  # nor datetime, unless the policy has an ignore
 
     from pipvet.index.client import IndexClient
     from pipvet.system.http import HttpClient
@@ -39,7 +39,7 @@ class RunContext:
 
     @property
     def today(self) -> date:
-        return datetime.fromtimestamp(self.clock(), UTC).date()
+        return utc_date(self.clock())
 
     def http(self) -> HttpClient:
         """The run's HTTP client, made on first use and shared (one budget per command): each
@@ -87,9 +87,8 @@ def build_context(
 ) -> RunContext:
     env = dict(os.environ if environ is None else environ)
     here = Path.cwd() if cwd is None else cwd
-    today = datetime.fromtimestamp(clock(), UTC).date()
     explicit = Path(args.policy) if getattr(args, "policy", None) else None
-    policy = load_policy(here, explicit, today=today)
+    policy = load_policy(here, explicit, today=lambda: utc_date(clock()))
     sources = resolve_sources(
         policy,
         env,
