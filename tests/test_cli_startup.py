@@ -176,7 +176,7 @@ def test_an_offline_audit_leaves_the_rare_paths_unimported(
 
 def test_a_sarif_audit_loads_no_openssl_for_its_fingerprints(snapshot_project: Path) -> None:
     # hashlib loads OpenSSL: 10 million instructions of a SARIF audit of 300 packages
-    # (633 -> 623 million). The fingerprints are pipvet.system.sha256's, the same digests.
+    # (633 -> 623 million). The fingerprints are pipvet.sha256's, the same digests.
     (snapshot_project / "requirements.txt").write_text("aim==2.0.21rc1\n", encoding="utf-8")
     probe = (
         "import sys\n"

@@ -36,7 +36,7 @@ LAYERS: dict[str, set[str]] = {
 }  # fmt: skip
 TOP_LEVEL = {
     "models", "errors", "severity", "policy", "policy_file", "policy_schema", "redact", "frozen",
-    "pep440", "typing_free", "__main__",
+    "pep440", "typing_free", "sha256", "__main__",
 }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 
 
 @given(st.lists(st.binary(max_size=300), max_size=4))

@@ -27,11 +27,11 @@ from pipvet.inputs import interpreter
 from pipvet.models import DependencyResult, NormalizedName, Progress
 from pipvet.policy import apply_ignores
 from pipvet.report._common import age_text
+from pipvet.sha256 import sha256
 from pipvet.system.files import write_text_atomic
 from pipvet.system.http import HttpClient
 from pipvet.system.paths import expand_home
 from pipvet.system.process import Runner
-from pipvet.system.sha256 import sha256
 from pipvet.system.threads import Future
 from pipvet.vetting.model import PackageVet, VetReport
 from pipvet.vetting.service import VetRequest, Vetter

@@ -302,7 +302,7 @@ class IndexClient:
 
 def _body_sha256(body: bytes) -> str:
     # A body the response cache did not hash already (rare). hashlib: bodies are megabytes,
-    # where OpenSSL's SHA-256 is five times faster than pipvet.system.sha256's; imported here,
+    # where OpenSSL's SHA-256 is five times faster than pipvet.sha256's; imported here,
     # so a vet that reads only parsed copies loads no OpenSSL.
     import hashlib
 

@@ -21,8 +21,8 @@ from pipvet.index.packed import EARLIEST, LATEST, DistFile, PackedFiles, pack
 from pipvet.index.parse import OwnerRole, ProjectInfo, Release
 from pipvet.index.release_table import ReleaseTable
 from pipvet.models import canonicalize_name
+from pipvet.sha256 import sha256
 from pipvet.system.files import write_chunks_atomic
-from pipvet.system.sha256 import sha256
 
 TYPE_CHECKING = False  # not typing's: a vet imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from pipvet.policy import (
     Policy,
 )
 from pipvet.project.pipvet_source import PipvetSource, default_source
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 
 __all__ = [
     "CI_SARIF_FILE",

@@ -53,7 +53,7 @@ from pipvet.report.html_model import (
 )
 from pipvet.report.html_practice import doctor_section, exposure_section, vet_section
 from pipvet.report.html_text import esc
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 
 __all__ = ["STYLESHEET", "STYLESHEET_NAME", "HtmlPage", "csp_for", "render_report"]
 

@@ -36,7 +36,7 @@ from pipvet.report._common import (
 from pipvet.report.jsonindent import dumps
 from pipvet.report.markdown import md
 from pipvet.report.safe import escape_controls, json_renderer
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from pipvet.report.sarif import render_sarif, sarif_location
 from pipvet.report.text import render_audit_text
 from pipvet.report.update_vet import sarif_additions, vet_markdown, vet_text, without_repeats
 from pipvet.report.vet import vet_to_dict
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 from pipvet.update.model import PackageChange, SecurityFix, SurfaceFinding, UpdateResult
 from pipvet.vetting.model import VetReport
 

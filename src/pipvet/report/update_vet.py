@@ -16,7 +16,7 @@ from pipvet.frozen import replace
 from pipvet.models import Location, NormalizedName
 from pipvet.report.sarif import sarif_location
 from pipvet.report.vet import outcome_line, render_vet_markdown
-from pipvet.system.sha256 import sha256
+from pipvet.sha256 import sha256
 from pipvet.vetting.model import PackageVet, Signal, VetReport
 
 __all__ = [

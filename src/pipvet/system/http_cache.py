@@ -96,7 +96,7 @@ def validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _sha256_hex(data: bytes) -> str:
     # hashlib loads OpenSSL (a few milliseconds): only runs that store answers pay. Bodies are
-    # megabytes, where OpenSSL's SHA-256 is five times faster than pipvet.system.sha256's.
+    # megabytes, where OpenSSL's SHA-256 is five times faster than pipvet.sha256's.
     import hashlib
 
     return hashlib.sha256(data).hexdigest()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.models import NormalizedName
+from pipvet.sha256 import sha256
 from pipvet.system.files import write_bytes_atomic
-from pipvet.system.sha256 import sha256
 from pipvet.vetting import (
     import_names,
     nearmiss,
