@@ -371,32 +371,44 @@ def closing_fix(
                 for key, text, equal in rng.fixed:  # _fixes_above, for the common probe
                     if key > installed:
                         candidates.setdefault(key, (text, equal))
+    if not candidates:
+        return None
     ordered = sorted(candidates)
-    # Which candidates each pool's records affect (a candidate is an exact release, compared
-    # as itself, local label and all): ranges first, in one pass each, then versions lists
-    # for the candidates no range rules out.
+    # The candidates that close every finding: no matching record affects them (a candidate is
+    # an exact release, compared as itself, local label and all). Ranges first, in one pass
+    # each, then versions lists for the candidates no range rules out.
+    by_matching = bytearray(len(ordered))
+    for record in matching:
+        for entry in record.entries:
+            for rng in entry.ranges:
+                mark_covered(rng, ordered, by_matching)
+    closing = [
+        key
+        for i, key in enumerate(ordered)
+        if not (by_matching[i] or _listed(matching, candidates[key][1]))
+    ]
+    if not closing:
+        return None
+    # Preferred: the first of them no other record affects either (the others are asked only
+    # about these); else the first of them.
     chosen = set(map(id, matching))
     others = [r for r in relevant if id(r) not in chosen]
-    by_matching, by_others = bytearray(len(ordered)), bytearray(len(ordered))
-    for pool, covered in ((matching, by_matching), (others, by_others)):
-        for record in pool:
-            for entry in record.entries:
-                for rng in entry.ranges:
-                    mark_covered(rng, ordered, covered)
-    for pool, covered in ((matching, by_matching), (others, by_others)):
-        for i, key in enumerate(ordered):
-            if not (by_matching[i] or covered[i]):
-                needle = f" {candidates[key][1]} "
-                if any(needle in e.keys for r in pool for e in r.entries):
-                    covered[i] = 1
-    # Preferred: a fix no advisory affects; else one that closes every current finding.
-    for i, key in enumerate(ordered):
-        if not (by_matching[i] or by_others[i]):
+    by_others = bytearray(len(closing))
+    for record in others:
+        for entry in record.entries:
+            for rng in entry.ranges:
+                mark_covered(rng, closing, by_others)
+    for i, key in enumerate(closing):
+        if not (by_others[i] or _listed(others, candidates[key][1])):
             return candidates[key][0]
-    for i, key in enumerate(ordered):
-        if not by_matching[i]:
-            return candidates[key][0]
-    return None
+    return candidates[closing[0]][0]
+
+
+def _listed(records: list[PackageRecord], equal: str) -> bool:
+    """Whether a versions list of ``records`` names the release whose equality key is
+    ``equal``."""
+    needle = f" {equal} "
+    return any(needle in e.keys for r in records for e in r.entries)
 
 
 def find(

@@ -1,0 +1,114 @@
+"""The audit's shortcuts against the paths they skip: each answer must be the one the full
+evaluation gives. Versions come from a tiny space, so records overlap, list each other's fixes
+and share bounds often (where a shortcut could go wrong)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.version import Version
+
+from pipvet.advisories.match import closing_fix, closing_version, find_matching, package_record
+from pipvet.audit.match import match_records, with_fix_requirements
+from pipvet.frozen import fields, replace
+from pipvet.models import (
+    Advisory,
+    Affected,
+    AffectedRange,
+    Dependency,
+    DependencyResult,
+    RangeEvent,
+    canonicalize_name,
+)
+from tests.test_match_intervals import _old_closing
+
+PKG = canonicalize_name("pkg")
+
+_texts = st.sampled_from(
+    ["0.5", "1.0", "1.0.post1", "1.1", "1.1+cpu", "2.0rc1", "2.0", "2.0.0", "3.0", "3.0+cu1"]
+)
+_event = st.tuples(st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), _texts)
+_range = st.lists(_event, max_size=4).map(
+    lambda events: [("introduced", "0"), *events] if len(events) % 2 else events
+)
+_spec = st.tuples(st.lists(_range, max_size=2), st.lists(_texts, max_size=3), st.booleans())
+
+
+def _advisory(
+    i: int, ranges: list[list[tuple[str, str]]], listed: list[str], gone: bool
+) -> Advisory:
+    entry = Affected(
+        PKG,
+        tuple(
+            AffectedRange("ECOSYSTEM", tuple(RangeEvent(k, v) for k, v in r))  # type: ignore[arg-type]
+            for r in ranges
+        ),
+        tuple(listed),
+    )
+    return Advisory(
+        id=f"PYSEC-{i}",
+        modified="2024-01-01T00:00:00Z",
+        affected=(entry,),
+        withdrawn="2024" if gone else None,
+    )
+
+
+@given(st.lists(_spec, min_size=1, max_size=5), _texts)
+@settings(max_examples=1500)
+def test_the_closing_fix_is_the_one_every_candidate_asked_gives(
+    specs: list[tuple[list[list[tuple[str, str]]], list[str], bool]], installed_text: str
+) -> None:
+    advisories = [_advisory(i, *spec) for i, spec in enumerate(specs)]
+    installed = Version(installed_text)
+    expected = _old_closing([a for a in advisories if not a.withdrawn], installed)
+    assert closing_version(advisories, PKG, installed) == expected
+    records = [package_record(a, PKG) for a in advisories]
+    assert closing_fix(records, installed, find_matching(records, installed)[1]) == expected
+
+
+Ranges = list[list[tuple[str, str]]]
+
+
+def _fixes(*ranges: tuple[str, ...], listed: tuple[str, ...] = ()) -> tuple[Ranges, list[str]]:
+    """Ranges opening at their first version and fixed at the others, and a versions list."""
+    return [[("introduced", r[0]), *(("fixed", v) for v in r[1:])] for r in ranges], list(listed)
+
+
+def _closing(installed: str, *specs: tuple[Ranges, list[str]]) -> str | None:
+    advisories = [_advisory(i, ranges, listed, False) for i, (ranges, listed) in enumerate(specs)]
+    return closing_version(advisories, PKG, Version(installed))
+
+
+def test_a_fix_another_record_lists_is_passed_over() -> None:
+    # 1.1 closes the finding, but another record lists 1.1 itself: 4.0 is preferred.
+    assert _closing("1.0", _fixes(("0", "1.1")), _fixes(("3.0", "4.0"), listed=("1.1",))) == "4.0"
+
+
+def test_a_fix_the_affected_record_lists_is_no_fix() -> None:
+    assert _closing("1.0", _fixes(("0", "1.1"), ("2.0", "3.0"), listed=("1.1",))) == "3.0"
+
+
+def test_when_every_closing_fix_walks_into_another_problem_the_first_is_still_advised() -> None:
+    # The other record opens at 1.1 and is never fixed: 1.1 still closes the finding.
+    open_ended: tuple[Ranges, list[str]] = ([[("introduced", "1.1")]], [])
+    assert _closing("1.0", _fixes(("0", "1.1")), open_ended) == "1.1"
+
+
+def test_fix_advice_is_attached_as_replace_would() -> None:
+    # with_fix_requirements builds DependencyResult positionally, which is replace() only
+    # while these are its fields.
+    assert [f.name for f in fields(DependencyResult)] == [
+        "dependency",
+        "findings",
+        "fix_requirement",
+    ]
+    advisory = _advisory(0, [[("introduced", "0"), ("fixed", "2.0")]], [], False)
+    record = package_record(advisory, PKG)
+    deps = [Dependency(PKG, "1.0"), Dependency(PKG, "2.0"), Dependency(PKG, "1.1")]
+    outcome = match_records(deps, lambda names: {PKG: [record]})
+    stale = replace(outcome.results[1], fix_requirement="pkg>=9")
+    results = (*outcome.results[:1], stale, *outcome.results[2:])
+    fixed = with_fix_requirements(results, outcome.records, outcome.affecting)
+    assert [r.fix_requirement for r in fixed] == ["pkg>=2.0", None, "pkg>=2.0"]
+    assert fixed[0] == replace(results[0], fix_requirement="pkg>=2.0")
+    assert fixed[1] == replace(stale, fix_requirement=None)
