@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
+from pipvet.advisories.findings import Matched, group_findings
 from pipvet.advisories.match import closing_fix, closing_version, find_matching, package_record
 from pipvet.audit.match import match_records, with_fix_requirements
 from pipvet.frozen import fields, replace
@@ -17,9 +18,11 @@ from pipvet.models import (
     AffectedRange,
     Dependency,
     DependencyResult,
+    Finding,
     RangeEvent,
     canonicalize_name,
 )
+from tests.test_findings_groups import old_group_findings
 from tests.test_match_intervals import _old_closing
 
 PKG = canonicalize_name("pkg")
@@ -112,3 +115,35 @@ def test_fix_advice_is_attached_as_replace_would() -> None:
     assert [r.fix_requirement for r in fixed] == ["pkg>=2.0", None, "pkg>=2.0"]
     assert fixed[0] == replace(results[0], fix_requirement="pkg>=2.0")
     assert fixed[1] == replace(stale, fix_requirement=None)
+
+
+def test_findings_are_built_in_field_order() -> None:
+    # group_findings builds each Finding positionally, in this order.
+    assert [f.name for f in fields(Finding)] == [
+        "kind",
+        "id",
+        "aliases",
+        "summary",
+        "severity",
+        "fixed_in",
+        "records",
+        "modified",
+        "ignored",
+        "ignore_reason",
+    ]
+
+
+def test_records_that_name_no_other_still_merge_through_joining_records() -> None:
+    # The matching records name no one (group_findings' shortcut for that case), but two
+    # non-matching ones chain PYSEC-1 to GHSA-a: one finding, as the union-find reference says.
+    def adv(rid: str, *aliases: str) -> Advisory:
+        return Advisory(id=rid, modified="2024-01-01T00:00:00Z", aliases=aliases)
+
+    matched: list[Matched] = [(adv("PYSEC-1"), []), (adv("GHSA-a"), []), (adv("GHSA-b"), [])]
+    related = [adv("PYSEC-1", "PYSEC-2"), adv("PYSEC-2", "GHSA-a")]
+    findings = group_findings(matched, related)
+    assert findings == old_group_findings(matched, related)
+    assert [(f.id, f.aliases) for f in findings] == [
+        ("PYSEC-1", ("GHSA-a", "PYSEC-2")),
+        ("GHSA-b", ()),
+    ]

@@ -49,29 +49,20 @@ def unique_sorted(pairs: Iterable[Fix]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-class _Group:
-    """Ids that name one problem, and the matching records among them."""
-
-    __slots__ = ("ids",)
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-
-
-def _add(group_of: dict[str, _Group], group: _Group, names: Iterable[str]) -> _Group:
-    """``names`` join ``group``; a name already in another group merges the two (the larger
-    one absorbs the smaller). Returns the group they are in."""
+def _add(group_of: dict[str, set[str]], group: set[str], names: Iterable[str]) -> set[str]:
+    """``names`` join ``group`` (a set of ids, the group's identity); a name already in another
+    group merges the two (the larger one absorbs the smaller). Returns the group they are in."""
     for name in names:
         other = group_of.get(name)
         if other is None:
-            group.ids.add(name)
+            group.add(name)
             group_of[name] = group
         elif other is not group:
-            if len(other.ids) < len(group.ids):
+            if len(other) < len(group):
                 other, group = group, other
-            for moved in group.ids:
+            for moved in group:
                 group_of[moved] = other
-            other.ids |= group.ids
+            other |= group
             group = other
     return group
 
@@ -88,10 +79,15 @@ def group_findings(
     """
     if not matched:
         return ()
-    group_of: dict[str, _Group] = {}
+    group_of: dict[str, set[str]] = {}
+    alone = True  # no matching record names another: each is a group of its own
     for advisory, _ in matched:
-        first = group_of.get(advisory.id) or _Group()
-        _add(group_of, first, (advisory.id, *advisory.aliases))
+        ids = (advisory.id, *advisory.aliases)
+        if alone and group_of.keys().isdisjoint(ids):
+            group_of.update(dict.fromkeys(ids, set(ids)))  # noqa: RUF024 - one shared set
+            continue
+        alone = False
+        _add(group_of, group_of.get(advisory.id) or set(), ids)
     known = set(group_of)  # the ids of matching records only
     joined: list[Advisory] = []  # related records that name one matching problem
     for advisory in related:
@@ -105,16 +101,19 @@ def group_findings(
         if not advisory.withdrawn and len(groups) == 1:
             _add(group_of, groups.popitem()[1], names)
             joined.append(advisory)
-    members: dict[int, tuple[_Group, list[Matched]]] = {}
-    for item in matched:
-        group = group_of[item[0].id]
-        members.setdefault(id(group), (group, []))[1].append(item)
     rated: dict[int, list[Advisory]] = {}
     for advisory in joined:  # grouped once every merge is done
         rated.setdefault(id(group_of[advisory.id]), []).append(advisory)
-    findings = [
-        _finding(items, group.ids, rated.get(key, ())) for key, (group, items) in members.items()
-    ]
+    if alone and not joined:  # (a joining record can merge two groups: see _add)
+        findings = [_finding([item], group_of[item[0].id], ()) for item in matched]
+    else:
+        members: dict[int, tuple[set[str], list[Matched]]] = {}
+        for item in matched:
+            group = group_of[item[0].id]
+            members.setdefault(id(group), (group, []))[1].append(item)
+        findings = [
+            _finding(items, group, rated.get(key, ())) for key, (group, items) in members.items()
+        ]
     if len(findings) > 1:
         findings.sort(key=_finding_order)
     return tuple(findings)
@@ -133,6 +132,7 @@ def _finding(group: list[Matched], ids: set[str], joined: Sequence[Advisory]) ->
         summary = summary_of(lead)
         modified = lead.modified
         malicious = lead.malicious
+        shown_ids: tuple[str, ...] = (lead.id,)
     else:
         records = sorted((a for a, _ in group), key=lambda a: id_sort_key(a.id))
         lead = next((a for a in records if a.id == display), records[0])
@@ -140,18 +140,22 @@ def _finding(group: list[Matched], ids: set[str], joined: Sequence[Advisory]) ->
         summary = summary_of(lead) or next((s for a in records if (s := summary_of(a))), "")
         modified = _newest(a.modified for a in records)
         malicious = any(a.malicious for a in records)
-    severities = [severity_of(a) for a in records]
-    if joined:
-        severities += [severity_of(a) for a in joined]
+        shown_ids = tuple(dict.fromkeys(a.id for a in records))
+    if len(records) == 1 and not joined:  # one rating: nothing to compare
+        severity = severity_of(lead)
+    else:
+        severity = max([*map(severity_of, records), *map(severity_of, joined)], key=_severity_key)
+    # Positional, in Finding's field order (a third cheaper than keywords;
+    # test_findings_are_built_in_field_order checks the order).
     return Finding(
-        kind="malware" if malicious or any(map(_malware_id, ordered_ids)) else "vulnerability",
-        id=display,
-        aliases=tuple(sorted(ordered_ids[1:])),
-        summary=summary,
-        severity=severities[0] if len(severities) == 1 else max(severities, key=_severity_key),
-        fixed_in=(fixes[0][1],) if len(fixes) == 1 else unique_sorted(fixes),
-        records=(lead.id,) if len(group) == 1 else tuple(dict.fromkeys(a.id for a in records)),
-        modified=modified,
+        "malware" if malicious or any(map(_malware_id, ordered_ids)) else "vulnerability",
+        display,
+        tuple(sorted(ordered_ids[1:])),
+        summary,
+        severity,
+        (fixes[0][1],) if len(fixes) == 1 else unique_sorted(fixes),
+        shown_ids,
+        modified,
     )
 
 
@@ -162,8 +166,9 @@ def _malware_id(advisory_id: str) -> bool:
 
 def summary_of(advisory: Advisory) -> str:
     """The record's summary, else the first non-blank line of its details."""
-    if advisory.summary.strip():
-        return advisory.summary.strip()
+    summary = advisory.summary.strip()
+    if summary:
+        return summary
     for line in advisory.details.splitlines():
         if line.strip():
             return line.strip()
