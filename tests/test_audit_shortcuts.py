@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
+from pipvet.advisories import digest
 from pipvet.advisories.findings import Matched, group_findings
 from pipvet.advisories.match import closing_fix, closing_version, find_matching, package_record
 from pipvet.audit.match import match_records, with_fix_requirements
@@ -147,3 +148,14 @@ def test_records_that_name_no_other_still_merge_through_joining_records() -> Non
         ("PYSEC-1", ("GHSA-a", "PYSEC-2")),
         ("GHSA-b", ()),
     ]
+
+
+@given(st.lists(st.tuples(st.lists(_range, max_size=3), st.lists(_texts, max_size=3)), max_size=3))
+def test_a_digest_gives_back_every_entry_and_range(
+    entries: list[tuple[list[list[tuple[str, str]]], list[str]]],
+) -> None:
+    # decode reads a digest of one entry (nearly every record) on a path of its own.
+    affected = tuple(_advisory(0, ranges, listed, False).affected[0] for ranges, listed in entries)
+    advisory = replace(_advisory(0, [], [], False), affected=affected)
+    record = package_record(advisory, PKG)
+    assert digest.decode(digest.encode(record)).entries == record.entries

@@ -149,6 +149,10 @@ def test_encode_decode_table() -> None:
         '["A","m",[],"",[],null,false,null,[[[[],"-",[],[["fixed"]]]]]]\n\n',  # events: 2
         '["A","m",[],"",[],null,false,null,[[[[],"-",[],[["fixed",2]]]]]]\n\n',
         '["A","m",[],"",[],null,false,null,[[[[],"-",[]]]]]\n\n',  # a range field short
+        '["A","m",[],"",[],null,false,null,{"a":1}]\n\n',  # entries are a list
+        '["A","m",[],"",[],null,false,null,[{"a":1}]]\n\n',  # an entry's ranges too
+        '["A","m",[],"",[],null,false,null,[[[[],"-",0,null]]]]\n\n',  # fixed is a list
+        '["A","m",[],"",0,null,false,null,[]]\n',  # so is cvss
     ],
 )
 def test_decode_rejects_what_is_not_a_digest(text: str) -> None:

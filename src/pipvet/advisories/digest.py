@@ -96,21 +96,22 @@ def decode(text: str) -> PackageRecord:
         if end != len(facts):
             raise ValueError("text after the facts")
         (rid, modified, aliases, summary, cvss, severity, malicious, withdrawn, ranges) = value
-        pairs = tuple(map(tuple, cvss))
-        compiled = [tuple(map(_compiled, r)) for r in ranges]
         if (
             type(malicious) is not bool
             or not (severity is None or type(severity) is str)
             or not (withdrawn is None or type(withdrawn) is str)
-            or len(compiled) != len(keys)
-            or (pairs and not set(map(len, pairs)) <= _TWO)
+            or len(ranges) != len(keys)
             or type(rid) is not str
             or type(modified) is not str
             or type(summary) is not str
         ):
             raise ValueError("a field has the wrong type")
         _join(aliases)
-        _join(chain.from_iterable(pairs))
+        if cvss:  # (a record without a vector skips these)
+            cvss = tuple(map(tuple, cvss))
+            if not set(map(len, cvss)) <= _TWO:
+                raise ValueError("a field has the wrong type")
+            _join(chain.from_iterable(cvss))
         # Positional: a third cheaper than keywords. Field order: id, modified, aliases,
         # related, summary, details, published, withdrawn, cvss, database_severity, affected,
         # malicious (test_encode_decode_table compares with a keyword-built Advisory).
@@ -123,36 +124,48 @@ def decode(text: str) -> PackageRecord:
             head,
             None,
             withdrawn,
-            pairs,
+            tuple(cvss),
             severity,
             (),
             malicious,
         )
-        return PackageRecord(advisory, tuple(map(PackageEntry, keys, compiled)))
+        if len(ranges) == 1:  # most records name the package in one entry
+            (only,) = ranges  # (not ranges[0]: a damaged digest's dict would raise KeyError)
+            entries: tuple[PackageEntry, ...] = (
+                PackageEntry(keys[0], tuple(map(_compiled, only))),
+            )
+        else:
+            entries = tuple(
+                PackageEntry(line, tuple(map(_compiled, rngs)))
+                for line, rngs in zip(keys, ranges, strict=True)
+            )
+        return PackageRecord(advisory, entries)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not a package record digest: {exc}") from None
 
 
 def _compiled(rng: list[Any]) -> Compiled:
     bounds, states, fixed, events = rng
-    fixed = tuple(map(tuple, fixed))
-    if events is not None:
-        events = tuple(map(tuple, events))
-        if not set(map(len, events)) <= _TWO:
-            raise ValueError("a range's events are damaged")
-        _join(chain.from_iterable(events))
     if (
         type(bounds) is not list
         or type(states) is not str
         or len(states) != 2 * len(bounds) + 1
         or states.strip("A-")  # each piece is affected ("A") or not ("-")
-        or (fixed and not set(map(len, fixed)) <= _THREE)
     ):
         raise ValueError("a range's table is damaged")
     _join(bounds)
-    _join(chain.from_iterable(fixed))
+    if fixed:  # (a range without a fix skips these)
+        fixed = tuple(map(tuple, fixed))
+        if not set(map(len, fixed)) <= _THREE:
+            raise ValueError("a range's table is damaged")
+        _join(chain.from_iterable(fixed))
+    if events is not None:
+        events = tuple(map(tuple, events))
+        if not set(map(len, events)) <= _TWO:
+            raise ValueError("a range's events are damaged")
+        _join(chain.from_iterable(events))
     # tuple.__new__ skips the named tuple's Python-level __new__.
-    return _new_tuple(Compiled, (tuple(bounds), states, fixed, events))
+    return _new_tuple(Compiled, (tuple(bounds), states, tuple(fixed), events))
 
 
 class _Decoding:
