@@ -4,6 +4,8 @@ and share bounds often (where a shortcut could go wrong)."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
@@ -14,6 +16,7 @@ from pipvet.advisories.match import closing_fix, closing_version, find_matching,
 from pipvet.audit.match import match_records, with_fix_requirements
 from pipvet.frozen import fields, replace
 from pipvet.models import (
+    UNKNOWN_SEVERITY,
     Advisory,
     Affected,
     AffectedRange,
@@ -21,8 +24,12 @@ from pipvet.models import (
     DependencyResult,
     Finding,
     RangeEvent,
+    Severity,
+    SeverityLabel,
     canonicalize_name,
 )
+from pipvet.report.jsonout import audit_to_dict, render_audit_json
+from tests.report_samples import SAMPLES
 from tests.test_findings_groups import old_group_findings
 from tests.test_match_intervals import _old_closing
 
@@ -159,3 +166,38 @@ def test_a_digest_gives_back_every_entry_and_range(
     advisory = replace(_advisory(0, [], [], False), affected=affected)
     record = package_record(advisory, PKG)
     assert digest.decode(digest.encode(record)).entries == record.entries
+
+
+_ids = st.lists(st.sampled_from(["PYSEC-1", "GHSA-x", "CVE-2", "a\u00e9\u202e"]), max_size=3)
+_ratings = st.sampled_from(
+    [
+        UNKNOWN_SEVERITY,
+        Severity(SeverityLabel.HIGH, 7.5, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "cvss"),
+        Severity(SeverityLabel.MEDIUM, source="database"),
+    ]
+)
+_findings = st.builds(
+    Finding,
+    kind=st.sampled_from(["vulnerability", "malware"]),
+    id=st.sampled_from(["PYSEC-1", "GHSA-x"]),
+    aliases=_ids.map(tuple),
+    summary=st.text(max_size=5),
+    severity=_ratings,
+    fixed_in=st.lists(st.sampled_from(["1.0", "2.0rc1", 'x"y']), max_size=3).map(tuple),
+    records=_ids.map(tuple),
+    modified=st.just("2024-01-01T00:00:00Z"),
+    ignored=st.booleans(),
+    ignore_reason=st.none() | st.text(max_size=5),
+)
+
+
+@given(st.lists(st.lists(_findings, max_size=3), min_size=1, max_size=3))
+def test_findings_written_straight_are_the_json_dumps_text(findings: list[list[Finding]]) -> None:
+    # _finding_json writes one fix, one record and the booleans without the general helpers.
+    base = SAMPLES["full"]
+    results = tuple(
+        replace(base.results[i % len(base.results)], findings=tuple(group))
+        for i, group in enumerate(findings)
+    )
+    report = replace(base, results=results)
+    assert render_audit_json(report) == json.dumps(audit_to_dict(report), indent=2) + "\n"

@@ -332,18 +332,23 @@ def _finding_json(finding: Finding, fails: bool) -> str:
             f'\n            "source": {_s(severity.source)}'
             "\n          }"
         )
-    reason = finding.ignore_reason
+    reason, ignored = finding.ignore_reason, finding.ignored
+    fixed_in, records = finding.fixed_in, finding.records
+    # _strings and scalar written out for what nearly every finding holds (one fix, one
+    # record, booleans): a report of 300 packages has 400 findings.
+    fixes = _ONE_OPEN + _s(fixed_in[0]) + _ONE_CLOSE if len(fixed_in) == 1 else _strings(fixed_in)
+    ids = _ONE_OPEN + _s(records[0]) + _ONE_CLOSE if len(records) == 1 else _strings(records)
     return (
         f'{{\n          "id": {_s(finding.id)},'
         f'\n          "aliases": {_strings(finding.aliases)},'
         f'\n          "kind": {_s(finding.kind)},'
         f'\n          "severity": {rating},'
         f'\n          "summary": {_s(finding.summary)},'
-        f'\n          "fixed_in": {_strings(finding.fixed_in)},'
-        f'\n          "ignored": {scalar(finding.ignored)},'
+        f'\n          "fixed_in": {fixes},'
+        f'\n          "ignored": {"false" if ignored is False else scalar(ignored)},'
         f'\n          "ignore_reason": {"null" if reason is None else _s(reason)},'
-        f'\n          "fails": {scalar(fails)},'
-        f'\n          "records": {_strings(finding.records)},'
+        f'\n          "fails": {"true" if fails is True else scalar(fails)},'
+        f'\n          "records": {ids},'
         f'\n          "modified": {_s(finding.modified)}'
         "\n        }"
     )
@@ -357,4 +362,7 @@ def _strings(items: tuple[str, ...]) -> str:
     """A finding's list of strings, three levels into a dependency."""
     if not items:
         return "[]"
-    return "[\n            " + ",\n            ".join(map(_s, items)) + "\n          ]"
+    return _ONE_OPEN + ",\n            ".join(map(_s, items)) + _ONE_CLOSE
+
+
+_ONE_OPEN, _ONE_CLOSE = "[\n            ", "\n          ]"
