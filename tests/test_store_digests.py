@@ -152,6 +152,10 @@ def test_encode_decode_table() -> None:
         '["A","m",[],"",[],null,false,null,{"a":1}]\n\n',  # entries are a list
         '["A","m",[],"",[],null,false,null,[{"a":1}]]\n\n',  # an entry's ranges too
         '["A","m",[],"",[],null,false,null,[[[[],"-",0,null]]]]\n\n',  # fixed is a list
+        '["A","m",[],"",[],null,false,null,[[[[],"-",["k1e"],null]]]]\n\n',  # a fix is a list
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[["k","1","e"],"k1e"],null]]]]\n\n',
+        '["A","m",[],"",[],null,false,null,[[[[],"-",[],["ab"]]]]]\n\n',  # an event is a list
+        '["A","m",[],"",["ab"],null,false,null,[]]\n',  # and a CVSS pair
         '["A","m",[],"",0,null,false,null,[]]\n',  # so is cvss
     ],
 )

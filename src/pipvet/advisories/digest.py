@@ -86,7 +86,11 @@ def decode(text: str) -> PackageRecord:
     # whose TypeError refuses any item that is not text) while still refusing any shape
     # encode() cannot produce.
     try:
-        facts, head, *keys = text.split("\n")
+        # Split at two line breaks only: the versions line, the longest, is then looked
+        # through by memchr rather than a character at a time.
+        facts, head, *keys = text.split("\n", 2)
+        if keys and "\n" in keys[0]:  # a record of several entries
+            keys = keys[0].split("\n")
         # json.loads without its two Python-level wrappers: the scanner json.loads ends in
         # (same strictness), with json.loads's refusal of text after the value.
         try:
@@ -108,10 +112,22 @@ def decode(text: str) -> PackageRecord:
             raise ValueError("a field has the wrong type")
         _join(aliases)
         if cvss:  # (a record without a vector skips these)
+            if not set(map(type, cvss)) <= _LIST:  # (tuple() would take "ab" as a pair)
+                raise ValueError("a field has the wrong type")
             cvss = tuple(map(tuple, cvss))
             if not set(map(len, cvss)) <= _TWO:
                 raise ValueError("a field has the wrong type")
             _join(chain.from_iterable(cvss))
+        if len(ranges) == 1:  # most records name the package in one entry
+            (only,) = ranges  # (not ranges[0]: a damaged digest's dict would raise KeyError)
+            entries: tuple[PackageEntry, ...] = (
+                PackageEntry(keys[0], tuple(map(_compiled, only))),
+            )
+        else:
+            entries = tuple(
+                PackageEntry(line, tuple(map(_compiled, rngs)))
+                for line, rngs in zip(keys, ranges, strict=True)
+            )
         # Positional: a third cheaper than keywords. Field order: id, modified, aliases,
         # related, summary, details, published, withdrawn, cvss, database_severity, affected,
         # malicious (test_encode_decode_table compares with a keyword-built Advisory).
@@ -129,16 +145,6 @@ def decode(text: str) -> PackageRecord:
             (),
             malicious,
         )
-        if len(ranges) == 1:  # most records name the package in one entry
-            (only,) = ranges  # (not ranges[0]: a damaged digest's dict would raise KeyError)
-            entries: tuple[PackageEntry, ...] = (
-                PackageEntry(keys[0], tuple(map(_compiled, only))),
-            )
-        else:
-            entries = tuple(
-                PackageEntry(line, tuple(map(_compiled, rngs)))
-                for line, rngs in zip(keys, ranges, strict=True)
-            )
         return PackageRecord(advisory, entries)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not a package record digest: {exc}") from None
@@ -151,21 +157,32 @@ def _compiled(rng: list[Any]) -> Compiled:
         or type(states) is not str
         or len(states) != 2 * len(bounds) + 1
         or states.strip("A-")  # each piece is affected ("A") or not ("-")
+        or type(fixed) is not list
     ):
         raise ValueError("a range's table is damaged")
     _join(bounds)
-    if fixed:  # (a range without a fix skips these)
-        fixed = tuple(map(tuple, fixed))
-        if not set(map(len, fixed)) <= _THREE:
+    if len(fixed) == 1:  # most ranges name one fix: checked without a call per check
+        (fix,) = fixed
+        if type(fix) is not list:
             raise ValueError("a range's table is damaged")
-        _join(chain.from_iterable(fixed))
+        key, fixed_text, equal = fix
+        if type(key) is not str or type(fixed_text) is not str or type(equal) is not str:
+            raise ValueError("a range's table is damaged")
+        fixes: tuple[tuple[str, str, str], ...] = ((key, fixed_text, equal),)
+    else:
+        fixes = tuple(map(tuple, fixed))
+        if fixes and not (set(map(type, fixed)) <= _LIST and set(map(len, fixes)) <= _THREE):
+            raise ValueError("a range's table is damaged")
+        _join(chain.from_iterable(fixes))
     if events is not None:
+        if type(events) is not list or not set(map(type, events)) <= _LIST:
+            raise ValueError("a range's events are damaged")
         events = tuple(map(tuple, events))
         if not set(map(len, events)) <= _TWO:
             raise ValueError("a range's events are damaged")
         _join(chain.from_iterable(events))
     # tuple.__new__ skips the named tuple's Python-level __new__.
-    return _new_tuple(Compiled, (tuple(bounds), states, tuple(fixed), events))
+    return _new_tuple(Compiled, (tuple(bounds), states, fixes, events))
 
 
 class _Decoding:
@@ -187,3 +204,4 @@ _join = "".join
 _new_tuple = tuple.__new__
 _TWO = frozenset({2})
 _THREE = frozenset({3})
+_LIST = frozenset({list})
