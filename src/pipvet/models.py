@@ -330,10 +330,11 @@ class AuditReport:
     @property
     def unrated(self) -> int:
         """Active vulnerability findings that no advisory of their alias group rates."""
+        unknown = SeverityLabel.UNKNOWN  # (read off the enum once, not once a finding)
         return sum(
             1
             for _, f in self.active_findings
-            if f.kind != "malware" and f.severity.label == SeverityLabel.UNKNOWN
+            if f.kind != "malware" and f.severity.label == unknown
         )
 
     @property

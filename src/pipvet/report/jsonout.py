@@ -315,6 +315,7 @@ def _dependency_json(result: DependencyResult, report: AuditReport) -> str | Non
 
 
 _BOOLS = {True: "true", False: "false"}
+_UNKNOWN = SeverityLabel.UNKNOWN  # an enum's member read off its class costs a lookup each time
 
 
 def _local_build(dep: Dependency) -> str:
@@ -324,7 +325,7 @@ def _local_build(dep: Dependency) -> str:
 def _finding_json(finding: Finding, fails: bool) -> str:
     severity = finding.severity
     rating = "null"
-    if severity.label != SeverityLabel.UNKNOWN:
+    if severity.label != _UNKNOWN:
         rating = (
             f'{{\n            "label": {_s(severity.label.text)},'
             f'\n            "score": {scalar(severity.score)},'
