@@ -93,25 +93,25 @@ def ignored_findings(report: AuditReport) -> tuple[tuple[DependencyResult, Findi
 
 def verdict(report: AuditReport) -> AuditVerdict:
     """The one-line outcome. Never claims safety when anything went unchecked."""
-    malware = malware_findings(report)
-    vulns = vulnerability_findings(report)
-    failing = [f for _, f in vulns if finding_fails(f, report.fail_on, report.unknown_severity)]
-    unchecked = len(report.unchecked)
-    local = len(report.not_from_index)
-    conda = sum(r.dependency.skipped == CONDA_REASON for r in report.not_from_index)
+    tally = counts(report)
+    malware, vulns, failing, unchecked = (
+        tally.malware,
+        tally.vulnerabilities,
+        tally.failing,
+        tally.unchecked,
+    )
+    local, conda = tally.not_from_index, tally.conda
     no_data = report.snapshot.records == 0
     parts: list[str] = []
     if malware:
-        packages = len({r.dependency.name for r, _ in malware})
-        parts.append(f"malware in {plural(packages, 'package')}")
+        parts.append(f"malware in {plural(tally.malware_packages, 'package')}")
     if vulns:
-        packages = len({r.dependency.name for r, _ in vulns})
-        text = f"{plural(len(vulns), 'known vulnerability', 'known vulnerabilities')} in "
-        text += plural(packages, "package")
+        text = f"{plural(vulns, 'known vulnerability', 'known vulnerabilities')} in "
+        text += plural(tally.vulnerable_packages, "package")
         if report.fail_on != "any":
             level = fail_on_text(report.fail_on)
             text += (
-                f" ({len(failing):,} at or above the fail level {level})"
+                f" ({failing:,} at or above the fail level {level})"
                 if failing
                 else f" (none at or above the fail level {level})"
             )
@@ -127,8 +127,8 @@ def verdict(report: AuditReport) -> AuditVerdict:
             text += f"; nothing was found in the {deps} that {were} checked"
         parts.append(text)
     if not no_data:
-        parts += _not_from_index(local, conda, len(report.local_builds))
-    parts += _closing_parts(report, no_data)
+        parts += _not_from_index(local, conda, tally.local_builds)
+    parts += _closing_parts(report, no_data, tally.ignored)
 
     status: VerdictStatus
     if malware or failing:
@@ -151,9 +151,61 @@ def verdict(report: AuditReport) -> AuditVerdict:
     return AuditVerdict(status, f"{STATUS_WORD[status]}: " + "; ".join(parts) + ".")
 
 
-def _closing_parts(report: AuditReport, no_data: bool) -> list[str]:
+@frozen
+class Counts:
+    """What a report's verdict and summaries count, each walked for once where the report's
+    own selections (malware_findings, unchecked, not_from_index...) would walk it seven times
+    (tests/test_report_verdict_counts.py compares with those)."""
+
+    malware: int  # active malware findings
+    malware_packages: int
+    vulnerabilities: int  # active vulnerability findings
+    vulnerable_packages: int
+    failing: int  # active vulnerability findings at or above the fail level
+    unrated: int  # active vulnerability findings without a rating
+    ignored: int  # findings ignored by policy
+    unchecked: int  # len(report.unchecked)
+    not_from_index: int  # len(report.not_from_index)
+    conda: int  # of those, conda's packages
+    local_builds: int  # len(report.local_builds)
+
+
+def counts(report: AuditReport) -> Counts:
+    fail_on, unknown_severity = report.fail_on, report.unknown_severity
+    malware = vulns = failing = unrated = ignored = 0
+    unchecked = local = conda = stated = 0
+    malware_names: set[str] = set()
+    vuln_names: set[str] = set()
+    unknown = SeverityLabel.UNKNOWN
+    for r in report.results:
+        dep = r.dependency
+        if dep.skipped is not None:
+            if dep.local:
+                local += 1
+                conda += dep.skipped == CONDA_REASON
+            else:
+                unchecked += 1
+        elif dep.local_build is not None:
+            stated += 1
+        for f in r.findings:  # (most results have none)
+            if f.ignored:
+                ignored += 1
+            elif f.kind == "malware":
+                malware += 1
+                malware_names.add(dep.name)
+            else:
+                vulns += 1
+                vuln_names.add(dep.name)
+                failing += finding_fails(f, fail_on, unknown_severity)
+                unrated += f.severity.label == unknown
+    return Counts(
+        malware, len(malware_names), vulns, len(vuln_names), failing, unrated, ignored,
+        unchecked, local, conda, stated,
+    )  # fmt: skip
+
+
+def _closing_parts(report: AuditReport, no_data: bool, ignored: int) -> list[str]:
     parts: list[str] = []
-    ignored = len(ignored_findings(report))
     if ignored:
         parts.append(f"{plural(ignored, 'finding')} ignored by policy")
     if report.snapshot.stale and not no_data:

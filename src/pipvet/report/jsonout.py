@@ -49,7 +49,7 @@ from pipvet.models import (
 )
 from pipvet.policy import finding_fails
 from pipvet.redact import mask_userinfo
-from pipvet.report._common import fail_on_text, stale_text, verdict
+from pipvet.report._common import counts, fail_on_text, stale_text, verdict
 from pipvet.report.jsonindent import Raw, dumps, dumps_at, scalar
 from pipvet.report.jsonindent import string as _s
 from pipvet.report.safe import json_safe, shown_json
@@ -171,8 +171,8 @@ def audit_to_dict(report: AuditReport) -> dict[str, Any]:
 def _document(report: AuditReport, dependencies: list[Any]) -> dict[str, Any]:
     outcome = verdict(report)
     snap = report.snapshot
-    findings = [f for r in report.results for f in r.findings]
-    active = [f for f in findings if not f.ignored]
+    tally = counts(report)
+    active = tally.malware + tally.vulnerabilities
     return {
         "tool": {"name": "pipvet", "version": report.tool_version},
         "target": report.target,
@@ -200,15 +200,13 @@ def _document(report: AuditReport, dependencies: list[Any]) -> dict[str, Any]:
         "warnings": list(report.warnings),
         "summary": {
             "dependencies": len(report.results),
-            "findings": len(active),
-            "unchecked": len(report.unchecked),
-            "not_from_index": len(report.not_from_index),
-            "malware": sum(1 for f in active if f.kind == "malware"),
-            "ignored": len(findings) - len(active),
-            "unrated": report.unrated,
-            "failing": sum(
-                1 for f in active if finding_fails(f, report.fail_on, report.unknown_severity)
-            ),
+            "findings": active,
+            "unchecked": tally.unchecked,
+            "not_from_index": tally.not_from_index,
+            "malware": tally.malware,
+            "ignored": tally.ignored,
+            "unrated": tally.unrated,
+            "failing": tally.malware + tally.failing,  # (active malware always fails)
         },
     }
 
