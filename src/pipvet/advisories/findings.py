@@ -79,16 +79,28 @@ def group_findings(
     """
     if not matched:
         return ()
+    every = [(advisory.id, *advisory.aliases) for advisory, _ in matched]
+    known = set().union(*every)  # the ids of matching records only
+    if len(known) == sum(map(len, every)) and not any(
+        advisory.id in known or not known.isdisjoint(advisory.aliases) for advisory in related
+    ):
+        # No matching record names another and no other record names one (nearly every
+        # package): each record is a finding of its own, with its own ids.
+        findings = [_finding([item], ids, ()) for item, ids in zip(matched, every, strict=True)]
+    else:
+        findings = _grouped(matched, related, known)
+    if len(findings) > 1:
+        findings.sort(key=_finding_order)
+    return tuple(findings)
+
+
+def _grouped(
+    matched: Sequence[Matched], related: Sequence[Advisory], known: set[str]
+) -> list[Finding]:
+    """``group_findings``' findings, unordered, when records name each other."""
     group_of: dict[str, set[str]] = {}
-    alone = True  # no matching record names another: each is a group of its own
     for advisory, _ in matched:
-        ids = (advisory.id, *advisory.aliases)
-        if alone and group_of.keys().isdisjoint(ids):
-            group_of.update(dict.fromkeys(ids, set(ids)))  # noqa: RUF024 - one shared set
-            continue
-        alone = False
-        _add(group_of, group_of.get(advisory.id) or set(), ids)
-    known = set(group_of)  # the ids of matching records only
+        _add(group_of, group_of.get(advisory.id) or set(), (advisory.id, *advisory.aliases))
     joined: list[Advisory] = []  # related records that name one matching problem
     for advisory in related:
         # Most of a package's other records name none of these ids: no set built for them.
@@ -101,29 +113,21 @@ def group_findings(
         if not advisory.withdrawn and len(groups) == 1:
             _add(group_of, groups.popitem()[1], names)
             joined.append(advisory)
+    members: dict[int, tuple[set[str], list[Matched]]] = {}
+    for item in matched:
+        group = group_of[item[0].id]
+        members.setdefault(id(group), (group, []))[1].append(item)
     rated: dict[int, list[Advisory]] = {}
     for advisory in joined:  # grouped once every merge is done
         rated.setdefault(id(group_of[advisory.id]), []).append(advisory)
-    if alone and not joined:  # (a joining record can merge two groups: see _add)
-        findings = [_finding([item], group_of[item[0].id], ()) for item in matched]
-    else:
-        members: dict[int, tuple[set[str], list[Matched]]] = {}
-        for item in matched:
-            group = group_of[item[0].id]
-            members.setdefault(id(group), (group, []))[1].append(item)
-        findings = [
-            _finding(items, group, rated.get(key, ())) for key, (group, items) in members.items()
-        ]
-    if len(findings) > 1:
-        findings.sort(key=_finding_order)
-    return tuple(findings)
+    return [_finding(items, group, rated.get(key, ())) for key, (group, items) in members.items()]
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:
     return id_sort_key(finding.id)
 
 
-def _finding(group: list[Matched], ids: set[str], joined: Sequence[Advisory]) -> Finding:
+def _finding(group: list[Matched], ids: Iterable[str], joined: Sequence[Advisory]) -> Finding:
     ordered_ids = sorted(ids, key=id_sort_key)
     display = ordered_ids[0]
     if len(group) == 1:  # most problems have one matching record: nothing to choose
