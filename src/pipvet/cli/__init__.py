@@ -249,15 +249,19 @@ def _defer_ipaddress() -> None:
     for the ``pipvet`` process itself, and only while nothing has imported the module yet."""
     if "ipaddress" in sys.modules:
         return
+    import _thread
     from types import ModuleType  # loaded already: re imports it through enum
+
+    # Threads (the index client's) may read it at once: the first imports it while the others
+    # wait, and __import__ hands them the finished module, never a half-built one.
+    lock = _thread.allocate_lock()
 
     class Deferred(ModuleType):
         def __getattr__(self, name: str) -> object:
-            real = sys.modules.get("ipaddress")
-            if real is None or real is self:
-                sys.modules.pop("ipaddress", None)
-                __import__("ipaddress")
-                real = sys.modules["ipaddress"]
+            with lock:
+                if sys.modules.get("ipaddress") is self:
+                    del sys.modules["ipaddress"]
+                real = __import__("ipaddress")
             return getattr(real, name)
 
     sys.modules["ipaddress"] = Deferred("ipaddress")
