@@ -16,6 +16,8 @@ from pipvet.cli import _COMMANDS
 _RUN_TIME_ONLY = (
     "packaging",
     "sqlite3",
+    "_sqlite3",  # what the advisory store opens (pipvet.advisories.store_rows)
+    "_hashlib",
     "json",
     "concurrent",
     "logging",

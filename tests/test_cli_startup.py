@@ -84,8 +84,8 @@ def test_help_and_version_import_no_command() -> None:
         "    main(argv)\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('pipvet.') and m not in "
         "('pipvet.cli', 'pipvet.cli._listing'))\n"
-        "heavy = sorted(m for m in ('typing', 'dataclasses', 'pathlib', 'sqlite3', 'argparse') "
-        "if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('typing', 'dataclasses', 'pathlib', 'sqlite3', '_sqlite3',"
+        " 'argparse') if m in sys.modules)\n"
         "print(loaded, heavy, file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

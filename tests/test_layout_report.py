@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPORT = Path(__file__).resolve().parents[1] / "src" / "pipvet" / "report"
-FORBIDDEN = ("sqlite3", "subprocess", "urllib.request", "socket")
+FORBIDDEN = ("sqlite3", "_sqlite3", "subprocess", "urllib.request", "socket")
 
 MODULES = sorted(
     ["pipvet.report"]

@@ -22,7 +22,7 @@ from pipvet.advisories.store_model import REBUILD_HINT, CorruptStore, StoredReco
 # pipvet never binds, and the datetime module they import (~7M instructions of an audit).
 try:
     import _sqlite3 as sqlite3
-except ImportError:  # an interpreter whose sqlite3 is made another way
+except ImportError:  # CPython and PyPy both have it; another interpreter may not
     import sqlite3  # type: ignore[no-redef]
 
 __all__ = [
