@@ -389,8 +389,7 @@ def closing_fix(
     ]
     if not closing:
         return None
-    # Preferred: the first of them no other record affects either (the others are asked only
-    # about these); else the first of them.
+    # Preferred: the first of them no other record affects either; else the first of them.
     chosen = set(map(id, matching))
     others = [r for r in relevant if id(r) not in chosen]
     by_others = bytearray(len(closing))
@@ -405,10 +404,13 @@ def closing_fix(
 
 
 def _listed(records: list[PackageRecord], equal: str) -> bool:
-    """Whether a versions list of ``records`` names the release whose equality key is
-    ``equal``."""
+    """Whether a versions list of ``records`` names the release of equality key ``equal``."""
     needle = f" {equal} "
-    return any(needle in e.keys for r in records for e in r.entries)
+    for record in records:  # (loops, not any() over a generator: a third of the cost)
+        for entry in record.entries:
+            if needle in entry.keys:
+                return True
+    return False
 
 
 def find(

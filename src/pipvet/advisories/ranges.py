@@ -207,6 +207,13 @@ def mark_covered(rng: Compiled, keys: list[str], covered: bytearray) -> None:
     each compared as itself (no local-label rule): one pass over the range's runs of affected
     pieces, rather than one search per key."""
     bounds, states = rng.bounds, rng.states
+    if len(keys) == 1:  # (an audit's usual question: one fix to weigh) one search, no walk
+        key = keys[0]
+        low = bisect_left(bounds, key)
+        low = 2 * low + 1 if low < len(bounds) and bounds[low] == key else 2 * low
+        if states[low] == AFFECTED:
+            covered[0] = 1
+        return
     last = len(states) - 1
     start = states.find(AFFECTED)
     while start != -1:
