@@ -12,7 +12,14 @@ from packaging.version import Version
 
 from pipvet.advisories import digest
 from pipvet.advisories.findings import Matched, group_findings
-from pipvet.advisories.match import closing_fix, closing_version, find_matching, package_record
+from pipvet.advisories.match import (
+    affects,
+    closing_fix,
+    closing_version,
+    find_matching,
+    fixed_versions,
+    package_record,
+)
 from pipvet.audit.match import match_records, with_fix_requirements
 from pipvet.frozen import fields, replace
 from pipvet.models import (
@@ -201,3 +208,15 @@ def test_findings_written_straight_are_the_json_dumps_text(findings: list[list[F
     )
     report = replace(base, results=results)
     assert render_audit_json(report) == json.dumps(audit_to_dict(report), indent=2) + "\n"
+
+
+def test_a_fix_at_the_installed_version_is_not_offered() -> None:
+    # _match reads a range's single fix on a path of its own: the fix must lie above.
+    listed = _advisory(0, [[("introduced", "0"), ("fixed", "1.0")]], ["1.0"], False)
+    reopened = _advisory(1, [[("fixed", "1.0"), ("introduced", "1.0")]], [], False)
+    for advisory in (listed, reopened):
+        assert affects(advisory, PKG, Version("1.0"))
+        assert fixed_versions(advisory, PKG, Version("1.0")) == ()
+        assert fixed_versions(advisory, PKG, Version("0.5")) == (
+            ("1.0",) if advisory is listed else ()
+        )
