@@ -5,7 +5,8 @@
 2. CPU instructions (callgrind, whole process, start-up and exit included; skipped when
    valgrind is not installed): the same commands through `python -m pipvet`, and `pipvet audit
    --offline --format json` of a 300-package site (`--path`) and of the same pins (`-r`), built
-   as bench_audit.py builds them. Instructions do not move with the machine's load.
+   as bench_audit.py builds them, and of the site in the other report formats. Instructions do
+   not move with the machine's load.
    "The import floor" is an interpreter that imports only the standard modules an audit cannot
    do without (FLOOR), and nothing of pipvet.
 3. Where a 300-package audit's time goes, in-process: the first run (imports included) against
@@ -165,6 +166,11 @@ def main() -> int:
             "audit -r, the same 300 pins": [
                 script, *audit, "-r", str(work / "requirements.txt")
             ],
+            **{
+                f"audit --path, {fmt}": [script, *audit, "--format", fmt, "--path",
+                                         str(work / "site")]
+                for fmt in ("text", "markdown", "sarif")
+            },
         }  # fmt: skip
         # The default target: a project's .venv holding the same 300 distributions, as an IDE
         # task or a hook runs `pipvet audit` in the project folder.

@@ -28,7 +28,7 @@ each (process-wide: it includes the loopback server's threads in-process), the l
 and the cold run's longest chain of requests each waiting for the one before (how many times the
 added latency is paid in a row).
 
-Usage: python bench/bench_vet.py [--runs 5] [--latency 50]
+Usage: python bench/bench_vet.py [--runs 5] [--latency 50] [--instructions]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -167,10 +168,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--latency", type=float, default=50.0, help="ms added to every answer")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the CPU instructions of one cold and one warm process (callgrind)",
+    )
     opts = parser.parse_args()
 
     compile_pipvet()
     load_before = os.getloadavg()
+    counted: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="pipvet-bench-vet-"))
     try:
         subprocess.run(
@@ -222,9 +229,33 @@ def main() -> int:
                     timings["warm" + mode].append(warm)
                     cpu["cold" + mode].append(CPU[-2])
                     cpu["warm" + mode].append(CPU[-1])
+            if opts.instructions:
+                counted = instructions(argv, base_env, advisories, work / "cache-instructions")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    print_results(
+        opts, timings=timings, cpu=cpu, requests_cold=requests_cold, chains=chains,
+        load_before=load_before,
+    )  # fmt: skip
+    if counted:
+        print(
+            "  CPU instructions (callgrind, whole process, `python -m pipvet`): "
+            + ", ".join(f"{k} {v / 1e6:,.0f} million" for k, v in counted.items())
+        )
+    print_floors(opts.latency, max(chains))
+    return 0
+
+
+def print_results(
+    opts: argparse.Namespace,
+    *,
+    timings: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    requests_cold: int,
+    chains: list[int],
+    load_before: tuple[float, float, float],
+) -> None:
     print(f"pipvet vet of {len(PACKAGES)} packages, {opts.latency:g} ms per request, "
           f"{opts.runs} rounds (medians)")  # fmt: skip
     load = os.getloadavg()
@@ -244,8 +275,25 @@ def main() -> int:
             f"  {name:<13} {median:6.3f} s   min {min(values):.3f}  max {max(values):.3f}"
             f"   CPU {statistics.median(cpu[name]):.3f} s   (target <= {target:g} s: {verdict})"
         )
-    print_floors(opts.latency, max(chains))
-    return 0
+
+
+def instructions(
+    argv: list[str], env: dict[str, str], advisories: Path, cache: Path
+) -> dict[str, float]:
+    """Callgrind's count of a cold process (``advisories``, the synced database, copied to an
+    empty ``cache``) and of the warm one after it; instructions do not move with the load."""
+    shutil.copytree(advisories, cache)
+    counted: dict[str, float] = {}
+    for name in ("cold", "warm"):
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             sys.executable, "-m", "pipvet", *argv],
+            env={**env, "PIPVET_CACHE_DIR": str(cache)}, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        counted[name] = float(found.group(1)) if found else float("nan")
+    return counted
 
 
 def print_floors(latency_ms: float, chain: int) -> None:
