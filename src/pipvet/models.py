@@ -51,6 +51,7 @@ __all__ = [
     "canonicalize_name",
     "is_project_name",
     "same_version",
+    "standing",
 ]
 
 
@@ -291,6 +292,17 @@ class IgnoreNote:
     expires: str
 
 
+def standing(dep: Dependency) -> Literal["checked", "unchecked", "not from index", "local build"]:
+    """How far an audit could check ``dep``: by version against the index's releases
+    ("checked"), not at all ("unchecked": makes a scan partial), by its source alone ("not
+    from index": an editable, folder or URL install without a version to match), or by the
+    version it states though the code came from elsewhere ("local build"). The one place these
+    are told apart: the report's lists and the summary's counts both ask it."""
+    if dep.skipped is not None:
+        return "not from index" if dep.local else "unchecked"
+    return "checked" if dep.local_build is None else "local build"
+
+
 @frozen
 class AuditReport:
     tool_version: str
@@ -305,27 +317,19 @@ class AuditReport:
     @property
     def unchecked(self) -> tuple[DependencyResult, ...]:
         """Dependencies that should have been checked and were not (makes a scan partial)."""
-        return tuple(
-            r for r in self.results if r.dependency.skipped is not None and not r.dependency.local
-        )
+        return tuple(r for r in self.results if standing(r.dependency) == "unchecked")
 
     @property
     def not_from_index(self) -> tuple[DependencyResult, ...]:
         """Editable, local-folder and URL installs: reported, not audited by version."""
-        return tuple(
-            r for r in self.results if r.dependency.skipped is not None and r.dependency.local
-        )
+        return tuple(r for r in self.results if standing(r.dependency) == "not from index")
 
     @property
     def local_builds(self) -> tuple[DependencyResult, ...]:
         """Audited by the name and version they state, but not from a package index (a URL or
         a file of a requirement, an editable, folder, VCS or URL install): listed, so a reader
         knows the code may differ from that release, findings or not."""
-        return tuple(
-            r
-            for r in self.results
-            if r.dependency.local_build is not None and r.dependency.skipped is None
-        )
+        return tuple(r for r in self.results if standing(r.dependency) == "local build")
 
     @property
     def unrated(self) -> int:

@@ -18,6 +18,7 @@ from pipvet.models import (
     Severity,
     SeverityLabel,
     Snapshot,
+    standing,
 )
 from pipvet.policy import finding_fails
 
@@ -179,13 +180,15 @@ def counts(report: AuditReport) -> Counts:
     unknown = SeverityLabel.UNKNOWN
     for r in report.results:
         dep = r.dependency
-        if dep.skipped is not None:
-            if dep.local:
-                local += 1
-                conda += dep.skipped == CONDA_REASON
-            else:
-                unchecked += 1
-        elif dep.local_build is not None:
+        kind = standing(dep)
+        if kind == "checked":
+            pass
+        elif kind == "unchecked":
+            unchecked += 1
+        elif kind == "not from index":
+            local += 1
+            conda += dep.skipped == CONDA_REASON
+        else:
             stated += 1
         for f in r.findings:  # (most results have none)
             if f.ignored:
