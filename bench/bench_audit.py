@@ -15,7 +15,13 @@ One run, same machine, same advisory data (the OSV snapshot in ../shared/data/os
   time of 50 kept-alive GETs, which should be about 1 ms or less);
 * runs every command alternately, ``--runs`` whole-process runs each, and prints the ratios
   first, then medians, peak RSS and requests per run, then the goals (met or not), then what
-  each tool found, normalised to alias groups, and where they disagree.
+  each tool found, normalised to alias groups, and where they disagree;
+* beside them, in the same rounds, the floor of any audit in Python (an interpreter that loads
+  ``_json`` and ``_sqlite3`` and nothing else); after them, pipvet's own work (the same audit
+  run again in one process, every module imported), the least a reader of the site-packages
+  folder pays per distribution, and each package's cost past the run's smallest size. An
+  unmet goal is shown with what it would take: when the floor and the work alone already take
+  longer than the goal allows, no saving on imports can meet it.
 
 The peers, each pointed at the loopback OSV API (nothing leaves the machine):
 
@@ -86,6 +92,58 @@ print(json.dumps({"seconds": dt, "rss_kb": rss, "code": p.returncode, "stderr": 
 """
 
 Finding = tuple[str, str, str]  # canonical name, version, alias group
+
+# The floor any audit in Python pays: an interpreter that has loaded the two C modules an
+# offline audit cannot do without (SQLite and the JSON encoder), and nothing of pipvet.
+FLOOR = "floor: python + _json, _sqlite3"
+
+# One audit run again and again in one interpreter (argv: runs, then pipvet's arguments):
+# from the second run on, every module is imported and every cache warm, so a run's time is
+# the audit's own work and no more. Prints those runs' times in seconds.
+_WARM = r"""
+import os, sys, time
+from pipvet.cli import main
+runs, argv = int(sys.argv[1]), sys.argv[2:]
+times = []
+with open(os.devnull, "w") as sink:
+    out, err = sys.stdout, sys.stderr
+    for i in range(runs + 1):
+        sys.stdout = sys.stderr = sink
+        t = time.perf_counter()
+        try:
+            main(argv)
+        except SystemExit:
+            pass
+        dt = time.perf_counter() - t
+        sys.stdout, sys.stderr = out, err
+        if i:
+            times.append(dt)
+print(" ".join(map(str, times)))
+"""
+
+# The least any reader of a site-packages folder does per distribution: open, stat, read and
+# close its METADATA and ask whether a direct_url.json is there (argv: the folder). Prints
+# seconds per distribution, the fastest of 6 passes.
+_BARE_READ = r"""
+import os, sys, time
+site = sys.argv[1]
+best = None
+for _ in range(6):
+    n = 0
+    t = time.perf_counter()
+    with os.scandir(site) as it:
+        for e in it:
+            if e.name.endswith(".dist-info"):
+                fd = os.open(e.path + "/METADATA", os.O_RDONLY)
+                os.fstat(fd)
+                os.read(fd, 4096)
+                os.close(fd)
+                os.path.lexists(e.path + "/direct_url.json")
+                n += 1
+    dt = (time.perf_counter() - t) / n
+    best = dt if best is None or dt < best else best
+print(best)
+"""
 
 
 def load_snapshot(osv_dir: Path) -> list[dict[str, Any]]:
@@ -518,6 +576,8 @@ class Bench:
     slow: LoopbackServer
     exes: dict[str, str]  # peer name -> executable, only the peers that can run here
     not_run: list[str]
+    # pipvet's medians per size, for the cost of each package past the smallest size
+    medians: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 def find_peers(peers: Path | None) -> tuple[dict[str, str], list[str]]:
@@ -643,6 +703,8 @@ def make_tools(bench: Bench, base: Path) -> list[Tool]:
              findings_pipvet),
         Tool("pipvet -r", [*pipvet, "-r", str(pins), "--format", "json"], findings_pipvet),
     ]  # fmt: skip
+    tools.append(Tool(FLOOR, [sys.executable, "-c", "import _json, _sqlite3"],
+                      lambda _out, _groups: set(), ok_codes=(0,)))  # fmt: skip
     if "pip-audit" in exes:
         for label, server in (("0 ms", bench.fast), (f"{args.latency:g} ms", bench.slow)):
             argv = [exes["pip-audit"], "--path", str(site), "-s", "osv", "--osv-url",
@@ -682,7 +744,7 @@ def run_size(bench: Bench, n: int) -> None:
     peers = n <= args.peer_max
     tools = make_tools(bench, base)
     if not peers:
-        tools = tools[:2]
+        tools = tools[:3]  # pipvet's two and the floor
     # One untimed run each: warms every cache (pipvet's database is already synced) and shows
     # a peer that cannot run here before it is timed.
     outputs = {t.label: bench.work / f"out-{n}-{i}.json" for i, t in enumerate(tools)}
@@ -723,6 +785,13 @@ def run_size(bench: Bench, n: int) -> None:
     for line in bench.not_run:
         print(f"  not run: {line}")
     bench.not_run.clear()
+    warm = {t.label: warm_work(t.argv, bench.env, args.runs) for t in tools[:2]}
+    floor = by_label[FLOOR].median if FLOOR in by_label else None
+    for label, seconds in warm.items():
+        print(f"  {label}: the audit's own work, run again in one process (every module imported, "
+              f"every cache warm): median {seconds * 1000:.1f} ms")  # fmt: skip
+    per_package(bench, n, tools, base / "site")
+    tools = [t for t in tools if t.label != FLOOR]
     if not peers:
         print(f"  peers not run above {args.peer_max} packages (--peer-max)")
         return
@@ -731,6 +800,17 @@ def run_size(bench: Bench, n: int) -> None:
         print("  goals: judged only at --vulnerable-share 0.5 (the stress case)")
         report_findings(tools, outputs, bench.groups, bench.withdrawn)
         return
+    print_goals(args, by_label, floor, warm)
+    report_findings(tools, outputs, bench.groups, bench.withdrawn)
+
+
+def print_goals(
+    args: argparse.Namespace,
+    by_label: dict[str, Tool],
+    floor: float | None,
+    warm: dict[str, float],
+) -> None:
+    """Each goal of the speed issue, met or not; an unmet one with what it would take."""
     print("  goals (pipvet's ratio on the same kind of input):")
     for name, want in GOALS:
         label = name.format(latency=f"{args.latency:g}")
@@ -741,7 +821,46 @@ def run_size(bench: Bench, n: int) -> None:
         ratio = peer.median / by_label[peer.compare_to].median
         verdict = "met" if ratio >= want else "NOT met"
         print(f"    >= {want:g}x faster than {label}: {faster(ratio).strip()}, {verdict}")
-    report_findings(tools, outputs, bench.groups, bench.withdrawn)
+        if ratio < want and floor is not None and peer.compare_to in warm:
+            print("      " + reach(peer.median / want, floor, warm[peer.compare_to]))
+
+
+def warm_work(argv: list[str], env: dict[str, str], runs: int) -> float:
+    """The median time of the audit ``argv`` run again in one process (``_WARM``)."""
+    args = argv[len(pipvet_command()) :]
+    done = subprocess.run([sys.executable, "-c", _WARM, str(runs), *args],
+                          capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    return float(statistics.median(float(x) for x in done.stdout.split()))
+
+
+def reach(needed: float, floor: float, work: float) -> str:
+    """Whether a ratio goal is within reach of a Python process: the whole run may take
+    ``needed`` seconds; ``floor`` and ``work`` are paid before pipvet imports anything."""
+    least = floor + work
+    text = (f"needs {needed * 1000:.1f} ms a run; the floor ({floor * 1000:.1f} ms) and "
+            f"pipvet's work as it is ({work * 1000:.1f} ms, run again in one process) already "
+            f"take {least * 1000:.1f} ms")  # fmt: skip
+    if least >= needed:
+        return text + ": out of reach even if importing pipvet cost nothing"
+    return text + f": {(needed - least) * 1000:.1f} ms left for imports and start-up"
+
+
+def per_package(bench: Bench, n: int, tools: list[Tool], site: Path) -> None:
+    """The cost of each package past the smallest size of this run, from the medians, and the
+    least a reader of the folder pays per distribution (``_BARE_READ``)."""
+    bench.medians[n] = {t.label: t.median for t in tools}
+    smallest = min(bench.medians)
+    bare = subprocess.run([sys.executable, "-c", _BARE_READ, str(site)],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    print(f"  reading the folder's METADATA files alone (open, stat, read, close, and a look "
+          f"for direct_url.json): {float(bare.stdout) * 1e6:.1f} us per distribution")  # fmt: skip
+    if smallest == n:
+        return
+    for label in ("pipvet --path", "pipvet -r"):
+        if label in bench.medians[n] and label in bench.medians[smallest]:
+            cost = (bench.medians[n][label] - bench.medians[smallest][label]) / (n - smallest)
+            print(f"  {label}: {cost * 1e6:.1f} us per package past {smallest} "
+                  "(medians of this run; goal <= 10 us)")  # fmt: skip
 
 
 def faster(ratio: float) -> str:
