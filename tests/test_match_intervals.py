@@ -220,3 +220,41 @@ def test_marking_covered_keys_agrees_with_searching_each(
     mark_covered(table, keys, covered)
     expected = [table.states[segment(table.bounds, key)] == AFFECTED for key in keys]
     assert [bool(c) for c in covered] == expected
+
+
+@given(st.lists(_events, max_size=3), st.lists(version_texts, max_size=3), st.data())
+@settings(max_examples=1500)
+def test_a_version_above_a_records_ceiling_is_not_affected_by_it(
+    raw: list[list[tuple[str, str]]], listed_texts: list[str], data: st.DataObject
+) -> None:
+    # The store leaves out a package whose every digest is below the lowest version asked
+    # about; that must never hide a version the event-by-event evaluation finds affected.
+    ranges: list[Events] = [tuple(r) for r in raw]
+    listed = tuple(listed_texts)
+    installed = _installed(data, ranges, listed)
+    public = public_version(installed)
+    text = digest.encode(package_record(_record(ranges, listed), PKG))
+    if digest.below(text, order_key(public)):
+        assert _old_match(ranges, listed, installed, public) == (False, ())
+    ceiling = text.partition("\n")[0]
+    if ceiling:  # a known ceiling is the highest bound or listed version
+        tops = [order_key(v) for r in ranges for _, t in r if (v := version_or_none(t))]
+        tops += [order_key(v) for t in listed if (v := version_or_none(t))]
+        assert ceiling == max(tops)
+
+
+def test_the_ceiling_is_known_only_for_ranges_closed_above() -> None:
+    def ceiling(*ranges: Events, listed: tuple[str, ...] = ()) -> str:
+        return digest.ceiling_of(package_record(_record(list(ranges), listed), PKG))
+
+    fixed = (("introduced", "0"), ("fixed", "1.2"))
+    assert ceiling(fixed) == order_key(Version("1.2"))
+    assert ceiling(fixed, listed=("1.1", "3.0")) == order_key(Version("3.0"))
+    assert ceiling((("introduced", "1.0"), ("last_affected", "2.0"))) == order_key(Version("2"))
+    assert ceiling(fixed, (("introduced", "2.0"),)) == ""  # open above: always read
+    assert ceiling((("introduced", "0"), ("fixed", "1.2+cpu"))) == ""  # a local bound: scan's
+    assert ceiling() == ""  # nothing bounds it: read, as before
+    text = digest.encode(package_record(_record([fixed]), PKG))
+    assert digest.below(text, order_key(Version("1.3")))
+    assert not digest.below(text, order_key(Version("1.2")))  # the fix itself: read
+    assert not digest.below(text, order_key(Version("1.1")))

@@ -1,14 +1,21 @@
 """Package records as text: what the advisory store keeps beside each record, per package it
 affects, so an audit matches without decompressing or parsing whole records. Pure.
 
-A digest is lines: a compact JSON array of the facts and the ranges, the first line of the
-details, and the versions keys of each entry (one line each)::
+A digest is lines: the record's ceiling, a compact JSON array of the facts and the ranges,
+the first line of the details, and the versions keys of each entry (one line each)::
 
+    ceiling
     [id, modified, aliases, summary, cvss, database_severity, malicious, withdrawn,
      [[range, ...] per entry]]   with range = [bounds, states, fixed, events or null]
     details_head
     keys of entry 1
     ...
+
+The ceiling (``ceiling_of``) is the order key of the highest version the record can affect,
+or "" when no such bound is known: a version above it is affected by none of the record's
+ranges and listed in none of its versions, so an audit can leave a package out without
+decoding any of its digests when the package's every digest is below the installed version
+(``below``): nearly every installed package with a history of advisories.
 
 The long texts (details, versions keys) stay out of the JSON: splitting them off costs less
 than scanning them as JSON strings. Neither can hold a line break: keys are versions without
@@ -34,17 +41,19 @@ from math import inf, nan
 
 from pipvet.advisories.findings import summary_of
 from pipvet.advisories.match import PackageEntry, PackageRecord, package_record
-from pipvet.advisories.ranges import Compiled
+from pipvet.advisories.ranges import AFFECTED, Compiled
 from pipvet.models import Advisory, NormalizedName
+from pipvet.pep440 import order_key, parse
 
 TYPE_CHECKING = False  # not typing's: an audit imports no typing (see pipvet.frozen)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FORMAT", "decode", "digests_of", "encode"]
+__all__ = ["FORMAT", "below", "ceiling_of", "decode", "digests_of", "encode"]
 
-# 3: ranges as interval tables (2 kept events; 1 was zlib-compressed)
-FORMAT = "3"
+# 4: the ceiling line first (3: ranges as interval tables; 2 kept events; 1 was
+# zlib-compressed)
+FORMAT = "4"
 
 
 def encode(record: PackageRecord) -> str:
@@ -67,7 +76,36 @@ def encode(record: PackageRecord) -> str:
         ],
         separators=(",", ":"),
     )
-    return "\n".join([facts, head, *(e.keys for e in record.entries)])
+    return "\n".join([ceiling_of(record), facts, head, *(e.keys for e in record.entries)])
+
+
+def ceiling_of(record: PackageRecord) -> str:
+    """The order key of the highest version ``record`` can affect: the last bound of each of
+    its ranges and each version it lists; "" when a range is open above its last bound or keeps
+    its events (a local-labelled bound, compared by ``scan``), and when nothing bounds it."""
+    top = ""
+    for entry in record.entries:
+        for rng in entry.ranges:
+            if rng.events is not None or rng.states[-1] == AFFECTED:
+                return ""
+            if rng.bounds:
+                top = max(top, rng.bounds[-1])
+        # The equality keys are versions in their normal form: each parses to the version
+        # it was made from, so its order key is that version's.
+        for key in entry.keys.split():
+            parts = parse(key)
+            if parts is None:  # not written by versions_keys: nothing to vouch for
+                return ""
+            top = max(top, order_key(parts))
+    return top
+
+
+def below(text: str, key: str) -> bool:
+    """Whether the record of digest ``text`` affects no version whose public version has the
+    order key ``key``: its ceiling is known and lower. (The public version's key is at most
+    the version's own, and a local build is listed or compared by its public version.)"""
+    end = text.find("\n")
+    return end > 0 and text[:end] < key
 
 
 def _range_json(rng: Compiled) -> list[object]:
@@ -86,9 +124,9 @@ def decode(text: str) -> PackageRecord:
     # whose TypeError refuses any item that is not text) while still refusing any shape
     # encode() cannot produce.
     try:
-        # Split at two line breaks only: the versions line, the longest, is then looked
+        # Split at three line breaks only: the versions line, the longest, is then looked
         # through by memchr rather than a character at a time.
-        facts, head, *keys = text.split("\n", 2)
+        _ceiling, facts, head, *keys = text.split("\n", 3)
         if keys and "\n" in keys[0]:  # a record of several entries
             keys = keys[0].split("\n")
         # json.loads without its two Python-level wrappers: the scanner json.loads ends in

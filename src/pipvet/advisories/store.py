@@ -8,7 +8,8 @@ Promises:
   canonical PyPI names it affects;
 - beside each (name, record) pair it keeps the record's digest for that package
   (``pipvet.advisories.digest``): what matching and findings read, so an audit
-  (``package_records_for``) neither decompresses nor parses records. A database written before
+  (``package_records_for``) neither decompresses nor parses records, and decodes no digest of
+  a package whose every record ends below the version asked about. A database written before
   digests existed, with an older digest format, or with rows an older pipvet added without
   them, is completed by its next write, in the same transaction; until then
   ``has_package_records`` is False and callers use the raw records;
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from pipvet.advisories import digest
@@ -44,6 +47,7 @@ from pipvet.advisories.store_rows import (
     SCHEMA,
     SCHEMA_VERSION,
     WITHOUT_DIGEST_INDEX,
+    add_missing_digests,
     connect,
     decode_digest,
     effective_counts,
@@ -148,7 +152,9 @@ class AdvisoryStore:
             out.setdefault(name, []).append(inflate(body))
         return out
 
-    def _rows_by_name(self, sql: str, names: Iterable[NormalizedName]) -> Iterator[Any]:
+    def _rows_by_name(
+        self, sql: str, names: Iterable[NormalizedName]
+    ) -> Generator[Any, None, None]:
         """Rows of ``sql`` (whose ``{marks}`` is an IN list) for ``names``, asked in chunks
         small enough for SQLite's parameter limit."""
         wanted = sorted(set(names))
@@ -175,11 +181,15 @@ class AdvisoryStore:
         return missing is None
 
     def package_records_for(
-        self, names: Iterable[NormalizedName]
+        self, names: Iterable[NormalizedName] | Mapping[NormalizedName, str]
     ) -> dict[NormalizedName, list[PackageRecord]]:
         """What matching needs of every record affecting each name, from the stored digests
         (names without records are absent). The same records as ``raw_records_for``: overlay
-        over snapshot by id, withdrawn ones included. Only when ``has_package_records``."""
+        over snapshot by id, withdrawn ones included. Only when ``has_package_records``.
+
+        ``names`` may map each name to the order key of the lowest public version asked about
+        (``pipvet.audit.match`` does): a name none of whose records can affect a version from
+        there up (``digest.below``) is then absent too, its digests not decoded."""
         if not self.has_package_records:
             raise DataError(
                 f"the advisory database {self.path} has no package records yet",
@@ -199,8 +209,20 @@ class AdvisoryStore:
             "(SELECT 1 FROM records o WHERE o.layer = 1 AND o.id = a.id)) "
             "ORDER BY a.name, a.id"
         )
-        for name, record_id, data in self._rows_by_name(sql, names):
-            out.setdefault(name, []).append(decode_digest(record_id, data))
+        if not isinstance(names, Mapping):
+            for name, record_id, data in self._rows_by_name(sql, names):
+                out.setdefault(name, []).append(decode_digest(record_id, data))
+            return out
+        below = digest.below
+        # Closed here, not by the collector: a digest that fails to decode leaves the
+        # generator suspended, and after the store closes its cursor could not be.
+        with contextlib.closing(self._rows_by_name(sql, names)) as rows:
+            for name, group in groupby(rows, itemgetter(0)):  # (rows come ordered by name)
+                found = list(group)
+                key = names.get(name)
+                if key is not None and all(type(d) is str and below(d, key) for *_, d in found):
+                    continue
+                out[name] = [decode_digest(record_id, data) for _, record_id, data in found]
         return out
 
     def raw_record(self, record_id: str) -> str | None:
@@ -303,7 +325,7 @@ class AdvisoryStore:
                 self._conn.execute("DELETE FROM affected WHERE layer = 1")
                 self._conn.execute("DELETE FROM records WHERE layer = 1")
                 insert_records(self._conn, overlay, LAYER["overlay"])
-            dropped = self._add_missing_digests()
+            dropped = add_missing_digests(self._conn)
             if dropped:
                 skipped = values.get("malformed_skipped") or self._meta.get("malformed_skipped")
                 values["malformed_skipped"] = str(int(skipped or "0") + dropped)
@@ -342,39 +364,6 @@ class AdvisoryStore:
             self._conn.execute("ALTER TABLE affected ADD COLUMN data BLOB")
         self._conn.execute(WITHOUT_DIGEST_INDEX)
         self._conn.execute("UPDATE affected SET data = NULL")
-
-    def _add_missing_digests(self) -> int:
-        """Compute the digests the rows lack from the stored records. A record that no longer
-        parses is dropped, as a sync would skip it; returns how many were dropped."""
-        # Imported here: an audit reads digests, and parses no record (see advisories.digest).
-        from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
-
-        conn = self._conn
-        rows = conn.execute(
-            "SELECT r.layer, r.id, r.body FROM records r JOIN "
-            "(SELECT DISTINCT layer, id FROM affected WHERE data IS NULL) m "
-            "ON m.layer = r.layer AND m.id = r.id"
-        ).fetchall()
-        dropped = 0
-        for layer, record_id, body in rows:
-            names = [
-                name
-                for (name,) in conn.execute(
-                    "SELECT name FROM affected WHERE layer = ? AND id = ?", (layer, record_id)
-                )
-            ]
-            try:
-                texts = digest.digests_of(parse_advisory_json(inflate(body)), names)
-            except MalformedRecord:
-                conn.execute("DELETE FROM affected WHERE layer = ? AND id = ?", (layer, record_id))
-                conn.execute("DELETE FROM records WHERE layer = ? AND id = ?", (layer, record_id))
-                dropped += 1
-                continue
-            conn.executemany(
-                "UPDATE affected SET data = ? WHERE name = ? AND layer = ? AND id = ?",
-                [(text, name, layer, record_id) for name, text in zip(names, texts, strict=True)],
-            )
-        return dropped
 
     def _load_meta(self) -> None:
         rows = self._conn.execute("SELECT key, value FROM meta").fetchall()

@@ -32,6 +32,7 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "WITHOUT_DIGEST_INDEX",
+    "add_missing_digests",
     "connect",
     "decode_digest",
     "deflate",
@@ -153,6 +154,39 @@ def _digests(record: StoredRecord) -> tuple[str, ...]:
     from pipvet.advisories.osv import parse_advisory_json  # a sync's: an audit parses none
 
     return digest.digests_of(parse_advisory_json(record.json), record.names)
+
+
+def add_missing_digests(conn: sqlite3.Connection) -> int:
+    """Compute the digests the rows lack from the stored records. A record that no longer
+    parses is dropped, as a sync would skip it; returns how many were dropped."""
+    # Imported here: an audit reads digests, and parses no record (see advisories.digest).
+    from pipvet.advisories.osv import MalformedRecord, parse_advisory_json
+
+    rows = conn.execute(
+        "SELECT r.layer, r.id, r.body FROM records r JOIN "
+        "(SELECT DISTINCT layer, id FROM affected WHERE data IS NULL) m "
+        "ON m.layer = r.layer AND m.id = r.id"
+    ).fetchall()
+    dropped = 0
+    for layer, record_id, body in rows:
+        names = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM affected WHERE layer = ? AND id = ?", (layer, record_id)
+            )
+        ]
+        try:
+            texts = digest.digests_of(parse_advisory_json(inflate(body)), names)
+        except MalformedRecord:
+            conn.execute("DELETE FROM affected WHERE layer = ? AND id = ?", (layer, record_id))
+            conn.execute("DELETE FROM records WHERE layer = ? AND id = ?", (layer, record_id))
+            dropped += 1
+            continue
+        conn.executemany(
+            "UPDATE affected SET data = ? WHERE name = ? AND layer = ? AND id = ?",
+            [(text, name, layer, record_id) for name, text in zip(names, texts, strict=True)],
+        )
+    return dropped
 
 
 def deflate(text: str) -> bytes:

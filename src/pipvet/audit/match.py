@@ -19,6 +19,7 @@ from pipvet.advisories.match import (
     find_matching,
     package_record,
 )
+from pipvet.advisories.probe import probe_of
 from pipvet.frozen import field, frozen, replace
 from pipvet.models import Advisory, Dependency, DependencyResult, NormalizedName
 from pipvet.pep440 import Parts, parse
@@ -84,8 +85,15 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
         checkable.append((dep, parsed))
         prepared.append((dep, parsed))
 
-    names = sorted({dep.name for dep, _ in checkable})
-    records = lookup(names) if names else {}
+    # Each name with the lowest public version asked about: a lookup that can (the store)
+    # leaves out the names none of whose records reach that high; any other reads the names.
+    lowest: dict[NormalizedName, str] = {}
+    for dep, parsed in checkable:
+        key = probe_of(parsed).public_key
+        known = lowest.get(dep.name)
+        if known is None or key < known:
+            lowest[dep.name] = key
+    records = lookup(lowest) if lowest else {}
 
     results: list[DependencyResult] = []
     affecting: dict[Affecting, Sequence[PackageRecord]] = {}
