@@ -99,9 +99,11 @@ FLOOR = "floor: python + _json, _sqlite3"
 
 # One audit run again and again in one interpreter (argv: runs, then pipvet's arguments):
 # from the second run on, every module is imported and every cache warm, so a run's time is
-# the audit's own work and no more. Prints those runs' times in seconds.
+# the audit's own work and no more. The cyclic collector is off, as in the pipvet script.
+# Prints those runs' times in seconds.
 _WARM = r"""
-import os, sys, time
+import gc, os, sys, time
+gc.disable()
 from pipvet.cli import main
 runs, argv = int(sys.argv[1]), sys.argv[2:]
 times = []
