@@ -283,7 +283,7 @@ def apply_ignores(
     live = [rule for rule in policy.ignores if now is not None and rule.expires >= now]
     used: set[int] = set()
     out: list[DependencyResult] = []
-    for result in results:
+    for result in results if live else ():  # (no rule in force: every result as it is)
         dep = result.dependency
         findings: list[Finding] = []
         changed = False
@@ -308,7 +308,7 @@ def apply_ignores(
             notes.append(IgnoreNote(rule.id, "expired", rule.reason, rule.expires.isoformat()))
         elif position not in used:
             notes.append(IgnoreNote(rule.id, "unused", rule.reason, rule.expires.isoformat()))
-    return tuple(out), tuple(notes)
+    return tuple(out) if live else tuple(results), tuple(notes)
 
 
 LISTED_LOCAL_BUILD = 'local build, listed only (local-installs = "list")'

@@ -102,9 +102,11 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
             results.append(DependencyResult(item))
             continue
         dep, version = item
-        findings, affecting[(dep.name, dep.version or "")] = find_matching(
-            records.get(dep.name, ()), version
-        )
+        found = records.get(dep.name)
+        if not found:  # most packages: no record to match, no fix to advise
+            results.append(DependencyResult(dep))
+            continue
+        findings, affecting[(dep.name, dep.version or "")] = find_matching(found, version)
         results.append(DependencyResult(dep, findings))
     return MatchOutcome(tuple(results), records, (), affecting)
 
