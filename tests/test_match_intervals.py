@@ -238,7 +238,9 @@ def test_a_version_above_a_records_ceiling_is_not_affected_by_it(
         assert _old_match(ranges, listed, installed, public) == (False, ())
     ceiling = text.partition("\n")[0]
     if ceiling:  # a known ceiling is the highest bound or listed version
-        tops = [order_key(v) for r in ranges for _, t in r if (v := version_or_none(t))]
+        # ("introduced 0" is no bound: the start of every version)
+        bounds = [t for r in ranges for kind, t in r if (kind, t) != ("introduced", "0")]
+        tops = [order_key(v) for t in bounds if (v := version_or_none(t))]
         tops += [order_key(v) for t in listed if (v := version_or_none(t))]
         assert ceiling == max(tops)
 
