@@ -11,7 +11,7 @@ are parsed here and skipped with a warning when malformed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipvet.advisories.match import (
     PackageRecord,
@@ -85,15 +85,10 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
         checkable.append((dep, parsed))
         prepared.append((dep, parsed))
 
-    # Each name with the lowest public version asked about: a lookup that can (the store)
-    # leaves out the names none of whose records reach that high; any other reads the names.
-    lowest: dict[NormalizedName, str] = {}
+    versions: dict[NormalizedName, list[Parts]] = {}
     for dep, parsed in checkable:
-        key = probe_of(parsed).public_key
-        known = lowest.get(dep.name)
-        if known is None or key < known:
-            lowest[dep.name] = key
-    records = lookup(lowest) if lowest else {}
+        versions.setdefault(dep.name, []).append(parsed)
+    records = lookup(LowestKeys(versions)) if versions else {}
 
     results: list[DependencyResult] = []
     affecting: dict[Affecting, Sequence[PackageRecord]] = {}
@@ -109,6 +104,27 @@ def match_records(deps: Sequence[Dependency], lookup: PackageRecordLookup) -> Ma
         findings, affecting[(dep.name, dep.version or "")] = find_matching(found, version)
         results.append(DependencyResult(dep, findings))
     return MatchOutcome(tuple(results), records, (), affecting)
+
+
+class LowestKeys(Mapping[NormalizedName, str]):
+    """Each name asked about, with the order key of the lowest public version asked about:
+    a lookup that can (the store) leaves out the names none of whose records reach that high,
+    any other reads the names. A key is made when asked for: the store asks only of the names
+    it holds records for, a few of most files of pins."""
+
+    __slots__ = ("_versions",)
+
+    def __init__(self, versions: dict[NormalizedName, list[Parts]]) -> None:
+        self._versions = versions
+
+    def __getitem__(self, name: NormalizedName) -> str:
+        return min(probe_of(parsed).public_key for parsed in self._versions[name])
+
+    def __iter__(self) -> Iterator[NormalizedName]:
+        return iter(self._versions)
+
+    def __len__(self) -> int:
+        return len(self._versions)
 
 
 def _parse_all(
