@@ -4,7 +4,8 @@ OpenSSL.
 ``hashlib`` loads OpenSSL's library and registers its algorithms on import, about 11 million
 instructions (3 ms): more than a warm ``pipvet vet`` spends hashing. CPython's own SHA-256
 module gives the same digests; ``hashlib``'s is used where that module is absent. Over
-megabytes OpenSSL's is five times faster, so response bodies are hashed by ``hashlib``.
+megabytes OpenSSL's is several times faster (``bench/bench_sha256.py``), so response
+bodies are hashed by ``hashlib``.
 A top-level module: the reports (pure) and the cache code both use it."""
 
 from __future__ import annotations
