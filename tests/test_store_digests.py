@@ -323,6 +323,24 @@ def test_a_damaged_digest_is_reported_not_trusted(tmp_path: Path, value: str | b
     assert "--full" in (info.value.hint or "")
 
 
+@pytest.mark.parametrize("ceiling", ["!", "0", "zz", "A0", "\x00A0!"])
+def test_a_damaged_ceiling_is_refused_and_leaves_nothing_out(tmp_path: Path, ceiling: str) -> None:
+    # A ceiling line encode() cannot write: decoding refuses it (the store is rebuilt), and
+    # the shortcut never reads it as "below every version asked about".
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE affected SET data = ? || substr(data, instr(data, char(10)))", (ceiling,)
+        )
+    with AdvisoryStore.open(path) as store:
+        with pytest.raises(CorruptStore, match="matching data of advisory A-1 is damaged"):
+            store.package_records_for([NormalizedName("alpha")])
+        wanted = {ALPHA: "A9!" + "9" * 9}  # above any key a real release has
+        with pytest.raises(CorruptStore, match="matching data of advisory A-1 is damaged"):
+            store.package_records_for(wanted)
+
+
 def test_records_without_digests_get_them_when_stored(tmp_path: Path) -> None:
     text = _record("A-1", "alpha").json
     bare = StoredRecord("A-1", "2024-01-01T00:00:00Z", None, (NormalizedName("alpha"),), text)

@@ -105,7 +105,14 @@ def below(text: str, key: str) -> bool:
     order key ``key``: its ceiling is known and lower. (The public version's key is at most
     the version's own, and a local build is listed or compared by its public version.)"""
     end = text.find("\n")
-    return end > 0 and text[:end] < key
+    return end > 0 and text[:end] < key and _key_shaped(text[:end])
+
+
+def _key_shaped(ceiling: str) -> bool:
+    """Whether ``ceiling`` starts as every order key does (the epoch's length as a capital
+    letter, then a digit) and holds the "!" that ends its release: a damaged line is then
+    refused by ``decode`` and never lets ``below`` leave a package out."""
+    return ceiling[:1] > "@" and ceiling[1:2].isdigit() and "!" in ceiling
 
 
 def _range_json(rng: Compiled) -> list[object]:
@@ -126,7 +133,9 @@ def decode(text: str) -> PackageRecord:
     try:
         # Split at three line breaks only: the versions line, the longest, is then looked
         # through by memchr rather than a character at a time.
-        _ceiling, facts, head, *keys = text.split("\n", 3)
+        ceiling, facts, head, *keys = text.split("\n", 3)
+        if ceiling and not _key_shaped(ceiling):
+            raise ValueError("the ceiling is not an order key")
         if keys and "\n" in keys[0]:  # a record of several entries
             keys = keys[0].split("\n")
         # json.loads without its two Python-level wrappers: the scanner json.loads ends in
