@@ -236,7 +236,9 @@ def test_a_version_above_a_records_ceiling_is_not_affected_by_it(
     text = digest.encode(package_record(_record(ranges, listed), PKG))
     if digest.below(text, order_key(public)):
         assert _old_match(ranges, listed, installed, public) == (False, ())
-    ceiling = text.partition("\n")[0]
+    line = text.partition("\n")[0]
+    ceiling = line.partition(" ")[0]
+    assert line == (f"{ceiling} {ceiling}" if ceiling else "")  # the key twice, or nothing
     if ceiling:  # a known ceiling is the highest bound or listed version
         # ("introduced 0" is no bound: the start of every version)
         bounds = [t for r in ranges for kind, t in r if (kind, t) != ("introduced", "0")]

@@ -323,10 +323,14 @@ def test_a_damaged_digest_is_reported_not_trusted(tmp_path: Path, value: str | b
     assert "--full" in (info.value.hint or "")
 
 
-@pytest.mark.parametrize("ceiling", ["!", "0", "zz", "A0", "\x00A0!"])
+@pytest.mark.parametrize(
+    "ceiling",
+    ["!", "0", "zz", "A0 A0", "\x00A0! \x00A0!", "A0A3A1!EAB", "A0A3A1!EAB A0A7A1!EAB"],
+)
 def test_a_damaged_ceiling_is_refused_and_leaves_nothing_out(tmp_path: Path, ceiling: str) -> None:
-    # A ceiling line encode() cannot write: decoding refuses it (the store is rebuilt), and
-    # the shortcut never reads it as "below every version asked about".
+    # A ceiling line encode() cannot write, a key's two copies that differ among them:
+    # decoding refuses it (the store is rebuilt), and the shortcut never reads it as "below
+    # every version asked about".
     path = tmp_path / "db.sqlite3"
     build_store(path, [_record("A-1", "alpha")], {"source": "s"})
     with sqlite3.connect(path) as conn:

@@ -15,7 +15,9 @@ The ceiling (``ceiling_of``) is the order key of the highest version the record 
 or "" when no such bound is known: a version above it is affected by none of the record's
 ranges and listed in none of its versions, so an audit can leave a package out without
 decoding any of its digests when the package's every digest is below the installed version
-(``below``): nearly every installed package with a history of advisories.
+(``below``): nearly every installed package with a history of advisories. The line holds the
+key twice, with a space between (keys hold none): a skipped digest is never decoded, so its
+ceiling is the one part of it nothing else checks, and a damaged copy shows as two that differ.
 
 The long texts (details, versions keys) stay out of the JSON: splitting them off costs less
 than scanning them as JSON strings. Neither can hold a line break: keys are versions without
@@ -51,9 +53,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "below", "ceiling_of", "decode", "digests_of", "encode"]
 
-# 4: the ceiling line first (3: ranges as interval tables; 2 kept events; 1 was
-# zlib-compressed)
-FORMAT = "4"
+# 5: the ceiling line first, its key twice (4: once; 3: ranges as interval tables; 2 kept
+# events; 1 was zlib-compressed)
+FORMAT = "5"
 
 
 def encode(record: PackageRecord) -> str:
@@ -76,7 +78,9 @@ def encode(record: PackageRecord) -> str:
         ],
         separators=(",", ":"),
     )
-    return "\n".join([ceiling_of(record), facts, head, *(e.keys for e in record.entries)])
+    top = ceiling_of(record)
+    ceiling = f"{top} {top}" if top else ""
+    return "\n".join([ceiling, facts, head, *(e.keys for e in record.entries)])
 
 
 def ceiling_of(record: PackageRecord) -> str:
@@ -105,14 +109,22 @@ def below(text: str, key: str) -> bool:
     order key ``key``: its ceiling is known and lower. (The public version's key is at most
     the version's own, and a local build is listed or compared by its public version.)"""
     end = text.find("\n")
-    return end > 0 and text[:end] < key and _key_shaped(text[:end])
+    if end <= 0:
+        return False
+    top = _ceiling_key(text[:end])
+    return top is not None and top < key
 
 
-def _key_shaped(ceiling: str) -> bool:
-    """Whether ``ceiling`` starts as every order key does (the epoch's length as a capital
-    letter, then a digit) and holds the "!" that ends its release: a damaged line is then
-    refused by ``decode`` and never lets ``below`` leave a package out."""
-    return ceiling[:1] > "@" and ceiling[1:2].isdigit() and "!" in ceiling
+def _ceiling_key(line: str) -> str | None:
+    """The key a ceiling line holds; None unless it holds the same key twice, and the key
+    starts as every order key does (the epoch's length as a capital letter, then a digit) and
+    holds the "!" that ends its release: a damaged line is refused by ``decode`` and never lets
+    ``below`` leave a package out."""
+    half = len(line) // 2
+    key = line[:half]
+    if line[half : half + 1] != " " or line[half + 1 :] != key:
+        return None
+    return key if key[:1] > "@" and key[1:2].isdigit() and "!" in key else None
 
 
 def _range_json(rng: Compiled) -> list[object]:
@@ -134,8 +146,8 @@ def decode(text: str) -> PackageRecord:
         # Split at three line breaks only: the versions line, the longest, is then looked
         # through by memchr rather than a character at a time.
         ceiling, facts, head, *keys = text.split("\n", 3)
-        if ceiling and not _key_shaped(ceiling):
-            raise ValueError("the ceiling is not an order key")
+        if ceiling and _ceiling_key(ceiling) is None:
+            raise ValueError("the ceiling line is damaged")
         if keys and "\n" in keys[0]:  # a record of several entries
             keys = keys[0].split("\n")
         # json.loads without its two Python-level wrappers: the scanner json.loads ends in
