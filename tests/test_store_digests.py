@@ -327,22 +327,31 @@ def test_a_damaged_digest_is_reported_not_trusted(tmp_path: Path, value: str | b
     "ceiling",
     ["!", "0", "zz", "A0 A0", "\x00A0! \x00A0!", "A0A3A1!EAB", "A0A3A1!EAB A0A7A1!EAB"],
 )
-def test_a_damaged_ceiling_is_refused_and_leaves_nothing_out(tmp_path: Path, ceiling: str) -> None:
-    # A ceiling line encode() cannot write, a key's two copies that differ among them:
-    # decoding refuses it (the store is rebuilt), and the shortcut never reads it as "below
-    # every version asked about".
+def test_a_damaged_ceiling_leaves_nothing_out(tmp_path: Path, ceiling: str) -> None:
+    # A ceiling line encode() cannot write, a key's two copies that differ among them: the
+    # shortcut never reads it as "below every version asked about", so the record is decoded
+    # and matched as if it had no ceiling. (A ceiling "A0A1!EAB A0A1!EAB", below 2.0, would
+    # leave the package out: the control case.)
     path = tmp_path / "db.sqlite3"
     build_store(path, [_record("A-1", "alpha")], {"source": "s"})
+    deps = [Dependency(ALPHA, "1.0")]
     with sqlite3.connect(path) as conn:
         conn.execute(
             "UPDATE affected SET data = ? || substr(data, instr(data, char(10)))", (ceiling,)
         )
     with AdvisoryStore.open(path) as store:
-        with pytest.raises(CorruptStore, match="matching data of advisory A-1 is damaged"):
-            store.package_records_for([NormalizedName("alpha")])
-        wanted = {ALPHA: "A9!" + "9" * 9}  # above any key a real release has
-        with pytest.raises(CorruptStore, match="matching data of advisory A-1 is damaged"):
-            store.package_records_for(wanted)
+        records = store.package_records_for({ALPHA: "A9!" + "9" * 9})  # above any release
+        assert [r.advisory.id for r in records[ALPHA]] == ["A-1"]
+        (result,) = match_records(deps, store.package_records_for).results
+    assert [f.id for f in result.findings] == ["A-1"]
+
+
+def test_a_ceiling_below_the_version_leaves_the_package_out(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    build_store(path, [_record("A-1", "alpha")], {"source": "s"})  # fixed in 2.0
+    with AdvisoryStore.open(path) as store:
+        assert store.package_records_for({ALPHA: "A9!" + "9" * 9}) == {}
+        assert list(store.package_records_for({ALPHA: "A0A1!EAB"})) == [ALPHA]  # 1.0
 
 
 def test_records_without_digests_get_them_when_stored(tmp_path: Path) -> None:

@@ -111,15 +111,17 @@ def below(text: str, key: str) -> bool:
     end = text.find("\n")
     if end <= 0:
         return False
-    top = _ceiling_key(text[:end])
-    return top is not None and top < key
+    half = end // 2
+    # Compared first: most digests asked about are not below, and only those that are need
+    # their line checked.
+    return text[:half] < key and _ceiling_key(text[:end]) is not None
 
 
 def _ceiling_key(line: str) -> str | None:
     """The key a ceiling line holds; None unless it holds the same key twice, and the key
     starts as every order key does (the epoch's length as a capital letter, then a digit) and
-    holds the "!" that ends its release: a damaged line is refused by ``decode`` and never lets
-    ``below`` leave a package out."""
+    holds the "!" that ends its release: a damaged line never lets ``below`` leave a package
+    out, and its digest is decoded and matched as if it had no ceiling."""
     half = len(line) // 2
     key = line[:half]
     if line[half : half + 1] != " " or line[half + 1 :] != key:
@@ -145,9 +147,8 @@ def decode(text: str) -> PackageRecord:
     try:
         # Split at three line breaks only: the versions line, the longest, is then looked
         # through by memchr rather than a character at a time.
-        ceiling, facts, head, *keys = text.split("\n", 3)
-        if ceiling and _ceiling_key(ceiling) is None:
-            raise ValueError("the ceiling line is damaged")
+        # The ceiling is not read here: it only lets ``below`` skip a digest, which checks it.
+        _ceiling, facts, head, *keys = text.split("\n", 3)
         if keys and "\n" in keys[0]:  # a record of several entries
             keys = keys[0].split("\n")
         # json.loads without its two Python-level wrappers: the scanner json.loads ends in
