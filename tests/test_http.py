@@ -288,16 +288,17 @@ def test_each_answer_carries_its_bodys_digest_hashed_once(
     # a 304 and a read from the cache alike; it is not part of the answer's value.
     import hashlib
 
+    from pipvet.sha256 import body_sha256
     from pipvet.system import http_cache
 
     hashed: list[bytes] = []
-    real = http_cache._sha256_hex
+    real = body_sha256
 
     def counted(data: bytes) -> str:
         hashed.append(data)
         return real(data)
 
-    monkeypatch.setattr(http_cache, "_sha256_hex", counted)
+    monkeypatch.setattr(http_cache, "body_sha256", counted)
     bodies = iter([(b"one", '"1"'), (b"two", '"2"'), (b"", '"2"'), (b"three", '"3"')])
 
     def handler(req: Request) -> Reply:

@@ -247,10 +247,11 @@ def test_a_fetched_body_is_hashed_by_the_cache_alone(
     import hashlib
 
     from pipvet.index import client as client_module
+    from pipvet.sha256 import body_sha256
     from pipvet.system import http_cache
 
     bodies: list[bytes] = []
-    real = http_cache._sha256_hex
+    real = body_sha256
 
     def counted(data: bytes) -> str:
         bodies.append(data)
@@ -259,8 +260,8 @@ def test_a_fetched_body_is_hashed_by_the_cache_alone(
     def no_hashing(data: bytes) -> object:
         raise AssertionError("the index client hashed a body itself")
 
-    monkeypatch.setattr(http_cache, "_sha256_hex", counted)
-    monkeypatch.setattr(client_module, "_body_sha256", no_hashing)
+    monkeypatch.setattr(http_cache, "body_sha256", counted)
+    monkeypatch.setattr(client_module, "body_sha256", no_hashing)
     http = HttpClient(tmp_path / "http", retries=0)
     c = IndexClient(http, index.url, parsed_cache=tmp_path / "parsed", fresh_seconds=0)
     body = index.recorded("six") or b""

@@ -26,6 +26,7 @@ from pipvet.index.parse import (
 )
 from pipvet.index.parsed_cache import ParsedCache
 from pipvet.models import NormalizedName, canonicalize_name, same_version
+from pipvet.sha256 import body_sha256
 from pipvet.system.http_transport import split_userinfo
 from pipvet.system.threads import Future, RequestPool, as_completed
 from pipvet.typing_free import cast
@@ -279,7 +280,7 @@ class IndexClient:
     def _parse(self, resp: HttpResponse) -> ProjectInfo:
         if self._memo is None:
             return parse_project(resp.body, resp.url)
-        body_hash = resp.body_sha256 or _body_sha256(resp.body)
+        body_hash = resp.body_sha256 or body_sha256(resp.body)
         again = partial(self._fresh, resp, body_hash)
         return self._memo.load(resp.url, body_hash, resp.fetched_at, again) or again()
 
@@ -287,7 +288,7 @@ class IndexClient:
         """``resp`` parsed, and kept in place of a parsed copy that was missing or damaged."""
         project = parse_project(resp.body, resp.url)
         if self._memo is not None:
-            digest = body_hash or resp.body_sha256 or _body_sha256(resp.body)
+            digest = body_hash or resp.body_sha256 or body_sha256(resp.body)
             self._memo.store(resp.url, digest, resp.fetched_at, project)
         return project
 
@@ -298,12 +299,3 @@ class IndexClient:
         if not resp.ok:
             raise DataError(f"the package index answered {resp.status} for {resp.url}")
         return self._fresh(resp)
-
-
-def _body_sha256(body: bytes) -> str:
-    # A body the response cache did not hash already (rare). hashlib: bodies are megabytes,
-    # where OpenSSL's SHA-256 is five times faster than pipvet.sha256's; imported here,
-    # so a vet that reads only parsed copies loads no OpenSSL.
-    import hashlib
-
-    return hashlib.sha256(body).hexdigest()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipvet.errors import InputError
 from pipvet.frozen import frozen
+from pipvet.sha256 import body_sha256, sha256
 from pipvet.system.files import write_chunks_atomic
 from pipvet.system.http_model import HttpResponse
 
@@ -41,7 +42,7 @@ class CacheEntry:
 
 def cache_file(cache_dir: Path, url: str) -> Path:
     """Where the answer for ``url`` is kept under ``cache_dir``."""
-    digest = _sha256_hex(url.encode("utf-8"))
+    digest = sha256(url.encode("utf-8")).hexdigest()
     return cache_dir / digest[:2] / f"{digest}.http"
 
 
@@ -57,7 +58,7 @@ def read_entry(path: Path, url: str) -> CacheEntry | None:
         header_end = data.index(b"\n", len(_CACHE_MAGIC))
         meta = json.loads(data[len(_CACHE_MAGIC) : header_end])
         body = data[header_end + 1 :]
-        digest = _sha256_hex(body)
+        digest = body_sha256(body)
         if meta["url"] != url or len(body) != meta["length"] or digest != meta["sha256"]:
             return None
         headers = {str(k): str(v) for k, v in meta["headers"].items()}
@@ -72,7 +73,7 @@ def read_entry(path: Path, url: str) -> CacheEntry | None:
 def write_entry(path: Path, response: HttpResponse) -> str:
     """Write atomically; a cache that cannot be written only costs a refetch later. Returns
     the body's SHA-256 (hex): the response's own when it has one."""
-    digest = response.body_sha256 or _sha256_hex(response.body)
+    digest = response.body_sha256 or body_sha256(response.body)
     meta = {
         "url": response.url,
         "status": response.status,
@@ -92,11 +93,3 @@ def write_entry(path: Path, response: HttpResponse) -> str:
 def validator_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The headers of a 304 answer that update a stored entry."""
     return {k: v for k, v in headers.items() if k in ("etag", "last-modified", "date")}
-
-
-def _sha256_hex(data: bytes) -> str:
-    # hashlib loads OpenSSL (a few milliseconds): only runs that store answers pay. Bodies are
-    # megabytes, where OpenSSL's SHA-256 is five times faster than pipvet.sha256's.
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
