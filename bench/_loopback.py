@@ -27,7 +27,9 @@ Usage::
 from __future__ import annotations
 
 import http.client
+import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -201,3 +203,15 @@ def pipvet_command() -> list[str]:
     ``runpy`` and the ``-m`` search, about 5 ms a run that no user's ``pipvet audit`` pays."""
     script = Path(sys.executable).with_name("pipvet")
     return [str(script)] if script.is_file() else [sys.executable, "-m", "pipvet"]
+
+
+def instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int | None:
+    """Callgrind's count of the CPU instructions of the process ``argv`` (start-up and exit
+    included; they do not move with the machine's load), or None when valgrind is missing."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        check=False,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _loopback import compile_pipvet
+from _loopback import compile_pipvet, instructions
 from bench_audit import DEFAULT_OSV, build_inputs, load_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,16 +53,6 @@ def wall_ms(
                        cwd=cwd, env=env)  # fmt: skip
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
-
-
-def instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int | None:
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        check=False,
-    )  # fmt: skip
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    return int(found.group(1)) if found else None
 
 
 def in_process(argv: list[str], env: dict[str, str], cwd: Path) -> str:

@@ -40,7 +40,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -57,6 +56,7 @@ from _loopback import (
     Response,
     calibration_line,
     compile_pipvet,
+    instructions,
     pipvet_command,
 )
 
@@ -230,7 +230,7 @@ def main() -> int:
                     cpu["cold" + mode].append(CPU[-2])
                     cpu["warm" + mode].append(CPU[-1])
             if opts.instructions:
-                counted = instructions(argv, base_env, advisories, work / "cache-instructions")
+                counted = cold_and_warm(argv, base_env, advisories, work / "cache-instructions")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -277,7 +277,7 @@ def print_results(
         )
 
 
-def instructions(
+def cold_and_warm(
     argv: list[str], env: dict[str, str], advisories: Path, cache: Path
 ) -> dict[str, float]:
     """Callgrind's count of a cold process (``advisories``, the synced database, copied to an
@@ -285,14 +285,9 @@ def instructions(
     shutil.copytree(advisories, cache)
     counted: dict[str, float] = {}
     for name in ("cold", "warm"):
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-             sys.executable, "-m", "pipvet", *argv],
-            env={**env, "PIPVET_CACHE_DIR": str(cache)}, capture_output=True, text=True,
-            check=False,
-        )  # fmt: skip
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        counted[name] = float(found.group(1)) if found else float("nan")
+        run = [sys.executable, "-m", "pipvet", *argv]
+        found = instructions(run, {**env, "PIPVET_CACHE_DIR": str(cache)}, Path.cwd())
+        counted[name] = float("nan") if found is None else float(found)
     return counted
 
 
