@@ -117,6 +117,16 @@ def _run(probe: str) -> list[str]:
 
 
 _LOADED = "sorted(m for m in ('datetime', '_datetime', 'sqlite3') if m in sys.modules)"
+# A probe's start: `pipvet audit --offline --format json -r requirements.txt` in-process, its
+# exit code in `code` and its JSON report in `report`.
+_JSON_AUDIT = (
+    "import io, json, sys\n"
+    "from pipvet.cli import Output, main\n"
+    "out = io.StringIO()\n"
+    "code = main(['audit', '--offline', '--format', 'json', '-r', 'requirements.txt'],"
+    " Output(out, io.StringIO()))\n"
+    "report = json.loads(out.getvalue())\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -154,13 +164,7 @@ def test_an_ignore_still_reads_today(snapshot_project: Path) -> None:
         '[[ignore]]\nid = "PYSEC-2021-330"\nreason = "r"\nexpires = "2999-01-01"\n',
         encoding="utf-8",
     )
-    probe = (
-        "import io, json, sys\n"
-        "from pipvet.cli import Output, main\n"
-        "out = io.StringIO()\n"
-        "code = main(['audit', '--offline', '--format', 'json', '-r', 'requirements.txt'],"
-        " Output(out, io.StringIO()))\n"
-        "report = json.loads(out.getvalue())\n"
+    probe = _JSON_AUDIT + (
         "notes = [(n['id'], n['problem']) for n in report['ignore_notes']]\n"
         "ahead = [w for w in report['warnings'] if 'more than a year from today' in w]\n"
         "print(code, notes, len(ahead), file=sys.stderr)\n"
@@ -204,13 +208,7 @@ def test_a_database_damaged_inside_is_still_found_and_rebuilt(snapshot_project: 
     (snapshot_project / "requirements.txt").write_text("parlai==0.1.20200716\n", encoding="utf-8")
     db = snapshot_project.parent / "cache" / "advisories.sqlite3"
     _damage_inside(db)
-    probe = (
-        "import io, json, sys\n"
-        "from pipvet.cli import Output, main\n"
-        "out = io.StringIO()\n"
-        "code = main(['audit', '--offline', '--format', 'json', '-r', 'requirements.txt'],"
-        " Output(out, io.StringIO()))\n"
-        "report = json.loads(out.getvalue())\n"
+    probe = _JSON_AUDIT + (
         "print(code, 'sqlite3' in sys.modules, file=sys.stderr)\n"
         "print(*report['warnings'], sep='\\n', file=sys.stderr)\n"
     )
